@@ -1,0 +1,43 @@
+// Lint rules. The one that matters most: src/wire and src/engine stay sans-I/O
+// (no node I/O modules, no timers, no wall or monotonic clock reads); they take `now` as an argument.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+const ioModules = ['dgram', 'net', 'fs', 'fs/promises', 'child_process', 'timers', 'timers/promises', 'os', 'http', 'https', 'worker_threads', 'process', 'perf_hooks', 'readline', 'tls', 'cluster'];
+const bannedImports = [
+  ...ioModules.flatMap((m) => [m, `node:${m}`]).map((name) => ({ name, message: 'src/wire and src/engine are sans-I/O: do I/O in src/io or src/runtime.' })),
+];
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'native/build/**', 'coverage/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', setImmediate: 'readonly', URL: 'readonly', performance: 'readonly', AbortController: 'readonly', TextEncoder: 'readonly', TextDecoder: 'readonly', queueMicrotask: 'readonly' } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    files: ['src/wire/**/*.ts', 'src/engine/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: bannedImports,
+        patterns: [{ group: ['**/io/**', '**/runtime/**', '../io/*', '../runtime/*'], message: 'wire/engine must not depend on io or runtime.' }],
+      }],
+      'no-restricted-globals': ['error',
+        { name: 'setTimeout', message: 'Engines take `now`; the driver owns timers.' },
+        { name: 'setInterval', message: 'Engines take `now`; the driver owns timers.' },
+        { name: 'setImmediate', message: 'Engines take `now`; the driver owns timers.' },
+        { name: 'performance', message: 'Engines take `now` as an argument.' },
+        { name: 'process', message: 'No process access in wire/engine.' },
+        { name: 'Buffer', message: 'Use Uint8Array in wire/engine.' },
+      ],
+      'no-restricted-properties': ['error',
+        { object: 'Date', property: 'now', message: 'Engines take `now` as an argument.' },
+        { object: 'Math', property: 'random', message: 'Engines take a Random as an argument (seeded in tests).' },
+      ],
+      'no-restricted-syntax': ['error', { selector: "NewExpression[callee.name='Date']", message: 'Engines take `now` as an argument.' }],
+    },
+  },
+);

@@ -1,0 +1,25 @@
+// Two projects: `unit` (pure, fast, no privileges) and `netns` (real agents in Linux network namespaces; root).
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['test/**/*.test.ts'],
+          exclude: ['test/netns/**', 'dist/**', 'node_modules/**'],
+        },
+      },
+      {
+        test: {
+          name: 'netns',
+          include: ['test/netns/**/*.test.ts'],
+          fileParallelism: false,
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+        },
+      },
+    ],
+  },
+});
