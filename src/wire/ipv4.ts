@@ -1,0 +1,54 @@
+// IPv4 addresses as unsigned 32-bit integers, and the classification Teredo's checks use.
+
+import { WireError } from './errors.js';
+
+export function parseIpv4(text: string): number {
+  const parts = text.split('.');
+  if (parts.length !== 4) throw new WireError('WIRE_BAD_ADDRESS', `not an IPv4 address: ${JSON.stringify(text)}`);
+  let v = 0;
+  for (const p of parts) {
+    if (!/^\d{1,3}$/.test(p) || Number(p) > 255) throw new WireError('WIRE_BAD_ADDRESS', `not an IPv4 address: ${JSON.stringify(text)}`);
+    v = v * 256 + Number(p);
+  }
+  return v >>> 0;
+}
+
+export function formatIpv4(v: number): string {
+  return `${v >>> 24}.${(v >>> 16) & 0xff}.${(v >>> 8) & 0xff}.${v & 0xff}`;
+}
+
+export function ipv4ToBytes(v: number): Uint8Array {
+  return Uint8Array.of(v >>> 24, (v >>> 16) & 0xff, (v >>> 8) & 0xff, v & 0xff);
+}
+
+export function ipv4FromBytes(b: Uint8Array, offset = 0): number {
+  return ((b[offset]! << 24) | (b[offset + 1]! << 16) | (b[offset + 2]! << 8) | b[offset + 3]!) >>> 0;
+}
+
+const cidr = (text: string): [number, number] => {
+  const [a, l] = text.split('/');
+  const len = Number(l);
+  return [parseIpv4(a!), len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0];
+};
+
+/**
+ * RFC 4380 §5.2.4: addresses a Teredo node must treat as "not global unicast". Like Miredo we do not
+ * list 240.0.0.0/4 or RFC 6598 100.64.0.0/10 here (the RFC predates them); directed broadcasts of attached
+ * subnets need interface knowledge and are checked by callers that have it.
+ */
+const NON_GLOBAL_RFC4380: ReadonlyArray<[number, number]> = [
+  '0.0.0.0/8',
+  '10.0.0.0/8',
+  '127.0.0.0/8',
+  '169.254.0.0/16',
+  '172.16.0.0/12',
+  '192.168.0.0/16',
+  '192.88.99.0/24', // 6to4 relay anycast
+  '224.0.0.0/4', // multicast
+  '255.255.255.255/32',
+].map(cidr);
+
+export function isGlobalUnicast4(v: number): boolean {
+  for (const [net, mask] of NON_GLOBAL_RFC4380) if (((v & mask) >>> 0) === net) return false;
+  return true;
+}
