@@ -1,0 +1,185 @@
+// RASADV server advertisement codec, [MS-RASA] v11.0 §2.2.1 (the protocol's single message type).
+//
+//   non-domain member:  "Hostname=" <host> LF NUL
+//   domain member:      "Hostname=" <host> LF "Domain=" <domain> LF NUL
+//
+// The spec's example §4.2 prints "Hostname=myserver.Domain=example.com": a typo against §2.2.1, which we follow.
+// The encoder writes exactly §2.2.1 (plus any extra key=value lines the caller asks for, after Domain).
+// The decoder is tolerant, because the listener exists to *find* RAS servers, including odd ones: it reads
+// key=value lines up to the first NUL, keeps unknown keys in order, and accepts a missing LF, a missing NUL, CRLF
+// line ends, an empty host name and non-ASCII bytes, noting each as a deviation. What it refuses (WireError) is
+// what cannot be an advertisement at all; the listener counts those by `code`:
+//   WIRE_TRUNCATED        nothing before the NUL (an empty datagram, or a lone NUL)
+//   WIRE_BAD_VALUE        control characters other than LF/CR/TAB, or a line that is not key=value
+//   WIRE_UNEXPECTED_TYPE  well-formed key=value text without a Hostname line: not a RASADV message
+
+import { WireError } from './errors.js';
+
+/** [MS-RASA] §1.9 / §2.1: IANA "rasadv" group and port. */
+export const RASADV_GROUP = '239.255.2.2';
+export const RASADV_PORT = 9753;
+/** [MS-RASA] §2.1: the IP TTL SHOULD be 15. */
+export const RASADV_TTL = 15;
+/** [MS-RASA] §3.1.2: the Advertisement Timer SHOULD have a period of 1 hour. */
+export const RASADV_INTERVAL_SECONDS = 3600;
+/**
+ * Implementation limit on a host or domain name we send: 255 bytes is the longest DNS name (RFC 1035 §3.1);
+ * Windows host names are far shorter (15 NetBIOS / 63 DNS characters).
+ */
+export const RASADV_MAX_NAME_LENGTH = 255;
+
+export interface RasAdvField {
+  readonly key: string;
+  readonly value: string;
+}
+
+/** What a sender advertises. `extra` lines are not in [MS-RASA]; they exist so decode → encode loses nothing. */
+export interface RasAdv {
+  readonly hostname: string;
+  readonly domain?: string;
+  readonly extra?: readonly RasAdvField[];
+}
+
+/** A departure from §2.2.1 that the decoder accepted. */
+export type RasAdvDeviation =
+  | 'no-nul' // the datagram ends without the NUL terminator
+  | 'no-final-newline' // the last line is not terminated by LF
+  | 'crlf' // lines end in CR LF
+  | 'bytes-after-nul' // non-empty data after the terminating NUL (ignored)
+  | 'empty-hostname'
+  | 'non-ascii' // bytes >= 0x80 (decoded as UTF-8, invalid sequences become U+FFFD)
+  | 'duplicate-key' // a key seen twice; the first Hostname / Domain wins
+  | 'unknown-key' // a key other than Hostname and Domain (kept in `extra`)
+  | 'key-order'; // Domain (or another key) before Hostname
+
+export interface RasAdvDecoded extends RasAdv {
+  readonly extra: readonly RasAdvField[];
+  /** Every line in arrival order, Hostname and Domain included. */
+  readonly fields: readonly RasAdvField[];
+  readonly deviations: readonly RasAdvDeviation[];
+}
+
+const LF = 0x0a;
+const CR = 0x0d;
+const TAB = 0x09;
+const NUL = 0x00;
+const HOSTNAME = 'Hostname';
+const DOMAIN = 'Domain';
+
+const ascii = (s: string): Uint8Array => {
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
+  return out;
+};
+
+/**
+ * Checks a host or domain name (or an extra line's value) before it is sent. Printable ASCII only
+ * ([MS-RASA] §2.2.1 says the message is an ASCII string): LF or NUL would end the line or the message early,
+ * other control characters, spaces and non-ASCII would reach Windows listeners as garbage.
+ */
+export function validateRasAdvName(name: string, what = 'hostname'): void {
+  if (name.length === 0) throw new WireError('WIRE_BAD_VALUE', `${what} is empty`);
+  if (name.length > RASADV_MAX_NAME_LENGTH) {
+    throw new WireError('WIRE_BAD_VALUE', `${what} is ${name.length} characters long; at most ${RASADV_MAX_NAME_LENGTH} are allowed`);
+  }
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c > 0x20 && c < 0x7f) continue;
+    const shown = c === LF ? 'a newline' : c === NUL ? 'a NUL' : c === 0x20 ? 'a space' : c > 0x7f ? `non-ASCII character ${JSON.stringify(name[i])}` : `control character 0x${c.toString(16).padStart(2, '0')}`;
+    throw new WireError('WIRE_BAD_VALUE', `${what} ${JSON.stringify(name)} contains ${shown} at position ${i}; only printable ASCII without spaces is allowed`);
+  }
+}
+
+function validateKey(key: string): void {
+  if (!/^[A-Za-z0-9_.-]+$/.test(key)) throw new WireError('WIRE_BAD_VALUE', `key ${JSON.stringify(key)} must be letters, digits, '_', '.' or '-'`);
+  if (key === HOSTNAME || key === DOMAIN) throw new WireError('WIRE_BAD_VALUE', `${key} is not an extra key`);
+}
+
+const lines = (adv: RasAdv): string[] => {
+  validateRasAdvName(adv.hostname, 'hostname');
+  const out = [`${HOSTNAME}=${adv.hostname}`];
+  if (adv.domain !== undefined) {
+    validateRasAdvName(adv.domain, 'domain');
+    out.push(`${DOMAIN}=${adv.domain}`);
+  }
+  for (const { key, value } of adv.extra ?? []) {
+    validateKey(key);
+    validateRasAdvName(value, `value of ${key}`);
+    out.push(`${key}=${value}`);
+  }
+  return out;
+};
+
+/** Bytes `encodeRasAdv` will produce; validates like the encoder. */
+export function rasAdvEncodedLength(adv: RasAdv): number {
+  return lines(adv).reduce((n, l) => n + l.length + 1, 0) + 1;
+}
+
+/** The §2.2.1 datagram payload: each line LF-terminated, then one NUL. Throws WireError on an invalid name. */
+export function encodeRasAdv(adv: RasAdv): Uint8Array {
+  return ascii(lines(adv).map((l) => `${l}\n`).join('') + '\0');
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: false });
+
+/** Decodes an advertisement tolerantly (see the header); throws only WireError. */
+export function decodeRasAdv(bytes: Uint8Array): RasAdvDecoded {
+  const deviations = new Set<RasAdvDeviation>();
+  let end = bytes.indexOf(NUL);
+  if (end < 0) {
+    deviations.add('no-nul');
+    end = bytes.length;
+  } else if (bytes.subarray(end + 1).some((b) => b !== NUL)) {
+    deviations.add('bytes-after-nul');
+  }
+  if (end === 0) throw new WireError('WIRE_TRUNCATED', 'rasadv: no text before the NUL');
+
+  for (let i = 0; i < end; i++) {
+    const c = bytes[i]!;
+    if (c >= 0x80) deviations.add('non-ascii');
+    else if ((c < 0x20 && c !== LF && c !== CR && c !== TAB) || c === 0x7f) {
+      throw new WireError('WIRE_BAD_VALUE', `rasadv: control byte 0x${c.toString(16).padStart(2, '0')} at offset ${i}`);
+    }
+  }
+
+  const text = utf8.decode(bytes.subarray(0, end));
+  const rawLines = text.split('\n');
+  if (rawLines[rawLines.length - 1] === '') rawLines.pop();
+  else deviations.add('no-final-newline');
+
+  const fields: RasAdvField[] = [];
+  for (const [n, raw] of rawLines.entries()) {
+    let line = raw;
+    if (line.endsWith('\r')) {
+      deviations.add('crlf');
+      line = line.slice(0, -1);
+    }
+    if (line.includes('\r')) throw new WireError('WIRE_BAD_VALUE', `rasadv: stray CR in line ${n + 1}`);
+    const eq = line.indexOf('=');
+    if (eq <= 0) throw new WireError('WIRE_BAD_VALUE', `rasadv: line ${n + 1} is not key=value: ${JSON.stringify(line.slice(0, 64))}`);
+    fields.push({ key: line.slice(0, eq), value: line.slice(eq + 1) });
+  }
+
+  let hostname: string | undefined;
+  let domain: string | undefined;
+  const extra: RasAdvField[] = [];
+  const seen = new Set<string>();
+  for (const f of fields) {
+    if (seen.has(f.key)) deviations.add('duplicate-key');
+    seen.add(f.key);
+    if (f.key === HOSTNAME) {
+      hostname ??= f.value;
+    } else {
+      if (hostname === undefined) deviations.add('key-order');
+      if (f.key === DOMAIN) domain ??= f.value;
+      else {
+        deviations.add('unknown-key');
+        extra.push(f);
+      }
+    }
+  }
+  if (hostname === undefined) throw new WireError('WIRE_UNEXPECTED_TYPE', 'rasadv: no Hostname line');
+  if (hostname === '') deviations.add('empty-hostname');
+
+  return { hostname, ...(domain === undefined ? {} : { domain }), extra, fields, deviations: [...deviations] };
+}
