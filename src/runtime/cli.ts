@@ -1,0 +1,241 @@
+// The command line every agent shares, and the one place that turns start-up failures into messages and
+// exit codes. An agent's main.ts declares an AgentDefinition and calls runAgentMain; this file wires:
+//
+//   <agent> [--config FILE] [--log-level L] [--instance NAME] [config flags...]   run the agent
+//   <agent> --check-config [...]     validate only: "config ok" + exit 0, or every problem + exit 1
+//   <agent> status [--instance NAME] query the agent running in THIS network namespace (control.ts)
+//   <agent> <extra command>          agent-specific subcommands (teredo-client decode / encode)
+//
+// Exit codes (errors.ts exitCodeFor): 0 ok, 1 start-up failure (config, bind, TUN), 2 usage, 3 not running.
+// Once running, lifecycle.ts owns the process: SIGTERM/SIGINT stop, SIGHUP reload, SIGUSR1 poke.
+
+import yargs from 'yargs';
+import type { Argv, Options } from 'yargs';
+import type { ConfigSpec } from './config.js';
+import { configYargsOptions, loadConfig, readConfigFile, validateConfig } from './config.js';
+import type { ControlRequest, ControlServer } from './control.js';
+import { controlName, queryControl, serveControl } from './control.js';
+import { AgentError, exitCodeFor, formatAgentError } from './errors.js';
+import type { LifecycleOptions, SignalSource } from './lifecycle.js';
+import { installLifecycle } from './lifecycle.js';
+import type { LogLevel, Logger, LoggerOptions } from './logger.js';
+import { LOG_LEVELS, createLogger, isLogLevel } from './logger.js';
+
+export interface AgentContext<T> {
+  readonly name: string;
+  readonly instance: string | undefined;
+  readonly config: T;
+  readonly logger: Logger;
+}
+
+/** What start() hands back: the hooks the runtime calls for signals and `status`. */
+export interface RunningAgent<T> {
+  /** Graceful stop: send final packets (RAs with lifetime 0), close sockets and the TUN device. */
+  stop(): Promise<void> | void;
+  /** SIGHUP with a config that already passed validation. Omit it if the agent cannot reload. */
+  reload?(config: T): Promise<void> | void;
+  /** SIGUSR1 (rasadv: advertise now). */
+  usr1?(): Promise<void> | void;
+  /** JSON-serializable state and counters for `<agent> status` (include driver.stats()). */
+  status(): unknown;
+}
+
+/** An agent-specific subcommand; `run` returns the exit code. */
+export interface AgentCommand {
+  command: string;
+  describe: string;
+  builder?: (y: Argv) => Argv;
+  run(args: Record<string, unknown>, io: CliIo): Promise<number> | number;
+}
+
+export interface AgentDefinition<T> {
+  /** Program name: teredo-server, teredo-relay, teredo-client, rasadv, ra-sender. */
+  name: string;
+  description: string;
+  config: ConfigSpec<T>;
+  /** Opens adapters, builds the engine and driver. Throw AgentError (IO_BIND, IO_TUN_OPEN...) on failure. */
+  start(ctx: AgentContext<T>): Promise<RunningAgent<T>> | RunningAgent<T>;
+  commands?: readonly AgentCommand[];
+}
+
+export interface CliIo {
+  stdout(text: string): void;
+  stderr(text: string): void;
+}
+
+/** Injection points for tests; every one defaults to the real process. */
+export interface RunOptions {
+  argv?: readonly string[];
+  io?: CliIo;
+  exit?: (code: number) => void;
+  signals?: SignalSource;
+  logDestination?: LoggerOptions['destination'];
+  stopTimeoutMs?: number;
+}
+
+const COMMON_OPTIONS: Record<string, Options> = {
+  config: { type: 'string', describe: 'JSON config file (flags override its values)' },
+  'log-level': { type: 'string', describe: `log level: ${LOG_LEVELS.join(', ')} (default info, or $LOG_LEVEL)` },
+  'check-config': { type: 'boolean', describe: 'validate the configuration, print "config ok" or every problem, and exit' },
+  instance: { type: 'string', describe: 'instance name, when several run in one network namespace' },
+};
+
+type Action =
+  | { kind: 'run'; args: Record<string, unknown> }
+  | { kind: 'status'; args: Record<string, unknown> }
+  | { kind: 'command'; command: AgentCommand; args: Record<string, unknown> };
+
+export async function runAgentMain<T>(def: AgentDefinition<T>, options: RunOptions = {}): Promise<void> {
+  const io: CliIo = options.io ?? { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) };
+  const exit = options.exit ?? ((code: number) => process.exit(code));
+  try {
+    const action = await parseCommandLine(def, options.argv ?? process.argv.slice(2), io);
+    if (action === undefined) return exit(0); // --help printed
+    if (action.kind === 'command') return exit(await action.command.run(action.args, io));
+    if (action.kind === 'status') return exit(await printStatus(def.name, action.args, io));
+    if (action.args['check-config'] === true) return exit(checkConfig(def, action.args, io));
+    await startAgent(def, action.args, options, exit);
+  } catch (err) {
+    io.stderr(`${def.name}: ${formatAgentError(err)}\n`);
+    if (err instanceof AgentError && err.code === 'USAGE') io.stderr(`Try '${def.name} --help'.\n`);
+    exit(exitCodeFor(err));
+  }
+}
+
+async function parseCommandLine<T>(def: AgentDefinition<T>, argv: readonly string[], io: CliIo): Promise<Action | undefined> {
+  let action: Action | undefined;
+  let parser = yargs([...argv])
+    .scriptName(def.name)
+    .strict()
+    .exitProcess(false)
+    .version(false)
+    .help()
+    .wrap(null)
+    .fail((msg: string | undefined, err: Error | undefined) => {
+      throw err instanceof AgentError ? err : new AgentError('USAGE', msg ?? err?.message ?? 'bad command line');
+    })
+    .command('$0', def.description, (y) => y.options({ ...COMMON_OPTIONS, ...configYargsOptions(def.config) }), (args) => {
+      action = { kind: 'run', args };
+    })
+    .command(
+      'status',
+      `show the state of the ${def.name} running in this network namespace`,
+      (y) =>
+        y.options({
+          instance: COMMON_OPTIONS.instance!,
+          timeout: { type: 'string', describe: 'milliseconds to wait for an answer (default 2000)' },
+        }),
+      (args) => {
+        action = { kind: 'status', args };
+      },
+    );
+  for (const command of def.commands ?? []) {
+    parser = parser.command(command.command, command.describe, command.builder ?? ((y) => y), (args) => {
+      action = { kind: 'command', command, args };
+    });
+  }
+  // yargs prints --help output itself; route it through io so tests and redirects see it.
+  await parser.parseAsync([...argv], {}, (_err, _argv, output) => {
+    if (output) io.stdout(`${output}\n`);
+  });
+  return action;
+}
+
+function configSourcesFrom(args: Record<string, unknown>): { configFile?: string; flags: Record<string, unknown> } {
+  return typeof args.config === 'string' ? { configFile: args.config, flags: args } : { flags: args };
+}
+
+function checkConfig<T>(def: AgentDefinition<T>, args: Record<string, unknown>, io: CliIo): number {
+  const { configFile, flags } = configSourcesFrom(args);
+  const file = configFile === undefined ? undefined : readConfigFile(configFile);
+  const result = validateConfig(def.config, file ? { file, flags } : { flags });
+  if (result.ok) {
+    io.stdout('config ok\n');
+    return 0;
+  }
+  io.stderr(`${def.name}: invalid configuration (${result.problems.length} problem${result.problems.length === 1 ? '' : 's'}):\n`);
+  for (const p of result.problems) io.stderr(`  ${p}\n`);
+  return 1;
+}
+
+async function printStatus(name: string, args: Record<string, unknown>, io: CliIo): Promise<number> {
+  const timeoutMs = args.timeout === undefined ? 2000 : Number(args.timeout);
+  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new AgentError('USAGE', `--timeout (${String(args.timeout)}) must be a positive integer`);
+  const instance = typeof args.instance === 'string' ? args.instance : undefined;
+  const result = await queryControl(controlName(name, instance), { cmd: 'status' }, timeoutMs);
+  io.stdout(`${JSON.stringify(result, null, 2)}\n`);
+  return 0;
+}
+
+function logLevelFrom(args: Record<string, unknown>): LogLevel {
+  const requested = args['log-level'] ?? process.env.LOG_LEVEL ?? 'info';
+  if (!isLogLevel(requested)) throw new AgentError('USAGE', `--log-level (${String(requested)}) must be one of ${LOG_LEVELS.join(', ')}`);
+  return requested;
+}
+
+async function startAgent<T>(def: AgentDefinition<T>, args: Record<string, unknown>, options: RunOptions, exit: (code: number) => void): Promise<void> {
+  const level = logLevelFrom(args);
+  const sources = configSourcesFrom(args);
+  const config = loadConfig(def.config, sources);
+  const instance = typeof args.instance === 'string' ? args.instance : undefined;
+  const logger = createLogger({ agent: def.name, level, ...(options.logDestination ? { destination: options.logDestination } : {}) });
+  const startedAt = Date.now();
+  let running: RunningAgent<T> | undefined;
+  let reloads = 0;
+
+  // The control socket comes first: it doubles as the "already running here" check, before ports are bound.
+  let control: ControlServer;
+  try {
+    control = await serveControl(controlName(def.name, instance), (request: ControlRequest) => {
+      if (request.cmd !== 'status') throw new Error(`unknown command ${JSON.stringify(request.cmd)}`);
+      const base = { agent: def.name, instance: instance ?? null, pid: process.pid, uptimeSec: Math.round((Date.now() - startedAt) / 1000), reloads };
+      return running ? { ...base, state: 'running', ...(running.status() as object) } : { ...base, state: 'starting' };
+    });
+  } catch (err) {
+    const who = instance ? `${def.name} instance ${instance}` : def.name;
+    throw new AgentError('IO_BIND', `another ${who} is already running in this network namespace (use --instance to run several)`, { cause: err });
+  }
+  try {
+    running = await def.start({ name: def.name, instance, config, logger });
+  } catch (err) {
+    await control.close();
+    throw err;
+  }
+  const agent = running;
+  logger.info({ configFile: sources.configFile ?? null, instance: instance ?? null }, 'started');
+
+  const lifecycleOptions: LifecycleOptions = {
+    logger,
+    exit,
+    handlers: {
+      stop: async () => {
+        try {
+          await agent.stop();
+        } finally {
+          await control.close();
+        }
+      },
+      reload: async () => {
+        if (!agent.reload) {
+          logger.warn('reload not supported; restart to apply config changes');
+          return;
+        }
+        let next: T;
+        try {
+          next = loadConfig(def.config, sources);
+        } catch (err) {
+          const problems = err instanceof AgentError ? [err.message, ...err.details] : [String(err)];
+          logger.error({ problems }, 'reload rejected, keeping the old config');
+          return;
+        }
+        await agent.reload(next);
+        reloads++;
+        logger.info('config reloaded');
+      },
+      ...(agent.usr1 ? { usr1: () => agent.usr1!() } : {}),
+    },
+  };
+  if (options.signals) lifecycleOptions.signals = options.signals;
+  if (options.stopTimeoutMs !== undefined) lifecycleOptions.stopTimeoutMs = options.stopTimeoutMs;
+  installLifecycle(lifecycleOptions);
+}

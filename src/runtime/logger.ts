@@ -1,0 +1,66 @@
+// Logging: pino JSON lines on stdout, one line per event, so journald and docker capture them and any
+// shipping or pretty-printing happens outside the process (pino's stance). Messages are short event names
+// ("ra sent", "qualified") with the data in fields, never interpolated. One root logger per agent; use
+// `logger.child({ iface })` / `child({ peer })` for context. Level from --log-level (or LOG_LEVEL).
+
+import { pino } from 'pino';
+
+export type Logger = pino.Logger;
+
+/** pino's levels, most verbose first, plus `silent`. */
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export function isLogLevel(value: unknown): value is LogLevel {
+  return typeof value === 'string' && (LOG_LEVELS as readonly string[]).includes(value);
+}
+
+export interface LoggerOptions {
+  /** Agent name, written as the `agent` field of every line. */
+  agent: string;
+  level?: LogLevel;
+  /** Where lines go; stdout by default. Tests pass a stream to capture them. */
+  destination?: pino.DestinationStream;
+}
+
+export function createLogger(options: LoggerOptions): Logger {
+  const pinoOptions: pino.LoggerOptions = {
+    level: options.level ?? 'info',
+    base: { agent: options.agent, pid: process.pid },
+    // Level names rather than pino's numbers: `"level":"warn"` is what people grep for in journald.
+    formatters: { level: (label) => ({ level: label }) },
+    timestamp: pino.stdTimeFunctions.isoTime,
+  };
+  return options.destination ? pino(pinoOptions, options.destination) : pino(pinoOptions);
+}
+
+/**
+ * A per-key rate limiter for repetitive log lines (per-packet drops, repeated send errors): allows the
+ * first event of a key, then at most one per `intervalMs`, and reports how many were suppressed since the
+ * last allowed one so the log still says how often it happened.
+ */
+export class LogRateLimiter {
+  readonly #intervalMs: number;
+  readonly #state = new Map<string, { last: number; suppressed: number }>();
+
+  constructor(intervalMs: number) {
+    this.#intervalMs = intervalMs;
+  }
+
+  /** Returns the number of suppressed events to report if this one should be logged, else undefined. */
+  allow(key: string, now: number): number | undefined {
+    const s = this.#state.get(key);
+    if (s === undefined) {
+      this.#state.set(key, { last: now, suppressed: 0 });
+      return 0;
+    }
+    if (now - s.last >= this.#intervalMs) {
+      const suppressed = s.suppressed;
+      s.last = now;
+      s.suppressed = 0;
+      return suppressed;
+    }
+    s.suppressed++;
+    return undefined;
+  }
+}
