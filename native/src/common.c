@@ -1,0 +1,153 @@
+/* Shared helpers of the teredo_io addon (see common.h). */
+#define _GNU_SOURCE
+#include "common.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+void io_throw_napi(napi_env env, const char *what) {
+  const napi_extended_error_info *info = NULL;
+  bool pending = false;
+  napi_is_exception_pending(env, &pending);
+  if (pending) return;
+  napi_get_last_error_info(env, &info);
+  char msg[256];
+  snprintf(msg, sizeof msg, "%s failed: %s", what, info && info->error_message ? info->error_message : "N-API error");
+  napi_throw_error(env, "IO_NATIVE", msg);
+}
+
+napi_value io_throw(napi_env env, const char *code, const char *syscall, int err, const char *detail) {
+  char msg[512];
+  if (detail && *detail)
+    snprintf(msg, sizeof msg, "%s %s: %s", syscall, detail, strerror(err));
+  else
+    snprintf(msg, sizeof msg, "%s: %s", syscall, strerror(err));
+  napi_value jcode, jmsg, error, jerrno, jsys;
+  if (napi_create_string_utf8(env, code, NAPI_AUTO_LENGTH, &jcode) != napi_ok ||
+      napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &jmsg) != napi_ok ||
+      napi_create_error(env, jcode, jmsg, &error) != napi_ok) {
+    napi_throw_error(env, code, msg);
+    return NULL;
+  }
+  napi_create_int32(env, err, &jerrno);
+  napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &jsys);
+  napi_set_named_property(env, error, "errno", jerrno);
+  napi_set_named_property(env, error, "syscall", jsys);
+  napi_throw(env, error);
+  return NULL;
+}
+
+napi_value io_throw_type(napi_env env, const char *message) {
+  napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", message);
+  return NULL;
+}
+
+int io_get_int(napi_env env, napi_value v, int32_t *out) {
+  return napi_get_value_int32(env, v, out) == napi_ok;
+}
+
+int io_get_bool(napi_env env, napi_value v, int *out) {
+  bool b = false;
+  if (napi_get_value_bool(env, v, &b) != napi_ok) return 0;
+  *out = b ? 1 : 0;
+  return 1;
+}
+
+int io_get_string(napi_env env, napi_value v, char *buf, size_t cap) {
+  napi_valuetype t;
+  if (napi_typeof(env, v, &t) != napi_ok) return 0;
+  if (t == napi_undefined || t == napi_null) {
+    buf[0] = '\0';
+    return 1;
+  }
+  if (t != napi_string) return 0;
+  size_t len = 0;
+  if (napi_get_value_string_utf8(env, v, NULL, 0, &len) != napi_ok || len + 1 > cap) return 0;
+  return napi_get_value_string_utf8(env, v, buf, cap, &len) == napi_ok;
+}
+
+int io_get_bytes(napi_env env, napi_value v, const uint8_t **data, size_t *len) {
+  bool is = false;
+  if (napi_is_typedarray(env, v, &is) == napi_ok && is) {
+    napi_typedarray_type type;
+    size_t count = 0, offset = 0;
+    void *base = NULL;
+    napi_value ab;
+    if (napi_get_typedarray_info(env, v, &type, &count, &base, &ab, &offset) != napi_ok) return 0;
+    if (type != napi_uint8_array && type != napi_int8_array && type != napi_uint8_clamped_array) return 0;
+    *data = base;
+    *len = count;
+    return 1;
+  }
+  if (napi_is_dataview(env, v, &is) == napi_ok && is) {
+    size_t count = 0, offset = 0;
+    void *base = NULL;
+    napi_value ab;
+    if (napi_get_dataview_info(env, v, &count, &base, &ab, &offset) != napi_ok) return 0;
+    *data = base;
+    *len = count;
+    return 1;
+  }
+  return 0;
+}
+
+napi_value io_int(napi_env env, int64_t v) {
+  napi_value out = NULL;
+  napi_create_int64(env, v, &out);
+  return out;
+}
+
+int io_ifindex(int fd, const char *name) {
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
+  if (ioctl(fd, SIOCGIFINDEX, &ifr) < 0) return -1;
+  return ifr.ifr_ifindex;
+}
+
+int io_netns_enter(const char *netns, int *saved) {
+  *saved = -1;
+  if (!netns || !*netns) return 0;
+  char path[4096];
+  if (strchr(netns, '/'))
+    snprintf(path, sizeof path, "%s", netns);
+  else
+    snprintf(path, sizeof path, "/run/netns/%s", netns);
+  int target = open(path, O_RDONLY | O_CLOEXEC);
+  if (target < 0) return -1;
+  int self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+  if (self < 0) {
+    int e = errno;
+    close(target);
+    errno = e;
+    return -1;
+  }
+  if (setns(target, CLONE_NEWNET) < 0) {
+    int e = errno;
+    close(target);
+    close(self);
+    errno = e;
+    return -1;
+  }
+  close(target);
+  *saved = self;
+  return 0;
+}
+
+void io_netns_leave(int saved) {
+  if (saved < 0) return;
+  int e = errno; /* callers report the errno of the operation done inside the namespace */
+  if (setns(saved, CLONE_NEWNET) < 0) {
+    perror("teredo_io: cannot return to the original network namespace");
+    abort();
+  }
+  close(saved);
+  errno = e;
+}

@@ -1,0 +1,212 @@
+/*
+ * TUN devices and interface configuration for the teredo_io addon (Linux only).
+ *
+ * tunOpen opens /dev/net/tun and issues TUNSETIFF with IFF_TUN | IFF_NO_PI, which creates the named device or
+ * attaches to an existing persistent one; the fd is non-blocking so the poller can drain it in batches. Alongside
+ * it we open an AF_INET6 datagram "control" socket in the same network namespace: configuration ioctls act on
+ * the namespace of the socket they are issued on, so a device created in another namespace (the tests do this)
+ * is configured there without any further namespace switching. Configuration uses the classic ioctls
+ * (SIOCSIFMTU, SIOCSIFFLAGS, SIOCSIFADDR/SIOCDIFADDR with struct in6_ifreq, SIOCADDRT/SIOCDELRT with
+ * struct in6_rtmsg), which needs no netlink code and no `ip` binary at run time.
+ */
+#define _GNU_SOURCE
+#include "common.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_tun.h>
+#include <net/route.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* glibc's <netinet/in.h> lacks struct in6_ifreq (it lives in linux/ipv6.h, which clashes with libc headers). */
+struct io_in6_ifreq {
+  struct in6_addr ifr6_addr;
+  uint32_t ifr6_prefixlen;
+  int ifr6_ifindex;
+};
+
+static napi_value make_result(napi_env env, int fd, int ctl, const char *name, int ifindex) {
+  napi_value out, jname;
+  NAPI_CALL(env, napi_create_object(env, &out));
+  NAPI_CALL(env, napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &jname));
+  napi_set_named_property(env, out, "fd", io_int(env, fd));
+  napi_set_named_property(env, out, "ctlFd", io_int(env, ctl));
+  napi_set_named_property(env, out, "name", jname);
+  napi_set_named_property(env, out, "ifindex", io_int(env, ifindex));
+  return out;
+}
+
+/* tunOpen(name, netns) -> { fd, ctlFd, name, ifindex }. name "" lets the kernel pick tunN. */
+static napi_value tun_open(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  char name[IFNAMSIZ], netns[4096];
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 2 || !io_get_string(env, argv[0], name, sizeof name) || !io_get_string(env, argv[1], netns, sizeof netns))
+    return io_throw_type(env, "tunOpen(name: string (max 15 chars), netns: string | null)");
+  int saved;
+  if (io_netns_enter(netns, &saved) < 0) return io_throw(env, "IO_NETNS", "setns", errno, netns);
+  int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
+    io_netns_leave(saved);
+    return io_throw(env, "IO_TUN_OPEN", "open", errno, "/dev/net/tun");
+  }
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+  memcpy(ifr.ifr_name, name, strlen(name));
+  if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+    int e = errno;
+    close(fd);
+    io_netns_leave(saved);
+    return io_throw(env, "IO_TUN_OPEN", "ioctl(TUNSETIFF)", e, name);
+  }
+  int ctl = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  io_netns_leave(saved);
+  if (ctl < 0) {
+    int e = errno;
+    close(fd);
+    return io_throw(env, "IO_TUN_OPEN", "socket(AF_INET6)", e, NULL);
+  }
+  int ifindex = io_ifindex(ctl, ifr.ifr_name);
+  if (ifindex < 0) {
+    int e = errno;
+    close(fd);
+    close(ctl);
+    return io_throw(env, "IO_TUN_OPEN", "ioctl(SIOCGIFINDEX)", e, ifr.ifr_name);
+  }
+  return make_result(env, fd, ctl, ifr.ifr_name, ifindex);
+}
+
+/* ifSetMtu(ctlFd, name, mtu) */
+static napi_value if_set_mtu(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  int32_t ctl, mtu;
+  char name[IFNAMSIZ];
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 3 || !io_get_int(env, argv[0], &ctl) || !io_get_string(env, argv[1], name, sizeof name) ||
+      !io_get_int(env, argv[2], &mtu))
+    return io_throw_type(env, "ifSetMtu(ctlFd, name, mtu)");
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  memcpy(ifr.ifr_name, name, strlen(name)); /* io_get_string checked it fits */
+  ifr.ifr_mtu = mtu;
+  if (ioctl(ctl, SIOCSIFMTU, &ifr) < 0) return io_throw(env, "IO_IF_CONFIG", "ioctl(SIOCSIFMTU)", errno, name);
+  return NULL;
+}
+
+/* ifSetUp(ctlFd, name, up) */
+static napi_value if_set_up(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  int32_t ctl;
+  int up;
+  char name[IFNAMSIZ];
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 3 || !io_get_int(env, argv[0], &ctl) || !io_get_string(env, argv[1], name, sizeof name) ||
+      !io_get_bool(env, argv[2], &up))
+    return io_throw_type(env, "ifSetUp(ctlFd, name, up)");
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  memcpy(ifr.ifr_name, name, strlen(name)); /* io_get_string checked it fits */
+  if (ioctl(ctl, SIOCGIFFLAGS, &ifr) < 0) return io_throw(env, "IO_IF_CONFIG", "ioctl(SIOCGIFFLAGS)", errno, name);
+  if (up)
+    ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+  else
+    ifr.ifr_flags &= ~IFF_UP;
+  if (ioctl(ctl, SIOCSIFFLAGS, &ifr) < 0) return io_throw(env, "IO_IF_CONFIG", "ioctl(SIOCSIFFLAGS)", errno, name);
+  return NULL;
+}
+
+/* ifAddress6(ctlFd, ifindex, addr16, prefixLen, add: boolean) */
+static napi_value if_address6(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  int32_t ctl, ifindex, plen;
+  int add;
+  const uint8_t *addr;
+  size_t len;
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 5 || !io_get_int(env, argv[0], &ctl) || !io_get_int(env, argv[1], &ifindex) ||
+      !io_get_bytes(env, argv[2], &addr, &len) || len != 16 || !io_get_int(env, argv[3], &plen) || plen < 0 ||
+      plen > 128 || !io_get_bool(env, argv[4], &add))
+    return io_throw_type(env, "ifAddress6(ctlFd, ifindex, addr: 16 bytes, prefixLen 0..128, add)");
+  struct io_in6_ifreq req;
+  memset(&req, 0, sizeof req);
+  memcpy(&req.ifr6_addr, addr, 16);
+  req.ifr6_prefixlen = (uint32_t)plen;
+  req.ifr6_ifindex = ifindex;
+  if (ioctl(ctl, add ? SIOCSIFADDR : SIOCDIFADDR, &req) < 0)
+    return io_throw(env, "IO_IF_CONFIG", add ? "ioctl(SIOCSIFADDR)" : "ioctl(SIOCDIFADDR)", errno, NULL);
+  return NULL;
+}
+
+/* ifRoute6(ctlFd, ifindex, prefix16, prefixLen, metric, add: boolean) */
+static napi_value if_route6(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  int32_t ctl, ifindex, plen, metric;
+  int add;
+  const uint8_t *prefix;
+  size_t len;
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 6 || !io_get_int(env, argv[0], &ctl) || !io_get_int(env, argv[1], &ifindex) ||
+      !io_get_bytes(env, argv[2], &prefix, &len) || len != 16 || !io_get_int(env, argv[3], &plen) || plen < 0 ||
+      plen > 128 || !io_get_int(env, argv[4], &metric) || metric < 0 || !io_get_bool(env, argv[5], &add))
+    return io_throw_type(env, "ifRoute6(ctlFd, ifindex, prefix: 16 bytes, prefixLen 0..128, metric >= 0, add)");
+  struct in6_rtmsg rt;
+  memset(&rt, 0, sizeof rt);
+  memcpy(&rt.rtmsg_dst, prefix, 16);
+  rt.rtmsg_dst_len = (uint16_t)plen;
+  rt.rtmsg_metric = (uint32_t)metric;
+  rt.rtmsg_ifindex = ifindex;
+  rt.rtmsg_flags = RTF_UP;
+  if (ioctl(ctl, add ? SIOCADDRT : SIOCDELRT, &rt) < 0)
+    return io_throw(env, "IO_IF_CONFIG", add ? "ioctl(SIOCADDRT)" : "ioctl(SIOCDELRT)", errno, NULL);
+  return NULL;
+}
+
+/* writeFd(fd, bytes) -> bytes written, or -errno (EAGAIN, EIO when the device is down, ...). Never throws on I/O. */
+static napi_value write_fd(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  int32_t fd;
+  const uint8_t *data;
+  size_t len;
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 2 || !io_get_int(env, argv[0], &fd) || !io_get_bytes(env, argv[1], &data, &len))
+    return io_throw_type(env, "writeFd(fd, bytes: Uint8Array)");
+  ssize_t n = write(fd, data, len);
+  return io_int(env, n < 0 ? -errno : n);
+}
+
+/* closeFd(fd) */
+static napi_value close_fd(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  int32_t fd;
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1 || !io_get_int(env, argv[0], &fd)) return io_throw_type(env, "closeFd(fd)");
+  close(fd);
+  return NULL;
+}
+
+napi_value tun_init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+      {"tunOpen", NULL, tun_open, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"ifSetMtu", NULL, if_set_mtu, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"ifSetUp", NULL, if_set_up, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"ifAddress6", NULL, if_address6, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"ifRoute6", NULL, if_route6, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"writeFd", NULL, write_fd, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"closeFd", NULL, close_fd, NULL, NULL, NULL, napi_enumerable, NULL},
+  };
+  if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
+  return exports;
+}

@@ -1,0 +1,125 @@
+// DatagramPort over node:dgram for IPv4 UDP (Teredo on 3544, rasadv multicast). Endpoints use uint32
+// addresses (src/wire/ipv4.ts) so engines never parse strings. Multicast options exist only after bind in
+// Node, hence they are methods on the open port; Node's (and the kernel's) default multicast TTL is 1.
+// Send failures arrive asynchronously from dgram and are reported to onError, never thrown.
+
+import { createSocket, type Socket } from 'node:dgram';
+import type { Endpoint4 } from '../engine/types.js';
+import { formatIpv4, parseIpv4 } from '../wire/ipv4.js';
+import { ioErrorFrom, rethrowLater } from './io-error.js';
+import type { DatagramPort } from './ports.js';
+
+export interface DatagramPortOptions {
+  /** Local IPv4 address as uint32; default 0 (0.0.0.0, every address). */
+  readonly address?: number;
+  /** Local port; default 0 (an ephemeral port, see DatagramPort.local). */
+  readonly port?: number;
+  /** SO_REUSEADDR, for several listeners on one multicast port. */
+  readonly reuseAddr?: boolean;
+}
+
+export async function openDatagramPort(options: DatagramPortOptions = {}): Promise<DatagramPort> {
+  const socket = createSocket({ type: 'udp4', reuseAddr: options.reuseAddr ?? false });
+  const address = formatIpv4(options.address ?? 0);
+  const port = options.port ?? 0;
+  await new Promise<void>((resolve, reject) => {
+    const onError = (e: Error): void => {
+      socket.close();
+      reject(ioErrorFrom('IO_UDP_BIND', `cannot bind UDP ${address}:${port}`, e));
+    };
+    socket.once('error', onError);
+    socket.bind({ address, port }, () => {
+      socket.off('error', onError);
+      resolve();
+    });
+  });
+  return new NodeDatagramPort(socket);
+}
+
+class NodeDatagramPort implements DatagramPort {
+  readonly local: Endpoint4;
+  private datagramHandler: (bytes: Uint8Array, from: Endpoint4) => void = () => {};
+  private errorHandler: (error: Error) => void = rethrowLater;
+  private closing: Promise<void> | undefined;
+
+  constructor(private readonly socket: Socket) {
+    const bound = socket.address();
+    this.local = { addr: parseIpv4(bound.address), port: bound.port };
+    socket.on('message', (msg, rinfo) => {
+      try {
+        this.datagramHandler(msg, { addr: parseIpv4(rinfo.address), port: rinfo.port });
+      } catch (e) {
+        this.errorHandler(ioErrorFrom('IO_HANDLER', `datagram handler on port ${this.local.port} threw`, e));
+      }
+    });
+    socket.on('error', (e) => this.errorHandler(ioErrorFrom('IO_UDP', `UDP port ${this.local.port}`, e)));
+  }
+
+  onDatagram(handler: (bytes: Uint8Array, from: Endpoint4) => void): void {
+    this.datagramHandler = handler;
+  }
+
+  onError(handler: (error: Error) => void): void {
+    this.errorHandler = handler;
+  }
+
+  send(bytes: Uint8Array, to: Endpoint4): void {
+    const where = `${formatIpv4(to.addr)}:${to.port}`;
+    const report = (e: unknown): void => this.errorHandler(ioErrorFrom('IO_UDP_SEND', `send to ${where}`, e));
+    if (this.closing) {
+      report(new Error('port is closed'));
+      return;
+    }
+    try {
+      this.socket.send(bytes, to.port, formatIpv4(to.addr), (e) => {
+        if (e) report(e);
+      });
+    } catch (e) {
+      report(e); // argument errors (e.g. port out of range) are thrown synchronously by dgram
+    }
+  }
+
+  joinGroup(group: number, interfaceAddress = 0): void {
+    this.config(`join ${formatIpv4(group)}`, () =>
+      interfaceAddress === 0
+        ? this.socket.addMembership(formatIpv4(group))
+        : this.socket.addMembership(formatIpv4(group), formatIpv4(interfaceAddress)));
+  }
+
+  leaveGroup(group: number, interfaceAddress = 0): void {
+    this.config(`leave ${formatIpv4(group)}`, () =>
+      interfaceAddress === 0
+        ? this.socket.dropMembership(formatIpv4(group))
+        : this.socket.dropMembership(formatIpv4(group), formatIpv4(interfaceAddress)));
+  }
+
+  setMulticastTtl(ttl: number): void {
+    this.config(`multicast TTL ${ttl}`, () => this.socket.setMulticastTTL(ttl));
+  }
+
+  setMulticastInterface(interfaceAddress: number): void {
+    this.config(`multicast interface ${formatIpv4(interfaceAddress)}`, () =>
+      this.socket.setMulticastInterface(formatIpv4(interfaceAddress)));
+  }
+
+  setMulticastLoopback(on: boolean): void {
+    this.config(`multicast loopback ${on}`, () => this.socket.setMulticastLoopback(on));
+  }
+
+  setTtl(ttl: number): void {
+    this.config(`TTL ${ttl}`, () => this.socket.setTTL(ttl));
+  }
+
+  close(): Promise<void> {
+    this.closing ??= new Promise((resolve) => this.socket.close(() => resolve()));
+    return this.closing;
+  }
+
+  private config(what: string, op: () => unknown): void {
+    try {
+      op();
+    } catch (e) {
+      throw ioErrorFrom('IO_UDP_CONFIG', `UDP port ${this.local.port}: ${what}`, e);
+    }
+  }
+}

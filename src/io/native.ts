@@ -1,0 +1,57 @@
+// Loader and typed surface of the project's N-API addon (native/src, built by `npm ci` into native/build).
+// Only tun-linux.ts and icmpv6-socket.ts use it. The addon is found by walking up from this file, so the same
+// code works from src/ (vitest) and from dist/src/ (the built agents).
+
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { IoError } from './io-error.js';
+
+/** Receive poller kinds (native/src/poller.c). */
+export const POLL_READ = 0;
+export const POLL_ICMP6 = 1;
+/** Bytes per ICMPv6 meta record: u32 length, u32 ifindex, i32 hop limit, u32 scope id, 16-byte source. */
+export const ICMP6_META_LEN = 32;
+
+export type PollHandle = { readonly __brand: 'PollHandle' };
+/** errno is 0 for a batch of `count` packets; otherwise a receive error (polling stopped if it was fatal). */
+export type PollCallback = (errno: number, data: Buffer, meta: Buffer, count: number) => void;
+
+export interface NativeIo {
+  pollerStart(fd: number, kind: number, batchMax: number, callback: PollCallback): PollHandle;
+  /** Stops polling and closes the fd. */
+  pollerClose(handle: PollHandle): void;
+  tunOpen(name: string, netns: string | null): { fd: number; ctlFd: number; name: string; ifindex: number };
+  ifSetMtu(ctlFd: number, name: string, mtu: number): void;
+  ifSetUp(ctlFd: number, name: string, up: boolean): void;
+  ifAddress6(ctlFd: number, ifindex: number, address: Uint8Array, prefixLength: number, add: boolean): void;
+  ifRoute6(ctlFd: number, ifindex: number, prefix: Uint8Array, prefixLength: number, metric: number, add: boolean): void;
+  /** Bytes written, or -errno. */
+  writeFd(fd: number, bytes: Uint8Array): number;
+  closeFd(fd: number): void;
+  icmp6Open(ifname: string, netns: string | null, hopLimit: number, multicastLoop: boolean, types: readonly number[] | null): { fd: number; ifindex: number };
+  icmp6SetFilter(fd: number, types: readonly number[] | null): void;
+  icmp6Membership(fd: number, ifindex: number, group: Uint8Array, join: boolean): void;
+  /** Bytes sent, or -errno. */
+  icmp6Send(fd: number, destination: Uint8Array, scopeId: number, message: Uint8Array): number;
+}
+
+const ADDON = join('native', 'build', 'Release', 'teredo_io.node');
+let cached: NativeIo | undefined;
+
+export function loadNative(): NativeIo {
+  if (cached) return cached;
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const candidate = join(dir, ADDON);
+    if (existsSync(candidate)) {
+      cached = createRequire(import.meta.url)(candidate) as NativeIo;
+      return cached;
+    }
+    const parent = dirname(dir);
+    if (parent === dir) break;
+    dir = parent;
+  }
+  throw new IoError('IO_NATIVE_MISSING', `${ADDON} not found: run \`npm ci\` (or \`node native/build.mjs\`) to build the addon`);
+}

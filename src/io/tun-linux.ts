@@ -1,0 +1,150 @@
+// TunDevice on Linux: /dev/net/tun with IFF_TUN | IFF_NO_PI through the project's addon (native/src/tun.c).
+//
+// Receive flow: the addon's uv_poll watcher sees the fd readable -> drains up to `batchSize` packets with
+// non-blocking read() -> one JS call with all of them in one Buffer -> onPacket(handler) once per packet, each a
+// view of that fresh Buffer (never reused, so handlers may keep it). Writes are one write() each: the kernel
+// takes a TUN write synchronously (it never blocks), so there is nothing to queue. Why this design and not
+// fs.read / koffi / a worker: bench/tun and README "TUN and raw ICMPv6: the measured choice".
+//
+// Configuration (MTU, addresses, routes, up) uses ioctls on a socket opened in the device's network
+// namespace, so `netns` works for creation and configuration alike (the tests create devices in namespaces).
+
+import { endianness } from 'node:os';
+import { getSystemErrorName } from 'node:util';
+import { IoError, ioErrorFrom, rethrowLater } from './io-error.js';
+import { loadNative, POLL_READ, type NativeIo, type PollHandle } from './native.js';
+import type { TunDevice } from './ports.js';
+
+export interface TunOptions {
+  /** Interface name (max 15 characters). An existing persistent TUN device of that name is attached to. */
+  readonly name: string;
+  /** Create the device inside this network namespace: a name under /run/netns or a path. */
+  readonly netns?: string;
+  readonly mtu?: number;
+  /** Packets drained per wake-up (1..1024); default 64. */
+  readonly batchSize?: number;
+}
+
+const LITTLE_ENDIAN = endianness() === 'LE';
+const DEFAULT_BATCH = 64;
+
+export function openTun(options: TunOptions): TunDevice {
+  const native = loadNative();
+  let opened: ReturnType<NativeIo['tunOpen']>;
+  try {
+    opened = native.tunOpen(options.name, options.netns ?? null);
+  } catch (e) {
+    throw ioErrorFrom('IO_TUN_OPEN', `cannot open TUN device ${JSON.stringify(options.name)}`, e);
+  }
+  const tun = new LinuxTun(native, opened, options.batchSize ?? DEFAULT_BATCH);
+  if (options.mtu !== undefined) {
+    try {
+      tun.setMtu(options.mtu);
+    } catch (e) {
+      tun.close();
+      throw e;
+    }
+  }
+  return tun;
+}
+
+class LinuxTun implements TunDevice {
+  readonly name: string;
+  readonly ifindex: number;
+  private readonly fd: number;
+  private readonly ctlFd: number;
+  private poller: PollHandle | undefined;
+  private closed = false;
+  private packetHandler: (packet: Uint8Array) => void = () => {};
+  private errorHandler: (error: Error) => void = rethrowLater;
+
+  constructor(
+    private readonly native: NativeIo,
+    opened: { fd: number; ctlFd: number; name: string; ifindex: number },
+    private readonly batchSize: number,
+  ) {
+    this.fd = opened.fd;
+    this.ctlFd = opened.ctlFd;
+    this.name = opened.name;
+    this.ifindex = opened.ifindex;
+  }
+
+  onPacket(handler: (packet: Uint8Array) => void): void {
+    this.packetHandler = handler;
+    if (this.poller !== undefined || this.closed) return;
+    this.poller = this.native.pollerStart(this.fd, POLL_READ, this.batchSize, (errno, data, meta, count) => {
+      if (errno !== 0) {
+        this.errorHandler(new IoError('IO_TUN_READ', `read ${this.name}: ${getSystemErrorName(-errno)}`, errno, 'read'));
+        return;
+      }
+      const lengths = new DataView(meta.buffer, meta.byteOffset, meta.byteLength);
+      let offset = 0;
+      for (let i = 0; i < count && !this.closed; i++) {
+        const length = lengths.getUint32(i * 4, LITTLE_ENDIAN);
+        this.deliver(data.subarray(offset, offset + length));
+        offset += length;
+      }
+    });
+  }
+
+  onError(handler: (error: Error) => void): void {
+    this.errorHandler = handler;
+  }
+
+  write(packet: Uint8Array): boolean {
+    if (this.closed) return false;
+    const n = this.native.writeFd(this.fd, packet);
+    if (n >= 0) return true;
+    this.errorHandler(new IoError('IO_TUN_WRITE', `write ${this.name}: ${getSystemErrorName(n)}`, -n, 'write'));
+    return false;
+  }
+
+  setMtu(mtu: number): void {
+    this.config(`set MTU ${mtu}`, () => this.native.ifSetMtu(this.ctlFd, this.name, mtu));
+  }
+
+  addAddress(address: Uint8Array, prefixLength: number): void {
+    this.config('add address', () => this.native.ifAddress6(this.ctlFd, this.ifindex, address, prefixLength, true));
+  }
+
+  removeAddress(address: Uint8Array, prefixLength: number): void {
+    this.config('remove address', () => this.native.ifAddress6(this.ctlFd, this.ifindex, address, prefixLength, false));
+  }
+
+  addRoute(prefix: Uint8Array, prefixLength: number, metric = 0): void {
+    this.config('add route', () => this.native.ifRoute6(this.ctlFd, this.ifindex, prefix, prefixLength, metric, true));
+  }
+
+  removeRoute(prefix: Uint8Array, prefixLength: number, metric = 0): void {
+    this.config('remove route', () => this.native.ifRoute6(this.ctlFd, this.ifindex, prefix, prefixLength, metric, false));
+  }
+
+  setUp(up: boolean): void {
+    this.config(up ? 'bring up' : 'bring down', () => this.native.ifSetUp(this.ctlFd, this.name, up));
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.poller !== undefined) this.native.pollerClose(this.poller);
+    else this.native.closeFd(this.fd);
+    this.native.closeFd(this.ctlFd);
+  }
+
+  private deliver(packet: Uint8Array): void {
+    try {
+      this.packetHandler(packet);
+    } catch (e) {
+      this.errorHandler(ioErrorFrom('IO_HANDLER', `packet handler of ${this.name} threw`, e));
+    }
+  }
+
+  private config(what: string, op: () => void): void {
+    if (this.closed) throw new IoError('IO_CLOSED', `${this.name} is closed`);
+    try {
+      op();
+    } catch (e) {
+      throw ioErrorFrom('IO_IF_CONFIG', `${this.name}: ${what}`, e);
+    }
+  }
+}
