@@ -17,8 +17,13 @@ export function formatIpv4(v: number): string {
   return `${v >>> 24}.${(v >>> 16) & 0xff}.${(v >>> 8) & 0xff}.${v & 0xff}`;
 }
 
-export function ipv4ToBytes(v: number): Uint8Array {
-  return Uint8Array.of(v >>> 24, (v >>> 16) & 0xff, (v >>> 8) & 0xff, v & 0xff);
+/** Writes `v` big-endian into `out` at `offset` (a new 4-byte array by default); returns the 4-byte view. */
+export function ipv4ToBytes(v: number, out: Uint8Array = new Uint8Array(4), offset = 0): Uint8Array {
+  out[offset] = v >>> 24;
+  out[offset + 1] = (v >>> 16) & 0xff;
+  out[offset + 2] = (v >>> 8) & 0xff;
+  out[offset + 3] = v & 0xff;
+  return out.subarray(offset, offset + 4);
 }
 
 export function ipv4FromBytes(b: Uint8Array, offset = 0): number {

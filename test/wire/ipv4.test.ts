@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { formatIpv4, ipv4FromBytes, ipv4ToBytes, isGlobalUnicast4, parseIpv4 } from '../../src/wire/ipv4.js';
+import { WireError } from '../../src/wire/errors.js';
+import { hex } from '../../src/wire/bytes.js';
+
+describe('parseIpv4 / formatIpv4', () => {
+  it('parses dotted quads to unsigned 32-bit integers', () => {
+    expect(parseIpv4('0.0.0.0')).toBe(0);
+    expect(parseIpv4('1.2.3.4')).toBe(0x01020304);
+    expect(parseIpv4('198.18.0.10')).toBe(0xc612000a);
+    expect(parseIpv4('255.255.255.255')).toBe(0xffffffff);
+  });
+
+  it('formats back', () => {
+    expect(formatIpv4(0xc612000a)).toBe('198.18.0.10');
+    expect(formatIpv4(0xffffffff)).toBe('255.255.255.255');
+    expect(formatIpv4(0)).toBe('0.0.0.0');
+  });
+
+  it.each(['', '1.2.3', '1.2.3.4.5', '256.1.1.1', '1.2.3.-4', '1.2.3.4 ', 'a.b.c.d', '1..2.3', '1.2.3.1000', '::1'])('rejects %j with WIRE_BAD_ADDRESS', (text) => {
+    expect(() => parseIpv4(text)).toThrow(expect.objectContaining({ name: 'WireError', code: 'WIRE_BAD_ADDRESS' }));
+  });
+
+  it('round-trips every uint32', () => {
+    fc.assert(fc.property(fc.integer({ min: 0, max: 0xffffffff }), (v) => parseIpv4(formatIpv4(v)) === v));
+  });
+});
+
+describe('ipv4ToBytes / ipv4FromBytes', () => {
+  it('is big-endian', () => {
+    expect(hex(ipv4ToBytes(0xc6120065))).toBe('c6120065');
+    expect(ipv4FromBytes(Uint8Array.of(0xc6, 0x12, 0x00, 0x65))).toBe(0xc6120065);
+  });
+
+  it('writes in place at an offset and reads from one', () => {
+    const buf = new Uint8Array(10).fill(0xaa);
+    const view = ipv4ToBytes(0x01020304, buf, 3);
+    expect(hex(buf)).toBe('aaaaaa01020304aaaaaa');
+    expect(view.length).toBe(4);
+    expect(view.byteOffset).toBe(3);
+    expect(ipv4FromBytes(buf, 3)).toBe(0x01020304);
+  });
+});
+
+describe('isGlobalUnicast4 (RFC 4380 §5.2.4)', () => {
+  // Each non-global range of §5.2.4: its first and last address are rejected, the neighbours outside it are not.
+  const ranges: Array<[string, string, string, string | undefined]> = [
+    // [name, first, last, first address after the range]
+    ['0.0.0.0/8 "this network"', '0.0.0.0', '0.255.255.255', '1.0.0.0'],
+    ['10.0.0.0/8 private', '10.0.0.0', '10.255.255.255', '11.0.0.0'],
+    ['127.0.0.0/8 loopback', '127.0.0.0', '127.255.255.255', '128.0.0.0'],
+    ['169.254.0.0/16 link-local', '169.254.0.0', '169.254.255.255', '169.255.0.0'],
+    ['172.16.0.0/12 private', '172.16.0.0', '172.31.255.255', '172.32.0.0'],
+    ['192.168.0.0/16 private', '192.168.0.0', '192.168.255.255', '192.169.0.0'],
+    ['192.88.99.0/24 6to4 relay anycast', '192.88.99.0', '192.88.99.255', '192.88.100.0'],
+    ['224.0.0.0/4 multicast', '224.0.0.0', '239.255.255.255', '240.0.0.0'],
+    ['255.255.255.255 limited broadcast', '255.255.255.255', '255.255.255.255', undefined],
+  ];
+  const before: Record<string, string> = {
+    '0.0.0.0': '',
+    '10.0.0.0': '9.255.255.255',
+    '127.0.0.0': '126.255.255.255',
+    '169.254.0.0': '169.253.255.255',
+    '172.16.0.0': '172.15.255.255',
+    '192.168.0.0': '192.167.255.255',
+    '192.88.99.0': '192.88.98.255',
+    '224.0.0.0': '223.255.255.255',
+    '255.255.255.255': '255.255.255.254',
+  };
+
+  it.each(ranges)('%s is not global', (_name, first, last, after) => {
+    expect(isGlobalUnicast4(parseIpv4(first))).toBe(false);
+    expect(isGlobalUnicast4(parseIpv4(last))).toBe(false);
+    const prev = before[first];
+    if (prev) expect(isGlobalUnicast4(parseIpv4(prev))).toBe(true);
+    if (after) expect(isGlobalUnicast4(parseIpv4(after))).toBe(true);
+  });
+
+  it('accepts ordinary public addresses, including the lab and documentation ranges', () => {
+    for (const a of ['1.2.3.4', '8.8.8.8', '17.23.52.250', '30.3.9.202', '198.18.0.10', '192.0.2.1', '203.0.113.7', '223.255.255.255']) {
+      expect(isGlobalUnicast4(parseIpv4(a)), a).toBe(true);
+    }
+  });
+
+  it('accepts 240.0.0.0/4 and 100.64.0.0/10, like Miredo', () => {
+    // RFC 4380 predates RFC 6598 (shared address space 100.64/10) and lists only the ranges above; Miredo's
+    // v4global.c implements exactly that list too. Refusing CGN space would break clients behind carrier NAT
+    // whose server sees the 100.64/10 address, and 240/4 is left to the routing system to refuse.
+    for (const a of ['240.0.0.0', '250.1.2.3', '255.255.255.254', '100.64.0.0', '100.127.255.255']) {
+      expect(isGlobalUnicast4(parseIpv4(a)), a).toBe(true);
+    }
+  });
+
+  it('only WireError escapes parseIpv4 for arbitrary strings', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 20 }), (s) => {
+        try {
+          parseIpv4(s);
+        } catch (e) {
+          return e instanceof WireError;
+        }
+        return true;
+      }),
+    );
+  });
+});
