@@ -25,6 +25,19 @@ describe('parseIpv4 / formatIpv4', () => {
   it('round-trips every uint32', () => {
     fc.assert(fc.property(fc.integer({ min: 0, max: 0xffffffff }), (v) => parseIpv4(formatIpv4(v)) === v));
   });
+
+  it('only WireError escapes parseIpv4 for arbitrary strings', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 20 }), (s) => {
+        try {
+          parseIpv4(s);
+        } catch (e) {
+          return e instanceof WireError;
+        }
+        return true;
+      }),
+    );
+  });
 });
 
 describe('ipv4ToBytes / ipv4FromBytes', () => {
@@ -90,18 +103,5 @@ describe('isGlobalUnicast4 (RFC 4380 §5.2.4)', () => {
     for (const a of ['240.0.0.0', '250.1.2.3', '255.255.255.254', '100.64.0.0', '100.127.255.255']) {
       expect(isGlobalUnicast4(parseIpv4(a)), a).toBe(true);
     }
-  });
-
-  it('only WireError escapes parseIpv4 for arbitrary strings', () => {
-    fc.assert(
-      fc.property(fc.string({ maxLength: 20 }), (s) => {
-        try {
-          parseIpv4(s);
-        } catch (e) {
-          return e instanceof WireError;
-        }
-        return true;
-      }),
-    );
   });
 });
