@@ -70,7 +70,9 @@ export function configYargsOptions<T>(spec: ConfigSpec<T>): Record<string, Optio
     if (flag === undefined) continue;
     const notes: string[] = [];
     if (field.type === 'enum' && field.values) notes.push(`one of: ${field.values.join(', ')}`);
-    if (field.min !== undefined || field.max !== undefined) notes.push(`range ${field.min ?? '-inf'}..${field.max ?? 'inf'}`);
+    if (field.min !== undefined && field.max !== undefined) notes.push(`${field.min}..${field.max}`);
+    else if (field.min !== undefined) notes.push(`>= ${field.min}`);
+    else if (field.max !== undefined) notes.push(`<= ${field.max}`);
     if (field.default !== undefined) notes.push(`default ${JSON.stringify(field.default)}`);
     if (field.type === 'list') notes.push('repeatable or comma-separated');
     if (field.type === 'objects') notes.push('JSON array');

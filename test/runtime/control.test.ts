@@ -1,0 +1,111 @@
+// Control socket: a round trip over an abstract Unix socket, errors from the handler, the no-listener
+// error, a second server refused, and a server that never answers.
+
+import { createConnection, createServer } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ControlServer } from '../../src/runtime/control.js';
+import { controlName, controlSocketPath, queryControl, serveControl } from '../../src/runtime/control.js';
+import { AgentError } from '../../src/runtime/errors.js';
+
+// Unique per test process, so parallel runs on one host (same network namespace) never collide.
+const unique = (label: string) => `test-${process.pid}-${label}`;
+
+const servers: ControlServer[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+
+describe('control socket', () => {
+  it('lives in the abstract namespace under teredo-agents/', () => {
+    expect(controlSocketPath(controlName('teredo-server', 'lab1'))).toBe('\0teredo-agents/teredo-server/lab1');
+    expect(controlName('ra-sender')).toBe('ra-sender');
+  });
+
+  it('round-trips a request and a JSON result', async () => {
+    const name = unique('roundtrip');
+    const seen: unknown[] = [];
+    servers.push(
+      await serveControl(name, async (req) => {
+        seen.push(req);
+        return { state: 'qualified', drops: { 'bad-checksum': 2 } };
+      }),
+    );
+    await expect(queryControl(name, { cmd: 'status', verbose: true })).resolves.toEqual({ state: 'qualified', drops: { 'bad-checksum': 2 } });
+    expect(seen).toEqual([{ cmd: 'status', verbose: true }]);
+  });
+
+  it('serves several clients concurrently', async () => {
+    const name = unique('concurrent');
+    let n = 0;
+    servers.push(await serveControl(name, () => ++n));
+    const results = await Promise.all([1, 2, 3, 4].map(() => queryControl(name, { cmd: 'status' })));
+    expect([...(results as number[])].sort()).toEqual([1, 2, 3, 4]);
+  });
+
+  it('turns a handler exception into CONTROL_FAILED with its message', async () => {
+    const name = unique('throws');
+    servers.push(
+      await serveControl(name, (req) => {
+        throw new Error(`unknown command "${req.cmd}"`);
+      }),
+    );
+    await expect(queryControl(name, { cmd: 'reboot' })).rejects.toMatchObject({
+      code: 'CONTROL_FAILED',
+      message: `${name}: unknown command "reboot"`,
+    });
+  });
+
+  it('says clearly that nothing runs in this namespace', async () => {
+    const err = await queryControl(controlName('teredo-server', unique('absent')), { cmd: 'status' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AgentError);
+    expect(err).toMatchObject({
+      code: 'CONTROL_NO_LISTENER',
+      message: `no teredo-server (instance ${unique('absent')}) running in this network namespace`,
+    });
+  });
+
+  it('refuses a second server for the same name with IO_BIND', async () => {
+    const name = unique('twice');
+    servers.push(await serveControl(name, () => 1));
+    await expect(serveControl(name, () => 2)).rejects.toMatchObject({ code: 'IO_BIND' });
+    // The first one still answers.
+    await expect(queryControl(name, { cmd: 'status' })).resolves.toBe(1);
+  });
+
+  it('frees the name on close', async () => {
+    const name = unique('reuse');
+    const first = await serveControl(name, () => 'first');
+    await first.close();
+    await expect(queryControl(name, { cmd: 'status' })).rejects.toMatchObject({ code: 'CONTROL_NO_LISTENER' });
+    servers.push(await serveControl(name, () => 'second'));
+    await expect(queryControl(name, { cmd: 'status' })).resolves.toBe('second');
+  });
+
+  it('times out on a listener that never answers', async () => {
+    const name = unique('mute');
+    const mute = createServer(() => {});
+    await new Promise<void>((resolve) => mute.listen(controlSocketPath(name), resolve));
+    try {
+      const started = performance.now();
+      await expect(queryControl(name, { cmd: 'status' }, 150)).rejects.toMatchObject({ code: 'CONTROL_FAILED', message: `${name} did not answer within 150 ms` });
+      expect(performance.now() - started).toBeGreaterThanOrEqual(140);
+    } finally {
+      mute.close();
+    }
+  });
+
+  it('answers a malformed request with an error instead of hanging', async () => {
+    const name = unique('garbage');
+    servers.push(await serveControl(name, () => 'never'));
+    const reply = await new Promise<string>((resolve, reject) => {
+      const s = createConnection(controlSocketPath(name));
+      let text = '';
+      s.setEncoding('utf8');
+      s.on('connect', () => s.write('not json\n'));
+      s.on('data', (d: string) => (text += d));
+      s.on('end', () => resolve(text));
+      s.on('error', reject);
+    });
+    expect(JSON.parse(reply)).toEqual({ ok: false, error: 'request is not JSON' });
+  });
+});
