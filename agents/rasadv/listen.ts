@@ -1,0 +1,114 @@
+// `rasadv listen`: the listener side of [MS-RASA] (§3.2.3: listen on UDP 9753 and join 239.255.2.2; §3.2.5:
+// hand the message and the source address to the application) plus the application itself: the table of
+// active servers (RasAdvListenerTable), printed like `netsh ras show activeservers` or as JSON lines.
+//
+// One socket, bound to 239.255.2.2:9753 rather than 0.0.0.0:9753: on Linux a socket bound to the wildcard
+// receives port-9753 datagrams of every group any socket of the host joined, binding to the group filters
+// them. SO_REUSEADDR lets a `--once` check from cron run next to a listening daemon. The group is joined on
+// every chosen interface (default: every non-loopback IPv4 interface). Output goes to stdout; logs go to
+// stderr in this mode (main.ts) so stdout stays machine-readable.
+//
+// --once --timeout N: listen N seconds, then stop; main.ts turns unknownHeard() into the exit code.
+
+import type { AgentContext, RunningAgent } from '../../src/runtime/cli.js';
+import { Driver } from '../../src/runtime/driver.js';
+import { systemClock, systemTimers } from '../../src/runtime/clock.js';
+import { AgentError } from '../../src/runtime/errors.js';
+import { openDatagramPort } from '../../src/io/datagram-port.js';
+import type { DatagramPort } from '../../src/io/ports.js';
+import { RasAdvListenerTable, type ListenerOutput } from '../../src/engine/rasadv/listener.js';
+import { allowListSize } from '../../src/engine/rasadv/allow.js';
+import { formatIpv4, parseIpv4 } from '../../src/wire/ipv4.js';
+import { RASADV_GROUP, RASADV_PORT } from '../../src/wire/rasadv.js';
+import { loadAllowList, staleAfterMs, type ListenConfig } from './config.js';
+import { allIpv4Interfaces, resolveInterfaces } from './interfaces.js';
+import { NETSH_HEADER, jsonLine, serverJson, summaryFields, textBlock, type WallClock } from './format.js';
+import type { AgentDeps } from './advertise.js';
+
+export interface ListenerHooks {
+  /** Writes to stdout (tests capture it). */
+  write?: (text: string) => void;
+  /** --once: called when the timeout expires; main.ts starts a graceful stop. */
+  onTimeout?: () => void;
+}
+
+export interface RunningListener extends RunningAgent<ListenConfig> {
+  /** True once any advertisement from a server not on --allow was heard (always, without --allow). */
+  unknownHeard(): boolean;
+}
+
+export async function startListener(ctx: AgentContext<ListenConfig>, hooks: ListenerHooks = {}, deps: AgentDeps = {}): Promise<RunningListener> {
+  const { config: c, logger } = ctx;
+  const clock = deps.clock ?? systemClock;
+  const timers = deps.timers ?? systemTimers;
+  const write = hooks.write ?? ((t: string) => void process.stdout.write(t));
+  const epoch = Date.now() - clock.now();
+  const wall: WallClock = (mono) => new Date(epoch + mono);
+  const allow = loadAllowList(c.allow);
+
+  const ifaces = c.interfaces.length === 0 ? allIpv4Interfaces(deps.interfaces) : resolveInterfaces(c.interfaces, deps.interfaces);
+  if (ifaces.length === 0) throw new AgentError('IO_INTERFACE', 'no interface with an IPv4 address to listen on; use --interface');
+  const group = parseIpv4(RASADV_GROUP);
+  let port: DatagramPort;
+  try {
+    port = await (deps.openPort ?? openDatagramPort)({ address: group, port: RASADV_PORT, reuseAddr: true });
+  } catch (err) {
+    throw new AgentError('IO_BIND', `cannot bind UDP ${RASADV_GROUP}:${RASADV_PORT}: ${(err as Error).message}`, { cause: err });
+  }
+  try {
+    for (const i of ifaces) port.joinGroup(group, i.addr);
+  } catch (err) {
+    await port.close();
+    throw new AgentError('IO_INTERFACE', `cannot join ${RASADV_GROUP}: ${(err as Error).message}`, { cause: err });
+  }
+
+  const table = new RasAdvListenerTable({ staleAfterMs: staleAfterMs(c), ...(allow ? { allow } : {}), maxEntries: c.maxServers });
+  let unknownHeard = false;
+  const print = (kind: 'advertisement' | 'stale', out: Extract<ListenerOutput, { server: unknown }>, extra: Record<string, unknown> = {}): void => {
+    const at = new Date();
+    if (c.json) write(jsonLine(kind, { ...extra, ...serverJson(out.server, wall) }, at));
+    else write(textBlock(out.server, at, wall, { allowList: allow !== undefined, stale: kind === 'stale' }));
+  };
+  const apply = (outputs: Exclude<ListenerOutput, { kind: 'drop' }>[]): void => {
+    for (const out of outputs) {
+      const s = out.server;
+      const who = { sender: formatIpv4(s.sender), hostname: s.hostname, domain: s.domain ?? null, known: s.known };
+      if (out.kind === 'advertisement') {
+        print('advertisement', out, { change: out.event });
+        if (!s.known) unknownHeard = true;
+        if (out.event === 'again') logger.debug({ ...who, count: s.count }, 'advertisement');
+        else if (s.known || out.event === 'changed') logger.info({ ...who, event: out.event }, 'RAS server');
+        else logger.warn({ ...who, event: out.event, deviations: s.deviations }, 'unknown RAS server');
+      } else if (out.kind === 'stale') {
+        print('stale', out);
+        logger.info({ ...who, count: s.count }, 'RAS server stale');
+      } else {
+        logger.warn({ ...who, maxServers: c.maxServers }, 'server table full, forgot the least recently heard server');
+      }
+    }
+  };
+  const driver = new Driver({ engine: table, apply, logger, clock, timers });
+  port.onDatagram((payload, from) => driver.feed({ kind: 'datagram', from, payload }));
+  port.onError((err) => logger.warn({ err }, 'receive error'));
+  driver.start();
+
+  if (!c.json) write(NETSH_HEADER);
+  logger.info(
+    { group: RASADV_GROUP, port: RASADV_PORT, interfaces: ifaces.map((i) => ({ iface: i.name, address: i.address })), allowEntries: allow ? allowListSize(allow) : null, staleAfterSec: staleAfterMs(c) / 1000, onceTimeoutSec: c.once ? c.timeout : null },
+    'listening',
+  );
+  const onceTimer = c.once && c.timeout !== undefined && hooks.onTimeout ? timers.setTimer(hooks.onTimeout, c.timeout * 1000) : undefined;
+
+  return {
+    unknownHeard: () => unknownHeard,
+    stop: async () => {
+      if (onceTimer !== undefined) timers.clearTimer(onceTimer);
+      driver.stop();
+      await port.close();
+      const stats = table.stats();
+      logger.info({ ...stats, unknownHeard }, 'listener summary');
+      if (c.json && c.once) write(jsonLine('summary', { ...summaryFields(stats, table.servers(), wall), unknownHeard }, new Date()));
+    },
+    status: () => ({ mode: 'listen', ...summaryFields(table.stats(), table.servers(), wall), unknownHeard, driver: driver.stats() }),
+  };
+}
