@@ -1,0 +1,161 @@
+// The shared command line: --check-config output and exit codes, usage errors (exit 2), --help, extra
+// subcommands, start-up failures naming the problem, `status` against a running agent (in process and
+// from a second process) and against nothing (exit 3).
+
+import { EventEmitter } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import type { RunOptions } from '../../src/runtime/cli.js';
+import { runAgentMain } from '../../src/runtime/cli.js';
+import { controlName, queryControl } from '../../src/runtime/control.js';
+import { tiny } from './fixtures/tiny-definition.js';
+import { killSpawned, msg, spawnTs } from './spawn-agent.js';
+
+const TINY = fileURLToPath(new URL('./fixtures/tiny-agent.ts', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'runtime-cli-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterEach(killSpawned);
+
+/** Runs the tiny agent's command line in process; resolves at the first exit() call. */
+function run(argv: string[], extra: Partial<RunOptions> = {}) {
+  let stdout = '';
+  let stderr = '';
+  const logs: Record<string, unknown>[] = [];
+  const signals = new EventEmitter();
+  let resolveExit: (code: number) => void = () => {};
+  const exitCode = new Promise<number>((resolve) => (resolveExit = resolve));
+  const done = runAgentMain(tiny, {
+    argv,
+    io: { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t) },
+    exit: (code) => resolveExit(code),
+    signals: signals as unknown as NodeJS.Process,
+    logDestination: new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        for (const l of chunk.toString().split('\n')) if (l) logs.push(JSON.parse(l) as Record<string, unknown>);
+        cb();
+      },
+    }),
+    ...extra,
+  });
+  return { exitCode, done, signals, logs, stdout: () => stdout, stderr: () => stderr };
+}
+
+describe('--check-config', () => {
+  it('prints "config ok" and exits 0 for a valid config', async () => {
+    const r = run(['--check-config', '--mtu', '1500']);
+    await expect(r.exitCode).resolves.toBe(0);
+    expect(r.stdout()).toBe('config ok\n');
+    expect(r.stderr()).toBe('');
+  });
+
+  it('lists every problem from the file and flags and exits 1', async () => {
+    const path = join(dir, 'bad.json');
+    writeFileSync(path, JSON.stringify({ greeting: 5, tickMs: 0, mtuu: 1500 }));
+    const r = run(['--check-config', '--config', path, '--mtu', '1200']);
+    await expect(r.exitCode).resolves.toBe(1);
+    expect(r.stdout()).toBe('');
+    expect(r.stderr()).toBe(
+      [
+        'tiny-agent: invalid configuration (4 problems):',
+        `  unknown key "mtuu" in ${path} (did you mean "mtu"?)`,
+        '  greeting (5) must be a string',
+        '  tickMs (0) must be >= 1',
+        '  mtu (1200) must be >= 1280',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('exits 1 naming an unreadable config file', async () => {
+    const r = run(['--check-config', '--config', join(dir, 'missing.json')]);
+    await expect(r.exitCode).resolves.toBe(1);
+    expect(r.stderr()).toBe(`tiny-agent: cannot read config file ${join(dir, 'missing.json')}: no such file\n`);
+  });
+});
+
+describe('usage', () => {
+  it('rejects an unknown flag with exit 2 and a hint', async () => {
+    const r = run(['--mtux', '1500']);
+    await expect(r.exitCode).resolves.toBe(2);
+    expect(r.stderr()).toBe("tiny-agent: Unknown argument: mtux\nTry 'tiny-agent --help'.\n");
+  });
+
+  it('rejects a bad --log-level with exit 2', async () => {
+    const r = run(['--log-level', 'verbose']);
+    await expect(r.exitCode).resolves.toBe(2);
+    expect(r.stderr()).toContain('--log-level (verbose) must be one of trace, debug, info, warn, error, fatal, silent');
+  });
+
+  it('prints --help with the generated flags and exits 0', async () => {
+    const r = run(['--help']);
+    await expect(r.exitCode).resolves.toBe(0);
+    expect(r.stdout()).toContain('--stop-delay-ms');
+    expect(r.stdout()).toContain('--check-config');
+    expect(r.stdout()).toContain('tiny-agent status');
+  });
+
+  it('runs an agent subcommand and exits with its code', async () => {
+    const ok = run(['echo', 'hi']);
+    await expect(ok.exitCode).resolves.toBe(0);
+    expect(ok.stdout()).toBe('hi\n');
+    const failing = run(['echo', 'fail']);
+    await expect(failing.exitCode).resolves.toBe(4);
+  });
+});
+
+describe('running and status', () => {
+  const instance = `cli-${process.pid}`;
+
+  it('status with nothing running exits 3 with a clear message', async () => {
+    const r = run(['status', '--instance', `${instance}-none`]);
+    await expect(r.exitCode).resolves.toBe(3);
+    expect(r.stderr()).toBe(`tiny-agent: no tiny-agent (instance ${instance}-none) running in this network namespace\n`);
+  });
+
+  it('refuses to start with an invalid config: every problem on stderr, exit 1', async () => {
+    const r = run(['--mtu', '99999', '--tick-ms', 'soon', '--instance', `${instance}-bad`]);
+    await expect(r.exitCode).resolves.toBe(1);
+    expect(r.stderr()).toBe('tiny-agent: invalid configuration (2 problems):\n  tickMs ("soon") must be an integer\n  mtu (99999) must be <= 65535\n');
+  });
+
+  it('a start-up AgentError is reported, exits 1, and frees the control socket', async () => {
+    const r = run(['--greeting', 'fail', '--instance', `${instance}-fail`]);
+    await expect(r.exitCode).resolves.toBe(1);
+    expect(r.stderr()).toBe('tiny-agent: cannot bind UDP [::]:3544: address already in use\n');
+    await expect(queryControl(controlName('tiny-agent', `${instance}-fail`), { cmd: 'status' })).rejects.toMatchObject({ code: 'CONTROL_NO_LISTENER' });
+  });
+
+  it('serves status while running, refuses a second instance, stops on SIGTERM', async () => {
+    const r = run(['--instance', `${instance}-live`, '--log-level', 'debug']);
+    await r.done;
+    const status = (await queryControl(controlName('tiny-agent', `${instance}-live`), { cmd: 'status' })) as Record<string, unknown>;
+    expect(status).toMatchObject({ agent: 'tiny-agent', instance: `${instance}-live`, pid: process.pid, state: 'running', reloads: 0, errors: 0 });
+    expect(typeof status.nextTimeout).toBe('number'); // the driver's armed deadline
+
+    const second = run(['--instance', `${instance}-live`]);
+    await expect(second.exitCode).resolves.toBe(1);
+    expect(second.stderr()).toBe(
+      `tiny-agent: another tiny-agent instance ${instance}-live is already running in this network namespace (use --instance to run several)\n`,
+    );
+
+    r.signals.emit('SIGTERM');
+    await expect(r.exitCode).resolves.toBe(0);
+    expect(r.logs.map((l) => l.msg)).toEqual(expect.arrayContaining(['started', 'stopping', 'final packet sent', 'stopped']));
+    await expect(queryControl(controlName('tiny-agent', `${instance}-live`), { cmd: 'status' })).rejects.toMatchObject({ code: 'CONTROL_NO_LISTENER' });
+  });
+
+  it('`status` from another process prints the running agent\'s JSON', { timeout: 30_000 }, async () => {
+    const agent = spawnTs(TINY, ['--instance', `${instance}-spawned`]);
+    await agent.waitForLog(msg('started'));
+    const r = run(['status', '--instance', `${instance}-spawned`]);
+    await expect(r.exitCode).resolves.toBe(0);
+    const printed = JSON.parse(r.stdout()) as Record<string, unknown>;
+    expect(printed).toMatchObject({ agent: 'tiny-agent', instance: `${instance}-spawned`, pid: agent.child.pid, state: 'running', ticks: 0 });
+    agent.child.kill('SIGTERM');
+    await expect(agent.exited).resolves.toBe(0);
+  });
+});
