@@ -72,7 +72,7 @@ describe('icmpv6 generic message', () => {
 
   it('rejects a corrupted checksum, a non-ICMPv6 next header and a short message', () => {
     const bad = MIREDO_RA_IPV6.slice();
-    bad[bad.length - 1] ^= 0x01;
+    bad[bad.length - 1] = bad[bad.length - 1]! ^ 0x01;
     expectWireError(() => decodeIcmpv6Packet(bad), 'WIRE_BAD_CHECKSUM');
     const bubble = encodeIpv6({ trafficClass: 0, flowLabel: 0, nextHeader: NEXT_HEADER.NO_NEXT, hopLimit: 0, src: g1, dst: g2 }, new Uint8Array(0));
     expectWireError(() => decodeIcmpv6Packet(bubble), 'WIRE_UNEXPECTED_TYPE');

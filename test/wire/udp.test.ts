@@ -56,7 +56,7 @@ describe('udp', () => {
 
   it('rejects a bad or zero checksum only when asked to verify', () => {
     const bad = GOLDEN.slice();
-    bad[8] ^= 1;
+    bad[8] = bad[8]! ^ 1;
     expectWireError(() => decodeUdp(bad, addrs), 'WIRE_BAD_CHECKSUM');
     expect(decodeUdp(bad).payload.length).toBe(5);
     const zero = GOLDEN.slice();
