@@ -37,6 +37,15 @@ export function waitFor<T>(register: (resolve: (value: T) => void) => void, ms =
   });
 }
 
+/** Polls `check` every 100 ms until it returns true; rejects after `ms`. */
+export async function waitUntil(check: () => boolean, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 export const ICMPV6_ECHO_REQUEST = 128;
