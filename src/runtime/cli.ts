@@ -16,7 +16,7 @@ import { configYargsOptions, loadConfig, readConfigFile, validateConfig } from '
 import type { ControlRequest, ControlServer } from './control.js';
 import { controlName, queryControl, serveControl } from './control.js';
 import { AgentError, exitCodeFor, formatAgentError } from './errors.js';
-import type { LifecycleOptions, SignalSource } from './lifecycle.js';
+import type { Lifecycle, LifecycleOptions, SignalSource } from './lifecycle.js';
 import { installLifecycle } from './lifecycle.js';
 import type { LogLevel, Logger, LoggerOptions } from './logger.js';
 import { LOG_LEVELS, createLogger, isLogLevel } from './logger.js';
@@ -26,6 +26,11 @@ export interface AgentContext<T> {
   readonly instance: string | undefined;
   readonly config: T;
   readonly logger: Logger;
+  /**
+   * For failures after start-up that the agent cannot survive (a socket or the TUN device failed): runs
+   * the graceful stop, then exits with `exitCode` (1 by default) so the supervisor restarts the agent.
+   */
+  fatal(reason: string, exitCode?: number): void;
 }
 
 /** What start() hands back: the hooks the runtime calls for signals and `status`. */
@@ -104,6 +109,10 @@ export async function runAgentMain<T>(def: AgentDefinition<T>, options: RunOptio
 
 async function parseCommandLine<T>(def: AgentDefinition<T>, argv: readonly string[], io: CliIo): Promise<Action | undefined> {
   let action: Action | undefined;
+  const flags = { ...COMMON_OPTIONS, ...configYargsOptions(def.config) };
+  for (const reserved of ['help', ...Object.keys(COMMON_OPTIONS)]) {
+    if (Object.hasOwn(configYargsOptions(def.config), reserved)) throw new AgentError('INTERNAL', `config field flag --${reserved} clashes with a common flag`);
+  }
   let parser = yargs([...argv])
     .scriptName(def.name)
     .strict()
@@ -114,7 +123,7 @@ async function parseCommandLine<T>(def: AgentDefinition<T>, argv: readonly strin
     .fail((msg: string | undefined, err: Error | undefined) => {
       throw err instanceof AgentError ? err : new AgentError('USAGE', msg ?? err?.message ?? 'bad command line');
     })
-    .command('$0', def.description, (y) => y.options({ ...COMMON_OPTIONS, ...configYargsOptions(def.config) }), (args) => {
+    .command('$0', def.description, (y) => y.options(flags), (args) => {
       action = { kind: 'run', args };
     })
     .command(
@@ -168,8 +177,8 @@ async function printStatus(name: string, args: Record<string, unknown>, io: CliI
 }
 
 function logLevelFrom(args: Record<string, unknown>): LogLevel {
-  const requested = args['log-level'] ?? process.env.LOG_LEVEL ?? 'info';
-  if (!isLogLevel(requested)) throw new AgentError('USAGE', `--log-level (${String(requested)}) must be one of ${LOG_LEVELS.join(', ')}`);
+  const [source, requested] = args['log-level'] !== undefined ? ['--log-level', args['log-level']] : ['LOG_LEVEL', process.env.LOG_LEVEL ?? 'info'];
+  if (!isLogLevel(requested)) throw new AgentError('USAGE', `${source} (${String(requested)}) must be one of ${LOG_LEVELS.join(', ')}`);
   return requested;
 }
 
@@ -182,6 +191,12 @@ async function startAgent<T>(def: AgentDefinition<T>, args: Record<string, unkno
   const startedAt = Date.now();
   let running: RunningAgent<T> | undefined;
   let reloads = 0;
+  let lifecycle: Lifecycle | undefined = undefined;
+  // A fatal error during start() is thrown instead; this only serves failures once running.
+  const fatal = (reason: string, exitCode = 1): void => {
+    if (lifecycle) lifecycle.requestStop(reason, exitCode);
+    else logger.error({ reason }, 'fatal error during start-up, ignored: throw from start() instead');
+  };
 
   // The control socket comes first: it doubles as the "already running here" check, before ports are bound.
   let control: ControlServer;
@@ -196,7 +211,7 @@ async function startAgent<T>(def: AgentDefinition<T>, args: Record<string, unkno
     throw new AgentError('IO_BIND', `another ${who} is already running in this network namespace (use --instance to run several)`, { cause: err });
   }
   try {
-    running = await def.start({ name: def.name, instance, config, logger });
+    running = await def.start({ name: def.name, instance, config, logger, fatal });
   } catch (err) {
     await control.close();
     throw err;
@@ -237,5 +252,5 @@ async function startAgent<T>(def: AgentDefinition<T>, args: Record<string, unkno
   };
   if (options.signals) lifecycleOptions.signals = options.signals;
   if (options.stopTimeoutMs !== undefined) lifecycleOptions.stopTimeoutMs = options.stopTimeoutMs;
-  installLifecycle(lifecycleOptions);
+  lifecycle = installLifecycle(lifecycleOptions);
 }

@@ -34,8 +34,11 @@ export interface LifecycleOptions {
 }
 
 export interface Lifecycle {
-  /** Starts a graceful stop as if SIGTERM had arrived (e.g. after a fatal runtime error). */
-  requestStop(reason: string): void;
+  /**
+   * Starts a graceful stop as if SIGTERM had arrived. A fatal runtime error (the TUN device vanished)
+   * passes exitCode 1 so a supervisor (systemd Restart=on-failure) restarts the agent.
+   */
+  requestStop(reason: string, exitCode?: number): void;
   /** Resolves with the exit code once the process is about to exit. */
   readonly exited: Promise<number>;
   /** Removes the signal handlers (tests; the process normally exits instead). */
@@ -81,20 +84,21 @@ export function installLifecycle(options: LifecycleOptions): Lifecycle {
     });
   };
 
-  const requestStop = (reason: string): void => {
+  const requestStop = (reason: string, exitCode = 0): void => {
     if (stopping) {
       logger.warn({ reason }, 'forced exit');
       finish(1);
       return;
     }
     stopping = true;
-    logger.info({ reason }, 'stopping');
+    if (exitCode === 0) logger.info({ reason }, 'stopping');
+    else logger.error({ reason, exitCode }, 'stopping');
     const timer = setTimeout(() => {
       logger.error({ stopTimeoutMs }, 'stop timed out');
       finish(1);
     }, stopTimeoutMs);
     queue = queue.then(async () => {
-      let code = 0;
+      let code = exitCode;
       try {
         await handlers.stop();
         logger.info('stopped');

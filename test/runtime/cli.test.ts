@@ -148,6 +148,15 @@ describe('running and status', () => {
     await expect(queryControl(controlName('tiny-agent', `${instance}-live`), { cmd: 'status' })).rejects.toMatchObject({ code: 'CONTROL_NO_LISTENER' });
   });
 
+  it('a fatal error while running stops gracefully and exits 1', async () => {
+    const r = run(['--greeting', 'fatal', '--instance', `${instance}-fatal`]);
+    await r.done;
+    r.signals.emit('SIGUSR1');
+    await expect(r.exitCode).resolves.toBe(1);
+    expect(r.logs.find((l) => l.msg === 'stopping')).toMatchObject({ level: 'error', reason: 'socket died', exitCode: 1 });
+    expect(r.logs.some((l) => l.msg === 'final packet sent')).toBe(true);
+  });
+
   it('`status` from another process prints the running agent\'s JSON', { timeout: 30_000 }, async () => {
     const agent = spawnTs(TINY, ['--instance', `${instance}-spawned`]);
     await agent.waitForLog(msg('started'));

@@ -121,11 +121,15 @@ describe('installLifecycle (in process)', () => {
     await expect(broken.lifecycle.exited).resolves.toBe(1);
   });
 
-  it('requestStop behaves like SIGTERM', async () => {
-    const { events, lifecycle } = harness({});
-    lifecycle.requestStop('fatal socket error');
-    await expect(lifecycle.exited).resolves.toBe(0);
-    expect(events).toEqual(['stop']);
+  it('requestStop behaves like SIGTERM, with the exit code asked for', async () => {
+    const graceful = harness({});
+    graceful.lifecycle.requestStop('operator');
+    await expect(graceful.lifecycle.exited).resolves.toBe(0);
+    expect(graceful.events).toEqual(['stop']);
+    const fatal = harness({});
+    fatal.lifecycle.requestStop('tun device vanished', 1);
+    await expect(fatal.lifecycle.exited).resolves.toBe(1);
+    expect(fatal.events).toEqual(['stop']); // final packets still go out
   });
 });
 
