@@ -8,7 +8,8 @@
 // every chosen interface (default: every non-loopback IPv4 interface). Output goes to stdout; logs go to
 // stderr in this mode (main.ts) so stdout stays machine-readable.
 //
-// --once --timeout N: listen N seconds, then stop; main.ts turns unknownHeard() into the exit code.
+// --once --timeout N: listen N seconds, then stop through the runtime's graceful path (ctx.fatal) with exit
+// code 0 when no unknown server was heard, EXIT_UNKNOWN_SERVER (4) when one was.
 
 import type { AgentContext, RunningAgent } from '../../src/runtime/cli.js';
 import { Driver } from '../../src/runtime/driver.js';
@@ -25,11 +26,12 @@ import { allIpv4Interfaces, resolveInterfaces } from './interfaces.js';
 import { NETSH_HEADER, jsonLine, serverJson, summaryFields, textBlock, type WallClock } from './format.js';
 import type { AgentDeps } from './advertise.js';
 
+/** `rasadv listen --once` exit code when at least one unknown RAS server was heard. */
+export const EXIT_UNKNOWN_SERVER = 4;
+
 export interface ListenerHooks {
   /** Writes to stdout (tests capture it). */
   write?: (text: string) => void;
-  /** --once: called when the timeout expires; main.ts starts a graceful stop. */
-  onTimeout?: () => void;
 }
 
 export interface RunningListener extends RunningAgent<ListenConfig> {
@@ -97,7 +99,9 @@ export async function startListener(ctx: AgentContext<ListenConfig>, hooks: List
     { group: RASADV_GROUP, port: RASADV_PORT, interfaces: ifaces.map((i) => ({ iface: i.name, address: i.address })), allowEntries: allow ? allowListSize(allow) : null, staleAfterSec: staleAfterMs(c) / 1000, onceTimeoutSec: c.once ? c.timeout : null },
     'listening',
   );
-  const onceTimer = c.once && c.timeout !== undefined && hooks.onTimeout ? timers.setTimer(hooks.onTimeout, c.timeout * 1000) : undefined;
+  // The runtime's "fatal" is its one way for an agent to end itself: a graceful stop, then this exit code.
+  const onceDone = (): void => (unknownHeard ? ctx.fatal('--once: an unknown RAS server was heard', EXIT_UNKNOWN_SERVER) : ctx.fatal('--once: timeout reached', 0));
+  const onceTimer = c.once && c.timeout !== undefined ? timers.setTimer(onceDone, c.timeout * 1000) : undefined;
 
   return {
     unknownHeard: () => unknownHeard,

@@ -13,16 +13,12 @@
 // 3 `status` found nothing running; 4 `listen --once` heard at least one unknown RAS server (one not on
 // --allow; without --allow every server is unknown).
 
-import { EventEmitter } from 'node:events';
 import { pino } from 'pino';
 import type { AgentDefinition } from '../../src/runtime/cli.js';
 import { runAgentMain } from '../../src/runtime/cli.js';
-import type { SignalSource } from '../../src/runtime/lifecycle.js';
 import { advertiseSpec, listenSpec, type AdvertiseConfig, type ListenConfig } from './config.js';
 import { startAdvertiser } from './advertise.js';
-import { startListener, type RunningListener } from './listen.js';
-
-export const EXIT_UNKNOWN_SERVER = 4;
+import { EXIT_UNKNOWN_SERVER, startListener } from './listen.js';
 
 const USAGE = `Usage: rasadv <advertise|listen> [options]
 
@@ -32,20 +28,6 @@ const USAGE = `Usage: rasadv <advertise|listen> [options]
 Run 'rasadv advertise --help' or 'rasadv listen --help' for the options.
 `;
 
-// Signals reach the runtime's lifecycle through this source, which also lets `--once` start the same
-// graceful stop as SIGTERM when its timeout expires, without signalling its own process.
-const local = new EventEmitter();
-const signals: SignalSource = {
-  on: (signal, listener) => {
-    process.on(signal, listener);
-    local.on(signal, listener);
-  },
-  off: (signal, listener) => {
-    process.off(signal, listener);
-    local.off(signal, listener);
-  },
-};
-
 const advertise: AgentDefinition<AdvertiseConfig> = {
   name: 'rasadv advertise',
   description: 'Advertise this host as a RAS server ([MS-RASA]): one datagram to 239.255.2.2:9753 (TTL 15) at start, then every --interval seconds; SIGUSR1 advertises at once.',
@@ -53,20 +35,16 @@ const advertise: AgentDefinition<AdvertiseConfig> = {
   start: (ctx) => startAdvertiser(ctx),
 };
 
-let listener: RunningListener | undefined;
 const listen: AgentDefinition<ListenConfig> = {
   name: 'rasadv listen',
   description: `List RAS servers advertising on 239.255.2.2:9753 like 'netsh ras show activeservers'. With --once --timeout S: exit ${EXIT_UNKNOWN_SERVER} if a server not on --allow was heard, else 0.`,
   config: listenSpec,
-  start: async (ctx) => {
-    listener = await startListener(ctx, { onTimeout: () => local.emit('SIGTERM') });
-    return listener;
-  },
+  start: (ctx) => startListener(ctx),
 };
 
 const [mode, ...rest] = process.argv.slice(2);
 if (mode === 'advertise') {
-  await runAgentMain(advertise, { argv: rest, signals });
+  await runAgentMain(advertise, { argv: rest });
 } else if (mode === 'listen') {
   // A --once check (cron, monitoring) must be able to run next to a listening daemon, which holds the
   // default control socket name: give it its own instance name unless one was chosen.
@@ -74,10 +52,8 @@ if (mode === 'advertise') {
   const argv = once && !rest.some((a) => a === '--instance' || a.startsWith('--instance=')) ? [...rest, '--instance', `once-${process.pid}`] : rest;
   await runAgentMain(listen, {
     argv,
-    signals,
     // stdout carries the server list; logs go to stderr in this mode.
     logDestination: pino.destination({ dest: 2, sync: true }),
-    exit: (code) => process.exit(code === 0 && listener?.unknownHeard() ? EXIT_UNKNOWN_SERVER : code),
   });
 } else if (mode === undefined || mode === '--help' || mode === '-h' || mode === 'help') {
   process.stdout.write(USAGE);

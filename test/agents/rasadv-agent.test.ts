@@ -1,0 +1,214 @@
+// The rasadv agent wiring, in-process: real engines and Driver, FakeDatagramPort and FakeClock instead of
+// sockets and time. Checks what the sockets are told (bind address, TTL 15, loopback, egress interface,
+// group membership), what is sent when, and what the listener prints and logs.
+import { describe, expect, it } from 'vitest';
+import { Writable } from 'node:stream';
+import type { NetworkInterfaceInfo } from 'node:os';
+import { FakeDatagramPort } from '../fakes/fake-datagram-port.js';
+import { FakeClock } from '../../src/runtime/fake-clock.js';
+import { createLogger } from '../../src/runtime/logger.js';
+import { validateConfig, type ConfigSpec } from '../../src/runtime/config.js';
+import type { DatagramPortOptions } from '../../src/io/datagram-port.js';
+import { seededRandom } from '../../src/engine/types.js';
+import { encodeRasAdv } from '../../src/wire/rasadv.js';
+import { formatIpv4, parseIpv4 } from '../../src/wire/ipv4.js';
+import { startAdvertiser } from '../../agents/rasadv/advertise.js';
+import { startListener } from '../../agents/rasadv/listen.js';
+import { advertiseSpec, listenSpec } from '../../agents/rasadv/config.js';
+import { formatCtime } from '../../agents/rasadv/format.js';
+
+const v4 = (address: string, internal = false): NetworkInterfaceInfo =>
+  ({ address, netmask: '255.255.255.0', family: 'IPv4', mac: '00:00:00:00:00:00', internal, cidr: `${address}/24` }) as NetworkInterfaceInfo;
+const NICS = { lo: [v4('127.0.0.1', true)], eth0: [v4('192.0.2.1')], eth1: [v4('198.51.100.1')] };
+const GROUP = parseIpv4('239.255.2.2');
+
+function config<T>(spec: ConfigSpec<T>, flags: Record<string, unknown>): T {
+  const r = validateConfig(spec, { flags });
+  if (!r.ok) throw new Error(r.problems.join('; '));
+  return r.config;
+}
+
+function logCapture() {
+  const lines: Record<string, unknown>[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      for (const l of chunk.toString().split('\n')) if (l) lines.push(JSON.parse(l) as Record<string, unknown>);
+      cb();
+    },
+  });
+  return { lines, logger: createLogger({ agent: 'rasadv test', level: 'debug', destination }) };
+}
+
+/** An AgentContext as the runtime builds it; `fatal` calls are recorded. */
+function ctx<T>(config: T, logger = logCapture().logger) {
+  const fatal: [string, number | undefined][] = [];
+  return { name: 'rasadv test', instance: undefined, config, logger, fatal: (reason: string, code?: number) => void fatal.push([reason, code]), fatals: fatal };
+}
+
+function fakeOpen() {
+  const opened: { options: DatagramPortOptions; port: FakeDatagramPort }[] = [];
+  const openPort = (options: DatagramPortOptions) => {
+    const port = new FakeDatagramPort({ addr: options.address ?? 0, port: options.port || 40_000 + opened.length });
+    opened.push({ options, port });
+    return Promise.resolve(port);
+  };
+  return { opened, openPort };
+}
+
+describe('rasadv advertise (agent wiring)', () => {
+  it('opens one socket per interface with TTL 15, loopback off, IP_MULTICAST_IF, and sends at start and each interval', async () => {
+    const clock = new FakeClock(1000);
+    const { opened, openPort } = fakeOpen();
+    const { logger, lines } = logCapture();
+    const c = config(advertiseSpec, { hostname: 'thepcsname', interface: ['eth0', '198.51.100.1'], interval: '60' });
+    const agent = await startAdvertiser(ctx(c, logger), { openPort, clock, timers: clock, interfaces: NICS, random: seededRandom(1) });
+
+    expect(opened.map((o) => [formatIpv4(o.options.address!), o.options.port])).toEqual([
+      ['192.0.2.1', 0],
+      ['198.51.100.1', 0],
+    ]);
+    for (const { port, options } of opened) {
+      expect(port.multicastTtl).toBe(15);
+      expect(port.multicastLoopback).toBe(false);
+      expect(port.multicastInterface).toBe(options.address);
+    }
+    clock.advance(0);
+    const seed = encodeRasAdv({ hostname: 'thepcsname' });
+    for (const { port } of opened) {
+      expect(port.sent).toHaveLength(1);
+      expect(port.sent[0]!.to).toEqual({ addr: GROUP, port: 9753 });
+      expect(port.sent[0]!.bytes).toEqual(seed);
+    }
+    clock.advance(59_999);
+    expect(opened[0]!.port.sent).toHaveLength(1);
+    clock.advance(1);
+    expect(opened.map((o) => o.port.sent.length)).toEqual([2, 2]);
+
+    clock.advance(10_000);
+    await agent.usr1!();
+    expect(opened.map((o) => o.port.sent.length)).toEqual([3, 3]);
+    clock.advance(59_999);
+    expect(opened.map((o) => o.port.sent.length)).toEqual([3, 3]);
+    clock.advance(1);
+    expect(opened.map((o) => o.port.sent.length)).toEqual([4, 4]);
+
+    const status = agent.status() as { interfaces: { iface: string; address: string; sent: number }[] };
+    expect(status.interfaces.map((i) => [i.iface, i.address, i.sent])).toEqual([
+      ['eth0', '192.0.2.1', 4],
+      ['198.51.100.1', '198.51.100.1', 4],
+    ]);
+    expect(lines.filter((l) => l.msg === 'advertisement sent').map((l) => l.cause)).toEqual(['start', 'start', 'timer', 'timer', 'request', 'request', 'timer', 'timer']);
+    await agent.stop();
+    expect(opened.every((o) => o.port.closed)).toBe(true);
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  it('without --interface uses one socket on 0.0.0.0 and leaves the egress choice to the kernel', async () => {
+    const clock = new FakeClock();
+    const { opened, openPort } = fakeOpen();
+    const c = config(advertiseSpec, { hostname: 'h', domain: 'EARTH.COM', loopback: true });
+    const agent = await startAdvertiser(ctx(c), { openPort, clock, timers: clock, interfaces: NICS });
+    clock.advance(0);
+    expect(opened).toHaveLength(1);
+    expect(opened[0]!.options.address).toBe(0);
+    expect(opened[0]!.port.multicastInterface).toBe(0);
+    expect(opened[0]!.port.multicastLoopback).toBe(true);
+    expect(new TextDecoder().decode(opened[0]!.port.sent[0]!.bytes)).toBe('Hostname=h\nDomain=EARTH.COM\n\0');
+    await agent.stop();
+  });
+
+  it('refuses an unknown interface with IO_INTERFACE', async () => {
+    const c = config(advertiseSpec, { hostname: 'h', interface: ['wlan9'] });
+    await expect(startAdvertiser(ctx(c), { ...fakeOpen(), interfaces: NICS })).rejects.toMatchObject({ code: 'IO_INTERFACE', message: expect.stringContaining('no such interface') });
+  });
+
+  it('logs send failures (rate-limited) and keeps going', async () => {
+    const clock = new FakeClock();
+    const { opened, openPort } = fakeOpen();
+    const { logger, lines } = logCapture();
+    const c = config(advertiseSpec, { hostname: 'h', interval: '1' });
+    const agent = await startAdvertiser(ctx(c, logger), { openPort, clock, timers: clock, interfaces: NICS });
+    opened[0]!.port.failSends = new Error('ENETUNREACH');
+    clock.advance(5_000);
+    expect(lines.filter((l) => l.msg === 'advertisement not sent')).toHaveLength(1);
+    expect((agent.status() as { sendFailures: number }).sendFailures).toBe(6);
+    await agent.stop();
+  });
+});
+
+describe('rasadv listen (agent wiring)', () => {
+  async function listener(flags: Record<string, unknown>) {
+    const clock = new FakeClock(0);
+    const { opened, openPort } = fakeOpen();
+    const log = logCapture();
+    let out = '';
+    const context = ctx(config(listenSpec, flags), log.logger);
+    const agent = await startListener(context, { write: (t) => (out += t) }, { openPort, clock, timers: clock, interfaces: NICS });
+    return { agent, clock, port: opened[0]!.port, opened, log, output: () => out, fatals: context.fatals };
+  }
+  const from = (ip: string) => ({ addr: parseIpv4(ip), port: 1034 });
+
+  it('binds 239.255.2.2:9753 with SO_REUSEADDR and joins the group on every non-loopback IPv4 interface', async () => {
+    const { opened, agent } = await listener({});
+    expect(opened).toHaveLength(1);
+    expect(opened[0]!.options).toEqual({ address: GROUP, port: 9753, reuseAddr: true });
+    expect([...opened[0]!.port.groups]).toEqual([`${GROUP}/${parseIpv4('192.0.2.1')}`, `${GROUP}/${parseIpv4('198.51.100.1')}`]);
+    await agent.stop();
+  });
+
+  it('prints the netsh-style table and warns about an unknown server', async () => {
+    const { agent, port, output, log } = await listener({ allow: ['JYRAALAN2K'] });
+    port.deliver(encodeRasAdv({ hostname: 'thepcsname' }), from('192.105.90.102'));
+    port.deliver(encodeRasAdv({ hostname: 'JYRAALAN2K', domain: 'EARTH.COM' }), from('192.0.2.7'));
+    const text = output();
+    const lines = text.split('\n');
+    expect(lines.slice(0, 2)).toEqual(['Timestamp                 Sender', '------------------------  ----------------------------------']);
+    expect(lines[2]).toMatch(/^[A-Z][a-z]{2} [A-Z][a-z]{2} \d\d \d\d:\d\d:\d\d \d{4} {2}192\.105\.90\.102 {2}UNKNOWN$/);
+    expect(lines[3]).toBe('   Hostname=thepcsname');
+    expect(lines[4]).toMatch(/ {2}192\.0\.2\.7$/);
+    expect(lines.slice(5, 7)).toEqual(['   Hostname=JYRAALAN2K', '   Domain=EARTH.COM']);
+    expect(log.lines.filter((l) => l.level === 'warn').map((l) => [l.msg, l.hostname, l.sender])).toEqual([['unknown RAS server', 'thepcsname', '192.105.90.102']]);
+    expect(agent.unknownHeard()).toBe(true);
+    await agent.stop();
+  });
+
+  it('writes JSON lines, marks a silent server stale after 2 intervals, and summarises --once runs', async () => {
+    const { agent, port, clock, output, fatals } = await listener({ json: true, interval: '10', once: true, timeout: '60', allow: ['192.0.2.0/24'] });
+    port.deliver(encodeRasAdv({ hostname: 'rras1' }), from('192.0.2.5'));
+    clock.advance(10_000);
+    port.deliver(encodeRasAdv({ hostname: 'rras1' }), from('192.0.2.5'));
+    port.deliver(Uint8Array.of(0xde, 0xad, 0x01), from('192.0.2.66'));
+    clock.advance(19_999);
+    expect(output().trim().split('\n')).toHaveLength(2);
+    clock.advance(1);
+    clock.advance(29_999);
+    expect(fatals).toEqual([]);
+    clock.advance(1);
+    expect(fatals).toEqual([['--once: timeout reached', 0]]);
+    expect(agent.unknownHeard()).toBe(false);
+    await agent.stop();
+    const events = output().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(events.map((e) => [e.event, e.change, e.count])).toEqual([
+      ['advertisement', 'new', 1],
+      ['advertisement', 'again', 2],
+      ['stale', undefined, 2],
+      ['summary', undefined, undefined],
+    ]);
+    expect(events[0]).toMatchObject({ sender: '192.0.2.5', port: 1034, hostname: 'rras1', known: true, stale: false });
+    expect(events[3]).toMatchObject({ received: 3, accepted: 2, dropped: { 'malformed-text': 1 }, servers: 1, stale: 1, unknown: 0, unknownHeard: false });
+  });
+
+  it('--once ends with exit code 4 when an unknown server was heard', async () => {
+    const { agent, port, clock, fatals } = await listener({ once: true, timeout: '5', allow: ['rras1'] });
+    port.deliver(encodeRasAdv({ hostname: 'rras1' }), from('192.0.2.5'));
+    port.deliver(encodeRasAdv({ hostname: 'rogue' }), from('192.0.2.6'));
+    clock.advance(5_000);
+    expect(fatals).toEqual([['--once: an unknown RAS server was heard', 4]]);
+    await agent.stop();
+  });
+
+  it('formats timestamps like ctime()', () => {
+    expect(formatCtime(new Date(2002, 11, 10, 18, 36, 49))).toBe('Tue Dec 10 18:36:49 2002');
+    expect(formatCtime(new Date(2024, 0, 5, 7, 8, 9))).toBe('Fri Jan 05 07:08:09 2024');
+  });
+});

@@ -1,0 +1,87 @@
+// The real rasadv binary (built by tsc, spawned with node): modes, --help, --check-config and exit codes.
+// Nothing here opens a socket; the agents' network behaviour is tested in test/netns/rasadv-lab.test.ts.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
+
+const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
+const pkg = JSON.parse(readFileSync(resolve(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> };
+const MAIN = resolve(ROOT, pkg.bin.rasadv!);
+
+function run(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', timeout: 30_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+beforeAll(() => {
+  // tsc emits even when files other engineers are still writing do not typecheck; ours must be clean.
+  const tsc = spawnSync(process.execPath, [resolve(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: ROOT, encoding: 'utf8' });
+  expect(tsc.stdout.split('\n').filter((l) => /rasadv/.test(l))).toEqual([]);
+}, 180_000);
+
+describe('rasadv binary', () => {
+  it('starts with a node shebang', () => {
+    expect(readFileSync(MAIN, 'utf8').split('\n')[0]).toBe('#!/usr/bin/env node');
+  });
+
+  it('without a mode prints usage and exits 2; an unknown mode too', () => {
+    expect(run()).toMatchObject({ status: 2, stdout: expect.stringContaining('rasadv <advertise|listen>') });
+    expect(run('broadcast')).toMatchObject({ status: 2, stderr: expect.stringContaining('unknown mode "broadcast"') });
+    expect(run('--help')).toMatchObject({ status: 0 });
+  });
+
+  it('documents the issue\'s flags in each mode\'s --help', () => {
+    const adv = run('advertise', '--help');
+    expect(adv.status).toBe(0);
+    for (const f of ['--hostname', '--domain', '--interface', '--interval', '--jitter', '--ttl', '--loopback', '--check-config']) expect(adv.stdout).toContain(f);
+    const lst = run('listen', '--help');
+    for (const f of ['--interface', '--json', '--allow', '--once', '--timeout', '--stale-after']) expect(lst.stdout).toContain(f);
+  });
+
+  it('--check-config accepts a good configuration and lists every problem of a bad one', () => {
+    expect(run('advertise', '--check-config', '--hostname', 'thepcsname', '--domain', 'EARTH.COM', '--interface', 'eth0', '--interface', '10.0.0.1')).toMatchObject({ status: 0, stdout: 'config ok\n' });
+    const bad = run('advertise', '--check-config', '--hostname', 'bad name', '--interval', '10', '--jitter', '10', '--ttl', '0');
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain('hostname "bad name" contains a space at position 3');
+    expect(bad.stderr).toContain('ttl (0) must be >= 1');
+    const jitter = run('advertise', '--check-config', '--hostname', 'ok', '--interval', '10', '--jitter', '10');
+    expect(jitter.stderr).toContain('jitter (10) must be smaller than interval (10)');
+  });
+
+  it('--check-config reads and checks --allow files', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rasadv-'));
+    try {
+      const good = join(dir, 'allow.txt');
+      writeFileSync(good, '# authorised RAS servers\nRRAS01\n10.1.0.0/16  # VPN subnet\n');
+      expect(run('listen', '--check-config', '--allow', `@${good}`, '--allow', 'thepcsname,192.0.2.9')).toMatchObject({ status: 0, stdout: 'config ok\n' });
+      const bad = join(dir, 'bad.txt');
+      writeFileSync(bad, 'ok\n10.1.0.1/16\n');
+      const r = run('listen', '--check-config', '--allow', `@${bad}`);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain(`${bad}:2: "10.1.0.1/16" has host bits set`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('--once needs --timeout, and --timeout needs --once', () => {
+    expect(run('listen', '--check-config', '--once').stderr).toContain('once needs timeout');
+    expect(run('listen', '--check-config', '--timeout', '5').stderr).toContain('timeout (--timeout) only applies with --once');
+  });
+
+  it('a JSON config file is checked like flags, with unknown keys reported', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rasadv-'));
+    try {
+      const f = join(dir, 'advertise.json');
+      writeFileSync(f, JSON.stringify({ hostname: 'RRAS01', domain: 'corp.example', interfaces: ['eth0'], interval: 3600, jitter: 300, intervall: 5 }));
+      const r = run('advertise', '--check-config', '--config', f);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain('unknown key "intervall"');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
