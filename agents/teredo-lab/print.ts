@@ -1,0 +1,46 @@
+// Text views of a lab for the terminal: the summary after `up`, and `status`.
+
+import type { Lab } from '../../src/lab/lab.js';
+import { endNodes } from '../../src/lab/topology.js';
+import { isAlive } from '../../src/lab/processes.js';
+
+/** Left-aligned columns; the last column is not padded. */
+export function table(rows: readonly (readonly string[])[]): string {
+  const widths: number[] = [];
+  for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n');
+}
+
+export function nodesTable(lab: Lab): string {
+  const rows: string[][] = [['node', 'namespace', 'interfaces and addresses', 'role']];
+  for (const n of endNodes(lab.plan)) {
+    const ifs = n.ifaces.map((i) => `${i.name} ${i.addrs.length ? i.addrs.join(' ') : i.segment === 'lan6' ? '(SLAAC)' : ''}`.trim()).join('; ');
+    const role = n.nat ? (n.nat.nat === n.name ? `NAT ${n.nat.kind}` : `behind ${n.nat.nat}`) : '';
+    rows.push([n.name, n.ns, ifs, role]);
+  }
+  return table(rows);
+}
+
+export async function occupantsTable(lab: Lab): Promise<string> {
+  const occ = lab.occupants();
+  if (occ.length === 0) return '(no occupants: start some with `teredo-lab start <role> <impl>`)';
+  const rows: string[][] = [['occupant', 'impl', 'pid', 'ready after', 'state', 'details']];
+  for (const o of occ) {
+    const s = await lab.occupantStatus(o).catch((e: Error) => ({ state: `error: ${e.message}`, detail: undefined, teredoAddress: undefined }));
+    const detail = [s.teredoAddress, ...Object.entries(s.detail ?? {}).map(([k, v]) => `${k}=${v}`)].filter(Boolean).join(' ');
+    rows.push([o.key, o.impl, `${o.proc.pid}${isAlive(o.proc) ? '' : ' (dead)'}`, o.readyAfterMs !== undefined ? `${o.readyAfterMs} ms` : '-', s.state, detail]);
+  }
+  return table(rows);
+}
+
+export function tryCommands(lab: Lab): string {
+  const id = lab.id;
+  return [
+    `  teredo-lab exec --id ${id} cli-prc -- ip -6 addr`,
+    `  teredo-lab exec --id ${id} cli-prc -- ping -6 -c3 2001:db8:6::100`,
+    `  teredo-lab exec --id ${id} h6a -- ip -6 addr show scope global`,
+    `  teredo-lab exec --id ${id} nat-fc -- nft list ruleset`,
+    `  teredo-lab exec --id ${id} server -- bash        # a shell inside a node`,
+    `  teredo-lab down --id ${id}`,
+  ].join('\n');
+}

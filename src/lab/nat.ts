@@ -1,0 +1,75 @@
+// nftables rulesets that make a Linux router behave like each NAT type Teredo cares about
+// (RFC 4380 §2.7-§2.8 terms; RFC 4787 calls them mapping and filtering behaviours):
+//
+//   kind                mapping (RFC 4787 §4.1)         filtering (RFC 4787 §5)
+//   full-cone           endpoint-independent            endpoint-independent
+//   address-restricted  endpoint-independent            address-dependent
+//   port-restricted     endpoint-independent            address-and-port-dependent
+//   symmetric           address-and-port-dependent      address-and-port-dependent
+//
+// Linux masquerade keeps the source port when it is free, so one inside port maps to one outside port whatever
+// the destination (endpoint-independent mapping), and conntrack only lets replies from the exact remote
+// address and port back in: that is the port-restricted NAT. `fully-random` draws a new port per conntrack
+// entry: the symmetric NAT. The cone variants add a dynamic set, refreshed by every outgoing UDP packet, and a
+// DNAT rule that lets unsolicited UDP in to the mapped port: keyed by port alone (full cone) or by remote
+// address and port (address-restricted). Entries time out like a real NAT binding.
+
+import type { NatKind } from './topology.js';
+
+/** How long a cone binding stays open after the last outgoing packet (real NATs: 30 s to a few minutes). */
+export const CONE_BINDING_TIMEOUT_S = 120;
+
+export interface NatRulesetParams {
+  readonly kind: NatKind;
+  /** Interface towards inet4 and towards the LAN. */
+  readonly outsideIf: string;
+  readonly insideIf: string;
+  /** The client's LAN address: where unsolicited packets go on cone NATs. */
+  readonly clientAddr: string;
+}
+
+/** The table every lab NAT uses; one per NAT namespace. */
+export const NAT_TABLE = 'tl_nat';
+
+export function natRuleset(p: NatRulesetParams): string {
+  const masquerade = p.kind === 'symmetric' ? 'masquerade fully-random' : 'masquerade';
+  const lines = [`table ip ${NAT_TABLE} {`];
+  if (p.kind === 'full-cone' || p.kind === 'address-restricted') {
+    const key = p.kind === 'full-cone' ? 'udp sport' : 'ip daddr . udp sport';
+    const type = p.kind === 'full-cone' ? 'inet_service' : 'ipv4_addr . inet_service';
+    // Inbound, the remote endpoint is the source and the mapped (= inside, port kept) port is the destination.
+    const match = p.kind === 'full-cone' ? 'udp dport' : 'ip saddr . udp dport';
+    lines.push(
+      `  set bindings { type ${type}; flags timeout; timeout ${CONE_BINDING_TIMEOUT_S}s; }`,
+      `  chain forward { type filter hook forward priority filter; policy accept;`,
+      `    iifname "${p.insideIf}" oifname "${p.outsideIf}" update @bindings { ${key} }`,
+      `  }`,
+      `  chain prerouting { type nat hook prerouting priority dstnat; policy accept;`,
+      `    iifname "${p.outsideIf}" ${match} @bindings dnat to ${p.clientAddr}`,
+      `  }`,
+    );
+  }
+  lines.push(
+    `  chain postrouting { type nat hook postrouting priority srcnat; policy accept;`,
+    `    oifname "${p.outsideIf}" ${masquerade}`,
+    `  }`,
+    `}`,
+  );
+  return lines.join('\n') + '\n';
+}
+
+/** What the self-tests expect of each kind: does the mapped port stay, and who may send in unsolicited. */
+export interface NatExpectation {
+  readonly sameMappingForEveryDestination: boolean;
+  /** A packet from the contacted address but another port gets in. */
+  readonly admitsOtherPortSameAddress: boolean;
+  /** A packet from an address the client never contacted gets in. */
+  readonly admitsOtherAddress: boolean;
+}
+
+export const NAT_EXPECTATIONS: Readonly<Record<NatKind, NatExpectation>> = {
+  'full-cone': { sameMappingForEveryDestination: true, admitsOtherPortSameAddress: true, admitsOtherAddress: true },
+  'address-restricted': { sameMappingForEveryDestination: true, admitsOtherPortSameAddress: true, admitsOtherAddress: false },
+  'port-restricted': { sameMappingForEveryDestination: true, admitsOtherPortSameAddress: false, admitsOtherAddress: false },
+  symmetric: { sameMappingForEveryDestination: false, admitsOtherPortSameAddress: false, admitsOtherAddress: false },
+};

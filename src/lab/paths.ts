@@ -1,0 +1,30 @@
+// Where the project's files are, whether this code runs from src/ (vitest) or from dist/ (the CLI).
+
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+let root: string | undefined;
+
+/** The directory holding the project's package.json. */
+export function repoRoot(): string {
+  if (root) return root;
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const pkg = join(dir, 'package.json');
+    if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'teredo-agents') return (root = dir);
+    const up = dirname(dir);
+    if (up === dir) throw new Error('teredo-lab: cannot find the teredo-agents package root');
+    dir = up;
+  }
+}
+
+/** A compiled file under dist/, e.g. distFile('agents/teredo-client/main.js'). */
+export function distFile(rel: string): string {
+  return join(repoRoot(), 'dist', rel);
+}
+
+/** Undefined when the compiled file exists; otherwise a sentence saying how to get it. */
+export function missingDist(rel: string): string | undefined {
+  return existsSync(distFile(rel)) ? undefined : `${join('dist', rel)} is not built (run npm run build)`;
+}

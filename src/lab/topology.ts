@@ -1,0 +1,253 @@
+// The lab's network plan: which nodes exist, how they are wired and which addresses they hold.
+// Pure data, computed from the run id alone, so every process (CLI, vitest workers, the demo) that knows the id
+// agrees on names without talking to the kernel.
+//
+//                         inet4: 198.18.0.0/24 (bridge in sw-inet4), global per RFC 4380 §5.2.4
+//   ┌───────────┬──────────┬─────────┬───────────┬───────────┬───────────┬───────────┬────────────┐
+// server      relay      probe     nat-prc     nat-sym     nat-fc      nat-arc     nat-prc2
+// .10 + .11   .20        .30       .101        .102        .103        .104        .105
+//   │           │                    │           │           │           │           │
+//   │           │                  cli-prc     cli-sym     cli-fc      cli-arc     cli-prc2
+//   │           │                  192.168.N.2 behind 192.168.N.1 (N = 1..5 in the order above)
+//   │           │   inet6: 2001:db8:6::/64 (bridge in sw-inet6)
+//   └───────────┴──────────── host6 2001:db8:6::100 (route 2001::/32 via the relay ::20; server ::10)
+//
+//   lan6 2001:db8:66::/64 (sw-lan6): ra (RA sender, ::1) ─ h6a, h6b (accept_ra, SLAAC)
+//   mlan 192.168.77.0/24 (sw-mlan, multicast, no IGMP snooping): adv .1 (rasadv) ─ lst1 .11, lst2 .12
+//
+// Names: every namespace is `<id>-<node>`, every interface `<id>-<segment>` inside a node and
+// `<id>-<node>` as a bridge port, where <id> is `tl` + two hex digits (e.g. `tl3f`). Linux caps interface
+// names at 15 bytes (IFNAMSIZ - 1); planLab checks it.
+
+export type NatKind = 'full-cone' | 'address-restricted' | 'port-restricted' | 'symmetric';
+
+/** One NAT router with its client behind it. */
+export interface NatSite {
+  readonly nat: string;
+  readonly client: string;
+  readonly kind: NatKind;
+  /** Short label used in node names and tables. */
+  readonly label: string;
+  /** The NAT's address on inet4 (its public, mapped address). */
+  readonly outside: string;
+  /** The NAT's LAN address (the client's default gateway) and the client's address, /24. */
+  readonly inside: string;
+  readonly clientAddr: string;
+}
+
+/** Fixed addresses: the same in every run, since namespaces isolate runs from each other. */
+export const ADDR = {
+  inet4Cidr: 24,
+  server: '198.18.0.10',
+  /** RFC 4380 §5.2.1 / Windows clients assume the secondary server address is primary + 1. */
+  server2: '198.18.0.11',
+  relay: '198.18.0.20',
+  /** A third inet4 host no client has talked to; NAT filtering tests send from it. */
+  probe: '198.18.0.30',
+  inet6Prefix: '2001:db8:6::/64',
+  server6: '2001:db8:6::10',
+  relay6: '2001:db8:6::20',
+  host6: '2001:db8:6::100',
+  teredoPrefix: '2001::/32',
+  lan6Prefix: '2001:db8:66::/64',
+  ra6: '2001:db8:66::1',
+  mlanCidr: 24,
+  adv: '192.168.77.1',
+  lst1: '192.168.77.11',
+  lst2: '192.168.77.12',
+  rasadvGroup: '239.255.2.2',
+  rasadvPort: 9753,
+} as const;
+
+export const NAT_SITES: readonly NatSite[] = [
+  site('prc', 'port-restricted', 1),
+  site('sym', 'symmetric', 2),
+  site('fc', 'full-cone', 3),
+  site('arc', 'address-restricted', 4),
+  site('prc2', 'port-restricted', 5),
+];
+
+function site(label: string, kind: NatKind, n: number): NatSite {
+  return {
+    nat: `nat-${label}`,
+    client: `cli-${label}`,
+    kind,
+    label,
+    outside: `198.18.0.${100 + n}`,
+    inside: `192.168.${n}.1`,
+    clientAddr: `192.168.${n}.2`,
+  };
+}
+
+export type NodeKind = 'switch' | 'router' | 'host';
+
+export interface IfacePlan {
+  readonly name: string;
+  /** The segment this interface sits on (`inet4`, `inet6`, `lan6`, `mlan`, `lan-<label>`, or `port`). */
+  readonly segment: string;
+  /** Addresses with prefix length, e.g. `198.18.0.10/24`, `2001:db8:6::10/64`. */
+  readonly addrs: readonly string[];
+  /** Bridge this interface is enslaved to (switch ports only). */
+  readonly master?: string;
+}
+
+export interface NodePlan {
+  readonly name: string;
+  readonly ns: string;
+  readonly kind: NodeKind;
+  readonly ifaces: readonly IfacePlan[];
+  /** `ip route` arguments, e.g. `default via 192.168.1.1`. */
+  readonly routes: readonly string[];
+  /** sysctl key → value, applied once links exist. */
+  readonly sysctls: Readonly<Record<string, string>>;
+  /** Set on NAT routers and their clients. */
+  readonly nat?: NatSite;
+}
+
+/** A veth pair; each end named inside its own namespace. */
+export interface LinkPlan {
+  readonly a: { readonly node: string; readonly iface: string };
+  readonly b: { readonly node: string; readonly iface: string };
+}
+
+export interface LabPlan {
+  readonly id: string;
+  readonly nodes: Readonly<Record<string, NodePlan>>;
+  readonly links: readonly LinkPlan[];
+  /** Name a TUN device in this lab must use (carries the run prefix). */
+  readonly tunName: string;
+}
+
+export const LAB_ID_PATTERN = /^tl[0-9a-f]{2}$/;
+const IFNAMSIZ_MAX = 15;
+
+export function planLab(id: string): LabPlan {
+  if (!LAB_ID_PATTERN.test(id)) throw new Error(`lab id must look like tl3f (tl + 2 hex digits), got ${JSON.stringify(id)}`);
+  const b = new PlanBuilder(id);
+  const v4 = (a: string, len: number = ADDR.inet4Cidr): string => `${a}/${len}`;
+  const v6 = (a: string): string => `${a}/64`;
+  const noForward = { 'net.ipv4.ip_forward': '0', 'net.ipv6.conf.all.forwarding': '0' };
+
+  for (const sw of ['inet4', 'inet6', 'lan6', 'mlan']) b.switch(`sw-${sw}`);
+
+  b.host('server', 'host', noForward);
+  b.attach('server', 'inet4', [v4(ADDR.server), v4(ADDR.server2)]);
+  b.attach('server', 'inet6', [v6(ADDR.server6)]);
+
+  // The relay routes between Teredo (its TUN, set up by the occupant) and native IPv6 (RFC 4380 §5.4).
+  b.host('relay', 'router', { 'net.ipv4.ip_forward': '0', 'net.ipv6.conf.all.forwarding': '1' });
+  b.attach('relay', 'inet4', [v4(ADDR.relay)]);
+  b.attach('relay', 'inet6', [v6(ADDR.relay6)]);
+
+  b.host('probe', 'host', noForward);
+  b.attach('probe', 'inet4', [v4(ADDR.probe)]);
+
+  b.host('host6', 'host', noForward);
+  b.attach('host6', 'inet6', [v6(ADDR.host6)]);
+  b.route('host6', `${ADDR.teredoPrefix} via ${ADDR.relay6}`);
+
+  for (const s of NAT_SITES) {
+    b.host(s.nat, 'router', { 'net.ipv4.ip_forward': '1', 'net.ipv6.conf.all.forwarding': '0' }, s);
+    b.attach(s.nat, 'inet4', [v4(s.outside)]);
+    b.host(s.client, 'host', noForward, s);
+    b.pointToPoint(s.nat, s.client, 'lan', [v4(s.inside)], [v4(s.clientAddr)]);
+    b.route(s.client, `default via ${s.inside}`);
+  }
+
+  // radvd (and RFC 4861 §6.2.2 generally) advertises a router lifetime of 0 unless the node forwards.
+  b.host('ra', 'router', { 'net.ipv4.ip_forward': '0', 'net.ipv6.conf.all.forwarding': '1' });
+  b.attach('ra', 'lan6', [v6(ADDR.ra6)]);
+  for (const h of ['h6a', 'h6b']) {
+    // Kernel defaults do SLAAC: accept_ra=1 (RAs are taken because forwarding is 0) and autoconf=1.
+    b.host(h, 'host', noForward);
+    b.attach(h, 'lan6', []);
+  }
+
+  const mlan: Array<[string, string]> = [['adv', ADDR.adv], ['lst1', ADDR.lst1], ['lst2', ADDR.lst2]];
+  for (const [name, addr] of mlan) {
+    b.host(name, 'host', noForward);
+    b.attach(name, 'mlan', [v4(addr, ADDR.mlanCidr)]);
+    // No default route on this LAN: multicast sends need a route to pick the interface.
+    b.route(name, `224.0.0.0/4 dev ${b.ifname('mlan')}`);
+  }
+  return b.build();
+}
+
+class PlanBuilder {
+  private readonly nodes = new Map<string, { plan: Omit<NodePlan, 'ifaces' | 'routes'>; ifaces: IfacePlan[]; routes: string[] }>();
+  private readonly links: LinkPlan[] = [];
+
+  constructor(private readonly id: string) {}
+
+  ifname(suffix: string): string {
+    const name = `${this.id}-${suffix}`;
+    if (Buffer.byteLength(name) > IFNAMSIZ_MAX) throw new Error(`interface name ${name} is longer than ${IFNAMSIZ_MAX} bytes`);
+    return name;
+  }
+
+  switch(name: string): void {
+    this.add({ name, ns: `${this.id}-${name}`, kind: 'switch', sysctls: {} });
+    this.get(name).ifaces.push({ name: this.ifname('br'), segment: name.slice('sw-'.length), addrs: [] });
+  }
+
+  host(name: string, kind: NodeKind, sysctls: Record<string, string>, nat?: NatSite): void {
+    this.add({ name, ns: `${this.id}-${name}`, kind, sysctls, ...(nat ? { nat } : {}) });
+  }
+
+  /** Connects `node` to the bridge of `segment` with a veth pair. */
+  attach(node: string, segment: string, addrs: string[]): void {
+    const sw = `sw-${segment}`;
+    const inNode: IfacePlan = { name: this.ifname(segment), segment, addrs };
+    const port: IfacePlan = { name: this.ifname(node), segment: 'port', addrs: [], master: this.ifname('br') };
+    this.get(node).ifaces.push(inNode);
+    this.get(sw).ifaces.push(port);
+    this.links.push({ a: { node, iface: inNode.name }, b: { node: sw, iface: port.name } });
+  }
+
+  pointToPoint(a: string, b: string, segment: string, addrsA: string[], addrsB: string[]): void {
+    const name = this.ifname(segment);
+    this.get(a).ifaces.push({ name, segment, addrs: addrsA });
+    this.get(b).ifaces.push({ name, segment, addrs: addrsB });
+    this.links.push({ a: { node: a, iface: name }, b: { node: b, iface: name } });
+  }
+
+  route(node: string, route: string): void {
+    this.get(node).routes.push(route);
+  }
+
+  build(): LabPlan {
+    const nodes: Record<string, NodePlan> = {};
+    for (const [name, n] of this.nodes) nodes[name] = { ...n.plan, ifaces: n.ifaces, routes: n.routes };
+    return { id: this.id, nodes, links: this.links, tunName: this.ifname('teredo') };
+  }
+
+  private add(plan: Omit<NodePlan, 'ifaces' | 'routes'>): void {
+    if (this.nodes.has(plan.name)) throw new Error(`duplicate node ${plan.name}`);
+    this.nodes.set(plan.name, { plan, ifaces: [], routes: [] });
+  }
+
+  private get(name: string): { ifaces: IfacePlan[]; routes: string[] } {
+    const n = this.nodes.get(name);
+    if (!n) throw new Error(`unknown node ${name}`);
+    return n;
+  }
+}
+
+/** The interface `node` uses on `segment` (e.g. iface(plan, 'server', 'inet4') → 'tl3f-inet4'). */
+export function iface(plan: LabPlan, node: string, segment: string): string {
+  const n = plan.nodes[node];
+  const i = n?.ifaces.find((x) => x.segment === segment);
+  if (!i) throw new Error(`node ${node} has no interface on ${segment}`);
+  return i.name;
+}
+
+export function nodePlan(plan: LabPlan, node: string): NodePlan {
+  const n = plan.nodes[node];
+  if (!n) throw new Error(`unknown lab node ${JSON.stringify(node)}; nodes: ${Object.keys(plan.nodes).join(', ')}`);
+  return n;
+}
+
+/** Nodes a user would run commands in (everything but the bridges' namespaces). */
+export function endNodes(plan: LabPlan): NodePlan[] {
+  return Object.values(plan.nodes).filter((n) => n.kind !== 'switch');
+}
