@@ -170,10 +170,20 @@ function checkConfig<T>(def: AgentDefinition<T>, args: Record<string, unknown>, 
 async function printStatus(name: string, args: Record<string, unknown>, io: CliIo): Promise<number> {
   const timeoutMs = args.timeout === undefined ? 2000 : Number(args.timeout);
   if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new AgentError('USAGE', `--timeout (${String(args.timeout)}) must be a positive integer`);
-  const instance = typeof args.instance === 'string' ? args.instance : undefined;
+  const instance = instanceFrom(args);
   const result = await queryControl(controlName(name, instance), { cmd: 'status' }, timeoutMs);
   io.stdout(`${JSON.stringify(result, null, 2)}\n`);
   return 0;
+}
+
+/** Instance names become part of the abstract socket path (at most 108 bytes), so keep them short and plain. */
+function instanceFrom(args: Record<string, unknown>): string | undefined {
+  if (args.instance === undefined) return undefined;
+  const instance = String(args.instance);
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(instance)) {
+    throw new AgentError('USAGE', `--instance (${JSON.stringify(instance)}) must be 1-64 letters, digits, '.', '_' or '-'`);
+  }
+  return instance;
 }
 
 function logLevelFrom(args: Record<string, unknown>): LogLevel {
@@ -186,7 +196,7 @@ async function startAgent<T>(def: AgentDefinition<T>, args: Record<string, unkno
   const level = logLevelFrom(args);
   const sources = configSourcesFrom(args);
   const config = loadConfig(def.config, sources);
-  const instance = typeof args.instance === 'string' ? args.instance : undefined;
+  const instance = instanceFrom(args);
   const logger = createLogger({ agent: def.name, level, ...(options.logDestination ? { destination: options.logDestination } : {}) });
   const startedAt = Date.now();
   let running: RunningAgent<T> | undefined;

@@ -150,17 +150,23 @@ export class Driver<In, Out extends { kind: string }> {
     if (suppressed !== undefined) this.#logger.error({ err, suppressed }, what);
   }
 
-  /** Exactly one timer: always cleared first, armed only if the engine has a deadline. */
+  /**
+   * Exactly one timer, armed at the engine's deadline, none when idle. An unchanged deadline keeps the
+   * armed timer: on the data path most packets leave the deadline alone, and skipping clearTimeout +
+   * setTimeout there halves the per-packet cost.
+   */
   #rearm(): void {
-    this.#disarm();
-    if (this.#stopped) return;
+    if (this.#stopped) return this.#disarm();
     let deadline: Millis | undefined;
     try {
       deadline = this.#engine.nextTimeout();
     } catch (err) {
+      this.#disarm();
       this.#internalError('nextTimeout threw', err, this.#clock.now());
       return;
     }
+    if (deadline !== undefined && deadline === this.#armedAt && this.#timer !== undefined) return;
+    this.#disarm();
     if (deadline === undefined) return;
     // Round up: a timer that fires a fraction of a millisecond early would only cause a spurious wake-up.
     const delay = Math.max(0, Math.ceil(deadline - this.#clock.now()));

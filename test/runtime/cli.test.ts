@@ -90,6 +90,12 @@ describe('usage', () => {
     expect(r.stderr()).toContain('--log-level (verbose) must be one of trace, debug, info, warn, error, fatal, silent');
   });
 
+  it('rejects an instance name that cannot be part of a socket name', async () => {
+    const r = run(['status', '--instance', 'a/b']);
+    await expect(r.exitCode).resolves.toBe(2);
+    expect(r.stderr()).toContain(`--instance ("a/b") must be 1-64 letters, digits, '.', '_' or '-'`);
+  });
+
   it('prints --help with the generated flags and exits 0', async () => {
     const r = run(['--help']);
     await expect(r.exitCode).resolves.toBe(0);

@@ -76,6 +76,22 @@ describe('Driver', () => {
     expect(clock.pendingTimers).toBe(0);
   });
 
+  it('keeps the armed timer while the deadline is unchanged (no clear/set per packet)', () => {
+    const { clock, driver } = setup();
+    let armed = 0;
+    const setTimer = clock.setTimer.bind(clock);
+    clock.setTimer = (cb, delay) => {
+      armed++;
+      return setTimer(cb, delay);
+    };
+    driver.feed({ payload: 'a', deadline: 3000 });
+    for (let i = 0; i < 100; i++) driver.feed({ payload: `p${i}` }); // deadline untouched
+    expect(armed).toBe(1);
+    driver.feed({ payload: 'b', deadline: 2500 });
+    expect(armed).toBe(2);
+    expect(clock.pendingTimers).toBe(1);
+  });
+
   it('calls handleTimeout at the deadline with now = deadline and applies its outputs', () => {
     const { clock, engine, applied, driver } = setup();
     driver.start();
