@@ -1,0 +1,171 @@
+// rasadv in the lab's multicast LAN (issue 5 acceptance), as root in network namespaces:
+//
+//   adv 192.168.77.1 ──┐
+//   lst1 .11 ──────────┼── sw-mlan (bridge, no IGMP snooping)
+//   lst2 .12 ──────────┘
+//
+// - a tshark capture on adv shows destination 239.255.2.2:9753, IP TTL 15, an ephemeral source port and
+//   exactly the seed's 21-byte payload; both listeners list the advertiser with its address and name;
+// - a listener with --allow that does not name the advertiser exits 4 in --once mode (0 when it does);
+// - with a 1 s interval a listener sees the periodic sends, then marks the stopped advertiser stale.
+// Processes are started with the lab's spawn (inside the node's namespace) and ended by PID; Lab.down
+// deletes the namespaces and anything left in them.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
+import { Lab } from '../../src/lab/lab.js';
+import { ADDR } from '../../src/lab/topology.js';
+import { encodeRasAdv } from '../../src/wire/rasadv.js';
+import { hex } from '../../src/wire/bytes.js';
+
+const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
+const MAIN = resolve(ROOT, 'dist/agents/rasadv/main.js');
+const SEED_PAYLOAD_HEX = '486f73746e616d653d7468657063736e616d650a00';
+
+interface Proc {
+  readonly child: ChildProcess;
+  readonly out: string[];
+  readonly err: string[];
+  readonly exited: Promise<number | null>;
+}
+
+let lab: Lab;
+const procs: Proc[] = [];
+
+function start(node: string, argv: string[]): Proc {
+  const child = lab.spawn(node, argv);
+  const out: string[] = [];
+  const err: string[] = [];
+  const lines = (sink: string[]) => {
+    let partial = '';
+    return (b: Buffer) => {
+      const parts = (partial + b.toString()).split('\n');
+      partial = parts.pop()!;
+      sink.push(...parts);
+    };
+  };
+  child.stdout!.on('data', lines(out));
+  child.stderr!.on('data', lines(err));
+  const exited = new Promise<number | null>((res) => child.on('close', (code) => res(code)));
+  const p = { child, out, err, exited };
+  procs.push(p);
+  return p;
+}
+
+const rasadv = (node: string, ...args: string[]): Proc => start(node, [process.execPath, MAIN, ...args]);
+const mlan = (node: string): string => lab.iface(node, 'mlan');
+const json = (p: Proc): Record<string, unknown>[] => p.out.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until(check: () => boolean, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+/** Waits until a listener logged "listening" (it joined the group), so the first advertisement is not missed. */
+const listening = (p: Proc) => until(() => p.err.some((l) => l.includes('"msg":"listening"')), 10_000, 'listener ready');
+
+async function stop(p: Proc, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+  if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill(signal);
+  return p.exited;
+}
+
+beforeAll(async () => {
+  const tsc = spawnSync(process.execPath, [resolve(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: ROOT, encoding: 'utf8' });
+  expect(tsc.stdout.split('\n').filter((l) => /rasadv/.test(l))).toEqual([]);
+  lab = await Lab.up({ ownerPid: process.pid, install: false });
+}, 180_000);
+
+afterEach(async () => {
+  // By PID, each process the test started; SIGKILL after SIGTERM had its chance.
+  await Promise.all(procs.splice(0).map(async (p) => {
+    const t = setTimeout(() => p.child.kill('SIGKILL'), 3000);
+    await stop(p);
+    clearTimeout(t);
+  }));
+});
+
+afterAll(async () => {
+  if (lab) await lab.down();
+});
+
+describe('rasadv in the lab (mlan)', () => {
+  it('sends the seed payload to 239.255.2.2:9753 with TTL 15; both listeners list the advertiser', async () => {
+    expect(hex(encodeRasAdv({ hostname: 'thepcsname' }))).toBe(SEED_PAYLOAD_HEX);
+    const listeners = ['lst1', 'lst2'].map((n) => rasadv(n, 'listen', '--interface', mlan(n)));
+    await Promise.all(listeners.map(listening));
+    const tshark = start('adv', ['tshark', '-n', '-l', '-i', mlan('adv'), '-f', 'udp dst port 9753', '-c', '2', '-a', 'duration:30', '-T', 'fields', '-e', 'ip.dst', '-e', 'udp.dstport', '-e', 'ip.ttl', '-e', 'udp.srcport', '-e', 'data.data']);
+    await until(() => tshark.err.some((l) => l.includes('Capturing on')), 15_000, 'tshark to capture');
+
+    const adv = rasadv('adv', 'advertise', '--interface', mlan('adv'), '--hostname', 'thepcsname');
+    await until(() => listeners.every((l) => l.out.some((x) => x.includes('Hostname=thepcsname'))), 10_000, 'both listeners to hear the advertiser');
+    adv.child.kill('SIGUSR1'); // a second advertisement, "send now"
+    expect(await tshark.exited).toBe(0);
+    const captured = tshark.out.filter((l) => l.trim() !== '').map((l) => l.split('\t'));
+    expect(captured).toHaveLength(2);
+    for (const [dst, dport, ttl, sport, data] of captured) {
+      expect([dst, dport, ttl, data]).toEqual(['239.255.2.2', '9753', '15', SEED_PAYLOAD_HEX]);
+      expect(Number(sport)).toBeGreaterThanOrEqual(1024); // ephemeral, not 9753
+      expect(Number(sport)).not.toBe(9753);
+    }
+    expect(captured[0]![3]).toBe(captured[1]![3]); // one socket, one source port
+
+    for (const l of listeners) {
+      const i = l.out.findIndex((x) => x.includes(ADDR.adv));
+      expect(l.out.slice(0, 2)).toEqual(['Timestamp                 Sender', '------------------------  ----------------------------------']);
+      expect(l.out[i]).toMatch(new RegExp(`^\\w{3} \\w{3} \\d\\d \\d\\d:\\d\\d:\\d\\d \\d{4} {2}${ADDR.adv.replace(/\./g, '\\.')}$`));
+      expect(l.out[i + 1]).toBe('   Hostname=thepcsname');
+    }
+    await until(() => listeners.every((l) => l.out.filter((x) => x === '   Hostname=thepcsname').length === 2), 5_000, 'the SIGUSR1 advertisement');
+    expect(await stop(adv)).toBe(0);
+    expect(adv.err.join('\n') + adv.out.join('\n')).toContain('"cause":"request"');
+  });
+
+  it('--once reports an advertiser missing from --allow as unknown (exit 4) and an allowed one as fine (exit 0)', async () => {
+    const adv = rasadv('adv', 'advertise', '--interface', mlan('adv'), '--hostname', 'ROGUE-RAS', '--domain', 'EARTH.COM', '--interval', '1');
+    const unknown = rasadv('lst1', 'listen', '--interface', mlan('lst1'), '--allow', 'RRAS01,10.0.0.0/8', '--once', '--timeout', '3');
+    const byName = rasadv('lst2', 'listen', '--interface', mlan('lst2'), '--allow', 'rogue-ras', '--once', '--timeout', '3', '--json');
+    const [u, n] = await Promise.all([unknown.exited, byName.exited]);
+    expect(u).toBe(4);
+    expect(unknown.out.find((l) => l.includes(ADDR.adv))).toMatch(/ {2}192\.168\.77\.1 {2}UNKNOWN$/);
+    expect(unknown.out).toContain('   Domain=EARTH.COM');
+    expect(unknown.err.some((l) => l.includes('"level":"warn"') && l.includes('unknown RAS server') && l.includes('ROGUE-RAS'))).toBe(true);
+    expect(n).toBe(0);
+    const events = json(byName);
+    expect(events.find((e) => e.event === 'advertisement')).toMatchObject({ sender: ADDR.adv, hostname: 'ROGUE-RAS', domain: 'EARTH.COM', known: true });
+    expect(events.at(-1)).toMatchObject({ event: 'summary', unknown: 0, unknownHeard: false });
+
+    const byAddr = rasadv('lst2', 'listen', '--interface', mlan('lst2'), '--allow', `${ADDR.adv}`, '--once', '--timeout', '2.5', '--json');
+    expect(await byAddr.exited).toBe(0);
+    expect(json(byAddr).filter((e) => e.event === 'advertisement').length).toBeGreaterThanOrEqual(2);
+    await stop(adv);
+  });
+
+  it('with a 1 s interval the listener sees periodic sends, then marks the stopped advertiser stale', async () => {
+    const lst = rasadv('lst1', 'listen', '--interface', mlan('lst1'), '--json', '--interval', '1', '--allow', 'PERIODIC');
+    await listening(lst);
+    const adv = rasadv('adv', 'advertise', '--interface', mlan('adv'), '--hostname', 'PERIODIC', '--interval', '1');
+    await until(() => json(lst).filter((e) => e.event === 'advertisement').length >= 4, 10_000, '4 advertisements');
+    expect(await stop(adv)).toBe(0);
+    const stoppedAt = Date.now();
+    await until(() => json(lst).some((e) => e.event === 'stale'), 6_000, 'the stale event');
+    const staleAfterMs = Date.now() - stoppedAt;
+
+    const ads = json(lst).filter((e) => e.event === 'advertisement');
+    const times = ads.map((e) => Date.parse(String(e.time)));
+    const gaps = times.slice(1).map((t, i) => t - times[i]!);
+    for (const g of gaps) expect(g).toBeGreaterThan(800);
+    for (const g of gaps) expect(g).toBeLessThan(1500);
+    expect(ads.map((e) => e.count)).toEqual(ads.map((_, i) => i + 1));
+    expect(ads.map((e) => e.change)).toEqual(['new', ...ads.slice(1).map(() => 'again')]);
+    const stale = json(lst).find((e) => e.event === 'stale')!;
+    expect(stale).toMatchObject({ sender: ADDR.adv, hostname: 'PERIODIC', stale: true, known: true, count: ads.length });
+    // Stale 2 intervals after the last advertisement, which went out at most 1 s before the stop.
+    expect(staleAfterMs).toBeGreaterThan(900);
+    expect(staleAfterMs).toBeLessThan(2600);
+  });
+});
