@@ -109,11 +109,12 @@ export async function runAgentMain<T>(def: AgentDefinition<T>, options: RunOptio
 
 async function parseCommandLine<T>(def: AgentDefinition<T>, argv: readonly string[], io: CliIo): Promise<Action | undefined> {
   let action: Action | undefined;
-  const flags = { ...COMMON_OPTIONS, ...configYargsOptions(def.config) };
+  const configFlags = configYargsOptions(def.config);
   for (const reserved of ['help', ...Object.keys(COMMON_OPTIONS)]) {
-    if (Object.hasOwn(configYargsOptions(def.config), reserved)) throw new AgentError('INTERNAL', `config field flag --${reserved} clashes with a common flag`);
+    if (Object.hasOwn(configFlags, reserved)) throw new AgentError('INTERNAL', `config field flag --${reserved} clashes with a common flag`);
   }
-  let parser = yargs([...argv])
+  const flags = { ...COMMON_OPTIONS, ...configFlags };
+  let parser = yargs()
     .scriptName(def.name)
     .strict()
     .exitProcess(false)
