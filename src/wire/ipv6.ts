@@ -7,7 +7,7 @@
 // validity check is only `40 + plen <= udp_len`. Jumbograms (RFC 2675, payload length 0 plus a hop-by-hop
 // option) are not supported: a zero payload length means an empty payload, as in a Teredo bubble.
 
-import { WireError, wireAssert } from './errors.js';
+import { WireError } from './errors.js';
 
 export const IPV6_HEADER_LEN = 40;
 
@@ -108,7 +108,7 @@ export function encodeIpv6Header(header: Ipv6Header, payloadLength: number, out:
   checkUint(header.nextHeader, 0xff, 'next header');
   checkUint(header.hopLimit, 0xff, 'hop limit');
   checkUint(payloadLength, IPV6_MAX_PAYLOAD_LEN, 'payload length');
-  wireAssert(header.src.length === 16 && header.dst.length === 16, 'WIRE_BAD_VALUE', 'ipv6: addresses must be 16 bytes');
+  if (header.src.length !== 16 || header.dst.length !== 16) throw new WireError('WIRE_BAD_VALUE', 'ipv6: addresses must be 16 bytes');
   if (offset < 0 || offset + IPV6_HEADER_LEN > out.length) throw new RangeError('ipv6: output buffer too small');
   const { trafficClass: tc, flowLabel: fl } = header;
   out[offset] = 0x60 | (tc >> 4);
@@ -138,5 +138,5 @@ export function encodeIpv6(header: Ipv6Header, payload: Uint8Array, out?: Uint8A
 }
 
 function checkUint(v: number, max: number, what: string): void {
-  wireAssert(Number.isInteger(v) && v >= 0 && v <= max, 'WIRE_BAD_VALUE', `ipv6: ${what} ${v} not in 0..${max}`);
+  if (!(Number.isInteger(v) && v >= 0 && v <= max)) throw new WireError('WIRE_BAD_VALUE', `ipv6: ${what} ${v} not in 0..${max}`);
 }

@@ -9,7 +9,7 @@
 // even length, a DNSSL whose names do not parse). Known options decode zero-copy (address fields are views) and
 // re-encode byte-exactly except that reserved fields and reserved flag bits are written as zero.
 
-import { WireError, wireAssert } from './errors.js';
+import { WireError } from './errors.js';
 
 /** Option type codes (IANA "IPv6 Neighbor Discovery Option Formats"). */
 export const NDISC_OPTION = {
@@ -191,9 +191,14 @@ export function ndiscOptionsEncodedLength(options: readonly NdiscOption[]): numb
 /** Writes the options back to back at `out[offset]` and returns a view of the bytes written. */
 export function encodeNdiscOptions(options: readonly NdiscOption[], out?: Uint8Array, offset = 0): Uint8Array {
   const buf = out ?? new Uint8Array(offset + ndiscOptionsEncodedLength(options));
+  return buf.subarray(offset, writeNdiscOptions(options, buf, offset));
+}
+
+/** Cursor form of encodeNdiscOptions for callers assembling a larger message: returns the offset after the options. */
+export function writeNdiscOptions(options: readonly NdiscOption[], out: Uint8Array, offset: number): number {
   let at = offset;
-  for (const o of options) at = writeNdiscOption(o, buf, at);
-  return buf.subarray(offset, at);
+  for (const o of options) at = writeNdiscOption(o, out, at);
+  return at;
 }
 
 /** Bytes the option takes on the wire, padding included. Throws WIRE_BAD_VALUE if it cannot be encoded. */
@@ -202,7 +207,7 @@ export function ndiscOptionEncodedLength(o: NdiscOption): number {
   switch (o.kind) {
     case 'source-ll-addr':
     case 'target-ll-addr':
-      wireAssert(o.linkLayerAddress.length > 0, 'WIRE_BAD_VALUE', 'ndisc: empty link-layer address');
+      if (o.linkLayerAddress.length === 0) throw new WireError('WIRE_BAD_VALUE', 'ndisc: empty link-layer address');
       len = padded(2 + o.linkLayerAddress.length);
       break;
     case 'prefix-info':
@@ -212,15 +217,15 @@ export function ndiscOptionEncodedLength(o: NdiscOption): number {
       len = 8;
       break;
     case 'route-info':
-      wireAssert(o.prefix.length === 0 || o.prefix.length === 8 || o.prefix.length === 16, 'WIRE_BAD_VALUE', `ndisc route info: prefix of ${o.prefix.length} bytes, must be 0, 8 or 16`);
+      if (o.prefix.length !== 0 && o.prefix.length !== 8 && o.prefix.length !== 16) throw new WireError('WIRE_BAD_VALUE', `ndisc route info: prefix of ${o.prefix.length} bytes, must be 0, 8 or 16`);
       len = 8 + o.prefix.length;
       break;
     case 'rdnss':
-      wireAssert(o.servers.length > 0, 'WIRE_BAD_VALUE', 'ndisc rdnss: no servers');
+      if (o.servers.length === 0) throw new WireError('WIRE_BAD_VALUE', 'ndisc rdnss: no servers');
       len = 8 + 16 * o.servers.length;
       break;
     case 'dnssl':
-      wireAssert(o.domains.length > 0, 'WIRE_BAD_VALUE', 'ndisc dnssl: no domains');
+      if (o.domains.length === 0) throw new WireError('WIRE_BAD_VALUE', 'ndisc dnssl: no domains');
       len = 8;
       for (const d of o.domains) len += domainWireLength(d);
       len = padded(len);
@@ -229,7 +234,7 @@ export function ndiscOptionEncodedLength(o: NdiscOption): number {
       len = padded(2 + o.data.length);
       break;
   }
-  wireAssert(len <= MAX_OPTION_LEN, 'WIRE_BAD_VALUE', `ndisc ${o.kind} option: ${len} bytes, max ${MAX_OPTION_LEN}`);
+  if (len > MAX_OPTION_LEN) throw new WireError('WIRE_BAD_VALUE', `ndisc ${o.kind} option: ${len} bytes, max ${MAX_OPTION_LEN}`);
   return len;
 }
 
@@ -252,7 +257,7 @@ function writeNdiscOption(o: NdiscOption, out: Uint8Array, at: number): number {
       break;
     case 'prefix-info':
       checkUint(o.prefixLength, 128, 'prefix length');
-      wireAssert(o.prefix.length === 16, 'WIRE_BAD_VALUE', 'ndisc prefix info: prefix must be 16 bytes');
+      if (o.prefix.length !== 16) throw new WireError('WIRE_BAD_VALUE', 'ndisc prefix info: prefix must be 16 bytes');
       out[at] = NDISC_OPTION.PREFIX_INFO;
       out[at + 2] = o.prefixLength;
       out[at + 3] = (o.onLink ? 0x80 : 0) | (o.autonomous ? 0x40 : 0) | (o.routerAddress ? 0x20 : 0);
@@ -277,7 +282,7 @@ function writeNdiscOption(o: NdiscOption, out: Uint8Array, at: number): number {
       out[at] = NDISC_OPTION.RDNSS;
       putU32(out, at + 4, o.lifetimeSec, 'rdnss lifetime');
       o.servers.forEach((s, k) => {
-        wireAssert(s.length === 16, 'WIRE_BAD_VALUE', 'ndisc rdnss: server addresses must be 16 bytes');
+        if (s.length !== 16) throw new WireError('WIRE_BAD_VALUE', 'ndisc rdnss: server addresses must be 16 bytes');
         out.set(s, at + 8 + 16 * k);
       });
       break;
@@ -300,20 +305,20 @@ function writeNdiscOption(o: NdiscOption, out: Uint8Array, at: number): number {
 /** Wire length of one name: a length byte per label, the label bytes, and the terminating zero. */
 function domainWireLength(domain: string): number {
   const name = domain.endsWith('.') ? domain.slice(0, -1) : domain;
-  wireAssert(name.length > 0, 'WIRE_BAD_VALUE', 'ndisc dnssl: empty domain name');
+  if (name.length === 0) throw new WireError('WIRE_BAD_VALUE', 'ndisc dnssl: empty domain name');
   let labelLen = 0;
   for (let k = 0; k <= name.length; k++) {
     const c = k < name.length ? name.charCodeAt(k) : 0x2e;
     if (c === 0x2e) {
-      wireAssert(labelLen > 0 && labelLen <= 63, 'WIRE_BAD_VALUE', `ndisc dnssl: bad label length in ${JSON.stringify(domain)}`);
+      if (labelLen === 0 || labelLen > 63) throw new WireError('WIRE_BAD_VALUE', `ndisc dnssl: bad label length in ${JSON.stringify(domain)}`);
       labelLen = 0;
     } else {
-      wireAssert(c >= 0x21 && c <= 0x7e, 'WIRE_BAD_VALUE', `ndisc dnssl: non-printable or non-ASCII character in ${JSON.stringify(domain)}`);
+      if (c < 0x21 || c > 0x7e) throw new WireError('WIRE_BAD_VALUE', `ndisc dnssl: non-printable or non-ASCII character in ${JSON.stringify(domain)}`);
       labelLen++;
     }
   }
   const len = name.length + 2;
-  wireAssert(len <= 255, 'WIRE_BAD_VALUE', `ndisc dnssl: name longer than 255 bytes: ${JSON.stringify(domain)}`);
+  if (len > 255) throw new WireError('WIRE_BAD_VALUE', `ndisc dnssl: name longer than 255 bytes: ${JSON.stringify(domain)}`);
   return len;
 }
 
@@ -345,6 +350,7 @@ export function putU32(out: Uint8Array, i: number, v: number, what: string): voi
   out[i + 3] = v & 0xff;
 }
 
+/** Range check for encoders. The message is formatted only on failure: this runs for every field of every packet. */
 export function checkUint(v: number, max: number, what: string): void {
-  wireAssert(Number.isInteger(v) && v >= 0 && v <= max, 'WIRE_BAD_VALUE', `ndisc: ${what} ${v} not in 0..${max}`);
+  if (!(Number.isInteger(v) && v >= 0 && v <= max)) throw new WireError('WIRE_BAD_VALUE', `ndisc: ${what} ${v} not in 0..${max}`);
 }

@@ -12,7 +12,7 @@
 
 import { WireError } from './errors.js';
 import { ICMPV6_TYPE, encodeIcmpv6PacketHead, fillIcmpv6PacketChecksum, icmpv6PacketEncodedLength, type Icmpv6Message, type Icmpv6PacketParams } from './icmpv6.js';
-import { checkUint, decodeNdiscOptions, encodeNdiscOptions, ndiscOptionsEncodedLength, putU32, u32, type NdiscOption, type RoutePreference } from './ndisc-options.js';
+import { checkUint, decodeNdiscOptions, ndiscOptionsEncodedLength, putU32, u32, writeNdiscOptions, type NdiscOption, type RoutePreference } from './ndisc-options.js';
 
 /** RFC 4861 §6.1, §7.1: ND messages are sent, and must arrive, with hop limit 255 (proof they were not routed). */
 export const NDISC_HOP_LIMIT = 255;
@@ -133,10 +133,15 @@ export function ndiscEncodedLength(m: NdiscMessage): number {
 
 /** Writes the body at `out[offset]` (reserved bytes zeroed) and returns a view of the bytes written. */
 export function encodeNdisc(m: NdiscMessage, out?: Uint8Array, offset = 0): Uint8Array {
-  const fixed = FIXED_LEN[m.kind];
   const buf = out ?? new Uint8Array(offset + ndiscEncodedLength(m));
-  if (offset < 0 || offset + fixed > buf.length) throw new RangeError('ndisc: output buffer too small');
-  buf.fill(0, offset, offset + fixed);
+  return buf.subarray(offset, writeNdisc(m, buf, offset));
+}
+
+/** Cursor form of encodeNdisc: writes the body at `out[offset]` and returns the offset just past it. */
+export function writeNdisc(m: NdiscMessage, out: Uint8Array, offset: number): number {
+  const fixed = FIXED_LEN[m.kind];
+  if (offset < 0 || offset + fixed > out.length) throw new RangeError('ndisc: output buffer too small');
+  out.fill(0, offset, offset + fixed);
   switch (m.kind) {
     case 'router-solicit':
       break;
@@ -144,23 +149,22 @@ export function encodeNdisc(m: NdiscMessage, out?: Uint8Array, offset = 0): Uint
       checkUint(m.curHopLimit, 0xff, 'cur hop limit');
       checkUint(m.preference, 3, 'router preference');
       checkUint(m.routerLifetimeSec, 0xffff, 'router lifetime');
-      buf[offset] = m.curHopLimit;
-      buf[offset + 1] = (m.managed ? RA_FLAG.MANAGED : 0) | (m.otherConfig ? RA_FLAG.OTHER_CONFIG : 0) | (m.homeAgent ? RA_FLAG.HOME_AGENT : 0) | (m.preference << 3);
-      buf[offset + 2] = m.routerLifetimeSec >> 8;
-      buf[offset + 3] = m.routerLifetimeSec & 0xff;
-      putU32(buf, offset + 4, m.reachableTimeMs, 'reachable time');
-      putU32(buf, offset + 8, m.retransTimerMs, 'retrans timer');
+      out[offset] = m.curHopLimit;
+      out[offset + 1] = (m.managed ? RA_FLAG.MANAGED : 0) | (m.otherConfig ? RA_FLAG.OTHER_CONFIG : 0) | (m.homeAgent ? RA_FLAG.HOME_AGENT : 0) | (m.preference << 3);
+      out[offset + 2] = m.routerLifetimeSec >> 8;
+      out[offset + 3] = m.routerLifetimeSec & 0xff;
+      putU32(out, offset + 4, m.reachableTimeMs, 'reachable time');
+      putU32(out, offset + 8, m.retransTimerMs, 'retrans timer');
       break;
     case 'neighbor-solicit':
-      putTarget(m.target, buf, offset + 4);
+      putTarget(m.target, out, offset + 4);
       break;
     case 'neighbor-advert':
-      buf[offset] = (m.router ? NA_FLAG.ROUTER : 0) | (m.solicited ? NA_FLAG.SOLICITED : 0) | (m.override ? NA_FLAG.OVERRIDE : 0);
-      putTarget(m.target, buf, offset + 4);
+      out[offset] = (m.router ? NA_FLAG.ROUTER : 0) | (m.solicited ? NA_FLAG.SOLICITED : 0) | (m.override ? NA_FLAG.OVERRIDE : 0);
+      putTarget(m.target, out, offset + 4);
       break;
   }
-  const opts = encodeNdiscOptions(m.options, buf, offset + fixed);
-  return buf.subarray(offset, offset + fixed + opts.length);
+  return writeNdiscOptions(m.options, out, offset + fixed);
 }
 
 function putTarget(target: Uint8Array, out: Uint8Array, at: number): void {
@@ -186,7 +190,7 @@ export function encodeNdiscPacket(params: Icmpv6PacketParams, m: NdiscMessage, o
   const len = icmpv6PacketEncodedLength(bodyLength);
   const buf = out ?? new Uint8Array(offset + len);
   const bodyAt = encodeIcmpv6PacketHead(params, ndiscType(m), 0, bodyLength, buf, offset);
-  encodeNdisc(m, buf, bodyAt);
+  writeNdisc(m, buf, bodyAt);
   const packet = buf.subarray(offset, offset + len);
   fillIcmpv6PacketChecksum(packet);
   return packet;

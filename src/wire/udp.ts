@@ -6,7 +6,7 @@
 // Bytes after the UDP Length are ignored (the surplus area that UDP options use, draft-ietf-tsvwg-udp-options).
 
 import { ipv6UpperChecksum } from './checksum.js';
-import { WireError, wireAssert } from './errors.js';
+import { WireError } from './errors.js';
 import { NEXT_HEADER, type Ipv6AddressPair } from './ipv6.js';
 
 export const UDP_HEADER_LEN = 8;
@@ -76,7 +76,7 @@ export function encodeUdp(header: UdpHeader, payload: Uint8Array, addrs: Ipv6Add
   checkUint(header.srcPort, 'source port');
   checkUint(header.dstPort, 'destination port');
   checkUint(len, 'length');
-  wireAssert(addrs.src.length === 16 && addrs.dst.length === 16, 'WIRE_BAD_VALUE', 'udp: addresses must be 16 bytes');
+  if (addrs.src.length !== 16 || addrs.dst.length !== 16) throw new WireError('WIRE_BAD_VALUE', 'udp: addresses must be 16 bytes');
   const buf = out ?? new Uint8Array(offset + len);
   if (offset < 0 || offset + len > buf.length) throw new RangeError('udp: output buffer too small');
   buf[offset] = header.srcPort >> 8;
@@ -96,5 +96,5 @@ export function encodeUdp(header: UdpHeader, payload: Uint8Array, addrs: Ipv6Add
 }
 
 function checkUint(v: number, what: string): void {
-  wireAssert(Number.isInteger(v) && v >= 0 && v <= 0xffff, 'WIRE_BAD_VALUE', `udp: ${what} ${v} not in 0..65535`);
+  if (!(Number.isInteger(v) && v >= 0 && v <= 0xffff)) throw new WireError('WIRE_BAD_VALUE', `udp: ${what} ${v} not in 0..65535`);
 }

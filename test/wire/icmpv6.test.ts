@@ -108,6 +108,13 @@ describe('icmpv6 generic message', () => {
     buf.set(fromHex('123400075d1040b45d4dc054'), at);
     fillIcmpv6PacketChecksum(buf);
     expect(hex(buf)).toBe(hex(ECHO_PACKET));
+
+    // Bytes after the Payload Length (a trailer, or a larger scratch buffer) stay out of the checksum.
+    const longer = new Uint8Array([...ECHO_PACKET, 0xff, 0xff, 0xff]);
+    longer[42] = 0;
+    longer[43] = 0;
+    fillIcmpv6PacketChecksum(longer);
+    expect(hex(longer.subarray(0, ECHO_PACKET.length))).toBe(hex(ECHO_PACKET));
   });
 
   it('refuses out-of-range type or code and a small buffer', () => {
