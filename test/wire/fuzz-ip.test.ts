@@ -7,10 +7,10 @@ import { describe, expect, it } from 'vitest';
 import { decodeDstUnreachable, decodeEcho, decodeIcmpv6, decodeIcmpv6Packet, dstUnreachableMessage, echoMessage, encodeIcmpv6Packet } from '../../src/wire/icmpv6.js';
 import { parseIpv6 } from '../../src/wire/ipv6-address.js';
 import { decodeIpv6, encodeIpv6 } from '../../src/wire/ipv6.js';
-import { decodeNdiscOptions } from '../../src/wire/ndisc-options.js';
+import { decodeNdiscOptions, ndiscOptionEncodedLength } from '../../src/wire/ndisc-options.js';
 import { decodeNdisc, encodeNdiscPacket } from '../../src/wire/ndisc.js';
 import { decodeUdp, encodeUdp } from '../../src/wire/udp.js';
-import { MIREDO_RA_IPV6, MIREDO_RS_IPV6, onlyWireErrors } from './ip-fixtures.js';
+import { MIREDO_RA_IPV6, MIREDO_RS_IPV6, expectWireError, onlyWireErrors } from './ip-fixtures.js';
 
 const a = parseIpv6('2001:db8::1');
 const b = parseIpv6('fe80::2');
@@ -98,6 +98,21 @@ describe('fuzz: ip decoders throw only WireError', () => {
         decodeAll(p.subarray(0, n));
         if (n >= 44) decodeAll(p.subarray(44, n));
       }
+    }
+  });
+
+  it('with the expected codes: a cut packet is WIRE_TRUNCATED, a cut RA body keeps only whole options', () => {
+    for (const p of validPackets) {
+      for (let n = 0; n < p.length; n++) expectWireError(() => decodeIpv6(p.subarray(0, n)), 'WIRE_TRUNCATED');
+    }
+    const body = decodeIcmpv6Packet(richRa).message.body;
+    const boundaries = [12];
+    for (const o of decodeNdiscOptions(body.subarray(12))) boundaries.push(boundaries.at(-1)! + ndiscOptionEncodedLength(o));
+    for (let n = 0; n < body.length; n++) {
+      const cut = { type: 134, code: 0, body: body.subarray(0, n) };
+      const whole = boundaries.indexOf(n);
+      if (whole >= 0) expect(decodeNdisc(cut).options).toHaveLength(whole);
+      else expectWireError(() => decodeNdisc(cut), 'WIRE_TRUNCATED');
     }
   });
 
