@@ -7,20 +7,21 @@
 // - a tshark capture on adv shows destination 239.255.2.2:9753, IP TTL 15, an ephemeral source port and
 //   exactly the seed's 21-byte payload; both listeners list the advertiser with its address and name;
 // - a listener with --allow that does not name the advertiser exits 4 in --once mode (0 when it does);
-// - with a 1 s interval a listener sees the periodic sends, then marks the stopped advertiser stale.
-// Processes are started with the lab's spawn (inside the node's namespace) and ended by PID; Lab.down
-// deletes the namespaces and anything left in them.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { spawnSync, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { resolve } from 'node:path';
-import { Lab } from '../../src/lab/lab.js';
-import { ADDR } from '../../src/lab/topology.js';
+// - with a 1 s interval a listener sees the periodic sends, then marks the stopped advertiser stale; both
+//   run as nobody without capabilities, as the systemd units do.
+// - the lab's own rasadv occupants (src/lab/occupants/rasadv-ours.ts) start, and their status shows the
+//   listeners' tables.
+// Processes are started with the lab's spawn (inside the node's namespace) and ended by PID after each test;
+// the run's lab (global-setup.ts) deletes the namespaces and anything left in them.
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { ChildProcess } from 'node:child_process';
+import { useLab, ADDR } from './lab.js';
+import { distFile, missingDist } from '../../src/lab/paths.js';
+import { LAB_HOSTNAME } from '../../src/lab/occupants/rasadv-ours.js';
 import { encodeRasAdv } from '../../src/wire/rasadv.js';
 import { hex } from '../../src/wire/bytes.js';
 
-const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
-const MAIN = resolve(ROOT, 'dist/agents/rasadv/main.js');
+const MAIN = distFile('agents/rasadv/main.js');
 const SEED_PAYLOAD_HEX = '486f73746e616d653d7468657063736e616d650a00';
 
 interface Proc {
@@ -30,7 +31,7 @@ interface Proc {
   readonly exited: Promise<number | null>;
 }
 
-let lab: Lab;
+const lab = useLab();
 const procs: Proc[] = [];
 
 function start(node: string, argv: string[]): Proc {
@@ -54,6 +55,9 @@ function start(node: string, argv: string[]): Proc {
 }
 
 const rasadv = (node: string, ...args: string[]): Proc => start(node, [process.execPath, MAIN, ...args]);
+/** As the systemd units run it: not root, no capability in any set, no way to gain one. */
+const NOBODY = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', '--bounding-set=-all', '--no-new-privs'];
+const rasadvUnprivileged = (node: string, ...args: string[]): Proc => start(node, [...NOBODY, process.execPath, MAIN, ...args]);
 const mlan = (node: string): string => lab.iface(node, 'mlan');
 const json = (p: Proc): Record<string, unknown>[] => p.out.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -74,11 +78,10 @@ async function stop(p: Proc, signal: NodeJS.Signals = 'SIGTERM'): Promise<number
   return p.exited;
 }
 
-beforeAll(async () => {
-  const tsc = spawnSync(process.execPath, [resolve(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: ROOT, encoding: 'utf8' });
-  expect(tsc.stdout.split('\n').filter((l) => /rasadv/.test(l))).toEqual([]);
-  lab = await Lab.up({ ownerPid: process.pid, install: false });
-}, 180_000);
+beforeAll(() => {
+  // `npm run test:netns` builds first; a bare `vitest --project netns` needs a build too.
+  expect(missingDist('agents/rasadv/main.js')).toBeUndefined();
+});
 
 afterEach(async () => {
   // By PID, each process the test started; SIGKILL after SIGTERM had its chance.
@@ -87,10 +90,6 @@ afterEach(async () => {
     await stop(p);
     clearTimeout(t);
   }));
-});
-
-afterAll(async () => {
-  if (lab) await lab.down();
 });
 
 describe('rasadv in the lab (mlan)', () => {
@@ -145,10 +144,10 @@ describe('rasadv in the lab (mlan)', () => {
     await stop(adv);
   });
 
-  it('with a 1 s interval the listener sees periodic sends, then marks the stopped advertiser stale', async () => {
-    const lst = rasadv('lst1', 'listen', '--interface', mlan('lst1'), '--json', '--interval', '1', '--allow', 'PERIODIC');
+  it('with a 1 s interval the listener sees periodic sends, then marks the stopped advertiser stale (both unprivileged)', async () => {
+    const lst = rasadvUnprivileged('lst1', 'listen', '--interface', mlan('lst1'), '--json', '--interval', '1', '--allow', 'PERIODIC');
     await listening(lst);
-    const adv = rasadv('adv', 'advertise', '--interface', mlan('adv'), '--hostname', 'PERIODIC', '--interval', '1');
+    const adv = rasadvUnprivileged('adv', 'advertise', '--interface', mlan('adv'), '--hostname', 'PERIODIC', '--interval', '1');
     await until(() => json(lst).filter((e) => e.event === 'advertisement').length >= 4, 10_000, '4 advertisements');
     expect(await stop(adv)).toBe(0);
     const stoppedAt = Date.now();
@@ -167,5 +166,22 @@ describe('rasadv in the lab (mlan)', () => {
     // Stale 2 intervals after the last advertisement, which went out at most 1 s before the stop.
     expect(staleAfterMs).toBeGreaterThan(900);
     expect(staleAfterMs).toBeLessThan(2600);
+  });
+
+  it('the lab occupants: our advertiser on adv, our listeners on lst1 and lst2 list it as known', async () => {
+    await lab.startOccupants([{ role: 'rasadv-listener', impl: 'ours' }, { role: 'rasadv', impl: 'ours' }]);
+    const listeners = lab.occupants().filter((o) => o.role === 'rasadv-listener');
+    expect(listeners.map((o) => o.node).sort()).toEqual(['lst1', 'lst2']);
+    for (const o of listeners) {
+      let status = await lab.occupantStatus(o);
+      const deadline = Date.now() + 10_000;
+      while (!String(status.detail?.servers).includes(LAB_HOSTNAME) && Date.now() < deadline) {
+        await sleep(200);
+        status = await lab.occupantStatus(o);
+      }
+      expect(status).toMatchObject({ state: 'listening', detail: { servers: expect.stringMatching(new RegExp(`^${ADDR.adv.replace(/\./g, '\\.')} ${LAB_HOSTNAME} \\(\\d+\\)$`)) } });
+    }
+    const adv = lab.occupants().find((o) => o.role === 'rasadv')!;
+    expect(await lab.occupantStatus(adv)).toMatchObject({ state: 'advertising', detail: { hostname: LAB_HOSTNAME, sent: expect.stringContaining(`${ADDR.adv}: `) } });
   });
 });
