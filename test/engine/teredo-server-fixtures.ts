@@ -1,0 +1,106 @@
+// Shared packets for the Teredo server engine tests: the lab's addresses, the Miredo capture
+// (/work/shared/research/miredo-packets.txt, frames 1 and 2: a Miredo 1.2.6 client's RS and the RA a Miredo
+// 1.2.6 server answered with), and builders for RSs, bubbles and echoes wrapped in Teredo UDP payloads.
+
+import type { Endpoint4 } from '../../src/engine/types.js';
+import { TeredoServer } from '../../src/engine/teredo/server.js';
+import type { ServerOutput, ServerSocket, TeredoServerParams } from '../../src/engine/teredo/server-types.js';
+import { fromHex } from '../../src/wire/bytes.js';
+import { echoMessage, encodeIcmpv6Packet, ICMPV6_TYPE } from '../../src/wire/icmpv6.js';
+import { encodeIpv6, NEXT_HEADER } from '../../src/wire/ipv6.js';
+import { ALL_ROUTERS } from '../../src/wire/ipv6-address.js';
+import { parseIpv4 } from '../../src/wire/ipv4.js';
+import { encodeNdiscPacket } from '../../src/wire/ndisc.js';
+import type { NdiscOption } from '../../src/wire/ndisc-options.js';
+import { encodeTeredoAddress, TEREDO_CLIENT_LINK_LOCAL } from '../../src/wire/teredo-address.js';
+import { encodeTeredoPayload, type TeredoAuth } from '../../src/wire/teredo-packet.js';
+
+export const PRIMARY = parseIpv4('198.18.0.10');
+export const SECONDARY = parseIpv4('198.18.0.11');
+/** The port-restricted NAT's public side in the capture, and the client's mapped port there. */
+export const CLIENT: Endpoint4 = { addr: parseIpv4('198.18.0.101'), port: 56287 };
+export const OTHER_CLIENT: Endpoint4 = { addr: parseIpv4('198.18.0.103'), port: 3545 };
+export const RELAY: Endpoint4 = { addr: parseIpv4('198.18.0.20'), port: 58273 };
+
+/** Capture frame 1: UDP payload of the RS (auth header with nonce 5d1040b45d4dc054, then the bare Vista RS). */
+export const MIREDO_RS = fromHex(
+  '000100005d1040b45d4dc05400' +
+    '6000000000083aff' + 'fe800000000000000000ffffffffffff' + 'ff020000000000000000000000000002' +
+    '85007d3700000000',
+);
+
+/**
+ * Capture frame 2: UDP payload of the RA the Miredo server sent back to 198.18.0.101:56287 from 198.18.0.10:3544.
+ *   00 01 00 00 <nonce> 00                      auth: ID len 0, AU len 0, nonce echoed, confirmation 0
+ *   00 00 2420 39edff9a                          origin indication: ~56287, ~198.18.0.101
+ *   60000000 0038 3a ff fe80::8000:f227:39ed:fff5 -> fe80::ffff:ffff:ffff
+ *   86 00 954c | 00 00 0000 | 00000000 | 000007d0   RA: hop limit 0, flags 0, lifetime 0, reachable 0, retrans 2000
+ *   03 04 40 40 ffffffff ffffffff 00000000 2001:0:c612:a::   PIO /64, A, infinite lifetimes
+ *   05 01 0000 00000500                           MTU 1280
+ */
+export const MIREDO_RA = fromHex(
+  '000100005d1040b45d4dc05400' +
+    '0000242039edff9a' +
+    '6000000000383aff' + 'fe800000000000008000f22739edfff5' + 'fe800000000000000000ffffffffffff' +
+    '8600954c' + '00000000' + '00000000' + '000007d0' +
+    '03044040' + 'ffffffff' + 'ffffffff' + '00000000' + '20010000c612000a0000000000000000' +
+    '0501000000000500',
+);
+
+export const NONCE = fromHex('5d1040b45d4dc054');
+
+export function server(params: Partial<TeredoServerParams> = {}): TeredoServer {
+  return new TeredoServer({ primary: PRIMARY, secondary: SECONDARY, ...params });
+}
+
+/** Feeds one UDP datagram (on the primary socket unless said otherwise) and returns the single output. */
+export function udp(engine: TeredoServer, bytes: Uint8Array, from: Endpoint4 = CLIENT, local: ServerSocket = 'primary'): ServerOutput {
+  const out = engine.handle({ kind: 'udp', local, from, bytes }, 0);
+  if (out.length !== 1) throw new Error(`expected one output, got ${out.length}`);
+  return out[0]!;
+}
+
+export function tun(engine: TeredoServer, bytes: Uint8Array): ServerOutput {
+  const out = engine.handle({ kind: 'tun', bytes }, 0);
+  if (out.length !== 1) throw new Error(`expected one output, got ${out.length}`);
+  return out[0]!;
+}
+
+export function authWithNonce(nonce: Uint8Array = NONCE): TeredoAuth {
+  return { clientId: new Uint8Array(0), authValue: new Uint8Array(0), nonce, confirmation: 0 };
+}
+
+export interface RsOptions {
+  readonly src?: Uint8Array;
+  readonly dst?: Uint8Array;
+  readonly hopLimit?: number;
+  readonly options?: NdiscOption[];
+  readonly auth?: TeredoAuth | null;
+}
+
+/** A Teredo UDP payload carrying an RS (by default Vista's: bare, from fe80::ffff:ffff:ffff, with a nonce). */
+export function rsDatagram(o: RsOptions = {}): Uint8Array {
+  const ipv6 = encodeNdiscPacket({ src: o.src ?? TEREDO_CLIENT_LINK_LOCAL, dst: o.dst ?? ALL_ROUTERS, hopLimit: o.hopLimit ?? 255 }, { kind: 'router-solicit', options: o.options ?? [] });
+  return encodeTeredoPayload({ auth: o.auth === null ? undefined : (o.auth ?? authWithNonce()), ipv6 });
+}
+
+/** The Teredo address a client behind `mapping` gets from `serverAddr` (flags 0). */
+export function teredoAddr(mapping: Endpoint4, serverAddr: number = PRIMARY, flags = 0): Uint8Array {
+  return encodeTeredoAddress({ server: serverAddr, flags, mappedPort: mapping.port, mappedAddr: mapping.addr });
+}
+
+/** A bubble (§2.8): IPv6 header only, Next Header 59, payload length 0. */
+export function bubble(src: Uint8Array, dst: Uint8Array): Uint8Array {
+  return encodeIpv6({ trafficClass: 0, flowLabel: 0, nextHeader: NEXT_HEADER.NO_NEXT, hopLimit: 0, src, dst }, new Uint8Array(0));
+}
+
+/** An ICMPv6 Echo Request whose IPv6 payload is 8 + dataLength bytes. */
+export function echo(src: Uint8Array, dst: Uint8Array, dataLength: number, type: 128 | 129 = ICMPV6_TYPE.ECHO_REQUEST): Uint8Array {
+  const data = new Uint8Array(dataLength).map((_, i) => i & 0xff);
+  return encodeIcmpv6Packet({ src, dst, hopLimit: 64 }, echoMessage(type, { id: 0x1234, seq: 1, data }));
+}
+
+/** A Teredo UDP payload around `ipv6`, with optional headers and trailer. */
+export function datagram(ipv6: Uint8Array, extra: { auth?: TeredoAuth; origin?: Endpoint4; trailer?: Uint8Array } = {}): Uint8Array {
+  return encodeTeredoPayload({ ...extra, ipv6 });
+}
