@@ -3,13 +3,7 @@
 import type { Lab } from '../../src/lab/lab.js';
 import { endNodes } from '../../src/lab/topology.js';
 import { isAlive } from '../../src/lab/processes.js';
-
-/** Left-aligned columns; the last column is not padded. */
-export function table(rows: readonly (readonly string[])[]): string {
-  const widths: number[] = [];
-  for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n');
-}
+import { table } from '../../src/lab/text-table.js';
 
 export function nodesTable(lab: Lab): string {
   const rows: string[][] = [['node', 'namespace', 'interfaces and addresses', 'role']];

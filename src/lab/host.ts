@@ -22,9 +22,10 @@ const REQUIRED_TOOLS: ReadonlyArray<[string, string]> = [
   ['iperf3', 'iperf3'],
 ];
 
-export function assertRoot(what = 'teredo-lab'): void {
+export function assertRoot(): void {
   if (process.getuid?.() !== 0) {
-    throw new LabError('LAB_NOT_ROOT', `${what} must run as root: it creates network namespaces, veths and nftables rules (try: sudo ${process.argv.slice(1).map((a) => a.split('/').at(-1)).join(' ')})`);
+    const how = process.env['npm_lifecycle_event'] ? `sudo npm run ${process.env['npm_lifecycle_event']}` : `sudo ${process.argv.slice(1).join(' ')}`;
+    throw new LabError('LAB_NOT_ROOT', `the lab needs root: it creates network namespaces, veth pairs and nftables rules (try: ${how})`);
   }
 }
 
