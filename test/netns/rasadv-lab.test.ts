@@ -125,6 +125,9 @@ describe('rasadv in the lab (mlan)', () => {
   });
 
   it('--once reports an advertiser missing from --allow as unknown (exit 4) and an allowed one as fine (exit 0)', async () => {
+    // A listening daemon on lst1 too: the --once check must share port 9753 and not collide on the control socket.
+    const daemon = rasadv('lst1', 'listen', '--interface', mlan('lst1'), '--json');
+    await listening(daemon);
     const adv = rasadv('adv', 'advertise', '--interface', mlan('adv'), '--hostname', 'ROGUE-RAS', '--domain', 'EARTH.COM', '--interval', '1');
     const unknown = rasadv('lst1', 'listen', '--interface', mlan('lst1'), '--allow', 'RRAS01,10.0.0.0/8', '--once', '--timeout', '3');
     const byName = rasadv('lst2', 'listen', '--interface', mlan('lst2'), '--allow', 'rogue-ras', '--once', '--timeout', '3', '--json');
@@ -142,6 +145,7 @@ describe('rasadv in the lab (mlan)', () => {
     expect(await byAddr.exited).toBe(0);
     expect(json(byAddr).filter((e) => e.event === 'advertisement').length).toBeGreaterThanOrEqual(2);
     await stop(adv);
+    expect(json(daemon).filter((e) => e.event === 'advertisement' && e.hostname === 'ROGUE-RAS').length).toBeGreaterThanOrEqual(5);
   });
 
   it('with a 1 s interval the listener sees periodic sends, then marks the stopped advertiser stale (both unprivileged)', async () => {
@@ -157,15 +161,15 @@ describe('rasadv in the lab (mlan)', () => {
     const ads = json(lst).filter((e) => e.event === 'advertisement');
     const times = ads.map((e) => Date.parse(String(e.time)));
     const gaps = times.slice(1).map((t, i) => t - times[i]!);
-    for (const g of gaps) expect(g).toBeGreaterThan(800);
-    for (const g of gaps) expect(g).toBeLessThan(1500);
+    for (const g of gaps) expect(g).toBeGreaterThan(700); // 1 s apart, with room for a loaded 2-core CI box
+    for (const g of gaps) expect(g).toBeLessThan(1800);
     expect(ads.map((e) => e.count)).toEqual(ads.map((_, i) => i + 1));
     expect(ads.map((e) => e.change)).toEqual(['new', ...ads.slice(1).map(() => 'again')]);
     const stale = json(lst).find((e) => e.event === 'stale')!;
     expect(stale).toMatchObject({ sender: ADDR.adv, hostname: 'PERIODIC', stale: true, known: true, count: ads.length });
     // Stale 2 intervals after the last advertisement, which went out at most 1 s before the stop.
     expect(staleAfterMs).toBeGreaterThan(900);
-    expect(staleAfterMs).toBeLessThan(2600);
+    expect(staleAfterMs).toBeLessThan(3500);
   });
 
   it('the lab occupants: our advertiser on adv, our listeners on lst1 and lst2 list it as known', async () => {
