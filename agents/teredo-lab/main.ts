@@ -4,6 +4,7 @@
 //
 //   teredo-lab up [--server miredo] [--relay miredo] [--clients miredo] [--ra-sender radvd] [--preferred]
 //   teredo-lab status | down [--all] | list | exec <node> -- <cmd...> | start <role> <impl> | stop <role>
+//   teredo-lab bench [--stack miredo/miredo/ours] [--seconds 5]
 //
 // Exit codes: 0 success, 1 lab error (message on stderr), 2 usage error, otherwise the exec'd command's code.
 
@@ -17,6 +18,7 @@ import { ROLES, isRole, type OccupantRequest, type Role } from '../../src/lab/oc
 import { loadRegistry } from '../../src/lab/registry.js';
 import { inNs } from '../../src/lab/run.js';
 import { nodesTable, occupantsTable, tryCommands } from './print.js';
+import { benchCommand } from './bench-command.js';
 
 class UsageError extends Error {}
 
@@ -124,9 +126,10 @@ try {
       (y) => withId(y).positional('role', { type: 'string', demandOption: true }).positional('impl', { type: 'string', demandOption: true }).option('node', { type: 'string' }),
       (a) => start(a),
     )
-    .command('stop <role>', 'stop the occupants of a role', (y) => withId(y).positional('role', { type: 'string', demandOption: true }).option('node', { type: 'string' }), (a) => stop(a));
+    .command('stop <role>', 'stop the occupants of a role', (y) => withId(y).positional('role', { type: 'string', demandOption: true }).option('node', { type: 'string' }), (a) => stop(a))
+    .command(benchCommand);
   await cli
-    .demandCommand(1, 'a command is required: up, down, status, list, exec, start, stop')
+    .demandCommand(1, 'a command is required: up, down, status, list, exec, start, stop, bench')
     .strict()
     .version(false)
     .help()
