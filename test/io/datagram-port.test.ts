@@ -109,6 +109,20 @@ describe('DatagramPort (node:dgram, IPv4)', () => {
     expect(b.local.port).toBe(a.local.port);
   });
 
+  it('receives a multicast datagram on a group joined on 127.0.0.1 (sent out lo only, TTL 0: host-local)', async () => {
+    const group = parseIpv4('239.255.74.69');
+    const listener = await port({ address: 0, port: 0, reuseAddr: true });
+    listener.joinGroup(group, LOOPBACK);
+    const sender = await port();
+    sender.setMulticastInterface(LOOPBACK);
+    sender.setMulticastTtl(0);
+    const got = nextDatagram(listener);
+    sender.send(Uint8Array.of(0x74, 0x69), { addr: group, port: listener.local.port });
+    const d = await got;
+    expect([...d.bytes]).toEqual([0x74, 0x69]);
+    expect(d.from).toEqual(sender.local);
+  });
+
   it('accepts multicast options after bind and rejects invalid values with IO_UDP_CONFIG', async () => {
     const p = await port({ address: 0 });
     p.setMulticastTtl(8);
