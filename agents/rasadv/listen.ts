@@ -8,6 +8,9 @@
 // every chosen interface (default: every non-loopback IPv4 interface). Output goes to stdout; logs go to
 // stderr in this mode (main.ts) so stdout stays machine-readable.
 //
+// SIGHUP (reload) applies a new allow list, re-reading @files, and re-judges every server heard so far; the
+// other settings need a restart.
+//
 // --once --timeout N: listen N seconds, then stop through the runtime's graceful path (ctx.fatal) with exit
 // code 0 when no unknown server was heard, EXIT_UNKNOWN_SERVER (4) when one was.
 
@@ -46,7 +49,7 @@ export async function startListener(ctx: AgentContext<ListenConfig>, hooks: List
   const write = hooks.write ?? ((t: string) => void process.stdout.write(t));
   const epoch = Date.now() - clock.now();
   const wall: WallClock = (mono) => new Date(epoch + mono);
-  const allow = loadAllowList(c.allow);
+  let allow = loadAllowList(c.allow);
 
   const ifaces = c.interfaces.length === 0 ? allIpv4Interfaces(deps.interfaces) : resolveInterfaces(c.interfaces, deps.interfaces);
   if (ifaces.length === 0) throw new AgentError('IO_INTERFACE', 'no interface with an IPv4 address to listen on; use --interface');
@@ -105,6 +108,20 @@ export async function startListener(ctx: AgentContext<ListenConfig>, hooks: List
 
   return {
     unknownHeard: () => unknownHeard,
+    reload: (next) => {
+      const fixed = (['interfaces', 'json', 'once', 'timeout', 'interval', 'staleAfter', 'maxServers'] as const).filter((k) => JSON.stringify(next[k]) !== JSON.stringify(c[k]));
+      if (fixed.length > 0) logger.warn({ fields: fixed }, 'reload applies the allow list only; restart to apply the other changes');
+      allow = loadAllowList(next.allow);
+      for (const s of table.setAllowList(allow)) {
+        const who = { sender: formatIpv4(s.sender), hostname: s.hostname, domain: s.domain ?? null, known: s.known, event: 'reload' };
+        if (s.known) logger.info(who, 'RAS server now allowed');
+        else {
+          unknownHeard = true;
+          logger.warn(who, 'unknown RAS server');
+        }
+      }
+      logger.info({ allowEntries: allow ? allowListSize(allow) : null }, 'allow list reloaded');
+    },
     stop: async () => {
       if (onceTimer !== undefined) timers.clearTimer(onceTimer);
       driver.stop();

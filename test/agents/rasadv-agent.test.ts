@@ -16,6 +16,7 @@ import { startAdvertiser } from '../../agents/rasadv/advertise.js';
 import { startListener } from '../../agents/rasadv/listen.js';
 import { advertiseSpec, listenSpec } from '../../agents/rasadv/config.js';
 import { formatCtime } from '../../agents/rasadv/format.js';
+import { allIpv4Interfaces, resolveInterface, resolveInterfaces } from '../../agents/rasadv/interfaces.js';
 
 const v4 = (address: string, internal = false): NetworkInterfaceInfo =>
   ({ address, netmask: '255.255.255.0', family: 'IPv4', mac: '00:00:00:00:00:00', internal, cidr: `${address}/24` }) as NetworkInterfaceInfo;
@@ -207,8 +208,54 @@ describe('rasadv listen (agent wiring)', () => {
     await agent.stop();
   });
 
+  it('reload (SIGHUP) applies a new allow list and names the servers whose verdict changed', async () => {
+    const { agent, port, log } = await listener({ allow: ['alpha'] });
+    port.deliver(encodeRasAdv({ hostname: 'alpha' }), from('192.0.2.1'));
+    port.deliver(encodeRasAdv({ hostname: 'beta' }), from('192.0.2.2'));
+    log.lines.length = 0;
+    await agent.reload!(config(listenSpec, { allow: ['beta'], json: true }));
+    expect(log.lines.map((l) => [l.level, l.msg, l.hostname])).toEqual([
+      ['warn', 'reload applies the allow list only; restart to apply the other changes', undefined],
+      ['warn', 'unknown RAS server', 'alpha'],
+      ['info', 'RAS server now allowed', 'beta'],
+      ['info', 'allow list reloaded', undefined],
+    ]);
+    expect((agent.status() as { list: { hostname: string; known: boolean }[] }).list.map((x) => [x.hostname, x.known])).toEqual([
+      ['alpha', false],
+      ['beta', true],
+    ]);
+    await agent.stop();
+  });
+
   it('formats timestamps like ctime()', () => {
     expect(formatCtime(new Date(2002, 11, 10, 18, 36, 49))).toBe('Tue Dec 10 18:36:49 2002');
     expect(formatCtime(new Date(2024, 0, 5, 7, 8, 9))).toBe('Fri Jan 05 07:08:09 2024');
+  });
+});
+
+describe('rasadv interface resolution', () => {
+  const nics = { ...NICS, wg0: [{ ...v4('10.9.9.9'), family: 'IPv6', address: 'fd00::1' } as NetworkInterfaceInfo], eth2: [v4('203.0.113.5'), v4('203.0.113.6')] };
+
+  it('resolves a name to its first IPv4 address and an address to its interface', () => {
+    expect(resolveInterface('eth2', nics)).toEqual({ spec: 'eth2', name: 'eth2', address: '203.0.113.5', addr: parseIpv4('203.0.113.5') });
+    expect(resolveInterface('203.0.113.6', nics)).toMatchObject({ name: 'eth2', address: '203.0.113.6' });
+    expect(resolveInterface('lo', nics)).toMatchObject({ address: '127.0.0.1' });
+  });
+
+  it.each([
+    ['wlan9', 'no such interface'],
+    ['wg0', 'has no IPv4 address'],
+    ['192.0.2.99', 'no interface of this host has that address'],
+    ['999.1.1.1', 'not a valid IPv4 address'],
+  ])('refuses %s (%s)', (spec, message) => {
+    expect(() => resolveInterface(spec, nics)).toThrow(message);
+  });
+
+  it('refuses two specs that are the same address', () => {
+    expect(() => resolveInterfaces(['eth0', '192.0.2.1'], nics)).toThrow('are the same address 192.0.2.1');
+  });
+
+  it('the listener default is every non-loopback interface with IPv4', () => {
+    expect(allIpv4Interfaces(nics).map((i) => `${i.name}=${i.address}`)).toEqual(['eth0=192.0.2.1', 'eth1=198.51.100.1', 'eth2=203.0.113.5']);
   });
 });

@@ -73,6 +73,22 @@ describe('rasadv listener table', () => {
     expect(t.stats().unknown).toBe(2);
   });
 
+  it('a new allow list judges every server again and reports the verdicts that changed', () => {
+    const t = new RasAdvListenerTable({ staleAfterMs: INTERVAL, allow: allow('a') });
+    t.handle(dgram('192.0.2.1', adv('a')), 0);
+    t.handle(dgram('192.0.2.2', adv('b')), 0);
+    t.handle(dgram('192.0.2.3', adv('c')), 0);
+    const changed = t.setAllowList(allow('b c'));
+    expect(changed.map((s) => [s.hostname, s.known])).toEqual([
+      ['a', false],
+      ['b', true],
+      ['c', true],
+    ]);
+    expect(t.setAllowList(allow('b c'))).toEqual([]);
+    expect(t.setAllowList(undefined).map((s) => s.hostname)).toEqual(['b', 'c']);
+    expect(t.stats().unknown).toBe(3);
+  });
+
   it('without an allow list every server is unknown', () => {
     const t = new RasAdvListenerTable({ staleAfterMs: INTERVAL });
     t.handle(dgram('192.0.2.1', adv('a')), 0);

@@ -67,7 +67,7 @@ const sameExtra = (a: readonly RasAdvField[], b: readonly RasAdvField[]): boolea
 
 export class RasAdvListenerTable implements Engine<ListenerInput, ListenerOutput> {
   readonly #staleAfter: Millis;
-  readonly #allow: AllowList | undefined;
+  #allow: AllowList | undefined;
   readonly #max: number;
   /** Map iteration order = least recently heard first (entries are re-inserted on each advertisement). */
   readonly #entries = new Map<string, Mutable<ServerEntry>>();
@@ -124,6 +124,23 @@ export class RasAdvListenerTable implements Engine<ListenerInput, ListenerOutput
 
   #judge(sender: number, hostname: string, domain: string | undefined): boolean {
     return this.#allow !== undefined && isAllowed(this.#allow, sender, hostname, domain);
+  }
+
+  /**
+   * Replaces the allow list (the agent's SIGHUP reload) and judges every known server again. Returns the
+   * servers whose verdict changed, so the agent can say which ones just became unknown (or allowed).
+   */
+  setAllowList(allow: AllowList | undefined): ServerEntry[] {
+    this.#allow = allow;
+    const changed: ServerEntry[] = [];
+    for (const e of this.#entries.values()) {
+      const known = this.#judge(e.sender, e.hostname, e.domain);
+      if (known !== e.known) {
+        e.known = known;
+        changed.push({ ...e });
+      }
+    }
+    return changed;
   }
 
   handleTimeout(now: Millis): ListenerOutput[] {
