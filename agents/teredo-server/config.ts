@@ -1,0 +1,79 @@
+// teredo-server configuration, declared once for the runtime's schema loader (src/runtime/config.ts): flags
+// (`--address 192.0.2.10 --mtu 1400`), a JSON file (`--config`, keys as below) and `--check-config` go through
+// the same checks, and SIGHUP re-runs them before anything changes.
+//
+// Defaults and where they come from:
+//   secondaryAddress  primary + 1: what Windows clients assume and what Miredo defaults to (RFC 4380 §5.2.1
+//                     only says "a secondary address"); another value works only with clients told about it
+//   mtu               1280, RFC 4380 §5.1.2; never less (RFC 8200 §5)
+//   forwardIcmpv6MaxPayload  88, Miredo's limit (src/engine/teredo/server-types.ts says why)
+//   statsInterval     300 s between "counters" log lines: implementation choice (0 turns them off)
+
+import type { ConfigSpec } from '../../src/runtime/config.js';
+import { DEFAULT_FORWARD_ICMPV6_MAX_PAYLOAD, MIN_ADVERTISED_MTU, type TeredoServerParams } from '../../src/engine/teredo/server-types.js';
+import { formatIpv4, isGlobalUnicast4, parseIpv4 } from '../../src/wire/ipv4.js';
+import { TEREDO_LINK_MTU } from '../../src/wire/teredo-constants.js';
+import { isUnicast4 } from '../../src/engine/teredo/server-checks.js';
+
+export interface ServerAgentConfig {
+  readonly address: string;
+  readonly secondaryAddress: string | undefined;
+  readonly mtu: number;
+  readonly forwardInterface: string | undefined;
+  readonly forwardIcmpv6MaxPayload: number;
+  readonly allowNonGlobal: boolean;
+  readonly statsInterval: number;
+}
+
+export const DEFAULT_STATS_INTERVAL_SEC = 300;
+
+// Interface names: IFNAMSIZ - 1 = 15 bytes, no '/', ':' or whitespace (the kernel's dev_valid_name).
+const IFNAME = /^[^\s/:]{1,15}$/;
+
+export const serverSpec: ConfigSpec<ServerAgentConfig> = {
+  fields: {
+    address: { type: 'ipv4', required: true, description: 'primary server IPv4 address: clients send here, and it is embedded in their Teredo prefix 2001:0:<address>::/64' },
+    secondaryAddress: { type: 'ipv4', description: 'secondary server IPv4 address (default: primary + 1, what Windows clients assume)' },
+    mtu: { type: 'integer', default: TEREDO_LINK_MTU, min: MIN_ADVERTISED_MTU, max: 65535, description: 'link MTU advertised in the RA MTU option (RFC 4380 §5.1.2)' },
+    forwardInterface: { type: 'string', description: 'TUN device to create for packets between clients and the native IPv6 network (needs CAP_NET_ADMIN); without it such packets are dropped' },
+    forwardIcmpv6MaxPayload: { type: 'integer', default: DEFAULT_FORWARD_ICMPV6_MAX_PAYLOAD, min: 0, max: 65535, description: 'largest IPv6 payload of an ICMPv6 packet the server forwards (bubbles always pass; Miredo: 88)' },
+    allowNonGlobal: { type: 'boolean', default: false, description: 'labs only: accept non-global unicast server addresses, client sources and mappings (RFC 4380 §5.2.4 forbids them)' },
+    statsInterval: { type: 'integer', default: DEFAULT_STATS_INTERVAL_SEC, min: 0, max: 86_400, description: 'seconds between "counters" log lines at info level; 0 = never' },
+  },
+  check: (c) => {
+    const problems: string[] = [];
+    const primary = parseIpv4(c.address);
+    const secondary = secondaryOf(c);
+    if (secondary === primary) problems.push(`secondaryAddress (${JSON.stringify(c.secondaryAddress)}) must differ from address`);
+    const usable = c.allowNonGlobal ? isUnicast4 : isGlobalUnicast4;
+    for (const [key, addr] of [['address', primary], ['secondaryAddress', secondary]] as const) {
+      if (usable(addr)) continue;
+      problems.push(
+        c.allowNonGlobal
+          ? `${key} (${JSON.stringify(formatIpv4(addr))}) must be a unicast address`
+          : `${key} (${JSON.stringify(formatIpv4(addr))}) is not global unicast (RFC 4380 §5.2.4); clients could not reach it. For a lab on private addresses, add --allow-non-global`,
+      );
+    }
+    if (c.forwardInterface !== undefined && !IFNAME.test(c.forwardInterface)) {
+      problems.push(`forwardInterface (${JSON.stringify(c.forwardInterface)}) must be an interface name of 1 to 15 characters without '/', ':' or spaces`);
+    }
+    return problems;
+  },
+};
+
+/** The secondary address as uint32: the configured one, or primary + 1 (255.255.255.255 wraps, and is refused). */
+export function secondaryOf(c: ServerAgentConfig): number {
+  return c.secondaryAddress !== undefined ? parseIpv4(c.secondaryAddress) : (parseIpv4(c.address) + 1) >>> 0;
+}
+
+/** The engine's parameters for a validated config. */
+export function engineParams(c: ServerAgentConfig): TeredoServerParams {
+  return {
+    primary: parseIpv4(c.address),
+    secondary: secondaryOf(c),
+    mtu: c.mtu,
+    forwardIcmpv6MaxPayload: c.forwardIcmpv6MaxPayload,
+    nativeForwarding: c.forwardInterface !== undefined,
+    allowNonGlobal: c.allowNonGlobal,
+  };
+}

@@ -1,0 +1,206 @@
+// The teredo-server process: wires the sans-I/O TeredoServer engine (src/engine/teredo/server.ts) to two UDP
+// sockets on port 3544 (primary and secondary address) and, with --forward-interface, a TUN device toward the
+// native IPv6 network, through the runtime's Driver.
+//
+//   primary:3544 ──┐                                  ┌─► primary / secondary socket send (RAs, forwards)
+//   secondary:3544 ┼─► driver.feed ─► engine.handle ──┼─► TUN write (client -> native IPv6)
+//   TUN read ──────┘                                  └─► drops: counted by the driver per reason
+//
+// Start-up refuses, with one clear line, what would make a broken server: an address it cannot bind
+// (IO_BIND: not on this host, in use, no permission), a TUN device it cannot create (IO_TUN_OPEN). The
+// global-unicast rule is a config check (config.ts), so --check-config catches it too. With a TUN device the
+// server routes 2001:0:<primary>::/64 into it (replies toward its clients) and warns when the kernel does not
+// forward IPv6, since packets it writes there would then be dropped by the kernel.
+//
+// SIGHUP: the MTU, the ICMPv6 size limit, allowNonGlobal and the stats interval change in place; a new address or
+// forward interface needs a restart (sockets and devices are not re-created under a running server).
+
+import { readFileSync } from 'node:fs';
+import { openDatagramPort, type DatagramPortOptions } from '../../src/io/datagram-port.js';
+import type { DatagramPort, TunDevice } from '../../src/io/ports.js';
+import { openTun, type TunOptions } from '../../src/io/tun-linux.js';
+import type { AgentContext, RunningAgent } from '../../src/runtime/cli.js';
+import { systemClock, systemTimers, type Clock, type TimerHandle, type Timers } from '../../src/runtime/clock.js';
+import { Driver } from '../../src/runtime/driver.js';
+import { AgentError, bindError } from '../../src/runtime/errors.js';
+import { LogRateLimiter } from '../../src/runtime/logger.js';
+import { ServerCounters } from '../../src/engine/teredo/server-counters.js';
+import { teredoPrefixOf } from '../../src/engine/teredo/server-ra.js';
+import type { ServerInput, ServerOutput, ServerSocket } from '../../src/engine/teredo/server-types.js';
+import { TeredoServer } from '../../src/engine/teredo/server.js';
+import type { Endpoint4 } from '../../src/engine/types.js';
+import { formatIpv6 } from '../../src/wire/ipv6-address.js';
+import { formatIpv4 } from '../../src/wire/ipv4.js';
+import { TEREDO_LINK_MTU, TEREDO_PORT } from '../../src/wire/teredo-constants.js';
+import { engineParams, type ServerAgentConfig } from './config.js';
+
+/** Seams for tests; each defaults to the real thing. */
+export interface ServerDeps {
+  openPort?: (options: DatagramPortOptions) => Promise<DatagramPort>;
+  openTun?: (options: TunOptions) => TunDevice;
+  /** Whether the kernel forwards IPv6 (net.ipv6.conf.all.forwarding); undefined when unknown. */
+  ipv6Forwarding?: () => boolean | undefined;
+  clock?: Clock;
+  timers?: Timers;
+}
+
+const IO_ERROR_LOG_INTERVAL_MS = 60_000;
+
+export async function startTeredoServer(ctx: AgentContext<ServerAgentConfig>, deps: ServerDeps = {}): Promise<RunningAgent<ServerAgentConfig>> {
+  const { logger } = ctx;
+  let config = ctx.config;
+  const clock = deps.clock ?? systemClock;
+  const timers = deps.timers ?? systemTimers;
+  const params = engineParams(config);
+  const engine = new TeredoServer(params);
+
+  const sockets = await openSockets(params.primary, params.secondary, deps.openPort ?? openDatagramPort);
+  let tun: TunDevice | undefined;
+  try {
+    if (config.forwardInterface !== undefined) tun = openForwardInterface(config.forwardInterface, params.primary, deps.openTun ?? openTun);
+  } catch (err) {
+    await Promise.all([sockets.primary.close(), sockets.secondary.close()]);
+    throw err;
+  }
+
+  const counters = new ServerCounters();
+  const ioErrors = new LogRateLimiter(IO_ERROR_LOG_INTERVAL_MS);
+  let ioErrorCount = 0;
+  const onIoError = (where: string) => (err: Error): void => {
+    ioErrorCount++;
+    const suppressed = ioErrors.allow(where, clock.now());
+    if (suppressed !== undefined) logger.warn({ err, where, suppressed }, 'i/o error');
+  };
+
+  const apply = (outputs: Exclude<ServerOutput, { kind: 'drop' }>[]): void => {
+    counters.record(outputs);
+    for (const out of outputs) {
+      if (out.kind === 'write-tun') {
+        tun?.write(out.bytes);
+        continue;
+      }
+      sockets[out.via].send(out.bytes, out.to);
+      if (out.purpose === 'ra' && logger.isLevelEnabled('debug')) {
+        logger.debug({ client: endpoint(out.to), receivedOn: out.receivedOn, via: out.via, nonce: out.nonce }, 'rs answered');
+      }
+    }
+  };
+  const driver = new Driver<ServerInput, ServerOutput>({ engine, apply, logger, clock, timers });
+  for (const local of ['primary', 'secondary'] as const) {
+    sockets[local].onError(onIoError(local));
+    sockets[local].onDatagram((bytes, from) => driver.feed({ kind: 'udp', local, from, bytes }));
+  }
+  if (tun) {
+    tun.onError(onIoError('tun'));
+    tun.onPacket((bytes) => driver.feed({ kind: 'tun', bytes }));
+  }
+  driver.start();
+
+  const snapshot = () => ({ ...counters.snapshot(), drops: driver.stats().drops, ioErrors: ioErrorCount });
+  let statsTimer: TimerHandle | undefined;
+  const armStats = (): void => {
+    if (statsTimer !== undefined) timers.clearTimer(statsTimer);
+    statsTimer = undefined;
+    if (config.statsInterval === 0) return;
+    statsTimer = timers.setTimer(() => {
+      logger.info(snapshot(), 'counters');
+      armStats();
+    }, config.statsInterval * 1000);
+  };
+  armStats();
+
+  const forwarding = (deps.ipv6Forwarding ?? readIpv6Forwarding)();
+  if (tun && forwarding === false) {
+    logger.warn({ forwardInterface: tun.name }, 'IPv6 forwarding is off (net.ipv6.conf.all.forwarding=0): the kernel will drop packets for the native network');
+  }
+  logger.info(
+    {
+      primary: endpoint(sockets.primary.local),
+      secondary: endpoint(sockets.secondary.local),
+      prefix: `${formatIpv6(teredoPrefixOf(params.primary))}/64`,
+      mtu: config.mtu,
+      forwardInterface: tun?.name ?? null,
+      forwardIcmpv6MaxPayload: config.forwardIcmpv6MaxPayload,
+      allowNonGlobal: config.allowNonGlobal,
+    },
+    'serving',
+  );
+
+  return {
+    reload: (next) => {
+      const changed = (['address', 'secondaryAddress', 'forwardInterface'] as const).filter((k) => next[k] !== ctx.config[k]);
+      if (changed.length > 0) {
+        logger.warn({ changed }, 'these settings need a restart; keeping the running sockets and device');
+      }
+      // Only the settings that can change in place; the addresses stay those of the sockets.
+      config = { ...next, address: ctx.config.address, secondaryAddress: ctx.config.secondaryAddress, forwardInterface: ctx.config.forwardInterface };
+      engine.reconfigure(engineParams(config));
+      armStats();
+    },
+    stop: async () => {
+      if (statsTimer !== undefined) timers.clearTimer(statsTimer);
+      driver.stop();
+      logger.info(snapshot(), 'counters');
+      tun?.close();
+      await Promise.all([sockets.primary.close(), sockets.secondary.close()]);
+    },
+    status: () => ({
+      addresses: { primary: endpoint(sockets.primary.local), secondary: endpoint(sockets.secondary.local) },
+      prefix: `${formatIpv6(teredoPrefixOf(params.primary))}/64`,
+      mtu: config.mtu,
+      forwardInterface: tun?.name ?? null,
+      forwardIcmpv6MaxPayload: config.forwardIcmpv6MaxPayload,
+      allowNonGlobal: config.allowNonGlobal,
+      ...snapshot(),
+      driver: driver.stats(),
+    }),
+  };
+}
+
+async function openSockets(primary: number, secondary: number, open: (o: DatagramPortOptions) => Promise<DatagramPort>): Promise<Record<ServerSocket, DatagramPort>> {
+  const bind = async (addr: number, which: ServerSocket): Promise<DatagramPort> => {
+    try {
+      return await open({ address: addr, port: TEREDO_PORT });
+    } catch (err) {
+      // The adapter wraps the errno in an IoError; bindError reads the errno from the original error.
+      throw bindError(`UDP ${formatIpv4(addr)}:${TEREDO_PORT} (${which} address)`, (err as { cause?: unknown }).cause ?? err);
+    }
+  };
+  const p = await bind(primary, 'primary');
+  try {
+    return { primary: p, secondary: await bind(secondary, 'secondary') };
+  } catch (err) {
+    await p.close();
+    throw err;
+  }
+}
+
+function openForwardInterface(name: string, primary: number, open: (o: TunOptions) => TunDevice): TunDevice {
+  let tun: TunDevice;
+  try {
+    tun = open({ name, mtu: TEREDO_LINK_MTU });
+  } catch (err) {
+    throw new AgentError('IO_TUN_OPEN', `cannot create TUN device ${JSON.stringify(name)} (needs CAP_NET_ADMIN and /dev/net/tun): ${(err as Error).message}`, { cause: err });
+  }
+  try {
+    tun.setUp(true);
+    // Native replies to our clients come back through the device; route their prefix into it.
+    tun.addRoute(teredoPrefixOf(primary), 64);
+  } catch (err) {
+    tun.close();
+    throw new AgentError('IO_INTERFACE', `cannot configure TUN device ${JSON.stringify(name)}: ${(err as Error).message}`, { cause: err });
+  }
+  return tun;
+}
+
+function readIpv6Forwarding(): boolean | undefined {
+  try {
+    return readFileSync('/proc/sys/net/ipv6/conf/all/forwarding', 'utf8').trim() === '1';
+  } catch {
+    return undefined;
+  }
+}
+
+function endpoint(ep: Endpoint4): string {
+  return `${formatIpv4(ep.addr)}:${ep.port}`;
+}

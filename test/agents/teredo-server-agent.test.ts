@@ -1,0 +1,280 @@
+// The teredo-server agent wiring, in-process: the real engine, Driver and counters, with FakeDatagramPort,
+// FakeTun and FakeClock instead of sockets, devices and time. Checks the config rules (what --check-config
+// refuses), which sockets are opened, that RSs and forwards leave from the right socket, start-up failures,
+// SIGHUP reload, the stats log line, stop, and the status object and its human rendering.
+
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { FakeDatagramPort } from '../fakes/fake-datagram-port.js';
+import { FakeTun } from '../fakes/fake-tun.js';
+import type { DatagramPortOptions } from '../../src/io/datagram-port.js';
+import { FakeClock } from '../../src/runtime/fake-clock.js';
+import { validateConfig } from '../../src/runtime/config.js';
+import { createLogger } from '../../src/runtime/logger.js';
+import { formatIpv6, parseIpv6 } from '../../src/wire/ipv6-address.js';
+import { formatIpv4 } from '../../src/wire/ipv4.js';
+import { TEREDO_CLIENT_LINK_LOCAL_CONE } from '../../src/wire/teredo-address.js';
+import { secondaryOf, serverSpec, type ServerAgentConfig } from '../../agents/teredo-server/config.js';
+import { startTeredoServer, type ServerDeps } from '../../agents/teredo-server/server.js';
+import { formatStatus, runStatus, type ServerStatus } from '../../agents/teredo-server/status.js';
+import { CLIENT, datagram, echo, MIREDO_RA, MIREDO_RS, rsDatagram, teredoAddr } from '../engine/teredo-server-fixtures.js';
+
+const HOST6 = parseIpv6('2001:db8:6::100');
+
+function config(flags: Record<string, unknown>): ServerAgentConfig {
+  const r = validateConfig(serverSpec, { flags });
+  if (!r.ok) throw new Error(r.problems.join('; '));
+  return r.config;
+}
+
+function problems(flags: Record<string, unknown>): string[] {
+  const r = validateConfig(serverSpec, { flags });
+  return r.ok ? [] : r.problems;
+}
+
+function logCapture() {
+  const lines: Record<string, unknown>[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      for (const l of chunk.toString().split('\n')) if (l) lines.push(JSON.parse(l) as Record<string, unknown>);
+      cb();
+    },
+  });
+  return { lines, logger: createLogger({ agent: 'teredo-server test', level: 'debug', destination }) };
+}
+
+interface Harness {
+  ports: FakeDatagramPort[];
+  tuns: FakeTun[];
+  clock: FakeClock;
+  deps: ServerDeps;
+}
+
+function harness(opts: { failBind?: string; failTun?: boolean; forwarding?: boolean } = {}): Harness {
+  const h: Harness = { ports: [], tuns: [], clock: new FakeClock(), deps: {} };
+  h.deps = {
+    clock: h.clock,
+    timers: h.clock,
+    ipv6Forwarding: () => opts.forwarding ?? true,
+    openPort: (o: DatagramPortOptions) => {
+      if (opts.failBind === formatIpv4(o.address ?? 0)) {
+        return Promise.reject(Object.assign(new Error('cannot bind'), { code: 'IO_UDP_BIND', cause: Object.assign(new Error('bind EADDRNOTAVAIL'), { code: 'EADDRNOTAVAIL' }) }));
+      }
+      const p = new FakeDatagramPort({ addr: o.address ?? 0, port: o.port ?? 0 });
+      h.ports.push(p);
+      return Promise.resolve(p);
+    },
+    openTun: (o) => {
+      if (opts.failTun) throw new Error('open /dev/net/tun: EPERM');
+      const t = new FakeTun(o.name);
+      h.tuns.push(t);
+      return t;
+    },
+  };
+  return h;
+}
+
+async function start(flags: Record<string, unknown>, h = harness(), log = logCapture()) {
+  const ctx = { name: 'teredo-server', instance: undefined, config: config(flags), logger: log.logger, fatal: () => undefined };
+  const agent = await startTeredoServer(ctx, h.deps);
+  return { agent, h, log, primary: h.ports[0]!, secondary: h.ports[1]! };
+}
+
+describe('configuration (what --check-config refuses)', () => {
+  it('defaults: secondary = primary + 1, MTU 1280, ICMPv6 limit 88, no forward interface, stats every 300 s', () => {
+    const c = config({ address: '198.18.0.10' });
+    expect(c).toEqual({ address: '198.18.0.10', mtu: 1280, forwardIcmpv6MaxPayload: 88, allowNonGlobal: false, statsInterval: 300 });
+    expect(formatIpv4(secondaryOf(c))).toBe('198.18.0.11');
+  });
+
+  it('refuses a non-global address, naming the override', () => {
+    expect(problems({ address: '192.168.1.1' })).toEqual([
+      'address ("192.168.1.1") is not global unicast (RFC 4380 §5.2.4); clients could not reach it. For a lab on private addresses, add --allow-non-global',
+      'secondaryAddress ("192.168.1.2") is not global unicast (RFC 4380 §5.2.4); clients could not reach it. For a lab on private addresses, add --allow-non-global',
+    ]);
+    expect(problems({ address: '192.168.1.1', 'allow-non-global': true })).toEqual([]);
+    expect(problems({ address: '127.0.0.1', 'allow-non-global': true })).toHaveLength(2);
+  });
+
+  it('refuses a bad secondary, MTU, limit or interface name, all at once', () => {
+    expect(problems({ address: '198.18.0.10', 'secondary-address': '198.18.0.10', mtu: '1279', 'forward-icmpv6-max-payload': '-1', 'forward-interface': 'a-very-long-ifname' })).toEqual([
+      'mtu (1279) must be >= 1280',
+      'forwardIcmpv6MaxPayload (-1) must be >= 0',
+    ]);
+    expect(problems({ address: '198.18.0.10', 'secondary-address': '198.18.0.10', 'forward-interface': 'a-very-long-ifname' })).toEqual([
+      'secondaryAddress ("198.18.0.10") must differ from address',
+      'forwardInterface ("a-very-long-ifname") must be an interface name of 1 to 15 characters without \'/\', \':\' or spaces',
+    ]);
+    expect(problems({})).toEqual(['address is required (--address or "address" in the config file)']);
+    expect(problems({ address: '223.255.255.255', 'allow-non-global': true })).toEqual(['secondaryAddress ("224.0.0.0") must be a unicast address']);
+  });
+});
+
+describe('serving', () => {
+  it('binds UDP 3544 on both addresses and answers an RS from the socket it arrived on', async () => {
+    const { agent, h, primary, secondary, log } = await start({ address: '198.18.0.10' });
+    expect(h.ports.map((p) => `${formatIpv4(p.local.addr)}:${p.local.port}`)).toEqual(['198.18.0.10:3544', '198.18.0.11:3544']);
+    primary.deliver(MIREDO_RS, CLIENT);
+    expect(primary.sent).toEqual([{ bytes: MIREDO_RA, to: CLIENT }]);
+    expect(log.lines.find((l) => l.msg === 'rs answered')).toMatchObject({ level: 'debug', client: '198.18.0.101:56287', receivedOn: 'primary', via: 'primary', nonce: true });
+    secondary.deliver(rsDatagram(), CLIENT);
+    expect(secondary.sent).toHaveLength(1);
+    await agent.stop();
+  });
+
+  it('sends the RA for a cone-bit RS from the other address', async () => {
+    const { agent, primary, secondary } = await start({ address: '198.18.0.10' });
+    primary.deliver(rsDatagram({ src: TEREDO_CLIENT_LINK_LOCAL_CONE }), CLIENT);
+    expect(primary.sent).toHaveLength(0);
+    expect(secondary.sent.map((s) => s.to)).toEqual([CLIENT]);
+    await agent.stop();
+  });
+
+  it('uses an explicit secondary address', async () => {
+    const { agent, h } = await start({ address: '198.18.0.10', 'secondary-address': '198.18.0.77' });
+    expect(formatIpv4(h.ports[1]!.local.addr)).toBe('198.18.0.77');
+    await agent.stop();
+  });
+
+  it('counts answers and drops, keeps answering after junk, and reports them in status', async () => {
+    const { agent, primary, secondary } = await start({ address: '198.18.0.10' });
+    primary.deliver(new Uint8Array(7), CLIENT);
+    primary.deliver(MIREDO_RS, { addr: 0x0a000001, port: 1000 });
+    primary.deliver(MIREDO_RS, CLIENT);
+    secondary.deliver(rsDatagram({ src: TEREDO_CLIENT_LINK_LOCAL_CONE }), CLIENT);
+    const s = agent.status() as ServerStatus;
+    expect(s).toMatchObject({
+      addresses: { primary: '198.18.0.10:3544', secondary: '198.18.0.11:3544' },
+      prefix: '2001:0:c612:a::/64',
+      mtu: 1280,
+      forwardInterface: null,
+      rsAnswered: { primary: 1, secondary: 1 },
+      raSent: { primary: 2, secondary: 0 },
+      drops: { 'server-case-1-not-teredo-ipv6': 1, 'server-case-3-source-not-global': 1 },
+    });
+    await agent.stop();
+  });
+});
+
+describe('start-up failures', () => {
+  it('an address it cannot bind: IO_BIND naming the address, and the other socket closed', async () => {
+    const h = harness({ failBind: '198.18.0.11' });
+    await expect(start({ address: '198.18.0.10' }, h)).rejects.toMatchObject({
+      code: 'IO_BIND',
+      message: 'cannot bind UDP 198.18.0.11:3544 (secondary address): address not available on this host',
+    });
+    expect(h.ports.map((p) => p.closed)).toEqual([true]);
+  });
+
+  it('a TUN device it cannot create: IO_TUN_OPEN, sockets closed', async () => {
+    const h = harness({ failTun: true });
+    await expect(start({ address: '198.18.0.10', 'forward-interface': 'tsv-teredo' }, h)).rejects.toMatchObject({ code: 'IO_TUN_OPEN', message: expect.stringContaining('tsv-teredo') });
+    expect(h.ports.every((p) => p.closed)).toBe(true);
+  });
+});
+
+describe('--forward-interface (native IPv6 through a TUN device)', () => {
+  it('brings the device up, routes 2001:0:<primary>::/64 into it, and moves packets both ways', async () => {
+    const { agent, h, primary } = await start({ address: '198.18.0.10', 'forward-interface': 'tsv-teredo' });
+    const tun = h.tuns[0]!;
+    expect(tun.name).toBe('tsv-teredo');
+    expect(tun.config.map((c) => (c.op === 'add-route' ? `route ${formatIpv6(c.prefix)}/${c.prefixLength}` : c.op === 'up' ? `up ${c.up}` : c.op))).toEqual(['up true', 'route 2001:0:c612:a::/64']);
+
+    const request = echo(teredoAddr(CLIENT), HOST6, 16);
+    primary.deliver(datagram(request), CLIENT);
+    expect(tun.written).toEqual([request]);
+
+    const reply = echo(HOST6, teredoAddr(CLIENT), 16, 129);
+    tun.inject(reply);
+    expect(primary.sent).toEqual([{ bytes: reply, to: CLIENT }]);
+    expect(agent.status()).toMatchObject({ forwardInterface: 'tsv-teredo', forwarded: { native: 1, fromTun: 1 } });
+    await agent.stop();
+    expect(tun.closed).toBe(true);
+  });
+
+  it('warns when the kernel does not forward IPv6', async () => {
+    const log = logCapture();
+    const { agent } = await start({ address: '198.18.0.10', 'forward-interface': 'tsv-teredo' }, harness({ forwarding: false }), log);
+    expect(log.lines.some((l) => l.level === 'warn' && String(l.msg).includes('IPv6 forwarding is off'))).toBe(true);
+    await agent.stop();
+  });
+});
+
+describe('operations', () => {
+  it('logs the counters at info every statsInterval seconds, and once more on stop', async () => {
+    const log = logCapture();
+    const { agent, h, primary } = await start({ address: '198.18.0.10', 'stats-interval': '60' }, harness(), log);
+    primary.deliver(MIREDO_RS, CLIENT);
+    h.clock.advance(59_999);
+    expect(log.lines.filter((l) => l.msg === 'counters')).toHaveLength(0);
+    h.clock.advance(1);
+    h.clock.advance(60_000);
+    const lines = log.lines.filter((l) => l.msg === 'counters');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatchObject({ level: 'info', rsAnswered: { primary: 1, secondary: 0 } });
+    await agent.stop();
+    expect(log.lines.filter((l) => l.msg === 'counters')).toHaveLength(3);
+    expect(h.clock.pendingTimers).toBe(0);
+    expect(h.ports.every((p) => p.closed)).toBe(true);
+  });
+
+  it('SIGHUP reload changes the MTU in place and keeps the sockets when the address changed', async () => {
+    const log = logCapture();
+    const { agent, h, primary } = await start({ address: '198.18.0.10' }, harness(), log);
+    await agent.reload!(config({ address: '198.18.0.50', mtu: '1400' }));
+    expect(log.lines.find((l) => l.level === 'warn' && l.msg === 'these settings need a restart; keeping the running sockets and device')).toMatchObject({ changed: ['address'] });
+    primary.deliver(MIREDO_RS, CLIENT);
+    const ra = primary.sent[0]!.bytes;
+    expect([...ra.subarray(ra.length - 4)]).toEqual([0, 0, 0x05, 0x78]); // MTU option 1400
+    expect(h.ports).toHaveLength(2);
+    expect(agent.status()).toMatchObject({ mtu: 1400, addresses: { primary: '198.18.0.10:3544' } });
+    await agent.stop();
+  });
+});
+
+describe('status', () => {
+  const sample: ServerStatus = {
+    pid: 4242,
+    instance: null,
+    uptimeSec: 3725,
+    reloads: 1,
+    state: 'running',
+    addresses: { primary: '198.18.0.10:3544', secondary: '198.18.0.11:3544' },
+    prefix: '2001:0:c612:a::/64',
+    mtu: 1280,
+    forwardInterface: 'teredo',
+    forwardIcmpv6MaxPayload: 88,
+    rsAnswered: { primary: 120, secondary: 3 },
+    raSent: { primary: 118, secondary: 5 },
+    raWithNonce: 123,
+    forwarded: { teredo: 10, withOrigin: 8, native: 4, fromTun: 2 },
+    drops: { 'server-rs-bad-checksum': 1, 'server-case-3-source-not-global': 2 },
+    ioErrors: 0,
+  };
+
+  it('renders a table for people', () => {
+    expect(formatStatus(sample)).toBe(
+      [
+        'teredo-server: running, pid 4242, up 1h2m, 1 reload',
+        '             address           RS answered  RA sent',
+        '  primary    198.18.0.10:3544  120              118',
+        '  secondary  198.18.0.11:3544  3                  5',
+        '  prefix 2001:0:c612:a::/64, MTU 1280, forward interface teredo, ICMPv6 forward limit 88 bytes',
+        '  RAs echoing a nonce: 123',
+        '  forwarded: 10 to Teredo mappings (8 with origin indication), 4 to native IPv6, 2 from native IPv6',
+        '  dropped: 3',
+        '    server-case-3-source-not-global  2',
+        '    server-rs-bad-checksum           1',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('exits 3 with a clear message when no server runs in this network namespace', async () => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await runStatus(['--instance', `nobody-${process.pid}`], { stdout: (t) => out.push(t), stderr: (t) => err.push(t) });
+    expect(code).toBe(3);
+    expect(err.join('')).toContain('no teredo-server (instance nobody-');
+  });
+});
