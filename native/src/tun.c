@@ -117,7 +117,7 @@ static napi_value if_set_up(napi_env env, napi_callback_info info) {
   memcpy(ifr.ifr_name, name, strlen(name)); /* io_get_string checked it fits */
   if (ioctl(ctl, SIOCGIFFLAGS, &ifr) < 0) return io_throw(env, "IO_IF_CONFIG", "ioctl(SIOCGIFFLAGS)", errno, name);
   if (up)
-    ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+    ifr.ifr_flags |= IFF_UP;
   else
     ifr.ifr_flags &= ~IFF_UP;
   if (ioctl(ctl, SIOCSIFFLAGS, &ifr) < 0) return io_throw(env, "IO_IF_CONFIG", "ioctl(SIOCSIFFLAGS)", errno, name);
