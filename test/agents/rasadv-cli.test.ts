@@ -43,12 +43,17 @@ describe('rasadv binary', () => {
 
   it('--check-config accepts a good configuration and lists every problem of a bad one', () => {
     expect(run('advertise', '--check-config', '--hostname', 'thepcsname', '--domain', 'EARTH.COM', '--interface', 'eth0', '--interface', '10.0.0.1')).toMatchObject({ status: 0, stdout: 'config ok\n' });
-    const bad = run('advertise', '--check-config', '--hostname', 'bad name', '--interval', '10', '--jitter', '10', '--ttl', '0');
+    // Field checks first (the runtime runs the cross-field checks only once every field is valid).
+    const ttl = run('advertise', '--check-config', '--ttl', '0', '--interval', '0');
+    expect(ttl.status).toBe(1);
+    expect(ttl.stderr).toContain('ttl (0) must be >= 1');
+    expect(ttl.stderr).toContain('interval (0) must be >= 1');
+    const bad = run('advertise', '--check-config', '--hostname', 'bad name', '--domain', 'a\nb', '--interval', '10', '--jitter', '10');
     expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain('(3 problems)');
     expect(bad.stderr).toContain('hostname "bad name" contains a space at position 3');
-    expect(bad.stderr).toContain('ttl (0) must be >= 1');
-    const jitter = run('advertise', '--check-config', '--hostname', 'ok', '--interval', '10', '--jitter', '10');
-    expect(jitter.stderr).toContain('jitter (10) must be smaller than interval (10)');
+    expect(bad.stderr).toContain('domain "a\\nb" contains a newline at position 1');
+    expect(bad.stderr).toContain('jitter (10) must be smaller than interval (10)');
   });
 
   it('--check-config reads and checks --allow files', () => {
