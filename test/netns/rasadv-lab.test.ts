@@ -9,6 +9,7 @@
 // - a listener with --allow that does not name the advertiser exits 4 in --once mode (0 when it does);
 // - with a 1 s interval a listener sees the periodic sends, then marks the stopped advertiser stale; both
 //   run as nobody without capabilities, as the systemd units do.
+// - multicast loopback is off unless --loopback;
 // - the lab's own rasadv occupants (src/lab/occupants/rasadv-ours.ts) start, and their status shows the
 //   listeners' tables.
 // Processes are started with the lab's spawn (inside the node's namespace) and ended by PID after each test;
@@ -170,6 +171,20 @@ describe('rasadv in the lab (mlan)', () => {
     // Stale 2 intervals after the last advertisement, which went out at most 1 s before the stop.
     expect(staleAfterMs).toBeGreaterThan(900);
     expect(staleAfterMs).toBeLessThan(3500);
+  });
+
+  it('multicast loopback is off unless --loopback: a listener on the advertiser\'s own node hears it only then', async () => {
+    const local = rasadv('adv', 'listen', '--interface', mlan('adv'), '--json');
+    const remote = rasadv('lst1', 'listen', '--interface', mlan('lst1'), '--json');
+    await Promise.all([listening(local), listening(remote)]);
+    const quiet = rasadv('adv', 'advertise', '--interface', mlan('adv'), '--hostname', 'NOLOOP');
+    await until(() => json(remote).some((e) => e.hostname === 'NOLOOP'), 5_000, 'the remote listener to hear NOLOOP');
+    await sleep(500);
+    expect(json(local).some((e) => e.hostname === 'NOLOOP')).toBe(false);
+    await stop(quiet);
+    const loud = rasadv('adv', 'advertise', '--interface', mlan('adv'), '--hostname', 'LOOP', '--loopback');
+    await until(() => json(local).some((e) => e.hostname === 'LOOP') && json(remote).some((e) => e.hostname === 'LOOP'), 5_000, 'both listeners to hear LOOP');
+    await stop(loud);
   });
 
   it('the lab occupants: our advertiser on adv, our listeners on lst1 and lst2 list it as known', async () => {
