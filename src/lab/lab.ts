@@ -241,12 +241,14 @@ export class Lab {
   }
 
   private async waitReady(def: OccupantDefinition, ctx: OccupantContext, proc: ProcId, key: string): Promise<void> {
-    const deadline = Date.now() + def.readyTimeoutMs;
+    const start = Date.now();
     for (;;) {
       if (!isAlive(proc)) throw new LabError('LAB_OCCUPANT_FAILED', `${key} (${def.impl}) exited during start-up\n${tail(ctx.logFile)}`);
       if (await def.ready(ctx)) return;
-      if (Date.now() > deadline) throw new LabError('LAB_OCCUPANT_FAILED', `${key} (${def.impl}) not ready after ${def.readyTimeoutMs} ms\n${tail(ctx.logFile)}`);
-      await sleep(50);
+      const elapsed = Date.now() - start;
+      if (elapsed > def.readyTimeoutMs) throw new LabError('LAB_OCCUPANT_FAILED', `${key} (${def.impl}) not ready after ${def.readyTimeoutMs} ms\n${tail(ctx.logFile)}`);
+      // Polls spawn processes (ss, ip): fine-grained at first (start-up times are measured), then sparser.
+      await sleep(Math.min(250, 25 + elapsed / 10));
     }
   }
 
