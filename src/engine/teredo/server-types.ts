@@ -134,6 +134,7 @@ export const SERVER_DROP_REASONS = [
   'server-no-native-forwarding',
   // Packets from the TUN device toward Teredo clients.
   'server-tun-malformed',
+  'server-tun-link-scope',
   'server-tun-not-icmpv6-or-bubble',
   'server-tun-too-big',
   'server-tun-source-not-native-global',
