@@ -7,6 +7,7 @@
 
 import { readFileSync } from 'node:fs';
 import type { Options } from 'yargs';
+import { Address6 } from 'ip-address';
 import { parseIpv4 } from '../wire/ipv4.js';
 import { parseIpv6 } from '../wire/ipv6-address.js';
 import { AgentError } from './errors.js';
@@ -225,18 +226,29 @@ function checkScalar(path: string, field: FieldSpec, value: unknown, problems: s
       return typeof value === 'string' && parses(() => parseIpv4(value)) ? value : fail(problems, path, value, 'must be an IPv4 address');
     case 'ipv6':
       return typeof value === 'string' && parses(() => parseIpv6(value)) ? value : fail(problems, path, value, 'must be an IPv6 address');
-    case 'cidr6':
-      return typeof value === 'string' && isCidr6(value) ? value : fail(problems, path, value, 'must be an IPv6 prefix like 2001:db8::/64');
+    case 'cidr6': {
+      const problem = typeof value === 'string' ? cidr6Problem(value) : 'must be an IPv6 prefix like 2001:db8::/64';
+      return problem === undefined ? value : fail(problems, path, value, problem);
+    }
     default:
       throw new AgentError('INTERNAL', `field ${path} has type ${field.type as string}, which is not a scalar type`);
   }
 }
 
-function isCidr6(text: string): boolean {
+/**
+ * An IPv6 prefix `addr/len` with no host bits set. Host bits are refused with the corrected prefix in the message:
+ * a classic RA-config mistake (radvd issue #67) that would otherwise advertise a prefix nobody meant.
+ */
+function cidr6Problem(text: string): string | undefined {
   const slash = text.indexOf('/');
-  if (slash < 0) return false;
   const len = text.slice(slash + 1);
-  return /^\d{1,3}$/.test(len) && Number(len) <= 128 && parses(() => parseIpv6(text.slice(0, slash)));
+  if (slash < 0 || !/^\d{1,3}$/.test(len) || Number(len) > 128 || !parses(() => parseIpv6(text.slice(0, slash)))) {
+    return 'must be an IPv6 prefix like 2001:db8::/64';
+  }
+  const prefix = new Address6(text);
+  const start = prefix.startAddress().correctForm();
+  if (start !== new Address6(text.slice(0, slash)).correctForm()) return `has host bits set (did you mean ${start}/${len}?)`;
+  return undefined;
 }
 
 function parses(parse: () => unknown): boolean {

@@ -99,7 +99,7 @@ describe('validateConfig', () => {
         managed: 'yes',
         rdnss: ['2001:db8::53', 'dns.example'],
         ports: [3544, 70000, 1.5],
-        prefixes: [{ prefix: '2001:db8::/64' }, { prefix: '2001:db8::/129', validLifetimeSec: -1, onLink: true }, 'x'],
+        prefixes: [{ prefix: '2001:db8::/64' }, { prefix: '2001:db8::/129', validLifetimeSec: -1, onLink: true }, 'x', { prefix: '2001:db8:0:1::1/64' }],
       }),
     });
     expect(problemsOf(r)).toEqual([
@@ -117,6 +117,7 @@ describe('validateConfig', () => {
       'prefixes[1].prefix ("2001:db8::/129") must be an IPv6 prefix like 2001:db8::/64',
       'prefixes[1].validLifetimeSec (-1) must be >= 0',
       'prefixes[2] ("x") must be an object',
+      'prefixes[3].prefix ("2001:db8:0:1::1/64") has host bits set (did you mean 2001:db8:0:1::/64?)',
     ]);
   });
 
