@@ -8,7 +8,9 @@ import { hex } from '../../src/wire/bytes.js';
 import { decodeIcmpv6Packet, fillIcmpv6PacketChecksum } from '../../src/wire/icmpv6.js';
 import { formatIpv6, parseIpv6 } from '../../src/wire/ipv6-address.js';
 import { formatIpv4, parseIpv4 } from '../../src/wire/ipv4.js';
-import { decodeNdisc, type RouterAdvert } from '../../src/wire/ndisc.js';
+import { decodeNdisc, encodeNdiscPacket, type RouterAdvert } from '../../src/wire/ndisc.js';
+import { teredoRouterAdvert } from '../../src/engine/teredo/server-ra.js';
+import { seededRandom } from '../../src/engine/types.js';
 import { TEREDO_CLIENT_LINK_LOCAL, TEREDO_CLIENT_LINK_LOCAL_CONE, teredoServerLinkLocal } from '../../src/wire/teredo-address.js';
 import { decodeTeredoPayload } from '../../src/wire/teredo-packet.js';
 import { CLIENT, datagram, echo, MIREDO_RA, MIREDO_RS, PRIMARY, rsDatagram, SECONDARY, server, teredoAddr, udp } from './teredo-server-fixtures.js';
@@ -106,6 +108,20 @@ describe('§5.3.2 rules', () => {
   it('an RS sent to the server\'s link-local address instead of ff02::2 is answered too', () => {
     const src = teredoAddr(CLIENT);
     expect(udp(server(), rsDatagram({ src, dst: teredoServerLinkLocal(PRIMARY) }))).toMatchObject({ purpose: 'ra' });
+  });
+});
+
+describe('the pre-encoded RA', () => {
+  it('equals a fresh encoding for any RS source (destination and checksum patched per RS)', () => {
+    const random = seededRandom(5991);
+    const s = server({ mtu: 1500 });
+    for (let i = 0; i < 300; i++) {
+      const src = Uint8Array.of(0xfe, 0x80, 0, 0, 0, 0, 0, 0, ...random.bytes(8));
+      const out = asRa(udp(s, rsDatagram({ src })));
+      const ra = decodeTeredoPayload(out.bytes).ipv6;
+      const reference = encodeNdiscPacket({ src: teredoServerLinkLocal(PRIMARY), dst: src, hopLimit: 255 }, teredoRouterAdvert(PRIMARY, 1500));
+      expect(hex(ra)).toBe(hex(reference));
+    }
   });
 });
 

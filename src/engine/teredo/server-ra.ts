@@ -24,8 +24,10 @@
 //   a shared key) is not offered, so only the nonce is echoed, with confirmation byte 0 ("key still valid").
 
 import { WireError } from '../../wire/errors.js';
-import { ICMPV6_TYPE, verifyIcmpv6Checksum } from '../../wire/icmpv6.js';
-import { NEXT_HEADER } from '../../wire/ipv6.js';
+import { ipv6PseudoHeaderSum, onesSum } from '../../wire/checksum.js';
+import { ICMPV6_FIELD, ICMPV6_TYPE, verifyIcmpv6Checksum } from '../../wire/icmpv6.js';
+import { IPV6_FIELD, IPV6_HEADER_LEN, NEXT_HEADER } from '../../wire/ipv6.js';
+import { UNSPECIFIED6 } from '../../wire/ipv6-address.js';
 import { NDISC_HOP_LIMIT, encodeNdiscPacket, type RouterAdvert } from '../../wire/ndisc.js';
 import { INFINITE_LIFETIME, decodeNdiscOptions } from '../../wire/ndisc-options.js';
 import { ipv4ToBytes } from '../../wire/ipv4.js';
@@ -70,6 +72,25 @@ export function teredoRouterAdvert(primary: number, mtu: number): RouterAdvert {
   };
 }
 
+/**
+ * The RA packet (IPv6 header + RA) built once with the codecs, with the destination and the checksum left zero,
+ * and the one's-complement sum of everything else the checksum covers (RFC 4443 §2.3: the pseudo-header with
+ * source, length and next header, and the message). Per RS, adding the destination's words to `partialSum`
+ * gives the checksum: one 16-byte sum instead of encoding and summing the whole packet.
+ */
+export interface RaTemplate {
+  readonly packet: Uint8Array;
+  readonly partialSum: number;
+}
+
+export function raTemplate(linkLocal: Uint8Array, ra: RouterAdvert): RaTemplate {
+  const packet = encodeNdiscPacket({ src: linkLocal, dst: UNSPECIFIED6, hopLimit: NDISC_HOP_LIMIT }, ra);
+  const message = packet.subarray(IPV6_HEADER_LEN);
+  message[ICMPV6_FIELD.CHECKSUM] = 0;
+  message[ICMPV6_FIELD.CHECKSUM + 1] = 0;
+  return { packet, partialSum: onesSum(message, ipv6PseudoHeaderSum(linkLocal, UNSPECIFIED6, message.length, NEXT_HEADER.ICMPV6)) };
+}
+
 /** 2001:0:<server>::, the /64 prefix of a server's clients, as a 16-byte address. */
 export function teredoPrefixOf(server: number): Uint8Array {
   const prefix = new Uint8Array(16);
@@ -98,9 +119,15 @@ export function answerLocal(cfg: ServerConfig, input: UdpInput, accepted: Accept
   }
 
   const rsSource = ip.header.src;
-  const ra = encodeNdiscPacket({ src: cfg.linkLocal, dst: rsSource, hopLimit: NDISC_HOP_LIMIT }, cfg.routerAdvert);
   const auth: TeredoAuth | undefined = payload.auth === undefined ? undefined : { clientId: EMPTY, authValue: EMPTY, nonce: payload.auth.nonce, confirmation: 0 };
-  const bytes = encodeTeredoPayload({ auth, origin: input.from, ipv6: ra });
+  const { packet, partialSum } = cfg.raTemplate;
+  const bytes = encodeTeredoPayload({ auth, origin: input.from, ipv6: packet });
+  // Only the destination (the RS source) and the checksum differ between two RAs: patch them in.
+  const at = bytes.length - packet.length;
+  bytes.set(rsSource, at + IPV6_FIELD.DST);
+  const checksum = ~onesSum(rsSource, partialSum) & 0xffff;
+  bytes[at + IPV6_HEADER_LEN + ICMPV6_FIELD.CHECKSUM] = checksum >> 8;
+  bytes[at + IPV6_HEADER_LEN + ICMPV6_FIELD.CHECKSUM + 1] = checksum & 0xff;
   const cone = (readTeredoFlags(rsSource) & TEREDO_FLAG_CONE) !== 0;
   return { kind: 'send-udp', purpose: 'ra', via: cone ? other(input.local) : input.local, to: input.from, bytes, receivedOn: input.local, nonce: auth !== undefined };
 }

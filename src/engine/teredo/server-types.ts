@@ -6,8 +6,8 @@
 // the tests and the README speak the same words. The engine is stateless (§5.3: "The Teredo server is designed
 // to be stateless"): nothing here grows with the number of clients.
 
-import type { RouterAdvert } from '../../wire/ndisc.js';
 import type { DropOutput, Endpoint4 } from '../types.js';
+import type { RaTemplate } from './server-ra.js';
 
 /** Which of the two UDP sockets on port 3544: the primary address, or the secondary (primary + 1 by default). */
 export type ServerSocket = 'primary' | 'secondary';
@@ -47,8 +47,8 @@ export interface ServerConfig {
   readonly linkLocal: Uint8Array;
   /** 2001:0:<primary>::/64, the prefix of this server's clients (§4). */
   readonly prefix: Uint8Array;
-  /** The RA body sent to every client (server-ra.ts teredoRouterAdvert). */
-  readonly routerAdvert: RouterAdvert;
+  /** The RA sent to every client (server-ra.ts teredoRouterAdvert), pre-encoded (server-ra.ts raTemplate). */
+  readonly raTemplate: RaTemplate;
   /** The §5.2.4 test applied to IPv4 sources and embedded mappings (relaxed by allowNonGlobal). */
   readonly acceptable4: (addr: number) => boolean;
 }

@@ -21,7 +21,7 @@ import { teredoServerLinkLocal } from '../../wire/teredo-address.js';
 import { TEREDO_LINK_MTU } from '../../wire/teredo-constants.js';
 import { checkDatagram, isUnicast4 } from './server-checks.js';
 import { forwardDatagram, forwardFromTun } from './server-forward.js';
-import { answerLocal, teredoPrefixOf, teredoRouterAdvert } from './server-ra.js';
+import { answerLocal, raTemplate, teredoPrefixOf, teredoRouterAdvert } from './server-ra.js';
 import {
   DEFAULT_FORWARD_ICMPV6_MAX_PAYLOAD,
   MIN_ADVERTISED_MTU,
@@ -79,6 +79,7 @@ export function resolveServerConfig(params: TeredoServerParams): ServerConfig {
   if (!acceptable4(params.primary) || !acceptable4(params.secondary)) throw new RangeError('server addresses must be global unicast (or allowNonGlobal set)');
   if (!Number.isInteger(mtu) || mtu < MIN_ADVERTISED_MTU || mtu > 0xffffffff) throw new RangeError(`advertised MTU must be an integer >= ${MIN_ADVERTISED_MTU}, got ${mtu}`);
   if (!Number.isInteger(limit) || limit < 0 || limit > 0xffff) throw new RangeError(`forwardIcmpv6MaxPayload must be 0..65535, got ${limit}`);
+  const linkLocal = teredoServerLinkLocal(params.primary);
   return {
     primary: params.primary,
     secondary: params.secondary,
@@ -86,9 +87,9 @@ export function resolveServerConfig(params: TeredoServerParams): ServerConfig {
     forwardIcmpv6MaxPayload: limit,
     nativeForwarding: params.nativeForwarding ?? false,
     allowNonGlobal,
-    linkLocal: teredoServerLinkLocal(params.primary),
+    linkLocal,
     prefix: teredoPrefixOf(params.primary),
-    routerAdvert: teredoRouterAdvert(params.primary, mtu),
+    raTemplate: raTemplate(linkLocal, teredoRouterAdvert(params.primary, mtu)),
     acceptable4,
   };
 }

@@ -1,0 +1,214 @@
+/*
+ * rs-flood: Router Solicitation load generator for Teredo servers (RFC 4380 §5.3.2). Sends the RS a Windows
+ * Vista+ or Miredo client sends (authentication header with an 8-byte nonce, then a bare RS from
+ * fe80::ffff:ffff:ffff to ff02::2) from many UDP source ports, i.e. many "clients", and counts the Router
+ * Advertisements that come back with the right nonce. C so that the generator is not what limits the rate.
+ *
+ *   rs-flood --server A.B.C.D [--port 3544] [--sockets 64] [--seconds 5] [--window 4] [--rate N]
+ *
+ * --window W (default): closed loop, at most W RSs outstanding per socket; every RA answered sends the next
+ *   RS, so the rate settles at what the server sustains. An RS unanswered for 200 ms counts as lost.
+ * --rate N: open loop, N RSs per second spread over the sockets, whatever comes back.
+ * Prints one JSON object: sent, answered (RAs whose nonce echoes one we sent on that socket), late (answers to
+ * RSs already counted lost), bad (anything else), lost, and answered per second.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_SOCKETS 1024
+#define BATCH 64
+#define LOSS_TIMEOUT_NS 200000000LL
+
+/* Teredo payload of one RS: auth header (00 01, ID len 0, AU len 0, nonce at 4..11, confirmation 0), then
+   IPv6 (payload length 8, next header 58, hop limit 255, fe80::ffff:ffff:ffff -> ff02::2) and the RS with
+   its checksum (the nonce is outside the ICMPv6 checksum, so one checksum serves every RS). */
+static const uint8_t RS_TEMPLATE[61] = {
+    0x00, 0x01, 0x00, 0x00, 0, 0, 0, 0, 0, 0, 0, 0, 0x00,
+    0x60, 0x00, 0x00, 0x00, 0x00, 0x08, 0x3a, 0xff,
+    0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x02,
+    0x85, 0x00, 0x7d, 0x37, 0x00, 0x00, 0x00, 0x00,
+};
+
+struct flow {
+    int fd;
+    uint32_t next_seq;  /* sequence number of the next RS; nonce = socket index (4 bytes) + seq (4 bytes) */
+    uint32_t acked_seq; /* every seq below this was answered or declared lost */
+    int outstanding;
+    long long last_activity_ns;
+};
+
+static long long now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static const char *arg(int argc, char **argv, const char *name, const char *dflt) {
+    for (int i = 1; i + 1 < argc; i++)
+        if (strcmp(argv[i], name) == 0) return argv[i + 1];
+    return dflt;
+}
+
+static unsigned long long sent, answered, late, bad, lost;
+
+/* Sends n RSs on flow i (one sendmmsg). */
+static void send_rs(struct flow *f, uint32_t index, int n) {
+    static uint8_t bufs[BATCH][sizeof RS_TEMPLATE];
+    struct mmsghdr msgs[BATCH];
+    struct iovec iov[BATCH];
+    if (n > BATCH) n = BATCH;
+    for (int k = 0; k < n; k++) {
+        memcpy(bufs[k], RS_TEMPLATE, sizeof RS_TEMPLATE);
+        uint32_t idx = htonl(index), seq = htonl(f->next_seq + k);
+        memcpy(bufs[k] + 4, &idx, 4);
+        memcpy(bufs[k] + 8, &seq, 4);
+        iov[k].iov_base = bufs[k];
+        iov[k].iov_len = sizeof RS_TEMPLATE;
+        memset(&msgs[k], 0, sizeof msgs[k]);
+        msgs[k].msg_hdr.msg_iov = &iov[k];
+        msgs[k].msg_hdr.msg_iovlen = 1;
+    }
+    int done = sendmmsg(f->fd, msgs, n, 0);
+    if (done < 0) done = 0; /* ENOBUFS/EAGAIN: the loss timer retries */
+    f->next_seq += done;
+    f->outstanding += done;
+    sent += done;
+}
+
+/* Drains flow i; returns the number of valid RAs. */
+static int drain(struct flow *f, uint32_t index) {
+    static uint8_t bufs[BATCH][1500];
+    struct mmsghdr msgs[BATCH];
+    struct iovec iov[BATCH];
+    int total = 0;
+    for (;;) {
+        for (int k = 0; k < BATCH; k++) {
+            iov[k].iov_base = bufs[k];
+            iov[k].iov_len = sizeof bufs[k];
+            memset(&msgs[k], 0, sizeof msgs[k]);
+            msgs[k].msg_hdr.msg_iov = &iov[k];
+            msgs[k].msg_hdr.msg_iovlen = 1;
+        }
+        int n = recvmmsg(f->fd, msgs, BATCH, MSG_DONTWAIT, NULL);
+        if (n <= 0) break;
+        for (int k = 0; k < n; k++) {
+            const uint8_t *b = bufs[k];
+            uint32_t idx, seq;
+            /* An RA: auth header echoing our nonce, origin indication, IPv6 carrying ICMPv6 type 134. */
+            if (msgs[k].msg_len < 13 + 8 + 40 + 16 || b[0] != 0 || b[1] != 1 || b[13] != 0 || b[14] != 0 || b[21 + 40] != 134) {
+                bad++;
+                continue;
+            }
+            memcpy(&idx, b + 4, 4);
+            memcpy(&seq, b + 8, 4);
+            if (ntohl(idx) != index || ntohl(seq) >= f->next_seq) {
+                bad++;
+                continue;
+            }
+            if (ntohl(seq) < f->acked_seq) { /* answered after we gave up on it */
+                late++;
+                continue;
+            }
+            answered++;
+            total++;
+            if (f->outstanding > 0) f->outstanding--;
+        }
+        if (n < BATCH) break;
+    }
+    return total;
+}
+
+int main(int argc, char **argv) {
+    const char *server = arg(argc, argv, "--server", NULL);
+    int port = atoi(arg(argc, argv, "--port", "3544"));
+    int nsock = atoi(arg(argc, argv, "--sockets", "64"));
+    double seconds = atof(arg(argc, argv, "--seconds", "5"));
+    int window = atoi(arg(argc, argv, "--window", "4"));
+    long rate = atol(arg(argc, argv, "--rate", "0"));
+    if (!server || nsock < 1 || nsock > MAX_SOCKETS || seconds <= 0 || window < 1 || window > BATCH) {
+        fprintf(stderr, "usage: rs-flood --server IPv4 [--port 3544] [--sockets 1..%d] [--seconds S] [--window 1..%d | --rate N]\n", MAX_SOCKETS, BATCH);
+        return 2;
+    }
+    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(port)};
+    if (inet_pton(AF_INET, server, &to.sin_addr) != 1) {
+        fprintf(stderr, "rs-flood: bad server address %s\n", server);
+        return 2;
+    }
+    static struct flow flows[MAX_SOCKETS];
+    int ep = epoll_create1(0);
+    for (int i = 0; i < nsock; i++) {
+        int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+        /* connect: replies from anywhere but the server's primary address:3544 are filtered by the kernel. */
+        if (fd < 0 || connect(fd, (struct sockaddr *)&to, sizeof to) < 0) {
+            perror("rs-flood: socket");
+            return 1;
+        }
+        flows[i] = (struct flow){.fd = fd, .next_seq = 0, .acked_seq = 0, .outstanding = 0, .last_activity_ns = now_ns()};
+        struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (uint32_t)i};
+        epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+    }
+
+    long long start = now_ns(), end = start + (long long)(seconds * 1e9);
+    long long tick_ns = 1000000; /* open loop: one batch per socket slice every millisecond */
+    long long next_tick = start;
+    double credit = 0;
+    int rr = 0;
+    if (!rate)
+        for (int i = 0; i < nsock; i++) send_rs(&flows[i], i, window);
+
+    struct epoll_event events[MAX_SOCKETS];
+    for (;;) {
+        long long t = now_ns();
+        if (t >= end) break;
+        if (rate) {
+            while (t >= next_tick) {
+                credit += (double)rate * tick_ns / 1e9;
+                next_tick += tick_ns;
+            }
+            while (credit >= 1) {
+                int n = credit > BATCH ? BATCH : (int)credit;
+                send_rs(&flows[rr], rr, n);
+                credit -= n;
+                rr = (rr + 1) % nsock;
+            }
+        } else {
+            for (int i = 0; i < nsock; i++) {
+                struct flow *f = &flows[i];
+                if (f->outstanding > 0 && t - f->last_activity_ns > LOSS_TIMEOUT_NS) {
+                    lost += f->outstanding;
+                    f->outstanding = 0;
+                    f->acked_seq = f->next_seq;
+                    f->last_activity_ns = t;
+                    send_rs(f, i, window);
+                }
+            }
+        }
+        int wait_ms = rate ? (int)((next_tick - t) / 1000000) : 10;
+        int n = epoll_wait(ep, events, nsock, wait_ms < 0 ? 0 : wait_ms);
+        for (int k = 0; k < n; k++) {
+            uint32_t i = events[k].data.u32;
+            int got = drain(&flows[i], i);
+            if (got > 0) {
+                flows[i].last_activity_ns = now_ns();
+                if (!rate) send_rs(&flows[i], i, window - flows[i].outstanding);
+            }
+        }
+    }
+    double elapsed = (now_ns() - start) / 1e9;
+    /* Late answers still in flight count as neither answered nor lost in closed-loop mode. */
+    if (rate) lost = sent > answered ? sent - answered : 0;
+    printf("{\"mode\":\"%s\",\"sockets\":%d,\"window\":%d,\"rate\":%ld,\"seconds\":%.3f,\"sent\":%llu,\"answered\":%llu,\"late\":%llu,\"bad\":%llu,\"lost\":%llu,\"answeredPerSec\":%.0f}\n",
+           rate ? "rate" : "window", nsock, rate ? 0 : window, rate, elapsed, sent, answered, late, bad, lost, answered / elapsed);
+    return 0;
+}
