@@ -156,6 +156,9 @@ function configSourcesFrom(args: Record<string, unknown>): { configFile?: string
 }
 
 function checkConfig<T>(def: AgentDefinition<T>, args: Record<string, unknown>, io: CliIo): number {
+  // The flags outside the schema fail the start too, so the check (systemd ExecStartPre) must catch them.
+  logLevelFrom(args);
+  instanceFrom(args);
   const { configFile, flags } = configSourcesFrom(args);
   const file = configFile === undefined ? undefined : readConfigFile(configFile);
   const result = validateConfig(def.config, file ? { file, flags } : { flags });

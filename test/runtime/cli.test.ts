@@ -70,6 +70,26 @@ describe('--check-config', () => {
     );
   });
 
+  it('rejects a bad --log-level, LOG_LEVEL or --instance with exit 2, as the start would', async () => {
+    const flag = run(['--check-config', '--log-level', 'loud']);
+    await expect(flag.exitCode).resolves.toBe(2);
+    expect(flag.stdout()).toBe('');
+    expect(flag.stderr()).toContain('--log-level (loud) must be one of');
+    const saved = process.env.LOG_LEVEL;
+    process.env.LOG_LEVEL = 'loud';
+    try {
+      const env = run(['--check-config']);
+      await expect(env.exitCode).resolves.toBe(2);
+      expect(env.stderr()).toContain('LOG_LEVEL (loud) must be one of');
+    } finally {
+      if (saved === undefined) delete process.env.LOG_LEVEL;
+      else process.env.LOG_LEVEL = saved;
+    }
+    const instance = run(['--check-config', '--instance', 'a/b']);
+    await expect(instance.exitCode).resolves.toBe(2);
+    expect(instance.stderr()).toContain('--instance ("a/b")');
+  });
+
   it('exits 1 naming an unreadable config file', async () => {
     const r = run(['--check-config', '--config', join(dir, 'missing.json')]);
     await expect(r.exitCode).resolves.toBe(1);
