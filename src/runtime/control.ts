@@ -14,6 +14,18 @@ export const CONTROL_NAMESPACE = 'teredo-agents';
 /** Requests longer than this are refused: the channel carries small commands only. */
 const MAX_LINE_BYTES = 64 * 1024;
 
+/**
+ * Any process of the network namespace can connect to an abstract socket (it has no file permissions), so
+ * connections are bounded: at most `maxConnections` at once (more are closed by the kernel side at once),
+ * and one that has not sent its request line within `idleTimeoutMs` is closed.
+ */
+export interface ControlLimits {
+  maxConnections: number;
+  idleTimeoutMs: number;
+}
+
+export const CONTROL_LIMITS: ControlLimits = { maxConnections: 16, idleTimeoutMs: 5000 };
+
 export interface ControlRequest {
   cmd: string;
   [key: string]: unknown;
@@ -40,14 +52,16 @@ export function controlSocketPath(name: string): string {
  * Listens on the abstract socket for `name`. Fails with IO_BIND if another process in this network
  * namespace already serves that name (a second instance of the same agent).
  */
-export async function serveControl(name: string, handler: ControlHandler): Promise<ControlServer> {
+export async function serveControl(name: string, handler: ControlHandler, limits: ControlLimits = CONTROL_LIMITS): Promise<ControlServer> {
   const path = controlSocketPath(name);
   const sockets = new Set<Socket>();
   const server: Server = createServer((socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
+    socket.setTimeout(limits.idleTimeoutMs, () => socket.destroy());
     serveConnection(socket, handler);
   });
+  server.maxConnections = limits.maxConnections;
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err) => reject(bindError(`control socket for ${describe(name)}`, err)));
     server.listen(path, () => resolve());

@@ -1,5 +1,5 @@
 // Control socket: a round trip over an abstract Unix socket, errors from the handler, the no-listener
-// error, a second server refused, and a server that never answers.
+// error, a second server refused, a server that never answers, and the connection bounds.
 
 import { createConnection, createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -92,6 +92,20 @@ describe('control socket', () => {
     } finally {
       mute.close();
     }
+  });
+
+  it('bounds connections: beyond maxConnections they are closed, and an idle one is closed after idleTimeoutMs', async () => {
+    const name = unique('bounded');
+    servers.push(await serveControl(name, () => 'ok', { maxConnections: 2, idleTimeoutMs: 300 }));
+    const idle = [createConnection(controlSocketPath(name)), createConnection(controlSocketPath(name))];
+    const closed = idle.map((s) => new Promise<number>((resolve) => s.on('close', () => resolve(performance.now()))));
+    await Promise.all(idle.map((s) => new Promise((resolve) => s.on('connect', resolve))));
+    const started = performance.now();
+    // Both slots are taken by silent clients: a third is turned away instead of queued.
+    await expect(queryControl(name, { cmd: 'status' }, 1000)).rejects.toMatchObject({ code: 'CONTROL_FAILED' });
+    // The silent ones are dropped after the idle timeout, which frees the slots.
+    for (const at of await Promise.all(closed)) expect(at - started).toBeLessThan(1000);
+    await expect(queryControl(name, { cmd: 'status' })).resolves.toBe('ok');
   });
 
   it('answers a malformed request with an error instead of hanging', async () => {
