@@ -18,6 +18,7 @@ import type { AgentContext, RunningAgent } from '../../src/runtime/cli.js';
 import { Driver } from '../../src/runtime/driver.js';
 import { systemClock, systemTimers } from '../../src/runtime/clock.js';
 import { AgentError } from '../../src/runtime/errors.js';
+import { LogRateLimiter } from '../../src/runtime/logger.js';
 import { openDatagramPort } from '../../src/io/datagram-port.js';
 import type { DatagramPort } from '../../src/io/ports.js';
 import { RasAdvListenerTable, type ListenerOutput } from '../../src/engine/rasadv/listener.js';
@@ -31,6 +32,9 @@ import type { AgentDeps } from './advertise.js';
 
 /** `rasadv listen --once` exit code when at least one unknown RAS server was heard. */
 export const EXIT_UNKNOWN_SERVER = 4;
+
+/** A flood of new (spoofed) senders evicts on every datagram: one "table full" line per minute is enough. */
+const EVICTION_LOG_INTERVAL_MS = 60_000;
 
 export interface ListenerHooks {
   /** Writes to stdout (tests capture it). */
@@ -69,6 +73,7 @@ export async function startListener(ctx: AgentContext<ListenConfig>, hooks: List
 
   const table = new RasAdvListenerTable({ staleAfterMs: staleAfterMs(c), ...(allow ? { allow } : {}), maxEntries: c.maxServers });
   let unknownHeard = false;
+  const evictions = new LogRateLimiter(EVICTION_LOG_INTERVAL_MS);
   const print = (kind: 'advertisement' | 'stale', out: Extract<ListenerOutput, { server: unknown }>, extra: Record<string, unknown> = {}): void => {
     const at = new Date();
     if (c.json) write(jsonLine(kind, { ...extra, ...serverJson(out.server, wall) }, at));
@@ -88,7 +93,8 @@ export async function startListener(ctx: AgentContext<ListenConfig>, hooks: List
         print('stale', out);
         logger.info({ ...who, count: s.count }, 'RAS server stale');
       } else {
-        logger.warn({ ...who, maxServers: c.maxServers }, 'server table full, forgot the least recently heard server');
+        const suppressed = evictions.allow('evicted', clock.now());
+        if (suppressed !== undefined) logger.warn({ ...who, maxServers: c.maxServers, suppressed }, 'server table full, forgot the least recently heard server');
       }
     }
   };

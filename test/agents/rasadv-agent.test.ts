@@ -227,6 +227,18 @@ describe('rasadv listen (agent wiring)', () => {
     await agent.stop();
   });
 
+  it('a full table forgets the least recently heard server, logging that at most once a minute', async () => {
+    const { agent, port, clock, log } = await listener({ 'max-servers': '2' });
+    for (let i = 1; i <= 5; i++) port.deliver(encodeRasAdv({ hostname: `h${i}` }), from(`192.0.2.${i}`));
+    const full = () => log.lines.filter((l) => l.msg === 'server table full, forgot the least recently heard server');
+    expect(full().map((l) => [l.hostname, l.suppressed])).toEqual([['h1', 0]]);
+    clock.advance(60_000);
+    port.deliver(encodeRasAdv({ hostname: 'h6' }), from('192.0.2.6'));
+    expect(full().map((l) => [l.hostname, l.suppressed])).toEqual([['h1', 0], ['h4', 2]]);
+    expect((agent.status() as { list: { hostname: string }[] }).list.map((x) => x.hostname).sort()).toEqual(['h5', 'h6']);
+    await agent.stop();
+  });
+
   it('formats timestamps like ctime()', () => {
     expect(formatCtime(new Date(2002, 11, 10, 18, 36, 49))).toBe('Tue Dec 10 18:36:49 2002');
     expect(formatCtime(new Date(2024, 0, 5, 7, 8, 9))).toBe('Fri Jan 05 07:08:09 2024');
