@@ -1,11 +1,14 @@
-// DatagramPort over node:dgram for IPv4 UDP (Teredo on 3544, rasadv multicast). Endpoints use uint32
-// addresses (src/wire/ipv4.ts) so engines never parse strings. Multicast options exist only after bind in
-// Node, hence they are methods on the open port; Node's (and the kernel's) default multicast TTL is 1.
-// Send failures arrive asynchronously from dgram and are reported to onError, never thrown.
+// DatagramPort over node:dgram for IPv4 UDP (rasadv multicast; Teredo on 3544 with `implementation: 'dgram'`).
+// Endpoints use uint32 addresses (src/wire/ipv4.ts) so engines never parse strings. Multicast options exist
+// only after bind in Node, hence they are methods on the open port; Node's (and the kernel's) default multicast
+// TTL is 1. Send failures arrive asynchronously from dgram and are reported to onError, never thrown.
+// `implementation: 'native'` opens the addon's batched port instead (datagram-port-native.ts: recvmmsg /
+// sendmmsg, DF bit clear), for the Teredo server's data path.
 
 import { createSocket, type Socket } from 'node:dgram';
 import type { Endpoint4 } from '../engine/types.js';
 import { formatIpv4, parseIpv4 } from '../wire/ipv4.js';
+import { openNativeDatagramPort } from './datagram-port-native.js';
 import { ioErrorFrom, rethrowLater } from './io-error.js';
 import type { DatagramPort } from './ports.js';
 
@@ -16,10 +19,23 @@ export interface DatagramPortOptions {
   readonly port?: number;
   /** SO_REUSEADDR, for several listeners on one multicast port. */
   readonly reuseAddr?: boolean;
+  /** SO_RCVBUF / SO_SNDBUF in bytes; default (or 0) the kernel's (net.core.[rw]mem_default). */
+  readonly receiveBufferSize?: number;
+  readonly sendBufferSize?: number;
+  /** 'dgram' (default): node:dgram; 'native': the addon's batched port (datagram-port-native.ts). */
+  readonly implementation?: DatagramImplementation;
 }
 
+export type DatagramImplementation = 'dgram' | 'native';
+
 export async function openDatagramPort(options: DatagramPortOptions = {}): Promise<DatagramPort> {
-  const socket = createSocket({ type: 'udp4', reuseAddr: options.reuseAddr ?? false });
+  if (options.implementation === 'native') return openNativeDatagramPort(options);
+  const socket = createSocket({
+    type: 'udp4',
+    reuseAddr: options.reuseAddr ?? false,
+    ...(options.receiveBufferSize ? { recvBufferSize: options.receiveBufferSize } : {}),
+    ...(options.sendBufferSize ? { sendBufferSize: options.sendBufferSize } : {}),
+  });
   const address = formatIpv4(options.address ?? 0);
   const port = options.port ?? 0;
   await new Promise<void>((resolve, reject) => {

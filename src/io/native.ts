@@ -1,5 +1,5 @@
 // Loader and typed surface of the project's N-API addon (native/src, built by `npm ci` into native/build).
-// Only tun-linux.ts and icmpv6-socket.ts use it. The addon is found by walking up from this file, so the same
+// Only tun-linux.ts, icmpv6-socket.ts and datagram-port-native.ts use it. The addon is found by walking up from this file, so the same
 // code works from src/ (vitest) and from dist/src/ (the built agents).
 
 import { existsSync } from 'node:fs';
@@ -11,8 +11,15 @@ import { IoError } from './io-error.js';
 /** Receive poller kinds (native/src/poller.c). */
 export const POLL_READ = 0;
 export const POLL_ICMP6 = 1;
+export const POLL_UDP4 = 2;
 /** Bytes per ICMPv6 meta record: u32 length, u32 ifindex, i32 hop limit, u32 scope id, 16-byte source. */
 export const ICMP6_META_LEN = 32;
+/** Bytes per received UDP meta record: u32 length, u32 source IPv4 address, u32 source port. */
+export const UDP4_META_LEN = 12;
+/** Bytes per udpSendBatch record: u32 length, u32 IPv4 address, u32 port, i32 errno (written back). */
+export const UDP_SEND_META_LEN = 16;
+/** udpSetOption option numbers (native/src/udp.c). */
+export const UDP_OPT = { ttl: 0, multicastTtl: 1, multicastLoop: 2, multicastInterface: 3 } as const;
 
 export type PollHandle = { readonly __brand: 'PollHandle' };
 /** errno is 0 for a batch of `count` packets; otherwise a receive error (polling stopped if it was fatal). */
@@ -35,6 +42,21 @@ export interface NativeIo {
   icmp6Membership(fd: number, ifindex: number, group: Uint8Array, join: boolean): void;
   /** Bytes sent, or -errno. */
   icmp6Send(fd: number, destination: Uint8Array, scopeId: number, message: Uint8Array): number;
+  /** Throws with code IO_UDP_BIND (and the errno) when bind() fails. Buffer sizes 0 = the kernel's default. */
+  udpOpen(address: number, port: number, netns: string | null, reuseAddr: boolean, receiveBufferSize: number, sendBufferSize: number, dontFragment: boolean): UdpOpened;
+  /** Sends `count` datagrams described by UDP_SEND_META_LEN records; returns how many failed (their errno set). */
+  udpSendBatch(fd: number, data: Uint8Array, meta: Uint8Array, count: number): number;
+  udpSetOption(fd: number, option: number, value: number): void;
+  udpMembership(fd: number, group: number, interfaceAddress: number, join: boolean): void;
+}
+
+export interface UdpOpened {
+  fd: number;
+  address: number;
+  port: number;
+  /** Effective sizes as the kernel reports them (twice the requested size, socket(7)). */
+  receiveBufferSize: number;
+  sendBufferSize: number;
 }
 
 const ADDON = join('native', 'build', 'Release', 'teredo_io.node');

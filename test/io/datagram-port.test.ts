@@ -1,8 +1,9 @@
-// DatagramPort over node:dgram on loopback with ephemeral ports (no multicast traffic leaves this test:
-// membership and multicast options are exercised on 127.0.0.1 only; sending multicast is tested in netns).
+// DatagramPort on loopback with ephemeral ports, the same contract for both implementations: node:dgram and
+// the addon's batched port (datagram-port-native.ts; its batching is tested in datagram-port-native.test.ts).
+// No multicast traffic leaves this test: membership and multicast options are exercised on 127.0.0.1 only.
 
 import { afterEach, describe, expect, it } from 'vitest';
-import { openDatagramPort } from '../../src/io/datagram-port.js';
+import { openDatagramPort, type DatagramImplementation, type DatagramPortOptions } from '../../src/io/datagram-port.js';
 import { IoError } from '../../src/io/io-error.js';
 import type { DatagramPort } from '../../src/io/ports.js';
 import type { Endpoint4 } from '../../src/engine/types.js';
@@ -10,12 +11,6 @@ import { parseIpv4 } from '../../src/wire/ipv4.js';
 
 const LOOPBACK = parseIpv4('127.0.0.1');
 const open: DatagramPort[] = [];
-
-async function port(options: Parameters<typeof openDatagramPort>[0] = { address: LOOPBACK }): Promise<DatagramPort> {
-  const p = await openDatagramPort(options);
-  open.push(p);
-  return p;
-}
 
 function nextDatagram(p: DatagramPort): Promise<{ bytes: Uint8Array; from: Endpoint4 }> {
   return new Promise((resolve) => p.onDatagram((bytes, from) => resolve({ bytes, from })));
@@ -29,7 +24,13 @@ afterEach(async () => {
   await Promise.all(open.splice(0).map((p) => p.close()));
 });
 
-describe('DatagramPort (node:dgram, IPv4)', () => {
+describe.each<DatagramImplementation>(['dgram', 'native'])('DatagramPort (%s, IPv4)', (implementation) => {
+  async function port(options: DatagramPortOptions = { address: LOOPBACK }): Promise<DatagramPort> {
+    const p = await openDatagramPort({ ...options, implementation });
+    open.push(p);
+    return p;
+  }
+
   it('binds port 0 to an ephemeral port and reports it as a uint32 endpoint', async () => {
     const p = await port();
     expect(p.local.addr).toBe(LOOPBACK);
@@ -100,7 +101,8 @@ describe('DatagramPort (node:dgram, IPv4)', () => {
 
   it('fails to bind a port already in use with IO_UDP_BIND', async () => {
     const a = await port();
-    await expect(openDatagramPort({ address: LOOPBACK, port: a.local.port })).rejects.toMatchObject({ code: 'IO_UDP_BIND' });
+    const taken = openDatagramPort({ address: LOOPBACK, port: a.local.port, implementation });
+    await expect(taken).rejects.toMatchObject({ code: 'IO_UDP_BIND', cause: { code: 'EADDRINUSE' } });
   });
 
   it('lets two reuseAddr ports share one port', async () => {

@@ -1,0 +1,246 @@
+/*
+ * IPv4 UDP sockets for the teredo_io addon: what node:dgram cannot give a busy Teredo server.
+ *  - receiving goes through the shared poller (poller.c, kind UDP4): one recvmmsg() and one call into
+ *    JavaScript per batch of up to batchMax datagrams, instead of one recvmsg() and one callback per datagram;
+ *  - sending is udpSendBatch(): the datagrams JavaScript queued during one turn of the event loop leave in
+ *    sendmmsg() calls of up to SEND_CHUNK messages, each with its own destination;
+ *  - IP_MTU_DISCOVER = IP_PMTUDISC_DONT by default, so the DF bit is clear: RFC 4380 §5.1.2 says Teredo
+ *    datagrams SHOULD NOT set it (a Teredo node keeps its own MTU; a router on the path may fragment).
+ *    Linux sets DF on UDP by default and node:dgram has no way to change it;
+ *  - SO_RCVBUF / SO_SNDBUF, with SO_*BUFFORCE when the size is above net.core.[rw]mem_max and we may;
+ *  - the multicast and TTL options of the DatagramPort interface (src/io/ports.ts) as plain setsockopt()s.
+ * All calls take the fd that udpOpen() returned; closing is the poller's (pollerClose) or closeFd's job.
+ */
+#define _GNU_SOURCE
+#include "common.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define SEND_CHUNK 64 /* messages per sendmmsg(); the JS side may pass more, they go in several calls */
+#define SEND_META 16  /* per message: u32 length, u32 IPv4 address, u32 port, i32 errno out (host order) */
+
+/* Option numbers of udpSetOption, shared with src/io/native.ts. */
+enum { OPT_TTL = 0, OPT_MULTICAST_TTL = 1, OPT_MULTICAST_LOOP = 2, OPT_MULTICAST_IF = 3 };
+
+static int set_int(int fd, int level, int opt, int value) {
+  return setsockopt(fd, level, opt, &value, sizeof value);
+}
+
+static int get_int(int fd, int level, int opt) {
+  int value = 0;
+  socklen_t len = sizeof value;
+  return getsockopt(fd, level, opt, &value, &len) < 0 ? -1 : value;
+}
+
+/*
+ * Sets a buffer size; the kernel caps SO_RCVBUF/SO_SNDBUF at net.core.[rw]mem_max, so when the result is short
+ * and we hold CAP_NET_ADMIN, the FORCE variant sets it anyway. The kernel doubles the value for its overhead
+ * (socket(7)); the effective size is what udpOpen reports.
+ */
+static int set_buffer(int fd, int opt, int force_opt, int bytes) {
+  if (set_int(fd, SOL_SOCKET, opt, bytes) < 0) return -1;
+  if (get_int(fd, SOL_SOCKET, opt) / 2 < bytes) set_int(fd, SOL_SOCKET, force_opt, bytes); /* EPERM: keep the cap */
+  return 0;
+}
+
+static napi_value open_result(napi_env env, int fd) {
+  struct sockaddr_in bound;
+  socklen_t len = sizeof bound;
+  napi_value out;
+  if (getsockname(fd, (struct sockaddr *)&bound, &len) < 0) {
+    int e = errno;
+    close(fd);
+    return io_throw(env, "IO_UDP_OPEN", "getsockname", e, NULL);
+  }
+  NAPI_CALL(env, napi_create_object(env, &out));
+  napi_set_named_property(env, out, "fd", io_int(env, fd));
+  napi_set_named_property(env, out, "address", io_int(env, ntohl(bound.sin_addr.s_addr)));
+  napi_set_named_property(env, out, "port", io_int(env, ntohs(bound.sin_port)));
+  napi_set_named_property(env, out, "receiveBufferSize", io_int(env, get_int(fd, SOL_SOCKET, SO_RCVBUF)));
+  napi_set_named_property(env, out, "sendBufferSize", io_int(env, get_int(fd, SOL_SOCKET, SO_SNDBUF)));
+  return out;
+}
+
+/*
+ * udpOpen(address, port, netns, reuseAddr, receiveBufferSize, sendBufferSize, dontFragment)
+ *   -> { fd, address, port, receiveBufferSize, sendBufferSize }
+ * address is a uint32 (0 = any), buffer sizes 0 = the kernel's default. A failing bind throws with code
+ * IO_UDP_BIND and the errno (EADDRINUSE, EADDRNOTAVAIL, EACCES), any other failure with IO_UDP_OPEN.
+ */
+static napi_value udp_open(napi_env env, napi_callback_info info) {
+  size_t argc = 7;
+  napi_value argv[7];
+  uint32_t address;
+  int32_t port, rcvbuf, sndbuf;
+  int reuse, dont_fragment;
+  char netns[4096];
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 7 || napi_get_value_uint32(env, argv[0], &address) != napi_ok || !io_get_int(env, argv[1], &port) ||
+      port < 0 || port > 65535 || !io_get_string(env, argv[2], netns, sizeof netns) ||
+      !io_get_bool(env, argv[3], &reuse) || !io_get_int(env, argv[4], &rcvbuf) || rcvbuf < 0 ||
+      !io_get_int(env, argv[5], &sndbuf) || sndbuf < 0 || !io_get_bool(env, argv[6], &dont_fragment))
+    return io_throw_type(env, "udpOpen(address: uint32, port 0..65535, netns | null, reuseAddr, receiveBufferSize >= 0, "
+                              "sendBufferSize >= 0, dontFragment)");
+  int saved;
+  if (io_netns_enter(netns, &saved) < 0) return io_throw(env, "IO_NETNS", "setns", errno, netns);
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
+  io_netns_leave(saved);
+  if (fd < 0) return io_throw(env, "IO_UDP_OPEN", "socket(AF_INET, SOCK_DGRAM)", errno, NULL);
+  const char *failed = NULL;
+  int pmtu = dont_fragment ? IP_PMTUDISC_DO : IP_PMTUDISC_DONT;
+  if (reuse && set_int(fd, SOL_SOCKET, SO_REUSEADDR, 1) < 0) failed = "setsockopt(SO_REUSEADDR)";
+  else if (set_int(fd, IPPROTO_IP, IP_MTU_DISCOVER, pmtu) < 0) failed = "setsockopt(IP_MTU_DISCOVER)";
+  else if (rcvbuf > 0 && set_buffer(fd, SO_RCVBUF, SO_RCVBUFFORCE, rcvbuf) < 0) failed = "setsockopt(SO_RCVBUF)";
+  else if (sndbuf > 0 && set_buffer(fd, SO_SNDBUF, SO_SNDBUFFORCE, sndbuf) < 0) failed = "setsockopt(SO_SNDBUF)";
+  if (failed) {
+    int e = errno;
+    close(fd);
+    return io_throw(env, "IO_UDP_OPEN", failed, e, NULL);
+  }
+  struct sockaddr_in local = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port), .sin_addr.s_addr = htonl(address)};
+  if (bind(fd, (struct sockaddr *)&local, sizeof local) < 0) {
+    int e = errno;
+    char where[32];
+    close(fd);
+    snprintf(where, sizeof where, "%s:%d", inet_ntoa(local.sin_addr), port);
+    return io_throw(env, "IO_UDP_BIND", "bind", e, where);
+  }
+  return open_result(env, fd);
+}
+
+/* Marks messages [from, to) of the meta records with errno e; returns how many. */
+static int mark(uint8_t *meta, int from, int to, int32_t e) {
+  for (int i = from; i < to; i++) memcpy(meta + (size_t)i * SEND_META + 12, &e, 4);
+  return to - from;
+}
+
+/*
+ * udpSendBatch(fd, data, meta, count) -> number of datagrams that failed
+ * `data` holds the datagrams back to back, `meta` one SEND_META record each. Every record's errno field is set
+ * (0 = handed to the kernel). A failing message is skipped and the rest still go out: sendmmsg() stops at the
+ * first failure, and a deterministic error (EINVAL for port 0, EMSGSIZE, ENETUNREACH, EPERM from a firewall)
+ * recurs when the next call starts at that message, so it is charged to it alone. EAGAIN (send buffer full)
+ * fails the rest of the batch at once: UDP may drop, and retrying each would only spin.
+ */
+static napi_value udp_send_batch(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  int32_t fd, count;
+  const uint8_t *data, *meta_in;
+  size_t dlen, mlen;
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 4 || !io_get_int(env, argv[0], &fd) || !io_get_bytes(env, argv[1], &data, &dlen) ||
+      !io_get_bytes(env, argv[2], &meta_in, &mlen) || !io_get_int(env, argv[3], &count) || count < 0 ||
+      (size_t)count * SEND_META > mlen)
+    return io_throw_type(env, "udpSendBatch(fd, data: Uint8Array, meta: Uint8Array of 16-byte records, count)");
+  uint8_t *meta = (uint8_t *)meta_in;
+  struct mmsghdr msgs[SEND_CHUNK];
+  struct iovec iovs[SEND_CHUNK];
+  struct sockaddr_in tos[SEND_CHUNK];
+  size_t offsets[SEND_CHUNK + 1];
+  size_t at = 0;
+  int failed = 0, i = 0;
+  while (i < count) {
+    int n = count - i < SEND_CHUNK ? count - i : SEND_CHUNK;
+    offsets[0] = at;
+    for (int k = 0; k < n; k++) {
+      uint32_t rec[3];
+      memcpy(rec, meta + (size_t)(i + k) * SEND_META, sizeof rec);
+      if (rec[0] > dlen - offsets[k] || rec[2] > 65535)
+        return io_throw_type(env, "udpSendBatch: a record's length runs past the data or its port is above 65535");
+      offsets[k + 1] = offsets[k] + rec[0];
+      iovs[k] = (struct iovec){.iov_base = (void *)(data + offsets[k]), .iov_len = rec[0]};
+      tos[k] = (struct sockaddr_in){.sin_family = AF_INET, .sin_port = htons((uint16_t)rec[2]), .sin_addr.s_addr = htonl(rec[1])};
+      msgs[k] = (struct mmsghdr){.msg_hdr = {.msg_name = &tos[k], .msg_namelen = sizeof tos[k], .msg_iov = &iovs[k], .msg_iovlen = 1}};
+    }
+    int sent = sendmmsg(fd, msgs, (unsigned)n, MSG_DONTWAIT);
+    if (sent < 0 && errno == EINTR) continue;
+    if (sent > 0) {
+      mark(meta, i, i + sent, 0);
+      at = offsets[sent];
+      i += sent;
+      continue;
+    }
+    int e = sent < 0 ? errno : EIO;
+    if (e == EAGAIN || e == EWOULDBLOCK) {
+      failed += mark(meta, i, count, e);
+      break;
+    }
+    failed += mark(meta, i, i + 1, e);
+    at = offsets[1];
+    i++;
+  }
+  return io_int(env, failed);
+}
+
+/* udpSetOption(fd, option, value): OPT_* above; value is a uint32 (an IPv4 address for OPT_MULTICAST_IF). */
+static napi_value udp_set_option(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  int32_t fd, option;
+  uint32_t value;
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 3 || !io_get_int(env, argv[0], &fd) || !io_get_int(env, argv[1], &option) ||
+      napi_get_value_uint32(env, argv[2], &value) != napi_ok)
+    return io_throw_type(env, "udpSetOption(fd, option, value: uint32)");
+  int rc;
+  const char *what;
+  switch (option) {
+    case OPT_TTL:
+      what = "setsockopt(IP_TTL)";
+      rc = set_int(fd, IPPROTO_IP, IP_TTL, (int)value);
+      break;
+    case OPT_MULTICAST_TTL:
+      what = "setsockopt(IP_MULTICAST_TTL)";
+      rc = set_int(fd, IPPROTO_IP, IP_MULTICAST_TTL, (int)value);
+      break;
+    case OPT_MULTICAST_LOOP:
+      what = "setsockopt(IP_MULTICAST_LOOP)";
+      rc = set_int(fd, IPPROTO_IP, IP_MULTICAST_LOOP, value ? 1 : 0);
+      break;
+    case OPT_MULTICAST_IF: {
+      struct in_addr a = {.s_addr = htonl(value)};
+      what = "setsockopt(IP_MULTICAST_IF)";
+      rc = setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &a, sizeof a);
+      break;
+    }
+    default:
+      return io_throw_type(env, "udpSetOption: unknown option");
+  }
+  if (rc < 0) return io_throw(env, "IO_UDP_CONFIG", what, errno, NULL);
+  return NULL;
+}
+
+/* udpMembership(fd, group, interfaceAddress, join): IPv4 addresses as uint32, interface 0 = the kernel's choice. */
+static napi_value udp_membership(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  int32_t fd;
+  uint32_t group, ifaddr;
+  int join;
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 4 || !io_get_int(env, argv[0], &fd) || napi_get_value_uint32(env, argv[1], &group) != napi_ok ||
+      napi_get_value_uint32(env, argv[2], &ifaddr) != napi_ok || !io_get_bool(env, argv[3], &join))
+    return io_throw_type(env, "udpMembership(fd, group: uint32, interfaceAddress: uint32, join)");
+  struct ip_mreq mreq = {.imr_multiaddr.s_addr = htonl(group), .imr_interface.s_addr = htonl(ifaddr)};
+  if (setsockopt(fd, IPPROTO_IP, join ? IP_ADD_MEMBERSHIP : IP_DROP_MEMBERSHIP, &mreq, sizeof mreq) < 0)
+    return io_throw(env, "IO_UDP_CONFIG", join ? "setsockopt(IP_ADD_MEMBERSHIP)" : "setsockopt(IP_DROP_MEMBERSHIP)", errno, NULL);
+  return NULL;
+}
+
+napi_value udp_init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+      {"udpOpen", NULL, udp_open, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"udpSendBatch", NULL, udp_send_batch, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"udpSetOption", NULL, udp_set_option, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"udpMembership", NULL, udp_membership, NULL, NULL, NULL, napi_enumerable, NULL},
+  };
+  if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
+  return exports;
+}

@@ -1,0 +1,247 @@
+// DatagramPort over the project's addon (native/src/udp.c + poller.c): the UDP socket for a busy Teredo server.
+// node:dgram costs one recvmsg(), one Buffer, one rinfo object and one callback per datagram received, and one
+// sendmsg() plus a send callback per datagram sent. Here:
+//
+//   kernel ──recvmmsg (≤ batchSize)──► ONE call into JS per batch ──► handler(bytes, from) per datagram
+//   send(bytes, to) ──copy into a staging area──► ... end of this JS turn ──► ONE udpSendBatch ──► sendmmsg
+//
+// Sends are queued and flushed in a microtask, i.e. when the current batch (or timer, or TUN batch) has been
+// handled: everything a batch of RSs produces leaves in one native call, and no caller has to remember to
+// flush. Every open port shares the one scheduled flush, so a cone-bit RS answered through the other port's
+// socket is flushed with the rest. `send` copies the bytes, so callers may reuse their buffer at once.
+//
+// The DF bit is clear by default (IP_PMTUDISC_DONT): RFC 4380 §5.1.2 says Teredo datagrams SHOULD NOT set it,
+// and Linux sets it on UDP unless told otherwise (node:dgram cannot). Failed sends are reported one IoError per
+// datagram (code IO_UDP_SEND, with the errno and destination); EAGAIN (send buffer full) drops the rest of that
+// flush, as a full UDP queue would.
+
+import { getSystemErrorName } from 'node:util';
+import type { Endpoint4 } from '../engine/types.js';
+import { formatIpv4 } from '../wire/ipv4.js';
+import type { DatagramPortOptions } from './datagram-port.js';
+import { IoError, ioErrorFrom, rethrowLater } from './io-error.js';
+import { loadNative, POLL_UDP4, UDP4_META_LEN, UDP_OPT, UDP_SEND_META_LEN, type NativeIo, type PollHandle, type UdpOpened } from './native.js';
+import type { DatagramPort } from './ports.js';
+
+export interface NativeDatagramPortOptions extends DatagramPortOptions {
+  /** Open the socket inside this network namespace: a name under /run/netns or a path. */
+  readonly netns?: string;
+  /** Datagrams drained per wake-up (1..1024); default 64. */
+  readonly batchSize?: number;
+  /** Set the DF bit (IP_PMTUDISC_DO); default false, as RFC 4380 §5.1.2 asks of Teredo. */
+  readonly dontFragment?: boolean;
+}
+
+/** What the port did; the benchmark and tests read it. */
+export interface NativePortStats {
+  received: number;
+  receiveBatches: number;
+  sent: number;
+  sendFailed: number;
+  /** udpSendBatch calls (each one or more sendmmsg). */
+  flushes: number;
+}
+
+const DEFAULT_BATCH = 64;
+const STAGING_BYTES = 128 * 1024;
+/** Datagrams per flush at most; more queued in one turn flush early. */
+const MAX_QUEUED = 1024;
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+export function openNativeDatagramPort(options: NativeDatagramPortOptions = {}): NativeDatagramPort {
+  const native = loadNative();
+  const address = options.address ?? 0;
+  const port = options.port ?? 0;
+  let opened: UdpOpened;
+  try {
+    opened = native.udpOpen(address, port, options.netns ?? null, options.reuseAddr ?? false,
+      options.receiveBufferSize ?? 0, options.sendBufferSize ?? 0, options.dontFragment ?? false);
+  } catch (e) {
+    const errno = (e as { errno?: unknown }).errno;
+    const bind = (e as { code?: unknown }).code === 'IO_UDP_BIND';
+    // Like node:dgram's errors, the cause carries the errno's name as `code` (EADDRINUSE, ...).
+    const cause = typeof errno === 'number' ? Object.assign(new Error((e as Error).message), { code: getSystemErrorName(-errno), errno, syscall: (e as { syscall?: string }).syscall }) : e;
+    throw ioErrorFrom(bind ? 'IO_UDP_BIND' : 'IO_UDP_OPEN', `cannot ${bind ? 'bind' : 'open'} UDP ${formatIpv4(address)}:${port}`, cause);
+  }
+  return new NativeDatagramPort(native, opened, options.batchSize ?? DEFAULT_BATCH);
+}
+
+/** Ports with queued sends; flushed together by one microtask at the end of the current JS turn. */
+const pending = new Set<NativeDatagramPort>();
+let flushScheduled = false;
+
+function flushPending(): void {
+  flushScheduled = false;
+  for (const port of pending) port.flush();
+}
+
+export class NativeDatagramPort implements DatagramPort {
+  readonly local: Endpoint4;
+  /** Effective socket buffer sizes as the kernel reports them (twice what was asked, socket(7)). */
+  readonly receiveBufferSize: number;
+  readonly sendBufferSize: number;
+  private readonly fd: number;
+  private poller: PollHandle | undefined;
+  private closed = false;
+  private datagramHandler: (bytes: Uint8Array, from: Endpoint4) => void = () => {};
+  private errorHandler: (error: Error) => void = rethrowLater;
+  private staging = new Uint8Array(STAGING_BYTES);
+  private stagedBytes = 0;
+  private readonly meta = new Uint8Array(MAX_QUEUED * UDP_SEND_META_LEN);
+  private readonly metaView = new DataView(this.meta.buffer);
+  private queued = 0;
+  private readonly counters: NativePortStats = { received: 0, receiveBatches: 0, sent: 0, sendFailed: 0, flushes: 0 };
+
+  constructor(
+    private readonly native: NativeIo,
+    opened: UdpOpened,
+    private readonly batchSize: number,
+  ) {
+    this.fd = opened.fd;
+    this.local = { addr: opened.address >>> 0, port: opened.port };
+    this.receiveBufferSize = opened.receiveBufferSize;
+    this.sendBufferSize = opened.sendBufferSize;
+  }
+
+  /** Receiving starts at the first call (a send-only port never polls). */
+  onDatagram(handler: (bytes: Uint8Array, from: Endpoint4) => void): void {
+    this.datagramHandler = handler;
+    if (this.poller !== undefined || this.closed) return;
+    this.poller = this.native.pollerStart(this.fd, POLL_UDP4, this.batchSize, this.onBatch);
+  }
+
+  onError(handler: (error: Error) => void): void {
+    this.errorHandler = handler;
+  }
+
+  send(bytes: Uint8Array, to: Endpoint4): void {
+    if (this.closed || !(to.port >= 0 && to.port <= 65535 && Number.isInteger(to.port))) {
+      const why = this.closed ? 'port is closed' : 'destination port must be an integer 0..65535';
+      this.errorHandler(new IoError('IO_UDP_SEND', `send to ${formatIpv4(to.addr)}:${to.port}: ${why}`));
+      return;
+    }
+    const length = bytes.length;
+    if (this.queued === MAX_QUEUED || this.stagedBytes + length > this.staging.length) this.flush();
+    if (length > this.staging.length) this.staging = new Uint8Array(length);
+    this.staging.set(bytes, this.stagedBytes);
+    const at = this.queued * UDP_SEND_META_LEN;
+    this.metaView.setUint32(at, length, LITTLE_ENDIAN);
+    this.metaView.setUint32(at + 4, to.addr >>> 0, LITTLE_ENDIAN);
+    this.metaView.setUint32(at + 8, to.port, LITTLE_ENDIAN);
+    this.stagedBytes += length;
+    this.queued++;
+    if (this.queued === 1) pending.add(this);
+    if (!flushScheduled) {
+      flushScheduled = true;
+      queueMicrotask(flushPending);
+    }
+  }
+
+  /** Sends everything queued now (normally done for you at the end of the current JS turn). */
+  flush(): void {
+    pending.delete(this);
+    const count = this.queued;
+    if (count === 0) return;
+    this.queued = 0;
+    this.stagedBytes = 0;
+    this.counters.flushes++;
+    let failed: number;
+    try {
+      failed = this.native.udpSendBatch(this.fd, this.staging, this.meta, count);
+    } catch (e) {
+      this.counters.sendFailed += count;
+      this.errorHandler(ioErrorFrom('IO_UDP_SEND', `sendmmsg of ${count} datagrams on port ${this.local.port}`, e));
+      return;
+    }
+    this.counters.sent += count - failed;
+    if (failed > 0) this.reportFailures(count);
+  }
+
+  joinGroup(group: number, interfaceAddress = 0): void {
+    this.config(`join ${formatIpv4(group)}`, () => this.native.udpMembership(this.fd, group >>> 0, interfaceAddress >>> 0, true));
+  }
+
+  leaveGroup(group: number, interfaceAddress = 0): void {
+    this.config(`leave ${formatIpv4(group)}`, () => this.native.udpMembership(this.fd, group >>> 0, interfaceAddress >>> 0, false));
+  }
+
+  setMulticastTtl(ttl: number): void {
+    this.config(`multicast TTL ${ttl}`, () => this.native.udpSetOption(this.fd, UDP_OPT.multicastTtl, checkTtl(ttl, 0)));
+  }
+
+  setMulticastInterface(interfaceAddress: number): void {
+    this.config(`multicast interface ${formatIpv4(interfaceAddress)}`, () =>
+      this.native.udpSetOption(this.fd, UDP_OPT.multicastInterface, interfaceAddress >>> 0));
+  }
+
+  setMulticastLoopback(on: boolean): void {
+    this.config(`multicast loopback ${on}`, () => this.native.udpSetOption(this.fd, UDP_OPT.multicastLoop, on ? 1 : 0));
+  }
+
+  setTtl(ttl: number): void {
+    this.config(`TTL ${ttl}`, () => this.native.udpSetOption(this.fd, UDP_OPT.ttl, checkTtl(ttl, 1)));
+  }
+
+  stats(): NativePortStats {
+    return { ...this.counters };
+  }
+
+  /** Sends what is queued, then stops receiving and closes the socket. Idempotent. */
+  close(): Promise<void> {
+    if (!this.closed) {
+      this.flush();
+      this.closed = true;
+      if (this.poller !== undefined) this.native.pollerClose(this.poller);
+      else this.native.closeFd(this.fd);
+    }
+    return Promise.resolve();
+  }
+
+  private readonly onBatch = (errno: number, data: Buffer, meta: Buffer, count: number): void => {
+    if (errno !== 0) {
+      this.errorHandler(new IoError('IO_UDP_RECV', `recvmmsg on port ${this.local.port}: ${getSystemErrorName(-errno)}`, errno, 'recvmmsg'));
+      return;
+    }
+    this.counters.receiveBatches++;
+    this.counters.received += count;
+    const view = new DataView(meta.buffer, meta.byteOffset, meta.byteLength);
+    let offset = 0;
+    for (let i = 0; i < count && !this.closed; i++) {
+      const at = i * UDP4_META_LEN;
+      const length = view.getUint32(at, LITTLE_ENDIAN);
+      const from = { addr: view.getUint32(at + 4, LITTLE_ENDIAN), port: view.getUint32(at + 8, LITTLE_ENDIAN) };
+      try {
+        this.datagramHandler(data.subarray(offset, offset + length), from);
+      } catch (e) {
+        this.errorHandler(ioErrorFrom('IO_HANDLER', `datagram handler on port ${this.local.port} threw`, e));
+      }
+      offset += length;
+    }
+  };
+
+  private reportFailures(count: number): void {
+    for (let i = 0; i < count; i++) {
+      const at = i * UDP_SEND_META_LEN;
+      const errno = this.metaView.getInt32(at + 12, LITTLE_ENDIAN);
+      if (errno === 0) continue;
+      this.counters.sendFailed++;
+      const where = `${formatIpv4(this.metaView.getUint32(at + 4, LITTLE_ENDIAN))}:${this.metaView.getUint32(at + 8, LITTLE_ENDIAN)}`;
+      this.errorHandler(new IoError('IO_UDP_SEND', `send to ${where}: ${getSystemErrorName(-errno)}`, errno, 'sendmmsg'));
+    }
+  }
+
+  private config(what: string, op: () => void): void {
+    if (this.closed) throw new IoError('IO_CLOSED', `UDP port ${this.local.port} is closed`);
+    try {
+      op();
+    } catch (e) {
+      throw ioErrorFrom('IO_UDP_CONFIG', `UDP port ${this.local.port}: ${what}`, e);
+    }
+  }
+}
+
+/** node:dgram's bounds: multicast TTL 0..255 (0 = this host only), unicast TTL 1..255. */
+function checkTtl(ttl: number, min: number): number {
+  if (!Number.isInteger(ttl) || ttl < min || ttl > 255) throw new RangeError(`TTL must be an integer ${min}..255, got ${ttl}`);
+  return ttl;
+}
