@@ -2,11 +2,10 @@
 // sockets and time. Checks what the sockets are told (bind address, TTL 15, loopback, egress interface,
 // group membership), what is sent when, and what the listener prints and logs.
 import { describe, expect, it } from 'vitest';
-import { Writable } from 'node:stream';
 import type { NetworkInterfaceInfo } from 'node:os';
 import { FakeDatagramPort } from '../fakes/fake-datagram-port.js';
 import { FakeClock } from '../../src/runtime/fake-clock.js';
-import { createLogger } from '../../src/runtime/logger.js';
+import { capturedLogger } from '../fakes/log-capture.js';
 import { validateConfig, type ConfigSpec } from '../../src/runtime/config.js';
 import type { DatagramPortOptions } from '../../src/io/datagram-port.js';
 import { seededRandom } from '../../src/engine/types.js';
@@ -29,16 +28,7 @@ function config<T>(spec: ConfigSpec<T>, flags: Record<string, unknown>): T {
   return r.config;
 }
 
-function logCapture() {
-  const lines: Record<string, unknown>[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      for (const l of chunk.toString().split('\n')) if (l) lines.push(JSON.parse(l) as Record<string, unknown>);
-      cb();
-    },
-  });
-  return { lines, logger: createLogger({ agent: 'rasadv test', level: 'debug', destination }) };
-}
+const logCapture = () => capturedLogger('rasadv test');
 
 /** An AgentContext as the runtime builds it; `fatal` calls are recorded. */
 function ctx<T>(config: T, logger = logCapture().logger) {

@@ -3,14 +3,13 @@
 // refuses), which sockets are opened, that RSs and forwards leave from the right socket, start-up failures,
 // SIGHUP reload, the stats log line, stop, and the status object and its human rendering.
 
-import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { FakeDatagramPort } from '../fakes/fake-datagram-port.js';
 import { FakeTun } from '../fakes/fake-tun.js';
+import { capturedLogger } from '../fakes/log-capture.js';
 import type { DatagramPortOptions } from '../../src/io/datagram-port.js';
 import { FakeClock } from '../../src/runtime/fake-clock.js';
 import { validateConfig } from '../../src/runtime/config.js';
-import { createLogger } from '../../src/runtime/logger.js';
 import { formatIpv6, parseIpv6 } from '../../src/wire/ipv6-address.js';
 import { formatIpv4 } from '../../src/wire/ipv4.js';
 import { TEREDO_CLIENT_LINK_LOCAL_CONE } from '../../src/wire/teredo-address.js';
@@ -32,16 +31,7 @@ function problems(flags: Record<string, unknown>): string[] {
   return r.ok ? [] : r.problems;
 }
 
-function logCapture() {
-  const lines: Record<string, unknown>[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      for (const l of chunk.toString().split('\n')) if (l) lines.push(JSON.parse(l) as Record<string, unknown>);
-      cb();
-    },
-  });
-  return { lines, logger: createLogger({ agent: 'teredo-server test', level: 'debug', destination }) };
-}
+const logCapture = () => capturedLogger('teredo-server test');
 
 interface Harness {
   ports: FakeDatagramPort[];

@@ -6,12 +6,12 @@ import { EventEmitter } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { RunOptions } from '../../src/runtime/cli.js';
 import { runAgentMain } from '../../src/runtime/cli.js';
 import { controlName, queryControl } from '../../src/runtime/control.js';
+import { captureLogLines } from '../fakes/log-capture.js';
 import { tiny } from './fixtures/tiny-definition.js';
 import { killSpawned, msg, spawnTs } from './spawn-agent.js';
 
@@ -24,7 +24,7 @@ afterEach(killSpawned);
 function run(argv: string[], extra: Partial<RunOptions> = {}) {
   let stdout = '';
   let stderr = '';
-  const logs: Record<string, unknown>[] = [];
+  const { lines: logs, destination } = captureLogLines();
   const signals = new EventEmitter();
   let resolveExit: (code: number) => void = () => {};
   const exitCode = new Promise<number>((resolve) => (resolveExit = resolve));
@@ -33,12 +33,7 @@ function run(argv: string[], extra: Partial<RunOptions> = {}) {
     io: { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t) },
     exit: (code) => resolveExit(code),
     signals: signals as unknown as NodeJS.Process,
-    logDestination: new Writable({
-      write(chunk: Buffer, _enc, cb) {
-        for (const l of chunk.toString().split('\n')) if (l) logs.push(JSON.parse(l) as Record<string, unknown>);
-        cb();
-      },
-    }),
+    logDestination: destination,
     ...extra,
   });
   return { exitCode, done, signals, logs, stdout: () => stdout, stderr: () => stderr };

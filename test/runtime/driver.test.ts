@@ -1,12 +1,12 @@
 // Driver: one timer armed at the engine's deadline, re-armed after every step, handleTimeout on expiry,
 // drops counted per reason and kept away from apply, engine exceptions contained.
 
-import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { DropOutput, Engine, Millis } from '../../src/engine/types.js';
 import { Driver } from '../../src/runtime/driver.js';
 import { FakeClock } from '../../src/runtime/fake-clock.js';
 import { createLogger } from '../../src/runtime/logger.js';
+import { capturedLogger } from '../fakes/log-capture.js';
 
 type Out = { kind: 'send'; payload: string } | DropOutput;
 type In = { payload: string; deadline?: Millis | undefined; drop?: string; throws?: boolean };
@@ -39,14 +39,7 @@ function setup(logLevel: 'silent' | 'debug' = 'silent') {
   const clock = new FakeClock(1000);
   const engine = new ScriptedEngine();
   const applied: Out[][] = [];
-  const lines: Record<string, unknown>[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const l of chunk.toString().split('\n')) if (l) lines.push(JSON.parse(l) as Record<string, unknown>);
-      done();
-    },
-  });
-  const logger = createLogger({ agent: 'test', level: logLevel, destination });
+  const { lines, logger } = capturedLogger('test', logLevel);
   const driver = new Driver<In, Out>({ engine, apply: (o) => applied.push(o), logger, clock, timers: clock });
   return { clock, engine, applied, driver, lines };
 }
