@@ -38,8 +38,10 @@ const ROLE_OPTION: Readonly<Record<Role, string>> = {
 const withId = <T>(y: Argv<T>) => y.option('id', { type: 'string', describe: 'lab id (tl + 2 hex digits); default: the only lab' });
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 
+// Loaded before parsing, so `up --help` lists the occupants that really exist for each role.
+const registry = await loadRegistry();
+
 async function up(args: Record<string, unknown>): Promise<void> {
-  const registry = await loadRegistry();
   const requests: OccupantRequest[] = [];
   for (const role of ROLES) {
     const impl = args[ROLE_OPTION[role]] as string | undefined;
@@ -111,7 +113,7 @@ try {
       'build a lab (and start occupants)',
       (y) => {
         let o = withId(y).option('preferred', { type: 'boolean', describe: 'fill every role: our agent where it exists, else the reference implementation' });
-        for (const role of ROLES) o = o.option(ROLE_OPTION[role], { type: 'string', describe: `occupant for ${role} (e.g. ours, miredo, radvd, none)` });
+        for (const role of ROLES) o = o.option(ROLE_OPTION[role], { type: 'string', describe: `occupant for ${role}: ${[...registry.implsFor(role), 'none'].join(', ')}` });
         return o;
       },
       (a) => up(a),
