@@ -74,7 +74,9 @@ export function configYargsOptions<T>(spec: ConfigSpec<T>): Record<string, Optio
     if (field.min !== undefined && field.max !== undefined) notes.push(`${field.min}..${field.max}`);
     else if (field.min !== undefined) notes.push(`>= ${field.min}`);
     else if (field.max !== undefined) notes.push(`<= ${field.max}`);
-    if (field.default !== undefined) notes.push(`default ${JSON.stringify(field.default)}`);
+    // An empty list means "none given"; the description says what that does (e.g. "every interface").
+    const emptyList = Array.isArray(field.default) && field.default.length === 0;
+    if (field.default !== undefined && !emptyList) notes.push(`default ${JSON.stringify(field.default)}`);
     if (field.type === 'list') notes.push('repeatable or comma-separated');
     if (field.type === 'objects') notes.push('JSON array');
     options[flag] = {

@@ -203,6 +203,9 @@ describe('configYargsOptions', () => {
     expect(opts.mtu!.type).toBe('string');
     expect(opts.mtu!.describe).toBe('link MTU (1280..65535; default 1280)');
     expect(opts.mode!.describe).toContain('one of: cone, restricted');
+    expect(opts.ports!.describe).toBe('ports (1..65535; default [3544]; repeatable or comma-separated)');
+    // An empty default list is "none given": no "default []" note, the description says what happens.
+    expect(opts.rdnss!.describe).toBe('DNS servers (repeatable or comma-separated)');
   });
 });
 
