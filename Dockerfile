@@ -1,0 +1,58 @@
+# One image with every teredo-agents agent; the command picks the agent:
+#
+#   docker run --rm --pull never teredo-agents teredo-client decode 2001:0:1117:34fa:1027:374b:e1fc:f635
+#   docker run --rm --pull never --network lan teredo-agents rasadv listen --json
+#
+# The two base images are local, made by scripts/docker-base.sh (Debian 12 by debootstrap + the host's Node,
+# >= 20.19); nothing is pulled. Build (npm ci needs the npm registry, hence the host network):
+#
+#   scripts/docker-base.sh && docker build --pull=false --network host -t teredo-agents .
+#
+# Works with the classic builder and with BuildKit. See README, "Docker".
+ARG BASE_IMAGE=teredo-agents-base:bookworm
+ARG BUILD_IMAGE=teredo-agents-build:bookworm
+
+# Build stage: g++, make, python3, npm and Node's headers come with the build image.
+FROM ${BUILD_IMAGE} AS build
+WORKDIR /src
+# The lockfile and the addon's sources first, so editing TypeScript does not redo npm ci (and the addon build
+# that root's `install` script runs: native/build.mjs -> npm's node-gyp -> native/build/Release/teredo_io.node).
+COPY package.json package-lock.json ./
+COPY native/binding.gyp native/build.mjs native/
+COPY native/src native/src
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json ./
+COPY src src
+COPY agents agents
+COPY scripts scripts
+RUN npm run build \
+ && npm prune --omit=dev --no-audit --no-fund \
+ && test -f native/build/Release/teredo_io.node
+# Lay out the runtime tree in /out: the compiled agents and library, production node_modules, the addon, and one
+# link in /usr/local/bin per "bin" entry of package.json (so a new agent needs no edit here).
+# scripts/setup-host.sh is what `teredo-lab up` runs to install the lab's Debian packages.
+RUN set -eu; app=/out/opt/teredo-agents; \
+    mkdir -p "$app/dist" "$app/native/build/Release" "$app/scripts" /out/usr/local/bin; \
+    cp -a package.json node_modules "$app/"; \
+    cp -a dist/src dist/agents "$app/dist/"; \
+    cp native/build/Release/teredo_io.node "$app/native/build/Release/"; \
+    cp scripts/setup-host.sh "$app/scripts/"; \
+    node -p 'Object.entries(require("./package.json").bin).map(([n, p]) => n + " " + p).join("\n")' \
+    | while read -r name path; do \
+        test -f "$app/$path"; chmod 0755 "$app/$path"; ln -s "/opt/teredo-agents/$path" "/out/usr/local/bin/$name"; \
+      done
+
+# Runtime stage: no compilers, no npm; Node (from the base image), the app, an unprivileged user.
+FROM ${BASE_IMAGE}
+RUN groupadd --gid 10001 teredo \
+ && useradd --uid 10001 --gid teredo --no-create-home --no-log-init --home-dir /nonexistent \
+      --shell /usr/sbin/nologin teredo
+COPY --from=build /out/ /
+ENV NODE_ENV=production
+WORKDIR /opt/teredo-agents
+# Unprivileged by default: teredo-client decode/encode and rasadv need no capability. Agents that open a TUN device
+# or a raw ICMPv6 socket need root in the container plus the capability (README, Docker):
+#   --user 0 --cap-add NET_ADMIN --device /dev/net/tun     (TUN: teredo-server --forward-interface, relay, client)
+#   --user 0 --cap-add NET_RAW                             (raw ICMPv6: the RA sender)
+USER teredo
+CMD ["teredo-client", "--help"]

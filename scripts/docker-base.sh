@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# Builds the two local base images the Dockerfile starts from, without any image registry:
+#
+#   $BASE_IMAGE  (default teredo-agents-base:bookworm)   Debian 12 minbase + this host's `node` binary: the runtime
+#   $BUILD_IMAGE (default teredo-agents-build:bookworm)  the same + g++, make, python3, npm, Node's headers: npm ci
+#
+# Each is a debootstrapped rootfs turned into an image with `docker import`. Debian 12's own nodejs is 18, too old
+# for the project (engines: node >= 20.19), so the host's Node (the one `npm ci` and the tests run on) is copied in;
+# the build image also gets that Node's npm (its node-gyp builds the addon) and headers (so node-gyp downloads
+# nothing), and the host's CA bundle, so `npm ci` in the build reaches the npm registry exactly as the host does
+# (e.g. through a TLS-inspecting proxy). None of that reaches the runtime image.
+#
+# Idempotent: each image carries a label with a fingerprint of its inputs (this script, suite, mirror, the Node
+# binary, npm, the CA bundle); an image whose label matches is kept. --force rebuilds both.
+# Needs root, a running Docker daemon, debootstrap (apt-get install docker.io debootstrap) and the Debian mirror.
+#
+#   scripts/docker-base.sh [--force]
+#   env: BASE_IMAGE, BUILD_IMAGE, DEBIAN_MIRROR (default http://deb.debian.org/debian), NODE (default: node on PATH)
+set -euo pipefail
+
+BASE_IMAGE=${BASE_IMAGE:-teredo-agents-base:bookworm}
+BUILD_IMAGE=${BUILD_IMAGE:-teredo-agents-build:bookworm}
+DEBIAN_MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+SUITE=bookworm
+LABEL=org.teredo-agents.base-fingerprint
+BUILD_PACKAGES=g++,make,python3
+force=false
+
+die() { echo "docker-base: $*" >&2; exit 1; }
+log() { echo "docker-base: $*" >&2; }
+
+for arg in "$@"; do
+  case $arg in
+    --force) force=true ;;
+    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) die "unknown argument $arg (usage: $0 [--force])" ;;
+  esac
+done
+
+[[ $(id -u) == 0 ]] || die "run as root (debootstrap and the chroot checks need it)"
+command -v docker >/dev/null || die "docker not found: apt-get install docker.io, then start dockerd"
+command -v debootstrap >/dev/null || die "debootstrap not found: apt-get install debootstrap"
+docker info >/dev/null 2>&1 || die "no Docker daemon answers (see README, Docker)"
+
+node_bin=$(readlink -f "${NODE:-$(command -v node || true)}")
+[[ -x $node_bin ]] || die "node not found (set NODE=/path/to/node)"
+node_version=$("$node_bin" --version)
+"$node_bin" -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)' \
+  || die "node $node_version is too old: the project needs >= 20.19"
+node_prefix=$(dirname "$(dirname "$node_bin")")
+npm_dir=$node_prefix/lib/node_modules/npm
+headers=$node_prefix/include/node
+[[ -f $npm_dir/bin/npm-cli.js ]] || die "npm not found at $npm_dir (it ships with Node)"
+[[ -f $headers/node_api.h ]] || die "Node's headers not found at $headers"
+ca_bundle=/etc/ssl/certs/ca-certificates.crt
+[[ -f $ca_bundle ]] || die "$ca_bundle not found (apt-get install ca-certificates)"
+npm_version=$("$node_bin" "$npm_dir/bin/npm-cli.js" --version)
+
+hash_of() { sha256sum | cut -c1-16; }
+common=$({ cat "$0"; echo "$SUITE $DEBIAN_MIRROR $node_version"; sha256sum "$node_bin"; } | hash_of)
+base_fp=$common
+build_fp=$({ echo "$common $BUILD_PACKAGES $npm_version"; sha256sum "$ca_bundle"; } | hash_of)
+
+current() { docker image inspect -f "{{ index .Config.Labels \"$LABEL\" }}" "$1" 2>/dev/null || true; }
+need_base=true; need_build=true
+if ! $force; then
+  [[ $(current "$BASE_IMAGE") == "$base_fp" ]] && need_base=false
+  [[ $(current "$BUILD_IMAGE") == "$build_fp" ]] && need_build=false
+fi
+if ! $need_base && ! $need_build; then
+  log "$BASE_IMAGE and $BUILD_IMAGE are up to date (node $node_version, npm $npm_version)"
+  exit 0
+fi
+
+work=$(mktemp -d /var/tmp/teredo-agents-base.XXXXXX)
+cleanup() {
+  # debootstrap mounts proc/sys (and may bind /dev) inside the target: unmount before deleting anything.
+  local m
+  for m in $(awk -v w="$work/" 'index($2, w) == 1 { print $2 }' /proc/mounts | sort -r); do umount -l "$m" || true; done
+  rm -rf --one-file-system "$work"
+}
+trap cleanup EXIT
+
+# One rootfs per image; the second debootstrap takes the shared packages from the first one's download cache.
+mkdir -p "$work/cache"
+in_root() { local dir=$1; shift; chroot "$dir" /usr/bin/env -i PATH=/usr/local/bin:/usr/bin:/bin "$@"; }
+make_rootfs() { # <dir> [--include=...]
+  local dir=$1; shift
+  log "debootstrap $SUITE into $dir $* (log: $work/$(basename "$dir").log)"
+  debootstrap --variant=minbase --cache-dir="$work/cache" "$@" "$SUITE" "$dir" "$DEBIAN_MIRROR" \
+    >"$work/$(basename "$dir").log" 2>&1 || { tail -20 "$work/$(basename "$dir").log" >&2; die "debootstrap failed"; }
+  # Slim like the usual Debian images: no docs, man pages, translations or apt lists, now and in images built on top.
+  cat >"$dir/etc/dpkg/dpkg.cfg.d/01-teredo-agents-slim" <<'EOF'
+path-exclude /usr/share/doc/*
+path-include /usr/share/doc/*/copyright
+path-exclude /usr/share/man/*
+path-exclude /usr/share/info/*
+path-exclude /usr/share/locale/*
+EOF
+  find "$dir/usr/share/doc" -mindepth 2 ! -name copyright ! -type d -delete
+  rm -rf "$dir"/usr/share/man/* "$dir"/usr/share/info/* "$dir"/usr/share/locale/* "$dir"/var/lib/apt/lists/* "$dir"/var/cache/apt/*.bin
+  find "$dir/var/cache/apt/archives" -name '*.deb' -delete
+  install -m 0755 "$node_bin" "$dir/usr/local/bin/node"
+  in_root "$dir" /usr/local/bin/node --version >/dev/null || die "the copied node does not run in the $SUITE rootfs"
+}
+
+import_rootfs() { # <dir> <image> <fingerprint> <extra --change>...
+  local dir=$1 image=$2 fp=$3; shift 3
+  log "docker import $image"
+  tar -C "$dir" --numeric-owner -c . | docker import \
+    --change "LABEL $LABEL=$fp" \
+    --change "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
+    --change 'CMD ["bash"]' "$@" - "$image" >/dev/null
+}
+
+if $need_base; then
+  make_rootfs "$work/base"
+  import_rootfs "$work/base" "$BASE_IMAGE" "$base_fp"
+fi
+
+if $need_build; then
+  make_rootfs "$work/build" --include="$BUILD_PACKAGES"
+  mkdir -p "$work/build/usr/local/lib/node_modules" "$work/build/usr/local/include"
+  cp -a "$npm_dir" "$work/build/usr/local/lib/node_modules/npm"
+  cp -a "$headers" "$work/build/usr/local/include/node"
+  ln -s ../lib/node_modules/npm/bin/npm-cli.js "$work/build/usr/local/bin/npm"
+  ln -s ../lib/node_modules/npm/bin/npx-cli.js "$work/build/usr/local/bin/npx"
+  mkdir -p "$work/build/etc/ssl/certs"
+  cp -L "$ca_bundle" "$work/build/etc/ssl/certs/teredo-agents-build-ca.crt"
+  in_root "$work/build" /usr/local/bin/npm --version >/dev/null || die "npm does not run in the build rootfs"
+  import_rootfs "$work/build" "$BUILD_IMAGE" "$build_fp" \
+    --change "ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/teredo-agents-build-ca.crt"
+fi
+
+for image in "$BASE_IMAGE" "$BUILD_IMAGE"; do
+  log "$image: $(docker image inspect -f '{{.Size}}' "$image" | awk '{ printf "%.0f MB", $1 / 1e6 }')"
+done
