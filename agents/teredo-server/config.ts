@@ -8,7 +8,11 @@
 //   mtu               1280, RFC 4380 §5.1.2; never less (RFC 8200 §5)
 //   forwardIcmpv6MaxPayload  88, Miredo's limit (src/engine/teredo/server-types.ts says why)
 //   statsInterval     300 s between "counters" log lines: implementation choice (0 turns them off)
+//   udpSockets        native: the addon's batched sockets (recvmmsg/sendmmsg, DF bit clear as RFC 4380 §5.1.2
+//                     asks); dgram (node:dgram) is the fallback, e.g. where the addon cannot be built
+//   udpReceiveBuffer  0 = the kernel's SO_RCVBUF default (net.core.rmem_default)
 
+import type { DatagramImplementation } from '../../src/io/datagram-port.js';
 import type { ConfigSpec } from '../../src/runtime/config.js';
 import { DEFAULT_FORWARD_ICMPV6_MAX_PAYLOAD, MIN_ADVERTISED_MTU, type TeredoServerParams } from '../../src/engine/teredo/server-types.js';
 import { formatIpv4, isGlobalUnicast4, parseIpv4 } from '../../src/wire/ipv4.js';
@@ -23,6 +27,8 @@ export interface ServerAgentConfig {
   readonly forwardIcmpv6MaxPayload: number;
   readonly allowNonGlobal: boolean;
   readonly statsInterval: number;
+  readonly udpSockets: DatagramImplementation;
+  readonly udpReceiveBuffer: number;
 }
 
 export const DEFAULT_STATS_INTERVAL_SEC = 300;
@@ -39,6 +45,8 @@ export const serverSpec: ConfigSpec<ServerAgentConfig> = {
     forwardIcmpv6MaxPayload: { type: 'integer', default: DEFAULT_FORWARD_ICMPV6_MAX_PAYLOAD, min: 0, max: 65535, description: 'largest IPv6 payload of an ICMPv6 packet the server forwards (bubbles always pass; Miredo: 88)' },
     allowNonGlobal: { type: 'boolean', default: false, description: 'labs only: accept non-global unicast server addresses, client sources and mappings (RFC 4380 §5.2.4 forbids them)' },
     statsInterval: { type: 'integer', default: DEFAULT_STATS_INTERVAL_SEC, min: 0, max: 86_400, description: 'seconds between "counters" log lines at info level; 0 = never' },
+    udpSockets: { type: 'enum', values: ['native', 'dgram'], default: 'native', description: 'UDP sockets: native (batched recvmmsg/sendmmsg, DF bit clear per RFC 4380 §5.1.2) or dgram (node:dgram, one system call per datagram)' },
+    udpReceiveBuffer: { type: 'integer', default: 0, min: 0, max: 1 << 30, description: 'SO_RCVBUF of each UDP socket in bytes (room for bursts of RSs); 0 = the kernel default' },
   },
   check: (c) => {
     const problems: string[] = [];

@@ -1,6 +1,6 @@
 // The teredo-server process: wires the sans-I/O TeredoServer engine (src/engine/teredo/server.ts) to two UDP
-// sockets on port 3544 (primary and secondary address) and, with --forward-interface, a TUN device toward the
-// native IPv6 network, through the runtime's Driver.
+// sockets on port 3544 (primary and secondary address; the addon's batched sockets unless --udp-sockets dgram)
+// and, with --forward-interface, a TUN device toward the native IPv6 network, through the runtime's Driver.
 //
 //   primary:3544 ──┐                                  ┌─► primary / secondary socket send (RAs, forwards)
 //   secondary:3544 ┼─► driver.feed ─► engine.handle ──┼─► TUN write (client -> native IPv6)
@@ -12,8 +12,9 @@
 // server routes 2001:0:<primary>::/64 into it (replies toward its clients) and warns when the kernel does not
 // forward IPv6, since packets it writes there would then be dropped by the kernel.
 //
-// SIGHUP: the MTU, the ICMPv6 size limit, allowNonGlobal and the stats interval change in place; a new address or
-// forward interface needs a restart (sockets and devices are not re-created under a running server).
+// SIGHUP: the MTU, the ICMPv6 size limit, allowNonGlobal and the stats interval change in place; a new address,
+// forward interface or UDP socket setting needs a restart (sockets and devices are not re-created under a
+// running server).
 
 import { readFileSync } from 'node:fs';
 import { openDatagramPort, type DatagramPortOptions } from '../../src/io/datagram-port.js';
@@ -54,7 +55,8 @@ export async function startTeredoServer(ctx: AgentContext<ServerAgentConfig>, de
   const params = engineParams(config);
   const engine = new TeredoServer(params);
 
-  const sockets = await openSockets(params.primary, params.secondary, deps.openPort ?? openDatagramPort);
+  const portOptions = { implementation: config.udpSockets, receiveBufferSize: config.udpReceiveBuffer };
+  const sockets = await openSockets(params.primary, params.secondary, portOptions, deps.openPort ?? openDatagramPort);
   let tun: TunDevice | undefined;
   try {
     if (config.forwardInterface !== undefined) tun = openForwardInterface(config.forwardInterface, params.primary, deps.openTun ?? openTun);
@@ -122,18 +124,19 @@ export async function startTeredoServer(ctx: AgentContext<ServerAgentConfig>, de
       forwardInterface: tun?.name ?? null,
       forwardIcmpv6MaxPayload: config.forwardIcmpv6MaxPayload,
       allowNonGlobal: config.allowNonGlobal,
+      udpSockets: config.udpSockets,
     },
     'serving',
   );
 
   return {
     reload: (next) => {
-      const changed = (['address', 'secondaryAddress', 'forwardInterface'] as const).filter((k) => next[k] !== ctx.config[k]);
+      const changed = (['address', 'secondaryAddress', 'forwardInterface', 'udpSockets', 'udpReceiveBuffer'] as const).filter((k) => next[k] !== ctx.config[k]);
       if (changed.length > 0) {
         logger.warn({ changed }, 'these settings need a restart; keeping the running sockets and device');
       }
       // Only the settings that can change in place; the addresses stay those of the sockets.
-      config = { ...next, address: ctx.config.address, secondaryAddress: ctx.config.secondaryAddress, forwardInterface: ctx.config.forwardInterface };
+      config = { ...next, address: ctx.config.address, secondaryAddress: ctx.config.secondaryAddress, forwardInterface: ctx.config.forwardInterface, udpSockets: ctx.config.udpSockets, udpReceiveBuffer: ctx.config.udpReceiveBuffer };
       engine.reconfigure(engineParams(config));
       armStats();
     },
@@ -157,10 +160,11 @@ export async function startTeredoServer(ctx: AgentContext<ServerAgentConfig>, de
   };
 }
 
-async function openSockets(primary: number, secondary: number, open: (o: DatagramPortOptions) => Promise<DatagramPort>): Promise<Record<ServerSocket, DatagramPort>> {
+/** Both sockets, with the configured implementation (native: batched, DF clear) and receive buffer. */
+async function openSockets(primary: number, secondary: number, options: DatagramPortOptions, open: (o: DatagramPortOptions) => Promise<DatagramPort>): Promise<Record<ServerSocket, DatagramPort>> {
   const bind = async (addr: number, which: ServerSocket): Promise<DatagramPort> => {
     try {
-      return await open({ address: addr, port: TEREDO_PORT });
+      return await open({ ...options, address: addr, port: TEREDO_PORT });
     } catch (err) {
       // The adapter wraps the errno in an IoError; bindError reads the errno from the original error.
       throw bindError(`UDP ${formatIpv4(addr)}:${TEREDO_PORT} (${which} address)`, (err as { cause?: unknown }).cause ?? err);

@@ -35,13 +35,14 @@ const logCapture = () => capturedLogger('teredo-server test');
 
 interface Harness {
   ports: FakeDatagramPort[];
+  portOptions: DatagramPortOptions[];
   tuns: FakeTun[];
   clock: FakeClock;
   deps: ServerDeps;
 }
 
 function harness(opts: { failBind?: string; failTun?: boolean; forwarding?: boolean } = {}): Harness {
-  const h: Harness = { ports: [], tuns: [], clock: new FakeClock(), deps: {} };
+  const h: Harness = { ports: [], portOptions: [], tuns: [], clock: new FakeClock(), deps: {} };
   h.deps = {
     clock: h.clock,
     timers: h.clock,
@@ -52,6 +53,7 @@ function harness(opts: { failBind?: string; failTun?: boolean; forwarding?: bool
       }
       const p = new FakeDatagramPort({ addr: o.address ?? 0, port: o.port ?? 0 });
       h.ports.push(p);
+      h.portOptions.push(o);
       return Promise.resolve(p);
     },
     openTun: (o) => {
@@ -73,7 +75,7 @@ async function start(flags: Record<string, unknown>, h = harness(), log = logCap
 describe('configuration (what --check-config refuses)', () => {
   it('defaults: secondary = primary + 1, MTU 1280, ICMPv6 limit 88, no forward interface, stats every 300 s', () => {
     const c = config({ address: '198.18.0.10' });
-    expect(c).toEqual({ address: '198.18.0.10', mtu: 1280, forwardIcmpv6MaxPayload: 88, allowNonGlobal: false, statsInterval: 300 });
+    expect(c).toEqual({ address: '198.18.0.10', mtu: 1280, forwardIcmpv6MaxPayload: 88, allowNonGlobal: false, statsInterval: 300, udpSockets: 'native', udpReceiveBuffer: 0 });
     expect(formatIpv4(secondaryOf(c))).toBe('198.18.0.11');
   });
 
@@ -118,6 +120,17 @@ describe('serving', () => {
     expect(primary.sent).toHaveLength(0);
     expect(secondary.sent.map((s) => s.to)).toEqual([CLIENT]);
     await agent.stop();
+  });
+
+  it('opens the batched native sockets by default; --udp-sockets dgram and --udp-receive-buffer reach both', async () => {
+    const native = await start({ address: '198.18.0.10' });
+    expect(native.h.portOptions.map((o) => [o.implementation, o.receiveBufferSize])).toEqual([['native', 0], ['native', 0]]);
+    await native.agent.stop();
+    const dgram = await start({ address: '198.18.0.10', 'udp-sockets': 'dgram', 'udp-receive-buffer': '1048576' });
+    expect(dgram.h.portOptions.map((o) => [o.implementation, o.receiveBufferSize])).toEqual([['dgram', 1 << 20], ['dgram', 1 << 20]]);
+    expect(dgram.log.lines.find((l) => l.msg === 'serving')).toMatchObject({ udpSockets: 'dgram' });
+    await dgram.agent.stop();
+    expect(problems({ address: '198.18.0.10', 'udp-sockets': 'uv' })).toEqual([expect.stringContaining('udpSockets')]);
   });
 
   it('uses an explicit secondary address', async () => {
