@@ -94,7 +94,7 @@ export async function startListener(ctx: AgentContext<ListenConfig>, hooks: List
         logger.info({ ...who, count: s.count }, 'RAS server stale');
       } else {
         const suppressed = evictions.allow('evicted', clock.now());
-        if (suppressed !== undefined) logger.warn({ ...who, maxServers: c.maxServers, suppressed }, 'server table full, forgot the least recently heard server');
+        if (suppressed !== undefined) logger.warn({ ...who, reason: 'table full, least recently heard', maxServers: c.maxServers, suppressed }, 'server forgotten');
       }
     }
   };
@@ -116,7 +116,7 @@ export async function startListener(ctx: AgentContext<ListenConfig>, hooks: List
     unknownHeard: () => unknownHeard,
     reload: (next) => {
       const fixed = (['interfaces', 'json', 'once', 'timeout', 'interval', 'staleAfter', 'maxServers'] as const).filter((k) => JSON.stringify(next[k]) !== JSON.stringify(c[k]));
-      if (fixed.length > 0) logger.warn({ fields: fixed }, 'reload applies the allow list only; restart to apply the other changes');
+      if (fixed.length > 0) logger.warn({ fields: fixed, applied: ['allow'] }, 'restart needed');
       allow = loadAllowList(next.allow);
       for (const s of table.setAllowList(allow)) {
         const who = { sender: formatIpv4(s.sender), hostname: s.hostname, domain: s.domain ?? null, known: s.known, event: 'reload' };

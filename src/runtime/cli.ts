@@ -209,7 +209,7 @@ async function startAgent<T>(def: AgentDefinition<T>, args: Record<string, unkno
   // A fatal error during start() is thrown instead; this only serves failures once running.
   const fatal = (reason: string, exitCode = 1): void => {
     if (lifecycle) lifecycle.requestStop(reason, exitCode);
-    else logger.error({ reason }, 'fatal error during start-up, ignored: throw from start() instead');
+    else logger.error({ reason, hint: 'throw from start() instead' }, 'fatal ignored during start-up');
   };
 
   // The control socket comes first: it doubles as the "already running here" check, before ports are bound.
@@ -246,7 +246,7 @@ async function startAgent<T>(def: AgentDefinition<T>, args: Record<string, unkno
       },
       reload: async () => {
         if (!agent.reload) {
-          logger.warn('reload not supported; restart to apply config changes');
+          logger.warn({ hint: 'restart to apply config changes' }, 'reload not supported');
           return;
         }
         let next: T;
@@ -254,7 +254,7 @@ async function startAgent<T>(def: AgentDefinition<T>, args: Record<string, unkno
           next = loadConfig(def.config, sources);
         } catch (err) {
           const problems = err instanceof AgentError ? [err.message, ...err.details] : [String(err)];
-          logger.error({ problems }, 'reload rejected, keeping the old config');
+          logger.error({ problems, kept: 'old config' }, 'reload rejected');
           return;
         }
         await agent.reload(next);

@@ -205,7 +205,7 @@ describe('rasadv listen (agent wiring)', () => {
     log.lines.length = 0;
     await agent.reload!(config(listenSpec, { allow: ['beta'], json: true }));
     expect(log.lines.map((l) => [l.level, l.msg, l.hostname])).toEqual([
-      ['warn', 'reload applies the allow list only; restart to apply the other changes', undefined],
+      ['warn', 'restart needed', undefined],
       ['warn', 'unknown RAS server', 'alpha'],
       ['info', 'RAS server now allowed', 'beta'],
       ['info', 'allow list reloaded', undefined],
@@ -220,7 +220,7 @@ describe('rasadv listen (agent wiring)', () => {
   it('a full table forgets the least recently heard server, logging that at most once a minute', async () => {
     const { agent, port, clock, log } = await listener({ 'max-servers': '2' });
     for (let i = 1; i <= 5; i++) port.deliver(encodeRasAdv({ hostname: `h${i}` }), from(`192.0.2.${i}`));
-    const full = () => log.lines.filter((l) => l.msg === 'server table full, forgot the least recently heard server');
+    const full = () => log.lines.filter((l) => l.msg === 'server forgotten');
     expect(full().map((l) => [l.hostname, l.suppressed])).toEqual([['h1', 0]]);
     clock.advance(60_000);
     port.deliver(encodeRasAdv({ hostname: 'h6' }), from('192.0.2.6'));
