@@ -1,3 +1,5 @@
+// RFC 1071 one's-complement sum and the IPv6 pseudo-header checksum (RFC 8200 §8.1) on known vectors.
+
 import { describe, expect, it } from 'vitest';
 import { onesSum, ipv6UpperChecksum } from '../../src/wire/checksum.js';
 import { fromHex } from '../../src/wire/bytes.js';

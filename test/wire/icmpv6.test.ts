@@ -1,3 +1,6 @@
+// ICMPv6 codec (RFC 4443): the generic message with its checksum (unknown types round-trip), Echo
+// Request/Reply (§4.1, §4.2) and Destination Unreachable (§3.1), golden bytes, errors by code, properties.
+
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { bytesEqual, fromHex, hex } from '../../src/wire/bytes.js';

@@ -1,3 +1,6 @@
+// IPv4 helpers: text <-> uint32 <-> bytes, and the RFC 4380 §5.2.4 non-global ranges Teredo refuses, each
+// checked at its first and last address and just outside.
+
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { formatIpv4, ipv4FromBytes, ipv4ToBytes, isGlobalUnicast4, parseIpv4 } from '../../src/wire/ipv4.js';

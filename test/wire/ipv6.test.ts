@@ -1,3 +1,6 @@
+// IPv6 header codec (RFC 8200 §3): golden Miredo frames, bytes after the payload kept as an opaque trailer
+// (RFC 6081), errors by code, round-trip properties.
+
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { bytesEqual, fromHex, hex } from '../../src/wire/bytes.js';

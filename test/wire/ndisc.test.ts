@@ -1,3 +1,6 @@
+// Neighbor Discovery (RFC 4861 §4) and its options (SLLA/TLLA, Prefix Information, MTU, Route Information
+// RFC 4191, RDNSS/DNSSL RFC 8106): golden vectors, unknown options kept raw, malformed input, properties.
+
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { fromHex, hex } from '../../src/wire/bytes.js';

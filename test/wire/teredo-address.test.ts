@@ -1,3 +1,6 @@
+// Teredo addresses (RFC 4380 §4, RFC 5991 flags): the seed vector 2001:0:1117:34fa:1027:374b:e1fc:f635,
+// the well-known link-local addresses, flags and random bits, errors, encode/decode properties.
+
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {

@@ -1,3 +1,6 @@
+// Teredo payloads (RFC 4380 §5.1.1): authentication header, origin indication (0000feaefefdfcfb for port 337
+// and 1.2.3.4), bubbles and RFC 6081 trailers, on golden Miredo frames; malformed input by code; properties.
+
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {

@@ -1,3 +1,5 @@
+// UDP codec (RFC 768) with the IPv6 pseudo-header checksum (RFC 8200 §8.1, the 0 -> 0xffff rule).
+
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { fromHex, hex } from '../../src/wire/bytes.js';
