@@ -4,8 +4,6 @@ import { WireError } from './errors.js';
 
 export type Ipv6Bytes = Uint8Array; // always length 16
 
-export const IPV6_ADDRESS_LEN = 16;
-
 /** Parses any RFC 4291 §2.2 text form, including an embedded dotted IPv4 tail. No zone ids. */
 export function parseIpv6(text: string): Ipv6Bytes {
   const bad = (): never => {

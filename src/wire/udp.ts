@@ -11,9 +11,6 @@ import { NEXT_HEADER, type Ipv6AddressPair } from './ipv6.js';
 
 export const UDP_HEADER_LEN = 8;
 
-/** Byte offsets of the header fields (RFC 768 diagram). */
-export const UDP_FIELD = { SRC_PORT: 0, DST_PORT: 2, LENGTH: 4, CHECKSUM: 6 } as const;
-
 export interface UdpHeader {
   srcPort: number;
   dstPort: number;

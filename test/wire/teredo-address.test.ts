@@ -7,6 +7,8 @@ import {
   TEREDO_CLIENT_LINK_LOCAL,
   TEREDO_CLIENT_LINK_LOCAL_CONE,
   TEREDO_FLAG_CONE,
+  TEREDO_FLAG_RESERVED,
+  TEREDO_FLAGS_UG,
   TEREDO_PREFIX,
   TEREDO_PREFIX_LEN,
   TEREDO_RANDOM_MASK,
@@ -92,6 +94,18 @@ describe('well-known link-local addresses', () => {
 });
 
 describe('flags (RFC 5991 layout C R A A A A U G A A A A A A A A)', () => {
+  it('C, R, U G and the 12 A bits split the 16-bit word without overlap', () => {
+    const parts = [TEREDO_FLAG_CONE, TEREDO_FLAG_RESERVED, TEREDO_FLAGS_UG, TEREDO_RANDOM_MASK];
+    expect(parts.reduce((a, b) => a | b)).toBe(0xffff);
+    expect(parts.reduce((a, b) => a + b)).toBe(0xffff);
+  });
+
+  it('never sets R, U or G, whatever the cone flag and random bits', () => {
+    for (let r = 0; r <= 0xfff; r++) {
+      for (const cone of [false, true]) expect(teredoFlags({ cone, randomBits: r }) & (TEREDO_FLAG_RESERVED | TEREDO_FLAGS_UG)).toBe(0);
+    }
+  });
+
   it('places the 12 random bits around R, U and G', () => {
     expect(teredoFlags({})).toBe(0);
     expect(teredoFlags({ cone: true })).toBe(0x8000);
