@@ -2,7 +2,7 @@
 // sockets and time. Checks what the sockets are told (bind address, TTL 15, loopback, egress interface,
 // group membership), what is sent when, and what the listener prints and logs.
 import { describe, expect, it } from 'vitest';
-import type { NetworkInterfaceInfo } from 'node:os';
+import { hostname as osHostname, type NetworkInterfaceInfo } from 'node:os';
 import { FakeDatagramPort } from '../fakes/fake-datagram-port.js';
 import { FakeClock } from '../../src/runtime/fake-clock.js';
 import { capturedLogger } from '../fakes/log-capture.js';
@@ -106,6 +106,12 @@ describe('rasadv advertise (agent wiring)', () => {
     expect(opened[0]!.port.multicastLoopback).toBe(true);
     expect(new TextDecoder().decode(opened[0]!.port.sent[0]!.bytes)).toBe('Hostname=h\nDomain=EARTH.COM\n\0');
     await agent.stop();
+  });
+
+  it('advertises the machine\'s name (its first label) when no --hostname is given', () => {
+    const expected = osHostname().split('.')[0]!;
+    expect(expected).not.toBe('');
+    expect(config(advertiseSpec, {}).hostname).toBe(expected);
   });
 
   it('refuses an unknown interface with IO_INTERFACE', async () => {
