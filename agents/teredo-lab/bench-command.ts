@@ -35,8 +35,12 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
   builder: (y) =>
     y
       .option('stack', { type: 'string', array: true, describe: 'server/relay/client implementations, e.g. miredo/miredo/ours (repeatable)' })
-      .option('seconds', { type: 'number', default: 5, describe: 'duration of each iperf3 run' }),
+      .option('seconds', { type: 'number', default: 5, describe: 'duration of each iperf3 run (1..600)' }),
   handler: async (args) => {
+    // Checked before any lab is built (yargs turns "abc" into NaN).
+    if (!(Number.isFinite(args.seconds) && args.seconds >= 1 && args.seconds <= 600)) {
+      throw new LabError('LAB_BAD_ARGUMENT', `--seconds must be a number from 1 to 600, got ${String(args.seconds)}`);
+    }
     const stacks = args.stack?.length ? args.stack.map(parseStack) : await defaultStacks();
     const log = (l: string): void => void process.stderr.write(`${l}\n`);
     const load = loadavg()[0]!.toFixed(2);
