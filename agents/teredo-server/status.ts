@@ -34,6 +34,7 @@ export async function runStatus(argv: readonly string[], io: CliIo): Promise<num
   try {
     const args = await yargs([...argv])
       .scriptName(`${AGENT_NAME} status`)
+      .usage(`$0 [--json] [--instance NAME] [--timeout MS]\n\nShow the counters of the ${AGENT_NAME} running in this network namespace.`)
       .strict()
       .exitProcess(false)
       .version(false)

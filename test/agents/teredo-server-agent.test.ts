@@ -273,6 +273,13 @@ describe('status', () => {
     );
   });
 
+  it('--help says what status does and exits 0', async () => {
+    const out: string[] = [];
+    const code = await runStatus(['--help'], { stdout: (t) => out.push(t), stderr: (t) => out.push(t) });
+    expect(code).toBe(0);
+    expect(out.join('')).toMatch(/^teredo-server status \[--json\] \[--instance NAME\] \[--timeout MS\]\n\nShow the counters/);
+  });
+
   it('exits 3 with a clear message when no server runs in this network namespace', async () => {
     const out: string[] = [];
     const err: string[] = [];
