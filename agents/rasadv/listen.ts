@@ -33,8 +33,11 @@ import type { AgentDeps } from './advertise.js';
 /** `rasadv listen --once` exit code when at least one unknown RAS server was heard. */
 export const EXIT_UNKNOWN_SERVER = 4;
 
-/** A flood of new (spoofed) senders evicts on every datagram: one "table full" line per minute is enough. */
-const EVICTION_LOG_INTERVAL_MS = 60_000;
+/**
+ * Repeated lines are logged at most once a minute (with the number suppressed): a flood of new (spoofed)
+ * senders evicts on every datagram, and a socket error may repeat on every receive.
+ */
+const REPEAT_LOG_INTERVAL_MS = 60_000;
 
 export interface ListenerHooks {
   /** Writes to stdout (tests capture it). */
@@ -73,7 +76,7 @@ export async function startListener(ctx: AgentContext<ListenConfig>, hooks: List
 
   const table = new RasAdvListenerTable({ staleAfterMs: staleAfterMs(c), ...(allow ? { allow } : {}), maxEntries: c.maxServers });
   let unknownHeard = false;
-  const evictions = new LogRateLimiter(EVICTION_LOG_INTERVAL_MS);
+  const repeated = new LogRateLimiter(REPEAT_LOG_INTERVAL_MS);
   const print = (kind: 'advertisement' | 'stale', out: Extract<ListenerOutput, { server: unknown }>, extra: Record<string, unknown> = {}): void => {
     const at = new Date();
     if (c.json) write(jsonLine(kind, { ...extra, ...serverJson(out.server, wall) }, at));
@@ -93,14 +96,17 @@ export async function startListener(ctx: AgentContext<ListenConfig>, hooks: List
         print('stale', out);
         logger.info({ ...who, count: s.count }, 'RAS server stale');
       } else {
-        const suppressed = evictions.allow('evicted', clock.now());
+        const suppressed = repeated.allow('evicted', clock.now());
         if (suppressed !== undefined) logger.warn({ ...who, reason: 'table full, least recently heard', maxServers: c.maxServers, suppressed }, 'server forgotten');
       }
     }
   };
   const driver = new Driver({ engine: table, apply, logger, clock, timers });
   port.onDatagram((payload, from) => driver.feed({ kind: 'datagram', from, payload }));
-  port.onError((err) => logger.warn({ err }, 'receive error'));
+  port.onError((err) => {
+    const suppressed = repeated.allow('receive error', clock.now());
+    if (suppressed !== undefined) logger.warn({ err, suppressed }, 'receive error');
+  });
   driver.start();
 
   if (!c.json) write(NETSH_HEADER);

@@ -235,6 +235,17 @@ describe('rasadv listen (agent wiring)', () => {
     await agent.stop();
   });
 
+  it('logs receive errors at most once a minute and keeps listening', async () => {
+    const { agent, port, clock, log } = await listener({});
+    for (let i = 0; i < 3; i++) port.raise(new Error('ENOBUFS'));
+    clock.advance(60_000);
+    port.raise(new Error('ENOBUFS'));
+    expect(log.lines.filter((l) => l.msg === 'receive error').map((l) => l.suppressed)).toEqual([0, 2]);
+    port.deliver(encodeRasAdv({ hostname: 'h' }), from('192.0.2.9'));
+    expect((agent.status() as { list: unknown[] }).list).toHaveLength(1);
+    await agent.stop();
+  });
+
   it('formats timestamps like ctime()', () => {
     expect(formatCtime(new Date(2002, 11, 10, 18, 36, 49))).toBe('Tue Dec 10 18:36:49 2002');
     expect(formatCtime(new Date(2024, 0, 5, 7, 8, 9))).toBe('Fri Jan 05 07:08:09 2024');

@@ -34,6 +34,11 @@ export class FakeDatagramPort implements DatagramPort {
     return true;
   }
 
+  /** A socket error, as dgram's 'error' event reports it (receive failures, asynchronous send errors). */
+  raise(error: Error): void {
+    this.errorHandler?.(error);
+  }
+
   onDatagram(handler: (bytes: Uint8Array, from: Endpoint4) => void): void {
     this.datagramHandler = handler;
   }
