@@ -45,7 +45,8 @@ docker info >/dev/null 2>&1 || die "no Docker daemon answers (see README, Docker
 node_bin=$(readlink -f "${NODE:-$(command -v node || true)}")
 [[ -x $node_bin ]] || die "node not found (set NODE=/path/to/node)"
 node_version=$("$node_bin" --version)
-"$node_bin" -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)' \
+"$node_bin" -e 'const [a, b] = process.versions.node.split(".").map(Number);
+  process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)' \
   || die "node $node_version is too old: the project needs >= 20.19"
 node_prefix=$(dirname "$(dirname "$node_bin")")
 npm_dir=$node_prefix/lib/node_modules/npm
@@ -98,19 +99,23 @@ path-exclude /usr/share/info/*
 path-exclude /usr/share/locale/*
 EOF
   find "$dir/usr/share/doc" -mindepth 2 ! -name copyright ! -type d -delete
-  rm -rf "$dir"/usr/share/man/* "$dir"/usr/share/info/* "$dir"/usr/share/locale/* "$dir"/var/lib/apt/lists/* "$dir"/var/cache/apt/*.bin
+  rm -rf "$dir"/usr/share/man/* "$dir"/usr/share/info/* "$dir"/usr/share/locale/* \
+    "$dir"/var/lib/apt/lists/* "$dir"/var/cache/apt/*.bin
   find "$dir/var/cache/apt/archives" -name '*.deb' -delete
   install -m 0755 "$node_bin" "$dir/usr/local/bin/node"
   in_root "$dir" /usr/local/bin/node --version >/dev/null || die "the copied node does not run in the $SUITE rootfs"
 }
 
 import_rootfs() { # <dir> <image> <fingerprint> <extra --change>...
-  local dir=$1 image=$2 fp=$3; shift 3
+  local dir=$1 image=$2 fp=$3 previous; shift 3
+  previous=$(docker image inspect -f '{{.Id}}' "$image" 2>/dev/null || true)
   log "docker import $image"
   tar -C "$dir" --numeric-owner -c . | docker import \
     --change "LABEL $LABEL=$fp" \
     --change "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
     --change 'CMD ["bash"]' "$@" - "$image" >/dev/null
+  # The image it replaces is now untagged; drop it unless images built on it still need it.
+  [[ -z $previous ]] || docker image rm "$previous" >/dev/null 2>&1 || true
 }
 
 if $need_base; then

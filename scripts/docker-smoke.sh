@@ -10,8 +10,8 @@
 # A manual / operations check, not part of .ci/run (CI has no Docker daemon). Needs root and a Docker daemon;
 # with --start-dockerd it starts one itself when none answers, only as `dockerd --iptables=false
 # --ip-forward=false` (a plain dockerd sets the FORWARD policy to DROP and breaks other bridges on the host), and
-# stops it by PID at the end. Containers and the network it creates are removed at the end, also on failure;
-# images stay.
+# stops it by PID at the end, with the docker0 bridge and netns mount it leaves. Containers and the network it
+# creates are removed at the end, also on failure; images stay.
 #
 #   scripts/docker-smoke.sh [--start-dockerd]
 #   env: IMAGE (default teredo-agents:latest), BASE_IMAGE, BUILD_IMAGE (see docker-base.sh),
@@ -27,6 +27,8 @@ net=$PREFIX-net-$$
 adv=$PREFIX-adv-$$
 start_dockerd=false
 dockerd_pid=
+had_docker0=true
+had_netns_mount=true
 
 for arg in "$@"; do
   case $arg in
@@ -47,6 +49,9 @@ cleanup() {
     log "stopping the dockerd this script started (PID $dockerd_pid)"
     kill "$dockerd_pid" 2>/dev/null || true
     wait "$dockerd_pid" 2>/dev/null || true
+    # dockerd leaves its default bridge and a bind mount of the host's netns behind; remove what this run made.
+    $had_docker0 || ip link delete docker0 2>/dev/null || true
+    $had_netns_mount || umount /run/docker/netns/default 2>/dev/null || true
   fi
   rm -rf "$work"
   exit "$status"
@@ -56,6 +61,8 @@ trap cleanup EXIT
 if ! docker info >/dev/null 2>&1; then
   $start_dockerd || { log "no Docker daemon answers; start one (README, Docker) or pass --start-dockerd"; exit 1; }
   command -v dockerd >/dev/null || { log "dockerd not found: apt-get install docker.io"; exit 1; }
+  ip link show docker0 >/dev/null 2>&1 || had_docker0=false
+  mountpoint -q /run/docker/netns/default || had_netns_mount=false
   dockerd_log=${TMPDIR:-/tmp}/$PREFIX-dockerd.log
   log "starting dockerd --iptables=false --ip-forward=false (log: $dockerd_log)"
   dockerd --iptables=false --ip-forward=false >"$dockerd_log" 2>&1 &
@@ -133,6 +140,7 @@ check "rasadv listen --allow SMOKE-ADV: the same server is known, exit 0" listen
 
 sizes=$(for image in "$IMAGE" "$BASE_IMAGE" "$BUILD_IMAGE"; do
   docker image inspect -f '{{.Size}}' "$image" | awk -v i="$image" '{ printf "%s %.0f MB; ", i, $1 / 1e6 }'; done)
+sizes=${sizes%; }
 log "build of $IMAGE: ${build_seconds} s; images: $sizes"
 echo "docker-smoke: $passed passed, $failed failed"
 [[ $failed == 0 ]]
