@@ -9,6 +9,8 @@ export default defineConfig({
           name: 'unit',
           include: ['test/**/*.test.ts'],
           exclude: ['test/netns/**', 'dist/**', 'node_modules/**'],
+          // Builds dist/ once for the tests that spawn the real binaries (skipped under `npm test`).
+          globalSetup: ['test/build-dist.ts'],
         },
       },
       {
