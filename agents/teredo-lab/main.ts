@@ -120,7 +120,9 @@ try {
     )
     .command('down', 'tear a lab down (idempotent)', (y) => withId(y).option('all', { type: 'boolean', describe: 'every lab on this machine' }), (a) => down(a))
     .command('status', 'show nodes, addresses and occupants', (y) => withId(y).option('json', { type: 'boolean' }), (a) => status(a))
-    .command('list', 'list lab ids', (y) => y, async () => void process.stdout.write(`${(await Lab.list()).join('\n')}\n`))
+    .command('list', 'list lab ids, one per line (nothing when no lab is up)', (y) => y, async () => {
+      for (const id of await Lab.list()) process.stdout.write(`${id}\n`);
+    })
     .command('exec <node>', 'run a command in a node: exec <node> -- <cmd...>', (y) => withId(y).positional('node', { type: 'string', demandOption: true }), (a) => execIn(a))
     .command(
       'start <role> <impl>',
