@@ -39,6 +39,13 @@ export const EXIT_UNKNOWN_SERVER = 4;
  */
 const REPEAT_LOG_INTERVAL_MS = 60_000;
 
+/**
+ * "unknown RAS server" warnings are the alert this tool exists for, so each is logged, but at most this many a
+ * minute: spoofed senders with changing names would otherwise turn a datagram flood into a log flood. The
+ * output (stdout) still lists every server; the next warning carries the number suppressed.
+ */
+const UNKNOWN_WARNINGS_PER_MINUTE = 20;
+
 export interface ListenerHooks {
   /** Writes to stdout (tests capture it). */
   write?: (text: string) => void;
@@ -77,6 +84,11 @@ export async function startListener(ctx: AgentContext<ListenConfig>, hooks: List
   const table = new RasAdvListenerTable({ staleAfterMs: staleAfterMs(c), ...(allow ? { allow } : {}), maxEntries: c.maxServers });
   let unknownHeard = false;
   const repeated = new LogRateLimiter(REPEAT_LOG_INTERVAL_MS);
+  const unknownWarnings = new LogRateLimiter(60_000, UNKNOWN_WARNINGS_PER_MINUTE);
+  const warnUnknown = (fields: Record<string, unknown>): void => {
+    const suppressed = unknownWarnings.allow('unknown', clock.now());
+    if (suppressed !== undefined) logger.warn({ ...fields, suppressed }, 'unknown RAS server');
+  };
   const print = (kind: 'advertisement' | 'stale', out: Extract<ListenerOutput, { server: unknown }>, extra: Record<string, unknown> = {}): void => {
     const at = new Date();
     if (c.json) write(jsonLine(kind, { ...extra, ...serverJson(out.server, wall) }, at));
@@ -91,7 +103,7 @@ export async function startListener(ctx: AgentContext<ListenConfig>, hooks: List
         if (!s.known) unknownHeard = true;
         if (out.event === 'again') logger.debug({ ...who, count: s.count }, 'advertisement');
         else if (s.known || out.event === 'changed') logger.info({ ...who, event: out.event }, 'RAS server');
-        else logger.warn({ ...who, event: out.event, deviations: s.deviations }, 'unknown RAS server');
+        else warnUnknown({ ...who, event: out.event, deviations: s.deviations });
       } else if (out.kind === 'stale') {
         print('stale', out);
         logger.info({ ...who, count: s.count }, 'RAS server stale');
@@ -129,7 +141,7 @@ export async function startListener(ctx: AgentContext<ListenConfig>, hooks: List
         if (s.known) logger.info(who, 'RAS server now allowed');
         else {
           unknownHeard = true;
-          logger.warn(who, 'unknown RAS server');
+          warnUnknown(who);
         }
       }
       logger.info({ allowEntries: allow ? allowListSize(allow) : null }, 'allow list reloaded');

@@ -35,32 +35,37 @@ export function createLogger(options: LoggerOptions): Logger {
 }
 
 /**
- * A per-key rate limiter for repetitive log lines (per-packet drops, repeated send errors): allows the
- * first event of a key, then at most one per `intervalMs`, and reports how many were suppressed since the
- * last allowed one so the log still says how often it happened.
+ * A per-key rate limiter for repetitive log lines (per-packet drops, repeated send errors, alerts a flood could
+ * multiply): allows up to `burst` events of a key per `intervalMs` window, and reports with the next allowed one
+ * how many were suppressed since, so the log still says how often it happened.
  */
 export class LogRateLimiter {
   readonly #intervalMs: number;
-  readonly #state = new Map<string, { last: number; suppressed: number }>();
+  readonly #burst: number;
+  readonly #state = new Map<string, { windowStart: number; count: number; suppressed: number }>();
 
-  constructor(intervalMs: number) {
+  constructor(intervalMs: number, burst = 1) {
     this.#intervalMs = intervalMs;
+    this.#burst = burst;
   }
 
   /** Returns the number of suppressed events to report if this one should be logged, else undefined. */
   allow(key: string, now: number): number | undefined {
-    const s = this.#state.get(key);
+    let s = this.#state.get(key);
     if (s === undefined) {
-      this.#state.set(key, { last: now, suppressed: 0 });
-      return 0;
+      s = { windowStart: now, count: 0, suppressed: 0 };
+      this.#state.set(key, s);
+    } else if (now - s.windowStart >= this.#intervalMs) {
+      s.windowStart = now;
+      s.count = 0;
     }
-    if (now - s.last >= this.#intervalMs) {
-      const suppressed = s.suppressed;
-      s.last = now;
-      s.suppressed = 0;
-      return suppressed;
+    if (s.count >= this.#burst) {
+      s.suppressed++;
+      return undefined;
     }
-    s.suppressed++;
-    return undefined;
+    s.count++;
+    const suppressed = s.suppressed;
+    s.suppressed = 0;
+    return suppressed;
   }
 }

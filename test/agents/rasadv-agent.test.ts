@@ -235,6 +235,18 @@ describe('rasadv listen (agent wiring)', () => {
     await agent.stop();
   });
 
+  it('warns about at most 20 unknown servers a minute, then reports how many it held back', async () => {
+    const { agent, port, clock, log, output } = await listener({ allow: ['known'] });
+    for (let i = 1; i <= 25; i++) port.deliver(encodeRasAdv({ hostname: `spoof${i}` }), from(`198.51.100.${i}`));
+    const warned = () => log.lines.filter((l) => l.msg === 'unknown RAS server');
+    expect(warned()).toHaveLength(20);
+    expect(output().match(/Hostname=spoof/g)).toHaveLength(25); // the listing itself is never thinned
+    clock.advance(60_000);
+    port.deliver(encodeRasAdv({ hostname: 'late' }), from('198.51.100.99'));
+    expect(warned().slice(-1).map((l) => [l.hostname, l.suppressed])).toEqual([['late', 5]]);
+    await agent.stop();
+  });
+
   it('logs receive errors at most once a minute and keeps listening', async () => {
     const { agent, port, clock, log } = await listener({});
     for (let i = 0; i < 3; i++) port.raise(new Error('ENOBUFS'));

@@ -56,4 +56,13 @@ describe('LogRateLimiter', () => {
     expect(limiter.allow('a', 1500)).toBeUndefined();
     expect(limiter.allow('a', 2000)).toBe(1);
   });
+
+  it('allows a burst of events per window, then reports the suppressed ones with the next window', () => {
+    const limiter = new LogRateLimiter(60_000, 3);
+    expect([0, 1, 2].map((t) => limiter.allow('unknown', t))).toEqual([0, 0, 0]);
+    expect(limiter.allow('unknown', 3)).toBeUndefined();
+    expect(limiter.allow('unknown', 59_999)).toBeUndefined();
+    expect(limiter.allow('unknown', 60_003)).toBe(2);
+    expect(limiter.allow('unknown', 60_004)).toBe(0);
+  });
 });
