@@ -124,7 +124,8 @@ async function parseCommandLine<T>(def: AgentDefinition<T>, argv: readonly strin
     .fail((msg: string | undefined, err: Error | undefined) => {
       throw err instanceof AgentError ? err : new AgentError('USAGE', msg ?? err?.message ?? 'bad command line');
     })
-    .command('$0', def.description, (y) => y.options(flags), (args) => {
+    .usage(`$0 [options]\n\n${def.description}`)
+    .command('$0', `run ${def.name} (the default)`, (y) => y.options(flags), (args) => {
       action = { kind: 'run', args };
     })
     .command(
