@@ -10,7 +10,9 @@
  *   RS, so the rate settles at what the server sustains. An RS unanswered for 200 ms counts as lost.
  * --rate N: open loop, N RSs per second spread over the sockets, whatever comes back.
  * Prints one JSON object: sent, answered (RAs whose nonce echoes one we sent on that socket), late (answers to
- * RSs already counted lost), bad (anything else), lost, and answered per second.
+ * RSs already counted lost), bad (anything else), lost, answered per second, and the RS -> RA round trip of the
+ * answered RSs (p50 / p99 / max in µs, measured from the sendmmsg that sent the RS to the recvmmsg that got
+ * the RA, so it includes the generator's own batching).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -28,6 +30,8 @@
 #define MAX_SOCKETS 1024
 #define BATCH 64
 #define LOSS_TIMEOUT_NS 200000000LL
+#define SENT_RING 4096      /* send times of the last RSs per socket, by seq; older answers get no latency */
+#define LATENCY_BUCKETS 100000 /* 1 µs each, up to 100 ms; longer round trips land in the last one */
 
 /* Teredo payload of one RS: auth header (00 01, ID len 0, AU len 0, nonce at 4..11, confirmation 0), then
    IPv6 (payload length 8, next header 58, hop limit 255, fe80::ffff:ffff:ffff -> ff02::2) and the RS with
@@ -46,7 +50,10 @@ struct flow {
     uint32_t acked_seq; /* every seq below this was answered or declared lost */
     int outstanding;
     long long last_activity_ns;
+    long long sent_ns[SENT_RING];
 };
+
+static unsigned long long latency_us[LATENCY_BUCKETS];
 
 static long long now_ns(void) {
     struct timespec ts;
@@ -81,6 +88,8 @@ static void send_rs(struct flow *f, uint32_t index, int n) {
     }
     int done = sendmmsg(f->fd, msgs, n, 0);
     if (done < 0) done = 0; /* ENOBUFS/EAGAIN: the loss timer retries */
+    long long t = now_ns();
+    for (int k = 0; k < done; k++) f->sent_ns[(f->next_seq + k) % SENT_RING] = t;
     f->next_seq += done;
     f->outstanding += done;
     sent += done;
@@ -89,6 +98,7 @@ static void send_rs(struct flow *f, uint32_t index, int n) {
 /* Drains flow i; returns the number of valid RAs. */
 static int drain(struct flow *f, uint32_t index) {
     static uint8_t bufs[BATCH][1500];
+    long long t = now_ns();
     struct mmsghdr msgs[BATCH];
     struct iovec iov[BATCH];
     int total = 0;
@@ -122,6 +132,10 @@ static int drain(struct flow *f, uint32_t index) {
             }
             answered++;
             total++;
+            if (f->next_seq - ntohl(seq) <= SENT_RING) {
+                long long us = (t - f->sent_ns[ntohl(seq) % SENT_RING]) / 1000;
+                latency_us[us < 0 ? 0 : us >= LATENCY_BUCKETS ? LATENCY_BUCKETS - 1 : us]++;
+            }
             if (f->outstanding > 0) f->outstanding--;
         }
         if (n < BATCH) break;
@@ -206,9 +220,20 @@ int main(int argc, char **argv) {
         }
     }
     double elapsed = (now_ns() - start) / 1e9;
+    unsigned long long timed = 0, seen = 0;
+    long p50 = -1, p99 = -1, max = -1;
+    for (long b = 0; b < LATENCY_BUCKETS; b++) timed += latency_us[b];
+    for (long b = 0; b < LATENCY_BUCKETS; b++) {
+        if (!latency_us[b]) continue;
+        seen += latency_us[b];
+        if (p50 < 0 && seen * 2 >= timed) p50 = b;
+        if (p99 < 0 && seen * 100 >= timed * 99) p99 = b;
+        max = b;
+    }
     /* Late answers still in flight count as neither answered nor lost in closed-loop mode. */
     if (rate) lost = sent > answered ? sent - answered : 0;
-    printf("{\"mode\":\"%s\",\"sockets\":%d,\"window\":%d,\"rate\":%ld,\"seconds\":%.3f,\"sent\":%llu,\"answered\":%llu,\"late\":%llu,\"bad\":%llu,\"lost\":%llu,\"answeredPerSec\":%.0f}\n",
-           rate ? "rate" : "window", nsock, rate ? 0 : window, rate, elapsed, sent, answered, late, bad, lost, answered / elapsed);
+    printf("{\"mode\":\"%s\",\"sockets\":%d,\"window\":%d,\"rate\":%ld,\"seconds\":%.3f,\"sent\":%llu,\"answered\":%llu,\"late\":%llu,\"bad\":%llu,\"lost\":%llu,\"answeredPerSec\":%.0f,"
+           "\"rttUs\":{\"p50\":%ld,\"p99\":%ld,\"max\":%ld}}\n",
+           rate ? "rate" : "window", nsock, rate ? 0 : window, rate, elapsed, sent, answered, late, bad, lost, answered / elapsed, p50, p99, max);
     return 0;
 }

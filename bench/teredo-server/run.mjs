@@ -1,19 +1,29 @@
 // RS -> RA benchmark: how many Router Solicitations per second one Teredo server process answers, ours
-// (agents/teredo-server, Node) and miredo-server (Debian, C) side by side in the same lab, with the CPU time and
-// memory of the server process. Numbers are printed, never asserted.
+// (agents/teredo-server, Node) with its two UDP socket implementations and miredo-server (Debian, C) side by
+// side in the same lab, with the CPU time and memory of the server process and the RS -> RA round trip.
+// Numbers are printed, never asserted.
 //
 //   npm run build && node bench/teredo-server/run.mjs [--seconds 5] [--sockets 64] [--window 4] [--rate 20000]
-//                                                    [--servers ours,miredo]
+//        [--light-rate 1000] [--servers ours,ours-dgram,miredo] [--receive-buffer BYTES] [--rounds 1]
+//
+//   ours        teredo-server with its default, the addon's batched sockets (recvmmsg / sendmmsg, DF clear)
+//   ours-dgram  the same with --udp-sockets dgram (node:dgram: one system call and one callback per datagram)
+//   miredo      Debian's miredo-server, through the lab's occupant
 //
 // Needs root and a C compiler. One lab (src/lab: namespaces `tl<xx>-*`, removed at the end, also if this
-// process dies) is shared by both runs; the servers take turns in its `server` node (198.18.0.10 and .11).
-// The load generator, rs-flood.c, runs in the `probe` node (198.18.0.30), directly on the inet4 bridge, so no
-// NAT's connection tracking is in the path; each of its sockets (source ports) is one client.
+// process dies) is shared by all runs; the servers take turns in its `server` node (198.18.0.10 and .11).
+// Ours is started here rather than through the lab occupant so the socket flags can vary, and without the
+// occupant's TUN device, which the RS -> RA path never touches. The load generator, rs-flood.c, runs in the
+// `probe` node (198.18.0.30), directly on the inet4 bridge, so no NAT's connection tracking is in the path;
+// each of its sockets (source ports) is one client. --rounds N repeats the whole set, servers interleaved, so
+// a change in the machine's load hits every server alike.
 //
-// Two measurements per server:
+// Three measurements per server:
 //   closed loop: each socket keeps --window RSs outstanding and sends the next one when an RA arrives: the
 //                rate the server sustains, with the machine's 2 cores shared by server and generator;
-//   open loop:   --rate RSs per second whatever happens: CPU per RS and loss at one fixed load.
+//   open loop:   --rate RSs per second whatever happens: CPU per RS and loss at one fixed load;
+//   light load:  --light-rate RSs per second: the RS -> RA round trip when nothing queues (what a client's
+//                qualification sees).
 
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -29,7 +39,7 @@ if (!existsSync(dist('src/lab/lab.js'))) {
   process.exit(2);
 }
 const { Lab } = await import(dist('src/lab/lab.js'));
-const { groupUsage } = await import(dist('src/lab/processes.js'));
+const { groupUsage, procId, stopGroup } = await import(dist('src/lab/processes.js'));
 const { ADDR } = await import(dist('src/lab/topology.js'));
 
 const arg = (name, dflt) => {
@@ -40,7 +50,17 @@ const SECONDS = Number(arg('seconds', '5'));
 const SOCKETS = Number(arg('sockets', '64'));
 const WINDOW = Number(arg('window', '4'));
 const RATE = Number(arg('rate', '20000'));
-const SERVERS = arg('servers', 'ours,miredo').split(',');
+const LIGHT_RATE = Number(arg('light-rate', '1000'));
+const SERVERS = arg('servers', 'ours,ours-dgram,miredo').split(',');
+const RECEIVE_BUFFER = arg('receive-buffer', undefined);
+const ROUNDS = Number(arg('rounds', '1'));
+const OURS = { ours: 'native', 'ours-dgram': 'dgram' };
+for (const s of SERVERS) {
+  if (s !== 'miredo' && !(s in OURS)) {
+    console.error(`bench/teredo-server: unknown server ${s} (ours, ours-dgram, miredo)`);
+    process.exit(2);
+  }
+}
 
 const work = mkdtempSync(join(tmpdir(), 'tsv-bench-'));
 const flood = join(work, 'rs-flood');
@@ -49,32 +69,67 @@ execFileSync('cc', ['-O2', '-Wall', '-o', flood, join(here, 'rs-flood.c')], { st
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** Runs rs-flood in the probe node while sampling the server's process group; returns both. */
-async function measure(lab, rec, floodArgs) {
-  const before = groupUsage(rec.proc);
+async function measure(lab, server, floodArgs) {
+  const before = groupUsage(server.proc);
   const t0 = performance.now();
   const r = await lab.execOk('probe', [flood, '--server', ADDR.server, '--sockets', String(SOCKETS), '--seconds', String(SECONDS), ...floodArgs], { timeoutMs: (SECONDS + 30) * 1000 });
   const wallMs = performance.now() - t0;
-  const after = groupUsage(rec.proc);
+  const after = groupUsage(server.proc);
   return { load: JSON.parse(r.stdout), cpuPercent: (100 * (after.cpuMs - before.cpuMs)) / wallMs, rssKiB: after.rssKiB, peakRssKiB: after.peakRssKiB };
+}
+
+/** Starts our server in the server node as its own process group; resolves once it logs "serving". */
+async function startOurs(lab, sockets) {
+  const argv = [process.execPath, dist('agents/teredo-server/main.js'), '--address', ADDR.server, '--secondary-address', ADDR.server2,
+    '--stats-interval', '0', '--udp-sockets', sockets, ...(RECEIVE_BUFFER ? ['--udp-receive-buffer', RECEIVE_BUFFER] : [])];
+  const child = lab.spawn('server', argv, { detached: true });
+  let out = '';
+  await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`teredo-server did not start:\n${out}`)), 15_000);
+    const onData = (b) => {
+      out += b.toString();
+      if (out.includes('"msg":"serving"')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('exit', (code) => reject(new Error(`teredo-server exited ${code}:\n${out}`)));
+  });
+  child.stdout.resume();
+  child.stderr.resume();
+  const proc = procId(child.pid);
+  return { proc, stop: () => stopGroup(proc) };
+}
+
+async function startServer(lab, impl) {
+  if (impl in OURS) return startOurs(lab, OURS[impl]);
+  const rec = await lab.startOccupant({ role: 'server', impl });
+  return { proc: rec.proc, stop: () => lab.stopOccupant(rec.key) };
 }
 
 const results = [];
 let lab;
 try {
   lab = await Lab.up({ ownerPid: process.pid, log: (l) => console.error(l) });
-  console.error(`lab ${lab.id} up; ${SECONDS} s per run, ${SOCKETS} client sockets, window ${WINDOW}, open-loop rate ${RATE}/s`);
-  for (const impl of SERVERS) {
-    const rec = await lab.startOccupant({ role: 'server', impl });
-    try {
-      const idle = groupUsage(rec.proc);
-      await lab.execOk('probe', [flood, '--server', ADDR.server, '--sockets', String(SOCKETS), '--seconds', '1', '--window', String(WINDOW)]); // warm-up (JIT, caches)
-      const closed = await measure(lab, rec, ['--window', String(WINDOW)]);
-      await sleep(500);
-      const open = await measure(lab, rec, ['--rate', String(RATE)]);
-      results.push({ impl, idleRssKiB: idle.rssKiB, closed, open });
-      console.error(`${impl}: ${JSON.stringify(results.at(-1))}`);
-    } finally {
-      await lab.stopOccupant(rec.key);
+  console.error(`lab ${lab.id} up; ${SECONDS} s per run, ${SOCKETS} client sockets, window ${WINDOW}, open-loop rate ${RATE}/s, light ${LIGHT_RATE}/s, ${ROUNDS} round(s)`);
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const impl of SERVERS) {
+      const server = await startServer(lab, impl);
+      try {
+        const idle = groupUsage(server.proc);
+        await lab.execOk('probe', [flood, '--server', ADDR.server, '--sockets', String(SOCKETS), '--seconds', '1', '--window', String(WINDOW)]); // warm-up (JIT, caches)
+        const closed = await measure(lab, server, ['--window', String(WINDOW)]);
+        await sleep(500);
+        const open = await measure(lab, server, ['--rate', String(RATE)]);
+        await sleep(500);
+        const light = await measure(lab, server, ['--rate', String(LIGHT_RATE)]);
+        results.push({ impl, round, load: loadavg()[0], idleRssKiB: idle.rssKiB, closed, open, light });
+        console.error(`${impl}: ${JSON.stringify(results.at(-1))}`);
+      } finally {
+        await server.stop();
+      }
     }
   }
 } finally {
@@ -83,22 +138,30 @@ try {
 }
 
 const mib = (kib) => `${(kib / 1024).toFixed(1)} MiB`;
+const cpuPerRs = (m) => ((m.cpuPercent * 10_000) / Math.max(1, m.load.answeredPerSec)).toFixed(1);
+const rtt = (m) => `${m.load.rttUs.p50}/${m.load.rttUs.p99}`;
 const rows = [
-  ['server', 'RA/s (closed loop)', 'server CPU', 'lost', `RA/s at ${RATE}/s offered`, 'server CPU', 'loss', 'µs CPU per RS', 'RSS idle', 'RSS after', 'peak RSS (one process)'],
-  ...results.map(({ impl, idleRssKiB, closed, open }) => [
+  ['server', 'round', 'load', 'RA/s (closed loop)', 'server CPU', 'lost', `RA/s at ${RATE}/s offered`, 'server CPU', 'loss', 'µs CPU per RS', `RTT µs p50/p99 at ${RATE}/s`,
+    `µs CPU per RS at ${LIGHT_RATE}/s`, `RTT µs p50/p99 at ${LIGHT_RATE}/s`, 'RSS idle', 'RSS after', 'peak RSS (one process)'],
+  ...results.map(({ impl, round, load, idleRssKiB, closed, open, light }) => [
     impl,
+    String(round),
+    load.toFixed(1),
     closed.load.answeredPerSec.toFixed(0),
     `${closed.cpuPercent.toFixed(0)}%`,
     String(closed.load.lost),
     open.load.answeredPerSec.toFixed(0),
     `${open.cpuPercent.toFixed(0)}%`,
     `${((100 * open.load.lost) / Math.max(1, open.load.sent)).toFixed(2)}%`,
-    ((open.cpuPercent * 10_000) / Math.max(1, open.load.answeredPerSec)).toFixed(1),
+    cpuPerRs(open),
+    rtt(open),
+    cpuPerRs(light),
+    rtt(light),
     mib(idleRssKiB),
-    mib(closed.rssKiB > open.rssKiB ? closed.rssKiB : open.rssKiB),
-    mib(Math.max(closed.peakRssKiB, open.peakRssKiB)),
+    mib(Math.max(closed.rssKiB, open.rssKiB, light.rssKiB)),
+    mib(Math.max(closed.peakRssKiB, open.peakRssKiB, light.peakRssKiB)),
   ]),
 ];
 const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-console.log(`RS -> RA, ${SECONDS} s per run, ${SOCKETS} client sockets, load average ${loadavg()[0].toFixed(2)} after the runs`);
+console.log(`RS -> RA, ${SECONDS} s per run, ${SOCKETS} client sockets, load average ${loadavg()[0].toFixed(2)} after the runs (load column: 1-minute average after each server's runs)`);
 for (const r of rows) console.log(r.map((v, c) => (c === 0 ? v.padEnd(widths[c]) : v.padStart(widths[c]))).join('  '));
