@@ -166,8 +166,12 @@ async function openSockets(primary: number, secondary: number, options: Datagram
     try {
       return await open({ ...options, address: addr, port: TEREDO_PORT });
     } catch (err) {
+      const what = `UDP ${formatIpv4(addr)}:${TEREDO_PORT} (${which} address)`;
+      if ((err as { code?: unknown }).code === 'IO_NATIVE_MISSING') {
+        throw new AgentError('IO_BIND', `cannot open ${what}: ${(err as Error).message}; or run with --udp-sockets dgram`, { cause: err });
+      }
       // The adapter wraps the errno in an IoError; bindError reads the errno from the original error.
-      throw bindError(`UDP ${formatIpv4(addr)}:${TEREDO_PORT} (${which} address)`, (err as { cause?: unknown }).cause ?? err);
+      throw bindError(what, (err as { cause?: unknown }).cause ?? err);
     }
   };
   const p = await bind(primary, 'primary');

@@ -8,6 +8,7 @@ import { FakeDatagramPort } from '../fakes/fake-datagram-port.js';
 import { FakeTun } from '../fakes/fake-tun.js';
 import { capturedLogger } from '../fakes/log-capture.js';
 import type { DatagramPortOptions } from '../../src/io/datagram-port.js';
+import { IoError } from '../../src/io/io-error.js';
 import { FakeClock } from '../../src/runtime/fake-clock.js';
 import { validateConfig } from '../../src/runtime/config.js';
 import { formatIpv6, parseIpv6 } from '../../src/wire/ipv6-address.js';
@@ -167,6 +168,13 @@ describe('start-up failures', () => {
       message: 'cannot bind UDP 198.18.0.11:3544 (secondary address): address not available on this host',
     });
     expect(h.ports.map((p) => p.closed)).toEqual([true]);
+  });
+
+  it('native sockets without the addon built: IO_BIND naming the fallback flag', async () => {
+    const h = harness();
+    h.deps.openPort = () => Promise.reject(new IoError('IO_NATIVE_MISSING', 'native/build/Release/teredo_io.node not found: run `npm ci`'));
+    const err = await start({ address: '198.18.0.10' }, h).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'IO_BIND', message: 'cannot open UDP 198.18.0.10:3544 (primary address): native/build/Release/teredo_io.node not found: run `npm ci`; or run with --udp-sockets dgram' });
   });
 
   it('a TUN device it cannot create: IO_TUN_OPEN, sockets closed', async () => {
