@@ -113,7 +113,7 @@ export async function startTeredoServer(ctx: AgentContext<ServerAgentConfig>, de
 
   const forwarding = (deps.ipv6Forwarding ?? readIpv6Forwarding)();
   if (tun && forwarding === false) {
-    logger.warn({ forwardInterface: tun.name }, 'IPv6 forwarding is off (net.ipv6.conf.all.forwarding=0): the kernel will drop packets for the native network');
+    logger.warn({ forwardInterface: tun.name, sysctl: 'net.ipv6.conf.all.forwarding=0', effect: 'the kernel drops packets for the native network' }, 'ipv6 forwarding off');
   }
   logger.info(
     {
@@ -133,7 +133,7 @@ export async function startTeredoServer(ctx: AgentContext<ServerAgentConfig>, de
     reload: (next) => {
       const changed = (['address', 'secondaryAddress', 'forwardInterface', 'udpSockets', 'udpReceiveBuffer'] as const).filter((k) => next[k] !== ctx.config[k]);
       if (changed.length > 0) {
-        logger.warn({ changed }, 'these settings need a restart; keeping the running sockets and device');
+        logger.warn({ changed, kept: 'running sockets and device' }, 'restart needed');
       }
       // Only the settings that can change in place; the addresses stay those of the sockets.
       config = { ...next, address: ctx.config.address, secondaryAddress: ctx.config.secondaryAddress, forwardInterface: ctx.config.forwardInterface, udpSockets: ctx.config.udpSockets, udpReceiveBuffer: ctx.config.udpReceiveBuffer };

@@ -206,7 +206,7 @@ describe('--forward-interface (native IPv6 through a TUN device)', () => {
   it('warns when the kernel does not forward IPv6', async () => {
     const log = logCapture();
     const { agent } = await start({ address: '198.18.0.10', 'forward-interface': 'tsv-teredo' }, harness({ forwarding: false }), log);
-    expect(log.lines.some((l) => l.level === 'warn' && String(l.msg).includes('IPv6 forwarding is off'))).toBe(true);
+    expect(log.lines.some((l) => l.level === 'warn' && l.msg === 'ipv6 forwarding off')).toBe(true);
     await agent.stop();
   });
 });
@@ -233,7 +233,7 @@ describe('operations', () => {
     const log = logCapture();
     const { agent, h, primary } = await start({ address: '198.18.0.10' }, harness(), log);
     await agent.reload!(config({ address: '198.18.0.50', mtu: '1400' }));
-    expect(log.lines.find((l) => l.level === 'warn' && l.msg === 'these settings need a restart; keeping the running sockets and device')).toMatchObject({ changed: ['address'] });
+    expect(log.lines.find((l) => l.level === 'warn' && l.msg === 'restart needed')).toMatchObject({ changed: ['address'] });
     primary.deliver(MIREDO_RS, CLIENT);
     const ra = primary.sent[0]!.bytes;
     expect([...ra.subarray(ra.length - 4)]).toEqual([0, 0, 0x05, 0x78]); // MTU option 1400
