@@ -29,6 +29,7 @@ export interface ListenConfig {
   readonly interval: number;
   readonly staleAfter: number | undefined;
   readonly maxServers: number;
+  readonly resolve: boolean;
 }
 
 /**
@@ -91,6 +92,7 @@ export const listenSpec: ConfigSpec<ListenConfig> = {
     interval: { type: 'number', default: RASADV_INTERVAL_SECONDS, min: 1, description: 'the advertisers\' interval in seconds, for the stale time' },
     staleAfter: { type: 'number', min: 0.1, description: 'seconds without an advertisement before a server is stale (default: 2 intervals)' },
     maxServers: { type: 'integer', default: 1024, min: 1, max: 1_000_000, description: 'table size; the least recently heard server is forgotten first' },
+    resolve: { type: 'boolean', default: true, description: 'show each sender\'s reverse DNS name, as netsh does (--no-resolve: addresses only, no DNS traffic)' },
   },
   check: (c) => {
     const problems = interfaceProblems(c.interfaces);

@@ -3,10 +3,11 @@
 //
 //   Timestamp                 Sender
 //   ------------------------  ----------------------------------
-//   Tue Dec 10 18:36:49 2002  192.105.90.102
+//   Tue Dec 10 18:36:49 2002  192.105.90.102 (thepcsdnsname.example.com)
 //      Hostname=thepcsname
 //
-// one block per advertisement heard, each line of the message indented by three spaces. Two additions, on the
+// one block per advertisement heard, each line of the message indented by three spaces; the sender's reverse
+// DNS name, when known (reverse-dns.ts), follows its address in parentheses as netsh shows it. Two additions, on the
 // Sender line only so the block stays parseable the netsh way: "UNKNOWN" when an --allow list is in force and
 // the server is not on it, and "stale (...)" when a server has not been heard for the stale time.
 // JSON mode (--json) writes one object per line instead: {"event":"advertisement"|"stale"|"summary", ...}.
@@ -36,8 +37,9 @@ export type WallClock = (mono: Millis) => Date;
 const printable = (s: string): string => s.replace(/[\t\u0080-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 
 /** One netsh-style block; `at` is when the event happened (the advertisement arrived, or the server went stale). */
-export function textBlock(server: ServerEntry, at: Date, wall: WallClock, opts: { allowList: boolean; stale?: boolean }): string {
+export function textBlock(server: ServerEntry, at: Date, wall: WallClock, opts: { allowList: boolean; stale?: boolean; dnsName?: string | null | undefined }): string {
   let sender = formatIpv4(server.sender);
+  if (opts.dnsName) sender += ` (${printable(opts.dnsName)})`;
   if (opts.allowList && !server.known) sender += '  UNKNOWN';
   if (opts.stale) sender += `  stale (not heard since ${formatCtime(wall(server.lastSeen))})`;
   const lines = [`Hostname=${server.hostname}`];
@@ -46,9 +48,11 @@ export function textBlock(server: ServerEntry, at: Date, wall: WallClock, opts: 
   return `${formatCtime(at)}  ${sender}\n${lines.map((l) => `   ${printable(l)}\n`).join('')}`;
 }
 
-export function serverJson(server: ServerEntry, wall: WallClock): Record<string, unknown> {
+/** `dnsName` is the sender's reverse DNS name; null when unknown (not looked up, failed, or --no-resolve). */
+export function serverJson(server: ServerEntry, wall: WallClock, dnsName: string | null | undefined): Record<string, unknown> {
   return {
     sender: formatIpv4(server.sender),
+    dnsName: dnsName ?? null,
     port: server.port,
     hostname: server.hostname,
     ...(server.domain === undefined ? {} : { domain: server.domain }),
@@ -66,6 +70,6 @@ export function jsonLine(event: string, fields: Record<string, unknown>, at: Dat
   return `${JSON.stringify({ event, time: at.toISOString(), ...fields })}\n`;
 }
 
-export function summaryFields(stats: ListenerStats, servers: readonly ServerEntry[], wall: WallClock): Record<string, unknown> {
-  return { ...stats, list: servers.map((s) => serverJson(s, wall)) };
+export function summaryFields(stats: ListenerStats, servers: readonly ServerEntry[], wall: WallClock, dnsName: (sender: number) => string | null | undefined): Record<string, unknown> {
+  return { ...stats, list: servers.map((s) => serverJson(s, wall, dnsName(s.sender))) };
 }

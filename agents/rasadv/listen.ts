@@ -8,6 +8,12 @@
 // every chosen interface (default: every non-loopback IPv4 interface). Output goes to stdout; logs go to
 // stderr in this mode (main.ts) so stdout stays machine-readable.
 //
+// Each sender's reverse DNS name is looked up (reverse-dns.ts: cached, bounded, 2 s timeout) unless
+// --no-resolve. A block whose sender's name is not cached yet is held until the lookup answers or times out,
+// so the first block of a server already shows its name as netsh's does; blocks of one sender keep their
+// order, blocks of different senders may swap (each carries the time of its event). A cached name (or a
+// cached failure) is printed at once, so a server heard again costs no DNS and no delay.
+//
 // SIGHUP (reload) applies a new allow list, re-reading @files, and re-judges every server heard so far; the
 // other settings need a restart.
 //
@@ -29,6 +35,7 @@ import { loadAllowList, staleAfterMs, type ListenConfig } from './config.js';
 import { allIpv4Interfaces, resolveInterfaces } from './interfaces.js';
 import { NETSH_HEADER, jsonLine, serverJson, summaryFields, textBlock, type WallClock } from './format.js';
 import type { AgentDeps } from './advertise.js';
+import { ReverseNames, systemReverseResolver, type ReverseResolver } from './reverse-dns.js';
 
 /** `rasadv listen --once` exit code when at least one unknown RAS server was heard. */
 export const EXIT_UNKNOWN_SERVER = 4;
@@ -49,6 +56,8 @@ const UNKNOWN_WARNINGS_PER_MINUTE = 20;
 export interface ListenerHooks {
   /** Writes to stdout (tests capture it). */
   write?: (text: string) => void;
+  /** Reverse DNS (default: node:dns, one try of 2 s). */
+  resolver?: ReverseResolver;
 }
 
 export interface RunningListener extends RunningAgent<ListenConfig> {
@@ -89,10 +98,19 @@ export async function startListener(ctx: AgentContext<ListenConfig>, hooks: List
     const suppressed = unknownWarnings.allow('unknown', clock.now());
     if (suppressed !== undefined) logger.warn({ ...fields, suppressed }, 'unknown RAS server');
   };
+  const names = c.resolve ? new ReverseNames(hooks.resolver ?? systemReverseResolver(), clock, timers) : undefined;
+  const dnsName = (sender: number): string | null | undefined => names?.peek(formatIpv4(sender));
   const print = (kind: 'advertisement' | 'stale', out: Extract<ListenerOutput, { server: unknown }>, extra: Record<string, unknown> = {}): void => {
     const at = new Date();
-    if (c.json) write(jsonLine(kind, { ...extra, ...serverJson(out.server, wall) }, at));
-    else write(textBlock(out.server, at, wall, { allowList: allow !== undefined, stale: kind === 'stale' }));
+    // The table updates its entries in place: render from a copy taken now, whenever the name arrives.
+    const server = { ...out.server };
+    const allowList = allow !== undefined;
+    const render = (name: string | null | undefined): void => {
+      if (c.json) write(jsonLine(kind, { ...extra, ...serverJson(server, wall, name) }, at));
+      else write(textBlock(server, at, wall, { allowList, stale: kind === 'stale', dnsName: name }));
+    };
+    if (names) names.withName(formatIpv4(server.sender), render);
+    else render(null);
   };
   const apply = (outputs: Exclude<ListenerOutput, { kind: 'drop' }>[]): void => {
     for (const out of outputs) {
@@ -123,7 +141,7 @@ export async function startListener(ctx: AgentContext<ListenConfig>, hooks: List
 
   if (!c.json) write(NETSH_HEADER);
   logger.info(
-    { group: RASADV_GROUP, port: RASADV_PORT, interfaces: ifaces.map((i) => ({ iface: i.name, address: i.address })), allowEntries: allow ? allowListSize(allow) : null, staleAfterSec: staleAfterMs(c) / 1000, onceTimeoutSec: c.once ? c.timeout : null },
+    { group: RASADV_GROUP, port: RASADV_PORT, interfaces: ifaces.map((i) => ({ iface: i.name, address: i.address })), allowEntries: allow ? allowListSize(allow) : null, staleAfterSec: staleAfterMs(c) / 1000, resolve: c.resolve, onceTimeoutSec: c.once ? c.timeout : null },
     'listening',
   );
   // The runtime's "fatal" is its one way for an agent to end itself: a graceful stop, then this exit code.
@@ -133,7 +151,7 @@ export async function startListener(ctx: AgentContext<ListenConfig>, hooks: List
   return {
     unknownHeard: () => unknownHeard,
     reload: (next) => {
-      const fixed = (['interfaces', 'json', 'once', 'timeout', 'interval', 'staleAfter', 'maxServers'] as const).filter((k) => JSON.stringify(next[k]) !== JSON.stringify(c[k]));
+      const fixed = (['interfaces', 'json', 'once', 'timeout', 'interval', 'staleAfter', 'maxServers', 'resolve'] as const).filter((k) => JSON.stringify(next[k]) !== JSON.stringify(c[k]));
       if (fixed.length > 0) logger.warn({ fields: fixed, applied: ['allow'] }, 'restart needed');
       allow = loadAllowList(next.allow);
       for (const s of table.setAllowList(allow)) {
@@ -150,10 +168,11 @@ export async function startListener(ctx: AgentContext<ListenConfig>, hooks: List
       if (onceTimer !== undefined) timers.clearTimer(onceTimer);
       driver.stop();
       await port.close();
+      names?.stop(); // prints the blocks still waiting for a name
       const stats = table.stats();
       logger.info({ ...stats, unknownHeard }, 'listener summary');
-      if (c.json && c.once) write(jsonLine('summary', { ...summaryFields(stats, table.servers(), wall), unknownHeard }, new Date()));
+      if (c.json && c.once) write(jsonLine('summary', { ...summaryFields(stats, table.servers(), wall, dnsName), unknownHeard }, new Date()));
     },
-    status: () => ({ mode: 'listen', ...summaryFields(table.stats(), table.servers(), wall), unknownHeard, driver: driver.stats() }),
+    status: () => ({ mode: 'listen', ...summaryFields(table.stats(), table.servers(), wall, dnsName), unknownHeard, reverseDns: names?.stats() ?? null, driver: driver.stats() }),
   };
 }

@@ -40,18 +40,18 @@ const listen: AgentDefinition<ListenConfig> = {
   description: `List RAS servers advertising on 239.255.2.2:9753 like 'netsh ras show activeservers'. With --once --timeout S: exit ${EXIT_UNKNOWN_SERVER} if a server not on --allow was heard, else 0.`,
   config: listenSpec,
   start: (ctx) => startListener(ctx),
+  // A --once check (cron, monitoring) must be able to run next to a listening daemon, which holds the
+  // default control socket name: unless --instance names one, it gets its own, whether once was set by a
+  // flag or in the config file.
+  defaultInstance: (c) => (c.once ? `once-${process.pid}` : undefined),
 };
 
 const [mode, ...rest] = process.argv.slice(2);
 if (mode === 'advertise') {
   await runAgentMain(advertise, { argv: rest });
 } else if (mode === 'listen') {
-  // A --once check (cron, monitoring) must be able to run next to a listening daemon, which holds the
-  // default control socket name: give it its own instance name unless one was chosen.
-  const once = rest.some((a) => a === '--once' || a === '--once=true');
-  const argv = once && !rest.some((a) => a === '--instance' || a.startsWith('--instance=')) ? [...rest, '--instance', `once-${process.pid}`] : rest;
   await runAgentMain(listen, {
-    argv,
+    argv: rest,
     // stdout carries the server list; logs go to stderr in this mode.
     logDestination: pino.destination({ dest: 2, sync: true }),
   });

@@ -60,6 +60,12 @@ export interface AgentDefinition<T> {
   config: ConfigSpec<T>;
   /** Opens adapters, builds the engine and driver. Throw AgentError (IO_BIND, IO_TUN_OPEN...) on failure. */
   start(ctx: AgentContext<T>): Promise<RunningAgent<T>> | RunningAgent<T>;
+  /**
+   * The instance name when no --instance is given, decided from the loaded config (flags and file alike):
+   * e.g. a one-shot run that must not take the control socket of the daemon it runs beside. It follows the
+   * --instance rules; undefined means the default name.
+   */
+  defaultInstance?(config: T): string | undefined;
   commands?: readonly AgentCommand[];
 }
 
@@ -201,7 +207,7 @@ async function startAgent<T>(def: AgentDefinition<T>, args: Record<string, unkno
   const level = logLevelFrom(args);
   const sources = configSourcesFrom(args);
   const config = loadConfig(def.config, sources);
-  const instance = instanceFrom(args);
+  const instance = instanceFrom(args) ?? instanceFrom({ instance: def.defaultInstance?.(config) });
   const logger = createLogger({ agent: def.name, level, ...(options.logDestination ? { destination: options.logDestination } : {}) });
   const startedAt = Date.now();
   let running: RunningAgent<T> | undefined;

@@ -15,6 +15,7 @@ import { startAdvertiser } from '../../agents/rasadv/advertise.js';
 import { startListener } from '../../agents/rasadv/listen.js';
 import { advertiseSpec, listenSpec } from '../../agents/rasadv/config.js';
 import { formatCtime } from '../../agents/rasadv/format.js';
+import type { ReverseResolver } from '../../agents/rasadv/reverse-dns.js';
 import { allIpv4Interfaces, resolveInterface, resolveInterfaces } from '../../agents/rasadv/interfaces.js';
 
 const v4 = (address: string, internal = false): NetworkInterfaceInfo =>
@@ -134,13 +135,14 @@ describe('rasadv advertise (agent wiring)', () => {
 });
 
 describe('rasadv listen (agent wiring)', () => {
-  async function listener(flags: Record<string, unknown>) {
+  // Reverse DNS is off unless a test asks for it (with a fake resolver): output then appears synchronously.
+  async function listener(flags: Record<string, unknown>, resolver?: ReverseResolver) {
     const clock = new FakeClock(0);
     const { opened, openPort } = fakeOpen();
     const log = logCapture();
     let out = '';
-    const context = ctx(config(listenSpec, flags), log.logger);
-    const agent = await startListener(context, { write: (t) => (out += t) }, { openPort, clock, timers: clock, interfaces: NICS });
+    const context = ctx(config(listenSpec, { resolve: resolver !== undefined, ...flags }), log.logger);
+    const agent = await startListener(context, { write: (t) => (out += t), ...(resolver ? { resolver } : {}) }, { openPort, clock, timers: clock, interfaces: NICS });
     return { agent, clock, port: opened[0]!.port, opened, log, output: () => out, fatals: context.fatals };
   }
   const from = (ip: string) => ({ addr: parseIpv4(ip), port: 1034 });
@@ -256,6 +258,67 @@ describe('rasadv listen (agent wiring)', () => {
     port.deliver(encodeRasAdv({ hostname: 'h' }), from('192.0.2.9'));
     expect((agent.status() as { list: unknown[] }).list).toHaveLength(1);
     await agent.stop();
+  });
+
+  it('shows the sender\'s reverse DNS name like netsh, holding a block until the lookup answers', async () => {
+    const asked: string[] = [];
+    const answers = new Map<string, (names: string[]) => void>();
+    const resolver: ReverseResolver = {
+      reverse: (ip) => {
+        asked.push(ip);
+        return new Promise((resolve) => answers.set(ip, resolve));
+      },
+    };
+    const { agent, port, output } = await listener({}, resolver);
+    port.deliver(encodeRasAdv({ hostname: 'thepcsname' }), from('192.105.90.102'));
+    port.deliver(encodeRasAdv({ hostname: 'thepcsname' }), from('192.105.90.102'));
+    expect(asked).toEqual(['192.105.90.102']); // one lookup in flight per address
+    expect(output()).not.toContain('Hostname=');
+    answers.get('192.105.90.102')!(['thepcsdnsname.example.com']);
+    await Promise.resolve();
+    const lines = output().split('\n');
+    expect(lines[2]).toMatch(/ {2}192\.105\.90\.102 \(thepcsdnsname\.example\.com\)$/);
+    expect(lines[3]).toBe('   Hostname=thepcsname');
+    expect(lines[4]).toMatch(/ {2}192\.105\.90\.102 \(thepcsdnsname\.example\.com\)$/);
+    port.deliver(encodeRasAdv({ hostname: 'thepcsname' }), from('192.105.90.102'));
+    expect(output().match(/\(thepcsdnsname\.example\.com\)/g)).toHaveLength(3); // cached: printed at once
+    expect(asked).toHaveLength(1);
+    expect((agent.status() as { list: { dnsName: string | null }[] }).list[0]!.dnsName).toBe('thepcsdnsname.example.com');
+    await agent.stop();
+  });
+
+  it('JSON lines carry dnsName: null after a timeout, and the name once a late answer is cached', async () => {
+    let answer: (names: string[]) => void = () => {};
+    const resolver: ReverseResolver = { reverse: () => new Promise((resolve) => (answer = resolve)) };
+    const { agent, port, clock, output } = await listener({ json: true }, resolver);
+    port.deliver(encodeRasAdv({ hostname: 'slow' }), from('192.0.2.5'));
+    clock.advance(1_999);
+    expect(output()).toBe('');
+    clock.advance(1);
+    expect(JSON.parse(output())).toMatchObject({ event: 'advertisement', sender: '192.0.2.5', dnsName: null });
+    answer(['slow.example.com.']);
+    await Promise.resolve();
+    port.deliver(encodeRasAdv({ hostname: 'slow' }), from('192.0.2.5'));
+    expect(JSON.parse(output().trim().split('\n')[1]!)).toMatchObject({ change: 'again', dnsName: 'slow.example.com' });
+    await agent.stop();
+  });
+
+  it('--no-resolve prints at once, with dnsName null, and asks no DNS', async () => {
+    const resolver: ReverseResolver = { reverse: () => expect.fail('no lookup with --no-resolve') };
+    const off = await listener({ json: true, resolve: false }, resolver);
+    off.port.deliver(encodeRasAdv({ hostname: 'h' }), from('192.0.2.9'));
+    expect(JSON.parse(off.output())).toMatchObject({ hostname: 'h', dnsName: null });
+    expect((off.agent.status() as { reverseDns: unknown }).reverseDns).toBeNull();
+    await off.agent.stop();
+  });
+
+  it('stop prints the blocks still waiting for a name, before the --once summary', async () => {
+    const resolver: ReverseResolver = { reverse: () => new Promise(() => {}), cancel: () => {} };
+    const { agent, port, output } = await listener({ json: true, once: true, timeout: '60' }, resolver);
+    port.deliver(encodeRasAdv({ hostname: 'h' }), from('192.0.2.9'));
+    expect(output()).toBe('');
+    await agent.stop();
+    expect(output().trim().split('\n').map((l) => (JSON.parse(l) as { event: string }).event)).toEqual(['advertisement', 'summary']);
   });
 
   it('formats timestamps like ctime()', () => {

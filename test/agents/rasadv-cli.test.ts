@@ -1,8 +1,10 @@
 // The real rasadv binary (dist/, built once per run by test/build-dist.ts; spawned with node): modes, --help,
 // --check-config and exit codes.
-// Nothing here opens a socket; the agents' network behaviour is tested in test/netns/rasadv-lab.test.ts.
+// Nothing here opens a network socket (one test serves a control socket, an abstract Unix socket); the
+// agents' network behaviour is tested in test/netns/rasadv-lab.test.ts.
 import { describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { controlName, serveControl } from '../../src/runtime/control.js';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -34,7 +36,7 @@ describe('rasadv binary', () => {
     expect(adv.status).toBe(0);
     for (const f of ['--hostname', '--domain', '--interface', '--interval', '--jitter', '--ttl', '--loopback', '--check-config']) expect(adv.stdout).toContain(f);
     const lst = run('listen', '--help');
-    for (const f of ['--interface', '--json', '--allow', '--once', '--timeout', '--stale-after']) expect(lst.stdout).toContain(f);
+    for (const f of ['--interface', '--json', '--allow', '--once', '--timeout', '--stale-after', '--resolve']) expect(lst.stdout).toContain(f);
   });
 
   it('--check-config accepts a good configuration and lists every problem of a bad one', () => {
@@ -68,6 +70,11 @@ describe('rasadv binary', () => {
     }
   });
 
+  it('reverse DNS is on by default and turned off with --no-resolve or --resolve false', () => {
+    expect(run('listen', '--check-config', '--no-resolve')).toMatchObject({ status: 0, stdout: 'config ok\n' });
+    expect(run('listen', '--check-config', '--resolve', 'false')).toMatchObject({ status: 0, stdout: 'config ok\n' });
+  });
+
   it('--once needs --timeout, and --timeout needs --once', () => {
     expect(run('listen', '--check-config', '--once').stderr).toContain('once needs timeout');
     expect(run('listen', '--check-config', '--timeout', '5').stderr).toContain('timeout (--timeout) only applies with --once');
@@ -82,6 +89,28 @@ describe('rasadv binary', () => {
       expect(r.status).toBe(1);
       expect(r.stderr).toContain('unknown key "intervall"');
     } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('"once": true in a config file gets its own control socket, beside a listener holding the default one', { timeout: 30_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rasadv-'));
+    // Stands in for the listening daemon: it holds `rasadv listen`'s default control socket name.
+    const daemon = await serveControl(controlName('rasadv listen'), () => ({ state: 'running' }));
+    try {
+      const f = join(dir, 'once.json');
+      // The interface does not exist, so the run ends right after the control socket step, before any
+      // network socket is opened: the error says which step it reached.
+      writeFileSync(f, JSON.stringify({ once: true, timeout: 1, interfaces: ['nosuchif0'], resolve: false }));
+      const child = spawn(process.execPath, [MAIN, 'listen', '--config', f], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+      const status = await new Promise<number | null>((res) => child.on('close', res));
+      expect(stderr).not.toContain('already running');
+      expect(stderr).toContain('--interface nosuchif0: no such interface');
+      expect(status).toBe(1);
+    } finally {
+      await daemon.close();
       rmSync(dir, { recursive: true, force: true });
     }
   });
