@@ -31,7 +31,11 @@ export function createLogger(options: LoggerOptions): Logger {
     formatters: { level: (label) => ({ level: label }) },
     timestamp: pino.stdTimeFunctions.isoTime,
   };
-  return options.destination ? pino(pinoOptions, options.destination) : pino(pinoOptions);
+  // Synchronous stdout by default: pino's asynchronous destination flushes its buffer synchronously at
+  // process.exit while an earlier write may still be in flight on the libuv pool, so the last lines of a stop
+  // ('final packet sent', 'stopped') could reach journald out of order. Per-packet lines are debug-level and
+  // rate-limited, so the cost of a write(2) per line is small.
+  return pino(pinoOptions, options.destination ?? pino.destination({ dest: 1, sync: true }));
 }
 
 /**
