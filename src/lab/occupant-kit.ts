@@ -1,5 +1,5 @@
 // Helpers for occupant modules (src/lab/occupants/*): finding binaries, writing configs, probing sockets and
-// addresses inside a node, describing Teredo addresses.
+// addresses inside a node, reading an agent's status, describing Teredo addresses.
 
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -42,6 +42,18 @@ export async function globalAddrs6(ctx: OccupantContext, ifname: string): Promis
   const r = await ctx.exec(['ip', '-6', '-o', 'addr', 'show', 'dev', ifname, 'scope', 'global']);
   if (r.code !== 0) return [];
   return [...r.stdout.matchAll(/inet6 ([0-9a-f:]+)\/\d+/g)].map((m) => m[1]!);
+}
+
+/** The JSON object an agent's `status` subcommand prints (argv runs it in the node), or undefined when the
+ * agent does not answer (yet) or prints something else. */
+export async function agentJsonStatus(ctx: Pick<OccupantContext, 'exec'>, argv: readonly string[]): Promise<Record<string, unknown> | undefined> {
+  const r = await ctx.exec(argv);
+  if (r.code !== 0) return undefined;
+  try {
+    return JSON.parse(r.stdout) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
 }
 
 export async function linkExists(ctx: OccupantContext, ifname: string): Promise<boolean> {

@@ -6,6 +6,7 @@
 // Readiness and status come from the agents' control sockets (`rasadv advertise|listen status`).
 
 import type { OccupantContext, OccupantDefinition, OccupantStatus } from '../occupant.js';
+import { agentJsonStatus } from '../occupant-kit.js';
 import { distFile, missingDist } from '../paths.js';
 import { iface } from '../topology.js';
 
@@ -15,14 +16,8 @@ export const LAB_INTERVAL_S = 10;
 /** Host name the lab's advertiser sends (NetBIOS style, like the seed capture's JYRAALAN2K). */
 export const LAB_HOSTNAME = 'LAB-RRAS';
 
-async function agentStatus(ctx: OccupantContext, mode: 'advertise' | 'listen'): Promise<Record<string, unknown> | undefined> {
-  const r = await ctx.exec([process.execPath, distFile(MAIN), mode, 'status', '--timeout', '1000']);
-  if (r.code !== 0) return undefined;
-  try {
-    return JSON.parse(r.stdout) as Record<string, unknown>;
-  } catch {
-    return undefined;
-  }
+function agentStatus(ctx: OccupantContext, mode: 'advertise' | 'listen'): Promise<Record<string, unknown> | undefined> {
+  return agentJsonStatus(ctx, [process.execPath, distFile(MAIN), mode, 'status', '--timeout', '1000']);
 }
 
 const advertiser: OccupantDefinition = {

@@ -7,7 +7,7 @@
 // Readiness: both sockets bound and the agent's "serving" line logged; status comes from its control socket.
 
 import type { OccupantContext, OccupantDefinition, OccupantStatus } from '../occupant.js';
-import { udpListeners } from '../occupant-kit.js';
+import { agentJsonStatus, udpListeners } from '../occupant-kit.js';
 import { distFile, missingDist } from '../paths.js';
 import { ADDR } from '../topology.js';
 
@@ -15,14 +15,8 @@ const MAIN = 'agents/teredo-server/main.js';
 const TEREDO_PORT = 3544;
 
 /** The agent's `status --json` object, or undefined when it does not answer (yet). */
-export async function teredoServerStatus(ctx: Pick<OccupantContext, 'exec'>): Promise<Record<string, unknown> | undefined> {
-  const r = await ctx.exec([process.execPath, distFile(MAIN), 'status', '--json', '--timeout', '1000']);
-  if (r.code !== 0) return undefined;
-  try {
-    return JSON.parse(r.stdout) as Record<string, unknown>;
-  } catch {
-    return undefined;
-  }
+export function teredoServerStatus(ctx: Pick<OccupantContext, 'exec'>): Promise<Record<string, unknown> | undefined> {
+  return agentJsonStatus(ctx, [process.execPath, distFile(MAIN), 'status', '--json', '--timeout', '1000']);
 }
 
 const server: OccupantDefinition = {
