@@ -35,21 +35,22 @@ export interface TeredoServerParams {
   readonly allowNonGlobal?: boolean;
 }
 
-/** The parameters with defaults applied and the derived values every packet needs, computed once. */
+/**
+ * What the packet paths read, computed once from the parameters: the defaults applied, and the MTU and
+ * allowNonGlobal folded into `raTemplate` and `acceptable4` rather than kept beside them.
+ */
 export interface ServerConfig {
   readonly primary: number;
   readonly secondary: number;
-  readonly mtu: number;
   readonly forwardIcmpv6MaxPayload: number;
   readonly nativeForwarding: boolean;
-  readonly allowNonGlobal: boolean;
   /** fe80::8000:f227:<~primary>: source of our RAs and a local destination (§5.3.2). */
   readonly linkLocal: Uint8Array;
   /** 2001:0:<primary>::/64, the prefix of this server's clients (§4). */
   readonly prefix: Uint8Array;
   /** The RA sent to every client (server-ra.ts teredoRouterAdvert), pre-encoded (server-ra.ts raTemplate). */
   readonly raTemplate: RaTemplate;
-  /** The §5.2.4 test applied to IPv4 sources and embedded mappings (relaxed by allowNonGlobal). */
+  /** The §5.2.4 test applied to IPv4 sources and embedded mappings (isUnicast4 when allowNonGlobal). */
   readonly acceptable4: (addr: number) => boolean;
 }
 

@@ -38,7 +38,7 @@ export class TeredoServer implements Engine<ServerInput, ServerOutput> {
     this.#cfg = resolveServerConfig(params);
   }
 
-  /** The parameters in force (with defaults applied). */
+  /** What the packet paths use now (defaults applied, derived values computed). */
   get config(): ServerConfig {
     return this.#cfg;
   }
@@ -72,8 +72,7 @@ export class TeredoServer implements Engine<ServerInput, ServerOutput> {
 export function resolveServerConfig(params: TeredoServerParams): ServerConfig {
   const mtu = params.mtu ?? TEREDO_LINK_MTU;
   const limit = params.forwardIcmpv6MaxPayload ?? DEFAULT_FORWARD_ICMPV6_MAX_PAYLOAD;
-  const allowNonGlobal = params.allowNonGlobal ?? false;
-  const acceptable4 = allowNonGlobal ? isUnicast4 : isGlobalUnicast4;
+  const acceptable4 = params.allowNonGlobal === true ? isUnicast4 : isGlobalUnicast4;
   if (!isU32(params.primary) || !isU32(params.secondary)) throw new RangeError('server addresses must be uint32 IPv4 addresses');
   if (params.primary === params.secondary) throw new RangeError('the primary and secondary server addresses must differ');
   if (!acceptable4(params.primary) || !acceptable4(params.secondary)) throw new RangeError('server addresses must be global unicast (or allowNonGlobal set)');
@@ -83,10 +82,8 @@ export function resolveServerConfig(params: TeredoServerParams): ServerConfig {
   return {
     primary: params.primary,
     secondary: params.secondary,
-    mtu,
     forwardIcmpv6MaxPayload: limit,
     nativeForwarding: params.nativeForwarding ?? false,
-    allowNonGlobal,
     linkLocal,
     prefix: teredoPrefixOf(params.primary),
     raTemplate: raTemplate(linkLocal, teredoRouterAdvert(params.primary, mtu)),
