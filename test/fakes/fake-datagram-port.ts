@@ -1,6 +1,5 @@
 // In-memory DatagramPort (wireguard-go conn/bindtest): `deliver` plays a datagram arriving, `sent` collects
-// what the code under test sent, and multicast settings are recorded. `linkPorts` wires two fakes together
-// so two engines' drivers can talk without sockets.
+// what the code under test sent, and multicast settings are recorded.
 
 import type { Endpoint4 } from '../../src/engine/types.js';
 import type { DatagramPort } from '../../src/io/ports.js';
@@ -20,8 +19,6 @@ export class FakeDatagramPort implements DatagramPort {
   closed = false;
   /** When set, send() reports this error to onError instead of sending. */
   failSends: Error | undefined;
-  /** Called after each recorded send (linkPorts uses it). */
-  onSend: ((bytes: Uint8Array, to: Endpoint4) => void) | undefined;
   private datagramHandler: ((bytes: Uint8Array, from: Endpoint4) => void) | undefined;
   private errorHandler: ((error: Error) => void) | undefined;
 
@@ -52,9 +49,7 @@ export class FakeDatagramPort implements DatagramPort {
       this.errorHandler?.(this.failSends ?? new Error('port is closed'));
       return;
     }
-    const copy = bytes.slice();
-    this.sent.push({ bytes: copy, to });
-    this.onSend?.(copy, to);
+    this.sent.push({ bytes: bytes.slice(), to });
   }
 
   joinGroup(group: number, interfaceAddress = 0): void {
@@ -85,15 +80,4 @@ export class FakeDatagramPort implements DatagramPort {
     this.closed = true;
     return Promise.resolve();
   }
-}
-
-/** Connects two fakes: what one sends to the other's `local` endpoint is delivered to it (synchronously). */
-export function linkPorts(a: FakeDatagramPort, b: FakeDatagramPort): void {
-  const same = (x: Endpoint4, y: Endpoint4): boolean => x.addr === y.addr && x.port === y.port;
-  a.onSend = (bytes, to) => {
-    if (same(to, b.local)) b.deliver(bytes, a.local);
-  };
-  b.onSend = (bytes, to) => {
-    if (same(to, a.local)) a.deliver(bytes, b.local);
-  };
 }
