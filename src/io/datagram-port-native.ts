@@ -20,7 +20,7 @@ import type { Endpoint4 } from '../engine/types.js';
 import { formatIpv4 } from '../wire/ipv4.js';
 import type { DatagramPortOptions } from './datagram-port.js';
 import { IoError, ioErrorFrom, rethrowLater } from './io-error.js';
-import { loadNative, POLL_UDP4, UDP4_META_LEN, UDP_OPT, UDP_SEND_META_LEN, type NativeIo, type PollHandle, type UdpOpened } from './native.js';
+import { LITTLE_ENDIAN, loadNative, POLL_UDP4, UDP4_META_LEN, UDP_OPT, UDP_SEND_META_LEN, type NativeIo, type PollHandle, type UdpOpened } from './native.js';
 import type { DatagramPort } from './ports.js';
 
 export interface NativeDatagramPortOptions extends DatagramPortOptions {
@@ -46,7 +46,6 @@ const DEFAULT_BATCH = 64;
 const STAGING_BYTES = 128 * 1024;
 /** Datagrams per flush at most; more queued in one turn flush early. */
 const MAX_QUEUED = 1024;
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 export function openNativeDatagramPort(options: NativeDatagramPortOptions = {}): NativeDatagramPort {
   const native = loadNative();

@@ -5,11 +5,10 @@
 // carries its interface and received hop limit (an RA sender must drop RSs whose hop limit is not 255, §6.1.1),
 // and an ICMP6_FILTER type filter. Receiving uses the same batched uv_poll loop as the TUN device.
 
-import { endianness } from 'node:os';
 import { getSystemErrorName } from 'node:util';
 import { isLinkLocal6, isMulticast6 } from '../wire/ipv6-address.js';
 import { IoError, ioErrorFrom, rethrowLater } from './io-error.js';
-import { ICMP6_META_LEN, loadNative, POLL_ICMP6, type NativeIo, type PollHandle } from './native.js';
+import { ICMP6_META_LEN, LITTLE_ENDIAN, loadNative, POLL_ICMP6, type NativeIo, type PollHandle } from './native.js';
 import type { Icmpv6Message, Icmpv6Socket } from './ports.js';
 
 export interface Icmpv6SocketOptions {
@@ -29,7 +28,6 @@ export interface Icmpv6SocketOptions {
   readonly batchSize?: number;
 }
 
-const LITTLE_ENDIAN = endianness() === 'LE';
 const ND_HOP_LIMIT = 255;
 const DEFAULT_BATCH = 16;
 

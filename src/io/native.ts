@@ -4,6 +4,7 @@
 
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { endianness } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { IoError } from './io-error.js';
@@ -20,6 +21,8 @@ export const UDP4_META_LEN = 12;
 export const UDP_SEND_META_LEN = 16;
 /** udpSetOption option numbers (native/src/udp.c). */
 export const UDP_OPT = { ttl: 0, multicastTtl: 1, multicastLoop: 2, multicastInterface: 3 } as const;
+/** The addon writes meta records in host byte order. */
+export const LITTLE_ENDIAN = endianness() === 'LE';
 
 export type PollHandle = { readonly __brand: 'PollHandle' };
 /** errno is 0 for a batch of `count` packets; otherwise a receive error (polling stopped if it was fatal). */

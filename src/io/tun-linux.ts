@@ -9,10 +9,9 @@
 // Configuration (MTU, addresses, routes, up) uses ioctls on a socket opened in the device's network
 // namespace, so `netns` works for creation and configuration alike (the tests create devices in namespaces).
 
-import { endianness } from 'node:os';
 import { getSystemErrorName } from 'node:util';
 import { IoError, ioErrorFrom, rethrowLater } from './io-error.js';
-import { loadNative, POLL_READ, type NativeIo, type PollHandle } from './native.js';
+import { LITTLE_ENDIAN, loadNative, POLL_READ, type NativeIo, type PollHandle } from './native.js';
 import type { TunDevice } from './ports.js';
 
 export interface TunOptions {
@@ -25,7 +24,6 @@ export interface TunOptions {
   readonly batchSize?: number;
 }
 
-const LITTLE_ENDIAN = endianness() === 'LE';
 const DEFAULT_BATCH = 64;
 
 export function openTun(options: TunOptions): TunDevice {
