@@ -26,7 +26,7 @@
 // between a client and its server.
 
 import { decodeIpv6, NEXT_HEADER, type DecodedIpv6 } from '../../wire/ipv6.js';
-import { isLinkLocal6, isMulticast6 } from '../../wire/ipv6-address.js';
+import { UNSPECIFIED6, ipv6Equal, isLinkLocal6, isMulticast6 } from '../../wire/ipv6-address.js';
 import { decodeTeredoAddress, isTeredo } from '../../wire/teredo-address.js';
 import { encodeTeredoPayload, isBubble } from '../../wire/teredo-packet.js';
 import type { Endpoint4 } from '../types.js';
@@ -71,7 +71,7 @@ export function forwardFromTun(cfg: ServerConfig, input: TunInput): ForwardOutpu
   const { src, dst } = ip.header;
   // The kernel's own link chatter on the device (MLD reports, Router Solicitations from its link-local
   // address): never for a client, counted apart so it does not hide real drops.
-  if (isLinkLocal6(src) || isMulticast6(dst) || isUnspecified6(src)) return drop('server-tun-link-scope');
+  if (isLinkLocal6(src) || isMulticast6(dst) || ipv6Equal(src, UNSPECIFIED6)) return drop('server-tun-link-scope');
   const bubble = isBubble(input.bytes);
   if (ip.header.nextHeader !== NEXT_HEADER.ICMPV6 && !bubble) return drop('server-tun-not-icmpv6-or-bubble');
   if (!bubble && ip.payloadLength > cfg.forwardIcmpv6MaxPayload) return drop('server-tun-too-big');
@@ -83,11 +83,6 @@ export function forwardFromTun(cfg: ServerConfig, input: TunInput): ForwardOutpu
   if (to.port === 0) return drop('server-tun-destination-port-zero');
   if (isOwnTeredoEndpoint(cfg, to)) return drop('server-loop-own-address');
   return { kind: 'send-udp', purpose: 'forward', via: 'primary', to, bytes: input.bytes, origin: false, fromTun: true };
-}
-
-function isUnspecified6(a: Uint8Array): boolean {
-  for (let i = 0; i < 16; i++) if (a[i] !== 0) return false;
-  return true;
 }
 
 function embeddedMapping(teredoAddr: Uint8Array): Endpoint4 {
