@@ -3,8 +3,7 @@
 // radvd on lan6 makes both plain hosts autoconfigure (RFC 4862 §5.5.3).
 
 import { describe, expect, it } from 'vitest';
-import { ADDR, useLab } from './lab.js';
-import { describeTeredo } from '../../src/lab/occupant-kit.js';
+import { ADDR, expectMiredoClientQualifies, useLab } from './lab.js';
 
 const lab = useLab();
 
@@ -16,19 +15,7 @@ async function relayTunTxPackets(): Promise<number> {
 }
 
 describe('miredo', () => {
-  it('qualifies a client behind the port-restricted NAT against miredo-server', async () => {
-    await lab.startOccupants([
-      { role: 'server', impl: 'miredo' },
-      { role: 'relay', impl: 'miredo' },
-      { role: 'client', impl: 'miredo', node: 'cli-prc' },
-    ]);
-    const client = lab.occupants().find((o) => o.key === 'client@cli-prc')!;
-    const status = await lab.occupantStatus(client);
-    expect(status.state).toBe('qualified');
-    // 2001:0:c612:a:... = Teredo prefix + server 198.18.0.10; the mapping is the NAT's public address.
-    expect(status.teredoAddress).toMatch(/^2001:0:c612:a:/);
-    expect(describeTeredo(status.teredoAddress!).mapped).toMatch(/^198\.18\.0\.101:\d+$/);
-  });
+  it('qualifies a client behind the port-restricted NAT against miredo-server', () => expectMiredoClientQualifies(lab, 'miredo'));
 
   it('pings host6 from the client through the relay', async () => {
     const before = await relayTunTxPackets();

@@ -13,8 +13,9 @@
 // them in the test when they would disturb later tests.
 
 import type { ChildProcess } from 'node:child_process';
-import { afterAll, beforeAll, inject } from 'vitest';
+import { afterAll, beforeAll, expect, inject } from 'vitest';
 import { Lab } from '../../src/lab/lab.js';
+import { describeTeredo } from '../../src/lab/occupant-kit.js';
 import { distFile, missingDist } from '../../src/lab/paths.js';
 
 export { ADDR, NAT_SITES } from '../../src/lab/topology.js';
@@ -37,6 +38,24 @@ export function useLab(): Lab {
   beforeAll(() => stopAllOccupants(lab));
   afterAll(() => stopAllOccupants(lab));
   return lab;
+}
+
+/**
+ * Starts a Teredo server (`server`), Debian's Miredo relay and a Miredo client behind the port-restricted NAT
+ * (cli-prc), and checks the client qualified (RFC 4380 §5.2.1): its address is under the Teredo prefix with
+ * server 198.18.0.10 (2001:0:c612:a::/64) and its mapping is the NAT's public address.
+ */
+export async function expectMiredoClientQualifies(lab: Lab, server: 'ours' | 'miredo'): Promise<void> {
+  await lab.startOccupants([
+    { role: 'server', impl: server },
+    { role: 'relay', impl: 'miredo' },
+    { role: 'client', impl: 'miredo', node: 'cli-prc' },
+  ]);
+  const client = lab.occupants().find((o) => o.key === 'client@cli-prc')!;
+  const status = await lab.occupantStatus(client);
+  expect(status.state).toBe('qualified');
+  expect(status.teredoAddress).toMatch(/^2001:0:c612:a:/);
+  expect(describeTeredo(status.teredoAddress!).mapped).toMatch(/^198\.18\.0\.101:\d+$/);
 }
 
 /** argv running the compiled udp-probe tool (src/lab/tools/udp-probe.ts); needs `npm run build`. */

@@ -18,6 +18,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ChildProcess } from 'node:child_process';
 import { useLab, ADDR } from './lab.js';
 import { distFile, missingDist } from '../../src/lab/paths.js';
+import { sleep, waitFor } from '../../src/lab/run.js';
 import { LAB_HOSTNAME } from '../../src/lab/occupants/rasadv-ours.js';
 import { encodeRasAdv } from '../../src/wire/rasadv.js';
 import { hex } from '../../src/wire/bytes.js';
@@ -61,15 +62,7 @@ const NOBODY = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '
 const rasadvUnprivileged = (node: string, ...args: string[]): Proc => start(node, [...NOBODY, process.execPath, MAIN, ...args]);
 const mlan = (node: string): string => lab.iface(node, 'mlan');
 const json = (p: Proc): Record<string, unknown>[] => p.out.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(check: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(50);
-  }
-}
+const until = (check: () => boolean, ms: number, what: string) => waitFor(what, async () => (check() ? true : undefined), ms);
 
 /** Waits until a listener logged "listening" (it joined the group), so the first advertisement is not missed. */
 const listening = (p: Proc) => until(() => p.err.some((l) => l.includes('"msg":"listening"')), 10_000, 'listener ready');
