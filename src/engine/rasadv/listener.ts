@@ -71,7 +71,6 @@ export class RasAdvListenerTable implements Engine<ListenerInput, ListenerOutput
   readonly #max: number;
   /** Map iteration order = least recently heard first (entries are re-inserted on each advertisement). */
   readonly #entries = new Map<string, Mutable<ServerEntry>>();
-  #received = 0;
   #accepted = 0;
   readonly #dropped: Record<DropReason, number> = { 'empty-message': 0, 'malformed-text': 0, 'not-rasadv': 0 };
 
@@ -85,7 +84,6 @@ export class RasAdvListenerTable implements Engine<ListenerInput, ListenerOutput
   }
 
   handle(input: ListenerInput, now: Millis): ListenerOutput[] {
-    this.#received += 1;
     let adv;
     try {
       adv = decodeRasAdv(input.payload);
@@ -172,6 +170,8 @@ export class RasAdvListenerTable implements Engine<ListenerInput, ListenerOutput
       if (e.stale) stale += 1;
       if (!e.known) unknown += 1;
     }
-    return { received: this.#received, accepted: this.#accepted, dropped: { ...this.#dropped }, servers: this.#entries.size, stale, unknown };
+    // Every datagram is either accepted or dropped for one reason, so the received count is their sum.
+    const received = Object.values(this.#dropped).reduce((sum, n) => sum + n, this.#accepted);
+    return { received, accepted: this.#accepted, dropped: { ...this.#dropped }, servers: this.#entries.size, stale, unknown };
   }
 }
