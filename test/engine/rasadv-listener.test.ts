@@ -132,7 +132,7 @@ describe('rasadv allow list', () => {
       { text: '# authorised RAS servers\nRRAS01   # the VPN box\n\n192.168.0.0/16\n', origin: 'allow.txt' },
     ]);
     expect([...l.names]).toEqual(['a', 'b', 'rras01']);
-    expect(l.prefixes.map((p) => p.text)).toEqual(['10.0.0.1', '192.168.0.0/16']);
+    expect(l.prefixes).toEqual([{ net: parseIpv4('10.0.0.1'), mask: 0xffffffff }, { net: parseIpv4('192.168.0.0'), mask: 0xffff0000 }]);
     expect(allowListSize(l)).toBe(5);
     expect(isAllowed(l, parseIpv4('192.168.4.5'), 'x', undefined)).toBe(true);
     expect(isAllowed(l, parseIpv4('10.0.0.2'), 'rras01', undefined)).toBe(true);

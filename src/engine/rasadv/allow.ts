@@ -23,7 +23,7 @@ export interface AllowListSource {
 export interface AllowList {
   /** Lower-case names. */
   readonly names: ReadonlySet<string>;
-  readonly prefixes: readonly { readonly net: number; readonly mask: number; readonly text: string }[];
+  readonly prefixes: readonly { readonly net: number; readonly mask: number }[];
 }
 
 const NAME = /^[A-Za-z0-9_$.-]+$/;
@@ -49,7 +49,7 @@ function parseEntry(entry: string, where: string): { name: string } | { net: num
 
 export function parseAllowList(sources: readonly AllowListSource[]): AllowList {
   const names = new Set<string>();
-  const prefixes: { net: number; mask: number; text: string }[] = [];
+  const prefixes: { net: number; mask: number }[] = [];
   for (const { text, origin } of sources) {
     for (const [i, rawLine] of text.split('\n').entries()) {
       const line = rawLine.replace(/#.*$/, '');
@@ -57,7 +57,7 @@ export function parseAllowList(sources: readonly AllowListSource[]): AllowList {
         if (entry === '') continue;
         const e = parseEntry(entry, `${origin}:${i + 1}`);
         if ('name' in e) names.add(e.name);
-        else prefixes.push({ ...e, text: entry });
+        else prefixes.push(e);
       }
     }
   }
