@@ -4,6 +4,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { ADDR, expectMiredoClientQualifies, useLab } from './lab.js';
+import { raDefaultRouter, waitForSlaac } from '../../src/lab/observe.js';
 
 const lab = useLab();
 
@@ -30,14 +31,8 @@ describe('radvd', () => {
   it('makes the lan6 hosts autoconfigure addresses in 2001:db8:66::/64 with a default route via ra', async () => {
     await lab.startOccupant({ role: 'ra-sender', impl: 'radvd' });
     for (const host of ['h6a', 'h6b']) {
-      let addrs = '';
-      const deadline = Date.now() + 20_000;
-      while (!/inet6 2001:db8:66:/.test(addrs) && Date.now() < deadline) {
-        addrs = (await lab.execOk(host, ['ip', '-6', '-o', 'addr', 'show', 'scope', 'global'])).stdout;
-        await new Promise((r) => setTimeout(r, 200));
-      }
-      expect(addrs).toMatch(/inet6 2001:db8:66:[0-9a-f:]+\/64 .*dynamic/);
-      expect((await lab.execOk(host, ['ip', '-6', 'route', 'show', 'default'])).stdout).toMatch(/via fe80::.* proto ra/);
+      expect(await waitForSlaac(lab, host, 20_000)).toContainEqual(expect.stringMatching(/^2001:db8:66:[0-9a-f:]+\/64$/));
+      expect(await raDefaultRouter(lab, host)).toMatch(/^fe80::/);
     }
   });
 });
