@@ -18,16 +18,13 @@
 import type { Endpoint4 } from '../engine/types.js';
 import { ByteReader, ByteWriter } from './bytes.js';
 import { WireError, wireAssert } from './errors.js';
+import { IPV6_FIELD, IPV6_HEADER_LEN, NEXT_HEADER } from './ipv6.js';
 
 /** Bytes of the authentication header without the client ID and auth value: 00 01, two lengths, nonce, conf. */
 export const TEREDO_AUTH_MIN_LEN = 13;
 export const TEREDO_NONCE_LEN = 8;
 /** The origin indication is always 8 bytes. */
 export const TEREDO_ORIGIN_LEN = 8;
-/** RFC 8200 §3: the fixed IPv6 header, the least a Teredo payload carries (a bubble is exactly this). */
-const IPV6_HEADER_LEN = 40;
-/** RFC 4380 §2.8: a bubble is an IPv6 header with Next Header = 59 (no next header) and no payload. */
-const NO_NEXT_HEADER = 59;
 
 const AUTH_TYPE = 0x0001;
 const ORIGIN_TYPE = 0x0000;
@@ -116,7 +113,7 @@ export function encodeTeredoOrigin(origin: Endpoint4, out: Uint8Array = new Uint
 
 /** RFC 4380 §2.8: a bubble is an IPv6 packet with Next Header 59 and payload length 0. */
 export function isBubble(ipv6: Uint8Array): boolean {
-  return ipv6.length >= IPV6_HEADER_LEN && ipv6[4] === 0 && ipv6[5] === 0 && ipv6[6] === NO_NEXT_HEADER;
+  return ipv6.length >= IPV6_HEADER_LEN && ipv6[IPV6_FIELD.PAYLOAD_LENGTH] === 0 && ipv6[IPV6_FIELD.PAYLOAD_LENGTH + 1] === 0 && ipv6[IPV6_FIELD.NEXT_HEADER] === NEXT_HEADER.NO_NEXT;
 }
 
 /** The 16-bit type at `offset`, or -1 when fewer than 2 bytes remain (the IPv6 check then reports truncation). */
