@@ -69,7 +69,7 @@ export class TeredoServer implements Engine<ServerInput, ServerOutput> {
  * Applies defaults and derives what every packet needs. Throws RangeError for values the agent's config
  * validation already refuses (a programming error if it happens here).
  */
-export function resolveServerConfig(params: TeredoServerParams): ServerConfig {
+function resolveServerConfig(params: TeredoServerParams): ServerConfig {
   const mtu = params.mtu ?? TEREDO_LINK_MTU;
   const limit = params.forwardIcmpv6MaxPayload ?? DEFAULT_FORWARD_ICMPV6_MAX_PAYLOAD;
   const acceptable4 = params.allowNonGlobal === true ? isUnicast4 : isGlobalUnicast4;
