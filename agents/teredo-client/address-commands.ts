@@ -16,7 +16,7 @@ export class CliUsageError extends Error {
 }
 
 /** The JSON form of a decoded address (`decode --json`): addresses as text, numbers as numbers. */
-export interface DecodedAddressJson {
+interface DecodedAddressJson {
   readonly address: string;
   readonly server: string;
   readonly flags: number;
@@ -27,7 +27,7 @@ export interface DecodedAddressJson {
   readonly mappedAddress: string;
 }
 
-export function decodedAddressJson(address: Uint8Array, a: TeredoAddress): DecodedAddressJson {
+function decodedAddressJson(address: Uint8Array, a: TeredoAddress): DecodedAddressJson {
   return {
     address: formatIpv6(address),
     server: formatIpv4(a.server),
@@ -41,7 +41,7 @@ export function decodedAddressJson(address: Uint8Array, a: TeredoAddress): Decod
 }
 
 /** The human form: one field per line, aligned. */
-export function formatDecodedAddress(j: DecodedAddressJson): string {
+function formatDecodedAddress(j: DecodedAddressJson): string {
   const random = `0x${j.randomBits.toString(16).padStart(3, '0')}`;
   return [
     `Teredo address  ${j.address}`,
@@ -53,7 +53,7 @@ export function formatDecodedAddress(j: DecodedAddressJson): string {
 }
 
 /** Parses and decodes the `decode` argument; throws WireError for non-IPv6 text, CliUsageError for non-Teredo. */
-export function decodeAddressArg(text: string): DecodedAddressJson {
+function decodeAddressArg(text: string): DecodedAddressJson {
   const address = parseIpv6(text.trim());
   if (!isTeredo(address)) throw new CliUsageError(`not a Teredo address (outside 2001:0::/32): ${formatIpv6(address)}`);
   return decodedAddressJson(address, decodeTeredoAddress(address));
