@@ -25,6 +25,7 @@
 // authentication header or origin indication that came in is not forwarded: both only ever concern the hop
 // between a client and its server.
 
+import { WireError } from '../../wire/errors.js';
 import { decodeIpv6, NEXT_HEADER, type DecodedIpv6 } from '../../wire/ipv6.js';
 import { UNSPECIFIED6, ipv6Equal, isLinkLocal6, isMulticast6 } from '../../wire/ipv6-address.js';
 import { decodeTeredoAddress, isTeredo } from '../../wire/teredo-address.js';
@@ -63,8 +64,9 @@ export function forwardFromTun(cfg: ServerConfig, input: TunInput): ForwardOutpu
   let ip: DecodedIpv6;
   try {
     ip = decodeIpv6(input.bytes);
-  } catch {
-    return drop('server-tun-malformed');
+  } catch (err) {
+    if (err instanceof WireError) return drop('server-tun-malformed');
+    throw err;
   }
   // The device hands over exactly one packet; extra bytes mean the length field lies.
   if (ip.trailer.length !== 0) return drop('server-tun-malformed');
