@@ -12,7 +12,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { teredoServerStatus } from '../../src/lab/occupants/teredo-server-ours.js';
-import { describeTeredo } from '../../src/lab/occupant-kit.js';
 import { distFile } from '../../src/lab/paths.js';
 import { signalGroup } from '../../src/lab/processes.js';
 import { hex } from '../../src/wire/bytes.js';
@@ -21,7 +20,7 @@ import { parseIpv6 } from '../../src/wire/ipv6-address.js';
 import { parseIpv4 } from '../../src/wire/ipv4.js';
 import { encodeTeredoAddress, TEREDO_CLIENT_LINK_LOCAL_CONE } from '../../src/wire/teredo-address.js';
 import { bubble, datagram, rsDatagram } from '../engine/teredo-server-fixtures.js';
-import { ADDR, NAT_SITES, useLab } from './lab.js';
+import { ADDR, NAT_SITES, expectMiredoClientQualifies, useLab } from './lab.js';
 
 const lab = useLab();
 const MAIN = distFile('agents/teredo-server/main.js');
@@ -68,17 +67,8 @@ async function status(): Promise<Status> {
 
 describe('with Debian\'s Miredo client and relay', () => {
   it('a client behind the port-restricted NAT qualifies and gets an address under 2001:0:c612:a::/64', async () => {
-    await lab.startOccupants([
-      { role: 'server', impl: 'ours' },
-      { role: 'relay', impl: 'miredo' },
-      { role: 'client', impl: 'miredo', node: 'cli-prc' },
-    ]);
-    const client = lab.occupants().find((o) => o.key === 'client@cli-prc')!;
-    const st = await lab.occupantStatus(client);
-    expect(st.state).toBe('qualified');
     // 2001:0 + c612:000a = 198.18.0.10, the primary address; the mapping is the NAT's public address.
-    expect(st.teredoAddress).toMatch(/^2001:0:c612:a:/);
-    expect(describeTeredo(st.teredoAddress!).mapped).toMatch(/^198\.18\.0\.101:\d+$/);
+    await expectMiredoClientQualifies(lab, 'ours');
     const s = await status();
     expect(s.rsAnswered.primary).toBeGreaterThanOrEqual(1);
     expect(s.raWithNonce).toBeGreaterThanOrEqual(1);
