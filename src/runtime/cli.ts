@@ -238,7 +238,6 @@ async function startAgent<T>(def: AgentDefinition<T>, args: Record<string, unkno
     throw err;
   }
   const agent = running;
-  logger.info({ configFile: sources.configFile ?? null, instance: instance ?? null }, 'started');
 
   const lifecycleOptions: LifecycleOptions = {
     logger,
@@ -274,4 +273,6 @@ async function startAgent<T>(def: AgentDefinition<T>, args: Record<string, unkno
   if (options.signals) lifecycleOptions.signals = options.signals;
   if (options.stopTimeoutMs !== undefined) lifecycleOptions.stopTimeoutMs = options.stopTimeoutMs;
   lifecycle = installLifecycle(lifecycleOptions);
+  // Logged only once the signal handlers are in place: supervisors and tests may signal as soon as they see it.
+  logger.info({ configFile: sources.configFile ?? null, instance: instance ?? null }, 'started');
 }

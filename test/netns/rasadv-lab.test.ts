@@ -65,7 +65,9 @@ const json = (p: Proc): Record<string, unknown>[] => p.out.filter((l) => l.start
 const until = (check: () => boolean, ms: number, what: string) => waitFor(what, async () => (check() ? true : undefined), ms);
 
 /** Waits until a listener logged "listening" (it joined the group), so the first advertisement is not missed. */
-const listening = (p: Proc) => until(() => p.err.some((l) => l.includes('"msg":"listening"')), 10_000, 'listener ready');
+// "started" is logged once the signal handlers are installed: signalling earlier would kill the process.
+const listening = (p: Proc) => until(() => p.err.some((l) => l.includes('"msg":"started"')), 10_000, 'listener ready');
+const advertising = (p: Proc) => until(() => p.out.some((l) => l.includes('"msg":"started"')), 10_000, 'advertiser ready');
 
 async function stop(p: Proc, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
   if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill(signal);
@@ -96,6 +98,7 @@ describe('rasadv in the lab (mlan)', () => {
 
     const adv = rasadv('adv', 'advertise', '--interface', mlan('adv'), '--hostname', 'thepcsname');
     await until(() => listeners.every((l) => l.out.some((x) => x.includes('Hostname=thepcsname'))), 10_000, 'both listeners to hear the advertiser');
+    await advertising(adv);
     adv.child.kill('SIGUSR1'); // a second advertisement, "send now"
     expect(await tshark.exited).toBe(0);
     const captured = tshark.out.filter((l) => l.trim() !== '').map((l) => l.split('\t'));

@@ -154,7 +154,8 @@ describe('a spawned agent under real signals', { timeout: 30_000 }, () => {
     const path = join(dir, 'tiny.json');
     writeFileSync(path, JSON.stringify({ greeting: 'first' }));
     const agent = spawnTs(TINY, ['--config', path, '--instance', `${instance}-hup`]);
-    await agent.waitForLog((l) => l.msg === 'greeting' && l.greeting === 'first');
+    await agent.waitForLog(msg('started')); // signal handlers are installed from here on
+    expect(agent.logs.find((l) => l.msg === 'greeting')).toMatchObject({ greeting: 'first' });
 
     writeFileSync(path, JSON.stringify({ greeting: 'second' }));
     agent.child.kill('SIGHUP');

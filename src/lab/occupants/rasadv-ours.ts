@@ -32,7 +32,8 @@ const advertiser: OccupantDefinition = {
   }),
 
   // Ready once the start advertisement went out (the agent logs each send).
-  ready: async (ctx) => ctx.log().includes('"msg":"advertisement sent"'),
+  // "started": signal handlers are installed (a test may send SIGUSR1 or SIGTERM at once).
+  ready: async (ctx) => ctx.log().includes('"msg":"started"') && ctx.log().includes('"msg":"advertisement sent"'),
   readyTimeoutMs: 10_000,
 
   async status(ctx): Promise<OccupantStatus> {
@@ -57,7 +58,7 @@ const listener: OccupantDefinition = {
     argv: [process.execPath, distFile(MAIN), 'listen', '--json', '--interface', iface(ctx.plan, ctx.node.name, 'mlan'), '--allow', LAB_HOSTNAME, '--interval', String(LAB_INTERVAL_S)],
   }),
 
-  ready: async (ctx) => ctx.log().includes('"msg":"listening"'),
+  ready: async (ctx) => ctx.log().includes('"msg":"started"'),
   readyTimeoutMs: 10_000,
 
   async status(ctx): Promise<OccupantStatus> {

@@ -46,7 +46,8 @@ const server: OccupantDefinition = {
   },
 
   async ready(ctx) {
-    if (!ctx.log().includes('"msg":"serving"')) return false;
+    // "started" comes after "serving" and after the signal handlers are installed, so a test may signal at once.
+    if (!ctx.log().includes('"msg":"started"')) return false;
     const bound = await udpListeners(ctx);
     return bound.includes(`${ADDR.server}:${TEREDO_PORT}`) && bound.includes(`${ADDR.server2}:${TEREDO_PORT}`);
   },
