@@ -4,11 +4,7 @@
 /** Monotonic milliseconds from the runtime's Clock; never wall time. */
 export type Millis = number;
 
-/** An IPv4 UDP endpoint; `addr` is the IPv4 address as an unsigned 32-bit integer (see src/wire/ipv4.ts). */
-export interface Endpoint4 {
-  readonly addr: number;
-  readonly port: number;
-}
+export type { Endpoint4 } from '../wire/endpoint.js';
 
 /** Randomness is injected so tests can seed it (smoltcp Config::random_seed). */
 export interface Random {
@@ -31,6 +27,31 @@ export interface DropOutput {
 export interface Engine<In, Out> {
   handle(input: In, now: Millis): Out[];
   handleTimeout(now: Millis): Out[];
+  nextTimeout(): Millis | undefined;
+}
+
+/**
+ * The data-path contract (replacing Engine's returned arrays): an engine writes what it decides into a sink the
+ * driver provides, and counts a drop by the index of its reason in the engine's reason list. Nothing is
+ * allocated per packet: no output objects, no strings. Each engine extends this with its own send methods,
+ * e.g. `sendUdp(socket, data, offset, length, addr, port)`; the bytes handed to a sink are lent for the call
+ * (the sink copies what it keeps, as the batched UDP port does into its staging area).
+ */
+export interface DropSink {
+  /** One packet dropped for `reason`, an index into the engine's `dropReasons`. */
+  drop(reason: number): void;
+}
+
+/**
+ * What the driver needs of every sink-style engine: its drop reason names (index = reason code, kebab-case,
+ * tied to the RFC clause), its timers, and the earliest deadline. Inputs are engine-specific methods
+ * (e.g. `datagram(socket, data, offset, length, addr, port, now, sink)`) called inside `Driver.batch`.
+ */
+export interface TimedEngine<S extends DropSink> {
+  readonly dropReasons: readonly string[];
+  /** Called when the driver's timer fires (also spuriously: an engine does nothing before a deadline). */
+  handleTimeout(now: Millis, sink: S): void;
+  /** Earliest deadline (TimerTable.nextTimeout()), undefined when idle. Must be cheap: read once per batch. */
   nextTimeout(): Millis | undefined;
 }
 

@@ -5,21 +5,47 @@
 //
 // Conventions shared by all three:
 // - receiving is a callback registered once with onX(handler); a later call replaces the handler;
-// - bytes handed to a handler are the handler's to keep (never reused by the adapter);
+// - RECEIVED BYTES ARE LENT. A batch (and every byte of its `data`) belongs to the handler only for the
+//   duration of the call: the adapter reuses the memory for the next batch, and the fakes (test/fakes/)
+//   overwrite it as soon as the handler returns, so code that keeps a view fails its tests. Whoever keeps
+//   bytes (a relay's per-peer queue, a client's pending packet) copies them; nobody else pays for a copy.
+// - bytes handed to send/write are lent the same way: the adapter copies or writes them before returning;
 // - I/O errors after open (a failed send, a receive error) go to the onError handler as an IoError and are
 //   never thrown into the event loop; only opening and configuration throw (start-up problems are fatal).
 
-import type { Endpoint4 } from '../engine/types.js';
+import type { Endpoint4 } from '../wire/endpoint.js';
+
+/**
+ * Packets received in one wake-up (up to the adapter's batch size), lent for the call. Packet i is
+ * `data[offset(i) .. offset(i) + length(i))`. Accessors read typed arrays: nothing is allocated per packet.
+ */
+export interface PacketBatch {
+  readonly count: number;
+  readonly data: Uint8Array;
+  offset(i: number): number;
+  length(i: number): number;
+}
+
+/** Datagrams received in one wake-up (recvmmsg), lent for the call; also the IPv4 source of each. */
+export interface DatagramBatch extends PacketBatch {
+  /** Source IPv4 address of datagram i (uint32). */
+  sourceAddr(i: number): number;
+  /** Source UDP port of datagram i. */
+  sourcePort(i: number): number;
+}
 
 /** A layer-3 TUN device carrying whole IPv6 packets (IFF_TUN | IFF_NO_PI: no packet-information prefix). */
 export interface TunDevice {
   readonly name: string;
   readonly ifindex: number;
-  /** Each packet the kernel routes into the device, one IPv6 packet per call. Reading starts at the first call. */
-  onPacket(handler: (packet: Uint8Array) => void): void;
+  /** The packets the kernel routes into the device, one batch per wake-up (lent). Reading starts at the first call. */
+  onBatch(handler: (batch: PacketBatch) => void): void;
   onError(handler: (error: Error) => void): void;
-  /** Hands one whole IPv6 packet to the kernel. false (and an IoError to onError) if the kernel refused it. */
-  write(packet: Uint8Array): boolean;
+  /**
+   * Hands one whole IPv6 packet, data[offset .. offset + length), to the kernel. false (and an IoError to
+   * onError) if the kernel refused it.
+   */
+  write(data: Uint8Array, offset?: number, length?: number): boolean;
   setMtu(mtu: number): void;
   /** address: 16 bytes (src/wire/ipv6-address.ts parseIpv6). */
   addAddress(address: Uint8Array, prefixLength: number): void;
@@ -65,10 +91,15 @@ export interface Icmpv6Socket {
 export interface DatagramPort {
   /** The bound address and port (the real port when 0 was asked for). */
   readonly local: Endpoint4;
-  onDatagram(handler: (bytes: Uint8Array, from: Endpoint4) => void): void;
+  /** The datagrams received, one batch per wake-up (lent). Receiving starts at the first call. */
+  onBatch(handler: (batch: DatagramBatch) => void): void;
   onError(handler: (error: Error) => void): void;
-  /** Queues a datagram; a failure is reported to onError, never thrown. */
-  send(bytes: Uint8Array, to: Endpoint4): void;
+  /**
+   * Queues the datagram data[offset .. offset + length) to addr:port (the bytes are copied before this
+   * returns); a failure is reported to onError, never thrown. Queued datagrams leave at the end of the
+   * current JS turn at the latest (one sendmmsg for a batch's worth on the native port).
+   */
+  send(data: Uint8Array, offset: number, length: number, addr: number, port: number): void;
   /** Joins `group` on the interface that has `interfaceAddress` (0 / omitted: the kernel's choice). */
   joinGroup(group: number, interfaceAddress?: number): void;
   leaveGroup(group: number, interfaceAddress?: number): void;
