@@ -34,6 +34,7 @@ import { formatIpv6 } from '../../src/wire/ipv6-address.js';
 import { formatIpv4 } from '../../src/wire/ipv4.js';
 import { TEREDO_LINK_MTU, TEREDO_PORT } from '../../src/wire/teredo-constants.js';
 import { engineParams, type ServerAgentConfig } from './config.js';
+import type { TeredoServerStatus } from './status.js';
 
 /** Seams for tests; each defaults to the real thing. */
 export interface ServerDeps {
@@ -47,7 +48,7 @@ export interface ServerDeps {
 
 const IO_ERROR_LOG_INTERVAL_MS = 60_000;
 
-export async function startTeredoServer(ctx: AgentContext<ServerAgentConfig>, deps: ServerDeps = {}): Promise<RunningAgent<ServerAgentConfig>> {
+export async function startTeredoServer(ctx: AgentContext<ServerAgentConfig>, deps: ServerDeps = {}): Promise<RunningAgent<ServerAgentConfig, TeredoServerStatus>> {
   const { logger } = ctx;
   let config = ctx.config;
   const clock = deps.clock ?? systemClock;
@@ -147,7 +148,7 @@ export async function startTeredoServer(ctx: AgentContext<ServerAgentConfig>, de
       tun?.close();
       await Promise.all([sockets.primary.close(), sockets.secondary.close()]);
     },
-    status: () => ({
+    status: (): TeredoServerStatus => ({
       addresses: { primary: endpoint(sockets.primary.local), secondary: endpoint(sockets.secondary.local) },
       prefix: `${formatIpv6(teredoPrefixOf(params.primary))}/64`,
       mtu: config.mtu,
