@@ -35,6 +35,7 @@ import { formatIpv4 } from '../../src/wire/ipv4.js';
 import { teredoPrefix } from '../../src/wire/teredo-address.js';
 import { TEREDO_LINK_MTU, TEREDO_PORT } from '../../src/wire/teredo-constants.js';
 import { engineParams, type ServerAgentConfig } from './config.js';
+import type { TeredoServerStatus } from './status.js';
 
 /** Seams for tests; each defaults to the real thing. */
 export interface ServerDeps {
@@ -48,7 +49,7 @@ export interface ServerDeps {
 
 const IO_ERROR_LOG_INTERVAL_MS = 60_000;
 
-export async function startTeredoServer(ctx: AgentContext<ServerAgentConfig>, deps: ServerDeps = {}): Promise<RunningAgent<ServerAgentConfig>> {
+export async function startTeredoServer(ctx: AgentContext<ServerAgentConfig>, deps: ServerDeps = {}): Promise<RunningAgent<ServerAgentConfig, TeredoServerStatus>> {
   const { logger } = ctx;
   let config = ctx.config;
   const clock = deps.clock ?? systemClock;
@@ -157,7 +158,7 @@ export async function startTeredoServer(ctx: AgentContext<ServerAgentConfig>, de
       tun?.close();
       await Promise.all([sockets.primary.close(), sockets.secondary.close()]);
     },
-    status: () => ({
+    status: (): TeredoServerStatus => ({
       addresses: { primary: formatEndpoint4(sockets.primary.local), secondary: formatEndpoint4(sockets.secondary.local) },
       prefix: `${formatIpv6(teredoPrefix(params.primary))}/64`,
       mtu: config.mtu,
