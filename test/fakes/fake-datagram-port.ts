@@ -1,42 +1,15 @@
-// In-memory DatagramPort (wireguard-go conn/bindtest): `deliver` plays a datagram arriving (a batch of one),
-// `sent` collects what the code under test sent, and multicast settings are recorded. Received bytes are
-// lent (src/io/ports.ts): the batch's buffer is overwritten as soon as the handler returns, so code that
-// keeps a view instead of a copy fails its tests.
+// In-memory DatagramPort (wireguard-go conn/bindtest): `deliver` plays datagrams arriving (one batch), `sent`
+// collects what the code under test sent, and multicast settings are recorded. Delivered bytes are lent as the
+// real ports lend them (ports.ts): at an offset inside a batch buffer that is overwritten as soon as the handler
+// returns, so code that keeps a view of a received datagram fails its test instead of hiding behind a copy.
 
-import type { Endpoint4 } from '../../src/wire/endpoint.js';
+import { ReceiveBatch } from '../../src/io/batch.js';
 import type { DatagramBatch, DatagramPort } from '../../src/io/ports.js';
+import type { Endpoint4 } from '../../src/wire/endpoint.js';
 
 export interface SentDatagram {
   readonly bytes: Uint8Array;
   readonly to: Endpoint4;
-}
-
-/** One datagram as a DatagramBatch, in the middle of a larger buffer (offset 0 would hide offset bugs). */
-const PAD = 5;
-class OneDatagram implements DatagramBatch {
-  readonly count = 1;
-  readonly data: Uint8Array;
-  readonly #length: number;
-  constructor(
-    bytes: Uint8Array,
-    readonly from: Endpoint4,
-  ) {
-    this.data = new Uint8Array(bytes.length + 2 * PAD);
-    this.data.set(bytes, PAD);
-    this.#length = bytes.length;
-  }
-  offset(): number {
-    return PAD;
-  }
-  length(): number {
-    return this.#length;
-  }
-  sourceAddr(): number {
-    return this.from.addr;
-  }
-  sourcePort(): number {
-    return this.from.port;
-  }
 }
 
 export class FakeDatagramPort implements DatagramPort {
@@ -50,19 +23,30 @@ export class FakeDatagramPort implements DatagramPort {
   /** When set, send() reports this error to onError instead of sending. */
   failSends: Error | undefined;
   private batchHandler: ((batch: DatagramBatch) => void) | undefined;
+  private readonly batch = new ReceiveBatch(64);
   private errorHandler: ((error: Error) => void) | undefined;
 
   constructor(readonly local: Endpoint4 = { addr: 0x7f000001, port: 40000 }) {}
 
-  /** A datagram arrives from `from`; true if a handler received it. The bytes are scribbled over afterwards. */
+  /** A datagram arrives from `from`; true if a handler received it. */
   deliver(bytes: Uint8Array, from: Endpoint4): boolean {
+    return this.deliverBatch([{ bytes, from }]);
+  }
+
+  /** Several datagrams arrive in one wake-up (one batch, as recvmmsg hands them over). */
+  deliverBatch(datagrams: readonly { bytes: Uint8Array; from: Endpoint4 }[]): boolean {
     if (this.closed || !this.batchHandler) return false;
-    const batch = new OneDatagram(bytes, from);
-    try {
-      this.batchHandler(batch);
-    } finally {
-      batch.data.fill(0xa5);
+    const data = new Uint8Array(datagrams.reduce((n, d) => n + d.bytes.length, 0) + 5);
+    this.batch.reset(data);
+    let at = 5;
+    for (const d of datagrams) {
+      data.set(d.bytes, at);
+      this.batch.push(at, d.bytes.length, d.from.addr, d.from.port);
+      at += d.bytes.length;
     }
+    this.batchHandler(this.batch);
+    data.fill(0x5a); // lent: the memory is reused once the handler returns
+    this.batch.release();
     return true;
   }
 
