@@ -251,6 +251,20 @@ describe('rasadv listen (agent wiring)', () => {
     await agent.stop();
   });
 
+  it('handles a batch of datagrams in one driver step: each one listed, the junk counted, one clock read', async () => {
+    const { agent, port, output } = await listener({ json: true });
+    port.deliverBatch([
+      { bytes: encodeRasAdv({ hostname: 'a' }), from: from('192.0.2.1') },
+      { bytes: Uint8Array.of(0xff, 0x01), from: from('192.0.2.2') },
+      { bytes: encodeRasAdv({ hostname: 'b' }), from: from('192.0.2.3') },
+    ]);
+    const events = output().trim().split('\n').map((l) => JSON.parse(l) as { hostname: string; firstSeen: string });
+    expect(events.map((e) => e.hostname)).toEqual(['a', 'b']);
+    expect(events[0]!.firstSeen).toBe(events[1]!.firstSeen);
+    expect(agent.status()).toMatchObject({ received: 3, accepted: 2, dropped: { 'malformed-text': 1 }, driver: { batches: 1 } });
+    await agent.stop();
+  });
+
   it('logs receive errors at most once a minute and keeps listening', async () => {
     const { agent, port, clock, log } = await listener({});
     for (let i = 0; i < 3; i++) port.raise(new Error('ENOBUFS'));
