@@ -6,7 +6,7 @@
  * the clients a server must still serve while it is being flooded. C so that the generator is not the limit.
  *
  *   hostile-flood --server A.B.C.D [--secondary A.B.C.D] [--port 3544] [--count 1000000] [--rate 100000]
- *                 [--sockets 16] [--legit-rate 200] [--legit-sockets 8] [--seed 1]
+ *                 [--sockets 16] [--legit-rate 200] [--legit-sockets 8] [--seed 1] [--dump FILE [--source A.B.C.D]]
  *
  * --rate 0: as fast as the sockets take them. One datagram in 8 goes to --secondary when given.
  * The mix, by weight out of 32 (kinds in the JSON output):
@@ -16,7 +16,9 @@
  *   wrong-order 4  origin indication before the auth header, two auth headers, two origins, origin then nothing
  *   ipv6-liar   4  valid packet whose IPv6 payload length is larger (up to 65535) or smaller than what follows
  *   bubble-bad  6  bubbles from our own Teredo address to Teredo addresses of this server embedding special
- *                  IPv4s (0/8, 127/8, 10/8, 192.168/16, 224/4, 240/4, 255.255.255.255, the server itself) or port 0
+ *                  IPv4s (0/8, 127/8, 10/8, 169.254/16, 172.16/12, 192.168/16, 224/4, 255.255.255.255, the
+ *                  server itself with port 3544) or a global one with port 0 (240/4 is left out: like Miredo,
+ *                  RFC 4380 §5.2.4's list, which predates its reuse debates, does not name it)
  *   echo-bad    3  ICMPv6 echo from our Teredo address to non-global IPv6 (::, ::1, fe80::/10, ff00::/8,
  *                  fec0::/10, ::ffff:0:0/96)
  *   spoofed     3  a Teredo source embedding someone else's mapping, another server's prefix, or a native
@@ -118,7 +120,7 @@ struct flood_sock {
     uint16_t port;
 };
 
-/* Special IPv4s a server must never send to (RFC 4380 §5.2.4 and its loop protection). */
+/* Special IPv4s a server must never send to (RFC 4380 §5.2.4's list, and its own addresses: a loop). */
 static uint32_t special4(void) {
     switch (rndn(9)) {
     case 0: return 0;
@@ -126,7 +128,7 @@ static uint32_t special4(void) {
     case 2: return 0x0a000000 | rndn(1 << 24);
     case 3: return 0xc0a80000 | rndn(1 << 16);
     case 4: return 0xe0000000 | rndn(1 << 28);
-    case 5: return 0xf0000000 | rndn(1 << 28);
+    case 5: return rndn(2) ? 0xa9fe0000 | rndn(1 << 16) : 0xac100000 | rndn(1 << 20); /* 169.254/16, 172.16/12 */
     case 6: return 0xffffffff;
     case 7: return server_addr;
     default: return server_addr + 1;
@@ -315,6 +317,33 @@ static void junk_drain(int fd) {
     while (recv(fd, b, sizeof b, MSG_DONTWAIT) >= 0) junk_replies++;
 }
 
+/*
+ * --dump FILE: writes the mix instead of sending it, for tests that feed it to an engine: per datagram one record
+ * kind (u8, enum kind), source IPv4 (u32), source port (u16), length (u16), then the bytes; big-endian. The
+ * sources are --source (default the lab's probe, 198.18.0.30) with ports 40000 + socket index.
+ */
+static int dump_mix(const char *path, long long count, int nsock, const char *source) {
+    struct in_addr src;
+    FILE *f = fopen(path, "wb");
+    if (!f || inet_pton(AF_INET, source, &src) != 1) {
+        fprintf(stderr, "hostile-flood: cannot write %s or bad --source %s\n", path, source);
+        return 2;
+    }
+    int kind_table[32], w = 0;
+    for (int k = 0; k < KINDS; k++)
+        for (int j = 0; j < KIND_WEIGHTS[k]; j++) kind_table[w++] = k;
+    static uint8_t buf[MAX_DGRAM];
+    for (long long i = 0; i < count; i++) {
+        struct flood_sock s = {.fd = -1, .addr = ntohl(src.s_addr), .port = 40000 + i % nsock};
+        enum kind kd = kind_table[rndn(32)];
+        int len = gen(buf, &s, kd);
+        uint8_t head[9] = {kd, s.addr >> 24, s.addr >> 16, s.addr >> 8, s.addr, s.port >> 8, s.port, len >> 8, len};
+        fwrite(head, 1, sizeof head, f);
+        fwrite(buf, 1, len, f);
+    }
+    return fclose(f) == 0 ? 0 : 1;
+}
+
 static int open_udp(const struct sockaddr_in *connect_to) {
     int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
     struct sockaddr_in any = {.sin_family = AF_INET};
@@ -327,6 +356,7 @@ static int open_udp(const struct sockaddr_in *connect_to) {
 
 int main(int argc, char **argv) {
     const char *server = arg(argc, argv, "--server", NULL), *secondary = arg(argc, argv, "--secondary", NULL);
+    const char *dump = arg(argc, argv, "--dump", NULL);
     int port = atoi(arg(argc, argv, "--port", "3544"));
     long long count = atoll(arg(argc, argv, "--count", "1000000"));
     long rate = atol(arg(argc, argv, "--rate", "100000"));
@@ -342,6 +372,7 @@ int main(int argc, char **argv) {
         return 2;
     }
     server_addr = ntohl(to[0].sin_addr.s_addr);
+    if (dump) return dump_mix(dump, count, nsock, arg(argc, argv, "--source", "198.18.0.30"));
 
     static struct flood_sock socks[MAX_SOCKETS];
     for (int i = 0; i < nsock; i++) {
