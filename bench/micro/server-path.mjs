@@ -301,6 +301,9 @@ async function agentLevel() {
           return p;
         },
         openTun: (o) => (tun = new FakeTun(o)),
+        // Native forwarding goes through the fake TUN above (--forward-interface); should a build open its
+        // send-only raw IPv6 socket anyway, it gets this fake rather than a real socket.
+        openRawIpv6: () => ({ send: () => true, onError() {}, close() {} }),
         ipv6Forwarding: () => true,
       },
     );

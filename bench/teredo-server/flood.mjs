@@ -21,8 +21,8 @@
 //                take (--rate 0) and read processed/s and µs CPU per datagram.
 //   kernel drops RcvbufErrors: datagrams the kernel discarded because the server's receive buffer was full.
 //   counters     ours only: the same datagrams as its own `teredo-server status --json` counts them (drops by
-//                reason + RSs answered + forwards), a cross-check of the kernel number; the drop reasons seen
-//                are printed below the table.
+//                reason + RSs answered + forwards), a cross-check of the kernel number, and how many it forwarded
+//                (every datagram of the mix must be dropped: 0); the drop reasons seen are printed below the table.
 //   CPU          CPU time of the server's process group over the same window, per processed datagram.
 //   RSS          resident set of the process group when idle, after the warm-up (before) and after the flood;
 //                growth = after - before.
@@ -133,6 +133,8 @@ async function measureOne(lab, impl) {
     const processed = after.udp.InDatagrams - before.udp.InDatagrams;
     const cpuMs = after.usage.cpuMs - before.usage.cpuMs;
     const counted = oursCounted(after.status) === undefined ? undefined : oursCounted(after.status) - oursCounted(before.status);
+    const fwd = (s) => (s?.forwarded?.teredo ?? 0) + (s?.forwarded?.native ?? 0);
+    const forwarded = after.status ? fwd(after.status) - fwd(before.status) : undefined;
     const drops = {};
     for (const [k, v] of Object.entries(after.status?.drops ?? {})) if (v - (before.status?.drops?.[k] ?? 0) > 0) drops[k] = v - (before.status?.drops?.[k] ?? 0);
     return {
@@ -143,6 +145,7 @@ async function measureOne(lab, impl) {
       processedPerSec: processed / windowSec,
       kernelDrops: after.udp.RcvbufErrors - before.udp.RcvbufErrors,
       counted,
+      forwarded,
       cpuPercent: (100 * cpuMs) / (windowSec * 1000),
       cpuUsPerDatagram: (cpuMs * 1000) / Math.max(1, processed),
       rssKiB: { idle: idle.rssKiB, before: before.usage.rssKiB, after: after.usage.rssKiB, peak: after.usage.peakRssKiB },
@@ -177,7 +180,7 @@ try {
 
 const mib = (kib) => `${(kib / 1024).toFixed(1)} MiB`;
 const rows = [
-  ['server', 'round', 'load', 'offered/s', 'processed/s', 'kernel drops', 'counted (ours)', 'server CPU', 'µs CPU/datagram',
+  ['server', 'round', 'load', 'offered/s', 'processed/s', 'kernel drops', 'counted (ours)', 'forwarded (ours)', 'server CPU', 'µs CPU/datagram',
     'RSS idle', 'RSS before', 'RSS after', 'growth', 'legit RS answered', 'legit RTT µs p50/p99', 'junk replies'],
   ...results.map((r) => [
     r.impl,
@@ -187,6 +190,7 @@ const rows = [
     r.processedPerSec.toFixed(0),
     String(r.kernelDrops),
     r.counted === undefined ? '-' : String(r.counted),
+    r.forwarded === undefined ? '-' : String(r.forwarded),
     `${r.cpuPercent.toFixed(0)}%`,
     r.cpuUsPerDatagram.toFixed(2),
     mib(r.rssKiB.idle),
