@@ -21,6 +21,9 @@ export interface ServerStatus {
   readonly prefix?: string;
   readonly mtu?: number;
   readonly forwardInterface?: string | null;
+  /** How packets for native IPv6 leave (raw socket, TUN device, or dropped), and whether a route exists. */
+  readonly nativeForwarding?: string;
+  readonly nativeIpv6Route?: boolean | null;
   readonly forwardIcmpv6MaxPayload?: number;
   readonly rsAnswered?: { readonly primary: number; readonly secondary: number };
   readonly raSent?: { readonly primary: number; readonly secondary: number };
@@ -73,6 +76,7 @@ export function formatStatus(s: ServerStatus): string {
     lines.push(...table(rows).map((l) => `  ${l}`));
     lines.push(`  prefix ${s.prefix ?? '?'}, MTU ${s.mtu ?? '?'}, forward interface ${s.forwardInterface ?? 'none'}, ICMPv6 forward limit ${s.forwardIcmpv6MaxPayload ?? '?'} bytes`);
     lines.push(`  RAs echoing a nonce: ${s.raWithNonce ?? 0}`);
+    if (s.nativeForwarding !== undefined) lines.push(`  native IPv6 forwarding: ${s.nativeForwarding}${s.nativeIpv6Route === false ? ' (this host has no IPv6 route: such packets fail)' : ''}`);
   }
   if (s.forwarded) {
     const f = s.forwarded;
