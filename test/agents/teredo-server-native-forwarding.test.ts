@@ -10,6 +10,7 @@ import { AgentError } from '../../src/runtime/errors.js';
 import { validateConfig } from '../../src/runtime/config.js';
 import { engineParams, serverSpec } from '../../agents/teredo-server/config.js';
 import { hasNativeIpv6Route, nativeForwardingMode, startNativeForwarding } from '../../agents/teredo-server/native-forwarding.js';
+import { formatStatus, type ServerStatus } from '../../agents/teredo-server/status.js';
 
 function check(flags: Record<string, unknown>) {
   return validateConfig(serverSpec, { flags: { address: '198.18.0.10', ...flags } });
@@ -110,5 +111,19 @@ describe('startNativeForwarding', () => {
     const start = () => startNativeForwarding('raw', log.logger, { openRawIpv6: () => { throw eperm; }, nativeIpv6Route: () => true });
     expect(start).toThrow(AgentError);
     expect(start).toThrow(expect.objectContaining({ code: 'IO_RAW_SOCKET', message: expect.stringMatching(/CAP_NET_RAW.*--native-forwarding off/) }));
+  });
+});
+
+describe('status', () => {
+  const base: ServerStatus = {
+    pid: 1, instance: null, uptimeSec: 5, reloads: 0, state: 'running',
+    addresses: { primary: '198.18.0.10:3544', secondary: '198.18.0.11:3544' },
+    rsAnswered: { primary: 0, secondary: 0 }, raSent: { primary: 0, secondary: 0 },
+  };
+
+  it('shows the mode, and the missing route when there is none', () => {
+    expect(formatStatus({ ...base, nativeForwarding: 'raw', nativeIpv6Route: true })).toContain('  native IPv6 forwarding: raw\n');
+    expect(formatStatus({ ...base, nativeForwarding: 'raw', nativeIpv6Route: false })).toContain('  native IPv6 forwarding: raw (this host has no IPv6 route: such packets fail)\n');
+    expect(formatStatus({ ...base, nativeForwarding: 'off', nativeIpv6Route: null })).toContain('  native IPv6 forwarding: off\n');
   });
 });
