@@ -18,6 +18,7 @@ import type { NativeIpv6Sender } from '../../src/io/ports.js';
 import { openRawIpv6Sender } from '../../src/io/raw-ipv6.js';
 import { AgentError } from '../../src/runtime/errors.js';
 import type { Logger } from '../../src/runtime/logger.js';
+import type { TeredoServerStatus } from './status.js';
 
 export const NATIVE_FORWARDING_MODES = ['raw', 'tun', 'off'] as const;
 export type NativeForwardingMode = (typeof NATIVE_FORWARDING_MODES)[number];
@@ -34,12 +35,8 @@ export interface NativeForwardingDeps {
   nativeIpv6Route?: () => boolean | undefined;
 }
 
-/** What status shows about native forwarding. */
-export interface NativeForwardingStatus {
-  readonly nativeForwarding: NativeForwardingMode;
-  /** Whether the host has a route toward native IPv6 now; null when unknown or the mode is off. */
-  readonly nativeIpv6Route: boolean | null;
-}
+/** What status shows about native forwarding (defined with the rest of the status in status.ts). */
+export type NativeForwardingStatus = Pick<TeredoServerStatus, 'nativeForwarding' | 'nativeIpv6Route'>;
 
 export interface NativeForwarding {
   readonly mode: NativeForwardingMode;

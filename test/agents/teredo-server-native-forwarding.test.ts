@@ -10,7 +10,8 @@ import { AgentError } from '../../src/runtime/errors.js';
 import { validateConfig } from '../../src/runtime/config.js';
 import { engineParams, serverSpec } from '../../agents/teredo-server/config.js';
 import { hasNativeIpv6Route, nativeForwardingMode, startNativeForwarding } from '../../agents/teredo-server/native-forwarding.js';
-import { formatStatus, type ServerStatus } from '../../agents/teredo-server/status.js';
+import { formatTeredoServerStatus, type TeredoServerStatus } from '../../agents/teredo-server/status.js';
+import type { RunningStatus } from '../../src/runtime/status.js';
 
 function check(flags: Record<string, unknown>) {
   return validateConfig(serverSpec, { flags: { address: '198.18.0.10', ...flags } });
@@ -115,15 +116,18 @@ describe('startNativeForwarding', () => {
 });
 
 describe('status', () => {
-  const base: ServerStatus = {
-    pid: 1, instance: null, uptimeSec: 5, reloads: 0, state: 'running',
-    addresses: { primary: '198.18.0.10:3544', secondary: '198.18.0.11:3544' },
-    rsAnswered: { primary: 0, secondary: 0 }, raSent: { primary: 0, secondary: 0 },
+  const base: RunningStatus<TeredoServerStatus> = {
+    agent: 'teredo-server', pid: 1, instance: null, uptimeSec: 5, reloads: 0, state: 'running',
+    addresses: { primary: '198.18.0.10:3544', secondary: '198.18.0.11:3544' }, prefix: '2001:0:c612:a::/64', mtu: 1280,
+    forwardInterface: null, nativeForwarding: 'raw', nativeIpv6Route: true, forwardIcmpv6MaxPayload: 88, allowNonGlobal: false,
+    rsAnswered: { primary: 0, secondary: 0 }, raSent: { primary: 0, secondary: 0 }, raWithNonce: 0,
+    forwarded: { teredo: 0, withOrigin: 0, native: 0, fromTun: 0 }, drops: {}, ioErrors: 0,
+    driver: { batches: 0, timeouts: 0, drops: {}, errors: 0, nextTimeout: null },
   };
 
   it('shows the mode, and the missing route when there is none', () => {
-    expect(formatStatus({ ...base, nativeForwarding: 'raw', nativeIpv6Route: true })).toContain('  native IPv6 forwarding: raw\n');
-    expect(formatStatus({ ...base, nativeForwarding: 'raw', nativeIpv6Route: false })).toContain('  native IPv6 forwarding: raw (this host has no IPv6 route: such packets fail)\n');
-    expect(formatStatus({ ...base, nativeForwarding: 'off', nativeIpv6Route: null })).toContain('  native IPv6 forwarding: off\n');
+    expect(formatTeredoServerStatus(base)).toContain('native IPv6 forwarding: raw');
+    expect(formatTeredoServerStatus({ ...base, nativeIpv6Route: false })).toContain('native IPv6 forwarding: raw (this host has no IPv6 route: such packets fail)');
+    expect(formatTeredoServerStatus({ ...base, nativeForwarding: 'off', nativeIpv6Route: null })).toContain('native IPv6 forwarding: off');
   });
 });
