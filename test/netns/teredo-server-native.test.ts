@@ -12,6 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { teredoServerStatus } from '../../src/lab/occupants/teredo-server-ours.js';
 import { describeTeredo } from '../../src/lab/occupant-kit.js';
 import { distFile } from '../../src/lab/paths.js';
+import type { RunningStatus } from '../../src/runtime/status.js';
+import type { TeredoServerStatus } from '../../agents/teredo-server/status.js';
 import { ADDR, JsonLines, useLab } from './lab.js';
 
 const lab = useLab();
@@ -21,13 +23,6 @@ const AS_THE_UNIT = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-group
 const CAP_NET_RAW = 1n << 13n;
 /** An inet4 address no lab node holds, the probe's second server address for the no-route case. */
 const PROBE2 = '198.18.0.31';
-
-interface Status {
-  forwardInterface: string | null;
-  nativeForwarding: string;
-  nativeIpv6Route: boolean | null;
-  forwarded: { native: number; withOrigin: number };
-}
 
 const children: ChildProcess[] = [];
 function startServer(node: string, args: string[]): JsonLines {
@@ -43,10 +38,10 @@ async function stopServer(log: JsonLines): Promise<void> {
   await exited;
 }
 
-async function status(node: string): Promise<Status> {
+async function status(node: string): Promise<RunningStatus<TeredoServerStatus>> {
   const s = await teredoServerStatus({ exec: (argv, o) => lab.exec(node, argv, o) });
-  if (!s) throw new Error(`no teredo-server answered status in ${node}`);
-  return s as unknown as Status;
+  if (s?.state !== 'running') throw new Error(`no teredo-server answered status in ${node}`);
+  return s;
 }
 
 let server: JsonLines;
