@@ -17,8 +17,8 @@
  *   ipv6-liar   4  valid packet whose IPv6 payload length is larger (up to 65535) or smaller than what follows
  *   bubble-bad  6  bubbles from our own Teredo address to Teredo addresses of this server embedding special
  *                  IPv4s (0/8, 127/8, 10/8, 169.254/16, 172.16/12, 192.168/16, 224/4, 255.255.255.255, the
- *                  server itself with port 3544) or a global one with port 0 (240/4 is left out: like Miredo,
- *                  RFC 4380 §5.2.4's list, which predates its reuse debates, does not name it)
+ *                  server itself with port 3544) or a global one with port 0 (not 240/4: our check refuses it but
+ *                  Miredo's, which follows RFC 4380 §5.2.4's list, forwards it, so it would not compare like for like)
  *   echo-bad    3  ICMPv6 echo from our Teredo address to non-global IPv6 (::, ::1, fe80::/10, ff00::/8,
  *                  fec0::/10, ::ffff:0:0/96)
  *   spoofed     3  a Teredo source embedding someone else's mapping, another server's prefix, or a native
