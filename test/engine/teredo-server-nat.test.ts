@@ -22,8 +22,7 @@ import { TEREDO_CLIENT_LINK_LOCAL, TEREDO_CLIENT_LINK_LOCAL_CONE } from '../../s
 import { TEREDO_PORT } from '../../src/wire/teredo-constants.js';
 import { decodeTeredoPayload, encodeTeredoPayload } from '../../src/wire/teredo-packet.js';
 import { capturedLogger } from '../fakes/log-capture.js';
-import { VirtualInternet } from '../fakes/teredo-net.js';
-import type { NatKind } from '../fakes/teredo-net-nat.js';
+import { VirtualInternet, type NatKind } from '../fakes/teredo-net.js';
 
 const PRIMARY = parseIpv4('198.18.0.10');
 const SECONDARY = parseIpv4('198.18.0.11');

@@ -1,9 +1,11 @@
 // A DatagramPort on a VirtualInternet host (teredo-net.ts): what the code under test binds instead of a UDP
 // socket. Arrivals wait in a bounded receive queue (the socket buffer) and are handed over in batches of up to
-// BATCH_SIZE, like the native recvmmsg port, through one reused DatagramBatch whose bytes are LENT
-// (src/io/ports.ts): as soon as the handler returns, the batch is emptied and its bytes overwritten with
-// POISON_BYTE, so a consumer that kept a view instead of a copy reads garbage and fails its test.
+// BATCH_SIZE, like the native recvmmsg port, through one reused ReceiveBatch (src/io/batch.ts) whose bytes are
+// LENT (src/io/ports.ts): they sit at a non-zero offset of a buffer that is overwritten with POISON_BYTE as soon as
+// the handler returns, and the batch is emptied, so a consumer that kept a view instead of a copy reads garbage
+// and fails its test, and one that assumed offset 0 fails at once.
 
+import { ReceiveBatch } from '../../src/io/batch.js';
 import type { DatagramBatch, DatagramPort } from '../../src/io/ports.js';
 import type { Endpoint4 } from '../../src/wire/endpoint.js';
 
@@ -13,6 +15,8 @@ export const BATCH_SIZE = 64;
 export const RECEIVE_QUEUE_LIMIT = 256;
 /** Written over a batch's bytes once the handler returns. */
 export const POISON_BYTE = 0xee;
+/** Where the first datagram of a batch starts in the batch's buffer. */
+const FIRST_OFFSET = 3;
 /** Largest UDP payload over IPv4 (65535 - 20 - 8), EMSGSIZE above. */
 export const MAX_UDP_PAYLOAD = 65507;
 
@@ -32,57 +36,6 @@ interface Arrival {
   readonly port: number;
 }
 
-/** The one batch object of a port, refilled for every handler call. */
-class LentBatch implements DatagramBatch {
-  count = 0;
-  data = new Uint8Array(4096);
-  readonly offsets = new Uint32Array(BATCH_SIZE);
-  readonly lengths = new Uint32Array(BATCH_SIZE);
-  readonly addrs = new Uint32Array(BATCH_SIZE);
-  readonly ports = new Uint16Array(BATCH_SIZE);
-
-  offset(i: number): number {
-    return this.offsets[i]!;
-  }
-  length(i: number): number {
-    return this.lengths[i]!;
-  }
-  sourceAddr(i: number): number {
-    return this.addrs[i]!;
-  }
-  sourcePort(i: number): number {
-    return this.ports[i]!;
-  }
-
-  /** Copies up to BATCH_SIZE arrivals in; returns how many bytes of `data` are used. */
-  fill(arrivals: readonly Arrival[]): number {
-    let total = 0;
-    for (const a of arrivals) total += a.bytes.length;
-    if (total > this.data.length) this.data = new Uint8Array(Math.max(total, this.data.length * 2));
-    let at = 0;
-    arrivals.forEach((a, i) => {
-      this.data.set(a.bytes, at);
-      this.offsets[i] = at;
-      this.lengths[i] = a.bytes.length;
-      this.addrs[i] = a.addr;
-      this.ports[i] = a.port;
-      at += a.bytes.length;
-    });
-    this.count = arrivals.length;
-    return at;
-  }
-
-  /** The lent memory is taken back: nothing in it stays readable. */
-  poison(used: number): void {
-    this.data.fill(POISON_BYTE, 0, used);
-    this.offsets.fill(0);
-    this.lengths.fill(0);
-    this.addrs.fill(0);
-    this.ports.fill(0);
-    this.count = 0;
-  }
-}
-
 export class VirtualDatagramPort implements DatagramPort {
   readonly groups = new Set<number>();
   multicastTtl = 1;
@@ -94,7 +47,8 @@ export class VirtualDatagramPort implements DatagramPort {
   overflows = 0;
   readonly #net: PortNetwork;
   readonly #queue: Arrival[] = [];
-  readonly #batch = new LentBatch();
+  readonly #batch = new ReceiveBatch(BATCH_SIZE);
+  #buffer = new Uint8Array(4096);
   #handler: ((batch: DatagramBatch) => void) | undefined;
   #errorHandler: ((error: Error) => void) | undefined;
 
@@ -174,13 +128,28 @@ export class VirtualDatagramPort implements DatagramPort {
    */
   deliver(): void {
     while (this.#handler && !this.closed && this.#queue.length > 0) {
-      const used = this.#batch.fill(this.#queue.splice(0, BATCH_SIZE));
+      const used = this.#fill(this.#queue.splice(0, BATCH_SIZE));
       try {
         this.#handler(this.#batch);
       } finally {
-        this.#batch.poison(used);
+        this.#buffer.fill(POISON_BYTE, 0, used);
+        this.#batch.release();
       }
     }
+  }
+
+  /** Copies the arrivals into the reused buffer and points the batch at them; returns the bytes used. */
+  #fill(arrivals: readonly Arrival[]): number {
+    const total = arrivals.reduce((n, a) => n + a.bytes.length, FIRST_OFFSET);
+    if (total > this.#buffer.length) this.#buffer = new Uint8Array(Math.max(total, this.#buffer.length * 2));
+    this.#batch.reset(this.#buffer);
+    let at = FIRST_OFFSET;
+    for (const a of arrivals) {
+      this.#buffer.set(a.bytes, at);
+      this.#batch.push(at, a.bytes.length, a.addr, a.port);
+      at += a.bytes.length;
+    }
+    return at;
   }
 
   #error(error: Error): void {

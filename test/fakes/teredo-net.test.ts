@@ -152,12 +152,51 @@ describe('lent buffers', () => {
     expect(kept!.count).toBe(0);
   });
 
+  it('hands datagrams over at a non-zero offset, so code that assumes offset 0 fails', () => {
+    const { inet, server, probe } = world();
+    const offsets: number[] = [];
+    server.bind(REFLECT_PORT).onBatch((b) => offsets.push(b.offset(0)));
+    send(probe.bind(5000), 'x', SERVER, REFLECT_PORT);
+    inet.runUntilIdle();
+    expect(offsets[0]).toBeGreaterThan(0);
+  });
+
   it('sends only data[offset, offset + length)', () => {
     const { clock, inet, server, probe } = world();
     const got = listen(server.bind(REFLECT_PORT), clock);
     probe.bind(5000).send(new TextEncoder().encode('xxmiddlexx'), 2, 6, SERVER, REFLECT_PORT);
     inet.runUntilIdle();
     expect(got.map((g) => g.text)).toEqual(['middle']);
+  });
+});
+
+describe('TUN pair', () => {
+  it('carries what one device writes to the other, after the link latency, lent; held until the reader starts', () => {
+    const clock = new FakeClock(0);
+    const inet = new VirtualInternet(clock);
+    const [relayTun, nativeSide] = inet.tunPair(['tl-relay', 'tl-native'], { latencyMs: 4 });
+    const packet = Uint8Array.of(0x60, 0, 0, 0, 0, 0, 59, 64);
+    relayTun.write(packet, 0, packet.length);
+    relayTun.write(packet, 0, 4);
+    packet.fill(0);
+    inet.advance(4);
+    const got: number[][] = [];
+    let view: Uint8Array | undefined;
+    nativeSide.onBatch((b) => {
+      for (let i = 0; i < b.count; i++) got.push([...b.data.subarray(b.offset(i), b.offset(i) + b.length(i))]);
+      view = b.data.subarray(b.offset(0), b.offset(0) + 4);
+    });
+    expect(got).toEqual([]);
+    inet.runUntilIdle();
+    expect(got).toEqual([[0x60, 0, 0, 0, 0, 0, 59, 64], [0x60, 0, 0, 0]]);
+    expect([...view!]).not.toEqual([0x60, 0, 0, 0]); // overwritten once the handler returned
+    expect(relayTun.written).toHaveLength(2);
+    nativeSide.write(Uint8Array.of(1, 2, 3));
+    const back: number[] = [];
+    relayTun.onBatch((b) => back.push(b.count));
+    inet.runUntilIdle();
+    expect(back).toEqual([1]);
+    expect(clock.now()).toBe(8);
   });
 });
 

@@ -9,7 +9,16 @@
 // order they were sent, and a NAT decides at the instant a datagram reaches it (two bubbles crossing in flight
 // meet the NAT state of their arrival time, as in hole punching). Nothing is delivered synchronously: a send
 // arrives when the clock reaches it, through `advance(ms)`, `runUntilIdle()` or the test's own clock calls.
-// Datagrams due at one instant reach each port as one lent batch (teredo-net-port.ts).
+// Datagrams due at one instant reach each port as one lent batch (teredo-net-port.ts). Beside the IPv4 network,
+// `tunPair` links two TUN devices (teredo-net-tun.ts) on the same clock: a client's or relay's device and the
+// test's view of the IPv6 side.
+//
+// Use: one FakeClock is the network's clock and the Clock and Timers of every Driver on it.
+//   const net = new VirtualInternet(clock, { latencyMs: 5 });
+//   const server = net.host([PRIMARY, SECONDARY]);          // server.bind(3544, PRIMARY): a DatagramPort
+//   const nat = net.nat('symmetric', parseIpv4('198.18.0.102'), { seed: 7 });
+//   const client = net.natHost(nat, parseIpv4('192.168.2.2')); // client.bind(): an ephemeral port
+//   ... start the engines on those ports; net.runUntilIdle() or net.advance(ms); net.drops()
 //
 // Bounds: at most `queueLimit` datagrams in flight (default IN_FLIGHT_LIMIT, more are dropped as 'queue-full');
 // each port's receive queue, each NAT's table (teredo-net-*.ts). Traffic that never ends is a bug in the code
@@ -21,18 +30,22 @@
 import type { Millis } from '../../src/engine/types.js';
 import type { FakeClock } from '../../src/runtime/fake-clock.js';
 import { formatIpv4 } from '../../src/wire/ipv4.js';
-import { NatModel, type NatDrop, type NatKind, type NatOptions } from './teredo-net-nat.js';
-import { type PortNetwork, VirtualDatagramPort } from './teredo-net-port.js';
+import { VirtualHost, VirtualNat } from './teredo-net-host.js';
+import type { NatDrop, NatKind, NatOptions } from './teredo-net-nat.js';
+import { VirtualTun } from './teredo-net-tun.js';
+
+export { EPHEMERAL_PORTS, VirtualHost, VirtualNat } from './teredo-net-host.js';
+export type { NatKind, NatOptions } from './teredo-net-nat.js';
+export type { VirtualDatagramPort } from './teredo-net-port.js';
+export type { VirtualTun } from './teredo-net-tun.js';
 
 /** Datagrams in flight at once, across the whole network. */
 export const IN_FLIGHT_LIMIT = 10_000;
 /** Hops one runUntilIdle() (or one instant) may process before the traffic is declared endless. */
 export const EVENT_LIMIT = 100_000;
-/** Linux's default ip_local_port_range: where bind(0) draws ports. */
-export const EPHEMERAL_PORTS = { first: 32768, last: 60999 } as const;
 
 /** Why the network discarded a datagram (counted in `drops()`). */
-export type NetDrop = NatDrop | 'no-route' | 'port-unreachable' | 'receive-queue-full' | 'queue-full' | 'nat-no-hairpin';
+export type NetDrop = NatDrop | 'no-route' | 'port-unreachable' | 'receive-queue-full' | 'queue-full' | 'nat-no-hairpin' | 'tun-queue-full';
 
 export interface NetworkOptions {
   /** One-way latency of a link when its host or NAT does not say (default 0: due at the same instant). */
@@ -50,7 +63,11 @@ interface Datagram {
 }
 
 /** Where a datagram is about to arrive: a hop's far end. */
-type Stop = { readonly at: 'core' } | { readonly at: 'port'; readonly host: VirtualHost } | { readonly at: 'nat-in' | 'nat-out'; readonly nat: VirtualNat };
+type Stop =
+  | { readonly at: 'core' }
+  | { readonly at: 'port'; readonly host: VirtualHost }
+  | { readonly at: 'nat-in' | 'nat-out'; readonly nat: VirtualNat }
+  | { readonly at: 'tun'; readonly tun: VirtualTun };
 
 interface Hop {
   readonly due: Millis;
@@ -60,74 +77,6 @@ interface Hop {
 }
 
 const CORE: Stop = { at: 'core' };
-
-/** A machine with one or more IPv4 addresses (public, or private behind `nat`) and the ports bound on them. */
-export class VirtualHost {
-  /** Bound ports by "addr:port". */
-  readonly ports = new Map<string, VirtualDatagramPort>();
-  readonly #link: PortNetwork;
-  #nextEphemeral: number = EPHEMERAL_PORTS.first;
-
-  constructor(
-    link: PortNetwork,
-    readonly addrs: readonly number[],
-    /** One-way latency of the link to the core (public) or to the NAT (private). */
-    readonly latencyMs: Millis,
-    readonly nat: VirtualNat | undefined,
-  ) {
-    this.#link = link;
-  }
-
-  /** A UDP port on `addr` (default the first address); port 0 draws an ephemeral port. Throws if taken. */
-  bind(port = 0, addr: number = this.addrs[0]!): VirtualDatagramPort {
-    if (!this.addrs.includes(addr)) throw new Error(`bind: ${formatIpv4(addr)} is not an address of this host`);
-    if (port === 0) port = this.#ephemeral(addr);
-    const k = `${addr}:${port}`;
-    if (this.ports.has(k)) throw new Error(`EADDRINUSE: ${formatIpv4(addr)}:${port}`);
-    const p = new VirtualDatagramPort(this.#link, { addr, port });
-    this.ports.set(k, p);
-    return p;
-  }
-
-  #ephemeral(addr: number): number {
-    const span = EPHEMERAL_PORTS.last - EPHEMERAL_PORTS.first + 1;
-    for (let i = 0; i < span; i++) {
-      const p = this.#nextEphemeral;
-      this.#nextEphemeral = p === EPHEMERAL_PORTS.last ? EPHEMERAL_PORTS.first : p + 1;
-      if (!this.ports.has(`${addr}:${p}`)) return p;
-    }
-    throw new Error('EADDRINUSE: no ephemeral port left');
-  }
-}
-
-/** A NAT router: `outside` on the internet, private hosts behind it. */
-export class VirtualNat {
-  readonly model: NatModel;
-  readonly hosts = new Map<number, VirtualHost>();
-
-  constructor(
-    readonly outside: number,
-    readonly latencyMs: Millis,
-    kind: NatKind,
-    options: NatOptions,
-  ) {
-    this.model = new NatModel(kind, options);
-  }
-
-  get kind(): NatKind {
-    return this.model.kind;
-  }
-  /** `conntrack -F` (NatModel.flush). */
-  flush(): void {
-    this.model.flush();
-  }
-  block(addr: number): void {
-    this.model.block(addr);
-  }
-  unblock(addr: number): void {
-    this.model.unblock(addr);
-  }
-}
 
 export class VirtualInternet {
   readonly clock: FakeClock;
@@ -139,8 +88,8 @@ export class VirtualInternet {
   /** A binary min-heap of hops by (due, seq). */
   readonly #heap: Hop[] = [];
   readonly #drops = new Map<NetDrop, number>();
-  /** Ports that received datagrams at this instant, in first-arrival order. */
-  readonly #waking = new Set<VirtualDatagramPort>();
+  /** Ports and devices that received something at this instant, in first-arrival order. */
+  readonly #waking = new Set<{ deliver(): void }>();
   #seq = 0;
   /** Hops processed: in all, and at the instant #instant. */
   #hops = 0;
@@ -180,6 +129,25 @@ export class VirtualInternet {
     return h;
   }
 
+  /**
+   * Two TUN devices linked back to back, `latencyMs` apart (default the network's): what the code under test
+   * writes into one arrives as a lent batch on the other.
+   */
+  tunPair(names: readonly [string, string] = ['tun-a', 'tun-b'], options: { latencyMs?: Millis } = {}): [VirtualTun, VirtualTun] {
+    const latency = options.latencyMs ?? this.#latency;
+    const peers = new Map<VirtualTun, VirtualTun>();
+    const link = {
+      transmit: (from: VirtualTun, packet: Uint8Array) => {
+        this.#push(latency, { at: 'tun', tun: peers.get(from)! }, { srcAddr: 0, srcPort: 0, dstAddr: 0, dstPort: 0, bytes: packet });
+      },
+      wake: (tun: VirtualTun) => this.#wake(tun),
+    };
+    const a = new VirtualTun(link, names[0], 1);
+    const b = new VirtualTun(link, names[1], 2);
+    peers.set(a, b).set(b, a);
+    return [a, b];
+  }
+
   /** Moves the clock forward `ms`, delivering every datagram and firing every timer due on the way. */
   advance(ms: Millis): void {
     this.clock.advance(ms);
@@ -203,7 +171,7 @@ export class VirtualInternet {
     return this.#heap.length;
   }
 
-  /** Datagrams handed to a port so far. */
+  /** Datagrams and TUN packets that reached their port or device so far. */
   get delivered(): number {
     return this.#delivered;
   }
@@ -221,10 +189,7 @@ export class VirtualInternet {
           const d: Datagram = { srcAddr: from.local.addr, srcPort: from.local.port, dstAddr: addr, dstPort: port, bytes };
           this.#push(latencyMs, nat ? { at: 'nat-in', nat } : CORE, d);
         },
-        wake: (port) => {
-          this.#waking.add(port);
-          this.#arm(this.clock.now());
-        },
+        wake: (port) => this.#wake(port),
         unbind: (port) => host.ports.delete(`${port.local.addr}:${port.local.port}`),
       },
       addrs,
@@ -232,6 +197,11 @@ export class VirtualInternet {
       nat,
     );
     return host;
+  }
+
+  #wake(target: { deliver(): void }): void {
+    this.#waking.add(target);
+    this.#arm(this.clock.now());
   }
 
   #claim(addr: number, holder: VirtualHost | VirtualNat): void {
@@ -275,6 +245,12 @@ export class VirtualInternet {
         if (!port.arrive(d.bytes, d.srcAddr, d.srcPort)) return this.#drop('receive-queue-full');
         this.#delivered++;
         this.#waking.add(port);
+        return;
+      }
+      case 'tun': {
+        if (!stop.tun.arrive(d.bytes)) return this.#drop('tun-queue-full');
+        this.#delivered++;
+        this.#waking.add(stop.tun);
       }
     }
   }
@@ -341,7 +317,7 @@ export class VirtualInternet {
     }
     const waking = [...this.#waking];
     this.#waking.clear();
-    for (const port of waking) port.deliver();
+    for (const target of waking) target.deliver();
     if (this.#heap.length > 0) this.#arm(this.#heap[0]!.due);
   };
 }
