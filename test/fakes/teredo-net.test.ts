@@ -385,3 +385,35 @@ describe('flush, block, hairpin, table limit', () => {
     expect(w.inet.drops()).toEqual({ 'nat-no-hairpin': 1, 'nat-table-full': 1 });
   });
 });
+
+describe('hole punching (the bubbles of RFC 4380 §5.2.6, §5.2.9)', () => {
+  /** Two clients behind their own NATs learn their mappings from the server's reflector, then punch. */
+  function punch(kind2: NatKind): string[] {
+    const clock = new FakeClock(0);
+    const inet = new VirtualInternet(clock, { latencyMs: 2 });
+    reflect(inet.host(SERVER).bind(REFLECT_PORT));
+    const ends = [
+      { nat: inet.nat('port-restricted', OUTSIDE), lan: CLIENT },
+      { nat: inet.nat(kind2, parseIpv4('198.18.0.105')), lan: parseIpv4('192.168.5.2') },
+    ].map(({ nat, lan }) => {
+      const port = inet.natHost(nat, lan).bind(3544);
+      return { port, got: listen(port, clock) };
+    });
+    for (const e of ends) send(e.port, 'map', SERVER, REFLECT_PORT);
+    inet.runUntilIdle();
+    const [m1, m2] = ends.map((e) => e.got[0]!.text.split(':').map(Number) as [number, number]);
+    send(ends[0]!.port, 'bubble-1', ...m2!); // refused by NAT 2, but opens NAT 1 toward m2
+    inet.runUntilIdle();
+    send(ends[1]!.port, 'bubble-2', ...m1!); // gets in if it leaves NAT 2 from m2
+    inet.runUntilIdle();
+    return ends.flatMap((e) => e.got.slice(1).map((g) => g.text));
+  }
+
+  it('two port-restricted clients reach each other once each has sent first', () => {
+    expect(punch('port-restricted')).toEqual(['bubble-2']);
+  });
+
+  it('a symmetric NAT leaves from another port than the server saw, so the peer NAT refuses it', () => {
+    expect(punch('symmetric')).toEqual([]);
+  });
+});
