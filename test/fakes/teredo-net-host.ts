@@ -62,13 +62,11 @@ export class VirtualNat {
     this.model = new NatModel(kind, options);
   }
 
-  get kind(): NatKind {
-    return this.model.kind;
-  }
   /** `conntrack -F` (NatModel.flush). */
   flush(): void {
     this.model.flush();
   }
+  /** Everything to and from `addr` is dropped (NatModel.block): a captive portal, a firewall rule. */
   block(addr: number): void {
     this.model.block(addr);
   }
