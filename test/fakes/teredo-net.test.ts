@@ -17,6 +17,7 @@ describe('delivery', () => {
     const tx = probe.bind(5000);
     for (const t of ['a', 'b', 'c']) send(tx, t, SERVER, REFLECT_PORT);
     expect(got).toEqual([]);
+    expect(inet.inFlight).toBe(3);
     const batches: number[] = [];
     rx.onBatch((b) => {
       batches.push(b.count);
@@ -26,7 +27,7 @@ describe('delivery', () => {
     expect(got.map((g) => g.text)).toEqual(['a', 'b', 'c']);
     expect(got[0]!.from).toBe(`${PROBE}:5000`);
     expect(batches).toEqual([3]);
-    expect(inet.delivered).toBe(3);
+    expect([inet.delivered, inet.inFlight]).toEqual([3, 0]);
   });
 
   it('splits an instant larger than a batch into batches of BATCH_SIZE', () => {
