@@ -48,11 +48,16 @@ RUN groupadd --gid 10001 teredo \
  && useradd --uid 10001 --gid teredo --no-create-home --no-log-init --home-dir /nonexistent \
       --shell /usr/sbin/nologin teredo
 COPY --from=build /out/ /
+# Last, so that editing them rebuilds nothing else (both are executable in the repository; COPY keeps the mode).
+COPY scripts/docker/entrypoint.sh /usr/local/bin/teredo-agents-entrypoint
+COPY scripts/docker/health.sh /usr/local/bin/teredo-agents-health
 ENV NODE_ENV=production
 WORKDIR /opt/teredo-agents
-# Unprivileged by default: teredo-client decode/encode and rasadv need no capability. Agents that open a TUN device
-# or a raw ICMPv6 socket need root in the container plus the capability (README, Docker):
-#   --user 0 --cap-add NET_ADMIN --device /dev/net/tun     (TUN: teredo-server --forward-interface, relay, client)
-#   --user 0 --cap-add NET_RAW                             (raw ICMPv6: the RA sender)
-USER teredo
+# The agent runs as teredo (uid 10001). The container starts as root only so that the entrypoint can hand the
+# capabilities given with --cap-add to that user (scripts/docker/entrypoint.sh; README, Docker):
+#   --cap-add NET_ADMIN --device /dev/net/tun     (TUN: teredo-client, teredo-relay, teredo-server --forward-interface)
+#   --cap-add NET_RAW                             (raw ICMPv6/IPv6: ra-sender; in Docker's default set)
+ENTRYPOINT ["/usr/local/bin/teredo-agents-entrypoint"]
 CMD ["teredo-client", "--help"]
+# `<agent> status` of the agent that is PID 1: healthy while it answers (scripts/docker/health.sh).
+HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 CMD ["/usr/local/bin/teredo-agents-health"]
