@@ -3,10 +3,14 @@
 # the image for real:
 #   1. `teredo-client decode` of RFC 4380's example address names server 17.23.52.250;
 #   2. the runtime is slim and unprivileged: uid 10001, no compiler, make, python3 or npm on PATH;
-#   3. the addon works there: as root with --cap-add NET_ADMIN --device /dev/net/tun a TUN device opens and takes
-#      an MTU, as the default user it is refused; as root a raw ICMPv6 socket opens, as the default user it is not;
+#   3. privileged agents run as uid 10001 with only the added capability (the entrypoint, scripts/docker/): with
+#      --cap-add NET_ADMIN --device /dev/net/tun the process holds exactly NET_ADMIN, NET_RAW, NET_BIND_SERVICE
+#      and a TUN device opens and takes an MTU; without NET_ADMIN it is refused; a raw ICMPv6 socket opens (NET_RAW
+#      is in Docker's default set) and is refused with --cap-drop NET_RAW;
 #   4. rasadv across a user-defined bridge network: `rasadv advertise` in one container, `rasadv listen --once
-#      --json` in another hears it (exit 4: unknown server), and with --allow the same server is known (exit 0).
+#      --json` in another hears it (exit 4: unknown server), and with --allow the same server is known (exit 0);
+#   5. the HEALTHCHECK (`rasadv advertise status`) turns the advertiser healthy, and `docker stop -t 1` ends it
+#      with its own SIGTERM exit (0), not the SIGKILL after the second (137).
 # A manual / operations check, not part of .ci/run (CI has no Docker daemon). Needs root and a Docker daemon;
 # with --start-dockerd it starts one itself when none answers, only as `dockerd --iptables=false
 # --ip-forward=false` (a plain dockerd sets the FORWARD policy to DROP and breaks other bridges on the host), and
@@ -33,7 +37,7 @@ had_netns_mount=true
 for arg in "$@"; do
   case $arg in
     --start-dockerd) start_dockerd=true ;;
-    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "docker-smoke: unknown argument $arg (usage: $0 [--start-dockerd])" >&2; exit 2 ;;
   esac
 done
@@ -104,27 +108,32 @@ check "runtime runs as uid 10001 and has no cc, gcc, g++, make, python3, npm" \
 # The addon's two privileged paths, through the project's own adapters (src/io).
 tun_js='import("/opt/teredo-agents/dist/src/io/tun-linux.js").then(({ openTun }) => {
   const t = openTun({ name: "teredo0", mtu: 1280 });
-  console.log("opened", t.name, "mtu", require("fs").readFileSync("/sys/class/net/teredo0/mtu", "utf8").trim());
+  console.log("opened", t.name, "mtu", require("fs").readFileSync("/sys/class/net/teredo0/mtu", "utf8").trim(),
+    "uid", process.getuid());
   t.close(); }).catch((e) => { console.log(e.code, e.message); process.exit(3); })'
 icmp_js='import("/opt/teredo-agents/dist/src/io/icmpv6-socket.js").then(({ openIcmpv6Socket }) => {
-  openIcmpv6Socket({ ifname: "lo", types: [133] }).close(); console.log("raw ICMPv6 socket opened");
+  openIcmpv6Socket({ ifname: "lo", types: [133] }).close(); console.log("raw ICMPv6 socket opened uid", process.getuid());
   }).catch((e) => { console.log(e.code, e.message); process.exit(3); })'
+caps_sh='echo uid=$(id -u) $(grep -E "^Cap(Eff|Amb):" /proc/self/status | tr -s "\t\n" "  ")'
+check "uid 10001 holds exactly NET_ADMIN, NET_RAW, NET_BIND_SERVICE (0x3400) with --cap-add NET_ADMIN" \
+  expect '^uid=10001 CapEff: 0000000000003400 CapAmb: 0000000000003400 ?$' \
+  run --cap-add NET_ADMIN --device /dev/net/tun "$IMAGE" sh -c "$caps_sh"
 if [[ -c /dev/net/tun ]]; then
-  check "TUN opens with --user 0 --cap-add NET_ADMIN --device /dev/net/tun" \
-    expect '^opened teredo0 mtu 1280$' run --user 0 --cap-add NET_ADMIN --device /dev/net/tun "$IMAGE" node -e "$tun_js"
-  check "TUN is refused to the default user, even with NET_ADMIN (IO_TUN_OPEN)" \
-    expect '^IO_TUN_OPEN ' run --cap-add NET_ADMIN --device /dev/net/tun "$IMAGE" node -e "$tun_js"
+  check "TUN opens as uid 10001 with --cap-add NET_ADMIN --device /dev/net/tun" \
+    expect '^opened teredo0 mtu 1280 uid 10001$' run --cap-add NET_ADMIN --device /dev/net/tun "$IMAGE" node -e "$tun_js"
+  check "TUN is refused without --cap-add NET_ADMIN (IO_TUN_OPEN)" \
+    expect '^IO_TUN_OPEN ' run --device /dev/net/tun "$IMAGE" node -e "$tun_js"
 else
   log "no /dev/net/tun on this host: TUN checks skipped"
 fi
-check "raw ICMPv6 socket opens with --user 0 --cap-add NET_RAW" \
-  expect '^raw ICMPv6 socket opened$' run --user 0 --cap-add NET_RAW "$IMAGE" node -e "$icmp_js"
-check "raw ICMPv6 socket is refused to the default user, even with NET_RAW (IO_ICMPV6_OPEN)" \
-  expect '^IO_ICMPV6_OPEN ' run --cap-add NET_RAW "$IMAGE" node -e "$icmp_js"
+check "raw ICMPv6 socket opens as uid 10001 with --cap-add NET_RAW" \
+  expect '^raw ICMPv6 socket opened uid 10001$' run --cap-add NET_RAW "$IMAGE" node -e "$icmp_js"
+check "raw ICMPv6 socket is refused with --cap-drop NET_RAW (IO_ICMPV6_OPEN)" \
+  expect '^IO_ICMPV6_OPEN ' run --cap-drop NET_RAW "$IMAGE" node -e "$icmp_js"
 
 # rasadv: 239.255.2.2:9753 multicast between two containers on one bridge (no NAT, no forwarding involved).
 docker network create --driver bridge "$net" >/dev/null
-docker run -d --pull never --name "$adv" --network "$net" "$IMAGE" \
+docker run -d --pull never --name "$adv" --network "$net" --health-interval 1s "$IMAGE" \
   rasadv advertise --hostname SMOKE-ADV --interval 1 >/dev/null 2> >(hide_warning >&2)
 adv_ip=$(docker inspect -f "{{ (index .NetworkSettings.Networks \"$net\").IPAddress }}" "$adv")
 listen() { # <expected exit> <expected "known"> <more listen args...>
@@ -137,6 +146,23 @@ listen() { # <expected exit> <expected "known"> <more listen args...>
 }
 check "rasadv listen --once --json hears rasadv advertise ($adv_ip) on $net: unknown, exit 4" listen 4 false
 check "rasadv listen --allow SMOKE-ADV: the same server is known, exit 0" listen 0 true --allow SMOKE-ADV
+
+healthy() { # the advertiser's health turns "healthy" (the HEALTHCHECK ran `rasadv advertise status`, exit 0)
+  local state
+  for _ in $(seq 20); do
+    state=$(docker inspect -f '{{ .State.Health.Status }}' "$adv")
+    [[ $state == healthy ]] && break
+    sleep 0.5
+  done
+  echo "health: $state"; docker inspect -f '{{ with (index .State.Health.Log 0) }}{{ .Output }}{{ end }}' "$adv"
+  [[ $state == healthy ]]
+}
+check "HEALTHCHECK: the advertiser becomes healthy (rasadv advertise status)" healthy
+stopped() { # docker stop -t 1: SIGTERM, then SIGKILL after 1 s; exit 0 means the agent stopped on SIGTERM in time
+  docker stop -t 1 "$adv" >/dev/null
+  local code; code=$(docker inspect -f '{{ .State.ExitCode }}' "$adv"); echo "exit $code"; [[ $code == 0 ]]
+}
+check "docker stop -t 1: the agent exits 0 on SIGTERM within the second (137 would be the SIGKILL)" stopped
 
 sizes=$(for image in "$IMAGE" "$BASE_IMAGE" "$BUILD_IMAGE"; do
   docker image inspect -f '{{.Size}}' "$image" | awk -v i="$image" '{ printf "%s %.0f MB; ", i, $1 / 1e6 }'; done)

@@ -4,7 +4,8 @@
 # blocked with a temporary policy-rc.d (exit 101), and miredo is only ever run with the lab's own config.
 set -euo pipefail
 if [ "$(id -u)" != 0 ]; then echo "setup-host: must run as root (it installs Debian packages)" >&2; exit 1; fi
-pkgs=(iproute2 nftables tshark tcpdump miredo miredo-server ndisc6 radvd radvdump iperf3 iputils-ping procps psmisc kmod)
+pkgs=(iproute2 nftables tshark tcpdump miredo miredo-server ndisc6 radvd radvdump iperf3 iputils-ping procps psmisc kmod
+  docker.io docker-compose debootstrap)
 missing=()
 for p in "${pkgs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -17,7 +18,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   # Never leave a Miredo client or radvd running toward anything but the lab.
-  for unit in miredo miredo-server radvd; do
+  # Same for a plain dockerd (it would set the FORWARD policy to DROP): only the tests start one, with
+  # --iptables=false --ip-forward=false (test/netns/docker-lab.test.ts, scripts/docker-smoke.sh).
+  for unit in miredo miredo-server radvd docker.socket docker; do
     systemctl disable --now "$unit" >/dev/null 2>&1 || true
   done
 fi
