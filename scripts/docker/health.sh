@@ -7,9 +7,9 @@
 # capabilities; it needs none (the control socket is an abstract socket in the container's network namespace).
 set -euo pipefail
 mapfile -d '' -t argv </proc/1/cmdline
-agent=$(basename "${argv[1]:-}")
+agent=$(basename "${argv[1]:-}")  # PID 1 in the middle of an execve reads as an empty cmdline
 link=/usr/local/bin/$agent
-if [[ ${argv[0]##*/} != node || ! -L $link || $(readlink "$link") != /opt/teredo-agents/* ]]; then
+if [[ ${argv[0]:-} != */node && ${argv[0]:-} != node || ! -L $link || $(readlink "$link") != /opt/teredo-agents/* ]]; then
   echo "health: PID 1 is not an agent: ${argv[*]}" >&2
   exit 1
 fi
