@@ -1,0 +1,138 @@
+// The compose lab (docker-compose.yml) and the sidecar use of the image, for real, with no image registry
+// (issue 12, Docker). As root; skipped, saying why, only when docker.io, docker-compose or debootstrap is missing
+// (scripts/setup-host.sh installs them).
+//
+// beforeAll: the engine (./docker-engine.ts: the daemon that answers, else `dockerd --iptables=false
+// --ip-forward=false` started here and stopped by PID), the images (base by debootstrap + docker import, agents,
+// lab; each cached under a fingerprint of its inputs), then `docker-compose up -d` under a project and bridge
+// prefix unique to this run. Checks:
+// - `docker-compose exec client ping -6 -c 3 host6` through the NAT, the server and the relay;
+// - `docker-compose exec client teredo-client status`: qualified, NAT restricted (Linux masquerade);
+// - `rasadv listen status` in the listener lists the advertiser; h6 autoconfigured from the ra-sender;
+// - every agent container is healthy (the image's HEALTHCHECK, `<agent> status`);
+// - the sidecar: `docker run --network container:APP --cap-add NET_ADMIN --device /dev/net/tun <image>
+//   teredo-client --server 198.18.0.10` gives APP a Teredo address and a route; APP pings host6; the sidecar
+//   stops on SIGTERM within `docker stop -t 1` (exit 0, not 137).
+// afterAll: `docker-compose down`, the sidecar pair removed, the engine stopped if started here; then no container,
+// bridge or Docker network namespace of this run is left.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, readdirSync } from 'node:fs';
+import { exec, waitFor } from '../../src/lab/run.js';
+import type { Engine, Images } from './docker-engine.js';
+import { REPO, buildImages, docker, missingDockerTools, startEngine } from './docker-engine.js';
+
+const missing = missingDockerTools();
+const isRoot = process.getuid?.() === 0;
+const skipReason = !isRoot ? 'needs root' : missing.length > 0 ? `${missing.join(', ')} not installed (scripts/setup-host.sh)` : '';
+if (skipReason) console.error(`docker-lab: skipped: ${skipReason}`);
+
+// Unique per run: the compose project (container and network names) and the host bridges' names (<= 15 bytes).
+const PREFIX = `tdl${(process.pid % 100_000).toString(36)}`;
+const PROJECT = `teredodl${PREFIX}`;
+const HOST6 = '2001:db8:6::100';
+const MINUTE = 60_000;
+
+let engine: Engine | undefined;
+let images: Images;
+const sidecar = { app: `${PROJECT}-app`, client: `${PROJECT}-sidecar` };
+
+function compose(args: readonly string[], timeoutMs = 5 * MINUTE): ReturnType<typeof exec> {
+  return exec(['docker-compose', '-f', `${REPO}/docker-compose.yml`, '-p', PROJECT, ...args], {
+    timeoutMs,
+    env: { ...process.env, TEREDO_LAB_IMAGE: images.lab, TEREDO_LAB_PREFIX: PREFIX },
+  });
+}
+
+async function inService(service: string, argv: readonly string[]): Promise<{ code: number | null; out: string }> {
+  const r = await compose(['exec', '-T', service, ...argv], MINUTE);
+  return { code: r.code, out: r.stdout + r.stderr };
+}
+
+const ourBridges = (): string[] => readdirSync('/sys/class/net').filter((n) => n.startsWith(`${PREFIX}-`));
+
+describe.skipIf(skipReason !== '')('the compose lab and the sidecar in Docker (no registry)', () => {
+  beforeAll(async () => {
+    const t0 = Date.now();
+    engine = await startEngine(`/tmp/${PROJECT}-dockerd.log`);
+    images = await buildImages((l) => console.error(l));
+    const up = await compose(['up', '-d'], 10 * MINUTE);
+    if (up.code !== 0) throw new Error(`docker-compose up -d failed:\n${up.stderr.slice(-3000)}`);
+    console.error(`docker-lab: engine, images and docker-compose up -d in ${Math.round((Date.now() - t0) / 1000)} s`);
+  }, 40 * MINUTE);
+
+  afterAll(async () => {
+    if (images !== undefined) {
+      await exec(['docker', 'rm', '-f', sidecar.client, sidecar.app]);
+      await compose(['down', '--volumes', '--remove-orphans', '-t', '2']);
+      const left = await exec(['docker', 'ps', '-aq', '--filter', `label=com.docker.compose.project=${PROJECT}`]);
+      expect(left.stdout.trim(), 'containers left by docker-compose down').toBe('');
+    }
+    await engine?.stop();
+    expect(ourBridges(), 'bridges left on the host').toEqual([]);
+    if (existsSync('/run/docker/netns')) {
+      const namespaces = readdirSync('/run/docker/netns').filter((n) => n !== 'default');
+      // Other projects on a daemon that was already running may hold namespaces; with ours, none may remain.
+      if ((await exec(['docker', 'info'])).code !== 0) expect(namespaces, 'Docker network namespaces left').toEqual([]);
+    }
+  }, 5 * MINUTE);
+
+  it('client behind the NAT qualifies (status: qualified, NAT restricted) and pings host6', async () => {
+    const status = await waitFor('client qualified', async () => {
+      const r = await inService('client', ['teredo-client', 'status']);
+      return /^State\s*: qualified$/m.test(r.out) ? r.out : undefined;
+    }, MINUTE, 500);
+    expect(status).toMatch(/^NAT\s*: restricted$/m);
+    expect(status).toMatch(/^External NAT Mapping\s*: 198\.18\.0\.101:\d+$/m);
+    expect(status).toMatch(/^Teredo Address\s*: 2001:0:c612:a:/m);
+    const ping = await inService('client', ['ping', '-6', '-c', '3', 'host6']);
+    expect(ping.out).toMatch(/3 packets transmitted, 3 received/);
+    expect(ping.code).toBe(0);
+  });
+
+  it('the listener lists the advertiser; h6 autoconfigures from the ra-sender', async () => {
+    const table = await waitFor('the listener to list RRAS-DOCKER', async () => {
+      const r = await inService('listener', ['rasadv', 'listen', 'status']);
+      return /RRAS-DOCKER/.test(r.out) ? r.out : undefined;
+    }, MINUTE, 500);
+    expect(table).toMatch(/^\s+192\.168\.77\.1\b.*RRAS-DOCKER\s+yes\b/m);
+    const addr = await waitFor('a SLAAC address on h6', async () => {
+      const r = await inService('h6', ['ip', '-6', 'addr', 'show', 'scope', 'global', 'dynamic']);
+      return /inet6 2001:db8:66:0:[0-9a-f:]+\/64 scope global dynamic/.exec(r.out)?.[0];
+    }, MINUTE, 500);
+    expect(addr).toBeDefined();
+  });
+
+  it('every agent container is healthy by the image HEALTHCHECK (<agent> status)', async () => {
+    for (const service of ['server', 'relay', 'client', 'adv', 'listener', 'ra']) {
+      const state = await waitFor(`${service} healthy`, async () => {
+        const id = (await compose(['ps', '-q', service])).stdout.trim();
+        const s = (await docker(['inspect', '-f', '{{.State.Health.Status}}', id])).trim();
+        return s === 'healthy' ? s : undefined;
+      }, MINUTE, 500);
+      expect(state, service).toBe('healthy');
+    }
+  });
+
+  it('sidecar: --network container:APP --cap-add NET_ADMIN --device /dev/net/tun gives APP a Teredo address and route', async () => {
+    // APP: a plain container on inet4 (IPv6 on in its namespace; Docker turns it off on IPv4-only networks).
+    await docker(['run', '-d', '--pull', 'never', '--name', sidecar.app, '--network', `${PROJECT}_inet4`,
+      '--sysctl', 'net.ipv6.conf.all.disable_ipv6=0', images.lab, 'sh', '-c', 'trap "exit 0" TERM; sleep infinity & wait']);
+    await docker(['run', '-d', '--pull', 'never', '--name', sidecar.client, '--network', `container:${sidecar.app}`,
+      '--cap-add', 'NET_ADMIN', '--device', '/dev/net/tun', images.agents, 'teredo-client', '--server', '198.18.0.10']);
+    const address = await waitFor('a Teredo address in APP', async () => {
+      const r = await exec(['docker', 'exec', sidecar.app, 'ip', '-6', 'addr', 'show', 'dev', 'teredo', 'scope', 'global']);
+      return /inet6 (2001:0:c612:a:[0-9a-f:]+)\/32/.exec(r.stdout)?.[1];
+    }, MINUTE, 500);
+    const routes = await docker(['exec', sidecar.app, 'ip', '-6', 'route', 'show', 'dev', 'teredo']);
+    expect(routes).toMatch(/^default /m);
+    expect(routes).toMatch(/^2001::\/32 /m);
+    const ping = await exec(['docker', 'exec', sidecar.app, 'ping', '-6', '-c', '3', '-I', address, HOST6], { timeoutMs: MINUTE });
+    expect(ping.stdout).toMatch(/3 packets transmitted, 3 received/);
+    // The agent in the sidecar runs as uid 10001 with NET_ADMIN and NET_RAW (+ NET_BIND_SERVICE) only.
+    const caps = await docker(['exec', sidecar.client, 'sh', '-c', 'grep -E "^(Uid|CapEff):" /proc/1/status']);
+    expect(caps).toMatch(/^Uid:\s+10001\s/m);
+    expect(caps).toMatch(/^CapEff:\s+0000000000003400$/m);
+    await docker(['stop', '-t', '1', sidecar.client]);
+    expect((await docker(['inspect', '-f', '{{.State.ExitCode}}', sidecar.client])).trim(), 'exit after SIGTERM (137 = SIGKILL)').toBe('0');
+  });
+});
