@@ -60,4 +60,4 @@ WORKDIR /opt/teredo-agents
 ENTRYPOINT ["/usr/local/bin/teredo-agents-entrypoint"]
 CMD ["teredo-client", "--help"]
 # `<agent> status` of the agent that is PID 1: healthy while it answers (scripts/docker/health.sh).
-HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 CMD ["/usr/local/bin/teredo-agents-health"]
+HEALTHCHECK --interval=30s --timeout=15s --start-period=10s --retries=3 CMD ["/usr/local/bin/teredo-agents-health"]
