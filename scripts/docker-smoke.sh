@@ -11,7 +11,7 @@
 #      --json` in another hears it (exit 4: unknown server), and with --allow the same server is known (exit 0);
 #   5. the HEALTHCHECK (`rasadv advertise status`) turns the advertiser healthy, and `docker stop -t 1` ends it
 #      with its own SIGTERM exit (0), not the SIGKILL after the second (137).
-# A manual / operations check, not part of .ci/run (CI has no Docker daemon). Needs root and a Docker daemon;
+# A manual / operations check (CI runs test/netns/docker-lab.test.ts instead). Needs root and a Docker daemon;
 # with --start-dockerd it starts one itself when none answers, only as `dockerd --iptables=false
 # --ip-forward=false` (a plain dockerd sets the FORWARD policy to DROP and breaks other bridges on the host), and
 # stops it by PID at the end, with the docker0 bridge and netns mount it leaves. Containers and the network it
