@@ -1,0 +1,219 @@
+// ra-sender in the lab's lan6 (issue 11 acceptance), as root in network namespaces:
+//
+//   ra (RA sender, forwarding on) ──┬── h6a (plain Linux host: accept_ra, SLAAC)
+//                                   └── h6b
+//
+// Each shared check runs twice with the SAME radvd.conf: once with Debian's radvd, once with ours
+// (`ra-sender --radvd-conf`), so the expectations are known to be right and ours is shown to be a drop-in:
+// - h6a autoconfigures an address in the advertised /64 and a default route via the sender's link-local
+//   address; `rdisc6` prints exactly the configured values; after SIGTERM the default route is gone;
+// - router lifetime 0 gives the address but no default route;
+// - a /48 autonomous prefix gives no SLAAC address (ours also warns);
+// - for the same radvd.conf the host ends up with the same addresses and routes from ours as from radvd.
+// Ours only: a prefix removed by SIGHUP becomes deprecated on the host; the lab's `ours` occupant serves both
+// hosts. Hosts are reset (global addresses and RA routes flushed) before each check; processes are ended by PID.
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { ChildProcess } from 'node:child_process';
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { useLab } from './lab.js';
+import { distFile, missingDist } from '../../src/lab/paths.js';
+import { waitFor } from '../../src/lab/run.js';
+import { raDefaultRouter, waitForSlaac } from '../../src/lab/observe.js';
+
+const MAIN = distFile('agents/ra-sender/main.js');
+const lab = useLab();
+const dir = mkdtempSync('/tmp/ra-sender-netns-');
+chmodSync(dir, 0o755);
+
+interface Proc {
+  readonly child: ChildProcess;
+  readonly out: string[];
+  readonly exited: Promise<number | null>;
+}
+const procs: Proc[] = [];
+
+function spawn(argv: string[]): Proc {
+  const child = lab.spawn('ra', argv);
+  const out: string[] = [];
+  const collect = (b: Buffer) => out.push(...b.toString().split('\n').filter((l) => l !== ''));
+  child.stdout!.on('data', collect);
+  child.stderr!.on('data', collect);
+  const exited = new Promise<number | null>((res) => child.on('close', (code) => res(code)));
+  const p = { child, out, exited };
+  procs.push(p);
+  return p;
+}
+
+async function stop(p: Proc, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+  if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill(signal);
+  return p.exited;
+}
+
+afterEach(async () => {
+  for (const p of procs.splice(0)) await stop(p, 'SIGKILL');
+});
+
+const raIf = () => lab.iface('ra', 'lan6');
+const hostIf = () => lab.iface('h6a', 'lan6');
+const until = <T>(what: string, check: () => Promise<T | undefined>, ms = 20_000) => waitFor(what, check, ms, 200);
+
+let n = 0;
+function writeConf(text: string): string {
+  const file = join(dir, `radvd-${++n}.conf`);
+  writeFileSync(file, text, { mode: 0o644 });
+  return file;
+}
+
+type Impl = 'ours' | 'radvd';
+
+/** Starts `impl` on ra with `conf` (radvd.conf text for ra's lan6 interface) and waits until it advertises. */
+async function startSender(impl: Impl, conf: string): Promise<Proc> {
+  const file = writeConf(conf);
+  if (impl === 'radvd') {
+    const p = spawn(['radvd', '-n', '-m', 'stderr', '-d', '1', '-C', file, '-p', join(dir, `radvd-${n}.pid`)]);
+    await until('radvd up', async () => ((await lab.exec('ra', ['test', '-e', join(dir, `radvd-${n}.pid`)])).code === 0 ? true : undefined), 10_000);
+    return p;
+  }
+  const p = spawn([process.execPath, MAIN, '--radvd-conf', file]);
+  await until('ra-sender advertising', async () => (p.out.some((l) => l.includes('"msg":"advertising"')) && p.out.some((l) => l.includes('"msg":"started"')) ? true : undefined), 10_000);
+  return p;
+}
+
+const iface = (body: string) => `interface ${raIf()} {\n  AdvSendAdvert on;\n  MinRtrAdvInterval 3;\n  MaxRtrAdvInterval 10;\n${body}\n};\n`;
+
+async function senderLinkLocal(): Promise<string> {
+  const r = await lab.execOk('ra', ['ip', '-6', '-o', 'addr', 'show', 'dev', raIf(), 'scope', 'link']);
+  return /inet6 (fe80::[0-9a-f:]+)\//.exec(r.stdout)![1]!;
+}
+
+/** Forgets everything h6a learned from RAs: addresses, default and on-link routes, the link MTU option. */
+async function resetHost(): Promise<void> {
+  await lab.execOk('h6a', ['ip', '-6', 'route', 'flush', 'dev', hostIf(), 'proto', 'ra']);
+  await lab.execOk('h6a', ['ip', '-6', 'route', 'flush', 'dev', hostIf(), 'root', '2001:db8::/32']);
+  await lab.execOk('h6a', ['ip', '-6', 'addr', 'flush', 'dev', hostIf(), 'scope', 'global']);
+  // The kernel only re-applies an MTU option (and marks the new default route with it) when it changes.
+  await lab.execOk('h6a', ['sysctl', '-qw', `net.ipv6.conf.${hostIf()}.mtu=1500`]);
+}
+
+/** h6a's RA-derived state without the counting-down parts: addresses (with flags) and routes. */
+async function hostState(): Promise<{ addrs: string[]; routes: string[] }> {
+  const a = await lab.execOk('h6a', ['ip', '-6', '-o', 'addr', 'show', 'dev', hostIf(), 'scope', 'global']);
+  const r = await lab.execOk('h6a', ['ip', '-6', 'route', 'show', 'dev', hostIf()]);
+  const strip = (l: string) => l.replace(/\s+(valid_lft|preferred_lft|expires)\s+\S+/g, '').replace(/\s+tentative\b/, '').replace(/\\\s*/g, '').replace(/^\d+:\s+\S+\s+/, '').replace(/\s+/g, ' ').trim();
+  return { addrs: a.stdout.split('\n').filter(Boolean).map(strip).sort(), routes: r.stdout.split('\n').filter(Boolean).map(strip).sort() };
+}
+
+/** rdisc6's "Label : value" lines (ndisc6 1.0.5), keyed by label. */
+async function rdisc6(): Promise<Record<string, string>> {
+  const r = await lab.execOk('h6a', ['rdisc6', '-1', '-r', '3', '-w', '2000', hostIf()]);
+  const out: Record<string, string> = {};
+  for (const line of r.stdout.split('\n')) {
+    const m = /^\s*([A-Za-z][A-Za-z .-]*?)\s*:\s+(.*)$/.exec(line);
+    if (m && !(m[1]! in out)) out[m[1]!] = m[2]!.trim();
+  }
+  return out;
+}
+
+beforeAll(() => {
+  expect(missingDist('agents/ra-sender/main.js')).toBeUndefined();
+});
+beforeEach(resetHost);
+
+const FULL_CONF = `  AdvDefaultLifetime 300;
+  AdvDefaultPreference high;
+  AdvOtherConfigFlag on;
+  AdvCurHopLimit 60;
+  AdvReachableTime 30000;
+  AdvRetransTimer 1000;
+  AdvLinkMTU 1400;
+  prefix 2001:db8:66::/64 { AdvValidLifetime 7200; AdvPreferredLifetime 3600; };
+  route 2001::/32 { AdvRouteLifetime 600; AdvRoutePreference low; };
+  RDNSS 2001:db8:66::53 { AdvRDNSSLifetime 600; };
+  DNSSL lab.example { AdvDNSSLLifetime 600; };`;
+
+const seen: Partial<Record<Impl, { addrs: string[]; routes: string[] }>> = {};
+
+describe.each<Impl>(['radvd', 'ours'])('RA sender %s on lan6', (impl) => {
+  it('makes h6a autoconfigure with a default route via its link-local address; rdisc6 shows the configured values; SIGTERM removes the route', async () => {
+    const p = await startSender(impl, iface(FULL_CONF));
+    const addrs = await waitForSlaac(lab, 'h6a', 20_000);
+    expect(addrs).toContainEqual(expect.stringMatching(/^2001:db8:66:[0-9a-f:]+\/64$/));
+    const ll = await senderLinkLocal();
+    expect(await until('default route', () => raDefaultRouter(lab, 'h6a'))).toBe(ll);
+
+    const v = await rdisc6();
+    expect(v).toMatchObject({
+      'Hop limit': expect.stringMatching(/^60 /),
+      'Stateful address conf.': 'No',
+      'Stateful other conf.': 'Yes',
+      'Router preference': 'high',
+      'Router lifetime': expect.stringMatching(/^300 /),
+      'Reachable time': expect.stringMatching(/^30000 /),
+      'Retransmit time': expect.stringMatching(/^1000 /),
+      Prefix: '2001:db8:66::/64',
+      'On-link': 'Yes',
+      'Autonomous address conf.': 'Yes',
+      'Valid time': expect.stringMatching(/^7200 /),
+      'Pref. time': expect.stringMatching(/^3600 /),
+      MTU: expect.stringMatching(/^1400 bytes/),
+      Route: '2001::/32',
+      'Route preference': 'low',
+      'Route lifetime': expect.stringMatching(/^600 /),
+      'Recursive DNS server': '2001:db8:66::53',
+      'DNS search list': 'lab.example',
+    });
+    seen[impl] = await hostState();
+
+    expect(await stop(p)).toBe(0);
+    expect(await until('default route gone', async () => ((await raDefaultRouter(lab, 'h6a')) === undefined ? true : undefined), 10_000)).toBe(true);
+  });
+
+  it('gives an address but no default route when the router lifetime is 0', async () => {
+    await startSender(impl, iface('  AdvDefaultLifetime 0;\n  prefix 2001:db8:66::/64 { };'));
+    expect(await waitForSlaac(lab, 'h6a', 20_000)).toContainEqual(expect.stringMatching(/^2001:db8:66:/));
+    expect(await raDefaultRouter(lab, 'h6a')).toBeUndefined();
+  });
+
+  it('gives no SLAAC address for a /48 autonomous prefix (the prefix is only on-link)', async () => {
+    const p = await startSender(impl, iface('  prefix 2001:db8:68::/48 { };\n  prefix 2001:db8:66::/64 { };'));
+    // Both prefixes came in the same RA: once the /64 gave an address, the /48 was seen too.
+    expect(await waitForSlaac(lab, 'h6a', 20_000)).toContainEqual(expect.stringMatching(/^2001:db8:66:/));
+    const onLink = await lab.execOk('h6a', ['ip', '-6', 'route', 'show', '2001:db8:68::/48']);
+    expect(onLink.stdout).toMatch(/^2001:db8:68::\/48 dev /);
+    expect((await hostState()).addrs.filter((a) => a.includes('2001:db8:68:'))).toEqual([]);
+    if (impl === 'ours') expect(p.out.some((l) => l.includes('"level":"warn"') && l.includes('not a /64'))).toBe(true);
+  });
+});
+
+describe('ra-sender only', () => {
+  it('leaves the host with the same addresses and routes as radvd for the same radvd.conf', () => {
+    expect(seen.ours).toBeDefined();
+    expect(seen.ours).toEqual(seen.radvd);
+  });
+
+  it('deprecates on the host a prefix removed by SIGHUP', async () => {
+    const conf = join(dir, 'reload.json');
+    const write = (prefixes: string[]) => writeFileSync(conf, JSON.stringify({ interfaces: [raIf()], prefixes, minInterval: 3, maxInterval: 10 }), { mode: 0o644 });
+    write(['2001:db8:66::/64', '2001:db8:67::/64']);
+    const p = spawn([process.execPath, MAIN, '--config', conf]);
+    await until('started', async () => (p.out.some((l) => l.includes('"msg":"started"')) ? true : undefined), 10_000);
+    const addr67 = await until('address in 2001:db8:67::/64', async () => (await hostState()).addrs.find((a) => a.includes('2001:db8:67:')));
+    expect(addr67).not.toMatch(/deprecated/);
+    write(['2001:db8:66::/64']);
+    p.child.kill('SIGHUP');
+    const after = await until('2001:db8:67 address deprecated', async () => (await hostState()).addrs.find((a) => a.includes('2001:db8:67:') && a.includes('deprecated')));
+    expect(after).toMatch(/2001:db8:67:/);
+    expect((await hostState()).addrs.find((a) => a.includes('2001:db8:66:'))).not.toMatch(/deprecated/);
+  });
+
+  it('the lab occupant makes both lan6 hosts autoconfigure', async () => {
+    await lab.startOccupant({ role: 'ra-sender', impl: 'ours' });
+    for (const host of ['h6a', 'h6b']) {
+      expect(await waitForSlaac(lab, host, 20_000)).toContainEqual(expect.stringMatching(/^2001:db8:66:[0-9a-f:]+\/64$/));
+      expect(await until('default route', () => raDefaultRouter(lab, host))).toBe(await senderLinkLocal());
+    }
+    const rec = lab.occupants().find((o) => o.role === 'ra-sender')!;
+    expect((await lab.occupantStatus(rec)).state).toBe('advertising');
+  });
+});
