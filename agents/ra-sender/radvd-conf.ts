@@ -171,7 +171,7 @@ class Parser {
   }
 
   #statement(p: Pending): void {
-    const t = this.#peek()!;
+    const t = this.#peek() ?? this.#next('an option');
     switch (t.text) {
       case 'prefix': {
         this.#i++;
