@@ -207,6 +207,17 @@ describe('ra-sender only', () => {
     expect((await hostState()).addrs.find((a) => a.includes('2001:db8:66:'))).not.toMatch(/deprecated/);
   });
 
+  it('runs as its systemd unit does: an unprivileged user with only CAP_NET_RAW (and fails clearly without it)', async () => {
+    const user = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--no-new-privs'];
+    const args = [process.execPath, MAIN, '--interface', raIf(), '--prefix', '2001:db8:66::/64', '--min-interval', '3', '--max-interval', '10'];
+    const none = spawn([...user, '--inh-caps=-all', '--bounding-set=-all', ...args]);
+    expect(await none.exited).toBe(1);
+    expect(none.out.join('\n')).toMatch(/raw ICMPv6 socket/i);
+    const p = spawn([...user, '--inh-caps=-all,+net_raw', '--ambient-caps=+net_raw', '--bounding-set=-all,+net_raw', ...args]);
+    await until('advertising', async () => (p.out.some((l) => l.includes('"msg":"advertising"')) ? true : undefined), 10_000);
+    expect(await until('default route', () => raDefaultRouter(lab, 'h6a'))).toBe(await senderLinkLocal());
+  });
+
   it('the lab occupant makes both lan6 hosts autoconfigure', async () => {
     await lab.startOccupant({ role: 'ra-sender', impl: 'ours' });
     for (const host of ['h6a', 'h6b']) {
