@@ -149,7 +149,8 @@ export function resolveInterfaces(c: RaSenderAgentConfig): { interfaces: RaInter
     }
     try {
       const parsed = parseRadvdConf(text, c.radvdConf);
-      interfaces = parsed.interfaces;
+      // radvd.conf has no unicast answer bound: the flag (or its default) applies to every interface.
+      interfaces = parsed.interfaces.map((s) => ({ ...s, maxUnicastPerSec: c.maxUnicastRate }));
       findings.warnings.push(...parsed.warnings);
     } catch (e) {
       if (e instanceof RadvdConfError) return [...e.problems];

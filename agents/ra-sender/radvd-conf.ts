@@ -13,6 +13,9 @@ import { AUTO_PREFIX, DEFAULT_PREFERRED_LIFETIME_SEC, DEFAULT_VALID_LIFETIME_SEC
 import { INFINITE_LIFETIME } from '../../src/wire/ndisc-options.js';
 import { RA_CONSTANTS } from '../../src/engine/ra/sender.js';
 
+/** radvd.conf has no bound on unicast answers; config.ts applies --max-unicast-rate over this. */
+const DEFAULT_MAX_UNICAST_PER_SEC = 100;
+
 /** Every problem found, each as "FILE:LINE: message". */
 export class RadvdConfError extends Error {
   constructor(readonly problems: readonly string[]) {
@@ -313,7 +316,7 @@ function settingsOf(p: Pending): RaInterfaceSettings {
     unicastOnly: bool(o, 'UnicastOnly', false),
     clients: p.clients,
     finalAdvertisements: bool(o, 'RemoveAdvOnExit', true) ? RA_CONSTANTS.MAX_FINAL_RTR_ADVERTISEMENTS : 0,
-    maxUnicastPerSec: 100,
+    maxUnicastPerSec: DEFAULT_MAX_UNICAST_PER_SEC,
     prefixes,
     routes,
     rdnss,
