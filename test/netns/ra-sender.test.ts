@@ -6,7 +6,8 @@
 // Each shared check runs twice with the SAME radvd.conf: once with Debian's radvd, once with ours
 // (`ra-sender --radvd-conf`), so the expectations are known to be right and ours is shown to be a drop-in:
 // - h6a autoconfigures an address in the advertised /64 and a default route via the sender's link-local
-//   address; `rdisc6` prints exactly the configured values; after SIGTERM the default route is gone;
+//   address; `rdisc6` prints exactly the configured values and `radvdump` prints them back in radvd.conf
+//   syntax; after SIGTERM the default route is gone;
 // - router lifetime 0 gives the address but no default route;
 // - a /48 autonomous prefix gives no SLAAC address (ours also warns);
 // - for the same radvd.conf the host ends up with the same addresses and routes from ours as from radvd.
@@ -135,7 +136,7 @@ const FULL_CONF = `  AdvDefaultLifetime 300;
 const seen: Partial<Record<Impl, { addrs: string[]; routes: string[] }>> = {};
 
 describe.each<Impl>(['radvd', 'ours'])('RA sender %s on lan6', (impl) => {
-  it('makes h6a autoconfigure with a default route via its link-local address; rdisc6 shows the configured values; SIGTERM removes the route', async () => {
+  it('makes h6a autoconfigure with a default route via its link-local address; rdisc6 shows the configured values, radvdump prints them back; SIGTERM removes the route', async () => {
     const p = await startSender(impl, iface(FULL_CONF));
     const addrs = await waitForSlaac(lab, 'h6a', 20_000);
     expect(addrs).toContainEqual(expect.stringMatching(/^2001:db8:66:[0-9a-f:]+\/64$/));
@@ -164,6 +165,22 @@ describe.each<Impl>(['radvd', 'ours'])('RA sender %s on lan6', (impl) => {
       'DNS search list': 'lab.example',
     });
     seen[impl] = await hostState();
+
+    // radvdump (Debian radvdump) prints the RA it hears back in radvd.conf syntax; rdisc6 makes one arrive.
+    const dump = lab.spawn('h6a', ['stdbuf', '-oL', 'radvdump']);
+    let dumped = '';
+    dump.stdout!.on('data', (b: Buffer) => (dumped += b.toString()));
+    try {
+      await until('radvdump printed an RA', async () => {
+        await rdisc6();
+        return dumped.includes('}; # End of interface definition') ? true : undefined;
+      });
+    } finally {
+      dump.kill('SIGKILL');
+    }
+    for (const line of ['AdvOtherConfigFlag on;', 'AdvCurHopLimit 60;', 'AdvDefaultLifetime 300;', 'AdvDefaultPreference high;', 'AdvReachableTime 30000;', 'AdvRetransTimer 1000;', 'AdvLinkMTU 1400;', 'prefix 2001:db8:66::/64', 'AdvValidLifetime 7200;', 'AdvPreferredLifetime 3600;', 'route 2001::/32', 'AdvRoutePreference low;', 'AdvRouteLifetime 600;', 'RDNSS 2001:db8:66::53', 'AdvRDNSSLifetime 600;', 'DNSSL lab.example', 'AdvDNSSLLifetime 600;']) {
+      expect(dumped).toContain(line);
+    }
 
     expect(await stop(p)).toBe(0);
     expect(await until('default route gone', async () => ((await raDefaultRouter(lab, 'h6a')) === undefined ? true : undefined), 10_000)).toBe(true);
