@@ -2,7 +2,7 @@
 // Miredo 1.2.6 server sent in the lab capture, and RFC 4861 §6.1.1 validity of the RS itself.
 
 import { describe, expect, it } from 'vitest';
-import type { RaOutput, ServerOutput } from '../../src/engine/teredo/server-types.js';
+
 import { TeredoServer } from '../../src/engine/teredo/server.js';
 import { hex } from '../../src/wire/bytes.js';
 import { decodeIcmpv6Packet, fillIcmpv6PacketChecksum } from '../../src/wire/icmpv6.js';
@@ -13,7 +13,7 @@ import { teredoRouterAdvert } from '../../src/engine/teredo/server-ra.js';
 import { seededRandom } from '../../src/engine/types.js';
 import { TEREDO_CLIENT_LINK_LOCAL, TEREDO_CLIENT_LINK_LOCAL_CONE, teredoServerLinkLocal } from '../../src/wire/teredo-address.js';
 import { decodeTeredoPayload } from '../../src/wire/teredo-packet.js';
-import { CLIENT, datagram, echo, MIREDO_RA, MIREDO_RS, PRIMARY, rsDatagram, SECONDARY, server, teredoAddr, udp } from './teredo-server-fixtures.js';
+import { CLIENT, datagram, echo, MIREDO_RA, MIREDO_RS, PRIMARY, rsDatagram, SECONDARY, server, teredoAddr, udp, type RaOutput, type ServerOutput } from './teredo-server-fixtures.js';
 
 function asRa(out: ServerOutput): RaOutput {
   if (out.kind !== 'send-udp' || out.purpose !== 'ra') throw new Error(`expected an RA, got ${JSON.stringify(out)}`);
