@@ -14,6 +14,7 @@ import { resolveInterfaces, type RaSenderAgentConfig } from './config.js';
 import { AdvertisingInterface } from './interface.js';
 import { LINK_POLL_MS, procLinkReader, type LinkReader } from './link.js';
 import type { RaInterfaceSettings } from './settings.js';
+import type { RaSenderStatus } from './status.js';
 
 /** Seams for tests; each defaults to the real thing. */
 export interface RaSenderDeps {
@@ -34,7 +35,7 @@ function resolved(c: RaSenderAgentConfig): { interfaces: RaInterfaceSettings[]; 
 
 const warningsFor = (warnings: readonly string[], name: string): string[] => warnings.filter((w) => w.startsWith(`interface ${name}:`));
 
-export async function startRaSender(ctx: AgentContext<RaSenderAgentConfig>, deps: RaSenderDeps = {}): Promise<RunningAgent<RaSenderAgentConfig>> {
+export async function startRaSender(ctx: AgentContext<RaSenderAgentConfig>, deps: RaSenderDeps = {}): Promise<RunningAgent<RaSenderAgentConfig, RaSenderStatus>> {
   const { logger } = ctx;
   const clock = deps.clock ?? systemClock;
   const timers = deps.timers ?? systemTimers;

@@ -18,6 +18,7 @@ import { hex } from '../../src/wire/bytes.js';
 import { linkProblems, toEngineConfig, type RaInterfaceSettings } from './settings.js';
 import type { LinkState } from './link.js';
 import { describeRas } from './format.js';
+import type { InterfaceStatus } from './status.js';
 
 export interface InterfaceDeps {
   openSocket: (options: Icmpv6SocketOptions) => Icmpv6Socket;
@@ -134,7 +135,7 @@ export class AdvertisingInterface {
     });
   }
 
-  status(now: Millis): Record<string, unknown> {
+  status(now: Millis): InterfaceStatus {
     const e = this.#engine;
     const link = this.#link;
     const warnings = [...this.#warnings];

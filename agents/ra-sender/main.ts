@@ -4,7 +4,7 @@
 //   ra-sender --interface NAME [--prefix P/LEN|auto]... [--router-lifetime S] [--mtu N] [--managed] [--other]
 //             [--rdnss ADDR]... [--dnssl DOMAIN]... [--route P/LEN]... [--min-interval S] [--max-interval S]
 //             [--config FILE] [--radvd-conf FILE] [--check-config] [--log-level L] [--instance NAME]
-//   ra-sender status [--json] [--instance NAME]
+//   ra-sender status [--json] [--instance NAME] [--timeout MS]
 //
 // Runs on the shared runtime (src/runtime/cli.ts): JSON config file with flags on top (or a radvd.conf),
 // --check-config, pino JSON logs on stdout, SIGHUP reload (removed prefixes are deprecated), SIGTERM/SIGINT
@@ -17,7 +17,7 @@ import type { AgentDefinition } from '../../src/runtime/cli.js';
 import { runAgentMain } from '../../src/runtime/cli.js';
 import { raSenderSpec, type RaSenderAgentConfig } from './config.js';
 import { startRaSender } from './agent.js';
-import { AGENT_NAME, runStatus } from './status.js';
+import { formatRaSenderStatus, type RaSenderStatus } from './status.js';
 
 /**
  * Up to 3 final RAs MIN_DELAY_BETWEEN_RAS (3 s) apart, after at most 3 s since the last RA: 9 s; the runtime's
@@ -25,18 +25,14 @@ import { AGENT_NAME, runStatus } from './status.js';
  */
 const STOP_TIMEOUT_MS = 15_000;
 
-const raSender: AgentDefinition<RaSenderAgentConfig> = {
-  name: AGENT_NAME,
+const raSender: AgentDefinition<RaSenderAgentConfig, RaSenderStatus> = {
+  name: 'ra-sender',
   description:
     'Router Advertisement sender (RFC 4861 §6.2): advertises prefixes for SLAAC, a default route, routes (RFC 4191) and DNS (RFC 8106) ' +
     'on the given interfaces, answers Router Solicitations, and takes a radvd.conf with --radvd-conf. `ra-sender status` shows its state.',
   config: raSenderSpec,
   start: (ctx) => startRaSender(ctx),
+  formatStatus: formatRaSenderStatus,
 };
 
-const argv = process.argv.slice(2);
-if (argv[0] === 'status') {
-  process.exitCode = await runStatus(argv.slice(1), { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) });
-} else {
-  await runAgentMain(raSender, { argv, stopTimeoutMs: STOP_TIMEOUT_MS });
-}
+await runAgentMain(raSender, { stopTimeoutMs: STOP_TIMEOUT_MS });

@@ -1,86 +1,55 @@
-// `ra-sender status [--json] [--instance NAME] [--timeout MS]`: asks the ra-sender running in this network
-// namespace over its control socket (src/runtime/control.ts) and prints, per interface, its state, RAs sent
-// and RSs answered, drops by reason, warnings and the content of the last RA; --json prints the raw object.
-// Exit codes as for every agent: 0, 3 when none runs here, 1 when it does not answer.
+// What `ra-sender status` reports: the one definition of the status object (what agent.ts returns, what the
+// lab's occupant reads from `status --json`, what the tests check), and its rendering for people under the
+// runtime's header line (src/runtime/status.ts): per interface its state, RAs sent and RSs answered, drops by
+// reason, deprecated prefixes, problems and warnings, and the content of the last RA.
 
-import yargs from 'yargs';
-import type { CliIo } from '../../src/runtime/cli.js';
-import { controlName, queryControl } from '../../src/runtime/control.js';
-import { AgentError, exitCodeFor, formatAgentError } from '../../src/runtime/errors.js';
+import type { DriverStats } from '../../src/runtime/driver.js';
+import { formatDrops, type RunningStatus } from '../../src/runtime/status.js';
+import type { RaSenderCounters } from '../../src/engine/ra/sender.js';
+import type { InterfaceState } from './interface.js';
 
-export const AGENT_NAME = 'ra-sender';
-
-interface InterfaceStatus {
+export interface InterfaceStatus {
   readonly interface: string;
-  readonly state: string;
+  readonly state: InterfaceState;
+  /** The source of our RAs, once DAD is done. */
   readonly linkLocal: string | null;
+  readonly ifindex: number | null;
   readonly mtu: number | null;
+  /** net.ipv6.conf.<interface>.forwarding. */
   readonly forwarding: boolean | null;
+  /** What keeps the interface `refused` (e.g. an MTU option above the link's MTU). */
   readonly problems: readonly string[];
+  /** Config warnings (a non-/64 autonomous prefix...) and the forwarding warning. */
   readonly warnings: readonly string[];
-  readonly counters: Readonly<Record<string, number>> | null;
+  readonly counters: (RaSenderCounters & { readonly sendErrors: number }) | null;
   readonly drops: Readonly<Record<string, number>>;
   readonly lastAdvertSecAgo: number | null;
   readonly nextAdvertInSec: number | null;
-  readonly deprecated: readonly { prefix: string; remainingSec: number }[];
+  readonly deprecated: readonly { readonly prefix: string; readonly remainingSec: number }[];
+  /** The last RA sent (format.ts describeRas), null before the first. */
   readonly lastRa: Readonly<Record<string, unknown>> | null;
+  readonly driver: DriverStats | null;
 }
 
-interface SenderStatus {
-  readonly pid: number;
-  readonly instance: string | null;
-  readonly uptimeSec: number;
-  readonly reloads: number;
-  readonly state: string;
-  readonly interfaces?: readonly InterfaceStatus[];
+export interface RaSenderStatus {
+  readonly interfaces: readonly InterfaceStatus[];
 }
 
-export async function runStatus(argv: readonly string[], io: CliIo): Promise<number> {
-  try {
-    const args = await yargs([...argv])
-      .scriptName(`${AGENT_NAME} status`)
-      .usage(`$0 [--json] [--instance NAME] [--timeout MS]\n\nShow the state of the ${AGENT_NAME} running in this network namespace.`)
-      .strict()
-      .exitProcess(false)
-      .version(false)
-      .help()
-      .options({
-        json: { type: 'boolean', default: false, describe: 'print the status object as JSON' },
-        instance: { type: 'string', describe: 'instance name, when several run in one network namespace' },
-        timeout: { type: 'number', default: 2000, describe: 'milliseconds to wait for an answer' },
-      })
-      .fail((msg: string | undefined, err: Error | undefined) => {
-        throw new AgentError('USAGE', msg ?? err?.message ?? 'bad command line');
-      })
-      .parseAsync([...argv], {}, (_err, _argv, output) => {
-        if (output) io.stdout(`${output}\n`);
-      });
-    if (args.help === true) return 0;
-    if (!Number.isInteger(args.timeout) || args.timeout <= 0) throw new AgentError('USAGE', `--timeout (${args.timeout}) must be a positive integer`);
-    const result = (await queryControl(controlName(AGENT_NAME, args.instance), { cmd: 'status' }, args.timeout)) as SenderStatus;
-    io.stdout(args.json ? `${JSON.stringify(result, null, 2)}\n` : formatStatus(result));
-    return 0;
-  } catch (err) {
-    io.stderr(`${AGENT_NAME}: ${formatAgentError(err)}\n`);
-    return exitCodeFor(err);
-  }
-}
-
-/** The human view: a paragraph per interface. */
-export function formatStatus(s: SenderStatus): string {
-  const lines = [`${AGENT_NAME}${s.instance ? ` (instance ${s.instance})` : ''}: ${s.state}, pid ${s.pid}, up ${s.uptimeSec} s, ${s.reloads} reload${s.reloads === 1 ? '' : 's'}`];
-  for (const i of s.interfaces ?? []) {
-    lines.push(`  ${i.interface}: ${i.state}${i.linkLocal ? ` from ${i.linkLocal}` : ''}, MTU ${i.mtu ?? '?'}, forwarding ${i.forwarding === null ? '?' : i.forwarding ? 'on' : 'off'}`);
+/** A paragraph per interface. */
+export function formatRaSenderStatus(s: RunningStatus<RaSenderStatus>): string[] {
+  const lines: string[] = [];
+  for (const i of s.interfaces) {
+    lines.push(`${i.interface}: ${i.state}${i.linkLocal ? ` from ${i.linkLocal}` : ''}, MTU ${i.mtu ?? '?'}, forwarding ${i.forwarding === null ? '?' : i.forwarding ? 'on' : 'off'}`);
     const c = i.counters;
     if (c) {
-      lines.push(`    RAs sent: ${c.advertisements} (${c.finalAdvertisements} final), RSs: ${c.solicitations} received, ${c.answeredUnicast} answered by unicast, ${c.answeredMulticast} by multicast`);
-      lines.push(`    last RA ${i.lastAdvertSecAgo === null ? 'never' : `${i.lastAdvertSecAgo} s ago`}, next in ${i.nextAdvertInSec === null ? '-' : `${i.nextAdvertInSec} s`}`);
+      lines.push(`  RAs sent: ${c.advertisements} (${c.finalAdvertisements} final); RSs: ${c.solicitations} received, ${c.answeredUnicast} answered by unicast, ${c.answeredMulticast} by multicast`);
+      lines.push(`  last RA ${i.lastAdvertSecAgo === null ? 'never' : `${i.lastAdvertSecAgo} s ago`}, next in ${i.nextAdvertInSec === null ? '-' : `${i.nextAdvertInSec} s`}; send errors ${c.sendErrors}`);
     }
-    for (const [reason, n] of Object.entries(i.drops).sort((a, b) => b[1] - a[1])) lines.push(`    dropped ${n} x ${reason}`);
-    for (const d of i.deprecated) lines.push(`    deprecating ${d.prefix} (valid ${d.remainingSec} s more)`);
-    for (const p of i.problems) lines.push(`    PROBLEM: ${p}`);
-    for (const w of i.warnings) lines.push(`    WARNING: ${w}`);
-    if (i.lastRa) lines.push(`    last RA: ${JSON.stringify(i.lastRa)}`);
+    lines.push(...formatDrops(i.drops).map((l) => `  ${l}`));
+    for (const d of i.deprecated) lines.push(`  deprecating ${d.prefix} (valid ${d.remainingSec} s more)`);
+    for (const p of i.problems) lines.push(`  PROBLEM: ${p}`);
+    for (const w of i.warnings) lines.push(`  WARNING: ${w}`);
+    if (i.lastRa) lines.push(`  last RA: ${JSON.stringify(i.lastRa)}`);
   }
-  return `${lines.join('\n')}\n`;
+  return lines;
 }

@@ -17,6 +17,7 @@ import { startRaSender } from '../../agents/ra-sender/agent.js';
 import { raSenderSpec, type RaSenderAgentConfig } from '../../agents/ra-sender/config.js';
 import type { LinkState } from '../../agents/ra-sender/link.js';
 import { AgentError } from '../../src/runtime/errors.js';
+import { formatRaSenderStatus } from '../../agents/ra-sender/status.js';
 
 function config(flags: Record<string, unknown>): RaSenderAgentConfig {
   const r = validateConfig(raSenderSpec, { flags });
@@ -69,9 +70,14 @@ describe('ra-sender agent', () => {
     s.deliver({ bytes: RS, source: parseIpv6('fe80::99') });
     expect(h.sent().map((m) => m.to)).toEqual(['ff02::1', 'fe80::99']);
     s.deliver({ bytes: RS, source: parseIpv6('fe80::99'), hopLimit: 64 });
-    const st = agent.status() as { interfaces: Record<string, unknown>[] };
+    const st = agent.status();
     expect(st.interfaces[0]).toMatchObject({ interface: 'eth0', state: 'advertising', linkLocal: 'fe80::1', counters: { solicitations: 2, answeredUnicast: 1 }, drops: { 'rs-hop-limit-not-255': 1 } });
     expect(st.interfaces[0]!.lastRa).toMatchObject({ routerLifetime: 1800, options: [{ option: 'source-ll-addr', address: '02:00:5e:00:53:01' }, { option: 'prefix', prefix: '2001:db8:66::/64' }, { option: 'rdnss', servers: ['2001:db8::53'] }] });
+    const text = formatRaSenderStatus({ agent: 'ra-sender', instance: null, pid: 1, uptimeSec: 1, reloads: 0, state: 'running', ...st }).join('\n');
+    expect(text).toContain('eth0: advertising from fe80::1, MTU 1500, forwarding on');
+    expect(text).toContain('RSs: 2 received, 1 answered by unicast, 0 by multicast');
+    expect(text).toMatch(/dropped: 1\n\s+rs-hop-limit-not-255\s+1/);
+    expect(text).toContain('last RA: {"curHopLimit":64');
     await stopAll(h, agent);
   });
 
@@ -80,7 +86,7 @@ describe('ra-sender agent', () => {
     const agent = await h.start();
     h.clock.advance(5000);
     expect(h.sent()).toEqual([]);
-    expect((agent.status() as { interfaces: { state: string }[] }).interfaces[0]!.state).toBe('waiting-for-dad');
+    expect(agent.status().interfaces[0]!.state).toBe('waiting-for-dad');
     h.state.link = UP;
     h.clock.advance(1000);
     expect(h.sent().length).toBe(1);
@@ -117,7 +123,7 @@ describe('ra-sender agent', () => {
     h.state.link = { ...UP, autoPrefixes: [parseIpv6('2001:db8:78::')] };
     h.clock.advance(3000);
     expect(prefixes(h.sent().at(-1)!.ra)).toEqual(['2001:db8:78::/64 14400', '2001:db8:66::/64 0', '2001:db8:77::/64 0']);
-    const st = agent.status() as { interfaces: { deprecated: { prefix: string }[] }[] };
+    const st = agent.status();
     expect(st.interfaces[0]!.deprecated.map((d) => d.prefix)).toEqual(['2001:db8:66::/64', '2001:db8:77::/64']);
     await stopAll(h, agent);
   });
@@ -128,7 +134,7 @@ describe('ra-sender agent', () => {
     h.clock.advance(0);
     expect(h.lines.some((l) => l.level === 'warn' && String(l.msg).includes('IPv6 forwarding is off on this interface'))).toBe(true);
     expect(h.sent()[0]!.ra.routerLifetimeSec).toBe(1800);
-    const st = agent.status() as { interfaces: { warnings: string[] }[] };
+    const st = agent.status();
     expect(st.interfaces[0]!.warnings.join()).toMatch(/net\.ipv6\.conf\.eth0\.forwarding = 0/);
     await stopAll(h, agent);
   });

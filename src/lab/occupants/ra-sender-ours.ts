@@ -5,7 +5,8 @@
 // passed DAD and the first RA is due). Status comes from `ra-sender status --json`.
 
 import type { OccupantContext, OccupantDefinition, OccupantStatus } from '../occupant.js';
-import { agentJsonStatus } from '../occupant-kit.js';
+import { agentStatus } from '../occupant-kit.js';
+import type { RaSenderStatus } from '../../../agents/ra-sender/status.js';
 import { distFile, missingDist } from '../paths.js';
 import { ADDR, iface } from '../topology.js';
 
@@ -14,18 +15,10 @@ const MAIN = 'agents/ra-sender/main.js';
 export const LAB_MIN_INTERVAL_S = 3;
 export const LAB_MAX_INTERVAL_S = 10;
 
-interface InterfaceStatus {
-  interface: string;
-  state: string;
-  linkLocal: string | null;
-  counters: { advertisements: number; answeredUnicast: number } | null;
-}
-
 async function status(ctx: OccupantContext): Promise<OccupantStatus> {
-  const s = await agentJsonStatus(ctx, [process.execPath, distFile(MAIN), 'status', '--json', '--timeout', '1000']);
-  if (!s) return { state: 'starting' };
-  const ifs = (s.interfaces as InterfaceStatus[] | undefined) ?? [];
-  const i = ifs[0];
+  const s = await agentStatus<RaSenderStatus>(ctx, [process.execPath, distFile(MAIN)]);
+  if (s?.state !== 'running') return { state: 'starting' };
+  const i = s.interfaces[0];
   if (!i) return { state: 'starting' };
   return {
     state: i.state,
