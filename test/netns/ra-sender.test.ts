@@ -37,9 +37,17 @@ const procs: Proc[] = [];
 function spawn(argv: string[]): Proc {
   const child = lab.spawn('ra', argv);
   const out: string[] = [];
-  const collect = (b: Buffer) => out.push(...b.toString().split('\n').filter((l) => l !== ''));
-  child.stdout!.on('data', collect);
-  child.stderr!.on('data', collect);
+  // Whole lines only: a pipe may cut a log line in two between reads.
+  const collect = () => {
+    let partial = '';
+    return (b: Buffer) => {
+      const parts = (partial + b.toString()).split('\n');
+      partial = parts.pop()!;
+      out.push(...parts.filter((l) => l !== ''));
+    };
+  };
+  child.stdout!.on('data', collect());
+  child.stderr!.on('data', collect());
   const exited = new Promise<number | null>((res) => child.on('close', (code) => res(code)));
   const p = { child, out, exited };
   procs.push(p);
@@ -77,7 +85,11 @@ async function startSender(impl: Impl, conf: string): Promise<Proc> {
     return p;
   }
   const p = spawn([process.execPath, MAIN, '--radvd-conf', file]);
-  await until('ra-sender advertising', async () => (p.out.some((l) => l.includes('"msg":"advertising"')) && p.out.some((l) => l.includes('"msg":"started"')) ? true : undefined), 10_000);
+  try {
+    await until('ra-sender advertising', async () => (p.out.some((l) => l.includes('"msg":"advertising"')) && p.out.some((l) => l.includes('"msg":"started"')) ? true : undefined), 20_000);
+  } catch (e) {
+    throw new Error(`${(e as Error).message}; its output:\n${p.out.join("\n")}`, { cause: e });
+  }
   return p;
 }
 
