@@ -88,7 +88,7 @@ async function startSender(impl: Impl, conf: string): Promise<Proc> {
   try {
     await until('ra-sender advertising', async () => (p.out.some((l) => l.includes('"msg":"advertising"')) && p.out.some((l) => l.includes('"msg":"started"')) ? true : undefined), 20_000);
   } catch (e) {
-    throw new Error(`${(e as Error).message}; its output:\n${p.out.join("\n")}`, { cause: e });
+    throw new Error(`${(e as Error).message}; its output:\n${p.out.join('\n')}`, { cause: e });
   }
   return p;
 }
