@@ -94,6 +94,12 @@ function sameAddress(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
+/** A loop, not Array.some: no closure per Router Solicitation. */
+function isClient(clients: readonly Uint8Array[], source: Uint8Array): boolean {
+  for (let i = 0; i < clients.length; i++) if (sameAddress(clients[i]!, source)) return true;
+  return false;
+}
+
 function sameMessages(a: readonly Uint8Array[], b: readonly Uint8Array[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) {
@@ -181,7 +187,7 @@ export class RaSender implements TimedEngine<RaSink> {
     if (bad >= 0) return sink.drop(bad);
     if (this.#state !== 'advertising') return sink.drop(RA_DROP['rs-not-advertising']);
     const s = this.#config.schedule;
-    if (s.clients.length > 0 && !s.clients.some((c) => sameAddress(c, source))) return sink.drop(RA_DROP['rs-source-not-in-clients']);
+    if (s.clients.length > 0 && !isClient(s.clients, source)) return sink.drop(RA_DROP['rs-source-not-in-clients']);
     const unspecified = isUnspecified(source);
     if (s.unicastOnly || (s.unicastSolicited && isLinkLocal6(source))) {
       if (unspecified) return sink.drop(RA_DROP['rs-unspecified-source-unicast-only']);
