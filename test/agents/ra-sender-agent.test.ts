@@ -145,6 +145,21 @@ describe('ra-sender agent', () => {
     await expect(h.start()).rejects.toMatchObject({ details: ['interface eth0: mtu (9000) is above the interface\'s own MTU (1500)'] });
   });
 
+  it('sends the final RAs of an interface a reload removes (§6.2.5: advertising turned off at run time)', async () => {
+    const h = harness({ interface: 'eth0', prefix: ['2001:db8:66::/64'] });
+    const agent = await h.start();
+    h.clock.advance(20_000);
+    const before = h.sent().length;
+    const reloaded = agent.reload!(config({ interface: 'eth1' }));
+    h.clock.advance(10_000);
+    await reloaded;
+    const eth0 = h.sockets.find((x) => x.options.ifname === 'eth0')!.socket;
+    expect(eth0.closed).toBe(true);
+    expect(h.sent().slice(before).filter((m) => m.ra.routerLifetimeSec === 0).length).toBe(3);
+    expect(agent.status().interfaces.map((i) => i.interface)).toEqual(['eth1']);
+    await stopAll(h, agent);
+  });
+
   it('sends 3 final RAs with router lifetime 0 on stop, then closes the socket', async () => {
     const h = harness({ interface: 'eth0', prefix: ['2001:db8:66::/64'] });
     const agent = await h.start();

@@ -256,4 +256,23 @@ describe('ra-sender only', () => {
     const rec = lab.occupants().find((o) => o.role === 'ra-sender')!;
     expect((await lab.occupantStatus(rec)).state).toBe('advertising');
   });
+
+  it('status shows the RAs, and warns when forwarding is off on the interface itself (not only "all")', async () => {
+    await lab.startOccupant({ role: 'ra-sender', impl: 'ours' });
+    const status = async () => JSON.parse((await lab.execOk('ra', [process.execPath, MAIN, 'status', '--json'])).stdout) as { interfaces: { forwarding: boolean; warnings: string[]; counters: { advertisements: number } }[] };
+    expect((await status()).interfaces[0]).toMatchObject({ forwarding: true, warnings: [] });
+    const knob = `net.ipv6.conf.${raIf()}.forwarding`;
+    await lab.execOk('ra', ['sysctl', '-qw', `${knob}=0`]);
+    try {
+      const warned = await until('forwarding warning', async () => (await status()).interfaces[0]!.warnings.find((w) => w.includes(`${knob} = 0`)));
+      expect(warned).toMatch(/IPv6 forwarding is off on this interface/);
+      expect((await lab.execOk('ra', ['sysctl', '-n', 'net.ipv6.conf.all.forwarding'])).stdout.trim()).toBe('1');
+      const text = (await lab.execOk('ra', [process.execPath, MAIN, 'status'])).stdout;
+      expect(text).toMatch(new RegExp(`^ra-sender: running, pid \\d+`));
+      expect(text).toContain(`${raIf()}: advertising from fe80::`);
+      expect(text).toContain('WARNING: ');
+    } finally {
+      await lab.execOk('ra', ['sysctl', '-qw', `${knob}=1`]);
+    }
+  });
 });
