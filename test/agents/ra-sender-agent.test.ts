@@ -15,7 +15,7 @@ import { formatIpv6, parseIpv6 } from '../../src/wire/ipv6-address.js';
 import { fromHex } from '../../src/wire/bytes.js';
 import { startRaSender } from '../../agents/ra-sender/agent.js';
 import { raSenderSpec, type RaSenderAgentConfig } from '../../agents/ra-sender/config.js';
-import type { LinkState } from '../../agents/ra-sender/link.js';
+import { parseIfInet6, type LinkState } from '../../agents/ra-sender/link.js';
 import { AgentError } from '../../src/runtime/errors.js';
 import { formatRaSenderStatus } from '../../agents/ra-sender/status.js';
 
@@ -179,3 +179,30 @@ async function stopAll(h: ReturnType<typeof harness>, agent: Awaited<ReturnType<
   h.clock.advance(20_000);
   await p;
 }
+
+describe('link state from /proc/net/if_inet6', () => {
+  // address, ifindex, prefix length, scope (0x20 link, 0x00 global), flags (0x40 tentative, 0x08 DAD failed,
+  // 0x01 temporary), name, as Linux prints them.
+  const TEXT = [
+    'fe80000000000000020000fffe000001 07 40 20 80     eth0',
+    '20010db8006600000200000000000001 07 40 00 00     eth0',
+    '20010db8006600000000000000000099 07 40 00 01     eth0',
+    '20010db8000100000000000000000001 07 30 00 80     eth0',
+    '20010db8000200000000000000000001 07 40 00 80     eth0',
+    'fe80000000000000020000fffe000002 08 40 20 40     eth1',
+    'fe80000000000000020000fffe000003 09 40 20 08     eth2',
+    '00000000000000000000000000000001 01 80 10 80       lo',
+  ].join('\n');
+
+  it('finds the usable link-local address, and the global /64 prefixes for auto (not temporary ones, not a /48)', () => {
+    const s = parseIfInet6(TEXT, 'eth0');
+    expect(s).toMatchObject({ ifindex: 7, linkLocal: 'fe80::200:ff:fe00:1', tentative: false });
+    expect(s.autoPrefixes.map((p) => formatIpv6(p))).toEqual(['2001:db8:2::', '2001:db8:66::']);
+  });
+
+  it('reports a link-local address still in DAD (or failed) as tentative, and an absent interface as such', () => {
+    expect(parseIfInet6(TEXT, 'eth1')).toMatchObject({ ifindex: 8, linkLocal: undefined, tentative: true });
+    expect(parseIfInet6(TEXT, 'eth2')).toMatchObject({ ifindex: 9, linkLocal: undefined, tentative: true });
+    expect(parseIfInet6(TEXT, 'eth9')).toEqual({ ifindex: undefined, linkLocal: undefined, tentative: false, autoPrefixes: [] });
+  });
+});
