@@ -247,6 +247,42 @@ describe('ra-sender only', () => {
     expect(await until('default route', () => raDefaultRouter(lab, 'h6a'))).toBe(await senderLinkLocal());
   });
 
+  it('follows its link going down and up, and waits for an interface created after it started', async () => {
+    // A veth pair inside ra stands for an interface that appears late (the dummy module may not be loadable).
+    const late = `${lab.id}-rsd`;
+    const create = async () => {
+      await lab.execOk('ra', ['ip', 'link', 'add', late, 'type', 'veth', 'peer', 'name', `${lab.id}-rsp`]);
+      await lab.execOk('ra', ['ip', 'link', 'set', `${lab.id}-rsp`, 'up']);
+      await lab.execOk('ra', ['ip', 'link', 'set', late, 'up']);
+    };
+    const p = spawn([process.execPath, MAIN, '--interface', raIf(), '--interface', late, '--prefix', '2001:db8:66::/64', '--min-interval', '3', '--max-interval', '10', '--final-advertisements', '0']);
+    await until('started', async () => (p.out.some((l) => l.includes('"msg":"started"')) ? true : undefined), 20_000);
+    const state = async (name: string) => (JSON.parse((await lab.execOk('ra', [process.execPath, MAIN, 'status', '--json'])).stdout) as { interfaces: { interface: string; state: string; ifindex: number | null }[] }).interfaces.find((i) => i.interface === name)!;
+    const reaches = (name: string, wanted: string) => until(`${name} ${wanted}`, async () => ((await state(name)).state === wanted ? true : undefined));
+    expect((await state(late)).state).toBe('waiting-for-interface');
+    try {
+      await create();
+      await reaches(late, 'advertising');
+      const first = (await state(late)).ifindex;
+      await lab.execOk('ra', ['ip', 'link', 'del', late]);
+      await reaches(late, 'waiting-for-interface');
+      await create();
+      await reaches(late, 'advertising');
+      expect((await state(late)).ifindex).not.toBe(first);
+    } finally {
+      await lab.exec('ra', ['ip', 'link', 'del', late]);
+    }
+    // lan6 down: the kernel removes the link-local address, so the agent stops; up again: DAD, then RAs, and
+    // h6a (reset) autoconfigures again.
+    await lab.execOk('ra', ['ip', 'link', 'set', raIf(), 'down']);
+    await until('lan6 not advertising', async () => ((await state(raIf())).state !== 'advertising' ? true : undefined));
+    await resetHost();
+    await lab.execOk('ra', ['ip', 'link', 'set', raIf(), 'up']);
+    await reaches(raIf(), 'advertising');
+    expect(await waitForSlaac(lab, 'h6a', 20_000)).toContainEqual(expect.stringMatching(/^2001:db8:66:/));
+    expect(p.out.some((l) => l.includes('link-local address gone'))).toBe(true);
+  });
+
   it('the lab occupant makes both lan6 hosts autoconfigure', async () => {
     await lab.startOccupant({ role: 'ra-sender', impl: 'ours' });
     for (const host of ['h6a', 'h6b']) {
