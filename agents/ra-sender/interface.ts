@@ -11,6 +11,7 @@ import type { Clock, Timers } from '../../src/runtime/clock.js';
 import type { Logger } from '../../src/runtime/logger.js';
 import { LogRateLimiter } from '../../src/runtime/logger.js';
 import { RaSender, type RaSenderConfig, type RaSink } from '../../src/engine/ra/sender.js';
+import { RA_INCONSISTENCIES } from '../../src/engine/ra/consistency.js';
 import type { Millis, Random } from '../../src/engine/types.js';
 import { ICMPV6_TYPE } from '../../src/wire/icmpv6.js';
 import { ALL_ROUTERS, formatIpv6 } from '../../src/wire/ipv6-address.js';
@@ -46,6 +47,9 @@ export class AdvertisingInterface {
   #finalDone: (() => void) | undefined;
   #sendErrors = 0;
   readonly #sendErrorLog = new LogRateLimiter(SEND_ERROR_LOG_MS);
+  /** §6.2.7 inconsistencies seen per kind (RA_INCONSISTENCIES), each logged at most once a minute. */
+  readonly #inconsistencies = new Float64Array(RA_INCONSISTENCIES.length);
+  readonly #inconsistencyLog = new LogRateLimiter(SEND_ERROR_LOG_MS);
   readonly #warnings: string[];
 
   constructor(settings: RaInterfaceSettings, warnings: readonly string[], deps: InterfaceDeps) {
@@ -151,6 +155,7 @@ export class AdvertisingInterface {
       warnings,
       counters: e ? { ...e.counters, sendErrors: this.#sendErrors } : null,
       drops: this.#driver?.drops() ?? {},
+      inconsistencies: Object.fromEntries(RA_INCONSISTENCIES.flatMap((r, i) => (this.#inconsistencies[i]! > 0 ? [[r, this.#inconsistencies[i]!]] : []))),
       lastAdvertSecAgo: e?.lastMulticastAt === undefined ? null : Math.round((now - e.lastMulticastAt) / 1000),
       nextAdvertInSec: e?.nextAdvertAt === undefined ? null : Math.max(0, Math.round((e.nextAdvertAt - now) / 1000)),
       deprecated: e?.deprecated(now).map((d) => ({ prefix: `${formatIpv6(d.prefix.prefix)}/${d.prefix.prefixLength}`, remainingSec: d.remainingSec })) ?? [],
@@ -169,6 +174,12 @@ export class AdvertisingInterface {
         this.#socket?.send(destination, message);
       },
       finalDone: () => this.#finalDone?.(),
+      inconsistent: (inconsistency, source) => {
+        this.#inconsistencies[inconsistency]!++;
+        const what = RA_INCONSISTENCIES[inconsistency]!;
+        const suppressed = this.#inconsistencyLog.allow(what, this.#deps.clock.now());
+        if (suppressed !== undefined) this.#log.warn({ router: formatIpv6(source), inconsistency: what, suppressed }, 'another router advertises differently (RFC 4861 §6.2.7)');
+      },
     });
     this.#driver = new Driver({ engine, sink, logger: this.#log, clock: this.#deps.clock, ...(this.#deps.timers ? { timers: this.#deps.timers } : {}) });
     this.#driver.start();
@@ -176,7 +187,8 @@ export class AdvertisingInterface {
   }
 
   #openSocket(): void {
-    const socket = this.#deps.openSocket({ ifname: this.#settings.name, groups: [ALL_ROUTERS], types: [ICMPV6_TYPE.ROUTER_SOLICIT] });
+    // RSs to answer, and other routers' RAs to compare with ours (§6.2.7); our own multicast is not looped back.
+    const socket = this.#deps.openSocket({ ifname: this.#settings.name, groups: [ALL_ROUTERS], types: [ICMPV6_TYPE.ROUTER_SOLICIT, ICMPV6_TYPE.ROUTER_ADVERT] });
     socket.onMessage(this.#onMessage);
     socket.onError((err) => {
       this.#sendErrors++;
@@ -196,7 +208,8 @@ export class AdvertisingInterface {
   };
 
   readonly #solicitStep = (m: Icmpv6Message, now: Millis, sink: RaSink): void => {
-    this.#engine!.solicit(m.bytes, 0, m.bytes.length, m.source, m.hopLimit, now, sink);
+    if (m.bytes[0] === ICMPV6_TYPE.ROUTER_ADVERT) this.#engine!.advert(m.bytes, 0, m.bytes.length, m.source, m.hopLimit, now, sink);
+    else this.#engine!.solicit(m.bytes, 0, m.bytes.length, m.source, m.hopLimit, now, sink);
   };
   readonly #reloadStep = (config: RaSenderConfig, now: Millis): void => this.#engine!.reload(config, now);
   readonly #startStep = (_: undefined, now: Millis): void => this.#engine!.start(now);

@@ -23,6 +23,8 @@ export interface InterfaceStatus {
   readonly warnings: readonly string[];
   readonly counters: (RaSenderCounters & { readonly sendErrors: number }) | null;
   readonly drops: Readonly<Record<string, number>>;
+  /** Other routers' RAs that differ from ours, per RFC 4861 §6.2.7 field (cur-hop-limit, mtu, ...). */
+  readonly inconsistencies: Readonly<Record<string, number>>;
   readonly lastAdvertSecAgo: number | null;
   readonly nextAdvertInSec: number | null;
   readonly deprecated: readonly { readonly prefix: string; readonly remainingSec: number }[];
@@ -42,10 +44,11 @@ export function formatRaSenderStatus(s: RunningStatus<RaSenderStatus>): string[]
     lines.push(`${i.interface}: ${i.state}${i.linkLocal ? ` from ${i.linkLocal}` : ''}, MTU ${i.mtu ?? '?'}, forwarding ${i.forwarding === null ? '?' : i.forwarding ? 'on' : 'off'}`);
     const c = i.counters;
     if (c) {
-      lines.push(`  RAs sent: ${c.advertisements} (${c.finalAdvertisements} final); RSs: ${c.solicitations} received, ${c.answeredUnicast} answered by unicast, ${c.answeredMulticast} by multicast`);
+      lines.push(`  RAs sent: ${c.advertisements} (${c.finalAdvertisements} final); RSs: ${c.solicitations} received, ${c.answeredUnicast} answered by unicast, ${c.answeredMulticast} by multicast; RAs of other routers: ${c.advertsReceived}`);
       lines.push(`  last RA ${i.lastAdvertSecAgo === null ? 'never' : `${i.lastAdvertSecAgo} s ago`}, next in ${i.nextAdvertInSec === null ? '-' : `${i.nextAdvertInSec} s`}; send errors ${c.sendErrors}`);
     }
     lines.push(...formatDrops(i.drops).map((l) => `  ${l}`));
+    for (const [what, n] of Object.entries(i.inconsistencies)) lines.push(`  other routers' RAs with a different ${what}: ${n} (RFC 4861 §6.2.7)`);
     for (const d of i.deprecated) lines.push(`  deprecating ${d.prefix} (valid ${d.remainingSec} s more)`);
     for (const p of i.problems) lines.push(`  PROBLEM: ${p}`);
     for (const w of i.warnings) lines.push(`  WARNING: ${w}`);

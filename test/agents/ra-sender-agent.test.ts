@@ -55,14 +55,14 @@ const RS = new Uint8Array([133, 0, 0, 0, 0, 0, 0, 0]);
 const prefixes = (ra: RouterAdvert) => ra.options.flatMap((o) => (o.kind === 'prefix-info' ? [`${formatIpv6(o.prefix)}/${o.prefixLength} ${o.preferredLifetimeSec}`] : []));
 
 describe('ra-sender agent', () => {
-  it('opens a socket joined to ff02::2 for RSs only, sends the first RA at once, answers an RS by unicast', async () => {
+  it('opens a socket joined to ff02::2 for RSs and RAs only, sends the first RA at once, answers an RS by unicast', async () => {
     const h = harness({ interface: 'eth0', prefix: ['2001:db8:66::/64'], rdnss: ['2001:db8::53'] });
     const agent = await h.start();
     h.clock.advance(0);
     expect(h.sockets.length).toBe(1);
     const s = h.sockets[0]!.socket;
     expect(s.groups.map((g) => formatIpv6(g))).toEqual(['ff02::2']);
-    expect(s.typeFilter).toEqual([133]);
+    expect(s.typeFilter).toEqual([133, 134]);
     expect(h.sent().map((m) => m.to)).toEqual(['ff02::1']);
     const first = h.sent()[0]!.ra;
     expect(first.routerLifetimeSec).toBe(1800);
@@ -73,11 +73,17 @@ describe('ra-sender agent', () => {
     const st = agent.status();
     expect(st.interfaces[0]).toMatchObject({ interface: 'eth0', state: 'advertising', linkLocal: 'fe80::1', counters: { solicitations: 2, answeredUnicast: 1 }, drops: { 'rs-hop-limit-not-255': 1 } });
     expect(st.interfaces[0]!.lastRa).toMatchObject({ routerLifetime: 1800, options: [{ option: 'source-ll-addr', address: '02:00:5e:00:53:01' }, { option: 'prefix', prefix: '2001:db8:66::/64' }, { option: 'rdnss', servers: ['2001:db8::53'] }] });
-    const text = formatRaSenderStatus({ agent: 'ra-sender', instance: null, pid: 1, uptimeSec: 1, reloads: 0, state: 'running', ...st }).join('\n');
+    // Another router's RA with a different hop limit (§6.2.7): counted, logged.
+    const otherRa = new Uint8Array([134, 0, 0, 0, 32, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    s.deliver({ bytes: otherRa, source: parseIpv6('fe80::2') });
+    expect(agent.status().interfaces[0]!.inconsistencies).toEqual({ 'cur-hop-limit': 1 });
+    expect(h.lines.some((l) => l.level === 'warn' && l.router === 'fe80::2' && l.inconsistency === 'cur-hop-limit')).toBe(true);
+    const text = formatRaSenderStatus({ agent: 'ra-sender', instance: null, pid: 1, uptimeSec: 1, reloads: 0, state: 'running', ...agent.status() }).join('\n');
     expect(text).toContain('eth0: advertising from fe80::1, MTU 1500, forwarding on');
     expect(text).toContain('RSs: 2 received, 1 answered by unicast, 0 by multicast');
     expect(text).toMatch(/dropped: 1\n\s+rs-hop-limit-not-255\s+1/);
     expect(text).toContain('last RA: {"curHopLimit":64');
+    expect(text).toContain("other routers' RAs with a different cur-hop-limit: 1 (RFC 4861 §6.2.7)");
     await stopAll(h, agent);
   });
 

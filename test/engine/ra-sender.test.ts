@@ -5,6 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { RaSender, RA_CONSTANTS, type RaSenderConfig, type RaSink, type RaSchedule } from '../../src/engine/ra/sender.js';
 import { RA_DROP_REASONS } from '../../src/engine/ra/solicit.js';
+import { RA_INCONSISTENCIES } from '../../src/engine/ra/consistency.js';
+import { buildRaMessages } from '../../src/engine/ra/content.js';
 import { seededRandom } from '../../src/engine/types.js';
 import { decodeIcmpv6 } from '../../src/wire/icmpv6.js';
 import { decodeNdisc, type RouterAdvert } from '../../src/wire/ndisc.js';
@@ -45,6 +47,10 @@ class Recorder implements RaSink {
   }
   finalDone(): void {
     this.done++;
+  }
+  readonly inconsistencies: string[] = [];
+  inconsistent(inconsistency: number, source: Uint8Array): void {
+    this.inconsistencies.push(`${RA_INCONSISTENCIES[inconsistency]} from ${formatIpv6(source)}`);
   }
   multicastTimes(): number[] {
     return this.sent.filter((s) => s.to === 'ff02::1').map((s) => s.at);
@@ -310,5 +316,40 @@ describe('RA sender reload', () => {
     expect(e.nextAdvertAt).toBe(next);
     e.reload(config({ minIntervalMs: 3 * S, maxIntervalMs: 4 * S }), 100 * S);
     expect(e.nextAdvertAt).toBeLessThanOrEqual(104 * S);
+  });
+});
+
+describe('RA sender: other routers (§6.2.7)', () => {
+  const other = parseIpv6('fe80::2');
+  const ra = (over: Partial<typeof FULL>) => buildRaMessages({ ...FULL, ...over }, 1500)[0]!;
+
+  it('reports each field another router advertises differently, and nothing for the same content', () => {
+    const { e, sink } = started();
+    const same = ra({});
+    e.advert(same, 0, same.length, other, 255, 0, sink);
+    expect(sink.inconsistencies).toEqual([]);
+    const p = { ...FULL.prefixes[0]!, validLifetimeSec: 600, preferredLifetimeSec: 300 };
+    const differs = ra({ curHopLimit: 32, managed: false, otherConfig: false, reachableTimeMs: 1, retransTimerMs: 2, mtu: 1400, prefixes: [p, { ...p, prefix: parseIpv6('2001:db8:99::') }] });
+    e.advert(differs, 0, differs.length, other, 255, 0, sink);
+    expect(sink.inconsistencies).toEqual(RA_INCONSISTENCIES.map((i) => `${i} from fe80::2`));
+    // Unspecified values (0) and options only one side sends are not compared.
+    const unspecified = ra({ curHopLimit: 0, reachableTimeMs: 0, retransTimerMs: 0, mtu: 0, prefixes: [] });
+    sink.inconsistencies.length = 0;
+    e.advert(unspecified, 0, unspecified.length, other, 255, 0, sink);
+    expect(sink.inconsistencies).toEqual([]);
+    expect(e.counters.advertsReceived).toBe(3);
+  });
+
+  it('drops RAs that are not valid per §6.1.2 without comparing them', () => {
+    const { e, sink } = started();
+    const r = ra({ curHopLimit: 1 });
+    e.advert(r, 0, r.length, parseIpv6('2001:db8::2'), 255, 0, sink);
+    e.advert(r, 0, r.length, other, 64, 0, sink);
+    e.advert(r, 0, 15, other, 255, 0, sink);
+    const bad = r.slice();
+    bad[17] = 0; // the SLLAO's length
+    e.advert(bad, 0, bad.length, other, 255, 0, sink);
+    expect(sink.drops).toEqual(['ra-source-not-link-local', 'ra-hop-limit-not-255', 'ra-too-short', 'ra-option-length-zero']);
+    expect(sink.inconsistencies).toEqual([]);
   });
 });

@@ -20,6 +20,7 @@
 // apart (radvd sends only one, ANCHORS §3.1), then sink.finalDone(). Reload: a changed content is sent with
 // the next RA, and counts as a new initial period (§6.2.4 allows up to MAX_INITIAL_RTR_ADVERTISEMENTS RAs
 // after a change) so hosts learn it within seconds; removed prefixes are deprecated (deprecation.ts).
+// Other routers' RAs are checked for consistency with ours (§6.2.7, consistency.ts).
 
 import { ALL_NODES, isLinkLocal6 } from '../../wire/ipv6-address.js';
 import { TimerTable } from '../timer-table.js';
@@ -27,6 +28,7 @@ import type { DropSink, Millis, Random, TimedEngine } from '../types.js';
 import { buildRaMessages, type RaContent } from './content.js';
 import { DeprecatedPrefixes } from './deprecation.js';
 import { RA_DROP, RA_DROP_REASONS, checkRouterSolicit } from './solicit.js';
+import { checkRouterAdvert, findInconsistencies } from './consistency.js';
 
 /** RFC 4861 §10 router constants, in milliseconds. */
 export const RA_CONSTANTS = {
@@ -42,6 +44,8 @@ export interface RaSink extends DropSink {
   sendRa(destination: Uint8Array, message: Uint8Array): void;
   /** The final RAs are out (or none were due): the interface can be closed. Called once, from stop or a timeout. */
   finalDone(): void;
+  /** Another router on the link advertises something else (§6.2.7): `inconsistency` indexes RA_INCONSISTENCIES. Lent source. */
+  inconsistent(inconsistency: number, source: Uint8Array): void;
 }
 
 export interface RaSchedule {
@@ -80,6 +84,8 @@ export interface RaSenderCounters {
   answeredMulticast: number;
   /** RA messages handed to the sink (split RAs count each part, each client counts). */
   messagesSent: number;
+  /** RAs received from other routers (§6.2.7). */
+  advertsReceived: number;
 }
 
 type TimerKey = 'advert' | 'lifetimes';
@@ -113,7 +119,7 @@ function sameMessages(a: readonly Uint8Array[], b: readonly Uint8Array[]): boole
 
 export class RaSender implements TimedEngine<RaSink> {
   readonly dropReasons = RA_DROP_REASONS;
-  readonly counters: RaSenderCounters = { advertisements: 0, finalAdvertisements: 0, solicitations: 0, answeredUnicast: 0, answeredMulticast: 0, messagesSent: 0 };
+  readonly counters: RaSenderCounters = { advertisements: 0, finalAdvertisements: 0, solicitations: 0, answeredUnicast: 0, answeredMulticast: 0, messagesSent: 0, advertsReceived: 0 };
   readonly #timers = new TimerTable<TimerKey>();
   readonly #deprecated = new DeprecatedPrefixes();
   readonly #random: Random;
@@ -205,6 +211,27 @@ export class RaSender implements TimedEngine<RaSink> {
     const due = this.#timers.deadline('advert');
     if (due === undefined || at < due) this.#timers.set('advert', at);
   }
+
+  /**
+   * A Router Advertisement from another router (`source`, received with IPv6 hop limit `hopLimit`): checked
+   * per §6.1.2 (else dropped), then compared with what we advertise (§6.2.7); each difference goes to
+   * sink.inconsistent. Allocation-free.
+   */
+  advert(data: Uint8Array, offset: number, length: number, source: Uint8Array, hopLimit: number, _now: Millis, sink: RaSink): void {
+    this.counters.advertsReceived++;
+    const bad = checkRouterAdvert(data, offset, length, source, hopLimit);
+    if (bad >= 0) return sink.drop(bad);
+    this.#reportSink = sink;
+    this.#reportSource = source;
+    findInconsistencies(data, offset, length, this.#config.content, this.#report);
+    this.#reportSink = undefined;
+    this.#reportSource = undefined;
+  }
+
+  // Pre-bound so that comparing an RA creates no closure.
+  #reportSink: RaSink | undefined;
+  #reportSource: Uint8Array | undefined;
+  readonly #report = (inconsistency: number): void => this.#reportSink?.inconsistent(inconsistency, this.#reportSource!);
 
   /**
    * A new configuration (SIGHUP, an `auto` prefix or the link MTU changed). Prefixes no longer configured are

@@ -9,8 +9,8 @@ import { NDISC_HOP_LIMIT } from '../../wire/ndisc.js';
 import { NDISC_OPTION } from '../../wire/ndisc-options.js';
 
 /**
- * Drop reasons of the RA sender (index = code), kebab-case, each tied to the rule it enforces. The first
- * seven are the §6.1.1 checks; the rest are the sender's own policy.
+ * Drop reasons of the RA sender (index = code), kebab-case, each tied to the rule it enforces: the §6.1.1 RS
+ * checks, the sender's own policy, then the §6.1.2 checks of other routers' RAs (consistency.ts).
  */
 export const RA_DROP_REASONS = [
   'rs-not-router-solicitation', // ICMPv6 type is not 133 (the socket filter should have kept it out)
@@ -24,6 +24,14 @@ export const RA_DROP_REASONS = [
   'rs-source-not-in-clients', // radvd `clients {}`: RAs only for the listed hosts
   'rs-unicast-rate-limited', // our bound on unicast answers (maxUnicastPerSec): a flood is not reflected 1:1
   'rs-unspecified-source-unicast-only', // UnicastOnly: an RS from :: cannot be answered by unicast
+  // Other routers' RAs (checked for consistency, §6.2.7) that are not valid per §6.1.2:
+  'ra-not-router-advertisement', // ICMPv6 type is not 134
+  'ra-source-not-link-local', // §6.1.2: "IP Source Address is a link-local address"
+  'ra-hop-limit-not-255', // §6.1.2: "The IP Hop Limit field has a value of 255"
+  'ra-code-not-zero', // §6.1.2: "ICMP Code is 0"
+  'ra-too-short', // §6.1.2: "ICMP length (derived from the IP length) is 16 or more octets"
+  'ra-option-length-zero', // §6.1.2: "All included options have a length that is greater than zero"
+  'ra-option-overruns-message', // §4.6
 ] as const;
 
 export type RaDropReason = (typeof RA_DROP_REASONS)[number];
