@@ -11,8 +11,8 @@
 // - router lifetime 0 gives the address but no default route;
 // - a /48 autonomous prefix gives no SLAAC address (ours also warns);
 // - for the same radvd.conf the host ends up with the same addresses and routes from ours as from radvd.
-// Ours only: a prefix removed by SIGHUP becomes deprecated on the host; the lab's `ours` occupant serves both
-// hosts. Hosts are reset (global addresses and RA routes flushed) before each check; processes are ended by PID.
+// Ours only: a prefix removed by SIGHUP becomes deprecated on the host; a second router (radvd on h6b) that
+// advertises other values is logged (§6.2.7); the lab's `ours` occupant serves both hosts. Hosts are reset (global addresses and RA routes flushed) before each check; processes are ended by PID.
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -34,8 +34,8 @@ interface Proc {
 }
 const procs: Proc[] = [];
 
-function spawn(argv: string[]): Proc {
-  const child = lab.spawn('ra', argv);
+function spawn(argv: string[], node = 'ra'): Proc {
+  const child = lab.spawn(node, argv);
   const out: string[] = [];
   // Whole lines only: a pipe may cut a log line in two between reads.
   const collect = () => {
@@ -281,6 +281,21 @@ describe('ra-sender only', () => {
     await reaches(raIf(), 'advertising');
     expect(await waitForSlaac(lab, 'h6a', 20_000)).toContainEqual(expect.stringMatching(/^2001:db8:66:/));
     expect(p.out.some((l) => l.includes('link-local address gone'))).toBe(true);
+  });
+
+  it('logs another router on the link that advertises different values (§6.2.7)', async () => {
+    const p = spawn([process.execPath, MAIN, '--interface', raIf(), '--prefix', '2001:db8:66::/64', '--min-interval', '3', '--max-interval', '10']);
+    await until('advertising', async () => (p.out.some((l) => l.includes('"msg":"advertising"')) ? true : undefined), 20_000);
+    // radvd on h6b plays a misconfigured second router (it warns that h6b does not forward, and goes on).
+    const conf = writeConf(`interface ${lab.iface('h6b', 'lan6')} {\n  AdvSendAdvert on;\n  MinRtrAdvInterval 3;\n  MaxRtrAdvInterval 4;\n  AdvCurHopLimit 32;\n  prefix 2001:db8:66::/64 { AdvValidLifetime 600; AdvPreferredLifetime 300; };\n};\n`);
+    spawn(['radvd', '-n', '-m', 'stderr', '-C', conf, '-p', join(dir, 'other-router.pid')], 'h6b');
+    const status = async () => (JSON.parse((await lab.execOk('ra', [process.execPath, MAIN, 'status', '--json'])).stdout) as { interfaces: { inconsistencies: Record<string, number> }[] }).interfaces[0]!;
+    const seen = await until('inconsistencies', async () => {
+      const i = (await status()).inconsistencies;
+      return i['cur-hop-limit'] && i['prefix-valid-lifetime'] && i['prefix-preferred-lifetime'] ? i : undefined;
+    });
+    expect(Object.keys(seen).sort()).toEqual(['cur-hop-limit', 'prefix-preferred-lifetime', 'prefix-valid-lifetime']);
+    expect(p.out.some((l) => l.includes('"level":"warn"') && l.includes('"inconsistency":"cur-hop-limit"') && l.includes('"router":"fe80::'))).toBe(true);
   });
 
   it('the lab occupant makes both lan6 hosts autoconfigure', async () => {
