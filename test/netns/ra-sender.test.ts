@@ -309,7 +309,8 @@ describe('ra-sender only', () => {
   });
 
   it('status shows the RAs, and warns when forwarding is off on the interface itself (not only "all")', async () => {
-    await lab.startOccupant({ role: 'ra-sender', impl: 'ours' });
+    // The occupant of the test before, or a new one when this test runs alone.
+    if (!lab.occupants().some((o) => o.role === 'ra-sender')) await lab.startOccupant({ role: 'ra-sender', impl: 'ours' });
     const status = async () => JSON.parse((await lab.execOk('ra', [process.execPath, MAIN, 'status', '--json'])).stdout) as { interfaces: { forwarding: boolean; warnings: string[]; counters: { advertisements: number } }[] };
     expect((await status()).interfaces[0]).toMatchObject({ forwarding: true, warnings: [] });
     const knob = `net.ipv6.conf.${raIf()}.forwarding`;
