@@ -236,15 +236,17 @@ describe('ra-sender only', () => {
     expect((await hostState()).addrs.find((a) => a.includes('2001:db8:66:'))).not.toMatch(/deprecated/);
   });
 
-  it('runs as its systemd unit does: an unprivileged user with only CAP_NET_RAW (and fails clearly without it)', async () => {
+  it('runs as its systemd unit does: an unprivileged user with only CAP_NET_RAW (and fails clearly without it), advertising `auto`', async () => {
     const user = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--no-new-privs'];
-    const args = [process.execPath, MAIN, '--interface', raIf(), '--prefix', '2001:db8:66::/64', '--min-interval', '3', '--max-interval', '10'];
+    // `--prefix auto`: ra's own /64 (2001:db8:66::1/64 in the lab), read from /proc like radvd's `prefix ::/64`.
+    const args = [process.execPath, MAIN, '--interface', raIf(), '--prefix', 'auto', '--min-interval', '3', '--max-interval', '10'];
     const none = spawn([...user, '--inh-caps=-all', '--bounding-set=-all', ...args]);
     expect(await none.exited).toBe(1);
     expect(none.out.join('\n')).toMatch(/raw ICMPv6 socket/i);
     const p = spawn([...user, '--inh-caps=-all,+net_raw', '--ambient-caps=+net_raw', '--bounding-set=-all,+net_raw', ...args]);
     await until('advertising', async () => (p.out.some((l) => l.includes('"msg":"advertising"')) ? true : undefined), 10_000);
     expect(await until('default route', () => raDefaultRouter(lab, 'h6a'))).toBe(await senderLinkLocal());
+    expect(await waitForSlaac(lab, 'h6a', 20_000)).toContainEqual(expect.stringMatching(/^2001:db8:66:[0-9a-f:]+\/64$/));
   });
 
   it('follows its link going down and up, and waits for an interface created after it started', async () => {
