@@ -129,6 +129,9 @@ function fromFlags(c: RaSenderAgentConfig): RaInterfaceSettings[] {
   }));
 }
 
+/** The settings that apply beside a radvd.conf (it has no equivalent for the unicast answer bound). */
+const WITH_RADVD_CONF: ReadonlySet<string> = new Set(['radvdConf', 'interfaces', 'maxUnicastRate']);
+
 /** Interface names: IFNAMSIZ - 1 = 15 bytes, no '/', ':' or whitespace (the kernel's dev_valid_name). */
 const IFNAME = /^[^\s/:]{1,15}$/;
 
@@ -141,6 +144,10 @@ export function resolveInterfaces(c: RaSenderAgentConfig): { interfaces: RaInter
   const findings: Findings = { errors: [], warnings: [] };
   if (c.radvdConf !== undefined) {
     if (c.interfaces.length > 0) return ['interfaces (--interface) and radvdConf (--radvd-conf) exclude each other: the radvd.conf names its interfaces'];
+    // Content flags beside a radvd.conf would be ignored: refuse them rather than drop them silently.
+    const fields = raSenderSpec.fields as Readonly<Record<string, { default?: unknown }>>;
+    const ignored = Object.keys(fields).filter((k) => !WITH_RADVD_CONF.has(k) && JSON.stringify((c as unknown as Record<string, unknown>)[k]) !== JSON.stringify(fields[k]!.default));
+    if (ignored.length > 0) return [`${ignored.join(', ')}: not used with radvdConf (--radvd-conf), whose file says what to advertise`];
     let text: string;
     try {
       text = readFileSync(c.radvdConf, 'utf8');

@@ -123,6 +123,7 @@ describe('radvd.conf reader', () => {
     writeFileSync(file, conf('  prefix fdcc:7c4e:3651::/48 { };\n  MinRtrAdvInterval 500;'));
     expect(check({ 'radvd-conf': file })).toEqual(['interface eth0: min interval (500) must be 3..0.75 x max interval (450) s (RFC 4861 §6.2.1)']);
     expect(check({ 'radvd-conf': file, interface: 'eth1' })).toEqual(['interfaces (--interface) and radvdConf (--radvd-conf) exclude each other: the radvd.conf names its interfaces']);
+    expect(check({ 'radvd-conf': file, prefix: '2001:db8::/64', managed: true })).toEqual(['prefixes, managed: not used with radvdConf (--radvd-conf), whose file says what to advertise']);
     writeFileSync(file, conf('  prefix fdcc:7c4e:3651::/48 { };'));
     expect(warnings({ 'radvd-conf': file })[0]).toMatch(/not a \/64/);
     expect(check({ 'radvd-conf': join(dir, 'missing.conf') })[0]).toMatch(/^radvdConf \(.*missing\.conf\): cannot read the file/);
