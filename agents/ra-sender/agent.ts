@@ -52,6 +52,17 @@ export async function startRaSender(ctx: AgentContext<RaSenderAgentConfig>, deps
   const pollAll = (): void => {
     for (const a of ifaces.values()) a.poll(links.read(a.name));
   };
+  // After start, one interface's failure (its socket cannot be opened: it vanished between the read and the
+  // open) must not keep the others from being polled; it is retried at the next poll.
+  const pollEach = (): void => {
+    for (const a of ifaces.values()) {
+      try {
+        a.poll(links.read(a.name));
+      } catch (err) {
+        logger.error({ err, iface: a.name }, 'link poll failed');
+      }
+    }
+  };
   try {
     pollAll();
   } catch (err) {
@@ -68,12 +79,7 @@ export async function startRaSender(ctx: AgentContext<RaSenderAgentConfig>, deps
   let stopping = false;
   const schedulePoll = (): void => {
     pollTimer = timers.setTimer(() => {
-      try {
-        pollAll();
-      } catch (err) {
-        // A socket that cannot be opened now (interface vanished between read and open) is retried next poll.
-        logger.error({ err }, 'link poll failed');
-      }
+      pollEach();
       if (!stopping) schedulePoll();
     }, LINK_POLL_MS);
   };

@@ -32,9 +32,14 @@ function harness(flags: Record<string, unknown>, link: LinkState = UP) {
   const clock = new FakeClock(1000);
   const sockets: { options: Icmpv6SocketOptions; socket: FakeIcmpv6Socket }[] = [];
   const state = { link };
+  const control = { failNextOpen: false };
   const { logger, lines } = capturedLogger('ra-sender test');
   const deps = {
     openSocket: (options: Icmpv6SocketOptions) => {
+      if (control.failNextOpen) {
+        control.failNextOpen = false;
+        throw new Error(`cannot open raw ICMPv6 socket on ${options.ifname}`);
+      }
       const socket = new FakeIcmpv6Socket(options.ifname, state.link.ifindex ?? 0);
       for (const g of options.groups ?? []) socket.joinGroup(g);
       socket.setTypeFilter(options.types);
@@ -48,7 +53,12 @@ function harness(flags: Record<string, unknown>, link: LinkState = UP) {
   };
   const ctx = { name: 'ra-sender', instance: undefined, config: config(flags), logger, fatal: () => {} };
   const sent = () => sockets.flatMap((s) => s.socket.sent).map((m) => ({ to: formatIpv6(m.destination), ra: decodeNdisc(decodeIcmpv6(m.bytes)) as RouterAdvert }));
-  return { clock, sockets, state, lines, sent, start: () => startRaSender(ctx, deps) };
+  return {
+    clock, sockets, state, lines, sent, start: () => startRaSender(ctx, deps),
+    set failNextOpen(v: boolean) {
+      control.failNextOpen = v;
+    },
+  };
 }
 
 const RS = new Uint8Array([133, 0, 0, 0, 0, 0, 0, 0]);
@@ -131,6 +141,22 @@ describe('ra-sender agent', () => {
     expect(prefixes(h.sent().at(-1)!.ra)).toEqual(['2001:db8:78::/64 14400', '2001:db8:66::/64 0', '2001:db8:77::/64 0']);
     const st = agent.status();
     expect(st.interfaces[0]!.deprecated.map((d) => d.prefix)).toEqual(['2001:db8:66::/64', '2001:db8:77::/64']);
+    await stopAll(h, agent);
+  });
+
+  it('keeps polling the other interfaces when one socket cannot be opened, and retries it', async () => {
+    const h = harness({ interface: ['eth0', 'eth1'] });
+    const agent = await h.start();
+    h.clock.advance(0);
+    const realOpen = h.sockets.length;
+    expect(realOpen).toBe(2);
+    // eth0 vanishes and comes back with a new ifindex, but opening its socket fails once.
+    h.state.link = { ...UP, ifindex: 11 };
+    h.failNextOpen = true;
+    h.clock.advance(1000);
+    expect(h.lines.some((l) => l.level === 'error' && l.msg === 'link poll failed')).toBe(true);
+    h.clock.advance(1000);
+    expect(agent.status().interfaces.map((i) => [i.interface, i.state, i.ifindex])).toEqual([['eth0', 'advertising', 11], ['eth1', 'advertising', 11]]);
     await stopAll(h, agent);
   });
 
