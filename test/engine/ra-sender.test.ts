@@ -2,6 +2,8 @@
 // interval bounds, solicited answers (unicast at once, or the multicast RA within MAX_RA_DELAY_TIME and never
 // closer than MIN_DELAY_BETWEEN_RAS), a flood of RSs neither raising the multicast rate nor shifting the
 // periodic schedule, RS validation (§6.1.1), final RAs (§6.2.5), link down / up, reload and deprecation.
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { RaSender, RA_CONSTANTS, type RaSenderConfig, type RaSink, type RaSchedule } from '../../src/engine/ra/sender.js';
 import { RA_DROP_REASONS } from '../../src/engine/ra/solicit.js';
@@ -351,5 +353,53 @@ describe('RA sender: other routers (§6.2.7)', () => {
     e.advert(bad, 0, bad.length, other, 255, 0, sink);
     expect(sink.drops).toEqual(['ra-source-not-link-local', 'ra-hop-limit-not-255', 'ra-too-short', 'ra-option-length-zero']);
     expect(sink.inconsistencies).toEqual([]);
+  });
+});
+
+describe('RA sender: bounded state', () => {
+  let measured: RaSender | undefined;
+  // Heap growth while answering RSs from `sources` distinct link-local addresses, after a full GC: an engine that
+  // remembered anything per solicitor (a Map entry, a kept view of a message) would grow by megabytes.
+  function heapGrowth(engine: RaSender, sources: number): number {
+    measured = engine; // held from outside this frame, so the engine is live until the last GC
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const sink: RaSink = { drop: () => {}, sendRa: () => {}, finalDone: () => {}, inconsistent: () => {} };
+    const source = parseIpv6('fe80::');
+    const serve = (first: number, count: number): void => {
+      for (let i = first; i < first + count; i++) {
+        source[12] = i >>> 24;
+        source[13] = (i >>> 16) & 0xff;
+        source[14] = (i >>> 8) & 0xff;
+        source[15] = i & 0xff;
+        engine.solicit(RS_SLLAO, 0, RS_SLLAO.length, source, 255, i, sink);
+      }
+    };
+    serve(0, 2000);
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    serve(2000, sources);
+    gc();
+    return process.memoryUsage().heapUsed - before;
+  }
+
+  it('keeps nothing per solicitor: the heap does not grow with 100 000 RSs from different hosts', () => {
+    const e = new RaSender(config({ maxUnicastPerSec: 1_000_000 }), seededRandom(1));
+    e.start(0);
+    expect(heapGrowth(e, 100_000)).toBeLessThan(1 << 20);
+    expect(measured?.counters.answeredUnicast).toBe(102_000);
+  });
+
+  it('the heap check sees per-solicitor state', () => {
+    class Leaky extends RaSender {
+      readonly #seen = new Map<string, Uint8Array>();
+      override solicit(...args: Parameters<RaSender['solicit']>): void {
+        this.#seen.set(formatIpv6(args[3]), args[3].slice());
+        super.solicit(...args);
+      }
+    }
+    const e = new Leaky(config({ maxUnicastPerSec: 1_000_000 }), seededRandom(1));
+    e.start(0);
+    expect(heapGrowth(e, 100_000)).toBeGreaterThan(4 << 20);
   });
 });
