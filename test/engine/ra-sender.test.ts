@@ -2,87 +2,11 @@
 // interval bounds, solicited answers (unicast at once, or the multicast RA within MAX_RA_DELAY_TIME and never
 // closer than MIN_DELAY_BETWEEN_RAS), a flood of RSs neither raising the multicast rate nor shifting the
 // periodic schedule, RS validation (§6.1.1), final RAs (§6.2.5), link down / up, reload and deprecation.
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import { RaSender, RA_CONSTANTS, type RaSenderConfig, type RaSink, type RaSchedule } from '../../src/engine/ra/sender.js';
-import { RA_DROP_REASONS } from '../../src/engine/ra/solicit.js';
-import { RA_INCONSISTENCIES } from '../../src/engine/ra/consistency.js';
-import { buildRaMessages } from '../../src/engine/ra/content.js';
+import { RaSender, RA_CONSTANTS } from '../../src/engine/ra/sender.js';
 import { seededRandom } from '../../src/engine/types.js';
-import { decodeIcmpv6 } from '../../src/wire/icmpv6.js';
-import { decodeNdisc, type RouterAdvert } from '../../src/wire/ndisc.js';
 import { formatIpv6, parseIpv6 } from '../../src/wire/ipv6-address.js';
-import { FULL } from './ra-fixtures.js';
-
-const S = 1000;
-const SCHEDULE: RaSchedule = {
-  minIntervalMs: 200 * S,
-  maxIntervalMs: 600 * S,
-  minDelayBetweenRasMs: RA_CONSTANTS.MIN_DELAY_BETWEEN_RAS,
-  unicastSolicited: true,
-  unicastOnly: false,
-  clients: [],
-  maxUnicastPerSec: 100,
-  finalAdvertisements: 3,
-};
-const config = (over: Partial<RaSchedule> = {}, content = FULL): RaSenderConfig => ({ schedule: { ...SCHEDULE, ...over }, content, linkMtu: 1500 });
-
-interface Sent {
-  at: number;
-  to: string;
-  ra: RouterAdvert;
-}
-
-class Recorder implements RaSink {
-  readonly sent: Sent[] = [];
-  readonly drops: string[] = [];
-  done = 0;
-  now = 0;
-  drop(reason: number): void {
-    this.drops.push(RA_DROP_REASONS[reason]!);
-  }
-  sendRa(destination: Uint8Array, message: Uint8Array): void {
-    const ra = decodeNdisc(decodeIcmpv6(message));
-    if (ra.kind !== 'router-advert') throw new Error('sent something else than an RA');
-    this.sent.push({ at: this.now, to: formatIpv6(destination), ra });
-  }
-  finalDone(): void {
-    this.done++;
-  }
-  readonly inconsistencies: string[] = [];
-  inconsistent(inconsistency: number, source: Uint8Array): void {
-    this.inconsistencies.push(`${RA_INCONSISTENCIES[inconsistency]} from ${formatIpv6(source)}`);
-  }
-  multicastTimes(): number[] {
-    return this.sent.filter((s) => s.to === 'ff02::1').map((s) => s.at);
-  }
-}
-
-/** Fires every deadline up to `until`, as the driver would. */
-function run(e: RaSender, sink: Recorder, until: number): void {
-  for (let t = e.nextTimeout(); t !== undefined && t <= until; t = e.nextTimeout()) {
-    sink.now = t;
-    e.handleTimeout(t, sink);
-  }
-  sink.now = until;
-}
-
-const RS = new Uint8Array([133, 0, 0, 0, 0, 0, 0, 0]);
-const RS_SLLAO = new Uint8Array([133, 0, 0, 0, 0, 0, 0, 0, 1, 1, 2, 0, 0, 0, 0, 1]);
-const HOST = parseIpv6('fe80::1');
-const UNSPEC = new Uint8Array(16);
-
-function solicit(e: RaSender, sink: Recorder, at: number, source = HOST, bytes = RS, hopLimit = 255): void {
-  run(e, sink, at);
-  e.solicit(bytes, 0, bytes.length, source, hopLimit, at, sink);
-}
-
-function started(over: Partial<RaSchedule> = {}, seed = 7): { e: RaSender; sink: Recorder } {
-  const e = new RaSender(config(over), seededRandom(seed));
-  e.start(0);
-  return { e, sink: new Recorder() };
-}
+import { FULL, HOST, RS, RS_SLLAO, Recorder, S, UNSPEC, config, run, solicit, started, type Sent } from './ra-fixtures.js';
 
 describe('RA sender schedule', () => {
   it('sends the first RA at once, the next two 16 s apart, then at random intervals in [Min, Max]', () => {
@@ -318,88 +242,5 @@ describe('RA sender reload', () => {
     expect(e.nextAdvertAt).toBe(next);
     e.reload(config({ minIntervalMs: 3 * S, maxIntervalMs: 4 * S }), 100 * S);
     expect(e.nextAdvertAt).toBeLessThanOrEqual(104 * S);
-  });
-});
-
-describe('RA sender: other routers (§6.2.7)', () => {
-  const other = parseIpv6('fe80::2');
-  const ra = (over: Partial<typeof FULL>) => buildRaMessages({ ...FULL, ...over }, 1500)[0]!;
-
-  it('reports each field another router advertises differently, and nothing for the same content', () => {
-    const { e, sink } = started();
-    const same = ra({});
-    e.advert(same, 0, same.length, other, 255, 0, sink);
-    expect(sink.inconsistencies).toEqual([]);
-    const p = { ...FULL.prefixes[0]!, validLifetimeSec: 600, preferredLifetimeSec: 300 };
-    const differs = ra({ curHopLimit: 32, managed: false, otherConfig: false, reachableTimeMs: 1, retransTimerMs: 2, mtu: 1400, prefixes: [p, { ...p, prefix: parseIpv6('2001:db8:99::') }] });
-    e.advert(differs, 0, differs.length, other, 255, 0, sink);
-    expect(sink.inconsistencies).toEqual(RA_INCONSISTENCIES.map((i) => `${i} from fe80::2`));
-    // Unspecified values (0) and options only one side sends are not compared.
-    const unspecified = ra({ curHopLimit: 0, reachableTimeMs: 0, retransTimerMs: 0, mtu: 0, prefixes: [] });
-    sink.inconsistencies.length = 0;
-    e.advert(unspecified, 0, unspecified.length, other, 255, 0, sink);
-    expect(sink.inconsistencies).toEqual([]);
-    expect(e.counters.advertsReceived).toBe(3);
-  });
-
-  it('drops RAs that are not valid per §6.1.2 without comparing them', () => {
-    const { e, sink } = started();
-    const r = ra({ curHopLimit: 1 });
-    e.advert(r, 0, r.length, parseIpv6('2001:db8::2'), 255, 0, sink);
-    e.advert(r, 0, r.length, other, 64, 0, sink);
-    e.advert(r, 0, 15, other, 255, 0, sink);
-    const bad = r.slice();
-    bad[17] = 0; // the SLLAO's length
-    e.advert(bad, 0, bad.length, other, 255, 0, sink);
-    expect(sink.drops).toEqual(['ra-source-not-link-local', 'ra-hop-limit-not-255', 'ra-too-short', 'ra-option-length-zero']);
-    expect(sink.inconsistencies).toEqual([]);
-  });
-});
-
-describe('RA sender: bounded state', () => {
-  let measured: RaSender | undefined;
-  // Heap growth while answering RSs from `sources` distinct link-local addresses, after a full GC: an engine that
-  // remembered anything per solicitor (a Map entry, a kept view of a message) would grow by megabytes.
-  function heapGrowth(engine: RaSender, sources: number): number {
-    measured = engine; // held from outside this frame, so the engine is live until the last GC
-    setFlagsFromString('--expose-gc');
-    const gc = runInNewContext('gc') as () => void;
-    const sink: RaSink = { drop: () => {}, sendRa: () => {}, finalDone: () => {}, inconsistent: () => {} };
-    const source = parseIpv6('fe80::');
-    const serve = (first: number, count: number): void => {
-      for (let i = first; i < first + count; i++) {
-        source[12] = i >>> 24;
-        source[13] = (i >>> 16) & 0xff;
-        source[14] = (i >>> 8) & 0xff;
-        source[15] = i & 0xff;
-        engine.solicit(RS_SLLAO, 0, RS_SLLAO.length, source, 255, i, sink);
-      }
-    };
-    serve(0, 2000);
-    gc();
-    const before = process.memoryUsage().heapUsed;
-    serve(2000, sources);
-    gc();
-    return process.memoryUsage().heapUsed - before;
-  }
-
-  it('keeps nothing per solicitor: the heap does not grow with 100 000 RSs from different hosts', () => {
-    const e = new RaSender(config({ maxUnicastPerSec: 1_000_000 }), seededRandom(1));
-    e.start(0);
-    expect(heapGrowth(e, 100_000)).toBeLessThan(1 << 20);
-    expect(measured?.counters.answeredUnicast).toBe(102_000);
-  });
-
-  it('the heap check sees per-solicitor state', () => {
-    class Leaky extends RaSender {
-      readonly #seen = new Map<string, Uint8Array>();
-      override solicit(...args: Parameters<RaSender['solicit']>): void {
-        this.#seen.set(formatIpv6(args[3]), args[3].slice());
-        super.solicit(...args);
-      }
-    }
-    const e = new Leaky(config({ maxUnicastPerSec: 1_000_000 }), seededRandom(1));
-    e.start(0);
-    expect(heapGrowth(e, 100_000)).toBeGreaterThan(4 << 20);
   });
 });
