@@ -43,6 +43,8 @@ export class AdvertisingInterface {
   #link: LinkState | undefined;
   #config: RaSenderConfig | undefined;
   #problems: string[] = [];
+  /** A reload came while the link was not usable: the engine config is rebuilt at the next usable poll. */
+  #settingsChanged = false;
   #state: InterfaceState = 'waiting-for-interface';
   #finalDone: (() => void) | undefined;
   #sendErrors = 0;
@@ -72,15 +74,16 @@ export class AdvertisingInterface {
     return this.#problems;
   }
 
-  /** New settings (SIGHUP): applied at once when the link is up, else at the next poll that finds it. */
+  /** New settings (SIGHUP): applied at once when the link is up, else at the first poll that finds it up. */
   reload(settings: RaInterfaceSettings, warnings: readonly string[]): void {
     this.#settings = settings;
+    this.#settingsChanged = true;
     this.#warnings.splice(0, this.#warnings.length, ...warnings);
-    if (this.#link) this.poll(this.#link, true);
+    if (this.#link) this.poll(this.#link);
   }
 
-  /** Applies the link's current state; `force` rebuilds the engine config even if the link did not change. */
-  poll(link: LinkState, force = false): void {
+  /** Applies the link's current state (and settings a reload left pending). */
+  poll(link: LinkState): void {
     if (this.#state === 'stopping' || this.#state === 'stopped') return;
     const previous = this.#link;
     this.#link = link;
@@ -103,9 +106,11 @@ export class AdvertisingInterface {
     }
     if (this.#socket !== undefined && this.#socket.ifindex !== link.ifindex) this.#closeSocket();
     if (this.#socket === undefined) this.#openSocket();
+    const force = this.#settingsChanged;
     const changed = force || previous === undefined || previous.mtu !== link.mtu || hex(previous.mac ?? new Uint8Array()) !== hex(link.mac ?? new Uint8Array()) || previous.autoPrefixes.map((p) => hex(p)).join() !== link.autoPrefixes.map((p) => hex(p)).join();
     if (this.#engine === undefined || changed || this.#config === undefined) {
       this.#config = toEngineConfig(this.#settings, facts, link.mtu);
+      this.#settingsChanged = false;
       this.#ensureEngine(this.#config).batch(this.#reloadStep, this.#config);
     }
     const fwdOff = link.forwarding === false && this.#settings.routerLifetimeSec > 0;

@@ -160,6 +160,20 @@ describe('ra-sender agent', () => {
     await stopAll(h, agent);
   });
 
+  it('applies a reload that came while the link was down once the link is back', async () => {
+    const h = harness({ interface: 'eth0', prefix: ['2001:db8:66::/64'] });
+    const agent = await h.start();
+    h.clock.advance(1000);
+    h.state.link = TENTATIVE;
+    h.clock.advance(1000);
+    await agent.reload!(config({ interface: 'eth0', prefix: ['2001:db8:67::/64'] }));
+    h.clock.advance(5000);
+    h.state.link = UP;
+    h.clock.advance(1000);
+    expect(prefixes(h.sent().at(-1)!.ra)).toEqual(['2001:db8:67::/64 14400', '2001:db8:66::/64 0']);
+    await stopAll(h, agent);
+  });
+
   it('warns when the router lifetime is non-zero but the interface does not forward, without zeroing it', async () => {
     const h = harness({ interface: 'eth0' }, { ...UP, forwarding: false });
     const agent = await h.start();
