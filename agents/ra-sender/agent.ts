@@ -98,9 +98,10 @@ export async function startRaSender(ctx: AgentContext<RaSenderAgentConfig>, deps
         else {
           const a = new AdvertisingInterface(s, warningsFor(next.warnings, s.name), ifaceDeps);
           ifaces.set(s.name, a);
-          a.poll(links.read(s.name));
         }
       }
+      // New and changed interfaces take effect now (a socket that cannot be opened is retried each poll).
+      pollEach();
       await Promise.all(removed.map((a) => a.stop()));
     },
     stop: async () => {

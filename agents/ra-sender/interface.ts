@@ -43,10 +43,12 @@ export class AdvertisingInterface {
   #link: LinkState | undefined;
   #config: RaSenderConfig | undefined;
   #problems: string[] = [];
-  /** A reload came while the link was not usable: the engine config is rebuilt at the next usable poll. */
+  /** Settings from a reload not yet in the engine config: rebuilt at the next poll with a usable link. */
   #settingsChanged = false;
   #state: InterfaceState = 'waiting-for-interface';
   #finalDone: (() => void) | undefined;
+  /** The stop in progress: a second stop() waits for the same final RAs. */
+  #stopping: Promise<void> | undefined;
   #sendErrors = 0;
   readonly #sendErrorLog = new LogRateLimiter(SEND_ERROR_LOG_MS);
   /** §6.2.7 inconsistencies seen per kind (RA_INCONSISTENCIES), each logged at most once a minute. */
@@ -74,12 +76,11 @@ export class AdvertisingInterface {
     return this.#problems;
   }
 
-  /** New settings (SIGHUP): applied at once when the link is up, else at the first poll that finds it up. */
+  /** New settings (SIGHUP): applied by the next poll that finds the link usable (the agent polls right after). */
   reload(settings: RaInterfaceSettings, warnings: readonly string[]): void {
     this.#settings = settings;
     this.#settingsChanged = true;
     this.#warnings.splice(0, this.#warnings.length, ...warnings);
-    if (this.#link) this.poll(this.#link);
   }
 
   /** Applies the link's current state (and settings a reload left pending). */
@@ -131,17 +132,19 @@ export class AdvertisingInterface {
       this.#closeSocket();
       return Promise.resolve();
     }
+    if (this.#stopping !== undefined) return this.#stopping;
     this.#state = 'stopping';
     const done = new Promise<void>((resolve) => {
       this.#finalDone = resolve;
     });
     driver.batch(this.#stopStep, undefined);
-    return done.then(() => {
+    this.#stopping = done.then(() => {
       this.#state = 'stopped';
       driver.stop();
       this.#closeSocket();
       this.#log.info({ finalAdvertisements: this.#engine?.counters.finalAdvertisements ?? 0 }, 'stopped');
     });
+    return this.#stopping;
   }
 
   status(now: Millis): InterfaceStatus {
