@@ -65,7 +65,6 @@ const OFF_ONLY: Readonly<Record<string, string>> = {
   AdvMobRtrSupportFlag: 'NEMO mobile router support flag',
   AdvIntervalOpt: 'Advertisement Interval option (RFC 6275 §7.3)',
   UnrestrictedUnicast: 'unicast RAs to non-link-local solicitors',
-  DeprecatePrefix: 'deprecating prefixes on exit (ra-sender deprecates prefixes removed by a reload instead)',
   DecrementLifetimes: 'counting prefix lifetimes down',
   AdvDHCPv6PDPreferred: 'the P flag (RFC 9762)',
 };
@@ -106,7 +105,7 @@ const IFACE_OPTS: Readonly<Record<string, Kind>> = {
   MinDelayBetweenRAs: 'number', AdvManagedFlag: 'bool', AdvOtherConfigFlag: 'bool', AdvLinkMTU: 'number', AdvReachableTime: 'number', AdvRetransTimer: 'number',
   AdvCurHopLimit: 'number', AdvDefaultLifetime: 'number', AdvDefaultPreference: 'preference', AdvSourceLLAddress: 'bool', RemoveAdvOnExit: 'bool',
 };
-const PREFIX_OPTS: Readonly<Record<string, Kind>> = { AdvOnLink: 'bool', AdvAutonomous: 'bool', AdvRouterAddr: 'bool', AdvValidLifetime: 'lifetime', AdvPreferredLifetime: 'lifetime' };
+const PREFIX_OPTS: Readonly<Record<string, Kind>> = { AdvOnLink: 'bool', AdvAutonomous: 'bool', AdvRouterAddr: 'bool', AdvValidLifetime: 'lifetime', AdvPreferredLifetime: 'lifetime', DeprecatePrefix: 'bool' };
 const ROUTE_OPTS: Readonly<Record<string, Kind>> = { AdvRoutePreference: 'preference', AdvRouteLifetime: 'lifetime' };
 const RDNSS_OPTS: Readonly<Record<string, Kind>> = { AdvRDNSSLifetime: 'lifetime' };
 const DNSSL_OPTS: Readonly<Record<string, Kind>> = { AdvDNSSLLifetime: 'lifetime' };
@@ -292,6 +291,7 @@ function settingsOf(p: Pending): RaInterfaceSettings {
     onLink: bool(x.opts, 'AdvOnLink', true),
     autonomous: bool(x.opts, 'AdvAutonomous', true),
     routerAddress: bool(x.opts, 'AdvRouterAddr', false),
+    deprecateOnExit: bool(x.opts, 'DeprecatePrefix', false),
     validLifetimeSec: num(x.opts, 'AdvValidLifetime') ?? DEFAULT_VALID_LIFETIME_SEC,
     preferredLifetimeSec: num(x.opts, 'AdvPreferredLifetime') ?? DEFAULT_PREFERRED_LIFETIME_SEC,
   }));

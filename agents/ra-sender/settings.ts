@@ -21,6 +21,8 @@ export interface PrefixSettings {
   readonly onLink: boolean;
   readonly autonomous: boolean;
   readonly routerAddress: boolean;
+  /** radvd DeprecatePrefix: the final RAs deprecate it. */
+  readonly deprecateOnExit?: boolean;
   readonly validLifetimeSec: number;
   readonly preferredLifetimeSec: number;
 }
@@ -209,7 +211,7 @@ function bytesOfPrefix(text: string): { prefix: Uint8Array; length: number } {
 export function toContent(s: RaInterfaceSettings, link: LinkFacts): RaContent {
   const prefixes: RaPrefix[] = [];
   for (const p of s.prefixes) {
-    const flags = { onLink: p.onLink, autonomous: p.autonomous, routerAddress: p.routerAddress, validLifetimeSec: p.validLifetimeSec, preferredLifetimeSec: p.preferredLifetimeSec };
+    const flags = { onLink: p.onLink, autonomous: p.autonomous, routerAddress: p.routerAddress, validLifetimeSec: p.validLifetimeSec, preferredLifetimeSec: p.preferredLifetimeSec, deprecateOnExit: p.deprecateOnExit === true };
     if (p.prefix === AUTO_PREFIX) for (const a of link.autoPrefixes) prefixes.push({ prefix: a, prefixLength: 64, ...flags });
     else {
       const { prefix, length } = bytesOfPrefix(p.prefix);

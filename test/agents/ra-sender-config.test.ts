@@ -70,15 +70,15 @@ describe('radvd.conf reader', () => {
 
   it('reads interface, prefix, route, RDNSS, DNSSL and clients blocks with radvd defaults', () => {
     const { interfaces } = parseRadvdConf(
-      conf(`  MaxRtrAdvInterval 30;\n  AdvManagedFlag on;\n  AdvLinkMTU 1400;\n  UnicastOnly off;\n  prefix ::/64 { AdvAutonomous off; };\n  prefix 2001:db8:1::/64 { AdvPreferredLifetime infinity; AdvValidLifetime infinity; };\n  route 2001::/32 { };\n  RDNSS 2001:db8::1 2001:db8::2 { };\n  DNSSL a.example b.example { AdvDNSSLLifetime 60; };\n  clients { fe80::1; fe80::2; };`),
+      conf(`  MaxRtrAdvInterval 30;\n  AdvManagedFlag on;\n  AdvLinkMTU 1400;\n  UnicastOnly off;\n  prefix ::/64 { AdvAutonomous off; DeprecatePrefix on; };\n  prefix 2001:db8:1::/64 { AdvPreferredLifetime infinity; AdvValidLifetime infinity; };\n  route 2001::/32 { };\n  RDNSS 2001:db8::1 2001:db8::2 { };\n  DNSSL a.example b.example { AdvDNSSLLifetime 60; };\n  clients { fe80::1; fe80::2; };`),
       'x.conf',
     );
     expect(interfaces).toEqual([
       expect.objectContaining({
         name: 'eth0', maxIntervalSec: 30, minIntervalSec: 9.9, routerLifetimeSec: 90, managed: true, mtu: 1400, clients: ['fe80::1', 'fe80::2'],
         prefixes: [
-          { prefix: 'auto', onLink: true, autonomous: false, routerAddress: false, validLifetimeSec: 86_400, preferredLifetimeSec: 14_400 },
-          { prefix: '2001:db8:1::/64', onLink: true, autonomous: true, routerAddress: false, validLifetimeSec: 0xffffffff, preferredLifetimeSec: 0xffffffff },
+          { prefix: 'auto', onLink: true, autonomous: false, routerAddress: false, deprecateOnExit: true, validLifetimeSec: 86_400, preferredLifetimeSec: 14_400 },
+          { prefix: '2001:db8:1::/64', onLink: true, autonomous: true, routerAddress: false, deprecateOnExit: false, validLifetimeSec: 0xffffffff, preferredLifetimeSec: 0xffffffff },
         ],
         routes: [{ prefix: '2001::/32', preference: 'medium', lifetimeSec: 90 }],
         rdnss: [{ servers: ['2001:db8::1', '2001:db8::2'], lifetimeSec: 90 }],

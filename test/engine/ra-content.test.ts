@@ -87,6 +87,14 @@ describe('RA content', () => {
     expect(lifetimes).toEqual([undefined, undefined, 86_400, 0, 0, 0]);
   });
 
+  it('deprecates a prefix marked deprecateOnExit in the final RAs: preferred 0, valid at most 2 hours', () => {
+    const p = FULL.prefixes[0]!;
+    const content: RaContent = { ...FULL, prefixes: [{ ...p, deprecateOnExit: true }, { ...p, prefix: parseIpv6('2001:db8:67::'), deprecateOnExit: true, validLifetimeSec: 600 }] };
+    const lifetimes = (final: boolean) => decodeRa(buildRaMessages(content, 1500, final)[0]!).options.flatMap((o) => (o.kind === 'prefix-info' ? [[o.preferredLifetimeSec, o.validLifetimeSec]] : []));
+    expect(lifetimes(false)).toEqual([[14_400, 86_400], [14_400, 600]]);
+    expect(lifetimes(true)).toEqual([[0, 7200], [0, 600]]);
+  });
+
   it('splits an RA larger than the link MTU into several, each with header, SLLAO and MTU, none too big', () => {
     const prefixes: RaPrefix[] = Array.from({ length: 80 }, (_, i) => ({ ...FULL.prefixes[0]!, prefix: parseIpv6(`2001:db8:${i.toString(16)}::`) }));
     const content: RaContent = { ...FULL, prefixes };

@@ -25,7 +25,12 @@ export interface RaPrefix {
   readonly routerAddress: boolean; // R (RFC 6275 §7.2)
   readonly validLifetimeSec: number;
   readonly preferredLifetimeSec: number;
+  /** radvd's DeprecatePrefix: the final RAs carry it with preferred lifetime 0 (and valid at most 2 hours). */
+  readonly deprecateOnExit?: boolean;
 }
+
+/** RFC 4862 §5.5.3 (e): a host keeps 2 hours of an address's valid lifetime whatever a shorter value says. */
+const TWO_HOURS_SEC = 7200;
 
 /** RFC 4191 §2.3 Route Information (e.g. 2001::/32 via this router for a Teredo relay). */
 export interface RaRoute {
@@ -82,7 +87,8 @@ function routePrefixBytes(r: RaRoute): Uint8Array {
  * The options of `content` in wire order, split into the per-RA head (SLLAO, MTU) and the rest. `final` gives
  * the lifetimes of a final RA (§6.2.5): routes, RDNSS and DNSSL at 0 so hosts drop what came from this router
  * (radvd's RemoveRoute / FlushRDNSS / FlushDNSSL defaults); prefixes keep theirs (on-link state and addresses
- * stay valid: the link has not changed, only this router is leaving).
+ * stay valid: the link has not changed, only this router is leaving), except those marked deprecateOnExit,
+ * which go out with preferred lifetime 0 so hosts stop using them for new connections (radvd DeprecatePrefix).
  */
 function optionsOf(content: RaContent, final: boolean): { head: NdiscOption[]; rest: NdiscOption[] } {
   const head: NdiscOption[] = [];
@@ -90,7 +96,10 @@ function optionsOf(content: RaContent, final: boolean): { head: NdiscOption[]; r
   if (content.mtu !== 0) head.push({ kind: 'mtu', mtu: content.mtu });
   const rest: NdiscOption[] = [];
   for (const p of content.prefixes) {
-    rest.push({ kind: 'prefix-info', prefix: p.prefix, prefixLength: p.prefixLength, onLink: p.onLink, autonomous: p.autonomous, routerAddress: p.routerAddress, validLifetimeSec: p.validLifetimeSec, preferredLifetimeSec: p.preferredLifetimeSec });
+    const deprecate = final && p.deprecateOnExit === true;
+    const validLifetimeSec = deprecate ? Math.min(p.validLifetimeSec, TWO_HOURS_SEC) : p.validLifetimeSec;
+    const preferredLifetimeSec = deprecate ? 0 : p.preferredLifetimeSec;
+    rest.push({ kind: 'prefix-info', prefix: p.prefix, prefixLength: p.prefixLength, onLink: p.onLink, autonomous: p.autonomous, routerAddress: p.routerAddress, validLifetimeSec, preferredLifetimeSec });
   }
   for (const r of content.routes) {
     rest.push({ kind: 'route-info', prefix: routePrefixBytes(r), prefixLength: r.prefixLength, preference: r.preference, routeLifetimeSec: final ? 0 : r.lifetimeSec });
