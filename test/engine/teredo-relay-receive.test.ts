@@ -106,7 +106,7 @@ describe('clients behind symmetric NATs: the mapping proved by the relay-issued 
     expect(kinds(sink)).toEqual(['relay-udp-spoofed-source']);
     // A bubble to a link-local address with the wrong nonce: refused.
     const wrong = bubbleSource(b.bytes);
-    wrong[15] ^= 1;
+    wrong[15] = wrong[15]! ^ 1;
     fromUdp(r, sink, bubble(CLIENT6, wrong), CLIENT_SYMMETRIC, T0 + 20);
     expect(kinds(sink)).toEqual(['relay-udp-bubble-without-proof']);
 
