@@ -109,9 +109,19 @@ describe('serving', () => {
     expect(h.ports.map((p) => `${formatIpv4(p.local.addr)}:${p.local.port}`)).toEqual(['198.18.0.10:3544', '198.18.0.11:3544']);
     primary.deliver(MIREDO_RS, CLIENT);
     expect(primary.sent).toEqual([{ bytes: MIREDO_RA, to: CLIENT }]);
-    expect(log.lines.find((l) => l.msg === 'rs answered')).toMatchObject({ level: 'debug', client: '198.18.0.101:56287', receivedOn: 'primary', via: 'primary', nonce: true });
     secondary.deliver(rsDatagram(), CLIENT);
     expect(secondary.sent).toHaveLength(1);
+    expect(log.lines.filter((l) => l.level === 'error')).toEqual([]);
+    await agent.stop();
+  });
+
+  it('handles a received batch in one driver step: every RS of it answered, in order', async () => {
+    const { agent, primary } = await start({ address: '198.18.0.10' });
+    const before = (agent.status!() as { driver: { batches: number } }).driver.batches;
+    const clients = [1, 2, 3].map((i) => ({ addr: CLIENT.addr, port: 40000 + i }));
+    primary.deliverBatch(clients.map((from) => ({ bytes: MIREDO_RS, from })));
+    expect(primary.sent.map((d) => d.to)).toEqual(clients);
+    expect((agent.status!() as { driver: { batches: number } }).driver.batches - before).toBe(1);
     await agent.stop();
   });
 
