@@ -94,7 +94,7 @@ describe('with Debian\'s Miredo server and a Miredo client behind the port-restr
     // The first Echo Request starts the client's direct IPv6 connectivity test (RFC 4380 §5.2.9): its reply
     // reaches the client through our relay's bubble (§5.4.1); then the client sends to the relay directly.
     await lab.exec('cli-prc', ['ping', '-6', '-c', '2', '-W', '3', ADDR.host6]);
-    const r = await lab.exec('cli-prc', ['ping', '-6', '-c', '3', '-i', '0.2', '-W', '2', ADDR.host6]);
+    const r = await lab.exec('cli-prc', ['ping', '-6', '-c', '3', '-i', '0.2', '-W', '5', ADDR.host6]);
     expect(r.stdout).toMatch(/3 packets transmitted, 3 received/);
     const s = await relayStatus();
     expect(s.toNative.packets).toBeGreaterThanOrEqual(3);
@@ -107,7 +107,7 @@ describe('with Debian\'s Miredo server and a Miredo client behind the port-restr
     await lab.startOccupants([{ role: 'client', impl: 'miredo', node: 'cli-prc2' }]);
     const addr = await clientAddress('cli-prc2');
     const before = await relayStatus();
-    const r = await lab.exec('host6', ['ping', '-6', '-c', '3', '-i', '0.5', '-W', '3', addr]);
+    const r = await lab.exec('host6', ['ping', '-6', '-c', '3', '-i', '0.5', '-W', '5', addr]);
     expect(r.stdout).toMatch(/3 packets transmitted, 3 received/);
     const after = await relayStatus();
     expect(after.bubblesSent).toBeGreaterThan(before.bubblesSent);
@@ -147,9 +147,9 @@ describe('the other NATs', () => {
       await lab.startOccupants([{ role: 'client', impl: 'miredo', node }]);
       const addr = await clientAddress(node);
       await lab.exec(node, ['ping', '-6', '-c', '2', '-W', '3', ADDR.host6]);
-      const out = await lab.exec(node, ['ping', '-6', '-c', '3', '-i', '0.2', '-W', '2', ADDR.host6]);
+      const out = await lab.exec(node, ['ping', '-6', '-c', '3', '-i', '0.2', '-W', '5', ADDR.host6]);
       expect(out.stdout, JSON.stringify(await relayStatus())).toMatch(/3 packets transmitted, 3 received/);
-      const back = await lab.exec('host6', ['ping', '-6', '-c', '3', '-i', '0.2', '-W', '2', addr]);
+      const back = await lab.exec('host6', ['ping', '-6', '-c', '3', '-i', '0.2', '-W', '5', addr]);
       expect(back.stdout, JSON.stringify(await relayStatus())).toMatch(/3 packets transmitted, 3 received/);
     });
   }
