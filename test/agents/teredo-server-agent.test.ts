@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { FakeDatagramPort } from '../fakes/fake-datagram-port.js';
 import { FakeTun } from '../fakes/fake-tun.js';
+import { FakeIpv6Sender } from '../fakes/fake-ipv6-sender.js';
 import { capturedLogger } from '../fakes/log-capture.js';
 import type { DatagramPortOptions } from '../../src/io/datagram-port.js';
 import { IoError } from '../../src/io/io-error.js';
@@ -16,7 +17,8 @@ import { formatIpv4 } from '../../src/wire/ipv4.js';
 import { TEREDO_CLIENT_LINK_LOCAL_CONE } from '../../src/wire/teredo-address.js';
 import { secondaryOf, serverSpec, type ServerAgentConfig } from '../../agents/teredo-server/config.js';
 import { startTeredoServer, type ServerDeps } from '../../agents/teredo-server/server.js';
-import { formatStatus, runStatus, type ServerStatus } from '../../agents/teredo-server/status.js';
+import { formatTeredoServerStatus, type TeredoServerStatus } from '../../agents/teredo-server/status.js';
+import { formatAgentStatus, type RunningStatus } from '../../src/runtime/status.js';
 import { CLIENT, datagram, echo, MIREDO_RA, MIREDO_RS, rsDatagram, teredoAddr } from '../engine/teredo-server-fixtures.js';
 
 const HOST6 = parseIpv6('2001:db8:6::100');
@@ -38,16 +40,23 @@ interface Harness {
   ports: FakeDatagramPort[];
   portOptions: DatagramPortOptions[];
   tuns: FakeTun[];
+  raw: FakeIpv6Sender[];
   clock: FakeClock;
   deps: ServerDeps;
 }
 
 function harness(opts: { failBind?: string; failTun?: boolean; forwarding?: boolean } = {}): Harness {
-  const h: Harness = { ports: [], portOptions: [], tuns: [], clock: new FakeClock(), deps: {} };
+  const h: Harness = { ports: [], portOptions: [], tuns: [], raw: [], clock: new FakeClock(), deps: {} };
   h.deps = {
     clock: h.clock,
     timers: h.clock,
     ipv6Forwarding: () => opts.forwarding ?? true,
+    nativeIpv6Route: () => true,
+    openRawIpv6: () => {
+      const r = new FakeIpv6Sender();
+      h.raw.push(r);
+      return r;
+    },
     openPort: (o: DatagramPortOptions) => {
       if (opts.failBind === formatIpv4(o.address ?? 0)) {
         return Promise.reject(Object.assign(new Error('cannot bind'), { code: 'IO_UDP_BIND', cause: Object.assign(new Error('bind EADDRNOTAVAIL'), { code: 'EADDRNOTAVAIL' }) }));
@@ -156,7 +165,7 @@ describe('serving', () => {
     primary.deliver(MIREDO_RS, { addr: 0x0a000001, port: 1000 });
     primary.deliver(MIREDO_RS, CLIENT);
     secondary.deliver(rsDatagram({ src: TEREDO_CLIENT_LINK_LOCAL_CONE }), CLIENT);
-    const s = agent.status() as ServerStatus;
+    const s = agent.status();
     expect(s).toMatchObject({
       addresses: { primary: '198.18.0.10:3544', secondary: '198.18.0.11:3544' },
       prefix: '2001:0:c612:a::/64',
@@ -194,6 +203,27 @@ describe('start-up failures', () => {
   });
 });
 
+describe('native IPv6 through the raw socket (the default)', () => {
+  it('hands a client\'s packet for a native destination to the raw IPv6 sender, as written', async () => {
+    const { agent, h, primary } = await start({ address: '198.18.0.10' });
+    expect([h.raw.length, h.tuns.length]).toEqual([1, 0]);
+    const request = echo(teredoAddr(CLIENT), HOST6, 16);
+    primary.deliver(datagram(request), CLIENT);
+    expect(h.raw[0]!.sent).toEqual([request]);
+    expect(agent.status()).toMatchObject({ forwardInterface: null, nativeForwarding: 'raw', nativeIpv6Route: true, forwarded: { native: 1 } });
+    await agent.stop();
+    expect(h.raw[0]!.closed).toBe(true);
+  });
+
+  it('--native-forwarding off opens no socket and drops such packets, counted', async () => {
+    const { agent, h, primary } = await start({ address: '198.18.0.10', 'native-forwarding': 'off' });
+    primary.deliver(datagram(echo(teredoAddr(CLIENT), HOST6, 16)), CLIENT);
+    expect(h.raw).toEqual([]);
+    expect(agent.status()).toMatchObject({ nativeForwarding: 'off', nativeIpv6Route: null, drops: { 'server-no-native-forwarding': 1 } });
+    await agent.stop();
+  });
+});
+
 describe('--forward-interface (native IPv6 through a TUN device)', () => {
   it('brings the device up, routes 2001:0:<primary>::/64 into it, and moves packets both ways', async () => {
     const { agent, h, primary } = await start({ address: '198.18.0.10', 'forward-interface': 'tsv-teredo' });
@@ -204,6 +234,7 @@ describe('--forward-interface (native IPv6 through a TUN device)', () => {
     const request = echo(teredoAddr(CLIENT), HOST6, 16);
     primary.deliver(datagram(request), CLIENT);
     expect(tun.written).toEqual([request]);
+    expect(h.raw).toEqual([]); // no raw socket next to the device
 
     const reply = echo(HOST6, teredoAddr(CLIENT), 16, 129);
     tun.inject(reply);
@@ -254,7 +285,8 @@ describe('operations', () => {
 });
 
 describe('status', () => {
-  const sample: ServerStatus = {
+  const sample: RunningStatus<TeredoServerStatus> = {
+    agent: 'teredo-server',
     pid: 4242,
     instance: null,
     uptimeSec: 3725,
@@ -264,17 +296,21 @@ describe('status', () => {
     prefix: '2001:0:c612:a::/64',
     mtu: 1280,
     forwardInterface: 'teredo',
+    nativeForwarding: 'tun',
+    nativeIpv6Route: true,
     forwardIcmpv6MaxPayload: 88,
+    allowNonGlobal: false,
     rsAnswered: { primary: 120, secondary: 3 },
     raSent: { primary: 118, secondary: 5 },
     raWithNonce: 123,
     forwarded: { teredo: 10, withOrigin: 8, native: 4, fromTun: 2 },
     drops: { 'server-rs-bad-checksum': 1, 'server-case-3-source-not-global': 2 },
     ioErrors: 0,
+    driver: { batches: 130, timeouts: 0, drops: {}, errors: 0, nextTimeout: null },
   };
 
-  it('renders a table for people', () => {
-    expect(formatStatus(sample)).toBe(
+  it('renders a table for people under the runtime\'s header line', () => {
+    expect(formatAgentStatus(sample, formatTeredoServerStatus)).toBe(
       [
         'teredo-server: running, pid 4242, up 1h2m, 1 reload',
         '             address           RS answered  RA sent',
@@ -282,6 +318,7 @@ describe('status', () => {
         '  secondary  198.18.0.11:3544  3                  5',
         '  prefix 2001:0:c612:a::/64, MTU 1280, forward interface teredo, ICMPv6 forward limit 88 bytes',
         '  RAs echoing a nonce: 123',
+        '  native IPv6 forwarding: tun',
         '  forwarded: 10 to Teredo mappings (8 with origin indication), 4 to native IPv6, 2 from native IPv6',
         '  dropped: 3',
         '    server-case-3-source-not-global  2',
@@ -289,20 +326,5 @@ describe('status', () => {
         '',
       ].join('\n'),
     );
-  });
-
-  it('--help says what status does and exits 0', async () => {
-    const out: string[] = [];
-    const code = await runStatus(['--help'], { stdout: (t) => out.push(t), stderr: (t) => out.push(t) });
-    expect(code).toBe(0);
-    expect(out.join('')).toMatch(/^teredo-server status \[--json\] \[--instance NAME\] \[--timeout MS\]\n\nShow the counters/);
-  });
-
-  it('exits 3 with a clear message when no server runs in this network namespace', async () => {
-    const out: string[] = [];
-    const err: string[] = [];
-    const code = await runStatus(['--instance', `nobody-${process.pid}`], { stdout: (t) => out.push(t), stderr: (t) => err.push(t) });
-    expect(code).toBe(3);
-    expect(err.join('')).toContain('no teredo-server (instance nobody-');
   });
 });
