@@ -33,6 +33,7 @@ import { formatIpv6, isGlobalUnicast6, parseIpv6 } from '../../src/wire/ipv6-add
 import { parseIpv4 } from '../../src/wire/ipv4.js';
 import { isTeredo, TEREDO_PREFIX, TEREDO_PREFIX_LEN } from '../../src/wire/teredo-address.js';
 import { engineParams, type RelayAgentConfig } from './config.js';
+import type { TeredoRelayStatus } from './status.js';
 
 /** Seams for tests; each defaults to the real thing. */
 export interface RelayDeps {
@@ -49,7 +50,7 @@ export interface RelayDeps {
 
 const IO_ERROR_LOG_INTERVAL_MS = 60_000;
 
-export async function startTeredoRelay(ctx: AgentContext<RelayAgentConfig>, deps: RelayDeps = {}): Promise<RunningAgent<RelayAgentConfig>> {
+export async function startTeredoRelay(ctx: AgentContext<RelayAgentConfig>, deps: RelayDeps = {}): Promise<RunningAgent<RelayAgentConfig, TeredoRelayStatus>> {
   const { logger } = ctx;
   let config = ctx.config;
   const clock = deps.clock ?? systemClock;
@@ -153,7 +154,7 @@ export async function startTeredoRelay(ctx: AgentContext<RelayAgentConfig>, deps
       tun.close();
       await port.close();
     },
-    status: () => ({ ...describe(), ...snapshot(), driver: driver.stats() }),
+    status: (): TeredoRelayStatus => ({ ...describe(), ...snapshot(), driver: driver.stats() }),
   };
 }
 

@@ -16,7 +16,8 @@ import { formatIpv4 } from '../../src/wire/ipv4.js';
 import { relaySpec, type RelayAgentConfig } from '../../agents/teredo-relay/config.js';
 import { expandMiredoConf, miredoConfFlags } from '../../agents/teredo-relay/miredo-conf.js';
 import { pickIcmpv6Source, startTeredoRelay, type RelayDeps } from '../../agents/teredo-relay/relay.js';
-import { formatStatus, type RelayStatus } from '../../agents/teredo-relay/status.js';
+import { formatTeredoRelayStatus, type TeredoRelayStatus } from '../../agents/teredo-relay/status.js';
+import { formatAgentStatus } from '../../src/runtime/status.js';
 import { bubble, bubbleSource, CLIENT, echo, HOST6, SERVER, teredoAddr } from '../engine/teredo-relay-fixtures.js';
 
 const CLIENT6 = teredoAddr(CLIENT);
@@ -136,7 +137,7 @@ describe('relaying', () => {
     expect(port.sent).toHaveLength(2);
     port.deliver(bubble(other, bubbleSource(port.sent[0]!.bytes)), { addr: CLIENT.addr, port: 40099 });
     expect(port.sent.at(-1)).toEqual({ bytes: down, to: { addr: CLIENT.addr, port: 40099 } });
-    const s = agent.status() as RelayStatus;
+    const s = agent.status() as TeredoRelayStatus;
     expect(s).toMatchObject({ peers: 2, trusted: 2, toNative: { packets: 1 }, toTeredo: { packets: 1 }, bubblesSent: 2, icmpv6Source: '2001:db8:6::20' });
     await agent.stop();
   });
@@ -144,9 +145,9 @@ describe('relaying', () => {
   it('counts drops by reason in status, and renders them for people', async () => {
     const { agent, port } = await start({});
     port.deliver(echo(CLIENT6, HOST6), { addr: CLIENT.addr, port: 1 });
-    const s = agent.status() as RelayStatus;
+    const s = agent.status() as TeredoRelayStatus;
     expect(s.drops).toEqual({ 'relay-udp-spoofed-source': 1 });
-    const text = formatStatus({ ...s, pid: 1, instance: null, uptimeSec: 75, reloads: 0, state: 'running' });
+    const text = formatAgentStatus({ ...s, agent: 'teredo-relay', pid: 1, instance: null, uptimeSec: 75, reloads: 0, state: 'running' }, formatTeredoRelayStatus);
     expect(text).toContain('teredo-relay: running, pid 1, up 1m15s, 0 reloads');
     expect(text).toContain('peers: 0 of 1048576 (0 trusted)');
     expect(text).toMatch(/relay-udp-spoofed-source\s+1/);
@@ -164,7 +165,7 @@ describe('relaying', () => {
     const { agent, port, log } = await start({});
     port.deliver(echo(CLIENT6, HOST6), CLIENT);
     await agent.reload!(config({ 'honor-cone-bit': true, port: '4000' }));
-    expect((agent.status() as RelayStatus).peers).toBe(1);
+    expect((agent.status() as TeredoRelayStatus).peers).toBe(1);
     expect(log.lines.find((l) => l.msg === 'restart needed')).toMatchObject({ changed: ['port'] });
     await agent.stop();
   });

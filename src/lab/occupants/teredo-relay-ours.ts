@@ -5,7 +5,9 @@
 // Readiness: the agent logged "started" (after "relaying": socket bound, device routed) and the route exists.
 
 import type { OccupantContext, OccupantDefinition, OccupantStatus } from '../occupant.js';
-import { agentJsonStatus, udpListeners } from '../occupant-kit.js';
+import { agentStatus, udpListeners } from '../occupant-kit.js';
+import type { AgentStatus } from '../../runtime/status.js';
+import type { TeredoRelayStatus } from '../../../agents/teredo-relay/status.js';
 import { distFile, missingDist } from '../paths.js';
 import { ADDR } from '../topology.js';
 
@@ -14,8 +16,8 @@ const MAIN = 'agents/teredo-relay/main.js';
 export const RELAY_PORT = 3545;
 
 /** The agent's `status --json` object, or undefined when it does not answer (yet). */
-export function teredoRelayStatus(ctx: Pick<OccupantContext, 'exec'>): Promise<Record<string, unknown> | undefined> {
-  return agentJsonStatus(ctx, [process.execPath, distFile(MAIN), 'status', '--json', '--timeout', '1000']);
+export function teredoRelayStatus(ctx: Pick<OccupantContext, 'exec'>): Promise<AgentStatus<TeredoRelayStatus> | undefined> {
+  return agentStatus<TeredoRelayStatus>(ctx, [process.execPath, distFile(MAIN)]);
 }
 
 const relay: OccupantDefinition = {
@@ -54,16 +56,14 @@ const relay: OccupantDefinition = {
 
   async status(ctx): Promise<OccupantStatus> {
     const s = await teredoRelayStatus(ctx);
-    if (!s) return { state: 'starting' };
-    const toTeredo = s.toTeredo as { packets: number };
-    const toNative = s.toNative as { packets: number };
-    const drops = Object.values((s.drops as Record<string, number> | undefined) ?? {}).reduce((a, b) => a + b, 0);
+    if (s?.state !== 'running') return { state: 'starting' };
+    const drops = Object.values(s.drops).reduce((a, b) => a + b, 0);
     return {
       state: 'relaying',
       detail: {
-        peers: `${String(s.peers)} (${String(s.trusted)} trusted)`,
-        packets: `${toTeredo.packets} to Teredo, ${toNative.packets} to native`,
-        bubbles: `${String(s.bubblesSent)} sent, ${String(s.bubblesReceived)} received`,
+        peers: `${s.peers} (${s.trusted} trusted)`,
+        packets: `${s.toTeredo.packets} to Teredo, ${s.toNative.packets} to native`,
+        bubbles: `${s.bubblesSent} sent, ${s.bubblesReceived} received`,
         dropped: String(drops),
       },
     };
