@@ -31,6 +31,7 @@ interface RelayStatus {
   toNative: { packets: number; bytes: number };
   bubblesSent: number;
   bubblesReceived: number;
+  mappingsProved: number;
   drops: Record<string, number>;
 }
 
@@ -146,11 +147,16 @@ describe('the other NATs', () => {
     it(`a Miredo client at ${node} pings host6 through our relay, and host6 pings it back`, async () => {
       await lab.startOccupants([{ role: 'client', impl: 'miredo', node }]);
       const addr = await clientAddress(node);
+      const before = await relayStatus();
       await lab.exec(node, ['ping', '-6', '-c', '2', '-W', '3', ADDR.host6]);
       const out = await lab.exec(node, ['ping', '-6', '-c', '3', '-i', '0.2', '-W', '5', ADDR.host6]);
       expect(out.stdout, JSON.stringify(await relayStatus())).toMatch(/3 packets transmitted, 3 received/);
       const back = await lab.exec('host6', ['ping', '-6', '-c', '3', '-i', '0.2', '-W', '5', addr]);
       expect(back.stdout, JSON.stringify(await relayStatus())).toMatch(/3 packets transmitted, 3 received/);
+      // Behind the symmetric NAT the client's mapping toward the relay is not the one in its address: only the
+      // bubble carrying the relay's nonce can make it trusted.
+      const proved = (await relayStatus()).mappingsProved - before.mappingsProved;
+      expect(proved).toBe(node === 'cli-sym' ? 1 : 0);
     });
   }
 });
