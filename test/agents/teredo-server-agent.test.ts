@@ -19,7 +19,8 @@ import { secondaryOf, serverSpec, type ServerAgentConfig } from '../../agents/te
 import { startTeredoServer, type ServerDeps } from '../../agents/teredo-server/server.js';
 import { formatTeredoServerStatus, type TeredoServerStatus } from '../../agents/teredo-server/status.js';
 import { formatAgentStatus, type RunningStatus } from '../../src/runtime/status.js';
-import { CLIENT, datagram, echo, MIREDO_RA, MIREDO_RS, rsDatagram, teredoAddr } from '../engine/teredo-server-fixtures.js';
+import { CLIENT, datagram, echo, rsDatagram, teredoAddr } from '../engine/teredo-server-fixtures.js';
+import { MIREDO_RA, MIREDO_RS } from '../fakes/miredo-captures.js';
 
 const HOST6 = parseIpv6('2001:db8:6::100');
 

@@ -12,7 +12,8 @@ import { seededRandom } from '../../src/engine/types.js';
 import { hex } from '../../src/wire/bytes.js';
 import { parseIpv6 } from '../../src/wire/ipv6-address.js';
 import { TEREDO_CLIENT_LINK_LOCAL_CONE } from '../../src/wire/teredo-address.js';
-import { bubble, CLIENT, datagram, echo, MIREDO_RS, OTHER_CLIENT, PRIMARY, RELAY, rsDatagram, SECONDARY, server, teredoAddr, tun, udp, type ServerOutput } from './teredo-server-fixtures.js';
+import { MIREDO_RS } from '../fakes/miredo-captures.js';
+import { bubble, CLIENT, datagram, echo, OTHER_CLIENT, PRIMARY, RELAY, rsDatagram, SECONDARY, server, teredoAddr, tun, udp, type ServerOutput } from './teredo-server-fixtures.js';
 
 const HOST6 = parseIpv6('2001:db8:6::100');
 
