@@ -128,6 +128,15 @@ describe('with Debian\'s Miredo server and a Miredo client behind the port-restr
     expect((after.drops['relay-udp-spoofed-source'] ?? 0) - (before.drops['relay-udp-spoofed-source'] ?? 0)).toBe(3);
   });
 
+  it('host6 learns by ICMPv6 that a Teredo address nobody answers for is unreachable, after 4 bubbles', async () => {
+    // 198.18.0.250 is global and on inet4, but no client holds it: the bubbles through the server go nowhere.
+    const target = formatIpv6(encodeTeredoAddress({ server: parseIpv4(ADDR.server), mappedPort: 40000, mappedAddr: parseIpv4('198.18.0.250') }));
+    const r = await lab.exec('host6', ['ping', '-6', '-n', '-c', '1', '-W', '15', target], { timeoutMs: 30_000 });
+    expect(r.stdout).toContain(`From ${ADDR.relay6} icmp_seq=1 Destination unreachable: Address unreachable`);
+    const s = await relayStatus();
+    expect(s.drops['relay-queue-given-up']).toBeGreaterThanOrEqual(1);
+  });
+
   for (const embedded of ['127.0.0.1', '10.0.0.1']) {
     it(`a ping6 from host6 to a Teredo address embedding ${embedded} puts nothing on the IPv4 wire`, async () => {
       const target = formatIpv6(encodeTeredoAddress({ server: parseIpv4(ADDR.server), mappedPort: 40000, mappedAddr: parseIpv4(embedded) }));

@@ -13,7 +13,7 @@
 //   which lets a flood of fake peers lock real clients out for 30 s at a time).
 // - Peers expire after expiryMs (30 s, §5.2.4 peer validity / Miredo's relay GC period) without traffic.
 //   Two LRU lists (untrusted, trusted) are kept in last-use order, so their heads are the next to expire:
-//   nextTimeout() is O(1) and expire() pops heads. This replaces a TimerTable entry per peer (which would cost
+//   nextTimeout() is O(1) (and cached, so traffic does not re-arm the driver's timer) and expire() pops heads. This replaces a TimerTable entry per peer (which would cost
 //   a Map entry, ~50 bytes, per peer and a heap update per packet) with two int32 links per peer.
 // - Queues: at most queueBytes per peer (FIFO, the packet that does not fit is refused), drawn from a pool of at
 //   most maxQueuedBytes / queueBytes buffers; a buffer returns to the pool when the queue is drained or the peer
@@ -102,6 +102,7 @@ export class PeerTable {
   #freeSlots = new Int32Array(0);
   #freeCount = 0;
   #used = 0; // slots ever handed out (high-water mark below #cap)
+  #checkAt: Millis | undefined; // nextTimeout's cached value
   readonly #head = [NONE, NONE];
   readonly #tail = [NONE, NONE];
 
@@ -143,6 +144,7 @@ export class PeerTable {
       this.#onRemove?.(victim, 'evicted');
       this.remove(victim);
     }
+    if (this.#size === 0) this.#checkAt = undefined;
     let slot: number;
     if (this.#freeCount > 0) slot = this.#freeSlots[--this.#freeCount]!;
     else {
@@ -332,14 +334,14 @@ export class PeerTable {
     return word(data, offset) >>> 0 === hi && word(data, offset + 4) >>> 0 === lo;
   }
 
-  /** When the next peer expires (ms), undefined when the table is empty. O(1). */
+  /**
+   * When expire() should run next (ms), undefined when the table is empty. O(1). The value is cached until
+   * expire() runs: traffic only moves expiries later, so it may be early (expire() then finds nothing and moves
+   * it), but it does not change on every packet, and neither does the driver's one timer.
+   */
   nextTimeout(): Millis | undefined {
-    const u = this.#head[LIST_UNTRUSTED]!;
-    const t = this.#head[LIST_TRUSTED]!;
-    if (u === NONE && t === NONE) return undefined;
-    const lu = u === NONE ? Infinity : this.#lastUse[u]!;
-    const lt = t === NONE ? Infinity : this.#lastUse[t]!;
-    return Math.min(lu, lt) + this.expiryMs;
+    if (this.#size === 0) return undefined;
+    return (this.#checkAt ??= this.#earliestExpiry());
   }
 
   /** Removes every peer idle for expiryMs or more at `now` (onRemove 'expired' first); returns how many. */
@@ -352,12 +354,20 @@ export class PeerTable {
         n++;
       }
     }
+    this.#checkAt = this.#size === 0 ? undefined : this.#earliestExpiry();
     return n;
   }
 
   /** Removes every peer (no onRemove): a client that requalifies with a new address starts afresh (Miredo resets its list). */
   clear(): void {
     for (let list = 0; list < 2; list++) while (this.#head[list] !== NONE) this.remove(this.#head[list]!);
+    this.#checkAt = undefined;
+  }
+
+  #earliestExpiry(): Millis {
+    const u = this.#head[LIST_UNTRUSTED]!;
+    const t = this.#head[LIST_TRUSTED]!;
+    return Math.min(u === NONE ? Infinity : this.#lastUse[u]!, t === NONE ? Infinity : this.#lastUse[t]!) + this.expiryMs;
   }
 
   #touch(slot: number, now: Millis): void {
