@@ -207,6 +207,9 @@ describe('PeerTable fields', () => {
     expect(t.nonceMatches(s, Uint8Array.of(0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 5), 0)).toBe(false);
     t.setTrusted(s, true, T0);
     expect([t.trusted(s), t.trustedCount]).toEqual([true, 1]);
+    const all: number[] = [];
+    t.forEach((x) => all.push(x));
+    expect(all).toEqual([s]);
     t.clear();
     expect([t.size, t.trustedCount, t.has(s)]).toEqual([0, 0, false]);
   });

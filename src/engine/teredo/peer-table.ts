@@ -358,6 +358,11 @@ export class PeerTable {
     return n;
   }
 
+  /** Calls visit(slot) for each peer, least recently used first (status output, tests); not for the data path. */
+  forEach(visit: (slot: number) => void): void {
+    for (let list = 0; list < 2; list++) for (let s = this.#head[list]!; s !== NONE; s = this.#next[s]!) visit(s);
+  }
+
   /** Removes every peer (no onRemove): a client that requalifies with a new address starts afresh (Miredo resets its list). */
   clear(): void {
     for (let list = 0; list < 2; list++) while (this.#head[list] !== NONE) this.remove(this.#head[list]!);
