@@ -87,7 +87,7 @@ export class SimNet {
   /** Extra delay of RAs answering a cone RS (jitter between the server's two addresses). */
   coneRaExtraMs = 0;
   readonly sink: ClientSink;
-  readonly #inflight: { at: Millis; data: Uint8Array; addr: number; port: number }[] = [];
+  readonly #inflight: { at: Millis; data: Uint8Array; addr: number; port: number; toPort: number }[] = [];
   readonly #opened = new Set<string>();
   readonly #mappings = new Map<string, number>();
 
@@ -124,7 +124,7 @@ export class SimNet {
         const i = this.#inflight.findIndex((d) => d.at === net);
         const d = this.#inflight.splice(i, 1)[0]!;
         // The NAT filters on arrival: an RS sent meanwhile may have opened it.
-        if (this.#admits(d.addr, d.port)) this.client.datagram(d.data, 0, d.data.length, d.addr, d.port, this.now, this.sink);
+        if (this.#admits(d.toPort, d.addr, d.port)) this.client.datagram(d.data, 0, d.data.length, d.addr, d.port, this.now, this.sink);
       } else {
         this.client.handleTimeout(this.now, this.sink);
       }
@@ -156,26 +156,27 @@ export class SimNet {
     this.sent.push({ at: this.now, data, addr, port });
     if (this.udpBlocked) return;
     const mapped = { addr: NAT_PUBLIC, port: this.mappedPort(addr, port) };
-    this.#opened.add(`${this.natEpoch}/${addr}:${port}`);
-    this.#opened.add(`${this.natEpoch}/${addr}`);
+    // Pinholes belong to the mapping they were opened on (a symmetric NAT has one mapping per destination).
+    this.#opened.add(`${this.natEpoch}/${mapped.port}/${addr}:${port}`);
+    this.#opened.add(`${this.natEpoch}/${mapped.port}/${addr}`);
     if (!this.serverUp || port !== 3544 || (addr !== PRIMARY && addr !== SECONDARY)) return;
     const rs = decodeTeredoPayload(data);
     const src = decodeIpv6(rs.ipv6).header.src;
     if (rs.ipv6[40] !== 133) return;
     const cone = (src[8]! & 0x80) !== 0;
     const from = cone ? (addr === PRIMARY ? SECONDARY : PRIMARY) : addr;
-    this.#inflight.push({ at: this.now + 2 * this.oneWayMs + (cone ? this.coneRaExtraMs : 0), data: raPayload(data, mapped), addr: from, port: 3544 });
+    this.#inflight.push({ at: this.now + 2 * this.oneWayMs + (cone ? this.coneRaExtraMs : 0), data: raPayload(data, mapped), addr: from, port: 3544, toPort: mapped.port });
   }
 
-  #admits(addr: number, port: number): boolean {
+  #admits(toPort: number, addr: number, port: number): boolean {
     switch (this.nat) {
       case 'none':
       case 'full-cone':
         return true;
       case 'address-restricted':
-        return this.#opened.has(`${this.natEpoch}/${addr}`);
+        return this.#opened.has(`${this.natEpoch}/${toPort}/${addr}`);
       default:
-        return this.#opened.has(`${this.natEpoch}/${addr}:${port}`);
+        return this.#opened.has(`${this.natEpoch}/${toPort}/${addr}:${port}`);
     }
   }
 }

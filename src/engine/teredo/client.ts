@@ -37,6 +37,13 @@ import {
 
 type ClientTimer = 'probe' | 'cone-window' | 'refresh' | 'backoff';
 
+/**
+ * How long an RS to the secondary address may keep a pinhole open in the NAT toward it: Linux conntrack keeps
+ * a UDP flow that saw replies for 120 s (nf_conntrack_udp_timeout_stream), 180 s on newer kernels. Within it, a
+ * cone RA from the secondary could pass an address-restricted NAT, so the cone test is skipped (see below).
+ */
+const SECONDARY_PINHOLE_MS = 180_000;
+
 /** The 12 random flag bits of RFC 5991 take values 0..4095. */
 const RANDOM_BITS_RANGE = 0x1000;
 
@@ -61,6 +68,7 @@ export class TeredoClient implements TimedEngine<ClientSink> {
   #mappedPort = 0;
   #randomBits = 0;
   #lastServerRx: Millis | undefined;
+  #secondaryContactAt: Millis | undefined;
   /** The "last heard" the armed refresh check was planned from. */
   #refreshBase: Millis = 0;
   #rttMs: number | undefined;
@@ -178,7 +186,9 @@ export class TeredoClient implements TimedEngine<ClientSink> {
     this.#timers.clear();
     this.#probes.retireAll();
     this.#attempts = 0;
-    this.#coneGivenUp = false;
+    // Re-qualifying soon after an RS to the secondary (a non-cone verdict, then the server lost): the NAT may
+    // still let the secondary's packets in, so a cone RA would prove nothing. Skip the cone test this round.
+    this.#coneGivenUp = this.#secondaryContactAt !== undefined && now - this.#secondaryContactAt < SECONDARY_PINHOLE_MS;
     this.#primaryMapped = undefined;
     this.#qualifyStartedAt = now;
     this.#setState('probe-primary', sink);
@@ -239,7 +249,7 @@ export class TeredoClient implements TimedEngine<ClientSink> {
     if (kind === RS_PRIMARY) {
       this.#primaryMapped = mapped;
       this.#timers.delete('probe');
-      if (this.#cfg.qualification === 'strict') return this.#enterSecondary(now, sink);
+      if (this.#cfg.qualification === 'strict' || this.#coneGivenUp) return this.#enterSecondary(now, sink);
       return this.#timers.set('cone-window', now + Math.min(this.#cfg.probeTimeoutMs, Math.max(this.#cfg.coneWindowMinMs, 2 * this.#rttMs)));
     }
     const primary = this.#primaryMapped!;
@@ -262,6 +272,7 @@ export class TeredoClient implements TimedEngine<ClientSink> {
 
   #sendSecondaryProbe(now: Millis, sink: ClientSink): void {
     this.#attempts++;
+    this.#secondaryContactAt = now;
     this.#sendRs(RS_SECONDARY, now, sink);
     this.#timers.set('probe', now + this.#cfg.probeTimeoutMs);
   }
