@@ -55,6 +55,16 @@ export interface TimedEngine<S extends DropSink> {
   nextTimeout(): Millis | undefined;
 }
 
+/**
+ * Maps each reason of an engine's drop-reason list to its index, the code passed to DropSink.drop:
+ * `const DROP = reasonIndex(REASONS); sink.drop(DROP['server-case-1-not-teredo-ipv6'])`.
+ */
+export function reasonIndex<const R extends readonly string[]>(reasons: R): { readonly [K in R[number]]: number } {
+  const out: Record<string, number> = {};
+  reasons.forEach((r, i) => (out[r] = i));
+  return Object.freeze(out) as { readonly [K in R[number]]: number };
+}
+
 /** A tiny deterministic PRNG (mulberry32) for tests and reproducible simulations. */
 export function seededRandom(seed: number): Random {
   let a = seed >>> 0;

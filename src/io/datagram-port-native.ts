@@ -16,7 +16,7 @@
 // flush, as a full UDP queue would.
 
 import { getSystemErrorName } from 'node:util';
-import type { Endpoint4 } from '../engine/types.js';
+import type { Endpoint4 } from '../wire/endpoint.js';
 import { formatIpv4 } from '../wire/ipv4.js';
 import type { DatagramPortOptions } from './datagram-port.js';
 import { IoError, ioErrorFrom, rethrowLater } from './io-error.js';

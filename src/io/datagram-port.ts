@@ -6,7 +6,7 @@
 // sendmmsg, DF bit clear), for the Teredo server's data path.
 
 import { createSocket, type Socket } from 'node:dgram';
-import type { Endpoint4 } from '../engine/types.js';
+import type { Endpoint4 } from '../wire/endpoint.js';
 import { formatIpv4, parseIpv4 } from '../wire/ipv4.js';
 import { openNativeDatagramPort } from './datagram-port-native.js';
 import { ioErrorFrom, rethrowLater } from './io-error.js';

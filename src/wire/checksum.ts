@@ -10,6 +10,16 @@ export function onesSum(data: Uint8Array, initial = 0): number {
   return sum;
 }
 
+/** onesSum of data[start .. end), chained on `initial`: the allocation-free form for received packets. */
+export function onesSumRange(data: Uint8Array, start: number, end: number, initial = 0): number {
+  let sum = initial;
+  const last = start + ((end - start) & ~1);
+  for (let i = start; i < last; i += 2) sum += (data[i]! << 8) | data[i + 1]!;
+  if ((end - start) & 1) sum += data[end - 1]! << 8;
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  return sum;
+}
+
 /** Sum of the IPv6 pseudo-header: source, destination, upper-layer length, next header. */
 export function ipv6PseudoHeaderSum(src: Uint8Array, dst: Uint8Array, upperLength: number, nextHeader: number): number {
   let sum = onesSum(src);

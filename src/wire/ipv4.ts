@@ -39,9 +39,10 @@ const cidr = (text: string): [number, number] => {
 /**
  * RFC 4380 §5.2.4: addresses a Teredo node must treat as "not global unicast". Like Miredo we do not
  * list 240.0.0.0/4 or RFC 6598 100.64.0.0/10 here (the RFC predates them); directed broadcasts of attached
- * subnets need interface knowledge and are checked by callers that have it.
+ * subnets need interface knowledge and are checked by callers that have it. Kept as two typed arrays so the
+ * per-packet test is a tight loop with no destructuring.
  */
-const NON_GLOBAL_RFC4380: ReadonlyArray<[number, number]> = [
+const NON_GLOBAL_RFC4380 = [
   '0.0.0.0/8',
   '10.0.0.0/8',
   '127.0.0.0/8',
@@ -52,8 +53,20 @@ const NON_GLOBAL_RFC4380: ReadonlyArray<[number, number]> = [
   '224.0.0.0/4', // multicast
   '255.255.255.255/32',
 ].map(cidr);
+const NON_GLOBAL_NET = Uint32Array.from(NON_GLOBAL_RFC4380, ([net]) => net);
+const NON_GLOBAL_MASK = Uint32Array.from(NON_GLOBAL_RFC4380, ([, mask]) => mask);
 
+/** RFC 4380 §5.2.4 global unicast (see above); `v` is a uint32. Allocation-free. */
 export function isGlobalUnicast4(v: number): boolean {
-  for (const [net, mask] of NON_GLOBAL_RFC4380) if (((v & mask) >>> 0) === net) return false;
+  for (let i = 0; i < NON_GLOBAL_NET.length; i++) if ((v & NON_GLOBAL_MASK[i]!) >>> 0 === NON_GLOBAL_NET[i]) return false;
   return true;
+}
+
+/**
+ * Any unicast IPv4 address (the relaxed test of --allow-non-global in labs). Refused: 0.0.0.0/8 ("this
+ * network"), 127.0.0.0/8 (loopback), 224.0.0.0/4 (multicast), 240.0.0.0/4 (reserved) and the limited broadcast.
+ */
+export function isUnicast4(addr: number): boolean {
+  const first = addr >>> 24;
+  return first !== 0 && first !== 127 && first < 224;
 }

@@ -62,19 +62,40 @@ export function formatIpv6(b: Uint8Array, offset = 0): string {
   return `${hexes.slice(0, bestStart).join(':')}::${hexes.slice(bestStart + bestLen).join(':')}`;
 }
 
-export function ipv6Equal(a: Uint8Array, b: Uint8Array): boolean {
-  for (let i = 0; i < 16; i++) if (a[i] !== b[i]) return false;
+/** True when the 16 bytes of `a` at `aOffset` equal those of `b` at `bOffset` (no allocation: data path). */
+export function ipv6Equal(a: Uint8Array, b: Uint8Array, aOffset = 0, bOffset = 0): boolean {
+  for (let i = 0; i < 16; i++) if (a[aOffset + i] !== b[bOffset + i]) return false;
   return true;
 }
 
-/** fe80::/10 (RFC 4291 §2.5.6). */
-export function isLinkLocal6(a: Uint8Array): boolean {
-  return a[0] === 0xfe && (a[1]! & 0xc0) === 0x80;
+/** fe80::/10 (RFC 4291 §2.5.6), for the address at `offset`. */
+export function isLinkLocal6(a: Uint8Array, offset = 0): boolean {
+  return a[offset] === 0xfe && (a[offset + 1]! & 0xc0) === 0x80;
 }
 
-/** ff00::/8 (RFC 4291 §2.7). */
-export function isMulticast6(a: Uint8Array): boolean {
-  return a[0] === 0xff;
+/** ff00::/8 (RFC 4291 §2.7), for the address at `offset`. */
+export function isMulticast6(a: Uint8Array, offset = 0): boolean {
+  return a[offset] === 0xff;
+}
+
+/** :: (RFC 4291 §2.5.2), for the address at `offset`. */
+export function isUnspecified6(a: Uint8Array, offset = 0): boolean {
+  for (let i = 0; i < 16; i++) if (a[offset + i] !== 0) return false;
+  return true;
+}
+
+/**
+ * RFC 4291 §2.4: may a packet to (or from) this address be forwarded? Not the unspecified or loopback address,
+ * not link-local (fe80::/10), not multicast; also not deprecated site-local (fec0::/10, RFC 3879) and not
+ * IPv4-mapped (::ffff:0:0/96, never valid on the wire). Miredo tests the first four. Reads 16 bytes at `offset`.
+ */
+export function isGlobalUnicast6(a: Uint8Array, offset = 0): boolean {
+  if (isMulticast6(a, offset) || isLinkLocal6(a, offset)) return false;
+  if (a[offset] === 0xfe && (a[offset + 1]! & 0xc0) === 0xc0) return false;
+  for (let i = 0; i < 10; i++) if (a[offset + i] !== 0) return true;
+  if (a[offset + 10] === 0xff && a[offset + 11] === 0xff) return false;
+  for (let i = 10; i < 15; i++) if (a[offset + i] !== 0) return true;
+  return a[offset + 15]! > 1; // :: and ::1
 }
 
 /** True when the first `len` bits of `a` equal those of `prefix`. */

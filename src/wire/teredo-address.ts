@@ -85,24 +85,59 @@ export function isTeredo(addr: Uint8Array, offset = 0): boolean {
   return addr.length - offset >= 16 && addr[offset] === 0x20 && addr[offset + 1] === 0x01 && addr[offset + 2] === 0 && addr[offset + 3] === 0;
 }
 
+// In-place accessors: read one field of a Teredo-format address lying in any buffer (a received packet) at
+// `offset`, allocating nothing; the data path of the server, client and relay uses them. They do not check
+// bounds or the prefix: the caller has already checked that 16 bytes are there (and isTeredo where it matters).
+
 /** The flags word (bytes 8-9) of a Teredo-format address, global or link-local; e.g. the cone bit of an RS source. */
-export function readTeredoFlags(addr: Uint8Array, offset = 0): number {
-  wireAssert(addr.length - offset >= 16, 'WIRE_TRUNCATED', 'Teredo address: need 16 bytes');
+export function teredoFlagsAt(addr: Uint8Array, offset = 0): number {
   return (addr[offset + 8]! << 8) | addr[offset + 9]!;
+}
+
+/** The server IPv4 (uint32) embedded in bytes 4-7. */
+export function teredoServerAt(addr: Uint8Array, offset = 0): number {
+  return ipv4FromBytes(addr, offset + 4);
+}
+
+/** The mapped UDP port, de-obfuscated from bytes 10-11 (§4). */
+export function teredoMappedPortAt(addr: Uint8Array, offset = 0): number {
+  return ((addr[offset + 10]! << 8) | addr[offset + 11]!) ^ 0xffff;
+}
+
+/** The mapped IPv4 (uint32), de-obfuscated from bytes 12-15 (§4). */
+export function teredoMappedAddrAt(addr: Uint8Array, offset = 0): number {
+  return ~ipv4FromBytes(addr, offset + 12) >>> 0;
+}
+
+/**
+ * True when the Teredo address at `offset` embeds exactly the mapping mappedAddr:mappedPort: the check behind
+ * §5.3.1 case 5 (server), §5.2.3 (client) and §5.4.2 (relay) that a packet's IPv6 source belongs to the UDP
+ * source it came from. False for an address outside 2001:0::/32.
+ */
+export function teredoEmbeds(addr: Uint8Array, offset: number, mappedAddr: number, mappedPort: number): boolean {
+  return isTeredo(addr, offset) && teredoMappedPortAt(addr, offset) === mappedPort && teredoMappedAddrAt(addr, offset) === mappedAddr;
+}
+
+/** 2001:0:<server>::, the /64 prefix of a server's clients (§4), as a new 16-byte address. */
+export function teredoPrefix(server: number): Uint8Array {
+  const prefix = new Uint8Array(16);
+  prefix.set(TEREDO_PREFIX.subarray(0, 4), 0);
+  ipv4ToBytes(server, prefix, 4);
+  return prefix;
 }
 
 /** Decodes a Teredo address; WireError WIRE_BAD_ADDRESS when it is outside 2001:0::/32. */
 export function decodeTeredoAddress(addr: Uint8Array, offset = 0): TeredoAddress {
   wireAssert(addr.length - offset >= 16, 'WIRE_TRUNCATED', 'Teredo address: need 16 bytes');
   if (!isTeredo(addr, offset)) throw new WireError('WIRE_BAD_ADDRESS', 'not a Teredo address (outside 2001:0::/32)');
-  const flags = readTeredoFlags(addr, offset);
+  const flags = teredoFlagsAt(addr, offset);
   return {
-    server: ipv4FromBytes(addr, offset + 4),
+    server: teredoServerAt(addr, offset),
     flags,
     cone: (flags & TEREDO_FLAG_CONE) !== 0,
     randomBits: teredoRandomBits(flags),
-    mappedPort: ((addr[offset + 10]! << 8) | addr[offset + 11]!) ^ 0xffff,
-    mappedAddr: ~ipv4FromBytes(addr, offset + 12) >>> 0,
+    mappedPort: teredoMappedPortAt(addr, offset),
+    mappedAddr: teredoMappedAddrAt(addr, offset),
   };
 }
 

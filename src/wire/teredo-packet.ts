@@ -15,7 +15,7 @@
 // This runs for every packet in the server and relay: decode returns subarray views into the input (copy what
 // you keep, receive buffers are reused), and encode can write into a caller's buffer.
 
-import type { Endpoint4 } from '../engine/types.js';
+import type { Endpoint4 } from './endpoint.js';
 import { ByteReader, ByteWriter } from './bytes.js';
 import { WireError, wireAssert } from './errors.js';
 import { IPV6_FIELD, IPV6_HEADER_LEN, NEXT_HEADER } from './ipv6.js';

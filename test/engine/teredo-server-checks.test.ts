@@ -2,7 +2,8 @@
 // address predicates behind them.
 
 import { describe, expect, it } from 'vitest';
-import { isGlobalUnicast6, isUnicast4 } from '../../src/engine/teredo/server-checks.js';
+import { isGlobalUnicast6 } from '../../src/wire/ipv6-address.js';
+import { isUnicast4 } from '../../src/wire/ipv4.js';
 import { encodeIpv6, NEXT_HEADER } from '../../src/wire/ipv6.js';
 import { ALL_ROUTERS, parseIpv6 } from '../../src/wire/ipv6-address.js';
 import { parseIpv4 } from '../../src/wire/ipv4.js';

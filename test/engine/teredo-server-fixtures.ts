@@ -2,9 +2,9 @@
 // (/work/shared/research/miredo-packets.txt, frames 1 and 2: a Miredo 1.2.6 client's RS and the RA a Miredo
 // 1.2.6 server answered with), and builders for RSs, bubbles and echoes wrapped in Teredo UDP payloads.
 
-import type { Endpoint4 } from '../../src/engine/types.js';
 import { TeredoServer } from '../../src/engine/teredo/server.js';
-import type { ServerOutput, ServerSocket, TeredoServerParams } from '../../src/engine/teredo/server-types.js';
+import { SERVER_DROP_REASONS, SERVER_SOCKET, type ServerDropReason, type ServerSink, type ServerSocket, type TeredoServerParams } from '../../src/engine/teredo/server-types.js';
+import type { Endpoint4 } from '../../src/wire/endpoint.js';
 import { fromHex } from '../../src/wire/bytes.js';
 import { echoMessage, encodeIcmpv6Packet, ICMPV6_TYPE } from '../../src/wire/icmpv6.js';
 import { encodeIpv6, NEXT_HEADER } from '../../src/wire/ipv6.js';
@@ -53,17 +53,70 @@ export function server(params: Partial<TeredoServerParams> = {}): TeredoServer {
   return new TeredoServer({ primary: PRIMARY, secondary: SECONDARY, ...params });
 }
 
-/** Feeds one UDP datagram (on the primary socket unless said otherwise) and returns the single output. */
-export function udp(engine: TeredoServer, bytes: Uint8Array, from: Endpoint4 = CLIENT, local: ServerSocket = 'primary'): ServerOutput {
-  const out = engine.handle({ kind: 'udp', local, from, bytes }, 0);
+/** A Router Advertisement answering a Router Solicitation (§5.3.2), as the tests see it. */
+export interface RaOutput {
+  readonly kind: 'send-udp';
+  readonly purpose: 'ra';
+  readonly via: ServerSocket;
+  readonly to: Endpoint4;
+  readonly bytes: Uint8Array;
+  /** The socket the RS arrived on (`via` differs from it when the RS carried the cone bit). */
+  readonly receivedOn: ServerSocket;
+  /** True when the RA echoes an authentication nonce. */
+  readonly nonce: boolean;
+}
+
+/** A packet re-encapsulated toward the mapping embedded in a Teredo destination. */
+export interface ForwardOutput {
+  readonly kind: 'send-udp';
+  readonly purpose: 'forward';
+  readonly via: ServerSocket;
+  readonly to: Endpoint4;
+  readonly bytes: Uint8Array;
+  /** True when an origin indication was inserted (the destination is a client of this server). */
+  readonly origin: boolean;
+  /** True when the packet came from the TUN device (native IPv6) rather than over UDP. */
+  readonly fromTun: boolean;
+}
+
+export type ServerOutput = RaOutput | ForwardOutput | { readonly kind: 'write-native'; readonly bytes: Uint8Array } | { readonly kind: 'drop'; readonly reason: ServerDropReason };
+
+const SOCKET_NAMES: readonly ServerSocket[] = ['primary', 'secondary'];
+
+/**
+ * Runs one engine call with a recording sink and returns its single output, rebuilt as an object: the purpose
+ * and flags come from the engine's counters (an RA counted, an origin counted), so they are checked too. The
+ * input is lent as the ports lend it: copied at an odd offset into a larger buffer that is overwritten after
+ * the call, so an engine that keeps a view, or ignores the offset, fails.
+ */
+function once(engine: TeredoServer, bytes: Uint8Array, call: (data: Uint8Array, offset: number, sink: ServerSink) => void, receivedOn: ServerSocket, fromTun: boolean): ServerOutput {
+  const out: ServerOutput[] = [];
+  const before = { ...engine.counters };
+  const sink: ServerSink = {
+    drop: (reason) => void out.push({ kind: 'drop', reason: SERVER_DROP_REASONS[reason]! }),
+    writeNative: (data, offset, length) => void out.push({ kind: 'write-native', bytes: data.slice(offset, offset + length) }),
+    sendUdp: (socket, data, offset, length, addr, port) => {
+      const c = engine.counters;
+      const common = { kind: 'send-udp', via: SOCKET_NAMES[socket]!, to: { addr, port }, bytes: data.slice(offset, offset + length) } as const;
+      if (c.raPrimary + c.raSecondary > before.raPrimary + before.raSecondary) out.push({ ...common, purpose: 'ra', receivedOn, nonce: c.raWithNonce > before.raWithNonce });
+      else out.push({ ...common, purpose: 'forward', origin: c.withOrigin > before.withOrigin, fromTun });
+    },
+  };
+  const lent = new Uint8Array(bytes.length + 11).fill(0xee);
+  lent.set(bytes, 5);
+  call(lent, 5, sink);
+  lent.fill(0xdd);
   if (out.length !== 1) throw new Error(`expected one output, got ${out.length}`);
   return out[0]!;
 }
 
+/** Feeds one UDP datagram (on the primary socket unless said otherwise) and returns the single output. */
+export function udp(engine: TeredoServer, bytes: Uint8Array, from: Endpoint4 = CLIENT, local: ServerSocket = 'primary'): ServerOutput {
+  return once(engine, bytes, (data, offset, sink) => engine.datagram(SERVER_SOCKET[local], data, offset, bytes.length, from.addr, from.port, 0, sink), local, false);
+}
+
 export function tun(engine: TeredoServer, bytes: Uint8Array): ServerOutput {
-  const out = engine.handle({ kind: 'tun', bytes }, 0);
-  if (out.length !== 1) throw new Error(`expected one output, got ${out.length}`);
-  return out[0]!;
+  return once(engine, bytes, (data, offset, sink) => engine.tun(data, offset, bytes.length, 0, sink), 'primary', true);
 }
 
 export function authWithNonce(nonce: Uint8Array = NONCE): TeredoAuth {

@@ -3,14 +3,14 @@
 // native destinations written to the TUN device, and native packets from the TUN device sent to our clients.
 
 import { describe, expect, it } from 'vitest';
-import type { ForwardOutput, ServerOutput } from '../../src/engine/teredo/server-types.js';
+
 import { hex } from '../../src/wire/bytes.js';
 import { encodeIpv6, NEXT_HEADER } from '../../src/wire/ipv6.js';
 import { parseIpv6 } from '../../src/wire/ipv6-address.js';
 import { parseIpv4 } from '../../src/wire/ipv4.js';
 import { TEREDO_PORT } from '../../src/wire/teredo-constants.js';
 import { decodeTeredoPayload } from '../../src/wire/teredo-packet.js';
-import { authWithNonce, bubble, CLIENT, datagram, echo, OTHER_CLIENT, PRIMARY, RELAY, server, teredoAddr, tun, udp } from './teredo-server-fixtures.js';
+import { authWithNonce, bubble, CLIENT, datagram, echo, OTHER_CLIENT, PRIMARY, RELAY, server, teredoAddr, tun, udp, type ForwardOutput, type ServerOutput } from './teredo-server-fixtures.js';
 
 const HOST6 = parseIpv6('2001:db8:6::100');
 const RELAY_LL = parseIpv6('fe80::3c85:d813:5dc2:9d41');
@@ -110,8 +110,8 @@ describe('native IPv6 destinations go to the TUN device', () => {
   it('writes the IPv6 packet alone (no Teredo headers, no trailer) when a TUN device is configured', () => {
     const e = echo(OUR_CLIENT, HOST6, 16);
     const out = udp(server({ nativeForwarding: true }), datagram(e, { auth: authWithNonce(), trailer: TRAILER }), CLIENT);
-    expect(out.kind).toBe('write-tun');
-    expect(out.kind === 'write-tun' && hex(out.bytes)).toBe(hex(e));
+    expect(out.kind).toBe('write-native');
+    expect(out.kind === 'write-native' && hex(out.bytes)).toBe(hex(e));
   });
 
   it('drops them without a TUN device', () => {

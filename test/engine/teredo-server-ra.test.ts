@@ -2,7 +2,7 @@
 // Miredo 1.2.6 server sent in the lab capture, and RFC 4861 §6.1.1 validity of the RS itself.
 
 import { describe, expect, it } from 'vitest';
-import type { RaOutput, ServerOutput } from '../../src/engine/teredo/server-types.js';
+
 import { TeredoServer } from '../../src/engine/teredo/server.js';
 import { hex } from '../../src/wire/bytes.js';
 import { decodeIcmpv6Packet, fillIcmpv6PacketChecksum } from '../../src/wire/icmpv6.js';

@@ -15,7 +15,7 @@ import {
   decodeTeredoAddress,
   encodeTeredoAddress,
   isTeredo,
-  readTeredoFlags,
+  teredoFlagsAt,
   teredoFlags,
   teredoLinkLocal,
   teredoRandomBits,
@@ -80,8 +80,8 @@ describe('well-known link-local addresses', () => {
   it('the Vista+ client RS source is fe80::ffff:ffff:ffff, the XP cone one fe80::8000:5445:5245:444f', () => {
     expect(formatIpv6(TEREDO_CLIENT_LINK_LOCAL)).toBe('fe80::ffff:ffff:ffff');
     expect(formatIpv6(TEREDO_CLIENT_LINK_LOCAL_CONE)).toBe('fe80::8000:5445:5245:444f');
-    expect(readTeredoFlags(TEREDO_CLIENT_LINK_LOCAL) & TEREDO_FLAG_CONE).toBe(0);
-    expect(readTeredoFlags(TEREDO_CLIENT_LINK_LOCAL_CONE) & TEREDO_FLAG_CONE).toBe(TEREDO_FLAG_CONE);
+    expect(teredoFlagsAt(TEREDO_CLIENT_LINK_LOCAL) & TEREDO_FLAG_CONE).toBe(0);
+    expect(teredoFlagsAt(TEREDO_CLIENT_LINK_LOCAL_CONE) & TEREDO_FLAG_CONE).toBe(TEREDO_FLAG_CONE);
   });
 
   it('teredoLinkLocal puts the Teredo interface id under fe80::/64', () => {

@@ -1,9 +1,10 @@
-// Aggregate counters of a Teredo server, tallied from the engine's outputs: Router Solicitations answered per
+// Aggregate counters of a Teredo server, kept by the engine as it decides: Router Solicitations answered per
 // address they arrived on, Router Advertisements sent per address they left from (those from the secondary
 // answer cone-bit RSs, §5.3.2), and forwarded packets by path. Drops are counted by the runtime's driver, per
-// reason (server-types.ts SERVER_DROP_REASONS). A fixed set of numbers: memory does not grow with clients.
+// reason (server-types.ts SERVER_DROP_REASONS). A fixed set of numbers: memory does not grow with clients, and
+// counting is a field increment (the data path builds no objects; snapshot() is for status only).
 
-import type { ServerOutput, ServerSocket } from './server-types.js';
+import type { ServerSocket, ServerSocketIndex } from './server-types.js';
 
 export interface ServerCounterSnapshot {
   /** RSs answered, by the address they arrived on. */
@@ -17,52 +18,39 @@ export interface ServerCounterSnapshot {
     readonly teredo: number;
     /** Of those, the ones that carried an origin indication (the destination is our client). */
     readonly withOrigin: number;
-    /** Packets written to the TUN device, toward the native IPv6 network. */
+    /** Packets sent toward the native IPv6 network. */
     readonly native: number;
-    /** Native packets read from the TUN device and sent to one of our clients. */
+    /** Native packets (from the TUN device) sent to one of our clients. */
     readonly fromTun: number;
   };
 }
 
 export class ServerCounters {
-  #rsPrimary = 0;
-  #rsSecondary = 0;
-  #raPrimary = 0;
-  #raSecondary = 0;
-  #raWithNonce = 0;
-  #teredo = 0;
-  #withOrigin = 0;
-  #native = 0;
-  #fromTun = 0;
+  rsPrimary = 0;
+  rsSecondary = 0;
+  raPrimary = 0;
+  raSecondary = 0;
+  raWithNonce = 0;
+  teredo = 0;
+  withOrigin = 0;
+  native = 0;
+  fromTun = 0;
 
-  /** Counts one batch of outputs (drops are ignored here: the driver counts them). */
-  record(outputs: readonly ServerOutput[]): void {
-    for (const out of outputs) {
-      if (out.kind === 'write-tun') {
-        this.#native++;
-      } else if (out.kind === 'send-udp') {
-        if (out.purpose === 'ra') {
-          if (out.receivedOn === 'primary') this.#rsPrimary++;
-          else this.#rsSecondary++;
-          if (out.via === 'primary') this.#raPrimary++;
-          else this.#raSecondary++;
-          if (out.nonce) this.#raWithNonce++;
-        } else if (out.fromTun) {
-          this.#fromTun++;
-        } else {
-          this.#teredo++;
-          if (out.origin) this.#withOrigin++;
-        }
-      }
-    }
+  /** One RA: the RS arrived on `receivedOn`, the RA leaves from `via`. */
+  countRa(receivedOn: ServerSocketIndex, via: ServerSocketIndex, nonce: boolean): void {
+    if (receivedOn === 0) this.rsPrimary++;
+    else this.rsSecondary++;
+    if (via === 0) this.raPrimary++;
+    else this.raSecondary++;
+    if (nonce) this.raWithNonce++;
   }
 
   snapshot(): ServerCounterSnapshot {
     return {
-      rsAnswered: { primary: this.#rsPrimary, secondary: this.#rsSecondary },
-      raSent: { primary: this.#raPrimary, secondary: this.#raSecondary },
-      raWithNonce: this.#raWithNonce,
-      forwarded: { teredo: this.#teredo, withOrigin: this.#withOrigin, native: this.#native, fromTun: this.#fromTun },
+      rsAnswered: { primary: this.rsPrimary, secondary: this.rsSecondary },
+      raSent: { primary: this.raPrimary, secondary: this.raSecondary },
+      raWithNonce: this.raWithNonce,
+      forwarded: { teredo: this.teredo, withOrigin: this.withOrigin, native: this.native, fromTun: this.fromTun },
     };
   }
 }

@@ -25,69 +25,81 @@
 // authentication header or origin indication that came in is not forwarded: both only ever concern the hop
 // between a client and its server.
 
-import { WireError } from '../../wire/errors.js';
-import { decodeIpv6, NEXT_HEADER, type DecodedIpv6 } from '../../wire/ipv6.js';
-import { UNSPECIFIED6, ipv6Equal, isLinkLocal6, isMulticast6 } from '../../wire/ipv6-address.js';
-import { decodeTeredoAddress, isTeredo } from '../../wire/teredo-address.js';
-import { encodeTeredoPayload, isBubble } from '../../wire/teredo-packet.js';
-import type { Endpoint4 } from '../types.js';
-import { isGlobalUnicast6, isOurClient, isOwnTeredoEndpoint, type AcceptedDatagram } from './server-checks.js';
-import { drop, type ForwardOutput, type ServerConfig, type ServerDrop, type TunInput, type UdpInput, type WriteTunOutput } from './server-types.js';
+import { IPV6_FIELD, IPV6_HEADER_LEN, NEXT_HEADER } from '../../wire/ipv6.js';
+import { isGlobalUnicast6, isLinkLocal6, isMulticast6, isUnspecified6 } from '../../wire/ipv6-address.js';
+import { isTeredo, teredoMappedAddrAt, teredoMappedPortAt } from '../../wire/teredo-address.js';
+import { TEREDO_ORIGIN_LEN } from '../../wire/teredo-packet.js';
+import type { TeredoPacketView } from '../../wire/teredo-view.js';
+import { acceptable4, isOurClient, isOwnTeredoEndpoint } from './server-checks.js';
+import type { ServerCounters } from './server-counters.js';
+import { SERVER_DROP, SERVER_SOCKET, type ServerConfig, type ServerSink } from './server-types.js';
 
-/** An accepted datagram for someone else: to a Teredo mapping over UDP, or to the native side through the TUN. */
-export function forwardDatagram(cfg: ServerConfig, input: UdpInput, accepted: AcceptedDatagram): ForwardOutput | WriteTunOutput | ServerDrop {
-  const { ip, payload } = accepted;
-  const dst = ip.header.dst;
-  if (!isGlobalUnicast6(dst)) return drop('server-destination-not-global');
-  if (!isBubble(payload.ipv6) && ip.payloadLength > cfg.forwardIcmpv6MaxPayload) return drop('server-forward-too-big');
+const PRIMARY = SERVER_SOCKET.primary;
 
-  if (!isTeredo(dst)) {
-    if (!cfg.nativeForwarding) return drop('server-no-native-forwarding');
-    return { kind: 'write-tun', bytes: payload.ipv6 };
+/**
+ * An accepted datagram for someone else (view filled by checkDatagram): to a Teredo mapping over UDP, or to the
+ * native side. With an origin indication to insert, the datagram is assembled in `scratch` (>= 65535 + 8
+ * bytes, owned by the engine); otherwise the received tail is sent as it is. Allocation-free.
+ */
+export function forwardDatagram(cfg: ServerConfig, view: TeredoPacketView, fromAddr: number, fromPort: number, scratch: Uint8Array, counters: ServerCounters, sink: ServerSink): void {
+  const data = view.data;
+  const dst = view.dstOffset;
+  if (!isGlobalUnicast6(data, dst)) return sink.drop(SERVER_DROP['server-destination-not-global']);
+  if (!view.isBubble && view.payloadLength > cfg.forwardIcmpv6MaxPayload) return sink.drop(SERVER_DROP['server-forward-too-big']);
+
+  if (!isTeredo(data, dst)) {
+    if (!cfg.nativeForwarding) return sink.drop(SERVER_DROP['server-no-native-forwarding']);
+    counters.native++;
+    return sink.writeNative(data, view.ipv6Offset, view.ipv6Length);
   }
-  const to = embeddedMapping(dst);
-  if (!cfg.acceptable4(to.addr)) return drop('server-teredo-destination-not-global');
-  if (to.port === 0) return drop('server-teredo-destination-port-zero');
-  if (isOwnTeredoEndpoint(cfg, to)) return drop('server-loop-own-address');
+  const toAddr = teredoMappedAddrAt(data, dst);
+  const toPort = teredoMappedPortAt(data, dst);
+  if (!acceptable4(cfg, toAddr)) return sink.drop(SERVER_DROP['server-teredo-destination-not-global']);
+  if (toPort === 0) return sink.drop(SERVER_DROP['server-teredo-destination-port-zero']);
+  if (isOwnTeredoEndpoint(cfg, toAddr, toPort)) return sink.drop(SERVER_DROP['server-loop-own-address']);
 
-  const origin = isOurClient(cfg, dst);
-  // The IPv6 packet and its trailers are contiguous at the end of the received payload: without an origin
-  // indication to insert, the datagram to send is simply that tail (no copy).
-  const bytes = origin
-    ? encodeTeredoPayload({ origin: input.from, ipv6: payload.ipv6, trailer: payload.trailer })
-    : input.bytes.subarray(payload.ipv6.byteOffset - input.bytes.byteOffset);
-  return { kind: 'send-udp', purpose: 'forward', via: 'primary', to, bytes, origin, fromTun: false };
+  counters.teredo++;
+  // The IPv6 packet and its trailers are contiguous at the end of the received payload.
+  const tail = view.end - view.ipv6Offset;
+  if (!isOurClient(cfg, data, dst)) return sink.sendUdp(PRIMARY, data, view.ipv6Offset, tail, toAddr, toPort);
+  counters.withOrigin++;
+  const port = fromPort ^ 0xffff;
+  const addr = ~fromAddr >>> 0;
+  scratch[0] = 0;
+  scratch[1] = 0;
+  scratch[2] = port >>> 8;
+  scratch[3] = port & 0xff;
+  scratch[4] = addr >>> 24;
+  scratch[5] = (addr >>> 16) & 0xff;
+  scratch[6] = (addr >>> 8) & 0xff;
+  scratch[7] = addr & 0xff;
+  for (let i = 0; i < tail; i++) scratch[TEREDO_ORIGIN_LEN + i] = data[view.ipv6Offset + i]!;
+  sink.sendUdp(PRIMARY, scratch, 0, TEREDO_ORIGIN_LEN + tail, toAddr, toPort);
 }
 
-/** A native IPv6 packet from the TUN device, for one of this server's clients. */
-export function forwardFromTun(cfg: ServerConfig, input: TunInput): ForwardOutput | ServerDrop {
-  let ip: DecodedIpv6;
-  try {
-    ip = decodeIpv6(input.bytes);
-  } catch (err) {
-    if (err instanceof WireError) return drop('server-tun-malformed');
-    throw err;
-  }
-  // The device hands over exactly one packet; extra bytes mean the length field lies.
-  if (ip.trailer.length !== 0) return drop('server-tun-malformed');
-  const { src, dst } = ip.header;
+/** A native IPv6 packet data[offset .. offset + length) from the TUN device, for one of this server's clients. */
+export function forwardFromTun(cfg: ServerConfig, data: Uint8Array, offset: number, length: number, counters: ServerCounters, sink: ServerSink): void {
+  // The device hands over exactly one packet: version 6 and a length field that matches.
+  if (length < IPV6_HEADER_LEN || data[offset]! >>> 4 !== 6) return sink.drop(SERVER_DROP['server-tun-malformed']);
+  const payloadLength = (data[offset + IPV6_FIELD.PAYLOAD_LENGTH]! << 8) | data[offset + IPV6_FIELD.PAYLOAD_LENGTH + 1]!;
+  if (IPV6_HEADER_LEN + payloadLength !== length) return sink.drop(SERVER_DROP['server-tun-malformed']);
+  const src = offset + IPV6_FIELD.SRC;
+  const dst = offset + IPV6_FIELD.DST;
   // The kernel's own link chatter on the device (MLD reports, Router Solicitations from its link-local
   // address): never for a client, counted apart so it does not hide real drops.
-  if (isLinkLocal6(src) || isMulticast6(dst) || ipv6Equal(src, UNSPECIFIED6)) return drop('server-tun-link-scope');
-  const bubble = isBubble(input.bytes);
-  if (ip.header.nextHeader !== NEXT_HEADER.ICMPV6 && !bubble) return drop('server-tun-not-icmpv6-or-bubble');
-  if (!bubble && ip.payloadLength > cfg.forwardIcmpv6MaxPayload) return drop('server-tun-too-big');
+  if (isLinkLocal6(data, src) || isMulticast6(data, dst) || isUnspecified6(data, src)) return sink.drop(SERVER_DROP['server-tun-link-scope']);
+  const nextHeader = data[offset + IPV6_FIELD.NEXT_HEADER];
+  const bubble = payloadLength === 0 && nextHeader === NEXT_HEADER.NO_NEXT;
+  if (nextHeader !== NEXT_HEADER.ICMPV6 && !bubble) return sink.drop(SERVER_DROP['server-tun-not-icmpv6-or-bubble']);
+  if (!bubble && payloadLength > cfg.forwardIcmpv6MaxPayload) return sink.drop(SERVER_DROP['server-tun-too-big']);
   // A Teredo source here would be a Teredo packet coming back in through the native side: a loop or a spoof.
-  if (!isGlobalUnicast6(src) || isTeredo(src)) return drop('server-tun-source-not-native-global');
-  if (!isOurClient(cfg, dst)) return drop('server-tun-destination-not-our-client');
-  const to = embeddedMapping(dst);
-  if (!cfg.acceptable4(to.addr)) return drop('server-tun-destination-not-global');
-  if (to.port === 0) return drop('server-tun-destination-port-zero');
-  if (isOwnTeredoEndpoint(cfg, to)) return drop('server-loop-own-address');
-  return { kind: 'send-udp', purpose: 'forward', via: 'primary', to, bytes: input.bytes, origin: false, fromTun: true };
-}
-
-function embeddedMapping(teredoAddr: Uint8Array): Endpoint4 {
-  const t = decodeTeredoAddress(teredoAddr);
-  return { addr: t.mappedAddr, port: t.mappedPort };
+  if (!isGlobalUnicast6(data, src) || isTeredo(data, src)) return sink.drop(SERVER_DROP['server-tun-source-not-native-global']);
+  if (!isOurClient(cfg, data, dst)) return sink.drop(SERVER_DROP['server-tun-destination-not-our-client']);
+  const toAddr = teredoMappedAddrAt(data, dst);
+  const toPort = teredoMappedPortAt(data, dst);
+  if (!acceptable4(cfg, toAddr)) return sink.drop(SERVER_DROP['server-tun-destination-not-global']);
+  if (toPort === 0) return sink.drop(SERVER_DROP['server-tun-destination-port-zero']);
+  if (isOwnTeredoEndpoint(cfg, toAddr, toPort)) return sink.drop(SERVER_DROP['server-loop-own-address']);
+  counters.fromTun++;
+  sink.sendUdp(PRIMARY, data, offset, length, toAddr, toPort);
 }

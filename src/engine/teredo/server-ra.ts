@@ -23,26 +23,23 @@
 // - client identifier and authentication value empty: secure qualification (§5.2.2, an HMAC over the RA with
 //   a shared key) is not offered, so only the nonce is echoed, with confirmation byte 0 ("key still valid").
 
-import { WireError } from '../../wire/errors.js';
-import { ipv6PseudoHeaderSum, onesSum } from '../../wire/checksum.js';
-import { ICMPV6_FIELD, ICMPV6_TYPE, verifyIcmpv6Checksum } from '../../wire/icmpv6.js';
+import { ipv6PseudoHeaderSum, onesSum, onesSumRange } from '../../wire/checksum.js';
+import { ICMPV6_FIELD, ICMPV6_TYPE } from '../../wire/icmpv6.js';
 import { IPV6_FIELD, IPV6_HEADER_LEN, NEXT_HEADER } from '../../wire/ipv6.js';
 import { UNSPECIFIED6 } from '../../wire/ipv6-address.js';
 import { NDISC_HOP_LIMIT, encodeNdiscPacket, type RouterAdvert } from '../../wire/ndisc.js';
-import { INFINITE_LIFETIME, decodeNdiscOptions } from '../../wire/ndisc-options.js';
-import { ipv4ToBytes } from '../../wire/ipv4.js';
-import { TEREDO_FLAG_CONE, TEREDO_PREFIX, readTeredoFlags } from '../../wire/teredo-address.js';
-import { encodeTeredoPayload, type TeredoAuth } from '../../wire/teredo-packet.js';
-import type { AcceptedDatagram } from './server-checks.js';
-import { drop, type RaOutput, type ServerConfig, type ServerDrop, type ServerSocket, type UdpInput } from './server-types.js';
+import { INFINITE_LIFETIME } from '../../wire/ndisc-options.js';
+import { TEREDO_FLAG_CONE, teredoFlagsAt, teredoPrefix } from '../../wire/teredo-address.js';
+import { TEREDO_AUTH_MIN_LEN, TEREDO_NONCE_LEN, TEREDO_ORIGIN_LEN } from '../../wire/teredo-packet.js';
+import type { TeredoPacketView } from '../../wire/teredo-view.js';
+import type { ServerCounters } from './server-counters.js';
+import { SERVER_DROP, type ServerConfig, type ServerSink, type ServerSocketIndex } from './server-types.js';
 
 /** Miredo's RA retransmission timer, kept for byte-identical RAs (see above). */
 export const TEREDO_RA_RETRANS_TIMER_MS = 2000;
 
 /** Teredo prefixes are /64: 32 bits of 2001:0000 and the 32-bit server address (§4). */
 const TEREDO_CLIENT_PREFIX_LEN = 64;
-
-const EMPTY = new Uint8Array(0);
 
 /** The RA body this server sends to every client; it only depends on the primary address and the MTU. */
 export function teredoRouterAdvert(primary: number, mtu: number): RouterAdvert {
@@ -65,7 +62,7 @@ export function teredoRouterAdvert(primary: number, mtu: number): RouterAdvert {
         routerAddress: false,
         validLifetimeSec: INFINITE_LIFETIME,
         preferredLifetimeSec: INFINITE_LIFETIME,
-        prefix: teredoPrefixOf(primary),
+        prefix: teredoPrefix(primary),
       },
       { kind: 'mtu', mtu },
     ],
@@ -91,47 +88,87 @@ export function raTemplate(linkLocal: Uint8Array, ra: RouterAdvert): RaTemplate 
   return { packet, partialSum: onesSum(message, ipv6PseudoHeaderSum(linkLocal, UNSPECIFIED6, message.length, NEXT_HEADER.ICMPV6)) };
 }
 
-/** 2001:0:<server>::, the /64 prefix of a server's clients, as a 16-byte address. */
-export function teredoPrefixOf(server: number): Uint8Array {
-  const prefix = new Uint8Array(16);
-  prefix.set(TEREDO_PREFIX.subarray(0, 4), 0);
-  ipv4ToBytes(server, prefix, 4);
-  return prefix;
+/** Largest RA datagram: auth header with empty ID and value + origin indication + the RA packet (< 200 bytes). */
+export function raDatagramCapacity(template: RaTemplate): number {
+  return TEREDO_AUTH_MIN_LEN + TEREDO_ORIGIN_LEN + template.packet.length;
 }
 
-/** Processes a datagram addressed to the server itself: an RS gets its RA, anything else is dropped. */
-export function answerLocal(cfg: ServerConfig, input: UdpInput, accepted: AcceptedDatagram): RaOutput | ServerDrop {
-  const { ip, payload } = accepted;
-  const icmp = ip.payload;
-  if (ip.header.nextHeader !== NEXT_HEADER.ICMPV6 || icmp[0] !== ICMPV6_TYPE.ROUTER_SOLICIT) return drop('server-local-not-router-solicitation');
+/**
+ * Processes a datagram addressed to the server itself (view filled by checkDatagram): an RS gets its RA, written
+ * into `scratch` (at least raDatagramCapacity bytes, owned by the engine) and handed to the sink; anything else
+ * is dropped. Allocation-free.
+ */
+export function answerLocal(cfg: ServerConfig, view: TeredoPacketView, socket: ServerSocketIndex, fromAddr: number, fromPort: number, scratch: Uint8Array, counters: ServerCounters, sink: ServerSink): void {
+  const data = view.data;
+  const icmp = view.payloadOffset;
+  const icmpLength = view.payloadLength;
+  if (view.nextHeader !== NEXT_HEADER.ICMPV6 || icmpLength === 0 || data[icmp] !== ICMPV6_TYPE.ROUTER_SOLICIT) return sink.drop(SERVER_DROP['server-local-not-router-solicitation']);
   // RFC 4861 §6.1.1: ICMP length >= 8, hop limit 255 (proof it was not routed), code 0, valid checksum,
   // every option with a non-zero length that fits.
-  if (icmp.length < 8) return drop('server-rs-truncated');
-  if (ip.header.hopLimit !== NDISC_HOP_LIMIT) return drop('server-rs-hop-limit-not-255');
-  if (icmp[1] !== 0) return drop('server-rs-code-not-0');
-  if (!verifyIcmpv6Checksum(icmp, ip.header)) return drop('server-rs-bad-checksum');
-  try {
-    // Windows XP puts a (dummy) link-layer option in its RS; Vista and later send none. Any valid set is fine.
-    decodeNdiscOptions(icmp.subarray(8));
-  } catch (err) {
-    if (err instanceof WireError) return drop('server-rs-bad-options');
-    throw err;
-  }
+  if (icmpLength < 8) return sink.drop(SERVER_DROP['server-rs-truncated']);
+  if (view.hopLimit !== NDISC_HOP_LIMIT) return sink.drop(SERVER_DROP['server-rs-hop-limit-not-255']);
+  if (data[icmp + 1] !== 0) return sink.drop(SERVER_DROP['server-rs-code-not-0']);
+  if (!checksumValid(view)) return sink.drop(SERVER_DROP['server-rs-bad-checksum']);
+  // Windows XP puts a (dummy) link-layer option in its RS; Vista and later send none. Any well-formed set is fine.
+  if (!optionsWellFormed(data, icmp + 8, icmp + icmpLength)) return sink.drop(SERVER_DROP['server-rs-bad-options']);
 
-  const rsSource = ip.header.src;
-  const auth: TeredoAuth | undefined = payload.auth === undefined ? undefined : { clientId: EMPTY, authValue: EMPTY, nonce: payload.auth.nonce, confirmation: 0 };
+  let at = 0;
+  if (view.nonceOffset >= 0) {
+    // Authentication header echoing the nonce: no client ID, no auth value, confirmation 0 (§5.2.2).
+    scratch[0] = 0;
+    scratch[1] = 1;
+    scratch[2] = 0;
+    scratch[3] = 0;
+    for (let i = 0; i < TEREDO_NONCE_LEN; i++) scratch[4 + i] = data[view.nonceOffset + i]!;
+    scratch[4 + TEREDO_NONCE_LEN] = 0;
+    at = TEREDO_AUTH_MIN_LEN;
+  }
+  // Origin indication: the RS's IPv4 source and port, obfuscated (§5.1.1).
+  const port = fromPort ^ 0xffff;
+  const addr = ~fromAddr >>> 0;
+  scratch[at] = 0;
+  scratch[at + 1] = 0;
+  scratch[at + 2] = port >>> 8;
+  scratch[at + 3] = port & 0xff;
+  scratch[at + 4] = addr >>> 24;
+  scratch[at + 5] = (addr >>> 16) & 0xff;
+  scratch[at + 6] = (addr >>> 8) & 0xff;
+  scratch[at + 7] = addr & 0xff;
+  at += TEREDO_ORIGIN_LEN;
+  // Only the destination (the RS source) and the checksum differ between two RAs: patch them into the template.
   const { packet, partialSum } = cfg.raTemplate;
-  const bytes = encodeTeredoPayload({ auth, origin: input.from, ipv6: packet });
-  // Only the destination (the RS source) and the checksum differ between two RAs: patch them in.
-  const at = bytes.length - packet.length;
-  bytes.set(rsSource, at + IPV6_FIELD.DST);
-  const checksum = ~onesSum(rsSource, partialSum) & 0xffff;
-  bytes[at + IPV6_HEADER_LEN + ICMPV6_FIELD.CHECKSUM] = checksum >> 8;
-  bytes[at + IPV6_HEADER_LEN + ICMPV6_FIELD.CHECKSUM + 1] = checksum & 0xff;
-  const cone = (readTeredoFlags(rsSource) & TEREDO_FLAG_CONE) !== 0;
-  return { kind: 'send-udp', purpose: 'ra', via: cone ? other(input.local) : input.local, to: input.from, bytes, receivedOn: input.local, nonce: auth !== undefined };
+  scratch.set(packet, at);
+  const src = view.srcOffset;
+  for (let i = 0; i < 16; i++) scratch[at + IPV6_FIELD.DST + i] = data[src + i]!;
+  const checksum = ~onesSumRange(data, src, src + 16, partialSum) & 0xffff;
+  scratch[at + IPV6_HEADER_LEN + ICMPV6_FIELD.CHECKSUM] = checksum >> 8;
+  scratch[at + IPV6_HEADER_LEN + ICMPV6_FIELD.CHECKSUM + 1] = checksum & 0xff;
+  const length = at + packet.length;
+
+  // A cone-bit RS source asks for the RA from the other address (§5.2.1 cone test, §5.3.2).
+  const via: ServerSocketIndex = (teredoFlagsAt(data, src) & TEREDO_FLAG_CONE) !== 0 ? (socket === 0 ? 1 : 0) : socket;
+  counters.countRa(socket, via, view.nonceOffset >= 0);
+  sink.sendUdp(via, scratch, 0, length, fromAddr, fromPort);
 }
 
-function other(s: ServerSocket): ServerSocket {
-  return s === 'primary' ? 'secondary' : 'primary';
+/** RFC 4443 §2.3 over the RS in place: pseudo-header (src, dst, length, 58) + message must sum to 0xffff. */
+function checksumValid(view: TeredoPacketView): boolean {
+  const data = view.data;
+  let sum = onesSumRange(data, view.srcOffset, view.srcOffset + 32);
+  const length = view.payloadLength;
+  sum += (length >>> 16) + (length & 0xffff) + NEXT_HEADER.ICMPV6;
+  sum = onesSumRange(data, view.payloadOffset, view.payloadOffset + length, sum);
+  return sum === 0xffff;
+}
+
+/** RFC 4861 §4.6: every option has a non-zero length (in units of 8 bytes) and ends within the message. */
+function optionsWellFormed(data: Uint8Array, start: number, end: number): boolean {
+  let at = start;
+  while (at < end) {
+    if (at + 2 > end) return false;
+    const units = data[at + 1]!;
+    if (units === 0) return false;
+    at += units * 8;
+  }
+  return at === end;
 }

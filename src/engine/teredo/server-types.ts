@@ -6,11 +6,14 @@
 // the tests and the README speak the same words. The engine is stateless (§5.3: "The Teredo server is designed
 // to be stateless"): nothing here grows with the number of clients.
 
-import type { DropOutput, Endpoint4 } from '../types.js';
+import { reasonIndex, type DropSink } from '../types.js';
 import type { RaTemplate } from './server-ra.js';
 
-/** Which of the two UDP sockets on port 3544: the primary address, or the secondary (primary + 1 by default). */
-export type ServerSocket = 'primary' | 'secondary';
+/** Which of the two UDP sockets on port 3544, as the index the sink takes. */
+export const SERVER_SOCKET = { primary: 0, secondary: 1 } as const;
+export type ServerSocket = keyof typeof SERVER_SOCKET;
+/** The socket index: 0 = primary address, 1 = secondary (primary + 1 by default). */
+export type ServerSocketIndex = (typeof SERVER_SOCKET)[ServerSocket];
 
 export interface TeredoServerParams {
   /** Primary server IPv4 address (uint32): the one embedded in clients' Teredo addresses and the RA prefix. */
@@ -26,7 +29,7 @@ export interface TeredoServerParams {
    * cannot be used as a free UDP relay. The RFC itself sets no limit; see DEFAULT_FORWARD_ICMPV6_MAX_PAYLOAD.
    */
   readonly forwardIcmpv6MaxPayload?: number;
-  /** True when a TUN device carries packets to and from the native IPv6 network; otherwise they are dropped. */
+  /** True when packets for native IPv6 destinations can leave (sink.writeNative); otherwise they are dropped. */
   readonly nativeForwarding?: boolean;
   /**
    * Labs only: accept any unicast IPv4 address where RFC 4380 §5.2.4 asks for a global one (client sources,
@@ -35,23 +38,19 @@ export interface TeredoServerParams {
   readonly allowNonGlobal?: boolean;
 }
 
-/**
- * What the packet paths read, computed once from the parameters: the defaults applied, and the MTU and
- * allowNonGlobal folded into `raTemplate` and `acceptable4` rather than kept beside them.
- */
+/** What the packet paths read, computed once from the parameters (defaults applied, the RA pre-encoded). */
 export interface ServerConfig {
   readonly primary: number;
   readonly secondary: number;
   readonly forwardIcmpv6MaxPayload: number;
   readonly nativeForwarding: boolean;
+  readonly allowNonGlobal: boolean;
   /** fe80::8000:f227:<~primary>: source of our RAs and a local destination (§5.3.2). */
   readonly linkLocal: Uint8Array;
   /** 2001:0:<primary>::/64, the prefix of this server's clients (§4). */
   readonly prefix: Uint8Array;
   /** The RA sent to every client (server-ra.ts teredoRouterAdvert), pre-encoded (server-ra.ts raTemplate). */
   readonly raTemplate: RaTemplate;
-  /** The §5.2.4 test applied to IPv4 sources and embedded mappings (isUnicast4 when allowNonGlobal). */
-  readonly acceptable4: (addr: number) => boolean;
 }
 
 /** Miredo's limit (libteredo/server.c), kept as the default; Microsoft's servers are said to drop these too. */
@@ -60,52 +59,15 @@ export const DEFAULT_FORWARD_ICMPV6_MAX_PAYLOAD = 88;
 /** RFC 8200 §5: every IPv6 link has an MTU of at least 1280 bytes, so an RA may not advertise less. */
 export const MIN_ADVERTISED_MTU = 1280;
 
-/** A datagram that arrived on one of the server's sockets. `bytes` is the UDP payload; the engine may keep views. */
-export interface UdpInput {
-  readonly kind: 'udp';
-  readonly local: ServerSocket;
-  readonly from: Endpoint4;
-  readonly bytes: Uint8Array;
-}
-
-/** One whole IPv6 packet read from the TUN device: native IPv6 traffic routed toward a Teredo client. */
-export interface TunInput {
-  readonly kind: 'tun';
-  readonly bytes: Uint8Array;
-}
-
-export type ServerInput = UdpInput | TunInput;
-
-/** A Router Advertisement answering a Router Solicitation (§5.3.2). */
-export interface RaOutput {
-  readonly kind: 'send-udp';
-  readonly purpose: 'ra';
-  readonly via: ServerSocket;
-  readonly to: Endpoint4;
-  readonly bytes: Uint8Array;
-  /** The socket the RS arrived on (`via` differs from it when the RS carried the cone bit). */
-  readonly receivedOn: ServerSocket;
-  /** True when the RS carried an authentication header whose nonce the RA echoes. */
-  readonly nonce: boolean;
-}
-
-/** A packet re-encapsulated toward the mapping embedded in a Teredo destination (§5.3.1, last paragraph). */
-export interface ForwardOutput {
-  readonly kind: 'send-udp';
-  readonly purpose: 'forward';
-  readonly via: 'primary';
-  readonly to: Endpoint4;
-  readonly bytes: Uint8Array;
-  /** True when an origin indication was inserted (the destination is a client of this server). */
-  readonly origin: boolean;
-  /** True when the packet came from the TUN device (native IPv6) rather than over UDP. */
-  readonly fromTun: boolean;
-}
-
-/** An IPv6 packet for the native IPv6 network, written to the TUN device (§5.3.1: "regular IPv6 routing"). */
-export interface WriteTunOutput {
-  readonly kind: 'write-tun';
-  readonly bytes: Uint8Array;
+/**
+ * Where the server engine writes what it decides. The bytes are lent for the call (the port copies them into
+ * its send batch; a raw socket or TUN write consumes them before returning).
+ */
+export interface ServerSink extends DropSink {
+  /** A datagram data[offset .. offset + length) from the given socket (SERVER_SOCKET) to addr:port. */
+  sendUdp(socket: ServerSocketIndex, data: Uint8Array, offset: number, length: number, addr: number, port: number): void;
+  /** One IPv6 packet for the native IPv6 network (§5.3.1: "regular IPv6 routing"). */
+  writeNative(data: Uint8Array, offset: number, length: number): void;
 }
 
 export const SERVER_DROP_REASONS = [
@@ -146,15 +108,5 @@ export const SERVER_DROP_REASONS = [
 
 export type ServerDropReason = (typeof SERVER_DROP_REASONS)[number];
 
-export interface ServerDrop extends DropOutput {
-  readonly reason: ServerDropReason;
-}
-
-export type ServerOutput = RaOutput | ForwardOutput | WriteTunOutput | ServerDrop;
-
-// One frozen object per reason: a flood of junk costs no allocation per dropped packet.
-const DROPS = new Map<ServerDropReason, ServerDrop>(SERVER_DROP_REASONS.map((reason) => [reason, Object.freeze({ kind: 'drop', reason })]));
-
-export function drop(reason: ServerDropReason): ServerDrop {
-  return DROPS.get(reason)!;
-}
+/** Reason name -> the index sink.drop takes. */
+export const SERVER_DROP = reasonIndex(SERVER_DROP_REASONS);
