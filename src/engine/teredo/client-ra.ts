@@ -17,15 +17,16 @@
 
 import { WireError } from '../../wire/errors.js';
 import { ICMPV6_TYPE, decodeIcmpv6Packet } from '../../wire/icmpv6.js';
-import { IPV6_FIELD, IPV6_HEADER_LEN, NEXT_HEADER } from '../../wire/ipv6.js';
+import { IPV6_HEADER_LEN, NEXT_HEADER } from '../../wire/ipv6.js';
 import { ALL_ROUTERS } from '../../wire/ipv6-address.js';
 import { NDISC_HOP_LIMIT, decodeNdisc, encodeNdiscPacket } from '../../wire/ndisc.js';
 import { NDISC_OPTION } from '../../wire/ndisc-options.js';
-import { TEREDO_CLIENT_LINK_LOCAL, TEREDO_CLIENT_LINK_LOCAL_CONE } from '../../wire/teredo-address.js';
+import { TEREDO_CLIENT_LINK_LOCAL, TEREDO_CLIENT_LINK_LOCAL_CONE, isTeredo, teredoServerAt } from '../../wire/teredo-address.js';
 import { TEREDO_PORT } from '../../wire/teredo-constants.js';
 import { TEREDO_NONCE_LEN, encodeTeredoPayload } from '../../wire/teredo-packet.js';
 import type { Millis, Random } from '../types.js';
-import { nonceEquals, type TeredoScan } from './client-scan.js';
+import { ipv4FromBytes } from '../../wire/ipv4.js';
+import type { TeredoPacketView } from '../../wire/teredo-view.js';
 import { DROP, type ClientConfig } from './client-types.js';
 
 export const RS_CONE = 0;
@@ -70,7 +71,7 @@ export class RsProbes {
   /** The live kind whose nonce is at data[at], or -1. */
   match(data: Uint8Array, at: number): RsKind | -1 {
     for (let k = RS_CONE; k <= RS_SECONDARY; k++) {
-      if (this.#live[k] === true && nonceEquals(data, at, this.#payloads[k]!.subarray(NONCE_AT, NONCE_AT + TEREDO_NONCE_LEN))) return k as RsKind;
+      if (this.#live[k] === true && nonceAt(this.#payloads[k]!, data, at)) return k as RsKind;
     }
     return -1;
   }
@@ -93,27 +94,42 @@ export class RsProbes {
   }
 }
 
+function nonceAt(payload: Uint8Array, data: Uint8Array, at: number): boolean {
+  for (let i = 0; i < TEREDO_NONCE_LEN; i++) if (payload[NONCE_AT + i] !== data[at + i]) return false;
+  return true;
+}
+
 /** True when the datagram's IPv6 packet is an ICMPv6 Router Advertisement (the only thing checkRa looks at). */
-export function isRouterAdvert(data: Uint8Array, scan: TeredoScan): boolean {
-  const ip = scan.ipv6At;
-  return data[ip + IPV6_FIELD.NEXT_HEADER] === NEXT_HEADER.ICMPV6 && scan.ipv6Length > IPV6_HEADER_LEN && data[ip + IPV6_HEADER_LEN] === ICMPV6_TYPE.ROUTER_ADVERT;
+export function isRouterAdvert(view: TeredoPacketView): boolean {
+  return view.nextHeader === NEXT_HEADER.ICMPV6 && view.ipv6Length > IPV6_HEADER_LEN && view.data[view.payloadOffset] === ICMPV6_TYPE.ROUTER_ADVERT;
+}
+
+/** The origin indication's port, de-obfuscated (§5.1.1); only when view.originOffset >= 0. */
+export function originPort(view: TeredoPacketView): number {
+  const o = view.originOffset;
+  return ((view.data[o + 2]! << 8) | view.data[o + 3]!) ^ 0xffff;
+}
+
+/** The origin indication's IPv4 (uint32), de-obfuscated (§5.1.1); only when view.originOffset >= 0. */
+export function originAddr(view: TeredoPacketView): number {
+  return ~ipv4FromBytes(view.data, view.originOffset + 4) >>> 0;
 }
 
 /**
  * The acceptance rules, in order. `kind` is the result of RsProbes.match (checked here: -1 = no live nonce).
  * Returns -1 when the RA is acceptable, otherwise the DROP index of the first rule it breaks.
  */
-export function checkRa(cfg: ClientConfig, probes: RsProbes, data: Uint8Array, scan: TeredoScan, addr: number, port: number): number {
+export function checkRa(cfg: ClientConfig, probes: RsProbes, view: TeredoPacketView, addr: number, port: number): number {
   if (addr !== cfg.primary && addr !== cfg.secondary) return DROP['ra-source-not-server'];
   if (port !== TEREDO_PORT) return DROP['ra-source-port-not-3544'];
-  if (scan.nonceAt < 0) return DROP['ra-no-auth'];
-  const kind = probes.match(data, scan.nonceAt);
+  if (view.nonceOffset < 0) return DROP['ra-no-auth'];
+  const kind = probes.match(view.data, view.nonceOffset);
   if (kind === -1) return DROP['ra-nonce-mismatch'];
   // The cone test is only sound when the RA to the cone RS left from the other address (§5.3.2).
   const expectedFrom = kind === RS_PRIMARY ? cfg.primary : cfg.secondary;
   if (addr !== expectedFrom) return DROP['ra-wrong-server-address'];
-  if (scan.originAt < 0) return DROP['ra-no-origin-indication'];
-  return checkRaBody(cfg, kind, data.subarray(scan.ipv6At, scan.ipv6At + scan.ipv6Length));
+  if (view.originOffset < 0) return DROP['ra-no-origin-indication'];
+  return checkRaBody(cfg, kind, view.data.subarray(view.ipv6Offset, view.ipv6Offset + view.ipv6Length));
 }
 
 function checkRaBody(cfg: ClientConfig, kind: RsKind, ipv6: Uint8Array): number {
@@ -155,14 +171,5 @@ function checkRaBody(cfg: ClientConfig, kind: RsKind, ipv6: Uint8Array): number 
 
 /** 2001:0000:<server>::/64 with the interface-id half ignored (a PIO's host bits carry no meaning). */
 function isServerPrefix(prefix: Uint8Array, server: number): boolean {
-  return (
-    prefix[0] === 0x20 &&
-    prefix[1] === 0x01 &&
-    prefix[2] === 0 &&
-    prefix[3] === 0 &&
-    prefix[4] === server >>> 24 &&
-    prefix[5] === ((server >>> 16) & 0xff) &&
-    prefix[6] === ((server >>> 8) & 0xff) &&
-    prefix[7] === (server & 0xff)
-  );
+  return isTeredo(prefix) && teredoServerAt(prefix) === server;
 }

@@ -20,8 +20,8 @@ import { TimerTable } from '../timer-table.js';
 import type { Millis, Random, TimedEngine } from '../types.js';
 import { encodeTeredoAddress } from '../../wire/teredo-address.js';
 import { TEREDO_PORT } from '../../wire/teredo-constants.js';
-import { RS_CONE, RS_PRIMARY, RS_SECONDARY, RsProbes, checkRa, isRouterAdvert, type RsKind } from './client-ra.js';
-import { TeredoScan } from './client-scan.js';
+import { TeredoPacketView, checkTeredoPayload } from '../../wire/teredo-view.js';
+import { RS_CONE, RS_PRIMARY, RS_SECONDARY, RsProbes, checkRa, isRouterAdvert, originAddr, originPort, type RsKind } from './client-ra.js';
 import {
   CLIENT_DROP_REASONS,
   DROP,
@@ -53,7 +53,7 @@ export class TeredoClient implements TimedEngine<ClientSink> {
   readonly #random: Random;
   readonly #timers = new TimerTable<ClientTimer>();
   readonly #probes = new RsProbes();
-  readonly #scan = new TeredoScan();
+  readonly #view = new TeredoPacketView();
   #state: ClientState = 'offline';
   #nat: NatType = 'unknown';
   #running = false;
@@ -128,11 +128,11 @@ export class TeredoClient implements TimedEngine<ClientSink> {
 
   /** One UDP datagram received on the client's socket, data[offset .. offset + length) (lent). */
   datagram(data: Uint8Array, offset: number, length: number, addr: number, port: number, now: Millis, sink: ClientSink): void {
-    const scan = this.#scan;
-    if (!scan.scan(data, offset, length)) return sink.drop(DROP.malformed);
+    const view = this.#view;
+    if (checkTeredoPayload(view, data, offset, length) < 0) return sink.drop(DROP.malformed);
     const fromServer = port === TEREDO_PORT && (addr === this.#cfg.primary || addr === this.#cfg.secondary);
     if (fromServer) this.#lastServerRx = now; // §5.2.3: "last interaction" with the server
-    if (isRouterAdvert(data, scan)) return this.#routerAdvert(data, addr, port, now, sink);
+    if (isRouterAdvert(view)) return this.#routerAdvert(addr, port, now, sink);
     if (this.#state !== 'qualified') return sink.drop(DROP['not-qualified']);
     sink.drop(DROP['server-unexpected']);
   }
@@ -235,15 +235,15 @@ export class TeredoClient implements TimedEngine<ClientSink> {
     }
   }
 
-  #routerAdvert(data: Uint8Array, addr: number, port: number, now: Millis, sink: ClientSink): void {
-    const scan = this.#scan;
-    const verdict = checkRa(this.#cfg, this.#probes, data, scan, addr, port);
+  #routerAdvert(addr: number, port: number, now: Millis, sink: ClientSink): void {
+    const view = this.#view;
+    const verdict = checkRa(this.#cfg, this.#probes, view, addr, port);
     if (verdict >= 0) return sink.drop(verdict);
-    const kind = this.#probes.match(data, scan.nonceAt) as RsKind;
+    const kind = this.#probes.match(view.data, view.nonceOffset) as RsKind;
     this.#probes.retire(kind);
     this.#counters.raAccepted++;
     this.#rttMs = now - this.#probes.sentAt(kind);
-    const mapped = { addr: scan.originAddr(data), port: scan.originPort(data) };
+    const mapped = { addr: originAddr(view), port: originPort(view) };
     if (this.#state === 'qualified') return this.#refreshAnswered(mapped, now, sink);
     if (kind === RS_CONE) return this.#qualified('cone', mapped, now, sink);
     if (kind === RS_PRIMARY) {
