@@ -1,0 +1,395 @@
+// The Teredo peer table (RFC 4380 §5.2 "peer entries", used by the client §5.2.3/§5.2.4 and the relay §5.4):
+// per peer IPv6 address, its mapped IPv4 address and port, the trusted flag, the nonce of the last connectivity
+// test, the last reception and last transmission dates, the number of bubbles sent and a FIFO packet queue.
+//
+// Shape: struct-of-arrays indexed by a slot number (0..maxPeers-1) that the owner keeps as the peer's handle;
+// address-index.ts finds the slot from the 16 address bytes inside a lent packet without allocating, and
+// peer-queues.ts holds the queues. Arrays grow by doubling up to maxPeers, so an idle relay does not pay for a
+// million peers. Nothing here allocates after the arrays have grown (the queue pool warms up once).
+//
+// Bounds (§7.3.3, §7.3.5):
+// - maxPeers (default 1,048,576 = Miredo's MAX_PEERS). When full, a new peer evicts the least recently used
+//   untrusted peer, or if every peer is trusted the least recently used trusted one (Miredo refuses new peers,
+//   which lets a flood of fake peers lock real clients out for 30 s at a time).
+// - Peers expire after expiryMs (30 s, §5.2.4 peer validity / Miredo's relay GC period) without traffic.
+//   Two LRU lists (untrusted, trusted) are kept in last-use order, so their heads are the next to expire:
+//   nextTimeout() is O(1) and expire() pops heads. This replaces a TimerTable entry per peer (which would cost
+//   a Map entry, ~50 bytes, per peer and a heap update per packet) with two int32 links per peer.
+// - Queues: at most queueBytes per peer (FIFO, the packet that does not fit is refused), drawn from a pool of at
+//   most maxQueuedBytes / queueBytes buffers; a buffer returns to the pool when the queue is drained or the peer
+//   removed. Each queued packet costs its length + 2 bytes.
+//
+// Memory: PEER_TABLE_BYTES_PER_PEER bytes of typed arrays per peer slot (+ 8 to 16 bytes of index per slot),
+// measured by bench/teredo-relay/peer-table-memory.ts; queue buffers come on top, bounded by maxQueuedBytes.
+
+import type { Millis, Random } from '../types.js';
+import { AddressIndex, word } from './address-index.js';
+import { PeerQueues } from './peer-queues.js';
+
+/** Miredo's relay MAX_PEERS with libJudy (ANCHORS §2.4): the default bound. */
+export const DEFAULT_MAX_PEERS = 1_048_576;
+/** RFC 4380 §5.2.4: a peer entry is valid for 30 s after the last reception; idle entries go after that. */
+export const PEER_EXPIRY_MS = 30_000;
+/** Per-peer queue: two full 1280-byte Teredo MTU packets (Miredo: 1280 bytes in total). */
+export const DEFAULT_QUEUE_BYTES = 2 * (1280 + 2);
+/** All queues together (16 MiB): bounds memory when many untrusted peers have packets waiting. */
+export const DEFAULT_MAX_QUEUED_BYTES = 16 * 1024 * 1024;
+/** RFC 4380 §5.2.6: no bubble if the last transmission to the peer is less than 2 s old. */
+export const BUBBLE_MIN_INTERVAL_MS = 2_000;
+/** RFC 4380 §5.2.6: no more than 4 bubbles ... */
+export const BUBBLE_MAX_COUNT = 4;
+/** ... in 300 s without a direct response. */
+export const BUBBLE_WINDOW_MS = 300_000;
+
+/**
+ * Typed-array bytes per peer slot (without the index cells): address 16, mapping 4+2, state 1, bubbles 1,
+ * nonce 8, four Float64 dates 32, LRU links 8, queue buffer + length 4+4, free-list 4.
+ */
+export const PEER_TABLE_BYTES_PER_PEER = 16 + 4 + 2 + 1 + 1 + 8 + 32 + 8 + 8 + 4;
+
+export interface PeerTableOptions {
+  /** Hash key source (seed it in tests). */
+  readonly random: Random;
+  /** Peer bound, >= 1 (default DEFAULT_MAX_PEERS). */
+  readonly maxPeers?: number;
+  /** Idle time before a peer is removed, ms > 0 (default PEER_EXPIRY_MS). */
+  readonly expiryMs?: number;
+  /** Per-peer queue capacity in bytes, >= 0; 0 disables queueing (default DEFAULT_QUEUE_BYTES). */
+  readonly queueBytes?: number;
+  /** Bytes of queue buffers all peers together may hold (default DEFAULT_MAX_QUEUED_BYTES). */
+  readonly maxQueuedBytes?: number;
+  /**
+   * Called with the slot just before a peer is removed by eviction or expiry (not by remove()), while its fields
+   * and queue are still readable: the owner cancels its own per-peer timers and accounts the queued packets.
+   */
+  readonly onRemove?: (slot: number, why: PeerRemoval) => void;
+}
+
+/** Why a peer left the table without the owner asking. */
+export type PeerRemoval = 'expired' | 'evicted';
+
+const NONE = -1;
+const LIST_UNTRUSTED = 0;
+const LIST_TRUSTED = 1;
+const STATE_USED = 1;
+const STATE_TRUSTED = 2;
+const INITIAL_SLOTS = 1024;
+
+/** A bounded, allocation-free (on lookups and updates) Teredo peer table; see the file comment. */
+export class PeerTable {
+  readonly maxPeers: number;
+  readonly expiryMs: number;
+  /** The peers' packet queues, indexed by slot (emptied when a peer is removed). */
+  readonly queues: PeerQueues;
+  readonly #onRemove: ((slot: number, why: PeerRemoval) => void) | undefined;
+  readonly #index: AddressIndex;
+
+  #cap = 0;
+  #size = 0;
+  #trusted = 0;
+  // per slot
+  #mappedAddr = new Uint32Array(0);
+  #mappedPort = new Uint16Array(0);
+  #state = new Uint8Array(0);
+  #bubbles = new Uint8Array(0);
+  #nonce = new Uint32Array(0); // 2 words per slot
+  #lastRx = new Float64Array(0);
+  #lastTx = new Float64Array(0);
+  #lastUse = new Float64Array(0);
+  #bubbleWindow = new Float64Array(0);
+  #prev = new Int32Array(0);
+  #next = new Int32Array(0);
+  #freeSlots = new Int32Array(0);
+  #freeCount = 0;
+  #used = 0; // slots ever handed out (high-water mark below #cap)
+  readonly #head = [NONE, NONE];
+  readonly #tail = [NONE, NONE];
+
+  /** Throws RangeError naming the option when a bound is out of range. */
+  constructor(opts: PeerTableOptions) {
+    this.maxPeers = checkInt(opts.maxPeers ?? DEFAULT_MAX_PEERS, 'maxPeers', 1, 2 ** 26);
+    this.expiryMs = checkInt(opts.expiryMs ?? PEER_EXPIRY_MS, 'expiryMs', 1, 2 ** 31);
+    const queueBytes = checkInt(opts.queueBytes ?? DEFAULT_QUEUE_BYTES, 'queueBytes', 0, 0xffff);
+    this.queues = new PeerQueues(queueBytes, checkInt(opts.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES, 'maxQueuedBytes', 0, 2 ** 32));
+    this.#onRemove = opts.onRemove;
+    this.#index = new AddressIndex(opts.random);
+    this.#grow(Math.min(INITIAL_SLOTS, this.maxPeers));
+  }
+
+  /** Number of peers. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /** Number of trusted peers. */
+  get trustedCount(): number {
+    return this.#trusted;
+  }
+
+  /** The peer slot for the 16-byte IPv6 address at `data[offset]`, or -1. Allocation-free. */
+  find(data: Uint8Array, offset: number): number {
+    return this.#index.find(data, offset);
+  }
+
+  /**
+   * Adds the peer with the 16-byte address at `data[offset]` (the caller has checked find() returned -1) and
+   * returns its slot: untrusted, mapping 0:0, nonce 0, no bubbles, last reception and transmission = now - 30 s
+   * (RFC 4380 §5.2.3 case 3, §5.2.6: a new peer may be bubbled at once), last use = now. When the table is full
+   * the least recently used untrusted (else trusted) peer is evicted first (onRemove 'evicted').
+   */
+  insert(data: Uint8Array, offset: number, now: Millis): number {
+    if (this.#size === this.maxPeers) {
+      const victim = this.#head[LIST_UNTRUSTED] !== NONE ? this.#head[LIST_UNTRUSTED]! : this.#head[LIST_TRUSTED]!;
+      this.#onRemove?.(victim, 'evicted');
+      this.remove(victim);
+    }
+    let slot: number;
+    if (this.#freeCount > 0) slot = this.#freeSlots[--this.#freeCount]!;
+    else {
+      if (this.#used === this.#cap) this.#grow(Math.min(this.#cap * 2, this.maxPeers));
+      slot = this.#used++;
+    }
+    this.#index.insert(slot, data, offset);
+    this.#mappedAddr[slot] = 0;
+    this.#mappedPort[slot] = 0;
+    this.#state[slot] = STATE_USED;
+    this.#bubbles[slot] = 0;
+    this.#nonce[2 * slot] = 0;
+    this.#nonce[2 * slot + 1] = 0;
+    this.#lastRx[slot] = now - PEER_EXPIRY_MS;
+    this.#lastTx[slot] = now - PEER_EXPIRY_MS;
+    this.#bubbleWindow[slot] = now - BUBBLE_WINDOW_MS;
+    this.#lastUse[slot] = now;
+    this.#linkTail(slot, LIST_UNTRUSTED);
+    this.#size++;
+    return slot;
+  }
+
+  /** Removes the peer in `slot` (dropping its queue) without calling onRemove. */
+  remove(slot: number): void {
+    if (!this.has(slot)) return;
+    this.queues.clear(slot);
+    this.#index.delete(slot);
+    this.#unlink(slot);
+    if ((this.#state[slot]! & STATE_TRUSTED) !== 0) this.#trusted--;
+    this.#state[slot] = 0;
+    this.#freeSlots[this.#freeCount++] = slot;
+    this.#size--;
+  }
+
+  /** True when `slot` holds a peer. */
+  has(slot: number): boolean {
+    return slot >= 0 && slot < this.#used && (this.#state[slot]! & STATE_USED) !== 0;
+  }
+
+  /** Copies the peer's 16-byte IPv6 address into `out` at `offset`. */
+  copyAddress(slot: number, out: Uint8Array, offset: number): void {
+    this.#index.copyAddress(slot, out, offset);
+  }
+
+  trusted(slot: number): boolean {
+    return (this.#state[slot]! & STATE_TRUSTED) !== 0;
+  }
+
+  /**
+   * Marks the peer trusted or not at `now`; this counts as a use (trust changes on traffic), which keeps both
+   * LRU lists in last-use order in O(1).
+   */
+  setTrusted(slot: number, trusted: boolean, now: Millis): void {
+    if (this.trusted(slot) !== trusted) {
+      this.#unlink(slot);
+      this.#state[slot] = trusted ? STATE_USED | STATE_TRUSTED : STATE_USED;
+      this.#trusted += trusted ? 1 : -1;
+      this.#linkTail(slot, trusted ? LIST_TRUSTED : LIST_UNTRUSTED);
+    }
+    this.#touch(slot, now);
+  }
+
+  /** The peer's mapped IPv4 address (uint32), 0 until set. */
+  mappedAddr(slot: number): number {
+    return this.#mappedAddr[slot]!;
+  }
+
+  /** The peer's mapped UDP port, 0 until set. */
+  mappedPort(slot: number): number {
+    return this.#mappedPort[slot]!;
+  }
+
+  /** True when the peer's mapping is addr:port. */
+  mappingIs(slot: number, addr: number, port: number): boolean {
+    return this.#mappedAddr[slot] === addr >>> 0 && this.#mappedPort[slot] === port;
+  }
+
+  setMapping(slot: number, addr: number, port: number): void {
+    this.#mappedAddr[slot] = addr;
+    this.#mappedPort[slot] = port;
+  }
+
+  /** Last reception date (ms). */
+  lastRx(slot: number): Millis {
+    return this.#lastRx[slot]!;
+  }
+
+  /** Last transmission date (ms). */
+  lastTx(slot: number): Millis {
+    return this.#lastTx[slot]!;
+  }
+
+  /** Last reception or transmission (or creation) date: what expiry and LRU order go by. */
+  lastUse(slot: number): Millis {
+    return this.#lastUse[slot]!;
+  }
+
+  /**
+   * A packet came from the peer: last reception = now, the bubble count restarts (§5.2.6 "without a direct
+   * response"), and the peer becomes most recently used.
+   */
+  received(slot: number, now: Millis): void {
+    this.#lastRx[slot] = now;
+    this.#bubbles[slot] = 0;
+    this.#touch(slot, now);
+  }
+
+  /** A packet (not a bubble: see bubbleSent) went to the peer: last transmission = now, most recently used. */
+  transmitted(slot: number, now: Millis): void {
+    this.#lastTx[slot] = now;
+    this.#touch(slot, now);
+  }
+
+  /** RFC 4380 §5.2.4: a valid entry was heard from less than 30 s ago. */
+  valid(slot: number, now: Millis): boolean {
+    return now - this.#lastRx[slot]! < PEER_EXPIRY_MS;
+  }
+
+  /**
+   * RFC 4380 §5.2.6 pacing: true when a bubble may be sent now, i.e. the last transmission is >= 2 s old and
+   * fewer than 4 bubbles went out in the last 300 s without a response.
+   */
+  mayBubble(slot: number, now: Millis): boolean {
+    if (now - this.#lastTx[slot]! < BUBBLE_MIN_INTERVAL_MS) return false;
+    return this.#bubbles[slot]! < BUBBLE_MAX_COUNT || now - this.#bubbleWindow[slot]! >= BUBBLE_WINDOW_MS;
+  }
+
+  /** Records a bubble sent now (call only when mayBubble was true): counts it and updates last transmission. */
+  bubbleSent(slot: number, now: Millis): void {
+    if (this.#bubbles[slot] === 0 || now - this.#bubbleWindow[slot]! >= BUBBLE_WINDOW_MS) {
+      this.#bubbleWindow[slot] = now;
+      this.#bubbles[slot] = 0;
+    }
+    this.#bubbles[slot]!++;
+    this.transmitted(slot, now);
+  }
+
+  /** Bubbles sent since the last reception (within the current 300 s window). */
+  bubbleCount(slot: number): number {
+    return this.#bubbles[slot]!;
+  }
+
+  /** Stores the 64-bit nonce of a connectivity test or mapping proof (two uint32 halves). */
+  setNonce(slot: number, hi: number, lo: number): void {
+    this.#nonce[2 * slot] = hi;
+    this.#nonce[2 * slot + 1] = lo;
+  }
+
+  /** True when the 8 bytes at `data[offset]` equal the peer's stored nonce (and a nonce was set: 0 never matches). */
+  nonceMatches(slot: number, data: Uint8Array, offset: number): boolean {
+    const hi = this.#nonce[2 * slot]!;
+    const lo = this.#nonce[2 * slot + 1]!;
+    if ((hi | lo) === 0) return false;
+    return word(data, offset) >>> 0 === hi && word(data, offset + 4) >>> 0 === lo;
+  }
+
+  /** When the next peer expires (ms), undefined when the table is empty. O(1). */
+  nextTimeout(): Millis | undefined {
+    const u = this.#head[LIST_UNTRUSTED]!;
+    const t = this.#head[LIST_TRUSTED]!;
+    if (u === NONE && t === NONE) return undefined;
+    const lu = u === NONE ? Infinity : this.#lastUse[u]!;
+    const lt = t === NONE ? Infinity : this.#lastUse[t]!;
+    return Math.min(lu, lt) + this.expiryMs;
+  }
+
+  /** Removes every peer idle for expiryMs or more at `now` (onRemove 'expired' first); returns how many. */
+  expire(now: Millis): number {
+    let n = 0;
+    for (let list = 0; list < 2; list++) {
+      for (let s = this.#head[list]!; s !== NONE && now - this.#lastUse[s]! >= this.expiryMs; s = this.#head[list]!) {
+        this.#onRemove?.(s, 'expired');
+        this.remove(s);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** Calls visit(slot) for each peer (status output, tests); not for the data path. */
+  forEach(visit: (slot: number) => void): void {
+    for (let list = 0; list < 2; list++) for (let s = this.#head[list]!; s !== NONE; s = this.#next[s]!) visit(s);
+  }
+
+  /** Removes every peer (no onRemove). */
+  clear(): void {
+    for (let list = 0; list < 2; list++) while (this.#head[list] !== NONE) this.remove(this.#head[list]!);
+  }
+
+  #touch(slot: number, now: Millis): void {
+    this.#lastUse[slot] = now;
+    const list = this.trusted(slot) ? LIST_TRUSTED : LIST_UNTRUSTED;
+    if (this.#tail[list] === slot) return;
+    this.#unlink(slot);
+    this.#linkTail(slot, list);
+  }
+
+  #linkTail(slot: number, list: number): void {
+    const t = this.#tail[list]!;
+    this.#prev[slot] = t;
+    this.#next[slot] = NONE;
+    if (t === NONE) this.#head[list] = slot;
+    else this.#next[t] = slot;
+    this.#tail[list] = slot;
+  }
+
+  #unlink(slot: number): void {
+    const list = this.trusted(slot) ? LIST_TRUSTED : LIST_UNTRUSTED;
+    const p = this.#prev[slot]!;
+    const n = this.#next[slot]!;
+    if (p === NONE) this.#head[list] = n;
+    else this.#next[p] = n;
+    if (n === NONE) this.#tail[list] = p;
+    else this.#prev[n] = p;
+  }
+
+  #grow(cap: number): void {
+    this.#cap = cap;
+    this.#index.grow(cap);
+    this.#mappedAddr = grow(this.#mappedAddr, new Uint32Array(cap));
+    this.#mappedPort = grow(this.#mappedPort, new Uint16Array(cap));
+    this.#state = grow(this.#state, new Uint8Array(cap));
+    this.#bubbles = grow(this.#bubbles, new Uint8Array(cap));
+    this.#nonce = grow(this.#nonce, new Uint32Array(cap * 2));
+    this.#lastRx = grow(this.#lastRx, new Float64Array(cap));
+    this.#lastTx = grow(this.#lastTx, new Float64Array(cap));
+    this.#lastUse = grow(this.#lastUse, new Float64Array(cap));
+    this.#bubbleWindow = grow(this.#bubbleWindow, new Float64Array(cap));
+    this.#prev = growI32(this.#prev, cap);
+    this.#next = growI32(this.#next, cap);
+    this.queues.grow(cap);
+    this.#freeSlots = growI32(this.#freeSlots, cap);
+  }
+}
+
+function grow<T extends Uint8Array | Uint16Array | Uint32Array | Float64Array>(old: T, bigger: T): T {
+  bigger.set(old as never);
+  return bigger;
+}
+
+function growI32(old: Int32Array, n: number): Int32Array<ArrayBuffer> {
+  const bigger = new Int32Array(n);
+  bigger.set(old);
+  return bigger;
+}
+
+function checkInt(v: number, name: string, min: number, max: number): number {
+  if (!Number.isInteger(v) || v < min || v > max) throw new RangeError(`peer table ${name} must be an integer in ${min}..${max}, got ${v}`);
+  return v;
+}

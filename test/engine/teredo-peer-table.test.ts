@@ -1,0 +1,213 @@
+// The shared Teredo peer table (RFC 4380 §5.2 peer entries): lookup by address bytes inside a packet, bounds,
+// LRU eviction, 30 s expiry, FIFO queues, §5.2.6 bubble pacing, nonces.
+import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../../src/engine/types.js';
+import {
+  BUBBLE_MAX_COUNT,
+  BUBBLE_MIN_INTERVAL_MS,
+  BUBBLE_WINDOW_MS,
+  DEFAULT_MAX_PEERS,
+  PEER_EXPIRY_MS,
+  PeerTable,
+  type PeerRemoval,
+} from '../../src/engine/teredo/peer-table.js';
+import { encodeTeredoAddress } from '../../src/wire/teredo-address.js';
+
+const T0 = 1_000_000;
+
+/** The Teredo address of peer i (server 192.0.2.1, mapping 203.0.113.x:i). */
+function peerAddr(i: number, out = new Uint8Array(16), off = 0): Uint8Array {
+  encodeTeredoAddress({ server: 0xc0000201, mappedPort: 1024 + (i & 0xffff), mappedAddr: (0xcb007100 + (i >>> 16)) >>> 0 }, out, off);
+  return out;
+}
+
+function table(over: Partial<ConstructorParameters<typeof PeerTable>[0]> = {}): PeerTable {
+  return new PeerTable({ random: seededRandom(7), ...over });
+}
+
+describe('PeerTable lookup', () => {
+  it('finds a peer by the 16 address bytes at any offset of a packet, and only that peer', () => {
+    const t = table();
+    const a = peerAddr(1);
+    expect(t.find(a, 0)).toBe(-1);
+    const s = t.insert(a, 0, T0);
+    const packet = new Uint8Array(64);
+    peerAddr(1, packet, 8);
+    expect(t.find(packet, 8)).toBe(s);
+    expect(t.find(peerAddr(2), 0)).toBe(-1);
+    const out = new Uint8Array(16);
+    t.copyAddress(s, out, 0);
+    expect(out).toEqual(a);
+    expect(t.size).toBe(1);
+  });
+
+  it('keeps every peer findable through growth and deletions (backward-shift index)', () => {
+    const t = table({ maxPeers: 5000 });
+    const slots = new Map<number, number>();
+    for (let i = 0; i < 5000; i++) slots.set(i, t.insert(peerAddr(i), 0, T0));
+    for (let i = 0; i < 5000; i += 3) t.remove(slots.get(i)!);
+    for (let i = 0; i < 5000; i++) expect(t.find(peerAddr(i), 0)).toBe(i % 3 === 0 ? -1 : slots.get(i));
+    expect(t.size).toBe(5000 - Math.ceil(5000 / 3));
+  });
+
+  it('defaults to at least Miredo\'s 1,048,576 peers and rejects bad bounds naming the option', () => {
+    expect(table().maxPeers).toBe(DEFAULT_MAX_PEERS);
+    expect(DEFAULT_MAX_PEERS).toBeGreaterThanOrEqual(1_048_576);
+    expect(() => table({ maxPeers: 0 })).toThrow(/maxPeers/);
+    expect(() => table({ queueBytes: -1 })).toThrow(/queueBytes/);
+  });
+});
+
+describe('PeerTable bound and eviction', () => {
+  it('when full, evicts the least recently used untrusted peer, not a trusted one', () => {
+    const removed: Array<[number, PeerRemoval]> = [];
+    const t = table({ maxPeers: 3, onRemove: (s, why) => removed.push([s, why]) });
+    const a = t.insert(peerAddr(1), 0, T0);
+    const b = t.insert(peerAddr(2), 0, T0 + 1);
+    const c = t.insert(peerAddr(3), 0, T0 + 2);
+    t.setTrusted(a, true, T0 + 3); // trusted, and the oldest of all by creation
+    t.received(b, T0 + 4); // b used after c: c is now the LRU untrusted peer
+    const d = t.insert(peerAddr(4), 0, T0 + 5);
+    expect(removed).toEqual([[c, 'evicted']]);
+    expect(t.find(peerAddr(3), 0)).toBe(-1);
+    expect(t.find(peerAddr(1), 0)).toBe(a);
+    expect(t.find(peerAddr(4), 0)).toBe(d);
+    expect(t.size).toBe(3);
+  });
+
+  it('evicts the least recently used trusted peer when every peer is trusted', () => {
+    const t = table({ maxPeers: 2 });
+    const a = t.insert(peerAddr(1), 0, T0);
+    const b = t.insert(peerAddr(2), 0, T0);
+    t.setTrusted(b, true, T0 + 1);
+    t.setTrusted(a, true, T0 + 2);
+    t.insert(peerAddr(3), 0, T0 + 3);
+    expect(t.find(peerAddr(2), 0)).toBe(-1);
+    expect(t.find(peerAddr(1), 0)).toBe(a);
+    expect(t.trustedCount).toBe(1);
+  });
+});
+
+describe('PeerTable expiry (30 s without traffic)', () => {
+  it('removes a peer 30 s after its last use, reports the deadline, and keeps a peer with traffic', () => {
+    const removed: number[] = [];
+    const t = table({ onRemove: (s) => removed.push(s) });
+    expect(t.nextTimeout()).toBeUndefined();
+    const a = t.insert(peerAddr(1), 0, T0);
+    const b = t.insert(peerAddr(2), 0, T0 + 1000);
+    t.setTrusted(b, true, T0 + 1000);
+    expect(t.nextTimeout()).toBe(T0 + PEER_EXPIRY_MS);
+    t.transmitted(a, T0 + 20_000);
+    expect(t.nextTimeout()).toBe(T0 + 1000 + PEER_EXPIRY_MS);
+    expect(t.expire(T0 + 1000 + PEER_EXPIRY_MS - 1)).toBe(0);
+    expect(t.expire(T0 + 1000 + PEER_EXPIRY_MS)).toBe(1);
+    expect(removed).toEqual([b]);
+    expect(t.trustedCount).toBe(0);
+    expect(t.nextTimeout()).toBe(T0 + 20_000 + PEER_EXPIRY_MS);
+    expect(t.expire(T0 + 20_000 + PEER_EXPIRY_MS)).toBe(1);
+    expect(t.size).toBe(0);
+  });
+
+  it('a new entry is not valid (last reception = now - 30 s, §5.2.3) until it is heard from', () => {
+    const t = table();
+    const a = t.insert(peerAddr(1), 0, T0);
+    expect(t.valid(a, T0)).toBe(false);
+    expect(t.lastTx(a)).toBe(T0 - PEER_EXPIRY_MS);
+    t.received(a, T0 + 5);
+    expect(t.valid(a, T0 + 5 + PEER_EXPIRY_MS - 1)).toBe(true);
+    expect(t.valid(a, T0 + 5 + PEER_EXPIRY_MS)).toBe(false);
+  });
+});
+
+describe('PeerTable queue', () => {
+  it('is FIFO, copies the lent bytes, and refuses what does not fit in its byte bound', () => {
+    const t = table({ queueBytes: 2 + 3 + 2 + 4 });
+    const s = t.insert(peerAddr(1), 0, T0);
+    const lent = Uint8Array.of(9, 1, 2, 3, 9);
+    expect(t.queues.enqueue(s, lent, 1, 3)).toBe(true);
+    lent.fill(0); // the caller reuses its buffer: the queue must hold a copy
+    expect(t.queues.enqueue(s, Uint8Array.of(4, 5, 6, 7), 0, 4)).toBe(true);
+    expect(t.queues.enqueue(s, Uint8Array.of(8), 0, 1)).toBe(false);
+    expect(t.queues.count(s)).toBe(2);
+    expect(t.queues.queuedBytes).toBe(11);
+    const seen: number[][] = [];
+    expect(t.queues.drain(s, (d, o, l) => seen.push([...d.subarray(o, o + l)]))).toBe(2);
+    expect(seen).toEqual([[1, 2, 3], [4, 5, 6, 7]]);
+    expect(t.queues.length(s)).toBe(0);
+    expect(t.queues.queuedBytes).toBe(0);
+  });
+
+  it('bounds all queues together by the buffer pool, and returns buffers on drain and removal', () => {
+    const t = table({ queueBytes: 100, maxQueuedBytes: 200 });
+    const [a, b, c] = [1, 2, 3].map((i) => t.insert(peerAddr(i), 0, T0)) as [number, number, number];
+    const p = new Uint8Array(10);
+    expect(t.queues.enqueue(a, p, 0, 10)).toBe(true);
+    expect(t.queues.enqueue(b, p, 0, 10)).toBe(true);
+    expect(t.queues.enqueue(c, p, 0, 10)).toBe(false);
+    t.remove(a);
+    expect(t.queues.enqueue(c, p, 0, 10)).toBe(true);
+    t.queues.clear(b);
+    expect(t.queues.queuedBytes).toBe(12);
+    const d = t.insert(peerAddr(4), 0, T0);
+    expect(t.queues.enqueue(d, p, 0, 10)).toBe(true);
+  });
+
+  it('queueBytes 0 disables queueing', () => {
+    const t = table({ queueBytes: 0 });
+    const s = t.insert(peerAddr(1), 0, T0);
+    expect(t.queues.enqueue(s, new Uint8Array(1), 0, 1)).toBe(false);
+  });
+});
+
+describe('PeerTable bubble pacing (RFC 4380 §5.2.6)', () => {
+  it('allows a bubble to a new peer at once, then >= 2 s apart, at most 4 per 300 s', () => {
+    const t = table({ expiryMs: 10 * BUBBLE_WINDOW_MS });
+    const s = t.insert(peerAddr(1), 0, T0);
+    const sent: number[] = [];
+    for (let now = T0; now < T0 + BUBBLE_WINDOW_MS + 10_000; now += 500) {
+      if (t.mayBubble(s, now)) {
+        t.bubbleSent(s, now);
+        sent.push(now - T0);
+      }
+    }
+    const burst = [0, 1, 2, 3].map((k) => k * BUBBLE_MIN_INTERVAL_MS);
+    expect(BUBBLE_MAX_COUNT).toBe(4);
+    // 4 bubbles, silence until 300 s after the first, then the next window's 4.
+    expect(sent).toEqual([...burst, ...burst.map((x) => x + BUBBLE_WINDOW_MS)]);
+  });
+
+  it('a reception restarts the count; any transmission delays the next bubble by 2 s', () => {
+    const t = table();
+    const s = t.insert(peerAddr(1), 0, T0);
+    for (let k = 0; k < BUBBLE_MAX_COUNT; k++) t.bubbleSent(s, T0 + k * BUBBLE_MIN_INTERVAL_MS);
+    const after = T0 + BUBBLE_MAX_COUNT * BUBBLE_MIN_INTERVAL_MS;
+    expect(t.mayBubble(s, after)).toBe(false);
+    t.received(s, after);
+    expect(t.bubbleCount(s)).toBe(0);
+    expect(t.mayBubble(s, after)).toBe(true);
+    t.transmitted(s, after);
+    expect(t.mayBubble(s, after + BUBBLE_MIN_INTERVAL_MS - 1)).toBe(false);
+  });
+});
+
+describe('PeerTable fields', () => {
+  it('stores mapping, trust and a nonce that only matches once set', () => {
+    const t = table();
+    const s = t.insert(peerAddr(1), 0, T0);
+    t.setMapping(s, 0xcb007101, 40000);
+    expect(t.mappingIs(s, 0xcb007101, 40000)).toBe(true);
+    expect(t.mappingIs(s, 0xcb007101, 40001)).toBe(false);
+    const zero = new Uint8Array(8);
+    expect(t.nonceMatches(s, zero, 0)).toBe(false);
+    t.setNonce(s, 0xdeadbeef, 0x01020304);
+    expect(t.nonceMatches(s, Uint8Array.of(0, 0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4), 1)).toBe(true);
+    expect(t.nonceMatches(s, Uint8Array.of(0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 5), 0)).toBe(false);
+    t.setTrusted(s, true, T0);
+    expect([t.trusted(s), t.trustedCount]).toEqual([true, 1]);
+    const all: number[] = [];
+    t.forEach((x) => all.push(x));
+    expect(all).toEqual([s]);
+    t.clear();
+    expect([t.size, t.trustedCount, t.has(s)]).toEqual([0, 0, false]);
+  });
+});
