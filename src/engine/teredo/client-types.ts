@@ -120,6 +120,17 @@ export const CLIENT_DROP_REASONS = [
   'malformed', // not a Teredo payload: bad headers, not IPv6, payload length beyond the datagram
   'not-qualified', // traffic before the client has an address (§5.2.3 needs it)
   'server-unexpected', // from the server and not an RA we wait for, a bubble or an indirect packet we can use
+  // Reception (§5.2.3).
+  'not-for-our-address', // §5.2.3: the IPv6 destination should be our Teredo address
+  'link-local-source', // only the server's RA may have a link-local source (no one may hand us a prefix or a route)
+  'unknown-peer', // §5.2.3 case 6: not a trusted peer, not a test reply, not a Teredo source embedding its mapping
+  // Transmission (§5.2.4).
+  'tun-malformed', // not one whole IPv6 packet
+  'tun-source-not-ours', // not from our Teredo address (e.g. the kernel's own link-local traffic)
+  'tun-destination-not-global', // multicast, link-local...: nothing to send it to
+  'destination-not-global', // §5.2.4 cases 4-5: the embedded IPv4 address is not global unicast
+  'queue-full', // the peer's queue (peer-table.ts bound) is full while it is being reached
+  'peer-unreachable', // queued for a peer that did not answer the bubbles / connectivity tests (§5.2.6, §5.2.9)
 ] as const;
 
 export type ClientDropReason = (typeof CLIENT_DROP_REASONS)[number];

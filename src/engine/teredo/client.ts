@@ -21,6 +21,7 @@ import type { Millis, Random, TimedEngine } from '../types.js';
 import { encodeTeredoAddress } from '../../wire/teredo-address.js';
 import { TEREDO_PORT } from '../../wire/teredo-constants.js';
 import { TeredoPacketView, checkTeredoPayload } from '../../wire/teredo-view.js';
+import { ClientDataPath, CLIENT_MAX_PEERS, type DataContext } from './client-data.js';
 import { RS_CONE, RS_PRIMARY, RS_SECONDARY, RsProbes, checkRa, isRouterAdvert, originAddr, originPort, type RsKind } from './client-ra.js';
 import {
   CLIENT_DROP_REASONS,
@@ -76,10 +77,14 @@ export class TeredoClient implements TimedEngine<ClientSink> {
   #failures = 0;
   #error: string | undefined;
   readonly #counters = { rsSent: 0, raAccepted: 0, qualifications: 0, addressChanges: 0, offline: 0 };
+  readonly #data: ClientDataPath;
+  /** What the data path reads; rewritten on every address change, never per packet. */
+  #ctx: DataContext = { address: new Uint8Array(16), server: 0, cone: false };
 
   constructor(params: TeredoClientParams, random: Random) {
     this.#cfg = resolveClientConfig(params);
     this.#random = random;
+    this.#data = new ClientDataPath(random);
   }
 
   get state(): ClientState {
@@ -134,10 +139,22 @@ export class TeredoClient implements TimedEngine<ClientSink> {
     if (fromServer) this.#lastServerRx = now; // §5.2.3: "last interaction" with the server
     if (isRouterAdvert(view)) return this.#routerAdvert(addr, port, now, sink);
     if (this.#state !== 'qualified') return sink.drop(DROP['not-qualified']);
-    sink.drop(DROP['server-unexpected']);
+    this.#data.datagram(view, addr, port, fromServer, now, this.#ctx, sink);
+  }
+
+  /** One IPv6 packet read from the TUN device, data[offset .. offset + length) (lent). */
+  tunPacket(data: Uint8Array, offset: number, length: number, now: Millis, sink: ClientSink): void {
+    if (this.#state !== 'qualified') return sink.drop(DROP['not-qualified']);
+    this.#data.tunPacket(data, offset, length, now, this.#ctx, sink);
+  }
+
+  /** Peers in the table (for status). */
+  peerSummary(): { count: number; trusted: number; max: number } {
+    return { count: this.#data.peers.size, trusted: this.#data.peers.trustedCount, max: CLIENT_MAX_PEERS };
   }
 
   handleTimeout(now: Millis, sink: ClientSink): void {
+    if (this.#state === 'qualified') this.#data.handleTimeout(now, this.#ctx, sink);
     for (let t = this.#timers.popExpired(now); t !== undefined; t = this.#timers.popExpired(now)) {
       switch (t) {
         case 'probe':
@@ -157,7 +174,9 @@ export class TeredoClient implements TimedEngine<ClientSink> {
   }
 
   nextTimeout(): Millis | undefined {
-    return this.#timers.nextTimeout();
+    const t = this.#timers.nextTimeout();
+    const d = this.#state === 'qualified' ? this.#data.nextTimeout() : undefined;
+    return t === undefined ? d : d === undefined ? t : Math.min(t, d);
   }
 
   snapshot(now: Millis): ClientSnapshot {
@@ -354,7 +373,12 @@ export class TeredoClient implements TimedEngine<ClientSink> {
     const previous = this.#address;
     if (previous === undefined && address === undefined) return;
     this.#address = address;
-    if (address !== undefined) this.#counters.addressChanges++;
+    // Peers were reached from the old address (mappings, trust, queued packets): start over.
+    this.#data.reset(sink);
+    if (address !== undefined) {
+      this.#counters.addressChanges++;
+      this.#ctx = { address, server: this.#cfg.primary, cone: this.#nat === 'cone' };
+    }
     sink.addressChanged(previous, address);
   }
 
