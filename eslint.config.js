@@ -40,4 +40,23 @@ export default tseslint.config(
       'no-restricted-syntax': ['error', { selector: "NewExpression[callee.name='Date']", message: 'Engines take `now` as an argument.' }],
     },
   },
+  // The layers below the engines never import them: shared vocabulary (Endpoint4, address predicates, packet
+  // checks) lives in src/wire, so wire and io stay usable without any engine.
+  {
+    files: ['src/wire/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: bannedImports,
+        patterns: [{ group: ['**/io/**', '**/runtime/**', '**/engine/**', '../io/*', '../runtime/*', '../engine/*'], message: 'src/wire is the bottom layer: it must not depend on engine, io or runtime.' }],
+      }],
+    },
+  },
+  {
+    files: ['src/io/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [{ group: ['**/engine/**', '../engine/*'], message: 'src/io must not depend on src/engine: shared types live in src/wire.' }],
+      }],
+    },
+  },
 );

@@ -7,7 +7,8 @@
 //   - multicast loopback is off unless --loopback, so a listener on the same host does not hear us;
 //   - one socket per interface, each bound to that interface's address and with IP_MULTICAST_IF set to it;
 //     without --interface a single socket lets the kernel route 239.255.2.2 (usually the default route).
-// SIGUSR1 sends an advertisement on every interface at once and restarts the timers.
+// SIGUSR1 sends an advertisement on every interface at once and restarts the timers. The engine names an
+// interface by its index, which is the index of its socket here.
 
 import type { AgentContext, RunningAgent } from '../../src/runtime/cli.js';
 import { Driver } from '../../src/runtime/driver.js';
@@ -18,12 +19,13 @@ import { cryptoRandom } from '../../src/runtime/random.js';
 import { LogRateLimiter } from '../../src/runtime/logger.js';
 import { openDatagramPort, type DatagramPortOptions } from '../../src/io/datagram-port.js';
 import type { DatagramPort } from '../../src/io/ports.js';
-import { RasAdvAdvertiser, type AdvertiserSend } from '../../src/engine/rasadv/advertiser.js';
-import type { Random } from '../../src/engine/types.js';
+import { RasAdvAdvertiser, type AdvertiserSink, type SendCause } from '../../src/engine/rasadv/advertiser.js';
+import type { Millis, Random } from '../../src/engine/types.js';
 import { hex } from '../../src/wire/bytes.js';
 import { parseIpv4 } from '../../src/wire/ipv4.js';
 import { RASADV_GROUP, RASADV_PORT } from '../../src/wire/rasadv.js';
 import type { AdvertiseConfig } from './config.js';
+import type { AdvertiseStatus } from './status.js';
 import { resolveInterfaces, type InterfaceTable, type ResolvedInterface } from './interfaces.js';
 
 /** Seams for tests; each defaults to the real thing. */
@@ -64,27 +66,24 @@ async function openEgress(iface: ResolvedInterface | undefined, c: AdvertiseConf
   return { label, iface, port };
 }
 
-export async function startAdvertiser(ctx: AgentContext<AdvertiseConfig>, deps: AgentDeps = {}): Promise<RunningAgent<AdvertiseConfig>> {
+export async function startAdvertiser(ctx: AgentContext<AdvertiseConfig>, deps: AgentDeps = {}): Promise<RunningAgent<AdvertiseConfig, AdvertiseStatus>> {
   const { config: c, logger } = ctx;
   const clock = deps.clock ?? systemClock;
   const resolved = c.interfaces.length === 0 ? [undefined] : resolveInterfaces(c.interfaces, deps.interfaces);
   const open = deps.openPort ?? openDatagramPort;
 
-  const egress = new Map<string, Egress>();
+  const egress: Egress[] = [];
   try {
-    for (const iface of resolved) {
-      const e = await openEgress(iface, c, open);
-      egress.set(e.label, e);
-    }
+    for (const iface of resolved) egress.push(await openEgress(iface, c, open));
   } catch (err) {
-    await Promise.all([...egress.values()].map((e) => e.port.close()));
+    await Promise.all(egress.map((e) => e.port.close()));
     throw err;
   }
 
   const engine = new RasAdvAdvertiser(
     {
       message: { hostname: c.hostname, ...(c.domain === undefined ? {} : { domain: c.domain }) },
-      interfaces: [...egress.keys()],
+      interfaces: egress.map((e) => e.label),
       intervalMs: c.interval * 1000,
       jitterMs: Math.round(c.jitter * 1000),
       random: deps.random ?? cryptoRandom,
@@ -94,7 +93,7 @@ export async function startAdvertiser(ctx: AgentContext<AdvertiseConfig>, deps: 
   const group = { addr: parseIpv4(RASADV_GROUP), port: RASADV_PORT };
   const sendErrors = new LogRateLimiter(SEND_ERROR_LOG_INTERVAL_MS);
   let sendFailures = 0;
-  for (const e of egress.values()) {
+  for (const e of egress) {
     e.port.onError((err) => {
       sendFailures++;
       const suppressed = sendErrors.allow(e.label, clock.now());
@@ -102,37 +101,39 @@ export async function startAdvertiser(ctx: AgentContext<AdvertiseConfig>, deps: 
     });
   }
 
-  const apply = (outputs: AdvertiserSend[]): void => {
-    for (const out of outputs) {
-      const e = egress.get(out.iface);
-      if (!e) continue;
-      e.port.send(out.payload, group);
-      logger.info({ iface: out.iface, address: e.iface?.address, cause: out.cause, seq: out.seq, bytes: out.payload.length }, 'advertisement sent');
-    }
-  };
-  const driver = new Driver({ engine, apply, logger, clock, ...(deps.timers ? { timers: deps.timers } : {}) });
+  // One advertisement an hour per interface: logging each one is affordable, and what an operator wants.
+  const sink = (drop: (reason: number) => void): AdvertiserSink => ({
+    drop,
+    advertise: (iface: number, data: Uint8Array, offset: number, length: number, cause: SendCause, seq: number) => {
+      const e = egress[iface]!;
+      e.port.send(data, offset, length, group.addr, group.port);
+      logger.info({ iface: e.label, address: e.iface?.address, cause, seq, bytes: length }, 'advertisement sent');
+    },
+  });
+  const driver = new Driver({ engine, sink, logger, clock, ...(deps.timers ? { timers: deps.timers } : {}) });
+  const sendNow = (_: undefined, now: Millis, out: AdvertiserSink): void => engine.sendNow(undefined, now, out);
   logger.info(
-    { hostname: c.hostname, domain: c.domain ?? null, interfaces: [...egress.values()].map((e) => ({ iface: e.label, address: e.iface?.address ?? null, sourcePort: e.port.local.port })), intervalSec: c.interval, jitterSec: c.jitter, ttl: c.ttl, payload: hex(engine.payload) },
+    { hostname: c.hostname, domain: c.domain ?? null, interfaces: egress.map((e) => ({ iface: e.label, address: e.iface?.address ?? null, sourcePort: e.port.local.port })), intervalSec: c.interval, jitterSec: c.jitter, ttl: c.ttl, payload: hex(engine.payload) },
     'advertising',
   );
   driver.start();
 
   return {
-    usr1: () => driver.run((now) => engine.handle({ kind: 'send-now' }, now)),
+    usr1: () => driver.batch(sendNow, undefined),
     stop: async () => {
       driver.stop();
-      await Promise.all([...egress.values()].map((e) => e.port.close()));
+      await Promise.all(egress.map((e) => e.port.close()));
     },
-    status: () => {
+    status: (): AdvertiseStatus => {
       const now = clock.now();
       return {
         mode: 'advertise',
         hostname: c.hostname,
         domain: c.domain ?? null,
         payload: hex(engine.payload),
-        interfaces: engine.status().map((s) => ({
+        interfaces: engine.status().map((s, i) => ({
           iface: s.iface,
-          address: egress.get(s.iface)?.iface?.address ?? null,
+          address: egress[i]!.iface?.address ?? null,
           sent: s.sent,
           lastSentSecAgo: s.lastSentAt === undefined ? null : Math.round((now - s.lastSentAt) / 1000),
           nextInSec: Math.max(0, Math.round((s.nextAt - now) / 1000)),

@@ -13,8 +13,9 @@
 // JSON mode (--json) writes one object per line instead: {"event":"advertisement"|"stale"|"summary", ...}.
 
 import { formatIpv4 } from '../../src/wire/ipv4.js';
-import type { ListenerStats, ServerEntry } from '../../src/engine/rasadv/listener.js';
+import type { ServerEntry } from '../../src/engine/rasadv/listener.js';
 import type { Millis } from '../../src/engine/types.js';
+import type { RasAdvDeviation, RasAdvField } from '../../src/wire/rasadv.js';
 
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
@@ -48,8 +49,36 @@ export function textBlock(server: ServerEntry, at: Date, wall: WallClock, opts: 
   return `${formatCtime(at)}  ${sender}\n${lines.map((l) => `   ${printable(l)}\n`).join('')}`;
 }
 
-/** `dnsName` is the sender's reverse DNS name; null when unknown (not looked up, failed, or --no-resolve). */
-export function serverJson(server: ServerEntry, wall: WallClock, dnsName: string | null | undefined): Record<string, unknown> {
+/** One server as JSON lines and `status` show it; times are ISO 8601 wall-clock. */
+export interface ServerJson {
+  readonly sender: string;
+  /** The sender's reverse DNS name; null when unknown (not looked up, failed, or --no-resolve). */
+  readonly dnsName: string | null;
+  readonly port: number;
+  readonly hostname: string;
+  readonly domain?: string;
+  readonly extra?: readonly RasAdvField[];
+  /** On the --allow list. */
+  readonly known: boolean;
+  readonly stale: boolean;
+  readonly count: number;
+  readonly firstSeen: string;
+  readonly lastSeen: string;
+  readonly deviations?: readonly RasAdvDeviation[];
+}
+
+/** The listener's counters: every datagram received is accepted or dropped for one reason. */
+export interface ListenerCounts {
+  readonly received: number;
+  readonly accepted: number;
+  /** Drops per reason, only the reasons seen (the engine's LISTENER_DROP_REASONS). */
+  readonly dropped: Readonly<Record<string, number>>;
+  readonly servers: number;
+  readonly stale: number;
+  readonly unknown: number;
+}
+
+export function serverJson(server: ServerEntry, wall: WallClock, dnsName: string | null | undefined): ServerJson {
   return {
     sender: formatIpv4(server.sender),
     dnsName: dnsName ?? null,
@@ -66,10 +95,10 @@ export function serverJson(server: ServerEntry, wall: WallClock, dnsName: string
   };
 }
 
-export function jsonLine(event: string, fields: Record<string, unknown>, at: Date): string {
+export function jsonLine(event: string, fields: object, at: Date): string {
   return `${JSON.stringify({ event, time: at.toISOString(), ...fields })}\n`;
 }
 
-export function summaryFields(stats: ListenerStats, servers: readonly ServerEntry[], wall: WallClock, dnsName: (sender: number) => string | null | undefined): Record<string, unknown> {
-  return { ...stats, list: servers.map((s) => serverJson(s, wall, dnsName(s.sender))) };
+export function summaryFields(counts: ListenerCounts, servers: readonly ServerEntry[], wall: WallClock, dnsName: (sender: number) => string | null | undefined): ListenerCounts & { readonly list: ServerJson[] } {
+  return { ...counts, list: servers.map((s) => serverJson(s, wall, dnsName(s.sender))) };
 }

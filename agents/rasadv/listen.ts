@@ -26,14 +26,16 @@ import { systemClock, systemTimers } from '../../src/runtime/clock.js';
 import { AgentError } from '../../src/runtime/errors.js';
 import { LogRateLimiter } from '../../src/runtime/logger.js';
 import { openDatagramPort } from '../../src/io/datagram-port.js';
-import type { DatagramPort } from '../../src/io/ports.js';
-import { RasAdvListenerTable, type ListenerOutput } from '../../src/engine/rasadv/listener.js';
+import type { DatagramBatch, DatagramPort } from '../../src/io/ports.js';
+import { RasAdvListenerTable, type AdvertisementEvent, type ListenerSink, type ServerEntry } from '../../src/engine/rasadv/listener.js';
+import type { Millis } from '../../src/engine/types.js';
 import { allowListSize } from '../../src/engine/rasadv/allow.js';
 import { formatIpv4, parseIpv4 } from '../../src/wire/ipv4.js';
 import { RASADV_GROUP, RASADV_PORT } from '../../src/wire/rasadv.js';
 import { loadAllowList, staleAfterMs, type ListenConfig } from './config.js';
 import { allIpv4Interfaces, resolveInterfaces } from './interfaces.js';
-import { NETSH_HEADER, jsonLine, serverJson, summaryFields, textBlock, type WallClock } from './format.js';
+import { NETSH_HEADER, jsonLine, serverJson, summaryFields, textBlock, type ListenerCounts, type WallClock } from './format.js';
+import type { ListenStatus } from './status.js';
 import type { AgentDeps } from './advertise.js';
 import { ReverseNames, systemReverseResolver, type ReverseResolver } from './reverse-dns.js';
 
@@ -60,7 +62,7 @@ export interface ListenerHooks {
   resolver?: ReverseResolver;
 }
 
-export interface RunningListener extends RunningAgent<ListenConfig> {
+export interface RunningListener extends RunningAgent<ListenConfig, ListenStatus> {
   /** True once any advertisement from a server not on --allow was heard (always, without --allow). */
   unknownHeard(): boolean;
 }
@@ -100,10 +102,10 @@ export async function startListener(ctx: AgentContext<ListenConfig>, hooks: List
   };
   const names = c.resolve ? new ReverseNames(hooks.resolver ?? systemReverseResolver(), clock, timers) : undefined;
   const dnsName = (sender: number): string | null | undefined => names?.peek(formatIpv4(sender));
-  const print = (kind: 'advertisement' | 'stale', out: Extract<ListenerOutput, { server: unknown }>, extra: Record<string, unknown> = {}): void => {
+  const print = (kind: 'advertisement' | 'stale', lent: ServerEntry, extra: Record<string, unknown> = {}): void => {
     const at = new Date();
-    // The table updates its entries in place: render from a copy taken now, whenever the name arrives.
-    const server = { ...out.server };
+    // The table lends its live entry and updates it in place: render from a copy taken now, whenever the name arrives.
+    const server = { ...lent };
     const allowList = allow !== undefined;
     const render = (name: string | null | undefined): void => {
       if (c.json) write(jsonLine(kind, { ...extra, ...serverJson(server, wall, name) }, at));
@@ -112,27 +114,37 @@ export async function startListener(ctx: AgentContext<ListenConfig>, hooks: List
     if (names) names.withName(formatIpv4(server.sender), render);
     else render(null);
   };
-  const apply = (outputs: Exclude<ListenerOutput, { kind: 'drop' }>[]): void => {
-    for (const out of outputs) {
-      const s = out.server;
-      const who = { sender: formatIpv4(s.sender), hostname: s.hostname, domain: s.domain ?? null, known: s.known };
-      if (out.kind === 'advertisement') {
-        print('advertisement', out, { change: out.event });
-        if (!s.known) unknownHeard = true;
-        if (out.event === 'again') logger.debug({ ...who, count: s.count }, 'advertisement');
-        else if (s.known || out.event === 'changed') logger.info({ ...who, event: out.event }, 'RAS server');
-        else warnUnknown({ ...who, event: out.event, deviations: s.deviations });
-      } else if (out.kind === 'stale') {
-        print('stale', out);
-        logger.info({ ...who, count: s.count }, 'RAS server stale');
-      } else {
-        const suppressed = repeated.allow('evicted', clock.now());
-        if (suppressed !== undefined) logger.warn({ ...who, reason: 'table full, least recently heard', maxServers: c.maxServers, suppressed }, 'server forgotten');
-      }
-    }
+  const who = (s: ServerEntry) => ({ sender: formatIpv4(s.sender), hostname: s.hostname, domain: s.domain ?? null, known: s.known });
+  const sink = (drop: (reason: number) => void): ListenerSink => ({
+    drop,
+    advertisement: (event: AdvertisementEvent, s: ServerEntry) => {
+      print('advertisement', s, { change: event });
+      if (!s.known) unknownHeard = true;
+      if (event === 'again') logger.debug({ ...who(s), count: s.count }, 'advertisement');
+      else if (s.known || event === 'changed') logger.info({ ...who(s), event }, 'RAS server');
+      else warnUnknown({ ...who(s), event, deviations: s.deviations });
+    },
+    stale: (s: ServerEntry) => {
+      print('stale', s);
+      logger.info({ ...who(s), count: s.count }, 'RAS server stale');
+    },
+    evicted: (s: ServerEntry) => {
+      const suppressed = repeated.allow('evicted', clock.now());
+      if (suppressed !== undefined) logger.warn({ ...who(s), reason: 'table full, least recently heard', maxServers: c.maxServers, suppressed }, 'server forgotten');
+    },
+  });
+  const driver = new Driver({ engine: table, sink, logger, clock, timers });
+  // The driver counts the drops; every datagram is accepted or dropped, so the received count is their sum.
+  const counts = (): ListenerCounts => {
+    const { accepted, ...listed } = table.stats();
+    let received = accepted;
+    for (const n of driver.dropCounts) received += n;
+    return { received, accepted, dropped: driver.drops(), ...listed };
   };
-  const driver = new Driver({ engine: table, apply, logger, clock, timers });
-  port.onDatagram((payload, from) => driver.feed({ kind: 'datagram', from, payload }));
+  const receive = (batch: DatagramBatch, now: Millis, out: ListenerSink): void => {
+    for (let i = 0; i < batch.count; i++) table.datagram(batch.data, batch.offset(i), batch.length(i), batch.sourceAddr(i), batch.sourcePort(i), now, out);
+  };
+  port.onBatch((batch) => driver.batch(receive, batch));
   port.onError((err) => {
     const suppressed = repeated.allow('receive error', clock.now());
     if (suppressed !== undefined) logger.warn({ err, suppressed }, 'receive error');
@@ -169,10 +181,10 @@ export async function startListener(ctx: AgentContext<ListenConfig>, hooks: List
       driver.stop();
       await port.close();
       names?.stop(); // prints the blocks still waiting for a name
-      const stats = table.stats();
+      const stats = counts();
       logger.info({ ...stats, unknownHeard }, 'listener summary');
       if (c.json && c.once) write(jsonLine('summary', { ...summaryFields(stats, table.servers(), wall, dnsName), unknownHeard }, new Date()));
     },
-    status: () => ({ mode: 'listen', ...summaryFields(table.stats(), table.servers(), wall, dnsName), unknownHeard, reverseDns: names?.stats() ?? null, driver: driver.stats() }),
+    status: (): ListenStatus => ({ mode: 'listen', ...summaryFields(counts(), table.servers(), wall, dnsName), unknownHeard, reverseDns: names?.stats() ?? null, driver: driver.stats() }),
   };
 }

@@ -3,7 +3,7 @@
 //
 //   rasadv advertise [--hostname N] [--domain D] [--interface NAME|IPv4]... [--interval S] [--jitter S] ...
 //   rasadv listen [--interface NAME|IPv4]... [--json] [--allow LIST|@FILE] [--once --timeout S] ...
-//   rasadv advertise|listen --check-config | status | --help
+//   rasadv advertise|listen --check-config | status [--json] | --help
 //
 // Each mode is a runtime AgentDefinition (src/runtime/cli.ts) named "rasadv advertise" / "rasadv listen", so
 // help, --config, --check-config, `status`, pino logs and signals work as in every agent, and the two modes
@@ -19,6 +19,7 @@ import { runAgentMain } from '../../src/runtime/cli.js';
 import { advertiseSpec, listenSpec, type AdvertiseConfig, type ListenConfig } from './config.js';
 import { startAdvertiser } from './advertise.js';
 import { EXIT_UNKNOWN_SERVER, startListener } from './listen.js';
+import { formatAdvertiseStatus, formatListenStatus, type AdvertiseStatus, type ListenStatus } from './status.js';
 
 const USAGE = `Usage: rasadv <advertise|listen> [options]
 
@@ -28,18 +29,20 @@ const USAGE = `Usage: rasadv <advertise|listen> [options]
 Run 'rasadv advertise --help' or 'rasadv listen --help' for the options.
 `;
 
-const advertise: AgentDefinition<AdvertiseConfig> = {
+const advertise: AgentDefinition<AdvertiseConfig, AdvertiseStatus> = {
   name: 'rasadv advertise',
   description: 'Advertise this host as a RAS server ([MS-RASA]): one datagram to 239.255.2.2:9753 (TTL 15) at start, then every --interval seconds; SIGUSR1 advertises at once.',
   config: advertiseSpec,
   start: (ctx) => startAdvertiser(ctx),
+  formatStatus: formatAdvertiseStatus,
 };
 
-const listen: AgentDefinition<ListenConfig> = {
+const listen: AgentDefinition<ListenConfig, ListenStatus> = {
   name: 'rasadv listen',
   description: `List RAS servers advertising on 239.255.2.2:9753 like 'netsh ras show activeservers'. With --once --timeout S: exit ${EXIT_UNKNOWN_SERVER} if a server not on --allow was heard, else 0.`,
   config: listenSpec,
   start: (ctx) => startListener(ctx),
+  formatStatus: formatListenStatus,
   // A --once check (cron, monitoring) must be able to run next to a listening daemon, which holds the
   // default control socket name: unless --instance names one, it gets its own, whether once was set by a
   // flag or in the config file.

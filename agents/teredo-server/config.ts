@@ -15,9 +15,9 @@
 import type { DatagramImplementation } from '../../src/io/datagram-port.js';
 import type { ConfigSpec } from '../../src/runtime/config.js';
 import { DEFAULT_FORWARD_ICMPV6_MAX_PAYLOAD, MIN_ADVERTISED_MTU, type TeredoServerParams } from '../../src/engine/teredo/server-types.js';
-import { formatIpv4, isGlobalUnicast4, parseIpv4 } from '../../src/wire/ipv4.js';
+import { formatIpv4, isGlobalUnicast4, isUnicast4, parseIpv4 } from '../../src/wire/ipv4.js';
 import { TEREDO_LINK_MTU } from '../../src/wire/teredo-constants.js';
-import { isUnicast4 } from '../../src/engine/teredo/server-checks.js';
+
 
 export interface ServerAgentConfig {
   readonly address: string;

@@ -4,7 +4,7 @@
 //   teredo-server --address <IPv4> [--secondary-address <IPv4>] [--mtu N] [--forward-interface NAME]
 //                 [--forward-icmpv6-max-payload N] [--allow-non-global] [--stats-interval S]
 //                 [--config FILE] [--log-level L] [--instance NAME] [--check-config]
-//   teredo-server status [--json] [--instance NAME]
+//   teredo-server status [--json] [--instance NAME] [--timeout MS]
 //
 // Runs on the shared runtime (src/runtime/cli.ts): JSON config file with flags on top, --check-config (used by
 // the systemd unit's ExecStartPre), pino JSON logs on stdout, SIGHUP reload, SIGTERM/SIGINT clean stop, and a
@@ -17,21 +17,16 @@ import type { AgentDefinition } from '../../src/runtime/cli.js';
 import { runAgentMain } from '../../src/runtime/cli.js';
 import { serverSpec, type ServerAgentConfig } from './config.js';
 import { startTeredoServer } from './server.js';
-import { AGENT_NAME, runStatus } from './status.js';
+import { AGENT_NAME, formatTeredoServerStatus, type TeredoServerStatus } from './status.js';
 
-const teredoServer: AgentDefinition<ServerAgentConfig> = {
+const teredoServer: AgentDefinition<ServerAgentConfig, TeredoServerStatus> = {
   name: AGENT_NAME,
   description:
     'Teredo server (RFC 4380 §5.3): answers Router Solicitations on UDP 3544 of a primary and a secondary IPv4 address, ' +
     'and forwards bubbles and small ICMPv6 packets for Teredo clients. `teredo-server status [--json]` shows its counters.',
   config: serverSpec,
   start: (ctx) => startTeredoServer(ctx),
+  formatStatus: formatTeredoServerStatus,
 };
 
-const argv = process.argv.slice(2);
-if (argv[0] === 'status') {
-  // Handled here rather than by the runtime's generic `status`, which prints JSON only.
-  process.exitCode = await runStatus(argv.slice(1), { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) });
-} else {
-  await runAgentMain(teredoServer, { argv });
-}
+await runAgentMain(teredoServer);

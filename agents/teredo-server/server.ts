@@ -2,9 +2,9 @@
 // sockets on port 3544 (primary and secondary address; the addon's batched sockets unless --udp-sockets dgram)
 // and, with --forward-interface, a TUN device toward the native IPv6 network, through the runtime's Driver.
 //
-//   primary:3544 ──┐                                  ┌─► primary / secondary socket send (RAs, forwards)
-//   secondary:3544 ┼─► driver.feed ─► engine.handle ──┼─► TUN write (client -> native IPv6)
-//   TUN read ──────┘                                  └─► drops: counted by the driver per reason
+//   primary:3544 batch ──┐                                              ┌─► sink.sendUdp: socket send (RAs, forwards)
+//   secondary:3544 batch ┼─► driver.batch ─► engine.datagram/tun each ──┼─► sink.writeNative: TUN write (to native IPv6)
+//   TUN read batch ──────┘   (clock once, timer once per batch)         └─► sink.drop: counted by the driver per reason
 //
 // Start-up refuses, with one clear line, what would make a broken server: an address it cannot bind
 // (IO_BIND: not on this host, in use, no permission), a TUN device it cannot create (IO_TUN_OPEN). The
@@ -23,17 +23,19 @@ import { openTun, type TunOptions } from '../../src/io/tun-linux.js';
 import type { AgentContext, RunningAgent } from '../../src/runtime/cli.js';
 import { systemClock, systemTimers, type Clock, type TimerHandle, type Timers } from '../../src/runtime/clock.js';
 import { Driver } from '../../src/runtime/driver.js';
+import type { DatagramBatch, PacketBatch } from '../../src/io/ports.js';
 import { AgentError, bindError } from '../../src/runtime/errors.js';
 import { LogRateLimiter } from '../../src/runtime/logger.js';
-import { ServerCounters } from '../../src/engine/teredo/server-counters.js';
-import { teredoPrefixOf } from '../../src/engine/teredo/server-ra.js';
-import type { ServerInput, ServerOutput, ServerSocket } from '../../src/engine/teredo/server-types.js';
+import { SERVER_SOCKET, type ServerSink, type ServerSocket, type ServerSocketIndex } from '../../src/engine/teredo/server-types.js';
 import { TeredoServer } from '../../src/engine/teredo/server.js';
-import type { Endpoint4 } from '../../src/engine/types.js';
+import type { Millis } from '../../src/engine/types.js';
+import { formatEndpoint4 } from '../../src/wire/endpoint.js';
 import { formatIpv6 } from '../../src/wire/ipv6-address.js';
 import { formatIpv4 } from '../../src/wire/ipv4.js';
+import { teredoPrefix } from '../../src/wire/teredo-address.js';
 import { TEREDO_LINK_MTU, TEREDO_PORT } from '../../src/wire/teredo-constants.js';
 import { engineParams, type ServerAgentConfig } from './config.js';
+import type { TeredoServerStatus } from './status.js';
 
 /** Seams for tests; each defaults to the real thing. */
 export interface ServerDeps {
@@ -47,7 +49,7 @@ export interface ServerDeps {
 
 const IO_ERROR_LOG_INTERVAL_MS = 60_000;
 
-export async function startTeredoServer(ctx: AgentContext<ServerAgentConfig>, deps: ServerDeps = {}): Promise<RunningAgent<ServerAgentConfig>> {
+export async function startTeredoServer(ctx: AgentContext<ServerAgentConfig>, deps: ServerDeps = {}): Promise<RunningAgent<ServerAgentConfig, TeredoServerStatus>> {
   const { logger } = ctx;
   let config = ctx.config;
   const clock = deps.clock ?? systemClock;
@@ -65,7 +67,6 @@ export async function startTeredoServer(ctx: AgentContext<ServerAgentConfig>, de
     throw err;
   }
 
-  const counters = new ServerCounters();
   const ioErrors = new LogRateLimiter(IO_ERROR_LOG_INTERVAL_MS);
   let ioErrorCount = 0;
   const onIoError = (where: string) => (err: Error): void => {
@@ -74,31 +75,41 @@ export async function startTeredoServer(ctx: AgentContext<ServerAgentConfig>, de
     if (suppressed !== undefined) logger.warn({ err, where, suppressed }, 'i/o error');
   };
 
-  const apply = (outputs: Exclude<ServerOutput, { kind: 'drop' }>[]): void => {
-    counters.record(outputs);
-    for (const out of outputs) {
-      if (out.kind === 'write-tun') {
-        tun?.write(out.bytes);
-        continue;
-      }
-      sockets[out.via].send(out.bytes, out.to);
-      if (out.purpose === 'ra' && logger.isLevelEnabled('debug')) {
-        logger.debug({ client: endpoint(out.to), receivedOn: out.receivedOn, via: out.via, nonce: out.nonce }, 'rs answered');
-      }
-    }
+  const byIndex: readonly DatagramPort[] = [sockets.primary, sockets.secondary];
+  const driver = new Driver<ServerSink>({
+    engine,
+    logger,
+    clock,
+    timers,
+    sink: (drop) => ({
+      drop,
+      sendUdp: (socket, data, offset, length, addr, port) => {
+        byIndex[socket]!.send(data, offset, length, addr, port);
+      },
+      writeNative: (data, offset, length) => {
+        tun?.write(data, offset, length);
+      },
+    }),
+  });
+  // One step per received batch: every datagram of it at the same `now` (the driver reads the clock once).
+  const datagramStep = (socket: ServerSocketIndex) => (batch: DatagramBatch, now: Millis, sink: ServerSink): void => {
+    for (let i = 0; i < batch.count; i++) engine.datagram(socket, batch.data, batch.offset(i), batch.length(i), batch.sourceAddr(i), batch.sourcePort(i), now, sink);
   };
-  const driver = new Driver<ServerInput, ServerOutput>({ engine, apply, logger, clock, timers });
+  const tunStep = (batch: PacketBatch, now: Millis, sink: ServerSink): void => {
+    for (let i = 0; i < batch.count; i++) engine.tun(batch.data, batch.offset(i), batch.length(i), now, sink);
+  };
   for (const local of ['primary', 'secondary'] as const) {
+    const step = datagramStep(SERVER_SOCKET[local]);
     sockets[local].onError(onIoError(local));
-    sockets[local].onDatagram((bytes, from) => driver.feed({ kind: 'udp', local, from, bytes }));
+    sockets[local].onBatch((batch) => driver.batch(step, batch));
   }
   if (tun) {
     tun.onError(onIoError('tun'));
-    tun.onPacket((bytes) => driver.feed({ kind: 'tun', bytes }));
+    tun.onBatch((batch) => driver.batch(tunStep, batch));
   }
   driver.start();
 
-  const snapshot = () => ({ ...counters.snapshot(), drops: driver.stats().drops, ioErrors: ioErrorCount });
+  const snapshot = () => ({ ...engine.counters.snapshot(), drops: driver.drops(), ioErrors: ioErrorCount });
   let statsTimer: TimerHandle | undefined;
   const armStats = (): void => {
     if (statsTimer !== undefined) timers.clearTimer(statsTimer);
@@ -117,9 +128,9 @@ export async function startTeredoServer(ctx: AgentContext<ServerAgentConfig>, de
   }
   logger.info(
     {
-      primary: endpoint(sockets.primary.local),
-      secondary: endpoint(sockets.secondary.local),
-      prefix: `${formatIpv6(teredoPrefixOf(params.primary))}/64`,
+      primary: formatEndpoint4(sockets.primary.local),
+      secondary: formatEndpoint4(sockets.secondary.local),
+      prefix: `${formatIpv6(teredoPrefix(params.primary))}/64`,
       mtu: config.mtu,
       forwardInterface: tun?.name ?? null,
       forwardIcmpv6MaxPayload: config.forwardIcmpv6MaxPayload,
@@ -147,9 +158,9 @@ export async function startTeredoServer(ctx: AgentContext<ServerAgentConfig>, de
       tun?.close();
       await Promise.all([sockets.primary.close(), sockets.secondary.close()]);
     },
-    status: () => ({
-      addresses: { primary: endpoint(sockets.primary.local), secondary: endpoint(sockets.secondary.local) },
-      prefix: `${formatIpv6(teredoPrefixOf(params.primary))}/64`,
+    status: (): TeredoServerStatus => ({
+      addresses: { primary: formatEndpoint4(sockets.primary.local), secondary: formatEndpoint4(sockets.secondary.local) },
+      prefix: `${formatIpv6(teredoPrefix(params.primary))}/64`,
       mtu: config.mtu,
       forwardInterface: tun?.name ?? null,
       forwardIcmpv6MaxPayload: config.forwardIcmpv6MaxPayload,
@@ -193,7 +204,7 @@ function openForwardInterface(name: string, primary: number, open: (o: TunOption
   try {
     tun.setUp(true);
     // Native replies to our clients come back through the device; route their prefix into it.
-    tun.addRoute(teredoPrefixOf(primary), 64);
+    tun.addRoute(teredoPrefix(primary), 64);
   } catch (err) {
     tun.close();
     throw new AgentError('IO_INTERFACE', `cannot configure TUN device ${JSON.stringify(name)}: ${(err as Error).message}`, { cause: err });
@@ -207,8 +218,4 @@ function readIpv6Forwarding(): boolean | undefined {
   } catch {
     return undefined;
   }
-}
-
-function endpoint(ep: Endpoint4): string {
-  return `${formatIpv4(ep.addr)}:${ep.port}`;
 }

@@ -2,13 +2,14 @@
 // node:dgram costs one recvmsg(), one Buffer, one rinfo object and one callback per datagram received, and one
 // sendmsg() plus a send callback per datagram sent. Here:
 //
-//   kernel ──recvmmsg (≤ batchSize)──► ONE call into JS per batch ──► handler(bytes, from) per datagram
-//   send(bytes, to) ──copy into a staging area──► ... end of this JS turn ──► ONE udpSendBatch ──► sendmmsg
+//   kernel ──recvmmsg (≤ batchSize)──► ONE call into JS per batch ──► handler(batch) once, lent (ports.ts)
+//   send(data, offset, length, addr, port) ──copy into a staging area──► end of this JS turn ──► ONE sendmmsg
 //
 // Sends are queued and flushed in a microtask, i.e. when the current batch (or timer, or TUN batch) has been
 // handled: everything a batch of RSs produces leaves in one native call, and no caller has to remember to
 // flush. Every open port shares the one scheduled flush, so a cone-bit RS answered through the other port's
-// socket is flushed with the rest. `send` copies the bytes, so callers may reuse their buffer at once.
+// socket is flushed with the rest. `send` copies the bytes, so callers may reuse their buffer at once. Receiving
+// allocates nothing per datagram: one ReceiveBatch per port is refilled from the addon's meta records.
 //
 // The DF bit is clear by default (IP_PMTUDISC_DONT): RFC 4380 §5.1.2 says Teredo datagrams SHOULD NOT set it,
 // and Linux sets it on UDP unless told otherwise (node:dgram cannot). Failed sends are reported one IoError per
@@ -19,9 +20,10 @@ import { getSystemErrorName } from 'node:util';
 import type { Endpoint4 } from '../wire/endpoint.js';
 import { formatIpv4 } from '../wire/ipv4.js';
 import type { DatagramPortOptions } from './datagram-port.js';
+import { copyBytes, ReceiveBatch } from './batch.js';
 import { IoError, ioErrorFrom, rethrowLater } from './io-error.js';
 import { LITTLE_ENDIAN, loadNative, POLL_UDP4, UDP4_META_LEN, UDP_OPT, UDP_SEND_META_LEN, type NativeIo, type PollHandle, type UdpOpened } from './native.js';
-import type { DatagramPort } from './ports.js';
+import type { DatagramBatch, DatagramPort } from './ports.js';
 
 export interface NativeDatagramPortOptions extends DatagramPortOptions {
   /** Open the socket inside this network namespace: a name under /run/netns or a path. */
@@ -82,7 +84,8 @@ export class NativeDatagramPort implements DatagramPort {
   private readonly fd: number;
   private poller: PollHandle | undefined;
   private closed = false;
-  private datagramHandler: (bytes: Uint8Array, from: Endpoint4) => void = () => {};
+  private batchHandler: (batch: DatagramBatch) => void = () => {};
+  private readonly batch: ReceiveBatch;
   private errorHandler: (error: Error) => void = rethrowLater;
   private staging = new Uint8Array(STAGING_BYTES);
   private stagedBytes = 0;
@@ -100,33 +103,33 @@ export class NativeDatagramPort implements DatagramPort {
     this.local = { addr: opened.address >>> 0, port: opened.port };
     this.receiveBufferSize = opened.receiveBufferSize;
     this.sendBufferSize = opened.sendBufferSize;
+    this.batch = new ReceiveBatch(batchSize);
   }
 
   /** Receiving starts at the first call (a send-only port never polls). */
-  onDatagram(handler: (bytes: Uint8Array, from: Endpoint4) => void): void {
-    this.datagramHandler = handler;
+  onBatch(handler: (batch: DatagramBatch) => void): void {
+    this.batchHandler = handler;
     if (this.poller !== undefined || this.closed) return;
-    this.poller = this.native.pollerStart(this.fd, POLL_UDP4, this.batchSize, this.onBatch);
+    this.poller = this.native.pollerStart(this.fd, POLL_UDP4, this.batchSize, this.onReceived);
   }
 
   onError(handler: (error: Error) => void): void {
     this.errorHandler = handler;
   }
 
-  send(bytes: Uint8Array, to: Endpoint4): void {
-    if (this.closed || !(to.port >= 0 && to.port <= 65535 && Number.isInteger(to.port))) {
+  send(data: Uint8Array, offset: number, length: number, addr: number, port: number): void {
+    if (this.closed || !(port >= 0 && port <= 65535 && Number.isInteger(port))) {
       const why = this.closed ? 'port is closed' : 'destination port must be an integer 0..65535';
-      this.errorHandler(new IoError('IO_UDP_SEND', `send to ${formatIpv4(to.addr)}:${to.port}: ${why}`));
+      this.errorHandler(new IoError('IO_UDP_SEND', `send to ${formatIpv4(addr)}:${port}: ${why}`));
       return;
     }
-    const length = bytes.length;
     if (this.queued === MAX_QUEUED || this.stagedBytes + length > this.staging.length) this.flush();
     if (length > this.staging.length) this.staging = new Uint8Array(length);
-    this.staging.set(bytes, this.stagedBytes);
+    copyBytes(data, offset, length, this.staging, this.stagedBytes);
     const at = this.queued * UDP_SEND_META_LEN;
     this.metaView.setUint32(at, length, LITTLE_ENDIAN);
-    this.metaView.setUint32(at + 4, to.addr >>> 0, LITTLE_ENDIAN);
-    this.metaView.setUint32(at + 8, to.port, LITTLE_ENDIAN);
+    this.metaView.setUint32(at + 4, addr >>> 0, LITTLE_ENDIAN);
+    this.metaView.setUint32(at + 8, port, LITTLE_ENDIAN);
     this.stagedBytes += length;
     this.queued++;
     if (this.queued === 1) pending.add(this);
@@ -196,26 +199,30 @@ export class NativeDatagramPort implements DatagramPort {
     return Promise.resolve();
   }
 
-  private readonly onBatch = (errno: number, data: Buffer, meta: Buffer, count: number): void => {
+  private readonly onReceived = (errno: number, data: Buffer, meta: Buffer, count: number): void => {
     if (errno !== 0) {
       this.errorHandler(new IoError('IO_UDP_RECV', `recvmmsg on port ${this.local.port}: ${getSystemErrorName(-errno)}`, errno, 'recvmmsg'));
       return;
     }
+    if (this.closed) return;
     this.counters.receiveBatches++;
     this.counters.received += count;
     const view = new DataView(meta.buffer, meta.byteOffset, meta.byteLength);
+    const batch = this.batch;
+    batch.reset(data);
     let offset = 0;
-    for (let i = 0; i < count && !this.closed; i++) {
+    for (let i = 0; i < count; i++) {
       const at = i * UDP4_META_LEN;
       const length = view.getUint32(at, LITTLE_ENDIAN);
-      const from = { addr: view.getUint32(at + 4, LITTLE_ENDIAN), port: view.getUint32(at + 8, LITTLE_ENDIAN) };
-      try {
-        this.datagramHandler(data.subarray(offset, offset + length), from);
-      } catch (e) {
-        this.errorHandler(ioErrorFrom('IO_HANDLER', `datagram handler on port ${this.local.port} threw`, e));
-      }
+      batch.push(offset, length, view.getUint32(at + 4, LITTLE_ENDIAN), view.getUint32(at + 8, LITTLE_ENDIAN));
       offset += length;
     }
+    try {
+      this.batchHandler(batch);
+    } catch (e) {
+      this.errorHandler(ioErrorFrom('IO_HANDLER', `batch handler on port ${this.local.port} threw`, e));
+    }
+    batch.release();
   };
 
   private reportFailures(count: number): void {

@@ -10,7 +10,8 @@ import type { Endpoint4 } from '../wire/endpoint.js';
 import { formatIpv4, parseIpv4 } from '../wire/ipv4.js';
 import { openNativeDatagramPort } from './datagram-port-native.js';
 import { ioErrorFrom, rethrowLater } from './io-error.js';
-import type { DatagramPort } from './ports.js';
+import { ReceiveBatch } from './batch.js';
+import type { DatagramBatch, DatagramPort } from './ports.js';
 
 export interface DatagramPortOptions {
   /** Local IPv4 address as uint32; default 0 (0.0.0.0, every address). */
@@ -54,7 +55,9 @@ export async function openDatagramPort(options: DatagramPortOptions = {}): Promi
 
 class NodeDatagramPort implements DatagramPort {
   readonly local: Endpoint4;
-  private datagramHandler: (bytes: Uint8Array, from: Endpoint4) => void = () => {};
+  private batchHandler: (batch: DatagramBatch) => void = () => {};
+  /** node:dgram delivers one datagram per 'message' event: a batch of one, refilled each time. */
+  private readonly batch = new ReceiveBatch(1);
   private errorHandler: (error: Error) => void = rethrowLater;
   private closing: Promise<void> | undefined;
 
@@ -62,32 +65,35 @@ class NodeDatagramPort implements DatagramPort {
     const bound = socket.address();
     this.local = { addr: parseIpv4(bound.address), port: bound.port };
     socket.on('message', (msg, rinfo) => {
+      this.batch.reset(msg);
+      this.batch.push(0, msg.length, parseIpv4(rinfo.address), rinfo.port);
       try {
-        this.datagramHandler(msg, { addr: parseIpv4(rinfo.address), port: rinfo.port });
+        this.batchHandler(this.batch);
       } catch (e) {
-        this.errorHandler(ioErrorFrom('IO_HANDLER', `datagram handler on port ${this.local.port} threw`, e));
+        this.errorHandler(ioErrorFrom('IO_HANDLER', `batch handler on port ${this.local.port} threw`, e));
       }
+      this.batch.release();
     });
     socket.on('error', (e) => this.errorHandler(ioErrorFrom('IO_UDP', `UDP port ${this.local.port}`, e)));
   }
 
-  onDatagram(handler: (bytes: Uint8Array, from: Endpoint4) => void): void {
-    this.datagramHandler = handler;
+  onBatch(handler: (batch: DatagramBatch) => void): void {
+    this.batchHandler = handler;
   }
 
   onError(handler: (error: Error) => void): void {
     this.errorHandler = handler;
   }
 
-  send(bytes: Uint8Array, to: Endpoint4): void {
-    const where = `${formatIpv4(to.addr)}:${to.port}`;
-    const report = (e: unknown): void => this.errorHandler(ioErrorFrom('IO_UDP_SEND', `send to ${where}`, e));
+  send(data: Uint8Array, offset: number, length: number, addr: number, port: number): void {
+    const report = (e: unknown): void => this.errorHandler(ioErrorFrom('IO_UDP_SEND', `send to ${formatIpv4(addr)}:${port}`, e));
     if (this.closing) {
       report(new Error('port is closed'));
       return;
     }
     try {
-      this.socket.send(bytes, to.port, formatIpv4(to.addr), (e) => {
+      // dgram reads the buffer after an asynchronous address lookup, so the lent bytes are copied first.
+      this.socket.send(Uint8Array.prototype.slice.call(data, offset, offset + length), port, formatIpv4(addr), (e) => {
         if (e) report(e);
       });
     } catch (e) {

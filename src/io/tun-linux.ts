@@ -1,8 +1,8 @@
 // TunDevice on Linux: /dev/net/tun with IFF_TUN | IFF_NO_PI through the project's addon (native/src/tun.c).
 //
 // Receive flow: the addon's uv_poll watcher sees the fd readable -> drains up to `batchSize` packets with
-// non-blocking read() -> one JS call with all of them in one Buffer -> onPacket(handler) once per packet, each a
-// view of that fresh Buffer (never reused, so handlers may keep it). Writes are one write() each: the kernel
+// non-blocking read() -> one JS call with all of them in one Buffer -> onBatch(handler) once per wake-up with a
+// refilled batch (lent: ports.ts). Writes are one write() each: the kernel
 // takes a TUN write synchronously (it never blocks), so there is nothing to queue. Why this design and not
 // fs.read / koffi / a worker: bench/tun and README "TUN and raw ICMPv6: the measured choice".
 //
@@ -12,7 +12,8 @@
 import { getSystemErrorName } from 'node:util';
 import { IoError, ioErrorFrom, rethrowLater } from './io-error.js';
 import { LITTLE_ENDIAN, loadNative, POLL_READ, type NativeIo, type PollHandle } from './native.js';
-import type { TunDevice } from './ports.js';
+import { ReceiveBatch } from './batch.js';
+import type { PacketBatch, TunDevice } from './ports.js';
 
 export interface TunOptions {
   /** Interface name (max 15 characters). An existing persistent TUN device of that name is attached to. */
@@ -53,7 +54,8 @@ class LinuxTun implements TunDevice {
   private readonly ctlFd: number;
   private poller: PollHandle | undefined;
   private closed = false;
-  private packetHandler: (packet: Uint8Array) => void = () => {};
+  private batchHandler: (batch: PacketBatch) => void = () => {};
+  private readonly batch: ReceiveBatch;
   private errorHandler: (error: Error) => void = rethrowLater;
 
   constructor(
@@ -65,23 +67,33 @@ class LinuxTun implements TunDevice {
     this.ctlFd = opened.ctlFd;
     this.name = opened.name;
     this.ifindex = opened.ifindex;
+    this.batch = new ReceiveBatch(batchSize);
   }
 
-  onPacket(handler: (packet: Uint8Array) => void): void {
-    this.packetHandler = handler;
+  onBatch(handler: (batch: PacketBatch) => void): void {
+    this.batchHandler = handler;
     if (this.poller !== undefined || this.closed) return;
     this.poller = this.native.pollerStart(this.fd, POLL_READ, this.batchSize, (errno, data, meta, count) => {
       if (errno !== 0) {
         this.errorHandler(new IoError('IO_TUN_READ', `read ${this.name}: ${getSystemErrorName(-errno)}`, errno, 'read'));
         return;
       }
+      if (this.closed) return;
       const lengths = new DataView(meta.buffer, meta.byteOffset, meta.byteLength);
+      const batch = this.batch;
+      batch.reset(data);
       let offset = 0;
-      for (let i = 0; i < count && !this.closed; i++) {
+      for (let i = 0; i < count; i++) {
         const length = lengths.getUint32(i * 4, LITTLE_ENDIAN);
-        this.deliver(data.subarray(offset, offset + length));
+        batch.push(offset, length);
         offset += length;
       }
+      try {
+        this.batchHandler(batch);
+      } catch (e) {
+        this.errorHandler(ioErrorFrom('IO_HANDLER', `batch handler of ${this.name} threw`, e));
+      }
+      batch.release();
     });
   }
 
@@ -89,9 +101,9 @@ class LinuxTun implements TunDevice {
     this.errorHandler = handler;
   }
 
-  write(packet: Uint8Array): boolean {
+  write(data: Uint8Array, offset = 0, length = data.length - offset): boolean {
     if (this.closed) return false;
-    const n = this.native.writeFd(this.fd, packet);
+    const n = this.native.writeFd(this.fd, offset === 0 && length === data.length ? data : data.subarray(offset, offset + length));
     if (n >= 0) return true;
     this.errorHandler(new IoError('IO_TUN_WRITE', `write ${this.name}: ${getSystemErrorName(n)}`, -n, 'write'));
     return false;
@@ -127,14 +139,6 @@ class LinuxTun implements TunDevice {
     if (this.poller !== undefined) this.native.pollerClose(this.poller);
     else this.native.closeFd(this.fd);
     this.native.closeFd(this.ctlFd);
-  }
-
-  private deliver(packet: Uint8Array): void {
-    try {
-      this.packetHandler(packet);
-    } catch (e) {
-      this.errorHandler(ioErrorFrom('IO_HANDLER', `packet handler of ${this.name} threw`, e));
-    }
   }
 
   private config(what: string, op: () => void): void {

@@ -1,5 +1,5 @@
 // Helpers for occupant modules (src/lab/occupants/*): finding binaries, writing configs, probing sockets and
-// addresses inside a node, reading an agent's status, describing Teredo addresses.
+// addresses inside a node, reading an agent's status (`status --json`), describing Teredo addresses.
 
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -7,6 +7,7 @@ import type { OccupantContext } from './occupant.js';
 import { decodeTeredoAddress } from '../wire/teredo-address.js';
 import { parseIpv6 } from '../wire/ipv6-address.js';
 import { formatIpv4 } from '../wire/ipv4.js';
+import type { AgentStatus } from '../runtime/status.js';
 
 const SEARCH_PATH = ['/usr/sbin', '/usr/bin', '/sbin', '/bin'];
 
@@ -44,13 +45,17 @@ export async function globalAddrs6(ctx: OccupantContext, ifname: string): Promis
   return [...r.stdout.matchAll(/inet6 ([0-9a-f:]+)\/\d+/g)].map((m) => m[1]!);
 }
 
-/** The JSON object an agent's `status` subcommand prints (argv runs it in the node), or undefined when the
- * agent does not answer (yet) or prints something else. */
-export async function agentJsonStatus(ctx: Pick<OccupantContext, 'exec'>, argv: readonly string[]): Promise<Record<string, unknown> | undefined> {
-  const r = await ctx.exec(argv);
+/**
+ * An agent's status object, as its runtime-owned `<program> status --json` prints it (src/runtime/status.ts),
+ * run in the node; undefined when the agent does not answer (yet) or prints something else. `program` is the
+ * agent's command without the subcommand, e.g. [node, main.js] or [node, main.js, 'listen']; S is the agent's
+ * status type (agents/<name>/status.ts), so the occupant reads the fields the agent defines.
+ */
+export async function agentStatus<S>(ctx: Pick<OccupantContext, 'exec'>, program: readonly string[]): Promise<AgentStatus<S> | undefined> {
+  const r = await ctx.exec([...program, 'status', '--json', '--timeout', '1000']);
   if (r.code !== 0) return undefined;
   try {
-    return JSON.parse(r.stdout) as Record<string, unknown>;
+    return JSON.parse(r.stdout) as AgentStatus<S>;
   } catch {
     return undefined;
   }

@@ -3,7 +3,8 @@
 //
 //   <agent> [--config FILE] [--log-level L] [--instance NAME] [config flags...]   run the agent
 //   <agent> --check-config [...]     validate only: "config ok" + exit 0, or every problem + exit 1
-//   <agent> status [--instance NAME] query the agent running in THIS network namespace (control.ts)
+//   <agent> status [--json] [--instance NAME] [--timeout MS]
+//                                    query the agent running in THIS network namespace (status.ts, control.ts)
 //   <agent> <extra command>          agent-specific subcommands (teredo-client decode / encode)
 //
 // Exit codes (errors.ts exitCodeFor): 0 ok, 1 start-up failure (config, bind, TUN), 2 usage, 3 not running.
@@ -20,6 +21,8 @@ import type { Lifecycle, LifecycleOptions, SignalSource } from './lifecycle.js';
 import { installLifecycle } from './lifecycle.js';
 import type { LogLevel, Logger, LoggerOptions } from './logger.js';
 import { LOG_LEVELS, createLogger, isLogLevel } from './logger.js';
+import type { AgentStatus, StatusBase, StatusFormatter } from './status.js';
+import { DEFAULT_STATUS_TIMEOUT_MS, printAgentStatus } from './status.js';
 
 export interface AgentContext<T> {
   readonly name: string;
@@ -33,16 +36,22 @@ export interface AgentContext<T> {
   fatal(reason: string, exitCode?: number): void;
 }
 
-/** What start() hands back: the hooks the runtime calls for signals and `status`. */
-export interface RunningAgent<T> {
+/**
+ * What start() hands back: the hooks the runtime calls for signals and `status`. S is the agent's status
+ * type (its one definition, shared with its formatter, the lab's occupant and the tests).
+ */
+export interface RunningAgent<T, S = unknown> {
   /** Graceful stop: send final packets (RAs with lifetime 0), close sockets and the TUN device. */
   stop(): Promise<void> | void;
   /** SIGHUP with a config that already passed validation. Omit it if the agent cannot reload. */
   reload?(config: T): Promise<void> | void;
   /** SIGUSR1 (rasadv: advertise now). */
   usr1?(): Promise<void> | void;
-  /** JSON-serializable state and counters for `<agent> status` (include driver.stats()). */
-  status(): unknown;
+  /**
+   * Plain data (it goes over the control socket as JSON) for `<agent> status`, include driver.stats(). The
+   * runtime adds StatusBase (agent, instance, pid, uptime, reloads, state).
+   */
+  status(): S;
 }
 
 /** An agent-specific subcommand; `run` returns the exit code. */
@@ -53,13 +62,18 @@ export interface AgentCommand {
   run(args: Record<string, unknown>, io: CliIo): Promise<number> | number;
 }
 
-export interface AgentDefinition<T> {
+export interface AgentDefinition<T, S = unknown> {
   /** Program name: teredo-server, teredo-relay, teredo-client, rasadv, ra-sender. */
   name: string;
   description: string;
   config: ConfigSpec<T>;
   /** Opens adapters, builds the engine and driver. Throw AgentError (IO_BIND, IO_TUN_OPEN...) on failure. */
-  start(ctx: AgentContext<T>): Promise<RunningAgent<T>> | RunningAgent<T>;
+  start(ctx: AgentContext<T>): Promise<RunningAgent<T, S>> | RunningAgent<T, S>;
+  /**
+   * `<agent> status` for people: the lines under the runtime's header line (drops, tables...). Without it
+   * `status` prints the JSON object, as `status --json` always does.
+   */
+  formatStatus?: StatusFormatter<S>;
   /**
    * The instance name when no --instance is given, decided from the loaded config (flags and file alike):
    * e.g. a one-shot run that must not take the control socket of the daemon it runs beside. It follows the
@@ -96,14 +110,14 @@ type Action =
   | { kind: 'status'; args: Record<string, unknown> }
   | { kind: 'command'; command: AgentCommand; args: Record<string, unknown> };
 
-export async function runAgentMain<T>(def: AgentDefinition<T>, options: RunOptions = {}): Promise<void> {
+export async function runAgentMain<T, S>(def: AgentDefinition<T, S>, options: RunOptions = {}): Promise<void> {
   const io: CliIo = options.io ?? { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) };
   const exit = options.exit ?? ((code: number) => process.exit(code));
   try {
     const action = await parseCommandLine(def, options.argv ?? process.argv.slice(2), io);
     if (action === undefined) return exit(0); // --help printed
     if (action.kind === 'command') return exit(await action.command.run(action.args, io));
-    if (action.kind === 'status') return exit(await printStatus(def.name, action.args, io));
+    if (action.kind === 'status') return exit(await printAgentStatus(def.name, { ...action.args, instance: instanceFrom(action.args) }, io, def.formatStatus));
     if (action.args['check-config'] === true) return exit(checkConfig(def, action.args, io));
     await startAgent(def, action.args, options, exit);
   } catch (err) {
@@ -113,7 +127,7 @@ export async function runAgentMain<T>(def: AgentDefinition<T>, options: RunOptio
   }
 }
 
-async function parseCommandLine<T>(def: AgentDefinition<T>, argv: readonly string[], io: CliIo): Promise<Action | undefined> {
+async function parseCommandLine<T, S>(def: AgentDefinition<T, S>, argv: readonly string[], io: CliIo): Promise<Action | undefined> {
   let action: Action | undefined;
   const configFlags = configYargsOptions(def.config);
   for (const reserved of ['help', ...Object.keys(COMMON_OPTIONS)]) {
@@ -138,10 +152,13 @@ async function parseCommandLine<T>(def: AgentDefinition<T>, argv: readonly strin
       'status',
       `show the state of the ${def.name} running in this network namespace`,
       (y) =>
-        y.options({
-          instance: COMMON_OPTIONS.instance!,
-          timeout: { type: 'string', describe: 'milliseconds to wait for an answer (default 2000)' },
-        }),
+        y
+          .usage(`$0 status [--json] [--instance NAME] [--timeout MS]\n\nShow the state and counters of the ${def.name} running in this network namespace.`)
+          .options({
+            json: { type: 'boolean', describe: 'print the whole status object as JSON (for scripts)' },
+            instance: COMMON_OPTIONS.instance!,
+            timeout: { type: 'string', describe: `milliseconds to wait for an answer (default ${DEFAULT_STATUS_TIMEOUT_MS})` },
+          }),
       (args) => {
         action = { kind: 'status', args };
       },
@@ -162,7 +179,7 @@ function configSourcesFrom(args: Record<string, unknown>): { configFile?: string
   return typeof args.config === 'string' ? { configFile: args.config, flags: args } : { flags: args };
 }
 
-function checkConfig<T>(def: AgentDefinition<T>, args: Record<string, unknown>, io: CliIo): number {
+function checkConfig<T, S>(def: AgentDefinition<T, S>, args: Record<string, unknown>, io: CliIo): number {
   // The flags outside the schema fail the start too, so the check (systemd ExecStartPre) must catch them.
   logLevelFrom(args);
   instanceFrom(args);
@@ -176,15 +193,6 @@ function checkConfig<T>(def: AgentDefinition<T>, args: Record<string, unknown>, 
   io.stderr(`${def.name}: invalid configuration (${result.problems.length} problem${result.problems.length === 1 ? '' : 's'}):\n`);
   for (const p of result.problems) io.stderr(`  ${p}\n`);
   return 1;
-}
-
-async function printStatus(name: string, args: Record<string, unknown>, io: CliIo): Promise<number> {
-  const timeoutMs = args.timeout === undefined ? 2000 : Number(args.timeout);
-  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new AgentError('USAGE', `--timeout (${String(args.timeout)}) must be a positive integer`);
-  const instance = instanceFrom(args);
-  const result = await queryControl(controlName(name, instance), { cmd: 'status' }, timeoutMs);
-  io.stdout(`${JSON.stringify(result, null, 2)}\n`);
-  return 0;
 }
 
 /** Instance names become part of the abstract socket path (at most 108 bytes), so keep them short and plain. */
@@ -203,14 +211,14 @@ function logLevelFrom(args: Record<string, unknown>): LogLevel {
   return requested;
 }
 
-async function startAgent<T>(def: AgentDefinition<T>, args: Record<string, unknown>, options: RunOptions, exit: (code: number) => void): Promise<void> {
+async function startAgent<T, S>(def: AgentDefinition<T, S>, args: Record<string, unknown>, options: RunOptions, exit: (code: number) => void): Promise<void> {
   const level = logLevelFrom(args);
   const sources = configSourcesFrom(args);
   const config = loadConfig(def.config, sources);
   const instance = instanceFrom(args) ?? instanceFrom({ instance: def.defaultInstance?.(config) });
   const logger = createLogger({ agent: def.name, level, ...(options.logDestination ? { destination: options.logDestination } : {}) });
   const startedAt = Date.now();
-  let running: RunningAgent<T> | undefined;
+  let running: RunningAgent<T, S> | undefined;
   let reloads = 0;
   let lifecycle: Lifecycle | undefined = undefined;
   // A fatal error during start() is thrown instead; this only serves failures once running.
@@ -224,8 +232,9 @@ async function startAgent<T>(def: AgentDefinition<T>, args: Record<string, unkno
   try {
     control = await serveControl(controlName(def.name, instance), (request: ControlRequest) => {
       if (request.cmd !== 'status') throw new Error(`unknown command ${JSON.stringify(request.cmd)}`);
-      const base = { agent: def.name, instance: instance ?? null, pid: process.pid, uptimeSec: Math.round((Date.now() - startedAt) / 1000), reloads };
-      return running ? { ...base, state: 'running', ...(running.status() as object) } : { ...base, state: 'starting' };
+      const base: StatusBase = { agent: def.name, instance: instance ?? null, pid: process.pid, uptimeSec: Math.round((Date.now() - startedAt) / 1000), reloads };
+      const status: AgentStatus<S> = running ? { ...base, state: 'running', ...running.status() } : { ...base, state: 'starting' };
+      return status;
     });
   } catch (err) {
     const who = instance ? `${def.name} instance ${instance}` : def.name;

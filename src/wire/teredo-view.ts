@@ -11,7 +11,7 @@
 // within the datagram; the bytes after the IPv6 packet are RFC 6081 trailers, never an error.
 
 import { IPV6_FIELD, IPV6_HEADER_LEN, NEXT_HEADER } from './ipv6.js';
-import { TEREDO_AUTH_MIN_LEN, TEREDO_NONCE_LEN, TEREDO_ORIGIN_LEN } from './teredo-packet.js';
+import { TEREDO_AUTH_MIN_LEN, TEREDO_ORIGIN_LEN } from './teredo-packet.js';
 
 /** Why checkTeredoPayload refused a datagram (negative, so a result >= 0 is the IPv6 offset). */
 export const TEREDO_CHECK = {

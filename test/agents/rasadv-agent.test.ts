@@ -84,7 +84,7 @@ describe('rasadv advertise (agent wiring)', () => {
     clock.advance(1);
     expect(opened.map((o) => o.port.sent.length)).toEqual([4, 4]);
 
-    const status = agent.status() as { interfaces: { iface: string; address: string; sent: number }[] };
+    const status = agent.status();
     expect(status.interfaces.map((i) => [i.iface, i.address, i.sent])).toEqual([
       ['eth0', '192.0.2.1', 4],
       ['198.51.100.1', '198.51.100.1', 4],
@@ -129,7 +129,7 @@ describe('rasadv advertise (agent wiring)', () => {
     opened[0]!.port.failSends = new Error('ENETUNREACH');
     clock.advance(5_000);
     expect(lines.filter((l) => l.msg === 'advertisement not sent')).toHaveLength(1);
-    expect((agent.status() as { sendFailures: number }).sendFailures).toBe(6);
+    expect(agent.status().sendFailures).toBe(6);
     await agent.stop();
   });
 });
@@ -218,7 +218,7 @@ describe('rasadv listen (agent wiring)', () => {
       ['info', 'RAS server now allowed', 'beta'],
       ['info', 'allow list reloaded', undefined],
     ]);
-    expect((agent.status() as { list: { hostname: string; known: boolean }[] }).list.map((x) => [x.hostname, x.known])).toEqual([
+    expect(agent.status().list.map((x) => [x.hostname, x.known])).toEqual([
       ['alpha', false],
       ['beta', true],
     ]);
@@ -233,7 +233,7 @@ describe('rasadv listen (agent wiring)', () => {
     clock.advance(60_000);
     port.deliver(encodeRasAdv({ hostname: 'h6' }), from('192.0.2.6'));
     expect(full().map((l) => [l.hostname, l.suppressed])).toEqual([['h1', 0], ['h4', 2]]);
-    expect((agent.status() as { list: { hostname: string }[] }).list.map((x) => x.hostname).sort()).toEqual(['h5', 'h6']);
+    expect(agent.status().list.map((x) => x.hostname).sort()).toEqual(['h5', 'h6']);
     await agent.stop();
   });
 
@@ -256,7 +256,7 @@ describe('rasadv listen (agent wiring)', () => {
     port.raise(new Error('ENOBUFS'));
     expect(log.lines.filter((l) => l.msg === 'receive error').map((l) => l.suppressed)).toEqual([0, 2]);
     port.deliver(encodeRasAdv({ hostname: 'h' }), from('192.0.2.9'));
-    expect((agent.status() as { list: unknown[] }).list).toHaveLength(1);
+    expect(agent.status().list).toHaveLength(1);
     await agent.stop();
   });
 
@@ -283,7 +283,7 @@ describe('rasadv listen (agent wiring)', () => {
     port.deliver(encodeRasAdv({ hostname: 'thepcsname' }), from('192.105.90.102'));
     expect(output().match(/\(thepcsdnsname\.example\.com\)/g)).toHaveLength(3); // cached: printed at once
     expect(asked).toHaveLength(1);
-    expect((agent.status() as { list: { dnsName: string | null }[] }).list[0]!.dnsName).toBe('thepcsdnsname.example.com');
+    expect(agent.status().list[0]!.dnsName).toBe('thepcsdnsname.example.com');
     await agent.stop();
   });
 
@@ -308,7 +308,7 @@ describe('rasadv listen (agent wiring)', () => {
     const off = await listener({ json: true, resolve: false }, resolver);
     off.port.deliver(encodeRasAdv({ hostname: 'h' }), from('192.0.2.9'));
     expect(JSON.parse(off.output())).toMatchObject({ hostname: 'h', dnsName: null });
-    expect((off.agent.status() as { reverseDns: unknown }).reverseDns).toBeNull();
+    expect(off.agent.status().reverseDns).toBeNull();
     await off.agent.stop();
   });
 

@@ -16,7 +16,8 @@ import { formatIpv4 } from '../../src/wire/ipv4.js';
 import { TEREDO_CLIENT_LINK_LOCAL_CONE } from '../../src/wire/teredo-address.js';
 import { secondaryOf, serverSpec, type ServerAgentConfig } from '../../agents/teredo-server/config.js';
 import { startTeredoServer, type ServerDeps } from '../../agents/teredo-server/server.js';
-import { formatStatus, runStatus, type ServerStatus } from '../../agents/teredo-server/status.js';
+import { formatTeredoServerStatus, type TeredoServerStatus } from '../../agents/teredo-server/status.js';
+import { formatAgentStatus, type RunningStatus } from '../../src/runtime/status.js';
 import { CLIENT, datagram, echo, MIREDO_RA, MIREDO_RS, rsDatagram, teredoAddr } from '../engine/teredo-server-fixtures.js';
 
 const HOST6 = parseIpv6('2001:db8:6::100');
@@ -109,9 +110,19 @@ describe('serving', () => {
     expect(h.ports.map((p) => `${formatIpv4(p.local.addr)}:${p.local.port}`)).toEqual(['198.18.0.10:3544', '198.18.0.11:3544']);
     primary.deliver(MIREDO_RS, CLIENT);
     expect(primary.sent).toEqual([{ bytes: MIREDO_RA, to: CLIENT }]);
-    expect(log.lines.find((l) => l.msg === 'rs answered')).toMatchObject({ level: 'debug', client: '198.18.0.101:56287', receivedOn: 'primary', via: 'primary', nonce: true });
     secondary.deliver(rsDatagram(), CLIENT);
     expect(secondary.sent).toHaveLength(1);
+    expect(log.lines.filter((l) => l.level === 'error')).toEqual([]);
+    await agent.stop();
+  });
+
+  it('handles a received batch in one driver step: every RS of it answered, in order', async () => {
+    const { agent, primary } = await start({ address: '198.18.0.10' });
+    const before = (agent.status!() as { driver: { batches: number } }).driver.batches;
+    const clients = [1, 2, 3].map((i) => ({ addr: CLIENT.addr, port: 40000 + i }));
+    primary.deliverBatch(clients.map((from) => ({ bytes: MIREDO_RS, from })));
+    expect(primary.sent.map((d) => d.to)).toEqual(clients);
+    expect((agent.status!() as { driver: { batches: number } }).driver.batches - before).toBe(1);
     await agent.stop();
   });
 
@@ -146,7 +157,7 @@ describe('serving', () => {
     primary.deliver(MIREDO_RS, { addr: 0x0a000001, port: 1000 });
     primary.deliver(MIREDO_RS, CLIENT);
     secondary.deliver(rsDatagram({ src: TEREDO_CLIENT_LINK_LOCAL_CONE }), CLIENT);
-    const s = agent.status() as ServerStatus;
+    const s = agent.status();
     expect(s).toMatchObject({
       addresses: { primary: '198.18.0.10:3544', secondary: '198.18.0.11:3544' },
       prefix: '2001:0:c612:a::/64',
@@ -244,7 +255,8 @@ describe('operations', () => {
 });
 
 describe('status', () => {
-  const sample: ServerStatus = {
+  const sample: RunningStatus<TeredoServerStatus> = {
+    agent: 'teredo-server',
     pid: 4242,
     instance: null,
     uptimeSec: 3725,
@@ -255,16 +267,18 @@ describe('status', () => {
     mtu: 1280,
     forwardInterface: 'teredo',
     forwardIcmpv6MaxPayload: 88,
+    allowNonGlobal: false,
     rsAnswered: { primary: 120, secondary: 3 },
     raSent: { primary: 118, secondary: 5 },
     raWithNonce: 123,
     forwarded: { teredo: 10, withOrigin: 8, native: 4, fromTun: 2 },
     drops: { 'server-rs-bad-checksum': 1, 'server-case-3-source-not-global': 2 },
     ioErrors: 0,
+    driver: { batches: 130, timeouts: 0, drops: {}, errors: 0, nextTimeout: null },
   };
 
-  it('renders a table for people', () => {
-    expect(formatStatus(sample)).toBe(
+  it('renders a table for people under the runtime\'s header line', () => {
+    expect(formatAgentStatus(sample, formatTeredoServerStatus)).toBe(
       [
         'teredo-server: running, pid 4242, up 1h2m, 1 reload',
         '             address           RS answered  RA sent',
@@ -279,20 +293,5 @@ describe('status', () => {
         '',
       ].join('\n'),
     );
-  });
-
-  it('--help says what status does and exits 0', async () => {
-    const out: string[] = [];
-    const code = await runStatus(['--help'], { stdout: (t) => out.push(t), stderr: (t) => out.push(t) });
-    expect(code).toBe(0);
-    expect(out.join('')).toMatch(/^teredo-server status \[--json\] \[--instance NAME\] \[--timeout MS\]\n\nShow the counters/);
-  });
-
-  it('exits 3 with a clear message when no server runs in this network namespace', async () => {
-    const out: string[] = [];
-    const err: string[] = [];
-    const code = await runStatus(['--instance', `nobody-${process.pid}`], { stdout: (t) => out.push(t), stderr: (t) => err.push(t) });
-    expect(code).toBe(3);
-    expect(err.join('')).toContain('no teredo-server (instance nobody-');
   });
 });

@@ -1,7 +1,7 @@
 // Advertiser schedule: [MS-RASA] §3.1.3 send at start, §3.1.6 send and restart at each expiry; jitter bounds,
 // send-now restarting the timer, independent per-interface schedules, no catch-up burst after a stall.
 import { describe, expect, it } from 'vitest';
-import { RasAdvAdvertiser, type AdvertiserSend } from '../../src/engine/rasadv/advertiser.js';
+import { RasAdvAdvertiser, type AdvertiserSink, type SendCause } from '../../src/engine/rasadv/advertiser.js';
 import { seededRandom } from '../../src/engine/types.js';
 import { encodeRasAdv } from '../../src/wire/rasadv.js';
 import { WireError } from '../../src/wire/errors.js';
@@ -11,11 +11,39 @@ const T0 = 1_000;
 const make = (over: Partial<ConstructorParameters<typeof RasAdvAdvertiser>[0]> = {}) =>
   new RasAdvAdvertiser({ message: { hostname: 'thepcsname' }, interfaces: ['eth0'], intervalMs: HOUR, random: seededRandom(1), ...over }, T0);
 
+interface Send {
+  readonly iface: string;
+  readonly payload: Uint8Array;
+  readonly cause: SendCause;
+  readonly seq: number;
+}
+
+/** A sink that records each advertisement (the interface by label, a copy of the lent bytes). */
+function recorder(a: RasAdvAdvertiser): AdvertiserSink & { sends: Send[]; take(): Send[] } {
+  const sends: Send[] = [];
+  return {
+    sends,
+    drop: () => expect.fail('the advertiser drops nothing'),
+    advertise: (iface, data, offset, length, cause, seq) => void sends.push({ iface: a.interfaces[iface]!, payload: data.slice(offset, offset + length), cause, seq }),
+    take: () => sends.splice(0),
+  };
+}
+const timeout = (a: RasAdvAdvertiser, now: number): Send[] => {
+  const sink = recorder(a);
+  a.handleTimeout(now, sink);
+  return sink.sends;
+};
+const sendNow = (a: RasAdvAdvertiser, iface: string | undefined, now: number): Send[] => {
+  const sink = recorder(a);
+  a.sendNow(iface, now, sink);
+  return sink.sends;
+};
+
 /** Drives the engine like the runtime would: fire each deadline up to `until`. */
-function run(a: RasAdvAdvertiser, until: number): { at: number; send: AdvertiserSend }[] {
-  const log: { at: number; send: AdvertiserSend }[] = [];
+function run(a: RasAdvAdvertiser, until: number): { at: number; send: Send }[] {
+  const log: { at: number; send: Send }[] = [];
   for (let t = a.nextTimeout(); t !== undefined && t <= until; t = a.nextTimeout()) {
-    for (const send of a.handleTimeout(t)) log.push({ at: t, send });
+    for (const send of timeout(a, t)) log.push({ at: t, send });
   }
   return log;
 }
@@ -36,8 +64,8 @@ describe('rasadv advertiser', () => {
 
   it('sends nothing before a deadline (spurious timeouts are harmless)', () => {
     const a = make();
-    a.handleTimeout(T0);
-    expect(a.handleTimeout(T0 + HOUR - 1)).toEqual([]);
+    timeout(a, T0);
+    expect(timeout(a, T0 + HOUR - 1)).toEqual([]);
     expect(a.nextTimeout()).toBe(T0 + HOUR);
   });
 
@@ -58,9 +86,9 @@ describe('rasadv advertiser', () => {
 
   it('send-now sends at once on every interface and restarts the timer', () => {
     const a = make({ interfaces: ['eth0', 'eth1'] });
-    a.handleTimeout(T0);
+    timeout(a, T0);
     const now = T0 + 10 * 60_000;
-    const sent = a.handle({ kind: 'send-now' }, now);
+    const sent = sendNow(a, undefined, now);
     expect(sent.map((s) => [s.iface, s.cause, s.seq])).toEqual([
       ['eth0', 'request', 2],
       ['eth1', 'request', 2],
@@ -70,14 +98,14 @@ describe('rasadv advertiser', () => {
 
   it('send-now for one interface moves only that schedule; before start it counts as the start send', () => {
     const a = make({ interfaces: ['eth0', '192.0.2.1'] });
-    expect(a.handle({ kind: 'send-now', iface: '192.0.2.1' }, T0).map((s) => [s.iface, s.cause])).toEqual([['192.0.2.1', 'start']]);
-    expect(a.handleTimeout(T0).map((s) => s.iface)).toEqual(['eth0']);
-    a.handle({ kind: 'send-now', iface: 'eth0' }, T0 + 5_000);
+    expect(sendNow(a, '192.0.2.1', T0).map((s) => [s.iface, s.cause])).toEqual([['192.0.2.1', 'start']]);
+    expect(timeout(a, T0).map((s) => s.iface)).toEqual(['eth0']);
+    sendNow(a, 'eth0', T0 + 5_000);
     expect(a.status().map((s) => [s.iface, s.sent, s.nextAt - T0])).toEqual([
       ['eth0', 2, 5_000 + HOUR],
       ['192.0.2.1', 1, HOUR],
     ]);
-    expect(a.handle({ kind: 'send-now', iface: 'nope' }, T0)).toEqual([]);
+    expect(sendNow(a, 'nope', T0)).toEqual([]);
   });
 
   it('interfaces with jitter drift apart instead of sending in lockstep', () => {
@@ -91,10 +119,19 @@ describe('rasadv advertiser', () => {
 
   it('after a stall sends once and schedules from now (no catch-up burst)', () => {
     const a = make();
-    a.handleTimeout(T0);
+    timeout(a, T0);
     const late = T0 + 5 * HOUR + 123;
-    expect(a.handleTimeout(late)).toHaveLength(1);
+    expect(timeout(a, late)).toHaveLength(1);
     expect(a.nextTimeout()).toBe(late + HOUR);
+  });
+
+  it('keeps one timer per interface: a hundred interfaces at distinct deadlines each fire once, in time order', () => {
+    const labels = Array.from({ length: 100 }, (_, i) => `if${i}`);
+    const a = make({ interfaces: labels, jitterMs: HOUR / 4, random: seededRandom(3) });
+    expect(timeout(a, T0)).toHaveLength(100);
+    const log = run(a, T0 + HOUR + HOUR / 4); // every period is in [0.75, 1.25] h
+    expect(log.map((l) => l.send.iface).sort()).toEqual([...labels].sort());
+    expect(log.map((l) => l.at)).toEqual([...log.map((l) => l.at)].sort((x, y) => x - y));
   });
 
   it('validates its configuration', () => {

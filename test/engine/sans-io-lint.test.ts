@@ -43,4 +43,12 @@ describe('sans-I/O lint rule', () => {
   it('allows the same code in src/runtime', async () => {
     expect(await ruleHits('src/runtime/probe.ts')).toEqual([]);
   });
+
+  it('refuses an engine import in src/wire and src/io, and allows it in src/runtime', async () => {
+    const code = "import type { Millis } from '../engine/types.js';\nexport type T = Millis;\n";
+    const hits = async (filePath: string): Promise<string[]> => (await eslint.lintText(code, { filePath }))[0]!.messages.map((m) => m.ruleId ?? '');
+    expect(await hits('src/wire/probe.ts')).toEqual(['no-restricted-imports']);
+    expect(await hits('src/io/probe.ts')).toEqual(['no-restricted-imports']);
+    expect(await hits('src/runtime/probe.ts')).toEqual([]);
+  });
 });

@@ -1,8 +1,11 @@
-// In-memory DatagramPort (wireguard-go conn/bindtest): `deliver` plays a datagram arriving, `sent` collects
-// what the code under test sent, and multicast settings are recorded.
+// In-memory DatagramPort (wireguard-go conn/bindtest): `deliver` plays datagrams arriving (one batch), `sent`
+// collects what the code under test sent, and multicast settings are recorded. Delivered bytes are lent as the
+// real ports lend them (ports.ts): at an offset inside a batch buffer that is overwritten as soon as the handler
+// returns, so code that keeps a view of a received datagram fails its test instead of hiding behind a copy.
 
-import type { Endpoint4 } from '../../src/engine/types.js';
-import type { DatagramPort } from '../../src/io/ports.js';
+import { ReceiveBatch } from '../../src/io/batch.js';
+import type { DatagramBatch, DatagramPort } from '../../src/io/ports.js';
+import type { Endpoint4 } from '../../src/wire/endpoint.js';
 
 export interface SentDatagram {
   readonly bytes: Uint8Array;
@@ -19,15 +22,31 @@ export class FakeDatagramPort implements DatagramPort {
   closed = false;
   /** When set, send() reports this error to onError instead of sending. */
   failSends: Error | undefined;
-  private datagramHandler: ((bytes: Uint8Array, from: Endpoint4) => void) | undefined;
+  private batchHandler: ((batch: DatagramBatch) => void) | undefined;
+  private readonly batch = new ReceiveBatch(64);
   private errorHandler: ((error: Error) => void) | undefined;
 
   constructor(readonly local: Endpoint4 = { addr: 0x7f000001, port: 40000 }) {}
 
   /** A datagram arrives from `from`; true if a handler received it. */
   deliver(bytes: Uint8Array, from: Endpoint4): boolean {
-    if (this.closed || !this.datagramHandler) return false;
-    this.datagramHandler(bytes.slice(), from);
+    return this.deliverBatch([{ bytes, from }]);
+  }
+
+  /** Several datagrams arrive in one wake-up (one batch, as recvmmsg hands them over). */
+  deliverBatch(datagrams: readonly { bytes: Uint8Array; from: Endpoint4 }[]): boolean {
+    if (this.closed || !this.batchHandler) return false;
+    const data = new Uint8Array(datagrams.reduce((n, d) => n + d.bytes.length, 0) + 5);
+    this.batch.reset(data);
+    let at = 5;
+    for (const d of datagrams) {
+      data.set(d.bytes, at);
+      this.batch.push(at, d.bytes.length, d.from.addr, d.from.port);
+      at += d.bytes.length;
+    }
+    this.batchHandler(this.batch);
+    data.fill(0x5a); // lent: the memory is reused once the handler returns
+    this.batch.release();
     return true;
   }
 
@@ -36,20 +55,20 @@ export class FakeDatagramPort implements DatagramPort {
     this.errorHandler?.(error);
   }
 
-  onDatagram(handler: (bytes: Uint8Array, from: Endpoint4) => void): void {
-    this.datagramHandler = handler;
+  onBatch(handler: (batch: DatagramBatch) => void): void {
+    this.batchHandler = handler;
   }
 
   onError(handler: (error: Error) => void): void {
     this.errorHandler = handler;
   }
 
-  send(bytes: Uint8Array, to: Endpoint4): void {
+  send(data: Uint8Array, offset: number, length: number, addr: number, port: number): void {
     if (this.closed || this.failSends) {
       this.errorHandler?.(this.failSends ?? new Error('port is closed'));
       return;
     }
-    this.sent.push({ bytes: bytes.slice(), to });
+    this.sent.push({ bytes: data.slice(offset, offset + length), to: { addr, port } });
   }
 
   joinGroup(group: number, interfaceAddress = 0): void {

@@ -6,14 +6,15 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { openDatagramPort, type DatagramImplementation, type DatagramPortOptions } from '../../src/io/datagram-port.js';
 import { IoError } from '../../src/io/io-error.js';
 import type { DatagramPort } from '../../src/io/ports.js';
-import type { Endpoint4 } from '../../src/engine/types.js';
+import type { Endpoint4 } from '../../src/wire/endpoint.js';
 import { parseIpv4 } from '../../src/wire/ipv4.js';
+import { onEachDatagram, sendTo } from './port-helpers.js';
 
 const LOOPBACK = parseIpv4('127.0.0.1');
 const open: DatagramPort[] = [];
 
 function nextDatagram(p: DatagramPort): Promise<{ bytes: Uint8Array; from: Endpoint4 }> {
-  return new Promise((resolve) => p.onDatagram((bytes, from) => resolve({ bytes, from })));
+  return new Promise((resolve) => onEachDatagram(p, (bytes, from) => resolve({ bytes, from })));
 }
 
 function nextError(p: DatagramPort): Promise<Error> {
@@ -42,13 +43,13 @@ describe.each<DatagramImplementation>(['dgram', 'native'])('DatagramPort (%s, IP
     const a = await port();
     const b = await port();
     const atB = nextDatagram(b);
-    a.send(Uint8Array.of(1, 2, 3), b.local);
+    sendTo(a, Uint8Array.of(1, 2, 3), b.local);
     const got = await atB;
     expect([...got.bytes]).toEqual([1, 2, 3]);
     expect(got.from).toEqual(a.local);
 
     const atA = nextDatagram(a);
-    b.send(new Uint8Array(1200).fill(0xab), got.from);
+    sendTo(b, new Uint8Array(1200).fill(0xab), got.from);
     const back = await atA;
     expect(back.bytes.length).toBe(1200);
     expect(back.bytes.every((x) => x === 0xab)).toBe(true);
@@ -58,7 +59,7 @@ describe.each<DatagramImplementation>(['dgram', 'native'])('DatagramPort (%s, IP
   it('reports a synchronous send failure (bad port) to onError instead of throwing', async () => {
     const a = await port();
     const err = nextError(a);
-    expect(() => a.send(Uint8Array.of(1), { addr: LOOPBACK, port: 70000 })).not.toThrow();
+    expect(() => sendTo(a, Uint8Array.of(1), { addr: LOOPBACK, port: 70000 })).not.toThrow();
     const e = await err;
     expect(e).toBeInstanceOf(IoError);
     expect((e as IoError).code).toBe('IO_UDP_SEND');
@@ -68,7 +69,7 @@ describe.each<DatagramImplementation>(['dgram', 'native'])('DatagramPort (%s, IP
   it('reports an asynchronous send failure (broadcast without SO_BROADCAST: EACCES) to onError', async () => {
     const a = await port({ address: LOOPBACK });
     const err = nextError(a);
-    a.send(Uint8Array.of(1), { addr: parseIpv4('255.255.255.255'), port: 9 });
+    sendTo(a, Uint8Array.of(1), { addr: parseIpv4('255.255.255.255'), port: 9 });
     const e = (await err) as IoError;
     expect(e.code).toBe('IO_UDP_SEND');
     expect(e.errno).toBeGreaterThan(0);
@@ -78,7 +79,7 @@ describe.each<DatagramImplementation>(['dgram', 'native'])('DatagramPort (%s, IP
     const a = await port();
     const err = nextError(a);
     await a.close();
-    a.send(Uint8Array.of(1), { addr: LOOPBACK, port: 9 });
+    sendTo(a, Uint8Array.of(1), { addr: LOOPBACK, port: 9 });
     expect(((await err) as IoError).code).toBe('IO_UDP_SEND');
     await a.close(); // idempotent
   });
@@ -87,15 +88,15 @@ describe.each<DatagramImplementation>(['dgram', 'native'])('DatagramPort (%s, IP
     const a = await port();
     const b = await port();
     const err = nextError(b);
-    b.onDatagram(() => {
+    onEachDatagram(b, () => {
       throw new Error('engine bug');
     });
-    a.send(Uint8Array.of(1), b.local);
+    sendTo(a, Uint8Array.of(1), b.local);
     const e = (await err) as IoError;
     expect(e.code).toBe('IO_HANDLER');
     expect(e.message).toContain('engine bug');
     const next = nextDatagram(b);
-    a.send(Uint8Array.of(2), b.local);
+    sendTo(a, Uint8Array.of(2), b.local);
     expect([...(await next).bytes]).toEqual([2]);
   });
 
@@ -119,7 +120,7 @@ describe.each<DatagramImplementation>(['dgram', 'native'])('DatagramPort (%s, IP
     sender.setMulticastInterface(LOOPBACK);
     sender.setMulticastTtl(0);
     const got = nextDatagram(listener);
-    sender.send(Uint8Array.of(0x74, 0x69), { addr: group, port: listener.local.port });
+    sendTo(sender, Uint8Array.of(0x74, 0x69), { addr: group, port: listener.local.port });
     const d = await got;
     expect([...d.bytes]).toEqual([0x74, 0x69]);
     expect(d.from).toEqual(sender.local);

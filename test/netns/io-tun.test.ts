@@ -39,9 +39,12 @@ beforeAll(() => {
   addNetns(NS);
   tun = openTun({ name: DEV, netns: NS, mtu: 1400 });
   tun.onError((e) => errors.push(e));
-  tun.onPacket((p) => {
-    const i = listeners.findIndex((l) => l(p));
-    if (i >= 0) listeners.splice(i, 1);
+  tun.onBatch((batch) => {
+    for (let n = 0; n < batch.count; n++) {
+      const p = batch.data.slice(batch.offset(n), batch.offset(n) + batch.length(n)); // lent: keep a copy
+      const i = listeners.findIndex((l) => l(p));
+      if (i >= 0) listeners.splice(i, 1);
+    }
   });
   tun.addAddress(LOCAL, 64);
   tun.setUp(true);

@@ -15,9 +15,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openNativeDatagramPort, type NativeDatagramPort, type NativeDatagramPortOptions } from '../../src/io/datagram-port-native.js';
 import type { IoError } from '../../src/io/io-error.js';
-import type { Endpoint4 } from '../../src/engine/types.js';
+import type { Endpoint4 } from '../../src/wire/endpoint.js';
 import { parseIpv4 } from '../../src/wire/ipv4.js';
 import { addNetns, deleteNetns, ip, sleep, waitFor, waitUntil } from './io-netns.js';
+import { onEachDatagram, sendTo } from '../io/port-helpers.js';
 
 const A = 'tpfa';
 const B = 'tpfb';
@@ -35,7 +36,7 @@ function open(netns: string, options: NativeDatagramPortOptions = {}): NativeDat
 /** Records what `p` receives; `until(n)` waits for n datagrams. */
 function collect(p: NativeDatagramPort): { got: { bytes: Uint8Array; from: Endpoint4 }[]; until: (n: number, ms?: number) => Promise<void> } {
   const got: { bytes: Uint8Array; from: Endpoint4 }[] = [];
-  p.onDatagram((bytes, from) => got.push({ bytes, from }));
+  onEachDatagram(p, (bytes, from) => got.push({ bytes, from }));
   return { got, until: (n, ms = 10_000) => waitUntil(() => got.length >= n, ms, `${n} datagrams (have ${got.length})`) };
 }
 
@@ -99,8 +100,8 @@ describe('native UDP port between namespaces', () => {
     const sink = open(B, { port: 4000 });
     const rx = collect(sink);
     const rows = await capture(['udp.srcport', 'ip.flags.df'], async () => {
-      plain.send(new Uint8Array(200), sink.local);
-      df.send(new Uint8Array(200), sink.local);
+      sendTo(plain, new Uint8Array(200), sink.local);
+      sendTo(df, new Uint8Array(200), sink.local);
       // node:dgram in the same namespace, for comparison (it cannot change Linux's default).
       execFileSync('ip', ['netns', 'exec', A, process.execPath, '-e',
         `const s=require('dgram').createSocket('udp4');s.bind(4001,'192.0.2.1',()=>s.send(Buffer.alloc(200),4000,'192.0.2.2',()=>s.close()))`]);
@@ -117,8 +118,8 @@ describe('native UDP port between namespaces', () => {
     const sink = open(B);
     const rx = collect(sink);
     const big = new Uint8Array(3000).map((_, i) => (i * 7) & 0xff);
-    plain.send(big, sink.local);
-    df.send(big, sink.local);
+    sendTo(plain, big, sink.local);
+    sendTo(df, big, sink.local);
     await rx.until(1);
     await sleep(200);
     expect(rx.got).toHaveLength(1);
@@ -136,7 +137,7 @@ describe('native UDP port between namespaces', () => {
     for (let i = 0; i < 5000; i++) {
       const d = new Uint8Array(64 + (i % 100));
       new DataView(d.buffer).setUint32(0, i);
-      tx.send(d, sink.local);
+      sendTo(tx, d, sink.local);
     }
     await rx.until(5000);
     expect(tx.stats()).toMatchObject({ sent: 5000, sendFailed: 0, flushes: 5 });
@@ -153,9 +154,9 @@ describe('native UDP port between namespaces', () => {
     const seen = errorsOf(tx);
     const sink = open(B);
     const rx = collect(sink);
-    tx.send(Uint8Array.of(1), sink.local);
-    tx.send(Uint8Array.of(2), { addr: parseIpv4('198.51.100.7'), port: 3544 }); // no route in tpfa
-    tx.send(Uint8Array.of(3), sink.local);
+    sendTo(tx, Uint8Array.of(1), sink.local);
+    sendTo(tx, Uint8Array.of(2), { addr: parseIpv4('198.51.100.7'), port: 3544 }); // no route in tpfa
+    sendTo(tx, Uint8Array.of(3), sink.local);
     await rx.until(2);
     expect(rx.got.map((d) => d.bytes[0])).toEqual([1, 3]);
     expect(seen.map((e) => [e.code, e.errno, e.message])).toEqual([['IO_UDP_SEND', 101, 'send to 198.51.100.7:3544: ENETUNREACH']]);
@@ -171,7 +172,7 @@ describe('native UDP port between namespaces', () => {
     tx.setMulticastInterface(ADDR_A);
     tx.setMulticastTtl(1);
     tx.setMulticastLoopback(false);
-    tx.send(Uint8Array.of(0x74, 0x70, 0x66), { addr: group, port: 4010 });
+    sendTo(tx, Uint8Array.of(0x74, 0x70, 0x66), { addr: group, port: 4010 });
     await rx.until(1);
     expect([...rx.got[0]!.bytes]).toEqual([0x74, 0x70, 0x66]);
     expect(rx.got[0]!.from).toEqual(tx.local);

@@ -12,6 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { teredoServerStatus } from '../../src/lab/occupants/teredo-server-ours.js';
+import type { RunningStatus } from '../../src/runtime/status.js';
+import type { TeredoServerStatus } from '../../agents/teredo-server/status.js';
 import { distFile } from '../../src/lab/paths.js';
 import { signalGroup } from '../../src/lab/processes.js';
 import { hex } from '../../src/wire/bytes.js';
@@ -51,18 +53,10 @@ async function send(node: string, payloads: Uint8Array[], opts: { waitMs?: numbe
   return r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Reply);
 }
 
-interface Status {
-  rsAnswered: { primary: number; secondary: number };
-  raSent: { primary: number; secondary: number };
-  raWithNonce: number;
-  forwarded: { teredo: number; withOrigin: number; native: number; fromTun: number };
-  drops: Record<string, number>;
-}
-
-async function status(): Promise<Status> {
+async function status(): Promise<RunningStatus<TeredoServerStatus>> {
   const s = await teredoServerStatus({ exec: (argv, o) => lab.exec('server', argv, o) });
-  if (!s) throw new Error('teredo-server did not answer status');
-  return s as unknown as Status;
+  if (s?.state !== 'running') throw new Error('teredo-server did not answer status');
+  return s;
 }
 
 describe('with Debian\'s Miredo client and relay', () => {
@@ -227,7 +221,7 @@ describe('the process', () => {
     let reloads = 0;
     for (let i = 0; i < 40 && reloads === 0; i++) {
       await new Promise((r) => setTimeout(r, 50));
-      reloads = ((await teredoServerStatus({ exec: (argv, o) => lab.exec('server', argv, o) })) as { reloads?: number } | undefined)?.reloads ?? 0;
+      reloads = (await teredoServerStatus({ exec: (argv, o) => lab.exec('server', argv, o) }))?.reloads ?? 0;
     }
     expect(reloads).toBe(1);
     await lab.stopOccupant(rec.key);

@@ -6,7 +6,6 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { AgentDefinition } from '../../src/runtime/cli.js';
 import { runAgentMain } from '../../src/runtime/cli.js';
 import { controlName, queryControl } from '../../src/runtime/control.js';
 import { captureLogLines } from '../fakes/log-capture.js';
@@ -15,10 +14,9 @@ import { tiny } from './fixtures/tiny-definition.js';
 const dir = mkdtempSync(join(tmpdir(), 'runtime-instance-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-type TinyConfig = typeof tiny extends AgentDefinition<infer T> ? T : never;
 const solo = `solo-${process.pid}`;
 /** tiny-agent, asking for its own instance when greeting is "solo" (from any config source). */
-const def: AgentDefinition<TinyConfig> = { ...tiny, defaultInstance: (c) => (c.greeting === 'solo' ? solo : undefined) };
+const def: typeof tiny = { ...tiny, defaultInstance: (c) => (c.greeting === 'solo' ? solo : undefined) };
 
 function run(argv: string[]) {
   const signals = new EventEmitter();

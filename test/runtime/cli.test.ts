@@ -154,8 +154,8 @@ describe('running and status', () => {
     const r = run(['--instance', `${instance}-live`, '--log-level', 'debug']);
     await r.done;
     const status = (await queryControl(controlName('tiny-agent', `${instance}-live`), { cmd: 'status' })) as Record<string, unknown>;
-    expect(status).toMatchObject({ agent: 'tiny-agent', instance: `${instance}-live`, pid: process.pid, state: 'running', reloads: 0, errors: 0 });
-    expect(typeof status.nextTimeout).toBe('number'); // the driver's armed deadline
+    expect(status).toMatchObject({ agent: 'tiny-agent', instance: `${instance}-live`, pid: process.pid, state: 'running', reloads: 0, driver: { errors: 0 } });
+    expect(typeof (status.driver as { nextTimeout: unknown }).nextTimeout).toBe('number'); // the driver's armed deadline
 
     const second = run(['--instance', `${instance}-live`]);
     await expect(second.exitCode).resolves.toBe(1);
@@ -178,14 +178,29 @@ describe('running and status', () => {
     expect(r.logs.some((l) => l.msg === 'final packet sent')).toBe(true);
   });
 
-  it('`status` from another process prints the running agent\'s JSON', { timeout: 30_000 }, async () => {
+  it('`status` from another process prints the header and the agent\'s lines, or with --json the whole object', { timeout: 30_000 }, async () => {
     const agent = spawnTs(TINY, ['--instance', `${instance}-spawned`]);
     await agent.waitForLog(msg('started'));
-    const r = run(['status', '--instance', `${instance}-spawned`]);
-    await expect(r.exitCode).resolves.toBe(0);
-    const printed = JSON.parse(r.stdout()) as Record<string, unknown>;
-    expect(printed).toMatchObject({ agent: 'tiny-agent', instance: `${instance}-spawned`, pid: agent.child.pid, state: 'running', ticks: 0 });
+    const text = run(['status', '--instance', `${instance}-spawned`]);
+    await expect(text.exitCode).resolves.toBe(0);
+    expect(text.stdout()).toMatch(new RegExp(`^tiny-agent \\(instance ${instance}-spawned\\): running, pid ${agent.child.pid}, up \\d+s?, 0 reloads\n  0 ticks, next at [\\d.]+\n$`));
+    const json = run(['status', '--json', '--instance', `${instance}-spawned`]);
+    await expect(json.exitCode).resolves.toBe(0);
+    const printed = JSON.parse(json.stdout()) as Record<string, unknown>;
+    expect(printed).toMatchObject({ agent: 'tiny-agent', instance: `${instance}-spawned`, pid: agent.child.pid, state: 'running', ticks: 0, driver: { batches: expect.any(Number) } });
     agent.child.kill('SIGTERM');
     await expect(agent.exited).resolves.toBe(0);
+  });
+
+  it('`status --timeout` must be a positive integer (exit 2)', async () => {
+    const r = run(['status', '--timeout', 'soon', '--instance', `${instance}-none`]);
+    await expect(r.exitCode).resolves.toBe(2);
+    expect(r.stderr()).toContain('--timeout (soon) must be a positive integer');
+  });
+
+  it('`status --help` documents --json, --instance and --timeout', async () => {
+    const r = run(['status', '--help']);
+    await expect(r.exitCode).resolves.toBe(0);
+    expect(r.stdout()).toMatch(/^tiny-agent status \[--json\] \[--instance NAME\] \[--timeout MS\]\n\nShow the state and counters of the tiny-agent/);
   });
 });

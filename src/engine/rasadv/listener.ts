@@ -4,11 +4,13 @@
 // last seen, domain, count, and two judgements the spec leaves to us:
 //   - stale: not heard for `staleAfterMs` (the agent's default is 2 advertisement intervals, §3.1.2);
 //   - known: on the --allow list (allow.ts). Without a list nothing is authorised, so every server is unknown.
-// Datagrams that do not decode are dropped and counted by reason (the WireError code of decodeRasAdv).
-// The table is bounded: when full, the least recently heard entry (stale ones first, by construction) is
+// Datagrams that do not decode are dropped through the sink by reason (the WireError code of decodeRasAdv).
+// Each fresh entry's stale deadline lives in a TimerTable, so a datagram costs O(log n) however many servers
+// are listed. The table is bounded: when full, the least recently heard entry (stale ones first, by construction) is
 // evicted and reported, so a new server is always reported.
 
-import type { DropOutput, Endpoint4, Engine, Millis } from '../types.js';
+import type { DropSink, Millis, TimedEngine } from '../types.js';
+import { TimerTable } from '../timer-table.js';
 import { decodeRasAdv, type RasAdvDeviation, type RasAdvField } from '../../wire/rasadv.js';
 import { WireError, type WireErrorCode } from '../../wire/errors.js';
 import { isAllowed, type AllowList } from './allow.js';
@@ -35,44 +37,59 @@ export interface ServerEntry {
   readonly known: boolean;
 }
 
-export type ListenerInput = { readonly kind: 'datagram'; readonly from: Endpoint4; readonly payload: Uint8Array };
-
 /** new: first time; again: heard before; back: heard after being stale; changed: Domain or extra lines differ. */
 export type AdvertisementEvent = 'new' | 'again' | 'back' | 'changed';
 
-export type ListenerOutput =
-  | { readonly kind: 'advertisement'; readonly event: AdvertisementEvent; readonly server: ServerEntry }
-  | { readonly kind: 'stale'; readonly server: ServerEntry }
-  | { readonly kind: 'evicted'; readonly server: ServerEntry }
-  | (DropOutput & { readonly from: Endpoint4; readonly detail: string });
+/**
+ * Where the table's decisions go (the driver's sink). Each `server` is the table's live entry, lent for the
+ * call: the table updates it in place later, so a sink that keeps it (a block printed once the reverse DNS
+ * answers) copies it.
+ */
+export interface ListenerSink extends DropSink {
+  /** An advertisement was accepted (§3.2.5: the message and its source address). */
+  advertisement(event: AdvertisementEvent, server: ServerEntry): void;
+  /** A server was not heard for the stale time. */
+  stale(server: ServerEntry): void;
+  /** The table was full: the least recently heard server was forgotten to make room for a new one. */
+  evicted(server: ServerEntry): void;
+}
 
-export type DropReason = 'empty-message' | 'malformed-text' | 'not-rasadv';
+/**
+ * Why a datagram was not an advertisement (index = the drop reason code). [MS-RASA] §2.2.1 defines the
+ * message as "Hostname=..." lines ending in a NUL; the decoder's WireError code picks the reason.
+ */
+export const LISTENER_DROP_REASONS = ['empty-message', 'malformed-text', 'not-rasadv'] as const;
+export type DropReason = (typeof LISTENER_DROP_REASONS)[number];
+const DROP_EMPTY = 0;
+const DROP_MALFORMED = 1;
+const DROP_NOT_RASADV = 2;
 
+/** What the table knows; the received and dropped counts are the driver's (it counts the drops). */
 export interface ListenerStats {
-  readonly received: number;
   readonly accepted: number;
-  readonly dropped: Readonly<Record<DropReason, number>>;
   readonly servers: number;
   readonly stale: number;
   readonly unknown: number;
 }
 
-const reasonOf = (code: WireErrorCode): DropReason =>
-  code === 'WIRE_TRUNCATED' ? 'empty-message' : code === 'WIRE_UNEXPECTED_TYPE' ? 'not-rasadv' : 'malformed-text';
+const reasonOf = (code: WireErrorCode): number => (code === 'WIRE_TRUNCATED' ? DROP_EMPTY : code === 'WIRE_UNEXPECTED_TYPE' ? DROP_NOT_RASADV : DROP_MALFORMED);
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+type Entry = Mutable<ServerEntry>;
 
 const sameExtra = (a: readonly RasAdvField[], b: readonly RasAdvField[]): boolean =>
   a.length === b.length && a.every((f, i) => f.key === b[i]!.key && f.value === b[i]!.value);
 
-export class RasAdvListenerTable implements Engine<ListenerInput, ListenerOutput> {
+export class RasAdvListenerTable implements TimedEngine<ListenerSink> {
+  readonly dropReasons: readonly string[] = LISTENER_DROP_REASONS;
   readonly #staleAfter: Millis;
   #allow: AllowList | undefined;
   readonly #max: number;
   /** Map iteration order = least recently heard first (entries are re-inserted on each advertisement). */
-  readonly #entries = new Map<string, Mutable<ServerEntry>>();
+  readonly #entries = new Map<string, Entry>();
+  /** When each fresh entry goes stale; stale entries have none. Bound: the table's bound (maxEntries). */
+  readonly #staleAt = new TimerTable<Entry>();
   #accepted = 0;
-  readonly #dropped: Record<DropReason, number> = { 'empty-message': 0, 'malformed-text': 0, 'not-rasadv': 0 };
 
   constructor(cfg: ListenerConfig) {
     if (!(Number.isFinite(cfg.staleAfterMs) && cfg.staleAfterMs > 0)) throw new RangeError(`staleAfter must be > 0 ms, got ${cfg.staleAfterMs}`);
@@ -83,23 +100,25 @@ export class RasAdvListenerTable implements Engine<ListenerInput, ListenerOutput
     this.#max = max;
   }
 
-  handle(input: ListenerInput, now: Millis): ListenerOutput[] {
+  /**
+   * One datagram received on 239.255.2.2:9753 (§3.2.5), data[offset .. offset + length) from addr:port
+   * (uint32 IPv4, UDP port). The bytes are lent: what the table keeps is decoded text.
+   */
+  datagram(data: Uint8Array, offset: number, length: number, addr: number, port: number, now: Millis, sink: ListenerSink): void {
     let adv;
     try {
-      adv = decodeRasAdv(input.payload);
+      adv = decodeRasAdv(data.subarray(offset, offset + length));
     } catch (e) {
       if (!(e instanceof WireError)) throw e;
-      const reason = reasonOf(e.code);
-      this.#dropped[reason] += 1;
-      return [{ kind: 'drop', reason, from: input.from, detail: e.message }];
+      sink.drop(reasonOf(e.code));
+      return;
     }
     this.#accepted += 1;
-    const out: ListenerOutput[] = [];
-    const key = `${input.from.addr}/${adv.hostname}`;
+    const key = `${addr}/${adv.hostname}`;
     const prev = this.#entries.get(key);
-    const heard = { port: input.from.port, domain: adv.domain, extra: adv.extra, deviations: adv.deviations, lastSeen: now, stale: false };
+    const heard = { port, domain: adv.domain, extra: adv.extra, deviations: adv.deviations, lastSeen: now, stale: false };
     let event: AdvertisementEvent;
-    let entry: Mutable<ServerEntry>;
+    let entry: Entry;
     if (prev) {
       event = prev.stale ? 'back' : prev.domain !== adv.domain || !sameExtra(prev.extra, adv.extra) ? 'changed' : 'again';
       entry = Object.assign(prev, heard, { count: prev.count + 1 });
@@ -111,13 +130,14 @@ export class RasAdvListenerTable implements Engine<ListenerInput, ListenerOutput
       if (this.#entries.size >= this.#max) {
         const [oldKey, oldest] = this.#entries.entries().next().value!;
         this.#entries.delete(oldKey);
-        out.push({ kind: 'evicted', server: { ...oldest } });
+        this.#staleAt.delete(oldest);
+        sink.evicted(oldest);
       }
-      entry = { sender: input.from.addr, hostname: adv.hostname, firstSeen: now, count: 1, known: this.#judge(input.from.addr, adv.hostname, adv.domain), ...heard };
+      entry = { sender: addr, hostname: adv.hostname, firstSeen: now, count: 1, known: this.#judge(addr, adv.hostname, adv.domain), ...heard };
     }
     this.#entries.set(key, entry);
-    out.push({ kind: 'advertisement', event, server: { ...entry } });
-    return out;
+    this.#staleAt.set(entry, now + this.#staleAfter);
+    sink.advertisement(event, entry);
   }
 
   #judge(sender: number, hostname: string, domain: string | undefined): boolean {
@@ -141,21 +161,17 @@ export class RasAdvListenerTable implements Engine<ListenerInput, ListenerOutput
     return changed;
   }
 
-  handleTimeout(now: Millis): ListenerOutput[] {
-    const out: ListenerOutput[] = [];
-    for (const e of this.#entries.values()) {
-      if (!e.stale && now >= e.lastSeen + this.#staleAfter) {
-        e.stale = true;
-        out.push({ kind: 'stale', server: { ...e } });
-      }
+  /** Marks stale every server not heard for the stale time (none before a deadline). */
+  handleTimeout(now: Millis, sink: ListenerSink): void {
+    for (let e = this.#staleAt.popExpired(now); e !== undefined; e = this.#staleAt.popExpired(now)) {
+      e.stale = true;
+      sink.stale(e);
     }
-    return out;
   }
 
-  /** The earliest moment a fresh entry goes stale: the least recently heard fresh entry decides. */
+  /** The earliest moment a fresh entry goes stale. */
   nextTimeout(): Millis | undefined {
-    for (const e of this.#entries.values()) if (!e.stale) return e.lastSeen + this.#staleAfter;
-    return undefined;
+    return this.#staleAt.nextTimeout();
   }
 
   /** Snapshot, least recently heard first. */
@@ -170,8 +186,6 @@ export class RasAdvListenerTable implements Engine<ListenerInput, ListenerOutput
       if (e.stale) stale += 1;
       if (!e.known) unknown += 1;
     }
-    // Every datagram is either accepted or dropped for one reason, so the received count is their sum.
-    const received = Object.values(this.#dropped).reduce((sum, n) => sum + n, this.#accepted);
-    return { received, accepted: this.#accepted, dropped: { ...this.#dropped }, servers: this.#entries.size, stale, unknown };
+    return { accepted: this.#accepted, servers: this.#entries.size, stale, unknown };
   }
 }

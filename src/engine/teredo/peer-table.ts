@@ -256,15 +256,6 @@ export class PeerTable {
     this.#touch(slot, now);
   }
 
-  /**
-   * A packet for the peer was handled without reaching it (queued, or refused while its bubbles are exhausted):
-   * the entry stays most recently used, so that it and its bubble count outlive the 30 s expiry while traffic
-   * for it continues (Miredo's garbage collector likewise keeps entries that are looked up).
-   */
-  used(slot: number, now: Millis): void {
-    this.#touch(slot, now);
-  }
-
   /** RFC 4380 §5.2.4: a valid entry was heard from less than 30 s ago. */
   valid(slot: number, now: Millis): boolean {
     return now - this.#lastRx[slot]! < PEER_EXPIRY_MS;
@@ -277,11 +268,6 @@ export class PeerTable {
   mayBubble(slot: number, now: Millis): boolean {
     if (now - this.#lastTx[slot]! < BUBBLE_MIN_INTERVAL_MS) return false;
     return this.#bubbles[slot]! < BUBBLE_MAX_COUNT || now - this.#bubbleWindow[slot]! >= BUBBLE_WINDOW_MS;
-  }
-
-  /** §5.2.6: 4 bubbles went out in the last 300 s without a response, so no more may be sent for now. */
-  bubblesExhausted(slot: number, now: Millis): boolean {
-    return this.#bubbles[slot]! >= BUBBLE_MAX_COUNT && now - this.#bubbleWindow[slot]! < BUBBLE_WINDOW_MS;
   }
 
   /** Records a bubble sent now (call only when mayBubble was true): counts it and updates last transmission. */
@@ -303,25 +289,6 @@ export class PeerTable {
   setNonce(slot: number, hi: number, lo: number): void {
     this.#nonce[2 * slot] = hi;
     this.#nonce[2 * slot + 1] = lo;
-  }
-
-  /** True once a nonce was set (a nonce is never 0). */
-  hasNonce(slot: number): boolean {
-    return (this.#nonce[2 * slot]! | this.#nonce[2 * slot + 1]!) !== 0;
-  }
-
-  /** Writes the peer's 8-byte nonce into out[offset] (big-endian halves). */
-  writeNonce(slot: number, out: Uint8Array, offset: number): void {
-    const hi = this.#nonce[2 * slot]!;
-    const lo = this.#nonce[2 * slot + 1]!;
-    out[offset] = hi >>> 24;
-    out[offset + 1] = (hi >>> 16) & 0xff;
-    out[offset + 2] = (hi >>> 8) & 0xff;
-    out[offset + 3] = hi & 0xff;
-    out[offset + 4] = lo >>> 24;
-    out[offset + 5] = (lo >>> 16) & 0xff;
-    out[offset + 6] = (lo >>> 8) & 0xff;
-    out[offset + 7] = lo & 0xff;
   }
 
   /** True when the 8 bytes at `data[offset]` equal the peer's stored nonce (and a nonce was set: 0 never matches). */

@@ -3,10 +3,12 @@
 // Lab timing, not production: the advertiser repeats every 10 s instead of every hour (§3.1.2), and listeners
 // expect that interval, so a stopped advertiser is shown stale after 20 s. Listeners authorise the lab's own
 // advertiser by name, so any other server on the LAN shows as UNKNOWN.
-// Readiness and status come from the agents' control sockets (`rasadv advertise|listen status`).
+// Readiness and status come from the agents' control sockets (`rasadv advertise|listen status --json`), typed
+// by the agent's own status definitions (agents/rasadv/status.ts).
 
 import type { OccupantContext, OccupantDefinition, OccupantStatus } from '../occupant.js';
-import { agentJsonStatus } from '../occupant-kit.js';
+import { agentStatus } from '../occupant-kit.js';
+import type { AdvertiseStatus, ListenStatus } from '../../../agents/rasadv/status.js';
 import { distFile, missingDist } from '../paths.js';
 import { iface } from '../topology.js';
 
@@ -16,9 +18,7 @@ export const LAB_INTERVAL_S = 10;
 /** Host name the lab's advertiser sends (NetBIOS style, like the seed capture's JYRAALAN2K). */
 export const LAB_HOSTNAME = 'LAB-RRAS';
 
-function agentStatus(ctx: OccupantContext, mode: 'advertise' | 'listen'): Promise<Record<string, unknown> | undefined> {
-  return agentJsonStatus(ctx, [process.execPath, distFile(MAIN), mode, 'status', '--timeout', '1000']);
-}
+const program = (mode: 'advertise' | 'listen'): string[] => [process.execPath, distFile(MAIN), mode];
 
 const advertiser: OccupantDefinition = {
   role: 'rasadv',
@@ -37,12 +37,11 @@ const advertiser: OccupantDefinition = {
   readyTimeoutMs: 10_000,
 
   async status(ctx): Promise<OccupantStatus> {
-    const s = await agentStatus(ctx, 'advertise');
-    if (!s) return { state: 'starting' };
-    const ifs = (s.interfaces as { iface: string; address: string | null; sent: number; nextInSec: number }[] | undefined) ?? [];
+    const s = await agentStatus<AdvertiseStatus>(ctx, program('advertise'));
+    if (s?.state !== 'running') return { state: 'starting' };
     return {
       state: 'advertising',
-      detail: { hostname: String(s.hostname), sent: ifs.map((i) => `${i.address ?? i.iface}: ${i.sent} (next in ${i.nextInSec} s)`).join(', ') },
+      detail: { hostname: s.hostname, sent: s.interfaces.map((i) => `${i.address ?? i.iface}: ${i.sent} (next in ${i.nextInSec} s)`).join(', ') },
     };
   },
 };
@@ -62,10 +61,9 @@ const listener: OccupantDefinition = {
   readyTimeoutMs: 10_000,
 
   async status(ctx): Promise<OccupantStatus> {
-    const s = await agentStatus(ctx, 'listen');
-    if (!s) return { state: 'starting' };
-    const list = (s.list as { sender: string; hostname: string; known: boolean; stale: boolean; count: number }[] | undefined) ?? [];
-    const servers = list.map((x) => `${x.sender} ${x.hostname}${x.known ? '' : ' UNKNOWN'}${x.stale ? ' stale' : ''} (${x.count})`);
+    const s = await agentStatus<ListenStatus>(ctx, program('listen'));
+    if (s?.state !== 'running') return { state: 'starting' };
+    const servers = s.list.map((x) => `${x.sender} ${x.hostname}${x.known ? '' : ' UNKNOWN'}${x.stale ? ' stale' : ''} (${x.count})`);
     return { state: 'listening', detail: { servers: servers.join(', ') || 'none heard yet' } };
   },
 };

@@ -7,7 +7,9 @@
 // Readiness: both sockets bound and the agent's "serving" line logged; status comes from its control socket.
 
 import type { OccupantContext, OccupantDefinition, OccupantStatus } from '../occupant.js';
-import { agentJsonStatus, udpListeners } from '../occupant-kit.js';
+import { agentStatus, udpListeners } from '../occupant-kit.js';
+import type { AgentStatus } from '../../runtime/status.js';
+import type { TeredoServerStatus } from '../../../agents/teredo-server/status.js';
 import { distFile, missingDist } from '../paths.js';
 import { ADDR } from '../topology.js';
 
@@ -15,8 +17,8 @@ const MAIN = 'agents/teredo-server/main.js';
 const TEREDO_PORT = 3544;
 
 /** The agent's `status --json` object, or undefined when it does not answer (yet). */
-export function teredoServerStatus(ctx: Pick<OccupantContext, 'exec'>): Promise<Record<string, unknown> | undefined> {
-  return agentJsonStatus(ctx, [process.execPath, distFile(MAIN), 'status', '--json', '--timeout', '1000']);
+export function teredoServerStatus(ctx: Pick<OccupantContext, 'exec'>): Promise<AgentStatus<TeredoServerStatus> | undefined> {
+  return agentStatus<TeredoServerStatus>(ctx, [process.execPath, distFile(MAIN)]);
 }
 
 const server: OccupantDefinition = {
@@ -55,11 +57,9 @@ const server: OccupantDefinition = {
 
   async status(ctx): Promise<OccupantStatus> {
     const s = await teredoServerStatus(ctx);
-    if (!s) return { state: 'starting' };
-    const rs = s.rsAnswered as { primary: number; secondary: number };
-    const ra = s.raSent as { primary: number; secondary: number };
-    const fwd = s.forwarded as { teredo: number; native: number; fromTun: number };
-    const drops = Object.values((s.drops as Record<string, number> | undefined) ?? {}).reduce((a, b) => a + b, 0);
+    if (s?.state !== 'running') return { state: 'starting' };
+    const { rsAnswered: rs, raSent: ra, forwarded: fwd } = s;
+    const drops = Object.values(s.drops).reduce((a, b) => a + b, 0);
     return {
       state: 'serving',
       detail: {
