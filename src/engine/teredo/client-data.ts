@@ -35,7 +35,7 @@ import type { TeredoPacketView } from '../../wire/teredo-view.js';
 import { fillIcmpv6PacketChecksum } from '../../wire/icmpv6.js';
 import { TimerTable } from '../timer-table.js';
 import type { Millis, Random } from '../types.js';
-import { PeerTable } from './peer-table.js';
+import { BUBBLE_MAX_COUNT, PeerTable } from './peer-table.js';
 import { originAddr, originPort } from './client-ra.js';
 import { DROP, type ClientSink } from './client-types.js';
 
@@ -124,7 +124,6 @@ export class ClientDataPath {
       if ((teredoFlagsAt(data, dst) & TEREDO_FLAG_CONE) !== 0) return sink.sendUdp(data, offset, length, addr, teredoMappedPortAt(data, dst));
     }
     if (slot < 0) slot = this.peers.insert(data, dst, now);
-    else this.peers.used(slot, now);
     if (!this.peers.queues.enqueue(slot, data, offset, length)) sink.drop(DROP['queue-full']);
     if (!this.#retries.has(slot)) this.#reach(slot, now, ctx, sink);
   }
@@ -136,7 +135,8 @@ export class ClientDataPath {
     p.copyAddress(slot, this.#peerAddr, 0);
     const peer = this.#peerAddr;
     if (isTeredo(peer, 0)) {
-      if (p.bubblesExhausted(slot, now)) return this.#giveUp(slot, sink);
+      // §5.2.6: 4 bubbles in the window and no answer: give up (mayBubble stays false until the window ends).
+      if (p.bubbleCount(slot) >= BUBBLE_MAX_COUNT && !p.mayBubble(slot, now)) return this.#giveUp(slot, sink);
       if (p.mayBubble(slot, now)) {
         p.bubbleSent(slot, now);
         this.#sendBubble(ctx.address, peer, teredoServerAt(peer, 0), TEREDO_PORT, sink);
@@ -147,7 +147,7 @@ export class ClientDataPath {
       if (this.#pings[slot]! >= MAX_PINGS) return this.#giveUp(slot, sink);
       this.#pings[slot]!++;
       this.#sendPing(slot, ctx, sink);
-      p.used(slot, now);
+      p.transmitted(slot, now);
     }
     this.#retries.set(slot, now + RETRY_INTERVAL_MS);
   }
@@ -179,7 +179,8 @@ export class ClientDataPath {
     const ping = this.#ping;
     ping.set(ctx.address, IPV6_FIELD.SRC);
     this.peers.copyAddress(slot, ping, IPV6_FIELD.DST);
-    this.peers.writeNonce(slot, ping, ECHO_NONCE_AT);
+    writeU32(ping, ECHO_NONCE_AT, hi);
+    writeU32(ping, ECHO_NONCE_AT + 4, lo);
     fillIcmpv6PacketChecksum(ping);
     sink.sendUdp(ping, 0, PING_LEN, ctx.server, TEREDO_PORT);
   }
@@ -280,4 +281,11 @@ export class ClientDataPath {
     this.#pings[slot] = 0;
     if (this.#sink !== undefined) this.#dropQueue(slot, this.#sink);
   };
+}
+
+function writeU32(out: Uint8Array, at: number, v: number): void {
+  out[at] = v >>> 24;
+  out[at + 1] = (v >>> 16) & 0xff;
+  out[at + 2] = (v >>> 8) & 0xff;
+  out[at + 3] = v & 0xff;
 }
