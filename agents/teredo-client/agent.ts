@@ -2,6 +2,7 @@
 // batched Driver to one UDP socket (the client's Teredo port) and the Teredo TUN interface (interface.ts).
 //
 //   UDP socket batch ──driver.batch──► engine.datagram ─┬─► sink.sendUdp  ─► UDP socket
+//   probe socket batch ────────────────► probeDatagram   ├─► sink.sendProbe ─► probe socket (cone RS only)
 //   TUN batch ─────────driver.batch──► engine.tunPacket ┼─► sink.writeTun ─► TUN device
 //   timer ─────────────────────────────► handleTimeout  ├─► sink.addressChanged ─► interface.ts (address, routes)
 //                                                        └─► sink.stateChanged ───► log line + hook.ts
@@ -78,11 +79,19 @@ export async function startTeredoClient(ctx: AgentContext<ClientAgentConfig>, de
   } catch (err) {
     throw bindError(`UDP ${formatIpv4(bind)}:${settings.port}`, (err as { cause?: unknown }).cause ?? err);
   }
+  // The probe socket: a second, random local port for the cone RS only (src/engine/teredo/client.ts says why).
+  let probe: DatagramPort;
+  try {
+    probe = await (deps.openPort ?? openDatagramPort)({ address: bind, port: 0, implementation: 'dgram' });
+  } catch (err) {
+    await port.close();
+    throw bindError(`UDP ${formatIpv4(bind)}:0 (probe socket)`, (err as { cause?: unknown }).cause ?? err);
+  }
   let iface: TeredoInterface;
   try {
     iface = new TeredoInterface(openTeredoInterface(settings.interface, deps.openTun ?? openTun), config.defaultRoute, logger, deps.routes);
   } catch (err) {
-    await port.close();
+    await Promise.all([port.close(), probe.close()]);
     throw err;
   }
   const hook = new HookRunner(config.hook, logger);
@@ -104,6 +113,7 @@ export async function startTeredoClient(ctx: AgentContext<ClientAgentConfig>, de
   const sink = (drop: (reason: number) => void): ClientSink => ({
     drop,
     sendUdp: (data, offset, length, addr, p) => port.send(data, offset, length, addr, p),
+    sendProbe: (data, offset, length, addr, p) => probe.send(data, offset, length, addr, p),
     writeTun: (data, offset, length) => void iface.tun.write(data, offset, length),
     addressChanged: (previous, current) => {
       iface.change(previous, current);
@@ -136,11 +146,16 @@ export async function startTeredoClient(ctx: AgentContext<ClientAgentConfig>, de
   const udpStep = (b: DatagramBatch, now: Millis, s: ClientSink): void => {
     for (let i = 0; i < b.count; i++) engine.datagram(b.data, b.offset(i), b.length(i), b.sourceAddr(i), b.sourcePort(i), now, s);
   };
+  const probeStep = (b: DatagramBatch, now: Millis, s: ClientSink): void => {
+    for (let i = 0; i < b.count; i++) engine.probeDatagram(b.data, b.offset(i), b.length(i), b.sourceAddr(i), b.sourcePort(i), now, s);
+  };
   const tunStep = (b: PacketBatch, now: Millis, s: ClientSink): void => {
     for (let i = 0; i < b.count; i++) engine.tunPacket(b.data, b.offset(i), b.length(i), now, s);
   };
   port.onError(onIoError('udp'));
   port.onBatch((b) => driver.batch(udpStep, b));
+  probe.onError(onIoError('probe'));
+  probe.onBatch((b) => driver.batch(probeStep, b));
   iface.tun.onError(onIoError('tun'));
   iface.tun.onBatch((b) => driver.batch(tunStep, b));
   driver.start();
@@ -166,7 +181,7 @@ export async function startTeredoClient(ctx: AgentContext<ClientAgentConfig>, de
       driver.stop();
       iface.close();
       await hook.drain();
-      await port.close();
+      await Promise.all([port.close(), probe.close()]);
     },
     status: () => ({
       ...clientStatus({

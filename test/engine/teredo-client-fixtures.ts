@@ -5,7 +5,9 @@
 //
 // NAT models (RFC 4787 terms): full cone = endpoint-independent mapping and filtering; address-restricted =
 // EI mapping, address-dependent filtering; port-restricted = EI mapping, address+port-dependent filtering;
-// symmetric = a new mapping per destination, address+port-dependent filtering.
+// symmetric = a new mapping per destination, address+port-dependent filtering. Like a Linux NAT, a refused
+// inbound datagram leaves a conntrack entry: a later outbound flow that would reuse its tuple gets another
+// public port (what made restricted NATs look symmetric when the cone RS shared the main socket).
 
 import { TeredoClient } from '../../src/engine/teredo/client.js';
 import type { ClientSink, ClientState, TeredoClientParams } from '../../src/engine/teredo/client-types.js';
@@ -22,6 +24,8 @@ export const PRIMARY = parseIpv4('198.18.0.10');
 export const SECONDARY = parseIpv4('198.18.0.11');
 export const NAT_PUBLIC = parseIpv4('198.18.0.101');
 export const CLIENT_PORT = 40000;
+/** The client's probe socket (sink.sendProbe). */
+export const PROBE_PORT = 40001;
 
 export type NatModel = 'none' | 'full-cone' | 'address-restricted' | 'port-restricted' | 'symmetric';
 
@@ -30,6 +34,8 @@ export interface Sent {
   readonly data: Uint8Array;
   readonly addr: number;
   readonly port: number;
+  /** The client's local port it left from: CLIENT_PORT (main socket) or PROBE_PORT. */
+  readonly local: number;
 }
 
 export interface RaOptions {
@@ -86,10 +92,15 @@ export class SimNet {
   natEpoch = 0;
   /** Extra delay of RAs answering a cone RS (jitter between the server's two addresses). */
   coneRaExtraMs = 0;
+  /** Address-restricted filtering for the whole host: a datagram to one address opens every mapping to it. */
+  hostWideFiltering = false;
   readonly sink: ClientSink;
-  readonly #inflight: { at: Millis; data: Uint8Array; addr: number; port: number; toPort: number }[] = [];
+  readonly #inflight: { at: Millis; data: Uint8Array; addr: number; port: number; toPort: number; local: number }[] = [];
   readonly #opened = new Set<string>();
   readonly #mappings = new Map<string, number>();
+  /** Inbound tuples the NAT refused ("remote/public port"): conntrack entries no outbound flow may reuse. */
+  readonly #refused = new Set<string>();
+  #nextPublicPort = 50000;
 
   constructor(
     readonly nat: NatModel,
@@ -100,7 +111,8 @@ export class SimNet {
     this.client = new TeredoClient({ primary: PRIMARY, ...params }, seededRandom(seed));
     this.sink = {
       drop: (r) => void this.drops.push(r),
-      sendUdp: (data, offset, length, addr, port) => this.#send(data.slice(offset, offset + length), addr, port),
+      sendUdp: (data, offset, length, addr, port) => this.#send(data.slice(offset, offset + length), addr, port, CLIENT_PORT),
+      sendProbe: (data, offset, length, addr, port) => this.#send(data.slice(offset, offset + length), addr, port, PROBE_PORT),
       writeTun: (data, offset, length) => void this.tun.push(data.slice(offset, offset + length)),
       addressChanged: (previous, current) => void this.addresses.push({ at: this.now, previous: previous?.slice(), current: current?.slice() }),
       stateChanged: (state) => void this.states.push({ at: this.now, state }),
@@ -124,7 +136,9 @@ export class SimNet {
         const i = this.#inflight.findIndex((d) => d.at === net);
         const d = this.#inflight.splice(i, 1)[0]!;
         // The NAT filters on arrival: an RS sent meanwhile may have opened it.
-        if (this.#admits(d.toPort, d.addr, d.port)) this.client.datagram(d.data, 0, d.data.length, d.addr, d.port, this.now, this.sink);
+        if (!this.#admits(d.toPort, d.addr, d.port)) this.#refused.add(`${this.natEpoch}/${d.addr}:${d.port}/${d.toPort}`);
+        else if (d.local === PROBE_PORT) this.client.probeDatagram(d.data, 0, d.data.length, d.addr, d.port, this.now, this.sink);
+        else this.client.datagram(d.data, 0, d.data.length, d.addr, d.port, this.now, this.sink);
       } else {
         this.client.handleTimeout(this.now, this.sink);
       }
@@ -144,28 +158,40 @@ export class SimNet {
     this.client.datagram(data, 0, data.length, addr, port, this.now, this.sink);
   }
 
-  /** The public port the NAT uses toward addr:port. */
-  mappedPort(addr: number, port: number): number {
-    const key = this.nat === 'symmetric' ? `${this.natEpoch}/${addr}:${port}` : `${this.natEpoch}`;
-    let p = this.#mappings.get(key);
-    if (p === undefined) this.#mappings.set(key, (p = this.nat === 'none' ? CLIENT_PORT : 50000 + this.#mappings.size));
+  /** Delivers a datagram to the client's probe socket right now (bypassing the NAT). */
+  injectProbe(data: Uint8Array, addr: number, port: number): void {
+    this.client.probeDatagram(data, 0, data.length, addr, port, this.now, this.sink);
+  }
+
+  /** The public port the NAT uses from the client's `local` port toward addr:port. */
+  mappedPort(addr: number, port: number, local = CLIENT_PORT): number {
+    if (this.nat === 'none') return local;
+    const flow = `${this.natEpoch}/${local}/${addr}:${port}`;
+    let p = this.#mappings.get(flow);
+    if (p !== undefined) return p;
+    // Endpoint-independent mapping: the port this local port already uses, unless that tuple is taken.
+    const shared = this.nat === 'symmetric' ? undefined : this.#mappings.get(`${this.natEpoch}/${local}`);
+    p = shared !== undefined && !this.#refused.has(`${this.natEpoch}/${addr}:${port}/${shared}`) ? shared : this.#nextPublicPort++;
+    if (shared === undefined) this.#mappings.set(`${this.natEpoch}/${local}`, p);
+    this.#mappings.set(flow, p);
     return p;
   }
 
-  #send(data: Uint8Array, addr: number, port: number): void {
-    this.sent.push({ at: this.now, data, addr, port });
+  #send(data: Uint8Array, addr: number, port: number, local: number): void {
+    this.sent.push({ at: this.now, data, addr, port, local });
     if (this.udpBlocked) return;
-    const mapped = { addr: NAT_PUBLIC, port: this.mappedPort(addr, port) };
+    const mapped = { addr: NAT_PUBLIC, port: this.mappedPort(addr, port, local) };
     // Pinholes belong to the mapping they were opened on (a symmetric NAT has one mapping per destination).
     this.#opened.add(`${this.natEpoch}/${mapped.port}/${addr}:${port}`);
     this.#opened.add(`${this.natEpoch}/${mapped.port}/${addr}`);
+    this.#opened.add(`${this.natEpoch}/*/${addr}`);
     if (!this.serverUp || port !== 3544 || (addr !== PRIMARY && addr !== SECONDARY)) return;
     const rs = decodeTeredoPayload(data);
     const src = decodeIpv6(rs.ipv6).header.src;
     if (rs.ipv6[40] !== 133) return;
     const cone = (src[8]! & 0x80) !== 0;
     const from = cone ? (addr === PRIMARY ? SECONDARY : PRIMARY) : addr;
-    this.#inflight.push({ at: this.now + 2 * this.oneWayMs + (cone ? this.coneRaExtraMs : 0), data: raPayload(data, mapped), addr: from, port: 3544, toPort: mapped.port });
+    this.#inflight.push({ at: this.now + 2 * this.oneWayMs + (cone ? this.coneRaExtraMs : 0), data: raPayload(data, mapped), addr: from, port: 3544, toPort: mapped.port, local });
   }
 
   #admits(toPort: number, addr: number, port: number): boolean {
@@ -174,7 +200,7 @@ export class SimNet {
       case 'full-cone':
         return true;
       case 'address-restricted':
-        return this.#opened.has(`${this.natEpoch}/${toPort}/${addr}`);
+        return this.#opened.has(`${this.natEpoch}/${this.hostWideFiltering ? '*' : toPort}/${addr}`);
       default:
         return this.#opened.has(`${this.natEpoch}/${toPort}/${addr}:${port}`);
     }

@@ -35,7 +35,18 @@ describe('RA refusals', () => {
   it('without an authentication header', () => expectRefused((n, rs) => n.inject(ra(rs.primary, { nonce: null }), PRIMARY, 3544), 'ra-no-auth'));
   it('with a wrong nonce', () => expectRefused((n, rs) => n.inject(ra(rs.primary, { nonce: new Uint8Array(8).fill(7) }), PRIMARY, 3544), 'ra-nonce-mismatch'));
   it('answering the cone RS from the address it was sent to (proves nothing about the NAT)', () =>
-    expectRefused((n, rs) => n.inject(ra(rs.cone), PRIMARY, 3544), 'ra-wrong-server-address'));
+    expectRefused((n, rs) => n.injectProbe(ra(rs.cone), PRIMARY, 3544), 'ra-wrong-server-address'));
+  it('answering the cone RS on the main socket, or another RS on the probe socket', () => {
+    expectRefused((n, rs) => n.inject(ra(rs.cone), SECONDARY, 3544), 'ra-wrong-socket');
+    expectRefused((n, rs) => n.injectProbe(ra(rs.primary), PRIMARY, 3544), 'ra-wrong-socket');
+  });
+  it('anything but an RA on the probe socket', () =>
+    expectRefused((n) => {
+      const bubble = new Uint8Array(40);
+      bubble[0] = 0x60;
+      bubble[6] = 59;
+      n.injectProbe(bubble, PRIMARY, 3544);
+    }, 'probe-socket-unexpected'));
   it('answering the non-cone RS from the other address', () => expectRefused((n, rs) => n.inject(ra(rs.primary), SECONDARY, 3544), 'ra-wrong-server-address'));
   it('without an origin indication', () => expectRefused((n, rs) => n.inject(ra(rs.primary, { origin: null }), PRIMARY, 3544), 'ra-no-origin-indication'));
   it('with a hop limit other than 255', () => expectRefused((n, rs) => n.inject(ra(rs.primary, { hopLimit: 64 }), PRIMARY, 3544), 'ra-malformed'));
@@ -83,7 +94,7 @@ describe('RA acceptance', () => {
     net.inject(ra(primary), PRIMARY, 3544);
     expect(net.drops).toEqual([]);
     expect(net.client.nextTimeout()).toBe(100); // the cone window
-    net.inject(ra(cone), SECONDARY, 3544);
+    net.injectProbe(ra(cone), SECONDARY, 3544);
     expect(net.client.state).toBe('qualified');
     expect(net.client.nat).toBe('cone');
   });

@@ -1,8 +1,9 @@
 // Router Solicitations the client sends and the acceptance rules for the Router Advertisements that answer them
 // (RFC 4380 §5.2.1, §5.2.2 with RFC 4861 §6.1.2). Three kinds of RS can be outstanding at once:
 //
-//   cone       to the primary address, source fe80::8000:5445:5245:444f (cone bit): the server answers from its
-//              OTHER address (§5.3.2), so the RA only gets through a NAT that filters nothing (a cone NAT)
+//   cone       to the primary address from the probe socket (a second local port, see client.ts), source
+//              fe80::8000:5445:5245:444f (cone bit): the server answers from its OTHER address (§5.3.2), so the
+//              RA only gets through a NAT that filters nothing (a cone NAT)
 //   primary    to the primary address, source fe80::ffff:ffff:ffff: answered from the primary; gives the mapping
 //   secondary  to the secondary address, same source: answered from the secondary; a different mapping than the
 //              primary's means the NAT maps per destination (symmetric)
@@ -119,12 +120,14 @@ export function originAddr(view: TeredoPacketView): number {
  * The acceptance rules, in order. `kind` is the result of RsProbes.match (checked here: -1 = no live nonce).
  * Returns -1 when the RA is acceptable, otherwise the DROP index of the first rule it breaks.
  */
-export function checkRa(cfg: ClientConfig, probes: RsProbes, view: TeredoPacketView, addr: number, port: number): number {
+export function checkRa(cfg: ClientConfig, probes: RsProbes, view: TeredoPacketView, addr: number, port: number, probeSocket: boolean): number {
   if (addr !== cfg.primary && addr !== cfg.secondary) return DROP['ra-source-not-server'];
   if (port !== TEREDO_PORT) return DROP['ra-source-port-not-3544'];
   if (view.nonceOffset < 0) return DROP['ra-no-auth'];
   const kind = probes.match(view.data, view.nonceOffset);
   if (kind === -1) return DROP['ra-nonce-mismatch'];
+  // The cone RS left from the probe socket, the others from the main one: each RA comes back where its RS left.
+  if ((kind === RS_CONE) !== probeSocket) return DROP['ra-wrong-socket'];
   // The cone test is only sound when the RA to the cone RS left from the other address (§5.3.2).
   const expectedFrom = kind === RS_PRIMARY ? cfg.primary : cfg.secondary;
   if (addr !== expectedFrom) return DROP['ra-wrong-server-address'];

@@ -91,6 +91,11 @@ export function resolveClientConfig(p: TeredoClientParams): ClientConfig {
 export interface ClientSink extends DropSink {
   /** One UDP datagram from the client's socket to addr:port (uint32, port). */
   sendUdp(data: Uint8Array, offset: number, length: number, addr: number, port: number): void;
+  /**
+   * One UDP datagram from the probe socket: a second local port, used only for the cone RS (client.ts says
+   * why); its datagrams come back through TeredoClient.probeDatagram.
+   */
+  sendProbe(data: Uint8Array, offset: number, length: number, addr: number, port: number): void;
   /** One whole IPv6 packet for the local stack (the TUN device). */
   writeTun(data: Uint8Array, offset: number, length: number): void;
   /**
@@ -109,6 +114,7 @@ export const CLIENT_DROP_REASONS = [
   'ra-no-auth', // §5.2.2: our RSs carry a nonce, an RA without the authentication header cannot echo it
   'ra-nonce-mismatch', // §5.2.2 MUST discard: not the nonce of an RS we are waiting on
   'ra-wrong-server-address', // the RA to the cone RS must come from the other address (§5.3.2), the others from the one asked
+  'ra-wrong-socket', // an RA on another local port than the one its RS left from
   'ra-no-origin-indication', // §5.2.1: the mapping is learnt from it
   'ra-malformed', // RFC 4861 §6.1.2: not an RA, hop limit not 255, code not 0, bad checksum, options that do not parse
   'ra-bad-destination', // §5.2.1: the IPv6 destination must be the RS's link-local source
@@ -119,6 +125,7 @@ export const CLIENT_DROP_REASONS = [
   // Any datagram (§5.1.1, §5.2.3).
   'malformed', // not a Teredo payload: bad headers, not IPv6, payload length beyond the datagram
   'not-qualified', // traffic before the client has an address (§5.2.3 needs it)
+  'probe-socket-unexpected', // on the probe socket, which only expects the RA to the cone RS
   'server-unexpected', // from the server and not an RA we wait for, a bubble or an indirect packet we can use
   // Reception (§5.2.3).
   'not-for-our-address', // §5.2.3: the IPv6 destination should be our Teredo address

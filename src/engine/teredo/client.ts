@@ -5,12 +5,18 @@
 // Qualification, fast mode (default). RFC 4380 runs a cone phase (up to N x T = 12 s) before the non-cone
 // phase, so Windows needs 12 s or more behind every non-cone NAT. We send both RSs to the primary at once:
 //   - the cone RS is answered from the server's other address, which only a cone NAT lets in;
-//   - the non-cone RS is answered from the address it went to, which any NAT lets in, and measures the RTT.
+//   - the non-cone RS is answered from the address it went to, which any NAT lets in, gives the mapping and
+//     measures the round trip.
+// The cone RS leaves from a second local port, the probe socket (sink.sendProbe). Measured in the lab: on a
+// Linux NAT the refused cone RA leaves a conntrack entry (secondary:3544 -> our public port), so the RS we
+// then send to the secondary from that same port cannot keep its mapping and gets another port: every
+// restricted NAT would look symmetric (RFC 4380's sequential phases have the same flaw within conntrack's 30 s).
+// Filtering is a property of the NAT, not of a port, so testing it on a throwaway mapping is as good.
 // Once the non-cone RA is in, the cone RA (sent by the server at the same moment) gets a window of
-// max(coneWindowMinMs, 2 x RTT). The cone RA in time = cone NAT. Otherwise the cone RS is retired (its nonce
-// forgotten) BEFORE the secondary address is contacted: an RS to the secondary opens an address-restricted NAT
-// to it, and a late cone RA let in that way must not count as proof. Then one non-cone RS to the secondary:
-// same mapping = restricted, different = symmetric. Strict mode keeps the RFC's sequence and timing.
+// max(coneWindowMinMs, 2 x RTT): in time = cone NAT. Otherwise the cone RS is retired (its nonce forgotten)
+// BEFORE the secondary address is contacted, so that a cone RA let in later by a NAT that opened to the
+// secondary for the whole host proves nothing. Then one non-cone RS to the secondary: same mapping =
+// restricted, different = symmetric. Strict mode keeps the RFC's sequence and timing.
 //
 // After N x T without an answer in a phase (or to the maintenance RS) the client goes offline and starts over
 // after a backoff doubling from backoffInitialMs to backoffMaxMs: a captive portal that blocks UDP for a while
@@ -38,13 +44,6 @@ import {
 
 type ClientTimer = 'probe' | 'cone-window' | 'refresh' | 'backoff';
 
-/**
- * How long an RS to the secondary address may keep a pinhole open in the NAT toward it: Linux conntrack keeps
- * a UDP flow that saw replies for 120 s (nf_conntrack_udp_timeout_stream), 180 s on newer kernels. Within it, a
- * cone RA from the secondary could pass an address-restricted NAT, so the cone test is skipped (see below).
- */
-const SECONDARY_PINHOLE_MS = 180_000;
-
 /** The 12 random flag bits of RFC 5991 take values 0..4095. */
 const RANDOM_BITS_RANGE = 0x1000;
 
@@ -62,6 +61,8 @@ export class TeredoClient implements TimedEngine<ClientSink> {
   #attempts = 0;
   /** Strict mode: the cone phase is over, the primary gets non-cone RSs. */
   #coneGivenUp = false;
+  /** The cone RA arrived (on the probe socket): a cone NAT, qualified as soon as the main mapping is known. */
+  #coneSeen = false;
   #qualifyStartedAt: Millis = 0;
   #primaryMapped: { addr: number; port: number } | undefined;
   #address: Uint8Array | undefined;
@@ -69,7 +70,6 @@ export class TeredoClient implements TimedEngine<ClientSink> {
   #mappedPort = 0;
   #randomBits = 0;
   #lastServerRx: Millis | undefined;
-  #secondaryContactAt: Millis | undefined;
   /** The "last heard" the armed refresh check was planned from. */
   #refreshBase: Millis = 0;
   #rttMs: number | undefined;
@@ -137,9 +137,17 @@ export class TeredoClient implements TimedEngine<ClientSink> {
     if (checkTeredoPayload(view, data, offset, length) < 0) return sink.drop(DROP.malformed);
     const fromServer = port === TEREDO_PORT && (addr === this.#cfg.primary || addr === this.#cfg.secondary);
     if (fromServer) this.#lastServerRx = now; // §5.2.3: "last interaction" with the server
-    if (isRouterAdvert(view)) return this.#routerAdvert(addr, port, now, sink);
+    if (isRouterAdvert(view)) return this.#routerAdvert(addr, port, false, now, sink);
     if (this.#state !== 'qualified') return sink.drop(DROP['not-qualified']);
     this.#data.datagram(view, addr, port, fromServer, now, this.#ctx, sink);
+  }
+
+  /** A datagram on the probe socket (sink.sendProbe's): only the RA answering the cone RS belongs there. */
+  probeDatagram(data: Uint8Array, offset: number, length: number, addr: number, port: number, now: Millis, sink: ClientSink): void {
+    const view = this.#view;
+    if (checkTeredoPayload(view, data, offset, length) < 0) return sink.drop(DROP.malformed);
+    if (!isRouterAdvert(view)) return sink.drop(DROP['probe-socket-unexpected']);
+    this.#routerAdvert(addr, port, true, now, sink);
   }
 
   /** One IPv6 packet read from the TUN device, data[offset .. offset + length) (lent). */
@@ -205,9 +213,8 @@ export class TeredoClient implements TimedEngine<ClientSink> {
     this.#timers.clear();
     this.#probes.retireAll();
     this.#attempts = 0;
-    // Re-qualifying soon after an RS to the secondary (a non-cone verdict, then the server lost): the NAT may
-    // still let the secondary's packets in, so a cone RA would prove nothing. Skip the cone test this round.
-    this.#coneGivenUp = this.#secondaryContactAt !== undefined && now - this.#secondaryContactAt < SECONDARY_PINHOLE_MS;
+    this.#coneGivenUp = false;
+    this.#coneSeen = false;
     this.#primaryMapped = undefined;
     this.#qualifyStartedAt = now;
     this.#setState('probe-primary', sink);
@@ -217,15 +224,16 @@ export class TeredoClient implements TimedEngine<ClientSink> {
   #sendPrimaryProbes(now: Millis, sink: ClientSink): void {
     this.#attempts++;
     const strict = this.#cfg.qualification === 'strict';
-    if (!this.#coneGivenUp) this.#sendRs(RS_CONE, now, sink);
-    if (!strict || this.#coneGivenUp) this.#sendRs(RS_PRIMARY, now, sink);
+    if (!this.#coneGivenUp && !this.#coneSeen) this.#sendRs(RS_CONE, now, sink);
+    if (!strict || this.#coneGivenUp || this.#coneSeen) this.#sendRs(RS_PRIMARY, now, sink);
     this.#timers.set('probe', now + this.#cfg.probeTimeoutMs);
   }
 
   #sendRs(kind: RsKind, now: Millis, sink: ClientSink): void {
     const payload = this.#probes.prepare(kind, this.#random, now);
     this.#counters.rsSent++;
-    sink.sendUdp(payload, 0, payload.length, RsProbes.destination(kind, this.#cfg), TEREDO_PORT);
+    if (kind === RS_CONE) sink.sendProbe(payload, 0, payload.length, this.#cfg.primary, TEREDO_PORT);
+    else sink.sendUdp(payload, 0, payload.length, RsProbes.destination(kind, this.#cfg), TEREDO_PORT);
   }
 
   #probeTimedOut(now: Millis, sink: ClientSink): void {
@@ -254,21 +262,29 @@ export class TeredoClient implements TimedEngine<ClientSink> {
     }
   }
 
-  #routerAdvert(addr: number, port: number, now: Millis, sink: ClientSink): void {
+  #routerAdvert(addr: number, port: number, probeSocket: boolean, now: Millis, sink: ClientSink): void {
     const view = this.#view;
-    const verdict = checkRa(this.#cfg, this.#probes, view, addr, port);
+    const verdict = checkRa(this.#cfg, this.#probes, view, addr, port, probeSocket);
     if (verdict >= 0) return sink.drop(verdict);
     const kind = this.#probes.match(view.data, view.nonceOffset) as RsKind;
     this.#probes.retire(kind);
     this.#counters.raAccepted++;
-    this.#rttMs = now - this.#probes.sentAt(kind);
+    this.#rttMs = Math.round((now - this.#probes.sentAt(kind)) * 10) / 10;
     const mapped = { addr: originAddr(view), port: originPort(view) };
     if (this.#state === 'qualified') return this.#refreshAnswered(mapped, now, sink);
-    if (kind === RS_CONE) return this.#qualified('cone', mapped, now, sink);
+    if (kind === RS_CONE) {
+      // The mapping that counts is the main socket's (the probe socket's is a throwaway).
+      this.#coneSeen = true;
+      if (this.#primaryMapped !== undefined) return this.#qualified('cone', this.#primaryMapped, now, sink);
+      // Strict mode sends the non-cone RS only now; fast mode's is on its way.
+      if (this.#cfg.qualification === 'strict') this.#sendRs(RS_PRIMARY, now, sink);
+      return;
+    }
     if (kind === RS_PRIMARY) {
       this.#primaryMapped = mapped;
+      if (this.#coneSeen) return this.#qualified('cone', mapped, now, sink);
       this.#timers.delete('probe');
-      if (this.#cfg.qualification === 'strict' || this.#coneGivenUp) return this.#enterSecondary(now, sink);
+      if (this.#cfg.qualification === 'strict') return this.#enterSecondary(now, sink);
       return this.#timers.set('cone-window', now + Math.min(this.#cfg.probeTimeoutMs, Math.max(this.#cfg.coneWindowMinMs, 2 * this.#rttMs)));
     }
     const primary = this.#primaryMapped!;
@@ -291,7 +307,6 @@ export class TeredoClient implements TimedEngine<ClientSink> {
 
   #sendSecondaryProbe(now: Millis, sink: ClientSink): void {
     this.#attempts++;
-    this.#secondaryContactAt = now;
     this.#sendRs(RS_SECONDARY, now, sink);
     this.#timers.set('probe', now + this.#cfg.probeTimeoutMs);
   }
@@ -305,7 +320,7 @@ export class TeredoClient implements TimedEngine<ClientSink> {
     }
     this.#failures = 0;
     this.#error = undefined;
-    this.#qualificationMs = now - this.#qualifyStartedAt;
+    this.#qualificationMs = Math.round(now - this.#qualifyStartedAt);
     this.#counters.qualifications++;
     this.#useMapping(mapped, sink);
     this.#setState('qualified', sink);
@@ -343,8 +358,10 @@ export class TeredoClient implements TimedEngine<ClientSink> {
 
   #sendRefresh(now: Millis, sink: ClientSink): void {
     this.#attempts++;
-    // The same cone bit as at qualification (§5.2.5): a cone client keeps testing that the NAT still is one.
-    this.#sendRs(this.#nat === 'cone' ? RS_CONE : RS_PRIMARY, now, sink);
+    // Always the non-cone RS from the main socket: it keeps the mapping that the address embeds alive. RFC 4380
+    // §5.2.5 repeats the cone bit, which only re-tests the NAT type; RFC 5991 tells peers not to rely on it,
+    // and Miredo's client likewise refreshes without it.
+    this.#sendRs(RS_PRIMARY, now, sink);
     this.#timers.set('probe', now + this.#cfg.probeTimeoutMs);
   }
 
