@@ -135,7 +135,7 @@ describe('running', () => {
     answerRestricted(main);
     h.clock.advance(200); // the cone window passes, the RS to the secondary goes out
     answerRestricted(main);
-    const s = agent.status() as ClientStatusJson & { peers: unknown; drops: unknown };
+    const s = agent.status() as ClientStatusJson;
     expect(s).toMatchObject({ state: 'qualified', nat: 'restricted', mappedAddress: '198.18.0.101', mappedPort: 41000, server: '198.18.0.10', secondaryServerAddress: '198.18.0.11', interface: 'teredo', mtu: 1280, defaultRoute: true, type: 'client', refreshIntervalSec: 30 });
     const address = parseIpv6(s.address!);
     expect(tun.config.slice(2)).toEqual([

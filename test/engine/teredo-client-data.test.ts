@@ -207,6 +207,33 @@ describe('reception (§5.2.3)', () => {
     expect(reasons(net)).toEqual(['ra-source-not-server', 'link-local-source', 'link-local-source']);
   });
 
+  it('a peer behind a symmetric NAT (packets from another mapping than its address embeds) is trusted after proof', () => {
+    const net = qualified('full-cone');
+    const me = net.client.address!;
+    const otherServer = parseIpv4('198.18.0.50');
+    const symNat = parseIpv4('198.18.0.102');
+    const x = encodeTeredoAddress({ server: otherServer, randomBits: 9, mappedAddr: symNat, mappedPort: 1111 });
+    const data = echo(x, me, 128, new Uint8Array(8).fill(3));
+    // From the port its NAT picked for us, not the one its address embeds: dropped, and a proof is asked for.
+    net.inject(data, symNat, 2222);
+    expect(net.tun).toEqual([]);
+    expect(reasons(net)).toEqual(['unknown-peer']);
+    expect(net.sent).toHaveLength(1);
+    expect([net.sent[0]!.addr, net.sent[0]!.port]).toEqual([otherServer, 3544]); // through ITS server
+    const req = decodeIcmpv6Packet(net.sent[0]!.data);
+    expect(formatIpv6(req.header.dst)).toBe(formatIpv6(x));
+    const nonce = decodeEcho(req.message).data;
+    // Its kernel answers; the reply comes from the real mapping and carries the nonce.
+    net.inject(echo(x, me, 129, nonce), symNat, 2222);
+    net.inject(data, symNat, 2222);
+    expect(net.tun).toEqual([data]);
+    tun(net, echo(me, x, 129, new Uint8Array(8).fill(3)));
+    expect([net.sent.at(-1)!.addr, net.sent.at(-1)!.port]).toEqual([symNat, 2222]);
+    // A wrong nonce from yet another port proves nothing.
+    net.inject(echo(x, me, 129, new Uint8Array(8)), symNat, 3333);
+    expect(reasons(net)).toEqual(['unknown-peer', 'unknown-peer']);
+  });
+
   it('packets for another address are dropped', () => {
     const net = qualified();
     net.inject(echo(peer(3545), peer(1), 128, new Uint8Array(8)), PEER_NAT, 3545);

@@ -61,6 +61,20 @@ describe('Teredo to Teredo', () => {
     expect(await pings('cli-prc', fc.address!)).toBeGreaterThanOrEqual(2);
     for (const o of lab.occupants()) await lab.stopOccupant(o.key);
   });
+
+  it('beyond Miredo: a client behind the symmetric NAT reaches a full-cone client, and back (proof through its server)', async () => {
+    await lab.startOccupants([
+      { role: 'server', impl: 'ours' },
+      { role: 'client', impl: 'ours', node: 'cli-sym' },
+      { role: 'client', impl: 'ours', node: 'cli-fc' },
+    ]);
+    const sym = await status('cli-sym');
+    const fc = await status('cli-fc');
+    // The first echo is spent on the proof round trip; the rest get through.
+    expect(await pings('cli-sym', fc.address!, 5)).toBeGreaterThanOrEqual(3);
+    expect(await pings('cli-fc', sym.address!, 5)).toBeGreaterThanOrEqual(3);
+    for (const o of lab.occupants()) await lab.stopOccupant(o.key);
+  });
 });
 
 /**

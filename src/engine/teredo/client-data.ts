@@ -21,6 +21,9 @@
 //   Echo Reply carrying the peer's test nonce ───► the peer is trusted at the UDP source (the relay), queue sent
 //                                                  (case 2); the reply itself is ours, not the host's
 //   Teredo source embedding the UDP source ──────► trusted, queue sent, accepted unless a bubble (case 3)
+//   Teredo source from another mapping ──────────► dropped; an Echo Request with a nonce goes through the
+//                                                  peer's server; its reply from that mapping proves it (a
+//                                                  peer behind a symmetric NAT: beyond Miredo, see below)
 //   native source from an unknown relay ─────────► dropped, and a connectivity test toward that source starts
 //                                                  (case 6: accepting it untested is CVE-2006-6266)
 //   anything else ───────────────────────────────► dropped, counted
@@ -64,6 +67,8 @@ export class ClientDataPath {
   readonly peers: PeerTable;
   readonly #retries = new TimerTable<number>();
   readonly #pings = new Uint8Array(CLIENT_MAX_PEERS);
+  /** 1 while a Teredo peer is being asked for proof of a mapping its address does not embed (see datagram). */
+  readonly #proving = new Uint8Array(CLIENT_MAX_PEERS);
   readonly #random: Random;
   readonly #bubble = new Uint8Array(IPV6_HEADER_LEN);
   readonly #ping = new Uint8Array(PING_LEN);
@@ -96,6 +101,8 @@ export class ClientDataPath {
     this.peers.forEach((slot) => this.#dropQueue(slot, sink));
     this.peers.clear();
     this.#retries.clear();
+    this.#pings.fill(0);
+    this.#proving.fill(0);
   }
 
   handleTimeout(now: Millis, ctx: DataContext, sink: ClientSink): void {
@@ -134,7 +141,7 @@ export class ClientDataPath {
     if (!p.has(slot)) return;
     p.copyAddress(slot, this.#peerAddr, 0);
     const peer = this.#peerAddr;
-    if (isTeredo(peer, 0)) {
+    if (isTeredo(peer, 0) && this.#proving[slot] === 0) {
       // §5.2.6: 4 bubbles in the window and no answer: give up (mayBubble stays false until the window ends).
       if (p.bubbleCount(slot) >= BUBBLE_MAX_COUNT && !p.mayBubble(slot, now)) return this.#giveUp(slot, sink);
       if (p.mayBubble(slot, now)) {
@@ -146,7 +153,9 @@ export class ClientDataPath {
     } else {
       if (this.#pings[slot]! >= MAX_PINGS) return this.#giveUp(slot, sink);
       this.#pings[slot]!++;
-      this.#sendPing(slot, ctx, sink);
+      // A native peer is tested through our server (§5.2.9); a Teredo peer asked for proof, through its own
+      // server, which delivers only to the mapping its address embeds.
+      this.#sendPing(slot, this.#proving[slot] === 1 ? teredoServerAt(peer, 0) : ctx.server, ctx, sink);
       p.transmitted(slot, now);
     }
     this.#retries.set(slot, now + RETRY_INTERVAL_MS);
@@ -156,6 +165,7 @@ export class ClientDataPath {
     this.#retries.delete(slot);
     this.#dropQueue(slot, sink);
     this.#pings[slot] = 0;
+    this.#proving[slot] = 0;
   }
 
   #dropQueue(slot: number, sink: ClientSink): void {
@@ -171,8 +181,8 @@ export class ClientDataPath {
     sink.sendUdp(b, 0, IPV6_HEADER_LEN, addr, port);
   }
 
-  /** §5.2.9: an Echo Request from our address to the peer with a fresh nonce, sent through our server. */
-  #sendPing(slot: number, ctx: DataContext, sink: ClientSink): void {
+  /** §5.2.9: an Echo Request from our address to the peer with a fresh nonce, sent to `server`:3544. */
+  #sendPing(slot: number, server: number, ctx: DataContext, sink: ClientSink): void {
     const hi = this.#random.int(0x100000000) >>> 0;
     const lo = (this.#random.int(0x100000000) | 1) >>> 0; // never all zero (zero means "no nonce")
     this.peers.setNonce(slot, hi, lo);
@@ -182,7 +192,7 @@ export class ClientDataPath {
     writeU32(ping, ECHO_NONCE_AT, hi);
     writeU32(ping, ECHO_NONCE_AT + 4, lo);
     fillIcmpv6PacketChecksum(ping);
-    sink.sendUdp(ping, 0, PING_LEN, ctx.server, TEREDO_PORT);
+    sink.sendUdp(ping, 0, PING_LEN, server, TEREDO_PORT);
   }
 
   // ---- reception (§5.2.3) ----
@@ -222,6 +232,19 @@ export class ClientDataPath {
       return;
     }
     sink.drop(DROP['unknown-peer']);
+    if (isTeredo(data, src)) {
+      // A Teredo peer whose packets come from another mapping than its address embeds: it is behind a symmetric
+      // NAT, which maps each destination apart (RFC 6081 §3 addresses this with a new trailer; this needs none).
+      // Ask it for proof: an Echo Request with a nonce through ITS server, which delivers only to the mapping
+      // its address embeds; its reply comes back from where its packets really come from and, carrying the
+      // nonce, makes that mapping trusted (case 2). Miredo drops these packets: no symmetric peer reaches it.
+      if (!isGlobalUnicast4(teredoMappedAddrAt(data, src)) || !isGlobalUnicast4(addr)) return;
+      if (slot < 0) slot = this.peers.insert(data, src, now);
+      if (this.#retries.has(slot)) return;
+      this.#proving[slot] = 1;
+      this.#reach(slot, now, ctx, sink);
+      return;
+    }
     // Case 6, safely: a native host answering through a relay we do not know yet. Test the source through our
     // server (it is a global IPv6 address, so the server forwards the Echo Request natively, never to the
     // sender's IPv4); its reply will arrive through the right relay and make it trusted.
@@ -249,6 +272,7 @@ export class ClientDataPath {
     p.setNonce(slot, 0, 0);
     this.#retries.delete(slot);
     this.#pings[slot] = 0;
+    this.#proving[slot] = 0;
     this.#sink = sink;
     this.#toAddr = addr;
     this.#toPort = port;
@@ -279,6 +303,7 @@ export class ClientDataPath {
   readonly #onRemove = (slot: number): void => {
     this.#retries.delete(slot);
     this.#pings[slot] = 0;
+    this.#proving[slot] = 0;
     if (this.#sink !== undefined) this.#dropQueue(slot, this.#sink);
   };
 }

@@ -63,7 +63,7 @@ const client: OccupantDefinition = {
   async status(ctx): Promise<OccupantStatus> {
     const s = await teredoClientStatus(ctx);
     if (!s) return { state: 'starting' };
-    const detail: Record<string, string> = s.address ? describeTeredo(s.address) : {};
+    const detail: Record<string, string> = { ...(s.nat ? { nat: s.nat } : {}), ...(s.address ? describeTeredo(s.address) : {}) };
     if (s.qualificationMs !== null && s.qualificationMs !== undefined) detail['qualified in'] = `${s.qualificationMs} ms`;
     if (s.error) detail.error = s.error;
     return { state: s.state, ...(s.address ? { teredoAddress: s.address } : {}), ...(s.nat ? { natType: s.nat } : {}), detail };
