@@ -1,15 +1,16 @@
 #!/usr/bin/env node
-// The demo (`npm run demo`, as root): brings up a lab with our agents wherever they exist and the reference
-// implementations elsewhere, then shows on one screen that IPv6 works through every NAT: each Teredo
-// client's state, NAT type and address, ping6 to the native host6 through the relay with RTTs, the lan6
-// hosts' autoconfigured addresses and the rasadv listeners' tables. Tears the lab down unless --keep.
+// The demo (`npm run demo`, as root): installs what the lab needs (scripts/setup-host.sh, on a fresh machine),
+// then brings up a lab with our agents wherever they exist and the reference implementations elsewhere, and
+// shows on one screen that IPv6 works through every NAT: each Teredo client's state, NAT type and address,
+// ping6 to the native host6 through the relay with RTTs, the lan6 hosts' autoconfigured addresses and the
+// rasadv listeners' tables. Tears the lab down unless --keep.
 // Exit code: 0 when every expected outcome held, 1 when one failed, 2 when the lab could not be built.
 
 import { parseArgs } from 'node:util';
 import { Lab } from '../src/lab/lab.js';
 import { LabError } from '../src/lab/errors.js';
-import { ROLES, type OccupantRequest } from '../src/lab/occupant.js';
-import { loadRegistry, OURS } from '../src/lab/registry.js';
+import { choosePreferredOccupants, describeChoice, occupantRequests } from '../src/lab/choose.js';
+import { loadRegistry } from '../src/lab/registry.js';
 import { formatRtt, ping6, raDefaultRouter, waitForSlaac } from '../src/lab/observe.js';
 import { ADDR, NAT_SITES } from '../src/lab/topology.js';
 import { sleep } from '../src/lab/run.js';
@@ -27,18 +28,6 @@ const check = (what: string, ok: boolean): string => {
   return ok ? 'ok' : 'FAIL';
 };
 const out = (s = ''): void => void process.stdout.write(s + '\n');
-
-async function chooseOccupants(): Promise<{ requests: OccupantRequest[]; lines: string[] }> {
-  const registry = await loadRegistry();
-  const requests: OccupantRequest[] = [];
-  const lines: string[] = [];
-  for (const role of ROLES) {
-    const d = await registry.preferred(role);
-    if (d) requests.push({ role, impl: d.impl });
-    lines.push(`${role}: ${d ? `${d.impl === OURS ? 'ours' : `${d.impl} (reference)`}` : 'none available'}`);
-  }
-  return { requests, lines };
-}
 
 async function showClients(lab: Lab): Promise<void> {
   const clients = lab.occupants().filter((o) => o.role === 'client');
@@ -91,11 +80,15 @@ async function showRasadv(lab: Lab): Promise<void> {
 }
 
 async function main(): Promise<number> {
-  const { requests, lines } = await chooseOccupants();
   const t0 = Date.now();
   let lab: Lab;
+  let lines: string[];
   try {
-    lab = await Lab.up({ ...(opts.id ? { id: opts.id } : {}), ...(opts.keep ? {} : { ownerPid: process.pid }), occupants: requests, log: (l) => out(l) });
+    // Installs Miredo and radvd on a fresh machine before judging what can run, so the first run shows the
+    // same checks as every later one.
+    const choices = await choosePreferredOccupants({ registry: await loadRegistry(), log: (l) => out(l) });
+    lines = choices.map(describeChoice);
+    lab = await Lab.up({ ...(opts.id ? { id: opts.id } : {}), ...(opts.keep ? {} : { ownerPid: process.pid }), occupants: occupantRequests(choices), log: (l) => out(l) });
   } catch (e) {
     if (!(e instanceof LabError)) throw e;
     process.stderr.write(`demo: ${e.message}\n`);

@@ -16,6 +16,7 @@ import { LabError } from '../../src/lab/errors.js';
 import { assertRoot } from '../../src/lab/host.js';
 import { ROLES, isRole, type OccupantRequest, type Role } from '../../src/lab/occupant.js';
 import { loadRegistry } from '../../src/lab/registry.js';
+import { choosePreferredOccupants, occupantRequests } from '../../src/lab/choose.js';
 import { inNs } from '../../src/lab/run.js';
 import { nodesTable, occupantsTable, tryCommands } from './print.js';
 import { benchCommand } from './bench-command.js';
@@ -43,14 +44,14 @@ const registry = await loadRegistry();
 
 async function up(args: Record<string, unknown>): Promise<void> {
   const requests: OccupantRequest[] = [];
+  const preferredRoles: Role[] = [];
   for (const role of ROLES) {
     const impl = args[ROLE_OPTION[role]] as string | undefined;
     if (impl && impl !== 'none') requests.push({ role, impl: registry.get(role, impl).impl });
-    else if (!impl && args['preferred']) {
-      const d = await registry.preferred(role);
-      if (d) requests.push({ role, impl: d.impl });
-    }
+    else if (!impl && args['preferred']) preferredRoles.push(role);
   }
+  // Installs what is missing before judging availability (a fresh host has no Miredo or radvd yet).
+  if (preferredRoles.length > 0) requests.push(...occupantRequests(await choosePreferredOccupants({ registry, roles: preferredRoles, log })));
   const t0 = Date.now();
   const lab = await Lab.up({ ...(args['id'] ? { id: args['id'] as string } : {}), occupants: requests, log });
   process.stdout.write(`lab ${lab.id} is up (${Date.now() - t0} ms); state in ${lab.dir}\n\n${nodesTable(lab)}\n\n${await occupantsTable(lab)}\n\ntry:\n${tryCommands(lab)}\n`);

@@ -11,19 +11,22 @@
 //   udpSockets        native: the addon's batched sockets (recvmmsg/sendmmsg, DF bit clear as RFC 4380 §5.1.2
 //                     asks); dgram (node:dgram) is the fallback, e.g. where the addon cannot be built
 //   udpReceiveBuffer  0 = the kernel's SO_RCVBUF default (net.core.rmem_default)
+//   nativeForwarding  tun when forwardInterface is set, else raw: a send-only raw IPv6 socket, as miredo-server
+//                     forwards out of the box (native-forwarding.ts)
 
 import type { DatagramImplementation } from '../../src/io/datagram-port.js';
 import type { ConfigSpec } from '../../src/runtime/config.js';
 import { DEFAULT_FORWARD_ICMPV6_MAX_PAYLOAD, MIN_ADVERTISED_MTU, type TeredoServerParams } from '../../src/engine/teredo/server-types.js';
 import { formatIpv4, isGlobalUnicast4, isUnicast4, parseIpv4 } from '../../src/wire/ipv4.js';
 import { TEREDO_LINK_MTU } from '../../src/wire/teredo-constants.js';
-
+import { NATIVE_FORWARDING_MODES, nativeForwardingMode, type NativeForwardingMode } from './native-forwarding.js';
 
 export interface ServerAgentConfig {
   readonly address: string;
   readonly secondaryAddress: string | undefined;
   readonly mtu: number;
   readonly forwardInterface: string | undefined;
+  readonly nativeForwarding: NativeForwardingMode | undefined;
   readonly forwardIcmpv6MaxPayload: number;
   readonly allowNonGlobal: boolean;
   readonly statsInterval: number;
@@ -41,7 +44,8 @@ export const serverSpec: ConfigSpec<ServerAgentConfig> = {
     address: { type: 'ipv4', required: true, description: 'primary server IPv4 address: clients send here, and it is embedded in their Teredo prefix 2001:0:<address>::/64' },
     secondaryAddress: { type: 'ipv4', description: 'secondary server IPv4 address (default: primary + 1, what Windows clients assume)' },
     mtu: { type: 'integer', default: TEREDO_LINK_MTU, min: MIN_ADVERTISED_MTU, max: 65535, description: 'link MTU advertised in the RA MTU option (RFC 4380 §5.1.2)' },
-    forwardInterface: { type: 'string', description: 'TUN device to create for packets between clients and the native IPv6 network (needs CAP_NET_ADMIN); without it such packets are dropped' },
+    forwardInterface: { type: 'string', description: 'TUN device to create for packets between clients and the native IPv6 network, both ways (needs CAP_NET_ADMIN); implies --native-forwarding tun' },
+    nativeForwarding: { type: 'enum', values: NATIVE_FORWARDING_MODES, description: 'packets from clients to native IPv6: raw (default without --forward-interface: a send-only raw IPv6 socket, needs CAP_NET_RAW; replies come back through relays), tun (the --forward-interface device, both ways), off (dropped)' },
     forwardIcmpv6MaxPayload: { type: 'integer', default: DEFAULT_FORWARD_ICMPV6_MAX_PAYLOAD, min: 0, max: 65535, description: 'largest IPv6 payload of an ICMPv6 packet the server forwards (bubbles always pass; Miredo: 88)' },
     allowNonGlobal: { type: 'boolean', default: false, description: 'labs only: accept non-global unicast server addresses, client sources and mappings (RFC 4380 §5.2.4 forbids them)' },
     statsInterval: { type: 'integer', default: DEFAULT_STATS_INTERVAL_SEC, min: 0, max: 86_400, description: 'seconds between "counters" log lines at info level; 0 = never' },
@@ -65,6 +69,9 @@ export const serverSpec: ConfigSpec<ServerAgentConfig> = {
     if (c.forwardInterface !== undefined && !IFNAME.test(c.forwardInterface)) {
       problems.push(`forwardInterface (${JSON.stringify(c.forwardInterface)}) must be an interface name of 1 to 15 characters without '/', ':' or spaces`);
     }
+    const mode = nativeForwardingMode(c);
+    if (mode === 'tun' && c.forwardInterface === undefined) problems.push('nativeForwarding ("tun") needs forwardInterface, the name of the TUN device to create');
+    if (mode !== 'tun' && c.forwardInterface !== undefined) problems.push(`forwardInterface (${JSON.stringify(c.forwardInterface)}) is only used with nativeForwarding "tun", not ${JSON.stringify(mode)}`);
     return problems;
   },
 };
@@ -81,7 +88,7 @@ export function engineParams(c: ServerAgentConfig): TeredoServerParams {
     secondary: secondaryOf(c),
     mtu: c.mtu,
     forwardIcmpv6MaxPayload: c.forwardIcmpv6MaxPayload,
-    nativeForwarding: c.forwardInterface !== undefined,
+    nativeForwarding: nativeForwardingMode(c) !== 'off',
     allowNonGlobal: c.allowNonGlobal,
   };
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // teredo-server: an RFC 4380 §5.3 Teredo server on two IPv4 addresses.
 //
-//   teredo-server --address <IPv4> [--secondary-address <IPv4>] [--mtu N] [--forward-interface NAME]
+//   teredo-server --address <IPv4> [--secondary-address <IPv4>] [--mtu N] [--native-forwarding raw|tun|off]
+//                 [--forward-interface NAME]
 //                 [--forward-icmpv6-max-payload N] [--allow-non-global] [--stats-interval S]
 //                 [--config FILE] [--log-level L] [--instance NAME] [--check-config]
 //   teredo-server status [--json] [--instance NAME] [--timeout MS]
@@ -11,7 +12,8 @@
 // control socket in the abstract namespace of this network namespace, which `status` queries.
 //
 // Exit codes: 0 ok; 1 start-up failure (invalid config, an address that cannot be bound, a TUN device that
-// cannot be created); 2 usage; 3 `status` found no server running in this network namespace.
+// cannot be created, a raw IPv6 socket it may not open: no CAP_NET_RAW); 2 usage; 3 `status` found no server
+// running in this network namespace.
 
 import type { AgentDefinition } from '../../src/runtime/cli.js';
 import { runAgentMain } from '../../src/runtime/cli.js';

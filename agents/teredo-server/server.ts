@@ -1,6 +1,7 @@
 // The teredo-server process: wires the sans-I/O TeredoServer engine (src/engine/teredo/server.ts) to two UDP
 // sockets on port 3544 (primary and secondary address; the addon's batched sockets unless --udp-sockets dgram)
-// and, with --forward-interface, a TUN device toward the native IPv6 network, through the runtime's Driver.
+// and the native IPv6 network (a send-only raw IPv6 socket by default, or with --forward-interface a TUN
+// device both ways; native-forwarding.ts), through the runtime's Driver.
 //
 //   primary:3544 batch ──┐                                              ┌─► sink.sendUdp: socket send (RAs, forwards)
 //   secondary:3544 batch ┼─► driver.batch ─► engine.datagram/tun each ──┼─► sink.writeNative: TUN write (to native IPv6)
@@ -35,10 +36,11 @@ import { formatIpv4 } from '../../src/wire/ipv4.js';
 import { teredoPrefix } from '../../src/wire/teredo-address.js';
 import { TEREDO_LINK_MTU, TEREDO_PORT } from '../../src/wire/teredo-constants.js';
 import { engineParams, type ServerAgentConfig } from './config.js';
+import { nativeForwardingMode, startNativeForwarding, type NativeForwarding, type NativeForwardingDeps } from './native-forwarding.js';
 import type { TeredoServerStatus } from './status.js';
 
 /** Seams for tests; each defaults to the real thing. */
-export interface ServerDeps {
+export interface ServerDeps extends NativeForwardingDeps {
   openPort?: (options: DatagramPortOptions) => Promise<DatagramPort>;
   openTun?: (options: TunOptions) => TunDevice;
   /** Whether the kernel forwards IPv6 (net.ipv6.conf.all.forwarding); undefined when unknown. */
@@ -60,9 +62,12 @@ export async function startTeredoServer(ctx: AgentContext<ServerAgentConfig>, de
   const portOptions = { implementation: config.udpSockets, receiveBufferSize: config.udpReceiveBuffer };
   const sockets = await openSockets(params.primary, params.secondary, portOptions, deps.openPort ?? openDatagramPort);
   let tun: TunDevice | undefined;
+  let native: NativeForwarding;
   try {
     if (config.forwardInterface !== undefined) tun = openForwardInterface(config.forwardInterface, params.primary, deps.openTun ?? openTun);
+    native = startNativeForwarding(nativeForwardingMode(config), logger, deps);
   } catch (err) {
+    tun?.close();
     await Promise.all([sockets.primary.close(), sockets.secondary.close()]);
     throw err;
   }
@@ -87,7 +92,8 @@ export async function startTeredoServer(ctx: AgentContext<ServerAgentConfig>, de
         byIndex[socket]!.send(data, offset, length, addr, port);
       },
       writeNative: (data, offset, length) => {
-        tun?.write(data, offset, length);
+        if (tun) tun.write(data, offset, length);
+        else native.sender?.send(data, offset, length);
       },
     }),
   });
@@ -103,6 +109,7 @@ export async function startTeredoServer(ctx: AgentContext<ServerAgentConfig>, de
     sockets[local].onError(onIoError(local));
     sockets[local].onBatch((batch) => driver.batch(step, batch));
   }
+  native.sender?.onError(onIoError('raw6'));
   if (tun) {
     tun.onError(onIoError('tun'));
     tun.onBatch((batch) => driver.batch(tunStep, batch));
@@ -133,6 +140,7 @@ export async function startTeredoServer(ctx: AgentContext<ServerAgentConfig>, de
       prefix: `${formatIpv6(teredoPrefix(params.primary))}/64`,
       mtu: config.mtu,
       forwardInterface: tun?.name ?? null,
+      nativeForwarding: native.mode,
       forwardIcmpv6MaxPayload: config.forwardIcmpv6MaxPayload,
       allowNonGlobal: config.allowNonGlobal,
       udpSockets: config.udpSockets,
@@ -142,12 +150,12 @@ export async function startTeredoServer(ctx: AgentContext<ServerAgentConfig>, de
 
   return {
     reload: (next) => {
-      const changed = (['address', 'secondaryAddress', 'forwardInterface', 'udpSockets', 'udpReceiveBuffer'] as const).filter((k) => next[k] !== ctx.config[k]);
+      const changed = (['address', 'secondaryAddress', 'forwardInterface', 'nativeForwarding', 'udpSockets', 'udpReceiveBuffer'] as const).filter((k) => next[k] !== ctx.config[k]);
       if (changed.length > 0) {
         logger.warn({ changed, kept: 'running sockets and device' }, 'restart needed');
       }
       // Only the settings that can change in place; the addresses stay those of the sockets.
-      config = { ...next, address: ctx.config.address, secondaryAddress: ctx.config.secondaryAddress, forwardInterface: ctx.config.forwardInterface, udpSockets: ctx.config.udpSockets, udpReceiveBuffer: ctx.config.udpReceiveBuffer };
+      config = { ...next, address: ctx.config.address, secondaryAddress: ctx.config.secondaryAddress, forwardInterface: ctx.config.forwardInterface, nativeForwarding: ctx.config.nativeForwarding, udpSockets: ctx.config.udpSockets, udpReceiveBuffer: ctx.config.udpReceiveBuffer };
       engine.reconfigure(engineParams(config));
       armStats();
     },
@@ -156,6 +164,7 @@ export async function startTeredoServer(ctx: AgentContext<ServerAgentConfig>, de
       driver.stop();
       logger.info(snapshot(), 'counters');
       tun?.close();
+      native.close();
       await Promise.all([sockets.primary.close(), sockets.secondary.close()]);
     },
     status: (): TeredoServerStatus => ({
@@ -163,6 +172,7 @@ export async function startTeredoServer(ctx: AgentContext<ServerAgentConfig>, de
       prefix: `${formatIpv6(teredoPrefix(params.primary))}/64`,
       mtu: config.mtu,
       forwardInterface: tun?.name ?? null,
+      ...native.status(),
       forwardIcmpv6MaxPayload: config.forwardIcmpv6MaxPayload,
       allowNonGlobal: config.allowNonGlobal,
       ...snapshot(),

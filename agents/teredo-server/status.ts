@@ -5,6 +5,7 @@
 
 import type { DriverStats } from '../../src/runtime/driver.js';
 import { formatDrops, statusTable, type RunningStatus } from '../../src/runtime/status.js';
+import type { NativeForwardingMode } from './native-forwarding.js';
 
 export const AGENT_NAME = 'teredo-server';
 
@@ -22,6 +23,10 @@ export interface TeredoServerStatus {
   readonly mtu: number;
   /** The TUN device toward the native IPv6 network, or null. */
   readonly forwardInterface: string | null;
+  /** How packets for native IPv6 leave (raw socket, TUN device, or dropped; native-forwarding.ts). */
+  readonly nativeForwarding: NativeForwardingMode;
+  /** Whether the host has a route toward native IPv6 now; null when unknown or the mode is off. */
+  readonly nativeIpv6Route: boolean | null;
   readonly forwardIcmpv6MaxPayload: number;
   readonly allowNonGlobal: boolean;
   readonly rsAnswered: PerAddress;
@@ -47,6 +52,7 @@ export function formatTeredoServerStatus(s: RunningStatus<TeredoServerStatus>): 
     ...statusTable(rows),
     `prefix ${s.prefix}, MTU ${s.mtu}, forward interface ${s.forwardInterface ?? 'none'}, ICMPv6 forward limit ${s.forwardIcmpv6MaxPayload} bytes`,
     `RAs echoing a nonce: ${s.raWithNonce}`,
+    `native IPv6 forwarding: ${s.nativeForwarding}${s.nativeIpv6Route === false ? ' (this host has no IPv6 route: such packets fail)' : ''}`,
     `forwarded: ${f.teredo} to Teredo mappings (${f.withOrigin} with origin indication), ${f.native} to native IPv6, ${f.fromTun} from native IPv6`,
     ...formatDrops(s.drops),
     ...(s.ioErrors ? [`i/o errors: ${s.ioErrors}`] : []),

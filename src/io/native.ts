@@ -1,6 +1,6 @@
 // Loader and typed surface of the project's N-API addon (native/src, built by `npm ci` into native/build).
-// Only tun-linux.ts, icmpv6-socket.ts and datagram-port-native.ts use it. The addon is found by walking up from this file, so the same
-// code works from src/ (vitest) and from dist/src/ (the built agents).
+// Only tun-linux.ts, icmpv6-socket.ts, datagram-port-native.ts and raw-ipv6.ts use it. The addon is found by
+// walking up from this file, so the same code works from src/ (vitest) and from dist/src/ (the built agents).
 
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -19,6 +19,8 @@ export const ICMP6_META_LEN = 32;
 export const UDP4_META_LEN = 12;
 /** Bytes per udpSendBatch record: u32 length, u32 IPv4 address, u32 port, i32 errno (written back). */
 export const UDP_SEND_META_LEN = 16;
+/** Bytes per raw6SendBatch record: u32 length, i32 errno (written back). */
+export const RAW6_SEND_META_LEN = 8;
 /** udpSetOption option numbers (native/src/udp.c). */
 export const UDP_OPT = { ttl: 0, multicastTtl: 1, multicastLoop: 2, multicastInterface: 3 } as const;
 /** The addon writes meta records in host byte order. */
@@ -51,6 +53,10 @@ export interface NativeIo {
   udpSendBatch(fd: number, data: Uint8Array, meta: Uint8Array, count: number): number;
   udpSetOption(fd: number, option: number, value: number): void;
   udpMembership(fd: number, group: number, interfaceAddress: number, join: boolean): void;
+  /** A send-only socket(AF_INET6, SOCK_RAW, IPPROTO_RAW): whole IPv6 packets, header included (native/src/raw6.c). */
+  raw6Open(netns: string | null): number;
+  /** Sends `count` whole IPv6 packets described by RAW6_SEND_META_LEN records; returns how many failed (their errno set). */
+  raw6SendBatch(fd: number, data: Uint8Array, meta: Uint8Array, count: number): number;
 }
 
 export interface UdpOpened {

@@ -112,3 +112,23 @@ export interface DatagramPort {
   setTtl(ttl: number): void;
   close(): Promise<void>;
 }
+
+/**
+ * A send-only raw IPv6 socket (socket(AF_INET6, SOCK_RAW, IPPROTO_RAW), native/src/raw6.c): whole IPv6
+ * packets, header included, go to the kernel's IPv6 routing as written (the source address is not checked
+ * or replaced, the hop limit not decremented). This is how a Teredo server forwards a client's packet to a
+ * native IPv6 destination without a TUN device (as miredo-server does); it needs CAP_NET_RAW only. Nothing
+ * comes back through it: native replies reach clients through a relay (RFC 4380 §5.4), or a TUN device.
+ */
+export interface NativeIpv6Sender {
+  /**
+   * Queues the IPv6 packet data[offset .. offset + length) (copied before this returns); queued packets leave
+   * at the end of the current JS turn at the latest (one sendmmsg per batch). false, and an IoError to
+   * onError, when it cannot be queued (closed, or not an IPv6 packet of 40..65575 bytes); the kernel's
+   * refusal (ENETUNREACH when there is no route, EMSGSIZE, EPERM) is reported to onError when the batch leaves.
+   */
+  send(data: Uint8Array, offset: number, length: number): boolean;
+  onError(handler: (error: Error) => void): void;
+  /** Sends what is queued, then closes the socket. Idempotent. */
+  close(): void;
+}

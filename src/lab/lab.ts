@@ -12,6 +12,7 @@ import { mkdirSync, readFileSync, rmSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { LabError } from './errors.js';
 import { ensureHost } from './host.js';
+import { installedTool } from './occupant-kit.js';
 import { buildNetwork, destroyNamespaces, existingNamespaces } from './netns.js';
 import { ROLE_NODES, type OccupantContext, type OccupantDefinition, type OccupantRequest, type OccupantStatus, type Role } from './occupant.js';
 import { isAlive, procId, stopGroup, type ProcId } from './processes.js';
@@ -200,7 +201,7 @@ export class Lab {
     const key = `${req.role}@${node}`;
     if (this.occupants().some((o) => o.key === key)) throw new LabError('LAB_BAD_ARGUMENT', `${key} already has an occupant`);
     const def = (await loadRegistry()).get(req.role, req.impl);
-    const why = await def.unavailable();
+    const why = await def.unavailable(installedTool);
     if (why) throw new LabError('LAB_OCCUPANT_UNAVAILABLE', `${req.role}/${req.impl}: ${why}`);
 
     const dir = join(this.dir, 'occupants', key);

@@ -3,7 +3,7 @@
 
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { OccupantContext } from './occupant.js';
+import type { OccupantContext, ToolProbe } from './occupant.js';
 import { decodeTeredoAddress } from '../wire/teredo-address.js';
 import { parseIpv6 } from '../wire/ipv6-address.js';
 import { formatIpv4 } from '../wire/ipv4.js';
@@ -11,9 +11,12 @@ import type { AgentStatus } from '../runtime/status.js';
 
 const SEARCH_PATH = ['/usr/sbin', '/usr/bin', '/sbin', '/bin'];
 
+/** The real ToolProbe: the command is in one of the system directories. */
+export const installedTool: ToolProbe = (bin) => SEARCH_PATH.some((d) => existsSync(join(d, bin)));
+
 /** Undefined when `bin` is installed, else why not (the message names the Debian package). */
-export function missingBinary(bin: string, pkg: string): string | undefined {
-  return SEARCH_PATH.some((d) => existsSync(join(d, bin))) ? undefined : `${bin} is not installed (apt-get install ${pkg}, or scripts/setup-host.sh)`;
+export function missingBinary(bin: string, pkg: string, installed: ToolProbe): string | undefined {
+  return installed(bin) ? undefined : `${bin} is not installed (apt-get install ${pkg}, or scripts/setup-host.sh)`;
 }
 
 /** Writes a config file readable by daemons that drop root (miredo runs as user `miredo`). */

@@ -57,13 +57,22 @@ export interface OccupantStatus {
   readonly detail?: Readonly<Record<string, string>>;
 }
 
+/**
+ * Whether a command is installed on this host (e.g. "miredo"). Injected into `unavailable` so a test can
+ * judge availability with tools absent or present; the real one looks in the system directories.
+ */
+export type ToolProbe = (command: string) => boolean;
+
 export interface OccupantDefinition {
   readonly role: Role;
   /** `ours`, or the reference implementation's name (`miredo`, `radvd`). */
   readonly impl: string;
   readonly summary: string;
-  /** Why it cannot run on this machine (binary missing, agent not built), or undefined when it can. */
-  unavailable(): Promise<string | undefined>;
+  /**
+   * Why it cannot run on this machine (binary missing, agent not built), or undefined when it can.
+   * `installed` says which commands exist (occupant-kit's installedTool unless a test injects one).
+   */
+  unavailable(installed: ToolProbe): Promise<string | undefined>;
   /** Writes config files into ctx.dir and returns the command to run in the node. Never points outside the lab. */
   launch(ctx: OccupantContext): Promise<LaunchSpec>;
   /** One readiness poll: true once the occupant does its job (bound its sockets, qualified, advertised). */

@@ -5,7 +5,8 @@ import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { LabError } from './errors.js';
-import type { OccupantDefinition, Role } from './occupant.js';
+import type { OccupantDefinition, Role, ToolProbe } from './occupant.js';
+import { installedTool } from './occupant-kit.js';
 
 export const OURS = 'ours';
 
@@ -25,10 +26,14 @@ export class OccupantRegistry {
     return this.all.filter((o) => o.role === role).map((o) => o.impl);
   }
 
-  /** `ours` when registered and runnable, else the first runnable reference implementation, else undefined. */
-  async preferred(role: Role): Promise<OccupantDefinition | undefined> {
+  /**
+   * `ours` when registered and runnable, else the first runnable reference implementation, else undefined.
+   * Judged with the tools installed NOW: on a fresh machine, install first (choose.ts) or the reference
+   * implementations all look unavailable.
+   */
+  async preferred(role: Role, installed: ToolProbe = installedTool): Promise<OccupantDefinition | undefined> {
     const candidates = this.all.filter((o) => o.role === role).sort((a, b) => Number(b.impl === OURS) - Number(a.impl === OURS));
-    for (const c of candidates) if ((await c.unavailable()) === undefined) return c;
+    for (const c of candidates) if ((await c.unavailable(installed)) === undefined) return c;
     return undefined;
   }
 }

@@ -15,7 +15,7 @@ import type { Argv, Options } from 'yargs';
 import type { ConfigSpec } from './config.js';
 import { configYargsOptions, loadConfig, readConfigFile, validateConfig } from './config.js';
 import type { ControlRequest, ControlServer } from './control.js';
-import { controlName, queryControl, serveControl } from './control.js';
+import { controlName, serveControl } from './control.js';
 import { AgentError, exitCodeFor, formatAgentError } from './errors.js';
 import type { Lifecycle, LifecycleOptions, SignalSource } from './lifecycle.js';
 import { installLifecycle } from './lifecycle.js';

@@ -37,8 +37,9 @@ const cidr = (text: string): [number, number] => {
 };
 
 /**
- * RFC 4380 §5.2.4: addresses a Teredo node must treat as "not global unicast". Like Miredo we do not
- * list 240.0.0.0/4 or RFC 6598 100.64.0.0/10 here (the RFC predates them); directed broadcasts of attached
+ * RFC 4380 §5.2.4: addresses a Teredo node must treat as "not global unicast", plus 240.0.0.0/4 (reserved,
+ * RFC 6890; no host has such an address, so a mapping embedding one is forged; Miredo accepts it). Like Miredo
+ * we do not list RFC 6598 100.64.0.0/10 (clients behind carrier NAT); directed broadcasts of attached
  * subnets need interface knowledge and are checked by callers that have it. Kept as two typed arrays so the
  * per-packet test is a tight loop with no destructuring.
  */
@@ -51,7 +52,7 @@ const NON_GLOBAL_RFC4380 = [
   '192.168.0.0/16',
   '192.88.99.0/24', // 6to4 relay anycast
   '224.0.0.0/4', // multicast
-  '255.255.255.255/32',
+  '240.0.0.0/4', // reserved, and the limited broadcast 255.255.255.255
 ].map(cidr);
 const NON_GLOBAL_NET = Uint32Array.from(NON_GLOBAL_RFC4380, ([net]) => net);
 const NON_GLOBAL_MASK = Uint32Array.from(NON_GLOBAL_RFC4380, ([, mask]) => mask);

@@ -120,6 +120,57 @@ export function encodeRasAdv(adv: RasAdv): Uint8Array {
   return ascii(lines(adv).map((l) => `${l}\n`).join('') + '\0');
 }
 
+/** Why checkRasAdv refused a datagram (negative; the decoder's WireError code in the comment). */
+export const RASADV_CHECK = {
+  /** WIRE_TRUNCATED: nothing before the NUL (an empty datagram, or a lone NUL). */
+  EMPTY: -1,
+  /** WIRE_BAD_VALUE: a control byte other than LF/CR/TAB, a stray CR, or a line that is not key=value. */
+  MALFORMED: -2,
+  /** WIRE_UNEXPECTED_TYPE: well-formed key=value text without a Hostname line. */
+  NO_HOSTNAME: -3,
+} as const;
+
+const HOSTNAME_KEY = ascii(`${HOSTNAME}=`);
+
+/**
+ * The data-path twin of decodeRasAdv's validity rules, for a listener flooded with junk: returns the length of
+ * the text before the NUL (>= 1) when decodeRasAdv(data[offset .. offset + length)) would succeed, or the
+ * negative RASADV_CHECK reason it would fail with. Never throws, allocates nothing.
+ */
+export function checkRasAdv(data: Uint8Array, offset: number, length: number): number {
+  let end = offset;
+  const limit = offset + length;
+  while (end < limit && data[end] !== NUL) end++;
+  if (end === offset) return RASADV_CHECK.EMPTY;
+  for (let i = offset; i < end; i++) {
+    const c = data[i]!;
+    if (c < 0x80 && ((c < 0x20 && c !== LF && c !== CR && c !== TAB) || c === 0x7f)) return RASADV_CHECK.MALFORMED;
+  }
+  // Lines end at LF; a last empty segment is the final newline, not a line. Each line is key=value with a
+  // non-empty key (its first '=' past position 0: 0x3d never occurs inside a UTF-8 sequence), and may end in
+  // CR but hold no other CR.
+  let hostname = false;
+  for (let start = offset; start < end; ) {
+    let stop = start;
+    while (stop < end && data[stop] !== LF) stop++;
+    let lineEnd = stop;
+    if (lineEnd > start && data[lineEnd - 1] === CR) lineEnd--;
+    let eq = -1;
+    for (let i = start; i < lineEnd; i++) {
+      const c = data[i]!;
+      if (c === CR) return RASADV_CHECK.MALFORMED;
+      if (c === 0x3d && eq < 0) eq = i;
+    }
+    if (eq <= start) return RASADV_CHECK.MALFORMED;
+    if (!hostname && eq - start === HOSTNAME.length) {
+      hostname = true;
+      for (let k = 0; k < HOSTNAME.length; k++) if (data[start + k] !== HOSTNAME_KEY[k]) hostname = false;
+    }
+    start = stop + 1;
+  }
+  return hostname ? end - offset : RASADV_CHECK.NO_HOSTNAME;
+}
+
 const utf8 = new TextDecoder('utf-8', { fatal: false });
 
 /** Decodes an advertisement tolerantly (see the header); throws only WireError. */

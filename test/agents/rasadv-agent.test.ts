@@ -15,6 +15,8 @@ import { startAdvertiser } from '../../agents/rasadv/advertise.js';
 import { startListener } from '../../agents/rasadv/listen.js';
 import { advertiseSpec, listenSpec } from '../../agents/rasadv/config.js';
 import { formatCtime } from '../../agents/rasadv/format.js';
+import { formatAdvertiseStatus, formatListenStatus } from '../../agents/rasadv/status.js';
+import { formatAgentStatus } from '../../src/runtime/status.js';
 import type { ReverseResolver } from '../../agents/rasadv/reverse-dns.js';
 import { allIpv4Interfaces, resolveInterface, resolveInterfaces } from '../../agents/rasadv/interfaces.js';
 
@@ -249,6 +251,20 @@ describe('rasadv listen (agent wiring)', () => {
     await agent.stop();
   });
 
+  it('handles a batch of datagrams in one driver step: each one listed, the junk counted, one clock read', async () => {
+    const { agent, port, output } = await listener({ json: true });
+    port.deliverBatch([
+      { bytes: encodeRasAdv({ hostname: 'a' }), from: from('192.0.2.1') },
+      { bytes: Uint8Array.of(0xff, 0x01), from: from('192.0.2.2') },
+      { bytes: encodeRasAdv({ hostname: 'b' }), from: from('192.0.2.3') },
+    ]);
+    const events = output().trim().split('\n').map((l) => JSON.parse(l) as { hostname: string; firstSeen: string });
+    expect(events.map((e) => e.hostname)).toEqual(['a', 'b']);
+    expect(events[0]!.firstSeen).toBe(events[1]!.firstSeen);
+    expect(agent.status()).toMatchObject({ received: 3, accepted: 2, dropped: { 'malformed-text': 1 }, driver: { batches: 1 } });
+    await agent.stop();
+  });
+
   it('logs receive errors at most once a minute and keeps listening', async () => {
     const { agent, port, clock, log } = await listener({});
     for (let i = 0; i < 3; i++) port.raise(new Error('ENOBUFS'));
@@ -324,6 +340,52 @@ describe('rasadv listen (agent wiring)', () => {
   it('formats timestamps like ctime()', () => {
     expect(formatCtime(new Date(2002, 11, 10, 18, 36, 49))).toBe('Tue Dec 10 18:36:49 2002');
     expect(formatCtime(new Date(2024, 0, 5, 7, 8, 9))).toBe('Fri Jan 05 07:08:09 2024');
+  });
+});
+
+describe('rasadv status', () => {
+  const base = { agent: 'rasadv listen', instance: null, pid: 7, uptimeSec: 65, reloads: 0, state: 'running' as const };
+
+  it('advertise: one row per interface with sent, last and next, and the send failures', async () => {
+    const clock = new FakeClock(1000);
+    const { openPort } = fakeOpen();
+    const c = config(advertiseSpec, { hostname: 'thepcsname', domain: 'EARTH.COM', interface: ['eth0', 'eth1'], interval: '60' });
+    const agent = await startAdvertiser(ctx(c), { openPort, clock, timers: clock, interfaces: NICS, random: seededRandom(1) });
+    clock.advance(5_000);
+    const text = formatAgentStatus({ ...base, agent: 'rasadv advertise', ...agent.status() }, formatAdvertiseStatus);
+    expect(text.split('\n')).toEqual([
+      'rasadv advertise: running, pid 7, up 1m5s, 0 reloads',
+      '  advertising Hostname=thepcsname Domain=EARTH.COM to 239.255.2.2:9753',
+      '  interface  address       last sent  next in  sent',
+      '  eth0       192.0.2.1     5 s ago    55 s        1',
+      '  eth1       198.51.100.1  5 s ago    55 s        1',
+      '  send failures: 0',
+      '',
+    ]);
+    await agent.stop();
+  });
+
+  it('listen: the counters, the table of servers and the drops by reason', async () => {
+    const clock = new FakeClock(0);
+    const { opened, openPort } = fakeOpen();
+    const c = config(listenSpec, { resolve: false, allow: ['rras1'] });
+    const agent = await startListener(ctx(c), { write: () => {} }, { openPort, clock, timers: clock, interfaces: NICS });
+    const port = opened[0]!.port;
+    port.deliver(encodeRasAdv({ hostname: 'rras1', domain: 'EARTH.COM' }), { addr: parseIpv4('192.0.2.5'), port: 1034 });
+    port.deliver(encodeRasAdv({ hostname: 'rogue' }), { addr: parseIpv4('192.0.2.6'), port: 1034 });
+    port.deliver(encodeRasAdv({ hostname: 'rras1', domain: 'EARTH.COM' }), { addr: parseIpv4('192.0.2.5'), port: 1034 });
+    port.deliver(new Uint8Array(0), { addr: parseIpv4('192.0.2.7'), port: 1034 });
+    port.deliver(Uint8Array.of(1, 2), { addr: parseIpv4('192.0.2.7'), port: 1034 });
+    port.deliver(Uint8Array.of(1, 2), { addr: parseIpv4('192.0.2.7'), port: 1034 });
+    const s = agent.status();
+    expect(s).toMatchObject({ mode: 'listen', received: 6, accepted: 3, dropped: { 'empty-message': 1, 'malformed-text': 2 }, servers: 2, unknown: 1, unknownHeard: true });
+    const lines = formatAgentStatus({ ...base, ...s }, formatListenStatus).split('\n');
+    expect(lines[1]).toBe('  received 6, accepted 3; 2 servers listed, 0 stale, 1 unknown');
+    expect(lines[2]).toMatch(/^ {2}sender +host name +on --allow +state +last seen +heard$/);
+    expect(lines[3]).toMatch(/^ {2}192\.0\.2\.6 +rogue +UNKNOWN +fresh +\S+ +1$/);
+    expect(lines[4]).toMatch(/^ {2}192\.0\.2\.5 +rras1\.EARTH\.COM +yes +fresh +\S+ +2$/);
+    expect(lines.slice(5)).toEqual(['  dropped: 3', '    malformed-text  2', '    empty-message   1', '']);
+    await agent.stop();
   });
 });
 

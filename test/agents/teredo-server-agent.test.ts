@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { FakeDatagramPort } from '../fakes/fake-datagram-port.js';
 import { FakeTun } from '../fakes/fake-tun.js';
+import { FakeIpv6Sender } from '../fakes/fake-ipv6-sender.js';
 import { capturedLogger } from '../fakes/log-capture.js';
 import type { DatagramPortOptions } from '../../src/io/datagram-port.js';
 import { IoError } from '../../src/io/io-error.js';
@@ -18,7 +19,8 @@ import { secondaryOf, serverSpec, type ServerAgentConfig } from '../../agents/te
 import { startTeredoServer, type ServerDeps } from '../../agents/teredo-server/server.js';
 import { formatTeredoServerStatus, type TeredoServerStatus } from '../../agents/teredo-server/status.js';
 import { formatAgentStatus, type RunningStatus } from '../../src/runtime/status.js';
-import { CLIENT, datagram, echo, MIREDO_RA, MIREDO_RS, rsDatagram, teredoAddr } from '../engine/teredo-server-fixtures.js';
+import { CLIENT, datagram, echo, rsDatagram, teredoAddr } from '../engine/teredo-server-fixtures.js';
+import { MIREDO_RA, MIREDO_RS } from '../fakes/miredo-captures.js';
 
 const HOST6 = parseIpv6('2001:db8:6::100');
 
@@ -39,16 +41,23 @@ interface Harness {
   ports: FakeDatagramPort[];
   portOptions: DatagramPortOptions[];
   tuns: FakeTun[];
+  raw: FakeIpv6Sender[];
   clock: FakeClock;
   deps: ServerDeps;
 }
 
 function harness(opts: { failBind?: string; failTun?: boolean; forwarding?: boolean } = {}): Harness {
-  const h: Harness = { ports: [], portOptions: [], tuns: [], clock: new FakeClock(), deps: {} };
+  const h: Harness = { ports: [], portOptions: [], tuns: [], raw: [], clock: new FakeClock(), deps: {} };
   h.deps = {
     clock: h.clock,
     timers: h.clock,
     ipv6Forwarding: () => opts.forwarding ?? true,
+    nativeIpv6Route: () => true,
+    openRawIpv6: () => {
+      const r = new FakeIpv6Sender();
+      h.raw.push(r);
+      return r;
+    },
     openPort: (o: DatagramPortOptions) => {
       if (opts.failBind === formatIpv4(o.address ?? 0)) {
         return Promise.reject(Object.assign(new Error('cannot bind'), { code: 'IO_UDP_BIND', cause: Object.assign(new Error('bind EADDRNOTAVAIL'), { code: 'EADDRNOTAVAIL' }) }));
@@ -195,6 +204,27 @@ describe('start-up failures', () => {
   });
 });
 
+describe('native IPv6 through the raw socket (the default)', () => {
+  it('hands a client\'s packet for a native destination to the raw IPv6 sender, as written', async () => {
+    const { agent, h, primary } = await start({ address: '198.18.0.10' });
+    expect([h.raw.length, h.tuns.length]).toEqual([1, 0]);
+    const request = echo(teredoAddr(CLIENT), HOST6, 16);
+    primary.deliver(datagram(request), CLIENT);
+    expect(h.raw[0]!.sent).toEqual([request]);
+    expect(agent.status()).toMatchObject({ forwardInterface: null, nativeForwarding: 'raw', nativeIpv6Route: true, forwarded: { native: 1 } });
+    await agent.stop();
+    expect(h.raw[0]!.closed).toBe(true);
+  });
+
+  it('--native-forwarding off opens no socket and drops such packets, counted', async () => {
+    const { agent, h, primary } = await start({ address: '198.18.0.10', 'native-forwarding': 'off' });
+    primary.deliver(datagram(echo(teredoAddr(CLIENT), HOST6, 16)), CLIENT);
+    expect(h.raw).toEqual([]);
+    expect(agent.status()).toMatchObject({ nativeForwarding: 'off', nativeIpv6Route: null, drops: { 'server-no-native-forwarding': 1 } });
+    await agent.stop();
+  });
+});
+
 describe('--forward-interface (native IPv6 through a TUN device)', () => {
   it('brings the device up, routes 2001:0:<primary>::/64 into it, and moves packets both ways', async () => {
     const { agent, h, primary } = await start({ address: '198.18.0.10', 'forward-interface': 'tsv-teredo' });
@@ -205,6 +235,7 @@ describe('--forward-interface (native IPv6 through a TUN device)', () => {
     const request = echo(teredoAddr(CLIENT), HOST6, 16);
     primary.deliver(datagram(request), CLIENT);
     expect(tun.written).toEqual([request]);
+    expect(h.raw).toEqual([]); // no raw socket next to the device
 
     const reply = echo(HOST6, teredoAddr(CLIENT), 16, 129);
     tun.inject(reply);
@@ -266,6 +297,8 @@ describe('status', () => {
     prefix: '2001:0:c612:a::/64',
     mtu: 1280,
     forwardInterface: 'teredo',
+    nativeForwarding: 'tun',
+    nativeIpv6Route: true,
     forwardIcmpv6MaxPayload: 88,
     allowNonGlobal: false,
     rsAnswered: { primary: 120, secondary: 3 },
@@ -286,6 +319,7 @@ describe('status', () => {
         '  secondary  198.18.0.11:3544  3                  5',
         '  prefix 2001:0:c612:a::/64, MTU 1280, forward interface teredo, ICMPv6 forward limit 88 bytes',
         '  RAs echoing a nonce: 123',
+        '  native IPv6 forwarding: tun',
         '  forwarded: 10 to Teredo mappings (8 with origin indication), 4 to native IPv6, 2 from native IPv6',
         '  dropped: 3',
         '    server-case-3-source-not-global  2',

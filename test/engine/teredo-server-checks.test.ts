@@ -9,7 +9,8 @@ import { ALL_ROUTERS, parseIpv6 } from '../../src/wire/ipv6-address.js';
 import { parseIpv4 } from '../../src/wire/ipv4.js';
 import { teredoServerLinkLocal } from '../../src/wire/teredo-address.js';
 import { TEREDO_PORT } from '../../src/wire/teredo-constants.js';
-import { bubble, CLIENT, datagram, echo, MIREDO_RS, OTHER_CLIENT, PRIMARY, RELAY, rsDatagram, SECONDARY, server, teredoAddr, udp } from './teredo-server-fixtures.js';
+import { MIREDO_RS } from '../fakes/miredo-captures.js';
+import { bubble, CLIENT, datagram, echo, OTHER_CLIENT, PRIMARY, RELAY, rsDatagram, SECONDARY, server, teredoAddr, udp } from './teredo-server-fixtures.js';
 
 const HOST6 = parseIpv6('2001:db8:6::100');
 const OUR_CLIENT = teredoAddr(CLIENT);

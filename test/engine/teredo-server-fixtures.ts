@@ -1,11 +1,9 @@
-// Shared packets for the Teredo server engine tests: the lab's addresses, the Miredo capture
-// (/work/shared/research/miredo-packets.txt, frames 1 and 2: a Miredo 1.2.6 client's RS and the RA a Miredo
-// 1.2.6 server answered with), and builders for RSs, bubbles and echoes wrapped in Teredo UDP payloads.
+// Shared packets for the Teredo server engine tests: the lab's addresses, and builders for RSs (with the nonce
+// of the Miredo capture, test/fakes/miredo-captures.ts), bubbles and echoes wrapped in Teredo UDP payloads.
 
 import { TeredoServer } from '../../src/engine/teredo/server.js';
 import { SERVER_DROP_REASONS, SERVER_SOCKET, type ServerDropReason, type ServerSink, type ServerSocket, type TeredoServerParams } from '../../src/engine/teredo/server-types.js';
 import type { Endpoint4 } from '../../src/wire/endpoint.js';
-import { fromHex } from '../../src/wire/bytes.js';
 import { echoMessage, encodeIcmpv6Packet, ICMPV6_TYPE } from '../../src/wire/icmpv6.js';
 import { encodeIpv6, NEXT_HEADER } from '../../src/wire/ipv6.js';
 import { ALL_ROUTERS } from '../../src/wire/ipv6-address.js';
@@ -14,6 +12,7 @@ import { encodeNdiscPacket } from '../../src/wire/ndisc.js';
 import type { NdiscOption } from '../../src/wire/ndisc-options.js';
 import { encodeTeredoAddress, TEREDO_CLIENT_LINK_LOCAL } from '../../src/wire/teredo-address.js';
 import { encodeTeredoPayload, type TeredoAuth } from '../../src/wire/teredo-packet.js';
+import { MIREDO_NONCE } from '../fakes/miredo-captures.js';
 
 export const PRIMARY = parseIpv4('198.18.0.10');
 export const SECONDARY = parseIpv4('198.18.0.11');
@@ -21,33 +20,6 @@ export const SECONDARY = parseIpv4('198.18.0.11');
 export const CLIENT: Endpoint4 = { addr: parseIpv4('198.18.0.101'), port: 56287 };
 export const OTHER_CLIENT: Endpoint4 = { addr: parseIpv4('198.18.0.103'), port: 3545 };
 export const RELAY: Endpoint4 = { addr: parseIpv4('198.18.0.20'), port: 58273 };
-
-/** Capture frame 1: UDP payload of the RS (auth header with nonce 5d1040b45d4dc054, then the bare Vista RS). */
-export const MIREDO_RS = fromHex(
-  '000100005d1040b45d4dc05400' +
-    '6000000000083aff' + 'fe800000000000000000ffffffffffff' + 'ff020000000000000000000000000002' +
-    '85007d3700000000',
-);
-
-/**
- * Capture frame 2: UDP payload of the RA the Miredo server sent back to 198.18.0.101:56287 from 198.18.0.10:3544.
- *   00 01 00 00 <nonce> 00                      auth: ID len 0, AU len 0, nonce echoed, confirmation 0
- *   00 00 2420 39edff9a                          origin indication: ~56287, ~198.18.0.101
- *   60000000 0038 3a ff fe80::8000:f227:39ed:fff5 -> fe80::ffff:ffff:ffff
- *   86 00 954c | 00 00 0000 | 00000000 | 000007d0   RA: hop limit 0, flags 0, lifetime 0, reachable 0, retrans 2000
- *   03 04 40 40 ffffffff ffffffff 00000000 2001:0:c612:a::   PIO /64, A, infinite lifetimes
- *   05 01 0000 00000500                           MTU 1280
- */
-export const MIREDO_RA = fromHex(
-  '000100005d1040b45d4dc05400' +
-    '0000242039edff9a' +
-    '6000000000383aff' + 'fe800000000000008000f22739edfff5' + 'fe800000000000000000ffffffffffff' +
-    '8600954c' + '00000000' + '00000000' + '000007d0' +
-    '03044040' + 'ffffffff' + 'ffffffff' + '00000000' + '20010000c612000a0000000000000000' +
-    '0501000000000500',
-);
-
-export const NONCE = fromHex('5d1040b45d4dc054');
 
 export function server(params: Partial<TeredoServerParams> = {}): TeredoServer {
   return new TeredoServer({ primary: PRIMARY, secondary: SECONDARY, ...params });
@@ -119,7 +91,7 @@ export function tun(engine: TeredoServer, bytes: Uint8Array): ServerOutput {
   return once(engine, bytes, (data, offset, sink) => engine.tun(data, offset, bytes.length, 0, sink), 'primary', true);
 }
 
-export function authWithNonce(nonce: Uint8Array = NONCE): TeredoAuth {
+export function authWithNonce(nonce: Uint8Array = MIREDO_NONCE): TeredoAuth {
   return { clientId: new Uint8Array(0), authValue: new Uint8Array(0), nonce, confirmation: 0 };
 }
 

@@ -13,7 +13,8 @@ import { teredoRouterAdvert } from '../../src/engine/teredo/server-ra.js';
 import { seededRandom } from '../../src/engine/types.js';
 import { TEREDO_CLIENT_LINK_LOCAL, TEREDO_CLIENT_LINK_LOCAL_CONE, teredoServerLinkLocal } from '../../src/wire/teredo-address.js';
 import { decodeTeredoPayload } from '../../src/wire/teredo-packet.js';
-import { CLIENT, datagram, echo, MIREDO_RA, MIREDO_RS, PRIMARY, rsDatagram, SECONDARY, server, teredoAddr, udp, type RaOutput, type ServerOutput } from './teredo-server-fixtures.js';
+import { MIREDO_RA, MIREDO_RS } from '../fakes/miredo-captures.js';
+import { CLIENT, datagram, echo, PRIMARY, rsDatagram, SECONDARY, server, teredoAddr, udp, type RaOutput, type ServerOutput } from './teredo-server-fixtures.js';
 
 function asRa(out: ServerOutput): RaOutput {
   if (out.kind !== 'send-udp' || out.purpose !== 'ra') throw new Error(`expected an RA, got ${JSON.stringify(out)}`);

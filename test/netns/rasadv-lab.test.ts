@@ -198,5 +198,11 @@ describe('rasadv in the lab (mlan)', () => {
     }
     const adv = lab.occupants().find((o) => o.role === 'rasadv')!;
     expect(await lab.occupantStatus(adv)).toMatchObject({ state: 'advertising', detail: { hostname: LAB_HOSTNAME, sent: expect.stringContaining(`${ADDR.adv}: `) } });
+    // `status` for people, the runtime's header and each mode's own lines, from inside the node.
+    const listenText = (await lab.execOk('lst1', [process.execPath, MAIN, 'listen', 'status'])).stdout;
+    expect(listenText).toMatch(/^rasadv listen: running, pid \d+, up \w+, 0 reloads\n/);
+    expect(listenText).toMatch(new RegExp(`\\n  ${ADDR.adv.replace(/\./g, '\\.')}( \\([^)]*\\))? +${LAB_HOSTNAME} +yes +fresh `)); // (its DNS name, if any)
+    const advText = (await lab.execOk('adv', [process.execPath, MAIN, 'advertise', 'status'])).stdout;
+    expect(advText).toMatch(new RegExp(`^rasadv advertise: running, pid \\d+.*\\n  advertising Hostname=${LAB_HOSTNAME} to 239\\.255\\.2\\.2:9753\\n`, 's'));
   });
 });

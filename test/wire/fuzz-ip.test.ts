@@ -10,7 +10,8 @@ import { decodeIpv6, encodeIpv6 } from '../../src/wire/ipv6.js';
 import { decodeNdiscOptions, ndiscOptionEncodedLength } from '../../src/wire/ndisc-options.js';
 import { decodeNdisc, encodeNdiscPacket } from '../../src/wire/ndisc.js';
 import { decodeUdp, encodeUdp } from '../../src/wire/udp.js';
-import { MIREDO_RA_IPV6, MIREDO_RS_IPV6, expectWireError, onlyWireErrors } from './ip-fixtures.js';
+import { MIREDO_RA_IPV6, MIREDO_RS_IPV6 } from '../fakes/miredo-captures.js';
+import { expectWireError, onlyWireErrors } from './ip-fixtures.js';
 
 const a = parseIpv6('2001:db8::1');
 const b = parseIpv6('fe80::2');

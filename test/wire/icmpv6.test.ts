@@ -24,7 +24,8 @@ import {
 } from '../../src/wire/icmpv6.js';
 import { parseIpv6 } from '../../src/wire/ipv6-address.js';
 import { NEXT_HEADER, encodeIpv6 } from '../../src/wire/ipv6.js';
-import { MIREDO_RA_IPV6, MIREDO_RS_IPV6, expectWireError } from './ip-fixtures.js';
+import { MIREDO_RA_IPV6, MIREDO_RS_IPV6 } from '../fakes/miredo-captures.js';
+import { expectWireError } from './ip-fixtures.js';
 
 const g1 = parseIpv6('2001:db8::1');
 const g2 = parseIpv6('2001:db8::2');

@@ -70,8 +70,8 @@ describe('isGlobalUnicast4 (RFC 4380 §5.2.4)', () => {
     ['172.16.0.0/12 private', '172.16.0.0', '172.31.255.255', '172.32.0.0'],
     ['192.168.0.0/16 private', '192.168.0.0', '192.168.255.255', '192.169.0.0'],
     ['192.88.99.0/24 6to4 relay anycast', '192.88.99.0', '192.88.99.255', '192.88.100.0'],
-    ['224.0.0.0/4 multicast', '224.0.0.0', '239.255.255.255', '240.0.0.0'],
-    ['255.255.255.255 limited broadcast', '255.255.255.255', '255.255.255.255', undefined],
+    ['224.0.0.0/4 multicast', '224.0.0.0', '239.255.255.255', undefined],
+    ['240.0.0.0/4 reserved, with the limited broadcast', '240.0.0.0', '255.255.255.255', undefined],
   ];
   const before: Record<string, string> = {
     '0.0.0.0': '',
@@ -82,7 +82,7 @@ describe('isGlobalUnicast4 (RFC 4380 §5.2.4)', () => {
     '192.168.0.0': '192.167.255.255',
     '192.88.99.0': '192.88.98.255',
     '224.0.0.0': '223.255.255.255',
-    '255.255.255.255': '255.255.255.254',
+    '240.0.0.0': '223.255.255.255',
   };
 
   it.each(ranges)('%s is not global', (_name, first, last, after) => {
@@ -99,12 +99,15 @@ describe('isGlobalUnicast4 (RFC 4380 §5.2.4)', () => {
     }
   });
 
-  it('accepts 240.0.0.0/4 and 100.64.0.0/10, like Miredo', () => {
-    // RFC 4380 predates RFC 6598 (shared address space 100.64/10) and lists only the ranges above; Miredo's
-    // v4global.c implements exactly that list too. Refusing CGN space would break clients behind carrier NAT
-    // whose server sees the 100.64/10 address, and 240/4 is left to the routing system to refuse.
-    for (const a of ['240.0.0.0', '250.1.2.3', '255.255.255.254', '100.64.0.0', '100.127.255.255']) {
-      expect(isGlobalUnicast4(parseIpv4(a)), a).toBe(true);
-    }
+  it('refuses 240.0.0.0/4 (reserved, RFC 1112 §4 / RFC 6890), unlike Miredo', () => {
+    // No host can have such an address, so a Teredo address embedding one is forged: a relay or server that
+    // sent UDP there would only leak packets to the routing system (issue: "no UDP ever leaves toward 240/4").
+    for (const a of ['240.0.0.0', '250.1.2.3', '255.255.255.254']) expect(isGlobalUnicast4(parseIpv4(a)), a).toBe(false);
+  });
+
+  it('accepts 100.64.0.0/10, like Miredo', () => {
+    // RFC 4380 predates RFC 6598 (shared address space 100.64/10); Miredo's v4global.c accepts it too. Refusing
+    // CGN space would break clients behind carrier NAT whose server sees the 100.64/10 address.
+    for (const a of ['100.64.0.0', '100.127.255.255']) expect(isGlobalUnicast4(parseIpv4(a)), a).toBe(true);
   });
 });

@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { bytesEqual, fromHex, hex } from '../../src/wire/bytes.js';
 import { formatIpv6, parseIpv6 } from '../../src/wire/ipv6-address.js';
 import { IPV6_HEADER_LEN, NEXT_HEADER, decodeIpv6, encodeIpv6, encodeIpv6Header, ipv6EncodedLength, type Ipv6Header } from '../../src/wire/ipv6.js';
-import { MIREDO_RA_IPV6, MIREDO_RS_IPV6, expectWireError } from './ip-fixtures.js';
+import { MIREDO_RA_IPV6, MIREDO_RS_IPV6 } from '../fakes/miredo-captures.js';
+import { expectWireError } from './ip-fixtures.js';
 
 // A hand-annotated header (RFC 8200 §3) with every field non-zero, so bit packing mistakes show.
 const ANNOTATED = fromHex(

@@ -26,7 +26,8 @@ import {
   type NdiscMessage,
   type RouterAdvert,
 } from '../../src/wire/ndisc.js';
-import { MIREDO_RA_IPV6, MIREDO_RS_IPV6, expectWireError } from './ip-fixtures.js';
+import { MIREDO_RA_IPV6, MIREDO_RS_IPV6 } from '../fakes/miredo-captures.js';
+import { expectWireError } from './ip-fixtures.js';
 
 const ll1 = parseIpv6('fe80::1');
 const mac1 = fromHex('020000000001');

@@ -1,8 +1,9 @@
 // [MS-RASA] §2.2.1 codec: the seed's Netmon capture as the golden vector, the lanmap2-style tolerant cases,
-// name validation, and property tests (round trip; random bytes throw nothing but WireError).
+// name validation, and property tests (round trip; random bytes throw nothing but WireError; the data path's
+// checkRasAdv accepts exactly what decodeRasAdv decodes and refuses the rest for the same reason).
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { decodeRasAdv, encodeRasAdv, rasAdvEncodedLength, validateRasAdvName, RASADV_GROUP, RASADV_PORT, RASADV_TTL } from '../../src/wire/rasadv.js';
+import { checkRasAdv, decodeRasAdv, encodeRasAdv, rasAdvEncodedLength, validateRasAdvName, RASADV_CHECK, RASADV_GROUP, RASADV_PORT, RASADV_TTL } from '../../src/wire/rasadv.js';
 import { WireError } from '../../src/wire/errors.js';
 import { fromHex, hex } from '../../src/wire/bytes.js';
 import { formatIpv4, ipv4FromBytes } from '../../src/wire/ipv4.js';
@@ -191,5 +192,44 @@ describe('rasadv codec: properties', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+
+  // Pieces that hit every rule: keys, '=', line ends, CR, TAB, NUL, other control bytes, DEL, UTF-8 and junk.
+  const piece = fc.oneof(
+    fc.constantFrom('Hostname', 'Domain', 'hostname', 'Hostname=', '=', '\n', '\r', '\r\n', '\t', '\0', 'x', 'ab', ' '),
+    fc.constantFrom('\x01', '\x1f', '\x7f', '\xc3\xa9', '\xff', '\xe2\x82'),
+  );
+  const datagram = fc.oneof(
+    fc.array(piece, { maxLength: 12 }).map((parts) => text(parts.join(''))),
+    fc.uint8Array({ maxLength: 64 }),
+  );
+  const REASON_OF: Record<string, number> = { WIRE_TRUNCATED: RASADV_CHECK.EMPTY, WIRE_BAD_VALUE: RASADV_CHECK.MALFORMED, WIRE_UNEXPECTED_TYPE: RASADV_CHECK.NO_HOSTNAME };
+
+  it('checkRasAdv accepts what decodeRasAdv decodes and refuses the rest with the same reason, at any offset', () => {
+    fc.assert(
+      fc.property(datagram, fc.nat(7), fc.nat(7), (b, before, after) => {
+        const buf = new Uint8Array(before + b.length + after).fill(0x3d);
+        buf.set(b, before);
+        const check = checkRasAdv(buf, before, b.length);
+        const code = codeOf(() => decodeRasAdv(b));
+        if (code === undefined) {
+          expect(check).toBeGreaterThan(0);
+          const nul = b.indexOf(0);
+          expect(check).toBe(nul < 0 ? b.length : nul);
+        } else expect(check).toBe(REASON_OF[code]);
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('checkRasAdv on the cases the decoder documents', () => {
+    const check = (t: string): number => checkRasAdv(text(t), 0, t.length);
+    expect(checkRasAdv(SEED_PAYLOAD, 0, SEED_PAYLOAD.length)).toBe(20);
+    expect(check('\0')).toBe(RASADV_CHECK.EMPTY);
+    expect(check('Hostname=a\r\nDomain=b\r\n\0')).toBe(22);
+    expect(check('Hostname=a\rb\n')).toBe(RASADV_CHECK.MALFORMED);
+    expect(check('Hostname=a\n\nDomain=b\n')).toBe(RASADV_CHECK.MALFORMED);
+    expect(check('Domain=x\n')).toBe(RASADV_CHECK.NO_HOSTNAME);
+    expect(check('Hostnam=x\nHostname=y')).toBe(20);
   });
 });

@@ -18,38 +18,11 @@ import {
 import { TEREDO_CLIENT_LINK_LOCAL, teredoServerLinkLocal } from '../../src/wire/teredo-address.js';
 import { ALL_ROUTERS, formatIpv6 } from '../../src/wire/ipv6-address.js';
 import { formatIpv4, parseIpv4 } from '../../src/wire/ipv4.js';
+import { MIREDO_NONCE_HEX as NONCE, MIREDO_RA as RA, MIREDO_RS as RS } from '../fakes/miredo-captures.js';
 import { bytesEqual, fromHex, hex } from '../../src/wire/bytes.js';
 import { WireError } from '../../src/wire/errors.js';
 
 const wireError = (code: string) => expect.objectContaining({ name: 'WireError', code });
-
-// research/miredo-packets.txt frame 1: Miredo 1.2.6 client RS, UDP 198.18.0.101:56287 -> 198.18.0.10:3544.
-// The UDP payload (Ethernet 14 + IPv4 20 + UDP 8 bytes stripped), 61 bytes.
-const RS = fromHex(
-  [
-    '0001 00 00 5d1040b45d4dc054 00', // auth: type 0001, ID-len 0, AU-len 0, nonce, confirmation 0
-    '60000000 0008 3a ff', // IPv6: version 6, payload length 8, next header 58 (ICMPv6), hop limit 255
-    'fe800000000000000000ffffffffffff', // source fe80::ffff:ffff:ffff
-    'ff020000000000000000000000000002', // destination ff02::2
-    '85 00 7d37 00000000', // ICMPv6 Router Solicitation, checksum 0x7d37, reserved, no options
-  ].join(''),
-);
-
-// Frame 2: Miredo server RA, UDP 198.18.0.10:3544 -> 198.18.0.101:56287, 117 bytes.
-const RA = fromHex(
-  [
-    '0001 00 00 5d1040b45d4dc054 00', // auth header echoing the RS nonce
-    '0000 2420 39edff9a', // origin indication: ~0x2420 = 56287, ~0x39edff9a = 198.18.0.101
-    '60000000 0038 3a ff', // IPv6: payload length 56, ICMPv6, hop limit 255
-    'fe80000000000000 8000f22739edfff5', // source fe80::8000:f227:39ed:fff5 (server link-local)
-    'fe80000000000000 0000ffffffffffff', // destination fe80::ffff:ffff:ffff (the RS source)
-    '86 00 954c 00 00 0000 00000000 000007d0', // RA: hop limit 0, flags 0, lifetime 0, reachable 0, retrans 2000
-    '03 04 40 40 ffffffff ffffffff 00000000 20010000c612000a0000000000000000', // PIO 2001:0:c612:a::/64, A
-    '05 01 0000 00000500', // MTU option 1280
-  ].join(''),
-);
-
-const NONCE = '5d1040b45d4dc054';
 
 describe('golden: Miredo qualification RS and RA', () => {
   it('decodes the RS: auth header with the nonce, no origin, the whole IPv6 packet, no trailer', () => {

@@ -4,15 +4,15 @@
 // last seen, domain, count, and two judgements the spec leaves to us:
 //   - stale: not heard for `staleAfterMs` (the agent's default is 2 advertisement intervals, §3.1.2);
 //   - known: on the --allow list (allow.ts). Without a list nothing is authorised, so every server is unknown.
-// Datagrams that do not decode are dropped through the sink by reason (the WireError code of decodeRasAdv).
+// Datagrams that are not advertisements are dropped through the sink by reason (checkRasAdv, which throws
+// and allocates nothing; the reasons are decodeRasAdv's WireError codes).
 // Each fresh entry's stale deadline lives in a TimerTable, so a datagram costs O(log n) however many servers
 // are listed. The table is bounded: when full, the least recently heard entry (stale ones first, by construction) is
 // evicted and reported, so a new server is always reported.
 
 import type { DropSink, Millis, TimedEngine } from '../types.js';
 import { TimerTable } from '../timer-table.js';
-import { decodeRasAdv, type RasAdvDeviation, type RasAdvField } from '../../wire/rasadv.js';
-import { WireError, type WireErrorCode } from '../../wire/errors.js';
+import { checkRasAdv, decodeRasAdv, RASADV_CHECK, type RasAdvDeviation, type RasAdvField } from '../../wire/rasadv.js';
 import { isAllowed, type AllowList } from './allow.js';
 
 export interface ListenerConfig {
@@ -72,7 +72,7 @@ export interface ListenerStats {
   readonly unknown: number;
 }
 
-const reasonOf = (code: WireErrorCode): number => (code === 'WIRE_TRUNCATED' ? DROP_EMPTY : code === 'WIRE_UNEXPECTED_TYPE' ? DROP_NOT_RASADV : DROP_MALFORMED);
+const reasonOf = (check: number): number => (check === RASADV_CHECK.EMPTY ? DROP_EMPTY : check === RASADV_CHECK.NO_HOSTNAME ? DROP_NOT_RASADV : DROP_MALFORMED);
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 type Entry = Mutable<ServerEntry>;
@@ -105,14 +105,14 @@ export class RasAdvListenerTable implements TimedEngine<ListenerSink> {
    * (uint32 IPv4, UDP port). The bytes are lent: what the table keeps is decoded text.
    */
   datagram(data: Uint8Array, offset: number, length: number, addr: number, port: number, now: Millis, sink: ListenerSink): void {
-    let adv;
-    try {
-      adv = decodeRasAdv(data.subarray(offset, offset + length));
-    } catch (e) {
-      if (!(e instanceof WireError)) throw e;
-      sink.drop(reasonOf(e.code));
+    // Junk is refused by the check, which builds nothing: a flood costs no Error per datagram. What passes
+    // decodes (a throw here would be a bug, which the driver contains and counts).
+    const check = checkRasAdv(data, offset, length);
+    if (check < 0) {
+      sink.drop(reasonOf(check));
       return;
     }
+    const adv = decodeRasAdv(data.subarray(offset, offset + length));
     this.#accepted += 1;
     const key = `${addr}/${adv.hostname}`;
     const prev = this.#entries.get(key);

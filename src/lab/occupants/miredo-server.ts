@@ -13,7 +13,7 @@ const server: OccupantDefinition = {
   impl: 'miredo',
   summary: 'miredo-server 1.2 (Debian) on 198.18.0.10 and .11',
 
-  unavailable: async () => missingBinary('miredo-server', 'miredo-server'),
+  unavailable: async (installed) => missingBinary('miredo-server', 'miredo-server', installed),
 
   async launch(ctx) {
     const conf = writeConfig(

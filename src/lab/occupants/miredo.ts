@@ -23,7 +23,7 @@ const relay: OccupantDefinition = {
   impl: 'miredo',
   summary: 'miredo 1.2 (Debian) as a cone relay on 198.18.0.20',
 
-  unavailable: async () => missingBinary('miredo', 'miredo'),
+  unavailable: async (installed) => missingBinary('miredo', 'miredo', installed),
 
   async launch(ctx) {
     const conf = writeConfig(
@@ -50,7 +50,7 @@ const client: OccupantDefinition = {
   impl: 'miredo',
   summary: 'miredo 1.2 (Debian) as a Teredo client of 198.18.0.10',
 
-  unavailable: async () => missingBinary('miredo', 'miredo'),
+  unavailable: async (installed) => missingBinary('miredo', 'miredo', installed),
 
   async launch(ctx) {
     const conf = writeConfig(

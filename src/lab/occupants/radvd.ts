@@ -12,7 +12,7 @@ const raSender: OccupantDefinition = {
   impl: 'radvd',
   summary: 'radvd 2.19 (Debian) advertising 2001:db8:66::/64 on lan6',
 
-  unavailable: async () => missingBinary('radvd', 'radvd'),
+  unavailable: async (installed) => missingBinary('radvd', 'radvd', installed),
 
   async launch(ctx) {
     const ifname = iface(ctx.plan, ctx.node.name, 'lan6');

@@ -6,7 +6,7 @@
 // Readiness and status come from the agents' control sockets (`rasadv advertise|listen status --json`), typed
 // by the agent's own status definitions (agents/rasadv/status.ts).
 
-import type { OccupantContext, OccupantDefinition, OccupantStatus } from '../occupant.js';
+import type { OccupantDefinition, OccupantStatus } from '../occupant.js';
 import { agentStatus } from '../occupant-kit.js';
 import type { AdvertiseStatus, ListenStatus } from '../../../agents/rasadv/status.js';
 import { distFile, missingDist } from '../paths.js';

@@ -1,0 +1,210 @@
+// The NAT models of the in-memory Teredo network (teredo-net.ts): the translation and filtering a lab NAT
+// router performs (src/lab/nat.ts, self-tested by test/netns/lab-nat.test.ts), as plain tables over virtual time.
+// RFC 4787 terms, RFC 4380 §2.7-§2.8 names:
+//
+//   kind                mapping (RFC 4787 §4.1)         filtering (RFC 4787 §5)
+//   full-cone           endpoint-independent            endpoint-independent
+//   address-restricted  endpoint-independent            address-dependent
+//   port-restricted     endpoint-independent            address-and-port-dependent
+//   symmetric           address-and-port-dependent      address-and-port-dependent
+//
+// The same mechanism as the lab's nftables ruleset, piece by piece:
+// - conntrack flows (inside endpoint, remote endpoint) <-> outside port: every NAT has them. A reply from the
+//   exact remote endpoint of a live flow gets in (that alone is the port-restricted NAT). Timeouts as Linux's
+//   UDP conntrack (nf_conntrack_proto_udp.c): 30 s after each packet, 120 s once the flow has seen packets both
+//   ways and is older than 2 s; any packet either way refreshes it.
+// - masquerade keeps the inside source port when it is free (endpoint-independent mapping); `fully-random`
+//   draws a new port for every new flow (the symmetric NAT), from a seeded generator so tests are reproducible.
+// - the cone kinds add bindings refreshed by every outgoing packet (the `@bindings` set, CONE_BINDING_TIMEOUT_S),
+//   keyed by the mapped port (full cone) or by remote address and mapped port (address-restricted); an inbound
+//   packet matching one is let in to the inside endpoint (the DNAT rule) and starts a flow. Only outgoing
+//   packets refresh a binding. The lab keys the set by the inside port, equal to the mapped port whenever the
+//   port is preserved (one client per NAT); this model keys it by the mapped port, the behaviour meant.
+// Simplifications: a preserved port counts as taken when another inside endpoint holds it (Linux would share
+// it between flows to different remotes); no hairpinning (the lab has none either); no port parity or ranges.
+
+import { seededRandom, type Millis, type Random } from '../../src/engine/types.js';
+import { CONE_BINDING_TIMEOUT_S } from '../../src/lab/nat.js';
+import type { NatKind } from '../../src/lab/topology.js';
+import type { Endpoint4 } from '../../src/wire/endpoint.js';
+
+export type { NatKind };
+
+export interface NatBehaviour {
+  readonly mapping: 'endpoint-independent' | 'address-and-port-dependent';
+  readonly filtering: 'endpoint-independent' | 'address-dependent' | 'address-and-port-dependent';
+}
+
+export const NAT_BEHAVIOURS: Readonly<Record<NatKind, NatBehaviour>> = {
+  'full-cone': { mapping: 'endpoint-independent', filtering: 'endpoint-independent' },
+  'address-restricted': { mapping: 'endpoint-independent', filtering: 'address-dependent' },
+  'port-restricted': { mapping: 'endpoint-independent', filtering: 'address-and-port-dependent' },
+  symmetric: { mapping: 'address-and-port-dependent', filtering: 'address-and-port-dependent' },
+};
+
+/** nf_conntrack_udp_timeout: a flow that has not seen packets both ways. */
+export const CONNTRACK_UDP_TIMEOUT_MS = 30_000;
+/** nf_conntrack_udp_timeout_stream: a flow that has seen packets both ways (and lived over 2 s). */
+export const CONNTRACK_UDP_STREAM_TIMEOUT_MS = 120_000;
+/** A flow must be older than this before a packet extends it to the stream timeout (udp_packet's stream_ts). */
+export const CONNTRACK_STREAM_AFTER_MS = 2_000;
+/** Default bound on flows + bindings of one NAT (nf_conntrack_max, scaled to tests); new flows beyond are dropped. */
+export const NAT_TABLE_LIMIT = 4096;
+
+export interface NatOptions {
+  readonly conntrackTimeoutMs?: Millis;
+  readonly conntrackStreamTimeoutMs?: Millis;
+  /** Cone kinds: how long a binding lives after the last outgoing packet (default the lab's 120 s). */
+  readonly bindingTimeoutMs?: Millis;
+  readonly tableLimit?: number;
+  /** Seed of the port draws (symmetric NAT, or a preserved port already taken). */
+  readonly seed?: number;
+}
+
+/** Why a NAT refused a packet. */
+export type NatDrop = 'nat-filtered' | 'nat-blocked' | 'nat-table-full';
+
+interface Flow {
+  readonly inside: Endpoint4;
+  readonly remote: Endpoint4;
+  readonly outsidePort: number;
+  readonly created: Millis;
+  expires: Millis;
+  sawOut: boolean;
+  sawIn: boolean;
+}
+
+interface Binding {
+  readonly inside: Endpoint4;
+  readonly outsidePort: number;
+  expires: Millis;
+}
+
+const key = (a: number, p: number): string => `${a}:${p}`;
+
+export class NatModel {
+  readonly behaviour: NatBehaviour;
+  readonly #timeout: Millis;
+  readonly #streamTimeout: Millis;
+  readonly #bindingTimeout: Millis;
+  readonly #limit: number;
+  readonly #random: Random;
+  /** Flows by inside endpoint > remote endpoint, and by outside port < remote endpoint. */
+  readonly #byInside = new Map<string, Flow>();
+  readonly #byOutside = new Map<string, Flow>();
+  /** Cone bindings by mapped port (full cone) or remote address + mapped port (address-restricted). */
+  readonly #bindings = new Map<string, Binding>();
+  readonly #blocked = new Set<number>();
+
+  constructor(
+    readonly kind: NatKind,
+    options: NatOptions = {},
+  ) {
+    this.behaviour = NAT_BEHAVIOURS[kind];
+    this.#timeout = options.conntrackTimeoutMs ?? CONNTRACK_UDP_TIMEOUT_MS;
+    this.#streamTimeout = options.conntrackStreamTimeoutMs ?? CONNTRACK_UDP_STREAM_TIMEOUT_MS;
+    this.#bindingTimeout = options.bindingTimeoutMs ?? CONE_BINDING_TIMEOUT_S * 1000;
+    this.#limit = options.tableLimit ?? NAT_TABLE_LIMIT;
+    this.#random = seededRandom(options.seed ?? 4380);
+  }
+
+  /** An inside endpoint sends to `remote`: the outside port it leaves from, or why it is dropped. */
+  outbound(now: Millis, inside: Endpoint4, remote: Endpoint4): number | NatDrop {
+    if (this.#blocked.has(remote.addr)) return 'nat-blocked';
+    this.#expire(now);
+    const flowKey = `${key(inside.addr, inside.port)}>${key(remote.addr, remote.port)}`;
+    let flow = this.#byInside.get(flowKey);
+    if (!flow) {
+      if (this.#byInside.size + this.#bindings.size >= this.#limit) return 'nat-table-full';
+      flow = { inside, remote, outsidePort: this.#choosePort(inside), created: now, expires: 0, sawOut: false, sawIn: false };
+      this.#byInside.set(flowKey, flow);
+      this.#byOutside.set(`${flow.outsidePort}<${key(remote.addr, remote.port)}`, flow);
+    }
+    flow.sawOut = true;
+    this.#refresh(flow, now);
+    const binding = this.#bindingKey(remote.addr, flow.outsidePort);
+    if (binding !== undefined) this.#bindings.set(binding, { inside, outsidePort: flow.outsidePort, expires: now + this.#bindingTimeout });
+    return flow.outsidePort;
+  }
+
+  /** `remote` sends to the outside address's `outsidePort`: the inside endpoint it reaches, or why not. */
+  inbound(now: Millis, remote: Endpoint4, outsidePort: number): Endpoint4 | NatDrop {
+    if (this.#blocked.has(remote.addr)) return 'nat-blocked';
+    this.#expire(now);
+    const remoteKey = key(remote.addr, remote.port);
+    let flow = this.#byOutside.get(`${outsidePort}<${remoteKey}`);
+    if (!flow) {
+      const bindingKey = this.#bindingKey(remote.addr, outsidePort);
+      const binding = bindingKey === undefined ? undefined : this.#bindings.get(bindingKey);
+      if (!binding) return 'nat-filtered';
+      if (this.#byInside.size + this.#bindings.size >= this.#limit) return 'nat-table-full';
+      // The DNAT rule: the packet goes in and conntrack starts a flow for it.
+      flow = { inside: binding.inside, remote, outsidePort, created: now, expires: 0, sawOut: false, sawIn: false };
+      this.#byInside.set(`${key(binding.inside.addr, binding.inside.port)}>${remoteKey}`, flow);
+      this.#byOutside.set(`${outsidePort}<${remoteKey}`, flow);
+    }
+    flow.sawIn = true;
+    this.#refresh(flow, now);
+    return flow.inside;
+  }
+
+  /** `conntrack -F`: every flow is forgotten. The cone bindings (an nftables set) survive, as in the lab. */
+  flush(): void {
+    this.#byInside.clear();
+    this.#byOutside.clear();
+  }
+
+  /** Drops everything to and from `addr` (a captive portal, a firewall rule), creating no state. */
+  block(addr: number): void {
+    this.#blocked.add(addr >>> 0);
+  }
+
+  unblock(addr: number): void {
+    this.#blocked.delete(addr >>> 0);
+  }
+
+  /** Live flows (conntrack entries), for tests of the model. */
+  flowCount(now: Millis): number {
+    this.#expire(now);
+    return this.#byInside.size;
+  }
+
+  #bindingKey(remoteAddr: number, outsidePort: number): string | undefined {
+    if (this.behaviour.filtering === 'endpoint-independent') return String(outsidePort);
+    if (this.behaviour.filtering === 'address-dependent') return key(remoteAddr, outsidePort);
+    return undefined;
+  }
+
+  #refresh(flow: Flow, now: Millis): void {
+    const stream = flow.sawOut && flow.sawIn && now - flow.created > CONNTRACK_STREAM_AFTER_MS;
+    flow.expires = Math.max(flow.expires, now + (stream ? this.#streamTimeout : this.#timeout));
+  }
+
+  /** Endpoint-independent: the inside endpoint's current port, else its own port if free. Symmetric: a fresh draw. */
+  #choosePort(inside: Endpoint4): number {
+    const holders = new Map<number, Endpoint4>();
+    for (const f of this.#byInside.values()) holders.set(f.outsidePort, f.inside);
+    for (const b of this.#bindings.values()) holders.set(b.outsidePort, b.inside);
+    const mine = (p: number): boolean => {
+      const h = holders.get(p);
+      return h !== undefined && h.addr === inside.addr && h.port === inside.port;
+    };
+    if (this.behaviour.mapping === 'endpoint-independent') {
+      for (const [p] of holders) if (mine(p)) return p;
+      if (!holders.has(inside.port)) return inside.port;
+    }
+    for (;;) {
+      const p = 1024 + this.#random.int(65536 - 1024);
+      if (!holders.has(p)) return p;
+    }
+  }
+
+  #expire(now: Millis): void {
+    for (const [k, f] of this.#byInside) {
+      if (f.expires > now) continue;
+      this.#byInside.delete(k);
+      this.#byOutside.delete(`${f.outsidePort}<${key(f.remote.addr, f.remote.port)}`);
+    }
+    for (const [k, b] of this.#bindings) if (b.expires <= now) this.#bindings.delete(k);
+  }
+}

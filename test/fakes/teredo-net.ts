@@ -1,0 +1,327 @@
+// An in-memory IPv4 internet for Teredo tests (the lab of src/lab/topology.ts without namespaces): public hosts
+// (a Teredo server with two addresses, a relay, a probe) and private hosts behind NAT models
+// (teredo-net-nat.ts: the lab's four NAT kinds), all on one FakeClock that also runs the drivers' timers.
+//
+//   inside host ──lan latency──► NAT (outbound: mapping) ──nat latency──► core ──host latency──► public host
+//   public host ──host latency──► core ──nat latency──► NAT (inbound: filtering) ──lan latency──► inside host
+//
+// Every hop is an event on a queue ordered by (due time, send order), so datagrams on one path arrive in the
+// order they were sent, and a NAT decides at the instant a datagram reaches it (two bubbles crossing in flight
+// meet the NAT state of their arrival time, as in hole punching). Nothing is delivered synchronously: a send
+// arrives when the clock reaches it, through `advance(ms)`, `runUntilIdle()` or the test's own clock calls.
+// Datagrams due at one instant reach each port as one lent batch (teredo-net-port.ts). Beside the IPv4 network,
+// `tunPair` links two TUN devices (teredo-net-tun.ts) on the same clock: a client's or relay's device and the
+// test's view of the IPv6 side.
+//
+// Use: one FakeClock is the network's clock and the Clock and Timers of every Driver on it.
+//   const net = new VirtualInternet(clock, { latencyMs: 5 });
+//   const server = net.host([PRIMARY, SECONDARY]);          // server.bind(3544, PRIMARY): a DatagramPort
+//   const nat = net.nat('symmetric', parseIpv4('198.18.0.102'), { seed: 7 });
+//   const client = net.natHost(nat, parseIpv4('192.168.2.2')); // client.bind(): an ephemeral port
+//   ... start the engines on those ports; net.runUntilIdle() or net.advance(ms); net.drops()
+//
+// Bounds: at most `queueLimit` datagrams in flight (default IN_FLIGHT_LIMIT, more are dropped as 'queue-full');
+// each port's receive queue, each NAT's table (teredo-net-*.ts). Traffic that never ends is a bug in the code
+// under test: runUntilIdle, and any clock call during which one instant sees that many hops (a zero-latency
+// ping-pong), throws after `eventLimit` hops (default EVENT_LIMIT).
+// Not modelled: multicast, ICMP errors (a datagram to a closed port just disappears), packet loss, hairpinning,
+// traffic between two hosts behind the same NAT.
+
+import type { Millis } from '../../src/engine/types.js';
+import type { FakeClock } from '../../src/runtime/fake-clock.js';
+import { formatIpv4 } from '../../src/wire/ipv4.js';
+import { VirtualHost, VirtualNat } from './teredo-net-host.js';
+import type { NatDrop, NatKind, NatOptions } from './teredo-net-nat.js';
+import { VirtualTun } from './teredo-net-tun.js';
+
+export { EPHEMERAL_PORTS, VirtualHost, VirtualNat } from './teredo-net-host.js';
+export type { NatKind, NatOptions } from './teredo-net-nat.js';
+export type { VirtualDatagramPort } from './teredo-net-port.js';
+export type { VirtualTun } from './teredo-net-tun.js';
+
+/** Datagrams in flight at once, across the whole network. */
+export const IN_FLIGHT_LIMIT = 10_000;
+/** Hops one runUntilIdle() (or one instant) may process before the traffic is declared endless. */
+export const EVENT_LIMIT = 100_000;
+
+/** Why the network discarded a datagram (counted in `drops()`). */
+export type NetDrop = NatDrop | 'no-route' | 'port-unreachable' | 'receive-queue-full' | 'queue-full' | 'nat-no-hairpin' | 'tun-queue-full';
+
+export interface NetworkOptions {
+  /** One-way latency of a link when its host or NAT does not say (default 0: due at the same instant). */
+  readonly latencyMs?: Millis;
+  readonly queueLimit?: number;
+  readonly eventLimit?: number;
+}
+
+interface Datagram {
+  srcAddr: number;
+  srcPort: number;
+  dstAddr: number;
+  dstPort: number;
+  readonly bytes: Uint8Array;
+}
+
+/** Where a datagram is about to arrive: a hop's far end. */
+type Stop =
+  | { readonly at: 'core' }
+  | { readonly at: 'port'; readonly host: VirtualHost }
+  | { readonly at: 'nat-in' | 'nat-out'; readonly nat: VirtualNat }
+  | { readonly at: 'tun'; readonly tun: VirtualTun };
+
+interface Hop {
+  readonly due: Millis;
+  readonly seq: number;
+  readonly stop: Stop;
+  readonly d: Datagram;
+}
+
+const CORE: Stop = { at: 'core' };
+
+export class VirtualInternet {
+  readonly clock: FakeClock;
+  readonly #latency: Millis;
+  readonly #queueLimit: number;
+  readonly #eventLimit: number;
+  /** Public addresses: the host or NAT that holds each. */
+  readonly #routes = new Map<number, VirtualHost | VirtualNat>();
+  /** A binary min-heap of hops by (due, seq). */
+  readonly #heap: Hop[] = [];
+  readonly #drops = new Map<NetDrop, number>();
+  /** Ports and devices that received something at this instant, in first-arrival order. */
+  readonly #waking = new Set<{ deliver(): void }>();
+  #seq = 0;
+  /** Hops processed: in all, and at the instant #instant. */
+  #hops = 0;
+  #instant: Millis | undefined;
+  #instantHops = 0;
+  #delivered = 0;
+  #timer: unknown;
+  #armedAt: Millis | undefined;
+
+  constructor(clock: FakeClock, options: NetworkOptions = {}) {
+    this.clock = clock;
+    this.#latency = options.latencyMs ?? 0;
+    this.#queueLimit = options.queueLimit ?? IN_FLIGHT_LIMIT;
+    this.#eventLimit = options.eventLimit ?? EVENT_LIMIT;
+  }
+
+  /** A host on the internet holding `addrs` (a Teredo server: primary and secondary). */
+  host(addrs: number | readonly number[], options: { latencyMs?: Millis } = {}): VirtualHost {
+    const list = typeof addrs === 'number' ? [addrs] : [...addrs];
+    const h = this.#attach(list, options.latencyMs ?? this.#latency, undefined);
+    for (const a of list) this.#claim(a, h);
+    return h;
+  }
+
+  /** A NAT of `kind` whose public address is `outside`; put hosts behind it with `natHost`. */
+  nat(kind: NatKind, outside: number, options: NatOptions & { latencyMs?: Millis } = {}): VirtualNat {
+    const n = new VirtualNat(outside, options.latencyMs ?? this.#latency, kind, options);
+    this.#claim(outside, n);
+    return n;
+  }
+
+  /** A private host at `addr` behind `nat`, `latencyMs` away from it. */
+  natHost(nat: VirtualNat, addr: number, options: { latencyMs?: Millis } = {}): VirtualHost {
+    if (nat.hosts.has(addr)) throw new Error(`${formatIpv4(addr)} is already behind this NAT`);
+    const h = this.#attach([addr], options.latencyMs ?? this.#latency, nat);
+    nat.hosts.set(addr, h);
+    return h;
+  }
+
+  /**
+   * Two TUN devices linked back to back, `latencyMs` apart (default the network's): what the code under test
+   * writes into one arrives as a lent batch on the other.
+   */
+  tunPair(names: readonly [string, string] = ['tun-a', 'tun-b'], options: { latencyMs?: Millis } = {}): [VirtualTun, VirtualTun] {
+    const latency = options.latencyMs ?? this.#latency;
+    const peers = new Map<VirtualTun, VirtualTun>();
+    const link = {
+      transmit: (from: VirtualTun, packet: Uint8Array) => {
+        this.#push(latency, { at: 'tun', tun: peers.get(from)! }, { srcAddr: 0, srcPort: 0, dstAddr: 0, dstPort: 0, bytes: packet });
+      },
+      wake: (tun: VirtualTun) => this.#wake(tun),
+    };
+    const a = new VirtualTun(link, names[0], 1);
+    const b = new VirtualTun(link, names[1], 2);
+    peers.set(a, b).set(b, a);
+    return [a, b];
+  }
+
+  /** Moves the clock forward `ms`, delivering every datagram and firing every timer due on the way. */
+  advance(ms: Millis): void {
+    this.clock.advance(ms);
+  }
+
+  /**
+   * Delivers datagrams until none is in flight, moving the clock to each arrival (timers due on the way fire,
+   * later ones do not). Throws after `eventLimit` hops: traffic that never settles.
+   */
+  runUntilIdle(): void {
+    const start = this.#hops;
+    while (this.#heap.length > 0 || this.#waking.size > 0) {
+      if (this.#hops - start > this.#eventLimit) throw new Error(`runUntilIdle: still busy after ${this.#eventLimit} hops`);
+      const due = this.#heap.length > 0 ? this.#heap[0]!.due : this.clock.now();
+      this.clock.advanceTo(Math.max(due, this.clock.now()));
+    }
+  }
+
+  /** Datagrams in flight. */
+  get inFlight(): number {
+    return this.#heap.length;
+  }
+
+  /** Datagrams and TUN packets that reached their port or device so far. */
+  get delivered(): number {
+    return this.#delivered;
+  }
+
+  /** Discarded datagrams per reason (only reasons seen). */
+  drops(): Partial<Record<NetDrop, number>> {
+    return Object.fromEntries(this.#drops);
+  }
+
+  /** A host and the link its ports send through (teredo-net-port.ts PortNetwork). */
+  #attach(addrs: readonly number[], latencyMs: Millis, nat: VirtualNat | undefined): VirtualHost {
+    const host: VirtualHost = new VirtualHost(
+      {
+        transmit: (from, bytes, addr, port) => {
+          const d: Datagram = { srcAddr: from.local.addr, srcPort: from.local.port, dstAddr: addr, dstPort: port, bytes };
+          this.#push(latencyMs, nat ? { at: 'nat-in', nat } : CORE, d);
+        },
+        wake: (port) => this.#wake(port),
+        unbind: (port) => host.ports.delete(`${port.local.addr}:${port.local.port}`),
+      },
+      addrs,
+      latencyMs,
+      nat,
+    );
+    return host;
+  }
+
+  #wake(target: { deliver(): void }): void {
+    this.#waking.add(target);
+    this.#arm(this.clock.now());
+  }
+
+  #claim(addr: number, holder: VirtualHost | VirtualNat): void {
+    if (this.#routes.has(addr)) throw new Error(`${formatIpv4(addr)} is already on the internet`);
+    this.#routes.set(addr, holder);
+  }
+
+  #drop(reason: NetDrop): void {
+    this.#drops.set(reason, (this.#drops.get(reason) ?? 0) + 1);
+  }
+
+  /** A datagram reaches the far end of a hop. */
+  #arrive(stop: Stop, d: Datagram, now: Millis): void {
+    switch (stop.at) {
+      case 'core': {
+        const to = this.#routes.get(d.dstAddr);
+        if (to === undefined) return this.#drop('no-route');
+        if (to instanceof VirtualNat) return this.#push(to.latencyMs, { at: 'nat-out', nat: to }, d);
+        return this.#push(to.latencyMs, { at: 'port', host: to }, d);
+      }
+      case 'nat-in': {
+        if (d.dstAddr === stop.nat.outside) return this.#drop('nat-no-hairpin');
+        const port = stop.nat.model.outbound(now, { addr: d.srcAddr, port: d.srcPort }, { addr: d.dstAddr, port: d.dstPort });
+        if (typeof port !== 'number') return this.#drop(port);
+        d.srcAddr = stop.nat.outside;
+        d.srcPort = port;
+        return this.#push(stop.nat.latencyMs, CORE, d);
+      }
+      case 'nat-out': {
+        const inside = stop.nat.model.inbound(now, { addr: d.srcAddr, port: d.srcPort }, d.dstPort);
+        if (typeof inside !== 'object') return this.#drop(inside);
+        const host = stop.nat.hosts.get(inside.addr);
+        if (host === undefined) return this.#drop('no-route');
+        d.dstAddr = inside.addr;
+        d.dstPort = inside.port;
+        return this.#push(host.latencyMs, { at: 'port', host }, d);
+      }
+      case 'port': {
+        const port = stop.host.ports.get(`${d.dstAddr}:${d.dstPort}`);
+        if (port === undefined) return this.#drop('port-unreachable');
+        if (!port.arrive(d.bytes, d.srcAddr, d.srcPort)) return this.#drop('receive-queue-full');
+        this.#delivered++;
+        this.#waking.add(port);
+        return;
+      }
+      case 'tun': {
+        if (!stop.tun.arrive(d.bytes)) return this.#drop('tun-queue-full');
+        this.#delivered++;
+        this.#waking.add(stop.tun);
+      }
+    }
+  }
+
+  #push(latency: Millis, stop: Stop, d: Datagram): void {
+    if (this.#heap.length >= this.#queueLimit) return this.#drop('queue-full');
+    const hop: Hop = { due: this.clock.now() + latency, seq: this.#seq++, stop, d };
+    const h = this.#heap;
+    let i = h.push(hop) - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!before(h[i]!, h[parent]!)) break;
+      [h[i], h[parent]] = [h[parent]!, h[i]!];
+      i = parent;
+    }
+    this.#arm(hop.due);
+  }
+
+  #pop(): Hop {
+    const h = this.#heap;
+    const top = h[0]!;
+    const last = h.pop()!;
+    if (h.length > 0) {
+      h[0] = last;
+      for (let i = 0; ; ) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < h.length && before(h[l]!, h[m]!)) m = l;
+        if (r < h.length && before(h[r]!, h[m]!)) m = r;
+        if (m === i) break;
+        [h[i], h[m]] = [h[m]!, h[i]!];
+        i = m;
+      }
+    }
+    return top;
+  }
+
+  /** One FakeClock timer at the earliest due hop, like the Driver's single timer. */
+  #arm(due: Millis): void {
+    if (this.#armedAt !== undefined && this.#armedAt <= due) return;
+    if (this.#timer !== undefined) this.clock.clearTimer(this.#timer);
+    this.#armedAt = due;
+    this.#timer = this.clock.setTimer(this.#onTimer, due - this.clock.now());
+  }
+
+  /**
+   * Every hop due now, in (due, seq) order, including hops they cause with zero latency; then each port that
+   * received something gets its batches. Handlers' sends are queued, to arrive in a later round.
+   */
+  readonly #onTimer = (): void => {
+    this.#timer = undefined;
+    this.#armedAt = undefined;
+    const now = this.clock.now();
+    if (now !== this.#instant) {
+      this.#instant = now;
+      this.#instantHops = 0;
+    }
+    while (this.#heap.length > 0 && this.#heap[0]!.due <= now) {
+      if (++this.#instantHops > this.#eventLimit) throw new Error(`still busy after ${this.#eventLimit} hops at t=${now} ms`);
+      this.#hops++;
+      const hop = this.#pop();
+      this.#arrive(hop.stop, hop.d, now);
+    }
+    const waking = [...this.#waking];
+    this.#waking.clear();
+    for (const target of waking) target.deliver();
+    if (this.#heap.length > 0) this.#arm(this.#heap[0]!.due);
+  };
+}
+
+function before(a: Hop, b: Hop): boolean {
+  return a.due < b.due || (a.due === b.due && a.seq < b.seq);
+}
