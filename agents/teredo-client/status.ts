@@ -8,6 +8,7 @@ import yargs from 'yargs';
 import type { CliIo } from '../../src/runtime/cli.js';
 import { controlName, queryControl } from '../../src/runtime/control.js';
 import { AgentError, exitCodeFor, formatAgentError } from '../../src/runtime/errors.js';
+import { formatDuration } from '../../src/runtime/status.js';
 import type { ClientStatusJson } from './status-data.js';
 
 export const AGENT_NAME = 'teredo-client';
@@ -15,6 +16,7 @@ export const AGENT_NAME = 'teredo-client';
 type FullStatus = Partial<ClientStatusJson> & {
   readonly pid?: number;
   readonly instance?: string | null;
+  readonly uptimeSec?: number;
   readonly peers?: { readonly count: number; readonly trusted: number; readonly max: number };
   readonly drops?: Readonly<Record<string, number>>;
   readonly hook?: { command: string; runs: number; failures: number } | null;
@@ -78,7 +80,8 @@ export function formatStatus(s: FullStatus): string {
   if (s.peers) rows.push(['Peers', `${s.peers.count} (${s.peers.trusted} trusted, at most ${s.peers.max})`]);
   if (s.hook) rows.push(['Hook', `${s.hook.command} (${s.hook.runs} runs, ${s.hook.failures} failed)`]);
   const width = Math.max(...rows.map(([k]) => k.length));
-  const lines = rows.map(([k, v]) => `${k.padEnd(width)} : ${v}`);
+  const header = `${AGENT_NAME}${s.instance ? ` (instance ${s.instance})` : ''}: ${STATE_TEXT[s.state ?? ''] ?? String(s.state)}${s.pid !== undefined ? `, pid ${s.pid}` : ''}${s.uptimeSec !== undefined ? `, up ${formatDuration(s.uptimeSec)}` : ''}`;
+  const lines = [header, ...rows.map(([k, v]) => `${k.padEnd(width)} : ${v}`)];
   for (const l of s.limitations ?? []) lines.push(`  cannot: ${l}`);
   const drops = Object.entries(s.drops ?? {}).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
   lines.push(`dropped: ${drops.reduce((n, [, v]) => n + v, 0)}${drops.length === 0 ? ' (none)' : ''}`);
