@@ -181,6 +181,21 @@ describe('running', () => {
     expect(readFileSync(out, 'utf8').trim().split('\n')).toEqual([`up down qualified teredo ${address}| 1280 restricted`, `down up offline teredo |${address} 1280 restricted`]);
   });
 
+  it('SIGHUP: a new default-route mode applies at once; another server starts a new qualification', async () => {
+    const { agent, h, main, tun } = await start({ server: '198.18.0.10' });
+    answerRestricted(main);
+    h.clock.advance(200);
+    answerRestricted(main);
+    await agent.reload!(config({ server: '198.18.0.10', 'default-route': 'off' }));
+    expect(tun.config.at(-1)).toEqual({ op: 'remove-route', prefix: new Uint8Array(16), prefixLength: 0, metric: 1029 });
+    expect((agent.status() as ClientStatusJson).state).toBe('qualified');
+    await agent.reload!(config({ server: '198.18.0.20', 'default-route': 'off' }));
+    const s = agent.status() as ClientStatusJson;
+    expect([s.state, s.address, s.serverAddress]).toEqual(['probe-primary', null, '198.18.0.20']);
+    expect(main.sent.map((d) => formatIpv4(d.to.addr))).toEqual(['198.18.0.20']);
+    await agent.stop();
+  });
+
   it('a server name that does not resolve is a start-up error naming it', async () => {
     await expect(start({ server: 'nowhere.example.net' })).rejects.toThrow(/server \("nowhere.example.net"\) does not resolve/);
   });

@@ -108,6 +108,24 @@ describe('client and server engines on the in-memory network', () => {
     });
   }
 
+  it('Teredo to Teredo: two port-restricted clients reach each other after the bubble exchange', () => {
+    const net = network();
+    const x = client(net, 'port-restricted');
+    const y = client(net, 'port-restricted');
+    net.clock.advance(500);
+    const [a, b] = [x.engine.address!, y.engine.address!];
+    for (let seq = 1; seq <= 3; seq++) {
+      x.fromTun(ping(a, b, seq));
+      for (let t = 0; t < 10; t++) {
+        net.clock.advance(50);
+        y.kernel();
+      }
+    }
+    // All three, queued while the bubbles opened both NATs, then sent directly.
+    expect(y.tun.filter((p) => decodeIcmpv6Packet(p).message.type === 128)).toHaveLength(3);
+    expect(x.tun.filter((p) => decodeIcmpv6Packet(p).message.type === 129)).toHaveLength(3);
+  });
+
   it('Teredo to Teredo through our server: port-restricted -> full cone, and symmetric <-> full cone (proof through the server)', () => {
     const net = network();
     const prc = client(net, 'port-restricted');
