@@ -139,8 +139,14 @@ export function openTeredoInterface(name: string, open: (o: { name: string; mtu:
   } catch (err) {
     throw new AgentError('IO_TUN_OPEN', `cannot create TUN device ${JSON.stringify(name)} (needs CAP_NET_ADMIN and /dev/net/tun): ${(err as Error).message}`, { cause: err });
   }
+  for (const stale of staleAddresses(tun.name)) {
+    try {
+      tun.removeAddress(parseIpv6(stale), TEREDO_PREFIX_LEN);
+    } catch {
+      // Configured with another prefix length by someone else: not ours to fight over; the new address is added anyway.
+    }
+  }
   try {
-    for (const stale of staleAddresses(tun.name)) tun.removeAddress(parseIpv6(stale), TEREDO_PREFIX_LEN);
     tun.setUp(true);
   } catch (err) {
     tun.close();

@@ -7,11 +7,10 @@
 //   - the cone RS is answered from the server's other address, which only a cone NAT lets in;
 //   - the non-cone RS is answered from the address it went to, which any NAT lets in, gives the mapping and
 //     measures the round trip.
-// The cone RS leaves from a second local port, the probe socket (sink.sendProbe). Measured in the lab: on a
-// Linux NAT the refused cone RA leaves a conntrack entry (secondary:3544 -> our public port), so the RS we
-// then send to the secondary from that same port cannot keep its mapping and gets another port: every
-// restricted NAT would look symmetric (RFC 4380's sequential phases have the same flaw within conntrack's 30 s).
-// Filtering is a property of the NAT, not of a port, so testing it on a throwaway mapping is as good.
+// The cone RS leaves from a second local port, the probe socket (sink.sendProbe): in the lab a refused cone RA
+// left a conntrack entry (secondary:3544 -> our public port) in the Linux NAT, so the RS to the secondary from
+// the same port got another public port and every restricted NAT looked symmetric. Filtering is a property of
+// the NAT, not of a port, so a throwaway mapping tests it as well.
 // Once the non-cone RA is in, the cone RA (sent by the server at the same moment) gets a window of
 // max(coneWindowMinMs, 2 x RTT): in time = cone NAT. Otherwise the cone RS is retired (its nonce forgotten)
 // BEFORE the secondary address is contacted, so that a cone RA let in later by a NAT that opened to the
