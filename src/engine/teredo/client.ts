@@ -28,18 +28,8 @@ import { TEREDO_PORT } from '../../wire/teredo-constants.js';
 import { TeredoPacketView, checkTeredoPayload } from '../../wire/teredo-view.js';
 import { ClientDataPath, CLIENT_MAX_PEERS, type DataContext } from './client-data.js';
 import { RS_CONE, RS_PRIMARY, RS_SECONDARY, RsProbes, checkRa, isRouterAdvert, originAddr, originPort, type RsKind } from './client-ra.js';
-import {
-  CLIENT_DROP_REASONS,
-  DROP,
-  jitteredInterval,
-  resolveClientConfig,
-  type ClientConfig,
-  type ClientSink,
-  type ClientSnapshot,
-  type ClientState,
-  type NatType,
-  type TeredoClientParams,
-} from './client-types.js';
+import { CLIENT_DROP_REASONS, DROP, jitteredInterval, resolveClientConfig } from './client-types.js';
+import type { ClientConfig, ClientSink, ClientSnapshot, ClientState, NatType, TeredoClientParams } from './client-types.js';
 
 type ClientTimer = 'probe' | 'cone-window' | 'refresh' | 'backoff';
 
