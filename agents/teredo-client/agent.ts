@@ -75,14 +75,15 @@ export async function startTeredoClient(ctx: AgentContext<ClientAgentConfig>, de
   const bind = settings.bindAddress === undefined ? 0 : parseIpv4(settings.bindAddress);
   let port: DatagramPort;
   try {
-    port = await (deps.openPort ?? openDatagramPort)({ address: bind, port: settings.port, implementation: 'dgram' });
+    port = await (deps.openPort ?? openDatagramPort)({ address: bind, port: settings.port, implementation: config.udpSockets });
   } catch (err) {
+    if ((err as { code?: unknown }).code === 'IO_NATIVE_MISSING') throw new AgentError('IO_BIND', `cannot open UDP ${formatIpv4(bind)}:${settings.port}: ${(err as Error).message}; or run with --udp-sockets dgram`, { cause: err });
     throw bindError(`UDP ${formatIpv4(bind)}:${settings.port}`, (err as { cause?: unknown }).cause ?? err);
   }
   // The probe socket: a second, random local port for the cone RS only (src/engine/teredo/client.ts says why).
   let probe: DatagramPort;
   try {
-    probe = await (deps.openPort ?? openDatagramPort)({ address: bind, port: 0, implementation: 'dgram' });
+    probe = await (deps.openPort ?? openDatagramPort)({ address: bind, port: 0, implementation: config.udpSockets });
   } catch (err) {
     await port.close();
     throw bindError(`UDP ${formatIpv4(bind)}:0 (probe socket)`, (err as { cause?: unknown }).cause ?? err);
@@ -168,7 +169,7 @@ export async function startTeredoClient(ctx: AgentContext<ClientAgentConfig>, de
   return {
     reload: async (next) => {
       const nextSettings = resolveSettings(next).settings;
-      const changed = (['interface', 'port', 'bindAddress'] as const).filter((k) => nextSettings[k] !== settings[k]);
+      const changed = [...(['interface', 'port', 'bindAddress'] as const).filter((k) => nextSettings[k] !== settings[k]), ...(next.udpSockets !== config.udpSockets ? ['udpSockets'] : [])];
       if (changed.length > 0) logger.warn({ changed, kept: 'running socket and interface' }, 'restart needed');
       server = await servers(nextSettings);
       config = next;

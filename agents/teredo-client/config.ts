@@ -9,8 +9,11 @@
 //   defaultRoute     auto = an IPv6 default route through the Teredo interface only when the host has none
 //   probeTimeout / probeAttempts / refreshInterval   RFC 4380 §5.2.1 T = 4 s, N = 3; §2.15 30 s
 //   backoffMax       30 s between qualification attempts at most (Miredo: 100 s; Windows: until restarted)
+//   udpSockets       native: the addon's sockets, DF bit clear as RFC 4380 §5.1.2 asks (Linux sets it on UDP, and
+//                    node:dgram cannot clear it); dgram is the fallback where the addon cannot be built
 
 import { isIP } from 'node:net';
+import type { DatagramImplementation } from '../../src/io/datagram-port.js';
 import type { ConfigSpec } from '../../src/runtime/config.js';
 import { CLIENT_DEFAULTS, type TeredoClientParams } from '../../src/engine/teredo/client-types.js';
 import { readMiredoConf } from './miredo-conf.js';
@@ -30,6 +33,7 @@ export interface ClientAgentConfig {
   readonly refuseSymmetric: boolean;
   readonly hook: string | undefined;
   readonly miredoConf: string | undefined;
+  readonly udpSockets: DatagramImplementation;
 }
 
 export const DEFAULT_INTERFACE = 'teredo';
@@ -55,6 +59,7 @@ export const clientSpec: ConfigSpec<ClientAgentConfig> = {
     refuseSymmetric: { type: 'boolean', default: false, description: 'behind a symmetric NAT stay offline (strict RFC 4380) instead of bringing the address up' },
     hook: { type: 'string', description: 'program run on every state change, with STATE, OLD_STATE, IFACE, ADDRESS, OLD_ADDRESS, MTU, NAT in its environment (like Miredo\'s client hook)' },
     miredoConf: { type: 'string', description: 'read ServerAddress, ServerAddress2, InterfaceName, BindAddress, BindPort from a Miredo client configuration' },
+    udpSockets: { type: 'enum', values: ['native', 'dgram'], default: 'native', description: 'UDP sockets: native (the addon: DF bit clear per RFC 4380 §5.1.2, batched) or dgram (node:dgram, DF set by Linux)' },
   },
   check: (c) => resolveSettings(c).problems,
 };
