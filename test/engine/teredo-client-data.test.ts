@@ -74,6 +74,13 @@ describe('native destinations: relay discovery (§5.2.9)', () => {
     const pings = net.sent.filter((s) => s.addr === PRIMARY && decodeTeredoPayload(s.data).ipv6[40] === 128);
     expect(pings.map((p) => p.at - t0)).toEqual([0, 2000, 4000, 6000]);
     expect(reasons(net)).toEqual(['unknown-peer', 'peer-unreachable']);
+    // The local stack learns it at once: Destination Unreachable, address unreachable, quoting the packet.
+    expect(net.tun).toHaveLength(1);
+    const err = decodeIcmpv6Packet(net.tun[0]!);
+    expect([err.message.type, err.message.code]).toEqual([1, 3]);
+    expect(formatIpv6(err.header.dst)).toBe(formatIpv6(me));
+    expect(formatIpv6(err.header.src)).toBe('fe80::ffff:ffff:ffff');
+    expect(formatIpv6(decodeIpv6(err.message.body.subarray(4)).header.dst)).toBe('2001:db8:6::100');
   });
 
   it('a native host answering through an unknown relay is dropped and tested, never accepted untested (CVE-2006-6266)', () => {
@@ -125,8 +132,11 @@ describe('Teredo destinations (§5.2.4 cases 4, 5; §5.2.6)', () => {
     const indirect = net.sent.filter((s) => s.addr === PRIMARY && s.data.length === 40).map((s) => s.at - t0); // not the refresh RSs
     expect(indirect).toEqual([0, 2000, 4000, 6000]);
     for (let i = 1; i < indirect.length; i++) expect(indirect[i]! - indirect[i - 1]!).toBeGreaterThanOrEqual(2000);
-    // The 6 queued packets are dropped when the bubbles are exhausted.
+    // The 6 queued packets are dropped when the bubbles are exhausted; one error reaches the local stack, the
+    // rate limit (one per 100 ms) holds back the other five.
     expect(reasons(net)).toEqual(Array(6).fill('peer-unreachable'));
+    expect(net.tun).toHaveLength(1);
+    expect(net.client.snapshot(net.now).counters).toMatchObject({ unreachableSent: 1, unreachableLimited: 5 });
   });
 
   it('the per-peer queue holds two full-size packets; more are refused while the peer is being reached', () => {

@@ -15,6 +15,9 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { teredoClientStatus, type TeredoClientLabStatus } from '../../src/lab/occupants/teredo-client-ours.js';
 import { distFile } from '../../src/lab/paths.js';
 import { ADDR, useLab } from './lab.js';
+import { formatIpv6 } from '../../src/wire/ipv6-address.js';
+import { parseIpv4 } from '../../src/wire/ipv4.js';
+import { encodeTeredoAddress } from '../../src/wire/teredo-address.js';
 
 const lab = useLab();
 const MAIN = distFile('agents/teredo-client/main.js');
@@ -118,6 +121,16 @@ describe('teredo-client operations', () => {
     }
     const q = await waitFor('cli-arc', 'qualified after the portal opened', (s) => s.state === 'qualified');
     expect(q.nat).toBe('restricted');
+  });
+
+  it('an unreachable Teredo peer: ping is told "address unreachable" once the bubbles got no answer', async () => {
+    await ensureServer();
+    startClient('cli-prc2');
+    await waitFor('cli-prc2', 'qualified', (s) => s.state === 'qualified');
+    // A non-cone Teredo address whose mapping (198.18.0.104:9) answers nothing.
+    const nobody = formatIpv6(encodeTeredoAddress({ server: parseIpv4(ADDR.server), mappedAddr: parseIpv4('198.18.0.104'), mappedPort: 9 }));
+    const r = await lab.exec('cli-prc2', ['ping', '-6', '-n', '-c1', '-W', '15', nobody]);
+    expect(r.stdout).toMatch(/Destination unreachable: Address unreachable/);
   });
 
   it('SIGKILL: the kernel removes the TUN device (address and routes with it); the next run starts cleanly', async () => {

@@ -40,6 +40,7 @@ import { TimerTable } from '../timer-table.js';
 import type { Millis, Random } from '../types.js';
 import { BUBBLE_MAX_COUNT, PeerTable } from './peer-table.js';
 import { originAddr, originPort } from './client-ra.js';
+import { UnreachableReporter } from './client-unreachable.js';
 import { DROP, type ClientSink } from './client-types.js';
 
 /** Peers a client keeps (each costs ~100 bytes + its queue): a host talks to few peers; LRU beyond. */
@@ -75,6 +76,8 @@ export class ClientDataPath {
   readonly #peerAddr = new Uint8Array(16);
   // The destination of queued packets being sent (drain's visitor reads them: no closure per call).
   #sink: ClientSink | undefined;
+  #now: Millis = 0;
+  readonly #unreachable = new UnreachableReporter();
   #toAddr = 0;
   #toPort = 0;
 
@@ -143,7 +146,7 @@ export class ClientDataPath {
     const peer = this.#peerAddr;
     if (isTeredo(peer, 0) && this.#proving[slot] === 0) {
       // §5.2.6: 4 bubbles in the window and no answer: give up (mayBubble stays false until the window ends).
-      if (p.bubbleCount(slot) >= BUBBLE_MAX_COUNT && !p.mayBubble(slot, now)) return this.#giveUp(slot, sink);
+      if (p.bubbleCount(slot) >= BUBBLE_MAX_COUNT && !p.mayBubble(slot, now)) return this.#giveUp(slot, now, sink);
       if (p.mayBubble(slot, now)) {
         p.bubbleSent(slot, now);
         this.#sendBubble(ctx.address, peer, teredoServerAt(peer, 0), TEREDO_PORT, sink);
@@ -151,7 +154,7 @@ export class ClientDataPath {
         if (!ctx.cone) this.#sendBubble(ctx.address, peer, teredoMappedAddrAt(peer, 0), teredoMappedPortAt(peer, 0), sink);
       }
     } else {
-      if (this.#pings[slot]! >= MAX_PINGS) return this.#giveUp(slot, sink);
+      if (this.#pings[slot]! >= MAX_PINGS) return this.#giveUp(slot, now, sink);
       this.#pings[slot]!++;
       // A native peer is tested through our server (§5.2.9); a Teredo peer asked for proof, through its own
       // server, which delivers only to the mapping its address embeds.
@@ -161,9 +164,12 @@ export class ClientDataPath {
     this.#retries.set(slot, now + RETRY_INTERVAL_MS);
   }
 
-  #giveUp(slot: number, sink: ClientSink): void {
+  /** The peer did not answer: its queued packets are dropped, each reported to the local stack as unreachable. */
+  #giveUp(slot: number, now: Millis, sink: ClientSink): void {
     this.#retries.delete(slot);
-    this.#dropQueue(slot, sink);
+    this.#sink = sink;
+    this.#now = now;
+    this.peers.queues.drain(slot, this.#reportUnreachable);
     this.#pings[slot] = 0;
     this.#proving[slot] = 0;
   }
@@ -280,6 +286,16 @@ export class ClientDataPath {
       p.transmitted(slot, now);
       p.queues.drain(slot, this.#sendQueued);
     }
+  }
+
+  readonly #reportUnreachable = (data: Uint8Array, offset: number, length: number): void => {
+    this.#sink!.drop(DROP['peer-unreachable']);
+    this.#unreachable.report(data, offset, length, this.#now, this.#sink!);
+  };
+
+  /** Destination Unreachable errors written to the local stack, and those the rate limit held back. */
+  get unreachableErrors(): { sent: number; limited: number } {
+    return { sent: this.#unreachable.sent, limited: this.#unreachable.limited };
   }
 
   readonly #sendQueued = (data: Uint8Array, offset: number, length: number): void => {

@@ -192,7 +192,7 @@ export class TeredoClient implements TimedEngine<ClientSink> {
       serverHeardAgoMs: this.#lastServerRx === undefined ? undefined : now - this.#lastServerRx,
       error: this.#state === 'offline' ? this.#error : undefined,
       retryInMs: backoff === undefined ? undefined : Math.max(0, backoff - now),
-      counters: { ...this.#counters },
+      counters: { ...this.#counters, unreachableSent: this.#data.unreachableErrors.sent, unreachableLimited: this.#data.unreachableErrors.limited },
     };
   }
 
