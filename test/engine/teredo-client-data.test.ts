@@ -190,6 +190,31 @@ describe('reception (§5.2.3)', () => {
     expect(net.tun).toHaveLength(0);
   });
 
+  it('a trusted peer silent for 30 s gets bubbles again; its answer sends what was queued meanwhile', () => {
+    const net = qualified();
+    const me = net.client.address!;
+    const them = peer(3545);
+    net.inject(echo(them, me, 128, new Uint8Array(8)), PEER_NAT, 3545); // trusted (case 3)
+    for (let t = 0; t < 2; t++) {
+      net.runUntil(net.now + 10_000);
+      tun(net, echo(me, them, 128, new Uint8Array(8)));
+      expect(net.sent.at(-1)).toMatchObject({ addr: PEER_NAT, port: 3545 });
+    }
+    // 31 s after the peer was last heard: queued, and bubbles go out (indirect, then direct).
+    net.runUntil(net.now + 11_000);
+    const queued = echo(me, them, 128, new Uint8Array(8).fill(4));
+    tun(net, queued);
+    expect(net.sent.slice(-2).map((s) => s.data.length)).toEqual([40, 40]);
+    const bubble = new Uint8Array(40);
+    bubble[0] = 0x60;
+    bubble[6] = 59;
+    bubble.set(them, 8);
+    bubble.set(me, 24);
+    net.inject(bubble, PEER_NAT, 3545);
+    expect(net.sent.at(-1)).toMatchObject({ addr: PEER_NAT, port: 3545, data: queued });
+    expect(reasons(net)).toEqual([]);
+  });
+
   it('a Teredo peer whose address embeds the UDP source is accepted (case 3); a mismatching one is not', () => {
     const net = qualified();
     const me = net.client.address!;

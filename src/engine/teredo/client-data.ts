@@ -222,7 +222,10 @@ export class ClientDataPath {
     if (isLinkLocal6(data, src) || isMulticast6(data, src)) return sink.drop(DROP['link-local-source']);
     let slot = this.peers.find(data, src);
     if (slot >= 0 && this.peers.trusted(slot) && this.peers.mappingIs(slot, addr, port)) {
-      this.peers.received(slot, now);
+      // Case 1. A trusted peer not heard for 30 s gets packets queued and bubbles again (§5.2.4): its answer
+      // sends the queue.
+      if (this.peers.queues.length(slot) > 0 || this.#retries.has(slot)) this.#trust(slot, addr, port, now, sink);
+      else this.peers.received(slot, now);
       return this.#deliver(view, sink);
     }
     if (slot >= 0 && this.#isTestReply(view, slot)) {
