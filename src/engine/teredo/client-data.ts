@@ -38,7 +38,7 @@ import type { TeredoPacketView } from '../../wire/teredo-view.js';
 import { fillIcmpv6PacketChecksum } from '../../wire/icmpv6.js';
 import { TimerTable } from '../timer-table.js';
 import type { Millis, Random } from '../types.js';
-import { BUBBLE_MAX_COUNT, PeerTable } from './peer-table.js';
+import { PeerTable } from './peer-table.js';
 import { originAddr, originPort } from './client-ra.js';
 import { UnreachableReporter } from './client-unreachable.js';
 import { DROP, type ClientSink } from './client-types.js';
@@ -134,6 +134,7 @@ export class ClientDataPath {
       if ((teredoFlagsAt(data, dst) & TEREDO_FLAG_CONE) !== 0) return sink.sendUdp(data, offset, length, addr, teredoMappedPortAt(data, dst));
     }
     if (slot < 0) slot = this.peers.insert(data, dst, now);
+    else this.peers.used(slot, now);
     if (!this.peers.queues.enqueue(slot, data, offset, length)) sink.drop(DROP['queue-full']);
     if (!this.#retries.has(slot)) this.#reach(slot, now, ctx, sink);
   }
@@ -145,8 +146,8 @@ export class ClientDataPath {
     p.copyAddress(slot, this.#peerAddr, 0);
     const peer = this.#peerAddr;
     if (isTeredo(peer, 0) && this.#proving[slot] === 0) {
-      // §5.2.6: 4 bubbles in the window and no answer: give up (mayBubble stays false until the window ends).
-      if (p.bubbleCount(slot) >= BUBBLE_MAX_COUNT && !p.mayBubble(slot, now)) return this.#giveUp(slot, now, sink);
+      // §5.2.6: 4 bubbles in the last 300 s and no answer: give up.
+      if (p.bubblesExhausted(slot, now)) return this.#giveUp(slot, now, sink);
       if (p.mayBubble(slot, now)) {
         p.bubbleSent(slot, now);
         this.#sendBubble(ctx.address, peer, teredoServerAt(peer, 0), TEREDO_PORT, sink);
@@ -195,8 +196,7 @@ export class ClientDataPath {
     const ping = this.#ping;
     ping.set(ctx.address, IPV6_FIELD.SRC);
     this.peers.copyAddress(slot, ping, IPV6_FIELD.DST);
-    writeU32(ping, ECHO_NONCE_AT, hi);
-    writeU32(ping, ECHO_NONCE_AT + 4, lo);
+    this.peers.writeNonce(slot, ping, ECHO_NONCE_AT);
     fillIcmpv6PacketChecksum(ping);
     sink.sendUdp(ping, 0, PING_LEN, server, TEREDO_PORT);
   }
@@ -327,9 +327,3 @@ export class ClientDataPath {
   };
 }
 
-function writeU32(out: Uint8Array, at: number, v: number): void {
-  out[at] = v >>> 24;
-  out[at + 1] = (v >>> 16) & 0xff;
-  out[at + 2] = (v >>> 8) & 0xff;
-  out[at + 3] = v & 0xff;
-}
