@@ -50,7 +50,11 @@ export async function startEngine(logFile: string): Promise<Engine> {
       }
     }
     if (!hadDocker0) await exec(['ip', 'link', 'delete', 'docker0']);
-    if (!hadNetnsMount) await exec(['umount', '/run/docker/netns/default']);
+    if (!hadNetnsMount) {
+      // dockerd bind-mounts the host's netns there; the empty file under the mount stays after the unmount.
+      await exec(['umount', '/run/docker/netns/default']);
+      await exec(['rm', '-f', '/run/docker/netns/default']);
+    }
   };
   try {
     await waitFor('dockerd to answer', async () => ((await exec(['docker', 'info'])).code === 0 ? true : undefined), MINUTE, 250);
