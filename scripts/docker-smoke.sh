@@ -55,7 +55,7 @@ cleanup() {
     wait "$dockerd_pid" 2>/dev/null || true
     # dockerd leaves its default bridge and a bind mount of the host's netns behind; remove what this run made.
     $had_docker0 || ip link delete docker0 2>/dev/null || true
-    $had_netns_mount || umount /run/docker/netns/default 2>/dev/null || true
+    $had_netns_mount || { umount /run/docker/netns/default 2>/dev/null; rm -f /run/docker/netns/default; } || true
   fi
   rm -rf "$work"
   exit "$status"
