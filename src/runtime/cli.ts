@@ -2,6 +2,7 @@
 // exit codes. An agent's main.ts declares an AgentDefinition and calls runAgentMain; this file wires:
 //
 //   <agent> [--config FILE] [--log-level L] [--instance NAME] [config flags...]   run the agent
+//   <agent> --metrics ADDR:PORT [...]  also serve the status counters to Prometheus (metrics.ts)
 //   <agent> --check-config [...]     validate only: "config ok" + exit 0, or every problem + exit 1
 //   <agent> status [--json] [--instance NAME] [--timeout MS]
 //                                    query the agent running in THIS network namespace (status.ts, control.ts)
@@ -21,6 +22,7 @@ import type { Lifecycle, LifecycleOptions, SignalSource } from './lifecycle.js';
 import { installLifecycle } from './lifecycle.js';
 import type { LogLevel, Logger, LoggerOptions } from './logger.js';
 import { LOG_LEVELS, createLogger, isLogLevel } from './logger.js';
+import { parseMetricsAddress, serveMetrics, type MetricsServer } from './metrics.js';
 import type { AgentStatus, StatusBase, StatusFormatter } from './status.js';
 import { DEFAULT_STATUS_TIMEOUT_MS, printAgentStatus } from './status.js';
 
@@ -103,6 +105,7 @@ const COMMON_OPTIONS: Record<string, Options> = {
   'log-level': { type: 'string', describe: `log level: ${LOG_LEVELS.join(', ')} (default info, or $LOG_LEVEL)` },
   'check-config': { type: 'boolean', describe: 'validate the configuration, print "config ok" or every problem, and exit' },
   instance: { type: 'string', describe: 'instance name, when several run in one network namespace' },
+  metrics: { type: 'string', describe: 'serve Prometheus metrics at http://ADDR:PORT/metrics, e.g. 127.0.0.1:9464 (default: off)' },
 };
 
 type Action =
@@ -183,6 +186,7 @@ function checkConfig<T, S>(def: AgentDefinition<T, S>, args: Record<string, unkn
   // The flags outside the schema fail the start too, so the check (systemd ExecStartPre) must catch them.
   logLevelFrom(args);
   instanceFrom(args);
+  metricsFrom(args);
   const { configFile, flags } = configSourcesFrom(args);
   const file = configFile === undefined ? undefined : readConfigFile(configFile);
   const result = validateConfig(def.config, file ? { file, flags } : { flags });
@@ -205,6 +209,10 @@ function instanceFrom(args: Record<string, unknown>): string | undefined {
   return instance;
 }
 
+function metricsFrom(args: Record<string, unknown>): ReturnType<typeof parseMetricsAddress> | undefined {
+  return args.metrics === undefined ? undefined : parseMetricsAddress(String(args.metrics));
+}
+
 function logLevelFrom(args: Record<string, unknown>): LogLevel {
   const [source, requested] = args['log-level'] !== undefined ? ['--log-level', args['log-level']] : ['LOG_LEVEL', process.env.LOG_LEVEL ?? 'info'];
   if (!isLogLevel(requested)) throw new AgentError('USAGE', `${source} (${String(requested)}) must be one of ${LOG_LEVELS.join(', ')}`);
@@ -213,6 +221,7 @@ function logLevelFrom(args: Record<string, unknown>): LogLevel {
 
 async function startAgent<T, S>(def: AgentDefinition<T, S>, args: Record<string, unknown>, options: RunOptions, exit: (code: number) => void): Promise<void> {
   const level = logLevelFrom(args);
+  const metricsAt = metricsFrom(args);
   const sources = configSourcesFrom(args);
   const config = loadConfig(def.config, sources);
   const instance = instanceFrom(args) ?? instanceFrom({ instance: def.defaultInstance?.(config) });
@@ -227,26 +236,34 @@ async function startAgent<T, S>(def: AgentDefinition<T, S>, args: Record<string,
     else logger.error({ reason, hint: 'throw from start() instead' }, 'fatal ignored during start-up');
   };
 
+  const currentStatus = (): AgentStatus<S> => {
+    const base: StatusBase = { agent: def.name, instance: instance ?? null, pid: process.pid, uptimeSec: Math.round((Date.now() - startedAt) / 1000), reloads };
+    return running ? { ...base, state: 'running', ...running.status() } : { ...base, state: 'starting' };
+  };
+
   // The control socket comes first: it doubles as the "already running here" check, before ports are bound.
   let control: ControlServer;
   try {
     control = await serveControl(controlName(def.name, instance), (request: ControlRequest) => {
       if (request.cmd !== 'status') throw new Error(`unknown command ${JSON.stringify(request.cmd)}`);
-      const base: StatusBase = { agent: def.name, instance: instance ?? null, pid: process.pid, uptimeSec: Math.round((Date.now() - startedAt) / 1000), reloads };
-      const status: AgentStatus<S> = running ? { ...base, state: 'running', ...running.status() } : { ...base, state: 'starting' };
-      return status;
+      return currentStatus();
     });
   } catch (err) {
     const who = instance ? `${def.name} instance ${instance}` : def.name;
     throw new AgentError('IO_BIND', `another ${who} is already running in this network namespace (use --instance to run several)`, { cause: err });
   }
+  let metrics: MetricsServer | undefined;
   try {
+    // Bound before the agent's sockets open, so a taken metrics port fails the start with nothing to undo.
+    if (metricsAt) metrics = await serveMetrics(def.name, metricsAt, () => currentStatus() as unknown as Record<string, unknown>);
     running = await def.start({ name: def.name, instance, config, logger, fatal });
   } catch (err) {
+    await metrics?.close();
     await control.close();
     throw err;
   }
   const agent = running;
+  if (metrics) logger.info({ url: `http://${metrics.address}/metrics` }, 'metrics serving');
 
   const lifecycleOptions: LifecycleOptions = {
     logger,
@@ -256,6 +273,7 @@ async function startAgent<T, S>(def: AgentDefinition<T, S>, args: Record<string,
         try {
           await agent.stop();
         } finally {
+          await metrics?.close();
           await control.close();
         }
       },
