@@ -13,8 +13,8 @@
 
 import yargs from 'yargs';
 import type { Argv, Options } from 'yargs';
-import type { ConfigSpec } from './config.js';
-import { configYargsOptions, loadConfig, readConfigFile, validateConfig } from './config.js';
+import type { ConfigSources, ConfigSpec } from './config.js';
+import { configYargsOptions, readConfigFile, validateConfig } from './config.js';
 import type { ControlRequest, ControlServer } from './control.js';
 import { controlName, serveControl } from './control.js';
 import { AgentError, exitCodeFor, formatAgentError } from './errors.js';
@@ -83,6 +83,19 @@ export interface AgentDefinition<T, S = unknown> {
    */
   defaultInstance?(config: T): string | undefined;
   commands?: readonly AgentCommand[];
+  /**
+   * A second file format the agent reads in place of --config (teredo-server: --miredo-conf FILE, a
+   * miredo-server.conf): `read` returns the values by config field name, validated like a JSON file's with
+   * the flags on top, and read again on SIGHUP. Throws AgentError CONFIG_READ / CONFIG_INVALID.
+   */
+  foreignConfig?: ForeignConfig;
+}
+
+export interface ForeignConfig {
+  /** The flag without dashes, e.g. "miredo-conf". */
+  flag: string;
+  describe: string;
+  read(path: string): { path: string; values: unknown };
 }
 
 export interface CliIo {
@@ -136,7 +149,8 @@ async function parseCommandLine<T, S>(def: AgentDefinition<T, S>, argv: readonly
   for (const reserved of ['help', ...Object.keys(COMMON_OPTIONS)]) {
     if (Object.hasOwn(configFlags, reserved)) throw new AgentError('INTERNAL', `config field flag --${reserved} clashes with a common flag`);
   }
-  const flags = { ...COMMON_OPTIONS, ...configFlags };
+  const foreign = def.foreignConfig;
+  const flags: Record<string, Options> = { ...COMMON_OPTIONS, ...configFlags, ...(foreign ? { [foreign.flag]: { type: 'string', describe: foreign.describe } } : {}) };
   let parser = yargs()
     .scriptName(def.name)
     .strict()
@@ -178,8 +192,21 @@ async function parseCommandLine<T, S>(def: AgentDefinition<T, S>, argv: readonly
   return action;
 }
 
-function configSourcesFrom(args: Record<string, unknown>): { configFile?: string; flags: Record<string, unknown> } {
-  return typeof args.config === 'string' ? { configFile: args.config, flags: args } : { flags: args };
+/** Reads the config file named on the command line (--config, or the agent's foreign format) and pairs it with the flags. */
+function configSourcesFrom<T, S>(def: AgentDefinition<T, S>, args: Record<string, unknown>): ConfigSources {
+  const foreign = def.foreignConfig;
+  const foreignPath = foreign ? args[foreign.flag] : undefined;
+  if (foreignPath !== undefined && args.config !== undefined) throw new AgentError('USAGE', `--config and --${foreign!.flag} exclude each other: give one file`);
+  const file = foreignPath !== undefined ? foreign!.read(String(foreignPath)) : typeof args.config === 'string' ? readConfigFile(args.config) : undefined;
+  return file ? { file, flags: args } : { flags: args };
+}
+
+/** configSourcesFrom + validateConfig; throws CONFIG_READ, or CONFIG_INVALID with every problem in details. */
+function loadConfigFrom<T, S>(def: AgentDefinition<T, S>, args: Record<string, unknown>): T {
+  const result = validateConfig(def.config, configSourcesFrom(def, args));
+  if (result.ok) return result.config;
+  const n = result.problems.length;
+  throw new AgentError('CONFIG_INVALID', `invalid configuration (${n} problem${n === 1 ? '' : 's'}):`, { details: result.problems });
 }
 
 function checkConfig<T, S>(def: AgentDefinition<T, S>, args: Record<string, unknown>, io: CliIo): number {
@@ -187,9 +214,7 @@ function checkConfig<T, S>(def: AgentDefinition<T, S>, args: Record<string, unkn
   logLevelFrom(args);
   instanceFrom(args);
   metricsFrom(args);
-  const { configFile, flags } = configSourcesFrom(args);
-  const file = configFile === undefined ? undefined : readConfigFile(configFile);
-  const result = validateConfig(def.config, file ? { file, flags } : { flags });
+  const result = validateConfig(def.config, configSourcesFrom(def, args));
   if (result.ok) {
     io.stdout('config ok\n');
     return 0;
@@ -222,8 +247,7 @@ function logLevelFrom(args: Record<string, unknown>): LogLevel {
 async function startAgent<T, S>(def: AgentDefinition<T, S>, args: Record<string, unknown>, options: RunOptions, exit: (code: number) => void): Promise<void> {
   const level = logLevelFrom(args);
   const metricsAt = metricsFrom(args);
-  const sources = configSourcesFrom(args);
-  const config = loadConfig(def.config, sources);
+  const config = loadConfigFrom(def, args);
   const instance = instanceFrom(args) ?? instanceFrom({ instance: def.defaultInstance?.(config) });
   const logger = createLogger({ agent: def.name, level, ...(options.logDestination ? { destination: options.logDestination } : {}) });
   const startedAt = Date.now();
@@ -284,7 +308,7 @@ async function startAgent<T, S>(def: AgentDefinition<T, S>, args: Record<string,
         }
         let next: T;
         try {
-          next = loadConfig(def.config, sources);
+          next = loadConfigFrom(def, args);
         } catch (err) {
           const problems = err instanceof AgentError ? [err.message, ...err.details] : [String(err)];
           logger.error({ problems, kept: 'old config' }, 'reload rejected');
@@ -301,5 +325,6 @@ async function startAgent<T, S>(def: AgentDefinition<T, S>, args: Record<string,
   if (options.stopTimeoutMs !== undefined) lifecycleOptions.stopTimeoutMs = options.stopTimeoutMs;
   lifecycle = installLifecycle(lifecycleOptions);
   // Logged only once the signal handlers are in place: supervisors and tests may signal as soon as they see it.
-  logger.info({ configFile: sources.configFile ?? null, instance: instance ?? null }, 'started');
+  const configFile = def.foreignConfig && args[def.foreignConfig.flag] !== undefined ? args[def.foreignConfig.flag] : args.config;
+  logger.info({ configFile: configFile ?? null, instance: instance ?? null }, 'started');
 }
