@@ -172,17 +172,27 @@ static napi_value if_route6(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* writeFd(fd, bytes) -> bytes written, or -errno (EAGAIN, EIO when the device is down, ...). Never throws on I/O. */
+/*
+ * writeFd(fd, bytes[, offset, length]) -> bytes written, or -errno (EAGAIN, EIO when the device is down, ...).
+ * Never throws on I/O. offset/length select a packet inside a larger buffer (a lent receive batch) without the
+ * caller creating a view per packet.
+ */
 static napi_value write_fd(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
+  size_t argc = 4;
+  napi_value argv[4];
   int32_t fd;
+  int32_t offset = 0;
+  int32_t length = -1;
   const uint8_t *data;
   size_t len;
   NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 2 || !io_get_int(env, argv[0], &fd) || !io_get_bytes(env, argv[1], &data, &len))
-    return io_throw_type(env, "writeFd(fd, bytes: Uint8Array)");
-  ssize_t n = write(fd, data, len);
+  if (argc < 2 || !io_get_int(env, argv[0], &fd) || !io_get_bytes(env, argv[1], &data, &len) ||
+      (argc >= 3 && !io_get_int(env, argv[2], &offset)) || (argc >= 4 && !io_get_int(env, argv[3], &length)))
+    return io_throw_type(env, "writeFd(fd, bytes: Uint8Array, offset?: number, length?: number)");
+  if (length < 0) length = (int32_t)len - offset;
+  if (offset < 0 || length < 0 || (size_t)offset + (size_t)length > len)
+    return io_throw_type(env, "writeFd: offset/length outside the buffer");
+  ssize_t n = write(fd, data + offset, (size_t)length);
   return io_int(env, n < 0 ? -errno : n);
 }
 

@@ -40,7 +40,8 @@ export interface NativeIo {
   ifAddress6(ctlFd: number, ifindex: number, address: Uint8Array, prefixLength: number, add: boolean): void;
   ifRoute6(ctlFd: number, ifindex: number, prefix: Uint8Array, prefixLength: number, metric: number, add: boolean): void;
   /** Bytes written, or -errno. */
-  writeFd(fd: number, bytes: Uint8Array): number;
+  /** write(2) of bytes[offset .. offset + length) (the whole buffer by default); -errno on failure. */
+  writeFd(fd: number, bytes: Uint8Array, offset?: number, length?: number): number;
   closeFd(fd: number): void;
   icmp6Open(ifname: string, netns: string | null, hopLimit: number, multicastLoop: boolean, types: readonly number[] | null): { fd: number; ifindex: number };
   icmp6SetFilter(fd: number, types: readonly number[] | null): void;

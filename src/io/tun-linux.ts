@@ -103,7 +103,7 @@ class LinuxTun implements TunDevice {
 
   write(data: Uint8Array, offset = 0, length = data.length - offset): boolean {
     if (this.closed) return false;
-    const n = this.native.writeFd(this.fd, offset === 0 && length === data.length ? data : data.subarray(offset, offset + length));
+    const n = this.native.writeFd(this.fd, data, offset, length);
     if (n >= 0) return true;
     this.errorHandler(new IoError('IO_TUN_WRITE', `write ${this.name}: ${getSystemErrorName(n)}`, -n, 'write'));
     return false;

@@ -98,6 +98,9 @@ describe('PeerTable expiry (30 s without traffic)', () => {
     t.setTrusted(b, true, T0 + 1000);
     expect(t.nextTimeout()).toBe(T0 + PEER_EXPIRY_MS);
     t.transmitted(a, T0 + 20_000);
+    // Cached until expire() runs: early, never late; expire() then finds nothing and moves it.
+    expect(t.nextTimeout()).toBe(T0 + PEER_EXPIRY_MS);
+    expect(t.expire(T0 + PEER_EXPIRY_MS)).toBe(0);
     expect(t.nextTimeout()).toBe(T0 + 1000 + PEER_EXPIRY_MS);
     expect(t.expire(T0 + 1000 + PEER_EXPIRY_MS - 1)).toBe(0);
     expect(t.expire(T0 + 1000 + PEER_EXPIRY_MS)).toBe(1);

@@ -77,6 +77,15 @@ describe('TunDevice (Linux, /dev/net/tun)', () => {
     expect(new TextDecoder().decode(echo.data)).toBe('tio echo through the kernel');
   });
 
+  it('writes a packet lying at an offset inside a larger buffer (a lent batch), and only that packet', async () => {
+    const packet = echoPacket(REMOTE, LOCAL, { type: ICMPV6_ECHO_REQUEST, id: 0x746a, seq: 2, data: new Uint8Array(8) });
+    const buffer = new Uint8Array(packet.length + 40).fill(0x60);
+    buffer.set(packet, 13);
+    const reply = nextPacket((p) => parseEcho(p)?.type === ICMPV6_ECHO_REPLY && parseEcho(p)?.id === 0x746a, 'echo reply');
+    expect(tun.write(buffer, 13, packet.length)).toBe(true);
+    expect(parseEcho(await reply)!.seq).toBe(2);
+  });
+
   it('reads what the kernel routes into it (ping) and completes the ping with written replies', async () => {
     // Answer every Echo Request to fd00:7469:2::5 as if a host were behind the device.
     const target = parseIpv6('fd00:7469:2::5');

@@ -13,7 +13,7 @@
 //   which lets a flood of fake peers lock real clients out for 30 s at a time).
 // - Peers expire after expiryMs (30 s, §5.2.4 peer validity / Miredo's relay GC period) without traffic.
 //   Two LRU lists (untrusted, trusted) are kept in last-use order, so their heads are the next to expire:
-//   nextTimeout() is O(1) and expire() pops heads. This replaces a TimerTable entry per peer (which would cost
+//   nextTimeout() is O(1) (and cached, so traffic does not re-arm the driver's timer) and expire() pops heads. This replaces a TimerTable entry per peer (which would cost
 //   a Map entry, ~50 bytes, per peer and a heap update per packet) with two int32 links per peer.
 // - Queues: at most queueBytes per peer (FIFO, the packet that does not fit is refused), drawn from a pool of at
 //   most maxQueuedBytes / queueBytes buffers; a buffer returns to the pool when the queue is drained or the peer
@@ -102,6 +102,7 @@ export class PeerTable {
   #freeSlots = new Int32Array(0);
   #freeCount = 0;
   #used = 0; // slots ever handed out (high-water mark below #cap)
+  #checkAt: Millis | undefined; // nextTimeout's cached value
   readonly #head = [NONE, NONE];
   readonly #tail = [NONE, NONE];
 
@@ -143,6 +144,7 @@ export class PeerTable {
       this.#onRemove?.(victim, 'evicted');
       this.remove(victim);
     }
+    if (this.#size === 0) this.#checkAt = undefined;
     let slot: number;
     if (this.#freeCount > 0) slot = this.#freeSlots[--this.#freeCount]!;
     else {
@@ -256,6 +258,15 @@ export class PeerTable {
     this.#touch(slot, now);
   }
 
+  /**
+   * A packet for the peer was handled without reaching it (queued, or refused while its bubbles are exhausted):
+   * the entry stays most recently used, so that it and its bubble count outlive the 30 s expiry while traffic
+   * for it continues (Miredo's garbage collector likewise keeps entries that are looked up).
+   */
+  used(slot: number, now: Millis): void {
+    this.#touch(slot, now);
+  }
+
   /** RFC 4380 §5.2.4: a valid entry was heard from less than 30 s ago. */
   valid(slot: number, now: Millis): boolean {
     return now - this.#lastRx[slot]! < PEER_EXPIRY_MS;
@@ -268,6 +279,11 @@ export class PeerTable {
   mayBubble(slot: number, now: Millis): boolean {
     if (now - this.#lastTx[slot]! < BUBBLE_MIN_INTERVAL_MS) return false;
     return this.#bubbles[slot]! < BUBBLE_MAX_COUNT || now - this.#bubbleWindow[slot]! >= BUBBLE_WINDOW_MS;
+  }
+
+  /** §5.2.6: 4 bubbles went out in the last 300 s without a response, so no more may be sent for now. */
+  bubblesExhausted(slot: number, now: Millis): boolean {
+    return this.#bubbles[slot]! >= BUBBLE_MAX_COUNT && now - this.#bubbleWindow[slot]! < BUBBLE_WINDOW_MS;
   }
 
   /** Records a bubble sent now (call only when mayBubble was true): counts it and updates last transmission. */
@@ -291,6 +307,25 @@ export class PeerTable {
     this.#nonce[2 * slot + 1] = lo;
   }
 
+  /** True once a nonce was set (a nonce is never 0). */
+  hasNonce(slot: number): boolean {
+    return (this.#nonce[2 * slot]! | this.#nonce[2 * slot + 1]!) !== 0;
+  }
+
+  /** Writes the peer's 8-byte nonce into out[offset] (big-endian halves). */
+  writeNonce(slot: number, out: Uint8Array, offset: number): void {
+    const hi = this.#nonce[2 * slot]!;
+    const lo = this.#nonce[2 * slot + 1]!;
+    out[offset] = hi >>> 24;
+    out[offset + 1] = (hi >>> 16) & 0xff;
+    out[offset + 2] = (hi >>> 8) & 0xff;
+    out[offset + 3] = hi & 0xff;
+    out[offset + 4] = lo >>> 24;
+    out[offset + 5] = (lo >>> 16) & 0xff;
+    out[offset + 6] = (lo >>> 8) & 0xff;
+    out[offset + 7] = lo & 0xff;
+  }
+
   /** True when the 8 bytes at `data[offset]` equal the peer's stored nonce (and a nonce was set: 0 never matches). */
   nonceMatches(slot: number, data: Uint8Array, offset: number): boolean {
     const hi = this.#nonce[2 * slot]!;
@@ -299,14 +334,14 @@ export class PeerTable {
     return word(data, offset) >>> 0 === hi && word(data, offset + 4) >>> 0 === lo;
   }
 
-  /** When the next peer expires (ms), undefined when the table is empty. O(1). */
+  /**
+   * When expire() should run next (ms), undefined when the table is empty. O(1). The value is cached until
+   * expire() runs: traffic only moves expiries later, so it may be early (expire() then finds nothing and moves
+   * it), but it does not change on every packet, and neither does the driver's one timer.
+   */
   nextTimeout(): Millis | undefined {
-    const u = this.#head[LIST_UNTRUSTED]!;
-    const t = this.#head[LIST_TRUSTED]!;
-    if (u === NONE && t === NONE) return undefined;
-    const lu = u === NONE ? Infinity : this.#lastUse[u]!;
-    const lt = t === NONE ? Infinity : this.#lastUse[t]!;
-    return Math.min(lu, lt) + this.expiryMs;
+    if (this.#size === 0) return undefined;
+    return (this.#checkAt ??= this.#earliestExpiry());
   }
 
   /** Removes every peer idle for expiryMs or more at `now` (onRemove 'expired' first); returns how many. */
@@ -319,17 +354,25 @@ export class PeerTable {
         n++;
       }
     }
+    this.#checkAt = this.#size === 0 ? undefined : this.#earliestExpiry();
     return n;
   }
 
-  /** Calls visit(slot) for each peer (status output, tests); not for the data path. */
+  /** Calls visit(slot) for each peer, least recently used first (status output, tests); not for the data path. */
   forEach(visit: (slot: number) => void): void {
     for (let list = 0; list < 2; list++) for (let s = this.#head[list]!; s !== NONE; s = this.#next[s]!) visit(s);
   }
 
-  /** Removes every peer (no onRemove). */
+  /** Removes every peer (no onRemove): a client that requalifies with a new address starts afresh (Miredo resets its list). */
   clear(): void {
     for (let list = 0; list < 2; list++) while (this.#head[list] !== NONE) this.remove(this.#head[list]!);
+    this.#checkAt = undefined;
+  }
+
+  #earliestExpiry(): Millis {
+    const u = this.#head[LIST_UNTRUSTED]!;
+    const t = this.#head[LIST_TRUSTED]!;
+    return Math.min(u === NONE ? Infinity : this.#lastUse[u]!, t === NONE ? Infinity : this.#lastUse[t]!) + this.expiryMs;
   }
 
   #touch(slot: number, now: Millis): void {

@@ -1,0 +1,290 @@
+// The Teredo relay engine (RFC 4380 §5.4), sans-I/O and sink-style: IPv6 packets from the native side (the TUN
+// device routing 2001::/32) go to Teredo clients over UDP, and datagrams from Teredo clients go to the native
+// side. Per packet nothing is allocated: addresses are read in place, the peer table (peer-table.ts) is keyed
+// by the address bytes, bubbles and ICMPv6 errors are built in scratch buffers, drops are counted by index.
+//
+//   tun(packet) §5.4.1 ─► malformed / link scope / not 2001::/32 ─► drop (not Teredo: ICMPv6 unreachable)
+//     embedded server and mapped IPv4 global unicast, port != 0 (§5.2.4)? no ─► drop, nothing on the wire
+//     trusted and valid peer (heard from < 30 s) ─► sendUdp(packet, mapping)
+//     [honorConeBit and cone bit ─► trust the embedded mapping, send]
+//     otherwise ─► queue (FIFO, bounded) + bubble via the peer's server:3544, >= 2 s apart, <= 4 per 300 s
+//                  (§5.2.6), retried every 2 s; 4 unanswered ─► queue dropped with ICMPv6 unreachable
+//
+//   datagram(udp) §5.4.2 ─► §5.1.1 framing, global IPv4 source, Teredo IPv6 source (no link-local, multicast,
+//     native sources) ─► the peer is trusted when
+//       (a) it is trusted and the datagram comes from its mapping, or
+//       (b) its address embeds the datagram's source (a new peer only if acceptUnknownPeers), or
+//       (c) it is a bubble to fe80::<nonce>, the nonce of our bubbles to that peer: the client saw our bubble
+//           and answered from its real mapping, which a symmetric NAT makes differ from its address (Miredo's
+//           extension, there with an HMAC); the mapping becomes the datagram's source.
+//     otherwise ─► drop (spoofed source). Then: last reception = now, queue flushed in order, bubbles consumed,
+//     other packets ─► writeTun unless the destination is not native (multicast, link-local, Teredo).
+
+import { isGlobalUnicast4, isUnicast4 } from '../../wire/ipv4.js';
+import { isGlobalUnicast6, isLinkLocal6, isMulticast6, isUnspecified6 } from '../../wire/ipv6-address.js';
+import { IPV6_FIELD, IPV6_HEADER_LEN, NEXT_HEADER } from '../../wire/ipv6.js';
+import { isTeredo, teredoEmbeds, teredoFlagsAt, teredoMappedAddrAt, teredoMappedPortAt, teredoServerAt, TEREDO_FLAG_CONE } from '../../wire/teredo-address.js';
+import { TEREDO_PORT } from '../../wire/teredo-constants.js';
+import { checkTeredoPayload, TeredoPacketView } from '../../wire/teredo-view.js';
+import { TimerTable } from '../timer-table.js';
+import type { Millis, Random, TimedEngine } from '../types.js';
+import { BUBBLE_MIN_INTERVAL_MS, PeerTable, type PeerRemoval } from './peer-table.js';
+import { Icmpv6Errors } from './relay-icmp.js';
+import { RELAY_DROP, RELAY_DROP_REASONS, RelayCounters, type RelaySink, type TeredoRelayParams } from './relay-types.js';
+
+const BUBBLE_LEN = IPV6_HEADER_LEN;
+const LINK_LOCAL_IID = 8;
+
+interface RelayConfig {
+  readonly honorConeBit: boolean;
+  readonly directBubbles: boolean;
+  readonly acceptUnknownPeers: boolean;
+  readonly acceptable4: (addr: number) => boolean;
+}
+
+/** Peers, trusted peers and queued bytes: the table's state for status. */
+export interface RelayPeerSummary {
+  readonly peers: number;
+  readonly trusted: number;
+  readonly queuedBytes: number;
+  readonly maxPeers: number;
+}
+
+export class TeredoRelay implements TimedEngine<RelaySink> {
+  readonly dropReasons = RELAY_DROP_REASONS;
+  readonly counters = new RelayCounters();
+  readonly peers: PeerTable;
+  #cfg: RelayConfig;
+  #icmp: Icmpv6Errors;
+  readonly #random: Random;
+  /** Bubble retries of peers with queued packets (§5.4.1: every 2 s); bounded by the peer table. */
+  readonly #retries = new TimerTable<number>();
+  readonly #view = new TeredoPacketView();
+  readonly #bubble = new Uint8Array(BUBBLE_LEN);
+  // Set on entry to every input so that callbacks from the peer table (removals, queue draining) reach the
+  // sink and the peer being flushed without a closure per call.
+  #sink: RelaySink | undefined;
+  #flushSlot = 0;
+  #now: Millis = 0;
+
+  /** Throws RangeError naming the parameter for bounds the agent's config validation already refuses. */
+  constructor(params: TeredoRelayParams) {
+    this.#random = params.random;
+    this.#cfg = resolveConfig(params);
+    this.#icmp = icmpFor(params);
+    this.peers = new PeerTable({
+      random: params.random,
+      maxPeers: params.maxPeers,
+      queueBytes: params.queueBytes,
+      maxQueuedBytes: params.maxQueuedBytes,
+      onRemove: this.#onRemove,
+    });
+    // A bubble: IPv6 header only, payload length 0, Next Header 59 (§2.8); the source is fe80::<nonce>.
+    this.#bubble[0] = 0x60;
+    this.#bubble[IPV6_FIELD.NEXT_HEADER] = NEXT_HEADER.NO_NEXT;
+    this.#bubble[IPV6_FIELD.HOP_LIMIT] = 255;
+    this.#bubble[IPV6_FIELD.SRC] = 0xfe;
+    this.#bubble[IPV6_FIELD.SRC + 1] = 0x80;
+  }
+
+  /** SIGHUP: the policy flags and ICMPv6 settings change from the next packet; the peer table is kept. */
+  reconfigure(params: TeredoRelayParams): void {
+    this.#cfg = resolveConfig(params);
+    this.#icmp = icmpFor(params);
+  }
+
+  summary(): RelayPeerSummary {
+    return { peers: this.peers.size, trusted: this.peers.trustedCount, queuedBytes: this.peers.queues.queuedBytes, maxPeers: this.peers.maxPeers };
+  }
+
+  /** §5.4.1: one IPv6 packet data[offset .. offset + length) routed into the TUN device. Bytes are lent. */
+  tun(data: Uint8Array, offset: number, length: number, now: Millis, sink: RelaySink): void {
+    this.#sink = sink;
+    this.#now = now;
+    if (length < IPV6_HEADER_LEN || data[offset]! >>> 4 !== 6) return sink.drop(RELAY_DROP['relay-tun-malformed']);
+    if (IPV6_HEADER_LEN + ((data[offset + IPV6_FIELD.PAYLOAD_LENGTH]! << 8) | data[offset + IPV6_FIELD.PAYLOAD_LENGTH + 1]!) !== length) return sink.drop(RELAY_DROP['relay-tun-malformed']);
+    const src = offset + IPV6_FIELD.SRC;
+    const dst = offset + IPV6_FIELD.DST;
+    if (isLinkLocal6(data, src) || isUnspecified6(data, src) || isMulticast6(data, dst)) return sink.drop(RELAY_DROP['relay-tun-link-scope']);
+    if (!isTeredo(data, dst)) {
+      this.#unreachable(data, offset, length, now, sink);
+      return sink.drop(RELAY_DROP['relay-tun-destination-not-teredo']);
+    }
+    const cfg = this.#cfg;
+    // §5.2.4 (and §7.4.3): never a datagram, bubble or not, toward a private, loopback, multicast... address.
+    if (!cfg.acceptable4(teredoServerAt(data, dst))) return sink.drop(RELAY_DROP['relay-tun-server-not-global']);
+    const mappedAddr = teredoMappedAddrAt(data, dst);
+    const mappedPort = teredoMappedPortAt(data, dst);
+    if (!cfg.acceptable4(mappedAddr) || mappedPort === 0) return sink.drop(RELAY_DROP['relay-tun-mapping-not-global']);
+
+    const table = this.peers;
+    let slot = table.find(data, dst);
+    if (slot >= 0 && table.trusted(slot) && table.valid(slot, now)) return this.#send(slot, data, offset, length, now, sink);
+    if (slot < 0) {
+      slot = table.insert(data, dst, now);
+      table.setMapping(slot, mappedAddr, mappedPort);
+    }
+    if (cfg.honorConeBit && (teredoFlagsAt(data, dst) & TEREDO_FLAG_CONE) !== 0) {
+      // §5.4.1 case 2: a cone NAT accepts the datagram from anyone, so the embedded mapping is trusted.
+      table.setMapping(slot, mappedAddr, mappedPort);
+      table.setTrusted(slot, true, now);
+      return this.#send(slot, data, offset, length, now, sink);
+    }
+    // §5.4.1 case 3 (and a trusted peer not heard from for 30 s): queue, and bubble through its server.
+    table.used(slot, now);
+    if (table.bubblesExhausted(slot, now)) {
+      this.#unreachable(data, offset, length, now, sink);
+      return sink.drop(RELAY_DROP['relay-tun-peer-unreachable']);
+    }
+    if (table.queues.enqueue(slot, data, offset, length)) this.counters.queued++;
+    else sink.drop(RELAY_DROP['relay-tun-queue-full']);
+    if (table.mayBubble(slot, now)) this.#sendBubbles(slot, now, sink);
+    if (!this.#retries.has(slot)) this.#retries.set(slot, table.lastTx(slot) + BUBBLE_MIN_INTERVAL_MS);
+  }
+
+  /**
+   * §5.4.2: one UDP datagram data[offset .. offset + length) from fromAddr:fromPort (uint32, port) on the
+   * relay's socket. Bytes are lent.
+   */
+  datagram(data: Uint8Array, offset: number, length: number, fromAddr: number, fromPort: number, now: Millis, sink: RelaySink): void {
+    this.#sink = sink;
+    this.#now = now;
+    const view = this.#view;
+    if (checkTeredoPayload(view, data, offset, length) < 0) return sink.drop(RELAY_DROP['relay-udp-not-teredo-ipv6']);
+    if (!this.#cfg.acceptable4(fromAddr) || fromPort === 0) return sink.drop(RELAY_DROP['relay-udp-source-ipv4-not-global']);
+    const src = view.srcOffset;
+    if (!isTeredo(data, src)) return sink.drop(RELAY_DROP['relay-udp-source-not-teredo']);
+    const table = this.peers;
+    let slot = table.find(data, src);
+    if (slot >= 0 && table.trusted(slot) && table.mappingIs(slot, fromAddr, fromPort)) {
+      // (a) the common case: a trusted peer from its mapping.
+    } else if (teredoEmbeds(data, src, fromAddr, fromPort)) {
+      // (b) the address vouches for the source (§5.4.2).
+      if (slot < 0) {
+        if (!this.#cfg.acceptUnknownPeers) return sink.drop(RELAY_DROP['relay-udp-unknown-peer']);
+        slot = table.insert(data, src, now);
+      }
+      table.setMapping(slot, fromAddr, fromPort);
+      table.setTrusted(slot, true, now);
+    } else if (slot >= 0 && view.isBubble && isLinkLocal6(data, view.dstOffset) && table.nonceMatches(slot, data, view.dstOffset + LINK_LOCAL_IID)) {
+      // (c) the mapping is proved by the nonce of our bubble.
+      table.setMapping(slot, fromAddr, fromPort);
+      table.setTrusted(slot, true, now);
+      this.counters.mappingsProved++;
+    } else {
+      return sink.drop(RELAY_DROP[view.isBubble && isLinkLocal6(data, view.dstOffset) ? 'relay-udp-bubble-without-proof' : 'relay-udp-spoofed-source']);
+    }
+    // §5.4.2: the last reception date is updated whatever the destination; the queue goes out in order.
+    table.received(slot, now);
+    if (table.queues.length(slot) > 0) this.#flush(slot);
+    if (view.isBubble) {
+      this.counters.bubblesReceived++;
+      return;
+    }
+    const dst = view.dstOffset;
+    if (isTeredo(data, dst) || !isGlobalUnicast6(data, dst)) return sink.drop(RELAY_DROP['relay-udp-destination-not-native']);
+    this.counters.toNativePackets++;
+    this.counters.toNativeBytes += view.ipv6Length;
+    sink.writeTun(data, view.ipv6Offset, view.ipv6Length);
+  }
+
+  /** Peer expiry (30 s idle) and bubble retries (2 s). Harmless when nothing is due. */
+  handleTimeout(now: Millis, sink: RelaySink): void {
+    this.#sink = sink;
+    this.#now = now;
+    this.peers.expire(now);
+    const table = this.peers;
+    for (let slot = this.#retries.popExpired(now); slot !== undefined; slot = this.#retries.popExpired(now)) {
+      if (table.queues.length(slot) === 0 || (table.trusted(slot) && table.valid(slot, now))) continue;
+      if (table.bubblesExhausted(slot, now)) {
+        // §5.4.1: "after 3 retries" the queued packets are dropped; their senders learn it by ICMPv6.
+        this.#giveUp(slot);
+        continue;
+      }
+      if (table.mayBubble(slot, now)) this.#sendBubbles(slot, now, sink);
+      this.#retries.set(slot, table.lastTx(slot) + BUBBLE_MIN_INTERVAL_MS);
+    }
+  }
+
+  nextTimeout(): Millis | undefined {
+    const expiry = this.peers.nextTimeout();
+    const retry = this.#retries.nextTimeout();
+    if (expiry === undefined) return retry;
+    return retry === undefined || expiry < retry ? expiry : retry;
+  }
+
+  #send(slot: number, data: Uint8Array, offset: number, length: number, now: Millis, sink: RelaySink): void {
+    this.peers.transmitted(slot, now);
+    this.counters.toTeredoPackets++;
+    this.counters.toTeredoBytes += length;
+    sink.sendUdp(data, offset, length, this.peers.mappedAddr(slot), this.peers.mappedPort(slot));
+  }
+
+  /** §5.4.1 case 3: the indirect bubble via the peer's server (and a direct one if the relay is restricted). */
+  #sendBubbles(slot: number, now: Millis, sink: RelaySink): void {
+    const table = this.peers;
+    const b = this.#bubble;
+    if (!table.hasNonce(slot)) table.setNonce(slot, this.#random.int(0x100000000) | 1, this.#random.int(0x100000000));
+    table.writeNonce(slot, b, IPV6_FIELD.SRC + LINK_LOCAL_IID);
+    table.copyAddress(slot, b, IPV6_FIELD.DST);
+    sink.sendUdp(b, 0, BUBBLE_LEN, teredoServerAt(b, IPV6_FIELD.DST), TEREDO_PORT);
+    this.counters.bubblesSent++;
+    if (this.#cfg.directBubbles) {
+      sink.sendUdp(b, 0, BUBBLE_LEN, table.mappedAddr(slot), table.mappedPort(slot));
+      this.counters.bubblesSent++;
+    }
+    table.bubbleSent(slot, now);
+  }
+
+  #flush(slot: number): void {
+    this.#flushSlot = slot;
+    this.peers.queues.drain(slot, this.#flushOne);
+  }
+
+  readonly #flushOne = (data: Uint8Array, offset: number, length: number): void => {
+    this.#send(this.#flushSlot, data, offset, length, this.#now, this.#sink!);
+  };
+
+  #giveUp(slot: number): void {
+    this.peers.queues.drain(slot, this.#dropGivenUp);
+  }
+
+  readonly #dropGivenUp = (data: Uint8Array, offset: number, length: number): void => {
+    const sink = this.#sink!;
+    this.#unreachable(data, offset, length, this.#now, sink);
+    sink.drop(RELAY_DROP['relay-queue-given-up']);
+  };
+
+  #unreachable(data: Uint8Array, offset: number, length: number, now: Millis, sink: RelaySink): void {
+    const n = this.#icmp.build(data, offset, length, now);
+    if (n > 0) {
+      this.counters.icmpv6Sent++;
+      sink.writeTun(this.#icmp.packet, 0, n);
+    } else if (n < 0) this.counters.icmpv6RateLimited++;
+  }
+
+  // Called by the peer table before it evicts or expires a peer: its retry timer goes, its packets are counted.
+  readonly #onRemove = (slot: number, why: PeerRemoval): void => {
+    this.#retries.delete(slot);
+    if (why === 'evicted') this.counters.peersEvicted++;
+    else this.counters.peersExpired++;
+    const lost = this.peers.queues.count(slot);
+    for (let i = 0; i < lost; i++) this.#sink?.drop(RELAY_DROP['relay-queue-peer-removed']);
+  };
+}
+
+function resolveConfig(params: TeredoRelayParams): RelayConfig {
+  return {
+    honorConeBit: params.honorConeBit === true,
+    directBubbles: params.directBubbles === true,
+    acceptUnknownPeers: params.acceptUnknownPeers !== false,
+    acceptable4: params.allowNonGlobal === true ? isUnicast4 : isGlobalUnicast4,
+  };
+}
+
+function icmpFor(params: TeredoRelayParams): Icmpv6Errors {
+  const rate = params.icmpv6RatePerSecond ?? 10;
+  if (!Number.isInteger(rate) || rate < 0 || rate > 1_000_000) throw new RangeError(`icmpv6RatePerSecond must be an integer 0..1000000, got ${rate}`);
+  if (params.icmpv6Source !== undefined && params.icmpv6Source.length !== 16) throw new RangeError('icmpv6Source must be a 16-byte IPv6 address');
+  return new Icmpv6Errors(params.icmpv6Source, rate);
+}

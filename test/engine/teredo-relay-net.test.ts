@@ -1,0 +1,148 @@
+// The relay end to end on the in-memory Teredo network (test/fakes/teredo-net.ts) with its NAT models: the real
+// teredo-relay agent wiring (batched driver, lent batches) on the relay host and a TUN pair whose far end plays
+// the native IPv6 network, our server engine on 198.18.0.10, and a minimal Teredo client behind each NAT kind
+// (it learns its mapping from an RA, keeps it open toward its server, answers a bubble relayed by the server
+// with its own bubble to the origin, RFC 4380 §5.2.3). Checked: native -> client through the bubble exchange,
+// client -> native, the symmetric NAT through the nonce proof, a spoofed source from the probe host.
+
+import { describe, expect, it } from 'vitest';
+import { TeredoServer } from '../../src/engine/teredo/server.js';
+import type { ServerSink } from '../../src/engine/teredo/server-types.js';
+import { seededRandom } from '../../src/engine/types.js';
+import { FakeClock } from '../../src/runtime/fake-clock.js';
+import { validateConfig } from '../../src/runtime/config.js';
+import type { Endpoint4 } from '../../src/wire/endpoint.js';
+import { parseIpv4 } from '../../src/wire/ipv4.js';
+import { relaySpec } from '../../agents/teredo-relay/config.js';
+import { startTeredoRelay } from '../../agents/teredo-relay/relay.js';
+import type { TeredoRelayStatus } from '../../agents/teredo-relay/status.js';
+import { capturedLogger } from '../fakes/log-capture.js';
+import { VirtualInternet, type NatKind, type VirtualDatagramPort } from '../fakes/teredo-net.js';
+import { rsDatagram } from './teredo-server-fixtures.js';
+import { bubble, echo, HOST6, teredoAddr } from './teredo-relay-fixtures.js';
+
+const SERVER = parseIpv4('198.18.0.10');
+const SERVER2 = parseIpv4('198.18.0.11');
+const RELAY = parseIpv4('198.18.0.20');
+const PROBE = parseIpv4('198.18.0.30');
+const OUTSIDE = parseIpv4('198.18.0.101');
+const INSIDE = parseIpv4('192.168.1.2');
+
+/** A minimal Teredo client: qualification by one RS, bubbles answered, everything else recorded. */
+class TinyClient {
+  address: Uint8Array = new Uint8Array(16);
+  mapping: Endpoint4 | undefined;
+  readonly received: Uint8Array[] = [];
+
+  constructor(readonly port: VirtualDatagramPort) {
+    port.onBatch((b) => {
+      for (let i = 0; i < b.count; i++) this.#on(b.data.slice(b.offset(i), b.offset(i) + b.length(i)), b.sourceAddr(i), b.sourcePort(i));
+    });
+  }
+
+  qualify(): void {
+    const rs = rsDatagram();
+    this.port.send(rs, 0, rs.length, SERVER, 3544);
+  }
+
+  send(ipv6: Uint8Array, to: Endpoint4): void {
+    this.port.send(ipv6, 0, ipv6.length, to.addr, to.port);
+  }
+
+  #on(d: Uint8Array, fromAddr: number, fromPort: number): void {
+    let at = 0;
+    if (d[0] === 0 && d[1] === 1) at += 13 + d[2]! + d[3]!;
+    let origin: Endpoint4 | undefined;
+    if (d[at] === 0 && d[at + 1] === 0) {
+      origin = { port: ((d[at + 2]! << 8) | d[at + 3]!) ^ 0xffff, addr: ~((d[at + 4]! << 24) | (d[at + 5]! << 16) | (d[at + 6]! << 8) | d[at + 7]!) >>> 0 };
+      at += 8;
+    }
+    const ipv6 = d.subarray(at);
+    if (fromAddr === SERVER && fromPort === 3544 && ipv6[6] === 58 && ipv6[40] === 134 && origin) {
+      this.mapping = origin; // RA: our mapping is the origin indication
+      this.address = teredoAddr(origin, SERVER);
+      return;
+    }
+    if (ipv6.length === 40 && ipv6[6] === 59) {
+      // A bubble relayed by our server from `origin`: answer it from our mapping, to the bubble's source.
+      if (origin) this.send(bubble(this.address, ipv6.slice(8, 24)), origin);
+      return;
+    }
+    this.received.push(ipv6.slice());
+  }
+}
+
+async function world(kind: NatKind) {
+  const clock = new FakeClock(1000);
+  const inet = new VirtualInternet(clock, { latencyMs: 5 });
+  const serverHost = inet.host([SERVER, SERVER2]);
+  const relayHost = inet.host(RELAY);
+  const probe = inet.host(PROBE);
+  const nat = inet.nat(kind, OUTSIDE, { seed: 3 });
+  const clientHost = inet.natHost(nat, INSIDE);
+
+  const engine = new TeredoServer({ primary: SERVER, secondary: SERVER2 });
+  const sockets = [serverHost.bind(3544, SERVER), serverHost.bind(3544, SERVER2)] as const;
+  const serverSink: ServerSink = { drop: () => undefined, sendUdp: (s, data, o, l, a, p) => sockets[s].send(data, o, l, a, p), writeNative: () => undefined };
+  sockets.forEach((sock, s) =>
+    sock.onBatch((b) => {
+      for (let i = 0; i < b.count; i++) engine.datagram(s as 0 | 1, b.data, b.offset(i), b.length(i), b.sourceAddr(i), b.sourcePort(i), clock.now(), serverSink);
+    }),
+  );
+
+  const [relayTun, native] = inet.tunPair(['teredo', 'native']);
+  const toNative: Uint8Array[] = [];
+  native.onBatch((b) => {
+    for (let i = 0; i < b.count; i++) toNative.push(b.data.slice(b.offset(i), b.offset(i) + b.length(i)));
+  });
+  const cfg = validateConfig(relaySpec, { flags: { bind: '198.18.0.20' } });
+  if (!cfg.ok) throw new Error(cfg.problems.join('; '));
+  const relay = await startTeredoRelay(
+    { name: 'teredo-relay', instance: undefined, config: cfg.config, logger: capturedLogger('teredo-relay').logger, fatal: () => undefined },
+    { clock, timers: clock, random: seededRandom(11), ipv6Forwarding: () => true, hostAddresses6: () => ['2001:db8:6::20'], openPort: (o) => Promise.resolve(relayHost.bind(o.port, o.address)), openTun: () => relayTun },
+  );
+  const client = new TinyClient(clientHost.bind(40000));
+  client.qualify();
+  inet.runUntilIdle();
+  expect(client.mapping?.addr).toBe(OUTSIDE);
+  return { clock, inet, relay, client, native, toNative, probe, status: () => relay.status() as TeredoRelayStatus };
+}
+
+describe('the relay on the in-memory network', () => {
+  for (const kind of ['port-restricted', 'address-restricted', 'full-cone', 'symmetric'] as const) {
+    it(`behind a ${kind} NAT: native -> client after the bubble exchange, then client -> native`, async () => {
+      const w = await world(kind);
+      const down = [1, 2, 3].map((seq) => echo(HOST6, w.client.address, seq, 129));
+      for (const p of down) w.native.write(p);
+      w.inet.runUntilIdle();
+      expect(w.client.received).toEqual(down); // queued in order, flushed once the client's bubble arrived
+      expect(w.status().mappingsProved).toBe(kind === 'symmetric' ? 1 : 0);
+
+      const up = echo(w.client.address, HOST6, 4);
+      w.client.send(up, { addr: RELAY, port: 3545 });
+      w.inet.runUntilIdle();
+      expect(w.toNative).toEqual([up]);
+      await w.relay.stop();
+    });
+  }
+
+  it('a probe on the internet cannot inject packets with the client\'s Teredo source', async () => {
+    const w = await world('port-restricted');
+    const forged = echo(w.client.address, HOST6, 9);
+    w.probe.bind(40000).send(forged, 0, forged.length, RELAY, 3545);
+    w.inet.runUntilIdle();
+    expect(w.toNative).toEqual([]);
+    expect(w.status().drops).toEqual({ 'relay-udp-spoofed-source': 1 });
+    await w.relay.stop();
+  });
+
+  it('gives up after 4 bubbles when the client is gone, and tells the native sender', async () => {
+    const w = await world('port-restricted');
+    w.native.write(echo(HOST6, teredoAddr({ addr: OUTSIDE, port: 40999 }), 1));
+    w.clock.advance(20_000);
+    w.inet.runUntilIdle();
+    expect(w.status().bubblesSent).toBe(4);
+    expect(w.toNative.map((p) => [p[6], p[40], p[41]])).toEqual([[58, 1, 3]]); // ICMPv6 unreachable, address
+    await w.relay.stop();
+  });
+});
