@@ -3,10 +3,11 @@
 // and NoNewPrivileges the unit file declares (test/agents/unit-file.ts reads them; DynamicUser= is played by
 // nobody), in two network namespaces of this test joined by a veth pair:
 //
-//   tou-<pid>-a  192.0.2.10, 192.0.2.11 (v0)  teredo-server, rasadv advertise
+//   tou-<pid>-a  192.0.2.10, 192.0.2.11 (v0)  teredo-server, teredo-relay, rasadv advertise
 //   tou-<pid>-b  192.0.2.20 (v1)              rasadv listen
 //
-// Each works (teredo-server serves with CAP_NET_RAW as its only effective capability; the listener hears the
+// Each works (teredo-server serves with CAP_NET_RAW as its only effective capability, teredo-relay routes
+// 2001::/32 into its TUN device with CAP_NET_ADMIN as its only one; the listener hears the
 // advertiser and finds it on its allow list) and, for every capability the unit grants, a start with that one
 // missing fails cleanly: exit 1 and a message naming the capability.
 
@@ -75,7 +76,7 @@ const capEff = (pid: number): bigint => BigInt(`0x${/^CapEff:\s*([0-9a-f]+)$/m.e
 
 beforeAll(() => {
   chmodSync(etc, 0o755);
-  for (const f of ['teredo-server.json', 'rasadv-advertise.json', 'rasadv-listen.json']) {
+  for (const f of ['teredo-server.json', 'teredo-relay.json', 'rasadv-advertise.json', 'rasadv-listen.json']) {
     copyFileSync(join(REPO, 'examples', f), join(etc, f));
     chmodSync(join(etc, f), 0o644);
   }
@@ -113,6 +114,24 @@ describe('teredo-server as systemd/teredo-server.service runs it', () => {
     expect(await run.exited).toBe(1);
     expect(run.stderr).toContain(cap);
     expect(run.stderr).toMatch(/^teredo-server: /);
+  });
+});
+
+describe('teredo-relay as systemd/teredo-relay.service runs it', () => {
+  it('relays (TUN device created, 2001::/32 routed) with the unit\'s capabilities, and no other', async () => {
+    const { run, unit } = startAsUnit(NS_A, 'teredo-relay.service');
+    expect(await logged(run, 'relaying')).toMatchObject({ udp: '0.0.0.0:3545', interface: 'teredo', route: '2001::/32' });
+    expect(capEff(run.child.pid!)).toBe(capMask(unit.ambient));
+    expect(ip('-n', NS_A, '-6', 'route', 'show', '2001::/32')).toContain('dev teredo');
+    expect(await stop(run)).toBe(0);
+  });
+
+  const grants = readUnit(join(REPO, 'systemd', 'teredo-relay.service')).ambient;
+  it.each(grants)('without %s: exit 1, naming it', async (cap) => {
+    const { run } = startAsUnit(NS_A, 'teredo-relay.service', cap);
+    expect(await run.exited).toBe(1);
+    expect(run.stderr).toContain(cap);
+    expect(run.stderr).toMatch(/^teredo-relay: /);
   });
 });
 
