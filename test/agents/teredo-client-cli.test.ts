@@ -96,3 +96,28 @@ describe('teredo-client binary', () => {
     expect(r.stdout).toContain('encode');
   });
 });
+
+describe('teredo-client run mode and status', () => {
+  it('--check-config: "config ok" for a usable command line', () => {
+    const r = run('--server', '198.18.0.10', '--default-route', 'off', '--check-config');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe('config ok\n');
+  });
+
+  it('--check-config: every problem by field name, exit 1', () => {
+    const r = run('--interface', 'a-very-long-ifname', '--check-config');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('server is required');
+    expect(r.stderr).toContain('interface ("a-very-long-ifname")');
+  });
+
+  it('--help lists the client flags of the issue', () => {
+    const r = run('--help');
+    for (const flag of ['--server', '--secondary-server', '--interface', '--port', '--default-route', '--config', '--log-level', '--miredo-conf', '--hook']) expect(r.stdout).toContain(flag);
+  });
+
+  it('status with no client in this network namespace: exit 3', () => {
+    const r = run('status', '--json', '--instance', `none-${process.pid}`);
+    expect(r.status).toBe(3);
+  });
+});

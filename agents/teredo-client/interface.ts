@@ -1,0 +1,173 @@
+// The Teredo interface: a TUN device (MTU 1280, RFC 4380 §5.1.2) that carries the Teredo address while the
+// client is qualified, so ordinary tools (ping, curl, ssh) use it.
+//
+//   qualified    address <teredo>/32 (the kernel adds the on-link route 2001::/32 with it, as Miredo's hook
+//                does with `ip -6 addr add $ADDRESS/32`), and ::/0 through the device when defaultRoute is
+//                `on`, or `auto` and the host has no other IPv6 default route (read from /proc/net/ipv6_route)
+//   otherwise    no address and no routes: packets to Teredo destinations fail at once instead of vanishing
+//
+// Cleanup: the device is not persistent, so the kernel deletes it, with its address and routes, when the
+// process exits, even by SIGKILL. A stale device of that name that outlived a run (made persistent by someone
+// else) is attached to and its Teredo addresses removed before use.
+
+import { readFileSync } from 'node:fs';
+import type { TunDevice } from '../../src/io/ports.js';
+import { AgentError } from '../../src/runtime/errors.js';
+import type { Logger } from '../../src/runtime/logger.js';
+import { formatIpv6, parseIpv6 } from '../../src/wire/ipv6-address.js';
+import { TEREDO_LINK_MTU } from '../../src/wire/teredo-constants.js';
+
+/** Miredo's client hook uses metric 1029 for its default route, above any ordinary (1024) one. */
+export const DEFAULT_ROUTE_METRIC = 1029;
+/** The address is configured with the Teredo prefix length, so the kernel routes 2001::/32 on the device. */
+const TEREDO_PREFIX_LEN = 32;
+const DEFAULT_ROUTE = new Uint8Array(16);
+
+export type DefaultRouteMode = 'auto' | 'on' | 'off';
+
+/** Reads the kernel's IPv6 routes; injectable for tests. */
+export type RouteTableReader = () => string;
+
+const readRoutes: RouteTableReader = () => readFileSync('/proc/net/ipv6_route', 'utf8');
+
+/**
+ * True when /proc/net/ipv6_route holds a default route (::/0) on a device other than `except`, other than the
+ * kernel's unreachable placeholder (on "lo" with the reject flag 0x0200).
+ */
+export function hasOtherDefaultRoute(table: string, except: string): boolean {
+  for (const line of table.split('\n')) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 10) continue;
+    const [dst, plen, , , , , , , flags, dev] = f;
+    if (dst !== '00000000000000000000000000000000' || plen !== '00') continue;
+    if (dev === except || (parseInt(flags!, 16) & 0x0200) !== 0) continue;
+    return true;
+  }
+  return false;
+}
+
+/** The interface while the agent runs: applies address changes and owns the default route. */
+export class TeredoInterface {
+  #address: Uint8Array | undefined;
+  #defaultRoute = false;
+
+  constructor(
+    readonly tun: TunDevice,
+    private mode: DefaultRouteMode,
+    private readonly logger: Logger,
+    private readonly routes: RouteTableReader = readRoutes,
+  ) {}
+
+  get address(): Uint8Array | undefined {
+    return this.#address;
+  }
+
+  get hasDefaultRoute(): boolean {
+    return this.#defaultRoute;
+  }
+
+  get mtu(): number {
+    return TEREDO_LINK_MTU;
+  }
+
+  /** SIGHUP: a new default-route mode applies at once. */
+  setMode(mode: DefaultRouteMode): void {
+    this.mode = mode;
+    if (this.#address !== undefined) this.#syncDefaultRoute();
+  }
+
+  /** Moves the interface from `previous` to `current` (either may be undefined). Never throws: logs. */
+  change(previous: Uint8Array | undefined, current: Uint8Array | undefined): void {
+    if (previous !== undefined) {
+      if (this.#defaultRoute) this.#removeDefaultRoute();
+      this.#try('remove address', () => this.tun.removeAddress(previous, TEREDO_PREFIX_LEN));
+    }
+    this.#address = current?.slice();
+    if (current !== undefined) {
+      this.#try('add address', () => this.tun.addAddress(current, TEREDO_PREFIX_LEN));
+      this.#syncDefaultRoute();
+    }
+  }
+
+  /** Removes what we configured (the device itself goes when it is closed). */
+  close(): void {
+    this.change(this.#address, undefined);
+    this.tun.close();
+  }
+
+  #syncDefaultRoute(): void {
+    const want = this.mode === 'on' || (this.mode === 'auto' && !hasOtherDefaultRoute(this.#readRoutes(), this.tun.name));
+    if (want && !this.#defaultRoute) {
+      this.#defaultRoute = this.#try('add default route', () => this.tun.addRoute(DEFAULT_ROUTE, 0, DEFAULT_ROUTE_METRIC));
+    } else if (!want && this.#defaultRoute) {
+      this.#removeDefaultRoute();
+    }
+  }
+
+  #removeDefaultRoute(): void {
+    this.#try('remove default route', () => this.tun.removeRoute(DEFAULT_ROUTE, 0, DEFAULT_ROUTE_METRIC));
+    this.#defaultRoute = false;
+  }
+
+  #readRoutes(): string {
+    try {
+      return this.routes();
+    } catch {
+      return '';
+    }
+  }
+
+  #try(what: string, f: () => void): boolean {
+    try {
+      f();
+      return true;
+    } catch (err) {
+      this.logger.error({ err, interface: this.tun.name, what }, 'interface configuration failed');
+      return false;
+    }
+  }
+}
+
+/**
+ * Creates the TUN device: MTU 1280, up, and without Teredo addresses left by an earlier run. AgentError
+ * IO_TUN_OPEN / IO_INTERFACE when that is impossible (no CAP_NET_ADMIN, no /dev/net/tun).
+ */
+export function openTeredoInterface(name: string, open: (o: { name: string; mtu: number }) => TunDevice, staleAddresses: (ifname: string) => string[] = teredoAddressesOf): TunDevice {
+  let tun: TunDevice;
+  try {
+    tun = open({ name, mtu: TEREDO_LINK_MTU });
+  } catch (err) {
+    throw new AgentError('IO_TUN_OPEN', `cannot create TUN device ${JSON.stringify(name)} (needs CAP_NET_ADMIN and /dev/net/tun): ${(err as Error).message}`, { cause: err });
+  }
+  for (const stale of staleAddresses(tun.name)) {
+    try {
+      tun.removeAddress(parseIpv6(stale), TEREDO_PREFIX_LEN);
+    } catch {
+      // Configured with another prefix length by someone else: not ours to fight over; the new address is added anyway.
+    }
+  }
+  try {
+    tun.setUp(true);
+  } catch (err) {
+    tun.close();
+    throw new AgentError('IO_INTERFACE', `cannot configure TUN device ${JSON.stringify(name)}: ${(err as Error).message}`, { cause: err });
+  }
+  return tun;
+}
+
+/** The Teredo (2001:0::/32) addresses on `ifname`, from /proc/net/if_inet6 (empty when unreadable). */
+export function teredoAddressesOf(ifname: string): string[] {
+  let text: string;
+  try {
+    text = readFileSync('/proc/net/if_inet6', 'utf8');
+  } catch {
+    return [];
+  }
+  const out: string[] = [];
+  for (const line of text.split('\n')) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 6 || f[5] !== ifname || !f[0]!.startsWith('20010000')) continue;
+    out.push(formatIpv6(parseIpv6(f[0]!.match(/.{4}/g)!.join(':'))));
+  }
+  return out;
+}

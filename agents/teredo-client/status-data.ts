@@ -1,0 +1,96 @@
+// The JSON object `teredo-client status --json` prints (the agent's part; the runtime adds pid, uptime...). The
+// first fields are the stable ones scripts rely on (issue: state, nat, address, mappedAddress, mappedPort,
+// server); then the fields of Windows' `netsh interface teredo show state`, then ours.
+
+import type { ClientSnapshot, ClientState, NatType } from '../../src/engine/teredo/client-types.js';
+import type { Endpoint4 } from '../../src/wire/endpoint.js';
+import { formatIpv4 } from '../../src/wire/ipv4.js';
+import { formatIpv6 } from '../../src/wire/ipv6-address.js';
+
+export interface ClientStatusJson {
+  readonly state: ClientState;
+  readonly nat: NatType;
+  readonly address: string | null;
+  readonly mappedAddress: string | null;
+  readonly mappedPort: number | null;
+  /** The server as configured (a name or an address). */
+  readonly server: string;
+  readonly serverAddress: string;
+  readonly secondaryServerAddress: string;
+  readonly type: 'client';
+  readonly refreshIntervalSec: number;
+  readonly clientPort: number;
+  readonly localMapping: string;
+  readonly externalNatMapping: string | null;
+  readonly interface: string;
+  readonly mtu: number;
+  readonly defaultRoute: boolean;
+  readonly qualification: 'fast' | 'strict';
+  readonly qualificationMs: number | null;
+  readonly rttMs: number | null;
+  readonly serverHeardAgoSec: number | null;
+  readonly error: string | null;
+  readonly retryInSec: number | null;
+  /** What cannot work from here, given the NAT type (README "Which paths work"). */
+  readonly limitations: readonly string[];
+  readonly counters: Readonly<Record<string, number>>;
+}
+
+export interface StatusInputs {
+  readonly snapshot: ClientSnapshot;
+  readonly serverName: string;
+  readonly local: Endpoint4;
+  readonly interfaceName: string;
+  readonly mtu: number;
+  readonly defaultRoute: boolean;
+  readonly qualification: 'fast' | 'strict';
+}
+
+/** Paths that cannot work behind each NAT type (RFC 4380 §5.2.1, RFC 6081 §3), for people reading status. */
+export function limitationsFor(nat: NatType, state: ClientState): string[] {
+  if (state !== 'qualified') return ['no Teredo connectivity until qualified'];
+  switch (nat) {
+    case 'symmetric':
+      return [
+        'Teredo peers behind port-restricted or symmetric NATs cannot be reached (their NAT filters the port our NAT picks for them; would need port prediction)',
+        'native IPv6 and cone / address-restricted peers work (relays and peers answer to where our packets come from)',
+      ];
+    case 'restricted':
+      return ['Teredo peers behind a symmetric NAT cannot reach us when our NAT is port-restricted'];
+    case 'unknown':
+      return ['the secondary server address did not answer: the NAT type (restricted or symmetric) is unknown'];
+    case 'cone':
+      return [];
+  }
+}
+
+export function clientStatus(i: StatusInputs): ClientStatusJson {
+  const s = i.snapshot;
+  const mapped = s.mappedAddr !== undefined && s.mappedPort !== undefined ? `${formatIpv4(s.mappedAddr)}:${s.mappedPort}` : null;
+  return {
+    state: s.state,
+    nat: s.nat,
+    address: s.address ? formatIpv6(s.address) : null,
+    mappedAddress: s.mappedAddr !== undefined ? formatIpv4(s.mappedAddr) : null,
+    mappedPort: s.mappedPort ?? null,
+    server: i.serverName,
+    serverAddress: formatIpv4(s.primary),
+    secondaryServerAddress: formatIpv4(s.secondary),
+    type: 'client',
+    refreshIntervalSec: s.refreshIntervalMs / 1000,
+    clientPort: i.local.port,
+    localMapping: `${formatIpv4(i.local.addr)}:${i.local.port}`,
+    externalNatMapping: mapped,
+    interface: i.interfaceName,
+    mtu: i.mtu,
+    defaultRoute: i.defaultRoute,
+    qualification: i.qualification,
+    qualificationMs: s.qualificationMs ?? null,
+    rttMs: s.rttMs ?? null,
+    serverHeardAgoSec: s.serverHeardAgoMs === undefined ? null : Math.round(s.serverHeardAgoMs / 100) / 10,
+    error: s.error ?? null,
+    retryInSec: s.retryInMs === undefined ? null : Math.round(s.retryInMs / 100) / 10,
+    limitations: limitationsFor(s.nat, s.state),
+    counters: s.counters,
+  };
+}

@@ -1,0 +1,329 @@
+// The qualified client's data path (RFC 4380 §5.2.3 reception, §5.2.4 transmission, §5.2.6 bubbles, §5.2.9 the
+// direct IPv6 connectivity test), over the shared peer table (peer-table.ts: bounded, LRU, FIFO queues, bubble
+// pacing). Nothing is allocated per packet: packets are lent views, bubbles and pings are built in two scratch
+// buffers, queued packets are copied into the table's pool.
+//
+// Transmission of an IPv6 packet read from the TUN device, by destination:
+//   trusted peer heard from < 30 s ago ─► straight to its mapping (§5.2.4 case 1)
+//   Teredo, cone bit ──────────────────► straight to the embedded mapping (case 4)
+//   Teredo, no cone bit ───────────────► queue; direct bubble to the embedded mapping + indirect bubble through
+//                                        the peer's server (case 5); retried every 2 s within §5.2.6's pacing
+//   native IPv6 ───────────────────────► queue; ICMPv6 Echo Request with a random 8-byte nonce through our
+//                                        server (§5.2.9); retried every 2 s, 4 tries in all (Miredo's count)
+//   (embedded IPv4 not global unicast, multicast, not from our address: dropped, §5.2.4)
+//
+// Reception of a datagram (the engine has checked the Teredo encapsulation and handled RAs):
+//   from the server with an origin indication ─► a bubble back to the origin (opens our NAT to it: how relays
+//                                                and peers behind restricted NATs reach us), then as below
+//   link-local IPv6 source, not from the server ─► dropped: only the server's RA may carry one, so nobody can
+//                                                  give this host a prefix or a default route (Miredo does too)
+//   trusted peer, mapping = UDP source ──────────► accepted (case 1)
+//   Echo Reply carrying the peer's test nonce ───► the peer is trusted at the UDP source (the relay), queue sent
+//                                                  (case 2); the reply itself is ours, not the host's
+//   Teredo source embedding the UDP source ──────► trusted, queue sent, accepted unless a bubble (case 3)
+//   Teredo source from another mapping ──────────► dropped; an Echo Request with a nonce goes through the
+//                                                  peer's server; its reply from that mapping proves it (a
+//                                                  peer behind a symmetric NAT: beyond Miredo, see below)
+//   native source from an unknown relay ─────────► dropped, and a connectivity test toward that source starts
+//                                                  (case 6: accepting it untested is CVE-2006-6266)
+//   anything else ───────────────────────────────► dropped, counted
+
+import { ICMPV6_TYPE } from '../../wire/icmpv6.js';
+import { isGlobalUnicast4 } from '../../wire/ipv4.js';
+import { IPV6_FIELD, IPV6_HEADER_LEN, NEXT_HEADER } from '../../wire/ipv6.js';
+import { ipv6Equal, isGlobalUnicast6, isLinkLocal6, isMulticast6 } from '../../wire/ipv6-address.js';
+import { TEREDO_FLAG_CONE, isTeredo, teredoEmbeds, teredoFlagsAt, teredoMappedAddrAt, teredoMappedPortAt, teredoServerAt } from '../../wire/teredo-address.js';
+import { TEREDO_PORT } from '../../wire/teredo-constants.js';
+import type { TeredoPacketView } from '../../wire/teredo-view.js';
+import { fillIcmpv6PacketChecksum } from '../../wire/icmpv6.js';
+import { TimerTable } from '../timer-table.js';
+import type { Millis, Random } from '../types.js';
+import { PeerTable } from './peer-table.js';
+import { originAddr, originPort } from './client-ra.js';
+import { UnreachableReporter } from './client-unreachable.js';
+import { DROP, type ClientSink } from './client-types.js';
+
+/** Peers a client keeps (each costs ~100 bytes + its queue): a host talks to few peers; LRU beyond. */
+export const CLIENT_MAX_PEERS = 1024;
+/** Bytes of queued packets for all peers together (each peer: 2 full packets at most). */
+export const CLIENT_MAX_QUEUED_BYTES = 256 * 1024;
+/** §5.2.4 (2), (5): 2 s between connectivity tests / bubbles toward a peer being reached. */
+export const RETRY_INTERVAL_MS = 2000;
+/** Connectivity tests per native destination: 1 + 3 repeats (§5.2.4 "up to 3 times", Miredo's 4 pings). */
+export const MAX_PINGS = 4;
+/** Hop limit of our Echo Requests (Miredo's, raised from 21 which did not reach far enough). */
+const PING_HOP_LIMIT = 128;
+/** Echo Request: IPv6 header + type, code, checksum, identifier, sequence + the 8-byte nonce. */
+const PING_LEN = IPV6_HEADER_LEN + 8 + 8;
+const ECHO_NONCE_AT = IPV6_HEADER_LEN + 8;
+
+/** What the data path needs of the client: its address (16 bytes), its server, and whether it is behind a cone NAT. */
+export interface DataContext {
+  readonly address: Uint8Array;
+  readonly server: number;
+  readonly cone: boolean;
+}
+
+export class ClientDataPath {
+  readonly peers: PeerTable;
+  readonly #retries = new TimerTable<number>();
+  readonly #pings = new Uint8Array(CLIENT_MAX_PEERS);
+  /** 1 while a Teredo peer is being asked for proof of a mapping its address does not embed (see datagram). */
+  readonly #proving = new Uint8Array(CLIENT_MAX_PEERS);
+  readonly #random: Random;
+  readonly #bubble = new Uint8Array(IPV6_HEADER_LEN);
+  readonly #ping = new Uint8Array(PING_LEN);
+  readonly #peerAddr = new Uint8Array(16);
+  // The destination of queued packets being sent (drain's visitor reads them: no closure per call).
+  #sink: ClientSink | undefined;
+  #now: Millis = 0;
+  readonly #unreachable = new UnreachableReporter();
+  #toAddr = 0;
+  #toPort = 0;
+
+  constructor(random: Random) {
+    this.#random = random;
+    this.peers = new PeerTable({ random, maxPeers: CLIENT_MAX_PEERS, maxQueuedBytes: CLIENT_MAX_QUEUED_BYTES, onRemove: this.#onRemove });
+    this.#bubble[0] = 0x60;
+    this.#bubble[IPV6_FIELD.NEXT_HEADER] = NEXT_HEADER.NO_NEXT;
+    this.#ping[0] = 0x60;
+    this.#ping[IPV6_FIELD.PAYLOAD_LENGTH + 1] = PING_LEN - IPV6_HEADER_LEN;
+    this.#ping[IPV6_FIELD.NEXT_HEADER] = NEXT_HEADER.ICMPV6;
+    this.#ping[IPV6_FIELD.HOP_LIMIT] = PING_HOP_LIMIT;
+    this.#ping[IPV6_HEADER_LEN] = ICMPV6_TYPE.ECHO_REQUEST;
+  }
+
+  nextTimeout(): Millis | undefined {
+    const a = this.#retries.nextTimeout();
+    const b = this.peers.nextTimeout();
+    return a === undefined ? b : b === undefined ? a : Math.min(a, b);
+  }
+
+  /** Forgets every peer (the address changed or went away: mappings and trust belonged to the old one). */
+  reset(sink: ClientSink): void {
+    this.peers.forEach((slot) => this.#dropQueue(slot, sink));
+    this.peers.clear();
+    this.#retries.clear();
+    this.#pings.fill(0);
+    this.#proving.fill(0);
+  }
+
+  handleTimeout(now: Millis, ctx: DataContext, sink: ClientSink): void {
+    this.#sink = sink;
+    this.peers.expire(now);
+    for (let slot = this.#retries.popExpired(now); slot !== undefined; slot = this.#retries.popExpired(now)) this.#reach(slot, now, ctx, sink);
+  }
+
+  // ---- transmission (§5.2.4) ----
+
+  tunPacket(data: Uint8Array, offset: number, length: number, now: Millis, ctx: DataContext, sink: ClientSink): void {
+    this.#sink = sink;
+    if (length < IPV6_HEADER_LEN || data[offset]! >>> 4 !== 6 || IPV6_HEADER_LEN + ((data[offset + 4]! << 8) | data[offset + 5]!) > length) return sink.drop(DROP['tun-malformed']);
+    const dst = offset + IPV6_FIELD.DST;
+    if (!ipv6Equal(data, ctx.address, offset + IPV6_FIELD.SRC, 0)) return sink.drop(DROP['tun-source-not-ours']);
+    if (!isGlobalUnicast6(data, dst)) return sink.drop(DROP['tun-destination-not-global']);
+    let slot = this.peers.find(data, dst);
+    if (slot >= 0 && this.peers.trusted(slot) && this.peers.valid(slot, now)) {
+      this.peers.transmitted(slot, now);
+      return sink.sendUdp(data, offset, length, this.peers.mappedAddr(slot), this.peers.mappedPort(slot));
+    }
+    const teredo = isTeredo(data, dst);
+    if (teredo) {
+      const addr = teredoMappedAddrAt(data, dst);
+      if (!isGlobalUnicast4(addr)) return sink.drop(DROP['destination-not-global']);
+      if ((teredoFlagsAt(data, dst) & TEREDO_FLAG_CONE) !== 0) return sink.sendUdp(data, offset, length, addr, teredoMappedPortAt(data, dst));
+    }
+    if (slot < 0) slot = this.peers.insert(data, dst, now);
+    else this.peers.used(slot, now);
+    if (!this.peers.queues.enqueue(slot, data, offset, length)) sink.drop(DROP['queue-full']);
+    if (!this.#retries.has(slot)) this.#reach(slot, now, ctx, sink);
+  }
+
+  /** One attempt to reach a queued-for peer: bubbles (Teredo) or a connectivity test (native); re-armed 2 s on. */
+  #reach(slot: number, now: Millis, ctx: DataContext, sink: ClientSink): void {
+    const p = this.peers;
+    if (!p.has(slot)) return;
+    p.copyAddress(slot, this.#peerAddr, 0);
+    const peer = this.#peerAddr;
+    if (isTeredo(peer, 0) && this.#proving[slot] === 0) {
+      // §5.2.6: 4 bubbles in the last 300 s and no answer: give up.
+      if (p.bubblesExhausted(slot, now)) return this.#giveUp(slot, now, sink);
+      if (p.mayBubble(slot, now)) {
+        p.bubbleSent(slot, now);
+        this.#sendBubble(ctx.address, peer, teredoServerAt(peer, 0), TEREDO_PORT, sink);
+        // A cone client needs no hole toward the peer; others open one (§5.2.4 case 5).
+        if (!ctx.cone) this.#sendBubble(ctx.address, peer, teredoMappedAddrAt(peer, 0), teredoMappedPortAt(peer, 0), sink);
+      }
+    } else {
+      if (this.#pings[slot]! >= MAX_PINGS) return this.#giveUp(slot, now, sink);
+      this.#pings[slot]!++;
+      // A native peer is tested through our server (§5.2.9); a Teredo peer asked for proof, through its own
+      // server, which delivers only to the mapping its address embeds.
+      this.#sendPing(slot, this.#proving[slot] === 1 ? teredoServerAt(peer, 0) : ctx.server, ctx, sink);
+      p.transmitted(slot, now);
+    }
+    this.#retries.set(slot, now + RETRY_INTERVAL_MS);
+  }
+
+  /** The peer did not answer: its queued packets are dropped, each reported to the local stack as unreachable. */
+  #giveUp(slot: number, now: Millis, sink: ClientSink): void {
+    this.#retries.delete(slot);
+    this.#sink = sink;
+    this.#now = now;
+    this.peers.queues.drain(slot, this.#reportUnreachable);
+    this.#pings[slot] = 0;
+    this.#proving[slot] = 0;
+  }
+
+  #dropQueue(slot: number, sink: ClientSink): void {
+    const n = this.peers.queues.count(slot);
+    this.peers.queues.clear(slot);
+    for (let i = 0; i < n; i++) sink.drop(DROP['peer-unreachable']);
+  }
+
+  #sendBubble(src: Uint8Array, dst: Uint8Array, addr: number, port: number, sink: ClientSink): void {
+    const b = this.#bubble;
+    b.set(src, IPV6_FIELD.SRC);
+    b.set(dst, IPV6_FIELD.DST);
+    sink.sendUdp(b, 0, IPV6_HEADER_LEN, addr, port);
+  }
+
+  /** §5.2.9: an Echo Request from our address to the peer with a fresh nonce, sent to `server`:3544. */
+  #sendPing(slot: number, server: number, ctx: DataContext, sink: ClientSink): void {
+    const hi = this.#random.int(0x100000000) >>> 0;
+    const lo = (this.#random.int(0x100000000) | 1) >>> 0; // never all zero (zero means "no nonce")
+    this.peers.setNonce(slot, hi, lo);
+    const ping = this.#ping;
+    ping.set(ctx.address, IPV6_FIELD.SRC);
+    this.peers.copyAddress(slot, ping, IPV6_FIELD.DST);
+    this.peers.writeNonce(slot, ping, ECHO_NONCE_AT);
+    fillIcmpv6PacketChecksum(ping);
+    sink.sendUdp(ping, 0, PING_LEN, server, TEREDO_PORT);
+  }
+
+  // ---- reception (§5.2.3) ----
+
+  /** A datagram from anyone but the server's RA path; `fromServer` = it came from the server's address:3544. */
+  datagram(view: TeredoPacketView, addr: number, port: number, fromServer: boolean, now: Millis, ctx: DataContext, sink: ClientSink): void {
+    this.#sink = sink;
+    const data = view.data;
+    const src = view.srcOffset;
+    if (fromServer) {
+      if (view.originOffset < 0) return sink.drop(DROP['server-unexpected']);
+      // Relayed by the server from the origin: answer with a direct bubble, which opens our NAT toward it.
+      const oAddr = originAddr(view);
+      const oPort = originPort(view);
+      if (isGlobalUnicast4(oAddr)) this.#bubbleBack(data, src, oAddr, oPort, now, ctx, sink);
+      if (view.isBubble) return;
+      addr = oAddr;
+      port = oPort;
+    }
+    if (!ipv6Equal(data, ctx.address, view.dstOffset, 0)) return sink.drop(DROP['not-for-our-address']);
+    if (isLinkLocal6(data, src) || isMulticast6(data, src)) return sink.drop(DROP['link-local-source']);
+    let slot = this.peers.find(data, src);
+    if (slot >= 0 && this.peers.trusted(slot) && this.peers.mappingIs(slot, addr, port)) {
+      // Case 1. A trusted peer not heard for 30 s gets packets queued and bubbles again (§5.2.4): its answer
+      // sends the queue.
+      if (this.peers.queues.length(slot) > 0 || this.#retries.has(slot)) this.#trust(slot, addr, port, now, sink);
+      else this.peers.received(slot, now);
+      return this.#deliver(view, sink);
+    }
+    if (slot >= 0 && this.#isTestReply(view, slot)) {
+      // Case 2: the reply to our test came back through the relay nearest the peer: that relay is its mapping.
+      this.#trust(slot, addr, port, now, sink);
+      return;
+    }
+    if (teredoEmbeds(data, src, addr, port)) {
+      // Case 3: the source's own address vouches for the mapping it came from.
+      if (slot < 0) slot = this.peers.insert(data, src, now);
+      this.#trust(slot, addr, port, now, sink);
+      if (!view.isBubble) this.#deliver(view, sink);
+      return;
+    }
+    sink.drop(DROP['unknown-peer']);
+    if (isTeredo(data, src)) {
+      // A Teredo peer whose packets come from another mapping than its address embeds: it is behind a symmetric
+      // NAT, which maps each destination apart (RFC 6081 §3 addresses this with a new trailer; this needs none).
+      // Ask it for proof: an Echo Request with a nonce through ITS server, which delivers only to the mapping
+      // its address embeds; its reply comes back from where its packets really come from and, carrying the
+      // nonce, makes that mapping trusted (case 2). Miredo drops these packets: no symmetric peer reaches it.
+      if (!isGlobalUnicast4(teredoMappedAddrAt(data, src)) || !isGlobalUnicast4(addr)) return;
+      if (slot < 0) slot = this.peers.insert(data, src, now);
+      if (this.#retries.has(slot)) return;
+      this.#proving[slot] = 1;
+      this.#reach(slot, now, ctx, sink);
+      return;
+    }
+    // Case 6, safely: a native host answering through a relay we do not know yet. Test the source through our
+    // server (it is a global IPv6 address, so the server forwards the Echo Request natively, never to the
+    // sender's IPv4); its reply will arrive through the right relay and make it trusted.
+    if (!isTeredo(data, src) && isGlobalUnicast6(data, src) && slot < 0) {
+      slot = this.peers.insert(data, src, now);
+      this.#reach(slot, now, ctx, sink);
+    }
+  }
+
+  #isTestReply(view: TeredoPacketView, slot: number): boolean {
+    const at = view.payloadOffset;
+    return (
+      view.nextHeader === NEXT_HEADER.ICMPV6 &&
+      view.payloadLength >= 16 &&
+      view.data[at] === ICMPV6_TYPE.ECHO_REPLY &&
+      this.peers.nonceMatches(slot, view.data, at + 8)
+    );
+  }
+
+  #trust(slot: number, addr: number, port: number, now: Millis, sink: ClientSink): void {
+    const p = this.peers;
+    p.setMapping(slot, addr, port);
+    p.setTrusted(slot, true, now);
+    p.received(slot, now);
+    p.setNonce(slot, 0, 0);
+    this.#retries.delete(slot);
+    this.#pings[slot] = 0;
+    this.#proving[slot] = 0;
+    this.#sink = sink;
+    this.#toAddr = addr;
+    this.#toPort = port;
+    if (p.queues.count(slot) > 0) {
+      p.transmitted(slot, now);
+      p.queues.drain(slot, this.#sendQueued);
+    }
+  }
+
+  readonly #reportUnreachable = (data: Uint8Array, offset: number, length: number): void => {
+    this.#sink!.drop(DROP['peer-unreachable']);
+    this.#unreachable.report(data, offset, length, this.#now, this.#sink!);
+  };
+
+  /** Destination Unreachable errors written to the local stack, and those the rate limit held back. */
+  get unreachableErrors(): { sent: number; limited: number } {
+    return { sent: this.#unreachable.sent, limited: this.#unreachable.limited };
+  }
+
+  readonly #sendQueued = (data: Uint8Array, offset: number, length: number): void => {
+    this.#sink!.sendUdp(data, offset, length, this.#toAddr, this.#toPort);
+  };
+
+  #deliver(view: TeredoPacketView, sink: ClientSink): void {
+    if (!view.isBubble) sink.writeTun(view.data, view.ipv6Offset, view.ipv6Length);
+  }
+
+  /** The direct bubble answering an indirect one (§5.2.6), paced per source like every bubble. */
+  #bubbleBack(data: Uint8Array, src: number, addr: number, port: number, now: Millis, ctx: DataContext, sink: ClientSink): void {
+    let slot = this.peers.find(data, src);
+    if (slot < 0) slot = this.peers.insert(data, src, now);
+    if (!this.peers.mayBubble(slot, now)) return;
+    this.peers.bubbleSent(slot, now);
+    this.peers.copyAddress(slot, this.#peerAddr, 0);
+    this.#sendBubble(ctx.address, this.#peerAddr, addr, port, sink);
+  }
+
+  readonly #onRemove = (slot: number): void => {
+    this.#retries.delete(slot);
+    this.#pings[slot] = 0;
+    this.#proving[slot] = 0;
+    if (this.#sink !== undefined) this.#dropQueue(slot, this.#sink);
+  };
+}
+

@@ -1,0 +1,174 @@
+// The Teredo client engine's vocabulary (RFC 4380 §5.2, RFC 5991): parameters with their defaults, the states
+// of qualification (§5.2.1) as Windows names them (`netsh interface teredo show state`), the NAT types it
+// detects, the sink it writes into, and every drop reason, kebab-case and tied to the clause it enforces.
+//
+//   offline ──start──► probe-primary ──non-cone RA, cone window over──► probe-secondary ──RA──► qualified
+//      ▲                    │ cone RA (from the other server address) ──────────────────────────► qualified
+//      └──backoff◄── N×T without an RA (either probe phase, or the maintenance RS of §5.2.5) ◄──────┘
+
+import type { DropSink, Millis } from '../types.js';
+
+export type ClientState = 'offline' | 'probe-primary' | 'probe-secondary' | 'qualified';
+
+/**
+ * What qualification found (§5.2.1): `cone` = the RA to the cone-bit RS came back from the server's other
+ * address; `restricted` = it did not, and both server addresses saw the same mapping (address- or
+ * port-restricted); `symmetric` = the two addresses saw different mappings; `unknown` = not (yet) known, e.g. the
+ * secondary address never answered.
+ */
+export type NatType = 'cone' | 'restricted' | 'symmetric' | 'unknown';
+
+/** `fast` (default): cone and non-cone RS together, an RTT-derived cone window. `strict`: RFC 4380's phases in turn. */
+export type QualificationMode = 'fast' | 'strict';
+
+export interface TeredoClientParams {
+  /** Primary server IPv4 (uint32): RSs go here, and it is embedded in the Teredo prefix 2001:0:<primary>::/64. */
+  readonly primary: number;
+  /** Secondary server IPv4 (uint32); default primary + 1 (what Windows and Miredo assume, ANCHORS §1.3). */
+  readonly secondary?: number;
+  /** §5.2.1 T: how long each RS waits for its RA, ms. Default 4000. */
+  readonly probeTimeoutMs?: number;
+  /** §5.2.1 N: RSs per phase before giving the phase up. Default 3. */
+  readonly probeAttempts?: number;
+  readonly qualification?: QualificationMode;
+  /**
+   * Fast mode: after the non-cone RA, how long to wait for the cone RA: max(coneWindowMinMs, 2 x the measured
+   * round trip), never more than T. Default 100 ms: both RAs leave the server at once, so only jitter between
+   * the server's two addresses separates them.
+   */
+  readonly coneWindowMinMs?: number;
+  /** §2.15 refresh interval, ms; the maintenance timer runs at a uniform 75-100 % of it (§5.2.5). Default 30000. */
+  readonly refreshIntervalMs?: number;
+  /** First wait after a failed qualification, ms, doubled per failure. Default 2000. */
+  readonly backoffInitialMs?: number;
+  /** Cap of that wait, ms. Default 30000 (Miredo waits 100 s; Windows stays offline until restarted). */
+  readonly backoffMaxMs?: number;
+  /** Strict RFC 4380 §5.2.1: behind a symmetric NAT stay offline instead of bringing the address up. Default false. */
+  readonly refuseSymmetric?: boolean;
+}
+
+/** The parameters with defaults applied. */
+export type ClientConfig = Required<TeredoClientParams>;
+
+export const CLIENT_DEFAULTS = {
+  probeTimeoutMs: 4000,
+  probeAttempts: 3,
+  qualification: 'fast',
+  coneWindowMinMs: 100,
+  refreshIntervalMs: 30_000,
+  backoffInitialMs: 2000,
+  backoffMaxMs: 30_000,
+  refuseSymmetric: false,
+} as const satisfies Partial<TeredoClientParams>;
+
+/** Applies the defaults; RangeError for values no configuration should let through. */
+export function resolveClientConfig(p: TeredoClientParams): ClientConfig {
+  const c: ClientConfig = {
+    primary: p.primary,
+    secondary: p.secondary ?? (p.primary + 1) >>> 0,
+    probeTimeoutMs: p.probeTimeoutMs ?? CLIENT_DEFAULTS.probeTimeoutMs,
+    probeAttempts: p.probeAttempts ?? CLIENT_DEFAULTS.probeAttempts,
+    qualification: p.qualification ?? CLIENT_DEFAULTS.qualification,
+    coneWindowMinMs: p.coneWindowMinMs ?? CLIENT_DEFAULTS.coneWindowMinMs,
+    refreshIntervalMs: p.refreshIntervalMs ?? CLIENT_DEFAULTS.refreshIntervalMs,
+    backoffInitialMs: p.backoffInitialMs ?? CLIENT_DEFAULTS.backoffInitialMs,
+    backoffMaxMs: p.backoffMaxMs ?? CLIENT_DEFAULTS.backoffMaxMs,
+    refuseSymmetric: p.refuseSymmetric ?? CLIENT_DEFAULTS.refuseSymmetric,
+  };
+  for (const k of ['primary', 'secondary'] as const) if (!Number.isInteger(c[k]) || c[k] < 0 || c[k] > 0xffffffff) throw new RangeError(`${k} must be a uint32 IPv4 address`);
+  if (c.primary === c.secondary) throw new RangeError('the primary and secondary server addresses must differ');
+  for (const k of ['probeTimeoutMs', 'probeAttempts', 'coneWindowMinMs', 'refreshIntervalMs', 'backoffInitialMs', 'backoffMaxMs'] as const) {
+    if (!Number.isInteger(c[k]) || c[k] < 1) throw new RangeError(`${k} must be a positive integer, got ${c[k]}`);
+  }
+  if (c.backoffMaxMs < c.backoffInitialMs) throw new RangeError('backoffMaxMs must be >= backoffInitialMs');
+  return c;
+}
+
+/**
+ * Where the engine writes. Bytes are lent for the call (copy what you keep). `addressChanged` and
+ * `stateChanged` are rare (qualification, mapping change, loss of the server) and may allocate and log.
+ */
+export interface ClientSink extends DropSink {
+  /** One UDP datagram from the client's socket to addr:port (uint32, port). */
+  sendUdp(data: Uint8Array, offset: number, length: number, addr: number, port: number): void;
+  /**
+   * One UDP datagram from the probe socket: a second local port, used only for the cone RS (client.ts says
+   * why); its datagrams come back through TeredoClient.probeDatagram.
+   */
+  sendProbe(data: Uint8Array, offset: number, length: number, addr: number, port: number): void;
+  /** One whole IPv6 packet for the local stack (the TUN device). */
+  writeTun(data: Uint8Array, offset: number, length: number): void;
+  /**
+   * The Teredo address changed: remove `previous` (if any) and configure `current` (if any). Called before the
+   * stateChanged that accompanies it, so a hook run on the state change sees the interface as it is.
+   */
+  addressChanged(previous: Uint8Array | undefined, current: Uint8Array | undefined): void;
+  stateChanged(state: ClientState, previous: ClientState): void;
+}
+
+// Drop reasons, index = code. Grouped by where they are decided.
+export const CLIENT_DROP_REASONS = [
+  // RA acceptance (§5.2.1, §5.2.2), in the order the checks run. None of them changes any state.
+  'ra-source-not-server', // not from one of the server's two IPv4 addresses
+  'ra-source-port-not-3544', // from a server address but not from port 3544 (§2.7)
+  'ra-no-auth', // §5.2.2: our RSs carry a nonce, an RA without the authentication header cannot echo it
+  'ra-nonce-mismatch', // §5.2.2 MUST discard: not the nonce of an RS we are waiting on
+  'ra-wrong-server-address', // the RA to the cone RS must come from the other address (§5.3.2), the others from the one asked
+  'ra-wrong-socket', // an RA on another local port than the one its RS left from
+  'ra-no-origin-indication', // §5.2.1: the mapping is learnt from it
+  'ra-malformed', // RFC 4861 §6.1.2: not an RA, hop limit not 255, code not 0, bad checksum, options that do not parse
+  'ra-bad-destination', // §5.2.1: the IPv6 destination must be the RS's link-local source
+  'ra-not-one-prefix', // §5.2.1: exactly one Prefix Information option
+  'ra-prefix-bad-length', // a PIO whose option length is not 4 units or whose prefix length is not 64
+  'ra-prefix-not-server', // §5.2.1: the prefix must be 2001:0:<server IPv4>::/64
+  'ra-bad-mtu', // an MTU option outside 1280..65535 (Miredo's check)
+  // Any datagram (§5.1.1, §5.2.3).
+  'malformed', // not a Teredo payload: bad headers, not IPv6, payload length beyond the datagram
+  'not-qualified', // traffic before the client has an address (§5.2.3 needs it)
+  'probe-socket-unexpected', // on the probe socket, which only expects the RA to the cone RS
+  'server-unexpected', // from the server and not an RA we wait for, a bubble or an indirect packet we can use
+  // Reception (§5.2.3).
+  'not-for-our-address', // §5.2.3: the IPv6 destination should be our Teredo address
+  'link-local-source', // only the server's RA may have a link-local source (no one may hand us a prefix or a route)
+  'unknown-peer', // §5.2.3 case 6: not a trusted peer, not a test reply, not a Teredo source embedding its mapping
+  // Transmission (§5.2.4).
+  'tun-malformed', // not one whole IPv6 packet
+  'tun-source-not-ours', // not from our Teredo address (e.g. the kernel's own link-local traffic)
+  'tun-destination-not-global', // multicast, link-local...: nothing to send it to
+  'destination-not-global', // §5.2.4 cases 4-5: the embedded IPv4 address is not global unicast
+  'queue-full', // the peer's queue (peer-table.ts bound) is full while it is being reached
+  'peer-unreachable', // queued for a peer that did not answer the bubbles / connectivity tests (§5.2.6, §5.2.9)
+] as const;
+
+export type ClientDropReason = (typeof CLIENT_DROP_REASONS)[number];
+
+/** Index of each reason, for `sink.drop(DROP['ra-no-auth'])`. */
+export const DROP = Object.fromEntries(CLIENT_DROP_REASONS.map((r, i) => [r, i])) as { readonly [K in ClientDropReason]: number };
+
+/** The engine's view of itself for `status` (built on request, never on the data path). */
+export interface ClientSnapshot {
+  readonly state: ClientState;
+  readonly nat: NatType;
+  readonly primary: number;
+  readonly secondary: number;
+  /** 16 bytes, or undefined when there is none (offline, probing). */
+  readonly address: Uint8Array | undefined;
+  readonly mappedAddr: number | undefined;
+  readonly mappedPort: number | undefined;
+  readonly refreshIntervalMs: number;
+  /** Time the last qualification took, from its first RS to the address, ms. */
+  readonly qualificationMs: number | undefined;
+  /** Round trip of the last RS answered, ms. */
+  readonly rttMs: number | undefined;
+  /** How long ago the server was last heard, ms. */
+  readonly serverHeardAgoMs: number | undefined;
+  /** When offline: why, and in how many ms qualification starts again. */
+  readonly error: string | undefined;
+  readonly retryInMs: number | undefined;
+  readonly counters: Readonly<Record<string, number>>;
+}
+
+/** Milliseconds in a uniform [75 %, 100 %] of `interval` (RFC 4380 §5.2, §5.2.5). */
+export function jitteredInterval(interval: Millis, random01: number): Millis {
+  return Math.round(interval * (0.75 + 0.25 * random01));
+}

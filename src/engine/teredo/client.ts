@@ -1,0 +1,397 @@
+// The Teredo client engine (RFC 4380 §5.2, RFC 5991), sans-I/O: qualification with NAT-type detection (§5.2.1),
+// maintenance (§5.2.5) and retries, on one TimerTable. The data path (§5.2.3, §5.2.4, §5.2.6, §5.2.9) is
+// client-data.ts; this file routes datagrams to it once qualified.
+//
+// Qualification, fast mode (default). RFC 4380 runs a cone phase (up to N x T = 12 s) before the non-cone
+// phase, so Windows needs 12 s or more behind every non-cone NAT. We send both RSs to the primary at once:
+//   - the cone RS is answered from the server's other address, which only a cone NAT lets in;
+//   - the non-cone RS is answered from the address it went to, which any NAT lets in, gives the mapping and
+//     measures the round trip.
+// The cone RS leaves from a second local port, the probe socket (sink.sendProbe): in the lab a refused cone RA
+// left a conntrack entry (secondary:3544 -> our public port) in the Linux NAT, so the RS to the secondary from
+// the same port got another public port and every restricted NAT looked symmetric. Filtering is a property of
+// the NAT, not of a port, so a throwaway mapping tests it as well.
+// Once the non-cone RA is in, the cone RA (sent by the server at the same moment) gets a window of
+// max(coneWindowMinMs, 2 x RTT): in time = cone NAT. Otherwise the cone RS is retired (its nonce forgotten)
+// BEFORE the secondary address is contacted, so that a cone RA let in later by a NAT that opened to the
+// secondary for the whole host proves nothing. Then one non-cone RS to the secondary: same mapping =
+// restricted, different = symmetric. Strict mode keeps the RFC's sequence and timing.
+//
+// After N x T without an answer in a phase (or to the maintenance RS) the client goes offline and starts over
+// after a backoff doubling from backoffInitialMs to backoffMaxMs: a captive portal that blocks UDP for a while
+// costs at most that cap once it opens, never a restart.
+
+import { TimerTable } from '../timer-table.js';
+import type { Millis, Random, TimedEngine } from '../types.js';
+import { encodeTeredoAddress } from '../../wire/teredo-address.js';
+import { TEREDO_PORT } from '../../wire/teredo-constants.js';
+import { TeredoPacketView, checkTeredoPayload } from '../../wire/teredo-view.js';
+import { ClientDataPath, CLIENT_MAX_PEERS, type DataContext } from './client-data.js';
+import { RS_CONE, RS_PRIMARY, RS_SECONDARY, RsProbes, checkRa, isRouterAdvert, originAddr, originPort, type RsKind } from './client-ra.js';
+import { CLIENT_DROP_REASONS, DROP, jitteredInterval, resolveClientConfig } from './client-types.js';
+import type { ClientConfig, ClientSink, ClientSnapshot, ClientState, NatType, TeredoClientParams } from './client-types.js';
+
+type ClientTimer = 'probe' | 'cone-window' | 'refresh' | 'backoff';
+
+/** The 12 random flag bits of RFC 5991 take values 0..4095. */
+const RANDOM_BITS_RANGE = 0x1000;
+
+export class TeredoClient implements TimedEngine<ClientSink> {
+  readonly dropReasons = CLIENT_DROP_REASONS;
+  #cfg: ClientConfig;
+  readonly #random: Random;
+  readonly #timers = new TimerTable<ClientTimer>();
+  readonly #probes = new RsProbes();
+  readonly #view = new TeredoPacketView();
+  #state: ClientState = 'offline';
+  #nat: NatType = 'unknown';
+  #running = false;
+  /** RSs sent in the current phase (or for the current refresh). */
+  #attempts = 0;
+  /** Strict mode: the cone phase is over, the primary gets non-cone RSs. */
+  #coneGivenUp = false;
+  /** The cone RA arrived (on the probe socket): a cone NAT, qualified as soon as the main mapping is known. */
+  #coneSeen = false;
+  #qualifyStartedAt: Millis = 0;
+  #primaryMapped: { addr: number; port: number } | undefined;
+  #address: Uint8Array | undefined;
+  #mappedAddr = 0;
+  #mappedPort = 0;
+  #randomBits = 0;
+  #lastServerRx: Millis | undefined;
+  /** The "last heard" the armed refresh check was planned from. */
+  #refreshBase: Millis = 0;
+  #rttMs: number | undefined;
+  #qualificationMs: number | undefined;
+  #failures = 0;
+  #error: string | undefined;
+  readonly #counters = { rsSent: 0, raAccepted: 0, qualifications: 0, addressChanges: 0, offline: 0 };
+  readonly #data: ClientDataPath;
+  /** What the data path reads; rewritten on every address change, never per packet. */
+  #ctx: DataContext = { address: new Uint8Array(16), server: 0, cone: false };
+
+  constructor(params: TeredoClientParams, random: Random) {
+    this.#cfg = resolveClientConfig(params);
+    this.#random = random;
+    this.#data = new ClientDataPath(random);
+  }
+
+  get state(): ClientState {
+    return this.#state;
+  }
+
+  get nat(): NatType {
+    return this.#nat;
+  }
+
+  /** The Teredo address (16 bytes, do not modify), undefined when there is none. */
+  get address(): Uint8Array | undefined {
+    return this.#address;
+  }
+
+  get config(): ClientConfig {
+    return this.#cfg;
+  }
+
+  /** Begins qualification (idempotent while running). */
+  start(now: Millis, sink: ClientSink): void {
+    if (this.#running) return;
+    this.#running = true;
+    this.#beginQualification(now, sink);
+  }
+
+  /** Removes the address and stops every timer; the state becomes offline. */
+  stop(_now: Millis, sink: ClientSink): void {
+    this.#running = false;
+    this.#timers.clear();
+    this.#probes.retireAll();
+    this.#setAddress(undefined, sink);
+    this.#setState('offline', sink);
+  }
+
+  /** SIGHUP: new timing applies from the next timer; another server address starts a new qualification. */
+  reconfigure(params: TeredoClientParams, now: Millis, sink: ClientSink): void {
+    const next = resolveClientConfig(params);
+    const serverChanged = next.primary !== this.#cfg.primary || next.secondary !== this.#cfg.secondary;
+    this.#cfg = next;
+    if (serverChanged && this.#running) {
+      this.stop(now, sink);
+      this.start(now, sink);
+    }
+  }
+
+  /** One UDP datagram received on the client's socket, data[offset .. offset + length) (lent). */
+  datagram(data: Uint8Array, offset: number, length: number, addr: number, port: number, now: Millis, sink: ClientSink): void {
+    const view = this.#view;
+    if (checkTeredoPayload(view, data, offset, length) < 0) return sink.drop(DROP.malformed);
+    const fromServer = port === TEREDO_PORT && (addr === this.#cfg.primary || addr === this.#cfg.secondary);
+    if (fromServer) this.#lastServerRx = now; // §5.2.3: "last interaction" with the server
+    if (isRouterAdvert(view)) return this.#routerAdvert(addr, port, false, now, sink);
+    if (this.#state !== 'qualified') return sink.drop(DROP['not-qualified']);
+    this.#data.datagram(view, addr, port, fromServer, now, this.#ctx, sink);
+  }
+
+  /** A datagram on the probe socket (sink.sendProbe's): only the RA answering the cone RS belongs there. */
+  probeDatagram(data: Uint8Array, offset: number, length: number, addr: number, port: number, now: Millis, sink: ClientSink): void {
+    const view = this.#view;
+    if (checkTeredoPayload(view, data, offset, length) < 0) return sink.drop(DROP.malformed);
+    if (!isRouterAdvert(view)) return sink.drop(DROP['probe-socket-unexpected']);
+    this.#routerAdvert(addr, port, true, now, sink);
+  }
+
+  /** One IPv6 packet read from the TUN device, data[offset .. offset + length) (lent). */
+  tunPacket(data: Uint8Array, offset: number, length: number, now: Millis, sink: ClientSink): void {
+    if (this.#state !== 'qualified') return sink.drop(DROP['not-qualified']);
+    this.#data.tunPacket(data, offset, length, now, this.#ctx, sink);
+  }
+
+  /** Peers in the table (for status). */
+  peerSummary(): { count: number; trusted: number; max: number } {
+    return { count: this.#data.peers.size, trusted: this.#data.peers.trustedCount, max: CLIENT_MAX_PEERS };
+  }
+
+  handleTimeout(now: Millis, sink: ClientSink): void {
+    if (this.#state === 'qualified') this.#data.handleTimeout(now, this.#ctx, sink);
+    for (let t = this.#timers.popExpired(now); t !== undefined; t = this.#timers.popExpired(now)) {
+      switch (t) {
+        case 'probe':
+          this.#probeTimedOut(now, sink);
+          break;
+        case 'cone-window':
+          this.#coneWindowOver(now, sink);
+          break;
+        case 'refresh':
+          this.#refreshDue(now, sink);
+          break;
+        case 'backoff':
+          this.#beginQualification(now, sink);
+          break;
+      }
+    }
+  }
+
+  nextTimeout(): Millis | undefined {
+    const t = this.#timers.nextTimeout();
+    const d = this.#state === 'qualified' ? this.#data.nextTimeout() : undefined;
+    return t === undefined ? d : d === undefined ? t : Math.min(t, d);
+  }
+
+  snapshot(now: Millis): ClientSnapshot {
+    const backoff = this.#timers.deadline('backoff');
+    return {
+      state: this.#state,
+      nat: this.#nat,
+      primary: this.#cfg.primary,
+      secondary: this.#cfg.secondary,
+      address: this.#address?.slice(),
+      mappedAddr: this.#address !== undefined ? this.#mappedAddr : undefined,
+      mappedPort: this.#address !== undefined ? this.#mappedPort : undefined,
+      refreshIntervalMs: this.#cfg.refreshIntervalMs,
+      qualificationMs: this.#qualificationMs,
+      rttMs: this.#rttMs,
+      serverHeardAgoMs: this.#lastServerRx === undefined ? undefined : now - this.#lastServerRx,
+      error: this.#state === 'offline' ? this.#error : undefined,
+      retryInMs: backoff === undefined ? undefined : Math.max(0, backoff - now),
+      counters: { ...this.#counters, unreachableSent: this.#data.unreachableErrors.sent, unreachableLimited: this.#data.unreachableErrors.limited },
+    };
+  }
+
+  // ---- qualification (§5.2.1) ----
+
+  #beginQualification(now: Millis, sink: ClientSink): void {
+    this.#timers.clear();
+    this.#probes.retireAll();
+    this.#attempts = 0;
+    this.#coneGivenUp = false;
+    this.#coneSeen = false;
+    this.#primaryMapped = undefined;
+    this.#qualifyStartedAt = now;
+    this.#setState('probe-primary', sink);
+    this.#sendPrimaryProbes(now, sink);
+  }
+
+  #sendPrimaryProbes(now: Millis, sink: ClientSink): void {
+    this.#attempts++;
+    const strict = this.#cfg.qualification === 'strict';
+    if (!this.#coneGivenUp && !this.#coneSeen) this.#sendRs(RS_CONE, now, sink);
+    if (!strict || this.#coneGivenUp || this.#coneSeen) this.#sendRs(RS_PRIMARY, now, sink);
+    this.#timers.set('probe', now + this.#cfg.probeTimeoutMs);
+  }
+
+  #sendRs(kind: RsKind, now: Millis, sink: ClientSink): void {
+    const payload = this.#probes.prepare(kind, this.#random, now);
+    this.#counters.rsSent++;
+    if (kind === RS_CONE) sink.sendProbe(payload, 0, payload.length, this.#cfg.primary, TEREDO_PORT);
+    else sink.sendUdp(payload, 0, payload.length, RsProbes.destination(kind, this.#cfg), TEREDO_PORT);
+  }
+
+  #probeTimedOut(now: Millis, sink: ClientSink): void {
+    const more = this.#attempts < this.#cfg.probeAttempts;
+    switch (this.#state) {
+      case 'probe-primary':
+        if (more) return this.#sendPrimaryProbes(now, sink);
+        if (this.#cfg.qualification === 'strict' && !this.#coneGivenUp) {
+          // RFC 4380 §5.2.1: no answer with the cone bit set: not a cone NAT, try again without it.
+          this.#probes.retire(RS_CONE);
+          this.#coneGivenUp = true;
+          this.#attempts = 0;
+          return this.#sendPrimaryProbes(now, sink);
+        }
+        return this.#goOffline(now, sink, 'no answer from the primary server (UDP to port 3544 blocked, or the server is down)');
+      case 'probe-secondary':
+        if (more) return this.#sendSecondaryProbe(now, sink);
+        // The primary answered, so Teredo works; only the symmetric test failed. Strict RFC 4380 gives up here.
+        if (this.#cfg.qualification === 'strict') return this.#goOffline(now, sink, 'no answer from the secondary server address');
+        return this.#qualified('unknown', this.#primaryMapped!, now, sink);
+      case 'qualified':
+        if (more) return this.#sendRefresh(now, sink);
+        return this.#goOffline(now, sink, 'the server stopped answering (maintenance, RFC 4380 §5.2.5)');
+      case 'offline':
+        return;
+    }
+  }
+
+  #routerAdvert(addr: number, port: number, probeSocket: boolean, now: Millis, sink: ClientSink): void {
+    const view = this.#view;
+    const verdict = checkRa(this.#cfg, this.#probes, view, addr, port, probeSocket);
+    if (verdict >= 0) return sink.drop(verdict);
+    const kind = this.#probes.match(view.data, view.nonceOffset) as RsKind;
+    this.#probes.retire(kind);
+    this.#counters.raAccepted++;
+    this.#rttMs = Math.round((now - this.#probes.sentAt(kind)) * 10) / 10;
+    const mapped = { addr: originAddr(view), port: originPort(view) };
+    if (this.#state === 'qualified') return this.#refreshAnswered(mapped, now, sink);
+    if (kind === RS_CONE) {
+      // The mapping that counts is the main socket's (the probe socket's is a throwaway).
+      this.#coneSeen = true;
+      if (this.#primaryMapped !== undefined) return this.#qualified('cone', this.#primaryMapped, now, sink);
+      // Strict mode sends the non-cone RS only now; fast mode's is on its way.
+      if (this.#cfg.qualification === 'strict') this.#sendRs(RS_PRIMARY, now, sink);
+      return;
+    }
+    if (kind === RS_PRIMARY) {
+      this.#primaryMapped = mapped;
+      if (this.#coneSeen) return this.#qualified('cone', mapped, now, sink);
+      this.#timers.delete('probe');
+      if (this.#cfg.qualification === 'strict') return this.#enterSecondary(now, sink);
+      return this.#timers.set('cone-window', now + Math.min(this.#cfg.probeTimeoutMs, Math.max(this.#cfg.coneWindowMinMs, 2 * this.#rttMs)));
+    }
+    const primary = this.#primaryMapped!;
+    this.#qualified(primary.addr === mapped.addr && primary.port === mapped.port ? 'restricted' : 'symmetric', primary, now, sink);
+  }
+
+  #coneWindowOver(now: Millis, sink: ClientSink): void {
+    if (this.#state === 'probe-primary') this.#enterSecondary(now, sink);
+  }
+
+  #enterSecondary(now: Millis, sink: ClientSink): void {
+    // Retire the cone RS first: the RS to the secondary below opens an address-restricted NAT to the address
+    // the cone RA comes from, and a cone RA let in that way proves nothing.
+    this.#probes.retire(RS_CONE);
+    this.#probes.retire(RS_PRIMARY);
+    this.#attempts = 0;
+    this.#setState('probe-secondary', sink);
+    this.#sendSecondaryProbe(now, sink);
+  }
+
+  #sendSecondaryProbe(now: Millis, sink: ClientSink): void {
+    this.#attempts++;
+    this.#sendRs(RS_SECONDARY, now, sink);
+    this.#timers.set('probe', now + this.#cfg.probeTimeoutMs);
+  }
+
+  #qualified(nat: NatType, mapped: { addr: number; port: number }, now: Millis, sink: ClientSink): void {
+    this.#timers.clear();
+    this.#probes.retireAll();
+    this.#nat = nat;
+    if (nat === 'symmetric' && this.#cfg.refuseSymmetric) {
+      return this.#goOffline(now, sink, 'behind a symmetric NAT, and refuseSymmetric is set (strict RFC 4380 §5.2.1)');
+    }
+    this.#failures = 0;
+    this.#error = undefined;
+    this.#qualificationMs = Math.round(now - this.#qualifyStartedAt);
+    this.#counters.qualifications++;
+    this.#useMapping(mapped, sink);
+    this.#setState('qualified', sink);
+    this.#scheduleRefresh(now);
+  }
+
+  #goOffline(now: Millis, sink: ClientSink, error: string): void {
+    this.#timers.clear();
+    this.#probes.retireAll();
+    this.#error = error;
+    this.#counters.offline++;
+    this.#setAddress(undefined, sink);
+    this.#setState('offline', sink);
+    const wait = Math.min(this.#cfg.backoffMaxMs, this.#cfg.backoffInitialMs * 2 ** Math.min(this.#failures, 30));
+    this.#failures++;
+    if (this.#running) this.#timers.set('backoff', now + wait);
+  }
+
+  // ---- maintenance (§5.2.5) ----
+
+  /** Next check at a uniform 75-100 % of the refresh interval after the server was last heard. */
+  #scheduleRefresh(now: Millis): void {
+    const base = (this.#refreshBase = this.#lastServerRx ?? now);
+    this.#timers.set('refresh', Math.max(now, base + jitteredInterval(this.#cfg.refreshIntervalMs, this.#random.int(0x10000) / 0xffff)));
+  }
+
+  #refreshDue(now: Millis, sink: ClientSink): void {
+    if (this.#state !== 'qualified') return;
+    // Heard from the server since this check was planned (an indirect bubble, a maintenance RA): the NAT
+    // mapping toward it is fresh, so no RS is needed yet (§5.2.5).
+    if (this.#lastServerRx !== undefined && this.#lastServerRx > this.#refreshBase) return this.#scheduleRefresh(now);
+    this.#attempts = 0;
+    this.#sendRefresh(now, sink);
+  }
+
+  #sendRefresh(now: Millis, sink: ClientSink): void {
+    this.#attempts++;
+    // Always the non-cone RS from the main socket: it keeps the mapping that the address embeds alive. RFC 4380
+    // §5.2.5 repeats the cone bit, which only re-tests the NAT type; RFC 5991 tells peers not to rely on it,
+    // and Miredo's client likewise refreshes without it.
+    this.#sendRs(RS_PRIMARY, now, sink);
+    this.#timers.set('probe', now + this.#cfg.probeTimeoutMs);
+  }
+
+  #refreshAnswered(mapped: { addr: number; port: number }, now: Millis, sink: ClientSink): void {
+    this.#timers.delete('probe');
+    // §5.2.5: a different mapping (the NAT lost its state) invalidates the old address.
+    this.#useMapping(mapped, sink);
+    this.#scheduleRefresh(now);
+  }
+
+  // ---- address and state ----
+
+  #useMapping(mapped: { addr: number; port: number }, sink: ClientSink): void {
+    const cone = this.#nat === 'cone';
+    const a = this.#address;
+    if (a !== undefined && this.#mappedAddr === mapped.addr && this.#mappedPort === mapped.port && ((a[8]! & 0x80) !== 0) === cone) return;
+    this.#mappedAddr = mapped.addr;
+    this.#mappedPort = mapped.port;
+    // RFC 5991: 12 random flag bits, new for every new address, so the address cannot be guessed from the mapping.
+    this.#randomBits = this.#random.int(RANDOM_BITS_RANGE);
+    const address = encodeTeredoAddress({ server: this.#cfg.primary, cone, randomBits: this.#randomBits, mappedPort: mapped.port, mappedAddr: mapped.addr });
+    this.#setAddress(address, sink);
+  }
+
+  #setAddress(address: Uint8Array | undefined, sink: ClientSink): void {
+    const previous = this.#address;
+    if (previous === undefined && address === undefined) return;
+    this.#address = address;
+    // Peers were reached from the old address (mappings, trust, queued packets): start over.
+    this.#data.reset(sink);
+    if (address !== undefined) {
+      this.#counters.addressChanges++;
+      this.#ctx = { address, server: this.#cfg.primary, cone: this.#nat === 'cone' };
+    }
+    sink.addressChanged(previous, address);
+  }
+
+  #setState(state: ClientState, sink: ClientSink): void {
+    const previous = this.#state;
+    if (previous === state) return;
+    this.#state = state;
+    sink.stateChanged(state, previous);
+  }
+}

@@ -1,0 +1,73 @@
+// Our Teredo client (agents/teredo-client) in a client node behind one of the lab's NATs: qualifies against the
+// lab's server 198.18.0.10 / .11 (never a public server), with its TUN device `<id>-teredo`, the Teredo address
+// and, since client nodes have no IPv6 of their own, the IPv6 default route through it (--default-route auto).
+// Ready = qualified (the address is configured). Status reports the NAT type the client itself detected.
+
+import type { OccupantContext, OccupantDefinition, OccupantStatus } from '../occupant.js';
+import { assertLabIpv4, describeTeredo } from '../occupant-kit.js';
+import { distFile, missingDist } from '../paths.js';
+import { ADDR } from '../topology.js';
+
+const MAIN = 'agents/teredo-client/main.js';
+
+/** The fields of `teredo-client status --json` the lab reads (agents/teredo-client/status-data.ts). */
+export interface TeredoClientLabStatus {
+  readonly state: string;
+  readonly nat?: string;
+  readonly address?: string | null;
+  readonly mappedAddress?: string | null;
+  readonly mappedPort?: number | null;
+  readonly qualificationMs?: number | null;
+  readonly error?: string | null;
+}
+
+/** The client's `status --json` object in the node, or undefined when it does not answer (yet). */
+export async function teredoClientStatus(ctx: Pick<OccupantContext, 'exec'>): Promise<TeredoClientLabStatus | undefined> {
+  const r = await ctx.exec([process.execPath, distFile(MAIN), 'status', '--json', '--timeout', '1000']);
+  if (r.code !== 0) return undefined;
+  try {
+    return JSON.parse(r.stdout) as TeredoClientLabStatus;
+  } catch {
+    return undefined;
+  }
+}
+
+const client: OccupantDefinition = {
+  role: 'client',
+  impl: 'ours',
+  summary: `teredo-client of ${ADDR.server} (secondary ${ADDR.server2}), NAT type detection, TUN with the Teredo address`,
+
+  unavailable: async () => missingDist(MAIN),
+
+  async launch(ctx) {
+    return {
+      argv: [
+        process.execPath,
+        distFile(MAIN),
+        '--server',
+        assertLabIpv4(ADDR.server),
+        '--secondary-server',
+        assertLabIpv4(ADDR.server2),
+        '--interface',
+        ctx.plan.tunName,
+      ],
+    };
+  },
+
+  async ready(ctx) {
+    return (await teredoClientStatus(ctx))?.state === 'qualified';
+  },
+  // Qualification takes well under a second; the margin covers a busy machine and a server still starting.
+  readyTimeoutMs: 30_000,
+
+  async status(ctx): Promise<OccupantStatus> {
+    const s = await teredoClientStatus(ctx);
+    if (!s) return { state: 'starting' };
+    const detail: Record<string, string> = { ...(s.nat ? { nat: s.nat } : {}), ...(s.address ? describeTeredo(s.address) : {}) };
+    if (s.qualificationMs !== null && s.qualificationMs !== undefined) detail['qualified in'] = `${s.qualificationMs} ms`;
+    if (s.error) detail.error = s.error;
+    return { state: s.state, ...(s.address ? { teredoAddress: s.address } : {}), ...(s.nat ? { natType: s.nat } : {}), detail };
+  },
+};
+
+export const occupants: readonly OccupantDefinition[] = [client];

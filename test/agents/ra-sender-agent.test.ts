@@ -1,0 +1,254 @@
+// The ra-sender agent wiring, in-process: real engine and Driver, FakeIcmpv6Socket, FakeClock and a scripted
+// link instead of the kernel. Checks the socket set-up (ff02::2, RS-only filter), waiting for DAD, following
+// the link down and up (new ifindex = new socket), solicited answers, SIGHUP deprecation, the final RAs and
+// the status object.
+import { describe, expect, it } from 'vitest';
+import { FakeIcmpv6Socket } from '../fakes/fake-icmpv6-socket.js';
+import { FakeClock } from '../../src/runtime/fake-clock.js';
+import { capturedLogger } from '../fakes/log-capture.js';
+import { validateConfig } from '../../src/runtime/config.js';
+import type { Icmpv6SocketOptions } from '../../src/io/icmpv6-socket.js';
+import { seededRandom } from '../../src/engine/types.js';
+import { decodeIcmpv6 } from '../../src/wire/icmpv6.js';
+import { decodeNdisc, type RouterAdvert } from '../../src/wire/ndisc.js';
+import { formatIpv6, parseIpv6 } from '../../src/wire/ipv6-address.js';
+import { fromHex } from '../../src/wire/bytes.js';
+import { startRaSender } from '../../agents/ra-sender/agent.js';
+import { raSenderSpec, type RaSenderAgentConfig } from '../../agents/ra-sender/config.js';
+import { parseIfInet6, type LinkState } from '../../agents/ra-sender/link.js';
+import { AgentError } from '../../src/runtime/errors.js';
+import { formatRaSenderStatus } from '../../agents/ra-sender/status.js';
+
+function config(flags: Record<string, unknown>): RaSenderAgentConfig {
+  const r = validateConfig(raSenderSpec, { flags });
+  if (!r.ok) throw new Error(r.problems.join('; '));
+  return r.config;
+}
+
+const UP: LinkState = { ifindex: 7, linkLocal: 'fe80::1', tentative: false, mtu: 1500, mac: fromHex('02005e005301'), autoPrefixes: [parseIpv6('2001:db8:77::')], forwarding: true };
+const TENTATIVE: LinkState = { ...UP, linkLocal: undefined, tentative: true };
+
+function harness(flags: Record<string, unknown>, link: LinkState = UP) {
+  const clock = new FakeClock(1000);
+  const sockets: { options: Icmpv6SocketOptions; socket: FakeIcmpv6Socket }[] = [];
+  const state = { link };
+  const control = { failNextOpen: false };
+  const { logger, lines } = capturedLogger('ra-sender test');
+  const deps = {
+    openSocket: (options: Icmpv6SocketOptions) => {
+      if (control.failNextOpen) {
+        control.failNextOpen = false;
+        throw new Error(`cannot open raw ICMPv6 socket on ${options.ifname}`);
+      }
+      const socket = new FakeIcmpv6Socket(options.ifname, state.link.ifindex ?? 0);
+      for (const g of options.groups ?? []) socket.joinGroup(g);
+      socket.setTypeFilter(options.types);
+      sockets.push({ options, socket });
+      return socket;
+    },
+    links: { read: () => state.link },
+    clock,
+    timers: clock,
+    random: seededRandom(3),
+  };
+  const ctx = { name: 'ra-sender', instance: undefined, config: config(flags), logger, fatal: () => {} };
+  const sent = () => sockets.flatMap((s) => s.socket.sent).map((m) => ({ to: formatIpv6(m.destination), ra: decodeNdisc(decodeIcmpv6(m.bytes)) as RouterAdvert }));
+  return {
+    clock, sockets, state, lines, sent, start: () => startRaSender(ctx, deps),
+    set failNextOpen(v: boolean) {
+      control.failNextOpen = v;
+    },
+  };
+}
+
+const RS = new Uint8Array([133, 0, 0, 0, 0, 0, 0, 0]);
+const prefixes = (ra: RouterAdvert) => ra.options.flatMap((o) => (o.kind === 'prefix-info' ? [`${formatIpv6(o.prefix)}/${o.prefixLength} ${o.preferredLifetimeSec}`] : []));
+
+describe('ra-sender agent', () => {
+  it('opens a socket joined to ff02::2 for RSs and RAs only, sends the first RA at once, answers an RS by unicast', async () => {
+    const h = harness({ interface: 'eth0', prefix: ['2001:db8:66::/64'], rdnss: ['2001:db8::53'] });
+    const agent = await h.start();
+    h.clock.advance(0);
+    expect(h.sockets.length).toBe(1);
+    const s = h.sockets[0]!.socket;
+    expect(s.groups.map((g) => formatIpv6(g))).toEqual(['ff02::2']);
+    expect(s.typeFilter).toEqual([133, 134]);
+    expect(h.sent().map((m) => m.to)).toEqual(['ff02::1']);
+    const first = h.sent()[0]!.ra;
+    expect(first.routerLifetimeSec).toBe(1800);
+    expect(first.options.map((o) => o.kind)).toEqual(['source-ll-addr', 'prefix-info', 'rdnss']);
+    s.deliver({ bytes: RS, source: parseIpv6('fe80::99') });
+    expect(h.sent().map((m) => m.to)).toEqual(['ff02::1', 'fe80::99']);
+    s.deliver({ bytes: RS, source: parseIpv6('fe80::99'), hopLimit: 64 });
+    const st = agent.status();
+    expect(st.interfaces[0]).toMatchObject({ interface: 'eth0', state: 'advertising', linkLocal: 'fe80::1', counters: { solicitations: 2, answeredUnicast: 1 }, drops: { 'rs-hop-limit-not-255': 1 } });
+    expect(st.interfaces[0]!.lastRa).toMatchObject({ routerLifetime: 1800, options: [{ option: 'source-ll-addr', address: '02:00:5e:00:53:01' }, { option: 'prefix', prefix: '2001:db8:66::/64' }, { option: 'rdnss', servers: ['2001:db8::53'] }] });
+    // Another router's RA with a different hop limit (§6.2.7): counted, logged.
+    const otherRa = new Uint8Array([134, 0, 0, 0, 32, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    s.deliver({ bytes: otherRa, source: parseIpv6('fe80::2') });
+    expect(agent.status().interfaces[0]!.inconsistencies).toEqual({ 'cur-hop-limit': 1 });
+    expect(h.lines.some((l) => l.level === 'warn' && l.router === 'fe80::2' && l.inconsistency === 'cur-hop-limit')).toBe(true);
+    const text = formatRaSenderStatus({ agent: 'ra-sender', instance: null, pid: 1, uptimeSec: 1, reloads: 0, state: 'running', ...agent.status() }).join('\n');
+    expect(text).toContain('eth0: advertising from fe80::1, MTU 1500, forwarding on');
+    expect(text).toContain('RSs: 2 received, 1 answered by unicast, 0 by multicast');
+    expect(text).toMatch(/dropped: 1\n\s+rs-hop-limit-not-255\s+1/);
+    expect(text).toContain('last RA: {"curHopLimit":64');
+    expect(text).toContain("other routers' RAs with a different cur-hop-limit: 1 (RFC 4861 §6.2.7)");
+    await stopAll(h, agent);
+  });
+
+  it('waits while the link-local address is tentative (DAD), then advertises', async () => {
+    const h = harness({ interface: 'eth0', prefix: 'auto' }, TENTATIVE);
+    const agent = await h.start();
+    h.clock.advance(5000);
+    expect(h.sent()).toEqual([]);
+    expect(agent.status().interfaces[0]!.state).toBe('waiting-for-dad');
+    h.state.link = UP;
+    h.clock.advance(1000);
+    expect(h.sent().length).toBe(1);
+    expect(prefixes(h.sent()[0]!.ra)).toEqual(['2001:db8:77::/64 14400']);
+    await stopAll(h, agent);
+  });
+
+  it('follows the interface going away and coming back with a new ifindex (new socket, new initial burst)', async () => {
+    const h = harness({ interface: 'eth0', prefix: 'auto', 'max-interval': '600' });
+    const agent = await h.start();
+    h.clock.advance(40_000);
+    expect(h.sent().length).toBe(3);
+    h.state.link = { ...UP, ifindex: undefined, linkLocal: undefined, mtu: undefined, autoPrefixes: [] };
+    h.clock.advance(1000);
+    expect(h.sockets[0]!.socket.closed).toBe(true);
+    h.clock.advance(1000_000);
+    expect(h.sent().length).toBe(3);
+    h.state.link = { ...UP, ifindex: 9 };
+    h.clock.advance(1000);
+    expect(h.sockets.length).toBe(2);
+    expect(h.sockets[1]!.socket.ifindex).toBe(9);
+    h.clock.advance(40_000);
+    expect(h.sent().length).toBe(6);
+    await stopAll(h, agent);
+  });
+
+  it('deprecates a prefix removed by reload and an auto prefix whose address left the interface', async () => {
+    const h = harness({ interface: 'eth0', prefix: ['2001:db8:66::/64', 'auto'] });
+    const agent = await h.start();
+    h.clock.advance(100_000);
+    await agent.reload!(config({ interface: 'eth0', prefix: ['auto'] }));
+    h.clock.advance(0);
+    expect(prefixes(h.sent().at(-1)!.ra)).toEqual(['2001:db8:77::/64 14400', '2001:db8:66::/64 0']);
+    h.state.link = { ...UP, autoPrefixes: [parseIpv6('2001:db8:78::')] };
+    h.clock.advance(3000);
+    expect(prefixes(h.sent().at(-1)!.ra)).toEqual(['2001:db8:78::/64 14400', '2001:db8:66::/64 0', '2001:db8:77::/64 0']);
+    const st = agent.status();
+    expect(st.interfaces[0]!.deprecated.map((d) => d.prefix)).toEqual(['2001:db8:66::/64', '2001:db8:77::/64']);
+    await stopAll(h, agent);
+  });
+
+  it('keeps polling the other interfaces when one socket cannot be opened, and retries it', async () => {
+    const h = harness({ interface: ['eth0', 'eth1'] });
+    const agent = await h.start();
+    h.clock.advance(0);
+    const realOpen = h.sockets.length;
+    expect(realOpen).toBe(2);
+    // eth0 vanishes and comes back with a new ifindex, but opening its socket fails once.
+    h.state.link = { ...UP, ifindex: 11 };
+    h.failNextOpen = true;
+    h.clock.advance(1000);
+    expect(h.lines.some((l) => l.level === 'error' && l.msg === 'link poll failed')).toBe(true);
+    h.clock.advance(1000);
+    expect(agent.status().interfaces.map((i) => [i.interface, i.state, i.ifindex])).toEqual([['eth0', 'advertising', 11], ['eth1', 'advertising', 11]]);
+    await stopAll(h, agent);
+  });
+
+  it('applies a reload that came while the link was down once the link is back', async () => {
+    const h = harness({ interface: 'eth0', prefix: ['2001:db8:66::/64'] });
+    const agent = await h.start();
+    h.clock.advance(1000);
+    h.state.link = TENTATIVE;
+    h.clock.advance(1000);
+    await agent.reload!(config({ interface: 'eth0', prefix: ['2001:db8:67::/64'] }));
+    h.clock.advance(5000);
+    h.state.link = UP;
+    h.clock.advance(1000);
+    expect(prefixes(h.sent().at(-1)!.ra)).toEqual(['2001:db8:67::/64 14400', '2001:db8:66::/64 0']);
+    await stopAll(h, agent);
+  });
+
+  it('warns when the router lifetime is non-zero but the interface does not forward, without zeroing it', async () => {
+    const h = harness({ interface: 'eth0' }, { ...UP, forwarding: false });
+    const agent = await h.start();
+    h.clock.advance(0);
+    expect(h.lines.some((l) => l.level === 'warn' && String(l.msg).includes('IPv6 forwarding is off on this interface'))).toBe(true);
+    expect(h.sent()[0]!.ra.routerLifetimeSec).toBe(1800);
+    const st = agent.status();
+    expect(st.interfaces[0]!.warnings.join()).toMatch(/net\.ipv6\.conf\.eth0\.forwarding = 0/);
+    await stopAll(h, agent);
+  });
+
+  it('refuses to start when the MTU option is above the interface MTU', async () => {
+    const h = harness({ interface: 'eth0', mtu: '9000' });
+    await expect(h.start()).rejects.toThrow(AgentError);
+    await expect(h.start()).rejects.toMatchObject({ details: ['interface eth0: mtu (9000) is above the interface\'s own MTU (1500)'] });
+  });
+
+  it('sends the final RAs of an interface a reload removes (§6.2.5: advertising turned off at run time)', async () => {
+    const h = harness({ interface: 'eth0', prefix: ['2001:db8:66::/64'] });
+    const agent = await h.start();
+    h.clock.advance(20_000);
+    const before = h.sent().length;
+    const reloaded = agent.reload!(config({ interface: 'eth1' }));
+    h.clock.advance(10_000);
+    await reloaded;
+    const eth0 = h.sockets.find((x) => x.options.ifname === 'eth0')!.socket;
+    expect(eth0.closed).toBe(true);
+    expect(h.sent().slice(before).filter((m) => m.ra.routerLifetimeSec === 0).length).toBe(3);
+    expect(agent.status().interfaces.map((i) => i.interface)).toEqual(['eth1']);
+    await stopAll(h, agent);
+  });
+
+  it('sends 3 final RAs with router lifetime 0 on stop, then closes the socket', async () => {
+    const h = harness({ interface: 'eth0', prefix: ['2001:db8:66::/64'] });
+    const agent = await h.start();
+    h.clock.advance(20_000);
+    const before = h.sent().length;
+    const stopped = agent.stop();
+    h.clock.advance(10_000);
+    await stopped;
+    const finals = h.sent().slice(before);
+    expect(finals.map((f) => [f.to, f.ra.routerLifetimeSec])).toEqual([['ff02::1', 0], ['ff02::1', 0], ['ff02::1', 0]]);
+    expect(h.sockets[0]!.socket.closed).toBe(true);
+  });
+});
+
+async function stopAll(h: ReturnType<typeof harness>, agent: Awaited<ReturnType<ReturnType<typeof harness>['start']>>): Promise<void> {
+  const p = agent.stop();
+  h.clock.advance(20_000);
+  await p;
+}
+
+describe('link state from /proc/net/if_inet6', () => {
+  // address, ifindex, prefix length, scope (0x20 link, 0x00 global), flags (0x40 tentative, 0x08 DAD failed,
+  // 0x01 temporary), name, as Linux prints them.
+  const TEXT = [
+    'fe80000000000000020000fffe000001 07 40 20 80     eth0',
+    '20010db8006600000200000000000001 07 40 00 00     eth0',
+    '20010db8006600000000000000000099 07 40 00 01     eth0',
+    '20010db8000100000000000000000001 07 30 00 80     eth0',
+    '20010db8000200000000000000000001 07 40 00 80     eth0',
+    'fe80000000000000020000fffe000002 08 40 20 40     eth1',
+    'fe80000000000000020000fffe000003 09 40 20 08     eth2',
+    '00000000000000000000000000000001 01 80 10 80       lo',
+  ].join('\n');
+
+  it('finds the usable link-local address, and the global /64 prefixes for auto (not temporary ones, not a /48)', () => {
+    const s = parseIfInet6(TEXT, 'eth0');
+    expect(s).toMatchObject({ ifindex: 7, linkLocal: 'fe80::200:ff:fe00:1', tentative: false });
+    expect(s.autoPrefixes.map((p) => formatIpv6(p))).toEqual(['2001:db8:2::', '2001:db8:66::']);
+  });
+
+  it('reports a link-local address still in DAD (or failed) as tentative, and an absent interface as such', () => {
+    expect(parseIfInet6(TEXT, 'eth1')).toMatchObject({ ifindex: 8, linkLocal: undefined, tentative: true });
+    expect(parseIfInet6(TEXT, 'eth2')).toMatchObject({ ifindex: 9, linkLocal: undefined, tentative: true });
+    expect(parseIfInet6(TEXT, 'eth9')).toEqual({ ifindex: undefined, linkLocal: undefined, tentative: false, autoPrefixes: [] });
+  });
+});

@@ -1,0 +1,165 @@
+// ra-sender configuration: the checks with messages naming the field (RFC 4861 §6.2.1 / RFC 8319 ranges,
+// host bits, preferred > valid, MTU, the /48 SLAAC pitfall, route ::/0 lifetime 0), the radvd.conf reader
+// (line-numbered refusals, radvd's defaults, Debian's example files), and the real binary's --check-config
+// and --help.
+import { describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { validateConfig } from '../../src/runtime/config.js';
+import { raSenderSpec, resolveInterfaces, type RaSenderAgentConfig } from '../../agents/ra-sender/config.js';
+import { RadvdConfError, parseRadvdConf } from '../../agents/ra-sender/radvd-conf.js';
+
+function check(flags: Record<string, unknown>): string[] {
+  const r = validateConfig(raSenderSpec, { flags });
+  return r.ok ? [] : r.problems;
+}
+
+function warnings(flags: Record<string, unknown>): string[] {
+  const r = validateConfig(raSenderSpec, { flags });
+  if (!r.ok) throw new Error(r.problems.join('; '));
+  const res = resolveInterfaces(r.config);
+  if (Array.isArray(res)) throw new Error(res.join('; '));
+  return res.findings.warnings;
+}
+
+describe('ra-sender config checks', () => {
+  it('accepts the defaults: 200..600 s, router lifetime 1800 s', () => {
+    const r = validateConfig(raSenderSpec, { flags: { interface: 'eth0', prefix: '2001:db8:1::/64' } });
+    expect(r.ok).toBe(true);
+    const res = resolveInterfaces((r as { config: RaSenderAgentConfig }).config);
+    expect(Array.isArray(res) ? res : res.interfaces[0]).toMatchObject({ minIntervalSec: 200, maxIntervalSec: 600, routerLifetimeSec: 1800, curHopLimit: 64, finalAdvertisements: 3 });
+  });
+
+  it('names every bad field', () => {
+    expect(check({})).toEqual(['interfaces is required (--interface NAME, or --radvd-conf FILE)']);
+    expect(check({ interface: 'eth0', prefix: '2001:db8:1::1/64' })).toEqual(['interface eth0: prefix 2001:db8:1::1/64 has host bits set (did you mean 2001:db8:1::/64?)']);
+    expect(check({ interface: 'eth0', prefix: '2001:db8:1::/64', 'preferred-lifetime': '9000', 'valid-lifetime': '600' })).toEqual([
+      'interface eth0: prefix 2001:db8:1::/64: preferred lifetime (9000) must not exceed valid lifetime (600) (RFC 4861 §4.6.2: hosts ignore such a prefix)',
+    ]);
+    expect(check({ interface: 'eth0', mtu: '1200' })).toEqual(['interface eth0: mtu (1200) must be 0 (no MTU option) or at least 1280 (RFC 8200 §5)']);
+    expect(check({ interface: 'eth0', 'max-interval': '100', 'min-interval': '90' })).toEqual(['interface eth0: min interval (90) must be 3..0.75 x max interval (75) s (RFC 4861 §6.2.1)']);
+    expect(check({ interface: 'eth0', 'max-interval': '100', 'router-lifetime': '50' })).toEqual(['interface eth0: router lifetime (50) must be 0 or max interval (100)..65535 s (RFC 4861 §6.2.1, RFC 8319)']);
+    expect(check({ interface: 'eth0', 'max-interval': '70000' })).toEqual(['maxInterval (70000) must be <= 65535']);
+    expect(check({ interface: 'eth0', route: '2001::/16x' })).toEqual(['interface eth0: route 2001::/16x must be an IPv6 prefix like 2001:db8::/64']);
+    expect(check({ interface: 'eth0', dnssl: 'bad..name' })[0]).toMatch(/^interface eth0: dnssl bad\.\.name: ndisc dnssl: bad label length/);
+    expect(check({ interface: 'eth0', prefix: 'fe80::/64' })).toEqual(['interface eth0: prefix fe80::/64: the link-local prefix must not be advertised (RFC 4861 §6.2.1)']);
+    expect(check({ interface: ['eth0', 'eth0'] })).toEqual(['interface eth0 is given more than once']);
+  });
+
+  it('warns loudly about an autonomous prefix that is not a /64 (hosts ignore it for SLAAC), and route ::/0 with lifetime 0', () => {
+    expect(warnings({ interface: 'eth0', prefix: 'fdcc:7c4e:3651::/48' })).toEqual([
+      expect.stringMatching(/^interface eth0: prefix fdcc:7c4e:3651::\/48: an autonomous prefix that is not a \/64: hosts will NOT form SLAAC addresses/),
+    ]);
+    expect(warnings({ interface: 'eth0', prefix: 'fdcc:7c4e:3651::/48', autonomous: false })).toEqual([]);
+    expect(warnings({ interface: 'eth0', route: '::/0', 'route-lifetime': '0' })).toEqual([expect.stringMatching(/route ::\/0: route lifetime 0 for ::\/0 beside router lifetime 1800/)]);
+  });
+
+  it('refuses an RDNSS list too long for one option and a DNSSL list that cannot fit a 1280-byte RA', () => {
+    const servers = Array.from({ length: 128 }, (_, i) => `2001:db8::${(i + 1).toString(16)}`);
+    expect(check({ interface: 'eth0', rdnss: servers })).toEqual(['interface eth0: ndisc rdnss option: 2056 bytes, max 2040']);
+    const domains = Array.from({ length: 40 }, (_, i) => `n${i}.${'x'.repeat(25)}.example`);
+    expect(check({ interface: 'eth0', dnssl: domains })[0]).toMatch(/does not fit in one RA on a link with MTU 1280/);
+  });
+});
+
+describe('radvd.conf reader', () => {
+  const conf = (body: string) => `interface eth0 {\n  AdvSendAdvert on;\n${body}\n};\n`;
+
+  it('reads interface, prefix, route, RDNSS, DNSSL and clients blocks with radvd defaults', () => {
+    const { interfaces } = parseRadvdConf(
+      conf(`  MaxRtrAdvInterval 30;\n  AdvManagedFlag on;\n  AdvLinkMTU 1400;\n  UnicastOnly off;\n  prefix ::/64 { AdvAutonomous off; DeprecatePrefix on; };\n  prefix 2001:db8:1::/64 { AdvPreferredLifetime infinity; AdvValidLifetime infinity; };\n  route 2001::/32 { };\n  RDNSS 2001:db8::1 2001:db8::2 { };\n  DNSSL a.example b.example { AdvDNSSLLifetime 60; };\n  clients { fe80::1; fe80::2; };`),
+      'x.conf',
+    );
+    expect(interfaces).toEqual([
+      expect.objectContaining({
+        name: 'eth0', maxIntervalSec: 30, minIntervalSec: 9.9, routerLifetimeSec: 90, managed: true, mtu: 1400, clients: ['fe80::1', 'fe80::2'],
+        prefixes: [
+          { prefix: 'auto', onLink: true, autonomous: false, routerAddress: false, deprecateOnExit: true, validLifetimeSec: 86_400, preferredLifetimeSec: 14_400 },
+          { prefix: '2001:db8:1::/64', onLink: true, autonomous: true, routerAddress: false, deprecateOnExit: false, validLifetimeSec: 0xffffffff, preferredLifetimeSec: 0xffffffff },
+        ],
+        routes: [{ prefix: '2001::/32', preference: 'medium', lifetimeSec: 90 }],
+        rdnss: [{ servers: ['2001:db8::1', '2001:db8::2'], lifetimeSec: 90 }],
+        dnssl: [{ domains: ['a.example', 'b.example'], lifetimeSec: 60 }],
+      }),
+    ]);
+  });
+
+  it('skips an interface without AdvSendAdvert on (radvd default off), saying so', () => {
+    const r = parseRadvdConf('interface eth1 { MaxRtrAdvInterval 10; };\n', 'x.conf');
+    expect(r).toEqual({ interfaces: [], warnings: ['x.conf: interface eth1: AdvSendAdvert is off (radvd\'s default): not advertised'] });
+  });
+
+  it('refuses every unsupported or unknown option with its line, and accepts "feature off" settings', () => {
+    const text = conf('  AdvHomeAgentFlag off;\n  AdvIntervalOpt on;\n  AdvCaptivePortalAPI "https://x/";\n  prefix 2001:db8::/64 {\n    Base6to4Interface ppp0;\n    AdvAutonomus on;\n  };\n  AdvOnLink on;');
+    let err: unknown;
+    try {
+      parseRadvdConf(text, 'r.conf');
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(RadvdConfError);
+    expect((err as RadvdConfError).problems).toEqual([
+      'r.conf:4: AdvIntervalOpt on: not supported (Advertisement Interval option (RFC 6275 §7.3)); only "AdvIntervalOpt off;" is accepted',
+      'r.conf:5: AdvCaptivePortalAPI: the captive portal option (RFC 8910) is not supported',
+      'r.conf:7: Base6to4Interface: 6to4 prefixes derived from an IPv4 interface are not supported',
+      'r.conf:8: unknown option AdvAutonomus',
+      'r.conf:10: unknown option AdvOnLink here (it belongs in an prefix block)',
+    ]);
+  });
+
+  it('reports syntax errors and bad values with their line', () => {
+    expect(() => parseRadvdConf('interface eth0 {\n  AdvSendAdvert on\n};\n', 'a.conf')).toThrow('a.conf:3: expected ";", found "}"');
+    expect(() => parseRadvdConf('interface eth0 {\n  AdvSendAdvert on;\n', 'a.conf')).toThrow('a.conf:2: unexpected end of file, expected an option');
+    expect(() => parseRadvdConf('iface eth0 {};', 'a.conf')).toThrow('a.conf:1: expected "interface NAME {", found "iface"');
+    expect(() => parseRadvdConf(conf('  MaxRtrAdvInterval ten;'), 'a.conf')).toThrow('a.conf:3: MaxRtrAdvInterval: bad value "ten" (expected a number)');
+  });
+
+  it('checks what it read like flags: a radvd.conf with a /48 prefix warns, bad ranges are refused', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ra-sender-conf-'));
+    const file = join(dir, 'radvd.conf');
+    writeFileSync(file, conf('  prefix fdcc:7c4e:3651::/48 { };\n  MinRtrAdvInterval 500;'));
+    expect(check({ 'radvd-conf': file })).toEqual(['interface eth0: min interval (500) must be 3..0.75 x max interval (450) s (RFC 4861 §6.2.1)']);
+    expect(check({ 'radvd-conf': file, interface: 'eth1' })).toEqual(['interfaces (--interface) and radvdConf (--radvd-conf) exclude each other: the radvd.conf names its interfaces']);
+    expect(check({ 'radvd-conf': file, prefix: '2001:db8::/64', managed: true })).toEqual(['prefixes, managed: not used with radvdConf (--radvd-conf), whose file says what to advertise']);
+    writeFileSync(file, conf('  prefix fdcc:7c4e:3651::/48 { };'));
+    expect(warnings({ 'radvd-conf': file })[0]).toMatch(/not a \/64/);
+    expect(check({ 'radvd-conf': join(dir, 'missing.conf') })[0]).toMatch(/^radvdConf \(.*missing\.conf\): cannot read the file/);
+  });
+
+  const EXAMPLES = '/usr/share/doc/radvd/examples';
+  it.skipIf(!existsSync(EXAMPLES))("loads Debian's radvd examples, or refuses them line by line with the reason", () => {
+    const simple = parseRadvdConf(readFileSync(join(EXAMPLES, 'simple-radvd.conf'), 'utf8'), 'simple-radvd.conf');
+    expect(simple.interfaces.map((i) => [i.name, i.prefixes.map((p) => p.prefix)])).toEqual([['eth0', ['2001:db8::/64']]]);
+    expect(() => parseRadvdConf(readFileSync(join(EXAMPLES, 'radvd.conf.example'), 'utf8'), 'radvd.conf.example')).toThrow(
+      new RadvdConfError(['radvd.conf.example:82: Base6to4Interface: 6to4 prefixes derived from an IPv4 interface are not supported']),
+    );
+    // Without its 6to4 line the big example loads whole.
+    const text = readFileSync(join(EXAMPLES, 'radvd.conf.example'), 'utf8').replace(/^\s*Base6to4Interface ppp0;$/m, '');
+    const [lo] = parseRadvdConf(text, 'radvd.conf.example').interfaces;
+    expect(lo).toMatchObject({ name: 'lo', minIntervalSec: 3, maxIntervalSec: 10, routerPreference: 'low', routes: [{ prefix: '2001:db0:fff::/48', preference: 'high', lifetimeSec: 3600 }], dnssl: [{ domains: ['branch.example.com', 'example.com'], lifetimeSec: 30 }] });
+  });
+});
+
+describe('ra-sender binary', () => {
+  const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
+  const pkg = JSON.parse(readFileSync(resolve(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> };
+  const MAIN = resolve(ROOT, pkg.bin['ra-sender']!);
+  const run = (...args: string[]) => spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', timeout: 30_000 });
+
+  it("documents the issue's flags in --help", () => {
+    const r = run('--help');
+    expect(r.status).toBe(0);
+    for (const f of ['--interface', '--prefix', '--router-lifetime', '--mtu', '--managed', '--other', '--rdnss', '--dnssl', '--route', '--min-interval', '--max-interval', '--config', '--radvd-conf', '--check-config']) expect(r.stdout).toContain(f);
+  });
+
+  it('--check-config prints "config ok" or every problem, exit 0 / 1', () => {
+    expect(run('--check-config', '--interface', 'eth0', '--prefix', 'auto')).toMatchObject({ status: 0, stdout: 'config ok\n' });
+    const bad = run('--check-config', '--interface', 'eth0', '--prefix', '2001:db8::1/64', '--mtu', '1000');
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain('has host bits set (did you mean 2001:db8::/64?)');
+    expect(bad.stderr).toContain('mtu (1000) must be 0 (no MTU option) or at least 1280');
+  });
+});

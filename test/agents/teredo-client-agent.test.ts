@@ -1,0 +1,202 @@
+// The teredo-client agent wiring, in-process: the real engine and Driver with FakeDatagramPort, FakeTun and
+// FakeClock. Checks the config rules (what --check-config refuses, --miredo-conf), the two sockets, the
+// interface (address /32, default route by mode), the status object and its netsh-like rendering, the hook,
+// reload and stop.
+
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { FakeDatagramPort } from '../fakes/fake-datagram-port.js';
+import { FakeTun } from '../fakes/fake-tun.js';
+import { capturedLogger } from '../fakes/log-capture.js';
+import type { DatagramPortOptions } from '../../src/io/datagram-port.js';
+import { FakeClock } from '../../src/runtime/fake-clock.js';
+import { validateConfig } from '../../src/runtime/config.js';
+import { formatIpv6, parseIpv6 } from '../../src/wire/ipv6-address.js';
+import { formatIpv4, parseIpv4 } from '../../src/wire/ipv4.js';
+import { clientSpec, type ClientAgentConfig } from '../../agents/teredo-client/config.js';
+import { startTeredoClient, type ClientDeps } from '../../agents/teredo-client/agent.js';
+import { hasOtherDefaultRoute } from '../../agents/teredo-client/interface.js';
+import { parseMiredoConf } from '../../agents/teredo-client/miredo-conf.js';
+import { formatStatus } from '../../agents/teredo-client/status.js';
+import type { ClientStatusJson } from '../../agents/teredo-client/status-data.js';
+import { raPayload } from '../engine/teredo-client-fixtures.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'tcl-agent-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const PUBLIC = { addr: parseIpv4('198.18.0.101'), port: 41000 };
+
+function problems(flags: Record<string, unknown>): string[] {
+  const r = validateConfig(clientSpec, { flags });
+  return r.ok ? [] : r.problems;
+}
+
+function config(flags: Record<string, unknown>): ClientAgentConfig {
+  const r = validateConfig(clientSpec, { flags });
+  if (!r.ok) throw new Error(r.problems.join('; '));
+  return r.config;
+}
+
+describe('configuration', () => {
+  it('needs a server; names every bad field', () => {
+    expect(problems({})).toEqual(['server is required (--server, the JSON file, or ServerAddress in --miredo-conf)']);
+    expect(problems({ server: 'bad name!', interface: 'a-very-long-ifname', 'default-route': 'maybe' })).toEqual(['defaultRoute ("maybe") must be one of auto, on, off']);
+    expect(problems({ server: 'bad name!', interface: 'a-very-long-ifname' })).toEqual([
+      'server ("bad name!") must be an IPv4 address or a host name',
+      'interface ("a-very-long-ifname") must be an interface name of 1 to 15 characters without \'/\', \':\' or spaces',
+    ]);
+    expect(problems({ server: 'teredo.example.net' })).toEqual([]);
+  });
+
+  it('--miredo-conf supplies server, secondary, interface, bind address and port; flags win', () => {
+    const file = join(dir, 'miredo.conf');
+    writeFileSync(file, '# Miredo\nRelayType client\nServerAddress 198.18.0.10\nServerAddress2 198.18.0.11\nInterfaceName teredo0\nBindPort 3545\nSyslogFacility daemon\n');
+    expect(problems({ 'miredo-conf': file })).toEqual([]);
+    const parsed = parseMiredoConf(readFileSync(file, 'utf8'));
+    expect(parsed.conf).toEqual({ server: '198.18.0.10', secondaryServer: '198.18.0.11', interface: 'teredo0', port: 3545, ignored: ['SyslogFacility'] });
+    writeFileSync(join(dir, 'relay.conf'), 'RelayType cone\nBindPort 70000\n');
+    expect(problems({ 'miredo-conf': join(dir, 'relay.conf') })).toEqual([
+      'miredo.conf line 1: RelayType cone: only a client configuration (RelayType client) can be used by teredo-client',
+      'miredo.conf line 2: BindPort (70000) must be a port number 0..65535',
+      'server is required (--server, the JSON file, or ServerAddress in --miredo-conf)',
+    ]);
+    expect(problems({ 'miredo-conf': join(dir, 'missing.conf'), server: '198.18.0.10' })[0]).toMatch(/^miredoConf \(".*missing.conf"\) cannot be read/);
+  });
+});
+
+describe('default route detection (/proc/net/ipv6_route)', () => {
+  const line = (dst: string, plen: string, flags: string, dev: string): string =>
+    `${dst} ${plen} 00000000000000000000000000000000 00 00000000000000000000000000000000 00000400 00000001 00000000 ${flags} ${dev}`;
+  const zero = '00000000000000000000000000000000';
+  it('another device with ::/0 counts; ours, the kernel reject route and other prefixes do not', () => {
+    expect(hasOtherDefaultRoute([line(zero, '00', '00000003', 'eth0')].join('\n'), 'teredo')).toBe(true);
+    expect(hasOtherDefaultRoute([line(zero, '00', '00000001', 'teredo'), line(zero, '00', '00200200', 'lo'), line('20010000000000000000000000000000', '20', '00000001', 'eth0')].join('\n'), 'teredo')).toBe(false);
+  });
+});
+
+interface Harness {
+  ports: FakeDatagramPort[];
+  portOptions: DatagramPortOptions[];
+  tuns: FakeTun[];
+  clock: FakeClock;
+  deps: ClientDeps;
+}
+
+function harness(routes = ''): Harness {
+  const h: Harness = { ports: [], portOptions: [], tuns: [], clock: new FakeClock(), deps: {} };
+  h.deps = {
+    clock: h.clock,
+    timers: h.clock,
+    routes: () => routes,
+    resolve: (name) => (name === 'teredo.example.net' ? Promise.resolve(parseIpv4('198.18.0.10')) : Promise.reject(new Error('ENOTFOUND'))),
+    openPort: (o) => {
+      const p = new FakeDatagramPort({ addr: o.address ?? 0, port: o.port || 40000 + h.ports.length });
+      h.ports.push(p);
+      h.portOptions.push(o);
+      return Promise.resolve(p);
+    },
+    openTun: (o) => {
+      const t = new FakeTun(o.name);
+      t.setMtu(o.mtu);
+      h.tuns.push(t);
+      return t;
+    },
+  };
+  return h;
+}
+
+async function start(flags: Record<string, unknown>, h = harness()) {
+  const log = capturedLogger('teredo-client test');
+  const ctx = { name: 'teredo-client', instance: undefined, config: config(flags), logger: log.logger, fatal: () => undefined };
+  const agent = await startTeredoClient(ctx, h.deps);
+  return { agent, h, log, main: h.ports[0]!, probe: h.ports[1]!, tun: h.tuns[0]! };
+}
+
+/** Answers the client's RSs as the server would behind a port-restricted NAT: only the non-cone RA gets in. */
+function answerRestricted(main: FakeDatagramPort): void {
+  for (const s of main.sent.splice(0)) main.deliver(raPayload(s.bytes, PUBLIC), { addr: s.to.addr, port: 3544 });
+}
+
+describe('running', () => {
+  it('opens the main socket (configured port) and a probe socket; the TUN device gets MTU 1280 and comes up', async () => {
+    const { agent, h, main, probe, tun } = await start({ server: 'teredo.example.net', port: '3545', interface: 'teredo7' });
+    expect(h.portOptions.map((o) => o.port)).toEqual([3545, 0]);
+    expect(tun.name).toBe('teredo7');
+    expect(tun.config).toEqual([{ op: 'mtu', mtu: 1280 }, { op: 'up', up: true }]);
+    expect(main.sent.map((s) => formatIpv4(s.to.addr))).toEqual(['198.18.0.10']);
+    expect(probe.sent.map((s) => formatIpv4(s.to.addr))).toEqual(['198.18.0.10']);
+    await agent.stop();
+  });
+
+  it('qualified: address /32 (2001::/32 with it) and a default route when the host has none; status has the fields', async () => {
+    const { agent, h, main, tun } = await start({ server: '198.18.0.10' });
+    answerRestricted(main);
+    h.clock.advance(200); // the cone window passes, the RS to the secondary goes out
+    answerRestricted(main);
+    const s = agent.status() as ClientStatusJson;
+    expect(s).toMatchObject({ state: 'qualified', nat: 'restricted', mappedAddress: '198.18.0.101', mappedPort: 41000, server: '198.18.0.10', secondaryServerAddress: '198.18.0.11', interface: 'teredo', mtu: 1280, defaultRoute: true, type: 'client', refreshIntervalSec: 30 });
+    const address = parseIpv6(s.address!);
+    expect(tun.config.slice(2)).toEqual([
+      { op: 'add-address', address, prefixLength: 32 },
+      { op: 'add-route', prefix: new Uint8Array(16), prefixLength: 0, metric: 1029 },
+    ]);
+    const text = formatStatus(s);
+    for (const field of ['Type', 'Server Name', 'Client Refresh Interval', 'Client Port', 'State', 'NAT', 'Local Mapping', 'External NAT Mapping', 'Teredo Address']) expect(text).toMatch(new RegExp(`^${field} +: `, 'm'));
+    expect(text).toMatch(/^NAT +: restricted$/m);
+    expect(text).toContain(`Teredo Address          : ${formatIpv6(address)}`);
+    await agent.stop();
+    expect(tun.config.slice(-2)).toEqual([
+      { op: 'remove-route', prefix: new Uint8Array(16), prefixLength: 0, metric: 1029 },
+      { op: 'remove-address', address, prefixLength: 32 },
+    ]);
+    expect(tun.closed).toBe(true);
+    expect(main.closed && h.ports[1]!.closed).toBe(true);
+  });
+
+  it('default route auto: none when the host has another; off: never', async () => {
+    const other = '00000000000000000000000000000000 00 00000000000000000000000000000000 00 fe800000000000000000000000000001 00000400 00000001 00000000 00000003 eth0';
+    for (const [flags, routes] of [[{ server: '198.18.0.10' }, other], [{ server: '198.18.0.10', 'default-route': 'off' }, '']] as const) {
+      const { agent, h, main, tun } = await start(flags, harness(routes));
+      answerRestricted(main);
+      h.clock.advance(200);
+      answerRestricted(main);
+      expect(tun.config.filter((c) => c.op === 'add-route')).toEqual([]);
+      expect(tun.config.filter((c) => c.op === 'add-address')).toHaveLength(1);
+      await agent.stop();
+    }
+  });
+
+  it('runs the hook with STATE up / down, the interface, address and MTU', async () => {
+    const out = join(dir, 'hook.out');
+    const hook = join(dir, 'hook.sh');
+    writeFileSync(hook, `#!/bin/sh\necho "$STATE $OLD_STATE $CLIENT_STATE $IFACE $ADDRESS|$OLD_ADDRESS $MTU $NAT" >> ${out}\n`, { mode: 0o755 });
+    const { agent, h, main } = await start({ server: '198.18.0.10', hook });
+    answerRestricted(main);
+    h.clock.advance(200);
+    answerRestricted(main);
+    const address = (agent.status() as ClientStatusJson).address!;
+    await agent.stop();
+    expect(readFileSync(out, 'utf8').trim().split('\n')).toEqual([`up down qualified teredo ${address}| 1280 restricted`, `down up offline teredo |${address} 1280 restricted`]);
+  });
+
+  it('SIGHUP: a new default-route mode applies at once; another server starts a new qualification', async () => {
+    const { agent, h, main, tun } = await start({ server: '198.18.0.10' });
+    answerRestricted(main);
+    h.clock.advance(200);
+    answerRestricted(main);
+    await agent.reload!(config({ server: '198.18.0.10', 'default-route': 'off' }));
+    expect(tun.config.at(-1)).toEqual({ op: 'remove-route', prefix: new Uint8Array(16), prefixLength: 0, metric: 1029 });
+    expect((agent.status() as ClientStatusJson).state).toBe('qualified');
+    await agent.reload!(config({ server: '198.18.0.20', 'default-route': 'off' }));
+    const s = agent.status() as ClientStatusJson;
+    expect([s.state, s.address, s.serverAddress]).toEqual(['probe-primary', null, '198.18.0.20']);
+    expect(main.sent.map((d) => formatIpv4(d.to.addr))).toEqual(['198.18.0.20']);
+    await agent.stop();
+  });
+
+  it('a server name that does not resolve is a start-up error naming it', async () => {
+    await expect(start({ server: 'nowhere.example.net' })).rejects.toThrow(/server \("nowhere.example.net"\) does not resolve/);
+  });
+});

@@ -1,0 +1,116 @@
+// RA acceptance (RFC 4380 §5.2.1, §5.2.2): each refusal is counted under its own reason and changes nothing;
+// the RA that follows the rules is taken.
+
+import { describe, expect, it } from 'vitest';
+import { CLIENT_DROP_REASONS, DROP } from '../../src/engine/teredo/client-types.js';
+import { parseIpv6 } from '../../src/wire/ipv6-address.js';
+import { fillIcmpv6PacketChecksum } from '../../src/wire/icmpv6.js';
+import { decodeTeredoPayload } from '../../src/wire/teredo-packet.js';
+import { NAT_PUBLIC, PRIMARY, SECONDARY, SimNet, prefixOption, raPayload, type RaOptions } from './teredo-client-fixtures.js';
+
+const MAPPED = { addr: NAT_PUBLIC, port: 50000 };
+
+/** A client that sent its first two RSs and hears nothing (the server is down): RAs are injected by hand. */
+function waiting(): { net: SimNet; cone: Uint8Array; primary: Uint8Array } {
+  const net = new SimNet('full-cone');
+  net.serverUp = false;
+  net.start();
+  return { net, cone: net.sent[0]!.data, primary: net.sent[1]!.data };
+}
+
+function expectRefused(send: (net: SimNet, rs: { cone: Uint8Array; primary: Uint8Array }) => void, reason: (typeof CLIENT_DROP_REASONS)[number]): void {
+  const { net, cone, primary } = waiting();
+  send(net, { cone, primary });
+  expect(net.drops.map((d) => CLIENT_DROP_REASONS[d])).toEqual([reason]);
+  expect(net.client.state).toBe('probe-primary');
+  expect(net.addresses).toHaveLength(0);
+  expect(net.client.nextTimeout()).toBe(4000); // still waiting on the same RS timer: no state change at all
+}
+
+const ra = (rs: Uint8Array, o: RaOptions = {}): Uint8Array => raPayload(rs, MAPPED, o);
+
+describe('RA refusals', () => {
+  it('from an address that is not the server', () => expectRefused((n, rs) => n.inject(ra(rs.primary), PRIMARY + 7, 3544), 'ra-source-not-server'));
+  it('from another port', () => expectRefused((n, rs) => n.inject(ra(rs.primary), PRIMARY, 3545), 'ra-source-port-not-3544'));
+  it('without an authentication header', () => expectRefused((n, rs) => n.inject(ra(rs.primary, { nonce: null }), PRIMARY, 3544), 'ra-no-auth'));
+  it('with a wrong nonce', () => expectRefused((n, rs) => n.inject(ra(rs.primary, { nonce: new Uint8Array(8).fill(7) }), PRIMARY, 3544), 'ra-nonce-mismatch'));
+  it('answering the cone RS from the address it was sent to (proves nothing about the NAT)', () =>
+    expectRefused((n, rs) => n.injectProbe(ra(rs.cone), PRIMARY, 3544), 'ra-wrong-server-address'));
+  it('answering the cone RS on the main socket, or another RS on the probe socket', () => {
+    expectRefused((n, rs) => n.inject(ra(rs.cone), SECONDARY, 3544), 'ra-wrong-socket');
+    expectRefused((n, rs) => n.injectProbe(ra(rs.primary), PRIMARY, 3544), 'ra-wrong-socket');
+  });
+  it('anything but an RA on the probe socket', () =>
+    expectRefused((n) => {
+      const bubble = new Uint8Array(40);
+      bubble[0] = 0x60;
+      bubble[6] = 59;
+      n.injectProbe(bubble, PRIMARY, 3544);
+    }, 'probe-socket-unexpected'));
+  it('answering the non-cone RS from the other address', () => expectRefused((n, rs) => n.inject(ra(rs.primary), SECONDARY, 3544), 'ra-wrong-server-address'));
+  it('without an origin indication', () => expectRefused((n, rs) => n.inject(ra(rs.primary, { origin: null }), PRIMARY, 3544), 'ra-no-origin-indication'));
+  it('with a hop limit other than 255', () => expectRefused((n, rs) => n.inject(ra(rs.primary, { hopLimit: 64 }), PRIMARY, 3544), 'ra-malformed'));
+  it('with a bad checksum', () =>
+    expectRefused((n, rs) => {
+      const bytes = ra(rs.primary);
+      bytes[bytes.length - 1]! ^= 0xff;
+      n.inject(bytes, PRIMARY, 3544);
+    }, 'ra-malformed'));
+  it('to another destination than the RS source', () => expectRefused((n, rs) => n.inject(ra(rs.primary, { dst: parseIpv6('fe80::1') }), PRIMARY, 3544), 'ra-bad-destination'));
+  it('with two prefixes', () =>
+    expectRefused((n, rs) => n.inject(ra(rs.primary, { options: [prefixOption(PRIMARY), prefixOption(PRIMARY)] }), PRIMARY, 3544), 'ra-not-one-prefix'));
+  it('with no prefix', () => expectRefused((n, rs) => n.inject(ra(rs.primary, { options: [{ kind: 'mtu', mtu: 1280 }] }), PRIMARY, 3544), 'ra-not-one-prefix'));
+  it('with a prefix length other than 64', () => expectRefused((n, rs) => n.inject(ra(rs.primary, { options: [prefixOption(PRIMARY, 48)] }), PRIMARY, 3544), 'ra-prefix-bad-length'));
+  it('with a prefix option of the wrong length (5 units instead of 4)', () =>
+    expectRefused((n, rs) => {
+      // A raw option of type 3 with 38 data bytes: length field 5.
+      const options = [{ kind: 'raw' as const, type: 3, data: new Uint8Array(38) }];
+      n.inject(ra(rs.primary, { options }), PRIMARY, 3544);
+    }, 'ra-prefix-bad-length'));
+  it("with another server's prefix", () => expectRefused((n, rs) => n.inject(ra(rs.primary, { options: [prefixOption(PRIMARY + 100)] }), PRIMARY, 3544), 'ra-prefix-not-server'));
+  it('with an MTU below 1280', () =>
+    expectRefused((n, rs) => n.inject(ra(rs.primary, { options: [prefixOption(PRIMARY), { kind: 'mtu', mtu: 1200 }] }), PRIMARY, 3544), 'ra-bad-mtu'));
+  it('truncated Teredo payloads are malformed', () =>
+    expectRefused((n, rs) => {
+      const bytes = ra(rs.primary);
+      n.inject(bytes.subarray(0, bytes.length - 10), PRIMARY, 3544);
+    }, 'malformed'));
+
+  it('a not-quite RA whose ICMPv6 body is shorter than an RA is malformed', () =>
+    expectRefused((n, rs) => {
+      const good = decodeTeredoPayload(ra(rs.primary));
+      const bytes = ra(rs.primary);
+      const ipAt = bytes.length - good.ipv6.length;
+      // Payload length 8: only the first 8 bytes of the RA body remain.
+      bytes[ipAt + 5] = 8;
+      fillIcmpv6PacketChecksum(bytes.subarray(ipAt, ipAt + 48));
+      n.inject(bytes.subarray(0, ipAt + 48), PRIMARY, 3544);
+    }, 'ra-malformed'));
+});
+
+describe('RA acceptance', () => {
+  it('the RA that follows every rule starts the cone window; the cone RA from the other address qualifies as cone', () => {
+    const { net, cone, primary } = waiting();
+    net.inject(ra(primary), PRIMARY, 3544);
+    expect(net.drops).toEqual([]);
+    expect(net.client.nextTimeout()).toBe(100); // the cone window
+    net.injectProbe(ra(cone), SECONDARY, 3544);
+    expect(net.client.state).toBe('qualified');
+    expect(net.client.nat).toBe('cone');
+  });
+
+  it('a replayed RA (its nonce already used) is refused', () => {
+    const { net, primary } = waiting();
+    const bytes = ra(primary);
+    net.inject(bytes, PRIMARY, 3544);
+    net.inject(bytes, PRIMARY, 3544);
+    expect(net.drops).toEqual([DROP['ra-nonce-mismatch']]);
+  });
+
+  it('an RA from a peer (not the server) never reaches the TUN device', () => {
+    const { net, primary } = waiting();
+    net.inject(ra(primary), 0xc6120066, 40000);
+    expect(net.tun).toHaveLength(0);
+    expect(net.drops).toEqual([DROP['ra-source-not-server']]);
+  });
+});
