@@ -74,7 +74,9 @@ describe('what the units grant', () => {
     }
   });
 
-  it('teredo-server gets CAP_NET_RAW only, teredo-relay CAP_NET_ADMIN only, rasadv no capability at all', () => {
+  it('teredo-server and ra-sender get CAP_NET_RAW only, teredo-relay and teredo-client CAP_NET_ADMIN only, rasadv none', () => {
+    expect(readUnit(join(SYSTEMD, 'ra-sender.service'))).toMatchObject({ bounding: ['CAP_NET_RAW'], ambient: ['CAP_NET_RAW'] });
+    expect(readUnit(join(SYSTEMD, 'teredo-client.service'))).toMatchObject({ bounding: ['CAP_NET_ADMIN'], ambient: ['CAP_NET_ADMIN'] });
     expect(readUnit(join(SYSTEMD, 'teredo-server.service'))).toMatchObject({ bounding: ['CAP_NET_RAW'], ambient: ['CAP_NET_RAW'] });
     expect(readUnit(join(SYSTEMD, 'teredo-relay.service'))).toMatchObject({ bounding: ['CAP_NET_ADMIN'], ambient: ['CAP_NET_ADMIN'] });
     for (const unit of ['rasadv-advertise.service', 'rasadv-listen.service']) expect(readUnit(join(SYSTEMD, unit))).toMatchObject({ bounding: [], ambient: [] });

@@ -3,16 +3,17 @@
 // and NoNewPrivileges the unit file declares (test/agents/unit-file.ts reads them; DynamicUser= is played by
 // nobody), in two network namespaces of this test joined by a veth pair:
 //
-//   tou-<pid>-a  192.0.2.10, 192.0.2.11 (v0)  teredo-server, teredo-relay, rasadv advertise
-//   tou-<pid>-b  192.0.2.20 (v1)              rasadv listen
+//   tou-<pid>-a  192.0.2.10, 192.0.2.11 (v0)  teredo-server, teredo-relay, ra-sender, rasadv advertise
+//   tou-<pid>-b  192.0.2.20 (v1)              teredo-client, rasadv listen, a host autoconfiguring from the RAs
 //
 // Each works (teredo-server serves with CAP_NET_RAW as its only effective capability, teredo-relay routes
-// 2001::/32 into its TUN device with CAP_NET_ADMIN as its only one; the listener hears the
+// 2001::/32 into its TUN device with CAP_NET_ADMIN as its only one, teredo-client qualifies against the
+// server, ra-sender's RAs give the other namespace an address; the listener hears the
 // advertiser and finds it on its allow list) and, for every capability the unit grants, a start with that one
 // missing fails cleanly: exit 1 and a message naming the capability.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,6 +25,7 @@ import { addNetns, deleteNetns, ip, waitUntil } from './io-netns.js';
 const REPO = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
 const NS_A = `tou-${process.pid}-a`;
 const NS_B = `tou-${process.pid}-b`;
+const RA_PREFIX = '2001:db8:5::/64';
 // Readable by nobody: the examples are copied into a world-readable directory.
 const etc = mkdtempSync(join(tmpdir(), 'units-etc-'));
 
@@ -76,10 +78,13 @@ const capEff = (pid: number): bigint => BigInt(`0x${/^CapEff:\s*([0-9a-f]+)$/m.e
 
 beforeAll(() => {
   chmodSync(etc, 0o755);
-  for (const f of ['teredo-server.json', 'teredo-relay.json', 'rasadv-advertise.json', 'rasadv-listen.json']) {
+  for (const f of ['teredo-server.json', 'teredo-relay.json', 'teredo-client.json', 'rasadv-advertise.json', 'rasadv-listen.json']) {
     copyFileSync(join(REPO, 'examples', f), join(etc, f));
     chmodSync(join(etc, f), 0o644);
   }
+  // examples/ra-sender.json names eth1 and the interface's own prefixes; here the link is v0.
+  writeFileSync(join(etc, 'ra-sender.json'), JSON.stringify({ interfaces: ['v0'], prefixes: [RA_PREFIX] }));
+  chmodSync(join(etc, 'ra-sender.json'), 0o644);
   addNetns(NS_A);
   addNetns(NS_B);
   ip('-n', NS_A, 'link', 'add', 'v0', 'type', 'veth', 'peer', 'name', 'v1', 'netns', NS_B);
@@ -132,6 +137,47 @@ describe('teredo-relay as systemd/teredo-relay.service runs it', () => {
     expect(await run.exited).toBe(1);
     expect(run.stderr).toContain(cap);
     expect(run.stderr).toMatch(/^teredo-relay: /);
+  });
+});
+
+describe('teredo-client as systemd/teredo-client.service runs it', () => {
+  it('qualifies against teredo-server, both as their units run them (examples/teredo-client.json names 192.0.2.10)', async () => {
+    const server = startAsUnit(NS_A, 'teredo-server.service');
+    await logged(server.run, 'serving');
+    const { run, unit } = startAsUnit(NS_B, 'teredo-client.service');
+    await waitUntil(() => run.lines.some((l) => l.state === 'qualified') || run.child.exitCode !== null, 15_000, 'qualified');
+    expect(run.lines.find((l) => l.state === 'qualified')).toMatchObject({ nat: 'cone', mapped: expect.stringMatching(/^192\.0\.2\.20:\d+$/), address: expect.stringMatching(/^2001:0:c000:20a:/) });
+    expect(capEff(run.child.pid!)).toBe(capMask(unit.ambient));
+    expect(await stop(run)).toBe(0);
+    expect(await stop(server.run)).toBe(0);
+  });
+
+  const grants = readUnit(join(REPO, 'systemd', 'teredo-client.service')).ambient;
+  it.each(grants)('without %s: exit 1, naming it', async (cap) => {
+    const { run } = startAsUnit(NS_B, 'teredo-client.service', cap);
+    expect(await run.exited).toBe(1);
+    expect(run.stderr).toContain(cap);
+    expect(run.stderr).toMatch(/^teredo-client: /);
+  });
+});
+
+describe('ra-sender as systemd/ra-sender.service runs it', () => {
+  it(`the host on the link autoconfigures from ${RA_PREFIX}`, async () => {
+    const { run, unit } = startAsUnit(NS_A, 'ra-sender.service');
+    await logged(run, 'started');
+    expect(capEff(run.child.pid!)).toBe(capMask(unit.ambient));
+    const slaac = (): boolean => /inet6 2001:db8:5:0:\S+\/64 scope global/.test(ip('-n', NS_B, '-6', 'addr', 'show', 'dev', 'v1'));
+    await waitUntil(() => slaac() || run.child.exitCode !== null, 30_000, 'an address from the RA on v1');
+    expect(slaac()).toBe(true);
+    expect(await stop(run)).toBe(0);
+  });
+
+  const grants = readUnit(join(REPO, 'systemd', 'ra-sender.service')).ambient;
+  it.each(grants)('without %s: exit 1, naming it', async (cap) => {
+    const { run } = startAsUnit(NS_A, 'ra-sender.service', cap);
+    expect(await run.exited).toBe(1);
+    expect(run.stderr).toContain(cap);
+    expect(run.stderr).toMatch(/^ra-sender: /);
   });
 });
 
