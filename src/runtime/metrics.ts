@@ -136,11 +136,14 @@ export async function serveMetrics(agent: string, where: MetricsAddress, status:
       res.writeHead(405, { 'content-type': 'text/plain', allow: 'GET, HEAD' }).end('method not allowed\n');
       return;
     }
-    // Two expositions back to back (Registry.merge would drop each registry's agent label).
-    Promise.all([processRegistry.metrics(), statusRegistry(agent, status(), MAX_SERIES).metrics()]).then(
-      ([proc, own]) => res.writeHead(200, { 'content-type': processRegistry.contentType }).end(req.method === 'HEAD' ? undefined : `${proc}\n${own}`),
-      (err: unknown) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics failed: ${String(err)}\n`),
-    );
+    // Two expositions back to back (Registry.merge would drop each registry's agent label). A failure while
+    // reading the status is a 500 for this scrape, never an exception out of the request handler.
+    Promise.resolve()
+      .then(() => Promise.all([processRegistry.metrics(), statusRegistry(agent, status(), MAX_SERIES).metrics()]))
+      .then(
+        ([proc, own]) => res.writeHead(200, { 'content-type': processRegistry.contentType }).end(req.method === 'HEAD' ? undefined : `${proc}\n${own}`),
+        (err: unknown) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics failed: ${String(err)}\n`),
+      );
   });
   server.maxConnections = MAX_CONNECTIONS;
   server.keepAliveTimeout = REQUEST_TIMEOUT_MS;

@@ -7,7 +7,7 @@ import { EventEmitter } from 'node:events';
 import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runAgentMain } from '../../src/runtime/cli.js';
-import { MAX_SERIES, parseMetricsAddress, statusMetricsText } from '../../src/runtime/metrics.js';
+import { MAX_SERIES, parseMetricsAddress, serveMetrics, statusMetricsText } from '../../src/runtime/metrics.js';
 import { captureLogLines } from '../fakes/log-capture.js';
 import { tiny } from './fixtures/tiny-definition.js';
 
@@ -106,6 +106,23 @@ describe('--metrics on a running agent', () => {
     r.signals.emit('SIGTERM');
     await expect(r.exitCode).resolves.toBe(0);
     await expect(fetch(url)).rejects.toThrow();
+  });
+
+  it('a status that throws is a 500 for that scrape, and the endpoint keeps serving', async () => {
+    let fail = true;
+    const m = await serveMetrics('x', { host: '127.0.0.1', port: 0 }, () => {
+      if (fail) throw new Error('status broke');
+      return { n: 1 };
+    });
+    try {
+      const bad = await fetch(`http://${m.address}/metrics`);
+      expect(bad.status).toBe(500);
+      expect(await bad.text()).toBe('metrics failed: Error: status broke\n');
+      fail = false;
+      expect(samples(await (await fetch(`http://${m.address}/metrics`)).text())).toContain('teredo_agents_n{agent="x"} 1');
+    } finally {
+      await m.close();
+    }
   });
 
   it('is off without the flag', async () => {
