@@ -11,6 +11,9 @@ export default defineConfig({
           exclude: ['test/netns/**', 'dist/**', 'node_modules/**'],
           // Builds dist/ once for the tests that spawn the real binaries (skipped under `npm test`).
           globalSetup: ['test/build-dist.ts'],
+          // Generous: a few tests spawn agents or run eslint / 100k-packet loops, slow on a busy 2-core machine.
+          // A limit, not a speed assertion.
+          testTimeout: 30_000,
         },
       },
       {

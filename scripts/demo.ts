@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The demo (`npm run demo`, as root): installs what the lab needs (scripts/setup-host.sh, on a fresh machine),
-// then brings up a lab with our agents wherever they exist and the reference implementations elsewhere, and
+// then brings up a lab with our agents in every role (`-- --reference`: Miredo and radvd in their roles, ours
+// only where no reference implementation exists, i.e. rasadv), and
 // shows on one screen that IPv6 works through every NAT: each Teredo client's state, NAT type and address,
 // ping6 to the native host6 through the relay with RTTs, the lan6 hosts' autoconfigured addresses and the
 // rasadv listeners' tables. Tears the lab down unless --keep.
@@ -16,7 +17,7 @@ import { ADDR, NAT_SITES } from '../src/lab/topology.js';
 import { sleep } from '../src/lab/run.js';
 import { table } from '../src/lab/text-table.js';
 
-const { values: opts } = parseArgs({ options: { keep: { type: 'boolean' }, id: { type: 'string' } } });
+const { values: opts } = parseArgs({ options: { keep: { type: 'boolean' }, id: { type: 'string' }, reference: { type: 'boolean' } } });
 
 interface Check {
   readonly what: string;
@@ -86,7 +87,7 @@ async function main(): Promise<number> {
   try {
     // Installs Miredo and radvd on a fresh machine before judging what can run, so the first run shows the
     // same checks as every later one.
-    const choices = await choosePreferredOccupants({ registry: await loadRegistry(), log: (l) => out(l) });
+    const choices = await choosePreferredOccupants({ registry: await loadRegistry(), reference: opts.reference ?? false, log: (l) => out(l) });
     lines = choices.map(describeChoice);
     lab = await Lab.up({ ...(opts.id ? { id: opts.id } : {}), ...(opts.keep ? {} : { ownerPid: process.pid }), occupants: occupantRequests(choices), log: (l) => out(l) });
   } catch (e) {
@@ -95,7 +96,8 @@ async function main(): Promise<number> {
     return 2;
   }
   try {
-    out(`teredo-agents demo: lab ${lab.id} up with occupants in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    const who = opts.reference ? 'the reference implementations (Miredo, radvd) where they exist' : 'our agents in every role';
+    out(`teredo-agents demo: ${who}; lab ${lab.id} up with occupants in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     out(`  ${lines.join(' · ')}\n`);
     await showClients(lab);
     await showLan6(lab);

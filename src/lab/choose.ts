@@ -1,5 +1,5 @@
 // Choosing the lab's occupants for "every role, ours where it exists" (`npm run demo`, `teredo-lab up
-// --preferred`). Availability depends on what is installed (a reference occupant needs its Debian package),
+// --preferred`), or "the reference implementation where it exists" (`npm run demo -- --reference`). Availability depends on what is installed (a reference occupant needs its Debian package),
 // so the host is prepared FIRST: on a fresh machine scripts/setup-host.sh installs Miredo and radvd, and only
 // then is each role judged. Choosing first (the old order) found no reference client, relay or RA sender on
 // the first run and ran a smaller demo than the second run.
@@ -20,6 +20,8 @@ export interface ChoiceOptions {
   /** Which commands are installed (default: the real probe); read only after prepareHost. */
   readonly installed?: ToolProbe;
   readonly roles?: readonly Role[];
+  /** Prefer the reference implementations (Miredo, radvd) over ours (`npm run demo -- --reference`). */
+  readonly reference?: boolean;
   readonly log?: (line: string) => void;
 }
 
@@ -33,7 +35,7 @@ export interface OccupantChoice {
 export async function choosePreferredOccupants(opts: ChoiceOptions): Promise<OccupantChoice[]> {
   (opts.prepareHost ?? ((log) => ensureHost({ install: true, ...(log ? { log } : {}) })))(opts.log);
   const choices: OccupantChoice[] = [];
-  for (const role of opts.roles ?? ROLES) choices.push({ role, occupant: await opts.registry.preferred(role, opts.installed ?? installedTool) });
+  for (const role of opts.roles ?? ROLES) choices.push({ role, occupant: await opts.registry.preferred(role, opts.installed ?? installedTool, opts.reference ?? false) });
   return choices;
 }
 

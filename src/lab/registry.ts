@@ -27,12 +27,14 @@ export class OccupantRegistry {
   }
 
   /**
-   * `ours` when registered and runnable, else the first runnable reference implementation, else undefined.
+   * `ours` when registered and runnable, else the first runnable reference implementation, else undefined;
+   * with `reference`, the other way round (Miredo / radvd where they exist, ours for the roles they lack).
    * Judged with the tools installed NOW: on a fresh machine, install first (choose.ts) or the reference
    * implementations all look unavailable.
    */
-  async preferred(role: Role, installed: ToolProbe = installedTool): Promise<OccupantDefinition | undefined> {
-    const candidates = this.all.filter((o) => o.role === role).sort((a, b) => Number(b.impl === OURS) - Number(a.impl === OURS));
+  async preferred(role: Role, installed: ToolProbe = installedTool, reference = false): Promise<OccupantDefinition | undefined> {
+    const rank = (o: OccupantDefinition): number => Number((o.impl === OURS) !== reference);
+    const candidates = this.all.filter((o) => o.role === role).sort((a, b) => rank(b) - rank(a));
     for (const c of candidates) if ((await c.unavailable(installed)) === undefined) return c;
     return undefined;
   }

@@ -29,14 +29,24 @@ function freshHost() {
 }
 
 describe('choosing the preferred occupants', () => {
+  it('prefers ours for every role; with reference, Miredo and radvd where they exist and ours elsewhere', async () => {
+    const registry = await loadRegistry();
+    const host = freshHost();
+    const ours = await choosePreferredOccupants({ registry, prepareHost: host.install, installed: host.installed });
+    expect(ours.map(describeChoice).filter((d) => !d.endsWith(': ours'))).toEqual([]);
+    const reference = await choosePreferredOccupants({ registry, prepareHost: () => {}, installed: host.installed, reference: true });
+    const byRole = Object.fromEntries(reference.map((c) => [c.role, c.occupant?.impl]));
+    expect(byRole).toMatchObject({ server: 'miredo', relay: 'miredo', client: 'miredo', 'ra-sender': 'radvd' });
+  });
+
   it('installs first, so the first run on a fresh machine chooses what the second run does', async () => {
     const registry = await loadRegistry();
     const host = freshHost();
-    const first = await choosePreferredOccupants({ registry, prepareHost: host.install, installed: host.installed });
+    const first = await choosePreferredOccupants({ registry, prepareHost: host.install, installed: host.installed, reference: true });
     expect(host.events[0]).toBe('install');
     expect(host.events.slice(1).every((e) => e.startsWith('probe '))).toBe(true);
 
-    const second = await choosePreferredOccupants({ registry, prepareHost: () => {}, installed: host.installed });
+    const second = await choosePreferredOccupants({ registry, prepareHost: () => {}, installed: host.installed, reference: true });
     expect(first.map(describeChoice)).toEqual(second.map(describeChoice));
     // With the packages in, every Teredo role and the RA sender have an occupant (a reference one at least).
     for (const role of ['server', 'relay', 'client', 'ra-sender']) expect(first.find((c) => c.role === role)?.occupant, role).toBeDefined();
@@ -46,7 +56,7 @@ describe('choosing the preferred occupants', () => {
   it('judged with the tools still absent (the old order), no reference occupant can be chosen', async () => {
     const registry = await loadRegistry();
     const host = freshHost();
-    const choices = await choosePreferredOccupants({ registry, prepareHost: () => {}, installed: host.installed });
+    const choices = await choosePreferredOccupants({ registry, prepareHost: () => {}, installed: host.installed, reference: true });
     expect(choices.filter((c) => c.occupant && c.occupant.impl !== OURS)).toEqual([]);
     expect(host.events.length).toBeGreaterThan(0); // the probe was asked, and said no
   });
