@@ -71,7 +71,6 @@ describe('Teredo to Teredo', () => {
     ]);
     const prc = await status('cli-prc');
     const prc2 = await status('cli-prc2');
-    const arc = await status('cli-arc');
     // The first echoes wait in the peer queue while the bubbles through the server open both NATs.
     expect(await pings('cli-prc', prc2.address!, 5)).toBeGreaterThanOrEqual(3);
     expect(await pings('cli-prc2', prc.address!, 5)).toBeGreaterThanOrEqual(3);
