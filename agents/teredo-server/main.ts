@@ -4,7 +4,7 @@
 //   teredo-server --address <IPv4> [--secondary-address <IPv4>] [--mtu N] [--native-forwarding raw|tun|off]
 //                 [--forward-interface NAME]
 //                 [--forward-icmpv6-max-payload N] [--allow-non-global] [--stats-interval S]
-//                 [--config FILE] [--log-level L] [--instance NAME] [--check-config]
+//                 [--config FILE | --miredo-conf FILE] [--log-level L] [--instance NAME] [--metrics ADDR:PORT] [--check-config]
 //   teredo-server status [--json] [--instance NAME] [--timeout MS]
 //
 // Runs on the shared runtime (src/runtime/cli.ts): JSON config file with flags on top, --check-config (used by
@@ -18,6 +18,7 @@
 import type { AgentDefinition } from '../../src/runtime/cli.js';
 import { runAgentMain } from '../../src/runtime/cli.js';
 import { serverSpec, type ServerAgentConfig } from './config.js';
+import { readMiredoServerConf } from './miredo-conf.js';
 import { startTeredoServer } from './server.js';
 import { AGENT_NAME, formatTeredoServerStatus, type TeredoServerStatus } from './status.js';
 
@@ -29,6 +30,11 @@ const teredoServer: AgentDefinition<ServerAgentConfig, TeredoServerStatus> = {
   config: serverSpec,
   start: (ctx) => startTeredoServer(ctx),
   formatStatus: formatTeredoServerStatus,
+  foreignConfig: {
+    flag: 'miredo-conf',
+    describe: 'read a miredo-server.conf (ServerBindAddress, ServerBindAddress2, InterfaceMTU, Prefix, SyslogFacility) instead of --config; flags override it',
+    read: readMiredoServerConf,
+  },
 };
 
 await runAgentMain(teredoServer);

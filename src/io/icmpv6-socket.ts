@@ -38,7 +38,7 @@ export function openIcmpv6Socket(options: Icmpv6SocketOptions): Icmpv6Socket {
     opened = native.icmp6Open(options.ifname, options.netns ?? null, options.hopLimit ?? ND_HOP_LIMIT,
       options.multicastLoopback ?? false, options.types ?? null);
   } catch (e) {
-    throw ioErrorFrom('IO_ICMPV6_OPEN', `cannot open raw ICMPv6 socket on ${options.ifname}`, e);
+    throw ioErrorFrom('IO_ICMPV6_OPEN', `cannot open raw ICMPv6 socket on ${options.ifname} (needs CAP_NET_RAW)`, e);
   }
   const socket = new LinuxIcmpv6Socket(native, options.ifname, opened, options.batchSize ?? DEFAULT_BATCH);
   try {

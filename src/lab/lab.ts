@@ -8,7 +8,7 @@
 // killed test run leaves nothing behind.
 
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, chmodSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LabError } from './errors.js';
 import { ensureHost } from './host.js';
@@ -208,6 +208,9 @@ export class Lab {
     mkdirSync(dir, { recursive: true, mode: 0o755 });
     chmodSync(dir, 0o755);
     const logFile = join(dir, 'log');
+    // A fresh log per occupant: an earlier occupant of the same role and node (another implementation, in an
+    // earlier test of the same lab) must not leave its lines in front of this one's.
+    writeFileSync(logFile, '', { mode: 0o644 });
     const spec = await def.launch(this.context(node, dir, logFile, undefined));
     const startedAt = Date.now();
     const child = spawnDetached(inNs(this.ns(node), spec.argv), { logFile, env: { ...process.env, ...spec.env } });

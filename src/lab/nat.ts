@@ -13,6 +13,13 @@
 // entry: the symmetric NAT. The cone variants add a dynamic set, refreshed by every outgoing UDP packet, and a
 // DNAT rule that lets unsolicited UDP in to the mapped port: keyed by port alone (full cone) or by remote
 // address and port (address-restricted). Entries time out like a real NAT binding.
+//
+// Every kind also drops unsolicited UDP addressed to the router itself (an input chain, as a home router's
+// firewall does). Without it the kernel answers such a packet with an ICMP error and keeps a conntrack entry
+// for it; a later outgoing packet to the same remote endpoint then collides with that entry and masquerade
+// picks another port. Two Teredo clients behind restricted NATs would never meet: each one's first bubble is
+// refused by the other NAT, and the answering bubble leaves from a different mapping (RFC 4380 §5.2.6 assumes
+// it leaves from the same one). With the drop, a refused packet leaves no state, like on real NATs.
 
 import type { NatKind } from './topology.js';
 
@@ -50,6 +57,9 @@ export function natRuleset(p: NatRulesetParams): string {
     );
   }
   lines.push(
+    `  chain input { type filter hook input priority filter; policy accept;`,
+    `    iifname "${p.outsideIf}" meta l4proto udp ct state new drop`,
+    `  }`,
     `  chain postrouting { type nat hook postrouting priority srcnat; policy accept;`,
     `    oifname "${p.outsideIf}" ${masquerade}`,
     `  }`,

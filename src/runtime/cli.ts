@@ -2,6 +2,7 @@
 // exit codes. An agent's main.ts declares an AgentDefinition and calls runAgentMain; this file wires:
 //
 //   <agent> [--config FILE] [--log-level L] [--instance NAME] [config flags...]   run the agent
+//   <agent> --metrics ADDR:PORT [...]  also serve the status counters to Prometheus (metrics.ts)
 //   <agent> --check-config [...]     validate only: "config ok" + exit 0, or every problem + exit 1
 //   <agent> status [--json] [--instance NAME] [--timeout MS]
 //                                    query the agent running in THIS network namespace (status.ts, control.ts)
@@ -12,8 +13,8 @@
 
 import yargs from 'yargs';
 import type { Argv, Options } from 'yargs';
-import type { ConfigSpec } from './config.js';
-import { configYargsOptions, loadConfig, readConfigFile, validateConfig } from './config.js';
+import type { ConfigSources, ConfigSpec } from './config.js';
+import { configYargsOptions, readConfigFile, validateConfig } from './config.js';
 import type { ControlRequest, ControlServer } from './control.js';
 import { controlName, serveControl } from './control.js';
 import { AgentError, exitCodeFor, formatAgentError } from './errors.js';
@@ -21,6 +22,7 @@ import type { Lifecycle, LifecycleOptions, SignalSource } from './lifecycle.js';
 import { installLifecycle } from './lifecycle.js';
 import type { LogLevel, Logger, LoggerOptions } from './logger.js';
 import { LOG_LEVELS, createLogger, isLogLevel } from './logger.js';
+import { parseMetricsAddress, serveMetrics, type MetricsServer } from './metrics.js';
 import type { AgentStatus, StatusBase, StatusFormatter } from './status.js';
 import { DEFAULT_STATUS_TIMEOUT_MS, printAgentStatus } from './status.js';
 
@@ -81,6 +83,19 @@ export interface AgentDefinition<T, S = unknown> {
    */
   defaultInstance?(config: T): string | undefined;
   commands?: readonly AgentCommand[];
+  /**
+   * A second file format the agent reads in place of --config (teredo-server: --miredo-conf FILE, a
+   * miredo-server.conf): `read` returns the values by config field name, validated like a JSON file's with
+   * the flags on top, and read again on SIGHUP. Throws AgentError CONFIG_READ / CONFIG_INVALID.
+   */
+  foreignConfig?: ForeignConfig;
+}
+
+export interface ForeignConfig {
+  /** The flag without dashes, e.g. "miredo-conf". */
+  flag: string;
+  describe: string;
+  read(path: string): { path: string; values: unknown };
 }
 
 export interface CliIo {
@@ -103,6 +118,7 @@ const COMMON_OPTIONS: Record<string, Options> = {
   'log-level': { type: 'string', describe: `log level: ${LOG_LEVELS.join(', ')} (default info, or $LOG_LEVEL)` },
   'check-config': { type: 'boolean', describe: 'validate the configuration, print "config ok" or every problem, and exit' },
   instance: { type: 'string', describe: 'instance name, when several run in one network namespace' },
+  metrics: { type: 'string', describe: 'serve Prometheus metrics at http://ADDR:PORT/metrics, e.g. 127.0.0.1:9464 (default: off)' },
 };
 
 type Action =
@@ -133,7 +149,8 @@ async function parseCommandLine<T, S>(def: AgentDefinition<T, S>, argv: readonly
   for (const reserved of ['help', ...Object.keys(COMMON_OPTIONS)]) {
     if (Object.hasOwn(configFlags, reserved)) throw new AgentError('INTERNAL', `config field flag --${reserved} clashes with a common flag`);
   }
-  const flags = { ...COMMON_OPTIONS, ...configFlags };
+  const foreign = def.foreignConfig;
+  const flags: Record<string, Options> = { ...COMMON_OPTIONS, ...configFlags, ...(foreign ? { [foreign.flag]: { type: 'string', describe: foreign.describe } } : {}) };
   let parser = yargs()
     .scriptName(def.name)
     .strict()
@@ -175,17 +192,29 @@ async function parseCommandLine<T, S>(def: AgentDefinition<T, S>, argv: readonly
   return action;
 }
 
-function configSourcesFrom(args: Record<string, unknown>): { configFile?: string; flags: Record<string, unknown> } {
-  return typeof args.config === 'string' ? { configFile: args.config, flags: args } : { flags: args };
+/** Reads the config file named on the command line (--config, or the agent's foreign format) and pairs it with the flags. */
+function configSourcesFrom<T, S>(def: AgentDefinition<T, S>, args: Record<string, unknown>): ConfigSources {
+  const foreign = def.foreignConfig;
+  const foreignPath = foreign ? args[foreign.flag] : undefined;
+  if (foreignPath !== undefined && args.config !== undefined) throw new AgentError('USAGE', `--config and --${foreign!.flag} exclude each other: give one file`);
+  const file = foreignPath !== undefined ? foreign!.read(String(foreignPath)) : typeof args.config === 'string' ? readConfigFile(args.config) : undefined;
+  return file ? { file, flags: args } : { flags: args };
+}
+
+/** configSourcesFrom + validateConfig; throws CONFIG_READ, or CONFIG_INVALID with every problem in details. */
+function loadConfigFrom<T, S>(def: AgentDefinition<T, S>, args: Record<string, unknown>): T {
+  const result = validateConfig(def.config, configSourcesFrom(def, args));
+  if (result.ok) return result.config;
+  const n = result.problems.length;
+  throw new AgentError('CONFIG_INVALID', `invalid configuration (${n} problem${n === 1 ? '' : 's'}):`, { details: result.problems });
 }
 
 function checkConfig<T, S>(def: AgentDefinition<T, S>, args: Record<string, unknown>, io: CliIo): number {
   // The flags outside the schema fail the start too, so the check (systemd ExecStartPre) must catch them.
   logLevelFrom(args);
   instanceFrom(args);
-  const { configFile, flags } = configSourcesFrom(args);
-  const file = configFile === undefined ? undefined : readConfigFile(configFile);
-  const result = validateConfig(def.config, file ? { file, flags } : { flags });
+  metricsFrom(args);
+  const result = validateConfig(def.config, configSourcesFrom(def, args));
   if (result.ok) {
     io.stdout('config ok\n');
     return 0;
@@ -205,6 +234,10 @@ function instanceFrom(args: Record<string, unknown>): string | undefined {
   return instance;
 }
 
+function metricsFrom(args: Record<string, unknown>): ReturnType<typeof parseMetricsAddress> | undefined {
+  return args.metrics === undefined ? undefined : parseMetricsAddress(String(args.metrics));
+}
+
 function logLevelFrom(args: Record<string, unknown>): LogLevel {
   const [source, requested] = args['log-level'] !== undefined ? ['--log-level', args['log-level']] : ['LOG_LEVEL', process.env.LOG_LEVEL ?? 'info'];
   if (!isLogLevel(requested)) throw new AgentError('USAGE', `${source} (${String(requested)}) must be one of ${LOG_LEVELS.join(', ')}`);
@@ -213,8 +246,8 @@ function logLevelFrom(args: Record<string, unknown>): LogLevel {
 
 async function startAgent<T, S>(def: AgentDefinition<T, S>, args: Record<string, unknown>, options: RunOptions, exit: (code: number) => void): Promise<void> {
   const level = logLevelFrom(args);
-  const sources = configSourcesFrom(args);
-  const config = loadConfig(def.config, sources);
+  const metricsAt = metricsFrom(args);
+  const config = loadConfigFrom(def, args);
   const instance = instanceFrom(args) ?? instanceFrom({ instance: def.defaultInstance?.(config) });
   const logger = createLogger({ agent: def.name, level, ...(options.logDestination ? { destination: options.logDestination } : {}) });
   const startedAt = Date.now();
@@ -227,26 +260,34 @@ async function startAgent<T, S>(def: AgentDefinition<T, S>, args: Record<string,
     else logger.error({ reason, hint: 'throw from start() instead' }, 'fatal ignored during start-up');
   };
 
+  const currentStatus = (): AgentStatus<S> => {
+    const base: StatusBase = { agent: def.name, instance: instance ?? null, pid: process.pid, uptimeSec: Math.round((Date.now() - startedAt) / 1000), reloads };
+    return running ? { ...base, state: 'running', ...running.status() } : { ...base, state: 'starting' };
+  };
+
   // The control socket comes first: it doubles as the "already running here" check, before ports are bound.
   let control: ControlServer;
   try {
     control = await serveControl(controlName(def.name, instance), (request: ControlRequest) => {
       if (request.cmd !== 'status') throw new Error(`unknown command ${JSON.stringify(request.cmd)}`);
-      const base: StatusBase = { agent: def.name, instance: instance ?? null, pid: process.pid, uptimeSec: Math.round((Date.now() - startedAt) / 1000), reloads };
-      const status: AgentStatus<S> = running ? { ...base, state: 'running', ...running.status() } : { ...base, state: 'starting' };
-      return status;
+      return currentStatus();
     });
   } catch (err) {
     const who = instance ? `${def.name} instance ${instance}` : def.name;
     throw new AgentError('IO_BIND', `another ${who} is already running in this network namespace (use --instance to run several)`, { cause: err });
   }
+  let metrics: MetricsServer | undefined;
   try {
+    // Bound before the agent's sockets open, so a taken metrics port fails the start with nothing to undo.
+    if (metricsAt) metrics = await serveMetrics(def.name, metricsAt, () => currentStatus() as unknown as Record<string, unknown>);
     running = await def.start({ name: def.name, instance, config, logger, fatal });
   } catch (err) {
+    await metrics?.close();
     await control.close();
     throw err;
   }
   const agent = running;
+  if (metrics) logger.info({ url: `http://${metrics.address}/metrics` }, 'metrics serving');
 
   const lifecycleOptions: LifecycleOptions = {
     logger,
@@ -256,6 +297,7 @@ async function startAgent<T, S>(def: AgentDefinition<T, S>, args: Record<string,
         try {
           await agent.stop();
         } finally {
+          await metrics?.close();
           await control.close();
         }
       },
@@ -266,7 +308,7 @@ async function startAgent<T, S>(def: AgentDefinition<T, S>, args: Record<string,
         }
         let next: T;
         try {
-          next = loadConfig(def.config, sources);
+          next = loadConfigFrom(def, args);
         } catch (err) {
           const problems = err instanceof AgentError ? [err.message, ...err.details] : [String(err)];
           logger.error({ problems, kept: 'old config' }, 'reload rejected');
@@ -283,5 +325,6 @@ async function startAgent<T, S>(def: AgentDefinition<T, S>, args: Record<string,
   if (options.stopTimeoutMs !== undefined) lifecycleOptions.stopTimeoutMs = options.stopTimeoutMs;
   lifecycle = installLifecycle(lifecycleOptions);
   // Logged only once the signal handlers are in place: supervisors and tests may signal as soon as they see it.
-  logger.info({ configFile: sources.configFile ?? null, instance: instance ?? null }, 'started');
+  const configFile = def.foreignConfig && args[def.foreignConfig.flag] !== undefined ? args[def.foreignConfig.flag] : args.config;
+  logger.info({ configFile: configFile ?? null, instance: instance ?? null }, 'started');
 }

@@ -62,6 +62,22 @@ describe('Teredo to Teredo', () => {
     for (const o of lab.occupants()) await lab.stopOccupant(o.key);
   });
 
+  it('two clients behind port-restricted NATs reach each other after the bubble exchange (§5.2.6), both ways', async () => {
+    await lab.startOccupants([
+      { role: 'server', impl: 'ours' },
+      { role: 'client', impl: 'ours', node: 'cli-prc' },
+      { role: 'client', impl: 'ours', node: 'cli-prc2' },
+      { role: 'client', impl: 'ours', node: 'cli-arc' },
+    ]);
+    const prc = await status('cli-prc');
+    const prc2 = await status('cli-prc2');
+    // The first echoes wait in the peer queue while the bubbles through the server open both NATs.
+    expect(await pings('cli-prc', prc2.address!, 5)).toBeGreaterThanOrEqual(3);
+    expect(await pings('cli-prc2', prc.address!, 5)).toBeGreaterThanOrEqual(3);
+    expect(await pings('cli-arc', prc.address!, 5)).toBeGreaterThanOrEqual(3);
+    for (const o of lab.occupants()) await lab.stopOccupant(o.key);
+  });
+
   it('beyond Miredo: a client behind the symmetric NAT reaches a full-cone client, and back (proof through its server)', async () => {
     await lab.startOccupants([
       { role: 'server', impl: 'ours' },

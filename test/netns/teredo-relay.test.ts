@@ -1,4 +1,4 @@
-// teredo-relay in the lab (issue 10 "Tests"), with Debian's Miredo server and clients: a client behind the
+// teredo-relay in the lab (issue 10 "Tests"), with Debian's Miredo server and clients, then with ours: a client behind the
 // port-restricted NAT reaches host6 through our relay with ping6; host6 starts a conversation with a client that
 // never talked (the relay's bubble goes through the client's server); a datagram from inet4 with a forged
 // Teredo source never reaches host6; pings to Teredo addresses embedding 127.0.0.1 or 10.0.0.1 put nothing on
@@ -243,5 +243,30 @@ describe('bulk traffic and restarts', () => {
     // (Node and the lab's readiness polls); the replies after the restart arrived.
     expect(lost).toBeLessThanOrEqual(60);
     expect(out).toMatch(/icmp_seq=100 /);
+  });
+});
+
+describe('with our server and our clients behind every NAT', () => {
+  it('each of our clients pings host6 through our relay and is pinged back; 10 MB both ways from the port-restricted one', async () => {
+    for (const o of lab.occupants()) await lab.stopOccupant(o.key);
+    const nodes = ['cli-prc', 'cli-fc', 'cli-arc', 'cli-sym'];
+    await lab.startOccupants([{ role: 'server', impl: 'ours' }, { role: 'relay', impl: 'ours' }, ...nodes.map((node) => ({ role: 'client' as const, impl: 'ours', node }))]);
+    for (const node of nodes) {
+      const addr = await clientAddress(node);
+      await lab.exec(node, ['ping', '-6', '-c', '2', '-W', '3', ADDR.host6]); // relay discovery and bubbles
+      const out = await lab.exec(node, ['ping', '-6', '-c', '3', '-i', '0.2', '-W', '5', ADDR.host6]);
+      expect(out.stdout, `${node} -> host6 ${JSON.stringify(await relayStatus())}`).toMatch(/3 packets transmitted, 3 received/);
+      const back = await lab.exec('host6', ['ping', '-6', '-c', '3', '-i', '0.2', '-W', '5', addr]);
+      expect(back.stdout, `host6 -> ${node}`).toMatch(/3 packets transmitted, 3 received/);
+    }
+    const TEN_MB = 10 * 1024 * 1024;
+    const addr = await clientAddress('cli-prc');
+    for (const [from, to, host, port] of [['cli-prc', 'host6', ADDR.host6, '5003'], ['host6', 'cli-prc', addr, '5004']] as const) {
+      const receiver = new JsonLines(lab.spawn(to, [process.execPath, '-e', TCP_RECEIVER, host, port]));
+      await receiver.next('listening');
+      const sent = await lab.execOk(from, [process.execPath, '-e', TCP_SENDER, host, port, String(TEN_MB)], { timeoutMs: 120_000 });
+      const got = await receiver.next('bytes', 30_000);
+      expect(got, `${from} -> ${to}`).toEqual({ bytes: TEN_MB, sha256: (JSON.parse(sent.stdout.trim()) as { sha256: string }).sha256 });
+    }
   });
 });
