@@ -12,11 +12,15 @@
 // - every agent container is healthy (the image's HEALTHCHECK, `<agent> status`);
 // - the sidecar: `docker run --network container:APP --cap-add NET_ADMIN --device /dev/net/tun <image>
 //   teredo-client --server 198.18.0.10` gives APP a Teredo address and a route; APP pings host6; the sidecar
-//   stops on SIGTERM within `docker stop -t 1` (exit 0, not 137).
+//   stops on SIGTERM within `docker stop -t 1` (exit 0, not 137);
+// - `npm pack` of this checkout installs with `npm install -g` in a fresh container of the local build image
+//   (Debian + Node + npm, nothing of ours), and the bins work there, the addon included.
 // afterAll: `docker-compose down`, the sidecar pair removed, the engine stopped if started here; then no container,
 // bridge or Docker network namespace of this run is left.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { exec, waitFor } from '../../src/lab/run.js';
 import type { Engine, Images } from './docker-engine.js';
 import { REPO, buildImages, docker, missingDockerTools, startEngine } from './docker-engine.js';
@@ -136,5 +140,29 @@ describe.skipIf(skipReason !== '')('the compose lab and the sidecar in Docker (n
     expect(caps).toMatch(/^CapEff:\s+0000000000003400$/m);
     await docker(['stop', '-t', '1', sidecar.client]);
     expect((await docker(['inspect', '-f', '{{.State.ExitCode}}', sidecar.client])).trim(), 'exit after SIGTERM (137 = SIGKILL)').toBe('0');
+  });
+
+  it('npm pack: the tarball installs with npm install -g in a fresh container of the local build image, and its bins work', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tdl-pack-'));
+    try {
+      // --ignore-scripts: dist/ is already built (npm test builds it first); prepack would build it again.
+      const pack = await exec(['npm', 'pack', REPO, '--ignore-scripts', '--silent', '--pack-destination', dir], { timeoutMs: 5 * MINUTE });
+      expect(pack.code, pack.stderr).toBe(0);
+      const tarball = pack.stdout.trim().split('\n').pop()!;
+      const script = [
+        'set -e',
+        `npm install -g --no-audit --no-fund /pkg/${tarball} >/tmp/npm.log 2>&1 || { tail -30 /tmp/npm.log; exit 1; }`,
+        'teredo-server --help >/dev/null && rasadv --help >/dev/null && teredo-relay --help >/dev/null && ra-sender --help >/dev/null',
+        'teredo-client decode 2001:0:1117:34fa:1027:374b:e1fc:f635',
+        // The addon was built by the package's install script (native/build.mjs): load it.
+        'node -e "require(require(\'path\').join(require(\'child_process\').execSync(\'npm root -g\').toString().trim(), \'teredo-agents/native/build/Release/teredo_io.node\')); console.log(\'addon ok\')"',
+      ].join('\n');
+      const r = await exec(['docker', 'run', '--rm', '--pull', 'never', '--network', 'host', '-v', `${dir}:/pkg:ro`, 'teredo-agents-build:bookworm', 'sh', '-c', script], { timeoutMs: 10 * MINUTE });
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      expect(r.stdout).toContain('17.23.52.250');
+      expect(r.stdout).toContain('addon ok');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
