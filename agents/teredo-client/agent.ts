@@ -21,7 +21,7 @@ import type { AgentContext, RunningAgent } from '../../src/runtime/cli.js';
 import { systemClock, systemTimers, type Clock, type Timers } from '../../src/runtime/clock.js';
 import { Driver } from '../../src/runtime/driver.js';
 import { AgentError, bindError } from '../../src/runtime/errors.js';
-import { LogRateLimiter } from '../../src/runtime/logger.js';
+import { IoErrorLog } from '../../src/runtime/logger.js';
 import { cryptoRandom } from '../../src/runtime/random.js';
 import { TeredoClient } from '../../src/engine/teredo/client.js';
 import type { ClientSink, ClientState } from '../../src/engine/teredo/client-types.js';
@@ -43,7 +43,6 @@ export interface ClientDeps {
   timers?: Timers;
 }
 
-const IO_ERROR_LOG_INTERVAL_MS = 60_000;
 
 /** IPv4 of `name` (an address is returned as is). CONFIG_INVALID when it does not resolve. */
 async function resolveServer(name: string, resolve: (n: string) => Promise<number>, what: string): Promise<number> {
@@ -96,13 +95,7 @@ export async function startTeredoClient(ctx: AgentContext<ClientAgentConfig>, de
     throw err;
   }
   const hook = new HookRunner(config.hook, logger);
-  const ioErrors = new LogRateLimiter(IO_ERROR_LOG_INTERVAL_MS);
-  let ioErrorCount = 0;
-  const onIoError = (where: string) => (err: Error): void => {
-    ioErrorCount++;
-    const suppressed = ioErrors.allow(where, clock.now());
-    if (suppressed !== undefined) logger.warn({ err, where, suppressed }, 'i/o error');
-  };
+  const ioErrors = new IoErrorLog(logger, () => clock.now());
 
   const hookState = (s: ClientState): 'up' | 'down' => (s === 'qualified' ? 'up' : 'down');
   const runHook = (state: ClientState, previous: ClientState, oldAddress: Uint8Array | undefined): void => {
@@ -153,11 +146,11 @@ export async function startTeredoClient(ctx: AgentContext<ClientAgentConfig>, de
   const tunStep = (b: PacketBatch, now: Millis, s: ClientSink): void => {
     for (let i = 0; i < b.count; i++) engine.tunPacket(b.data, b.offset(i), b.length(i), now, s);
   };
-  port.onError(onIoError('udp'));
+  port.onError(ioErrors.handler('udp'));
   port.onBatch((b) => driver.batch(udpStep, b));
-  probe.onError(onIoError('probe'));
+  probe.onError(ioErrors.handler('probe'));
   probe.onBatch((b) => driver.batch(probeStep, b));
-  iface.tun.onError(onIoError('tun'));
+  iface.tun.onError(ioErrors.handler('tun'));
   iface.tun.onBatch((b) => driver.batch(tunStep, b));
   driver.start();
   driver.batch((_: undefined, now, s) => engine.start(now, s), undefined);
@@ -196,7 +189,7 @@ export async function startTeredoClient(ctx: AgentContext<ClientAgentConfig>, de
       }),
       peers: engine.peerSummary(),
       hook: config.hook === undefined ? null : { command: config.hook, ...hook.counters },
-      ioErrors: ioErrorCount,
+      ioErrors: ioErrors.count,
       drops: driver.drops(),
       driver: driver.stats(),
     }),

@@ -26,7 +26,7 @@ import type { AgentContext, RunningAgent } from '../../src/runtime/cli.js';
 import { systemClock, systemTimers, type Clock, type TimerHandle, type Timers } from '../../src/runtime/clock.js';
 import { Driver } from '../../src/runtime/driver.js';
 import { AgentError, bindError } from '../../src/runtime/errors.js';
-import { LogRateLimiter } from '../../src/runtime/logger.js';
+import { IoErrorLog } from '../../src/runtime/logger.js';
 import { cryptoRandom } from '../../src/runtime/random.js';
 import { formatEndpoint4 } from '../../src/wire/endpoint.js';
 import { formatIpv6, isGlobalUnicast6, parseIpv6 } from '../../src/wire/ipv6-address.js';
@@ -48,7 +48,6 @@ export interface RelayDeps {
   random?: Random;
 }
 
-const IO_ERROR_LOG_INTERVAL_MS = 60_000;
 
 export async function startTeredoRelay(ctx: AgentContext<RelayAgentConfig>, deps: RelayDeps = {}): Promise<RunningAgent<RelayAgentConfig, TeredoRelayStatus>> {
   const { logger } = ctx;
@@ -70,13 +69,7 @@ export async function startTeredoRelay(ctx: AgentContext<RelayAgentConfig>, deps
     throw err;
   }
 
-  const ioErrors = new LogRateLimiter(IO_ERROR_LOG_INTERVAL_MS);
-  let ioErrorCount = 0;
-  const onIoError = (where: string) => (err: Error): void => {
-    ioErrorCount++;
-    const suppressed = ioErrors.allow(where, clock.now());
-    if (suppressed !== undefined) logger.warn({ err, where, suppressed }, 'i/o error');
-  };
+  const ioErrors = new IoErrorLog(logger, () => clock.now());
 
   const driver = new Driver<RelaySink>({
     engine,
@@ -96,13 +89,13 @@ export async function startTeredoRelay(ctx: AgentContext<RelayAgentConfig>, deps
   const tunStep = (batch: PacketBatch, now: Millis, sink: RelaySink): void => {
     for (let i = 0; i < batch.count; i++) engine.tun(batch.data, batch.offset(i), batch.length(i), now, sink);
   };
-  port.onError(onIoError('udp'));
-  tun.onError(onIoError('tun'));
+  port.onError(ioErrors.handler('udp'));
+  tun.onError(ioErrors.handler('tun'));
   port.onBatch((batch) => driver.batch(udpStep, batch));
   tun.onBatch((batch) => driver.batch(tunStep, batch));
   driver.start();
 
-  const snapshot = () => ({ ...engine.summary(), ...engine.counters.snapshot(), drops: driver.drops(), ioErrors: ioErrorCount });
+  const snapshot = () => ({ ...engine.summary(), ...engine.counters.snapshot(), drops: driver.drops(), ioErrors: ioErrors.count });
   let statsTimer: TimerHandle | undefined;
   const armStats = (): void => {
     if (statsTimer !== undefined) timers.clearTimer(statsTimer);

@@ -26,7 +26,7 @@ import { systemClock, systemTimers, type Clock, type TimerHandle, type Timers } 
 import { Driver } from '../../src/runtime/driver.js';
 import type { DatagramBatch, PacketBatch } from '../../src/io/ports.js';
 import { AgentError, bindError } from '../../src/runtime/errors.js';
-import { LogRateLimiter } from '../../src/runtime/logger.js';
+import { IoErrorLog } from '../../src/runtime/logger.js';
 import { SERVER_SOCKET, type ServerSink, type ServerSocket, type ServerSocketIndex } from '../../src/engine/teredo/server-types.js';
 import { TeredoServer } from '../../src/engine/teredo/server.js';
 import type { Millis } from '../../src/engine/types.js';
@@ -49,7 +49,6 @@ export interface ServerDeps extends NativeForwardingDeps {
   timers?: Timers;
 }
 
-const IO_ERROR_LOG_INTERVAL_MS = 60_000;
 
 export async function startTeredoServer(ctx: AgentContext<ServerAgentConfig>, deps: ServerDeps = {}): Promise<RunningAgent<ServerAgentConfig, TeredoServerStatus>> {
   const { logger } = ctx;
@@ -72,13 +71,7 @@ export async function startTeredoServer(ctx: AgentContext<ServerAgentConfig>, de
     throw err;
   }
 
-  const ioErrors = new LogRateLimiter(IO_ERROR_LOG_INTERVAL_MS);
-  let ioErrorCount = 0;
-  const onIoError = (where: string) => (err: Error): void => {
-    ioErrorCount++;
-    const suppressed = ioErrors.allow(where, clock.now());
-    if (suppressed !== undefined) logger.warn({ err, where, suppressed }, 'i/o error');
-  };
+  const ioErrors = new IoErrorLog(logger, () => clock.now());
 
   const byIndex: readonly DatagramPort[] = [sockets.primary, sockets.secondary];
   const driver = new Driver<ServerSink>({
@@ -106,17 +99,17 @@ export async function startTeredoServer(ctx: AgentContext<ServerAgentConfig>, de
   };
   for (const local of ['primary', 'secondary'] as const) {
     const step = datagramStep(SERVER_SOCKET[local]);
-    sockets[local].onError(onIoError(local));
+    sockets[local].onError(ioErrors.handler(local));
     sockets[local].onBatch((batch) => driver.batch(step, batch));
   }
-  native.sender?.onError(onIoError('raw6'));
+  native.sender?.onError(ioErrors.handler('raw6'));
   if (tun) {
-    tun.onError(onIoError('tun'));
+    tun.onError(ioErrors.handler('tun'));
     tun.onBatch((batch) => driver.batch(tunStep, batch));
   }
   driver.start();
 
-  const snapshot = () => ({ ...engine.counters.snapshot(), drops: driver.drops(), ioErrors: ioErrorCount });
+  const snapshot = () => ({ ...engine.counters.snapshot(), drops: driver.drops(), ioErrors: ioErrors.count });
   let statsTimer: TimerHandle | undefined;
   const armStats = (): void => {
     if (statsTimer !== undefined) timers.clearTimer(statsTimer);

@@ -73,3 +73,29 @@ export class LogRateLimiter {
     return suppressed;
   }
 }
+
+/** How often (at most) one source of I/O errors (a socket, a TUN device) is logged. */
+export const IO_ERROR_LOG_INTERVAL_MS = 60_000;
+
+/**
+ * The I/O errors an agent's ports report after start-up (a failed send, a receive error): every one counted
+ * (`count`, shown in status), logged at warn at most once a minute per source with the number held back.
+ */
+export class IoErrorLog {
+  count = 0;
+  readonly #limiter = new LogRateLimiter(IO_ERROR_LOG_INTERVAL_MS);
+
+  constructor(
+    private readonly logger: Logger,
+    private readonly now: () => number,
+  ) {}
+
+  /** The onError handler for the source named `where` ('primary', 'tun', ...). */
+  handler(where: string): (err: Error) => void {
+    return (err) => {
+      this.count++;
+      const suppressed = this.#limiter.allow(where, this.now());
+      if (suppressed !== undefined) this.logger.warn({ err, where, suppressed }, 'i/o error');
+    };
+  }
+}
