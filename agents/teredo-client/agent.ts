@@ -21,6 +21,7 @@ import type { AgentContext, RunningAgent } from '../../src/runtime/cli.js';
 import { systemClock, systemTimers, type Clock, type Timers } from '../../src/runtime/clock.js';
 import { Driver } from '../../src/runtime/driver.js';
 import { AgentError, bindError } from '../../src/runtime/errors.js';
+import type { ClientStatus } from './status.js';
 import { IoErrorLog } from '../../src/runtime/logger.js';
 import { cryptoRandom } from '../../src/runtime/random.js';
 import { TeredoClient } from '../../src/engine/teredo/client.js';
@@ -56,7 +57,7 @@ async function resolveServer(name: string, resolve: (n: string) => Promise<numbe
 
 const dnsResolve = async (name: string): Promise<number> => parseIpv4((await lookup(name, { family: 4 })).address);
 
-export async function startTeredoClient(ctx: AgentContext<ClientAgentConfig>, deps: ClientDeps = {}): Promise<RunningAgent<ClientAgentConfig>> {
+export async function startTeredoClient(ctx: AgentContext<ClientAgentConfig>, deps: ClientDeps = {}): Promise<RunningAgent<ClientAgentConfig, ClientStatus>> {
   const { logger } = ctx;
   let config = ctx.config;
   const clock = deps.clock ?? systemClock;

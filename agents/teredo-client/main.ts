@@ -20,11 +20,11 @@ import { WireError } from '../../src/wire/errors.js';
 import { CliUsageError, decodeCommand, encodeCommand } from './address-commands.js';
 import { startTeredoClient } from './agent.js';
 import { clientSpec, type ClientAgentConfig } from './config.js';
-import { AGENT_NAME, runStatus } from './status.js';
+import { AGENT_NAME, formatClientStatus, type ClientStatus } from './status.js';
 
 const EXIT_USAGE = 2;
 
-const teredoClient: AgentDefinition<ClientAgentConfig> = {
+const teredoClient: AgentDefinition<ClientAgentConfig, ClientStatus> = {
   name: AGENT_NAME,
   description:
     'Teredo client (RFC 4380 §5.2): qualifies with a Teredo server, detecting the NAT type (cone, restricted, symmetric) in well under a second, ' +
@@ -32,6 +32,7 @@ const teredoClient: AgentDefinition<ClientAgentConfig> = {
     '`decode <ipv6>` and `encode --server A --mapped-ip B --mapped-port N` for Teredo addresses.',
   config: clientSpec,
   start: (ctx) => startTeredoClient(ctx),
+  formatStatus: formatClientStatus,
 };
 
 /** decode / encode: the address tools, unchanged since before the run mode existed. */
@@ -73,8 +74,6 @@ if (problem !== undefined) {
   process.exitCode = EXIT_USAGE;
 } else if (argv[0] === 'decode' || argv[0] === 'encode') {
   await addressTool();
-} else if (argv[0] === 'status') {
-  process.exitCode = await runStatus(argv.slice(1), { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) });
 } else {
   await runAgentMain(teredoClient, { argv });
 }

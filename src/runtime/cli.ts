@@ -262,7 +262,7 @@ async function startAgent<T, S>(def: AgentDefinition<T, S>, args: Record<string,
 
   const currentStatus = (): AgentStatus<S> => {
     const base: StatusBase = { agent: def.name, instance: instance ?? null, pid: process.pid, uptimeSec: Math.round((Date.now() - startedAt) / 1000), reloads };
-    return running ? { ...base, state: 'running', ...running.status() } : { ...base, state: 'starting' };
+    return running ? { ...base, lifecycle: 'running', ...running.status() } : { ...base, lifecycle: 'starting' };
   };
 
   // The control socket comes first: it doubles as the "already running here" check, before ports are bound.

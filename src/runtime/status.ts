@@ -25,10 +25,10 @@ export interface StatusBase {
 }
 
 /** The object `status --json` prints once start() has returned: the base plus the agent's own fields S. */
-export type RunningStatus<S> = StatusBase & { readonly state: 'running' } & S;
+export type RunningStatus<S> = StatusBase & { readonly lifecycle: 'running' } & S;
 
 /** What `status --json` prints: before start() returns (sockets still opening) only the base is known. */
-export type AgentStatus<S> = (StatusBase & { readonly state: 'starting' }) | RunningStatus<S>;
+export type AgentStatus<S> = (StatusBase & { readonly lifecycle: 'starting' }) | RunningStatus<S>;
 
 /** Renders the agent's part of a running status as lines for people (the runtime prints the header line). */
 export type StatusFormatter<S> = (status: RunningStatus<S>) => string[];
@@ -50,8 +50,8 @@ export async function printAgentStatus<S>(name: string, args: { json?: unknown; 
 
 /** The human view: the header line, then (once running) the agent's lines indented by two spaces. */
 export function formatAgentStatus<S>(s: AgentStatus<S>, format: StatusFormatter<S>): string {
-  const header = `${s.agent}${s.instance ? ` (instance ${s.instance})` : ''}: ${s.state}, pid ${s.pid}, up ${formatDuration(s.uptimeSec)}, ${s.reloads} reload${s.reloads === 1 ? '' : 's'}`;
-  const body = s.state === 'running' ? format(s).map((l) => `  ${l}`) : [];
+  const header = `${s.agent}${s.instance ? ` (instance ${s.instance})` : ''}: ${s.lifecycle}, pid ${s.pid}, up ${formatDuration(s.uptimeSec)}, ${s.reloads} reload${s.reloads === 1 ? '' : 's'}`;
+  const body = s.lifecycle === 'running' ? format(s).map((l) => `  ${l}`) : [];
   return `${[header, ...body].join('\n')}\n`;
 }
 

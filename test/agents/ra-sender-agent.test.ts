@@ -88,7 +88,7 @@ describe('ra-sender agent', () => {
     s.deliver({ bytes: otherRa, source: parseIpv6('fe80::2') });
     expect(agent.status().interfaces[0]!.inconsistencies).toEqual({ 'cur-hop-limit': 1 });
     expect(h.lines.some((l) => l.level === 'warn' && l.router === 'fe80::2' && l.inconsistency === 'cur-hop-limit')).toBe(true);
-    const text = formatRaSenderStatus({ agent: 'ra-sender', instance: null, pid: 1, uptimeSec: 1, reloads: 0, state: 'running', ...agent.status() }).join('\n');
+    const text = formatRaSenderStatus({ agent: 'ra-sender', instance: null, pid: 1, uptimeSec: 1, reloads: 0, lifecycle: 'running', ...agent.status() }).join('\n');
     expect(text).toContain('eth0: advertising from fe80::1, MTU 1500, forwarding on');
     expect(text).toContain('RSs: 2 received, 1 answered by unicast, 0 by multicast');
     expect(text).toMatch(/dropped: 1\n\s+rs-hop-limit-not-255\s+1/);

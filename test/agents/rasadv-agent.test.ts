@@ -344,7 +344,7 @@ describe('rasadv listen (agent wiring)', () => {
 });
 
 describe('rasadv status', () => {
-  const base = { agent: 'rasadv listen', instance: null, pid: 7, uptimeSec: 65, reloads: 0, state: 'running' as const };
+  const base = { agent: 'rasadv listen', instance: null, pid: 7, uptimeSec: 65, reloads: 0, lifecycle: 'running' as const };
 
   it('advertise: one row per interface with sent, last and next, and the send failures', async () => {
     const clock = new FakeClock(1000);

@@ -96,7 +96,7 @@ describe('rasadv binary', () => {
   it('"once": true in a config file gets its own control socket, beside a listener holding the default one', { timeout: 30_000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rasadv-'));
     // Stands in for the listening daemon: it holds `rasadv listen`'s default control socket name.
-    const daemon = await serveControl(controlName('rasadv listen'), () => ({ state: 'running' }));
+    const daemon = await serveControl(controlName('rasadv listen'), () => ({ lifecycle: 'running' }));
     try {
       const f = join(dir, 'once.json');
       // The interface does not exist, so the run ends right after the control socket step, before any

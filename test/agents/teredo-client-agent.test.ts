@@ -19,7 +19,7 @@ import { clientSpec, type ClientAgentConfig } from '../../agents/teredo-client/c
 import { startTeredoClient, type ClientDeps } from '../../agents/teredo-client/agent.js';
 import { hasOtherDefaultRoute } from '../../agents/teredo-client/interface.js';
 import { parseMiredoConf } from '../../agents/teredo-client/miredo-conf.js';
-import { formatStatus } from '../../agents/teredo-client/status.js';
+import { formatClientStatus } from '../../agents/teredo-client/status.js';
 import type { ClientStatusJson } from '../../agents/teredo-client/status-data.js';
 import { raPayload } from '../engine/teredo-client-fixtures.js';
 
@@ -142,7 +142,7 @@ describe('running', () => {
       { op: 'add-address', address, prefixLength: 32 },
       { op: 'add-route', prefix: new Uint8Array(16), prefixLength: 0, metric: 1029 },
     ]);
-    const text = formatStatus(s);
+    const text = formatClientStatus({ agent: 'teredo-client', instance: null, pid: 1, uptimeSec: 1, reloads: 0, lifecycle: 'running', ...s }).join('\n');
     for (const field of ['Type', 'Server Name', 'Client Refresh Interval', 'Client Port', 'State', 'NAT', 'Local Mapping', 'External NAT Mapping', 'Teredo Address']) expect(text).toMatch(new RegExp(`^${field} +: `, 'm'));
     expect(text).toMatch(/^NAT +: restricted$/m);
     expect(text).toContain(`Teredo Address          : ${formatIpv6(address)}`);

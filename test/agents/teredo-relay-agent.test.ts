@@ -147,7 +147,7 @@ describe('relaying', () => {
     port.deliver(echo(CLIENT6, HOST6), { addr: CLIENT.addr, port: 1 });
     const s = agent.status() as TeredoRelayStatus;
     expect(s.drops).toEqual({ 'relay-udp-spoofed-source': 1 });
-    const text = formatAgentStatus({ ...s, agent: 'teredo-relay', pid: 1, instance: null, uptimeSec: 75, reloads: 0, state: 'running' }, formatTeredoRelayStatus);
+    const text = formatAgentStatus({ ...s, agent: 'teredo-relay', pid: 1, instance: null, uptimeSec: 75, reloads: 0, lifecycle: 'running' }, formatTeredoRelayStatus);
     expect(text).toContain('teredo-relay: running, pid 1, up 1m15s, 0 reloads');
     expect(text).toContain('peers: 0 of 1048576 (0 trusted)');
     expect(text).toMatch(/relay-udp-spoofed-source\s+1/);

@@ -292,7 +292,7 @@ describe('status', () => {
     instance: null,
     uptimeSec: 3725,
     reloads: 1,
-    state: 'running',
+    lifecycle: 'running',
     addresses: { primary: '198.18.0.10:3544', secondary: '198.18.0.11:3544' },
     prefix: '2001:0:c612:a::/64',
     mtu: 1280,

@@ -117,7 +117,7 @@ describe('startNativeForwarding', () => {
 
 describe('status', () => {
   const base: RunningStatus<TeredoServerStatus> = {
-    agent: 'teredo-server', pid: 1, instance: null, uptimeSec: 5, reloads: 0, state: 'running',
+    agent: 'teredo-server', pid: 1, instance: null, uptimeSec: 5, reloads: 0, lifecycle: 'running',
     addresses: { primary: '198.18.0.10:3544', secondary: '198.18.0.11:3544' }, prefix: '2001:0:c612:a::/64', mtu: 1280,
     forwardInterface: null, nativeForwarding: 'raw', nativeIpv6Route: true, forwardIcmpv6MaxPayload: 88, allowNonGlobal: false,
     rsAnswered: { primary: 0, secondary: 0 }, raSent: { primary: 0, secondary: 0 }, raWithNonce: 0,

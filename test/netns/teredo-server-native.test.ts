@@ -40,7 +40,7 @@ async function stopServer(log: JsonLines): Promise<void> {
 
 async function status(node: string): Promise<RunningStatus<TeredoServerStatus>> {
   const s = await teredoServerStatus({ exec: (argv, o) => lab.exec(node, argv, o) });
-  if (s?.state !== 'running') throw new Error(`no teredo-server answered status in ${node}`);
+  if (s?.lifecycle !== 'running') throw new Error(`no teredo-server answered status in ${node}`);
   return s;
 }
 

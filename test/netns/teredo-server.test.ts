@@ -55,7 +55,7 @@ async function send(node: string, payloads: Uint8Array[], opts: { waitMs?: numbe
 
 async function status(): Promise<RunningStatus<TeredoServerStatus>> {
   const s = await teredoServerStatus({ exec: (argv, o) => lab.exec('server', argv, o) });
-  if (s?.state !== 'running') throw new Error('teredo-server did not answer status');
+  if (s?.lifecycle !== 'running') throw new Error('teredo-server did not answer status');
   return s;
 }
 
@@ -194,7 +194,7 @@ describe('the process', () => {
     expect(human.stdout).toMatch(/primary\s+198\.18\.0\.10:3544\s+\d+\s+\d+/);
     expect(human.stdout).toContain('forward interface ' + lab.plan.tunName);
     const json = JSON.parse((await lab.execOk('server', [process.execPath, MAIN, 'status', '--json'])).stdout) as Record<string, unknown>;
-    expect(json).toMatchObject({ agent: 'teredo-server', state: 'running', addresses: { primary: SERVER, secondary: `${ADDR.server2}:3544` } });
+    expect(json).toMatchObject({ agent: 'teredo-server', lifecycle: 'running', addresses: { primary: SERVER, secondary: `${ADDR.server2}:3544` } });
     // Another namespace has no server: exit 3.
     const none = await lab.exec('probe', [process.execPath, MAIN, 'status']);
     expect(none.code).toBe(3);

@@ -42,7 +42,7 @@ describe('AgentDefinition.defaultInstance', () => {
     const r = run(['--config', file]);
     await r.done;
     expect(r.stderr()).toBe('');
-    await expect(statusOf(solo)).resolves.toMatchObject({ instance: solo, state: 'running' });
+    await expect(statusOf(solo)).resolves.toMatchObject({ instance: solo, lifecycle: 'running' });
     await expect(statusOf(undefined)).rejects.toMatchObject({ code: 'CONTROL_NO_LISTENER' });
     r.signals.emit('SIGTERM');
     await expect(r.exitCode).resolves.toBe(0);

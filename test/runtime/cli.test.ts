@@ -154,7 +154,7 @@ describe('running and status', () => {
     const r = run(['--instance', `${instance}-live`, '--log-level', 'debug']);
     await r.done;
     const status = (await queryControl(controlName('tiny-agent', `${instance}-live`), { cmd: 'status' })) as Record<string, unknown>;
-    expect(status).toMatchObject({ agent: 'tiny-agent', instance: `${instance}-live`, pid: process.pid, state: 'running', reloads: 0, driver: { errors: 0 } });
+    expect(status).toMatchObject({ agent: 'tiny-agent', instance: `${instance}-live`, pid: process.pid, lifecycle: 'running', reloads: 0, driver: { errors: 0 } });
     expect(typeof (status.driver as { nextTimeout: unknown }).nextTimeout).toBe('number'); // the driver's armed deadline
 
     const second = run(['--instance', `${instance}-live`]);
@@ -187,7 +187,7 @@ describe('running and status', () => {
     const json = run(['status', '--json', '--instance', `${instance}-spawned`]);
     await expect(json.exitCode).resolves.toBe(0);
     const printed = JSON.parse(json.stdout()) as Record<string, unknown>;
-    expect(printed).toMatchObject({ agent: 'tiny-agent', instance: `${instance}-spawned`, pid: agent.child.pid, state: 'running', ticks: 0, driver: { batches: expect.any(Number) } });
+    expect(printed).toMatchObject({ agent: 'tiny-agent', instance: `${instance}-spawned`, pid: agent.child.pid, lifecycle: 'running', ticks: 0, driver: { batches: expect.any(Number) } });
     agent.child.kill('SIGTERM');
     await expect(agent.exited).resolves.toBe(0);
   });

@@ -12,12 +12,12 @@ const format = (s: { widgets: number }) => [`${s.widgets} widgets`];
 
 describe('status rendering', () => {
   it('a running agent: the header, then its own lines indented', () => {
-    const s: AgentStatus<Demo> = { ...base, state: 'running', widgets: 3 };
+    const s: AgentStatus<Demo> = { ...base, lifecycle: 'running', widgets: 3 };
     expect(formatAgentStatus(s, format)).toBe('demo-agent: running, pid 42, up 1h2m, 1 reload\n  3 widgets\n');
   });
 
   it('an agent still starting: the header only (its own fields do not exist yet), with the instance', () => {
-    const s: AgentStatus<Demo> = { ...base, instance: 'lab1', reloads: 0, uptimeSec: 0, state: 'starting' };
+    const s: AgentStatus<Demo> = { ...base, instance: 'lab1', reloads: 0, uptimeSec: 0, lifecycle: 'starting' };
     expect(formatAgentStatus(s, () => expect.fail('no body before start() returned'))).toBe('demo-agent (instance lab1): starting, pid 42, up 0s, 0 reloads\n');
   });
 

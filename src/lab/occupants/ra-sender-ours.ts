@@ -17,7 +17,7 @@ export const LAB_MAX_INTERVAL_S = 10;
 
 async function status(ctx: OccupantContext): Promise<OccupantStatus> {
   const s = await agentStatus<RaSenderStatus>(ctx, [process.execPath, distFile(MAIN)]);
-  if (s?.state !== 'running') return { state: 'starting' };
+  if (s?.lifecycle !== 'running') return { state: 'starting' };
   const i = s.interfaces[0];
   if (!i) return { state: 'starting' };
   return {

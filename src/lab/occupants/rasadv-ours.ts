@@ -38,7 +38,7 @@ const advertiser: OccupantDefinition = {
 
   async status(ctx): Promise<OccupantStatus> {
     const s = await agentStatus<AdvertiseStatus>(ctx, program('advertise'));
-    if (s?.state !== 'running') return { state: 'starting' };
+    if (s?.lifecycle !== 'running') return { state: 'starting' };
     return {
       state: 'advertising',
       detail: { hostname: s.hostname, sent: s.interfaces.map((i) => `${i.address ?? i.iface}: ${i.sent} (next in ${i.nextInSec} s)`).join(', ') },
@@ -62,7 +62,7 @@ const listener: OccupantDefinition = {
 
   async status(ctx): Promise<OccupantStatus> {
     const s = await agentStatus<ListenStatus>(ctx, program('listen'));
-    if (s?.state !== 'running') return { state: 'starting' };
+    if (s?.lifecycle !== 'running') return { state: 'starting' };
     const servers = s.list.map((x) => `${x.sender} ${x.hostname}${x.known ? '' : ' UNKNOWN'}${x.stale ? ' stale' : ''} (${x.count})`);
     return { state: 'listening', detail: { servers: servers.join(', ') || 'none heard yet' } };
   },

@@ -56,7 +56,7 @@ const relay: OccupantDefinition = {
 
   async status(ctx): Promise<OccupantStatus> {
     const s = await teredoRelayStatus(ctx);
-    if (s?.state !== 'running') return { state: 'starting' };
+    if (s?.lifecycle !== 'running') return { state: 'starting' };
     const drops = Object.values(s.drops).reduce((a, b) => a + b, 0);
     return {
       state: 'relaying',

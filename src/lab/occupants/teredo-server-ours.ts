@@ -57,7 +57,7 @@ const server: OccupantDefinition = {
 
   async status(ctx): Promise<OccupantStatus> {
     const s = await teredoServerStatus(ctx);
-    if (s?.state !== 'running') return { state: 'starting' };
+    if (s?.lifecycle !== 'running') return { state: 'starting' };
     const { rsAnswered: rs, raSent: ra, forwarded: fwd } = s;
     const drops = Object.values(s.drops).reduce((a, b) => a + b, 0);
     return {
