@@ -24,17 +24,18 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY src src
 COPY agents agents
+COPY lab lab
 COPY scripts scripts
 RUN npm run build \
  && npm prune --omit=dev --no-audit --no-fund \
  && test -f native/build/Release/teredo_io.node
-# Lay out the runtime tree in /out: the compiled agents and library, production node_modules, the addon, and one
+# Lay out the runtime tree in /out: the compiled agents, lab and library, production node_modules, the addon, and one
 # link in /usr/local/bin per "bin" entry of package.json (so a new agent needs no edit here).
 # scripts/setup-host.sh is what `teredo-lab up` runs to install the lab's Debian packages.
 RUN set -eu; app=/out/opt/teredo-agents; \
     mkdir -p "$app/dist" "$app/native/build/Release" "$app/scripts" /out/usr/local/bin; \
     cp -a package.json node_modules "$app/"; \
-    cp -a dist/src dist/agents "$app/dist/"; \
+    cp -a dist/src dist/agents dist/lab "$app/dist/"; \
     cp native/build/Release/teredo_io.node "$app/native/build/Release/"; \
     cp scripts/setup-host.sh "$app/scripts/"; \
     node -p 'Object.entries(require("./package.json").bin).map(([n, p]) => n + " " + p).join("\n")' \

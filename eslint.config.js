@@ -1,5 +1,6 @@
 // Lint rules. The one that matters most: src/wire and src/engine stay sans-I/O
 // (no node I/O modules, no timers, no wall or monotonic clock reads); they take `now` as an argument.
+// And src/ is the library: its applications (agents/, lab/) import it, never the other way round.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -7,6 +8,9 @@ const ioModules = ['dgram', 'net', 'fs', 'fs/promises', 'child_process', 'timers
 const bannedImports = [
   ...ioModules.flatMap((m) => [m, `node:${m}`]).map((name) => ({ name, message: 'src/wire and src/engine are sans-I/O: do I/O in src/io or src/runtime.' })),
 ];
+
+// Part of every src/ block below: a later block's no-restricted-imports replaces an earlier one's for its files.
+const noApplications = { group: ['**/agents/**', '**/lab/**'], message: 'src/ is the library: it must not import an application (agents/, lab/).' };
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'native/build/**', 'coverage/**'] },
@@ -19,11 +23,15 @@ export default tseslint.config(
     },
   },
   {
+    files: ['src/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [noApplications] }] },
+  },
+  {
     files: ['src/wire/**/*.ts', 'src/engine/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', {
         paths: bannedImports,
-        patterns: [{ group: ['**/io/**', '**/runtime/**', '../io/*', '../runtime/*'], message: 'wire/engine must not depend on io or runtime.' }],
+        patterns: [noApplications, { group: ['**/io/**', '**/runtime/**', '../io/*', '../runtime/*'], message: 'wire/engine must not depend on io or runtime.' }],
       }],
       'no-restricted-globals': ['error',
         { name: 'setTimeout', message: 'Engines take `now`; the driver owns timers.' },
@@ -47,7 +55,7 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': ['error', {
         paths: bannedImports,
-        patterns: [{ group: ['**/io/**', '**/runtime/**', '**/engine/**', '../io/*', '../runtime/*', '../engine/*'], message: 'src/wire is the bottom layer: it must not depend on engine, io or runtime.' }],
+        patterns: [noApplications, { group: ['**/io/**', '**/runtime/**', '**/engine/**', '../io/*', '../runtime/*', '../engine/*'], message: 'src/wire is the bottom layer: it must not depend on engine, io or runtime.' }],
       }],
     },
   },
@@ -55,7 +63,7 @@ export default tseslint.config(
     files: ['src/io/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', {
-        patterns: [{ group: ['**/engine/**', '../engine/*'], message: 'src/io must not depend on src/engine: shared types live in src/wire.' }],
+        patterns: [noApplications, { group: ['**/engine/**', '../engine/*'], message: 'src/io must not depend on src/engine: shared types live in src/wire.' }],
       }],
     },
   },

@@ -20,7 +20,7 @@ export default defineConfig({
         test: {
           name: 'netns',
           include: ['test/netns/**/*.test.ts'],
-          // One lab (src/lab) for the run, always torn down; tests get it with useLab() from test/netns/lab.ts.
+          // One lab (lab/) for the run, always torn down; tests get it with useLab() from test/netns/lab.ts.
           globalSetup: ['test/netns/global-setup.ts'],
           fileParallelism: false,
           testTimeout: 120_000,

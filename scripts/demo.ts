@@ -8,14 +8,14 @@
 // Exit code: 0 when every expected outcome held, 1 when one failed, 2 when the lab could not be built.
 
 import { parseArgs } from 'node:util';
-import { Lab } from '../src/lab/lab.js';
-import { LabError } from '../src/lab/errors.js';
-import { choosePreferredOccupants, describeChoice, occupantRequests } from '../src/lab/choose.js';
-import { loadRegistry } from '../src/lab/registry.js';
-import { formatRtt, ping6, raDefaultRouter, waitForSlaac } from '../src/lab/observe.js';
-import { ADDR, NAT_SITES } from '../src/lab/topology.js';
-import { sleep } from '../src/lab/run.js';
-import { table } from '../src/lab/text-table.js';
+import { Lab } from '../lab/lab.js';
+import { LabError } from '../lab/errors.js';
+import { choosePreferredOccupants, describeChoice, occupantRequests } from '../lab/choose.js';
+import { loadRegistry } from '../lab/registry.js';
+import { formatRtt, ping6, raDefaultRouter, waitForSlaac } from '../lab/observe.js';
+import { ADDR, NAT_SITES } from '../lab/topology.js';
+import { sleep } from '../lab/run.js';
+import { table } from '../lab/text-table.js';
 
 const { values: opts } = parseArgs({ options: { keep: { type: 'boolean' }, id: { type: 'string' }, reference: { type: 'boolean' } } });
 

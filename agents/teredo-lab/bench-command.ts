@@ -1,14 +1,14 @@
-// `teredo-lab bench`: brings up a lab of its own, measures each Teredo stack (see src/lab/bench.ts), prints
+// `teredo-lab bench`: brings up a lab of its own, measures each Teredo stack (see lab/bench.ts), prints
 // one table and tears the lab down. `--stack server/relay/client` picks stacks (repeatable); the default is
 // the reference stack (Miredo everywhere) plus ours wherever our agents exist.
 
 import { cpus, loadavg, release } from 'node:os';
 import type { CommandModule } from 'yargs';
-import { benchNative, benchRows, benchStack, stackLabel, type Stack, type StackResult } from '../../src/lab/bench.js';
-import { LabError } from '../../src/lab/errors.js';
-import { Lab } from '../../src/lab/lab.js';
-import { loadRegistry } from '../../src/lab/registry.js';
-import { table } from '../../src/lab/text-table.js';
+import { benchNative, benchRows, benchStack, stackLabel, type Stack, type StackResult } from '../../lab/bench.js';
+import { LabError } from '../../lab/errors.js';
+import { Lab } from '../../lab/lab.js';
+import { loadRegistry } from '../../lab/registry.js';
+import { table } from '../../lab/text-table.js';
 
 interface BenchArgs {
   stack?: string[];

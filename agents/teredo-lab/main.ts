@@ -11,13 +11,13 @@
 import { spawnSync } from 'node:child_process';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { Lab } from '../../src/lab/lab.js';
-import { LabError } from '../../src/lab/errors.js';
-import { assertRoot } from '../../src/lab/host.js';
-import { ROLES, isRole, type OccupantRequest, type Role } from '../../src/lab/occupant.js';
-import { loadRegistry } from '../../src/lab/registry.js';
-import { choosePreferredOccupants, occupantRequests } from '../../src/lab/choose.js';
-import { inNs } from '../../src/lab/run.js';
+import { Lab } from '../../lab/lab.js';
+import { LabError } from '../../lab/errors.js';
+import { assertRoot } from '../../lab/host.js';
+import { ROLES, isRole, type OccupantRequest, type Role } from '../../lab/occupant.js';
+import { loadRegistry } from '../../lab/registry.js';
+import { choosePreferredOccupants, occupantRequests } from '../../lab/choose.js';
+import { inNs } from '../../lab/run.js';
 import { nodesTable, occupantsTable, tryCommands } from './print.js';
 import { benchCommand } from './bench-command.js';
 

@@ -1,9 +1,9 @@
 // Text views of a lab for the terminal: the summary after `up`, and `status`.
 
-import type { Lab } from '../../src/lab/lab.js';
-import { endNodes } from '../../src/lab/topology.js';
-import { isAlive } from '../../src/lab/processes.js';
-import { table } from '../../src/lab/text-table.js';
+import type { Lab } from '../../lab/lab.js';
+import { endNodes } from '../../lab/topology.js';
+import { isAlive } from '../../lab/processes.js';
+import { table } from '../../lab/text-table.js';
 
 export function nodesTable(lab: Lab): string {
   const rows: string[][] = [['node', 'namespace', 'interfaces and addresses', 'role']];

@@ -28,8 +28,8 @@ if (!existsSync(dist('agents/ra-sender/main.js'))) {
   console.error('bench/ra-sender: run `npm run build` first');
   process.exit(2);
 }
-const { Lab } = await import(dist('src/lab/lab.js'));
-const { groupUsage, procId, stopGroup } = await import(dist('src/lab/processes.js'));
+const { Lab } = await import(dist('lab/lab.js'));
+const { groupUsage, procId, stopGroup } = await import(dist('lab/processes.js'));
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);

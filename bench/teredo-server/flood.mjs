@@ -41,14 +41,14 @@ import { fileURLToPath } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
 const dist = (rel) => join(root, 'dist', rel);
-if (!existsSync(dist('src/lab/lab.js'))) {
+if (!existsSync(dist('lab/lab.js'))) {
   console.error('bench/teredo-server/flood: run `npm run build` first');
   process.exit(2);
 }
-const { Lab } = await import(dist('src/lab/lab.js'));
-const { groupUsage } = await import(dist('src/lab/processes.js'));
-const { ADDR } = await import(dist('src/lab/topology.js'));
-const { teredoServerStatus } = await import(dist('src/lab/occupants/teredo-server-ours.js'));
+const { Lab } = await import(dist('lab/lab.js'));
+const { groupUsage } = await import(dist('lab/processes.js'));
+const { ADDR } = await import(dist('lab/topology.js'));
+const { teredoServerStatus } = await import(dist('lab/occupants/teredo-server-ours.js'));
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);

@@ -10,7 +10,7 @@
 //   ours-dgram  the same with --udp-sockets dgram (node:dgram: one system call and one callback per datagram)
 //   miredo      Debian's miredo-server, through the lab's occupant
 //
-// Needs root and a C compiler. One lab (src/lab: namespaces `tl<xx>-*`, removed at the end, also if this
+// Needs root and a C compiler. One lab (lab/: namespaces `tl<xx>-*`, removed at the end, also if this
 // process dies) is shared by all runs; the servers take turns in its `server` node (198.18.0.10 and .11).
 // Ours is started here rather than through the lab occupant so the socket flags can vary, and without the
 // occupant's TUN device, which the RS -> RA path never touches. The load generator, rs-flood.c, runs in the
@@ -34,13 +34,13 @@ import { fileURLToPath } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
 const dist = (rel) => join(root, 'dist', rel);
-if (!existsSync(dist('src/lab/lab.js'))) {
+if (!existsSync(dist('lab/lab.js'))) {
   console.error('bench/teredo-server: run `npm run build` first');
   process.exit(2);
 }
-const { Lab } = await import(dist('src/lab/lab.js'));
-const { groupUsage, procId, stopGroup } = await import(dist('src/lab/processes.js'));
-const { ADDR } = await import(dist('src/lab/topology.js'));
+const { Lab } = await import(dist('lab/lab.js'));
+const { groupUsage, procId, stopGroup } = await import(dist('lab/processes.js'));
+const { ADDR } = await import(dist('lab/topology.js'));
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MIREDO_MAX_LINE, parseMiredoServerConf } from '../../agents/teredo-server/miredo-conf.js';
-import { distFile } from '../../src/lab/paths.js';
+import { distFile } from '../../lab/paths.js';
 
 const MAIN = distFile('agents/teredo-server/main.js');
 const dir = mkdtempSync(join(tmpdir(), 'miredo-conf-'));

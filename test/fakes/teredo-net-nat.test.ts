@@ -1,10 +1,10 @@
 // The NAT models of the in-memory network (teredo-net-nat.ts) checked against what the lab's nftables NATs do:
-// mapping and filtering per kind (src/lab/nat.ts NAT_EXPECTATIONS, the procedure of
+// mapping and filtering per kind (lab/nat.ts NAT_EXPECTATIONS, the procedure of
 // test/netns/lab-nat.test.ts), Linux UDP conntrack and cone-binding timeouts, flush, block, hairpinning, the
 // table bound, and hole punching between two NATs.
 
 import { describe, expect, it } from 'vitest';
-import { CONE_BINDING_TIMEOUT_S, NAT_EXPECTATIONS } from '../../src/lab/nat.js';
+import { CONE_BINDING_TIMEOUT_S, NAT_EXPECTATIONS } from '../../lab/nat.js';
 import { FakeClock } from '../../src/runtime/fake-clock.js';
 import { parseIpv4 } from '../../src/wire/ipv4.js';
 import { VirtualInternet, type VirtualHost } from './teredo-net.js';

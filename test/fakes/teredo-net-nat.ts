@@ -1,5 +1,5 @@
 // The NAT models of the in-memory Teredo network (teredo-net.ts): the translation and filtering a lab NAT
-// router performs (src/lab/nat.ts, self-tested by test/netns/lab-nat.test.ts), as plain tables over virtual time.
+// router performs (lab/nat.ts, self-tested by test/netns/lab-nat.test.ts), as plain tables over virtual time.
 // RFC 4787 terms, RFC 4380 §2.7-§2.8 names:
 //
 //   kind                mapping (RFC 4787 §4.1)         filtering (RFC 4787 §5)
@@ -24,8 +24,8 @@
 // it between flows to different remotes); no hairpinning (the lab has none either); no port parity or ranges.
 
 import { seededRandom, type Millis, type Random } from '../../src/engine/types.js';
-import { CONE_BINDING_TIMEOUT_S } from '../../src/lab/nat.js';
-import type { NatKind } from '../../src/lab/topology.js';
+import { CONE_BINDING_TIMEOUT_S } from '../../lab/nat.js';
+import type { NatKind } from '../../lab/topology.js';
 import type { Endpoint4 } from '../../src/wire/endpoint.js';
 
 export type { NatKind };

@@ -1,4 +1,4 @@
-// An in-memory IPv4 internet for Teredo tests (the lab of src/lab/topology.ts without namespaces): public hosts
+// An in-memory IPv4 internet for Teredo tests (the lab of lab/topology.ts without namespaces): public hosts
 // (a Teredo server with two addresses, a relay, a probe) and private hosts behind NAT models
 // (teredo-net-nat.ts: the lab's four NAT kinds), all on one FakeClock that also runs the drivers' timers.
 //

@@ -1,12 +1,12 @@
 // Item 10 of issue 8: on a fresh machine the demo (and `teredo-lab up --preferred`) must install what it needs
 // BEFORE judging which occupants can run, so the first run chooses what every later run chooses. Run with the
-// real registry (every occupant module in src/lab/occupants) and an injected tool-presence probe: the tools
+// real registry (every occupant module in lab/occupants) and an injected tool-presence probe: the tools
 // start absent, and the injected host preparation "installs" them, as scripts/setup-host.sh does.
 
 import { describe, expect, it } from 'vitest';
-import { choosePreferredOccupants, describeChoice, occupantRequests } from '../../src/lab/choose.js';
-import { LabError } from '../../src/lab/errors.js';
-import { loadRegistry, OURS } from '../../src/lab/registry.js';
+import { choosePreferredOccupants, describeChoice, occupantRequests } from '../../lab/choose.js';
+import { LabError } from '../../lab/errors.js';
+import { loadRegistry, OURS } from '../../lab/registry.js';
 
 /** The commands of the reference occupants (Debian packages miredo, miredo-server, radvd). */
 const REFERENCE_TOOLS = ['miredo', 'miredo-server', 'radvd'];

@@ -12,7 +12,7 @@ import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { existsSync, openSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { exec, execOk, sleep, waitFor } from '../../src/lab/run.js';
+import { exec, execOk, sleep, waitFor } from '../../lab/run.js';
 
 export const REPO = new URL('../..', import.meta.url).pathname.replace(/\/$/, '');
 const MINUTE = 60_000;
@@ -113,7 +113,7 @@ export async function buildImages(log: (l: string) => void): Promise<Images> {
   if (base.code !== 0) throw new Error(`scripts/docker-base.sh failed:\n${base.stderr}`);
   log(`docker-lab: base images ready in ${Math.round((Date.now() - t0) / 1000)} s`);
   const baseIds = await docker(['image', 'inspect', '-f', '{{.Id}}', 'teredo-agents-base:bookworm', 'teredo-agents-build:bookworm']);
-  const context = ['Dockerfile', '.dockerignore', 'package.json', 'package-lock.json', 'tsconfig.json', 'native/binding.gyp', 'native/build.mjs', 'native/src', 'src', 'agents', 'scripts'];
+  const context = ['Dockerfile', '.dockerignore', 'package.json', 'package-lock.json', 'tsconfig.json', 'native/binding.gyp', 'native/build.mjs', 'native/src', 'src', 'agents', 'lab', 'scripts'];
   const agents = await cachedBuild('teredo-agents', fingerprint(context, baseIds), async (ref) => {
     const r = await exec(['docker', 'build', '--pull=false', '--network', 'host', '-t', ref, REPO], { timeoutMs: 20 * MINUTE });
     if (r.code !== 0) throw new Error(`docker build failed:\n${(r.stdout + r.stderr).slice(-3000)}`);

@@ -21,7 +21,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { exec, waitFor } from '../../src/lab/run.js';
+import { exec, waitFor } from '../../lab/run.js';
 import type { Engine, Images } from './docker-engine.js';
 import { REPO, buildImages, docker, missingDockerTools, startEngine } from './docker-engine.js';
 

@@ -3,7 +3,7 @@
 // the lab's reaper notices and removes it. Tests reach the lab through useLab() in ./lab.ts.
 
 import type { TestProject } from 'vitest/node';
-import { Lab } from '../../src/lab/lab.js';
+import { Lab } from '../../lab/lab.js';
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const t0 = Date.now();

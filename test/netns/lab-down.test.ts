@@ -5,11 +5,11 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { Lab } from '../../src/lab/lab.js';
-import { distFile, missingDist } from '../../src/lab/paths.js';
-import { exec, waitFor } from '../../src/lab/run.js';
-import { labDir, readState } from '../../src/lab/state.js';
-import { procStartTime } from '../../src/lab/processes.js';
+import { Lab } from '../../lab/lab.js';
+import { distFile, missingDist } from '../../lab/paths.js';
+import { exec, waitFor } from '../../lab/run.js';
+import { labDir, readState } from '../../lab/state.js';
+import { procStartTime } from '../../lab/processes.js';
 
 const CLI = 'agents/teredo-lab/main.js';
 

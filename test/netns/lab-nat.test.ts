@@ -9,7 +9,7 @@
 
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NAT_EXPECTATIONS } from '../../src/lab/nat.js';
+import { NAT_EXPECTATIONS } from '../../lab/nat.js';
 import { ADDR, JsonLines, NAT_SITES, udpProbe, useLab } from './lab.js';
 
 const lab = useLab();

@@ -4,7 +4,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { ADDR, expectMiredoClientQualifies, useLab } from './lab.js';
-import { raDefaultRouter, waitForSlaac } from '../../src/lab/observe.js';
+import { raDefaultRouter, waitForSlaac } from '../../lab/observe.js';
 
 const lab = useLab();
 

@@ -4,9 +4,9 @@
 
 import { describe, expect, it } from 'vitest';
 import { isGlobalUnicast4, parseIpv4 } from '../../src/wire/ipv4.js';
-import { natRuleset } from '../../src/lab/nat.js';
-import { ADDR, NAT_SITES, planLab } from '../../src/lab/topology.js';
-import { nodeScript } from '../../src/lab/netns.js';
+import { natRuleset } from '../../lab/nat.js';
+import { ADDR, NAT_SITES, planLab } from '../../lab/topology.js';
+import { nodeScript } from '../../lab/netns.js';
 
 const ids = Array.from({ length: 256 }, (_, i) => `tl${i.toString(16).padStart(2, '0')}`);
 

@@ -14,12 +14,12 @@
 
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, expect, inject } from 'vitest';
-import { Lab } from '../../src/lab/lab.js';
-import { describeTeredo } from '../../src/lab/occupant-kit.js';
-import { distFile, missingDist } from '../../src/lab/paths.js';
+import { Lab } from '../../lab/lab.js';
+import { describeTeredo } from '../../lab/occupant-kit.js';
+import { distFile, missingDist } from '../../lab/paths.js';
 
-export { ADDR, NAT_SITES } from '../../src/lab/topology.js';
-export type { Lab } from '../../src/lab/lab.js';
+export { ADDR, NAT_SITES } from '../../lab/topology.js';
+export type { Lab } from '../../lab/lab.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -58,9 +58,9 @@ export async function expectMiredoClientQualifies(lab: Lab, server: 'ours' | 'mi
   expect(describeTeredo(status.teredoAddress!).mapped).toMatch(/^198\.18\.0\.101:\d+$/);
 }
 
-/** argv running the compiled udp-probe tool (src/lab/tools/udp-probe.ts); needs `npm run build`. */
+/** argv running the compiled udp-probe tool (lab/tools/udp-probe.ts); needs `npm run build`. */
 export function udpProbe(...args: string[]): string[] {
-  const rel = 'src/lab/tools/udp-probe.js';
+  const rel = 'lab/tools/udp-probe.js';
   const missing = missingDist(rel);
   if (missing) throw new Error(missing);
   return [process.execPath, distFile(rel), ...args];

@@ -18,9 +18,9 @@ import type { ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { useLab } from './lab.js';
-import { distFile, missingDist } from '../../src/lab/paths.js';
-import { waitFor } from '../../src/lab/run.js';
-import { raDefaultRouter, waitForSlaac } from '../../src/lab/observe.js';
+import { distFile, missingDist } from '../../lab/paths.js';
+import { waitFor } from '../../lab/run.js';
+import { raDefaultRouter, waitForSlaac } from '../../lab/observe.js';
 
 const MAIN = distFile('agents/ra-sender/main.js');
 const lab = useLab();

@@ -17,9 +17,9 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ChildProcess } from 'node:child_process';
 import { useLab, ADDR } from './lab.js';
-import { distFile, missingDist } from '../../src/lab/paths.js';
-import { sleep, waitFor } from '../../src/lab/run.js';
-import { LAB_HOSTNAME } from '../../src/lab/occupants/rasadv-ours.js';
+import { distFile, missingDist } from '../../lab/paths.js';
+import { sleep, waitFor } from '../../lab/run.js';
+import { LAB_HOSTNAME } from '../../lab/occupants/rasadv-ours.js';
 import { encodeRasAdv } from '../../src/wire/rasadv.js';
 import { hex } from '../../src/wire/bytes.js';
 

@@ -12,8 +12,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync, existsSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { teredoClientStatus, type TeredoClientLabStatus } from '../../src/lab/occupants/teredo-client-ours.js';
-import { distFile } from '../../src/lab/paths.js';
+import { teredoClientStatus, type TeredoClientLabStatus } from '../../lab/occupants/teredo-client-ours.js';
+import { distFile } from '../../lab/paths.js';
 import { ADDR, useLab } from './lab.js';
 import { formatIpv6 } from '../../src/wire/ipv6-address.js';
 import { parseIpv4 } from '../../src/wire/ipv4.js';

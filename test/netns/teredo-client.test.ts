@@ -4,8 +4,8 @@
 // Miredo's client (printed, never asserted).
 
 import { describe, expect, it } from 'vitest';
-import { teredoClientStatus, type TeredoClientLabStatus } from '../../src/lab/occupants/teredo-client-ours.js';
-import { distFile } from '../../src/lab/paths.js';
+import { teredoClientStatus, type TeredoClientLabStatus } from '../../lab/occupants/teredo-client-ours.js';
+import { distFile } from '../../lab/paths.js';
 import { ADDR, NAT_SITES, useLab } from './lab.js';
 
 const lab = useLab();

@@ -9,9 +9,9 @@
 
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { teredoServerStatus } from '../../src/lab/occupants/teredo-server-ours.js';
-import { describeTeredo } from '../../src/lab/occupant-kit.js';
-import { distFile } from '../../src/lab/paths.js';
+import { teredoServerStatus } from '../../lab/occupants/teredo-server-ours.js';
+import { describeTeredo } from '../../lab/occupant-kit.js';
+import { distFile } from '../../lab/paths.js';
 import type { RunningStatus } from '../../src/runtime/status.js';
 import type { TeredoServerStatus } from '../../agents/teredo-server/status.js';
 import { ADDR, JsonLines, useLab } from './lab.js';

@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { distFile } from '../../src/lab/paths.js';
+import { distFile } from '../../lab/paths.js';
 import { capMask, readUnit, setprivArgs, type UnitGrants } from '../agents/unit-file.js';
 import { addNetns, deleteNetns, ip, waitUntil } from './io-netns.js';
 

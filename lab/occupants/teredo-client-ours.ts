@@ -4,32 +4,23 @@
 // Ready = qualified (the address is configured). Status reports the NAT type the client itself detected.
 
 import type { OccupantContext, OccupantDefinition, OccupantStatus } from '../occupant.js';
-import { assertLabIpv4, describeTeredo } from '../occupant-kit.js';
+import { agentStatus, assertLabIpv4, describeTeredo } from '../occupant-kit.js';
+import type { AgentStatus, StatusBase } from '../../src/runtime/status.js';
+import type { ClientStatus } from '../../agents/teredo-client/status.js';
 import { distFile, missingDist } from '../paths.js';
 import { ADDR } from '../topology.js';
 
 const MAIN = 'agents/teredo-client/main.js';
 
-/** The fields of `teredo-client status --json` the lab reads (agents/teredo-client/status-data.ts). */
-export interface TeredoClientLabStatus {
-  readonly state: string;
-  readonly nat?: string;
-  readonly address?: string | null;
-  readonly mappedAddress?: string | null;
-  readonly mappedPort?: number | null;
-  readonly qualificationMs?: number | null;
-  readonly error?: string | null;
-}
+/**
+ * `teredo-client status --json` as one flat object: the runtime's fields and the client's (ClientStatus,
+ * agents/teredo-client/status.ts). The client's fields are all optional: absent while lifecycle is 'starting'.
+ */
+export type TeredoClientLabStatus = StatusBase & Pick<AgentStatus<ClientStatus>, 'lifecycle'> & ClientStatus;
 
 /** The client's `status --json` object in the node, or undefined when it does not answer (yet). */
-export async function teredoClientStatus(ctx: Pick<OccupantContext, 'exec'>): Promise<TeredoClientLabStatus | undefined> {
-  const r = await ctx.exec([process.execPath, distFile(MAIN), 'status', '--json', '--timeout', '1000']);
-  if (r.code !== 0) return undefined;
-  try {
-    return JSON.parse(r.stdout) as TeredoClientLabStatus;
-  } catch {
-    return undefined;
-  }
+export function teredoClientStatus(ctx: Pick<OccupantContext, 'exec'>): Promise<TeredoClientLabStatus | undefined> {
+  return agentStatus<ClientStatus>(ctx, [process.execPath, distFile(MAIN)]);
 }
 
 const client: OccupantDefinition = {
@@ -62,7 +53,7 @@ const client: OccupantDefinition = {
 
   async status(ctx): Promise<OccupantStatus> {
     const s = await teredoClientStatus(ctx);
-    if (!s) return { state: 'starting' };
+    if (s?.state === undefined) return { state: 'starting' };
     const detail: Record<string, string> = { ...(s.nat ? { nat: s.nat } : {}), ...(s.address ? describeTeredo(s.address) : {}) };
     if (s.qualificationMs !== null && s.qualificationMs !== undefined) detail['qualified in'] = `${s.qualificationMs} ms`;
     if (s.error) detail.error = s.error;

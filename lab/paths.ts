@@ -1,4 +1,4 @@
-// Where the project's files are, whether this code runs from src/ (vitest) or from dist/ (the CLI).
+// Where the project's files are, whether this code runs from lab/ (vitest) or from dist/lab/ (the CLI).
 
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';

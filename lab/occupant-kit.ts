@@ -1,13 +1,13 @@
-// Helpers for occupant modules (src/lab/occupants/*): finding binaries, writing configs, probing sockets and
+// Helpers for occupant modules (lab/occupants/*): finding binaries, writing configs, probing sockets and
 // addresses inside a node, reading an agent's status (`status --json`), describing Teredo addresses.
 
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { OccupantContext, ToolProbe } from './occupant.js';
-import { decodeTeredoAddress } from '../wire/teredo-address.js';
-import { parseIpv6 } from '../wire/ipv6-address.js';
-import { formatIpv4 } from '../wire/ipv4.js';
-import type { AgentStatus } from '../runtime/status.js';
+import { decodeTeredoAddress } from '../src/wire/teredo-address.js';
+import { parseIpv6 } from '../src/wire/ipv6-address.js';
+import { formatIpv4 } from '../src/wire/ipv4.js';
+import type { AgentStatus } from '../src/runtime/status.js';
 
 const SEARCH_PATH = ['/usr/sbin', '/usr/bin', '/sbin', '/bin'];
 

@@ -1,4 +1,4 @@
-// Finds every occupant: each module in src/lab/occupants/ exports `occupants: readonly OccupantDefinition[]`.
+// Finds every occupant: each module in lab/occupants/ exports `occupants: readonly OccupantDefinition[]`.
 // Discovery is by directory listing so adding an occupant is one new file, no list to edit.
 
 import { readdirSync } from 'node:fs';

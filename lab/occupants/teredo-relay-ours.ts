@@ -6,8 +6,8 @@
 
 import type { OccupantContext, OccupantDefinition, OccupantStatus } from '../occupant.js';
 import { agentStatus, udpListeners } from '../occupant-kit.js';
-import type { AgentStatus } from '../../runtime/status.js';
-import type { TeredoRelayStatus } from '../../../agents/teredo-relay/status.js';
+import type { AgentStatus } from '../../src/runtime/status.js';
+import type { TeredoRelayStatus } from '../../agents/teredo-relay/status.js';
 import { distFile, missingDist } from '../paths.js';
 import { ADDR } from '../topology.js';
 

@@ -8,7 +8,7 @@
 
 import type { OccupantDefinition, OccupantStatus } from '../occupant.js';
 import { agentStatus } from '../occupant-kit.js';
-import type { AdvertiseStatus, ListenStatus } from '../../../agents/rasadv/status.js';
+import type { AdvertiseStatus, ListenStatus } from '../../agents/rasadv/status.js';
 import { distFile, missingDist } from '../paths.js';
 import { iface } from '../topology.js';
 

@@ -6,7 +6,7 @@
 
 import type { OccupantContext, OccupantDefinition, OccupantStatus } from '../occupant.js';
 import { agentStatus } from '../occupant-kit.js';
-import type { RaSenderStatus } from '../../../agents/ra-sender/status.js';
+import type { RaSenderStatus } from '../../agents/ra-sender/status.js';
 import { distFile, missingDist } from '../paths.js';
 import { ADDR, iface } from '../topology.js';
 

@@ -138,6 +138,6 @@ switch (positionals[0]) {
     await listen(num(values.port, 0), num(values.ms, 3000), values.group, values.iface);
     break;
   default:
-    process.stderr.write('usage: udp-probe reflect|map|send|listen ... (see the header of src/lab/tools/udp-probe.ts)\n');
+    process.stderr.write('usage: udp-probe reflect|map|send|listen ... (see the header of lab/tools/udp-probe.ts)\n');
     process.exitCode = 2;
 }

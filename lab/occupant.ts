@@ -6,7 +6,7 @@
 // start time in the state file, polls `ready` (failing fast with the log tail if the process dies) and stops
 // the group by PID. So an occupant cannot leak processes, and `down` can always clean up after it.
 //
-// To add one: drop a file into src/lab/occupants/ exporting `occupants: readonly OccupantDefinition[]`
+// To add one: drop a file into lab/occupants/ exporting `occupants: readonly OccupantDefinition[]`
 // (see miredo.ts); the registry finds it, the CLI accepts `--<role> <impl>`, and the demo prefers `ours`.
 
 import type { ExecOptions, ExecResult } from './run.js';
