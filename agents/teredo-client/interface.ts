@@ -12,7 +12,6 @@
 
 import { readFileSync } from 'node:fs';
 import type { TunDevice } from '../../src/io/ports.js';
-import { AgentError } from '../../src/runtime/errors.js';
 import type { Logger } from '../../src/runtime/logger.js';
 import { formatIpv6, parseIpv6 } from '../../src/wire/ipv6-address.js';
 import { TEREDO_LINK_MTU } from '../../src/wire/teredo-constants.js';
@@ -89,10 +88,9 @@ export class TeredoInterface {
     }
   }
 
-  /** Removes what we configured (the device itself goes when it is closed). */
-  close(): void {
+  /** Removes what we configured (the device itself goes when the host closes it). */
+  clear(): void {
     this.change(this.#address, undefined);
-    this.tun.close();
   }
 
   #syncDefaultRoute(): void {
@@ -128,17 +126,8 @@ export class TeredoInterface {
   }
 }
 
-/**
- * Creates the TUN device: MTU 1280, up, and without Teredo addresses left by an earlier run. AgentError
- * IO_TUN_OPEN / IO_INTERFACE when that is impossible (no CAP_NET_ADMIN, no /dev/net/tun).
- */
-export function openTeredoInterface(name: string, open: (o: { name: string; mtu: number }) => TunDevice, staleAddresses: (ifname: string) => string[] = teredoAddressesOf): TunDevice {
-  let tun: TunDevice;
-  try {
-    tun = open({ name, mtu: TEREDO_LINK_MTU });
-  } catch (err) {
-    throw new AgentError('IO_TUN_OPEN', `cannot create TUN device ${JSON.stringify(name)} (needs CAP_NET_ADMIN and /dev/net/tun): ${(err as Error).message}`, { cause: err });
-  }
+/** Removes the Teredo addresses an earlier run left on a device of the same name (if it was made persistent). */
+export function removeStaleAddresses(tun: TunDevice, staleAddresses: (ifname: string) => string[] = teredoAddressesOf): void {
   for (const stale of staleAddresses(tun.name)) {
     try {
       tun.removeAddress(parseIpv6(stale), TEREDO_PREFIX_LEN);
@@ -146,13 +135,6 @@ export function openTeredoInterface(name: string, open: (o: { name: string; mtu:
       // Configured with another prefix length by someone else: not ours to fight over; the new address is added anyway.
     }
   }
-  try {
-    tun.setUp(true);
-  } catch (err) {
-    tun.close();
-    throw new AgentError('IO_INTERFACE', `cannot configure TUN device ${JSON.stringify(name)}: ${(err as Error).message}`, { cause: err });
-  }
-  return tun;
 }
 
 /** The Teredo (2001:0::/32) addresses on `ifname`, from /proc/net/if_inet6 (empty when unreadable). */

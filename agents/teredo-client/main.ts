@@ -7,33 +7,19 @@
 //   teredo-client status [--json] [--instance NAME]
 //   teredo-client decode <ipv6> [--json] | encode --server ... (address-commands.ts)
 //
-// The run mode is the shared runtime (src/runtime/cli.ts: config file + flags, --check-config, pino logs,
-// SIGHUP reload, SIGTERM/SIGINT clean stop, control socket for `status`). decode and encode are self-contained
+// The run mode is the declaration in agent.ts on the shared runtime (src/runtime/cli.ts: config file + flags,
+// --check-config, pino logs, SIGHUP reload, SIGTERM/SIGINT clean stop, control socket for `status`). decode and encode are self-contained
 // yargs commands. Exit codes: 0 ok; 1 start-up failure; 2 usage (and bad decode/encode input); 3 `status`
 // found no client in this network namespace.
 
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import type { AgentDefinition } from '../../src/runtime/cli.js';
 import { runAgentMain } from '../../src/runtime/cli.js';
 import { WireError } from '../../src/wire/errors.js';
 import { CliUsageError, decodeCommand, encodeCommand } from './address-commands.js';
-import { startTeredoClient } from './agent.js';
-import { clientSpec, type ClientAgentConfig } from './config.js';
-import { AGENT_NAME, formatClientStatus, type ClientStatus } from './status.js';
+import { teredoClient } from './agent.js';
 
 const EXIT_USAGE = 2;
-
-const teredoClient: AgentDefinition<ClientAgentConfig, ClientStatus> = {
-  name: AGENT_NAME,
-  description:
-    'Teredo client (RFC 4380 §5.2): qualifies with a Teredo server, detecting the NAT type (cone, restricted, symmetric) in well under a second, ' +
-    'and brings up a TUN interface with the Teredo address so ordinary IPv6 tools work. Also: `status [--json]`, ' +
-    '`decode <ipv6>` and `encode --server A --mapped-ip B --mapped-port N` for Teredo addresses.',
-  config: clientSpec,
-  start: (ctx) => startTeredoClient(ctx),
-  formatStatus: formatClientStatus,
-};
 
 /** decode / encode: the address tools, unchanged since before the run mode existed. */
 async function addressTool(): Promise<void> {

@@ -1,78 +1,42 @@
-// Reads a Miredo client configuration (miredo.conf(5)) so that a host running Miredo switches by changing the
-// command: `teredo-client --miredo-conf /etc/miredo.conf`. The directives a client uses are taken:
+// `teredo-client --miredo-conf FILE`: a Miredo client configuration (miredo.conf(5)) read by the runtime's one
+// Miredo reader (src/runtime/miredo-conf.ts: syntax, comments, refused lines) at start and on every SIGHUP, so a
+// host running Miredo switches by changing the command. Flags override the file.
 //
-//   RelayType client|autoclient   (anything else is a relay, which this agent is not: refused)
-//   ServerAddress host            -> server
-//   ServerAddress2 host           -> secondaryServer (Miredo's client ignores it; we use it)
+//   RelayType client|autoclient   (Miredo's default when absent; a relay type is refused: use teredo-relay)
+//   ServerAddress host            -> server (a name is resolved at start and on SIGHUP, as Miredo does)
+//   ServerAddress2 IPv4           -> secondaryServer (Miredo's client ignores it; we use it)
 //   InterfaceName name            -> interface
-//   BindAddress ip, BindPort port -> bindAddress, port
-//
-// The syntax is Miredo's: one "Directive value" per line, '#' starts a comment, directive names are not case
-// sensitive. Directives that only concern Miredo (SyslogFacility, LocalDiscovery, InterfaceMTU...) are listed
-// in `ignored` so the agent can say it skipped them, rather than failing on a working Miredo file.
+//   BindAddress IPv4, BindPort N  -> bindAddress, port
+//   InterfaceMTU, Prefix, SyslogFacility, IgnoreConeBit, LocalDiscovery   accepted with a warning (no meaning here)
 
-import { readFileSync } from 'node:fs';
-
-export interface MiredoClientConf {
-  readonly server?: string;
-  readonly secondaryServer?: string;
-  readonly interface?: string;
-  readonly bindAddress?: string;
-  readonly port?: number;
-  /** Directives present but without meaning here. */
-  readonly ignored: readonly string[];
-}
+import type { ConfigImport } from '../../src/runtime/config.js';
+import { integerValue, ipv4Value, readMiredoFile, textValue, type MiredoFileKind } from '../../src/runtime/miredo-conf.js';
 
 const CLIENT_TYPES = new Set(['client', 'autoclient']);
 
-/** Parses the text of a miredo.conf; problems are returned as lines naming the directive and line number. */
-export function parseMiredoConf(text: string): { conf: MiredoClientConf; problems: string[] } {
-  const problems: string[] = [];
-  const ignored: string[] = [];
-  const out: { server?: string; secondaryServer?: string; interface?: string; bindAddress?: string; port?: number } = {};
-  text.split('\n').forEach((raw, i) => {
-    const line = raw.replace(/#.*/, '').trim();
-    if (line === '') return;
-    const [name = '', ...rest] = line.split(/\s+/);
-    const value = rest.join(' ');
-    const where = `miredo.conf line ${i + 1}: ${name}`;
-    if (value === '') return void problems.push(`${where} has no value`);
-    switch (name.toLowerCase()) {
-      case 'relaytype':
-        if (!CLIENT_TYPES.has(value.toLowerCase())) problems.push(`${where} ${value}: only a client configuration (RelayType client) can be used by teredo-client`);
-        break;
-      case 'serveraddress':
-        out.server = value;
-        break;
-      case 'serveraddress2':
-        out.secondaryServer = value;
-        break;
-      case 'interfacename':
-        out.interface = value;
-        break;
-      case 'bindaddress':
-        out.bindAddress = value;
-        break;
-      case 'bindport': {
-        const port = /^\d+$/.test(value) ? Number(value) : NaN;
-        if (!(port >= 0 && port <= 65535)) problems.push(`${where} (${value}) must be a port number 0..65535`);
-        else out.port = port;
-        break;
-      }
-      default:
-        ignored.push(name);
-    }
-  });
-  return { conf: { ...out, ignored }, problems };
-}
+export const MIREDO_CLIENT_FILE: MiredoFileKind = {
+  what: 'Miredo client configuration',
+  directives: [
+    {
+      name: 'RelayType',
+      apply: (value) => (CLIENT_TYPES.has(value.toLowerCase()) ? undefined : `${value}: only a client configuration (RelayType client) can be used by teredo-client; use teredo-relay --miredo-conf for a relay`),
+    },
+    { name: 'ServerAddress', apply: textValue('server') },
+    { name: 'ServerAddress2', apply: ipv4Value('secondaryServer') },
+    { name: 'InterfaceName', apply: textValue('interface') },
+    { name: 'BindAddress', apply: ipv4Value('bindAddress') },
+    { name: 'BindPort', apply: integerValue('port', 65535) },
+    { name: 'InterfaceMTU', ignored: 'the MTU comes from the server\'s Router Advertisement (RFC 4380 §5.2.1)' },
+    { name: 'Prefix', ignored: 'the prefix comes from the server\'s Router Advertisement' },
+    { name: 'SyslogFacility', ignored: 'logs are JSON lines on stdout' },
+    { name: 'IgnoreConeBit', ignored: 'the cone bit is never set in RSs, as RFC 5991 asks' },
+    { name: 'LocalDiscovery', ignored: 'local peer discovery (RFC 4380 §5.2.8) is not implemented' },
+  ],
+  elsewhere: { serverbindaddress: 'a miredo-server.conf directive: use teredo-server --miredo-conf' },
+};
 
-/** Reads and parses `path`; an unreadable file is one problem line. */
-export function readMiredoConf(path: string): { conf: MiredoClientConf; problems: string[] } {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    return { conf: { ignored: [] }, problems: [`miredoConf (${JSON.stringify(path)}) cannot be read: ${(err as Error).message}`] };
-  }
-  return parseMiredoConf(text);
-}
+export const miredoClientImport: ConfigImport = {
+  flag: 'miredo-conf',
+  describe: 'read a Miredo client configuration (ServerAddress, ServerAddress2, InterfaceName, BindAddress, BindPort, RelayType client) instead of --config; flags override it; read again on SIGHUP',
+  read: (path) => readMiredoFile(path, MIREDO_CLIENT_FILE),
+};

@@ -4,16 +4,15 @@
 // from here, and the drop counters. The client's own `state` (offline, probe-primary, probe-secondary, qualified)
 // is a field of its status object, apart from the runtime's `lifecycle`.
 
-import type { RunningStatus } from '../../src/runtime/status.js';
+import { formatDrops, formatIoErrors, type RunningStatus } from '../../src/runtime/status.js';
 import type { ClientStatusJson } from './status-data.js';
 
 export const AGENT_NAME = 'teredo-client';
 
-/** What the client's status() returns beside the runtime's fields. */
-export type ClientStatus = Partial<ClientStatusJson> & {
-  readonly peers?: { readonly count: number; readonly trusted: number; readonly max: number };
-  readonly drops?: Readonly<Record<string, number>>;
-  readonly hook?: { command: string; runs: number; failures: number } | null;
+/** What the client's status() returns beside the runtime's fields (drops, ioErrors, driver: the host's). */
+export type ClientStatus = ClientStatusJson & {
+  readonly peers: { readonly count: number; readonly trusted: number; readonly max: number };
+  readonly hook: { command: string; runs: number; failures: number } | null;
 };
 
 const STATE_TEXT: Readonly<Record<string, string>> = {
@@ -45,8 +44,5 @@ export function formatClientStatus(s: RunningStatus<ClientStatus>): string[] {
   const width = Math.max(...rows.map(([k]) => k.length));
   const lines = rows.map(([k, v]) => `${k.padEnd(width)} : ${v}`);
   for (const l of s.limitations ?? []) lines.push(`  cannot: ${l}`);
-  const drops = Object.entries(s.drops ?? {}).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
-  lines.push(`dropped: ${drops.reduce((n, [, v]) => n + v, 0)}${drops.length === 0 ? ' (none)' : ''}`);
-  for (const [reason, n] of drops) lines.push(`  ${reason.padEnd(32)} ${n}`);
-  return lines;
+  return [...lines, ...formatDrops(s.drops), ...formatIoErrors(s.ioErrors)];
 }

@@ -1,6 +1,7 @@
 // teredo-relay configuration, declared once for the runtime's schema loader (src/runtime/config.ts): flags
 // (`--interface teredo --bind 192.0.2.20`), a JSON file (`--config`, keys as below), a Miredo relay file
-// (`--miredo-conf`, miredo-conf.ts, turned into flags), `--check-config` and SIGHUP all go through these checks.
+// (`--miredo-conf`, miredo-conf.ts), `--check-config` and SIGHUP all go through these checks. Fields marked
+// `live` change on SIGHUP; the others (socket, device, table bounds) need a restart.
 //
 // Defaults and where they come from:
 //   interface     "teredo": Miredo's sample config (its built-in default is "miredo")
@@ -19,12 +20,13 @@ import { DEFAULT_MAX_PEERS, DEFAULT_MAX_QUEUED_BYTES, DEFAULT_QUEUE_BYTES } from
 import type { TeredoRelayParams } from '../../src/engine/teredo/relay-types.js';
 import type { Random } from '../../src/engine/types.js';
 import type { ConfigSpec } from '../../src/runtime/config.js';
+import { STATS_INTERVAL_FIELD, type CommonConfig } from '../../src/runtime/host.js';
 import { isGlobalUnicast6, parseIpv6 } from '../../src/wire/ipv6-address.js';
 import { formatIpv4, isGlobalUnicast4, isUnicast4, parseIpv4 } from '../../src/wire/ipv4.js';
 import { isTeredo } from '../../src/wire/teredo-address.js';
 import { TEREDO_LINK_MTU, TEREDO_PORT } from '../../src/wire/teredo-constants.js';
 
-export interface RelayAgentConfig {
+export interface RelayAgentConfig extends CommonConfig {
   readonly interface: string;
   readonly bind: string;
   readonly port: number;
@@ -38,14 +40,12 @@ export interface RelayAgentConfig {
   readonly icmpv6Source: string | undefined;
   readonly icmpv6Rate: number;
   readonly allowNonGlobal: boolean;
-  readonly statsInterval: number;
   readonly udpSockets: DatagramImplementation;
   readonly udpReceiveBuffer: number;
 }
 
 export const DEFAULT_RELAY_PORT = 3545;
 export const DEFAULT_INTERFACE = 'teredo';
-export const DEFAULT_STATS_INTERVAL_SEC = 300;
 
 // IFNAMSIZ - 1 = 15 bytes, no '/', ':' or whitespace (the kernel's dev_valid_name).
 const IFNAME = /^[^\s/:]{1,15}$/;
@@ -59,13 +59,13 @@ export const relaySpec: ConfigSpec<RelayAgentConfig> = {
     maxPeers: { type: 'integer', default: DEFAULT_MAX_PEERS, min: 1, max: 2 ** 26, description: 'peer table bound; when full the least recently used untrusted peer is evicted' },
     queueBytes: { type: 'integer', default: DEFAULT_QUEUE_BYTES, min: 0, max: 65535, description: 'bytes queued per peer while its bubble is unanswered (0: no queue)' },
     maxQueuedBytes: { type: 'integer', default: DEFAULT_MAX_QUEUED_BYTES, min: 0, max: 2 ** 32, description: 'bytes queued for all peers together' },
-    honorConeBit: { type: 'boolean', default: false, description: 'send at once to peers whose address has the cone bit (RFC 4380 §5.4.1 case 2; RFC 5991 advises against)' },
-    directBubbles: { type: 'boolean', default: false, description: 'also bubble peers directly, for a relay behind a restricted NAT (Miredo RelayType restricted)' },
-    acceptUnknownPeers: { type: 'boolean', default: true, description: 'accept packets from Teredo clients not in the peer table when their address embeds the UDP source (RFC 4380 §5.4.2 MAY discard them)' },
-    icmpv6Source: { type: 'ipv6', description: 'source address of ICMPv6 errors to native hosts (default: the first global IPv6 address of this host outside 2001::/32)' },
-    icmpv6Rate: { type: 'integer', default: 10, min: 0, max: 1_000_000, description: 'ICMPv6 errors per second at most (0: none)' },
-    allowNonGlobal: { type: 'boolean', default: false, description: 'labs only: accept non-global unicast IPv4 where RFC 4380 §5.2.4 asks for global ones' },
-    statsInterval: { type: 'integer', default: DEFAULT_STATS_INTERVAL_SEC, min: 0, max: 86_400, description: 'seconds between "counters" log lines; 0 = never' },
+    honorConeBit: { live: true, type: 'boolean', default: false, description: 'send at once to peers whose address has the cone bit (RFC 4380 §5.4.1 case 2; RFC 5991 advises against)' },
+    directBubbles: { live: true, type: 'boolean', default: false, description: 'also bubble peers directly, for a relay behind a restricted NAT (Miredo RelayType restricted)' },
+    acceptUnknownPeers: { live: true, type: 'boolean', default: true, description: 'accept packets from Teredo clients not in the peer table when their address embeds the UDP source (RFC 4380 §5.4.2 MAY discard them)' },
+    icmpv6Source: { live: true, type: 'ipv6', description: 'source address of ICMPv6 errors to native hosts (default: the first global IPv6 address of this host outside 2001::/32)' },
+    icmpv6Rate: { live: true, type: 'integer', default: 10, min: 0, max: 1_000_000, description: 'ICMPv6 errors per second at most (0: none)' },
+    allowNonGlobal: { live: true, type: 'boolean', default: false, description: 'labs only: accept non-global unicast IPv4 where RFC 4380 §5.2.4 asks for global ones' },
+    statsInterval: STATS_INTERVAL_FIELD,
     udpSockets: { type: 'enum', values: ['native', 'dgram'], default: 'native', description: 'UDP socket: native (batched recvmmsg/sendmmsg) or dgram (node:dgram)' },
     udpReceiveBuffer: { type: 'integer', default: 0, min: 0, max: 1 << 30, description: 'SO_RCVBUF in bytes; 0 = the kernel default' },
   },

@@ -1,10 +1,9 @@
-// What `teredo-relay status` reports: the one definition of the relay's status object (what relay.ts status()
+// What `teredo-relay status` reports: the one definition of the relay's status object (what agent.ts status()
 // returns, what the lab's occupant reads from `status --json`, what the tests check) and its rendering for
 // people under the runtime's header line. The subcommand itself, --json, --instance, --timeout and the exit
 // codes are the runtime's (src/runtime/status.ts).
 
-import type { DriverStats } from '../../src/runtime/driver.js';
-import { formatDrops, type RunningStatus } from '../../src/runtime/status.js';
+import { formatDrops, formatIoErrors, type RunningStatus } from '../../src/runtime/status.js';
 
 export const AGENT_NAME = 'teredo-relay';
 
@@ -42,10 +41,6 @@ export interface TeredoRelayStatus {
   readonly mappingsProved: number;
   readonly icmpv6Sent: number;
   readonly icmpv6RateLimited: number;
-  /** Drops per reason (src/engine/teredo/relay-types.ts), only the reasons seen. */
-  readonly drops: Readonly<Record<string, number>>;
-  readonly ioErrors: number;
-  readonly driver: DriverStats;
 }
 
 /** The human view: where it listens, the peer table, traffic each way, then drops by reason (largest first). */
@@ -57,6 +52,6 @@ export function formatTeredoRelayStatus(s: RunningStatus<TeredoRelayStatus>): st
     `Teredo -> native: ${s.toNative.packets} packets, ${s.toNative.bytes} bytes`,
     `bubbles: ${s.bubblesSent} sent, ${s.bubblesReceived} received, ${s.mappingsProved} symmetric mappings proved; ICMPv6 errors: ${s.icmpv6Sent} sent, ${s.icmpv6RateLimited} rate-limited`,
     ...formatDrops(s.drops),
-    ...(s.ioErrors ? [`i/o errors: ${s.ioErrors}`] : []),
+    ...formatIoErrors(s.ioErrors),
   ];
 }

@@ -13,10 +13,7 @@
 // ENETUNREACH, so start-up says so once (a "no ipv6 route" warning) and `status` shows it (nativeIpv6Route).
 // The route check reads /proc/net/ipv6_route of this network namespace.
 
-import { readFileSync } from 'node:fs';
 import type { NativeIpv6Sender } from '../../src/io/ports.js';
-import { openRawIpv6Sender } from '../../src/io/raw-ipv6.js';
-import { AgentError } from '../../src/runtime/errors.js';
 import type { Logger } from '../../src/runtime/logger.js';
 import type { TeredoServerStatus } from './status.js';
 
@@ -28,13 +25,6 @@ export function nativeForwardingMode(c: { readonly nativeForwarding: NativeForwa
   return c.nativeForwarding ?? (c.forwardInterface !== undefined ? 'tun' : 'raw');
 }
 
-/** Seams for tests; each defaults to the real thing. */
-export interface NativeForwardingDeps {
-  openRawIpv6?: () => NativeIpv6Sender;
-  /** Whether this network namespace has a route toward native IPv6; undefined when unknown. */
-  nativeIpv6Route?: () => boolean | undefined;
-}
-
 /** What status shows about native forwarding (defined with the rest of the status in status.ts). */
 export type NativeForwardingStatus = Pick<TeredoServerStatus, 'nativeForwarding' | 'nativeIpv6Route'>;
 
@@ -43,27 +33,16 @@ export interface NativeForwarding {
   /** The raw socket, in mode raw only. */
   readonly sender: NativeIpv6Sender | undefined;
   status(): NativeForwardingStatus;
-  close(): void;
 }
 
+/** What start-up should say when the raw socket cannot be opened (appended to the host's IO_RAW_SOCKET message). */
+export const RAW_SOCKET_HINT = 'or run with --native-forwarding off (packets for native IPv6 are then dropped) or tun with --forward-interface';
+
 /**
- * Opens the raw socket (mode raw) and checks the route once, logging a warning when there is none.
- * Throws AgentError IO_RAW_SOCKET when the socket cannot be opened (no CAP_NET_RAW).
+ * Native forwarding over `sender` (the raw socket the host opened, in mode raw), with the route checked once:
+ * a warning when this namespace has no route toward native IPv6 (`route` says; undefined = unknown).
  */
-export function startNativeForwarding(mode: NativeForwardingMode, logger: Logger, deps: NativeForwardingDeps = {}): NativeForwarding {
-  let sender: NativeIpv6Sender | undefined;
-  if (mode === 'raw') {
-    try {
-      sender = (deps.openRawIpv6 ?? openRawIpv6Sender)();
-    } catch (err) {
-      throw new AgentError(
-        'IO_RAW_SOCKET',
-        `cannot open the raw IPv6 socket for native forwarding (needs CAP_NET_RAW): ${(err as Error).message}; or run with --native-forwarding off (packets for native IPv6 are then dropped) or tun with --forward-interface`,
-        { cause: err },
-      );
-    }
-  }
-  const route = deps.nativeIpv6Route ?? readNativeIpv6Route;
+export function startNativeForwarding(mode: NativeForwardingMode, sender: NativeIpv6Sender | undefined, logger: Logger, route: () => boolean | undefined): NativeForwarding {
   if (mode !== 'off' && route() === false) {
     logger.warn({ nativeForwarding: mode, effect: 'packets for native IPv6 destinations fail with ENETUNREACH (i/o errors)' }, 'no ipv6 route');
   }
@@ -71,52 +50,5 @@ export function startNativeForwarding(mode: NativeForwardingMode, logger: Logger
     mode,
     sender,
     status: () => ({ nativeForwarding: mode, nativeIpv6Route: mode === 'off' ? null : (route() ?? null) }),
-    close: () => sender?.close(),
   };
-}
-
-/** /proc/net/ipv6_route flags (include/uapi/linux/route.h, ipv6_route.h). */
-const RTF_UP = 0x0001;
-const RTF_REJECT = 0x0200;
-const RTF_LOCAL = 0x8000_0000;
-
-/**
- * True when one of the routes in /proc/net/ipv6_route text can carry a packet to a native global unicast
- * address: up, not a reject (blackhole / unreachable) or local route, not through `lo`, and covering part of
- * 2000::/3 (RFC 4291 §2.4) outside the Teredo prefix 2001::/32 (a Teredo route does not reach the native
- * network). A default route counts; the connected /64 of an interface with a global address counts too.
- */
-export function hasNativeIpv6Route(text: string): boolean {
-  for (const line of text.split('\n')) {
-    // dest(32 hex) plen(2) src(32) src_plen(2) next_hop(32) metric refcnt use flags(8) device
-    const f = line.trim().split(/\s+/);
-    if (f.length < 10) continue;
-    const dest = f[0]!;
-    const plen = parseInt(f[1]!, 16);
-    const flags = parseInt(f[8]!, 16);
-    if (!/^[0-9a-f]{32}$/i.test(dest) || !(plen >= 0 && plen <= 128) || Number.isNaN(flags)) continue;
-    if ((flags & RTF_UP) === 0 || (flags & (RTF_REJECT | RTF_LOCAL)) !== 0 || f[9] === 'lo') continue;
-    if (coversGlobalUnicast(dest, plen) && !insideTeredo(dest, plen)) return true;
-  }
-  return false;
-}
-
-/** Whether dest/plen and 2000::/3 overlap: they share their first min(plen, 3) bits. */
-function coversGlobalUnicast(dest: string, plen: number): boolean {
-  const top3 = parseInt(dest[0]!, 16) >> 1; // first 3 bits of the first nibble
-  return plen === 0 || (top3 >> Math.max(0, 3 - plen)) === (0b001 >> Math.max(0, 3 - plen));
-}
-
-/** Whether dest/plen lies inside 2001:0000::/32. */
-function insideTeredo(dest: string, plen: number): boolean {
-  return plen >= 32 && dest.slice(0, 8).toLowerCase() === '20010000';
-}
-
-/** Reads this network namespace's IPv6 routes; undefined when /proc/net/ipv6_route cannot be read (no IPv6). */
-export function readNativeIpv6Route(): boolean | undefined {
-  try {
-    return hasNativeIpv6Route(readFileSync('/proc/net/ipv6_route', 'utf8'));
-  } catch {
-    return undefined;
-  }
 }

@@ -1,10 +1,9 @@
-// What `teredo-server status` reports: the one definition of the server's status object (what server.ts
+// What `teredo-server status` reports: the one definition of the server's status object (what agent.ts
 // status() returns, what the lab's occupant reads from `status --json`, what the tests check) and its
 // rendering for people under the runtime's header line. The subcommand itself, --json, --instance, --timeout
 // and the exit codes are the runtime's (src/runtime/status.ts).
 
-import type { DriverStats } from '../../src/runtime/driver.js';
-import { formatDrops, statusTable, type RunningStatus } from '../../src/runtime/status.js';
+import { formatDrops, formatIoErrors, statusTable, type RunningStatus } from '../../src/runtime/status.js';
 import type { NativeForwardingMode } from './native-forwarding.js';
 
 export const AGENT_NAME = 'teredo-server';
@@ -34,10 +33,6 @@ export interface TeredoServerStatus {
   /** RAs that echoed an RS's nonce (RFC 4380 §5.2.1, the Nonce parameter). */
   readonly raWithNonce: number;
   readonly forwarded: { readonly teredo: number; readonly withOrigin: number; readonly native: number; readonly fromTun: number };
-  /** Drops per reason (the engine's reason names), only the reasons seen. */
-  readonly drops: Readonly<Record<string, number>>;
-  readonly ioErrors: number;
-  readonly driver: DriverStats;
 }
 
 /** The human view: one line per address, then forwards and drops by reason (largest first). */
@@ -55,6 +50,6 @@ export function formatTeredoServerStatus(s: RunningStatus<TeredoServerStatus>): 
     `native IPv6 forwarding: ${s.nativeForwarding}${s.nativeIpv6Route === false ? ' (this host has no IPv6 route: such packets fail)' : ''}`,
     `forwarded: ${f.teredo} to Teredo mappings (${f.withOrigin} with origin indication), ${f.native} to native IPv6, ${f.fromTun} from native IPv6`,
     ...formatDrops(s.drops),
-    ...(s.ioErrors ? [`i/o errors: ${s.ioErrors}`] : []),
+    ...formatIoErrors(s.ioErrors),
   ];
 }

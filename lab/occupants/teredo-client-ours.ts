@@ -6,6 +6,7 @@
 import type { OccupantContext, OccupantDefinition, OccupantStatus } from '../occupant.js';
 import { agentStatus, assertLabIpv4, describeTeredo } from '../occupant-kit.js';
 import type { AgentStatus, StatusBase } from '../../src/runtime/status.js';
+import type { HostStatus } from '../../src/runtime/host.js';
 import type { ClientStatus } from '../../agents/teredo-client/status.js';
 import { distFile, missingDist } from '../paths.js';
 import { ADDR } from '../topology.js';
@@ -16,11 +17,11 @@ const MAIN = 'agents/teredo-client/main.js';
  * `teredo-client status --json` as one flat object: the runtime's fields and the client's (ClientStatus,
  * agents/teredo-client/status.ts). The client's fields are all optional: absent while lifecycle is 'starting'.
  */
-export type TeredoClientLabStatus = StatusBase & Pick<AgentStatus<ClientStatus>, 'lifecycle'> & ClientStatus;
+export type TeredoClientLabStatus = StatusBase & Pick<AgentStatus<ClientStatus>, 'lifecycle'> & Partial<HostStatus & ClientStatus>;
 
 /** The client's `status --json` object in the node, or undefined when it does not answer (yet). */
 export function teredoClientStatus(ctx: Pick<OccupantContext, 'exec'>): Promise<TeredoClientLabStatus | undefined> {
-  return agentStatus<ClientStatus>(ctx, [process.execPath, distFile(MAIN)]);
+  return agentStatus<ClientStatus>(ctx, [process.execPath, distFile(MAIN)]) as Promise<TeredoClientLabStatus | undefined>;
 }
 
 const client: OccupantDefinition = {

@@ -6,14 +6,13 @@
 //   <agent> --check-config [...]     validate only: "config ok" + exit 0, or every problem + exit 1
 //   <agent> status [--json] [--instance NAME] [--timeout MS]
 //                                    query the agent running in THIS network namespace (status.ts, control.ts)
-//   <agent> <extra command>          agent-specific subcommands (teredo-client decode / encode)
 //
 // Exit codes (errors.ts exitCodeFor): 0 ok, 1 start-up failure (config, bind, TUN), 2 usage, 3 not running.
 // Once running, lifecycle.ts owns the process: SIGTERM/SIGINT stop, SIGHUP reload, SIGUSR1 poke.
 
 import yargs from 'yargs';
 import type { Argv, Options } from 'yargs';
-import type { ConfigSources, ConfigSpec } from './config.js';
+import type { ConfigImport, ConfigSources, ConfigSpec } from './config.js';
 import { configYargsOptions, readConfigFile, validateConfig } from './config.js';
 import type { ControlRequest, ControlServer } from './control.js';
 import { controlName, serveControl } from './control.js';
@@ -24,78 +23,35 @@ import type { LogLevel, Logger, LoggerOptions } from './logger.js';
 import { LOG_LEVELS, createLogger, isLogLevel } from './logger.js';
 import { parseMetricsAddress, serveMetrics, type MetricsServer } from './metrics.js';
 import type { AgentStatus, StatusBase, StatusFormatter } from './status.js';
+import { runAgent, type CommonConfig, type Host, type AgentParts, type HostDeps, type RunningAgent } from './host.js';
 import { DEFAULT_STATUS_TIMEOUT_MS, printAgentStatus } from './status.js';
 
-export interface AgentContext<T> {
-  readonly name: string;
-  readonly instance: string | undefined;
-  readonly config: T;
-  readonly logger: Logger;
-  /**
-   * For failures after start-up that the agent cannot survive (a socket or the TUN device failed): runs
-   * the graceful stop, then exits with `exitCode` (1 by default) so the supervisor restarts the agent.
-   */
-  fatal(reason: string, exitCode?: number): void;
-}
-
 /**
- * What start() hands back: the hooks the runtime calls for signals and `status`. S is the agent's status
- * type (its one definition, shared with its formatter, the lab's occupant and the tests).
+ * An agent: its name, config spec (fields with `live` flags), foreign files it imports, and `setup`, which the
+ * host (host.ts) runs to open its ports and engines. S is the agent's status type (its one definition, shared
+ * with its formatter, the lab's occupant and the tests).
  */
-export interface RunningAgent<T, S = unknown> {
-  /** Graceful stop: send final packets (RAs with lifetime 0), close sockets and the TUN device. */
-  stop(): Promise<void> | void;
-  /** SIGHUP with a config that already passed validation. Omit it if the agent cannot reload. */
-  reload?(config: T): Promise<void> | void;
-  /** SIGUSR1 (rasadv: advertise now). */
-  usr1?(): Promise<void> | void;
+export interface AgentDefinition<C extends CommonConfig, S> {
+  /** Program name: teredo-server, teredo-relay, teredo-client, rasadv advertise, rasadv listen, ra-sender. */
+  readonly name: string;
+  readonly description: string;
+  readonly config: ConfigSpec<C>;
+  /** Foreign config files read in place of --config, at start and on every SIGHUP (--miredo-conf, --radvd-conf). */
+  readonly imports?: readonly ConfigImport[];
+  /** Opens ports and engines on the host; throws AgentError (IO_BIND, IO_TUN_OPEN, ...) on failure. */
+  setup(host: Host<C>): Promise<AgentParts<C, S>> | AgentParts<C, S>;
   /**
-   * Plain data (it goes over the control socket as JSON) for `<agent> status`, include driver.stats(). The
-   * runtime adds StatusBase (agent, instance, pid, uptime, reloads, state).
+   * `<agent> status` for people: the lines under the runtime's header line. Without it `status` prints the JSON
+   * object, as `status --json` always does.
    */
-  status(): S;
-}
-
-/** An agent-specific subcommand; `run` returns the exit code. */
-export interface AgentCommand {
-  command: string;
-  describe: string;
-  builder?: (y: Argv) => Argv;
-  run(args: Record<string, unknown>, io: CliIo): Promise<number> | number;
-}
-
-export interface AgentDefinition<T, S = unknown> {
-  /** Program name: teredo-server, teredo-relay, teredo-client, rasadv, ra-sender. */
-  name: string;
-  description: string;
-  config: ConfigSpec<T>;
-  /** Opens adapters, builds the engine and driver. Throw AgentError (IO_BIND, IO_TUN_OPEN...) on failure. */
-  start(ctx: AgentContext<T>): Promise<RunningAgent<T, S>> | RunningAgent<T, S>;
+  readonly formatStatus?: StatusFormatter<S>;
   /**
-   * `<agent> status` for people: the lines under the runtime's header line (drops, tables...). Without it
-   * `status` prints the JSON object, as `status --json` always does.
+   * The instance name when no --instance is given, decided from the loaded config (flags and file alike): e.g. a
+   * one-shot run that must not take the control socket of the daemon it runs beside. Undefined: the default name.
    */
-  formatStatus?: StatusFormatter<S>;
-  /**
-   * The instance name when no --instance is given, decided from the loaded config (flags and file alike):
-   * e.g. a one-shot run that must not take the control socket of the daemon it runs beside. It follows the
-   * --instance rules; undefined means the default name.
-   */
-  defaultInstance?(config: T): string | undefined;
-  commands?: readonly AgentCommand[];
-  /**
-   * A second file format the agent reads in place of --config (teredo-server: --miredo-conf FILE, a
-   * miredo-server.conf): `read` returns the values by config field name, validated like a JSON file's with
-   * the flags on top, and read again on SIGHUP. Throws AgentError CONFIG_READ / CONFIG_INVALID.
-   */
-  foreignConfig?: ForeignConfig;
-}
-
-export interface ForeignConfig {
-  /** The flag without dashes, e.g. "miredo-conf". */
-  flag: string;
-  describe: string;
-  read(path: string): { path: string; values: unknown };
+  defaultInstance?(config: C): string | undefined;
+  /** Longest graceful stop before the process exits anyway (lifecycle.ts default: 5 s). */
+  readonly stopTimeoutMs?: number;
 }
 
 export interface CliIo {
@@ -111,6 +67,8 @@ export interface RunOptions {
   signals?: SignalSource;
   logDestination?: LoggerOptions['destination'];
   stopTimeoutMs?: number;
+  /** The host's seams (fake ports, clock); tests only. */
+  hostDeps?: HostDeps;
 }
 
 const COMMON_OPTIONS: Record<string, Options> = {
@@ -121,18 +79,14 @@ const COMMON_OPTIONS: Record<string, Options> = {
   metrics: { type: 'string', describe: 'serve Prometheus metrics at http://ADDR:PORT/metrics, e.g. 127.0.0.1:9464 (default: off)' },
 };
 
-type Action =
-  | { kind: 'run'; args: Record<string, unknown> }
-  | { kind: 'status'; args: Record<string, unknown> }
-  | { kind: 'command'; command: AgentCommand; args: Record<string, unknown> };
+type Action = { kind: 'run'; args: Record<string, unknown> } | { kind: 'status'; args: Record<string, unknown> };
 
-export async function runAgentMain<T, S>(def: AgentDefinition<T, S>, options: RunOptions = {}): Promise<void> {
+export async function runAgentMain<T extends CommonConfig, S>(def: AgentDefinition<T, S>, options: RunOptions = {}): Promise<void> {
   const io: CliIo = options.io ?? { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) };
   const exit = options.exit ?? ((code: number) => process.exit(code));
   try {
     const action = await parseCommandLine(def, options.argv ?? process.argv.slice(2), io);
     if (action === undefined) return exit(0); // --help printed
-    if (action.kind === 'command') return exit(await action.command.run(action.args, io));
     if (action.kind === 'status') return exit(await printAgentStatus(def.name, { ...action.args, instance: instanceFrom(action.args) }, io, def.formatStatus));
     if (action.args['check-config'] === true) return exit(checkConfig(def, action.args, io));
     await startAgent(def, action.args, options, exit);
@@ -143,15 +97,15 @@ export async function runAgentMain<T, S>(def: AgentDefinition<T, S>, options: Ru
   }
 }
 
-async function parseCommandLine<T, S>(def: AgentDefinition<T, S>, argv: readonly string[], io: CliIo): Promise<Action | undefined> {
+async function parseCommandLine<T extends CommonConfig, S>(def: AgentDefinition<T, S>, argv: readonly string[], io: CliIo): Promise<Action | undefined> {
   let action: Action | undefined;
   const configFlags = configYargsOptions(def.config);
   for (const reserved of ['help', ...Object.keys(COMMON_OPTIONS)]) {
     if (Object.hasOwn(configFlags, reserved)) throw new AgentError('INTERNAL', `config field flag --${reserved} clashes with a common flag`);
   }
-  const foreign = def.foreignConfig;
-  const flags: Record<string, Options> = { ...COMMON_OPTIONS, ...configFlags, ...(foreign ? { [foreign.flag]: { type: 'string', describe: foreign.describe } } : {}) };
-  let parser = yargs()
+  const imports = Object.fromEntries((def.imports ?? []).map((i): [string, Options] => [i.flag, { type: 'string', describe: i.describe }]));
+  const flags: Record<string, Options> = { ...COMMON_OPTIONS, ...configFlags, ...imports };
+  const parser = yargs()
     .scriptName(def.name)
     .strict()
     .exitProcess(false)
@@ -180,11 +134,6 @@ async function parseCommandLine<T, S>(def: AgentDefinition<T, S>, argv: readonly
         action = { kind: 'status', args };
       },
     );
-  for (const command of def.commands ?? []) {
-    parser = parser.command(command.command, command.describe, command.builder ?? ((y) => y), (args) => {
-      action = { kind: 'command', command, args };
-    });
-  }
   // yargs prints --help output itself; route it through io so tests and redirects see it.
   await parser.parseAsync([...argv], {}, (_err, _argv, output) => {
     if (output) io.stdout(`${output}\n`);
@@ -192,30 +141,40 @@ async function parseCommandLine<T, S>(def: AgentDefinition<T, S>, argv: readonly
   return action;
 }
 
-/** Reads the config file named on the command line (--config, or the agent's foreign format) and pairs it with the flags. */
-function configSourcesFrom<T, S>(def: AgentDefinition<T, S>, args: Record<string, unknown>): ConfigSources {
-  const foreign = def.foreignConfig;
-  const foreignPath = foreign ? args[foreign.flag] : undefined;
-  if (foreignPath !== undefined && args.config !== undefined) throw new AgentError('USAGE', `--config and --${foreign!.flag} exclude each other: give one file`);
-  const file = foreignPath !== undefined ? foreign!.read(String(foreignPath)) : typeof args.config === 'string' ? readConfigFile(args.config) : undefined;
-  return file ? { file, flags: args } : { flags: args };
+/** The import named on the command line, if any, and its path. */
+function importFrom(imports: readonly ConfigImport[], args: Record<string, unknown>): { imp: ConfigImport; path: string } | undefined {
+  const given = imports.filter((i) => args[i.flag] !== undefined);
+  const files = [...(args.config !== undefined ? ['--config'] : []), ...given.map((i) => `--${i.flag}`)];
+  if (files.length > 1) throw new AgentError('USAGE', `${files.join(' and ')} exclude each other: give one file`);
+  return given[0] === undefined ? undefined : { imp: given[0], path: String(args[given[0].flag]) };
+}
+
+/**
+ * Reads the config file named on the command line (--config, or a declared import) and pairs it with the flags.
+ * Called at start, by --check-config and on every SIGHUP, so an imported file is read again each time.
+ */
+function configSourcesFrom<T extends CommonConfig, S>(def: AgentDefinition<T, S>, args: Record<string, unknown>): ConfigSources {
+  const imported = importFrom(def.imports ?? [], args);
+  if (imported) return { file: { ...imported.imp.read(imported.path), imported: true }, flags: args };
+  return typeof args.config === 'string' ? { file: readConfigFile(args.config), flags: args } : { flags: args };
 }
 
 /** configSourcesFrom + validateConfig; throws CONFIG_READ, or CONFIG_INVALID with every problem in details. */
-function loadConfigFrom<T, S>(def: AgentDefinition<T, S>, args: Record<string, unknown>): T {
+function loadConfigFrom<T extends CommonConfig, S>(def: AgentDefinition<T, S>, args: Record<string, unknown>): { config: T; warnings: string[] } {
   const result = validateConfig(def.config, configSourcesFrom(def, args));
-  if (result.ok) return result.config;
+  if (result.ok) return result;
   const n = result.problems.length;
   throw new AgentError('CONFIG_INVALID', `invalid configuration (${n} problem${n === 1 ? '' : 's'}):`, { details: result.problems });
 }
 
-function checkConfig<T, S>(def: AgentDefinition<T, S>, args: Record<string, unknown>, io: CliIo): number {
+function checkConfig<T extends CommonConfig, S>(def: AgentDefinition<T, S>, args: Record<string, unknown>, io: CliIo): number {
   // The flags outside the schema fail the start too, so the check (systemd ExecStartPre) must catch them.
   logLevelFrom(args);
   instanceFrom(args);
   metricsFrom(args);
   const result = validateConfig(def.config, configSourcesFrom(def, args));
   if (result.ok) {
+    for (const w of result.warnings) io.stderr(`warning: ${w}\n`);
     io.stdout('config ok\n');
     return 0;
   }
@@ -244,12 +203,13 @@ function logLevelFrom(args: Record<string, unknown>): LogLevel {
   return requested;
 }
 
-async function startAgent<T, S>(def: AgentDefinition<T, S>, args: Record<string, unknown>, options: RunOptions, exit: (code: number) => void): Promise<void> {
+async function startAgent<T extends CommonConfig, S>(def: AgentDefinition<T, S>, args: Record<string, unknown>, options: RunOptions, exit: (code: number) => void): Promise<void> {
   const level = logLevelFrom(args);
   const metricsAt = metricsFrom(args);
-  const config = loadConfigFrom(def, args);
+  const { config, warnings } = loadConfigFrom(def, args);
   const instance = instanceFrom(args) ?? instanceFrom({ instance: def.defaultInstance?.(config) });
   const logger = createLogger({ agent: def.name, level, ...(options.logDestination ? { destination: options.logDestination } : {}) });
+  for (const w of warnings) logger.warn({ warning: w }, 'config warning');
   const startedAt = Date.now();
   let running: RunningAgent<T, S> | undefined;
   let reloads = 0;
@@ -280,7 +240,7 @@ async function startAgent<T, S>(def: AgentDefinition<T, S>, args: Record<string,
   try {
     // Bound before the agent's sockets open, so a taken metrics port fails the start with nothing to undo.
     if (metricsAt) metrics = await serveMetrics(def.name, metricsAt, () => currentStatus() as unknown as Record<string, unknown>);
-    running = await def.start({ name: def.name, instance, config, logger, fatal });
+    running = await runAgent(def.config, (host) => def.setup(host), { name: def.name, instance, config, logger, fatal }, options.hostDeps);
   } catch (err) {
     await metrics?.close();
     await control.close();
@@ -302,11 +262,7 @@ async function startAgent<T, S>(def: AgentDefinition<T, S>, args: Record<string,
         }
       },
       reload: async () => {
-        if (!agent.reload) {
-          logger.warn({ hint: 'restart to apply config changes' }, 'reload not supported');
-          return;
-        }
-        let next: T;
+        let next: { config: T; warnings: string[] };
         try {
           next = loadConfigFrom(def, args);
         } catch (err) {
@@ -314,7 +270,8 @@ async function startAgent<T, S>(def: AgentDefinition<T, S>, args: Record<string,
           logger.error({ problems, kept: 'old config' }, 'reload rejected');
           return;
         }
-        await agent.reload(next);
+        for (const w of next.warnings) logger.warn({ warning: w }, 'config warning');
+        await agent.reload(next.config);
         reloads++;
         logger.info('config reloaded');
       },
@@ -322,9 +279,10 @@ async function startAgent<T, S>(def: AgentDefinition<T, S>, args: Record<string,
     },
   };
   if (options.signals) lifecycleOptions.signals = options.signals;
-  if (options.stopTimeoutMs !== undefined) lifecycleOptions.stopTimeoutMs = options.stopTimeoutMs;
+  const stopTimeoutMs = options.stopTimeoutMs ?? def.stopTimeoutMs;
+  if (stopTimeoutMs !== undefined) lifecycleOptions.stopTimeoutMs = stopTimeoutMs;
   lifecycle = installLifecycle(lifecycleOptions);
   // Logged only once the signal handlers are in place: supervisors and tests may signal as soon as they see it.
-  const configFile = def.foreignConfig && args[def.foreignConfig.flag] !== undefined ? args[def.foreignConfig.flag] : args.config;
+  const configFile = importFrom(def.imports ?? [], args)?.path ?? args.config;
   logger.info({ configFile: configFile ?? null, instance: instance ?? null }, 'started');
 }

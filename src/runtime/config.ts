@@ -15,8 +15,18 @@ import { AgentError } from './errors.js';
 export type ScalarType = 'string' | 'integer' | 'number' | 'boolean' | 'ipv4' | 'ipv6' | 'cidr6' | 'enum';
 
 export interface FieldSpec {
-  /** 'list' = array of `of` scalars; 'objects' = array of objects described by `fields` (e.g. RA prefixes). */
-  type: ScalarType | 'list' | 'objects';
+  /**
+   * 'list' = array of `of` scalars; 'objects' = array of objects described by `fields` (e.g. RA prefixes);
+   * 'imported' = a value only a declared import (ConfigImport) produces, already checked by its reader (e.g. the
+   * interfaces of a radvd.conf); a JSON file or a flag cannot set it.
+   */
+  type: ScalarType | 'list' | 'objects' | 'imported';
+  /**
+   * Whether SIGHUP applies a change of this field to the running agent (true) or it needs a restart (false, the
+   * default: sockets, devices and table sizes are not re-created under a running agent). The host computes
+   * "restart needed" from these flags, and keeps the running value of every field that is not live.
+   */
+  live?: boolean;
   description: string;
   /** Used when neither the file nor a flag sets the field. Omit it (and `required`) for optional fields. */
   default?: unknown;
@@ -44,16 +54,37 @@ export interface ConfigSpec<T> {
   fields: Schema<T>;
   /** Cross-field rules, run only when every field is individually valid; returns problem lines. */
   check?: (config: T) => string[];
+  /** What is accepted but worth saying (printed by --check-config, logged at start and reload). */
+  warnings?: (config: T) => string[];
+}
+
+/** A config file as read: its values by field name, and (for a foreign format) what its reader warns about. */
+export interface ImportedFile {
+  readonly path: string;
+  readonly values: unknown;
+  readonly warnings?: readonly string[];
+}
+
+/**
+ * A foreign config file an agent imports in place of --config (miredo-server.conf, miredo.conf, radvd.conf):
+ * `--<flag> FILE`. The runtime reads it at start and again on every SIGHUP; its values are validated like a JSON
+ * file's, with the flags on top. `read` throws AgentError CONFIG_READ / CONFIG_INVALID (every problem, FILE:LINE).
+ */
+export interface ConfigImport {
+  /** The flag without dashes, e.g. "miredo-conf". */
+  readonly flag: string;
+  readonly describe: string;
+  read(path: string): ImportedFile;
 }
 
 /** Where the values come from: the parsed config file (if any) and the yargs argv. */
 export interface ConfigSources {
-  file?: { path: string; values: unknown };
+  file?: ImportedFile & { readonly imported?: boolean };
   /** yargs argv, indexed by flag name. */
   flags?: Readonly<Record<string, unknown>>;
 }
 
-export type ConfigResult<T> = { ok: true; config: T } | { ok: false; problems: string[] };
+export type ConfigResult<T> = { ok: true; config: T; warnings: string[] } | { ok: false; problems: string[] };
 
 export function kebabCase(key: string): string {
   return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
@@ -68,7 +99,7 @@ export function configYargsOptions<T>(spec: ConfigSpec<T>): Record<string, Optio
   const options: Record<string, Options> = {};
   for (const [key, field] of Object.entries<FieldSpec>(spec.fields)) {
     const flag = flagName(key, field);
-    if (flag === undefined) continue;
+    if (flag === undefined || field.type === 'imported') continue;
     const notes: string[] = [];
     if (field.type === 'enum' && field.values) notes.push(`one of: ${field.values.join(', ')}`);
     if (field.min !== undefined && field.max !== undefined) notes.push(`${field.min}..${field.max}`);
@@ -122,6 +153,12 @@ export function validateConfig<T>(spec: ConfigSpec<T>, sources: ConfigSources): 
   }
   const out: Record<string, unknown> = {};
   for (const [key, field] of Object.entries(fields)) {
+    if (field.type === 'imported') {
+      if (!Object.hasOwn(fileValues, key)) continue;
+      if (sources.file?.imported) out[key] = fileValues[key];
+      else problems.push(`${key} can only come from an imported file, not from ${sources.file?.path ?? 'a JSON file'}`);
+      continue;
+    }
     const flag = flagName(key, field);
     const flagValue = flag === undefined ? undefined : sources.flags?.[flag];
     if (flagValue !== undefined) {
@@ -136,7 +173,24 @@ export function validateConfig<T>(spec: ConfigSpec<T>, sources: ConfigSources): 
     }
   }
   if (problems.length === 0 && spec.check) problems.push(...spec.check(out as T));
-  return problems.length > 0 ? { ok: false, problems } : { ok: true, config: deepFreeze(out) as T };
+  if (problems.length > 0) return { ok: false, problems };
+  const warnings = [...(sources.file?.warnings ?? []), ...(spec.warnings?.(out as T) ?? [])];
+  return { ok: true, config: deepFreeze(out) as T, warnings };
+}
+
+/**
+ * The keys whose values differ between two validated configs (deep comparison), split by their `live` flag:
+ * what SIGHUP can apply in place, and what needs a restart.
+ */
+export function changedFields<T>(spec: ConfigSpec<T>, before: T, after: T): { live: (keyof T & string)[]; restart: (keyof T & string)[] } {
+  const live: (keyof T & string)[] = [];
+  const restart: (keyof T & string)[] = [];
+  for (const [key, field] of Object.entries<FieldSpec>(spec.fields)) {
+    const k = key as keyof T & string;
+    if (JSON.stringify(before[k]) === JSON.stringify(after[k])) continue;
+    (field.live === true ? live : restart).push(k);
+  }
+  return { live, restart };
 }
 
 /** readConfigFile + validateConfig; throws CONFIG_READ or CONFIG_INVALID (with every problem in details). */
@@ -167,7 +221,7 @@ function fromFlag(key: string, field: FieldSpec, raw: unknown, problems: string[
       return undefined;
     }
   }
-  return typeof last === 'string' ? scalarFromText(field.type, last) : last;
+  return typeof last === 'string' && field.type !== 'imported' ? scalarFromText(field.type, last) : last;
 }
 
 function scalarFromText(type: ScalarType, text: string): unknown {

@@ -13,6 +13,7 @@
 import type { CliIo } from './cli.js';
 import { controlName, queryControl } from './control.js';
 import { AgentError } from './errors.js';
+import type { HostStatus } from './host.js';
 
 /** What the runtime puts in every status object, whatever the agent. */
 export interface StatusBase {
@@ -24,8 +25,8 @@ export interface StatusBase {
   readonly reloads: number;
 }
 
-/** The object `status --json` prints once start() has returned: the base plus the agent's own fields S. */
-export type RunningStatus<S> = StatusBase & { readonly lifecycle: 'running' } & S;
+/** The object `status --json` prints once setup() has returned: the base, the host's fields and the agent's own S. */
+export type RunningStatus<S> = StatusBase & { readonly lifecycle: 'running' } & HostStatus & S;
 
 /** What `status --json` prints: before start() returns (sockets still opening) only the base is known. */
 export type AgentStatus<S> = (StatusBase & { readonly lifecycle: 'starting' }) | RunningStatus<S>;
@@ -63,6 +64,12 @@ export function statusTable(rows: readonly (readonly string[])[]): string[] {
   const widths: number[] = [];
   for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd());
+}
+
+/** "i/o errors: N" with the ports that had any ("udp 3, tun 1"), or nothing when there were none. */
+export function formatIoErrors(ioErrors: Readonly<Record<string, number>>): string[] {
+  const bad = Object.entries(ioErrors).filter(([, n]) => n > 0);
+  return bad.length === 0 ? [] : [`i/o errors: ${bad.reduce((t, [, n]) => t + n, 0)} (${bad.map(([p, n]) => `${p} ${n}`).join(', ')})`];
 }
 
 /** "dropped: N" and one line per reason, largest first (driver.drops() or an engine's own counts). */
