@@ -1,16 +1,19 @@
 // ra-sender's configuration for the runtime's schema loader (src/runtime/config.ts): flags and the JSON file
 // (`--config`, the same keys) describe what to advertise on the --interface(s), all with the same content;
-// `--radvd-conf FILE` instead reads a radvd.conf (radvd-conf.ts), one block per interface. Both go through
-// checkSettings (settings.ts), so --check-config, the start and SIGHUP refuse the same things.
+// `--radvd-conf FILE` instead imports a radvd.conf (radvd-conf.ts, read by the runtime at start and on every
+// SIGHUP), one block per interface. Both go through checkSettings (settings.ts), so --check-config, the start and
+// SIGHUP refuse the same things. Every field is live: SIGHUP re-advertises what changed (agent.ts).
 
 import { readFileSync } from 'node:fs';
-import type { ConfigSpec } from '../../src/runtime/config.js';
+import type { ConfigImport, ConfigSpec, FieldSpec } from '../../src/runtime/config.js';
+import { AgentError } from '../../src/runtime/errors.js';
+import { STATS_INTERVAL_FIELD, type CommonConfig } from '../../src/runtime/host.js';
 import { RA_CONSTANTS } from '../../src/engine/ra/sender.js';
 import { INFINITE_LIFETIME } from '../../src/wire/ndisc-options.js';
 import { AUTO_PREFIX, DEFAULT_PREFERRED_LIFETIME_SEC, DEFAULT_VALID_LIFETIME_SEC, MAX_REACHABLE_TIME_MS, MAX_RTR_ADV_INTERVAL_LIMIT, PREFERENCES, checkSettings, type Findings, type Preference, type RaInterfaceSettings } from './settings.js';
 import { RadvdConfError, parseRadvdConf } from './radvd-conf.js';
 
-export interface RaSenderAgentConfig {
+export interface RaSenderAgentConfig extends CommonConfig {
   readonly interfaces: readonly string[];
   readonly prefixes: readonly string[];
   readonly routes: readonly string[];
@@ -41,7 +44,13 @@ export interface RaSenderAgentConfig {
   readonly clients: readonly string[];
   readonly finalAdvertisements: number;
   readonly maxUnicastRate: number;
-  readonly radvdConf: string | undefined;
+  /** The interfaces of an imported radvd.conf (--radvd-conf); only the import sets it. */
+  readonly radvd: ImportedRadvd | undefined;
+}
+
+export interface ImportedRadvd {
+  readonly path: string;
+  readonly interfaces: readonly RaInterfaceSettings[];
 }
 
 /** MaxRtrAdvInterval default (RFC 4861 §6.2.1); MinRtrAdvInterval then defaults to 200 s. */
@@ -49,45 +58,50 @@ export const DEFAULT_MAX_INTERVAL_SEC = 600;
 /** Unicast answers per second (token bucket size and refill rate): the bound on what an RS flood gets back. */
 export const DEFAULT_MAX_UNICAST_RATE = 100;
 
-const lifetime = (description: string, extra: object = {}) => ({ type: 'integer', min: 0, max: INFINITE_LIFETIME, description: `${description} (${INFINITE_LIFETIME} = infinity)`, ...extra }) as const;
+const lifetime = (description: string, extra: object = {}): FieldSpec => ({ live: true, type: 'integer', min: 0, max: INFINITE_LIFETIME, description: `${description} (${INFINITE_LIFETIME} = infinity)`, ...extra });
 
 export const raSenderSpec: ConfigSpec<RaSenderAgentConfig> = {
   fields: {
-    interfaces: { type: 'list', flag: 'interface', default: [], description: 'interface to advertise on; repeat for several (same content on each)' },
-    prefixes: { type: 'list', flag: 'prefix', default: [], description: `prefix to advertise (P/LEN), or "${AUTO_PREFIX}" for the interface's own /64 prefixes` },
-    routes: { type: 'list', flag: 'route', default: [], description: 'route to advertise in a Route Information option (RFC 4191), e.g. 2001::/32' },
-    rdnss: { type: 'list', of: 'ipv6', default: [], description: 'recursive DNS server address (RFC 8106 RDNSS)' },
-    dnssl: { type: 'list', default: [], description: 'DNS search domain (RFC 8106 DNSSL)' },
-    routerLifetime: { type: 'integer', min: 0, max: MAX_RTR_ADV_INTERVAL_LIMIT, description: 'router lifetime in seconds; 0 = not a default router (default 3 x max interval)' },
-    routerPreference: { type: 'enum', values: PREFERENCES, default: 'medium', description: 'default router preference (RFC 4191)' },
-    mtu: { type: 'integer', min: 0, max: INFINITE_LIFETIME, default: 0, description: 'MTU option value; 0 = no MTU option' },
-    managed: { type: 'boolean', default: false, description: 'M flag: addresses from DHCPv6' },
-    other: { type: 'boolean', default: false, description: 'O flag: other configuration from DHCPv6' },
-    minInterval: { type: 'number', min: 3, description: 'MinRtrAdvInterval in seconds (default max interval / 3, at least 3)' },
-    maxInterval: { type: 'number', min: 4, max: MAX_RTR_ADV_INTERVAL_LIMIT, default: DEFAULT_MAX_INTERVAL_SEC, description: 'MaxRtrAdvInterval in seconds' },
-    minDelayBetweenRas: { type: 'number', min: 0.03, default: RA_CONSTANTS.MIN_DELAY_BETWEEN_RAS / 1000, description: 'MIN_DELAY_BETWEEN_RAS in seconds' },
-    curHopLimit: { type: 'integer', min: 0, max: 255, default: 64, description: 'Cur Hop Limit; 0 = unspecified' },
-    reachableTime: { type: 'integer', min: 0, max: MAX_REACHABLE_TIME_MS, default: 0, description: 'Reachable Time in ms; 0 = unspecified' },
-    retransTimer: { type: 'integer', min: 0, max: INFINITE_LIFETIME, default: 0, description: 'Retrans Timer in ms; 0 = unspecified' },
+    interfaces: { live: true, type: 'list', flag: 'interface', default: [], description: 'interface to advertise on; repeat for several (same content on each)' },
+    prefixes: { live: true, type: 'list', flag: 'prefix', default: [], description: `prefix to advertise (P/LEN), or "${AUTO_PREFIX}" for the interface's own /64 prefixes` },
+    routes: { live: true, type: 'list', flag: 'route', default: [], description: 'route to advertise in a Route Information option (RFC 4191), e.g. 2001::/32' },
+    rdnss: { live: true, type: 'list', of: 'ipv6', default: [], description: 'recursive DNS server address (RFC 8106 RDNSS)' },
+    dnssl: { live: true, type: 'list', default: [], description: 'DNS search domain (RFC 8106 DNSSL)' },
+    routerLifetime: { live: true, type: 'integer', min: 0, max: MAX_RTR_ADV_INTERVAL_LIMIT, description: 'router lifetime in seconds; 0 = not a default router (default 3 x max interval)' },
+    routerPreference: { live: true, type: 'enum', values: PREFERENCES, default: 'medium', description: 'default router preference (RFC 4191)' },
+    mtu: { live: true, type: 'integer', min: 0, max: INFINITE_LIFETIME, default: 0, description: 'MTU option value; 0 = no MTU option' },
+    managed: { live: true, type: 'boolean', default: false, description: 'M flag: addresses from DHCPv6' },
+    other: { live: true, type: 'boolean', default: false, description: 'O flag: other configuration from DHCPv6' },
+    minInterval: { live: true, type: 'number', min: 3, description: 'MinRtrAdvInterval in seconds (default max interval / 3, at least 3)' },
+    maxInterval: { live: true, type: 'number', min: 4, max: MAX_RTR_ADV_INTERVAL_LIMIT, default: DEFAULT_MAX_INTERVAL_SEC, description: 'MaxRtrAdvInterval in seconds' },
+    minDelayBetweenRas: { live: true, type: 'number', min: 0.03, default: RA_CONSTANTS.MIN_DELAY_BETWEEN_RAS / 1000, description: 'MIN_DELAY_BETWEEN_RAS in seconds' },
+    curHopLimit: { live: true, type: 'integer', min: 0, max: 255, default: 64, description: 'Cur Hop Limit; 0 = unspecified' },
+    reachableTime: { live: true, type: 'integer', min: 0, max: MAX_REACHABLE_TIME_MS, default: 0, description: 'Reachable Time in ms; 0 = unspecified' },
+    retransTimer: { live: true, type: 'integer', min: 0, max: INFINITE_LIFETIME, default: 0, description: 'Retrans Timer in ms; 0 = unspecified' },
     validLifetime: lifetime('valid lifetime of the prefixes, seconds', { default: DEFAULT_VALID_LIFETIME_SEC }),
     preferredLifetime: lifetime('preferred lifetime of the prefixes, seconds', { default: DEFAULT_PREFERRED_LIFETIME_SEC }),
-    onLink: { type: 'boolean', default: true, description: 'L flag of the prefixes' },
-    autonomous: { type: 'boolean', default: true, description: 'A flag of the prefixes (SLAAC)' },
+    onLink: { live: true, type: 'boolean', default: true, description: 'L flag of the prefixes' },
+    autonomous: { live: true, type: 'boolean', default: true, description: 'A flag of the prefixes (SLAAC)' },
     routeLifetime: lifetime('lifetime of the routes, seconds (default 3 x max interval)'),
-    routePreference: { type: 'enum', values: PREFERENCES, default: 'medium', description: 'preference of the routes' },
+    routePreference: { live: true, type: 'enum', values: PREFERENCES, default: 'medium', description: 'preference of the routes' },
     rdnssLifetime: lifetime('RDNSS lifetime, seconds (default 3 x max interval, RFC 8106 §5.1)'),
     dnsslLifetime: lifetime('DNSSL lifetime, seconds (default 3 x max interval, RFC 8106 §5.2)'),
-    sourceLinkLayerAddress: { type: 'boolean', flag: 'source-ll-address', default: true, description: 'include the Source Link-Layer Address option' },
-    unicastSolicited: { type: 'boolean', default: true, description: 'answer a Router Solicitation with a unicast RA at once (RFC 7772); --no-unicast-solicited: with the next multicast RA' },
-    unicastOnly: { type: 'boolean', default: false, description: 'never multicast (links without multicast): only answer solicitations, or advertise to --clients' },
-    clients: { type: 'list', of: 'ipv6', default: [], description: 'send RAs only to these hosts, by unicast (radvd clients)' },
-    finalAdvertisements: { type: 'integer', min: 0, max: 3, default: 3, description: 'RAs with router lifetime 0 sent on stop (RFC 4861 §6.2.5)' },
-    maxUnicastRate: { type: 'integer', min: 1, max: 1_000_000, default: DEFAULT_MAX_UNICAST_RATE, description: 'unicast answers per second at most, per interface' },
-    radvdConf: { type: 'string', flag: 'radvd-conf', description: 'read interfaces and content from this radvd.conf instead of the flags above' },
+    sourceLinkLayerAddress: { live: true, type: 'boolean', flag: 'source-ll-address', default: true, description: 'include the Source Link-Layer Address option' },
+    unicastSolicited: { live: true, type: 'boolean', default: true, description: 'answer a Router Solicitation with a unicast RA at once (RFC 7772); --no-unicast-solicited: with the next multicast RA' },
+    unicastOnly: { live: true, type: 'boolean', default: false, description: 'never multicast (links without multicast): only answer solicitations, or advertise to --clients' },
+    clients: { live: true, type: 'list', of: 'ipv6', default: [], description: 'send RAs only to these hosts, by unicast (radvd clients)' },
+    finalAdvertisements: { live: true, type: 'integer', min: 0, max: 3, default: 3, description: 'RAs with router lifetime 0 sent on stop (RFC 4861 §6.2.5)' },
+    maxUnicastRate: { live: true, type: 'integer', min: 1, max: 1_000_000, default: DEFAULT_MAX_UNICAST_RATE, description: 'unicast answers per second at most, per interface' },
+    radvd: { live: true, type: 'imported', description: 'the interfaces of the radvd.conf given with --radvd-conf' },
+    statsInterval: STATS_INTERVAL_FIELD,
   },
   check: (c) => {
     const r = resolveInterfaces(c);
     return Array.isArray(r) ? r : r.findings.errors;
+  },
+  warnings: (c) => {
+    const r = resolveInterfaces(c);
+    return Array.isArray(r) ? [] : r.findings.warnings;
   },
 };
 
@@ -130,7 +144,7 @@ function fromFlags(c: RaSenderAgentConfig): RaInterfaceSettings[] {
 }
 
 /** The settings that apply beside a radvd.conf (it has no equivalent for the unicast answer bound). */
-const WITH_RADVD_CONF: ReadonlySet<string> = new Set(['radvdConf', 'interfaces', 'maxUnicastRate']);
+const WITH_RADVD_CONF: ReadonlySet<string> = new Set(['radvd', 'interfaces', 'maxUnicastRate', 'statsInterval']);
 
 /** Interface names: IFNAMSIZ - 1 = 15 bytes, no '/', ':' or whitespace (the kernel's dev_valid_name). */
 const IFNAME = /^[^\s/:]{1,15}$/;
@@ -142,28 +156,15 @@ const IFNAME = /^[^\s/:]{1,15}$/;
 export function resolveInterfaces(c: RaSenderAgentConfig): { interfaces: RaInterfaceSettings[]; findings: Findings } | string[] {
   let interfaces: RaInterfaceSettings[];
   const findings: Findings = { errors: [], warnings: [] };
-  if (c.radvdConf !== undefined) {
-    if (c.interfaces.length > 0) return ['interfaces (--interface) and radvdConf (--radvd-conf) exclude each other: the radvd.conf names its interfaces'];
+  if (c.radvd !== undefined) {
+    if (c.interfaces.length > 0) return ['interfaces (--interface) and --radvd-conf exclude each other: the radvd.conf names its interfaces'];
     // Content flags beside a radvd.conf would be ignored: refuse them rather than drop them silently.
     const fields = raSenderSpec.fields as Readonly<Record<string, { default?: unknown }>>;
     const ignored = Object.keys(fields).filter((k) => !WITH_RADVD_CONF.has(k) && JSON.stringify((c as unknown as Record<string, unknown>)[k]) !== JSON.stringify(fields[k]!.default));
-    if (ignored.length > 0) return [`${ignored.join(', ')}: not used with radvdConf (--radvd-conf), whose file says what to advertise`];
-    let text: string;
-    try {
-      text = readFileSync(c.radvdConf, 'utf8');
-    } catch (e) {
-      return [`radvdConf (${c.radvdConf}): cannot read the file: ${(e as Error).message}`];
-    }
-    try {
-      const parsed = parseRadvdConf(text, c.radvdConf);
-      // radvd.conf has no unicast answer bound: the flag (or its default) applies to every interface.
-      interfaces = parsed.interfaces.map((s) => ({ ...s, maxUnicastPerSec: c.maxUnicastRate }));
-      findings.warnings.push(...parsed.warnings);
-    } catch (e) {
-      if (e instanceof RadvdConfError) return [...e.problems];
-      throw e;
-    }
-    if (interfaces.length === 0) findings.errors.push(`${c.radvdConf}: no interface with AdvSendAdvert on`);
+    if (ignored.length > 0) return [`${ignored.join(', ')}: not used with --radvd-conf, whose file says what to advertise`];
+    // radvd.conf has no unicast answer bound: the flag (or its default) applies to every interface.
+    interfaces = c.radvd.interfaces.map((s) => ({ ...s, maxUnicastPerSec: c.maxUnicastRate }));
+    if (interfaces.length === 0) findings.errors.push(`${c.radvd.path}: no interface with AdvSendAdvert on`);
   } else {
     if (c.interfaces.length === 0) return ['interfaces is required (--interface NAME, or --radvd-conf FILE)'];
     interfaces = fromFlags(c);
@@ -178,3 +179,27 @@ export function resolveInterfaces(c: RaSenderAgentConfig): { interfaces: RaInter
   for (const n of new Set(names)) if (names.filter((x) => x === n).length > 1) findings.errors.push(`interface ${n} is given more than once`);
   return { interfaces, findings };
 }
+
+/**
+ * `--radvd-conf FILE`: the runtime reads it at start and on every SIGHUP. radvd-conf.ts parses it (every refused
+ * line as FILE:LINE, the accepted differences from radvd as warnings). Throws AgentError CONFIG_READ / CONFIG_INVALID.
+ */
+export const radvdConfImport: ConfigImport = {
+  flag: 'radvd-conf',
+  describe: 'read interfaces and content from this radvd.conf instead of --config and the content flags; read again on SIGHUP',
+  read: (path) => {
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (err) {
+      throw new AgentError('CONFIG_READ', `cannot read radvd.conf ${path}: ${(err as Error).message}`, { cause: err });
+    }
+    try {
+      const parsed = parseRadvdConf(text, path);
+      return { path, values: { radvd: { path, interfaces: parsed.interfaces } satisfies ImportedRadvd }, warnings: parsed.warnings };
+    } catch (err) {
+      if (err instanceof RadvdConfError) throw new AgentError('CONFIG_INVALID', `invalid radvd.conf (${err.problems.length} problem${err.problems.length === 1 ? '' : 's'}):`, { details: err.problems });
+      throw err;
+    }
+  },
+};

@@ -5,14 +5,13 @@
 // the engine when the MAC, MTU or the addresses behind `prefix auto` change.
 
 import type { Icmpv6Message, Icmpv6Socket } from '../../src/io/ports.js';
-import type { Icmpv6SocketOptions } from '../../src/io/icmpv6-socket.js';
-import { Driver } from '../../src/runtime/driver.js';
-import type { Clock, Timers } from '../../src/runtime/clock.js';
+import type { Driver } from '../../src/runtime/driver.js';
+import type { Host } from '../../src/runtime/host.js';
 import type { Logger } from '../../src/runtime/logger.js';
 import { LogRateLimiter } from '../../src/runtime/logger.js';
 import { RaSender, type RaSenderConfig, type RaSink } from '../../src/engine/ra/sender.js';
 import { RA_INCONSISTENCIES } from '../../src/engine/ra/consistency.js';
-import type { Millis, Random } from '../../src/engine/types.js';
+import type { Millis } from '../../src/engine/types.js';
 import { ICMPV6_TYPE } from '../../src/wire/icmpv6.js';
 import { ALL_ROUTERS, formatIpv6 } from '../../src/wire/ipv6-address.js';
 import { hex } from '../../src/wire/bytes.js';
@@ -20,22 +19,19 @@ import { linkProblems, toEngineConfig, type RaInterfaceSettings } from './settin
 import type { LinkState } from './link.js';
 import { describeRas } from './format.js';
 import type { InterfaceStatus } from './status.js';
+import type { RaSenderAgentConfig } from './config.js';
 
-export interface InterfaceDeps {
-  openSocket: (options: Icmpv6SocketOptions) => Icmpv6Socket;
-  clock: Clock;
-  timers?: Timers;
-  random: Random;
-  logger: Logger;
-}
+/** What an interface takes from the agent host: its socket (host.icmpv6), driver (host.drive), clock, random. */
+export type InterfaceHost = Pick<Host<RaSenderAgentConfig>, 'icmpv6' | 'drive' | 'clock' | 'random' | 'logger'>;
 
 export type InterfaceState = 'waiting-for-interface' | 'waiting-for-dad' | 'advertising' | 'refused' | 'stopping' | 'stopped';
 
-const SEND_ERROR_LOG_MS = 60_000;
+/** §6.2.7 inconsistencies of one kind are logged at most once a minute. */
+const INCONSISTENCY_LOG_MS = 60_000;
 
 export class AdvertisingInterface {
   #settings: RaInterfaceSettings;
-  readonly #deps: InterfaceDeps;
+  readonly #host: InterfaceHost;
   readonly #log: Logger;
   #engine: RaSender | undefined;
   #driver: Driver<RaSink> | undefined;
@@ -49,18 +45,16 @@ export class AdvertisingInterface {
   #finalDone: (() => void) | undefined;
   /** The stop in progress: a second stop() waits for the same final RAs. */
   #stopping: Promise<void> | undefined;
-  #sendErrors = 0;
-  readonly #sendErrorLog = new LogRateLimiter(SEND_ERROR_LOG_MS);
   /** §6.2.7 inconsistencies seen per kind (RA_INCONSISTENCIES), each logged at most once a minute. */
   readonly #inconsistencies = new Float64Array(RA_INCONSISTENCIES.length);
-  readonly #inconsistencyLog = new LogRateLimiter(SEND_ERROR_LOG_MS);
+  readonly #inconsistencyLog = new LogRateLimiter(INCONSISTENCY_LOG_MS);
   readonly #warnings: string[];
 
-  constructor(settings: RaInterfaceSettings, warnings: readonly string[], deps: InterfaceDeps) {
+  constructor(settings: RaInterfaceSettings, warnings: readonly string[], host: InterfaceHost) {
     this.#settings = settings;
     this.#warnings = [...warnings];
-    this.#deps = deps;
-    this.#log = deps.logger.child({ iface: settings.name });
+    this.#host = host;
+    this.#log = host.logger.child({ iface: settings.name });
   }
 
   get name(): string {
@@ -161,7 +155,7 @@ export class AdvertisingInterface {
       forwarding: link?.forwarding ?? null,
       problems: this.#problems,
       warnings,
-      counters: e ? { ...e.counters, sendErrors: this.#sendErrors } : null,
+      counters: e ? { ...e.counters } : null,
       drops: this.#driver?.drops() ?? {},
       inconsistencies: Object.fromEntries(RA_INCONSISTENCIES.flatMap((r, i) => (this.#inconsistencies[i]! > 0 ? [[r, this.#inconsistencies[i]!]] : []))),
       lastAdvertSecAgo: e?.lastMulticastAt === undefined ? null : Math.round((now - e.lastMulticastAt) / 1000),
@@ -174,7 +168,7 @@ export class AdvertisingInterface {
 
   #ensureEngine(config: RaSenderConfig): Driver<RaSink> {
     if (this.#driver !== undefined) return this.#driver;
-    const engine = new RaSender(config, this.#deps.random);
+    const engine = new RaSender(config, this.#host.random);
     this.#engine = engine;
     const sink = (drop: (reason: number) => void): RaSink => ({
       drop,
@@ -185,24 +179,19 @@ export class AdvertisingInterface {
       inconsistent: (inconsistency, source) => {
         this.#inconsistencies[inconsistency]!++;
         const what = RA_INCONSISTENCIES[inconsistency]!;
-        const suppressed = this.#inconsistencyLog.allow(what, this.#deps.clock.now());
+        const suppressed = this.#inconsistencyLog.allow(what, this.#host.clock.now());
         if (suppressed !== undefined) this.#log.warn({ router: formatIpv6(source), inconsistency: what, suppressed }, 'another router advertises differently (RFC 4861 §6.2.7)');
       },
     });
-    this.#driver = new Driver({ engine, sink, logger: this.#log, clock: this.#deps.clock, ...(this.#deps.timers ? { timers: this.#deps.timers } : {}) });
-    this.#driver.start();
+    this.#driver = this.#host.drive<RaSink>(engine, sink);
     return this.#driver;
   }
 
   #openSocket(): void {
     // RSs to answer, and other routers' RAs to compare with ours (§6.2.7); our own multicast is not looped back.
-    const socket = this.#deps.openSocket({ ifname: this.#settings.name, groups: [ALL_ROUTERS], types: [ICMPV6_TYPE.ROUTER_SOLICIT, ICMPV6_TYPE.ROUTER_ADVERT] });
+    // Its errors are counted by the host as i/o errors of port "icmpv6:<interface>" (status ioErrors).
+    const socket = this.#host.icmpv6(`icmpv6:${this.#settings.name}`, { ifname: this.#settings.name, groups: [ALL_ROUTERS], types: [ICMPV6_TYPE.ROUTER_SOLICIT, ICMPV6_TYPE.ROUTER_ADVERT] });
     socket.onMessage(this.#onMessage);
-    socket.onError((err) => {
-      this.#sendErrors++;
-      const suppressed = this.#sendErrorLog.allow('send', this.#deps.clock.now());
-      if (suppressed !== undefined) this.#log.warn({ err, suppressed }, 'ICMPv6 socket error');
-    });
     this.#socket = socket;
   }
 

@@ -21,7 +21,7 @@ export interface InterfaceStatus {
   readonly problems: readonly string[];
   /** Config warnings (a non-/64 autonomous prefix...) and the forwarding warning. */
   readonly warnings: readonly string[];
-  readonly counters: (RaSenderCounters & { readonly sendErrors: number }) | null;
+  readonly counters: RaSenderCounters | null;
   readonly drops: Readonly<Record<string, number>>;
   /** Other routers' RAs that differ from ours, per RFC 4861 §6.2.7 field (cur-hop-limit, mtu, ...). */
   readonly inconsistencies: Readonly<Record<string, number>>;
@@ -45,7 +45,7 @@ export function formatRaSenderStatus(s: RunningStatus<RaSenderStatus>): string[]
     const c = i.counters;
     if (c) {
       lines.push(`  RAs sent: ${c.advertisements} (${c.finalAdvertisements} final); RSs: ${c.solicitations} received, ${c.answeredUnicast} answered by unicast, ${c.answeredMulticast} by multicast; RAs of other routers: ${c.advertsReceived}`);
-      lines.push(`  last RA ${i.lastAdvertSecAgo === null ? 'never' : `${i.lastAdvertSecAgo} s ago`}, next in ${i.nextAdvertInSec === null ? '-' : `${i.nextAdvertInSec} s`}; send errors ${c.sendErrors}`);
+      lines.push(`  last RA ${i.lastAdvertSecAgo === null ? 'never' : `${i.lastAdvertSecAgo} s ago`}, next in ${i.nextAdvertInSec === null ? '-' : `${i.nextAdvertInSec} s`}; send errors ${s.ioErrors[`icmpv6:${i.interface}`] ?? 0}`);
     }
     lines.push(...formatDrops(i.drops).map((l) => `  ${l}`));
     for (const [what, n] of Object.entries(i.inconsistencies)) lines.push(`  other routers' RAs with a different ${what}: ${n} (RFC 4861 §6.2.7)`);

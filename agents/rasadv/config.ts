@@ -6,11 +6,12 @@
 import { readFileSync } from 'node:fs';
 import { hostname as osHostname } from 'node:os';
 import type { ConfigSpec } from '../../src/runtime/config.js';
+import { STATS_INTERVAL_FIELD, type CommonConfig } from '../../src/runtime/host.js';
 import { RASADV_INTERVAL_SECONDS, RASADV_TTL, validateRasAdvName } from '../../src/wire/rasadv.js';
 import { WireError } from '../../src/wire/errors.js';
 import { AllowListError, parseAllowList, type AllowList, type AllowListSource } from '../../src/engine/rasadv/allow.js';
 
-export interface AdvertiseConfig {
+export interface AdvertiseConfig extends CommonConfig {
   readonly hostname: string;
   readonly domain: string | undefined;
   readonly interfaces: readonly string[];
@@ -20,7 +21,7 @@ export interface AdvertiseConfig {
   readonly loopback: boolean;
 }
 
-export interface ListenConfig {
+export interface ListenConfig extends CommonConfig {
   readonly interfaces: readonly string[];
   readonly json: boolean;
   readonly allow: readonly string[];
@@ -72,6 +73,7 @@ export const advertiseSpec: ConfigSpec<AdvertiseConfig> = {
     interval: { type: 'number', default: RASADV_INTERVAL_SECONDS, min: 1, max: 86_400, description: 'seconds between advertisements ([MS-RASA] §3.1.2: 3600)' },
     jitter: { type: 'number', default: 0, min: 0, description: 'each period is interval ± a random amount up to this many seconds' },
     ttl: { type: 'integer', default: RASADV_TTL, min: 1, max: 255, description: 'IP TTL of advertisements ([MS-RASA] §2.1: 15)' },
+    statsInterval: STATS_INTERVAL_FIELD,
     loopback: { type: 'boolean', default: false, description: 'also deliver advertisements to listeners on this host (IP_MULTICAST_LOOP)' },
   },
   check: (c) => [
@@ -85,8 +87,9 @@ export const advertiseSpec: ConfigSpec<AdvertiseConfig> = {
 export const listenSpec: ConfigSpec<ListenConfig> = {
   fields: {
     interfaces: { ...interfacesField, description: `${interfacesField.description} (default: every non-loopback IPv4 interface)` },
+    statsInterval: STATS_INTERVAL_FIELD,
     json: { type: 'boolean', default: false, description: 'print one JSON object per line instead of the netsh-style table' },
-    allow: { type: 'list', default: [], description: 'authorised servers: host names, IPv4 addresses or prefixes, or @FILE (one per line, # comments); any other server is UNKNOWN' },
+    allow: { live: true, type: 'list', default: [], description: 'authorised servers: host names, IPv4 addresses or prefixes, or @FILE (one per line, # comments); any other server is UNKNOWN' },
     once: { type: 'boolean', default: false, description: 'listen for --timeout seconds, then exit with 0 (no unknown server heard) or 4 (an unknown server was heard)' },
     timeout: { type: 'number', min: 0.1, description: 'seconds to listen with --once' },
     interval: { type: 'number', default: RASADV_INTERVAL_SECONDS, min: 1, description: 'the advertisers\' interval in seconds, for the stale time' },

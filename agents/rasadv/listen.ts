@@ -15,28 +15,23 @@
 // cached failure) is printed at once, so a server heard again costs no DNS and no delay.
 //
 // SIGHUP (reload) applies a new allow list, re-reading @files, and re-judges every server heard so far; the
-// other settings need a restart.
+// other settings need a restart (config.ts: only `allow` is live; the host says so).
 //
-// --once --timeout N: listen N seconds, then stop through the runtime's graceful path (ctx.fatal) with exit
+// --once --timeout N: listen N seconds, then stop through the runtime's graceful path (host.fatal) with exit
 // code 0 when no unknown server was heard, EXIT_UNKNOWN_SERVER (4) when one was.
 
-import type { AgentContext, RunningAgent } from '../../src/runtime/cli.js';
-import { Driver } from '../../src/runtime/driver.js';
-import { systemClock, systemTimers } from '../../src/runtime/clock.js';
+import type { AgentDefinition } from '../../src/runtime/cli.js';
 import { AgentError } from '../../src/runtime/errors.js';
+import type { Host } from '../../src/runtime/host.js';
 import { LogRateLimiter } from '../../src/runtime/logger.js';
-import { openDatagramPort } from '../../src/io/datagram-port.js';
-import type { DatagramBatch, DatagramPort } from '../../src/io/ports.js';
 import { RasAdvListenerTable, type AdvertisementEvent, type ListenerSink, type ServerEntry } from '../../src/engine/rasadv/listener.js';
-import type { Millis } from '../../src/engine/types.js';
 import { allowListSize } from '../../src/engine/rasadv/allow.js';
 import { formatIpv4, parseIpv4 } from '../../src/wire/ipv4.js';
 import { RASADV_GROUP, RASADV_PORT } from '../../src/wire/rasadv.js';
-import { loadAllowList, staleAfterMs, type ListenConfig } from './config.js';
+import { listenSpec, loadAllowList, staleAfterMs, type ListenConfig } from './config.js';
 import { allIpv4Interfaces, resolveInterfaces } from './interfaces.js';
 import { NETSH_HEADER, jsonLine, serverJson, summaryFields, textBlock, type ListenerCounts, type WallClock } from './format.js';
-import type { ListenStatus } from './status.js';
-import type { AgentDeps } from './advertise.js';
+import { formatListenStatus, type ListenStatus } from './status.js';
 import { ReverseNames, systemReverseResolver, type ReverseResolver } from './reverse-dns.js';
 
 /** `rasadv listen --once` exit code when at least one unknown RAS server was heard. */
@@ -62,37 +57,25 @@ export interface ListenerHooks {
   resolver?: ReverseResolver;
 }
 
-export interface RunningListener extends RunningAgent<ListenConfig, ListenStatus> {
-  /** True once any advertisement from a server not on --allow was heard (always, without --allow). */
-  unknownHeard(): boolean;
-}
-
-export async function startListener(ctx: AgentContext<ListenConfig>, hooks: ListenerHooks = {}, deps: AgentDeps = {}): Promise<RunningListener> {
-  const { config: c, logger } = ctx;
-  const clock = deps.clock ?? systemClock;
-  const timers = deps.timers ?? systemTimers;
+export async function setupListener(host: Host<ListenConfig>, hooks: ListenerHooks = {}) {
+  const { config: c, logger, clock, timers } = host;
   const write = hooks.write ?? ((t: string) => void process.stdout.write(t));
   const epoch = Date.now() - clock.now();
   const wall: WallClock = (mono) => new Date(epoch + mono);
   let allow = loadAllowList(c.allow);
 
-  const ifaces = c.interfaces.length === 0 ? allIpv4Interfaces(deps.interfaces) : resolveInterfaces(c.interfaces, deps.interfaces);
+  const table = host.facts.interfaces();
+  const ifaces = c.interfaces.length === 0 ? allIpv4Interfaces(table) : resolveInterfaces(c.interfaces, table);
   if (ifaces.length === 0) throw new AgentError('IO_INTERFACE', 'no interface with an IPv4 address to listen on; use --interface');
   const group = parseIpv4(RASADV_GROUP);
-  let port: DatagramPort;
-  try {
-    port = await (deps.openPort ?? openDatagramPort)({ address: group, port: RASADV_PORT, reuseAddr: true });
-  } catch (err) {
-    throw new AgentError('IO_BIND', `cannot bind UDP ${RASADV_GROUP}:${RASADV_PORT}: ${(err as Error).message}`, { cause: err });
-  }
+  const port = await host.udp('udp', { address: group, port: RASADV_PORT, reuseAddr: true });
   try {
     for (const i of ifaces) port.joinGroup(group, i.addr);
   } catch (err) {
-    await port.close();
     throw new AgentError('IO_INTERFACE', `cannot join ${RASADV_GROUP}: ${(err as Error).message}`, { cause: err });
   }
 
-  const table = new RasAdvListenerTable({ staleAfterMs: staleAfterMs(c), ...(allow ? { allow } : {}), maxEntries: c.maxServers });
+  const servers = new RasAdvListenerTable({ staleAfterMs: staleAfterMs(c), ...(allow ? { allow } : {}), maxEntries: c.maxServers });
   let unknownHeard = false;
   const repeated = new LogRateLimiter(REPEAT_LOG_INTERVAL_MS);
   const unknownWarnings = new LogRateLimiter(60_000, UNKNOWN_WARNINGS_PER_MINUTE);
@@ -133,23 +116,14 @@ export async function startListener(ctx: AgentContext<ListenConfig>, hooks: List
       if (suppressed !== undefined) logger.warn({ ...who(s), reason: 'table full, least recently heard', maxServers: c.maxServers, suppressed }, 'server forgotten');
     },
   });
-  const driver = new Driver({ engine: table, sink, logger, clock, timers });
+  const driver = host.drive<ListenerSink>(servers, sink, [{ from: port, datagram: (d, o, l, a, p, now, s) => servers.datagram(d, o, l, a, p, now, s) }]);
   // The driver counts the drops; every datagram is accepted or dropped, so the received count is their sum.
   const counts = (): ListenerCounts => {
-    const { accepted, ...listed } = table.stats();
+    const { accepted, ...listed } = servers.stats();
     let received = accepted;
     for (const n of driver.dropCounts) received += n;
     return { received, accepted, dropped: driver.drops(), ...listed };
   };
-  const receive = (batch: DatagramBatch, now: Millis, out: ListenerSink): void => {
-    for (let i = 0; i < batch.count; i++) table.datagram(batch.data, batch.offset(i), batch.length(i), batch.sourceAddr(i), batch.sourcePort(i), now, out);
-  };
-  port.onBatch((batch) => driver.batch(receive, batch));
-  port.onError((err) => {
-    const suppressed = repeated.allow('receive error', clock.now());
-    if (suppressed !== undefined) logger.warn({ err, suppressed }, 'receive error');
-  });
-  driver.start();
 
   if (!c.json) write(NETSH_HEADER);
   logger.info(
@@ -157,16 +131,15 @@ export async function startListener(ctx: AgentContext<ListenConfig>, hooks: List
     'listening',
   );
   // The runtime's "fatal" is its one way for an agent to end itself: a graceful stop, then this exit code.
-  const onceDone = (): void => (unknownHeard ? ctx.fatal('--once: an unknown RAS server was heard', EXIT_UNKNOWN_SERVER) : ctx.fatal('--once: timeout reached', 0));
+  const onceDone = (): void => (unknownHeard ? host.fatal('--once: an unknown RAS server was heard', EXIT_UNKNOWN_SERVER) : host.fatal('--once: timeout reached', 0));
   const onceTimer = c.once && c.timeout !== undefined ? timers.setTimer(onceDone, c.timeout * 1000) : undefined;
 
   return {
+    /** True once any advertisement from a server not on --allow was heard (always, without --allow). */
     unknownHeard: () => unknownHeard,
-    reload: (next) => {
-      const fixed = (['interfaces', 'json', 'once', 'timeout', 'interval', 'staleAfter', 'maxServers', 'resolve'] as const).filter((k) => JSON.stringify(next[k]) !== JSON.stringify(c[k]));
-      if (fixed.length > 0) logger.warn({ fields: fixed, applied: ['allow'] }, 'restart needed');
+    reload: (next: ListenConfig) => {
       allow = loadAllowList(next.allow);
-      for (const s of table.setAllowList(allow)) {
+      for (const s of servers.setAllowList(allow)) {
         const who = { sender: formatIpv4(s.sender), hostname: s.hostname, domain: s.domain ?? null, known: s.known, event: 'reload' };
         if (s.known) logger.info(who, 'RAS server now allowed');
         else {
@@ -176,15 +149,28 @@ export async function startListener(ctx: AgentContext<ListenConfig>, hooks: List
       }
       logger.info({ allowEntries: allow ? allowListSize(allow) : null }, 'allow list reloaded');
     },
-    stop: async () => {
+    stop: () => {
       if (onceTimer !== undefined) timers.clearTimer(onceTimer);
       driver.stop();
-      await port.close();
       names?.stop(); // prints the blocks still waiting for a name
       const stats = counts();
       logger.info({ ...stats, unknownHeard }, 'listener summary');
-      if (c.json && c.once) write(jsonLine('summary', { ...summaryFields(stats, table.servers(), wall, dnsName), unknownHeard }, new Date()));
+      if (c.json && c.once) write(jsonLine('summary', { ...summaryFields(stats, servers.servers(), wall, dnsName), unknownHeard }, new Date()));
     },
-    status: (): ListenStatus => ({ mode: 'listen', ...summaryFields(counts(), table.servers(), wall, dnsName), unknownHeard, reverseDns: names?.stats() ?? null, driver: driver.stats() }),
+    status: (): ListenStatus => {
+      const { dropped: _, ...summary } = summaryFields(counts(), servers.servers(), wall, dnsName);
+      return { mode: 'listen', ...summary, unknownHeard, reverseDns: names?.stats() ?? null };
+    },
   };
 }
+
+export const rasadvListen: AgentDefinition<ListenConfig, ListenStatus> = {
+  name: 'rasadv listen',
+  description: `List RAS servers advertising on 239.255.2.2:9753 like 'netsh ras show activeservers'. With --once --timeout S: exit ${EXIT_UNKNOWN_SERVER} if a server not on --allow was heard, else 0.`,
+  config: listenSpec,
+  setup: (host) => setupListener(host),
+  formatStatus: formatListenStatus,
+  // A --once check (cron, monitoring) must be able to run next to a listening daemon, which holds the default
+  // control socket name: unless --instance names one, it gets its own, whether once was set by a flag or in the file.
+  defaultInstance: (c) => (c.once ? `once-${process.pid}` : undefined),
+};

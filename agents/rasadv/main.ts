@@ -5,7 +5,7 @@
 //   rasadv listen [--interface NAME|IPv4]... [--json] [--allow LIST|@FILE] [--once --timeout S] ...
 //   rasadv advertise|listen --check-config | status [--json] | --help
 //
-// Each mode is a runtime AgentDefinition (src/runtime/cli.ts) named "rasadv advertise" / "rasadv listen", so
+// Each mode is an agent declaration (advertise.ts, listen.ts) named "rasadv advertise" / "rasadv listen", so
 // help, --config, --check-config, `status`, pino logs and signals work as in every agent, and the two modes
 // have separate control sockets (an advertiser and a listener can run in one network namespace).
 //
@@ -14,12 +14,9 @@
 // --allow; without --allow every server is unknown).
 
 import { pino } from 'pino';
-import type { AgentDefinition } from '../../src/runtime/cli.js';
 import { runAgentMain } from '../../src/runtime/cli.js';
-import { advertiseSpec, listenSpec, type AdvertiseConfig, type ListenConfig } from './config.js';
-import { startAdvertiser } from './advertise.js';
-import { EXIT_UNKNOWN_SERVER, startListener } from './listen.js';
-import { formatAdvertiseStatus, formatListenStatus, type AdvertiseStatus, type ListenStatus } from './status.js';
+import { rasadvAdvertise } from './advertise.js';
+import { rasadvListen } from './listen.js';
 
 const USAGE = `Usage: rasadv <advertise|listen> [options]
 
@@ -29,31 +26,11 @@ const USAGE = `Usage: rasadv <advertise|listen> [options]
 Run 'rasadv advertise --help' or 'rasadv listen --help' for the options.
 `;
 
-const advertise: AgentDefinition<AdvertiseConfig, AdvertiseStatus> = {
-  name: 'rasadv advertise',
-  description: 'Advertise this host as a RAS server ([MS-RASA]): one datagram to 239.255.2.2:9753 (TTL 15) at start, then every --interval seconds; SIGUSR1 advertises at once.',
-  config: advertiseSpec,
-  start: (ctx) => startAdvertiser(ctx),
-  formatStatus: formatAdvertiseStatus,
-};
-
-const listen: AgentDefinition<ListenConfig, ListenStatus> = {
-  name: 'rasadv listen',
-  description: `List RAS servers advertising on 239.255.2.2:9753 like 'netsh ras show activeservers'. With --once --timeout S: exit ${EXIT_UNKNOWN_SERVER} if a server not on --allow was heard, else 0.`,
-  config: listenSpec,
-  start: (ctx) => startListener(ctx),
-  formatStatus: formatListenStatus,
-  // A --once check (cron, monitoring) must be able to run next to a listening daemon, which holds the
-  // default control socket name: unless --instance names one, it gets its own, whether once was set by a
-  // flag or in the config file.
-  defaultInstance: (c) => (c.once ? `once-${process.pid}` : undefined),
-};
-
 const [mode, ...rest] = process.argv.slice(2);
 if (mode === 'advertise') {
-  await runAgentMain(advertise, { argv: rest });
+  await runAgentMain(rasadvAdvertise, { argv: rest });
 } else if (mode === 'listen') {
-  await runAgentMain(listen, {
+  await runAgentMain(rasadvListen, {
     argv: rest,
     // stdout carries the server list; logs go to stderr in this mode.
     logDestination: pino.destination({ dest: 2, sync: true }),

@@ -2,8 +2,7 @@
 // object (what advertise.ts / listen.ts return, what the lab's occupants read from `status --json`, what the
 // tests check) and its rendering for people under the runtime's header line (src/runtime/status.ts).
 
-import type { DriverStats } from '../../src/runtime/driver.js';
-import { formatDrops, statusTable, type RunningStatus } from '../../src/runtime/status.js';
+import { formatDrops, formatIoErrors, statusTable, type RunningStatus } from '../../src/runtime/status.js';
 import type { ListenerCounts, ServerJson } from './format.js';
 import type { ReverseDnsStats } from './reverse-dns.js';
 
@@ -24,12 +23,10 @@ export interface AdvertiseStatus {
   /** The datagram payload ([MS-RASA] §2.2.1), hex. */
   readonly payload: string;
   readonly interfaces: readonly AdvertiseIfaceStatus[];
-  /** Sends the kernel refused (each also logged, rate-limited). */
-  readonly sendFailures: number;
-  readonly driver: DriverStats;
 }
 
-export interface ListenStatus extends ListenerCounts {
+/** The listener's counters (drops by reason are the host's `drops`), its table and reverse DNS. */
+export interface ListenStatus extends Omit<ListenerCounts, 'dropped'> {
   readonly mode: 'listen';
   /** The table, least recently heard first. */
   readonly list: readonly ServerJson[];
@@ -37,15 +34,14 @@ export interface ListenStatus extends ListenerCounts {
   readonly unknownHeard: boolean;
   /** Null with --no-resolve. */
   readonly reverseDns: ReverseDnsStats | null;
-  readonly driver: DriverStats;
 }
 
 const ago = (sec: number | null): string => (sec === null ? 'never' : `${sec} s ago`);
 
-/** One line per interface: sent, last sent, next; then the send failures. */
+/** One line per interface: sent, last sent, next; then the sends refused (i/o errors by interface). */
 export function formatAdvertiseStatus(s: RunningStatus<AdvertiseStatus>): string[] {
   const rows = [['interface', 'address', 'last sent', 'next in', 'sent'], ...s.interfaces.map((i) => [i.iface, i.address ?? '-', ago(i.lastSentSecAgo), `${i.nextInSec} s`, String(i.sent)])];
-  return [`advertising Hostname=${s.hostname}${s.domain === null ? '' : ` Domain=${s.domain}`} to 239.255.2.2:9753`, ...statusTable(rows), `send failures: ${s.sendFailures}`];
+  return [`advertising Hostname=${s.hostname}${s.domain === null ? '' : ` Domain=${s.domain}`} to 239.255.2.2:9753`, ...statusTable(rows), ...formatIoErrors(s.ioErrors)];
 }
 
 /** The counters, then the table of servers like `netsh ras show activeservers`, then the drops by reason. */
@@ -60,7 +56,7 @@ export function formatListenStatus(s: RunningStatus<ListenStatus>): string[] {
     ];
     lines.push(...statusTable(rows));
   }
-  lines.push(...formatDrops(s.dropped));
+  lines.push(...formatDrops(s.drops), ...formatIoErrors(s.ioErrors));
   if (s.reverseDns) {
     const r = s.reverseDns;
     lines.push(`reverse DNS: ${r.lookups} lookups, ${r.found} found, ${r.failed} failed, ${r.timedOut} timed out, ${r.cached} cached`);

@@ -16,7 +16,7 @@
 // leaves nothing behind.
 
 import { readFileSync } from 'node:fs';
-import { networkInterfaces } from 'node:os';
+import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
 import { openDatagramPort, type DatagramPortOptions } from '../io/datagram-port.js';
 import { openIcmpv6Socket, type Icmpv6SocketOptions } from '../io/icmpv6-socket.js';
 import type { DatagramBatch, DatagramPort, Icmpv6Socket, NativeIpv6Sender, PacketBatch, TunDevice } from '../io/ports.js';
@@ -58,6 +58,8 @@ export interface HostFacts {
   hostIpv6Addresses(): string[];
   /** Whether this namespace has a route toward native global IPv6; undefined when unknown. */
   nativeIpv6Route(): boolean | undefined;
+  /** The host's interfaces and their addresses (os.networkInterfaces()). */
+  interfaces(): NodeJS.Dict<NetworkInterfaceInfo[]>;
 }
 
 const linuxFacts: HostFacts = {
@@ -74,6 +76,7 @@ const linuxFacts: HostFacts = {
       .filter((i) => i !== undefined && i.family === 'IPv6' && !i.internal)
       .map((i) => i!.address),
   nativeIpv6Route: readNativeIpv6Route,
+  interfaces: networkInterfaces,
 };
 
 /** Seams for tests; each defaults to the real thing. */
