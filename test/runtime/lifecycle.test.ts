@@ -140,13 +140,13 @@ describe('a spawned agent under real signals', { timeout: 30_000 }, () => {
   afterEach(killSpawned);
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('SIGTERM: final packet, "stopped", exit 0', async () => {
+  it('SIGTERM: final packet, the host\'s last "counters" line, "stopped", exit 0', async () => {
     const agent = spawnTs(TINY, ['--instance', `${instance}-term`]);
     await agent.waitForLog(msg('started'));
     agent.child.kill('SIGTERM');
     await expect(agent.exited).resolves.toBe(0);
     const order = agent.logs.map((l) => l.msg);
-    expect(order.slice(order.indexOf('stopping'))).toEqual(['stopping', 'final packet sent', 'stopped']);
+    expect(order.slice(order.indexOf('stopping'))).toEqual(['stopping', 'final packet sent', 'counters', 'stopped']);
     expect(agent.logs.find(msg('stopping'))).toMatchObject({ reason: 'SIGTERM', level: 'info', agent: 'tiny-agent' });
   });
 

@@ -12,7 +12,7 @@ const format = (s: { widgets: number }) => [`${s.widgets} widgets`];
 
 describe('status rendering', () => {
   it('a running agent: the header, then its own lines indented', () => {
-    const s: AgentStatus<Demo> = { ...base, lifecycle: 'running', widgets: 3 };
+    const s: AgentStatus<Demo> = { ...base, lifecycle: 'running', drops: {}, ioErrors: {}, driver: { batches: 0, timeouts: 0, errors: 0 }, widgets: 3 };
     expect(formatAgentStatus(s, format)).toBe('demo-agent: running, pid 42, up 1h2m, 1 reload\n  3 widgets\n');
   });
 
