@@ -4,18 +4,22 @@
 // failures, SIGHUP, stop removing the route and the device, and the status object and its rendering.
 
 import { describe, expect, it } from 'vitest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { FakeDatagramPort } from '../fakes/fake-datagram-port.js';
 import { FakeTun } from '../fakes/fake-tun.js';
-import { capturedLogger } from '../fakes/log-capture.js';
 import type { DatagramPortOptions } from '../../src/io/datagram-port.js';
+import type { HostDeps } from '../../src/runtime/host.js';
 import { seededRandom } from '../../src/engine/types.js';
 import { FakeClock } from '../../src/runtime/fake-clock.js';
 import { validateConfig } from '../../src/runtime/config.js';
 import { formatIpv6 } from '../../src/wire/ipv6-address.js';
 import { formatIpv4 } from '../../src/wire/ipv4.js';
 import { relaySpec, type RelayAgentConfig } from '../../agents/teredo-relay/config.js';
-import { expandMiredoConf, miredoConfFlags } from '../../agents/teredo-relay/miredo-conf.js';
-import { pickIcmpv6Source, startTeredoRelay, type RelayDeps } from '../../agents/teredo-relay/relay.js';
+import { miredoRelayImport } from '../../agents/teredo-relay/miredo-conf.js';
+import { pickIcmpv6Source, teredoRelay } from '../../agents/teredo-relay/agent.js';
+import { startOnHost } from './host-harness.js';
 import { formatTeredoRelayStatus, type TeredoRelayStatus } from '../../agents/teredo-relay/status.js';
 import { formatAgentStatus } from '../../src/runtime/status.js';
 import { bubble, bubbleSource, CLIENT, echo, HOST6, SERVER, teredoAddr } from '../engine/teredo-relay-fixtures.js';
@@ -38,7 +42,7 @@ interface Harness {
   portOptions: DatagramPortOptions[];
   tuns: FakeTun[];
   clock: FakeClock;
-  deps: RelayDeps;
+  deps: HostDeps;
 }
 
 function harness(opts: { failTun?: boolean; forwarding?: boolean; hostAddresses?: string[] } = {}): Harness {
@@ -47,8 +51,7 @@ function harness(opts: { failTun?: boolean; forwarding?: boolean; hostAddresses?
     clock: h.clock,
     timers: h.clock,
     random: seededRandom(5),
-    ipv6Forwarding: () => opts.forwarding ?? true,
-    hostAddresses6: () => opts.hostAddresses ?? ['fe80::1', '2001:0:c612:a::1', '2001:db8:6::20'],
+    facts: { ipv6Forwarding: () => opts.forwarding ?? true, hostIpv6Addresses: () => opts.hostAddresses ?? ['fe80::1', '2001:0:c612:a::1', '2001:db8:6::20'] },
     openPort: (o) => {
       const p = new FakeDatagramPort({ addr: o.address ?? 0, port: o.port ?? 0 });
       h.ports.push(p);
@@ -66,9 +69,7 @@ function harness(opts: { failTun?: boolean; forwarding?: boolean; hostAddresses?
 }
 
 async function start(flags: Record<string, unknown>, h = harness()) {
-  const log = capturedLogger('teredo-relay test');
-  const ctx = { name: 'teredo-relay', instance: undefined, config: config(flags), logger: log.logger, fatal: () => undefined };
-  const agent = await startTeredoRelay(ctx, h.deps);
+  const { agent, log } = await startOnHost(teredoRelay, config(flags), h.deps);
   return { agent, h, log, port: h.ports[0]!, tun: h.tuns[0]! };
 }
 
@@ -88,29 +89,44 @@ describe('configuration (what --check-config refuses)', () => {
   });
 });
 
-describe('--miredo-conf', () => {
+describe('--miredo-conf (the runtime reads it at start and on SIGHUP)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'relay-miredo-'));
+  const file = (name: string, text: string): string => {
+    const path = join(dir, name);
+    writeFileSync(path, text);
+    return path;
+  };
   const CONF = '# a Miredo relay\nRelayType restricted\nInterfaceName miredo\nBindAddress 198.18.0.20\nBindPort 3600\nInterfaceMTU 1400\nPrefix 2001:0::\nSyslogFacility daemon\n';
 
-  it('turns a Miredo relay configuration into flags; the command line wins', () => {
-    expect(miredoConfFlags(CONF, 'm.conf')).toEqual(['--direct-bubbles', '--interface', 'miredo', '--bind', '198.18.0.20', '--port', '3600', '--mtu', '1400']);
-    expect(expandMiredoConf(['--miredo-conf', 'm.conf', '--port', '4000'], () => CONF)).toEqual(['--port', '4000', '--direct-bubbles', '--interface', 'miredo', '--bind', '198.18.0.20', '--mtu', '1400']);
-    expect(expandMiredoConf(['--miredo-conf=m.conf', '--no-direct-bubbles'], () => 'RelayType restricted\n')).toEqual(['--no-direct-bubbles']);
-    expect(expandMiredoConf(['--port', '1'], () => CONF)).toEqual(['--port', '1']);
+  it('reads a Miredo relay configuration into the config fields; SyslogFacility is a warning', () => {
+    const read = miredoRelayImport.read(file('m.conf', CONF));
+    expect(read.values).toEqual({ directBubbles: true, interface: 'miredo', bind: '198.18.0.20', port: 3600, mtu: 1400 });
+    expect(read.warnings).toEqual([`${join(dir, 'm.conf')}:8: SyslogFacility ignored: logs are JSON lines on stdout`]);
+    const r = validateConfig(relaySpec, { file: { ...read, imported: true }, flags: { port: '4000' } });
+    expect(r.ok && r.config).toMatchObject({ interface: 'miredo', port: 4000, directBubbles: true }); // the command line wins
   });
 
-  it('refuses a client configuration, unknown directives and bad values, naming file and line', () => {
-    expect(() => miredoConfFlags('RelayType client\nServerAddress 1.2.3.4\nBindPort x\nPrefix 3ffe:831f::\nFoo 1\n', 'c.conf')).toThrow(
+  it('refuses a client configuration, unknown or repeated directives and bad values, naming file and line', () => {
+    const path = file('c.conf', 'RelayType client\nBindPort x\nPrefix 3ffe:831f::\nFoo 1\nInterfaceName a\nInterfaceName b\n');
+    expect(() => miredoRelayImport.read(path)).toThrow(
       expect.objectContaining({
         code: 'CONFIG_INVALID',
         details: [
-          'c.conf:1: RelayType client is not a relay (teredo-relay takes relay, cone or restricted; use teredo-client for a client)',
-          'c.conf:3: BindPort x is not a port number',
-          'c.conf:4: Prefix 3ffe:831f::: only the RFC 4380 prefix 2001:0::/32 is supported',
-          'c.conf:5: unknown directive "Foo"',
+          `${path}:1: RelayType client is not a relay (teredo-relay takes relay, cone or restricted; use teredo-client --miredo-conf for a client)`,
+          `${path}:2: BindPort ("x") must be an integer from 0 to 65535`,
+          `${path}:3: Prefix ("3ffe:831f::") is not supported: only the standard Teredo prefix 2001:0::/32 (RFC 4380 §2.6)`,
+          `${path}:4: unknown directive "Foo"; Miredo relay configuration takes RelayType, InterfaceName, BindAddress, BindPort, InterfaceMTU, Prefix, SyslogFacility`,
+          `${path}:6: InterfaceName repeated (first at line 5)`,
         ],
       }),
     );
-    expect(() => expandMiredoConf(['--miredo-conf', '/nonexistent'], () => { throw new Error('ENOENT'); })).toThrow(expect.objectContaining({ code: 'CONFIG_READ' }));
+    expect(() => miredoRelayImport.read(join(dir, 'nonexistent'))).toThrow(expect.objectContaining({ code: 'CONFIG_READ' }));
+  });
+
+  it("refuses Debian's default client file (no RelayType: Miredo would run a client there)", () => {
+    const debian = file('debian.conf', '# Debian miredo.conf\nInterfaceName teredo\n#ServerAddress teredo.remlab.net\n');
+    expect(() => miredoRelayImport.read(debian)).toThrow(expect.objectContaining({ details: [expect.stringMatching(/no RelayType: Miredo runs this file as a client/)] }));
+    expect(() => miredoRelayImport.read(file('client.conf', 'ServerAddress 198.18.0.10\n'))).toThrow(expect.objectContaining({ details: [expect.stringMatching(/:1: unknown directive "ServerAddress" \(a client directive/)] }));
   });
 });
 
@@ -162,10 +178,21 @@ describe('relaying', () => {
   });
 
   it('SIGHUP applies the policy flags in place and keeps the peer table; a new port needs a restart', async () => {
-    const { agent, port, log } = await start({});
+    const { agent, port, tun, log } = await start({});
     port.deliver(echo(CLIENT6, HOST6), CLIENT);
-    await agent.reload!(config({ 'honor-cone-bit': true, port: '4000' }));
-    expect((agent.status() as TeredoRelayStatus).peers).toBe(1);
+    // A peer whose address has the cone bit (0x8000): before the reload it is bubbled through its server ...
+    const coneMapping = { addr: CLIENT.addr, port: 40100 };
+    const cone = teredoAddr(coneMapping, SERVER, 0x8000);
+    tun.inject(echo(HOST6, cone, 1, 129));
+    expect(port.sent.map((s) => s.to)).toEqual([{ addr: SERVER, port: 3544 }]);
+    await agent.reload(config({ 'honor-cone-bit': true, port: '4000' }));
+    // ... after it, a second cone peer is sent to at once, straight to its mapping (RFC 4380 §5.4.1 case 2).
+    const cone2 = teredoAddr({ addr: CLIENT.addr, port: 40101 }, SERVER, 0x8000);
+    const down = echo(HOST6, cone2, 2, 129);
+    tun.inject(down);
+    expect(port.sent.at(-1)).toEqual({ bytes: down, to: { addr: CLIENT.addr, port: 40101 } });
+    const s = agent.status() as TeredoRelayStatus;
+    expect(s).toMatchObject({ peers: 3, honorConeBit: true, udp: '0.0.0.0:3545' });
     expect(log.lines.find((l) => l.msg === 'restart needed')).toMatchObject({ changed: ['port'] });
     await agent.stop();
   });

@@ -14,7 +14,8 @@ import { validateConfig } from '../../src/runtime/config.js';
 import type { Endpoint4 } from '../../src/wire/endpoint.js';
 import { parseIpv4 } from '../../src/wire/ipv4.js';
 import { relaySpec } from '../../agents/teredo-relay/config.js';
-import { startTeredoRelay } from '../../agents/teredo-relay/relay.js';
+import { teredoRelay } from '../../agents/teredo-relay/agent.js';
+import { startOnHost } from '../agents/host-harness.js';
 import type { TeredoRelayStatus } from '../../agents/teredo-relay/status.js';
 import { capturedLogger } from '../fakes/log-capture.js';
 import { VirtualInternet, type NatKind, type VirtualDatagramPort } from '../fakes/teredo-net.js';
@@ -97,15 +98,19 @@ async function world(kind: NatKind) {
   });
   const cfg = validateConfig(relaySpec, { flags: { bind: '198.18.0.20' } });
   if (!cfg.ok) throw new Error(cfg.problems.join('; '));
-  const relay = await startTeredoRelay(
-    { name: 'teredo-relay', instance: undefined, config: cfg.config, logger: capturedLogger('teredo-relay').logger, fatal: () => undefined },
-    { clock, timers: clock, random: seededRandom(11), ipv6Forwarding: () => true, hostAddresses6: () => ['2001:db8:6::20'], openPort: (o) => Promise.resolve(relayHost.bind(o.port, o.address)), openTun: () => relayTun },
-  );
+  const { agent: relay } = await startOnHost(teredoRelay, cfg.config, {
+    clock,
+    timers: clock,
+    random: seededRandom(11),
+    facts: { ipv6Forwarding: () => true, hostIpv6Addresses: () => ['2001:db8:6::20'] },
+    openPort: (o) => Promise.resolve(relayHost.bind(o.port, o.address)),
+    openTun: () => relayTun,
+  });
   const client = new TinyClient(clientHost.bind(40000));
   client.qualify();
   inet.runUntilIdle();
   expect(client.mapping?.addr).toBe(OUTSIDE);
-  return { clock, inet, relay, client, native, toNative, probe, status: () => relay.status() as TeredoRelayStatus };
+  return { clock, inet, relay, client, native, toNative, probe, status: () => relay.status() };
 }
 
 describe('the relay on the in-memory network', () => {
