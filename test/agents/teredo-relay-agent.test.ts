@@ -153,7 +153,7 @@ describe('relaying', () => {
     expect(port.sent).toHaveLength(2);
     port.deliver(bubble(other, bubbleSource(port.sent[0]!.bytes)), { addr: CLIENT.addr, port: 40099 });
     expect(port.sent.at(-1)).toEqual({ bytes: down, to: { addr: CLIENT.addr, port: 40099 } });
-    const s = agent.status() as TeredoRelayStatus;
+    const s = agent.status();
     expect(s).toMatchObject({ peers: 2, trusted: 2, toNative: { packets: 1 }, toTeredo: { packets: 1 }, bubblesSent: 2, icmpv6Source: '2001:db8:6::20' });
     await agent.stop();
   });
@@ -161,7 +161,7 @@ describe('relaying', () => {
   it('counts drops by reason in status, and renders them for people', async () => {
     const { agent, port } = await start({});
     port.deliver(echo(CLIENT6, HOST6), { addr: CLIENT.addr, port: 1 });
-    const s = agent.status() as TeredoRelayStatus;
+    const s = agent.status();
     expect(s.drops).toEqual({ 'relay-udp-spoofed-source': 1 });
     const text = formatAgentStatus({ ...s, agent: 'teredo-relay', pid: 1, instance: null, uptimeSec: 75, reloads: 0, lifecycle: 'running' }, formatTeredoRelayStatus);
     expect(text).toContain('teredo-relay: running, pid 1, up 1m15s, 0 reloads');
@@ -191,7 +191,7 @@ describe('relaying', () => {
     const down = echo(HOST6, cone2, 2, 129);
     tun.inject(down);
     expect(port.sent.at(-1)).toEqual({ bytes: down, to: { addr: CLIENT.addr, port: 40101 } });
-    const s = agent.status() as TeredoRelayStatus;
+    const s = agent.status();
     expect(s).toMatchObject({ peers: 3, honorConeBit: true, udp: '0.0.0.0:3545' });
     expect(log.lines.find((l) => l.msg === 'restart needed')).toMatchObject({ changed: ['port'] });
     await agent.stop();
