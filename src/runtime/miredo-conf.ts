@@ -13,6 +13,7 @@
 // Unlike Miredo, a last line without a newline is read, not skipped.
 
 import { readFileSync } from 'node:fs';
+import { parseIpv6 } from '../wire/ipv6-address.js';
 import { AgentError } from './errors.js';
 import type { ImportedFile } from './config.js';
 
@@ -104,7 +105,12 @@ function hintFor(key: string, kind: MiredoFileKind): string {
   const elsewhere = kind.elsewhere?.[key];
   if (elsewhere !== undefined) return ` (${elsewhere})`;
   const known = kind.directives.map((d) => d.name);
-  const guess = known.find((n) => editDistance(n.toLowerCase(), key) <= 2);
+  let guess: string | undefined;
+  let best = 3; // a near miss: at most two edits away
+  for (const n of known) {
+    const d = editDistance(n.toLowerCase(), key);
+    if (d < best) [guess, best] = [n, d];
+  }
   return guess !== undefined ? ` (did you mean ${guess}?)` : `; ${kind.what} takes ${known.join(', ')}`;
 }
 
@@ -141,8 +147,13 @@ export function integerValue(field: string, max: number): (value: string, out: R
 
 /** Prefix: only the standard Teredo prefix 2001:0::/32 (RFC 4380 §2.6; Miredo 1.3 removed custom prefixes). */
 export function standardPrefixOnly(value: string): string | undefined {
-  const head = value.toLowerCase().split('/')[0]!;
-  return /^2001:0{0,4}(::|:0{1,4}(:|$))/.test(head) ? undefined : `(${JSON.stringify(value)}) is not supported: only the standard Teredo prefix 2001:0::/32 (RFC 4380 §2.6)`;
+  let a: Uint8Array;
+  try {
+    a = parseIpv6(value);
+  } catch {
+    return `(${JSON.stringify(value)}) must be an IPv6 prefix`;
+  }
+  return a[0] === 0x20 && a[1] === 0x01 && a[2] === 0 && a[3] === 0 ? undefined : `(${JSON.stringify(value)}) is not supported: only the standard Teredo prefix 2001:0::/32 (RFC 4380 §2.6)`;
 }
 
 /** A string value as is (interface names, host names). */

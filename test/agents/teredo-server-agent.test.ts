@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { FakeDatagramPort } from '../fakes/fake-datagram-port.js';
 import { FakeTun } from '../fakes/fake-tun.js';
 import { FakeIpv6Sender } from '../fakes/fake-ipv6-sender.js';
-import { capturedLogger } from '../fakes/log-capture.js';
+import type { HostDeps } from '../../src/runtime/host.js';
+import { startOnHost } from './host-harness.js';
 import type { DatagramPortOptions } from '../../src/io/datagram-port.js';
 import { IoError } from '../../src/io/io-error.js';
 import { FakeClock } from '../../src/runtime/fake-clock.js';
@@ -16,7 +17,7 @@ import { formatIpv6, parseIpv6 } from '../../src/wire/ipv6-address.js';
 import { formatIpv4 } from '../../src/wire/ipv4.js';
 import { TEREDO_CLIENT_LINK_LOCAL_CONE } from '../../src/wire/teredo-address.js';
 import { secondaryOf, serverSpec, type ServerAgentConfig } from '../../agents/teredo-server/config.js';
-import { startTeredoServer, type ServerDeps } from '../../agents/teredo-server/server.js';
+import { teredoServer } from '../../agents/teredo-server/agent.js';
 import { formatTeredoServerStatus, type TeredoServerStatus } from '../../agents/teredo-server/status.js';
 import { formatAgentStatus, type RunningStatus } from '../../src/runtime/status.js';
 import { CLIENT, datagram, echo, rsDatagram, teredoAddr } from '../engine/teredo-server-fixtures.js';
@@ -35,7 +36,6 @@ function problems(flags: Record<string, unknown>): string[] {
   return r.ok ? [] : r.problems;
 }
 
-const logCapture = () => capturedLogger('teredo-server test');
 
 interface Harness {
   ports: FakeDatagramPort[];
@@ -43,7 +43,7 @@ interface Harness {
   tuns: FakeTun[];
   raw: FakeIpv6Sender[];
   clock: FakeClock;
-  deps: ServerDeps;
+  deps: HostDeps;
 }
 
 function harness(opts: { failBind?: string; failTun?: boolean; forwarding?: boolean } = {}): Harness {
@@ -51,9 +51,8 @@ function harness(opts: { failBind?: string; failTun?: boolean; forwarding?: bool
   h.deps = {
     clock: h.clock,
     timers: h.clock,
-    ipv6Forwarding: () => opts.forwarding ?? true,
-    nativeIpv6Route: () => true,
-    openRawIpv6: () => {
+    facts: { ipv6Forwarding: () => opts.forwarding ?? true, nativeIpv6Route: () => true },
+    openRaw6: () => {
       const r = new FakeIpv6Sender();
       h.raw.push(r);
       return r;
@@ -67,7 +66,7 @@ function harness(opts: { failBind?: string; failTun?: boolean; forwarding?: bool
       h.portOptions.push(o);
       return Promise.resolve(p);
     },
-    openTun: (o) => {
+    openTun: (o: { name: string }) => {
       if (opts.failTun) throw new Error('open /dev/net/tun: EPERM');
       const t = new FakeTun(o.name);
       h.tuns.push(t);
@@ -77,9 +76,8 @@ function harness(opts: { failBind?: string; failTun?: boolean; forwarding?: bool
   return h;
 }
 
-async function start(flags: Record<string, unknown>, h = harness(), log = logCapture()) {
-  const ctx = { name: 'teredo-server', instance: undefined, config: config(flags), logger: log.logger, fatal: () => undefined };
-  const agent = await startTeredoServer(ctx, h.deps);
+async function start(flags: Record<string, unknown>, h = harness()) {
+  const { agent, log } = await startOnHost(teredoServer, config(flags), h.deps);
   return { agent, h, log, primary: h.ports[0]!, secondary: h.ports[1]! };
 }
 
@@ -127,11 +125,11 @@ describe('serving', () => {
 
   it('handles a received batch in one driver step: every RS of it answered, in order', async () => {
     const { agent, primary } = await start({ address: '198.18.0.10' });
-    const before = (agent.status!() as { driver: { batches: number } }).driver.batches;
+    const before = (agent.status() as { driver: { batches: number } }).driver.batches;
     const clients = [1, 2, 3].map((i) => ({ addr: CLIENT.addr, port: 40000 + i }));
     primary.deliverBatch(clients.map((from) => ({ bytes: MIREDO_RS, from })));
     expect(primary.sent.map((d) => d.to)).toEqual(clients);
-    expect((agent.status!() as { driver: { batches: number } }).driver.batches - before).toBe(1);
+    expect((agent.status() as { driver: { batches: number } }).driver.batches - before).toBe(1);
     await agent.stop();
   });
 
@@ -185,7 +183,7 @@ describe('start-up failures', () => {
     const h = harness({ failBind: '198.18.0.11' });
     await expect(start({ address: '198.18.0.10' }, h)).rejects.toMatchObject({
       code: 'IO_BIND',
-      message: 'cannot bind UDP 198.18.0.11:3544 (secondary address): address not available on this host',
+      message: 'cannot bind UDP 198.18.0.11:3544 (secondary): address not available on this host',
     });
     expect(h.ports.map((p) => p.closed)).toEqual([true]);
   });
@@ -194,7 +192,7 @@ describe('start-up failures', () => {
     const h = harness();
     h.deps.openPort = () => Promise.reject(new IoError('IO_NATIVE_MISSING', 'native/build/Release/teredo_io.node not found: run `npm ci`'));
     const err = await start({ address: '198.18.0.10' }, h).catch((e: unknown) => e);
-    expect(err).toMatchObject({ code: 'IO_BIND', message: 'cannot open UDP 198.18.0.10:3544 (primary address): native/build/Release/teredo_io.node not found: run `npm ci`; or run with --udp-sockets dgram' });
+    expect(err).toMatchObject({ code: 'IO_BIND', message: 'cannot open UDP 198.18.0.10:3544 (primary): native/build/Release/teredo_io.node not found: run `npm ci`; or run with --udp-sockets dgram' });
   });
 
   it('a TUN device it cannot create: IO_TUN_OPEN, sockets closed', async () => {
@@ -246,8 +244,7 @@ describe('--forward-interface (native IPv6 through a TUN device)', () => {
   });
 
   it('warns when the kernel does not forward IPv6', async () => {
-    const log = logCapture();
-    const { agent } = await start({ address: '198.18.0.10', 'forward-interface': 'tsv-teredo' }, harness({ forwarding: false }), log);
+    const { agent, log } = await start({ address: '198.18.0.10', 'forward-interface': 'tsv-teredo' }, harness({ forwarding: false }));
     expect(log.lines.some((l) => l.level === 'warn' && l.msg === 'ipv6 forwarding off')).toBe(true);
     await agent.stop();
   });
@@ -255,8 +252,7 @@ describe('--forward-interface (native IPv6 through a TUN device)', () => {
 
 describe('operations', () => {
   it('logs the counters at info every statsInterval seconds, and once more on stop', async () => {
-    const log = logCapture();
-    const { agent, h, primary } = await start({ address: '198.18.0.10', 'stats-interval': '60' }, harness(), log);
+    const { agent, h, primary, log } = await start({ address: '198.18.0.10', 'stats-interval': '60' }, harness());
     primary.deliver(MIREDO_RS, CLIENT);
     h.clock.advance(59_999);
     expect(log.lines.filter((l) => l.msg === 'counters')).toHaveLength(0);
@@ -272,9 +268,8 @@ describe('operations', () => {
   });
 
   it('SIGHUP reload changes the MTU in place and keeps the sockets when the address changed', async () => {
-    const log = logCapture();
-    const { agent, h, primary } = await start({ address: '198.18.0.10' }, harness(), log);
-    await agent.reload!(config({ address: '198.18.0.50', mtu: '1400' }));
+    const { agent, h, primary, log } = await start({ address: '198.18.0.10' }, harness());
+    await agent.reload(config({ address: '198.18.0.50', mtu: '1400' }));
     expect(log.lines.find((l) => l.level === 'warn' && l.msg === 'restart needed')).toMatchObject({ changed: ['address'] });
     primary.deliver(MIREDO_RS, CLIENT);
     const ra = primary.sent[0]!.bytes;
@@ -306,8 +301,8 @@ describe('status', () => {
     raWithNonce: 123,
     forwarded: { teredo: 10, withOrigin: 8, native: 4, fromTun: 2 },
     drops: { 'server-rs-bad-checksum': 1, 'server-case-3-source-not-global': 2 },
-    ioErrors: 0,
-    driver: { batches: 130, timeouts: 0, drops: {}, errors: 0, nextTimeout: null },
+    ioErrors: { primary: 0, secondary: 0, tun: 0 },
+    driver: { batches: 130, timeouts: 0, errors: 0 },
   };
 
   it('renders a table for people under the runtime\'s header line', () => {

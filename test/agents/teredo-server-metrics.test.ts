@@ -5,14 +5,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeDatagramPort } from '../fakes/fake-datagram-port.js';
 import { FakeIpv6Sender } from '../fakes/fake-ipv6-sender.js';
-import { capturedLogger } from '../fakes/log-capture.js';
 import { MIREDO_RS } from '../fakes/miredo-captures.js';
 import { CLIENT } from '../engine/teredo-server-fixtures.js';
 import { FakeClock } from '../../src/runtime/fake-clock.js';
 import { validateConfig } from '../../src/runtime/config.js';
 import { serveMetrics, type MetricsServer } from '../../src/runtime/metrics.js';
 import { serverSpec } from '../../agents/teredo-server/config.js';
-import { startTeredoServer } from '../../agents/teredo-server/server.js';
+import { teredoServer } from '../../agents/teredo-server/agent.js';
+import { startOnHost } from './host-harness.js';
 
 const open: MetricsServer[] = [];
 afterEach(async () => {
@@ -35,14 +35,14 @@ describe('teredo-server metrics', () => {
     if (!r.ok) throw new Error(r.problems.join('; '));
     const ports: FakeDatagramPort[] = [];
     const clock = new FakeClock();
-    const agent = await startTeredoServer(
-      { name: 'teredo-server', instance: undefined, config: r.config, logger: capturedLogger('teredo-server').logger, fatal: () => undefined },
+    const { agent } = await startOnHost(
+      teredoServer,
+      r.config,
       {
         clock,
         timers: clock,
-        ipv6Forwarding: () => true,
-        nativeIpv6Route: () => true,
-        openRawIpv6: () => new FakeIpv6Sender(),
+        facts: { ipv6Forwarding: () => true, nativeIpv6Route: () => true },
+        openRaw6: () => new FakeIpv6Sender(),
         openPort: (o) => {
           const p = new FakeDatagramPort({ addr: o.address ?? 0, port: o.port ?? 0 });
           ports.push(p);

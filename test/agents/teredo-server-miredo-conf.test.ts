@@ -1,5 +1,6 @@
-// `teredo-server --miredo-conf FILE` (agents/teredo-server/miredo-conf.ts): Miredo's syntax (case-insensitive
-// names, '#' comments, first word only, no quoting), the mapping onto our fields, refusals that name the line,
+// `teredo-server --miredo-conf FILE` (agents/teredo-server/miredo-conf.ts on the runtime's one Miredo reader,
+// src/runtime/miredo-conf.ts): Miredo's syntax (case-insensitive names, '#' comments, first word only, no
+// quoting), the mapping onto our fields, refusals that name FILE:LINE, warnings for what has no meaning here,
 // and the real binary (dist/) checking Debian's own /etc/miredo-server.conf and hand-written files, with flags
 // overriding the file.
 
@@ -8,7 +9,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { MIREDO_MAX_LINE, parseMiredoServerConf } from '../../agents/teredo-server/miredo-conf.js';
+import { MIREDO_SERVER_FILE } from '../../agents/teredo-server/miredo-conf.js';
+import { MIREDO_MAX_LINE, parseMiredoText } from '../../src/runtime/miredo-conf.js';
 import { distFile } from '../../lab/paths.js';
 
 const MAIN = distFile('agents/teredo-server/main.js');
@@ -26,7 +28,7 @@ function run(...args: string[]): { status: number | null; stdout: string; stderr
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-const parse = (text: string) => parseMiredoServerConf(text, 'f.conf');
+const parse = (text: string) => parseMiredoText(text, 'f.conf', MIREDO_SERVER_FILE);
 
 describe('miredo-server.conf syntax, as Miredo parses it', () => {
   it('maps the directives onto our fields; names are case-insensitive, comments and blank lines ignored', () => {
@@ -40,13 +42,13 @@ describe('miredo-server.conf syntax, as Miredo parses it', () => {
       'Prefix 2001:0::',
       'SyslogFacility LOCAL3',
     ].join('\n');
-    expect(parse(text)).toEqual({ values: { address: '198.18.0.10', secondaryAddress: '198.18.0.20', mtu: 1280 }, problems: [] });
+    expect(parse(text)).toEqual({ values: { address: '198.18.0.10', secondaryAddress: '198.18.0.20', mtu: 1280 }, problems: [], warnings: ['f.conf:8: SyslogFacility ignored: logs are JSON lines on stdout'] });
   });
 
   it('reads InterfaceMTU like strtoul base 0 (decimal, hex, octal), and a last line without newline', () => {
     expect(parse('InterfaceMTU 1400').values.mtu).toBe(1400);
     expect(parse('InterfaceMTU 02400\n').values.mtu).toBe(1280);
-    expect(parse('InterfaceMTU 1280x').problems).toEqual(['f.conf line 1: InterfaceMTU ("1280x") must be an integer from 0 to 65535']);
+    expect(parse('InterfaceMTU 1280x').problems).toEqual(['f.conf:1: InterfaceMTU ("1280x") must be an integer from 0 to 65535']);
   });
 
   it('refuses what Miredo would only warn about, naming each line', () => {
@@ -60,21 +62,23 @@ describe('miredo-server.conf syntax, as Miredo parses it', () => {
       `# ${'x'.repeat(MIREDO_MAX_LINE)}`,
     ].join('\n');
     expect(parse(text).problems).toEqual([
-      'f.conf line 2: unknown directive "ServerAddress" (a miredo.conf directive, for the client or relay, not for miredo-server); miredo-server.conf knows ServerBindAddress, ServerBindAddress2, InterfaceMTU, Prefix, SyslogFacility',
-      'f.conf line 3: ServerBindAddress repeated (first at line 1)',
-      'f.conf line 4: InterfaceMTU needs a value',
-      'f.conf line 5: ServerBindAddress2 takes one value, not "198.18.0.20 198.18.0.21"',
-      'f.conf line 6: unknown directive "Prefx"; miredo-server.conf knows ServerBindAddress, ServerBindAddress2, InterfaceMTU, Prefix, SyslogFacility',
-      `f.conf line 7: longer than ${MIREDO_MAX_LINE} characters`,
+      'f.conf:2: unknown directive "ServerAddress" (a miredo.conf directive, for the client or relay, not for miredo-server)',
+      'f.conf:3: ServerBindAddress repeated (first at line 1)',
+      'f.conf:4: InterfaceMTU needs a value',
+      'f.conf:5: ServerBindAddress2 takes one value, not "198.18.0.20 198.18.0.21"',
+      'f.conf:6: unknown directive "Prefx" (did you mean Prefix?)',
+      `f.conf:7: longer than ${MIREDO_MAX_LINE} characters`,
     ]);
+    // A misspelled directive that Miredo would skip with a "superfluous directive" warning, running on its default.
+    expect(parse('ServerBindAdress2 198.18.0.20').problems).toEqual(['f.conf:1: unknown directive "ServerBindAdress2" (did you mean ServerBindAddress2?)']);
   });
 
   it('has no quoting (a quote is part of the value), resolves no host names, serves only the standard prefix', () => {
-    expect(parse('ServerBindAddress "198.18.0.10"').problems).toEqual(['f.conf line 1: ServerBindAddress ("\\"198.18.0.10\\"") must be an IPv4 address (host names are not resolved)']);
+    expect(parse('ServerBindAddress "198.18.0.10"').problems).toEqual(['f.conf:1: ServerBindAddress ("\\"198.18.0.10\\"") must be an IPv4 address (host names are not resolved)']);
     expect(parse('ServerBindAddress teredo.example.net').problems).toHaveLength(1);
-    expect(parse('Prefix 3ffe:831f::').problems).toEqual(['f.conf line 1: Prefix ("3ffe:831f::") is not supported: only the standard Teredo prefix 2001:0::/32 (RFC 4380 §2.6)']);
+    expect(parse('Prefix 3ffe:831f::').problems).toEqual(['f.conf:1: Prefix ("3ffe:831f::") is not supported: only the standard Teredo prefix 2001:0::/32 (RFC 4380 §2.6)']);
     expect(parse('Prefix 2001::').problems).toEqual([]);
-    expect(parse('SyslogFacility console').problems[0]).toMatch(/^f\.conf line 1: SyslogFacility \("console"\) must be one of auth, /);
+    expect(parse('SyslogFacility console')).toMatchObject({ problems: [], warnings: ['f.conf:1: SyslogFacility ignored: logs are JSON lines on stdout'] });
   });
 });
 
@@ -104,11 +108,16 @@ describe('teredo-server --miredo-conf (the binary)', { timeout: 60_000 }, () => 
     const r = run('--miredo-conf', bad, '--check-config');
     expect(r.status).toBe(1);
     expect(r.stderr).toBe(
-      `teredo-server: invalid miredo-server config (2 problems):\n  ${bad} line 2: unknown directive "RelayType" (a miredo.conf directive, for the client or relay, not for miredo-server); miredo-server.conf knows ServerBindAddress, ServerBindAddress2, InterfaceMTU, Prefix, SyslogFacility\n  ${bad} line 3: InterfaceMTU ("big") must be an integer from 0 to 65535\n`,
+      `teredo-server: invalid miredo-server config (2 problems):\n  ${bad}:2: unknown directive "RelayType" (a miredo.conf directive, for the client or relay, not for miredo-server)\n  ${bad}:3: InterfaceMTU ("big") must be an integer from 0 to 65535\n`,
     );
     expect(run('--miredo-conf', join(dir, 'none.conf'), '--check-config')).toMatchObject({ status: 1, stderr: `teredo-server: cannot read miredo-server config ${join(dir, 'none.conf')}: no such file\n` });
     const json = file('s.json', '{"address":"198.18.0.10"}');
     expect(run('--miredo-conf', bad, '--config', json, '--check-config')).toMatchObject({ status: 2, stderr: expect.stringContaining('--config and --miredo-conf exclude each other') });
+  });
+
+  it('--check-config prints the warnings on stderr and still says config ok', () => {
+    const conf = file('w.conf', 'ServerBindAddress 198.18.0.10\nSyslogFacility daemon\n');
+    expect(run('--miredo-conf', conf, '--check-config')).toMatchObject({ status: 0, stdout: 'config ok\n', stderr: `warning: ${conf}:2: SyslogFacility ignored: logs are JSON lines on stdout\n` });
   });
 
   it('--help documents --miredo-conf and --metrics', () => {

@@ -9,7 +9,11 @@ import { IoError } from '../../src/io/io-error.js';
 import { AgentError } from '../../src/runtime/errors.js';
 import { validateConfig } from '../../src/runtime/config.js';
 import { engineParams, serverSpec } from '../../agents/teredo-server/config.js';
-import { hasNativeIpv6Route, nativeForwardingMode, startNativeForwarding } from '../../agents/teredo-server/native-forwarding.js';
+import { nativeForwardingMode, startNativeForwarding } from '../../agents/teredo-server/native-forwarding.js';
+import { hasNativeIpv6Route } from '../../src/io/ipv6-routes.js';
+import { teredoServer } from '../../agents/teredo-server/agent.js';
+import { FakeDatagramPort } from '../fakes/fake-datagram-port.js';
+import { startOnHost } from './host-harness.js';
 import { formatTeredoServerStatus, type TeredoServerStatus } from '../../agents/teredo-server/status.js';
 import type { RunningStatus } from '../../src/runtime/status.js';
 
@@ -74,44 +78,44 @@ describe('hasNativeIpv6Route (/proc/net/ipv6_route)', () => {
 });
 
 describe('startNativeForwarding', () => {
-  const fakeSender = (): NativeIpv6Sender & { closed: number } => ({ closed: 0, send: () => true, onError: () => undefined, close() { this.closed++; } });
+  const fakeSender = (): NativeIpv6Sender => ({ send: () => true, onError: () => undefined, close: () => undefined });
 
-  it('raw: opens the sender, warns once when the host has no IPv6 route, and status shows it', async () => {
+  it('raw: warns once when the host has no IPv6 route, and status shows it', () => {
     const log = capturedLogger('teredo-server test');
     const sender = fakeSender();
     let hasRoute = false;
-    const nf = startNativeForwarding('raw', log.logger, { openRawIpv6: () => sender, nativeIpv6Route: () => hasRoute });
-    await Promise.resolve();
+    const nf = startNativeForwarding('raw', sender, log.logger, () => hasRoute);
     expect(nf.sender).toBe(sender);
     expect(log.lines.filter((l) => l.msg === 'no ipv6 route')).toEqual([expect.objectContaining({ level: 'warn', nativeForwarding: 'raw' })]);
     expect(nf.status()).toEqual({ nativeForwarding: 'raw', nativeIpv6Route: false });
     hasRoute = true; // a route that appears later shows in status (the warning is not repeated either way)
     expect(nf.status()).toEqual({ nativeForwarding: 'raw', nativeIpv6Route: true });
-    nf.close();
-    expect(sender.closed).toBe(1);
     expect(log.lines.filter((l) => l.msg === 'no ipv6 route')).toHaveLength(1);
   });
 
-  it('with a route: no warning; off: no socket, no check; tun: no socket of its own', async () => {
+  it('with a route: no warning; off: no check', () => {
     const log = capturedLogger('teredo-server test');
-    let opened = 0;
-    const open = () => (opened++, fakeSender());
-    expect(startNativeForwarding('raw', log.logger, { openRawIpv6: open, nativeIpv6Route: () => true }).status()).toEqual({ nativeForwarding: 'raw', nativeIpv6Route: true });
-    const off = startNativeForwarding('off', log.logger, { openRawIpv6: open, nativeIpv6Route: () => false });
-    const tun = startNativeForwarding('tun', log.logger, { openRawIpv6: open, nativeIpv6Route: () => true });
-    await Promise.resolve();
-    expect(opened).toBe(1);
-    expect([off.sender, tun.sender]).toEqual([undefined, undefined]);
+    expect(startNativeForwarding('raw', fakeSender(), log.logger, () => true).status()).toEqual({ nativeForwarding: 'raw', nativeIpv6Route: true });
+    const off = startNativeForwarding('off', undefined, log.logger, () => false);
     expect(off.status()).toEqual({ nativeForwarding: 'off', nativeIpv6Route: null });
     expect(log.lines.filter((l) => l.msg === 'no ipv6 route')).toEqual([]);
   });
 
-  it('raw without CAP_NET_RAW: a start-up error (exit 1) that says what is missing and the alternatives', () => {
-    const log = capturedLogger('teredo-server test');
+  it('raw without CAP_NET_RAW: a start-up error (exit 1) that says what is missing and the alternatives, the sockets closed again', async () => {
     const eperm = new IoError('IO_RAW6_OPEN', 'cannot open a raw IPv6 socket (needs CAP_NET_RAW): socket(AF_INET6, SOCK_RAW, IPPROTO_RAW): Operation not permitted', 1);
-    const start = () => startNativeForwarding('raw', log.logger, { openRawIpv6: () => { throw eperm; }, nativeIpv6Route: () => true });
-    expect(start).toThrow(AgentError);
-    expect(start).toThrow(expect.objectContaining({ code: 'IO_RAW_SOCKET', message: expect.stringMatching(/CAP_NET_RAW.*--native-forwarding off/) }));
+    const r = validateConfig(serverSpec, { flags: { address: '198.18.0.10' } });
+    if (!r.ok) throw new Error(r.problems.join('; '));
+    const ports: FakeDatagramPort[] = [];
+    const start = startOnHost(teredoServer, r.config, {
+      facts: { nativeIpv6Route: () => true },
+      openPort: (o) => Promise.resolve(ports[ports.push(new FakeDatagramPort({ addr: o.address ?? 0, port: o.port ?? 0 })) - 1]!),
+      openRaw6: () => {
+        throw eperm;
+      },
+    });
+    await expect(start).rejects.toThrow(AgentError);
+    await expect(start).rejects.toThrow(expect.objectContaining({ code: 'IO_RAW_SOCKET', message: expect.stringMatching(/CAP_NET_RAW.*--native-forwarding off/) }));
+    expect(ports.map((p) => p.closed)).toEqual([true, true]);
   });
 });
 
@@ -121,8 +125,8 @@ describe('status', () => {
     addresses: { primary: '198.18.0.10:3544', secondary: '198.18.0.11:3544' }, prefix: '2001:0:c612:a::/64', mtu: 1280,
     forwardInterface: null, nativeForwarding: 'raw', nativeIpv6Route: true, forwardIcmpv6MaxPayload: 88, allowNonGlobal: false,
     rsAnswered: { primary: 0, secondary: 0 }, raSent: { primary: 0, secondary: 0 }, raWithNonce: 0,
-    forwarded: { teredo: 0, withOrigin: 0, native: 0, fromTun: 0 }, drops: {}, ioErrors: 0,
-    driver: { batches: 0, timeouts: 0, drops: {}, errors: 0, nextTimeout: null },
+    forwarded: { teredo: 0, withOrigin: 0, native: 0, fromTun: 0 }, drops: {}, ioErrors: {},
+    driver: { batches: 0, timeouts: 0, errors: 0 },
   };
 
   it('shows the mode, and the missing route when there is none', () => {
