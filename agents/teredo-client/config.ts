@@ -15,7 +15,7 @@
 import { isIP } from 'node:net';
 import type { DatagramImplementation } from '../../src/io/datagram-port.js';
 import type { ConfigSpec } from '../../src/runtime/config.js';
-import { CLIENT_DEFAULTS, type TeredoClientParams } from '../../src/engine/teredo/client-types.js';
+import { CLIENT_DEFAULTS, type TeredoClientParams } from '../../src/engine/teredo/client/client-types.js';
 import { readMiredoConf } from './miredo-conf.js';
 
 export interface ClientAgentConfig {

@@ -1,4 +1,4 @@
-// The teredo-relay process: wires the sans-I/O TeredoRelay engine (src/engine/teredo/relay.ts) to one UDP socket
+// The teredo-relay process: wires the sans-I/O TeredoRelay engine (src/engine/teredo/relay/relay.ts) to one UDP socket
 // (the addon's batched socket unless --udp-sockets dgram) and a TUN device routing 2001::/32, through the
 // runtime's batched Driver (one clock read and one timer re-arm per batch; received bytes are lent).
 //
@@ -19,8 +19,8 @@ import { networkInterfaces } from 'node:os';
 import { openDatagramPort, type DatagramPortOptions } from '../../src/io/datagram-port.js';
 import type { DatagramBatch, DatagramPort, PacketBatch, TunDevice } from '../../src/io/ports.js';
 import { openTun, type TunOptions } from '../../src/io/tun-linux.js';
-import { TeredoRelay } from '../../src/engine/teredo/relay.js';
-import type { RelaySink } from '../../src/engine/teredo/relay-types.js';
+import { TeredoRelay } from '../../src/engine/teredo/relay/relay.js';
+import type { RelaySink } from '../../src/engine/teredo/relay/relay-types.js';
 import type { Millis, Random } from '../../src/engine/types.js';
 import type { AgentContext, RunningAgent } from '../../src/runtime/cli.js';
 import { systemClock, systemTimers, type Clock, type TimerHandle, type Timers } from '../../src/runtime/clock.js';

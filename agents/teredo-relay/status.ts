@@ -42,7 +42,7 @@ export interface TeredoRelayStatus {
   readonly mappingsProved: number;
   readonly icmpv6Sent: number;
   readonly icmpv6RateLimited: number;
-  /** Drops per reason (src/engine/teredo/relay-types.ts), only the reasons seen. */
+  /** Drops per reason (src/engine/teredo/relay/relay-types.ts), only the reasons seen. */
   readonly drops: Readonly<Record<string, number>>;
   readonly ioErrors: number;
   readonly driver: DriverStats;

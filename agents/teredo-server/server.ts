@@ -1,4 +1,4 @@
-// The teredo-server process: wires the sans-I/O TeredoServer engine (src/engine/teredo/server.ts) to two UDP
+// The teredo-server process: wires the sans-I/O TeredoServer engine (src/engine/teredo/server/server.ts) to two UDP
 // sockets on port 3544 (primary and secondary address; the addon's batched sockets unless --udp-sockets dgram)
 // and the native IPv6 network (a send-only raw IPv6 socket by default, or with --forward-interface a TUN
 // device both ways; native-forwarding.ts), through the runtime's Driver.
@@ -27,8 +27,8 @@ import { Driver } from '../../src/runtime/driver.js';
 import type { DatagramBatch, PacketBatch } from '../../src/io/ports.js';
 import { AgentError, bindError } from '../../src/runtime/errors.js';
 import { IoErrorLog } from '../../src/runtime/logger.js';
-import { SERVER_SOCKET, type ServerSink, type ServerSocket, type ServerSocketIndex } from '../../src/engine/teredo/server-types.js';
-import { TeredoServer } from '../../src/engine/teredo/server.js';
+import { SERVER_SOCKET, type ServerSink, type ServerSocket, type ServerSocketIndex } from '../../src/engine/teredo/server/server-types.js';
+import { TeredoServer } from '../../src/engine/teredo/server/server.js';
 import type { Millis } from '../../src/engine/types.js';
 import { formatEndpoint4 } from '../../src/wire/endpoint.js';
 import { formatIpv6 } from '../../src/wire/ipv6-address.js';

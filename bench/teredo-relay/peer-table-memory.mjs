@@ -1,4 +1,4 @@
-// Memory per peer of the Teredo peer table (src/engine/teredo/peer-table.ts): fills a table with N distinct
+// Memory per peer of the Teredo peer table (src/engine/teredo/peers/peer-table.ts): fills a table with N distinct
 // Teredo peers (half of them trusted, each with a mapping and a nonce, no queued packets) and reports the growth
 // of the V8 heap + ArrayBuffer memory, and the insert and lookup cost. Printed, never asserted.
 //

@@ -1,7 +1,7 @@
 // The Teredo relay engine's vocabulary (RFC 4380 §5.4): its parameters, its sink (a datagram to a Teredo peer,
 // an IPv6 packet for the native side, a counted drop) and its drop reasons, each tied to the clause it enforces.
 
-import { reasonIndex, type DropSink, type Random } from '../types.js';
+import { reasonIndex, type DropSink, type Random } from '../../types.js';
 
 export interface TeredoRelayParams {
   /** Randomness for the peer table's hash key and the bubble nonces (cryptoRandom in production). */
