@@ -1,7 +1,7 @@
 // The qualified client's data path (RFC 4380 §5.2.3 reception, §5.2.4 transmission, §5.2.6 bubbles, §5.2.9 the
-// direct IPv6 connectivity test), over the shared peer table (peer-table.ts: bounded, LRU, FIFO queues, bubble
-// pacing). Nothing is allocated per packet: packets are lent views, bubbles and pings are built in two scratch
-// buffers, queued packets are copied into the table's pool.
+// direct IPv6 connectivity test), over the shared peer table (../peers/peer-table.ts: bounded, LRU, FIFO queues,
+// bubble pacing). Nothing is allocated per packet: packets are lent views, bubbles and pings are built in two
+// scratch buffers, queued packets are copied into the table's pool.
 //
 // Transmission of an IPv6 packet read from the TUN device, by destination:
 //   trusted peer heard from < 30 s ago ─► straight to its mapping (§5.2.4 case 1)

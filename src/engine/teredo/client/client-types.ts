@@ -139,7 +139,7 @@ export const CLIENT_DROP_REASONS = [
   'tun-source-not-ours', // not from our Teredo address (e.g. the kernel's own link-local traffic)
   'tun-destination-not-global', // multicast, link-local...: nothing to send it to
   'destination-not-global', // §5.2.4 cases 4-5: the embedded IPv4 address is not global unicast
-  'queue-full', // the peer's queue (peer-table.ts bound) is full while it is being reached
+  'queue-full', // the peer's queue (../peers/peer-table.ts bound) is full while it is being reached
   'peer-unreachable', // queued for a peer that did not answer the bubbles / connectivity tests (§5.2.6, §5.2.9)
 ] as const;
 

@@ -8,7 +8,7 @@ export interface TeredoRelayParams {
   readonly random: Random;
   /** Peer table bound (default 1,048,576, Miredo's). */
   readonly maxPeers?: number;
-  /** Per-peer queue bound in bytes (default peer-table.ts DEFAULT_QUEUE_BYTES); 0 disables queueing. */
+  /** Per-peer queue bound in bytes (default ../peers/peer-table.ts DEFAULT_QUEUE_BYTES); 0 disables queueing. */
   readonly queueBytes?: number;
   /** All queues together, bytes (default 16 MiB). */
   readonly maxQueuedBytes?: number;

@@ -1,7 +1,8 @@
 // The Teredo relay engine (RFC 4380 §5.4), sans-I/O and sink-style: IPv6 packets from the native side (the TUN
 // device routing 2001::/32) go to Teredo clients over UDP, and datagrams from Teredo clients go to the native
-// side. Per packet nothing is allocated: addresses are read in place, the peer table (../peers/peer-table.ts) is keyed
-// by the address bytes, bubbles and ICMPv6 errors are built in scratch buffers, drops are counted by index.
+// side. Per packet nothing is allocated: addresses are read in place, the peer table (../peers/peer-table.ts)
+// is keyed by the address bytes, bubbles and ICMPv6 errors (../unreachable.ts) are built in scratch buffers,
+// drops are counted by index.
 //
 //   tun(packet) §5.4.1 ─► malformed / link scope / not 2001::/32 ─► drop (not Teredo: ICMPv6 unreachable)
 //     embedded server and mapped IPv4 global unicast, port != 0 (§5.2.4)? no ─► drop, nothing on the wire
