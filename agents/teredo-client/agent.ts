@@ -1,4 +1,4 @@
-// The teredo-client process: the sans-I/O TeredoClient engine (src/engine/teredo/client/client.ts) wired through the
+// The teredo-client process: the sans-I/O TeredoClient engine (src/engine/teredo/client.ts) wired through the
 // batched Driver to one UDP socket (the client's Teredo port) and the Teredo TUN interface (interface.ts).
 //
 //   UDP socket batch ──driver.batch──► engine.datagram ─┬─► sink.sendUdp  ─► UDP socket
@@ -80,7 +80,7 @@ export async function startTeredoClient(ctx: AgentContext<ClientAgentConfig>, de
     if ((err as { code?: unknown }).code === 'IO_NATIVE_MISSING') throw new AgentError('IO_BIND', `cannot open UDP ${formatIpv4(bind)}:${settings.port}: ${(err as Error).message}; or run with --udp-sockets dgram`, { cause: err });
     throw bindError(`UDP ${formatIpv4(bind)}:${settings.port}`, (err as { cause?: unknown }).cause ?? err);
   }
-  // The probe socket: a second, random local port for the cone RS only (src/engine/teredo/client/client.ts says why).
+  // The probe socket: a second, random local port for the cone RS only (src/engine/teredo/client.ts says why).
   let probe: DatagramPort;
   try {
     probe = await (deps.openPort ?? openDatagramPort)({ address: bind, port: 0, implementation: config.udpSockets });

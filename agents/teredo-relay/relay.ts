@@ -1,4 +1,4 @@
-// The teredo-relay process: wires the sans-I/O TeredoRelay engine (src/engine/teredo/relay/relay.ts) to one UDP socket
+// The teredo-relay process: wires the sans-I/O TeredoRelay engine (src/engine/teredo/relay.ts) to one UDP socket
 // (the addon's batched socket unless --udp-sockets dgram) and a TUN device routing 2001::/32, through the
 // runtime's batched Driver (one clock read and one timer re-arm per batch; received bytes are lent).
 //

@@ -1,4 +1,4 @@
-// The teredo-server process: wires the sans-I/O TeredoServer engine (src/engine/teredo/server/server.ts) to two UDP
+// The teredo-server process: wires the sans-I/O TeredoServer engine (src/engine/teredo/server.ts) to two UDP
 // sockets on port 3544 (primary and secondary address; the addon's batched sockets unless --udp-sockets dgram)
 // and the native IPv6 network (a send-only raw IPv6 socket by default, or with --forward-interface a TUN
 // device both ways; native-forwarding.ts), through the runtime's Driver.
