@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const modulePath = join(root, 'dist', 'src', 'engine', 'teredo', 'peer-table.js');
+const modulePath = join(root, 'dist', 'src', 'engine', 'teredo', 'peers', 'peer-table.js');
 if (!existsSync(modulePath) || typeof globalThis.gc !== 'function') {
   console.error('bench/teredo-relay/peer-table-memory: run `npm run build` first, and node --expose-gc');
   process.exit(2);
