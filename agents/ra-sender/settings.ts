@@ -69,7 +69,10 @@ export interface RaInterfaceSettings {
   readonly dnssl: readonly DnsslSettings[];
 }
 
-/** radvd's prefix lifetime defaults (ANCHORS §3.1), so that one radvd.conf gives hosts the same state from both. */
+/**
+ * radvd's prefix lifetime defaults (radvd defaults.h: AdvValidLifetime, AdvPreferredLifetime), so that one
+ * radvd.conf gives hosts the same state from both.
+ */
 export const DEFAULT_VALID_LIFETIME_SEC = 86_400;
 export const DEFAULT_PREFERRED_LIFETIME_SEC = 14_400;
 /** RFC 8319 §4: MaxRtrAdvInterval and AdvDefaultLifetime up to 65535 s. */

@@ -13,8 +13,8 @@
 
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { TeredoClient } from '../../src/engine/teredo/client.js';
-import type { ClientSink, ClientState } from '../../src/engine/teredo/client-types.js';
+import { TeredoClient } from '../../src/engine/teredo/client/client.js';
+import type { ClientSink, ClientState } from '../../src/engine/teredo/client/client-types.js';
 import type { AgentDefinition } from '../../src/runtime/cli.js';
 import { AgentError } from '../../src/runtime/errors.js';
 import type { Host } from '../../src/runtime/host.js';

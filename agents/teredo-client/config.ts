@@ -16,7 +16,7 @@
 import type { DatagramImplementation } from '../../src/io/datagram-port.js';
 import type { ConfigSpec } from '../../src/runtime/config.js';
 import { STATS_INTERVAL_FIELD, type CommonConfig } from '../../src/runtime/host.js';
-import { CLIENT_DEFAULTS, type TeredoClientParams } from '../../src/engine/teredo/client-types.js';
+import { CLIENT_DEFAULTS, type TeredoClientParams } from '../../src/engine/teredo/client/client-types.js';
 
 export interface ClientAgentConfig extends CommonConfig {
   readonly server: string | undefined;

@@ -2,7 +2,7 @@
 // first fields are the stable ones scripts rely on (issue: state, nat, address, mappedAddress, mappedPort,
 // server); then the fields of Windows' `netsh interface teredo show state`, then ours.
 
-import type { ClientSnapshot, ClientState, NatType } from '../../src/engine/teredo/client-types.js';
+import type { ClientSnapshot, ClientState, NatType } from '../../src/engine/teredo/client/client-types.js';
 import type { Endpoint4 } from '../../src/wire/endpoint.js';
 import { formatIpv4 } from '../../src/wire/ipv4.js';
 import { formatIpv6 } from '../../src/wire/ipv6-address.js';

@@ -8,8 +8,8 @@
 // The host opens, counts and closes the ports (the route goes before the device), runs the stats log and
 // SIGHUP: the policy fields (config.ts `live`) change in place and the peer table is kept.
 
-import { TeredoRelay } from '../../src/engine/teredo/relay.js';
-import type { RelaySink } from '../../src/engine/teredo/relay-types.js';
+import { TeredoRelay } from '../../src/engine/teredo/relay/relay.js';
+import type { RelaySink } from '../../src/engine/teredo/relay/relay-types.js';
 import type { AgentDefinition } from '../../src/runtime/cli.js';
 import { portText, type Host } from '../../src/runtime/host.js';
 import { formatIpv6, isGlobalUnicast6, parseIpv6 } from '../../src/wire/ipv6-address.js';

@@ -9,15 +9,15 @@
 //                 mapping keep reaching it across a restart (RFC 4380 §5.2.4: they send to the mapping they
 //                 learnt). 3545 is next to the Teredo port and is not 3544, which clients treat as a server's
 //   mtu           1280, RFC 4380 §5.1.2 (the TUN device's MTU)
-//   maxPeers      1,048,576, Miredo's bound; queueBytes / maxQueuedBytes: peer-table.ts
+//   maxPeers      1,048,576, Miredo's bound; queueBytes / maxQueuedBytes: src/engine/teredo/peers/peer-table.ts
 //   honorConeBit  false: RFC 5991 and Miredo ignore the cone bit
-//   acceptUnknownPeers  true: see src/engine/teredo/relay-types.ts (Miredo: false)
+//   acceptUnknownPeers  true: see src/engine/teredo/relay/relay-types.ts (Miredo: false)
 //   icmpv6Rate    10 per second, Miredo's ICMP_RATE_LIMIT_MS 100
 //   icmpv6Source  the host's first global IPv6 address outside 2001::/32 (ICMPv6 errors need a source)
 
 import type { DatagramImplementation } from '../../src/io/datagram-port.js';
-import { DEFAULT_MAX_PEERS, DEFAULT_MAX_QUEUED_BYTES, DEFAULT_QUEUE_BYTES } from '../../src/engine/teredo/peer-table.js';
-import type { TeredoRelayParams } from '../../src/engine/teredo/relay-types.js';
+import { DEFAULT_MAX_PEERS, DEFAULT_MAX_QUEUED_BYTES, DEFAULT_QUEUE_BYTES } from '../../src/engine/teredo/peers/peer-table.js';
+import type { TeredoRelayParams } from '../../src/engine/teredo/relay/relay-types.js';
 import type { Random } from '../../src/engine/types.js';
 import type { ConfigSpec } from '../../src/runtime/config.js';
 import { STATS_INTERVAL_FIELD, type CommonConfig } from '../../src/runtime/host.js';

@@ -9,8 +9,8 @@
 // The global-unicast rule for the addresses is a config check (config.ts), so --check-config catches it too.
 // SIGHUP: MTU, ICMPv6 size limit and allowNonGlobal change in place (config.ts `live`); the rest needs a restart.
 
-import { SERVER_SOCKET, type ServerSink } from '../../src/engine/teredo/server-types.js';
-import { TeredoServer } from '../../src/engine/teredo/server.js';
+import { SERVER_SOCKET, type ServerSink } from '../../src/engine/teredo/server/server-types.js';
+import { TeredoServer } from '../../src/engine/teredo/server/server.js';
 import type { AgentDefinition } from '../../src/runtime/cli.js';
 import { portText, type EngineInput, type Host } from '../../src/runtime/host.js';
 import { formatIpv6 } from '../../src/wire/ipv6-address.js';

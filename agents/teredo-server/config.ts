@@ -7,7 +7,7 @@
 //   secondaryAddress  primary + 1: what Windows clients assume and what Miredo defaults to (RFC 4380 §5.2.1
 //                     only says "a secondary address"); another value works only with clients told about it
 //   mtu               1280, RFC 4380 §5.1.2; never less (RFC 8200 §5)
-//   forwardIcmpv6MaxPayload  88, Miredo's limit (src/engine/teredo/server-types.ts says why)
+//   forwardIcmpv6MaxPayload  88, Miredo's limit (src/engine/teredo/server/server-types.ts says why)
 //   statsInterval     300 s between "counters" log lines, for every agent (src/runtime/host.ts; 0 turns them off)
 //   udpSockets        native: the addon's batched sockets (recvmmsg/sendmmsg, DF bit clear as RFC 4380 §5.1.2
 //                     asks); dgram (node:dgram) is the fallback, e.g. where the addon cannot be built
@@ -18,7 +18,7 @@
 import type { DatagramImplementation } from '../../src/io/datagram-port.js';
 import type { ConfigSpec } from '../../src/runtime/config.js';
 import { STATS_INTERVAL_FIELD, type CommonConfig } from '../../src/runtime/host.js';
-import { DEFAULT_FORWARD_ICMPV6_MAX_PAYLOAD, MIN_ADVERTISED_MTU, type TeredoServerParams } from '../../src/engine/teredo/server-types.js';
+import { DEFAULT_FORWARD_ICMPV6_MAX_PAYLOAD, MIN_ADVERTISED_MTU, type TeredoServerParams } from '../../src/engine/teredo/server/server-types.js';
 import { formatIpv4, isGlobalUnicast4, isUnicast4, parseIpv4 } from '../../src/wire/ipv4.js';
 import { TEREDO_LINK_MTU } from '../../src/wire/teredo-constants.js';
 import { NATIVE_FORWARDING_MODES, nativeForwardingMode, type NativeForwardingMode } from './native-forwarding.js';

@@ -5,7 +5,7 @@
 //        [--only rs-ra,junk-random] [--client 198.18.0.50]
 //
 // Two levels, each measured when the build has it:
-//   engine  TeredoServer + Driver (src/engine/teredo/server.ts, src/runtime/driver.ts), wired as an agent wires
+//   engine  TeredoServer + Driver (src/engine/teredo/server/server.ts, src/runtime/driver.ts), wired as an agent wires
 //           them: a batch of 64 datagrams through driver.batch(step, batch), the step calling
 //           engine.datagram(socket, data, offset, length, addr, port, now, sink) per datagram (engine.tun for
 //           the TUN path), into a sink whose sendUdp / writeNative only add up the bytes. On a build with the
@@ -55,7 +55,7 @@ if (!existsSync(dist('agents/teredo-server/server.js'))) {
   console.error('bench/micro/server-path: run `npm run build` first');
   process.exit(2);
 }
-const { TeredoServer } = await import(dist('src/engine/teredo/server.js'));
+const { TeredoServer } = await import(dist('src/engine/teredo/server/server.js'));
 const { Driver } = await import(dist('src/runtime/driver.js'));
 const { createLogger } = await import(dist('src/runtime/logger.js'));
 const pino = (await import('pino')).default;

@@ -1,4 +1,4 @@
-// Micro-benchmark of the Teredo relay engine's per-packet paths (src/engine/teredo/relay.ts) behind the Driver,
+// Micro-benchmark of the Teredo relay engine's per-packet paths (src/engine/teredo/relay/relay.ts) behind the Driver,
 // with no kernel, socket or addon: CPU ns per packet and V8 heap bytes allocated per packet. Printed, never
 // asserted.
 //
@@ -22,11 +22,11 @@ if (typeof globalThis.gc !== 'function') {
 }
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const dist = (rel) => join(root, 'dist', rel);
-if (!existsSync(dist('src/engine/teredo/relay.js'))) {
+if (!existsSync(dist('src/engine/teredo/relay/relay.js'))) {
   console.error('bench/teredo-relay/engine-path: run `npm run build` first');
   process.exit(2);
 }
-const { TeredoRelay } = await import(dist('src/engine/teredo/relay.js'));
+const { TeredoRelay } = await import(dist('src/engine/teredo/relay/relay.js'));
 const { Driver } = await import(dist('src/runtime/driver.js'));
 const { createLogger } = await import(dist('src/runtime/logger.js'));
 const { seededRandom } = await import(dist('src/engine/types.js'));

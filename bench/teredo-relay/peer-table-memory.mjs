@@ -1,4 +1,4 @@
-// Memory per peer of the Teredo peer table (src/engine/teredo/peer-table.ts): fills a table with N distinct
+// Memory per peer of the Teredo peer table (src/engine/teredo/peers/peer-table.ts): fills a table with N distinct
 // Teredo peers (half of them trusted, each with a mapping and a nonce, no queued packets) and reports the growth
 // of the V8 heap + ArrayBuffer memory, and the insert and lookup cost. Printed, never asserted.
 //
@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const modulePath = join(root, 'dist', 'src', 'engine', 'teredo', 'peer-table.js');
+const modulePath = join(root, 'dist', 'src', 'engine', 'teredo', 'peers', 'peer-table.js');
 if (!existsSync(modulePath) || typeof globalThis.gc !== 'function') {
   console.error('bench/teredo-relay/peer-table-memory: run `npm run build` first, and node --expose-gc');
   process.exit(2);

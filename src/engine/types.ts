@@ -1,5 +1,6 @@
-// The sans-I/O contract shared by every engine (quinn-proto / smoltcp style): engines take `now` and
-// inputs, return outputs, and expose their earliest deadline. They never read a clock, open a socket or log.
+// The sans-I/O contract shared by every engine (quinn-proto / smoltcp style): engines take `now` and inputs,
+// write what they decide into a sink, and expose their earliest deadline. They never read a clock, open a
+// socket or log.
 
 /** Monotonic milliseconds from the runtime's Clock; never wall time. */
 export type Millis = number;
@@ -14,25 +15,9 @@ export interface Random {
   int(maxExclusive: number): number;
 }
 
-/** A packet the engine refused, with a stable kebab-case reason tied to the RFC clause it enforces. */
-export interface DropOutput {
-  readonly kind: 'drop';
-  readonly reason: string;
-}
-
 /**
- * An engine: `handle` an input at `now`, `handleTimeout` when the driver's timer fires (spurious calls are
- * harmless), `nextTimeout` = earliest named deadline, undefined when idle.
- */
-export interface Engine<In, Out> {
-  handle(input: In, now: Millis): Out[];
-  handleTimeout(now: Millis): Out[];
-  nextTimeout(): Millis | undefined;
-}
-
-/**
- * The data-path contract (replacing Engine's returned arrays): an engine writes what it decides into a sink the
- * driver provides, and counts a drop by the index of its reason in the engine's reason list. Nothing is
+ * The data-path contract: an engine writes what it decides into a sink the driver provides, and counts a drop
+ * by the index of its reason in the engine's reason list (kebab-case, tied to the RFC clause). Nothing is
  * allocated per packet: no output objects, no strings. Each engine extends this with its own send methods,
  * e.g. `sendUdp(socket, data, offset, length, addr, port)`; the bytes handed to a sink are lent for the call
  * (the sink copies what it keeps, as the batched UDP port does into its staging area).

@@ -13,8 +13,3 @@ export interface Endpoint4 {
 export function formatEndpoint4(ep: Endpoint4): string {
   return `${formatIpv4(ep.addr)}:${ep.port}`;
 }
-
-/** True when both name the same address and port. */
-export function endpointEqual(a: Endpoint4, b: Endpoint4): boolean {
-  return a.addr === b.addr && a.port === b.port;
-}

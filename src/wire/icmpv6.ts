@@ -1,14 +1,16 @@
 // ICMPv6 (RFC 4443): the generic message {type, code, body} with its pseudo-header checksum (§2.3), Echo
-// Request/Reply (§4.1, §4.2), Destination Unreachable (§3.1), and helpers that build or take apart a whole
-// IPv6 packet carrying one ICMPv6 message. Neighbor Discovery bodies live in ndisc.ts.
+// Request/Reply (§4.1, §4.2), Destination Unreachable (§3.1), helpers that build or take apart a whole
+// IPv6 packet carrying one ICMPv6 message, and the data path's error builder (§2.4: when an error may be sent,
+// and the error itself, written in place). Neighbor Discovery bodies live in ndisc.ts.
 //
 // `body` is everything after type, code and checksum, so an unknown type round-trips byte for byte. Decoding is
 // zero-copy (views of the input). Packet encoders write into one buffer: IPv6 header, ICMPv6 header, body,
 // then the checksum over the finished message.
 
-import { ipv6UpperChecksum, onesSum } from './checksum.js';
+import { ipv6UpperChecksum, onesSumRange } from './checksum.js';
 import { WireError } from './errors.js';
-import { IPV6_HEADER_LEN, NEXT_HEADER, decodeIpv6, encodeIpv6Header, type DecodedIpv6, type Ipv6AddressPair } from './ipv6.js';
+import { isMulticast6, isUnspecified6 } from './ipv6-address.js';
+import { IPV6_FIELD, IPV6_HEADER_LEN, NEXT_HEADER, decodeIpv6, encodeIpv6Header, type DecodedIpv6, type Ipv6AddressPair } from './ipv6.js';
 
 export const ICMPV6_HEADER_LEN = 4;
 
@@ -43,8 +45,14 @@ export const DST_UNREACHABLE_CODE = {
   REJECT_ROUTE: 6,
 } as const;
 
+/** RFC 4443 §2.4 (c): an error message, invoking packet included, fits the IPv6 minimum MTU. */
+export const ICMPV6_ERROR_MAX_LEN = 1280;
+
+/** Bytes of an error packet before the invoking packet: IPv6 header, type, code, checksum, the 4-byte §3 field. */
+const ERROR_HEAD_LEN = IPV6_HEADER_LEN + ICMPV6_HEADER_LEN + 4;
+
 /** RFC 4443 §2.4 (c): an error message carries as much of the invoking packet as fits in the minimum MTU. */
-export const ICMPV6_ERROR_MAX_INVOKING_LEN = 1280 - IPV6_HEADER_LEN - ICMPV6_HEADER_LEN - 4;
+export const ICMPV6_ERROR_MAX_INVOKING_LEN = ICMPV6_ERROR_MAX_LEN - ERROR_HEAD_LEN;
 
 export interface Icmpv6Message {
   type: Icmpv6Type;
@@ -218,9 +226,57 @@ export function fillIcmpv6PacketChecksum(packet: Uint8Array): void {
   packet[at + 1] = 0;
   // Source, destination and the message lie back to back from byte 8 (both 16-bit aligned), so one pass sums
   // them; the rest of the pseudo-header is the upper-layer length and the next header (RFC 8200 §8.1).
-  const sum = ~onesSum(packet.subarray(8, IPV6_HEADER_LEN + messageLength), messageLength + NEXT_HEADER.ICMPV6) & 0xffff;
+  const sum = ~onesSumRange(packet, IPV6_FIELD.SRC, IPV6_HEADER_LEN + messageLength, messageLength + NEXT_HEADER.ICMPV6) & 0xffff;
   packet[at] = sum >> 8;
   packet[at + 1] = sum & 0xff;
+}
+
+// ---- Errors on the data path (RFC 4443 §2.4) ----
+
+/**
+ * RFC 4443 §2.4 (e): false when no ICMPv6 error may answer the IPv6 packet data[offset .. offset + length):
+ * shorter than its header; an ICMPv6 error (type < 128, e.1) or Redirect (e.2); to a multicast address (e.3;
+ * the Packet Too Big / Parameter Problem exceptions do not apply to the errors sent here); from the unspecified
+ * or a multicast address (e.6). Only the fixed header's Next Header is read: an ICMPv6 message behind extension
+ * headers is not recognised. e.4 / e.5 (link-layer multicast or broadcast) cannot be seen at this layer.
+ * Allocation-free.
+ */
+export function icmpv6ErrorAllowed(data: Uint8Array, offset: number, length: number): boolean {
+  if (length < IPV6_HEADER_LEN) return false;
+  const src = offset + IPV6_FIELD.SRC;
+  if (isMulticast6(data, offset + IPV6_FIELD.DST) || isMulticast6(data, src) || isUnspecified6(data, src)) return false;
+  if (data[offset + IPV6_FIELD.NEXT_HEADER] !== NEXT_HEADER.ICMPV6 || length === IPV6_HEADER_LEN) return true;
+  const type = data[offset + IPV6_HEADER_LEN]!;
+  return type >= 128 && type !== ICMPV6_TYPE.REDIRECT;
+}
+
+/**
+ * Writes into out[0 ..) the ICMPv6 error `type` / `code` about the IPv6 packet data[offset .. offset + length):
+ * an IPv6 header from `src` (16 bytes) to the packet's source with `hopLimit`; type, code, checksum (§2.3) and
+ * 4 zero bytes (Destination Unreachable's unused field, §3.1); then as much of the packet as fits
+ * ICMPV6_ERROR_MAX_LEN (§2.4 c). Returns the error's length. `out` holds ICMPV6_ERROR_MAX_LEN bytes; the caller
+ * has checked icmpv6ErrorAllowed (which also ensures length >= 40). Allocation-free.
+ */
+export function writeIcmpv6Error(out: Uint8Array, src: Uint8Array, hopLimit: number, type: number, code: number, data: Uint8Array, offset: number, length: number): number {
+  const quoted = Math.min(length, ICMPV6_ERROR_MAX_INVOKING_LEN);
+  const messageLength = ERROR_HEAD_LEN - IPV6_HEADER_LEN + quoted;
+  out[0] = 0x60;
+  out[1] = 0;
+  out[2] = 0;
+  out[3] = 0;
+  out[IPV6_FIELD.PAYLOAD_LENGTH] = messageLength >>> 8;
+  out[IPV6_FIELD.PAYLOAD_LENGTH + 1] = messageLength & 0xff;
+  out[IPV6_FIELD.NEXT_HEADER] = NEXT_HEADER.ICMPV6;
+  out[IPV6_FIELD.HOP_LIMIT] = hopLimit;
+  out.set(src, IPV6_FIELD.SRC);
+  const from = offset + IPV6_FIELD.SRC;
+  for (let i = 0; i < 16; i++) out[IPV6_FIELD.DST + i] = data[from + i]!;
+  out[IPV6_HEADER_LEN] = type;
+  out[IPV6_HEADER_LEN + 1] = code;
+  for (let i = IPV6_HEADER_LEN + 2; i < ERROR_HEAD_LEN; i++) out[i] = 0;
+  for (let i = 0; i < quoted; i++) out[ERROR_HEAD_LEN + i] = data[offset + i]!;
+  fillIcmpv6PacketChecksum(out);
+  return ERROR_HEAD_LEN + quoted;
 }
 
 /**

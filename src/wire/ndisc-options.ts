@@ -188,13 +188,7 @@ export function ndiscOptionsEncodedLength(options: readonly NdiscOption[]): numb
   return n;
 }
 
-/** Writes the options back to back at `out[offset]` and returns a view of the bytes written. */
-export function encodeNdiscOptions(options: readonly NdiscOption[], out?: Uint8Array, offset = 0): Uint8Array {
-  const buf = out ?? new Uint8Array(offset + ndiscOptionsEncodedLength(options));
-  return buf.subarray(offset, writeNdiscOptions(options, buf, offset));
-}
-
-/** Cursor form of encodeNdiscOptions for callers assembling a larger message: returns the offset after the options. */
+/** Writes the options back to back at `out[offset]` (a larger message being assembled); returns the offset after them. */
 export function writeNdiscOptions(options: readonly NdiscOption[], out: Uint8Array, offset: number): number {
   let at = offset;
   for (const o of options) at = writeNdiscOption(o, out, at);

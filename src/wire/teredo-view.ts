@@ -9,7 +9,11 @@
 //
 // Validity is the same as the codec's: auth first, then origin, then version 6 with 40 + payload length
 // within the datagram; the bytes after the IPv6 packet are RFC 6081 trailers, never an error.
+//
+// The two things engines write in place live here too, beside their readers: the origin indication (the server
+// inserts it, the client reads it) and the bubble (the client and the relay send them).
 
+import { ipv4FromBytes } from './ipv4.js';
 import { IPV6_FIELD, IPV6_HEADER_LEN, NEXT_HEADER } from './ipv6.js';
 import { TEREDO_AUTH_MIN_LEN, TEREDO_ORIGIN_LEN } from './teredo-packet.js';
 
@@ -72,6 +76,50 @@ export class TeredoPacketView {
   get isBubble(): boolean {
     return this.ipv6Length === IPV6_HEADER_LEN && this.nextHeader === NEXT_HEADER.NO_NEXT;
   }
+
+  /** The origin indication's port, de-obfuscated (§5.1.1); only when originOffset >= 0. */
+  get originPort(): number {
+    const o = this.originOffset;
+    return ((this.data[o + 2]! << 8) | this.data[o + 3]!) ^ 0xffff;
+  }
+
+  /** The origin indication's IPv4 address (uint32), de-obfuscated (§5.1.1); only when originOffset >= 0. */
+  get originAddr(): number {
+    return ~ipv4FromBytes(this.data, this.originOffset + 4) >>> 0;
+  }
+}
+
+/**
+ * RFC 4380 §5.1.1: writes the 8-byte origin indication for addr:port (uint32, port) at out[offset]: 00 00, then
+ * port and address with every bit inverted. Returns the offset after it. Allocation-free.
+ */
+export function writeTeredoOrigin(out: Uint8Array, offset: number, addr: number, port: number): number {
+  const p = port ^ 0xffff;
+  const a = ~addr;
+  out[offset] = 0;
+  out[offset + 1] = 0;
+  out[offset + 2] = p >>> 8;
+  out[offset + 3] = p & 0xff;
+  out[offset + 4] = (a >>> 24) & 0xff;
+  out[offset + 5] = (a >>> 16) & 0xff;
+  out[offset + 6] = (a >>> 8) & 0xff;
+  out[offset + 7] = a & 0xff;
+  return offset + TEREDO_ORIGIN_LEN;
+}
+
+/** A bubble is the IPv6 header alone (RFC 4380 §2.8). */
+export const TEREDO_BUBBLE_LEN = IPV6_HEADER_LEN;
+
+/**
+ * RFC 4380 §2.8: writes a bubble's fixed fields into out[0 .. 40): version 6, traffic class and flow label 0,
+ * payload length 0, Next Header 59 (no next header), hop limit 255 (Miredo's, libteredo/packets.c SendBubble).
+ * The source (bytes 8-23) and destination (24-39) are left for the sender to fill per bubble.
+ */
+export function writeBubbleHeader(out: Uint8Array): void {
+  out.fill(0, 0, IPV6_FIELD.SRC);
+  out[0] = 0x60;
+  out[IPV6_FIELD.NEXT_HEADER] = NEXT_HEADER.NO_NEXT;
+  out[IPV6_FIELD.HOP_LIMIT] = 255;
 }
 
 /**

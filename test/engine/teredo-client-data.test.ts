@@ -3,7 +3,7 @@
 // link-local filter, and the bounds.
 
 import { describe, expect, it } from 'vitest';
-import { CLIENT_DROP_REASONS, DROP } from '../../src/engine/teredo/client-types.js';
+import { CLIENT_DROP_REASONS, DROP } from '../../src/engine/teredo/client/client-types.js';
 import { ICMPV6_TYPE, decodeIcmpv6Packet, decodeEcho, echoMessage, encodeIcmpv6Packet } from '../../src/wire/icmpv6.js';
 import { parseIpv4 } from '../../src/wire/ipv4.js';
 import { formatIpv6, parseIpv6 } from '../../src/wire/ipv6-address.js';

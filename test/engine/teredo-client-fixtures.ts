@@ -9,8 +9,8 @@
 // inbound datagram leaves a conntrack entry: a later outbound flow that would reuse its tuple gets another
 // public port (what made restricted NATs look symmetric when the cone RS shared the main socket).
 
-import { TeredoClient } from '../../src/engine/teredo/client.js';
-import type { ClientSink, ClientState, TeredoClientParams } from '../../src/engine/teredo/client-types.js';
+import { TeredoClient } from '../../src/engine/teredo/client/client.js';
+import type { ClientSink, ClientState, TeredoClientParams } from '../../src/engine/teredo/client/client-types.js';
 import { seededRandom, type Millis } from '../../src/engine/types.js';
 import { parseIpv4 } from '../../src/wire/ipv4.js';
 import { parseIpv6 } from '../../src/wire/ipv6-address.js';

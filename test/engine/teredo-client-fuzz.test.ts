@@ -2,7 +2,7 @@
 // mutated datagrams on both sockets and random TUN packets, in every state, are dropped and counted, never thrown.
 
 import { describe, expect, it } from 'vitest';
-import { CLIENT_DROP_REASONS } from '../../src/engine/teredo/client-types.js';
+import { CLIENT_DROP_REASONS } from '../../src/engine/teredo/client/client-types.js';
 import { seededRandom } from '../../src/engine/types.js';
 import { encodeTeredoPayload } from '../../src/wire/teredo-packet.js';
 import { NAT_PUBLIC, PRIMARY, SECONDARY, SimNet, raPayload } from './teredo-client-fixtures.js';

@@ -3,10 +3,10 @@
 // NAT kind, and Teredo to Teredo through our server's forwarding, including a peer behind a symmetric NAT.
 
 import { describe, expect, it } from 'vitest';
-import { TeredoClient } from '../../src/engine/teredo/client.js';
-import type { ClientSink } from '../../src/engine/teredo/client-types.js';
-import { TeredoServer } from '../../src/engine/teredo/server.js';
-import type { ServerSink, ServerSocketIndex } from '../../src/engine/teredo/server-types.js';
+import { TeredoClient } from '../../src/engine/teredo/client/client.js';
+import type { ClientSink } from '../../src/engine/teredo/client/client-types.js';
+import { TeredoServer } from '../../src/engine/teredo/server/server.js';
+import type { ServerSink, ServerSocketIndex } from '../../src/engine/teredo/server/server-types.js';
 import { seededRandom, type Millis } from '../../src/engine/types.js';
 import type { DatagramBatch } from '../../src/io/ports.js';
 import { Driver } from '../../src/runtime/driver.js';

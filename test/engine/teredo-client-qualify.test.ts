@@ -6,7 +6,7 @@ import { decodeTeredoAddress, TEREDO_CLIENT_LINK_LOCAL_CONE } from '../../src/wi
 import { decodeTeredoPayload } from '../../src/wire/teredo-packet.js';
 import { decodeIpv6 } from '../../src/wire/ipv6.js';
 import { hex } from '../../src/wire/bytes.js';
-import { DROP } from '../../src/engine/teredo/client-types.js';
+import { DROP } from '../../src/engine/teredo/client/client-types.js';
 import { CLIENT_PORT, PROBE_PORT, NAT_PUBLIC, PRIMARY, SECONDARY, SimNet, type NatModel } from './teredo-client-fixtures.js';
 
 const isConeRs = (data: Uint8Array): boolean => hex(decodeIpv6(decodeTeredoPayload(data).ipv6).header.src) === hex(TEREDO_CLIENT_LINK_LOCAL_CONE);

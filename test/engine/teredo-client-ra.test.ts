@@ -2,7 +2,7 @@
 // the RA that follows the rules is taken.
 
 import { describe, expect, it } from 'vitest';
-import { CLIENT_DROP_REASONS, DROP } from '../../src/engine/teredo/client-types.js';
+import { CLIENT_DROP_REASONS, DROP } from '../../src/engine/teredo/client/client-types.js';
 import { parseIpv6 } from '../../src/wire/ipv6-address.js';
 import { fillIcmpv6PacketChecksum } from '../../src/wire/icmpv6.js';
 import { decodeTeredoPayload } from '../../src/wire/teredo-packet.js';

@@ -2,8 +2,8 @@
 // lent, and helpers that lend input bytes the way the ports do (inside a larger buffer, overwritten after the
 // call), so an engine that keeps a view of its input, or ignores the offset, fails.
 
-import { TeredoRelay } from '../../src/engine/teredo/relay.js';
-import { RELAY_DROP_REASONS, type RelayDropReason, type RelaySink, type TeredoRelayParams } from '../../src/engine/teredo/relay-types.js';
+import { TeredoRelay } from '../../src/engine/teredo/relay/relay.js';
+import { RELAY_DROP_REASONS, type RelayDropReason, type RelaySink, type TeredoRelayParams } from '../../src/engine/teredo/relay/relay-types.js';
 import { seededRandom, type Millis } from '../../src/engine/types.js';
 import type { Endpoint4 } from '../../src/wire/endpoint.js';
 import { echoMessage, encodeIcmpv6Packet, ICMPV6_TYPE } from '../../src/wire/icmpv6.js';

@@ -6,8 +6,8 @@
 // client -> native, the symmetric NAT through the nonce proof, a spoofed source from the probe host.
 
 import { describe, expect, it } from 'vitest';
-import { TeredoServer } from '../../src/engine/teredo/server.js';
-import type { ServerSink } from '../../src/engine/teredo/server-types.js';
+import { TeredoServer } from '../../src/engine/teredo/server/server.js';
+import type { ServerSink } from '../../src/engine/teredo/server/server-types.js';
 import { seededRandom } from '../../src/engine/types.js';
 import { FakeClock } from '../../src/runtime/fake-clock.js';
 import { validateConfig } from '../../src/runtime/config.js';

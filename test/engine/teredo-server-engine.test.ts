@@ -6,8 +6,8 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import { TeredoServer } from '../../src/engine/teredo/server.js';
-import { SERVER_DROP_REASONS, type ServerSink } from '../../src/engine/teredo/server-types.js';
+import { TeredoServer } from '../../src/engine/teredo/server/server.js';
+import { SERVER_DROP_REASONS, type ServerSink } from '../../src/engine/teredo/server/server-types.js';
 import { seededRandom } from '../../src/engine/types.js';
 import { hex } from '../../src/wire/bytes.js';
 import { parseIpv6 } from '../../src/wire/ipv6-address.js';

@@ -1,8 +1,8 @@
 // Shared packets for the Teredo server engine tests: the lab's addresses, and builders for RSs (with the nonce
 // of the Miredo capture, test/fakes/miredo-captures.ts), bubbles and echoes wrapped in Teredo UDP payloads.
 
-import { TeredoServer } from '../../src/engine/teredo/server.js';
-import { SERVER_DROP_REASONS, SERVER_SOCKET, type ServerDropReason, type ServerSink, type ServerSocket, type TeredoServerParams } from '../../src/engine/teredo/server-types.js';
+import { TeredoServer } from '../../src/engine/teredo/server/server.js';
+import { SERVER_DROP_REASONS, SERVER_SOCKET, type ServerDropReason, type ServerSink, type ServerSocket, type TeredoServerParams } from '../../src/engine/teredo/server/server-types.js';
 import type { Endpoint4 } from '../../src/wire/endpoint.js';
 import { echoMessage, encodeIcmpv6Packet, ICMPV6_TYPE } from '../../src/wire/icmpv6.js';
 import { encodeIpv6, NEXT_HEADER } from '../../src/wire/ipv6.js';

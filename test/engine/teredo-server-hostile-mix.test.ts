@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TeredoServer } from '../../src/engine/teredo/server.js';
-import { SERVER_DROP_REASONS, type ServerSink } from '../../src/engine/teredo/server-types.js';
+import { TeredoServer } from '../../src/engine/teredo/server/server.js';
+import { SERVER_DROP_REASONS, type ServerSink } from '../../src/engine/teredo/server/server-types.js';
 import { parseIpv4 } from '../../src/wire/ipv4.js';
 
 const KINDS = ['random', 'truncated', 'auth-wild', 'wrong-order', 'ipv6-liar', 'bubble-bad', 'echo-bad', 'spoofed'];

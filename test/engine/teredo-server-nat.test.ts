@@ -7,8 +7,8 @@
 // symmetric NAT by the different mapping in the RA's origin indication.
 
 import { describe, expect, it } from 'vitest';
-import { TeredoServer } from '../../src/engine/teredo/server.js';
-import type { ServerSink, ServerSocketIndex } from '../../src/engine/teredo/server-types.js';
+import { TeredoServer } from '../../src/engine/teredo/server/server.js';
+import type { ServerSink, ServerSocketIndex } from '../../src/engine/teredo/server/server-types.js';
 import type { Millis } from '../../src/engine/types.js';
 import type { DatagramBatch } from '../../src/io/ports.js';
 import { Driver } from '../../src/runtime/driver.js';

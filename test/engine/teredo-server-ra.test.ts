@@ -3,13 +3,13 @@
 
 import { describe, expect, it } from 'vitest';
 
-import { TeredoServer } from '../../src/engine/teredo/server.js';
+import { TeredoServer } from '../../src/engine/teredo/server/server.js';
 import { hex } from '../../src/wire/bytes.js';
 import { decodeIcmpv6Packet, fillIcmpv6PacketChecksum } from '../../src/wire/icmpv6.js';
 import { formatIpv6, parseIpv6 } from '../../src/wire/ipv6-address.js';
 import { formatIpv4, parseIpv4 } from '../../src/wire/ipv4.js';
 import { decodeNdisc, encodeNdiscPacket, type RouterAdvert } from '../../src/wire/ndisc.js';
-import { teredoRouterAdvert } from '../../src/engine/teredo/server-ra.js';
+import { teredoRouterAdvert } from '../../src/engine/teredo/server/server-ra.js';
 import { seededRandom } from '../../src/engine/types.js';
 import { TEREDO_CLIENT_LINK_LOCAL, TEREDO_CLIENT_LINK_LOCAL_CONE, teredoServerLinkLocal } from '../../src/wire/teredo-address.js';
 import { decodeTeredoPayload } from '../../src/wire/teredo-packet.js';

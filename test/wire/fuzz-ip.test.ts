@@ -9,7 +9,7 @@ import { parseIpv6 } from '../../src/wire/ipv6-address.js';
 import { decodeIpv6, encodeIpv6 } from '../../src/wire/ipv6.js';
 import { decodeNdiscOptions, ndiscOptionEncodedLength } from '../../src/wire/ndisc-options.js';
 import { decodeNdisc, encodeNdiscPacket } from '../../src/wire/ndisc.js';
-import { decodeUdp, encodeUdp } from '../../src/wire/udp.js';
+import { decodeUdp, encodeUdp } from './udp.js';
 import { MIREDO_RA_IPV6, MIREDO_RS_IPV6 } from '../fakes/miredo-captures.js';
 import { expectWireError, onlyWireErrors } from './ip-fixtures.js';
 

@@ -1,5 +1,6 @@
 // ICMPv6 codec (RFC 4443): the generic message with its checksum (unknown types round-trip), Echo
-// Request/Reply (§4.1, §4.2) and Destination Unreachable (§3.1), golden bytes, errors by code, properties.
+// Request/Reply (§4.1, §4.2) and Destination Unreachable (§3.1), golden bytes, errors by code, properties; the
+// data path's error builder (§2.4) against the codec.
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -19,8 +20,10 @@ import {
   encodeIcmpv6PacketHead,
   fillIcmpv6PacketChecksum,
   icmpv6EncodedLength,
+  icmpv6ErrorAllowed,
   icmpv6PacketEncodedLength,
   verifyIcmpv6Checksum,
+  writeIcmpv6Error,
 } from '../../src/wire/icmpv6.js';
 import { parseIpv6 } from '../../src/wire/ipv6-address.js';
 import { NEXT_HEADER, encodeIpv6 } from '../../src/wire/ipv6.js';
@@ -185,5 +188,47 @@ describe('icmpv6 destination unreachable', () => {
   it('rejects other types and short bodies', () => {
     expectWireError(() => decodeDstUnreachable({ type: 2, code: 0, body: new Uint8Array(8) }), 'WIRE_UNEXPECTED_TYPE');
     expectWireError(() => decodeDstUnreachable({ type: 1, code: 0, body: new Uint8Array(3) }), 'WIRE_TRUNCATED');
+  });
+});
+
+describe('icmpv6 errors on the data path (RFC 4443 §2.4)', () => {
+  /** An IPv6 packet src -> dst with `next` and a payload whose first byte is `first`, at `pad` in a junk buffer. */
+  function packet(src: string, dst: string, next: number, payload: number[], pad = 0): [Uint8Array, number, number] {
+    const p = encodeIpv6({ trafficClass: 0, flowLabel: 0, nextHeader: next, hopLimit: 64, src: parseIpv6(src), dst: parseIpv6(dst) }, Uint8Array.from(payload));
+    const buf = new Uint8Array(pad + p.length + 3).fill(0xee);
+    buf.set(p, pad);
+    return [buf, pad, p.length];
+  }
+
+  it('§2.4 (e): never answers an error, a redirect, a multicast destination, an unspecified or multicast source', () => {
+    const allowed = (src: string, dst: string, next: number, payload: number[] = []): boolean => icmpv6ErrorAllowed(...packet(src, dst, next, payload, 3));
+    expect(allowed('2001:db8::1', '2001:0:c612:a::1', NEXT_HEADER.ICMPV6, [128, 0, 0, 0])).toBe(true); // echo request
+    expect(allowed('2001:db8::1', '2001:0:c612:a::1', NEXT_HEADER.UDP, [1, 2, 3, 4, 5, 6, 7, 8])).toBe(true);
+    expect(allowed('2001:db8::1', '2001:0:c612:a::1', NEXT_HEADER.ICMPV6)).toBe(true); // nothing to read as a type
+    for (const type of [1, 2, 3, 4, 127]) expect(allowed('2001:db8::1', '2001:0:c612:a::1', NEXT_HEADER.ICMPV6, [type, 0, 0, 0]), `type ${type}`).toBe(false); // e.1
+    expect(allowed('2001:db8::1', '2001:0:c612:a::1', NEXT_HEADER.ICMPV6, [137, 0, 0, 0])).toBe(false); // e.2 redirect
+    expect(allowed('2001:db8::1', 'ff0e::1', NEXT_HEADER.UDP)).toBe(false); // e.3
+    expect(allowed('::', '2001:0:c612:a::1', NEXT_HEADER.UDP)).toBe(false); // e.6
+    expect(allowed('ff02::1', '2001:0:c612:a::1', NEXT_HEADER.UDP)).toBe(false); // e.6
+    expect(icmpv6ErrorAllowed(new Uint8Array(39), 0, 39)).toBe(false);
+  });
+
+  it('writes in place what the codec builds: Destination Unreachable quoting the packet, to its source', () => {
+    const [data, offset, length] = packet('2001:db8::2', '2001:0:c612:a::1', NEXT_HEADER.ICMPV6, [128, 0, 0x12, 0x34, 0, 1, 0, 7]);
+    const out = new Uint8Array(1280).fill(0xee);
+    const n = writeIcmpv6Error(out, g1, 64, ICMPV6_TYPE.DST_UNREACHABLE, DST_UNREACHABLE_CODE.ADDRESS_UNREACHABLE, data, offset, length);
+    const expected = encodeIcmpv6Packet({ src: g1, dst: g2, hopLimit: 64 }, dstUnreachableMessage({ code: 3, invoking: data.subarray(offset, offset + length) }));
+    expect(hex(out.subarray(0, n))).toBe(hex(expected));
+    expect(decodeIcmpv6Packet(out.subarray(0, n)).message.type).toBe(1); // the checksum verifies
+  });
+
+  it('cuts a long packet so that the error fits 1280 bytes (§2.4 c)', () => {
+    const [data, offset, length] = packet('2001:db8::2', '2001:0:c612:a::1', NEXT_HEADER.UDP, Array.from({ length: 1400 }, (_, i) => i & 0xff), 5);
+    const out = new Uint8Array(1280);
+    const n = writeIcmpv6Error(out, g1, 255, ICMPV6_TYPE.DST_UNREACHABLE, 3, data, offset, length);
+    expect(n).toBe(1280);
+    const d = decodeIcmpv6Packet(out);
+    expect(d.header.hopLimit).toBe(255);
+    expect(bytesEqual(decodeDstUnreachable(d.message).invoking, data.subarray(offset, offset + ICMPV6_ERROR_MAX_INVOKING_LEN))).toBe(true);
   });
 });

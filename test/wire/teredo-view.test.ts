@@ -1,6 +1,7 @@
 // checkTeredoPayload (the data path's allocation-free check) agrees with decodeTeredoPayload (the codec) on
 // every input: it accepts exactly what the codec decodes, and locates the same parts at the same places, also
-// when the datagram lies at an offset inside a larger buffer. Plus the in-place address accessors.
+// when the datagram lies at an offset inside a larger buffer. Plus the in-place address accessors, and the
+// in-place writers of the origin indication and the bubble, against the codec.
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -8,8 +9,8 @@ import { WireError } from '../../src/wire/errors.js';
 import { isGlobalUnicast6, parseIpv6 } from '../../src/wire/ipv6-address.js';
 import { parseIpv4 } from '../../src/wire/ipv4.js';
 import { decodeTeredoAddress, encodeTeredoAddress, teredoEmbeds, teredoFlagsAt, teredoMappedAddrAt, teredoMappedPortAt, teredoPrefix, teredoServerAt } from '../../src/wire/teredo-address.js';
-import { decodeTeredoPayload, encodeTeredoPayload } from '../../src/wire/teredo-packet.js';
-import { TEREDO_CHECK, TeredoPacketView, checkTeredoPayload } from '../../src/wire/teredo-view.js';
+import { decodeTeredoOrigin, decodeTeredoPayload, encodeTeredoOrigin, encodeTeredoPayload, isBubble } from '../../src/wire/teredo-packet.js';
+import { TEREDO_BUBBLE_LEN, TEREDO_CHECK, TeredoPacketView, checkTeredoPayload, writeBubbleHeader, writeTeredoOrigin } from '../../src/wire/teredo-view.js';
 
 const ipv6Arb = fc.tuple(fc.uint8Array({ minLength: 40, maxLength: 40 }), fc.uint8Array({ maxLength: 60 })).map(([hdr, body]) => {
   const pkt = new Uint8Array(40 + body.length);
@@ -53,6 +54,7 @@ function agree(bytes: Uint8Array, pad: number): void {
   expect(view.nonceOffset >= 0).toBe(decoded.auth !== undefined);
   if (decoded.auth) expect(view.data.subarray(view.nonceOffset, view.nonceOffset + 8)).toEqual(decoded.auth.nonce);
   expect(view.originOffset >= 0).toBe(decoded.origin !== undefined);
+  if (decoded.origin) expect({ addr: view.originAddr, port: view.originPort }).toEqual(decoded.origin);
 }
 
 describe('checkTeredoPayload', () => {
@@ -115,5 +117,31 @@ describe('in-place Teredo address accessors', () => {
     for (const [text, global] of [['2001:db8:6::100', true], ['fe80::1', false], ['ff02::1', false], ['::1', false], ['::', false], ['::ffff:192.0.2.1', false]] as const) {
       expect(isGlobalUnicast6(embed(parseIpv6(text), 3), 3), text).toBe(global);
     }
+  });
+});
+
+describe('in-place writers', () => {
+  it('writeTeredoOrigin writes what the codec encodes and decodes (§5.1.1: 00 00, ~port, ~IPv4)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 0, max: 0xffff }), fc.integer({ min: 0, max: 9 }), (addr, port, at) => {
+        const out = new Uint8Array(at + 12).fill(0xee);
+        expect(writeTeredoOrigin(out, at, addr, port)).toBe(at + 8);
+        expect(out.subarray(at, at + 8)).toEqual(encodeTeredoOrigin({ addr, port }));
+        expect(decodeTeredoOrigin(out, at)).toEqual({ addr, port });
+        expect(out[at + 8]).toBe(0xee);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('writeBubbleHeader makes any buffer a bubble (§2.8), hop limit 255 as Miredo sends, addresses left alone', () => {
+    const b = new Uint8Array(TEREDO_BUBBLE_LEN).fill(0xab);
+    writeBubbleHeader(b);
+    expect(isBubble(b)).toBe(true);
+    expect([...b.subarray(0, 8)]).toEqual([0x60, 0, 0, 0, 0, 0, 59, 255]);
+    expect(b.subarray(8).every((x) => x === 0xab)).toBe(true);
+    const view = new TeredoPacketView();
+    expect(checkTeredoPayload(view, b, 0, b.length)).toBe(0);
+    expect(view.isBubble).toBe(true);
   });
 });

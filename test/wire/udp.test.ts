@@ -6,7 +6,7 @@ import { fromHex, hex } from '../../src/wire/bytes.js';
 import { ipv6UpperChecksum } from '../../src/wire/checksum.js';
 import { parseIpv6 } from '../../src/wire/ipv6-address.js';
 import { NEXT_HEADER, decodeIpv6, encodeIpv6 } from '../../src/wire/ipv6.js';
-import { UDP_HEADER_LEN, decodeUdp, encodeUdp, udpChecksum, udpEncodedLength } from '../../src/wire/udp.js';
+import { UDP_HEADER_LEN, decodeUdp, encodeUdp, udpChecksum, udpEncodedLength } from './udp.js';
 import { expectWireError } from './ip-fixtures.js';
 
 const addrs = { src: parseIpv6('2001:db8::1'), dst: parseIpv6('2001:db8::2') };

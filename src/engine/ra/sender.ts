@@ -17,7 +17,7 @@
 // MIN_DELAY_BETWEEN_RAS whatever arrives.
 //
 // Stop (§6.2.5): up to MAX_FINAL_RTR_ADVERTISEMENTS final RAs with router lifetime 0, MIN_DELAY_BETWEEN_RAS
-// apart (radvd sends only one, ANCHORS §3.1), then sink.finalDone(). Reload: a changed content is sent with
+// apart (radvd sends only one, radvd.c stop_adverts), then sink.finalDone(). Reload: a changed content is sent with
 // the next RA, and counts as a new initial period (§6.2.4 allows up to MAX_INITIAL_RTR_ADVERTISEMENTS RAs
 // after a change) so hosts learn it within seconds; removed prefixes are deprecated (deprecation.ts).
 // Other routers' RAs are checked for consistency with ours (§6.2.7, consistency.ts).

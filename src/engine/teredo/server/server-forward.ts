@@ -25,11 +25,10 @@
 // authentication header or origin indication that came in is not forwarded: both only ever concern the hop
 // between a client and its server.
 
-import { IPV6_FIELD, IPV6_HEADER_LEN, NEXT_HEADER } from '../../wire/ipv6.js';
-import { isGlobalUnicast6, isLinkLocal6, isMulticast6, isUnspecified6 } from '../../wire/ipv6-address.js';
-import { isTeredo, teredoMappedAddrAt, teredoMappedPortAt } from '../../wire/teredo-address.js';
-import { TEREDO_ORIGIN_LEN } from '../../wire/teredo-packet.js';
-import type { TeredoPacketView } from '../../wire/teredo-view.js';
+import { IPV6_FIELD, IPV6_HEADER_LEN, NEXT_HEADER } from '../../../wire/ipv6.js';
+import { isGlobalUnicast6, isLinkLocal6, isMulticast6, isUnspecified6 } from '../../../wire/ipv6-address.js';
+import { isTeredo, teredoMappedAddrAt, teredoMappedPortAt } from '../../../wire/teredo-address.js';
+import { writeTeredoOrigin, type TeredoPacketView } from '../../../wire/teredo-view.js';
 import { acceptable4, isOurClient, isOwnTeredoEndpoint } from './server-checks.js';
 import type { ServerCounters } from './server-counters.js';
 import { SERVER_DROP, SERVER_SOCKET, type ServerConfig, type ServerSink } from './server-types.js';
@@ -63,18 +62,9 @@ export function forwardDatagram(cfg: ServerConfig, view: TeredoPacketView, fromA
   const tail = view.end - view.ipv6Offset;
   if (!isOurClient(cfg, data, dst)) return sink.sendUdp(PRIMARY, data, view.ipv6Offset, tail, toAddr, toPort);
   counters.withOrigin++;
-  const port = fromPort ^ 0xffff;
-  const addr = ~fromAddr >>> 0;
-  scratch[0] = 0;
-  scratch[1] = 0;
-  scratch[2] = port >>> 8;
-  scratch[3] = port & 0xff;
-  scratch[4] = addr >>> 24;
-  scratch[5] = (addr >>> 16) & 0xff;
-  scratch[6] = (addr >>> 8) & 0xff;
-  scratch[7] = addr & 0xff;
-  for (let i = 0; i < tail; i++) scratch[TEREDO_ORIGIN_LEN + i] = data[view.ipv6Offset + i]!;
-  sink.sendUdp(PRIMARY, scratch, 0, TEREDO_ORIGIN_LEN + tail, toAddr, toPort);
+  const at = writeTeredoOrigin(scratch, 0, fromAddr, fromPort);
+  for (let i = 0; i < tail; i++) scratch[at + i] = data[view.ipv6Offset + i]!;
+  sink.sendUdp(PRIMARY, scratch, 0, at + tail, toAddr, toPort);
 }
 
 /** A native IPv6 packet data[offset .. offset + length) from the TUN device, for one of this server's clients. */

@@ -6,7 +6,7 @@
 //      ▲                    │ cone RA (from the other server address) ──────────────────────────► qualified
 //      └──backoff◄── N×T without an RA (either probe phase, or the maintenance RS of §5.2.5) ◄──────┘
 
-import type { DropSink, Millis } from '../types.js';
+import type { DropSink, Millis } from '../../types.js';
 
 export type ClientState = 'offline' | 'probe-primary' | 'probe-secondary' | 'qualified';
 
@@ -24,7 +24,10 @@ export type QualificationMode = 'fast' | 'strict';
 export interface TeredoClientParams {
   /** Primary server IPv4 (uint32): RSs go here, and it is embedded in the Teredo prefix 2001:0:<primary>::/64. */
   readonly primary: number;
-  /** Secondary server IPv4 (uint32); default primary + 1 (what Windows and Miredo assume, ANCHORS §1.3). */
+  /**
+   * Secondary server IPv4 (uint32); default primary + 1: RFC 4380 §5.2 leaves it to configuration, and Windows
+   * assumes the next address (Miredo's misc/miredo-server.conf-in says so).
+   */
   readonly secondary?: number;
   /** §5.2.1 T: how long each RS waits for its RA, ms. Default 4000. */
   readonly probeTimeoutMs?: number;
@@ -136,7 +139,7 @@ export const CLIENT_DROP_REASONS = [
   'tun-source-not-ours', // not from our Teredo address (e.g. the kernel's own link-local traffic)
   'tun-destination-not-global', // multicast, link-local...: nothing to send it to
   'destination-not-global', // §5.2.4 cases 4-5: the embedded IPv4 address is not global unicast
-  'queue-full', // the peer's queue (peer-table.ts bound) is full while it is being reached
+  'queue-full', // the peer's queue (../peers/peer-table.ts bound) is full while it is being reached
   'peer-unreachable', // queued for a peer that did not answer the bubbles / connectivity tests (§5.2.6, §5.2.9)
 ] as const;
 

@@ -17,13 +17,13 @@
 // Everything here reads the received bytes in place through a TeredoPacketView: no exceptions, no allocation,
 // so a flood of junk costs a few comparisons per datagram.
 
-import { ICMPV6_TYPE } from '../../wire/icmpv6.js';
-import { ALL_ROUTERS, ipv6Equal, isLinkLocal6 } from '../../wire/ipv6-address.js';
-import { NEXT_HEADER } from '../../wire/ipv6.js';
-import { isGlobalUnicast4, isUnicast4 } from '../../wire/ipv4.js';
-import { isTeredo, teredoEmbeds } from '../../wire/teredo-address.js';
-import { TEREDO_PORT } from '../../wire/teredo-constants.js';
-import { checkTeredoPayload, type TeredoPacketView } from '../../wire/teredo-view.js';
+import { ICMPV6_TYPE } from '../../../wire/icmpv6.js';
+import { ALL_ROUTERS, ipv6Equal, isLinkLocal6 } from '../../../wire/ipv6-address.js';
+import { NEXT_HEADER } from '../../../wire/ipv6.js';
+import { isGlobalUnicast4, isUnicast4 } from '../../../wire/ipv4.js';
+import { isTeredo, teredoEmbeds } from '../../../wire/teredo-address.js';
+import { TEREDO_PORT } from '../../../wire/teredo-constants.js';
+import { checkTeredoPayload, type TeredoPacketView } from '../../../wire/teredo-view.js';
 import { SERVER_DROP, type ServerConfig } from './server-types.js';
 
 /** checkDatagram's verdicts besides a drop reason (which is >= 0): addressed to the server, or to forward. */

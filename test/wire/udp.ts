@@ -1,13 +1,15 @@
-// UDP header codec (RFC 768) with the IPv6 pseudo-header checksum (RFC 8200 §8.1).
+// UDP header codec (RFC 768) with the IPv6 pseudo-header checksum (RFC 8200 §8.1), for the tests: the product
+// never builds or parses a UDP header itself (its UDP goes through kernel sockets); the IP fuzz tests use this
+// codec to build and check UDP inside IPv6.
 //
 // Over IPv6 the checksum is mandatory: a sender that computes 0 transmits 0xffff instead (RFC 768, RFC 8200
 // §8.1), and a receiver discards a datagram whose checksum field is 0. The zero-checksum exemption for tunnels
 // (RFC 6935/6936) is not supported, so verifying rejects 0. Jumbograms (UDP length 0, RFC 2675) are not supported.
 // Bytes after the UDP Length are ignored (the surplus area that UDP options use, draft-ietf-tsvwg-udp-options).
 
-import { ipv6UpperChecksum } from './checksum.js';
-import { WireError } from './errors.js';
-import { NEXT_HEADER, type Ipv6AddressPair } from './ipv6.js';
+import { ipv6UpperChecksum } from '../../src/wire/checksum.js';
+import { WireError } from '../../src/wire/errors.js';
+import { NEXT_HEADER, type Ipv6AddressPair } from '../../src/wire/ipv6.js';
 
 export const UDP_HEADER_LEN = 8;
 

@@ -16,18 +16,17 @@
 // first rule broken, or -1. It allocates (the RA is decoded with the codecs): RAs are rare, and only a datagram
 // from a server address, port 3544, with one of our live nonces gets as far as the decode.
 
-import { WireError } from '../../wire/errors.js';
-import { ICMPV6_TYPE, decodeIcmpv6Packet } from '../../wire/icmpv6.js';
-import { IPV6_HEADER_LEN, NEXT_HEADER } from '../../wire/ipv6.js';
-import { ALL_ROUTERS } from '../../wire/ipv6-address.js';
-import { NDISC_HOP_LIMIT, decodeNdisc, encodeNdiscPacket } from '../../wire/ndisc.js';
-import { NDISC_OPTION } from '../../wire/ndisc-options.js';
-import { TEREDO_CLIENT_LINK_LOCAL, TEREDO_CLIENT_LINK_LOCAL_CONE, isTeredo, teredoServerAt } from '../../wire/teredo-address.js';
-import { TEREDO_PORT } from '../../wire/teredo-constants.js';
-import { TEREDO_NONCE_LEN, encodeTeredoPayload } from '../../wire/teredo-packet.js';
-import type { Millis, Random } from '../types.js';
-import { ipv4FromBytes } from '../../wire/ipv4.js';
-import type { TeredoPacketView } from '../../wire/teredo-view.js';
+import { WireError } from '../../../wire/errors.js';
+import { ICMPV6_TYPE, decodeIcmpv6Packet } from '../../../wire/icmpv6.js';
+import { IPV6_HEADER_LEN, NEXT_HEADER } from '../../../wire/ipv6.js';
+import { ALL_ROUTERS } from '../../../wire/ipv6-address.js';
+import { NDISC_HOP_LIMIT, decodeNdisc, encodeNdiscPacket } from '../../../wire/ndisc.js';
+import { NDISC_OPTION } from '../../../wire/ndisc-options.js';
+import { TEREDO_CLIENT_LINK_LOCAL, TEREDO_CLIENT_LINK_LOCAL_CONE, isTeredo, teredoServerAt } from '../../../wire/teredo-address.js';
+import { TEREDO_PORT } from '../../../wire/teredo-constants.js';
+import { TEREDO_NONCE_LEN, encodeTeredoPayload } from '../../../wire/teredo-packet.js';
+import type { Millis, Random } from '../../types.js';
+import type { TeredoPacketView } from '../../../wire/teredo-view.js';
 import { DROP, type ClientConfig } from './client-types.js';
 
 export const RS_CONE = 0;
@@ -103,17 +102,6 @@ function nonceAt(payload: Uint8Array, data: Uint8Array, at: number): boolean {
 /** True when the datagram's IPv6 packet is an ICMPv6 Router Advertisement (the only thing checkRa looks at). */
 export function isRouterAdvert(view: TeredoPacketView): boolean {
   return view.nextHeader === NEXT_HEADER.ICMPV6 && view.ipv6Length > IPV6_HEADER_LEN && view.data[view.payloadOffset] === ICMPV6_TYPE.ROUTER_ADVERT;
-}
-
-/** The origin indication's port, de-obfuscated (§5.1.1); only when view.originOffset >= 0. */
-export function originPort(view: TeredoPacketView): number {
-  const o = view.originOffset;
-  return ((view.data[o + 2]! << 8) | view.data[o + 3]!) ^ 0xffff;
-}
-
-/** The origin indication's IPv4 (uint32), de-obfuscated (§5.1.1); only when view.originOffset >= 0. */
-export function originAddr(view: TeredoPacketView): number {
-  return ~ipv4FromBytes(view.data, view.originOffset + 4) >>> 0;
 }
 
 /**

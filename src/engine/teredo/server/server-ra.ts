@@ -23,15 +23,15 @@
 // - client identifier and authentication value empty: secure qualification (§5.2.2, an HMAC over the RA with
 //   a shared key) is not offered, so only the nonce is echoed, with confirmation byte 0 ("key still valid").
 
-import { ipv6PseudoHeaderSum, onesSum, onesSumRange } from '../../wire/checksum.js';
-import { ICMPV6_FIELD, ICMPV6_TYPE } from '../../wire/icmpv6.js';
-import { IPV6_FIELD, IPV6_HEADER_LEN, NEXT_HEADER } from '../../wire/ipv6.js';
-import { UNSPECIFIED6 } from '../../wire/ipv6-address.js';
-import { NDISC_HOP_LIMIT, encodeNdiscPacket, type RouterAdvert } from '../../wire/ndisc.js';
-import { INFINITE_LIFETIME } from '../../wire/ndisc-options.js';
-import { TEREDO_FLAG_CONE, teredoFlagsAt, teredoPrefix } from '../../wire/teredo-address.js';
-import { TEREDO_AUTH_MIN_LEN, TEREDO_NONCE_LEN, TEREDO_ORIGIN_LEN } from '../../wire/teredo-packet.js';
-import type { TeredoPacketView } from '../../wire/teredo-view.js';
+import { ipv6PseudoHeaderSum, onesSum, onesSumRange } from '../../../wire/checksum.js';
+import { ICMPV6_FIELD, ICMPV6_TYPE } from '../../../wire/icmpv6.js';
+import { IPV6_FIELD, IPV6_HEADER_LEN, NEXT_HEADER } from '../../../wire/ipv6.js';
+import { UNSPECIFIED6 } from '../../../wire/ipv6-address.js';
+import { NDISC_HOP_LIMIT, encodeNdiscPacket, type RouterAdvert } from '../../../wire/ndisc.js';
+import { INFINITE_LIFETIME } from '../../../wire/ndisc-options.js';
+import { TEREDO_FLAG_CONE, teredoFlagsAt, teredoPrefix } from '../../../wire/teredo-address.js';
+import { TEREDO_AUTH_MIN_LEN, TEREDO_NONCE_LEN, TEREDO_ORIGIN_LEN } from '../../../wire/teredo-packet.js';
+import { writeTeredoOrigin, type TeredoPacketView } from '../../../wire/teredo-view.js';
 import type { ServerCounters } from './server-counters.js';
 import { SERVER_DROP, type ServerConfig, type ServerSink, type ServerSocketIndex } from './server-types.js';
 
@@ -124,17 +124,7 @@ export function answerLocal(cfg: ServerConfig, view: TeredoPacketView, socket: S
     at = TEREDO_AUTH_MIN_LEN;
   }
   // Origin indication: the RS's IPv4 source and port, obfuscated (§5.1.1).
-  const port = fromPort ^ 0xffff;
-  const addr = ~fromAddr >>> 0;
-  scratch[at] = 0;
-  scratch[at + 1] = 0;
-  scratch[at + 2] = port >>> 8;
-  scratch[at + 3] = port & 0xff;
-  scratch[at + 4] = addr >>> 24;
-  scratch[at + 5] = (addr >>> 16) & 0xff;
-  scratch[at + 6] = (addr >>> 8) & 0xff;
-  scratch[at + 7] = addr & 0xff;
-  at += TEREDO_ORIGIN_LEN;
+  at = writeTeredoOrigin(scratch, at, fromAddr, fromPort);
   // Only the destination (the RS source) and the checksum differ between two RAs: patch them into the template.
   const { packet, partialSum } = cfg.raTemplate;
   scratch.set(packet, at);

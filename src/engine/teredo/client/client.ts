@@ -21,13 +21,13 @@
 // after a backoff doubling from backoffInitialMs to backoffMaxMs: a captive portal that blocks UDP for a while
 // costs at most that cap once it opens, never a restart.
 
-import { TimerTable } from '../timer-table.js';
-import type { Millis, Random, TimedEngine } from '../types.js';
-import { encodeTeredoAddress } from '../../wire/teredo-address.js';
-import { TEREDO_PORT } from '../../wire/teredo-constants.js';
-import { TeredoPacketView, checkTeredoPayload } from '../../wire/teredo-view.js';
+import { TimerTable } from '../../timer-table.js';
+import type { Millis, Random, TimedEngine } from '../../types.js';
+import { encodeTeredoAddress } from '../../../wire/teredo-address.js';
+import { TEREDO_PORT } from '../../../wire/teredo-constants.js';
+import { TeredoPacketView, checkTeredoPayload } from '../../../wire/teredo-view.js';
 import { ClientDataPath, CLIENT_MAX_PEERS, type DataContext } from './client-data.js';
-import { RS_CONE, RS_PRIMARY, RS_SECONDARY, RsProbes, checkRa, isRouterAdvert, originAddr, originPort, type RsKind } from './client-ra.js';
+import { RS_CONE, RS_PRIMARY, RS_SECONDARY, RsProbes, checkRa, isRouterAdvert, type RsKind } from './client-ra.js';
 import { CLIENT_DROP_REASONS, DROP, jitteredInterval, resolveClientConfig } from './client-types.js';
 import type { ClientConfig, ClientSink, ClientSnapshot, ClientState, NatType, TeredoClientParams } from './client-types.js';
 
@@ -259,7 +259,7 @@ export class TeredoClient implements TimedEngine<ClientSink> {
     this.#probes.retire(kind);
     this.#counters.raAccepted++;
     this.#rttMs = Math.round((now - this.#probes.sentAt(kind)) * 10) / 10;
-    const mapped = { addr: originAddr(view), port: originPort(view) };
+    const mapped = { addr: view.originAddr, port: view.originPort };
     if (this.#state === 'qualified') return this.#refreshAnswered(mapped, now, sink);
     if (kind === RS_CONE) {
       // The mapping that counts is the main socket's (the probe socket's is a throwaway).

@@ -1,7 +1,7 @@
 // The qualified client's data path (RFC 4380 §5.2.3 reception, §5.2.4 transmission, §5.2.6 bubbles, §5.2.9 the
-// direct IPv6 connectivity test), over the shared peer table (peer-table.ts: bounded, LRU, FIFO queues, bubble
-// pacing). Nothing is allocated per packet: packets are lent views, bubbles and pings are built in two scratch
-// buffers, queued packets are copied into the table's pool.
+// direct IPv6 connectivity test), over the shared peer table (../peers/peer-table.ts: bounded, LRU, FIFO queues,
+// bubble pacing). Nothing is allocated per packet: packets are lent views, bubbles and pings are built in two
+// scratch buffers, queued packets are copied into the table's pool.
 //
 // Transmission of an IPv6 packet read from the TUN device, by destination:
 //   trusted peer heard from < 30 s ago ─► straight to its mapping (§5.2.4 case 1)
@@ -27,20 +27,22 @@
 //   native source from an unknown relay ─────────► dropped, and a connectivity test toward that source starts
 //                                                  (case 6: accepting it untested is CVE-2006-6266)
 //   anything else ───────────────────────────────► dropped, counted
+//
+// A peer that never answers: its queued packets are dropped, each reported to the local stack by an ICMPv6
+// Destination Unreachable (../unreachable.ts).
 
-import { ICMPV6_TYPE } from '../../wire/icmpv6.js';
-import { isGlobalUnicast4 } from '../../wire/ipv4.js';
-import { IPV6_FIELD, IPV6_HEADER_LEN, NEXT_HEADER } from '../../wire/ipv6.js';
-import { ipv6Equal, isGlobalUnicast6, isLinkLocal6, isMulticast6 } from '../../wire/ipv6-address.js';
-import { TEREDO_FLAG_CONE, isTeredo, teredoEmbeds, teredoFlagsAt, teredoMappedAddrAt, teredoMappedPortAt, teredoServerAt } from '../../wire/teredo-address.js';
-import { TEREDO_PORT } from '../../wire/teredo-constants.js';
-import type { TeredoPacketView } from '../../wire/teredo-view.js';
-import { fillIcmpv6PacketChecksum } from '../../wire/icmpv6.js';
-import { TimerTable } from '../timer-table.js';
-import type { Millis, Random } from '../types.js';
-import { PeerTable } from './peer-table.js';
-import { originAddr, originPort } from './client-ra.js';
-import { UnreachableReporter } from './client-unreachable.js';
+import { ICMPV6_TYPE, fillIcmpv6PacketChecksum } from '../../../wire/icmpv6.js';
+import { isGlobalUnicast4 } from '../../../wire/ipv4.js';
+import { IPV6_FIELD, IPV6_HEADER_LEN, NEXT_HEADER } from '../../../wire/ipv6.js';
+import { ipv6Equal, isGlobalUnicast6, isLinkLocal6, isMulticast6 } from '../../../wire/ipv6-address.js';
+import { TEREDO_CLIENT_LINK_LOCAL, TEREDO_FLAG_CONE, isTeredo, teredoEmbeds, teredoFlagsAt, teredoMappedAddrAt, teredoMappedPortAt, teredoServerAt } from '../../../wire/teredo-address.js';
+import { TEREDO_PORT } from '../../../wire/teredo-constants.js';
+import { TEREDO_BUBBLE_LEN, writeBubbleHeader, type TeredoPacketView } from '../../../wire/teredo-view.js';
+import { NDISC_HOP_LIMIT } from '../../../wire/ndisc.js';
+import { TimerTable } from '../../timer-table.js';
+import type { Millis, Random } from '../../types.js';
+import { PeerTable } from '../peers/peer-table.js';
+import { UnreachableErrors } from '../unreachable.js';
 import { DROP, type ClientSink } from './client-types.js';
 
 /** Peers a client keeps (each costs ~100 bytes + its queue): a host talks to few peers; LRU beyond. */
@@ -51,6 +53,12 @@ export const CLIENT_MAX_QUEUED_BYTES = 256 * 1024;
 export const RETRY_INTERVAL_MS = 2000;
 /** Connectivity tests per native destination: 1 + 3 repeats (§5.2.4 "up to 3 times", Miredo's 4 pings). */
 export const MAX_PINGS = 4;
+/**
+ * At most one Destination Unreachable to the local stack per this many ms (Miredo's ICMP_RATE_LIMIT_MS,
+ * libteredo/relay.c; RFC 4443 §2.4 f). The error comes from fe80::ffff:ffff:ffff, the client's link-local
+ * (§5.2.1), with hop limit 255, as a message on the link.
+ */
+const UNREACHABLE_INTERVAL_MS = 100;
 /** Hop limit of our Echo Requests (Miredo's, raised from 21 which did not reach far enough). */
 const PING_HOP_LIMIT = 128;
 /** Echo Request: IPv6 header + type, code, checksum, identifier, sequence + the 8-byte nonce. */
@@ -71,21 +79,22 @@ export class ClientDataPath {
   /** 1 while a Teredo peer is being asked for proof of a mapping its address does not embed (see datagram). */
   readonly #proving = new Uint8Array(CLIENT_MAX_PEERS);
   readonly #random: Random;
-  readonly #bubble = new Uint8Array(IPV6_HEADER_LEN);
+  readonly #bubble = new Uint8Array(TEREDO_BUBBLE_LEN);
   readonly #ping = new Uint8Array(PING_LEN);
   readonly #peerAddr = new Uint8Array(16);
   // The destination of queued packets being sent (drain's visitor reads them: no closure per call).
   #sink: ClientSink | undefined;
   #now: Millis = 0;
-  readonly #unreachable = new UnreachableReporter();
+  readonly #unreachable = new UnreachableErrors({ source: TEREDO_CLIENT_LINK_LOCAL, hopLimit: NDISC_HOP_LIMIT, perWindow: 1, windowMs: UNREACHABLE_INTERVAL_MS });
+  #unreachableSent = 0;
+  #unreachableLimited = 0;
   #toAddr = 0;
   #toPort = 0;
 
   constructor(random: Random) {
     this.#random = random;
     this.peers = new PeerTable({ random, maxPeers: CLIENT_MAX_PEERS, maxQueuedBytes: CLIENT_MAX_QUEUED_BYTES, onRemove: this.#onRemove });
-    this.#bubble[0] = 0x60;
-    this.#bubble[IPV6_FIELD.NEXT_HEADER] = NEXT_HEADER.NO_NEXT;
+    writeBubbleHeader(this.#bubble);
     this.#ping[0] = 0x60;
     this.#ping[IPV6_FIELD.PAYLOAD_LENGTH + 1] = PING_LEN - IPV6_HEADER_LEN;
     this.#ping[IPV6_FIELD.NEXT_HEADER] = NEXT_HEADER.ICMPV6;
@@ -185,7 +194,7 @@ export class ClientDataPath {
     const b = this.#bubble;
     b.set(src, IPV6_FIELD.SRC);
     b.set(dst, IPV6_FIELD.DST);
-    sink.sendUdp(b, 0, IPV6_HEADER_LEN, addr, port);
+    sink.sendUdp(b, 0, TEREDO_BUBBLE_LEN, addr, port);
   }
 
   /** §5.2.9: an Echo Request from our address to the peer with a fresh nonce, sent to `server`:3544. */
@@ -211,8 +220,8 @@ export class ClientDataPath {
     if (fromServer) {
       if (view.originOffset < 0) return sink.drop(DROP['server-unexpected']);
       // Relayed by the server from the origin: answer with a direct bubble, which opens our NAT toward it.
-      const oAddr = originAddr(view);
-      const oPort = originPort(view);
+      const oAddr = view.originAddr;
+      const oPort = view.originPort;
       if (isGlobalUnicast4(oAddr)) this.#bubbleBack(data, src, oAddr, oPort, now, ctx, sink);
       if (view.isBubble) return;
       addr = oAddr;
@@ -291,14 +300,20 @@ export class ClientDataPath {
     }
   }
 
+  // Each queued packet of a peer given up on: counted, and reported to the local stack as unreachable.
   readonly #reportUnreachable = (data: Uint8Array, offset: number, length: number): void => {
-    this.#sink!.drop(DROP['peer-unreachable']);
-    this.#unreachable.report(data, offset, length, this.#now, this.#sink!);
+    const sink = this.#sink!;
+    sink.drop(DROP['peer-unreachable']);
+    const n = this.#unreachable.build(data, offset, length, this.#now);
+    if (n > 0) {
+      this.#unreachableSent++;
+      sink.writeTun(this.#unreachable.packet, 0, n);
+    } else if (n < 0) this.#unreachableLimited++;
   };
 
   /** Destination Unreachable errors written to the local stack, and those the rate limit held back. */
   get unreachableErrors(): { sent: number; limited: number } {
-    return { sent: this.#unreachable.sent, limited: this.#unreachable.limited };
+    return { sent: this.#unreachableSent, limited: this.#unreachableLimited };
   }
 
   readonly #sendQueued = (data: Uint8Array, offset: number, length: number): void => {

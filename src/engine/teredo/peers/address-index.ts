@@ -7,7 +7,7 @@
 // Memory: 16 bytes of address per slot + 4 bytes per index cell (2 to 4 cells per slot: the index is a power of
 // two >= 2 x the slot capacity).
 
-import type { Random } from '../types.js';
+import type { Random } from '../../types.js';
 
 const NONE = -1;
 
@@ -118,4 +118,12 @@ export class AddressIndex {
 /** The big-endian 32-bit word at data[offset], as an int32. */
 export function word(data: Uint8Array, offset: number): number {
   return (data[offset]! << 24) | (data[offset + 1]! << 16) | (data[offset + 2]! << 8) | data[offset + 3]!;
+}
+
+/** Writes the 32-bit `value` big-endian at out[offset] (word's inverse). */
+export function writeWord(out: Uint8Array, offset: number, value: number): void {
+  out[offset] = value >>> 24;
+  out[offset + 1] = (value >>> 16) & 0xff;
+  out[offset + 2] = (value >>> 8) & 0xff;
+  out[offset + 3] = value & 0xff;
 }

@@ -6,7 +6,7 @@
 // the tests and the README speak the same words. The engine is stateless (§5.3: "The Teredo server is designed
 // to be stateless"): nothing here grows with the number of clients.
 
-import { reasonIndex, type DropSink } from '../types.js';
+import { reasonIndex, type DropSink } from '../../types.js';
 import type { RaTemplate } from './server-ra.js';
 
 /** Which of the two UDP sockets on port 3544, as the index the sink takes. */

@@ -16,12 +16,12 @@
 // shared with Miredo: forwarded ICMPv6 is size-limited, and datagrams from our own addresses' port 3544 are
 // dropped. Difference from Miredo: the RS is validated per RFC 4861 §6.1.1.
 
-import type { Millis, TimedEngine } from '../types.js';
-import { isGlobalUnicast4, isUnicast4 } from '../../wire/ipv4.js';
-import { teredoPrefix, teredoServerLinkLocal } from '../../wire/teredo-address.js';
-import { TEREDO_LINK_MTU } from '../../wire/teredo-constants.js';
-import { TEREDO_ORIGIN_LEN } from '../../wire/teredo-packet.js';
-import { TeredoPacketView } from '../../wire/teredo-view.js';
+import type { Millis, TimedEngine } from '../../types.js';
+import { isGlobalUnicast4, isUnicast4 } from '../../../wire/ipv4.js';
+import { teredoPrefix, teredoServerLinkLocal } from '../../../wire/teredo-address.js';
+import { TEREDO_LINK_MTU } from '../../../wire/teredo-constants.js';
+import { TEREDO_ORIGIN_LEN } from '../../../wire/teredo-packet.js';
+import { TeredoPacketView } from '../../../wire/teredo-view.js';
 import { ACCEPT_FORWARD, ACCEPT_LOCAL, checkDatagram } from './server-checks.js';
 import { ServerCounters } from './server-counters.js';
 import { forwardDatagram, forwardFromTun } from './server-forward.js';

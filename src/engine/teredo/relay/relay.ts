@@ -1,7 +1,8 @@
 // The Teredo relay engine (RFC 4380 §5.4), sans-I/O and sink-style: IPv6 packets from the native side (the TUN
 // device routing 2001::/32) go to Teredo clients over UDP, and datagrams from Teredo clients go to the native
-// side. Per packet nothing is allocated: addresses are read in place, the peer table (peer-table.ts) is keyed
-// by the address bytes, bubbles and ICMPv6 errors are built in scratch buffers, drops are counted by index.
+// side. Per packet nothing is allocated: addresses are read in place, the peer table (../peers/peer-table.ts)
+// is keyed by the address bytes, bubbles and ICMPv6 errors (../unreachable.ts) are built in scratch buffers,
+// drops are counted by index.
 //
 //   tun(packet) §5.4.1 ─► malformed / link scope / not 2001::/32 ─► drop (not Teredo: ICMPv6 unreachable)
 //     embedded server and mapped IPv4 global unicast, port != 0 (§5.2.4)? no ─► drop, nothing on the wire
@@ -20,20 +21,22 @@
 //     otherwise ─► drop (spoofed source). Then: last reception = now, queue flushed in order, bubbles consumed,
 //     other packets ─► writeTun unless the destination is not native (multicast, link-local, Teredo).
 
-import { isGlobalUnicast4, isUnicast4 } from '../../wire/ipv4.js';
-import { isGlobalUnicast6, isLinkLocal6, isMulticast6, isUnspecified6 } from '../../wire/ipv6-address.js';
-import { IPV6_FIELD, IPV6_HEADER_LEN, NEXT_HEADER } from '../../wire/ipv6.js';
-import { isTeredo, teredoEmbeds, teredoFlagsAt, teredoMappedAddrAt, teredoMappedPortAt, teredoServerAt, TEREDO_FLAG_CONE } from '../../wire/teredo-address.js';
-import { TEREDO_PORT } from '../../wire/teredo-constants.js';
-import { checkTeredoPayload, TeredoPacketView } from '../../wire/teredo-view.js';
-import { TimerTable } from '../timer-table.js';
-import type { Millis, Random, TimedEngine } from '../types.js';
-import { BUBBLE_MIN_INTERVAL_MS, PeerTable, type PeerRemoval } from './peer-table.js';
-import { Icmpv6Errors } from './relay-icmp.js';
+import { isGlobalUnicast4, isUnicast4 } from '../../../wire/ipv4.js';
+import { isGlobalUnicast6, isLinkLocal6, isMulticast6, isUnspecified6 } from '../../../wire/ipv6-address.js';
+import { IPV6_FIELD, IPV6_HEADER_LEN } from '../../../wire/ipv6.js';
+import { isTeredo, teredoEmbeds, teredoFlagsAt, teredoMappedAddrAt, teredoMappedPortAt, teredoServerAt, TEREDO_FLAG_CONE } from '../../../wire/teredo-address.js';
+import { TEREDO_PORT } from '../../../wire/teredo-constants.js';
+import { checkTeredoPayload, TEREDO_BUBBLE_LEN, TeredoPacketView, writeBubbleHeader } from '../../../wire/teredo-view.js';
+import { TimerTable } from '../../timer-table.js';
+import type { Millis, Random, TimedEngine } from '../../types.js';
+import { bubbleRetryAt } from '../peers/bubble-pacing.js';
+import { PeerTable, type PeerRemoval } from '../peers/peer-table.js';
+import { UnreachableErrors } from '../unreachable.js';
 import { RELAY_DROP, RELAY_DROP_REASONS, RelayCounters, type RelaySink, type TeredoRelayParams } from './relay-types.js';
 
-const BUBBLE_LEN = IPV6_HEADER_LEN;
 const LINK_LOCAL_IID = 8;
+/** Hop limit of the ICMPv6 errors sent to native hosts (IANA's default, as a host would send them). */
+const ICMPV6_HOP_LIMIT = 64;
 
 interface RelayConfig {
   readonly honorConeBit: boolean;
@@ -55,12 +58,12 @@ export class TeredoRelay implements TimedEngine<RelaySink> {
   readonly counters = new RelayCounters();
   readonly peers: PeerTable;
   #cfg: RelayConfig;
-  #icmp: Icmpv6Errors;
+  #icmp: UnreachableErrors;
   readonly #random: Random;
   /** Bubble retries of peers with queued packets (§5.4.1: every 2 s); bounded by the peer table. */
   readonly #retries = new TimerTable<number>();
   readonly #view = new TeredoPacketView();
-  readonly #bubble = new Uint8Array(BUBBLE_LEN);
+  readonly #bubble = new Uint8Array(TEREDO_BUBBLE_LEN);
   // Set on entry to every input so that callbacks from the peer table (removals, queue draining) reach the
   // sink and the peer being flushed without a closure per call.
   #sink: RelaySink | undefined;
@@ -79,10 +82,8 @@ export class TeredoRelay implements TimedEngine<RelaySink> {
       maxQueuedBytes: params.maxQueuedBytes,
       onRemove: this.#onRemove,
     });
-    // A bubble: IPv6 header only, payload length 0, Next Header 59 (§2.8); the source is fe80::<nonce>.
-    this.#bubble[0] = 0x60;
-    this.#bubble[IPV6_FIELD.NEXT_HEADER] = NEXT_HEADER.NO_NEXT;
-    this.#bubble[IPV6_FIELD.HOP_LIMIT] = 255;
+    // Our bubbles come from fe80::<nonce of the peer> (written per bubble).
+    writeBubbleHeader(this.#bubble);
     this.#bubble[IPV6_FIELD.SRC] = 0xfe;
     this.#bubble[IPV6_FIELD.SRC + 1] = 0x80;
   }
@@ -139,7 +140,7 @@ export class TeredoRelay implements TimedEngine<RelaySink> {
     if (table.queues.enqueue(slot, data, offset, length)) this.counters.queued++;
     else sink.drop(RELAY_DROP['relay-tun-queue-full']);
     if (table.mayBubble(slot, now)) this.#sendBubbles(slot, now, sink);
-    if (!this.#retries.has(slot)) this.#retries.set(slot, table.lastTx(slot) + BUBBLE_MIN_INTERVAL_MS);
+    if (!this.#retries.has(slot)) this.#retries.set(slot, bubbleRetryAt(table.lastTx(slot)));
   }
 
   /**
@@ -202,7 +203,7 @@ export class TeredoRelay implements TimedEngine<RelaySink> {
         continue;
       }
       if (table.mayBubble(slot, now)) this.#sendBubbles(slot, now, sink);
-      this.#retries.set(slot, table.lastTx(slot) + BUBBLE_MIN_INTERVAL_MS);
+      this.#retries.set(slot, bubbleRetryAt(table.lastTx(slot)));
     }
   }
 
@@ -227,10 +228,10 @@ export class TeredoRelay implements TimedEngine<RelaySink> {
     if (!table.hasNonce(slot)) table.setNonce(slot, this.#random.int(0x100000000) | 1, this.#random.int(0x100000000));
     table.writeNonce(slot, b, IPV6_FIELD.SRC + LINK_LOCAL_IID);
     table.copyAddress(slot, b, IPV6_FIELD.DST);
-    sink.sendUdp(b, 0, BUBBLE_LEN, teredoServerAt(b, IPV6_FIELD.DST), TEREDO_PORT);
+    sink.sendUdp(b, 0, TEREDO_BUBBLE_LEN, teredoServerAt(b, IPV6_FIELD.DST), TEREDO_PORT);
     this.counters.bubblesSent++;
     if (this.#cfg.directBubbles) {
-      sink.sendUdp(b, 0, BUBBLE_LEN, table.mappedAddr(slot), table.mappedPort(slot));
+      sink.sendUdp(b, 0, TEREDO_BUBBLE_LEN, table.mappedAddr(slot), table.mappedPort(slot));
       this.counters.bubblesSent++;
     }
     table.bubbleSent(slot, now);
@@ -282,9 +283,9 @@ function resolveConfig(params: TeredoRelayParams): RelayConfig {
   };
 }
 
-function icmpFor(params: TeredoRelayParams): Icmpv6Errors {
+function icmpFor(params: TeredoRelayParams): UnreachableErrors {
   const rate = params.icmpv6RatePerSecond ?? 10;
   if (!Number.isInteger(rate) || rate < 0 || rate > 1_000_000) throw new RangeError(`icmpv6RatePerSecond must be an integer 0..1000000, got ${rate}`);
   if (params.icmpv6Source !== undefined && params.icmpv6Source.length !== 16) throw new RangeError('icmpv6Source must be a 16-byte IPv6 address');
-  return new Icmpv6Errors(params.icmpv6Source, rate);
+  return new UnreachableErrors({ source: params.icmpv6Source, hopLimit: ICMPV6_HOP_LIMIT, perWindow: rate, windowMs: 1000 });
 }

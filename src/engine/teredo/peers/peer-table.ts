@@ -12,21 +12,26 @@
 //   untrusted peer, or if every peer is trusted the least recently used trusted one (Miredo refuses new peers,
 //   which lets a flood of fake peers lock real clients out for 30 s at a time).
 // - Peers expire after expiryMs (30 s, §5.2.4 peer validity / Miredo's relay GC period) without traffic.
-//   Two LRU lists (untrusted, trusted) are kept in last-use order, so their heads are the next to expire:
-//   nextTimeout() is O(1) (and cached, so traffic does not re-arm the driver's timer) and expire() pops heads. This replaces a TimerTable entry per peer (which would cost
-//   a Map entry, ~50 bytes, per peer and a heap update per packet) with two int32 links per peer.
+//   Two LRU lists (lru-lists.ts: untrusted, trusted) are kept in last-use order, so their heads are the next to
+//   expire: nextTimeout() is O(1) (and cached, so traffic does not re-arm the driver's timer) and expire() pops
+//   heads.
 // - Queues: at most queueBytes per peer (FIFO, the packet that does not fit is refused), drawn from a pool of at
 //   most maxQueuedBytes / queueBytes buffers; a buffer returns to the pool when the queue is drained or the peer
 //   removed. Each queued packet costs its length + 2 bytes.
 //
+// Bubble pacing (§5.2.6) is the rule in bubble-pacing.ts; the table only keeps its numbers per slot (last
+// transmission, bubble count, start of the bubble window).
+//
 // Memory: PEER_TABLE_BYTES_PER_PEER bytes of typed arrays per peer slot (+ 8 to 16 bytes of index per slot),
-// measured by bench/teredo-relay/peer-table-memory.ts; queue buffers come on top, bounded by maxQueuedBytes.
+// measured by bench/teredo-relay/peer-table-memory.mjs; queue buffers come on top, bounded by maxQueuedBytes.
 
-import type { Millis, Random } from '../types.js';
-import { AddressIndex, word } from './address-index.js';
+import type { Millis, Random } from '../../types.js';
+import { AddressIndex, word, writeWord } from './address-index.js';
+import { BUBBLE_WINDOW_MS, bubbleAllowed, bubbleOpensWindow, bubblesExhausted } from './bubble-pacing.js';
+import { LRU_END, LruLists } from './lru-lists.js';
 import { PeerQueues } from './peer-queues.js';
 
-/** Miredo's relay MAX_PEERS with libJudy (ANCHORS §2.4): the default bound. */
+/** Miredo's relay bound when built with libJudy (libteredo/relay.c MAX_PEERS; 1024 without): the default. */
 export const DEFAULT_MAX_PEERS = 1_048_576;
 /** RFC 4380 §5.2.4: a peer entry is valid for 30 s after the last reception; idle entries go after that. */
 export const PEER_EXPIRY_MS = 30_000;
@@ -34,12 +39,6 @@ export const PEER_EXPIRY_MS = 30_000;
 export const DEFAULT_QUEUE_BYTES = 2 * (1280 + 2);
 /** All queues together (16 MiB): bounds memory when many untrusted peers have packets waiting. */
 export const DEFAULT_MAX_QUEUED_BYTES = 16 * 1024 * 1024;
-/** RFC 4380 §5.2.6: no bubble if the last transmission to the peer is less than 2 s old. */
-export const BUBBLE_MIN_INTERVAL_MS = 2_000;
-/** RFC 4380 §5.2.6: no more than 4 bubbles ... */
-export const BUBBLE_MAX_COUNT = 4;
-/** ... in 300 s without a direct response. */
-export const BUBBLE_WINDOW_MS = 300_000;
 
 /**
  * Typed-array bytes per peer slot (without the index cells): address 16, mapping 4+2, state 1, bubbles 1,
@@ -68,7 +67,6 @@ export interface PeerTableOptions {
 /** Why a peer left the table without the owner asking. */
 export type PeerRemoval = 'expired' | 'evicted';
 
-const NONE = -1;
 const LIST_UNTRUSTED = 0;
 const LIST_TRUSTED = 1;
 const STATE_USED = 1;
@@ -97,14 +95,11 @@ export class PeerTable {
   #lastTx = new Float64Array(0);
   #lastUse = new Float64Array(0);
   #bubbleWindow = new Float64Array(0);
-  #prev = new Int32Array(0);
-  #next = new Int32Array(0);
   #freeSlots = new Int32Array(0);
   #freeCount = 0;
   #used = 0; // slots ever handed out (high-water mark below #cap)
   #checkAt: Millis | undefined; // nextTimeout's cached value
-  readonly #head = [NONE, NONE];
-  readonly #tail = [NONE, NONE];
+  readonly #lru = new LruLists(2);
 
   /** Throws RangeError naming the option when a bound is out of range. */
   constructor(opts: PeerTableOptions) {
@@ -140,7 +135,8 @@ export class PeerTable {
    */
   insert(data: Uint8Array, offset: number, now: Millis): number {
     if (this.#size === this.maxPeers) {
-      const victim = this.#head[LIST_UNTRUSTED] !== NONE ? this.#head[LIST_UNTRUSTED]! : this.#head[LIST_TRUSTED]!;
+      const untrusted = this.#lru.head(LIST_UNTRUSTED);
+      const victim = untrusted !== LRU_END ? untrusted : this.#lru.head(LIST_TRUSTED);
       this.#onRemove?.(victim, 'evicted');
       this.remove(victim);
     }
@@ -156,13 +152,12 @@ export class PeerTable {
     this.#mappedPort[slot] = 0;
     this.#state[slot] = STATE_USED;
     this.#bubbles[slot] = 0;
-    this.#nonce[2 * slot] = 0;
-    this.#nonce[2 * slot + 1] = 0;
+    this.setNonce(slot, 0, 0);
     this.#lastRx[slot] = now - PEER_EXPIRY_MS;
     this.#lastTx[slot] = now - PEER_EXPIRY_MS;
     this.#bubbleWindow[slot] = now - BUBBLE_WINDOW_MS;
     this.#lastUse[slot] = now;
-    this.#linkTail(slot, LIST_UNTRUSTED);
+    this.#lru.append(slot, LIST_UNTRUSTED);
     this.#size++;
     return slot;
   }
@@ -172,7 +167,7 @@ export class PeerTable {
     if (!this.has(slot)) return;
     this.queues.clear(slot);
     this.#index.delete(slot);
-    this.#unlink(slot);
+    this.#lru.remove(slot, this.#list(slot));
     if ((this.#state[slot]! & STATE_TRUSTED) !== 0) this.#trusted--;
     this.#state[slot] = 0;
     this.#freeSlots[this.#freeCount++] = slot;
@@ -199,10 +194,10 @@ export class PeerTable {
    */
   setTrusted(slot: number, trusted: boolean, now: Millis): void {
     if (this.trusted(slot) !== trusted) {
-      this.#unlink(slot);
+      this.#lru.remove(slot, this.#list(slot));
       this.#state[slot] = trusted ? STATE_USED | STATE_TRUSTED : STATE_USED;
       this.#trusted += trusted ? 1 : -1;
-      this.#linkTail(slot, trusted ? LIST_TRUSTED : LIST_UNTRUSTED);
+      this.#lru.append(slot, this.#list(slot));
     }
     this.#touch(slot, now);
   }
@@ -272,23 +267,19 @@ export class PeerTable {
     return now - this.#lastRx[slot]! < PEER_EXPIRY_MS;
   }
 
-  /**
-   * RFC 4380 §5.2.6 pacing: true when a bubble may be sent now, i.e. the last transmission is >= 2 s old and
-   * fewer than 4 bubbles went out in the last 300 s without a response.
-   */
+  /** §5.2.6 (bubble-pacing.ts bubbleAllowed): true when a bubble may be sent to the peer at `now`. */
   mayBubble(slot: number, now: Millis): boolean {
-    if (now - this.#lastTx[slot]! < BUBBLE_MIN_INTERVAL_MS) return false;
-    return this.#bubbles[slot]! < BUBBLE_MAX_COUNT || now - this.#bubbleWindow[slot]! >= BUBBLE_WINDOW_MS;
+    return bubbleAllowed(now, this.#lastTx[slot]!, this.#bubbles[slot]!, this.#bubbleWindow[slot]!);
   }
 
-  /** §5.2.6: 4 bubbles went out in the last 300 s without a response, so no more may be sent for now. */
+  /** §5.2.6 (bubble-pacing.ts): 4 bubbles went out in the current 300 s without a response; none may go now. */
   bubblesExhausted(slot: number, now: Millis): boolean {
-    return this.#bubbles[slot]! >= BUBBLE_MAX_COUNT && now - this.#bubbleWindow[slot]! < BUBBLE_WINDOW_MS;
+    return bubblesExhausted(now, this.#bubbles[slot]!, this.#bubbleWindow[slot]!);
   }
 
   /** Records a bubble sent now (call only when mayBubble was true): counts it and updates last transmission. */
   bubbleSent(slot: number, now: Millis): void {
-    if (this.#bubbles[slot] === 0 || now - this.#bubbleWindow[slot]! >= BUBBLE_WINDOW_MS) {
+    if (bubbleOpensWindow(now, this.#bubbles[slot]!, this.#bubbleWindow[slot]!)) {
       this.#bubbleWindow[slot] = now;
       this.#bubbles[slot] = 0;
     }
@@ -314,16 +305,8 @@ export class PeerTable {
 
   /** Writes the peer's 8-byte nonce into out[offset] (big-endian halves). */
   writeNonce(slot: number, out: Uint8Array, offset: number): void {
-    const hi = this.#nonce[2 * slot]!;
-    const lo = this.#nonce[2 * slot + 1]!;
-    out[offset] = hi >>> 24;
-    out[offset + 1] = (hi >>> 16) & 0xff;
-    out[offset + 2] = (hi >>> 8) & 0xff;
-    out[offset + 3] = hi & 0xff;
-    out[offset + 4] = lo >>> 24;
-    out[offset + 5] = (lo >>> 16) & 0xff;
-    out[offset + 6] = (lo >>> 8) & 0xff;
-    out[offset + 7] = lo & 0xff;
+    writeWord(out, offset, this.#nonce[2 * slot]!);
+    writeWord(out, offset + 4, this.#nonce[2 * slot + 1]!);
   }
 
   /** True when the 8 bytes at `data[offset]` equal the peer's stored nonce (and a nonce was set: 0 never matches). */
@@ -348,7 +331,7 @@ export class PeerTable {
   expire(now: Millis): number {
     let n = 0;
     for (let list = 0; list < 2; list++) {
-      for (let s = this.#head[list]!; s !== NONE && now - this.#lastUse[s]! >= this.expiryMs; s = this.#head[list]!) {
+      for (let s = this.#lru.head(list); s !== LRU_END && now - this.#lastUse[s]! >= this.expiryMs; s = this.#lru.head(list)) {
         this.#onRemove?.(s, 'expired');
         this.remove(s);
         n++;
@@ -360,46 +343,29 @@ export class PeerTable {
 
   /** Calls visit(slot) for each peer, least recently used first (status output, tests); not for the data path. */
   forEach(visit: (slot: number) => void): void {
-    for (let list = 0; list < 2; list++) for (let s = this.#head[list]!; s !== NONE; s = this.#next[s]!) visit(s);
+    for (let list = 0; list < 2; list++) for (let s = this.#lru.head(list); s !== LRU_END; s = this.#lru.next(s)) visit(s);
   }
 
   /** Removes every peer (no onRemove): a client that requalifies with a new address starts afresh (Miredo resets its list). */
   clear(): void {
-    for (let list = 0; list < 2; list++) while (this.#head[list] !== NONE) this.remove(this.#head[list]!);
+    for (let list = 0; list < 2; list++) while (this.#lru.head(list) !== LRU_END) this.remove(this.#lru.head(list));
     this.#checkAt = undefined;
   }
 
   #earliestExpiry(): Millis {
-    const u = this.#head[LIST_UNTRUSTED]!;
-    const t = this.#head[LIST_TRUSTED]!;
-    return Math.min(u === NONE ? Infinity : this.#lastUse[u]!, t === NONE ? Infinity : this.#lastUse[t]!) + this.expiryMs;
+    const u = this.#lru.head(LIST_UNTRUSTED);
+    const t = this.#lru.head(LIST_TRUSTED);
+    return Math.min(u === LRU_END ? Infinity : this.#lastUse[u]!, t === LRU_END ? Infinity : this.#lastUse[t]!) + this.expiryMs;
   }
 
   #touch(slot: number, now: Millis): void {
     this.#lastUse[slot] = now;
-    const list = this.trusted(slot) ? LIST_TRUSTED : LIST_UNTRUSTED;
-    if (this.#tail[list] === slot) return;
-    this.#unlink(slot);
-    this.#linkTail(slot, list);
+    this.#lru.touch(slot, this.#list(slot));
   }
 
-  #linkTail(slot: number, list: number): void {
-    const t = this.#tail[list]!;
-    this.#prev[slot] = t;
-    this.#next[slot] = NONE;
-    if (t === NONE) this.#head[list] = slot;
-    else this.#next[t] = slot;
-    this.#tail[list] = slot;
-  }
-
-  #unlink(slot: number): void {
-    const list = this.trusted(slot) ? LIST_TRUSTED : LIST_UNTRUSTED;
-    const p = this.#prev[slot]!;
-    const n = this.#next[slot]!;
-    if (p === NONE) this.#head[list] = n;
-    else this.#next[p] = n;
-    if (n === NONE) this.#tail[list] = p;
-    else this.#prev[n] = p;
+  /** The LRU list the peer is in. */
+  #list(slot: number): number {
+    return (this.#state[slot]! & STATE_TRUSTED) !== 0 ? LIST_TRUSTED : LIST_UNTRUSTED;
   }
 
   #grow(cap: number): void {
@@ -414,21 +380,14 @@ export class PeerTable {
     this.#lastTx = grow(this.#lastTx, new Float64Array(cap));
     this.#lastUse = grow(this.#lastUse, new Float64Array(cap));
     this.#bubbleWindow = grow(this.#bubbleWindow, new Float64Array(cap));
-    this.#prev = growI32(this.#prev, cap);
-    this.#next = growI32(this.#next, cap);
+    this.#lru.grow(cap);
     this.queues.grow(cap);
-    this.#freeSlots = growI32(this.#freeSlots, cap);
+    this.#freeSlots = grow(this.#freeSlots, new Int32Array(cap));
   }
 }
 
-function grow<T extends Uint8Array | Uint16Array | Uint32Array | Float64Array>(old: T, bigger: T): T {
+function grow<T extends Uint8Array | Uint16Array | Uint32Array | Int32Array | Float64Array>(old: T, bigger: T): T {
   bigger.set(old as never);
-  return bigger;
-}
-
-function growI32(old: Int32Array, n: number): Int32Array<ArrayBuffer> {
-  const bigger = new Int32Array(n);
-  bigger.set(old);
   return bigger;
 }
 

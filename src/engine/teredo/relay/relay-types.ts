@@ -1,14 +1,14 @@
 // The Teredo relay engine's vocabulary (RFC 4380 §5.4): its parameters, its sink (a datagram to a Teredo peer,
 // an IPv6 packet for the native side, a counted drop) and its drop reasons, each tied to the clause it enforces.
 
-import { reasonIndex, type DropSink, type Random } from '../types.js';
+import { reasonIndex, type DropSink, type Random } from '../../types.js';
 
 export interface TeredoRelayParams {
   /** Randomness for the peer table's hash key and the bubble nonces (cryptoRandom in production). */
   readonly random: Random;
   /** Peer table bound (default 1,048,576, Miredo's). */
   readonly maxPeers?: number;
-  /** Per-peer queue bound in bytes (default peer-table.ts DEFAULT_QUEUE_BYTES); 0 disables queueing. */
+  /** Per-peer queue bound in bytes (default ../peers/peer-table.ts DEFAULT_QUEUE_BYTES); 0 disables queueing. */
   readonly queueBytes?: number;
   /** All queues together, bytes (default 16 MiB). */
   readonly maxQueuedBytes?: number;

@@ -1,0 +1,68 @@
+// The peer table's least-recently-used order: a few doubly-linked lists threaded through the peer slots (two
+// int32 links per slot), each in last-use order, so the head of a list is its least recently used peer. The peer
+// table keeps two (untrusted, trusted): their heads are the next peers to expire and the ones a full table
+// evicts, and a use moves a peer to its list's tail in O(1). Instead of a TimerTable entry per peer (a Map entry,
+// ~50 bytes, per peer and a heap update per packet). Allocation-free except grow().
+
+/** The end of a list: no slot. */
+export const LRU_END = -1;
+
+export class LruLists {
+  #prev = new Int32Array(0);
+  #next = new Int32Array(0);
+  readonly #head: Int32Array;
+  readonly #tail: Int32Array;
+
+  /** `lists` lists (indices 0 .. lists-1), all empty. */
+  constructor(lists: number) {
+    this.#head = new Int32Array(lists).fill(LRU_END);
+    this.#tail = new Int32Array(lists).fill(LRU_END);
+  }
+
+  /** Makes room for slots 0 .. slots-1, keeping the links. */
+  grow(slots: number): void {
+    const prev = new Int32Array(slots);
+    const next = new Int32Array(slots);
+    prev.set(this.#prev);
+    next.set(this.#next);
+    this.#prev = prev;
+    this.#next = next;
+  }
+
+  /** The least recently used slot of `list`, or LRU_END when it is empty. */
+  head(list: number): number {
+    return this.#head[list]!;
+  }
+
+  /** The slot used after `slot` in its list, or LRU_END. */
+  next(slot: number): number {
+    return this.#next[slot]!;
+  }
+
+  /** Appends `slot` (in no list) to `list` as its most recently used. */
+  append(slot: number, list: number): void {
+    const t = this.#tail[list]!;
+    this.#prev[slot] = t;
+    this.#next[slot] = LRU_END;
+    if (t === LRU_END) this.#head[list] = slot;
+    else this.#next[t] = slot;
+    this.#tail[list] = slot;
+  }
+
+  /** Takes `slot` out of `list`, the list it is in. */
+  remove(slot: number, list: number): void {
+    const p = this.#prev[slot]!;
+    const n = this.#next[slot]!;
+    if (p === LRU_END) this.#head[list] = n;
+    else this.#next[p] = n;
+    if (n === LRU_END) this.#tail[list] = p;
+    else this.#prev[n] = p;
+  }
+
+  /** `slot` (in `list`) was just used: it becomes the list's most recently used. */
+  touch(slot: number, list: number): void {
+    if (this.#tail[list] === slot) return;
+    this.remove(slot, list);
+    this.append(slot, list);
+  }
+}
