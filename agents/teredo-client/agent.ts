@@ -23,7 +23,7 @@ import { formatIpv6 } from '../../src/wire/ipv6-address.js';
 import { TEREDO_LINK_MTU } from '../../src/wire/teredo-constants.js';
 import { clientSpec, engineParams, type ClientAgentConfig } from './config.js';
 import { HookRunner } from './hook.js';
-import { removeStaleAddresses, TeredoInterface } from './interface.js';
+import { removeStaleAddresses, TeredoInterface, type RouteTableReader } from './interface.js';
 import { miredoClientImport } from './miredo-conf.js';
 import { AGENT_NAME, formatClientStatus, type ClientStatus } from './status.js';
 import { clientStatus } from './status-data.js';
@@ -47,7 +47,14 @@ async function resolveServers(c: ClientAgentConfig, resolve: ServerResolver): Pr
 
 const hookState = (s: ClientState): 'up' | 'down' => (s === 'qualified' ? 'up' : 'down');
 
-export async function setupClient(host: Host<ClientAgentConfig>, resolve: ServerResolver = dnsResolve) {
+/** The client's own seams beside the host's: name resolution and the kernel's route table. */
+export interface ClientSeams {
+  readonly resolve?: ServerResolver;
+  readonly routes?: RouteTableReader;
+}
+
+export async function setupClient(host: Host<ClientAgentConfig>, seams: ClientSeams = {}) {
+  const resolve = seams.resolve ?? dnsResolve;
   const c = host.config;
   const logger = host.logger;
   const server = await resolveServers(c, resolve);
@@ -57,7 +64,7 @@ export async function setupClient(host: Host<ClientAgentConfig>, resolve: Server
   const probe = await host.udp('probe', { address: bind, port: 0, implementation: c.udpSockets });
   const tun = host.tun('tun', { name: c.interface, mtu: TEREDO_LINK_MTU });
   removeStaleAddresses(tun);
-  const iface = new TeredoInterface(tun, c.defaultRoute, logger);
+  const iface = new TeredoInterface(tun, c.defaultRoute, logger, seams.routes);
   const hook = new HookRunner(c.hook, logger);
 
   const runHook = (state: ClientState, previous: ClientState, oldAddress: Uint8Array | undefined): void => {

@@ -9,16 +9,17 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FakeDatagramPort } from '../fakes/fake-datagram-port.js';
 import { FakeTun } from '../fakes/fake-tun.js';
-import { capturedLogger } from '../fakes/log-capture.js';
+import type { HostDeps } from '../../src/runtime/host.js';
+import { startOnHost } from './host-harness.js';
 import type { DatagramPortOptions } from '../../src/io/datagram-port.js';
 import { FakeClock } from '../../src/runtime/fake-clock.js';
 import { validateConfig } from '../../src/runtime/config.js';
 import { formatIpv6, parseIpv6 } from '../../src/wire/ipv6-address.js';
 import { formatIpv4, parseIpv4 } from '../../src/wire/ipv4.js';
 import { clientSpec, type ClientAgentConfig } from '../../agents/teredo-client/config.js';
-import { startTeredoClient, type ClientDeps } from '../../agents/teredo-client/agent.js';
+import { setupClient, teredoClient, type ClientSeams } from '../../agents/teredo-client/agent.js';
 import { hasOtherDefaultRoute } from '../../agents/teredo-client/interface.js';
-import { parseMiredoConf } from '../../agents/teredo-client/miredo-conf.js';
+import { miredoClientImport } from '../../agents/teredo-client/miredo-conf.js';
 import { formatClientStatus } from '../../agents/teredo-client/status.js';
 import type { ClientStatusJson } from '../../agents/teredo-client/status-data.js';
 import { raPayload } from '../engine/teredo-client-fixtures.js';
@@ -53,16 +54,31 @@ describe('configuration', () => {
   it('--miredo-conf supplies server, secondary, interface, bind address and port; flags win', () => {
     const file = join(dir, 'miredo.conf');
     writeFileSync(file, '# Miredo\nRelayType client\nServerAddress 198.18.0.10\nServerAddress2 198.18.0.11\nInterfaceName teredo0\nBindPort 3545\nSyslogFacility daemon\n');
-    expect(problems({ 'miredo-conf': file })).toEqual([]);
-    const parsed = parseMiredoConf(readFileSync(file, 'utf8'));
-    expect(parsed.conf).toEqual({ server: '198.18.0.10', secondaryServer: '198.18.0.11', interface: 'teredo0', port: 3545, ignored: ['SyslogFacility'] });
-    writeFileSync(join(dir, 'relay.conf'), 'RelayType cone\nBindPort 70000\n');
-    expect(problems({ 'miredo-conf': join(dir, 'relay.conf') })).toEqual([
-      'miredo.conf line 1: RelayType cone: only a client configuration (RelayType client) can be used by teredo-client',
-      'miredo.conf line 2: BindPort (70000) must be a port number 0..65535',
-      'server is required (--server, the JSON file, or ServerAddress in --miredo-conf)',
-    ]);
-    expect(problems({ 'miredo-conf': join(dir, 'missing.conf'), server: '198.18.0.10' })[0]).toMatch(/^miredoConf \(".*missing.conf"\) cannot be read/);
+    const read = miredoClientImport.read(file);
+    expect(read.values).toEqual({ server: '198.18.0.10', secondaryServer: '198.18.0.11', interface: 'teredo0', port: 3545 });
+    expect(read.warnings).toEqual([`${file}:7: SyslogFacility ignored: logs are JSON lines on stdout`]);
+    const r = validateConfig(clientSpec, { file: { ...read, imported: true }, flags: { port: '4000' } });
+    expect(r.ok && r.config).toMatchObject({ server: '198.18.0.10', interface: 'teredo0', port: 4000 });
+    expect(r.ok && r.warnings).toEqual(read.warnings);
+  });
+
+  it('--miredo-conf refuses a relay file, a misspelled directive and bad values, naming FILE:LINE', () => {
+    const relay = join(dir, 'relay.conf');
+    writeFileSync(relay, 'RelayType cone\nBindPort 70000\n');
+    expect(() => miredoClientImport.read(relay)).toThrow(
+      expect.objectContaining({
+        code: 'CONFIG_INVALID',
+        details: [
+          `${relay}:1: RelayType cone: only a client configuration (RelayType client) can be used by teredo-client; use teredo-relay --miredo-conf for a relay`,
+          `${relay}:2: BindPort ("70000") must be an integer from 0 to 65535`,
+        ],
+      }),
+    );
+    // Miredo only logs "superfluous directive" for this and runs without a secondary server.
+    const typo = join(dir, 'typo.conf');
+    writeFileSync(typo, 'ServerAddress 198.18.0.10\nServerAdress2 198.18.0.11\n');
+    expect(() => miredoClientImport.read(typo)).toThrow(expect.objectContaining({ details: [`${typo}:2: unknown directive "ServerAdress2" (did you mean ServerAddress2?)`] }));
+    expect(() => miredoClientImport.read(join(dir, 'missing.conf'))).toThrow(expect.objectContaining({ code: 'CONFIG_READ' }));
   });
 });
 
@@ -81,16 +97,19 @@ interface Harness {
   portOptions: DatagramPortOptions[];
   tuns: FakeTun[];
   clock: FakeClock;
-  deps: ClientDeps;
+  deps: HostDeps;
+  seams: ClientSeams;
 }
 
 function harness(routes = ''): Harness {
-  const h: Harness = { ports: [], portOptions: [], tuns: [], clock: new FakeClock(), deps: {} };
+  const h: Harness = { ports: [], portOptions: [], tuns: [], clock: new FakeClock(), deps: {}, seams: {} };
+  h.seams = {
+    routes: () => routes,
+    resolve: (name) => (name === 'teredo.example.net' ? Promise.resolve(parseIpv4('198.18.0.10')) : Promise.reject(new Error('ENOTFOUND'))),
+  };
   h.deps = {
     clock: h.clock,
     timers: h.clock,
-    routes: () => routes,
-    resolve: (name) => (name === 'teredo.example.net' ? Promise.resolve(parseIpv4('198.18.0.10')) : Promise.reject(new Error('ENOTFOUND'))),
     openPort: (o) => {
       const p = new FakeDatagramPort({ addr: o.address ?? 0, port: o.port || 40000 + h.ports.length });
       h.ports.push(p);
@@ -99,7 +118,7 @@ function harness(routes = ''): Harness {
     },
     openTun: (o) => {
       const t = new FakeTun(o.name);
-      t.setMtu(o.mtu);
+      t.setMtu(o.mtu ?? 0);
       h.tuns.push(t);
       return t;
     },
@@ -108,9 +127,7 @@ function harness(routes = ''): Harness {
 }
 
 async function start(flags: Record<string, unknown>, h = harness()) {
-  const log = capturedLogger('teredo-client test');
-  const ctx = { name: 'teredo-client', instance: undefined, config: config(flags), logger: log.logger, fatal: () => undefined };
-  const agent = await startTeredoClient(ctx, h.deps);
+  const { agent, log } = await startOnHost(teredoClient, config(flags), h.deps, (host) => setupClient(host, h.seams));
   return { agent, h, log, main: h.ports[0]!, probe: h.ports[1]!, tun: h.tuns[0]! };
 }
 
@@ -142,7 +159,7 @@ describe('running', () => {
       { op: 'add-address', address, prefixLength: 32 },
       { op: 'add-route', prefix: new Uint8Array(16), prefixLength: 0, metric: 1029 },
     ]);
-    const text = formatClientStatus({ agent: 'teredo-client', instance: null, pid: 1, uptimeSec: 1, reloads: 0, lifecycle: 'running', ...s }).join('\n');
+    const text = formatClientStatus({ agent: 'teredo-client', instance: null, pid: 1, uptimeSec: 1, reloads: 0, lifecycle: 'running', ...agent.status() }).join('\n');
     for (const field of ['Type', 'Server Name', 'Client Refresh Interval', 'Client Port', 'State', 'NAT', 'Local Mapping', 'External NAT Mapping', 'Teredo Address']) expect(text).toMatch(new RegExp(`^${field} +: `, 'm'));
     expect(text).toMatch(/^NAT +: restricted$/m);
     expect(text).toContain(`Teredo Address          : ${formatIpv6(address)}`);
@@ -186,12 +203,13 @@ describe('running', () => {
     answerRestricted(main);
     h.clock.advance(200);
     answerRestricted(main);
-    await agent.reload!(config({ server: '198.18.0.10', 'default-route': 'off' }));
+    await agent.reload(config({ server: '198.18.0.10', 'default-route': 'off' }));
     expect(tun.config.at(-1)).toEqual({ op: 'remove-route', prefix: new Uint8Array(16), prefixLength: 0, metric: 1029 });
     expect((agent.status() as ClientStatusJson).state).toBe('qualified');
-    await agent.reload!(config({ server: '198.18.0.20', 'default-route': 'off' }));
-    const s = agent.status() as ClientStatusJson;
-    expect([s.state, s.address, s.serverAddress]).toEqual(['probe-primary', null, '198.18.0.20']);
+    await agent.reload(config({ server: '198.18.0.20', 'default-route': 'off' }));
+    const s = agent.status();
+    // The configured server and its address both follow the reload (status showed the old name before).
+    expect([s.state, s.address, s.server, s.serverAddress]).toEqual(['probe-primary', null, '198.18.0.20', '198.18.0.20']);
     expect(main.sent.map((d) => formatIpv4(d.to.addr))).toEqual(['198.18.0.20']);
     await agent.stop();
   });
