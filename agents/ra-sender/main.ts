@@ -17,6 +17,7 @@ import type { AgentDefinition } from '../../src/runtime/cli.js';
 import { runAgentMain } from '../../src/runtime/cli.js';
 import { raSenderSpec, type RaSenderAgentConfig } from './config.js';
 import { startRaSender } from './agent.js';
+import { raSenderMetrics } from './metrics.js';
 import { formatRaSenderStatus, type RaSenderStatus } from './status.js';
 
 /**
@@ -33,6 +34,7 @@ const raSender: AgentDefinition<RaSenderAgentConfig, RaSenderStatus> = {
   config: raSenderSpec,
   start: (ctx) => startRaSender(ctx),
   formatStatus: formatRaSenderStatus,
+  metrics: raSenderMetrics,
 };
 
 await runAgentMain(raSender, { stopTimeoutMs: STOP_TIMEOUT_MS });

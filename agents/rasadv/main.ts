@@ -19,6 +19,7 @@ import { runAgentMain } from '../../src/runtime/cli.js';
 import { advertiseSpec, listenSpec, type AdvertiseConfig, type ListenConfig } from './config.js';
 import { startAdvertiser } from './advertise.js';
 import { EXIT_UNKNOWN_SERVER, startListener } from './listen.js';
+import { rasadvAdvertiseMetrics, rasadvListenMetrics } from './metrics.js';
 import { formatAdvertiseStatus, formatListenStatus, type AdvertiseStatus, type ListenStatus } from './status.js';
 
 const USAGE = `Usage: rasadv <advertise|listen> [options]
@@ -35,6 +36,7 @@ const advertise: AgentDefinition<AdvertiseConfig, AdvertiseStatus> = {
   config: advertiseSpec,
   start: (ctx) => startAdvertiser(ctx),
   formatStatus: formatAdvertiseStatus,
+  metrics: rasadvAdvertiseMetrics,
 };
 
 const listen: AgentDefinition<ListenConfig, ListenStatus> = {
@@ -43,6 +45,7 @@ const listen: AgentDefinition<ListenConfig, ListenStatus> = {
   config: listenSpec,
   start: (ctx) => startListener(ctx),
   formatStatus: formatListenStatus,
+  metrics: rasadvListenMetrics,
   // A --once check (cron, monitoring) must be able to run next to a listening daemon, which holds the
   // default control socket name: unless --instance names one, it gets its own, whether once was set by a
   // flag or in the config file.

@@ -20,6 +20,7 @@ import { WireError } from '../../src/wire/errors.js';
 import { CliUsageError, decodeCommand, encodeCommand } from './address-commands.js';
 import { startTeredoClient } from './agent.js';
 import { clientSpec, type ClientAgentConfig } from './config.js';
+import { teredoClientMetrics } from './metrics.js';
 import { AGENT_NAME, formatClientStatus, type ClientStatus } from './status.js';
 
 const EXIT_USAGE = 2;
@@ -33,6 +34,7 @@ const teredoClient: AgentDefinition<ClientAgentConfig, ClientStatus> = {
   config: clientSpec,
   start: (ctx) => startTeredoClient(ctx),
   formatStatus: formatClientStatus,
+  metrics: teredoClientMetrics,
 };
 
 /** decode / encode: the address tools, unchanged since before the run mode existed. */

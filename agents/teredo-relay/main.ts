@@ -21,6 +21,7 @@ import { exitCodeFor, formatAgentError } from '../../src/runtime/errors.js';
 import { relaySpec, type RelayAgentConfig } from './config.js';
 import { expandMiredoConf } from './miredo-conf.js';
 import { startTeredoRelay } from './relay.js';
+import { teredoRelayMetrics } from './metrics.js';
 import { AGENT_NAME, formatTeredoRelayStatus, type TeredoRelayStatus } from './status.js';
 
 const teredoRelay: AgentDefinition<RelayAgentConfig, TeredoRelayStatus> = {
@@ -32,6 +33,7 @@ const teredoRelay: AgentDefinition<RelayAgentConfig, TeredoRelayStatus> = {
   config: relaySpec,
   start: (ctx) => startTeredoRelay(ctx),
   formatStatus: formatTeredoRelayStatus,
+  metrics: teredoRelayMetrics,
 };
 
 let argv: string[];

@@ -20,6 +20,7 @@ import { runAgentMain } from '../../src/runtime/cli.js';
 import { serverSpec, type ServerAgentConfig } from './config.js';
 import { readMiredoServerConf } from './miredo-conf.js';
 import { startTeredoServer } from './server.js';
+import { teredoServerMetrics } from './metrics.js';
 import { AGENT_NAME, formatTeredoServerStatus, type TeredoServerStatus } from './status.js';
 
 const teredoServer: AgentDefinition<ServerAgentConfig, TeredoServerStatus> = {
@@ -30,6 +31,7 @@ const teredoServer: AgentDefinition<ServerAgentConfig, TeredoServerStatus> = {
   config: serverSpec,
   start: (ctx) => startTeredoServer(ctx),
   formatStatus: formatTeredoServerStatus,
+  metrics: teredoServerMetrics,
   foreignConfig: {
     flag: 'miredo-conf',
     describe: 'read a miredo-server.conf (ServerBindAddress, ServerBindAddress2, InterfaceMTU, Prefix, SyslogFacility) instead of --config; flags override it',

@@ -1,0 +1,18 @@
+// For the tests of the agents' metric declarations (agents/*/metrics.ts): the text exposition of a list of
+// specs read from a literal status object, as a scrape would show it, less the # HELP lines (their text is
+// documentation, listed in docs/metrics.md); a metric without help text fails instead.
+
+import { metricsText, type MetricSpec } from '../../src/runtime/metrics.js';
+import type { RunningStatus, StatusBase } from '../../src/runtime/status.js';
+
+/** The runtime's part of a running status: instance "lab", up 60 s, reloaded once. */
+export const RUNNING = { instance: 'lab', pid: 4242, uptimeSec: 60, reloads: 1, lifecycle: 'running' } as const satisfies Omit<StatusBase, 'agent'> & { lifecycle: 'running' };
+
+export async function exposition<S>(specs: readonly MetricSpec<S>[], status: RunningStatus<S>): Promise<string> {
+  const text = await metricsText(specs, status);
+  for (const s of specs) if (!new RegExp(`^# HELP ${s.name} \\S`, 'm').test(text)) throw new Error(`${s.name} has no help text`);
+  return text
+    .split('\n')
+    .filter((l) => !l.startsWith('# HELP') && l !== '')
+    .join('\n');
+}
