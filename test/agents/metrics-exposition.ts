@@ -1,6 +1,6 @@
-// For the tests of the agents' metric declarations (agents/*/metrics.ts): the text exposition of a list of
-// specs read from a literal status object, as a scrape would show it, less the # HELP lines (their text is
-// documentation, listed in docs/metrics.md); a metric without help text fails instead.
+// For the tests of the agents' metrics (agents/*/metrics.ts): the text exposition of a list of specs read from
+// a literal status object, as a scrape would show it, less the # HELP lines (their text is documentation,
+// listed in docs/metrics.md; a metric without help text fails instead); and the samples of a scrape by series.
 
 import { metricsText, type MetricSpec } from '../../src/runtime/metrics.js';
 import type { RunningStatus, StatusBase } from '../../src/runtime/status.js';
@@ -15,4 +15,14 @@ export async function exposition<S>(specs: readonly MetricSpec<S>[], status: Run
     .split('\n')
     .filter((l) => !l.startsWith('# HELP') && l !== '')
     .join('\n');
+}
+
+/** Sample value by series, `name{labels}` as written in a text exposition. */
+export function seriesValues(text: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const m = /^([^#\s]\S*) (\S+)$/.exec(line);
+    if (m) out.set(m[1]!, Number(m[2]));
+  }
+  return out;
 }

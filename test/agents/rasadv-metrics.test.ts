@@ -32,7 +32,7 @@ const LISTEN: RunningStatus<ListenStatus> = {
   mode: 'listen',
   received: 10,
   accepted: 8,
-  dropped: { 'not-hostname': 2 },
+  dropped: { 'not-rasadv': 2 },
   servers: 3,
   stale: 1,
   unknown: 2,
@@ -57,7 +57,7 @@ rasadv_listen_advertisements_received_total 10
 # TYPE rasadv_listen_advertisements_accepted_total counter
 rasadv_listen_advertisements_accepted_total 8
 # TYPE rasadv_listen_drops_total counter
-rasadv_listen_drops_total{reason="not-hostname"} 2
+rasadv_listen_drops_total{reason="not-rasadv"} 2
 # TYPE rasadv_listen_servers gauge
 rasadv_listen_servers{state="fresh"} 2
 rasadv_listen_servers{state="stale"} 1

@@ -17,22 +17,12 @@ import { serverSpec } from '../../agents/teredo-server/config.js';
 import { teredoServerMetrics } from '../../agents/teredo-server/metrics.js';
 import { startTeredoServer } from '../../agents/teredo-server/server.js';
 import type { TeredoServerStatus } from '../../agents/teredo-server/status.js';
-import { RUNNING, exposition } from './metrics-exposition.js';
+import { RUNNING, exposition, seriesValues } from './metrics-exposition.js';
 
 const open: MetricsServer[] = [];
 afterEach(async () => {
   for (const m of open.splice(0)) await m.close();
 });
-
-/** sample name{labels} -> value, from a text exposition. */
-function parse(text: string): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    const m = /^(\S+) (\S+)$/.exec(line);
-    if (m && !line.startsWith('#')) out.set(m[1]!, Number(m[2]));
-  }
-  return out;
-}
 
 const STATUS: RunningStatus<TeredoServerStatus> = {
   ...RUNNING,
@@ -98,7 +88,7 @@ teredo_server_native_ipv6_route 0`);
     );
     const metrics = await serveMetrics('teredo-server', { host: '127.0.0.1', port: 0 }, () => ({ ...RUNNING, agent: 'teredo-server', ...agent.status() }), teredoServerMetrics);
     open.push(metrics);
-    const scrape = async () => parse(await (await fetch(`http://${metrics.address}/metrics`)).text());
+    const scrape = async () => seriesValues(await (await fetch(`http://${metrics.address}/metrics`)).text());
 
     const before = await scrape();
     expect(before.get('teredo_server_router_solicitations_answered_total{address="primary"}')).toBe(0);
