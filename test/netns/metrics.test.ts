@@ -71,6 +71,8 @@ beforeAll(async () => {
   ip('-n', NS_B, 'link', 'set', 'v1', 'up');
   // The advertiser's single socket sends its multicast along the default route.
   ip('-n', NS_A, 'route', 'add', 'default', 'dev', 'v0');
+  // The listener takes the interfaces Node lists, and Node lists only those with a carrier (IFF_RUNNING).
+  await waitUntil(() => /state UP/.test(ip('-n', NS_B, 'link', 'show', 'v1')), 5000, 'carrier on v1');
 
   server = start(NS_A, 'teredo-server', 9464, ['--config', example('teredo-server.json')]);
   relay = start(NS_A, 'teredo-relay', 9465, ['--config', example('teredo-relay.json')]);
