@@ -16,8 +16,8 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { distFile } from '../../src/lab/paths.js';
 import { seriesValues } from '../agents/metrics-exposition.js';
-import { logged, spawnAgent, stopAgent, type AgentRun } from './agent-process.js';
-import { addNetns, deleteNetns, ip, waitUntil } from './io-netns.js';
+import { agentLink, logged, spawnAgent, stopAgent, type AgentRun } from './agent-process.js';
+import { deleteNetns, waitUntil } from './io-netns.js';
 
 const NS_A = `tmt-${process.pid}-a`;
 const NS_B = `tmt-${process.pid}-b`;
@@ -61,19 +61,7 @@ function checked(ns: string, port: number, prefix: string): Map<string, number> 
 let server: AgentRun, relay: AgentRun, raSender: AgentRun, advertise: AgentRun, client: AgentRun, listen: AgentRun;
 
 beforeAll(async () => {
-  addNetns(NS_A);
-  addNetns(NS_B);
-  ip('-n', NS_A, 'link', 'add', 'v0', 'type', 'veth', 'peer', 'name', 'v1', 'netns', NS_B);
-  ip('-n', NS_A, 'addr', 'add', '192.0.2.10/24', 'dev', 'v0');
-  ip('-n', NS_A, 'addr', 'add', '192.0.2.11/24', 'dev', 'v0');
-  ip('-n', NS_B, 'addr', 'add', '192.0.2.20/24', 'dev', 'v1');
-  ip('-n', NS_A, 'link', 'set', 'v0', 'up');
-  ip('-n', NS_B, 'link', 'set', 'v1', 'up');
-  // The advertiser's single socket sends its multicast along the default route.
-  ip('-n', NS_A, 'route', 'add', 'default', 'dev', 'v0');
-  // The listener takes the interfaces Node lists, and Node lists only those with a carrier (IFF_RUNNING).
-  await waitUntil(() => /state UP/.test(ip('-n', NS_B, 'link', 'show', 'v1')), 5000, 'carrier on v1');
-
+  await agentLink(NS_A, NS_B);
   server = start(NS_A, 'teredo-server', 9464, ['--config', example('teredo-server.json')]);
   relay = start(NS_A, 'teredo-relay', 9465, ['--config', example('teredo-relay.json')]);
   raSender = start(NS_A, 'ra-sender', 9466, ['--interface', 'v0', '--prefix', '2001:db8:5::/64']);

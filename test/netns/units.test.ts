@@ -19,8 +19,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { distFile } from '../../src/lab/paths.js';
 import { capMask, readUnit, setprivArgs, type UnitGrants } from '../agents/unit-file.js';
-import { spawnAgent, logged, stopAgent as stop, type AgentRun } from './agent-process.js';
-import { addNetns, deleteNetns, ip, waitUntil } from './io-netns.js';
+import { agentLink, spawnAgent, logged, stopAgent as stop, type AgentRun } from './agent-process.js';
+import { deleteNetns, ip, waitUntil } from './io-netns.js';
 
 const REPO = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
 const NS_A = `tou-${process.pid}-a`;
@@ -44,7 +44,7 @@ function startAsUnit(ns: string, unitFile: string, without?: string): { run: Age
 
 const capEff = (pid: number): bigint => BigInt(`0x${/^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]}`);
 
-beforeAll(() => {
+beforeAll(async () => {
   chmodSync(etc, 0o755);
   for (const f of ['teredo-server.json', 'teredo-relay.json', 'teredo-client.json', 'rasadv-advertise.json', 'rasadv-listen.json']) {
     copyFileSync(join(REPO, 'examples', f), join(etc, f));
@@ -53,16 +53,7 @@ beforeAll(() => {
   // examples/ra-sender.json names eth1 and the interface's own prefixes; here the link is v0.
   writeFileSync(join(etc, 'ra-sender.json'), JSON.stringify({ interfaces: ['v0'], prefixes: [RA_PREFIX] }));
   chmodSync(join(etc, 'ra-sender.json'), 0o644);
-  addNetns(NS_A);
-  addNetns(NS_B);
-  ip('-n', NS_A, 'link', 'add', 'v0', 'type', 'veth', 'peer', 'name', 'v1', 'netns', NS_B);
-  ip('-n', NS_A, 'addr', 'add', '192.0.2.10/24', 'dev', 'v0');
-  ip('-n', NS_A, 'addr', 'add', '192.0.2.11/24', 'dev', 'v0');
-  ip('-n', NS_B, 'addr', 'add', '192.0.2.20/24', 'dev', 'v1');
-  ip('-n', NS_A, 'link', 'set', 'v0', 'up');
-  ip('-n', NS_B, 'link', 'set', 'v1', 'up');
-  // The advertiser's single socket sends its multicast along the default route.
-  ip('-n', NS_A, 'route', 'add', 'default', 'dev', 'v0');
+  await agentLink(NS_A, NS_B);
 });
 
 afterAll(async () => {
