@@ -12,6 +12,7 @@ import { AdvertisingInterface } from './interface.js';
 import { LINK_POLL_MS, procLinkReader, type LinkReader } from './link.js';
 import type { RaInterfaceSettings } from './settings.js';
 import { formatRaSenderStatus, type RaSenderStatus } from './status.js';
+import { raSenderMetrics } from './metrics.js';
 
 /**
  * Up to 3 final RAs MIN_DELAY_BETWEEN_RAS (3 s) apart, after at most 3 s since the last RA: 9 s; the runtime's
@@ -106,5 +107,6 @@ export const raSender: AgentDefinition<RaSenderAgentConfig, RaSenderStatus> = {
   imports: [radvdConfImport],
   setup: (host) => setupRaSender(host),
   formatStatus: formatRaSenderStatus,
+  metrics: raSenderMetrics,
   stopTimeoutMs: STOP_TIMEOUT_MS,
 };

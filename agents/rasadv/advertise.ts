@@ -23,6 +23,7 @@ import { RASADV_GROUP, RASADV_PORT } from '../../src/wire/rasadv.js';
 import { advertiseSpec, type AdvertiseConfig } from './config.js';
 import { formatAdvertiseStatus, type AdvertiseStatus } from './status.js';
 import { resolveInterfaces, type ResolvedInterface } from './interfaces.js';
+import { rasadvAdvertiseMetrics } from './metrics.js';
 
 /** The label of the single socket used when no --interface is given. */
 export const DEFAULT_ROUTE = 'default';
@@ -106,4 +107,5 @@ export const rasadvAdvertise: AgentDefinition<AdvertiseConfig, AdvertiseStatus> 
   config: advertiseSpec,
   setup,
   formatStatus: formatAdvertiseStatus,
+  metrics: rasadvAdvertiseMetrics,
 };

@@ -33,6 +33,7 @@ import { allIpv4Interfaces, resolveInterfaces } from './interfaces.js';
 import { NETSH_HEADER, jsonLine, serverJson, summaryFields, textBlock, type ListenerCounts, type WallClock } from './format.js';
 import { formatListenStatus, type ListenStatus } from './status.js';
 import { ReverseNames, systemReverseResolver, type ReverseResolver } from './reverse-dns.js';
+import { rasadvListenMetrics } from './metrics.js';
 
 /** `rasadv listen --once` exit code when at least one unknown RAS server was heard. */
 export const EXIT_UNKNOWN_SERVER = 4;
@@ -170,6 +171,7 @@ export const rasadvListen: AgentDefinition<ListenConfig, ListenStatus> = {
   config: listenSpec,
   setup: (host) => setupListener(host),
   formatStatus: formatListenStatus,
+  metrics: rasadvListenMetrics,
   // A --once check (cron, monitoring) must be able to run next to a listening daemon, which holds the default
   // control socket name: unless --instance names one, it gets its own, whether once was set by a flag or in the file.
   defaultInstance: (c) => (c.once ? `once-${process.pid}` : undefined),

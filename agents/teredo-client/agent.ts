@@ -27,6 +27,7 @@ import { removeStaleAddresses, TeredoInterface, type RouteTableReader } from './
 import { miredoClientImport } from './miredo-conf.js';
 import { AGENT_NAME, formatClientStatus, type ClientStatus } from './status.js';
 import { clientStatus } from './status-data.js';
+import { teredoClientMetrics } from './metrics.js';
 
 /** Resolves a server name to IPv4 (uint32); the client test swaps it for a table. */
 export type ServerResolver = (name: string) => Promise<number>;
@@ -153,4 +154,5 @@ export const teredoClient: AgentDefinition<ClientAgentConfig, ClientStatus> = {
   imports: [miredoClientImport],
   setup: (host) => setupClient(host),
   formatStatus: formatClientStatus,
+  metrics: teredoClientMetrics,
 };

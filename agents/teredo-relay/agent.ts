@@ -18,6 +18,7 @@ import { isTeredo, TEREDO_PREFIX, TEREDO_PREFIX_LEN } from '../../src/wire/tered
 import { engineParams, relaySpec, type RelayAgentConfig } from './config.js';
 import { miredoRelayImport } from './miredo-conf.js';
 import { AGENT_NAME, formatTeredoRelayStatus, type TeredoRelayStatus } from './status.js';
+import { teredoRelayMetrics } from './metrics.js';
 
 /** The first global unicast IPv6 address outside 2001::/32 among `addresses`, or undefined. */
 export function pickIcmpv6Source(addresses: readonly string[]): Uint8Array | undefined {
@@ -87,4 +88,5 @@ export const teredoRelay: AgentDefinition<RelayAgentConfig, TeredoRelayStatus> =
   imports: [miredoRelayImport],
   setup,
   formatStatus: formatTeredoRelayStatus,
+  metrics: teredoRelayMetrics,
 };

@@ -20,6 +20,7 @@ import { engineParams, serverSpec, type ServerAgentConfig } from './config.js';
 import { miredoServerImport } from './miredo-conf.js';
 import { nativeForwardingMode, RAW_SOCKET_HINT, startNativeForwarding } from './native-forwarding.js';
 import { AGENT_NAME, formatTeredoServerStatus, type TeredoServerStatus } from './status.js';
+import { teredoServerMetrics } from './metrics.js';
 
 async function setup(host: Host<ServerAgentConfig>) {
   const c = host.config;
@@ -82,4 +83,5 @@ export const teredoServer: AgentDefinition<ServerAgentConfig, TeredoServerStatus
   imports: [miredoServerImport],
   setup,
   formatStatus: formatTeredoServerStatus,
+  metrics: teredoServerMetrics,
 };

@@ -2,7 +2,7 @@
 // exit codes. An agent's main.ts declares an AgentDefinition and calls runAgentMain; this file wires:
 //
 //   <agent> [--config FILE] [--log-level L] [--instance NAME] [config flags...]   run the agent
-//   <agent> --metrics ADDR:PORT [...]  also serve the status counters to Prometheus (metrics.ts)
+//   <agent> --metrics ADDR:PORT [...]  also serve the agent's metrics to Prometheus (metrics.ts)
 //   <agent> --check-config [...]     validate only: "config ok" + exit 0, or every problem + exit 1
 //   <agent> status [--json] [--instance NAME] [--timeout MS]
 //                                    query the agent running in THIS network namespace (status.ts, control.ts)
@@ -21,7 +21,7 @@ import type { Lifecycle, LifecycleOptions, SignalSource } from './lifecycle.js';
 import { installLifecycle } from './lifecycle.js';
 import type { LogLevel, Logger, LoggerOptions } from './logger.js';
 import { LOG_LEVELS, createLogger, isLogLevel } from './logger.js';
-import { parseMetricsAddress, serveMetrics, type MetricsServer } from './metrics.js';
+import { parseMetricsAddress, serveMetrics, type MetricSpec, type MetricsServer } from './metrics.js';
 import type { AgentStatus, StatusBase, StatusFormatter } from './status.js';
 import { runAgent, type CommonConfig, type Host, type AgentParts, type HostDeps, type RunningAgent } from './host.js';
 import { DEFAULT_STATUS_TIMEOUT_MS, printAgentStatus } from './status.js';
@@ -45,6 +45,8 @@ export interface AgentDefinition<C extends CommonConfig, S> {
    * object, as `status --json` always does.
    */
   readonly formatStatus?: StatusFormatter<S>;
+  /** The agent's own metrics for --metrics (agents/<name>/metrics.ts); the runtime adds the common ones (metrics.ts). */
+  readonly metrics?: readonly MetricSpec<S>[];
   /**
    * The instance name when no --instance is given, decided from the loaded config (flags and file alike): e.g. a
    * one-shot run that must not take the control socket of the daemon it runs beside. Undefined: the default name.
@@ -239,7 +241,7 @@ async function startAgent<T extends CommonConfig, S>(def: AgentDefinition<T, S>,
   let metrics: MetricsServer | undefined;
   try {
     // Bound before the agent's sockets open, so a taken metrics port fails the start with nothing to undo.
-    if (metricsAt) metrics = await serveMetrics(def.name, metricsAt, () => currentStatus() as unknown as Record<string, unknown>);
+    if (metricsAt) metrics = await serveMetrics(def.name, metricsAt, currentStatus, def.metrics);
     running = await runAgent(def.config, (host) => def.setup(host), { name: def.name, instance, config, logger, fatal }, options.hostDeps);
   } catch (err) {
     await metrics?.close();

@@ -1,29 +1,131 @@
-// Prometheus metrics, owned by the runtime for every agent: `--metrics ADDR:PORT` (off by default) serves
-// GET /metrics in the Prometheus text format, built with prom-client from the same status object that
-// `<agent> status --json` prints, read at scrape time (nothing is counted twice, nothing runs between
-// scrapes). The mapping, the one rule every agent follows (README "Metrics" lists the names):
+// Prometheus metrics, served by the runtime for every agent: `--metrics ADDR:PORT` (off by default) serves
+// GET /metrics in the Prometheus text format, built with prom-client. The metrics are declared, not derived:
+// each agent lists its own (agents/<name>/metrics.ts, a MetricSpec per metric: name, type, help, labels, and
+// how to read the value from the running status object), and the runtime adds the ones every agent has:
 //
-//   a number at path a.bC.d of the status object   gauge   teredo_agents_a_b_c_d{agent="<name>"}
-//   a boolean                                      gauge   same name, 0 or 1
-//   an object under a key "drops" or "dropped"     counter teredo_agents_<path>_drops_total{agent, reason}
-//     (drop counts by reason name: drops {x: 3} at the top level is teredo_agents_drops_total{reason="x"} 3)
-//   strings, nulls, arrays (tables), pid           not exported
+//   <prefix>_info{version, instance}   gauge    1; the package version and the instance name ("" = default)
+//   <prefix>_reloads_total             counter  SIGHUP reloads applied (StatusBase.reloads)
+//   <prefix>_drops_total{reason}       counter  status.drops (the host's), packets dropped by reason name
+//   <prefix>_io_errors_total{port}     counter  status.ioErrors (the host's), by port label (primary, tun, icmpv6:eth0)
 //
-// plus prom-client's default process_* and nodejs_* metrics. Bounds: at most MAX_SERIES series from the
-// status object per scrape (the rest are left out and counted in teredo_agents_metrics_series_dropped), at
-// most MAX_CONNECTIONS open connections, requests and headers time out after REQUEST_TIMEOUT_MS.
+// <prefix> is the agent's name snake-cased (teredo_server, rasadv_advertise). An agent whose status has more
+// dimensions for one of these (ra-sender's drops per interface) declares it under the same name, and its
+// declaration replaces the runtime's. Values are read from `status()` at scrape time, so nothing is counted
+// twice and nothing runs between scrapes; while the agent is still starting only the process metrics are
+// served. Beside them, prom-client's default process_* and nodejs_* metrics, less three that promtool refuses.
+// Bounds: at most MAX_CONNECTIONS open connections, requests and headers time out after REQUEST_TIMEOUT_MS;
+// other paths answer 404, other methods 405, a status or read that throws 500. docs/metrics.md lists them all.
 
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { isIP } from 'node:net';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { AgentError, bindError } from './errors.js';
+import type { AgentStatus, RunningStatus } from './status.js';
 
-export const METRIC_PREFIX = 'teredo_agents_';
-/** Series taken from one status object; an agent's status holds a few dozen numbers. */
-export const MAX_SERIES = 2000;
 /** Simultaneous scrapers; Prometheus keeps one connection per target. */
 export const MAX_CONNECTIONS = 8;
 export const REQUEST_TIMEOUT_MS = 5000;
+
+/**
+ * prom-client's sums of nodejs_active_{handles,requests,resources}{type}: gauges named _total, which promtool
+ * refuses (only counters end in _total). The gauges by type stay, and sum() gives the same number.
+ */
+const REFUSED_DEFAULT_METRICS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+
+export interface MetricSample {
+  readonly labels: Readonly<Record<string, string>>;
+  readonly value: number;
+}
+
+export interface MetricSpec<S> {
+  /** Full name, e.g. 'teredo_server_router_solicitations_total'; counters end in _total; units as suffix (_seconds, _bytes). */
+  readonly name: string;
+  readonly type: 'counter' | 'gauge';
+  readonly help: string;
+  readonly labelNames?: readonly string[];
+  /** Read at scrape time from the running status (RunningStatus<S>, src/runtime/status.ts): one number, or labelled samples. */
+  read(status: RunningStatus<S>): number | readonly MetricSample[];
+}
+
+/** The metric name prefix of an agent: its definition name snake-cased ("rasadv advertise" -> "rasadv_advertise"). */
+export function metricPrefix(agent: string): string {
+  return agent.replace(/[^A-Za-z0-9]+/g, '_').toLowerCase();
+}
+
+/** One sample per key of `counts`, the key as label `label`, beside the labels `base` (e.g. the interface). */
+export function samplesBy<K extends string>(label: string, counts: { readonly [k in K]: number }, base: Readonly<Record<string, string>> = {}): MetricSample[] {
+  return (Object.entries(counts) as [string, number][]).map(([key, value]) => ({ labels: { ...base, [label]: key }, value }));
+}
+
+/** An enum as a gauge: one sample per possible value, 1 for `current` and 0 for the others. */
+export function stateSamples(label: string, values: readonly string[], current: string | undefined, base: Readonly<Record<string, string>> = {}): MetricSample[] {
+  return values.map((v) => ({ labels: { ...base, [label]: v }, value: v === current ? 1 : 0 }));
+}
+
+/** A number that may be missing (null: not known yet) as a sample list: none, or the one unlabelled sample. */
+export function optional(value: number | null | undefined): number | readonly MetricSample[] {
+  return value === null || value === undefined ? [] : value;
+}
+
+/** The metrics the runtime adds for every agent (the table at the top of this file). */
+export function runtimeMetrics(prefix: string, version: string): MetricSpec<unknown>[] {
+  return [
+    {
+      name: `${prefix}_info`,
+      type: 'gauge',
+      help: 'Always 1: the teredo-agents version and the instance name (--instance; empty for the default instance).',
+      labelNames: ['version', 'instance'],
+      read: (s) => [{ labels: { version, instance: s.instance ?? '' }, value: 1 }],
+    },
+    { name: `${prefix}_reloads_total`, type: 'counter', help: 'Configuration reloads (SIGHUP) applied since start.', read: (s) => s.reloads },
+    {
+      name: `${prefix}_drops_total`,
+      type: 'counter',
+      help: 'Packets dropped, by reason (the engine\'s drop reason names).',
+      labelNames: ['reason'],
+      read: (s) => samplesBy('reason', s.drops),
+    },
+    {
+      name: `${prefix}_io_errors_total`,
+      type: 'counter',
+      help: 'Socket and device errors (sends the kernel refused, failed reads), by port.',
+      labelNames: ['port'],
+      read: (s) => samplesBy('port', s.ioErrors),
+    },
+  ];
+}
+
+/**
+ * The text exposition of `specs` read from one status object, with a fresh prom-client registry. Throws what
+ * a read throws, and prom-client's errors: a label not in labelNames, a negative counter.
+ */
+export async function metricsText<S>(specs: readonly MetricSpec<S>[], status: RunningStatus<S>): Promise<string> {
+  const registry = new Registry();
+  for (const spec of specs) {
+    const config = { name: spec.name, help: spec.help, labelNames: [...(spec.labelNames ?? [])], registers: [registry] };
+    const metric = spec.type === 'counter' ? new Counter(config) : new Gauge(config);
+    // prom-client starts an unlabelled metric at 0; a read with no sample (not known yet) must show nothing.
+    metric.remove({});
+    const value = spec.read(status);
+    for (const sample of typeof value === 'number' ? [{ labels: {}, value }] : value) {
+      if (metric instanceof Counter) metric.inc(sample.labels, sample.value);
+      else metric.set(sample.labels, sample.value);
+    }
+  }
+  return registry.metrics();
+}
+
+/** The teredo-agents version from package.json: two levels above src/runtime (vitest), three above dist/src/runtime. */
+function packageVersion(): string {
+  for (const up of ['../../package.json', '../../../package.json']) {
+    const url = new URL(up, import.meta.url);
+    if (!existsSync(url)) continue;
+    const pkg = JSON.parse(readFileSync(url, 'utf8')) as { name?: unknown; version?: unknown };
+    if (pkg.name === 'teredo-agents' && typeof pkg.version === 'string') return pkg.version;
+  }
+  return 'unknown';
+}
 
 export interface MetricsAddress {
   readonly host: string;
@@ -45,72 +147,6 @@ export function parseMetricsAddress(text: string): MetricsAddress {
   return { host, port };
 }
 
-const snake = (key: string): string => key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/[^A-Za-z0-9_]/g, '_').toLowerCase();
-
-interface Series {
-  readonly kind: 'gauge' | 'drops';
-  readonly name: string;
-  readonly path: string;
-  readonly value?: number;
-  readonly byReason?: Readonly<Record<string, unknown>>;
-}
-
-/** The status object's exportable leaves, in walk order, at most `max` (the count of the rest in `skipped`). */
-function walk(status: Readonly<Record<string, unknown>>, max: number): { series: Series[]; skipped: number } {
-  const series: Series[] = [];
-  let skipped = 0;
-  const visit = (obj: Readonly<Record<string, unknown>>, names: string[], keys: string[]): void => {
-    for (const [key, value] of Object.entries(obj)) {
-      if (names.length === 0 && key === 'pid') continue;
-      const path = [...keys, key].join('.');
-      const isObject = typeof value === 'object' && value !== null && !Array.isArray(value);
-      let item: Series | undefined;
-      if (isObject && (key === 'drops' || key === 'dropped')) {
-        item = { kind: 'drops', name: `${METRIC_PREFIX}${[...names, 'drops_total'].join('_')}`, path, byReason: value as Record<string, unknown> };
-      } else if (isObject) {
-        visit(value as Record<string, unknown>, [...names, snake(key)], [...keys, key]);
-      } else if (typeof value === 'number' && Number.isFinite(value)) {
-        item = { kind: 'gauge', name: `${METRIC_PREFIX}${[...names, snake(key)].join('_')}`, path, value };
-      } else if (typeof value === 'boolean') {
-        item = { kind: 'gauge', name: `${METRIC_PREFIX}${[...names, snake(key)].join('_')}`, path, value: value ? 1 : 0 };
-      }
-      if (item === undefined) continue;
-      if (series.length < max) series.push(item);
-      else skipped++;
-    }
-  };
-  visit(status, [], []);
-  return { series, skipped };
-}
-
-/**
- * The text exposition of one status object (what a scrape returns, without the process metrics): a fresh
- * prom-client registry per call, labelled agent=`agent`. Names that collide (two paths snake-casing alike)
- * keep the first.
- */
-export async function statusMetricsText(agent: string, status: Readonly<Record<string, unknown>>, max = MAX_SERIES): Promise<string> {
-  return (await statusRegistry(agent, status, max)).metrics();
-}
-
-function statusRegistry(agent: string, status: Readonly<Record<string, unknown>>, max: number): Registry {
-  const registry = new Registry();
-  registry.setDefaultLabels({ agent });
-  const { series, skipped } = walk(status, max);
-  const seen = new Set<string>();
-  for (const s of series) {
-    if (seen.has(s.name)) continue;
-    seen.add(s.name);
-    if (s.kind === 'gauge') {
-      new Gauge({ name: s.name, help: `status field ${s.path}`, registers: [registry] }).set(s.value!);
-      continue;
-    }
-    const counter = new Counter({ name: s.name, help: `packets dropped, by reason (status field ${s.path})`, labelNames: ['reason'], registers: [registry] });
-    for (const [reason, n] of Object.entries(s.byReason!)) if (typeof n === 'number' && n >= 0) counter.inc({ reason }, n);
-  }
-  new Gauge({ name: `${METRIC_PREFIX}metrics_series_dropped`, help: `status fields left out of this scrape (more than ${max})`, registers: [registry] }).set(skipped);
-  return registry;
-}
-
 export interface MetricsServer {
   /** Where it listens, "127.0.0.1:9464" or "[::1]:9464" (the real port when 0 was asked). */
   readonly address: string;
@@ -118,14 +154,20 @@ export interface MetricsServer {
 }
 
 /**
- * Serves GET /metrics on `where` for the agent `agent`, calling `status()` at each scrape (the object the
- * control socket returns). Other paths answer 404, other methods 405. Throws AgentError IO_BIND naming
- * --metrics when the address cannot be bound.
+ * Serves GET /metrics on `where` for the agent `agent`: the process metrics, then (once running) the runtime's
+ * and the agent's `specs` read from `status()` at each scrape. Throws AgentError INTERNAL when a spec's name
+ * lacks the agent's prefix, IO_BIND naming --metrics when the address cannot be bound.
  */
-export async function serveMetrics(agent: string, where: MetricsAddress, status: () => Readonly<Record<string, unknown>>): Promise<MetricsServer> {
+export async function serveMetrics<S>(agent: string, where: MetricsAddress, status: () => AgentStatus<S>, specs: readonly MetricSpec<S>[] = []): Promise<MetricsServer> {
+  const prefix = metricPrefix(agent);
+  const stray = specs.find((s) => !s.name.startsWith(`${prefix}_`));
+  if (stray) throw new AgentError('INTERNAL', `metric ${stray.name} of ${agent} does not start with ${prefix}_`);
+  const declared = new Set(specs.map((s) => s.name));
+  const all: readonly MetricSpec<S>[] = [...runtimeMetrics(prefix, packageVersion()).filter((c) => !declared.has(c.name)), ...specs];
   const processRegistry = new Registry();
-  processRegistry.setDefaultLabels({ agent });
   collectDefaultMetrics({ register: processRegistry });
+  for (const name of REFUSED_DEFAULT_METRICS) processRegistry.removeSingleMetric(name);
+
   const server: Server = createServer({ requestTimeout: REQUEST_TIMEOUT_MS, headersTimeout: REQUEST_TIMEOUT_MS }, (req, res) => {
     const path = (req.url ?? '').split('?')[0];
     if (path !== '/metrics') {
@@ -136,12 +178,15 @@ export async function serveMetrics(agent: string, where: MetricsAddress, status:
       res.writeHead(405, { 'content-type': 'text/plain', allow: 'GET, HEAD' }).end('method not allowed\n');
       return;
     }
-    // Two expositions back to back (Registry.merge would drop each registry's agent label). A failure while
-    // reading the status is a 500 for this scrape, never an exception out of the request handler.
+    // Two expositions back to back. A failure while reading the status is a 500 for this scrape, never an
+    // exception out of the request handler.
     Promise.resolve()
-      .then(() => Promise.all([processRegistry.metrics(), statusRegistry(agent, status(), MAX_SERIES).metrics()]))
+      .then(() => {
+        const s = status();
+        return Promise.all([processRegistry.metrics(), s.lifecycle === 'running' ? metricsText(all, s) : '']);
+      })
       .then(
-        ([proc, own]) => res.writeHead(200, { 'content-type': processRegistry.contentType }).end(req.method === 'HEAD' ? undefined : `${proc}\n${own}`),
+        ([proc, own]) => res.writeHead(200, { 'content-type': processRegistry.contentType }).end(req.method === 'HEAD' ? undefined : `${proc}${own}`),
         (err: unknown) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics failed: ${String(err)}\n`),
       );
   });

@@ -12,7 +12,6 @@
 // advertiser and finds it on its allow list) and, for every capability the unit grants, a start with that one
 // missing fails cleanly: exit 1 and a message naming the capability.
 
-import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -20,7 +19,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { distFile } from '../../lab/paths.js';
 import { capMask, readUnit, setprivArgs, type UnitGrants } from '../agents/unit-file.js';
-import { addNetns, deleteNetns, ip, waitUntil } from './io-netns.js';
+import { agentLink, spawnAgent, logged, stopAgent as stop, type AgentRun } from './agent-process.js';
+import { deleteNetns, ip, waitUntil } from './io-netns.js';
 
 const REPO = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
 const NS_A = `tou-${process.pid}-a`;
@@ -29,54 +29,22 @@ const RA_PREFIX = '2001:db8:5::/64';
 // Readable by nobody: the examples are copied into a world-readable directory.
 const etc = mkdtempSync(join(tmpdir(), 'units-etc-'));
 
-interface Run {
-  readonly child: ChildProcess;
-  readonly lines: Record<string, unknown>[];
-  stderr: string;
-  readonly exited: Promise<number | null>;
-}
-const runs: Run[] = [];
+const runs: AgentRun[] = [];
 
 /** Starts the unit's ExecStart= in `ns` under the unit's grants (less `without`); stdout and stderr are kept. */
-function startAsUnit(ns: string, unitFile: string, without?: string): { run: Run; unit: UnitGrants } {
+function startAsUnit(ns: string, unitFile: string, without?: string): { run: AgentRun; unit: UnitGrants } {
   const unit = readUnit(join(REPO, 'systemd', unitFile));
   const [bin, ...args] = unit.execStart;
   const main = distFile(`agents/${bin!.split('/').pop()}/main.js`);
   const argv = args.map((a) => (a.startsWith('/etc/teredo-agents/') ? join(etc, a.slice('/etc/teredo-agents/'.length)) : a));
-  const child = spawn('ip', ['netns', 'exec', ns, ...setprivArgs(unit, without), process.execPath, main, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const run: Run = { child, lines: [], stderr: '', exited: new Promise((r) => child.once('exit', (code) => r(code))) };
-  let buffered = '';
-  const onLog = (chunk: Buffer): void => {
-    buffered += chunk.toString();
-    const parts = buffered.split('\n');
-    buffered = parts.pop()!;
-    for (const p of parts) if (p.startsWith('{')) run.lines.push(JSON.parse(p) as Record<string, unknown>);
-  };
-  child.stdout.on('data', onLog);
-  // rasadv listen logs on stderr (its stdout is the server list); other stderr text is the start-up error.
-  child.stderr.on('data', (c: Buffer) => {
-    if (c.toString().startsWith('{')) onLog(c);
-    else run.stderr += c.toString();
-  });
+  const run = spawnAgent(['ip', 'netns', 'exec', ns, ...setprivArgs(unit, without), process.execPath, main, ...argv]);
   runs.push(run);
   return { run, unit };
 }
 
-async function logged(run: Run, msg: string): Promise<Record<string, unknown>> {
-  await waitUntil(() => run.lines.some((l) => l.msg === msg) || run.child.exitCode !== null, 15_000, `"${msg}"`);
-  const hit = run.lines.find((l) => l.msg === msg);
-  if (!hit) throw new Error(`exited ${run.child.exitCode} before logging "${msg}": ${run.stderr}${JSON.stringify(run.lines)}`);
-  return hit;
-}
-
-async function stop(run: Run): Promise<number | null> {
-  if (run.child.exitCode === null) run.child.kill('SIGTERM');
-  return run.exited;
-}
-
 const capEff = (pid: number): bigint => BigInt(`0x${/^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]}`);
 
-beforeAll(() => {
+beforeAll(async () => {
   chmodSync(etc, 0o755);
   for (const f of ['teredo-server.json', 'teredo-relay.json', 'teredo-client.json', 'rasadv-advertise.json', 'rasadv-listen.json']) {
     copyFileSync(join(REPO, 'examples', f), join(etc, f));
@@ -85,16 +53,7 @@ beforeAll(() => {
   // examples/ra-sender.json names eth1 and the interface's own prefixes; here the link is v0.
   writeFileSync(join(etc, 'ra-sender.json'), JSON.stringify({ interfaces: ['v0'], prefixes: [RA_PREFIX] }));
   chmodSync(join(etc, 'ra-sender.json'), 0o644);
-  addNetns(NS_A);
-  addNetns(NS_B);
-  ip('-n', NS_A, 'link', 'add', 'v0', 'type', 'veth', 'peer', 'name', 'v1', 'netns', NS_B);
-  ip('-n', NS_A, 'addr', 'add', '192.0.2.10/24', 'dev', 'v0');
-  ip('-n', NS_A, 'addr', 'add', '192.0.2.11/24', 'dev', 'v0');
-  ip('-n', NS_B, 'addr', 'add', '192.0.2.20/24', 'dev', 'v1');
-  ip('-n', NS_A, 'link', 'set', 'v0', 'up');
-  ip('-n', NS_B, 'link', 'set', 'v1', 'up');
-  // The advertiser's single socket sends its multicast along the default route.
-  ip('-n', NS_A, 'route', 'add', 'default', 'dev', 'v0');
+  await agentLink(NS_A, NS_B);
 });
 
 afterAll(async () => {

@@ -1,0 +1,63 @@
+// teredo-client's metrics for --metrics (src/runtime/metrics.ts adds info, reloads, drops and I/O errors): the
+// qualification state and NAT type as enum gauges (one series per value, 1 for the current one), how long the
+// last qualification took and the server's round trip, the peers, and the engine's counters (RSs sent, RAs
+// accepted, qualifications, ...). Read from the status object (status.ts; its fields may be missing) at each
+// scrape; docs/metrics.md lists them.
+
+import type { ClientState, NatType } from '../../src/engine/teredo/client/client-types.js';
+import { optional, samplesBy, stateSamples, type MetricSpec } from '../../src/runtime/metrics.js';
+import type { ClientStatus } from './status.js';
+
+/** Every value, so that the compiler finds one added to the type and missing here. */
+const STATES = Object.keys({ offline: 0, 'probe-primary': 0, 'probe-secondary': 0, qualified: 0 } satisfies Record<ClientState, 0>);
+const NAT_TYPES = Object.keys({ cone: 0, restricted: 0, symmetric: 0, unknown: 0 } satisfies Record<NatType, 0>);
+
+const seconds = (ms: number | null | undefined): number | null => (ms === null || ms === undefined ? null : ms / 1000);
+
+/** One of the engine's counters (client.ts snapshot), by its key. */
+const counter = (name: string, key: string, help: string): MetricSpec<ClientStatus> => ({ name, type: 'counter', help, read: (s) => optional(s.counters?.[key]) });
+
+export const teredoClientMetrics: readonly MetricSpec<ClientStatus>[] = [
+  {
+    name: 'teredo_client_state',
+    type: 'gauge',
+    help: 'The qualification state (RFC 4380 §5.2.1): 1 for the current one (offline, probe-primary, probe-secondary, qualified), 0 for the others.',
+    labelNames: ['state'],
+    read: (s) => stateSamples('state', STATES, s.state),
+  },
+  {
+    name: 'teredo_client_nat_type',
+    type: 'gauge',
+    help: 'The NAT type the last qualification found (RFC 4380 §5.2.1, RFC 6081 §3): 1 for the current one, 0 for the others.',
+    labelNames: ['type'],
+    read: (s) => stateSamples('type', NAT_TYPES, s.nat),
+  },
+  {
+    name: 'teredo_client_qualification_seconds',
+    type: 'gauge',
+    help: 'How long the last qualification took, from the first RS to the address; absent before the first.',
+    read: (s) => optional(seconds(s.qualificationMs)),
+  },
+  {
+    name: 'teredo_client_server_rtt_seconds',
+    type: 'gauge',
+    help: 'Round-trip time to the Teredo server, RS to RA, of the last exchange; absent before the first.',
+    read: (s) => optional(seconds(s.rttMs)),
+  },
+  {
+    name: 'teredo_client_peers',
+    type: 'gauge',
+    help: 'Peers in the peer table (RFC 4380 §5.2), by kind: trusted (their mapping proved) or untrusted.',
+    labelNames: ['kind'],
+    read: (s) => (s.peers ? samplesBy('kind', { trusted: s.peers.trusted, untrusted: s.peers.count - s.peers.trusted }) : []),
+  },
+  counter('teredo_client_router_solicitations_sent_total', 'rsSent', 'Router Solicitations sent to the server, qualification and maintenance (RFC 4380 §5.2.1, §5.2.5).'),
+  counter('teredo_client_router_advertisements_accepted_total', 'raAccepted', 'Router Advertisements from the server accepted (nonce and origin indication checked).'),
+  counter('teredo_client_qualifications_total', 'qualifications', 'Qualifications that ended with an address.'),
+  counter('teredo_client_address_changes_total', 'addressChanges', 'Times the Teredo address was set, the first one included (a new mapping, server or NAT type changes it).'),
+  counter('teredo_client_offline_transitions_total', 'offline', 'Times the client went offline: the server did not answer a qualification or maintenance RS.'),
+  counter('teredo_client_icmpv6_unreachable_sent_total', 'unreachableSent', 'ICMPv6 Destination Unreachable errors sent for packets the client cannot deliver.'),
+  counter('teredo_client_icmpv6_unreachable_rate_limited_total', 'unreachableLimited', 'ICMPv6 errors not sent because of the rate limit (RFC 4443 §2.4 f).'),
+  { name: 'teredo_client_hook_runs_total', type: 'counter', help: 'Runs of the --hook program; absent without one.', read: (s) => optional(s.hook?.runs) },
+  { name: 'teredo_client_hook_failures_total', type: 'counter', help: 'Runs of the --hook program that failed; absent without one.', read: (s) => optional(s.hook?.failures) },
+];
