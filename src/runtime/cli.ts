@@ -11,7 +11,7 @@
 // Once running, lifecycle.ts owns the process: SIGTERM/SIGINT stop, SIGHUP reload, SIGUSR1 poke.
 
 import yargs from 'yargs';
-import type { Argv, Options } from 'yargs';
+import type { Options } from 'yargs';
 import type { ConfigImport, ConfigSources, ConfigSpec } from './config.js';
 import { configYargsOptions, readConfigFile, validateConfig } from './config.js';
 import type { ControlRequest, ControlServer } from './control.js';
@@ -19,7 +19,7 @@ import { controlName, serveControl } from './control.js';
 import { AgentError, exitCodeFor, formatAgentError } from './errors.js';
 import type { Lifecycle, LifecycleOptions, SignalSource } from './lifecycle.js';
 import { installLifecycle } from './lifecycle.js';
-import type { LogLevel, Logger, LoggerOptions } from './logger.js';
+import type { LogLevel, LoggerOptions } from './logger.js';
 import { LOG_LEVELS, createLogger, isLogLevel } from './logger.js';
 import { parseMetricsAddress, serveMetrics, type MetricSpec, type MetricsServer } from './metrics.js';
 import type { AgentStatus, StatusBase, StatusFormatter } from './status.js';

@@ -20,7 +20,7 @@ import { relaySpec, type RelayAgentConfig } from '../../agents/teredo-relay/conf
 import { miredoRelayImport } from '../../agents/teredo-relay/miredo-conf.js';
 import { pickIcmpv6Source, teredoRelay } from '../../agents/teredo-relay/agent.js';
 import { startOnHost } from './host-harness.js';
-import { formatTeredoRelayStatus, type TeredoRelayStatus } from '../../agents/teredo-relay/status.js';
+import { formatTeredoRelayStatus } from '../../agents/teredo-relay/status.js';
 import { formatAgentStatus } from '../../src/runtime/status.js';
 import { bubble, bubbleSource, CLIENT, echo, HOST6, SERVER, teredoAddr } from '../engine/teredo-relay-fixtures.js';
 

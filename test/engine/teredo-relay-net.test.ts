@@ -16,8 +16,6 @@ import { parseIpv4 } from '../../src/wire/ipv4.js';
 import { relaySpec } from '../../agents/teredo-relay/config.js';
 import { teredoRelay } from '../../agents/teredo-relay/agent.js';
 import { startOnHost } from '../agents/host-harness.js';
-import type { TeredoRelayStatus } from '../../agents/teredo-relay/status.js';
-import { capturedLogger } from '../fakes/log-capture.js';
 import { VirtualInternet, type NatKind, type VirtualDatagramPort } from '../fakes/teredo-net.js';
 import { rsDatagram } from './teredo-server-fixtures.js';
 import { bubble, echo, HOST6, teredoAddr } from './teredo-relay-fixtures.js';
