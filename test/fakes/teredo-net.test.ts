@@ -112,6 +112,45 @@ describe('lent buffers', () => {
   });
 });
 
+describe('capture and spoofing', () => {
+  it('records each datagram sent, delivered (as translated) and dropped (with the reason), in time order', () => {
+    const { clock, inet, server, probe, client } = world('port-restricted', { latencyMs: 1 });
+    const log = inet.capture();
+    reflect(server.bind(REFLECT_PORT));
+    const inside = client.bind(6000);
+    send(inside, 'hi', SERVER, REFLECT_PORT);
+    send(probe.bind(5000), 'unsolicited', OUTSIDE, 6000);
+    inet.runUntilIdle();
+    const rows = log.map((r) => [r.at, r.event, `${r.src.addr}:${r.src.port}`, `${r.dst.addr}:${r.dst.port}`, new TextDecoder().decode(r.bytes)]);
+    expect(rows).toEqual([
+      [1000, 'sent', `${CLIENT}:6000`, `${SERVER}:${REFLECT_PORT}`, 'hi'],
+      [1000, 'sent', `${PROBE}:5000`, `${OUTSIDE}:6000`, 'unsolicited'],
+      [1002, 'nat-filtered', `${PROBE}:5000`, `${OUTSIDE}:6000`, 'unsolicited'], // probe -> core -> NAT
+      [1003, 'delivered', `${OUTSIDE}:6000`, `${SERVER}:${REFLECT_PORT}`, 'hi'], // LAN -> NAT -> core -> server
+      [1003, 'sent', `${SERVER}:${REFLECT_PORT}`, `${OUTSIDE}:6000`, `${OUTSIDE}:6000`],
+      [1006, 'delivered', `${SERVER}:${REFLECT_PORT}`, `${CLIENT}:6000`, `${OUTSIDE}:6000`],
+    ]);
+    expect(inet.capture()).toBe(log);
+    expect(clock.now()).toBe(1006);
+  });
+
+  it('spoof() puts a datagram with any source on the core; the NAT judges it like any other', () => {
+    const { clock, inet, server, client } = world('port-restricted');
+    const inside = client.bind(6000);
+    const got = listen(inside, clock);
+    send(inside, 'open', SERVER, REFLECT_PORT);
+    inet.runUntilIdle();
+    const bytes = new TextEncoder().encode('forged');
+    inet.spoof(bytes, { addr: SERVER, port: REFLECT_PORT }, { addr: OUTSIDE, port: 6000 });
+    inet.spoof(bytes, { addr: SERVER, port: REFLECT_PORT + 1 }, { addr: OUTSIDE, port: 6000 });
+    bytes.fill(0); // copied when sent
+    inet.runUntilIdle();
+    expect(got.map((g) => [g.text, g.from])).toEqual([['forged', `${SERVER}:${REFLECT_PORT}`]]);
+    expect(inet.drops()).toEqual({ 'port-unreachable': 1, 'nat-filtered': 1 });
+    expect(server.ports.size).toBe(0);
+  });
+});
+
 describe('TUN pair', () => {
   it('carries what one device writes to the other, after the link latency, lent; held until the reader starts', () => {
     const clock = new FakeClock(0);
