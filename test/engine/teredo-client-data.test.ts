@@ -50,6 +50,17 @@ function peerClient(w: TeredoWorld, site: Site): TeredoClientHost {
   return p;
 }
 
+/** A qualified client at `site` sends an Echo Request to a qualified peer at `peerSite`: what it sent, until idle. */
+function sendToPeer(site: Site, peerSite: Site) {
+  const { w, c, me } = qualified(site);
+  const p = peerClient(w, peerSite);
+  const mark = w.log.length;
+  const data = echo(me, p.engine.address!, 128, new Uint8Array(8));
+  c.stack.send(data);
+  w.inet.runUntilIdle();
+  return { w, c, p, data, sent: w.sent(c, mark) };
+}
+
 /** The endpoint a client's address embeds (its mapping toward its server). */
 function mapping(c: TeredoClientHost): [number, number] {
   const a = decodeTeredoAddress(c.engine.address!);
@@ -134,13 +145,8 @@ describe('native destinations: relay discovery (§5.2.9)', () => {
 
 describe('Teredo destinations (§5.2.4 cases 4, 5; §5.2.6)', () => {
   it('non-cone peer: queue, indirect bubble through its server and direct bubble; its direct bubble back makes it trusted', () => {
-    const { w, c, me } = qualified();
-    const p = peerClient(w, 'port-restricted');
-    const mark = w.log.length;
-    const data = echo(me, p.engine.address!, 128, new Uint8Array(8));
-    c.stack.send(data);
-    w.inet.runUntilIdle();
-    const [indirect, direct, queued, ...rest] = w.sent(c, mark);
+    const { w, c, p, data, sent } = sendToPeer('port-restricted', 'port-restricted');
+    const [indirect, direct, queued, ...rest] = sent;
     expect([indirect, direct].map((s) => [s!.addr, s!.port, isBubble(s!)])).toEqual([
       [PRIMARY, TEREDO, true],
       [...mapping(p), true],
@@ -185,24 +191,14 @@ describe('Teredo destinations (§5.2.4 cases 4, 5; §5.2.6)', () => {
   });
 
   it('cone peer: sent straight to its embedded mapping', () => {
-    const { w, c, me } = qualified();
-    const p = peerClient(w, 'full-cone');
-    const mark = w.log.length;
-    const data = echo(me, p.engine.address!, 128, new Uint8Array(8));
-    c.stack.send(data);
-    w.inet.runUntilIdle();
-    expect(w.sent(c, mark)).toEqual([expect.objectContaining({ addr: mapping(p)[0], port: mapping(p)[1], data })]);
+    const { p, data, sent } = sendToPeer('port-restricted', 'full-cone');
+    expect(sent).toEqual([expect.objectContaining({ addr: mapping(p)[0], port: mapping(p)[1], data })]);
     expect(p.tun.written).toEqual([data]);
   });
 
   it('a cone client sends only the indirect bubble (its NAT needs no hole)', () => {
-    const { w, c, me } = qualified('full-cone');
-    const p = peerClient(w, 'port-restricted');
-    const mark = w.log.length;
-    const data = echo(me, p.engine.address!, 128, new Uint8Array(8));
-    c.stack.send(data);
-    w.inet.runUntilIdle();
-    expect(w.sent(c, mark).map((s) => [s.addr, isBubble(s)])).toEqual([
+    const { p, data, sent } = sendToPeer('full-cone', 'port-restricted');
+    expect(sent.map((s) => [s.addr, isBubble(s)])).toEqual([
       [PRIMARY, true],
       [mapping(p)[0], false], // the queued packet, once the peer's bubble came back
     ]);
