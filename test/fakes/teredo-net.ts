@@ -20,12 +20,13 @@
 //   const client = net.natHost(nat, parseIpv4('192.168.2.2')); // client.bind(): an ephemeral port
 //   ... start the engines on those ports; net.runUntilIdle() or net.advance(ms); net.drops()
 //   const log = net.capture();                                // every datagram from now on: sent, delivered, dropped
+//   net.spoof(bytes, from, to);                               // a datagram with a forged source, onto the core
 //
 // Engines plug in as hosts through teredo-net-engines.ts (a server, a client, a relay, each on its Driver), and the
 // native IPv6 side behind relays and servers is teredo-net-native.ts.
 //
 // Bounds: at most `queueLimit` datagrams in flight (default IN_FLIGHT_LIMIT, more are dropped as 'queue-full');
-// each port's receive queue, each NAT's table (teredo-net-*.ts). Traffic that never ends is a bug in the code
+// each port's receive queue, each NAT's table (teredo-net-*.ts); a capture throws past CAPTURE_LIMIT records. Traffic that never ends is a bug in the code
 // under test: runUntilIdle, and any clock call during which one instant sees that many hops (a zero-latency
 // ping-pong), throws after `eventLimit` hops (default EVENT_LIMIT).
 // Not modelled: multicast, ICMP errors (a datagram to a closed port just disappears), packet loss, hairpinning,
