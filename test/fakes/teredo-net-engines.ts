@@ -26,9 +26,9 @@ import { stackBehind, type Ipv6Stack } from './teredo-net-native.js';
 import type { VirtualDatagramPort } from './teredo-net-port.js';
 import type { VirtualTun } from './teredo-net-tun.js';
 
-/** The main socket's port of a client (the agent's configured port) and its probe socket's. */
-export const CLIENT_MAIN_PORT = 40000;
-export const CLIENT_PROBE_PORT = 40001;
+/** A client's main socket port by default (the agent's configured port), and its probe socket's. */
+const CLIENT_MAIN_PORT = 40000;
+const CLIENT_PROBE_PORT = 40001;
 
 function drive<S extends DropSink>(name: string, engine: TimedEngine<S>, clock: FakeClock, sink: (drop: (reason: number) => void) => S): Driver<S> {
   return new Driver<S>({ engine, logger: capturedLogger(name, 'info').logger, clock, timers: clock, sink });
