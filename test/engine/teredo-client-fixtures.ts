@@ -1,41 +1,162 @@
-// A tiny simulated Internet for the client engine's tests: the client behind one NAT model, a Teredo server on
-// two addresses answering RSs as RFC 4380 §5.3.2 says (RA from the other address for a cone-bit RS), a latency
-// per hop, and virtual time. RAs are built here with the wire codecs (not with our server engine), so the
-// client is tested against the RFC's packets, and a test can also craft broken ones.
+// The Teredo world of the client engine's tests, on the in-memory network (test/fakes/teredo-net*.ts): the REAL
+// server engine on 198.18.0.10 and .11 (forwarding to native IPv6 through its TUN device), clients behind the
+// lab's NAT kinds or on a public address, and on demand the real relay engine, native IPv6 hosts, more servers,
+// and scripted hosts; one FakeClock starting at 0, every datagram captured (`log`) for the tests to assert on.
 //
-// NAT models (RFC 4787 terms): full cone = endpoint-independent mapping and filtering; address-restricted =
-// EI mapping, address-dependent filtering; port-restricted = EI mapping, address+port-dependent filtering;
-// symmetric = a new mapping per destination, address+port-dependent filtering. Like a Linux NAT, a refused
-// inbound datagram leaves a conntrack entry: a later outbound flow that would reuse its tuple gets another
-// public port (what made restricted NATs look symmetric when the cone RS shared the main socket).
+// Latency: all of it on the links of public hosts (oneWayMs each, default 5), none on a client's LAN or NAT
+// link, so a client's round trip to its server is 2 x oneWayMs behind any NAT. `secondaryOneWayMs` puts the
+// server's secondary address on its own link: jitter between the two addresses.
+//
+// raPayload builds an RA with the wire codecs (not with the server engine), so a test can also craft broken ones.
 
-import { TeredoClient } from '../../src/engine/teredo/client/client.js';
-import type { ClientSink, ClientState, TeredoClientParams } from '../../src/engine/teredo/client/client-types.js';
+import type { TeredoClientParams } from '../../src/engine/teredo/client/client-types.js';
+import type { TeredoServerParams } from '../../src/engine/teredo/server/server-types.js';
 import { seededRandom, type Millis } from '../../src/engine/types.js';
+import { FakeClock } from '../../src/runtime/fake-clock.js';
+import type { Endpoint4 } from '../../src/wire/endpoint.js';
 import { parseIpv4 } from '../../src/wire/ipv4.js';
 import { parseIpv6 } from '../../src/wire/ipv6-address.js';
+import { decodeIpv6 } from '../../src/wire/ipv6.js';
 import { NDISC_HOP_LIMIT, encodeNdiscPacket, type RouterAdvert } from '../../src/wire/ndisc.js';
 import { INFINITE_LIFETIME, type NdiscOption } from '../../src/wire/ndisc-options.js';
 import { teredoServerLinkLocal } from '../../src/wire/teredo-address.js';
-import { encodeTeredoPayload, decodeTeredoPayload } from '../../src/wire/teredo-packet.js';
-import { decodeIpv6 } from '../../src/wire/ipv6.js';
+import { decodeTeredoPayload, encodeTeredoPayload } from '../../src/wire/teredo-packet.js';
+import { VirtualInternet, type Captured, type NatKind, type NatOptions, type VirtualHost, type VirtualNat } from '../fakes/teredo-net.js';
+import { TeredoClientHost, TeredoRelayHost, TeredoServerHost, type ClientHostOptions } from '../fakes/teredo-net-engines.js';
+import { NativeNetwork, type Ipv6Stack } from '../fakes/teredo-net-native.js';
 
 export const PRIMARY = parseIpv4('198.18.0.10');
 export const SECONDARY = parseIpv4('198.18.0.11');
+/** The first client's public address: its NAT's outside address, or its own on a public site. */
 export const NAT_PUBLIC = parseIpv4('198.18.0.101');
 export const CLIENT_PORT = 40000;
 /** The client's probe socket (sink.sendProbe). */
 export const PROBE_PORT = 40001;
+export const RELAY: Endpoint4 = { addr: parseIpv4('198.18.0.20'), port: 3545 };
+/** A host on the internet that tests script (a peer, a rogue sender). */
+export const ROGUE = parseIpv4('198.18.0.30');
+export const HOST6 = parseIpv6('2001:db8:6::100');
+const RELAY6 = parseIpv6('2001:db8:6::20');
+/** RFC 4380 §2.6: the Teredo prefix 2001:0000::/32, routed to the relay on the native side. */
+const TEREDO_ROUTE = { prefix: parseIpv6('2001::'), length: 32 };
 
-export type NatModel = 'none' | 'full-cone' | 'address-restricted' | 'port-restricted' | 'symmetric';
+/** A NAT kind of the lab, or 'none': the client on a public address. */
+export type Site = NatKind | 'none';
 
+export interface WorldOptions {
+  readonly oneWayMs?: Millis;
+  readonly secondaryOneWayMs?: Millis;
+  readonly server?: Partial<TeredoServerParams>;
+}
+
+/** A datagram a client sent, from its main socket (local = CLIENT_PORT) or its probe socket (PROBE_PORT). */
 export interface Sent {
   readonly at: Millis;
   readonly data: Uint8Array;
   readonly addr: number;
   readonly port: number;
-  /** The client's local port it left from: CLIENT_PORT (main socket) or PROBE_PORT. */
   readonly local: number;
+}
+
+export class TeredoWorld {
+  readonly clock = new FakeClock(0);
+  readonly inet = new VirtualInternet(this.clock);
+  readonly log: readonly Captured[] = this.inet.capture();
+  readonly native = new NativeNetwork(this.inet);
+  readonly oneWayMs: Millis;
+  /** The host holding the server's primary address, and the one holding its secondary (the same one by default). */
+  readonly serverHosts: readonly [VirtualHost, VirtualHost];
+  readonly server: TeredoServerHost;
+  readonly #nats = new Map<TeredoClientHost, VirtualNat>();
+  #sites = 0;
+
+  constructor(o: WorldOptions = {}) {
+    this.oneWayMs = o.oneWayMs ?? 5;
+    const primary = o.secondaryOneWayMs === undefined ? this.host([PRIMARY, SECONDARY]) : this.host(PRIMARY);
+    this.serverHosts = [primary, o.secondaryOneWayMs === undefined ? primary : this.inet.host(SECONDARY, { latencyMs: o.secondaryOneWayMs })];
+    const params = { primary: PRIMARY, secondary: SECONDARY, nativeForwarding: true, ...o.server };
+    this.server = new TeredoServerHost(this.clock, this.serverHosts, params, this.native.attach('teredo-server'));
+  }
+
+  /** A public host at `addrs`, oneWayMs from the core. */
+  host(addrs: number | readonly number[]): VirtualHost {
+    return this.inet.host(addrs, { latencyMs: this.oneWayMs });
+  }
+
+  /** Another Teredo server (its clients' prefix 2001:0:<primary>::/64), on one host holding both addresses. */
+  addServer(primary: number, secondary: number): TeredoServerHost {
+    const h = this.host([primary, secondary]);
+    return new TeredoServerHost(this.clock, [h, h], { primary, secondary });
+  }
+
+  /**
+   * A client of PRIMARY (unless params say otherwise) at the next site: behind a fresh `site` NAT whose outside
+   * address is 198.18.0.<101 + n> (LAN 192.168.<1 + n>.2), or on that address itself. Started unless told not to.
+   */
+  client(site: Site, params: Partial<TeredoClientParams> = {}, o: ClientHostOptions & { nat?: NatOptions; start?: boolean } = {}): TeredoClientHost {
+    const n = this.#sites++;
+    const outside = NAT_PUBLIC + n;
+    let host: VirtualHost;
+    let nat: VirtualNat | undefined;
+    if (site === 'none') host = this.inet.host(outside);
+    else {
+      nat = this.inet.nat(site, outside, { seed: n + 1, ...o.nat });
+      host = this.inet.natHost(nat, parseIpv4(`192.168.${n + 1}.2`));
+    }
+    const c = new TeredoClientHost(this.inet, host, { primary: PRIMARY, ...params }, o);
+    if (nat !== undefined) this.#nats.set(c, nat);
+    return o.start === false ? c : c.start();
+  }
+
+  /** The NAT in front of `c`. */
+  natOf(c: TeredoClientHost): VirtualNat {
+    const nat = this.#nats.get(c);
+    if (nat === undefined) throw new Error('this client is on a public address');
+    return nat;
+  }
+
+  /** The real relay at RELAY; on the native side it routes 2001::/32. */
+  relay(): TeredoRelayHost {
+    return new TeredoRelayHost(this.clock, this.host(RELAY.addr), RELAY.port, { random: seededRandom(3), icmpv6Source: RELAY6 }, this.native.attach('teredo-relay', TEREDO_ROUTE));
+  }
+
+  /** A native IPv6 host at `addr` (it answers Echo Requests). */
+  nativeHost(addr: Uint8Array): Ipv6Stack {
+    return this.native.host(addr);
+  }
+
+  /** What `c` sent from either socket, in order, from log record `since` on. */
+  sent(c: TeredoClientHost, since = 0): Sent[] {
+    const from = (r: Captured, p: Endpoint4): boolean => r.src.addr === p.addr && r.src.port === p.port;
+    return this.log
+      .slice(since)
+      .filter((r) => r.event === 'sent' && (from(r, c.main.local) || from(r, c.probe.local)))
+      .map((r) => ({ at: r.at, data: r.bytes, addr: r.dst.addr, port: r.dst.port, local: r.src.port }));
+  }
+
+  /** Moves the clock to `t`: every datagram and timer due on the way. */
+  runUntil(t: Millis): void {
+    this.clock.advanceTo(t);
+  }
+
+  /** Runs until `c` is qualified, or `limit` ms have passed; returns the time it took (by the clock). */
+  runUntilQualified(c: TeredoClientHost, limit: Millis = 120_000): Millis {
+    const start = this.clock.now();
+    while (c.engine.state !== 'qualified' && this.clock.now() - start < limit && this.clock.runNext());
+    return this.clock.now() - start;
+  }
+
+  /**
+   * The NAT in front of `c` loses its state (conntrack -F) and another host behind it takes c's port at once: c's
+   * next datagram leaves from another mapping, as after a NAT reboot.
+   */
+  remap(c: TeredoClientHost): void {
+    const nat = this.natOf(c);
+    nat.flush();
+    const squatter = this.inet.natHost(nat, c.main.local.addr + 1).bind(c.main.local.port);
+    squatter.send(new Uint8Array(1), 0, 1, ROGUE, 9);
+    this.inet.runUntilIdle();
+  }
 }
 
 export interface RaOptions {
@@ -67,6 +188,7 @@ export function raPayload(rsPayload: Uint8Array, origin: { addr: number; port: n
   return encodeTeredoPayload({ auth, origin: o.origin === null ? undefined : (o.origin ?? origin), ipv6 });
 }
 
+/** RFC 4380 §4: the Prefix Information option of a server's RA, 2001:0:<server>::/prefixLength. */
 export function prefixOption(server: number, prefixLength = 64): NdiscOption {
   const prefix = parseIpv6('2001:0::');
   prefix[4] = server >>> 24;
@@ -74,135 +196,4 @@ export function prefixOption(server: number, prefixLength = 64): NdiscOption {
   prefix[6] = (server >>> 8) & 0xff;
   prefix[7] = server & 0xff;
   return { kind: 'prefix-info', prefixLength, onLink: false, autonomous: true, routerAddress: false, validLifetimeSec: INFINITE_LIFETIME, preferredLifetimeSec: INFINITE_LIFETIME, prefix };
-}
-
-/** The client engine in a simulated network. `step()` runs until nothing is pending before `until`. */
-export class SimNet {
-  now: Millis = 0;
-  readonly client: TeredoClient;
-  readonly sent: Sent[] = [];
-  readonly states: { at: Millis; state: ClientState }[] = [];
-  readonly addresses: { at: Millis; previous: Uint8Array | undefined; current: Uint8Array | undefined }[] = [];
-  readonly drops: number[] = [];
-  readonly tun: Uint8Array[] = [];
-  /** Whether the server answers, and whether UDP toward it passes (a captive portal blocks it). */
-  serverUp = true;
-  udpBlocked = false;
-  /** Changing it simulates the NAT losing its state (conntrack flush): every mapping gets a new port. */
-  natEpoch = 0;
-  /** Extra delay of RAs answering a cone RS (jitter between the server's two addresses). */
-  coneRaExtraMs = 0;
-  /** Address-restricted filtering for the whole host: a datagram to one address opens every mapping to it. */
-  hostWideFiltering = false;
-  readonly sink: ClientSink;
-  readonly #inflight: { at: Millis; data: Uint8Array; addr: number; port: number; toPort: number; local: number }[] = [];
-  readonly #opened = new Set<string>();
-  readonly #mappings = new Map<string, number>();
-  /** Inbound tuples the NAT refused ("remote/public port"): conntrack entries no outbound flow may reuse. */
-  readonly #refused = new Set<string>();
-  #nextPublicPort = 50000;
-
-  constructor(
-    readonly nat: NatModel,
-    params: Partial<TeredoClientParams> = {},
-    readonly oneWayMs = 5,
-    seed = 1,
-  ) {
-    this.client = new TeredoClient({ primary: PRIMARY, ...params }, seededRandom(seed));
-    this.sink = {
-      drop: (r) => void this.drops.push(r),
-      sendUdp: (data, offset, length, addr, port) => this.#send(data.slice(offset, offset + length), addr, port, CLIENT_PORT),
-      sendProbe: (data, offset, length, addr, port) => this.#send(data.slice(offset, offset + length), addr, port, PROBE_PORT),
-      writeTun: (data, offset, length) => void this.tun.push(data.slice(offset, offset + length)),
-      addressChanged: (previous, current) => void this.addresses.push({ at: this.now, previous: previous?.slice(), current: current?.slice() }),
-      stateChanged: (state) => void this.states.push({ at: this.now, state }),
-    };
-  }
-
-  start(): this {
-    this.client.start(this.now, this.sink);
-    return this;
-  }
-
-  /** Advances virtual time to `until`, delivering datagrams and firing the engine's timers in order. */
-  runUntil(until: Millis): void {
-    for (;;) {
-      const net = this.#inflight.reduce<Millis | undefined>((m, d) => (m === undefined || d.at < m ? d.at : m), undefined);
-      const timer = this.client.nextTimeout();
-      const next = Math.min(net ?? Infinity, timer ?? Infinity);
-      if (next > until) break;
-      this.now = Math.max(this.now, next);
-      if (net !== undefined && net <= this.now) {
-        const i = this.#inflight.findIndex((d) => d.at === net);
-        const d = this.#inflight.splice(i, 1)[0]!;
-        // The NAT filters on arrival: an RS sent meanwhile may have opened it.
-        if (!this.#admits(d.toPort, d.addr, d.port)) this.#refused.add(`${this.natEpoch}/${d.addr}:${d.port}/${d.toPort}`);
-        else if (d.local === PROBE_PORT) this.client.probeDatagram(d.data, 0, d.data.length, d.addr, d.port, this.now, this.sink);
-        else this.client.datagram(d.data, 0, d.data.length, d.addr, d.port, this.now, this.sink);
-      } else {
-        this.client.handleTimeout(this.now, this.sink);
-      }
-    }
-    this.now = until;
-  }
-
-  /** Runs until the client is qualified (or `limit`); returns the time it took. */
-  runUntilQualified(limit: Millis = 120_000): Millis {
-    const start = this.now;
-    while (this.client.state !== 'qualified' && this.now < start + limit) this.runUntil(this.now + 1);
-    return this.now - start;
-  }
-
-  /** Delivers a datagram to the client right now, as if it came from addr:port (bypassing the NAT). */
-  inject(data: Uint8Array, addr: number, port: number): void {
-    this.client.datagram(data, 0, data.length, addr, port, this.now, this.sink);
-  }
-
-  /** Delivers a datagram to the client's probe socket right now (bypassing the NAT). */
-  injectProbe(data: Uint8Array, addr: number, port: number): void {
-    this.client.probeDatagram(data, 0, data.length, addr, port, this.now, this.sink);
-  }
-
-  /** The public port the NAT uses from the client's `local` port toward addr:port. */
-  mappedPort(addr: number, port: number, local = CLIENT_PORT): number {
-    if (this.nat === 'none') return local;
-    const flow = `${this.natEpoch}/${local}/${addr}:${port}`;
-    let p = this.#mappings.get(flow);
-    if (p !== undefined) return p;
-    // Endpoint-independent mapping: the port this local port already uses, unless that tuple is taken.
-    const shared = this.nat === 'symmetric' ? undefined : this.#mappings.get(`${this.natEpoch}/${local}`);
-    p = shared !== undefined && !this.#refused.has(`${this.natEpoch}/${addr}:${port}/${shared}`) ? shared : this.#nextPublicPort++;
-    if (shared === undefined) this.#mappings.set(`${this.natEpoch}/${local}`, p);
-    this.#mappings.set(flow, p);
-    return p;
-  }
-
-  #send(data: Uint8Array, addr: number, port: number, local: number): void {
-    this.sent.push({ at: this.now, data, addr, port, local });
-    if (this.udpBlocked) return;
-    const mapped = { addr: NAT_PUBLIC, port: this.mappedPort(addr, port, local) };
-    // Pinholes belong to the mapping they were opened on (a symmetric NAT has one mapping per destination).
-    this.#opened.add(`${this.natEpoch}/${mapped.port}/${addr}:${port}`);
-    this.#opened.add(`${this.natEpoch}/${mapped.port}/${addr}`);
-    this.#opened.add(`${this.natEpoch}/*/${addr}`);
-    if (!this.serverUp || port !== 3544 || (addr !== PRIMARY && addr !== SECONDARY)) return;
-    const rs = decodeTeredoPayload(data);
-    const src = decodeIpv6(rs.ipv6).header.src;
-    if (rs.ipv6[40] !== 133) return;
-    const cone = (src[8]! & 0x80) !== 0;
-    const from = cone ? (addr === PRIMARY ? SECONDARY : PRIMARY) : addr;
-    this.#inflight.push({ at: this.now + 2 * this.oneWayMs + (cone ? this.coneRaExtraMs : 0), data: raPayload(data, mapped), addr: from, port: 3544, toPort: mapped.port, local });
-  }
-
-  #admits(toPort: number, addr: number, port: number): boolean {
-    switch (this.nat) {
-      case 'none':
-      case 'full-cone':
-        return true;
-      case 'address-restricted':
-        return this.#opened.has(`${this.natEpoch}/${this.hostWideFiltering ? '*' : toPort}/${addr}`);
-      default:
-        return this.#opened.has(`${this.natEpoch}/${toPort}/${addr}:${port}`);
-    }
-  }
 }

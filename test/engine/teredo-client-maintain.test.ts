@@ -1,127 +1,159 @@
-// Maintenance (RFC 4380 §5.2.5): the refresh RS at a random 75-100 % of the refresh interval, skipped while the
-// server is heard, a new address when the NAT mapping changes, and offline + re-qualification when the server
-// stops answering.
+// Maintenance (RFC 4380 §5.2.5) against the real server engine on the in-memory network: the refresh RS at a
+// random 75-100 % of the refresh interval, skipped while the server is heard, a new address when the NAT mapping
+// changes, and offline + re-qualification when the server stops answering.
 
 import { describe, expect, it } from 'vitest';
+import { encodeIpv6, NEXT_HEADER } from '../../src/wire/ipv6.js';
+import { parseIpv6 } from '../../src/wire/ipv6-address.js';
 import { decodeTeredoAddress } from '../../src/wire/teredo-address.js';
 import { decodeTeredoPayload } from '../../src/wire/teredo-packet.js';
-import { CLIENT_PORT, PRIMARY, PROBE_PORT, SimNet } from './teredo-client-fixtures.js';
+import type { TeredoClientHost } from '../fakes/teredo-net-engines.js';
+import { CLIENT_PORT, PRIMARY, PROBE_PORT, ROGUE, TeredoWorld, type Sent } from './teredo-client-fixtures.js';
 
-/** Times of the RSs sent after qualification. */
-function refreshTimes(net: SimNet, after: number): number[] {
-  return net.sent.filter((s) => s.at > after).map((s) => s.at);
+/** RFC 4380 §2.15, §5.2: the refresh interval is 30 s, each wait a uniform 75-100 % of it. */
+const REFRESH_MS = 30_000;
+/** RFC 4380 §5.2.1: N = 3 RSs, T = 4 s apart, before giving up on the server. */
+const N_X_T = 3 * 4000;
+
+/** RFC 4861 §4.1: ICMPv6 type 133 is a Router Solicitation. */
+const isRs = (s: Sent): boolean => s.port === 3544 && decodeTeredoPayload(s.data).ipv6[40] === 133;
+/** RFC 4380 §5.2.1: the cone bit of the RS's link-local source (byte 8 of the address). */
+const coneBit = (s: Sent): boolean => (decodeTeredoPayload(s.data).ipv6[8 + 8]! & 0x80) !== 0;
+
+function qualified(w: TeredoWorld, c: TeredoClientHost): number {
+  w.runUntilQualified(c);
+  expect(c.engine.state).toBe('qualified');
+  return w.clock.now();
+}
+
+/** Times of the RSs `c` sent after `after`. */
+function refreshTimes(w: TeredoWorld, c: TeredoClientHost, after: number): number[] {
+  return w
+    .sent(c)
+    .filter((s) => s.at > after && isRs(s))
+    .map((s) => s.at);
 }
 
 describe('refresh timing', () => {
   it('refresh RSs come at 75-100 % of the interval after the server was last heard, never at a fixed period', () => {
     const gaps: number[] = [];
     for (let seed = 1; seed <= 10; seed++) {
-      const net = new SimNet('port-restricted', {}, 5, seed).start();
-      net.runUntilQualified();
-      const q = net.now;
-      net.runUntil(q + 200_000);
-      const times = [q, ...refreshTimes(net, q)];
-      // Each refresh RA arrives 10 ms after its RS; the next check is planned from that arrival.
+      const w = new TeredoWorld();
+      const c = w.client('port-restricted', {}, { seed });
+      const q = qualified(w, c);
+      w.runUntil(q + 200_000);
+      const times = [q, ...refreshTimes(w, c, q)];
+      // Each refresh RA arrives 10 ms (2 x 5 ms) after its RS; the next check is planned from that arrival.
       for (let i = 1; i < times.length; i++) gaps.push(times[i]! - times[i - 1]! - (i === 1 ? 0 : 10));
     }
-    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(22_500);
-    expect(Math.max(...gaps)).toBeLessThanOrEqual(30_000);
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(0.75 * REFRESH_MS);
+    expect(Math.max(...gaps)).toBeLessThanOrEqual(REFRESH_MS);
     expect(new Set(gaps).size).toBeGreaterThan(gaps.length / 2);
   });
 
   it('refreshes with the non-cone RS from the main socket, even a cone client (it keeps the embedded mapping alive)', () => {
-    const net = new SimNet('full-cone').start();
-    net.runUntilQualified();
-    const q = net.now;
-    net.runUntil(q + 31_000);
-    const refresh = net.sent.filter((s) => s.at > q);
+    const w = new TeredoWorld();
+    const c = w.client('full-cone');
+    const q = qualified(w, c);
+    w.runUntil(q + REFRESH_MS + 1000);
+    const refresh = w.sent(c).filter((s) => s.at > q);
     expect(refresh).toHaveLength(1);
-    expect(decodeTeredoPayload(refresh[0]!.data).ipv6[16]! & 0x80).toBe(0);
+    expect(isRs(refresh[0]!)).toBe(true);
+    expect(coneBit(refresh[0]!)).toBe(false);
     expect(refresh[0]!.local).toBe(CLIENT_PORT);
-    expect(net.client.state).toBe('qualified');
+    expect(c.engine.state).toBe('qualified');
   });
 
-  it('no refresh RS while the server is heard (e.g. indirect bubbles arrive through it)', () => {
-    const net = new SimNet('port-restricted').start();
-    net.runUntilQualified();
-    const q = net.now;
-    // A bubble from the server every 10 s for 2 minutes (counted as server traffic whatever becomes of it).
-    const bubble = new Uint8Array(40);
-    bubble[0] = 0x60;
-    bubble[6] = 59;
+  it('no refresh RS while the server is heard (indirect bubbles arrive through it)', () => {
+    const w = new TeredoWorld();
+    const c = w.client('port-restricted');
+    const q = qualified(w, c);
+    // A relay's bubble (§5.4.1: from fe80::<nonce> to the client) through the client's server every 10 s for
+    // 2 minutes: the server forwards it with an origin indication (§5.3.1), the client hears its server.
+    const bubble = encodeIpv6({ trafficClass: 0, flowLabel: 0, nextHeader: NEXT_HEADER.NO_NEXT, hopLimit: 255, src: parseIpv6('fe80::3c85:d813:5dc2:9d41'), dst: c.engine.address! }, new Uint8Array(0));
+    const relay = w.host(ROGUE).bind(3545);
     for (let t = q + 10_000; t <= q + 120_000; t += 10_000) {
-      net.runUntil(t);
-      net.inject(bubble, PRIMARY, 3544);
+      w.runUntil(t);
+      relay.send(bubble, 0, bubble.length, PRIMARY, 3544);
     }
-    expect(refreshTimes(net, q)).toEqual([]);
-    net.runUntil(q + 160_000);
-    expect(refreshTimes(net, q).length).toBeGreaterThan(0);
+    w.runUntil(q + 120_000 + 100);
+    expect(c.driver.drops()).toEqual({});
+    expect(w.log.filter((r) => r.event === 'delivered' && r.src.addr === PRIMARY && r.at > q)).toHaveLength(12);
+    expect(refreshTimes(w, c, q)).toEqual([]);
+    w.runUntil(q + 160_000);
+    expect(refreshTimes(w, c, q).length).toBeGreaterThan(0);
   });
 });
 
 describe('mapping change and loss of the server', () => {
-  it('a changed mapping (NAT state flushed) gives a new address; the old one is removed', () => {
-    const net = new SimNet('port-restricted').start();
-    net.runUntilQualified();
-    const first = net.client.address!.slice();
-    net.natEpoch++;
-    net.runUntil(net.now + 31_000);
-    expect(net.client.state).toBe('qualified');
-    const second = net.client.address!;
-    expect(decodeTeredoAddress(second).mappedPort).not.toBe(decodeTeredoAddress(first).mappedPort);
-    const change = net.addresses.at(-1)!;
+  it('a changed mapping (the NAT lost its state, §5.2.5) gives a new address; the old one is removed', () => {
+    const w = new TeredoWorld();
+    const c = w.client('port-restricted');
+    qualified(w, c);
+    const first = c.engine.address!.slice();
+    w.remap(c);
+    w.runUntil(w.clock.now() + REFRESH_MS + 1000);
+    expect(c.engine.state).toBe('qualified');
+    const second = c.engine.address!;
+    expect(decodeTeredoAddress(first).mappedPort).toBe(CLIENT_PORT);
+    expect(decodeTeredoAddress(second).mappedPort).not.toBe(CLIENT_PORT);
+    const change = c.addresses.at(-1)!;
     expect(change.previous).toEqual(first);
     expect(change.current).toEqual(second);
   });
 
   it('the server stops answering: offline after N x T, address removed; back up by itself when it returns', () => {
-    const net = new SimNet('symmetric').start();
-    net.runUntilQualified();
-    const q = net.now;
-    net.serverUp = false;
-    // The refresh is due within 30 s, then N x T = 12 s without an answer.
-    net.runUntil(q + 30_000 + 12_000);
-    expect(net.states.filter((s) => s.at > q).map((s) => s.state)[0]).toBe('offline');
-    expect(net.addresses.at(-1)!.current).toBeUndefined();
-    expect(net.client.snapshot(net.now).error ?? net.client.snapshot(net.now).counters.offline).toBeTruthy();
-    net.serverUp = true;
-    net.runUntil(net.now + 30_000);
-    expect(net.client.state).toBe('qualified');
-    expect(net.client.nat).toBe('symmetric');
+    const w = new TeredoWorld();
+    const c = w.client('symmetric');
+    const q = qualified(w, c);
+    w.server.stop();
+    // The refresh is due within 30 s, then N x T without an answer.
+    w.runUntil(q + REFRESH_MS + N_X_T);
+    expect(c.states.filter((s) => s.at > q).map((s) => s.state)[0]).toBe('offline');
+    expect(c.addresses.at(-1)!.current).toBeUndefined();
+    expect(c.engine.snapshot(w.clock.now()).counters.offline).toBe(1);
+    w.server.start();
+    w.runUntil(w.clock.now() + REFRESH_MS);
+    expect(c.engine.state).toBe('qualified');
+    expect(c.engine.nat).toBe('symmetric');
   });
 
   it('re-qualifying while the NAT still holds a pinhole to the secondary on the main mapping: no false "cone"', () => {
-    const net = new SimNet('address-restricted').start();
-    net.runUntilQualified();
-    expect(net.client.nat).toBe('restricted');
-    net.serverUp = false;
-    net.runUntil(net.now + 42_000);
-    expect(net.states.map((s) => s.state)).toContain('offline');
-    net.serverUp = true;
-    const q = net.now;
-    net.runUntil(q + 30_000);
-    expect(net.client.state).toBe('qualified');
-    expect(net.client.nat).toBe('restricted');
+    const w = new TeredoWorld();
+    const c = w.client('address-restricted');
+    qualified(w, c);
+    expect(c.engine.nat).toBe('restricted');
+    w.server.stop();
+    w.runUntil(w.clock.now() + REFRESH_MS + N_X_T);
+    expect(c.states.map((s) => s.state)).toContain('offline');
+    w.server.start();
+    const q = w.clock.now();
+    w.runUntil(q + REFRESH_MS);
+    expect(c.engine.state).toBe('qualified');
+    expect(c.engine.nat).toBe('restricted');
     // The cone RS went out again, from the probe socket, whose mapping the pinhole does not cover.
-    expect(net.sent.filter((s) => s.at > q && (decodeTeredoPayload(s.data).ipv6[16]! & 0x80) !== 0).map((s) => s.local)).toContain(PROBE_PORT);
+    expect(w.sent(c).filter((s) => s.at > q && coneBit(s)).map((s) => s.local)).toContain(PROBE_PORT);
   });
 
   it('stop() removes the address and leaves nothing armed', () => {
-    const net = new SimNet('full-cone').start();
-    net.runUntilQualified();
-    net.client.stop(net.now, net.sink);
-    expect(net.client.state).toBe('offline');
-    expect(net.addresses.at(-1)!.current).toBeUndefined();
-    expect(net.client.nextTimeout()).toBeUndefined();
+    const w = new TeredoWorld();
+    const c = w.client('full-cone');
+    qualified(w, c);
+    c.control((engine, now, sink) => engine.stop(now, sink));
+    expect(c.engine.state).toBe('offline');
+    expect(c.addresses.at(-1)!.current).toBeUndefined();
+    expect(c.engine.nextTimeout()).toBeUndefined();
+    expect(c.driver.stats().nextTimeout).toBeNull();
   });
 
   it('reconfigure with another server starts over', () => {
-    const net = new SimNet('full-cone').start();
-    net.runUntilQualified();
-    net.client.reconfigure({ primary: PRIMARY, refreshIntervalMs: 20_000 }, net.now, net.sink);
-    expect(net.client.state).toBe('qualified');
-    net.client.reconfigure({ primary: PRIMARY + 2 }, net.now, net.sink);
-    expect(net.client.state).toBe('probe-primary');
-    expect(net.client.address).toBeUndefined();
+    const w = new TeredoWorld();
+    const c = w.client('full-cone');
+    qualified(w, c);
+    c.control((engine, now, sink) => engine.reconfigure({ primary: PRIMARY, refreshIntervalMs: 20_000 }, now, sink));
+    expect(c.engine.state).toBe('qualified');
+    c.control((engine, now, sink) => engine.reconfigure({ primary: PRIMARY + 2 }, now, sink));
+    expect(c.engine.state).toBe('probe-primary');
+    expect(c.engine.address).toBeUndefined();
   });
 });

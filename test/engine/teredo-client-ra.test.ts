@@ -1,30 +1,58 @@
 // RA acceptance (RFC 4380 §5.2.1, §5.2.2): each refusal is counted under its own reason and changes nothing;
-// the RA that follows the rules is taken.
+// the RA that follows the rules is taken. The client is on the in-memory network (on a public address, links
+// without latency) and its server is down; the RAs, crafted with the wire codecs, reach it over the network
+// from whatever source each case needs (VirtualInternet.spoof: a datagram with any source on the core).
 
 import { describe, expect, it } from 'vitest';
-import { CLIENT_DROP_REASONS, DROP } from '../../src/engine/teredo/client/client-types.js';
+import type { ClientDropReason } from '../../src/engine/teredo/client/client-types.js';
 import { parseIpv6 } from '../../src/wire/ipv6-address.js';
 import { fillIcmpv6PacketChecksum } from '../../src/wire/icmpv6.js';
 import { decodeTeredoPayload } from '../../src/wire/teredo-packet.js';
-import { NAT_PUBLIC, PRIMARY, SECONDARY, SimNet, prefixOption, raPayload, type RaOptions } from './teredo-client-fixtures.js';
+import type { TeredoClientHost } from '../fakes/teredo-net-engines.js';
+import { CLIENT_PORT, NAT_PUBLIC, PRIMARY, PROBE_PORT, SECONDARY, TeredoWorld, prefixOption, raPayload, type RaOptions } from './teredo-client-fixtures.js';
 
 const MAPPED = { addr: NAT_PUBLIC, port: 50000 };
 
-/** A client that sent its first two RSs and hears nothing (the server is down): RAs are injected by hand. */
-function waiting(): { net: SimNet; cone: Uint8Array; primary: Uint8Array } {
-  const net = new SimNet('full-cone');
-  net.serverUp = false;
-  net.start();
-  return { net, cone: net.sent[0]!.data, primary: net.sent[1]!.data };
+/** The client on a public address, its server down; inject() and injectProbe() reach its two sockets from any source. */
+class Net {
+  readonly w = new TeredoWorld({ oneWayMs: 0 });
+  readonly client: TeredoClientHost;
+
+  constructor() {
+    this.w.server.stop();
+    this.client = this.w.client('none');
+  }
+
+  inject(bytes: Uint8Array, addr: number, port: number): void {
+    this.#deliver(bytes, addr, port, CLIENT_PORT);
+  }
+
+  injectProbe(bytes: Uint8Array, addr: number, port: number): void {
+    this.#deliver(bytes, addr, port, PROBE_PORT);
+  }
+
+  #deliver(bytes: Uint8Array, addr: number, port: number, to: number): void {
+    this.w.inet.spoof(bytes, { addr, port }, { addr: NAT_PUBLIC, port: to });
+    this.w.inet.runUntilIdle();
+  }
 }
 
-function expectRefused(send: (net: SimNet, rs: { cone: Uint8Array; primary: Uint8Array }) => void, reason: (typeof CLIENT_DROP_REASONS)[number]): void {
+/** A client that sent its first two RSs at 0 and hears nothing (the server is down): RAs are sent by hand. */
+function waiting(): { net: Net; cone: Uint8Array; primary: Uint8Array } {
+  const net = new Net();
+  const [cone, primary] = net.w.sent(net.client);
+  expect([cone!.local, primary!.local]).toEqual([PROBE_PORT, CLIENT_PORT]);
+  return { net, cone: cone!.data, primary: primary!.data };
+}
+
+function expectRefused(send: (net: Net, rs: { cone: Uint8Array; primary: Uint8Array }) => void, reason: ClientDropReason): void {
   const { net, cone, primary } = waiting();
   send(net, { cone, primary });
-  expect(net.drops.map((d) => CLIENT_DROP_REASONS[d])).toEqual([reason]);
-  expect(net.client.state).toBe('probe-primary');
-  expect(net.addresses).toHaveLength(0);
-  expect(net.client.nextTimeout()).toBe(4000); // still waiting on the same RS timer: no state change at all
+  expect(net.client.drops).toEqual([reason]);
+  expect(net.client.engine.state).toBe('probe-primary');
+  expect(net.client.addresses).toHaveLength(0);
+  // RFC 4380 §5.2.1: still waiting T = 4 s on the RSs sent at 0: no state change at all.
+  expect(net.client.engine.nextTimeout()).toBe(4000);
 }
 
 const ra = (rs: Uint8Array, o: RaOptions = {}): Uint8Array => raPayload(rs, MAPPED, o);
@@ -92,11 +120,11 @@ describe('RA acceptance', () => {
   it('the RA that follows every rule starts the cone window; the cone RA from the other address qualifies as cone', () => {
     const { net, cone, primary } = waiting();
     net.inject(ra(primary), PRIMARY, 3544);
-    expect(net.drops).toEqual([]);
-    expect(net.client.nextTimeout()).toBe(100); // the cone window
+    expect(net.client.drops).toEqual([]);
+    expect(net.client.engine.nextTimeout()).toBe(100); // the cone window: the RA came at once, so its minimum
     net.injectProbe(ra(cone), SECONDARY, 3544);
-    expect(net.client.state).toBe('qualified');
-    expect(net.client.nat).toBe('cone');
+    expect(net.client.engine.state).toBe('qualified');
+    expect(net.client.engine.nat).toBe('cone');
   });
 
   it('a replayed RA (its nonce already used) is refused', () => {
@@ -104,13 +132,13 @@ describe('RA acceptance', () => {
     const bytes = ra(primary);
     net.inject(bytes, PRIMARY, 3544);
     net.inject(bytes, PRIMARY, 3544);
-    expect(net.drops).toEqual([DROP['ra-nonce-mismatch']]);
+    expect(net.client.drops).toEqual(['ra-nonce-mismatch']);
   });
 
   it('an RA from a peer (not the server) never reaches the TUN device', () => {
     const { net, primary } = waiting();
     net.inject(ra(primary), 0xc6120066, 40000);
-    expect(net.tun).toHaveLength(0);
-    expect(net.drops).toEqual([DROP['ra-source-not-server']]);
+    expect(net.client.tun.written).toHaveLength(0);
+    expect(net.client.drops).toEqual(['ra-source-not-server']);
   });
 });

@@ -10,9 +10,9 @@ import { TeredoServer } from '../../src/engine/teredo/server/server.js';
 import { SERVER_DROP_REASONS, type ServerSink } from '../../src/engine/teredo/server/server-types.js';
 import { seededRandom } from '../../src/engine/types.js';
 import { hex } from '../../src/wire/bytes.js';
-import { parseIpv6 } from '../../src/wire/ipv6-address.js';
+import { formatIpv6, parseIpv6 } from '../../src/wire/ipv6-address.js';
 import { TEREDO_CLIENT_LINK_LOCAL_CONE } from '../../src/wire/teredo-address.js';
-import { MIREDO_RS } from '../fakes/miredo-captures.js';
+import { MIREDO_RA_IPV6, MIREDO_RS } from '../fakes/miredo-captures.js';
 import { bubble, CLIENT, datagram, echo, OTHER_CLIENT, PRIMARY, RELAY, rsDatagram, SECONDARY, server, teredoAddr, tun, udp, type ServerOutput } from './teredo-server-fixtures.js';
 
 const HOST6 = parseIpv6('2001:db8:6::100');
@@ -93,8 +93,22 @@ describe('stateless (§5.3)', () => {
     expect(measured).toBeInstanceOf(Leaky);
   });
 
-  it('the configuration is exactly what the packet paths read', () => {
-    expect(Object.keys(server().config).sort()).toEqual(['allowNonGlobal', 'forwardIcmpv6MaxPayload', 'linkLocal', 'nativeForwarding', 'prefix', 'primary', 'raTemplate', 'secondary']);
+  it('the configuration the packet paths read: the defaults and the derived addresses, as literals', () => {
+    const { raTemplate, linkLocal, prefix, ...rest } = server().config;
+    expect(rest).toEqual({
+      primary: 0xc612000a, // 198.18.0.10
+      secondary: 0xc612000b,
+      forwardIcmpv6MaxPayload: 88, // Miredo's limit (libteredo/server.c); RFC 4380 sets none
+      nativeForwarding: false,
+      allowNonGlobal: false,
+    });
+    expect(formatIpv6(linkLocal)).toBe('fe80::8000:f227:39ed:fff5'); // RFC 4380 §5.3.2: cone flag, ~3544, ~primary
+    expect(formatIpv6(prefix)).toBe('2001:0:c612:a::'); // RFC 4380 §4: 2001:0000 + the primary address
+    // The RA template is the RA of the Miredo capture with the destination and the checksum left zero.
+    const expected = MIREDO_RA_IPV6.slice();
+    expected.fill(0, 24, 40);
+    expected.fill(0, 42, 44);
+    expect(hex(raTemplate.packet)).toBe(hex(expected));
   });
 });
 

@@ -158,6 +158,28 @@ describe('flush, block, hairpin, table limit', () => {
   });
 });
 
+describe('address-restricted, filtering per host (filterPerHost)', () => {
+  it('a packet from one port to an address opens every mapping of that host to that address, and only that host', () => {
+    for (const filterPerHost of [false, true]) {
+      const w = world('address-restricted', {}, { filterPerHost });
+      const a = w.client.bind(41010);
+      const b = w.client.bind(41011);
+      const gotB = listen(b, w.clock);
+      send(a, 'open', SERVER, REFLECT_PORT); // only port 41010 talks to the server
+      send(b, 'map', PROBE, REFLECT_PORT); // port 41011 has a mapping, toward the probe
+      const neighbour = w.inet.natHost(w.router, parseIpv4('192.168.1.3')).bind(41012);
+      send(neighbour, 'map', PROBE, REFLECT_PORT);
+      w.inet.runUntilIdle();
+      const server = w.server.bind(REFLECT_PORT);
+      send(server, 'to-b', OUTSIDE, 41011);
+      send(server, 'to-neighbour', OUTSIDE, 41012);
+      w.inet.runUntilIdle();
+      expect(gotB.map((g) => g.text), `filterPerHost ${filterPerHost}`).toEqual(filterPerHost ? ['to-b'] : []);
+      expect(w.inet.drops()['nat-filtered']).toBe(filterPerHost ? 1 : 2);
+    }
+  });
+});
+
 describe('hole punching (the bubbles of RFC 4380 §5.2.6, §5.2.9)', () => {
   /** Two clients behind their own NATs learn their mappings from the server's reflector, then punch. */
   function punch(kind2: NatKind): string[] {

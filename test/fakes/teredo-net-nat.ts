@@ -20,6 +20,8 @@
 //   packet matching one is let in to the inside endpoint (the DNAT rule) and starts a flow. Only outgoing
 //   packets refresh a binding. The lab keys the set by the inside port, equal to the mapped port whenever the
 //   port is preserved (one client per NAT); this model keys it by the mapped port, the behaviour meant.
+// `filterPerHost` (address-restricted only) is a NAT the lab does not build: one whose address-dependent filter
+// is kept per inside HOST, so a packet to an address opens every mapping of that host to it (some home routers).
 // Simplifications: a preserved port counts as taken when another inside endpoint holds it (Linux would share
 // it between flows to different remotes); no hairpinning (the lab has none either); no port parity or ranges.
 
@@ -59,6 +61,8 @@ export interface NatOptions {
   readonly tableLimit?: number;
   /** Seed of the port draws (symmetric NAT, or a preserved port already taken). */
   readonly seed?: number;
+  /** Address-restricted: filter per inside host instead of per mapping (see above). Default false. */
+  readonly filterPerHost?: boolean;
 }
 
 /** Why a NAT refused a packet. */
@@ -89,10 +93,11 @@ export class NatModel {
   readonly #bindingTimeout: Millis;
   readonly #limit: number;
   readonly #random: Random;
+  readonly #perHost: boolean;
   /** Flows by inside endpoint > remote endpoint, and by outside port < remote endpoint. */
   readonly #byInside = new Map<string, Flow>();
   readonly #byOutside = new Map<string, Flow>();
-  /** Cone bindings by mapped port (full cone) or remote address + mapped port (address-restricted). */
+  /** Cone bindings by mapped port (full cone), remote address + mapped port (address-restricted), or remote address + inside host (filterPerHost). */
   readonly #bindings = new Map<string, Binding>();
   readonly #blocked = new Set<number>();
 
@@ -106,6 +111,7 @@ export class NatModel {
     this.#bindingTimeout = options.bindingTimeoutMs ?? CONE_BINDING_TIMEOUT_S * 1000;
     this.#limit = options.tableLimit ?? NAT_TABLE_LIMIT;
     this.#random = seededRandom(options.seed ?? 4380);
+    this.#perHost = options.filterPerHost === true && this.behaviour.filtering === 'address-dependent';
   }
 
   /** An inside endpoint sends to `remote`: the outside port it leaves from, or why it is dropped. */
@@ -122,7 +128,7 @@ export class NatModel {
     }
     flow.sawOut = true;
     this.#refresh(flow, now);
-    const binding = this.#bindingKey(remote.addr, flow.outsidePort);
+    const binding = this.#bindingKey(remote.addr, flow.outsidePort, inside.addr);
     if (binding !== undefined) this.#bindings.set(binding, { inside, outsidePort: flow.outsidePort, expires: now + this.#bindingTimeout });
     return flow.outsidePort;
   }
@@ -134,13 +140,16 @@ export class NatModel {
     const remoteKey = key(remote.addr, remote.port);
     let flow = this.#byOutside.get(`${outsidePort}<${remoteKey}`);
     if (!flow) {
-      const bindingKey = this.#bindingKey(remote.addr, outsidePort);
+      // Per host, the packet goes to whoever holds the port, if that host has sent to the remote address.
+      const owner = this.#perHost ? this.#holder(outsidePort) : undefined;
+      const bindingKey = this.#bindingKey(remote.addr, outsidePort, owner?.addr);
       const binding = bindingKey === undefined ? undefined : this.#bindings.get(bindingKey);
       if (!binding) return 'nat-filtered';
       if (this.#byInside.size + this.#bindings.size >= this.#limit) return 'nat-table-full';
       // The DNAT rule: the packet goes in and conntrack starts a flow for it.
-      flow = { inside: binding.inside, remote, outsidePort, created: now, expires: 0, sawOut: false, sawIn: false };
-      this.#byInside.set(`${key(binding.inside.addr, binding.inside.port)}>${remoteKey}`, flow);
+      const inside = owner ?? binding.inside;
+      flow = { inside, remote, outsidePort, created: now, expires: 0, sawOut: false, sawIn: false };
+      this.#byInside.set(`${key(inside.addr, inside.port)}>${remoteKey}`, flow);
       this.#byOutside.set(`${outsidePort}<${remoteKey}`, flow);
     }
     flow.sawIn = true;
@@ -169,9 +178,18 @@ export class NatModel {
     return this.#byInside.size;
   }
 
-  #bindingKey(remoteAddr: number, outsidePort: number): string | undefined {
+  /** The binding an inbound packet needs; `insideAddr` = the host holding the port (filterPerHost only). */
+  #bindingKey(remoteAddr: number, outsidePort: number, insideAddr: number | undefined): string | undefined {
     if (this.behaviour.filtering === 'endpoint-independent') return String(outsidePort);
+    if (this.#perHost) return insideAddr === undefined ? undefined : `${remoteAddr}>${insideAddr}`;
     if (this.behaviour.filtering === 'address-dependent') return key(remoteAddr, outsidePort);
+    return undefined;
+  }
+
+  /** The inside endpoint whose mapping is `outsidePort`, if a live flow or binding has it. */
+  #holder(outsidePort: number): Endpoint4 | undefined {
+    for (const f of this.#byInside.values()) if (f.outsidePort === outsidePort) return f.inside;
+    for (const b of this.#bindings.values()) if (b.outsidePort === outsidePort) return b.inside;
     return undefined;
   }
 

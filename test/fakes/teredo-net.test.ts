@@ -5,7 +5,10 @@ import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../src/runtime/fake-clock.js';
 import type { DatagramBatch } from '../../src/io/ports.js';
 import { parseIpv4 } from '../../src/wire/ipv4.js';
+import { decodeEcho, decodeIcmpv6Packet, echoMessage, encodeIcmpv6Packet } from '../../src/wire/icmpv6.js';
+import { formatIpv6, parseIpv6 } from '../../src/wire/ipv6-address.js';
 import { VirtualInternet } from './teredo-net.js';
+import { NativeNetwork, stackBehind } from './teredo-net-native.js';
 import { CLIENT, listen, OUTSIDE, PROBE, reflect, REFLECT_PORT, send, SERVER, world } from './teredo-net-helpers.js';
 import { BATCH_SIZE, POISON_BYTE, RECEIVE_QUEUE_LIMIT } from './teredo-net-port.js';
 
@@ -112,6 +115,45 @@ describe('lent buffers', () => {
   });
 });
 
+describe('capture and spoofing', () => {
+  it('records each datagram sent, delivered (as translated) and dropped (with the reason), in time order', () => {
+    const { clock, inet, server, probe, client } = world('port-restricted', { latencyMs: 1 });
+    const log = inet.capture();
+    reflect(server.bind(REFLECT_PORT));
+    const inside = client.bind(6000);
+    send(inside, 'hi', SERVER, REFLECT_PORT);
+    send(probe.bind(5000), 'unsolicited', OUTSIDE, 6000);
+    inet.runUntilIdle();
+    const rows = log.map((r) => [r.at, r.event, `${r.src.addr}:${r.src.port}`, `${r.dst.addr}:${r.dst.port}`, new TextDecoder().decode(r.bytes)]);
+    expect(rows).toEqual([
+      [1000, 'sent', `${CLIENT}:6000`, `${SERVER}:${REFLECT_PORT}`, 'hi'],
+      [1000, 'sent', `${PROBE}:5000`, `${OUTSIDE}:6000`, 'unsolicited'],
+      [1002, 'nat-filtered', `${PROBE}:5000`, `${OUTSIDE}:6000`, 'unsolicited'], // probe -> core -> NAT
+      [1003, 'delivered', `${OUTSIDE}:6000`, `${SERVER}:${REFLECT_PORT}`, 'hi'], // LAN -> NAT -> core -> server
+      [1003, 'sent', `${SERVER}:${REFLECT_PORT}`, `${OUTSIDE}:6000`, `${OUTSIDE}:6000`],
+      [1006, 'delivered', `${SERVER}:${REFLECT_PORT}`, `${CLIENT}:6000`, `${OUTSIDE}:6000`],
+    ]);
+    expect(inet.capture()).toBe(log);
+    expect(clock.now()).toBe(1006);
+  });
+
+  it('spoof() puts a datagram with any source on the core; the NAT judges it like any other', () => {
+    const { clock, inet, server, client } = world('port-restricted');
+    const inside = client.bind(6000);
+    const got = listen(inside, clock);
+    send(inside, 'open', SERVER, REFLECT_PORT);
+    inet.runUntilIdle();
+    const bytes = new TextEncoder().encode('forged');
+    inet.spoof(bytes, { addr: SERVER, port: REFLECT_PORT }, { addr: OUTSIDE, port: 6000 });
+    inet.spoof(bytes, { addr: SERVER, port: REFLECT_PORT + 1 }, { addr: OUTSIDE, port: 6000 });
+    bytes.fill(0); // copied when sent
+    inet.runUntilIdle();
+    expect(got.map((g) => [g.text, g.from])).toEqual([['forged', `${SERVER}:${REFLECT_PORT}`]]);
+    expect(inet.drops()).toEqual({ 'port-unreachable': 1, 'nat-filtered': 1 });
+    expect(server.ports.size).toBe(0);
+  });
+});
+
 describe('TUN pair', () => {
   it('carries what one device writes to the other, after the link latency, lent; held until the reader starts', () => {
     const clock = new FakeClock(0);
@@ -139,6 +181,28 @@ describe('TUN pair', () => {
     inet.runUntilIdle();
     expect(back).toEqual([1]);
     expect(clock.now()).toBe(8);
+  });
+});
+
+describe('native IPv6 side (teredo-net-native.ts)', () => {
+  it('routes to a host by address, else into the device of the longest prefix; hosts answer Echo Requests', () => {
+    const inet = new VirtualInternet(new FakeClock(0));
+    const native = new NativeNetwork(inet);
+    const wide = native.attach('wide', { prefix: parseIpv6('2001::'), length: 16 });
+    const narrow = native.attach('narrow', { prefix: parseIpv6('2001::'), length: 32 });
+    const host = native.host(parseIpv6('2001:db8::1'));
+    const [intoWide, intoNarrow] = [stackBehind(wide), stackBehind(narrow)];
+    const ping = (dst: string) => encodeIcmpv6Packet({ src: parseIpv6('2001:0:c612:a::1'), dst: parseIpv6(dst), hopLimit: 64 }, echoMessage(128, { id: 1, seq: 2, data: Uint8Array.of(3) }));
+    intoNarrow.send(ping('2001:db8::1')); // a Teredo client's ping, written by the relay into its device
+    native.route(ping('2001:1::5'));
+    native.route(ping('3fff::5'));
+    inet.runUntilIdle();
+    expect(host.received).toEqual([ping('2001:db8::1')]);
+    expect(intoWide.received).toEqual([ping('2001:1::5')]);
+    // The answer (RFC 4443 §4.2: same identifier, sequence and data) went back into the /32 device.
+    expect(intoNarrow.received.map((p) => formatIpv6(decodeIcmpv6Packet(p).header.dst))).toEqual(['2001:0:c612:a::1']);
+    expect(decodeEcho(decodeIcmpv6Packet(intoNarrow.received[0]!).message)).toEqual({ id: 1, seq: 2, data: Uint8Array.of(3) });
+    expect(native.unroutable).toBe(1);
   });
 });
 

@@ -19,9 +19,14 @@
 //   const nat = net.nat('symmetric', parseIpv4('198.18.0.102'), { seed: 7 });
 //   const client = net.natHost(nat, parseIpv4('192.168.2.2')); // client.bind(): an ephemeral port
 //   ... start the engines on those ports; net.runUntilIdle() or net.advance(ms); net.drops()
+//   const log = net.capture();                                // every datagram from now on: sent, delivered, dropped
+//   net.spoof(bytes, from, to);                               // a datagram with a forged source, onto the core
+//
+// Engines plug in as hosts through teredo-net-engines.ts (a server, a client, a relay, each on its Driver), and the
+// native IPv6 side behind relays and servers is teredo-net-native.ts.
 //
 // Bounds: at most `queueLimit` datagrams in flight (default IN_FLIGHT_LIMIT, more are dropped as 'queue-full');
-// each port's receive queue, each NAT's table (teredo-net-*.ts). Traffic that never ends is a bug in the code
+// each port's receive queue, each NAT's table (teredo-net-*.ts); a capture throws past CAPTURE_LIMIT records. Traffic that never ends is a bug in the code
 // under test: runUntilIdle, and any clock call during which one instant sees that many hops (a zero-latency
 // ping-pong), throws after `eventLimit` hops (default EVENT_LIMIT).
 // Not modelled: multicast, ICMP errors (a datagram to a closed port just disappears), packet loss, hairpinning,
@@ -29,6 +34,7 @@
 
 import type { Millis } from '../../src/engine/types.js';
 import type { FakeClock } from '../../src/runtime/fake-clock.js';
+import type { Endpoint4 } from '../../src/wire/endpoint.js';
 import { formatIpv4 } from '../../src/wire/ipv4.js';
 import { VirtualHost, VirtualNat } from './teredo-net-host.js';
 import type { NatDrop, NatKind, NatOptions } from './teredo-net-nat.js';
@@ -43,6 +49,8 @@ export type { VirtualTun } from './teredo-net-tun.js';
 export const IN_FLIGHT_LIMIT = 10_000;
 /** Hops one runUntilIdle() (or one instant) may process before the traffic is declared endless. */
 export const EVENT_LIMIT = 100_000;
+/** Records one capture holds; past it the capture throws (a test that needs more should capture less). */
+export const CAPTURE_LIMIT = 100_000;
 
 /** Why the network discarded a datagram (counted in `drops()`). */
 export type NetDrop = NatDrop | 'no-route' | 'port-unreachable' | 'receive-queue-full' | 'queue-full' | 'nat-no-hairpin' | 'tun-queue-full';
@@ -52,6 +60,20 @@ export interface NetworkOptions {
   readonly latencyMs?: Millis;
   readonly queueLimit?: number;
   readonly eventLimit?: number;
+}
+
+/**
+ * One datagram as the capture saw it: leaving a port or a spoofer ('sent'), reaching a port ('delivered'), or
+ * discarded (the network's reason). Endpoints as they were at that point: the sender's bound endpoint when sent,
+ * NAT-translated when delivered or dropped on the way.
+ */
+export interface Captured {
+  readonly at: Millis;
+  readonly event: 'sent' | 'delivered' | NetDrop;
+  readonly src: Endpoint4;
+  readonly dst: Endpoint4;
+  /** The UDP payload: the network's own copy, never lent, never modified. */
+  readonly bytes: Uint8Array;
 }
 
 interface Datagram {
@@ -98,6 +120,7 @@ export class VirtualInternet {
   #delivered = 0;
   #timer: unknown;
   #armedAt: Millis | undefined;
+  #capture: Captured[] | undefined;
 
   constructor(clock: FakeClock, options: NetworkOptions = {}) {
     this.clock = clock;
@@ -148,6 +171,25 @@ export class VirtualInternet {
     return [a, b];
   }
 
+  /**
+   * A datagram from any source, put on the core by a host that forges it (no ingress filtering, BCP 38): an
+   * attacker's packets, or a fuzzer's. It crosses the destination's NAT like any other.
+   */
+  spoof(bytes: Uint8Array, from: Endpoint4, to: Endpoint4): void {
+    const d: Datagram = { srcAddr: from.addr >>> 0, srcPort: from.port, dstAddr: to.addr >>> 0, dstPort: to.port, bytes: bytes.slice() };
+    this.#record('sent', d);
+    this.#push(this.#latency, CORE, d);
+  }
+
+  /**
+   * Starts recording every datagram from now on (tcpdump on every link at once) and returns the list it fills,
+   * in time order; a second call returns the same list. TUN packets are not recorded.
+   */
+  capture(): readonly Captured[] {
+    this.#capture ??= [];
+    return this.#capture;
+  }
+
   /** Moves the clock forward `ms`, delivering every datagram and firing every timer due on the way. */
   advance(ms: Millis): void {
     this.clock.advance(ms);
@@ -187,6 +229,7 @@ export class VirtualInternet {
       {
         transmit: (from, bytes, addr, port) => {
           const d: Datagram = { srcAddr: from.local.addr, srcPort: from.local.port, dstAddr: addr, dstPort: port, bytes };
+          this.#record('sent', d);
           this.#push(latencyMs, nat ? { at: 'nat-in', nat } : CORE, d);
         },
         wake: (port) => this.#wake(port),
@@ -209,8 +252,17 @@ export class VirtualInternet {
     this.#routes.set(addr, holder);
   }
 
-  #drop(reason: NetDrop): void {
+  /** Counts a discarded datagram (`d` undefined for a TUN packet, which is not captured). */
+  #drop(reason: NetDrop, d: Datagram | undefined): void {
     this.#drops.set(reason, (this.#drops.get(reason) ?? 0) + 1);
+    if (d !== undefined) this.#record(reason, d);
+  }
+
+  #record(event: Captured['event'], d: Datagram): void {
+    const log = this.#capture;
+    if (log === undefined) return;
+    if (log.length >= CAPTURE_LIMIT) throw new Error(`capture: more than ${CAPTURE_LIMIT} datagrams`);
+    log.push({ at: this.clock.now(), event, src: { addr: d.srcAddr, port: d.srcPort }, dst: { addr: d.dstAddr, port: d.dstPort }, bytes: d.bytes });
   }
 
   /** A datagram reaches the far end of a hop. */
@@ -218,37 +270,38 @@ export class VirtualInternet {
     switch (stop.at) {
       case 'core': {
         const to = this.#routes.get(d.dstAddr);
-        if (to === undefined) return this.#drop('no-route');
+        if (to === undefined) return this.#drop('no-route', d);
         if (to instanceof VirtualNat) return this.#push(to.latencyMs, { at: 'nat-out', nat: to }, d);
         return this.#push(to.latencyMs, { at: 'port', host: to }, d);
       }
       case 'nat-in': {
-        if (d.dstAddr === stop.nat.outside) return this.#drop('nat-no-hairpin');
+        if (d.dstAddr === stop.nat.outside) return this.#drop('nat-no-hairpin', d);
         const port = stop.nat.model.outbound(now, { addr: d.srcAddr, port: d.srcPort }, { addr: d.dstAddr, port: d.dstPort });
-        if (typeof port !== 'number') return this.#drop(port);
+        if (typeof port !== 'number') return this.#drop(port, d);
         d.srcAddr = stop.nat.outside;
         d.srcPort = port;
         return this.#push(stop.nat.latencyMs, CORE, d);
       }
       case 'nat-out': {
         const inside = stop.nat.model.inbound(now, { addr: d.srcAddr, port: d.srcPort }, d.dstPort);
-        if (typeof inside !== 'object') return this.#drop(inside);
+        if (typeof inside !== 'object') return this.#drop(inside, d);
         const host = stop.nat.hosts.get(inside.addr);
-        if (host === undefined) return this.#drop('no-route');
+        if (host === undefined) return this.#drop('no-route', d);
         d.dstAddr = inside.addr;
         d.dstPort = inside.port;
         return this.#push(host.latencyMs, { at: 'port', host }, d);
       }
       case 'port': {
         const port = stop.host.ports.get(`${d.dstAddr}:${d.dstPort}`);
-        if (port === undefined) return this.#drop('port-unreachable');
-        if (!port.arrive(d.bytes, d.srcAddr, d.srcPort)) return this.#drop('receive-queue-full');
+        if (port === undefined) return this.#drop('port-unreachable', d);
+        if (!port.arrive(d.bytes, d.srcAddr, d.srcPort)) return this.#drop('receive-queue-full', d);
         this.#delivered++;
+        this.#record('delivered', d);
         this.#waking.add(port);
         return;
       }
       case 'tun': {
-        if (!stop.tun.arrive(d.bytes)) return this.#drop('tun-queue-full');
+        if (!stop.tun.arrive(d.bytes)) return this.#drop('tun-queue-full', undefined);
         this.#delivered++;
         this.#waking.add(stop.tun);
       }
@@ -256,7 +309,7 @@ export class VirtualInternet {
   }
 
   #push(latency: Millis, stop: Stop, d: Datagram): void {
-    if (this.#heap.length >= this.#queueLimit) return this.#drop('queue-full');
+    if (this.#heap.length >= this.#queueLimit) return this.#drop('queue-full', stop.at === 'tun' ? undefined : d);
     const hop: Hop = { due: this.clock.now() + latency, seq: this.#seq++, stop, d };
     const h = this.#heap;
     let i = h.push(hop) - 1;
