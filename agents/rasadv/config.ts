@@ -89,7 +89,7 @@ export const listenSpec: ConfigSpec<ListenConfig> = {
     interfaces: { ...interfacesField, description: `${interfacesField.description} (default: every non-loopback IPv4 interface)` },
     statsInterval: STATS_INTERVAL_FIELD,
     json: { type: 'boolean', default: false, description: 'print one JSON object per line instead of the netsh-style table' },
-    allow: { live: true, type: 'list', default: [], description: 'authorised servers: host names, IPv4 addresses or prefixes, or @FILE (one per line, # comments); any other server is UNKNOWN' },
+    allow: { live: true, rereads: true, type: 'list', default: [], description: 'authorised servers: host names, IPv4 addresses or prefixes, or @FILE (one per line, # comments); any other server is UNKNOWN' },
     once: { type: 'boolean', default: false, description: 'listen for --timeout seconds, then exit with 0 (no unknown server heard) or 4 (an unknown server was heard)' },
     timeout: { type: 'number', min: 0.1, description: 'seconds to listen with --once' },
     interval: { type: 'number', default: RASADV_INTERVAL_SECONDS, min: 1, description: 'the advertisers\' interval in seconds, for the stale time' },

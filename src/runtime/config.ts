@@ -27,6 +27,11 @@ export interface FieldSpec {
    * "restart needed" from these flags, and keeps the running value of every field that is not live.
    */
   live?: boolean;
+  /**
+   * The value names files read when the config is loaded (rasadv's `--allow @FILE`): a live field with it counts
+   * as changed on every SIGHUP, so the agent reads the files again even when the names did not change.
+   */
+  rereads?: boolean;
   description: string;
   /** Used when neither the file nor a flag sets the field. Omit it (and `required`) for optional fields. */
   default?: unknown;
@@ -179,15 +184,15 @@ export function validateConfig<T>(spec: ConfigSpec<T>, sources: ConfigSources): 
 }
 
 /**
- * The keys whose values differ between two validated configs (deep comparison), split by their `live` flag:
- * what SIGHUP can apply in place, and what needs a restart.
+ * The keys whose values differ between two validated configs (deep comparison; a `rereads` field always
+ * differs), split by their `live` flag: what SIGHUP can apply in place, and what needs a restart.
  */
 export function changedFields<T>(spec: ConfigSpec<T>, before: T, after: T): { live: (keyof T & string)[]; restart: (keyof T & string)[] } {
   const live: (keyof T & string)[] = [];
   const restart: (keyof T & string)[] = [];
   for (const [key, field] of Object.entries<FieldSpec>(spec.fields)) {
     const k = key as keyof T & string;
-    if (JSON.stringify(before[k]) === JSON.stringify(after[k])) continue;
+    if (field.rereads !== true && JSON.stringify(before[k]) === JSON.stringify(after[k])) continue;
     (field.live === true ? live : restart).push(k);
   }
   return { live, restart };

@@ -10,6 +10,8 @@ export interface HostedAgent<C, S> {
   readonly log: ReturnType<typeof capturedLogger>;
   /** Reasons passed to host.fatal. */
   readonly fatal: string[];
+  /** The exit code passed with each of them (undefined: the default, 1). */
+  readonly exitCodes: (number | undefined)[];
 }
 
 /** Starts `def` (or `setup`, for an agent's seams such as the client's resolver) with `config` on a host with `deps`. */
@@ -21,6 +23,11 @@ export async function startOnHost<C extends CommonConfig, S>(
 ): Promise<HostedAgent<C, S>> {
   const log = capturedLogger(`${def.name} test`);
   const fatal: string[] = [];
-  const agent = await runAgent(def.config, setup, { name: def.name, instance: undefined, config, logger: log.logger, fatal: (reason) => void fatal.push(reason) }, deps);
-  return { agent, log, fatal };
+  const exitCodes: (number | undefined)[] = [];
+  const onFatal = (reason: string, exitCode?: number): void => {
+    fatal.push(reason);
+    exitCodes.push(exitCode);
+  };
+  const agent = await runAgent(def.config, setup, { name: def.name, instance: undefined, config, logger: log.logger, fatal: onFatal }, deps);
+  return { agent, log, fatal, exitCodes };
 }

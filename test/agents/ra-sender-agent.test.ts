@@ -1,26 +1,32 @@
-// The ra-sender agent wiring, in-process: real engine and Driver, FakeIcmpv6Socket, FakeClock and a scripted
-// link instead of the kernel. Checks the socket set-up (ff02::2, RS-only filter), waiting for DAD, following
-// the link down and up (new ifindex = new socket), solicited answers, SIGHUP deprecation, the final RAs and
-// the status object.
+// The ra-sender declaration run in process on the agent host (test/agents/host-harness.ts): real engine and
+// Driver, FakeIcmpv6Socket, FakeClock and a scripted link (the LinkReader seam of setupRaSender) instead of the
+// kernel. Checks the socket set-up (ff02::2, RS-only filter), waiting for DAD, following the link down and up (new
+// ifindex = new socket), solicited answers, SIGHUP deprecation, the final RAs, send errors as the host's ioErrors
+// per interface, and the status object.
 import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { FakeIcmpv6Socket } from '../fakes/fake-icmpv6-socket.js';
 import { FakeClock } from '../../src/runtime/fake-clock.js';
-import { capturedLogger } from '../fakes/log-capture.js';
-import { validateConfig } from '../../src/runtime/config.js';
+import { validateConfig, type ImportedFile } from '../../src/runtime/config.js';
 import type { Icmpv6SocketOptions } from '../../src/io/icmpv6-socket.js';
+import type { HostDeps } from '../../src/runtime/host.js';
 import { seededRandom } from '../../src/engine/types.js';
 import { decodeIcmpv6 } from '../../src/wire/icmpv6.js';
 import { decodeNdisc, type RouterAdvert } from '../../src/wire/ndisc.js';
 import { formatIpv6, parseIpv6 } from '../../src/wire/ipv6-address.js';
 import { fromHex } from '../../src/wire/bytes.js';
-import { startRaSender } from '../../agents/ra-sender/agent.js';
-import { raSenderSpec, type RaSenderAgentConfig } from '../../agents/ra-sender/config.js';
+import { raSender, setupRaSender } from '../../agents/ra-sender/agent.js';
+import { raSenderSpec, radvdConfImport, type RaSenderAgentConfig } from '../../agents/ra-sender/config.js';
 import { parseIfInet6, type LinkState } from '../../agents/ra-sender/link.js';
 import { AgentError } from '../../src/runtime/errors.js';
 import { formatRaSenderStatus } from '../../agents/ra-sender/status.js';
+import { startOnHost } from './host-harness.js';
 
-function config(flags: Record<string, unknown>): RaSenderAgentConfig {
-  const r = validateConfig(raSenderSpec, { flags });
+/** The config from flags, over a radvd.conf as the runtime imports it (`radvdConfImport.read`) when one is given. */
+function config(flags: Record<string, unknown>, radvd?: ImportedFile): RaSenderAgentConfig {
+  const r = validateConfig(raSenderSpec, { flags, ...(radvd ? { file: { ...radvd, imported: true } } : {}) });
   if (!r.ok) throw new Error(r.problems.join('; '));
   return r.config;
 }
@@ -28,14 +34,13 @@ function config(flags: Record<string, unknown>): RaSenderAgentConfig {
 const UP: LinkState = { ifindex: 7, linkLocal: 'fe80::1', tentative: false, mtu: 1500, mac: fromHex('02005e005301'), autoPrefixes: [parseIpv6('2001:db8:77::')], forwarding: true };
 const TENTATIVE: LinkState = { ...UP, linkLocal: undefined, tentative: true };
 
-function harness(flags: Record<string, unknown>, link: LinkState = UP) {
+function harness(flags: Record<string, unknown>, link: LinkState = UP, radvd?: ImportedFile) {
   const clock = new FakeClock(1000);
   const sockets: { options: Icmpv6SocketOptions; socket: FakeIcmpv6Socket }[] = [];
   const state = { link };
   const control = { failNextOpen: false };
-  const { logger, lines } = capturedLogger('ra-sender test');
-  const deps = {
-    openSocket: (options: Icmpv6SocketOptions) => {
+  const deps: HostDeps = {
+    openIcmpv6: (options) => {
       if (control.failNextOpen) {
         control.failNextOpen = false;
         throw new Error(`cannot open raw ICMPv6 socket on ${options.ifname}`);
@@ -46,15 +51,14 @@ function harness(flags: Record<string, unknown>, link: LinkState = UP) {
       sockets.push({ options, socket });
       return socket;
     },
-    links: { read: () => state.link },
     clock,
     timers: clock,
     random: seededRandom(3),
   };
-  const ctx = { name: 'ra-sender', instance: undefined, config: config(flags), logger, fatal: () => {} };
+  const links = { read: () => state.link };
   const sent = () => sockets.flatMap((s) => s.socket.sent).map((m) => ({ to: formatIpv6(m.destination), ra: decodeNdisc(decodeIcmpv6(m.bytes)) as RouterAdvert }));
   return {
-    clock, sockets, state, lines, sent, start: () => startRaSender(ctx, deps),
+    clock, sockets, state, sent, start: () => startOnHost(raSender, config(flags, radvd), deps, (host) => setupRaSender(host, links)),
     set failNextOpen(v: boolean) {
       control.failNextOpen = v;
     },
@@ -67,7 +71,7 @@ const prefixes = (ra: RouterAdvert) => ra.options.flatMap((o) => (o.kind === 'pr
 describe('ra-sender agent', () => {
   it('opens a socket joined to ff02::2 for RSs and RAs only, sends the first RA at once, answers an RS by unicast', async () => {
     const h = harness({ interface: 'eth0', prefix: ['2001:db8:66::/64'], rdnss: ['2001:db8::53'] });
-    const agent = await h.start();
+    const { agent, log } = await h.start();
     h.clock.advance(0);
     expect(h.sockets.length).toBe(1);
     const s = h.sockets[0]!.socket;
@@ -87,7 +91,7 @@ describe('ra-sender agent', () => {
     const otherRa = new Uint8Array([134, 0, 0, 0, 32, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
     s.deliver({ bytes: otherRa, source: parseIpv6('fe80::2') });
     expect(agent.status().interfaces[0]!.inconsistencies).toEqual({ 'cur-hop-limit': 1 });
-    expect(h.lines.some((l) => l.level === 'warn' && l.router === 'fe80::2' && l.inconsistency === 'cur-hop-limit')).toBe(true);
+    expect(log.lines.some((l) => l.level === 'warn' && l.router === 'fe80::2' && l.inconsistency === 'cur-hop-limit')).toBe(true);
     const text = formatRaSenderStatus({ agent: 'ra-sender', instance: null, pid: 1, uptimeSec: 1, reloads: 0, lifecycle: 'running', ...agent.status() }).join('\n');
     expect(text).toContain('eth0: advertising from fe80::1, MTU 1500, forwarding on');
     expect(text).toContain('RSs: 2 received, 1 answered by unicast, 0 by multicast');
@@ -97,9 +101,47 @@ describe('ra-sender agent', () => {
     await stopAll(h, agent);
   });
 
+  it('counts refused sends as i/o errors of the interface\'s port (host ioErrors "icmpv6:<interface>"), and keeps going', async () => {
+    const h = harness({ interface: ['eth0', 'eth1'] });
+    const { agent, log } = await h.start();
+    const eth1 = h.sockets.find((x) => x.options.ifname === 'eth1')!.socket;
+    eth1.failSends = new Error('ENETDOWN');
+    h.clock.advance(0);
+    expect(agent.status().ioErrors).toEqual({ 'icmpv6:eth0': 0, 'icmpv6:eth1': 1 });
+    expect(log.lines.filter((l) => l.msg === 'i/o error').map((l) => l.where)).toEqual(['icmpv6:eth1']);
+    const text = formatRaSenderStatus({ agent: 'ra-sender', instance: null, pid: 1, uptimeSec: 1, reloads: 0, lifecycle: 'running', ...agent.status() }).join('\n');
+    expect(text).toMatch(/^eth0: .*\n.*\n.*send errors 0$/m);
+    expect(text).toMatch(/^eth1: .*\n.*\n.*send errors 1$/m);
+    eth1.failSends = undefined;
+    eth1.deliver({ bytes: RS, source: parseIpv6('fe80::99') });
+    expect(eth1.sent.map((m) => formatIpv6(m.destination))).toEqual(['fe80::99']);
+    await stopAll(h, agent);
+  });
+
+  it('advertises what an imported radvd.conf says, and applies the file read again on SIGHUP', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ra-sender-radvd-'));
+    try {
+      const path = join(dir, 'radvd.conf');
+      const conf = (prefix: string) => `interface eth0 {\n  AdvSendAdvert on;\n  prefix ${prefix} { };\n};\n`;
+      writeFileSync(path, conf('2001:db8:66::/64'));
+      const h = harness({}, UP, radvdConfImport.read(path));
+      const { agent, log } = await h.start();
+      h.clock.advance(100_000);
+      expect(prefixes(h.sent().at(-1)!.ra)).toEqual(['2001:db8:66::/64 14400']);
+      writeFileSync(path, conf('2001:db8:67::/64'));
+      await agent.reload(config({}, radvdConfImport.read(path)));
+      h.clock.advance(0);
+      expect(prefixes(h.sent().at(-1)!.ra)).toEqual(['2001:db8:67::/64 14400', '2001:db8:66::/64 0']);
+      expect(log.lines.filter((l) => l.msg === 'restart needed')).toEqual([]);
+      await stopAll(h, agent);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('waits while the link-local address is tentative (DAD), then advertises', async () => {
     const h = harness({ interface: 'eth0', prefix: 'auto' }, TENTATIVE);
-    const agent = await h.start();
+    const { agent } = await h.start();
     h.clock.advance(5000);
     expect(h.sent()).toEqual([]);
     expect(agent.status().interfaces[0]!.state).toBe('waiting-for-dad');
@@ -112,7 +154,7 @@ describe('ra-sender agent', () => {
 
   it('follows the interface going away and coming back with a new ifindex (new socket, new initial burst)', async () => {
     const h = harness({ interface: 'eth0', prefix: 'auto', 'max-interval': '600' });
-    const agent = await h.start();
+    const { agent } = await h.start();
     h.clock.advance(40_000);
     expect(h.sent().length).toBe(3);
     h.state.link = { ...UP, ifindex: undefined, linkLocal: undefined, mtu: undefined, autoPrefixes: [] };
@@ -131,9 +173,9 @@ describe('ra-sender agent', () => {
 
   it('deprecates a prefix removed by reload and an auto prefix whose address left the interface', async () => {
     const h = harness({ interface: 'eth0', prefix: ['2001:db8:66::/64', 'auto'] });
-    const agent = await h.start();
+    const { agent } = await h.start();
     h.clock.advance(100_000);
-    await agent.reload!(config({ interface: 'eth0', prefix: ['auto'] }));
+    await agent.reload(config({ interface: 'eth0', prefix: ['auto'] }));
     h.clock.advance(0);
     expect(prefixes(h.sent().at(-1)!.ra)).toEqual(['2001:db8:77::/64 14400', '2001:db8:66::/64 0']);
     h.state.link = { ...UP, autoPrefixes: [parseIpv6('2001:db8:78::')] };
@@ -146,7 +188,7 @@ describe('ra-sender agent', () => {
 
   it('keeps polling the other interfaces when one socket cannot be opened, and retries it', async () => {
     const h = harness({ interface: ['eth0', 'eth1'] });
-    const agent = await h.start();
+    const { agent, log } = await h.start();
     h.clock.advance(0);
     const realOpen = h.sockets.length;
     expect(realOpen).toBe(2);
@@ -154,7 +196,7 @@ describe('ra-sender agent', () => {
     h.state.link = { ...UP, ifindex: 11 };
     h.failNextOpen = true;
     h.clock.advance(1000);
-    expect(h.lines.some((l) => l.level === 'error' && l.msg === 'link poll failed')).toBe(true);
+    expect(log.lines.some((l) => l.level === 'error' && l.msg === 'link poll failed')).toBe(true);
     h.clock.advance(1000);
     expect(agent.status().interfaces.map((i) => [i.interface, i.state, i.ifindex])).toEqual([['eth0', 'advertising', 11], ['eth1', 'advertising', 11]]);
     await stopAll(h, agent);
@@ -162,11 +204,11 @@ describe('ra-sender agent', () => {
 
   it('applies a reload that came while the link was down once the link is back', async () => {
     const h = harness({ interface: 'eth0', prefix: ['2001:db8:66::/64'] });
-    const agent = await h.start();
+    const { agent } = await h.start();
     h.clock.advance(1000);
     h.state.link = TENTATIVE;
     h.clock.advance(1000);
-    await agent.reload!(config({ interface: 'eth0', prefix: ['2001:db8:67::/64'] }));
+    await agent.reload(config({ interface: 'eth0', prefix: ['2001:db8:67::/64'] }));
     h.clock.advance(5000);
     h.state.link = UP;
     h.clock.advance(1000);
@@ -176,9 +218,9 @@ describe('ra-sender agent', () => {
 
   it('warns when the router lifetime is non-zero but the interface does not forward, without zeroing it', async () => {
     const h = harness({ interface: 'eth0' }, { ...UP, forwarding: false });
-    const agent = await h.start();
+    const { agent, log } = await h.start();
     h.clock.advance(0);
-    expect(h.lines.some((l) => l.level === 'warn' && String(l.msg).includes('IPv6 forwarding is off on this interface'))).toBe(true);
+    expect(log.lines.some((l) => l.level === 'warn' && String(l.msg).includes('IPv6 forwarding is off on this interface'))).toBe(true);
     expect(h.sent()[0]!.ra.routerLifetimeSec).toBe(1800);
     const st = agent.status();
     expect(st.interfaces[0]!.warnings.join()).toMatch(/net\.ipv6\.conf\.eth0\.forwarding = 0/);
@@ -193,10 +235,10 @@ describe('ra-sender agent', () => {
 
   it('sends the final RAs of an interface a reload removes (§6.2.5: advertising turned off at run time)', async () => {
     const h = harness({ interface: 'eth0', prefix: ['2001:db8:66::/64'] });
-    const agent = await h.start();
+    const { agent } = await h.start();
     h.clock.advance(20_000);
     const before = h.sent().length;
-    const reloaded = agent.reload!(config({ interface: 'eth1' }));
+    const reloaded = agent.reload(config({ interface: 'eth1' }));
     h.clock.advance(10_000);
     await reloaded;
     const eth0 = h.sockets.find((x) => x.options.ifname === 'eth0')!.socket;
@@ -208,7 +250,7 @@ describe('ra-sender agent', () => {
 
   it('sends 3 final RAs with router lifetime 0 on stop, then closes the socket', async () => {
     const h = harness({ interface: 'eth0', prefix: ['2001:db8:66::/64'] });
-    const agent = await h.start();
+    const { agent } = await h.start();
     h.clock.advance(20_000);
     const before = h.sent().length;
     const stopped = agent.stop();
@@ -220,7 +262,7 @@ describe('ra-sender agent', () => {
   });
 });
 
-async function stopAll(h: ReturnType<typeof harness>, agent: Awaited<ReturnType<ReturnType<typeof harness>['start']>>): Promise<void> {
+async function stopAll(h: ReturnType<typeof harness>, agent: Awaited<ReturnType<ReturnType<typeof harness>['start']>>['agent']): Promise<void> {
   const p = agent.stop();
   h.clock.advance(20_000);
   await p;

@@ -2,23 +2,29 @@
 // host bits, preferred > valid, MTU, the /48 SLAAC pitfall, route ::/0 lifetime 0), the radvd.conf reader
 // (line-numbered refusals, radvd's defaults, Debian's example files), and the real binary's --check-config
 // and --help.
-import { describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { validateConfig } from '../../src/runtime/config.js';
-import { raSenderSpec, resolveInterfaces, type RaSenderAgentConfig } from '../../agents/ra-sender/config.js';
+import { raSenderSpec, radvdConfImport, resolveInterfaces, type RaSenderAgentConfig } from '../../agents/ra-sender/config.js';
 import { RadvdConfError, parseRadvdConf } from '../../agents/ra-sender/radvd-conf.js';
 
-function check(flags: Record<string, unknown>): string[] {
-  const r = validateConfig(raSenderSpec, { flags });
+const dir = mkdtempSync(join(tmpdir(), 'ra-sender-conf-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** The flags over the radvd.conf at `radvdConf`, imported as the runtime does for --radvd-conf. */
+const sources = (flags: Record<string, unknown>, radvdConf?: string) => ({ flags, ...(radvdConf === undefined ? {} : { file: { ...radvdConfImport.read(radvdConf), imported: true } }) });
+
+function check(flags: Record<string, unknown>, radvdConf?: string): string[] {
+  const r = validateConfig(raSenderSpec, sources(flags, radvdConf));
   return r.ok ? [] : r.problems;
 }
 
-function warnings(flags: Record<string, unknown>): string[] {
-  const r = validateConfig(raSenderSpec, { flags });
+function warnings(flags: Record<string, unknown>, radvdConf?: string): string[] {
+  const r = validateConfig(raSenderSpec, sources(flags, radvdConf));
   if (!r.ok) throw new Error(r.problems.join('; '));
   const res = resolveInterfaces(r.config);
   if (Array.isArray(res)) throw new Error(res.join('; '));
@@ -117,16 +123,47 @@ describe('radvd.conf reader', () => {
     expect(() => parseRadvdConf(conf('  MaxRtrAdvInterval ten;'), 'a.conf')).toThrow('a.conf:3: MaxRtrAdvInterval: bad value "ten" (expected a number)');
   });
 
-  it('checks what it read like flags: a radvd.conf with a /48 prefix warns, bad ranges are refused', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ra-sender-conf-'));
+  it('checks what it imported like flags: a radvd.conf with a /48 prefix warns, bad ranges are refused', () => {
     const file = join(dir, 'radvd.conf');
     writeFileSync(file, conf('  prefix fdcc:7c4e:3651::/48 { };\n  MinRtrAdvInterval 500;'));
-    expect(check({ 'radvd-conf': file })).toEqual(['interface eth0: min interval (500) must be 3..0.75 x max interval (450) s (RFC 4861 §6.2.1)']);
-    expect(check({ 'radvd-conf': file, interface: 'eth1' })).toEqual(['interfaces (--interface) and radvdConf (--radvd-conf) exclude each other: the radvd.conf names its interfaces']);
-    expect(check({ 'radvd-conf': file, prefix: '2001:db8::/64', managed: true })).toEqual(['prefixes, managed: not used with radvdConf (--radvd-conf), whose file says what to advertise']);
+    expect(check({}, file)).toEqual(['interface eth0: min interval (500) must be 3..0.75 x max interval (450) s (RFC 4861 §6.2.1)']);
+    expect(check({ interface: 'eth1' }, file)).toEqual(['interfaces (--interface) and --radvd-conf exclude each other: the radvd.conf names its interfaces']);
+    expect(check({ prefix: '2001:db8::/64', managed: true }, file)).toEqual(['prefixes, managed: not used with --radvd-conf, whose file says what to advertise']);
     writeFileSync(file, conf('  prefix fdcc:7c4e:3651::/48 { };'));
-    expect(warnings({ 'radvd-conf': file })[0]).toMatch(/not a \/64/);
-    expect(check({ 'radvd-conf': join(dir, 'missing.conf') })[0]).toMatch(/^radvdConf \(.*missing\.conf\): cannot read the file/);
+    expect(warnings({}, file)[0]).toMatch(/not a \/64/);
+  });
+
+  it('imports a radvd.conf as { path, values: { radvd }, warnings }, which only an import may set', () => {
+    const file = join(dir, 'radvd.conf');
+    writeFileSync(file, `${conf('  prefix 2001:db8:1::/64 { };')}interface eth1 { };\n`);
+    const read = radvdConfImport.read(file);
+    expect(read).toEqual({
+      path: file,
+      values: { radvd: { path: file, interfaces: [expect.objectContaining({ name: 'eth0', prefixes: [expect.objectContaining({ prefix: '2001:db8:1::/64' })] })] } },
+      warnings: [`${file}: interface eth1: AdvSendAdvert is off (radvd's default): not advertised`],
+    });
+    const r = validateConfig(raSenderSpec, { file: { ...read, imported: true }, flags: { 'max-unicast-rate': '5' } });
+    expect(r.ok && resolveInterfaces(r.config)).toMatchObject({ interfaces: [{ name: 'eth0', maxUnicastPerSec: 5 }] });
+    expect(r.ok && r.warnings).toEqual(read.warnings);
+    // The same values from a JSON --config are refused: the interfaces of a radvd.conf were checked by its reader.
+    expect(validateConfig(raSenderSpec, { file: { path: 'ra.json', values: read.values }, flags: {} })).toEqual({ ok: false, problems: ['radvd can only come from an imported file, not from ra.json'] });
+  });
+
+  it('refuses an unreadable radvd.conf (CONFIG_READ) and one with bad lines (CONFIG_INVALID, every line as FILE:LINE)', () => {
+    const missing = join(dir, 'missing.conf');
+    expect(() => radvdConfImport.read(missing)).toThrow(expect.objectContaining({ code: 'CONFIG_READ', message: expect.stringMatching(/^cannot read radvd\.conf .*missing\.conf: /) }));
+    const bad = join(dir, 'bad.conf');
+    writeFileSync(bad, conf('  AdvIntervalOpt on;\n  AdvOnLink on;'));
+    expect(() => radvdConfImport.read(bad)).toThrow(
+      expect.objectContaining({
+        code: 'CONFIG_INVALID',
+        message: 'invalid radvd.conf (2 problems):',
+        details: [
+          `${bad}:3: AdvIntervalOpt on: not supported (Advertisement Interval option (RFC 6275 §7.3)); only "AdvIntervalOpt off;" is accepted`,
+          `${bad}:4: unknown option AdvOnLink here (it belongs in an prefix block)`,
+        ],
+      }),
+    );
   });
 
   const EXAMPLES = '/usr/share/doc/radvd/examples';
@@ -161,5 +198,16 @@ describe('ra-sender binary', () => {
     expect(bad.status).toBe(1);
     expect(bad.stderr).toContain('has host bits set (did you mean 2001:db8::/64?)');
     expect(bad.stderr).toContain('mtu (1000) must be 0 (no MTU option) or at least 1280');
+  });
+
+  it('--check-config --radvd-conf imports the file: "config ok" with its warnings, or its bad lines as FILE:LINE', () => {
+    const good = join(dir, 'good-radvd.conf');
+    writeFileSync(good, 'interface eth0 {\n  AdvSendAdvert on;\n  prefix 2001:db8:1::/64 { };\n};\ninterface eth1 { };\n');
+    expect(run('--check-config', '--radvd-conf', good)).toMatchObject({ status: 0, stdout: 'config ok\n', stderr: `warning: ${good}: interface eth1: AdvSendAdvert is off (radvd's default): not advertised\n` });
+    const bad = join(dir, 'bad-radvd.conf');
+    writeFileSync(bad, 'interface eth0 {\n  AdvSendAdvert on;\n  AdvOnLink on;\n};\n');
+    const r = run('--check-config', '--radvd-conf', bad);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`${bad}:3: unknown option AdvOnLink here`);
   });
 });

@@ -14,6 +14,8 @@ export class FakeIcmpv6Socket implements Icmpv6Socket {
   readonly groups: Uint8Array[] = [];
   typeFilter: readonly number[] | undefined;
   closed = false;
+  /** When set, send() reports this error to onError instead of sending, as the real socket does a failed sendto. */
+  failSends: Error | undefined;
   private messageHandler: ((message: Icmpv6Message) => void) | undefined;
   private errorHandler: ((error: Error) => void) | undefined;
 
@@ -45,8 +47,8 @@ export class FakeIcmpv6Socket implements Icmpv6Socket {
   }
 
   send(destination: Uint8Array, message: Uint8Array): boolean {
-    if (this.closed) {
-      this.errorHandler?.(new Error('socket is closed'));
+    if (this.closed || this.failSends) {
+      this.errorHandler?.(this.failSends ?? new Error('socket is closed'));
       return false;
     }
     this.sent.push({ destination: destination.slice(), bytes: message.slice() });
