@@ -136,8 +136,6 @@ export async function setupListener(host: Host<ListenConfig>, hooks: ListenerHoo
   const onceTimer = c.once && c.timeout !== undefined ? timers.setTimer(onceDone, c.timeout * 1000) : undefined;
 
   return {
-    /** True once any advertisement from a server not on --allow was heard (always, without --allow). */
-    unknownHeard: () => unknownHeard,
     reload: (next: ListenConfig) => {
       allow = loadAllowList(next.allow);
       for (const s of servers.setAllowList(allow)) {
