@@ -204,7 +204,7 @@ describe('the process', () => {
   it('refuses to start on an address it cannot bind, a non-global address, or next to a running server', async () => {
     const secondaryMissing = await lab.exec('probe', [process.execPath, MAIN, '--address', ADDR.probe]);
     expect(secondaryMissing.code).toBe(1);
-    expect(secondaryMissing.stderr).toContain('cannot bind UDP 198.18.0.31:3544 (secondary address): address not available on this host');
+    expect(secondaryMissing.stderr).toContain('cannot bind UDP 198.18.0.31:3544 (secondary): address not available on this host');
     const nonGlobal = await lab.exec('probe', [process.execPath, MAIN, '--address', '192.168.50.1']);
     expect(nonGlobal.code).toBe(1);
     expect(nonGlobal.stderr).toContain('address ("192.168.50.1") is not global unicast');
