@@ -231,7 +231,8 @@ describe('bulk traffic and restarts', () => {
     let out = '';
     ping.stdout!.on('data', (b: Buffer) => (out += b.toString()));
     const done = new Promise<void>((resolve) => ping.on('exit', () => resolve()));
-    const lastReply = (): number => Math.max(0, ...[...out.matchAll(/icmp_seq=(\d+) /g)].map((m) => Number(m[1])));
+    // Echo replies only ("64 bytes from ... icmp_seq=N"): an ICMPv6 error names its icmp_seq too.
+    const lastReply = (): number => Math.max(0, ...[...out.matchAll(/bytes from .* icmp_seq=(\d+) /g)].map((m) => Number(m[1])));
     try {
       await waitFor('replies through the relay', async () => (lastReply() >= 20 ? true : undefined), 60_000);
       await lab.stopOccupant('relay@relay');
