@@ -35,7 +35,7 @@ const NAME = /^[a-z][a-z0-9._+-]*$/;
 const SYSTEM_PATH = /^\/(?:usr\/)?s?bin\/([a-z][a-z0-9._+-]*)$/;
 
 /** Commands an argv runs: its head, and the command a wrapper head runs in turn. */
-export function argvCommands(argv: ReadonlyArray<string | undefined>, shell: (script: string) => string[]): string[] {
+function argvCommands(argv: ReadonlyArray<string | undefined>): string[] {
   const head = argv[0];
   if (head === undefined || !NAME.test(head)) return [];
   const rest = argv.slice(1);
@@ -48,11 +48,11 @@ export function argvCommands(argv: ReadonlyArray<string | undefined>, shell: (sc
   if (head === 'sh' || head === 'bash') {
     const c = rest.indexOf('-c');
     const script = c >= 0 ? rest[c + 1] : undefined;
-    return [head, ...(script === undefined ? [] : shell(script))];
+    return [head, ...(script === undefined ? [] : shellCommands(script))];
   } else if (head === 'ip' && rest[0] === 'netns' && rest[1] === 'exec') inner = rest.slice(3);
   else if (head === 'stdbuf' || head === 'setpriv' || head === 'env' || head === 'nice' || head === 'nohup') inner = skipFlags(rest);
   else if (head === 'timeout') inner = skipFlags(rest).slice(1);
-  return [head, ...argvCommands(inner, shell)];
+  return [head, ...argvCommands(inner)];
 }
 
 /** Commands a shell script runs (see the file comment for what counts); its own functions are not commands. */
@@ -157,7 +157,7 @@ function commandOf(words: readonly string[], functions: ReadonlySet<string>): st
   if (words[i] === 'command') i++;
   const name = words[i];
   if (name === undefined || !NAME.test(name) || functions.has(name)) return [];
-  return argvCommands(words.slice(i), shellCommands);
+  return argvCommands(words.slice(i));
 }
 
 /** Commands a TypeScript or JavaScript file runs. */
@@ -174,7 +174,7 @@ export function sourceCommands(file: string, text: string): CommandUse[] {
     return undefined;
   };
   const addArgv = (arr: ts.ArrayLiteralExpression, guess = false): void => {
-    for (const c of argvCommands(arr.elements.map((e) => textOf(e)), shellCommands)) out.push({ command: c, where: where(arr), ...(guess ? { guess } : {}) });
+    for (const c of argvCommands(arr.elements.map((e) => textOf(e)))) out.push({ command: c, where: where(arr), ...(guess ? { guess } : {}) });
   };
   const collectConsts = (n: ts.Node): void => {
     if (ts.isVariableDeclaration(n) && ts.isIdentifier(n.name) && n.initializer) {
@@ -192,7 +192,7 @@ export function sourceCommands(file: string, text: string): CommandUse[] {
       if (bare && CMD_RUNNERS.has(callee) && first !== undefined && textOf(first) !== undefined) {
         const args = n.arguments[1];
         const argv = [textOf(first), ...(args && ts.isArrayLiteralExpression(args) ? args.elements.map((e) => textOf(e)) : [])];
-        for (const c of argvCommands(argv, shellCommands)) out.push({ command: c, where: where(n) });
+        for (const c of argvCommands(argv)) out.push({ command: c, where: where(n) });
       } else if (ARGV_RUNNERS.has(callee)) {
         const arr = n.arguments.find((a) => ts.isArrayLiteralExpression(a));
         if (arr) addArgv(arr as ts.ArrayLiteralExpression);
