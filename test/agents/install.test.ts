@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { skipOrFail } from '../require.js';
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> };
@@ -60,10 +61,7 @@ describe('scripts/install.sh --root', { timeout: 300_000 }, () => {
 
   it('stages the package, bin links, units and example configs; the units run paths that exist', (ctx) => {
     const r = sh(join(ROOT, 'scripts/install.sh'), ['--root', root, '--tarball', tarball]);
-    if (r.status !== 0 && OFFLINE.test(r.stderr)) {
-      console.warn(`install.test: skipped, npm could not fetch the dependencies (no registry, nothing cached):\n${r.stderr}`);
-      ctx.skip();
-    }
+    if (r.status !== 0 && OFFLINE.test(r.stderr)) skipOrFail(ctx, `the npm registry or npm's cache for the dependencies:\n${r.stderr}`);
     expect(r.status, r.stderr).toBe(0);
 
     for (const name of Object.keys(pkg.bin)) {
@@ -95,7 +93,7 @@ describe('scripts/install.sh --root', { timeout: 300_000 }, () => {
 
   it('a second install keeps an edited config', (ctx) => {
     const config = join(root, 'etc/teredo-agents/teredo-server.json');
-    if (!existsSync(config)) ctx.skip();
+    if (!existsSync(config)) skipOrFail(ctx, `${config}, staged by the test before`);
     writeFileSync(config, '{"address":"198.18.0.10"}\n');
     const r = sh(join(ROOT, 'scripts/install.sh'), ['--root', root, '--tarball', tarball]);
     expect(r.status).toBe(0);
@@ -113,10 +111,7 @@ describe('npm install -g of the tarball', { timeout: 300_000 }, () => {
   it('gives working teredo-server and rasadv commands in PREFIX/bin', (ctx) => {
     const prefix = join(dir, 'global');
     const r = sh('npm', ['install', '--global', '--prefix', prefix, '--omit=dev', '--no-audit', '--no-fund', '--prefer-offline', tarball]);
-    if (r.status !== 0 && OFFLINE.test(r.stderr)) {
-      console.warn(`install.test: skipped, npm could not fetch the dependencies (no registry, nothing cached):\n${r.stderr}`);
-      ctx.skip();
-    }
+    if (r.status !== 0 && OFFLINE.test(r.stderr)) skipOrFail(ctx, `the npm registry or npm's cache for the dependencies:\n${r.stderr}`);
     expect(r.status, r.stderr).toBe(0);
     const server = sh(join(prefix, 'bin/teredo-server'), ['--help'], dir);
     expect(server).toMatchObject({ status: 0, stdout: expect.stringContaining('Teredo server (RFC 4380 §5.3)') });

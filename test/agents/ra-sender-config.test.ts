@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { validateConfig } from '../../src/runtime/config.js';
 import { raSenderSpec, radvdConfImport, resolveInterfaces, type RaSenderAgentConfig } from '../../agents/ra-sender/config.js';
 import { RadvdConfError, parseRadvdConf } from '../../agents/ra-sender/radvd-conf.js';
+import { skipWithout } from '../require.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ra-sender-conf-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -167,7 +168,7 @@ describe('radvd.conf reader', () => {
   });
 
   const EXAMPLES = '/usr/share/doc/radvd/examples';
-  it.skipIf(!existsSync(EXAMPLES))("loads Debian's radvd examples, or refuses them line by line with the reason", () => {
+  it.skipIf(skipWithout(`${EXAMPLES} (Debian radvd)`, existsSync(EXAMPLES)))("loads Debian's radvd examples, or refuses them line by line with the reason", () => {
     const simple = parseRadvdConf(readFileSync(join(EXAMPLES, 'simple-radvd.conf'), 'utf8'), 'simple-radvd.conf');
     expect(simple.interfaces.map((i) => [i.name, i.prefixes.map((p) => p.prefix)])).toEqual([['eth0', ['2001:db8::/64']]]);
     expect(() => parseRadvdConf(readFileSync(join(EXAMPLES, 'radvd.conf.example'), 'utf8'), 'radvd.conf.example')).toThrow(

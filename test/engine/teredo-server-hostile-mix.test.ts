@@ -1,7 +1,7 @@
 // The hostile-flood benchmark's mix (bench/teredo-server/hostile-flood.c --dump) fed to the server engine: every
 // datagram of it must be dropped, none answered or forwarded (the benchmark's premise, and the engine's
 // §5.3.1 duty under a flood), and the mix must reach deep into the checks (many distinct drop reasons), or
-// the benchmark would measure only the first test. Needs a C compiler; skipped without one.
+// the benchmark would measure only the first test. Needs a C compiler (test/require.ts: skipped only when not root).
 
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TeredoServer } from '../../src/engine/teredo/server/server.js';
 import { SERVER_DROP_REASONS, type ServerSink } from '../../src/engine/teredo/server/server-types.js';
 import { parseIpv4 } from '../../src/wire/ipv4.js';
+import { skipWithout } from '../require.js';
 
 const KINDS = ['random', 'truncated', 'auth-wild', 'wrong-order', 'ipv6-liar', 'bubble-bad', 'echo-bad', 'spoofed'];
 const COUNT = 20_000;
@@ -45,7 +46,7 @@ function parseDump(b: Uint8Array): Record[] {
   return out;
 }
 
-describe.skipIf(!haveCc())('hostile-flood mix against the server engine', () => {
+describe.skipIf(skipWithout('cc (Debian gcc)', haveCc()))('hostile-flood mix against the server engine', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tsv-mix-'));
   const bin = join(dir, 'hostile-flood');
   beforeAll(() => {

@@ -1,6 +1,6 @@
 // The compose lab (docker-compose.yml) and the sidecar use of the image, for real, with no image registry
-// (issue 12, Docker). As root; skipped, saying why, only when docker.io, docker-compose or debootstrap is missing
-// (scripts/setup-host.sh installs them).
+// (issue 12, Docker). As root, with docker.io, docker-compose and debootstrap (scripts/setup-host.sh installs them);
+// a missing one fails the run as root, and only a run without root skips (test/require.ts).
 //
 // beforeAll: the engine (./docker-engine.ts: the daemon that answers, else `dockerd --iptables=false
 // --ip-forward=false` started here and stopped by PID), the images (base by debootstrap + docker import, agents,
@@ -24,11 +24,9 @@ import { join } from 'node:path';
 import { exec, waitFor } from '../../lab/run.js';
 import type { Engine, Images } from './docker-engine.js';
 import { REPO, buildImages, docker, missingDockerTools, startEngine } from './docker-engine.js';
+import { skipWithout } from '../require.js';
 
 const missing = missingDockerTools();
-const isRoot = process.getuid?.() === 0;
-const skipReason = !isRoot ? 'needs root' : missing.length > 0 ? `${missing.join(', ')} not installed (scripts/setup-host.sh)` : '';
-if (skipReason) console.error(`docker-lab: skipped: ${skipReason}`);
 
 // Unique per run: the compose project (container and network names) and the host bridges' names (<= 15 bytes).
 const PREFIX = `tdl${(process.pid % 100_000).toString(36)}`;
@@ -56,7 +54,7 @@ async function inService(service: string, argv: readonly string[]): Promise<{ co
 
 const ourBridges = (): string[] => readdirSync('/sys/class/net').filter((n) => n.startsWith(`${PREFIX}-`));
 
-describe.skipIf(skipReason !== '')('the compose lab and the sidecar in Docker (no registry)', { timeout: 10 * MINUTE }, () => {
+describe.skipIf(skipWithout('root', process.getuid?.() === 0) || skipWithout(`${missing.join(', ')} (scripts/setup-host.sh)`, missing.length === 0))('the compose lab and the sidecar in Docker (no registry)', { timeout: 10 * MINUTE }, () => {
   beforeAll(async () => {
     const t0 = Date.now();
     engine = await startEngine(`/tmp/${PROJECT}-dockerd.log`);

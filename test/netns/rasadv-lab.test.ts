@@ -7,10 +7,11 @@
 // - a tshark capture on adv shows destination 239.255.2.2:9753, IP TTL 15, an ephemeral source port and
 //   exactly the seed's 21-byte payload; both listeners list the advertiser with its address and name;
 // - a listener with --allow that does not name the advertiser exits 4 in --once mode (0 when it does);
-// - with a 1 s interval a listener sees the periodic sends, then marks the stopped advertiser stale; both
-//   run as nobody without capabilities, as the systemd units do.
+// - with a 1 s interval a listener sees the periodic sends, then marks the stopped advertiser stale (outcomes
+//   only; the timings are checked on a fake clock in test/engine); both run as nobody without capabilities,
+//   as the systemd units do.
 // - multicast loopback is off unless --loopback;
-// - the lab's own rasadv occupants (src/lab/occupants/rasadv-ours.ts) start, and their status shows the
+// - the lab's own rasadv occupants (lab/occupants/rasadv-ours.ts) start, and their status shows the
 //   listeners' tables.
 // Processes are started with the lab's spawn (inside the node's namespace) and ended by PID after each test;
 // the run's lab (global-setup.ts) deletes the namespaces and anything left in them.
@@ -151,22 +152,17 @@ describe('rasadv in the lab (mlan)', () => {
     const adv = rasadvUnprivileged('adv', 'advertise', '--interface', mlan('adv'), '--hostname', 'PERIODIC', '--interval', '1');
     await until(() => json(lst).filter((e) => e.event === 'advertisement').length >= 4, 10_000, '4 advertisements');
     expect(await stop(adv)).toBe(0);
-    const stoppedAt = Date.now();
-    await until(() => json(lst).some((e) => e.event === 'stale'), 6_000, 'the stale event');
-    const staleAfterMs = Date.now() - stoppedAt;
+    await until(() => json(lst).some((e) => e.event === 'stale'), 10_000, 'the stale event');
 
-    const ads = json(lst).filter((e) => e.event === 'advertisement');
-    const times = ads.map((e) => Date.parse(String(e.time)));
-    const gaps = times.slice(1).map((t, i) => t - times[i]!);
-    for (const g of gaps) expect(g).toBeGreaterThan(700); // 1 s apart, with room for a loaded 2-core CI box
-    for (const g of gaps) expect(g).toBeLessThan(1800);
+    // Outcomes, not timings (the interval and the stale deadline are checked on a fake clock in
+    // test/engine/rasadv-advertiser.test.ts and rasadv-listener.test.ts): one more advertisement each time,
+    // then, the advertiser stopped, one stale event and nothing after it.
+    const events = json(lst).filter((e) => e.event === 'advertisement' || e.event === 'stale');
+    const ads = events.slice(0, -1);
+    expect(ads.map((e) => e.event)).toEqual(ads.map(() => 'advertisement'));
     expect(ads.map((e) => e.count)).toEqual(ads.map((_, i) => i + 1));
     expect(ads.map((e) => e.change)).toEqual(['new', ...ads.slice(1).map(() => 'again')]);
-    const stale = json(lst).find((e) => e.event === 'stale')!;
-    expect(stale).toMatchObject({ sender: ADDR.adv, hostname: 'PERIODIC', stale: true, known: true, count: ads.length });
-    // Stale 2 intervals after the last advertisement, which went out at most 1 s before the stop.
-    expect(staleAfterMs).toBeGreaterThan(900);
-    expect(staleAfterMs).toBeLessThan(3500);
+    expect(events.at(-1)).toMatchObject({ event: 'stale', sender: ADDR.adv, hostname: 'PERIODIC', stale: true, known: true, count: ads.length });
   });
 
   it('multicast loopback is off unless --loopback: a listener on the advertiser\'s own node hears it only then', async () => {
