@@ -17,10 +17,10 @@ export const POLL_UDP4 = 2;
 export const ICMP6_META_LEN = 32;
 /** Bytes per received UDP meta record: u32 length, u32 source IPv4 address, u32 source port. */
 export const UDP4_META_LEN = 12;
-/** Bytes per udpSendBatch record: u32 length, u32 IPv4 address, u32 port, i32 errno (written back). */
-export const UDP_SEND_META_LEN = 16;
-/** Bytes per raw6SendBatch record: u32 length, i32 errno (written back). */
-export const RAW6_SEND_META_LEN = 8;
+/** int32 words (host order) per udpSendBatch record: length, IPv4 address, port, errno (written back). */
+export const UDP_SEND_META_WORDS = 4;
+/** int32 words (host order) per raw6SendBatch record: length, errno (written back). */
+export const RAW6_SEND_META_WORDS = 2;
 /** udpSetOption option numbers (native/src/udp.c). */
 export const UDP_OPT = { ttl: 0, multicastTtl: 1, multicastLoop: 2, multicastInterface: 3 } as const;
 /** The addon writes meta records in host byte order. */
