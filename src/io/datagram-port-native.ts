@@ -8,8 +8,8 @@
 // Sends go through a SendQueue (send-queue.ts): copied at send(), flushed by one microtask at the end of the
 // current JS turn together with every other queue that has something staged, so everything a batch of RSs
 // produces leaves in one native call and a cone-bit RS answered through the other port's socket is flushed
-// with the rest. Receiving allocates nothing per datagram: one ReceiveBatch per port is refilled from the
-// addon's meta records.
+// with the rest. Receiving allocates nothing: the addon's poller lends one receive buffer per port, refilled
+// by every wake-up (native/src/poller.c), and one ReceiveBatch per port is refilled from its meta records.
 //
 // The DF bit is clear by default (IP_PMTUDISC_DONT): RFC 4380 §5.1.2 says Teredo datagrams SHOULD NOT set it,
 // and Linux sets it on UDP unless told otherwise (node:dgram cannot). Failed sends are reported one IoError per
@@ -22,7 +22,7 @@ import type { DatagramPortOptions } from './datagram-port.js';
 import { ReceiveBatch } from './batch.js';
 import { IoError, ioErrorFrom, rethrowLater } from './io-error.js';
 import { SendQueue } from './send-queue.js';
-import { LITTLE_ENDIAN, loadNative, POLL_UDP4, UDP4_META_LEN, UDP_OPT, UDP_SEND_META_WORDS, type NativeIo, type PollHandle, type UdpOpened } from './native.js';
+import { loadNative, POLL_UDP4, UDP4_META_WORDS, UDP_OPT, UDP_SEND_META_WORDS, type NativeIo, type Poller, type UdpOpened } from './native.js';
 import type { DatagramBatch, DatagramPort } from './ports.js';
 
 export interface NativeDatagramPortOptions extends DatagramPortOptions {
@@ -75,7 +75,7 @@ export class NativeDatagramPort implements DatagramPort {
   readonly #native: NativeIo;
   readonly #fd: number;
   readonly #batchSize: number;
-  #poller: PollHandle | undefined;
+  #poller: Poller | undefined;
   #closed = false;
   #batchHandler: (batch: DatagramBatch) => void = () => {};
   readonly #batch: ReceiveBatch;
@@ -167,13 +167,13 @@ export class NativeDatagramPort implements DatagramPort {
     if (!this.#closed) {
       this.#queue.flush();
       this.#closed = true;
-      if (this.#poller !== undefined) this.#native.pollerClose(this.#poller);
+      if (this.#poller !== undefined) this.#native.pollerClose(this.#poller.handle);
       else this.#native.closeFd(this.#fd);
     }
     return Promise.resolve();
   }
 
-  readonly #onReceived = (errno: number, data: Buffer, meta: Buffer, count: number): void => {
+  readonly #onReceived = (errno: number, count: number): void => {
     if (errno !== 0) {
       this.#errorHandler(new IoError('IO_UDP_RECV', `recvmmsg on port ${this.local.port}: ${getSystemErrorName(-errno)}`, errno, 'recvmmsg'));
       return;
@@ -181,16 +181,9 @@ export class NativeDatagramPort implements DatagramPort {
     if (this.#closed) return;
     this.#receiveBatches++;
     this.#received += count;
-    const view = new DataView(meta.buffer, meta.byteOffset, meta.byteLength);
+    const rx = this.#poller!;
     const batch = this.#batch;
-    batch.reset(data);
-    let offset = 0;
-    for (let i = 0; i < count; i++) {
-      const at = i * UDP4_META_LEN;
-      const length = view.getUint32(at, LITTLE_ENDIAN);
-      batch.push(offset, length, view.getUint32(at + 4, LITTLE_ENDIAN), view.getUint32(at + 8, LITTLE_ENDIAN));
-      offset += length;
-    }
+    batch.fill(rx.data, rx.meta, count, UDP4_META_WORDS);
     try {
       this.#batchHandler(batch);
     } catch (e) {

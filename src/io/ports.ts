@@ -6,7 +6,8 @@
 // Conventions shared by all three:
 // - receiving is a callback registered once with onX(handler); a later call replaces the handler;
 // - RECEIVED BYTES ARE LENT. A batch (and every byte of its `data`) belongs to the handler only for the
-//   duration of the call: the adapter reuses the memory for the next batch, and the fakes (test/fakes/)
+//   duration of the call: the adapter reuses the memory for the next batch (the addon's poller lends one
+//   receive buffer per port, native/src/poller.c), and the fakes (test/fakes/)
 //   overwrite it as soon as the handler returns, so code that keeps a view fails its tests. Whoever keeps
 //   bytes (a relay's per-peer queue, a client's pending packet) copies them; nobody else pays for a copy.
 // - bytes handed to send/write are lent the same way: the adapter copies or writes them before returning;
@@ -58,7 +59,10 @@ export interface TunDevice {
   close(): void;
 }
 
-/** One received ICMPv6 message (the bytes start at the ICMPv6 type field; the IPv6 header is not included). */
+/**
+ * One received ICMPv6 message (the bytes start at the ICMPv6 type field; the IPv6 header is not included).
+ * `bytes` and `source` are lent like a batch: valid during the handler call only.
+ */
 export interface Icmpv6Message {
   readonly bytes: Uint8Array;
   /** Source address, 16 bytes. */
