@@ -7,8 +7,8 @@
 // - receiving is a callback registered once with onX(handler); a later call replaces the handler;
 // - RECEIVED BYTES ARE LENT. A batch (and every byte of its `data`) belongs to the handler only for the
 //   duration of the call: the adapter reuses the memory for the next batch (the addon's poller lends one
-//   receive buffer per port, native/src/poller.c), and the fakes (test/fakes/)
-//   overwrite it as soon as the handler returns, so code that keeps a view fails its tests. Whoever keeps
+//   receive buffer per port, native/src/poller.c), and the fakes (test/fakes/) overwrite it as soon as the
+//   handler returns, so code that keeps a view fails its tests. Whoever keeps
 //   bytes (a relay's per-peer queue, a client's pending packet) copies them; nobody else pays for a copy.
 // - bytes handed to send/write are lent the same way: the adapter copies or writes them before returning;
 // - I/O errors after open (a failed send, a receive error) go to the onError handler as an IoError and are
