@@ -14,7 +14,7 @@ export interface ResolvedInterface {
   readonly name: string;
   /** Dotted quad. */
   readonly address: string;
-  /** As a uint32 (src/wire/ipv4.ts). */
+  /** As an int32 (src/wire/ipv4.ts). */
   readonly addr: number;
 }
 

@@ -14,13 +14,13 @@ export class ReceiveBatch implements DatagramBatch {
   data: Uint8Array = EMPTY;
   readonly #offsets: Int32Array;
   readonly #lengths: Int32Array;
-  readonly #addrs: Uint32Array;
+  readonly #addrs: Int32Array;
   readonly #ports: Uint16Array;
 
   constructor(readonly capacity: number) {
     this.#offsets = new Int32Array(capacity);
     this.#lengths = new Int32Array(capacity);
-    this.#addrs = new Uint32Array(capacity);
+    this.#addrs = new Int32Array(capacity);
     this.#ports = new Uint16Array(capacity);
   }
 

@@ -88,7 +88,7 @@ export class NativeDatagramPort implements DatagramPort {
     this.#native = native;
     this.#fd = opened.fd;
     this.#batchSize = batchSize;
-    this.local = { addr: opened.address >>> 0, port: opened.port };
+    this.local = { addr: opened.address | 0, port: opened.port };
     this.receiveBufferSize = opened.receiveBufferSize;
     this.sendBufferSize = opened.sendBufferSize;
     this.#batch = new ReceiveBatch(batchSize);

@@ -1,5 +1,5 @@
 // DatagramPort over node:dgram for IPv4 UDP (rasadv multicast; Teredo on 3544 with `implementation: 'dgram'`).
-// Endpoints use uint32 addresses (src/wire/ipv4.ts) so engines never parse strings. Multicast options exist
+// Endpoints use int32 addresses (src/wire/ipv4.ts) so engines never parse strings. Multicast options exist
 // only after bind in Node, hence they are methods on the open port; Node's (and the kernel's) default multicast
 // TTL is 1. Send failures arrive asynchronously from dgram and are reported to onError, never thrown.
 // `implementation: 'native'` opens the addon's batched port instead (datagram-port-native.ts: recvmmsg /
@@ -14,7 +14,7 @@ import { ReceiveBatch } from './batch.js';
 import type { DatagramBatch, DatagramPort } from './ports.js';
 
 export interface DatagramPortOptions {
-  /** Local IPv4 address as uint32; default 0 (0.0.0.0, every address). */
+  /** Local IPv4 address as int32 (or uint32); default 0 (0.0.0.0, every address). */
   readonly address?: number;
   /** Local port; default 0 (an ephemeral port, see DatagramPort.local). */
   readonly port?: number;

@@ -29,7 +29,7 @@ export interface PacketBatch {
 
 /** Datagrams received in one wake-up (recvmmsg), lent for the call; also the IPv4 source of each. */
 export interface DatagramBatch extends PacketBatch {
-  /** Source IPv4 address of datagram i (uint32). */
+  /** Source IPv4 address of datagram i (int32, src/wire/ipv4.ts). */
   sourceAddr(i: number): number;
   /** Source UDP port of datagram i. */
   sourcePort(i: number): number;
@@ -91,7 +91,7 @@ export interface Icmpv6Socket {
   close(): void;
 }
 
-/** An IPv4 UDP socket. Addresses are uint32 (src/wire/ipv4.ts). */
+/** An IPv4 UDP socket. Addresses are int32 (src/wire/ipv4.ts); a uint32 is accepted where one is passed in. */
 export interface DatagramPort {
   /** The bound address and port (the real port when 0 was asked for). */
   readonly local: Endpoint4;

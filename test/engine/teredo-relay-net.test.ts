@@ -54,7 +54,7 @@ class TinyClient {
     if (d[0] === 0 && d[1] === 1) at += 13 + d[2]! + d[3]!;
     let origin: Endpoint4 | undefined;
     if (d[at] === 0 && d[at + 1] === 0) {
-      origin = { port: ((d[at + 2]! << 8) | d[at + 3]!) ^ 0xffff, addr: ~((d[at + 4]! << 24) | (d[at + 5]! << 16) | (d[at + 6]! << 8) | d[at + 7]!) >>> 0 };
+      origin = { port: ((d[at + 2]! << 8) | d[at + 3]!) ^ 0xffff, addr: ~((d[at + 4]! << 24) | (d[at + 5]! << 16) | (d[at + 6]! << 8) | d[at + 7]!) }; // int32
       at += 8;
     }
     const ipv6 = d.subarray(at);

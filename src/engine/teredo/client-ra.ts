@@ -111,9 +111,9 @@ export function originPort(view: TeredoPacketView): number {
   return ((view.data[o + 2]! << 8) | view.data[o + 3]!) ^ 0xffff;
 }
 
-/** The origin indication's IPv4 (uint32), de-obfuscated (§5.1.1); only when view.originOffset >= 0. */
+/** The origin indication's IPv4 (int32, wire/ipv4.ts), de-obfuscated (§5.1.1); only when view.originOffset >= 0. */
 export function originAddr(view: TeredoPacketView): number {
-  return ~ipv4FromBytes(view.data, view.originOffset + 4) >>> 0;
+  return ~ipv4FromBytes(view.data, view.originOffset + 4);
 }
 
 /**

@@ -64,7 +64,7 @@ export function forwardDatagram(cfg: ServerConfig, view: TeredoPacketView, fromA
   if (!isOurClient(cfg, data, dst)) return sink.sendUdp(PRIMARY, data, view.ipv6Offset, tail, toAddr, toPort);
   counters.withOrigin++;
   const port = fromPort ^ 0xffff;
-  const addr = ~fromAddr >>> 0;
+  const addr = ~fromAddr;
   scratch[0] = 0;
   scratch[1] = 0;
   scratch[2] = port >>> 8;

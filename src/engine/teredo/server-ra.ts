@@ -125,7 +125,7 @@ export function answerLocal(cfg: ServerConfig, view: TeredoPacketView, socket: S
   }
   // Origin indication: the RS's IPv4 source and port, obfuscated (§5.1.1).
   const port = fromPort ^ 0xffff;
-  const addr = ~fromAddr >>> 0;
+  const addr = ~fromAddr;
   scratch[at] = 0;
   scratch[at + 1] = 0;
   scratch[at + 2] = port >>> 8;
