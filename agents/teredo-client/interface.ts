@@ -3,18 +3,18 @@
 //
 //   qualified    address <teredo>/32 (the kernel adds the on-link route 2001::/32 with it, as Miredo's hook
 //                does with `ip -6 addr add $ADDRESS/32`), and ::/0 through the device when defaultRoute is
-//                `on`, or `auto` and the host has no other IPv6 default route (read from /proc/net/ipv6_route)
+//                `on`, or `auto` and the host has no other IPv6 default route (src/io/linux-host.ts)
 //   otherwise    no address and no routes: packets to Teredo destinations fail at once instead of vanishing
 //
 // Cleanup: the device is not persistent, so the kernel deletes it, with its address and routes, when the
 // process exits, even by SIGKILL. A stale device of that name that outlived a run (made persistent by someone
 // else) is attached to and its Teredo addresses removed before use.
 
-import { readFileSync } from 'node:fs';
+import { hasIpv6DefaultRoute, linuxHost, type HostFacts } from '../../src/io/linux-host.js';
 import type { TunDevice } from '../../src/io/ports.js';
 import { AgentError } from '../../src/runtime/errors.js';
 import type { Logger } from '../../src/runtime/logger.js';
-import { formatIpv6, parseIpv6 } from '../../src/wire/ipv6-address.js';
+import { isTeredo } from '../../src/wire/teredo-address.js';
 import { TEREDO_LINK_MTU } from '../../src/wire/teredo-constants.js';
 
 /** Miredo's client hook uses metric 1029 for its default route, above any ordinary (1024) one. */
@@ -25,26 +25,8 @@ const DEFAULT_ROUTE = new Uint8Array(16);
 
 export type DefaultRouteMode = 'auto' | 'on' | 'off';
 
-/** Reads the kernel's IPv6 routes; injectable for tests. */
-export type RouteTableReader = () => string;
-
-const readRoutes: RouteTableReader = () => readFileSync('/proc/net/ipv6_route', 'utf8');
-
-/**
- * True when /proc/net/ipv6_route holds a default route (::/0) on a device other than `except`, other than the
- * kernel's unreachable placeholder (on "lo" with the reject flag 0x0200).
- */
-export function hasOtherDefaultRoute(table: string, except: string): boolean {
-  for (const line of table.split('\n')) {
-    const f = line.trim().split(/\s+/);
-    if (f.length < 10) continue;
-    const [dst, plen, , , , , , , flags, dev] = f;
-    if (dst !== '00000000000000000000000000000000' || plen !== '00') continue;
-    if (dev === except || (parseInt(flags!, 16) & 0x0200) !== 0) continue;
-    return true;
-  }
-  return false;
-}
+/** Where the kernel's IPv6 routes are read; the fake host in tests. */
+export type RouteTableReader = Pick<HostFacts, 'ipv6Routes'>;
 
 /** The interface while the agent runs: applies address changes and owns the default route. */
 export class TeredoInterface {
@@ -55,7 +37,7 @@ export class TeredoInterface {
     readonly tun: TunDevice,
     private mode: DefaultRouteMode,
     private readonly logger: Logger,
-    private readonly routes: RouteTableReader = readRoutes,
+    private readonly routes: RouteTableReader = linuxHost,
   ) {}
 
   get address(): Uint8Array | undefined {
@@ -96,7 +78,7 @@ export class TeredoInterface {
   }
 
   #syncDefaultRoute(): void {
-    const want = this.mode === 'on' || (this.mode === 'auto' && !hasOtherDefaultRoute(this.#readRoutes(), this.tun.name));
+    const want = this.mode === 'on' || (this.mode === 'auto' && !hasIpv6DefaultRoute(this.routes.ipv6Routes() ?? [], this.tun.name));
     if (want && !this.#defaultRoute) {
       this.#defaultRoute = this.#try('add default route', () => this.tun.addRoute(DEFAULT_ROUTE, 0, DEFAULT_ROUTE_METRIC));
     } else if (!want && this.#defaultRoute) {
@@ -107,14 +89,6 @@ export class TeredoInterface {
   #removeDefaultRoute(): void {
     this.#try('remove default route', () => this.tun.removeRoute(DEFAULT_ROUTE, 0, DEFAULT_ROUTE_METRIC));
     this.#defaultRoute = false;
-  }
-
-  #readRoutes(): string {
-    try {
-      return this.routes();
-    } catch {
-      return '';
-    }
   }
 
   #try(what: string, f: () => void): boolean {
@@ -132,16 +106,17 @@ export class TeredoInterface {
  * Creates the TUN device: MTU 1280, up, and without Teredo addresses left by an earlier run. AgentError
  * IO_TUN_OPEN / IO_INTERFACE when that is impossible (no CAP_NET_ADMIN, no /dev/net/tun).
  */
-export function openTeredoInterface(name: string, open: (o: { name: string; mtu: number }) => TunDevice, staleAddresses: (ifname: string) => string[] = teredoAddressesOf): TunDevice {
+export function openTeredoInterface(name: string, open: (o: { name: string; mtu: number }) => TunDevice, host: Pick<HostFacts, 'ipv6Addresses'> = linuxHost): TunDevice {
   let tun: TunDevice;
   try {
     tun = open({ name, mtu: TEREDO_LINK_MTU });
   } catch (err) {
     throw new AgentError('IO_TUN_OPEN', `cannot create TUN device ${JSON.stringify(name)} (needs CAP_NET_ADMIN and /dev/net/tun): ${(err as Error).message}`, { cause: err });
   }
-  for (const stale of staleAddresses(tun.name)) {
+  for (const stale of host.ipv6Addresses() ?? []) {
+    if (stale.device !== tun.name || !isTeredo(stale.address)) continue;
     try {
-      tun.removeAddress(parseIpv6(stale), TEREDO_PREFIX_LEN);
+      tun.removeAddress(stale.address, TEREDO_PREFIX_LEN);
     } catch {
       // Configured with another prefix length by someone else: not ours to fight over; the new address is added anyway.
     }
@@ -153,21 +128,4 @@ export function openTeredoInterface(name: string, open: (o: { name: string; mtu:
     throw new AgentError('IO_INTERFACE', `cannot configure TUN device ${JSON.stringify(name)}: ${(err as Error).message}`, { cause: err });
   }
   return tun;
-}
-
-/** The Teredo (2001:0::/32) addresses on `ifname`, from /proc/net/if_inet6 (empty when unreadable). */
-export function teredoAddressesOf(ifname: string): string[] {
-  let text: string;
-  try {
-    text = readFileSync('/proc/net/if_inet6', 'utf8');
-  } catch {
-    return [];
-  }
-  const out: string[] = [];
-  for (const line of text.split('\n')) {
-    const f = line.trim().split(/\s+/);
-    if (f.length < 6 || f[5] !== ifname || !f[0]!.startsWith('20010000')) continue;
-    out.push(formatIpv6(parseIpv6(f[0]!.match(/.{4}/g)!.join(':'))));
-  }
-  return out;
 }

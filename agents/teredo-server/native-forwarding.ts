@@ -11,9 +11,9 @@
 //
 // Either way the host needs a route toward the native IPv6 network. Without one every forward fails with
 // ENETUNREACH, so start-up says so once (a "no ipv6 route" warning) and `status` shows it (nativeIpv6Route).
-// The route check reads /proc/net/ipv6_route of this network namespace.
+// The route check reads this network namespace's routes (src/io/linux-host.ts, hasNativeIpv6Route).
 
-import { readFileSync } from 'node:fs';
+import { hasNativeIpv6Route, linuxHost, type HostFacts } from '../../src/io/linux-host.js';
 import type { NativeIpv6Sender } from '../../src/io/ports.js';
 import { openRawIpv6Sender } from '../../src/io/raw-ipv6.js';
 import { AgentError } from '../../src/runtime/errors.js';
@@ -63,7 +63,7 @@ export function startNativeForwarding(mode: NativeForwardingMode, logger: Logger
       );
     }
   }
-  const route = deps.nativeIpv6Route ?? readNativeIpv6Route;
+  const route = deps.nativeIpv6Route ?? ((): boolean | undefined => nativeIpv6RouteOf(linuxHost));
   if (mode !== 'off' && route() === false) {
     logger.warn({ nativeForwarding: mode, effect: 'packets for native IPv6 destinations fail with ENETUNREACH (i/o errors)' }, 'no ipv6 route');
   }
@@ -75,48 +75,8 @@ export function startNativeForwarding(mode: NativeForwardingMode, logger: Logger
   };
 }
 
-/** /proc/net/ipv6_route flags (include/uapi/linux/route.h, ipv6_route.h). */
-const RTF_UP = 0x0001;
-const RTF_REJECT = 0x0200;
-const RTF_LOCAL = 0x8000_0000;
-
-/**
- * True when one of the routes in /proc/net/ipv6_route text can carry a packet to a native global unicast
- * address: up, not a reject (blackhole / unreachable) or local route, not through `lo`, and covering part of
- * 2000::/3 (RFC 4291 §2.4) outside the Teredo prefix 2001::/32 (a Teredo route does not reach the native
- * network). A default route counts; the connected /64 of an interface with a global address counts too.
- */
-export function hasNativeIpv6Route(text: string): boolean {
-  for (const line of text.split('\n')) {
-    // dest(32 hex) plen(2) src(32) src_plen(2) next_hop(32) metric refcnt use flags(8) device
-    const f = line.trim().split(/\s+/);
-    if (f.length < 10) continue;
-    const dest = f[0]!;
-    const plen = parseInt(f[1]!, 16);
-    const flags = parseInt(f[8]!, 16);
-    if (!/^[0-9a-f]{32}$/i.test(dest) || !(plen >= 0 && plen <= 128) || Number.isNaN(flags)) continue;
-    if ((flags & RTF_UP) === 0 || (flags & (RTF_REJECT | RTF_LOCAL)) !== 0 || f[9] === 'lo') continue;
-    if (coversGlobalUnicast(dest, plen) && !insideTeredo(dest, plen)) return true;
-  }
-  return false;
-}
-
-/** Whether dest/plen and 2000::/3 overlap: they share their first min(plen, 3) bits. */
-function coversGlobalUnicast(dest: string, plen: number): boolean {
-  const top3 = parseInt(dest[0]!, 16) >> 1; // first 3 bits of the first nibble
-  return plen === 0 || (top3 >> Math.max(0, 3 - plen)) === (0b001 >> Math.max(0, 3 - plen));
-}
-
-/** Whether dest/plen lies inside 2001:0000::/32. */
-function insideTeredo(dest: string, plen: number): boolean {
-  return plen >= 32 && dest.slice(0, 8).toLowerCase() === '20010000';
-}
-
-/** Reads this network namespace's IPv6 routes; undefined when /proc/net/ipv6_route cannot be read (no IPv6). */
-export function readNativeIpv6Route(): boolean | undefined {
-  try {
-    return hasNativeIpv6Route(readFileSync('/proc/net/ipv6_route', 'utf8'));
-  } catch {
-    return undefined;
-  }
+/** Whether this network namespace has a route toward native IPv6; undefined when unknown (no IPv6). */
+function nativeIpv6RouteOf(host: Pick<HostFacts, 'ipv6Routes'>): boolean | undefined {
+  const routes = host.ipv6Routes();
+  return routes === undefined ? undefined : hasNativeIpv6Route(routes);
 }

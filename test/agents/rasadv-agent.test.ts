@@ -2,7 +2,7 @@
 // sockets and time. Checks what the sockets are told (bind address, TTL 15, loopback, egress interface,
 // group membership), what is sent when, and what the listener prints and logs.
 import { describe, expect, it } from 'vitest';
-import { hostname as osHostname, type NetworkInterfaceInfo } from 'node:os';
+import { hostname as osHostname } from 'node:os';
 import { FakeDatagramPort } from '../fakes/fake-datagram-port.js';
 import { FakeClock } from '../../src/runtime/fake-clock.js';
 import { capturedLogger } from '../fakes/log-capture.js';
@@ -19,10 +19,10 @@ import { formatAdvertiseStatus, formatListenStatus } from '../../agents/rasadv/s
 import { formatAgentStatus } from '../../src/runtime/status.js';
 import type { ReverseResolver } from '../../agents/rasadv/reverse-dns.js';
 import { allIpv4Interfaces, resolveInterface, resolveInterfaces } from '../../agents/rasadv/interfaces.js';
+import { FakeHost, fakeInterface } from '../fakes/fake-host.js';
 
-const v4 = (address: string, internal = false): NetworkInterfaceInfo =>
-  ({ address, netmask: '255.255.255.0', family: 'IPv4', mac: '00:00:00:00:00:00', internal, cidr: `${address}/24` }) as NetworkInterfaceInfo;
-const NICS = { lo: [v4('127.0.0.1', true)], eth0: [v4('192.0.2.1')], eth1: [v4('198.51.100.1')] };
+const NIC_LIST = [fakeInterface('lo', ['127.0.0.1'], { loopback: true }), fakeInterface('eth0', ['192.0.2.1']), fakeInterface('eth1', ['198.51.100.1'])];
+const NICS = new FakeHost({ interfaces: NIC_LIST });
 const GROUP = parseIpv4('239.255.2.2');
 
 function config<T>(spec: ConfigSpec<T>, flags: Record<string, unknown>): T {
@@ -390,7 +390,7 @@ describe('rasadv status', () => {
 });
 
 describe('rasadv interface resolution', () => {
-  const nics = { ...NICS, wg0: [{ ...v4('10.9.9.9'), family: 'IPv6', address: 'fd00::1' } as NetworkInterfaceInfo], eth2: [v4('203.0.113.5'), v4('203.0.113.6')] };
+  const nics = new FakeHost({ interfaces: [...NIC_LIST, fakeInterface('wg0', []), fakeInterface('eth2', ['203.0.113.5', '203.0.113.6'])] });
 
   it('resolves a name to its first IPv4 address and an address to its interface', () => {
     expect(resolveInterface('eth2', nics)).toEqual({ spec: 'eth2', name: 'eth2', address: '203.0.113.5', addr: parseIpv4('203.0.113.5') });

@@ -17,7 +17,7 @@ import { formatIpv6, parseIpv6 } from '../../src/wire/ipv6-address.js';
 import { formatIpv4, parseIpv4 } from '../../src/wire/ipv4.js';
 import { clientSpec, type ClientAgentConfig } from '../../agents/teredo-client/config.js';
 import { startTeredoClient, type ClientDeps } from '../../agents/teredo-client/agent.js';
-import { hasOtherDefaultRoute } from '../../agents/teredo-client/interface.js';
+import { parseIpv6Routes } from '../../src/io/linux-host.js';
 import { parseMiredoConf } from '../../agents/teredo-client/miredo-conf.js';
 import { formatClientStatus } from '../../agents/teredo-client/status.js';
 import type { ClientStatusJson } from '../../agents/teredo-client/status-data.js';
@@ -66,16 +66,6 @@ describe('configuration', () => {
   });
 });
 
-describe('default route detection (/proc/net/ipv6_route)', () => {
-  const line = (dst: string, plen: string, flags: string, dev: string): string =>
-    `${dst} ${plen} 00000000000000000000000000000000 00 00000000000000000000000000000000 00000400 00000001 00000000 ${flags} ${dev}`;
-  const zero = '00000000000000000000000000000000';
-  it('another device with ::/0 counts; ours, the kernel reject route and other prefixes do not', () => {
-    expect(hasOtherDefaultRoute([line(zero, '00', '00000003', 'eth0')].join('\n'), 'teredo')).toBe(true);
-    expect(hasOtherDefaultRoute([line(zero, '00', '00000001', 'teredo'), line(zero, '00', '00200200', 'lo'), line('20010000000000000000000000000000', '20', '00000001', 'eth0')].join('\n'), 'teredo')).toBe(false);
-  });
-});
-
 interface Harness {
   ports: FakeDatagramPort[];
   portOptions: DatagramPortOptions[];
@@ -89,7 +79,7 @@ function harness(routes = ''): Harness {
   h.deps = {
     clock: h.clock,
     timers: h.clock,
-    routes: () => routes,
+    routes: { ipv6Routes: () => parseIpv6Routes(routes) },
     resolve: (name) => (name === 'teredo.example.net' ? Promise.resolve(parseIpv4('198.18.0.10')) : Promise.reject(new Error('ENOTFOUND'))),
     openPort: (o) => {
       const p = new FakeDatagramPort({ addr: o.address ?? 0, port: o.port || 40000 + h.ports.length });
