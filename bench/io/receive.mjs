@@ -121,8 +121,7 @@ function main() {
     teardown();
     process.exit(130);
   };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, stop);
   try {
     setup();
     console.log(`${PACKETS} packets of ${SIZE} bytes drained per run, batch ${BATCH}; median of ${RUNS} runs`);

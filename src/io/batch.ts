@@ -60,6 +60,21 @@ export class ReceiveBatch implements DatagramBatch {
     }
   }
 
+  /**
+   * One wake-up of a poller (native.ts Poller): refills the batch from its lent memory, hands it to `handler`,
+   * then forgets the memory. What the handler throws goes to `threw` (pass a pre-bound function: nothing is
+   * allocated per batch).
+   */
+  deliver(rx: { readonly data: Uint8Array; readonly meta: Int32Array }, count: number, words: number, handler: (batch: this) => void, threw: (e: unknown) => void): void {
+    this.fill(rx.data, rx.meta, count, words);
+    try {
+      handler(this);
+    } catch (e) {
+      threw(e);
+    }
+    this.release();
+  }
+
   /** Appends one entry (`addr` as int32 or uint32; stored as int32); false when the batch is full. */
   push(offset: number, length: number, addr = 0, port = 0): boolean {
     const i = this.count;

@@ -181,16 +181,10 @@ export class NativeDatagramPort implements DatagramPort {
     if (this.#closed) return;
     this.#receiveBatches++;
     this.#received += count;
-    const rx = this.#poller!;
-    const batch = this.#batch;
-    batch.fill(rx.data, rx.meta, count, UDP4_META_WORDS);
-    try {
-      this.#batchHandler(batch);
-    } catch (e) {
-      this.#errorHandler(ioErrorFrom('IO_HANDLER', `batch handler on port ${this.local.port} threw`, e));
-    }
-    batch.release();
+    this.#batch.deliver(this.#poller!, count, UDP4_META_WORDS, this.#batchHandler, this.#handlerThrew);
   };
+
+  readonly #handlerThrew = (e: unknown): void => this.#errorHandler(ioErrorFrom('IO_HANDLER', `batch handler on port ${this.local.port} threw`, e));
 
   #config(what: string, op: () => void): void {
     if (this.#closed) throw new IoError('IO_CLOSED', `UDP port ${this.local.port} is closed`);

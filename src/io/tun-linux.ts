@@ -126,17 +126,10 @@ class LinuxTun implements TunDevice {
       this.#errorHandler(new IoError('IO_TUN_READ', `read ${this.name}: ${getSystemErrorName(-errno)}`, errno, 'read'));
       return;
     }
-    if (this.#closed) return;
-    const rx = this.#poller!;
-    const batch = this.#batch;
-    batch.fill(rx.data, rx.meta, count, READ_META_WORDS);
-    try {
-      this.#batchHandler(batch);
-    } catch (e) {
-      this.#errorHandler(ioErrorFrom('IO_HANDLER', `batch handler of ${this.name} threw`, e));
-    }
-    batch.release();
+    if (!this.#closed) this.#batch.deliver(this.#poller!, count, READ_META_WORDS, this.#batchHandler, this.#handlerThrew);
   };
+
+  readonly #handlerThrew = (e: unknown): void => this.#errorHandler(ioErrorFrom('IO_HANDLER', `batch handler of ${this.name} threw`, e));
 
   #config(what: string, op: () => void): void {
     if (this.#closed) throw new IoError('IO_CLOSED', `${this.name} is closed`);
