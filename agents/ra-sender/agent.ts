@@ -9,7 +9,7 @@ import { AgentError } from '../../src/runtime/errors.js';
 import type { Host } from '../../src/runtime/host.js';
 import { raSenderSpec, radvdConfImport, resolveInterfaces, type RaSenderAgentConfig } from './config.js';
 import { AdvertisingInterface } from './interface.js';
-import { LINK_POLL_MS, procLinkReader, type LinkReader } from './link.js';
+import { hostLinkReader, LINK_POLL_MS, type LinkReader } from './link.js';
 import type { RaInterfaceSettings } from './settings.js';
 import { formatRaSenderStatus, type RaSenderStatus } from './status.js';
 import { raSenderMetrics } from './metrics.js';
@@ -30,7 +30,7 @@ function resolved(c: RaSenderAgentConfig): { interfaces: RaInterfaceSettings[]; 
 
 const warningsFor = (warnings: readonly string[], name: string): string[] => warnings.filter((w) => w.startsWith(`interface ${name}:`));
 
-export async function setupRaSender(host: Host<RaSenderAgentConfig>, links: LinkReader = procLinkReader) {
+export async function setupRaSender(host: Host<RaSenderAgentConfig>, links: LinkReader = hostLinkReader(host.facts)) {
   const { logger } = host;
   const first = resolved(host.config);
   const ifaces = new Map<string, AdvertisingInterface>();

@@ -50,7 +50,7 @@ async function openEgress(host: Host<AdvertiseConfig>, iface: ResolvedInterface 
 
 async function setup(host: Host<AdvertiseConfig>) {
   const c = host.config;
-  const resolved = c.interfaces.length === 0 ? [undefined] : resolveInterfaces(c.interfaces, host.facts.interfaces());
+  const resolved = c.interfaces.length === 0 ? [undefined] : resolveInterfaces(c.interfaces, host.facts);
   const egress: Egress[] = [];
   for (const iface of resolved) egress.push(await openEgress(host, iface));
 

@@ -65,8 +65,7 @@ export async function setupListener(host: Host<ListenConfig>, hooks: ListenerHoo
   const wall: WallClock = (mono) => new Date(epoch + mono);
   let allow = loadAllowList(c.allow);
 
-  const table = host.facts.interfaces();
-  const ifaces = c.interfaces.length === 0 ? allIpv4Interfaces(table) : resolveInterfaces(c.interfaces, table);
+  const ifaces = c.interfaces.length === 0 ? allIpv4Interfaces(host.facts) : resolveInterfaces(c.interfaces, host.facts);
   if (ifaces.length === 0) throw new AgentError('IO_INTERFACE', 'no interface with an IPv4 address to listen on; use --interface');
   const group = parseIpv4(RASADV_GROUP);
   const port = await host.udp('udp', { address: group, port: RASADV_PORT, reuseAddr: true });

@@ -23,7 +23,7 @@ import { formatIpv6 } from '../../src/wire/ipv6-address.js';
 import { TEREDO_LINK_MTU } from '../../src/wire/teredo-constants.js';
 import { clientSpec, engineParams, type ClientAgentConfig } from './config.js';
 import { HookRunner } from './hook.js';
-import { removeStaleAddresses, TeredoInterface, type RouteTableReader } from './interface.js';
+import { removeStaleAddresses, TeredoInterface } from './interface.js';
 import { miredoClientImport } from './miredo-conf.js';
 import { AGENT_NAME, formatClientStatus, type ClientStatus } from './status.js';
 import { clientStatus } from './status-data.js';
@@ -48,10 +48,9 @@ async function resolveServers(c: ClientAgentConfig, resolve: ServerResolver): Pr
 
 const hookState = (s: ClientState): 'up' | 'down' => (s === 'qualified' ? 'up' : 'down');
 
-/** The client's own seams beside the host's: name resolution and the kernel's route table. */
+/** The client's own seam beside the host's: name resolution. */
 export interface ClientSeams {
   readonly resolve?: ServerResolver;
-  readonly routes?: RouteTableReader;
 }
 
 export async function setupClient(host: Host<ClientAgentConfig>, seams: ClientSeams = {}) {
@@ -64,8 +63,8 @@ export async function setupClient(host: Host<ClientAgentConfig>, seams: ClientSe
   const udp = await host.udp('udp', { address: bind, port: c.port, implementation: c.udpSockets });
   const probe = await host.udp('probe', { address: bind, port: 0, implementation: c.udpSockets });
   const tun = host.tun('tun', { name: c.interface, mtu: TEREDO_LINK_MTU });
-  removeStaleAddresses(tun);
-  const iface = new TeredoInterface(tun, c.defaultRoute, logger, seams.routes);
+  removeStaleAddresses(tun, host.facts);
+  const iface = new TeredoInterface(tun, c.defaultRoute, logger, host.facts);
   const hook = new HookRunner(c.hook, logger);
 
   const runHook = (state: ClientState, previous: ClientState, oldAddress: Uint8Array | undefined): void => {

@@ -3,17 +3,17 @@
 //
 //   qualified    address <teredo>/32 (the kernel adds the on-link route 2001::/32 with it, as Miredo's hook
 //                does with `ip -6 addr add $ADDRESS/32`), and ::/0 through the device when defaultRoute is
-//                `on`, or `auto` and the host has no other IPv6 default route (read from /proc/net/ipv6_route)
+//                `on`, or `auto` and the host has no other IPv6 default route (src/io/linux-host.ts)
 //   otherwise    no address and no routes: packets to Teredo destinations fail at once instead of vanishing
 //
 // Cleanup: the device is not persistent, so the kernel deletes it, with its address and routes, when the
 // process exits, even by SIGKILL. A stale device of that name that outlived a run (made persistent by someone
 // else) is attached to and its Teredo addresses removed before use.
 
-import { readFileSync } from 'node:fs';
+import { hasIpv6DefaultRoute, linuxHost, type HostFacts } from '../../src/io/linux-host.js';
 import type { TunDevice } from '../../src/io/ports.js';
 import type { Logger } from '../../src/runtime/logger.js';
-import { formatIpv6, parseIpv6 } from '../../src/wire/ipv6-address.js';
+import { isTeredo } from '../../src/wire/teredo-address.js';
 import { TEREDO_LINK_MTU } from '../../src/wire/teredo-constants.js';
 
 /** Miredo's client hook uses metric 1029 for its default route, above any ordinary (1024) one. */
@@ -24,26 +24,8 @@ const DEFAULT_ROUTE = new Uint8Array(16);
 
 export type DefaultRouteMode = 'auto' | 'on' | 'off';
 
-/** Reads the kernel's IPv6 routes; injectable for tests. */
-export type RouteTableReader = () => string;
-
-const readRoutes: RouteTableReader = () => readFileSync('/proc/net/ipv6_route', 'utf8');
-
-/**
- * True when /proc/net/ipv6_route holds a default route (::/0) on a device other than `except`, other than the
- * kernel's unreachable placeholder (on "lo" with the reject flag 0x0200).
- */
-export function hasOtherDefaultRoute(table: string, except: string): boolean {
-  for (const line of table.split('\n')) {
-    const f = line.trim().split(/\s+/);
-    if (f.length < 10) continue;
-    const [dst, plen, , , , , , , flags, dev] = f;
-    if (dst !== '00000000000000000000000000000000' || plen !== '00') continue;
-    if (dev === except || (parseInt(flags!, 16) & 0x0200) !== 0) continue;
-    return true;
-  }
-  return false;
-}
+/** Where the kernel's IPv6 routes are read; the fake host in tests. */
+export type RouteTableReader = Pick<HostFacts, 'ipv6Routes'>;
 
 /** The interface while the agent runs: applies address changes and owns the default route. */
 export class TeredoInterface {
@@ -54,7 +36,7 @@ export class TeredoInterface {
     readonly tun: TunDevice,
     private mode: DefaultRouteMode,
     private readonly logger: Logger,
-    private readonly routes: RouteTableReader = readRoutes,
+    private readonly routes: RouteTableReader = linuxHost,
   ) {}
 
   get address(): Uint8Array | undefined {
@@ -94,7 +76,7 @@ export class TeredoInterface {
   }
 
   #syncDefaultRoute(): void {
-    const want = this.mode === 'on' || (this.mode === 'auto' && !hasOtherDefaultRoute(this.#readRoutes(), this.tun.name));
+    const want = this.mode === 'on' || (this.mode === 'auto' && !hasIpv6DefaultRoute(this.routes.ipv6Routes() ?? [], this.tun.name));
     if (want && !this.#defaultRoute) {
       this.#defaultRoute = this.#try('add default route', () => this.tun.addRoute(DEFAULT_ROUTE, 0, DEFAULT_ROUTE_METRIC));
     } else if (!want && this.#defaultRoute) {
@@ -105,14 +87,6 @@ export class TeredoInterface {
   #removeDefaultRoute(): void {
     this.#try('remove default route', () => this.tun.removeRoute(DEFAULT_ROUTE, 0, DEFAULT_ROUTE_METRIC));
     this.#defaultRoute = false;
-  }
-
-  #readRoutes(): string {
-    try {
-      return this.routes();
-    } catch {
-      return '';
-    }
   }
 
   #try(what: string, f: () => void): boolean {
@@ -127,29 +101,13 @@ export class TeredoInterface {
 }
 
 /** Removes the Teredo addresses an earlier run left on a device of the same name (if it was made persistent). */
-export function removeStaleAddresses(tun: TunDevice, staleAddresses: (ifname: string) => string[] = teredoAddressesOf): void {
-  for (const stale of staleAddresses(tun.name)) {
+export function removeStaleAddresses(tun: TunDevice, host: Pick<HostFacts, 'ipv6Addresses'>): void {
+  for (const stale of host.ipv6Addresses() ?? []) {
+    if (stale.device !== tun.name || !isTeredo(stale.address)) continue;
     try {
-      tun.removeAddress(parseIpv6(stale), TEREDO_PREFIX_LEN);
+      tun.removeAddress(stale.address, TEREDO_PREFIX_LEN);
     } catch {
       // Configured with another prefix length by someone else: not ours to fight over; the new address is added anyway.
     }
   }
-}
-
-/** The Teredo (2001:0::/32) addresses on `ifname`, from /proc/net/if_inet6 (empty when unreadable). */
-export function teredoAddressesOf(ifname: string): string[] {
-  let text: string;
-  try {
-    text = readFileSync('/proc/net/if_inet6', 'utf8');
-  } catch {
-    return [];
-  }
-  const out: string[] = [];
-  for (const line of text.split('\n')) {
-    const f = line.trim().split(/\s+/);
-    if (f.length < 6 || f[5] !== ifname || !f[0]!.startsWith('20010000')) continue;
-    out.push(formatIpv6(parseIpv6(f[0]!.match(/.{4}/g)!.join(':'))));
-  }
-  return out;
 }

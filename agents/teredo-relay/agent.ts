@@ -36,7 +36,8 @@ export function pickIcmpv6Source(addresses: readonly string[]): Uint8Array | und
 
 async function setup(host: Host<RelayAgentConfig>) {
   const c = host.config;
-  const icmpSource = (c: RelayAgentConfig): Uint8Array | undefined => (c.icmpv6Source !== undefined ? parseIpv6(c.icmpv6Source) : pickIcmpv6Source(host.facts.hostIpv6Addresses()));
+  const hostAddresses = (): string[] => (host.facts.ipv6Addresses() ?? []).filter((a) => a.device !== 'lo').map((a) => formatIpv6(a.address));
+  const icmpSource = (c: RelayAgentConfig): Uint8Array | undefined => (c.icmpv6Source !== undefined ? parseIpv6(c.icmpv6Source) : pickIcmpv6Source(hostAddresses()));
   let source = icmpSource(c);
   const engine = new TeredoRelay(engineParams(c, host.random, source));
   const udp = await host.udp('udp', { address: parseIpv4(c.bind), port: c.port, implementation: c.udpSockets, receiveBufferSize: c.udpReceiveBuffer });

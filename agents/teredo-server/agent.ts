@@ -11,6 +11,7 @@
 
 import { SERVER_SOCKET, type ServerSink } from '../../src/engine/teredo/server/server-types.js';
 import { TeredoServer } from '../../src/engine/teredo/server/server.js';
+import { hasNativeIpv6Route } from '../../src/io/linux-host.js';
 import type { AgentDefinition } from '../../src/runtime/cli.js';
 import { portText, type EngineInput, type Host } from '../../src/runtime/host.js';
 import { formatIpv6 } from '../../src/wire/ipv6-address.js';
@@ -32,7 +33,11 @@ async function setup(host: Host<ServerAgentConfig>) {
   const mode = nativeForwardingMode(c);
   // Native replies to our clients come back through the device: route their prefix into it.
   const tun = c.forwardInterface === undefined ? undefined : host.tun('tun', { name: c.forwardInterface, mtu: TEREDO_LINK_MTU }, [{ prefix: teredoPrefix(params.primary), length: 64 }]);
-  const native = startNativeForwarding(mode, mode === 'raw' ? host.raw6('raw6', RAW_SOCKET_HINT) : undefined, host.logger, host.facts.nativeIpv6Route);
+  const route = (): boolean | undefined => {
+    const routes = host.facts.ipv6Routes();
+    return routes === undefined ? undefined : hasNativeIpv6Route(routes);
+  };
+  const native = startNativeForwarding(mode, mode === 'raw' ? host.raw6('raw6', RAW_SOCKET_HINT) : undefined, host.logger, route);
 
   const byIndex = [primary, secondary];
   const inputs: EngineInput<ServerSink>[] = [

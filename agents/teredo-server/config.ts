@@ -75,9 +75,9 @@ export const serverSpec: ConfigSpec<ServerAgentConfig> = {
   },
 };
 
-/** The secondary address as uint32: the configured one, or primary + 1 (255.255.255.255 wraps, and is refused). */
+/** The secondary address as int32: the configured one, or primary + 1 (255.255.255.255 wraps, and is refused). */
 export function secondaryOf(c: ServerAgentConfig): number {
-  return c.secondaryAddress !== undefined ? parseIpv4(c.secondaryAddress) : (parseIpv4(c.address) + 1) >>> 0;
+  return c.secondaryAddress !== undefined ? parseIpv4(c.secondaryAddress) : (parseIpv4(c.address) + 1) | 0;
 }
 
 /** The engine's parameters for a validated config. */

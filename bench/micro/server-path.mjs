@@ -74,10 +74,11 @@ const MIN_RUN_MS = 20;
 
 // ---- packets (built by hand, so the harness depends on no encoder of the code under test) -------------------
 
-const ip4 = (s) => s.split('.').reduce((a, b) => ((a << 8) | Number(b)) >>> 0, 0);
+// IPv4 addresses as int32, as src/wire/ipv4.ts and the ports give them: a small integer for V8 whatever the
+// address (as a uint32, half of IPv4, 128.0.0.0 and above, would be boxed into a 16-byte heap number).
+const ip4 = (s) => s.split('.').reduce((a, b) => (a << 8) | Number(b), 0);
 const SERVER = '198.18.0.10'; // the lab's server address; 198.18.0.0/15 is global for RFC 4380 §5.2.4
-// --client: the client's mapped address. The default, like half of IPv4, is above 2^31, where a uint32 is not a
-// V8 small integer: passed to a function V8 did not inline, it is boxed into a 16-byte heap number.
+// --client: the client's mapped address (default above 128.0.0.0, like half of IPv4).
 const CLIENT = { addr: ip4(arg('client', '198.18.0.50')), port: 40000 };
 const PEER = { addr: ip4('198.18.0.60'), port: 50000 };
 
@@ -86,7 +87,7 @@ function teredo(server, flags, port, addr) {
   const o = new Uint8Array(16);
   o.set([0x20, 0x01, 0, 0, server >>> 24, (server >>> 16) & 255, (server >>> 8) & 255, server & 255, flags >> 8, flags & 255]);
   const p = port ^ 0xffff;
-  const a = ~addr >>> 0;
+  const a = ~addr;
   o.set([p >> 8, p & 255, a >>> 24, (a >>> 16) & 255, (a >>> 8) & 255, a & 255], 10);
   return o;
 }
@@ -149,9 +150,7 @@ const PATHS = [
 
 /**
  * A batch of BATCH copies of one packet, in the DatagramBatch / PacketBatch shape (src/io/ports.ts). The
- * accessors read typed arrays, as the ports' batches do, so a source address above 2^31 (not a small integer
- * for V8) costs what it costs with the real port: boxed into a heap number if it is passed to a function V8
- * did not inline.
+ * accessors read typed arrays, as the ports' batches do (source addresses from an Int32Array, batch.ts).
  */
 function makeBatch(bytes, from) {
   const stride = bytes.length + 8;
@@ -159,7 +158,7 @@ function makeBatch(bytes, from) {
   const template = new Uint8Array(data.length);
   const offsets = new Uint32Array(BATCH);
   const lengths = new Uint32Array(BATCH).fill(bytes.length);
-  const addrs = new Uint32Array(BATCH).fill(from?.addr ?? 0);
+  const addrs = new Int32Array(BATCH).fill(from?.addr ?? 0);
   const portsOf = new Uint16Array(BATCH).fill(from?.port ?? 0);
   for (let i = 0; i < BATCH; i++) {
     offsets[i] = i * stride;

@@ -112,6 +112,69 @@ int io_ifindex(int fd, const char *name) {
   return ifr.ifr_ifindex;
 }
 
+#define SEND_CHUNK 64 /* messages per sendmmsg(); a longer batch goes in several calls */
+
+static void mark(uint8_t *meta, size_t stride, size_t errno_at, int i, int32_t e) {
+  memcpy(meta + (size_t)i * stride + errno_at, &e, 4);
+}
+
+/*
+ * Chunks of up to SEND_CHUNK messages, each with its own destination. sendmmsg() stops at the first message that
+ * fails; a deterministic error (EINVAL for port 0, EMSGSIZE, ENETUNREACH, EPERM from a firewall) recurs when the
+ * next call starts at that message, so it is charged to that message alone and the rest still go out. EAGAIN /
+ * ENOBUFS (the send queue is full) fails the rest of the batch at once: the datagram service may drop, and
+ * retrying each packet would only spin.
+ */
+int io_send_batch(int fd, const uint8_t *data, size_t dlen, uint8_t *meta, int count, size_t stride, size_t errno_at, io_dest_fn dest) {
+  struct mmsghdr msgs[SEND_CHUNK];
+  struct iovec iovs[SEND_CHUNK];
+  struct sockaddr_storage tos[SEND_CHUNK];
+  int index[SEND_CHUNK];
+  size_t at = 0;
+  int failed = 0, i = 0;
+  while (i < count) {
+    int n = 0;
+    while (i < count && n < SEND_CHUNK) {
+      uint32_t len;
+      memcpy(&len, meta + (size_t)i * stride, 4);
+      if (len > dlen - at) return -1;
+      socklen_t tolen = 0;
+      int e = dest(meta + (size_t)i * stride, data + at, len, &tos[n], &tolen);
+      if (e < 0) return -1;
+      if (e > 0) {
+        mark(meta, stride, errno_at, i, e);
+        failed++;
+      } else {
+        iovs[n] = (struct iovec){.iov_base = (void *)(data + at), .iov_len = len};
+        msgs[n] = (struct mmsghdr){.msg_hdr = {.msg_name = &tos[n], .msg_namelen = tolen, .msg_iov = &iovs[n], .msg_iovlen = 1}};
+        index[n++] = i;
+      }
+      at += len;
+      i++;
+    }
+    int done = 0;
+    while (done < n) {
+      int sent = sendmmsg(fd, msgs + done, (unsigned)(n - done), MSG_DONTWAIT);
+      if (sent < 0 && errno == EINTR) continue;
+      if (sent > 0) {
+        for (int k = done; k < done + sent; k++) mark(meta, stride, errno_at, index[k], 0);
+        done += sent;
+        continue;
+      }
+      int e = sent < 0 ? errno : EIO;
+      if (e == EAGAIN || e == EWOULDBLOCK || e == ENOBUFS) {
+        for (int k = done; k < n; k++) mark(meta, stride, errno_at, index[k], e);
+        for (int k = i; k < count; k++) mark(meta, stride, errno_at, k, e);
+        return failed + (n - done) + (count - i);
+      }
+      mark(meta, stride, errno_at, index[done], e);
+      failed++;
+      done++;
+    }
+  }
+  return failed;
+}
+
 int io_netns_enter(const char *netns, int *saved) {
   *saved = -1;
   if (!netns || !*netns) return 0;

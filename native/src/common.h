@@ -12,6 +12,7 @@
 #include <node_api.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 /* Returns NULL from the enclosing N-API function when a call fails (an exception is then pending). */
 #define NAPI_CALL(env, call)                                                      \
@@ -37,6 +38,17 @@ int io_get_bytes(napi_env env, napi_value v, const uint8_t **data, size_t *len);
 napi_value io_int(napi_env env, int64_t v);
 /* Interface index of `name` in the network namespace of socket `fd` (if_nametoindex would use ours); -1 + errno. */
 int io_ifindex(int fd, const char *name);
+
+/*
+ * The sendmmsg loop of udpSendBatch (udp.c) and raw6SendBatch (raw6.c). `data` holds `count` packets back to
+ * back; `meta` holds one `stride`-byte record per packet, host byte order: u32 length at 0, and an i32 errno
+ * written back at `errno_at` (0 = handed to the kernel). `dest` fills one packet's destination from its record
+ * and bytes; it returns 0, an errno > 0 to fail that packet without sending it, or -1 for a malformed record.
+ * Returns how many packets failed, or -1 (nothing after the bad record sent) when a record's length runs past
+ * `data` or `dest` said -1: the caller throws a TypeError.
+ */
+typedef int (*io_dest_fn)(const uint8_t *record, const uint8_t *packet, uint32_t len, struct sockaddr_storage *to, socklen_t *tolen);
+int io_send_batch(int fd, const uint8_t *data, size_t dlen, uint8_t *meta, int count, size_t stride, size_t errno_at, io_dest_fn dest);
 
 /*
  * Netns switch. `netns` is a path (/run/netns/x, /proc/<pid>/ns/net) or a name under /run/netns; empty = stay.

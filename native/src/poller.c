@@ -1,15 +1,19 @@
 /*
  * Batched receive loop of the teredo_io addon: a uv_poll watcher on a non-blocking fd (a TUN device, a raw
- * ICMPv6 socket or an IPv4 UDP socket). When the fd is readable we drain up to `batchMax` packets with
- * read() / recvmsg() / one recvmmsg() into one scratch area, copy them into ONE fresh Buffer and make ONE call
- * into JavaScript:
+ * ICMPv6 socket or an IPv4 UDP socket). pollerStart allocates the poller's receive memory once, as two
+ * ArrayBuffers that JavaScript gets at start and that every wake-up refills (lent, src/io/ports.ts):
  *
- *   callback(errno, data, meta, count)
+ *   pollerStart(fd, kind, batchMax, callback) -> { handle, data: Uint8Array, meta: Int32Array }
  *
- * `data` holds the packets back to back; `meta` holds one fixed-size record per packet. TUN records are 4 bytes
- * (u32 length). ICMPv6 records are 32 bytes: u32 length, u32 ifindex (IPV6_PKTINFO), i32 hop limit
- * (IPV6_HOPLIMIT, -1 if absent), u32 scope id of the source, 16 bytes source address. UDP records are 12
- * bytes: u32 length, u32 source IPv4 address, u32 source port; all host byte order.
+ * When the fd is readable we drain up to `batchMax` packets with read() / recvmsg() / one recvmmsg() into
+ * `data` and make ONE call into JavaScript, callback(errno, count): nothing is copied or allocated per batch.
+ * `data` then holds the packets back to back from offset 0; `meta` one fixed-size record per packet, int32
+ * words in host byte order. TUN records are 1 word (length). ICMPv6 records are 8 words: length, ifindex
+ * (IPV6_PKTINFO), hop limit (IPV6_HOPLIMIT, -1 if absent), scope id of the source, then the 16-byte source
+ * address. UDP records are 3 words: length, source IPv4 address, source port.
+ * The next wake-up overwrites both, so JavaScript must not keep a view past the callback; whoever keeps bytes
+ * copies them. The poller keeps a reference to both buffers until it is closed; if JavaScript detaches one
+ * (transfers it to a worker), the poller stops and reports EFAULT rather than write into memory it lost.
  * One JS call per batch instead of one per packet is what makes this faster than fs.read (see README).
  * A non-zero errno reports a receive error. After a fatal one (not EAGAIN/EINTR) a TUN or ICMPv6 poller stops;
  * a UDP poller keeps going, because a UDP socket's pending error (sk_err) is cleared by the call that reports it.
@@ -43,6 +47,9 @@ typedef struct {
   int kind;
   int batch_max;
   size_t cap;
+  /* The lent receive memory: the backing stores of two ArrayBuffers the poller holds a reference to. */
+  napi_ref data_ref;
+  napi_ref meta_ref;
   uint8_t *scratch;
   uint8_t *meta;
   /* KIND_UDP4 only: one recvmmsg() slot of MAX_PACKET bytes per datagram (see drain_udp4). */
@@ -52,8 +59,8 @@ typedef struct {
 } poller_t;
 
 static void poller_free(poller_t *p) {
-  free(p->scratch);
-  free(p->meta);
+  if (p->data_ref) napi_delete_reference(p->env, p->data_ref);
+  if (p->meta_ref) napi_delete_reference(p->env, p->meta_ref);
   free(p->msgs);
   free(p->iovs);
   free(p->froms);
@@ -67,7 +74,7 @@ static void on_closed(uv_handle_t *h) {
   poller_free(p);
 }
 
-static size_t meta_stride(int kind) {
+static size_t meta_stride(int kind) { /* bytes */
   return kind == KIND_READ ? 4 : kind == KIND_ICMP6 ? ICMP6_META : UDP4_META;
 }
 
@@ -139,63 +146,80 @@ static int drain_udp4(poller_t *p, size_t *used) {
   return n;
 }
 
-static void deliver(poller_t *p, int err, size_t used, int count) {
+/* callback(errno, count); the caller has opened a handle scope. */
+static void deliver(poller_t *p, int err, int count) {
   napi_env env = p->env;
-  napi_handle_scope scope;
-  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
-  size_t stride = meta_stride(p->kind);
-  napi_value argv[4], cb, recv, result;
-  void *unused;
+  napi_value argv[2], cb, recv, result;
   napi_create_int32(env, err, &argv[0]);
-  napi_create_buffer_copy(env, used, p->scratch, &unused, &argv[1]);
-  napi_create_buffer_copy(env, stride * (size_t)count, p->meta, &unused, &argv[2]);
-  napi_create_int32(env, count, &argv[3]);
+  napi_create_int32(env, count, &argv[1]);
   napi_get_reference_value(env, p->callback, &cb);
   napi_get_global(env, &recv);
-  if (napi_make_callback(env, p->async, recv, cb, 4, argv, &result) == napi_pending_exception) {
+  if (napi_make_callback(env, p->async, recv, cb, 2, argv, &result) == napi_pending_exception) {
     napi_value exc;
     napi_get_and_clear_last_exception(env, &exc);
     napi_fatal_exception(env, exc);
   }
-  napi_close_handle_scope(env, scope);
 }
 
-static void on_readable(uv_poll_t *h, int status, int events) {
-  poller_t *p = h->data;
-  (void)events;
-  if (status < 0) {
-    uv_poll_stop(&p->poll);
-    deliver(p, -status, 0, 0);
-    return;
+/* False when JavaScript detached (transferred) one of the lent ArrayBuffers: their memory is no longer ours. */
+static int buffers_attached(poller_t *p) {
+  napi_ref refs[2] = {p->data_ref, p->meta_ref};
+  for (int i = 0; i < 2; i++) {
+    napi_value ab;
+    bool detached = true;
+    if (napi_get_reference_value(p->env, refs[i], &ab) != napi_ok || napi_is_detached_arraybuffer(p->env, ab, &detached) != napi_ok || detached) return 0;
   }
+  return 1;
+}
+
+/* Drains one batch into the lent buffers; returns the count (0 when none), *err = a fatal errno or 0. */
+static int drain(poller_t *p, int *err) {
   size_t stride = meta_stride(p->kind);
   size_t used = 0;
-  int count = 0, err = 0;
+  int count = 0;
+  *err = 0;
   if (p->kind == KIND_UDP4) {
     count = drain_udp4(p, &used);
     if (count < 0) {
       count = 0;
-      if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) err = errno;
+      if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) *err = errno;
     }
-    if (count > 0) deliver(p, 0, used, count);
-    if (err && !uv_is_closing((uv_handle_t *)&p->poll)) deliver(p, err, 0, 0);
-    return;
+    return count;
   }
   while (count < p->batch_max && p->cap - used >= MAX_PACKET) {
     ssize_t n = read_one(p, p->scratch + used, p->cap - used, p->meta + stride * (size_t)count);
     if (n < 0) {
-      if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) err = errno;
+      if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) *err = errno;
       break;
     }
     used += (size_t)n;
     count++;
   }
-  /* A poller may be closed from inside the callback; it is freed only in on_closed, so `p` stays valid. */
-  if (count > 0) deliver(p, 0, used, count);
-  if (err && !uv_is_closing((uv_handle_t *)&p->poll)) {
-    uv_poll_stop(&p->poll);
-    deliver(p, err, 0, 0);
+  return count;
+}
+
+static void on_readable(uv_poll_t *h, int status, int events) {
+  poller_t *p = h->data;
+  (void)events;
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(p->env, &scope) != napi_ok) return;
+  int count = 0, err = 0;
+  if (status < 0) {
+    err = -status;
+  } else if (!buffers_attached(p)) {
+    err = EFAULT;
+  } else {
+    count = drain(p, &err);
+    /* A poller may be closed from inside the callback; it is freed only in on_closed, so `p` stays valid. */
+    if (count > 0) deliver(p, 0, count);
   }
+  /* A UDP socket's pending error (sk_err) is cleared by the call that reports it: that poller keeps going. */
+  int fatal = err && (status < 0 || err == EFAULT || p->kind != KIND_UDP4);
+  if (err && !uv_is_closing((uv_handle_t *)&p->poll)) {
+    if (fatal) uv_poll_stop(&p->poll);
+    deliver(p, err, 0);
+  }
+  napi_close_handle_scope(p->env, scope);
 }
 
 /* Points message i of the recvmmsg() vector at scratch slot i and at its own source address. */
@@ -215,10 +239,18 @@ static int udp4_slots(poller_t *p) {
   return 1;
 }
 
-/* pollerStart(fd, kind, batchMax, callback) -> handle */
+/* An ArrayBuffer of `bytes` the poller keeps a reference to, and its memory; NULL on failure. */
+static uint8_t *lent_buffer(napi_env env, size_t bytes, napi_ref *ref, napi_value *ab) {
+  void *data = NULL;
+  if (napi_create_arraybuffer(env, bytes, &data, ab) != napi_ok) return NULL;
+  if (napi_create_reference(env, *ab, 1, ref) != napi_ok) return NULL;
+  return data;
+}
+
+/* pollerStart(fd, kind, batchMax, callback) -> { handle, data: Uint8Array, meta: Int32Array } */
 static napi_value poller_start(napi_env env, napi_callback_info info) {
   size_t argc = 4;
-  napi_value argv[4], handle, name;
+  napi_value argv[4], out, handle, name, data_ab, meta_ab, data, meta;
   int32_t fd, kind, batch;
   NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   if (argc < 4 || !io_get_int(env, argv[0], &fd) || !io_get_int(env, argv[1], &kind) ||
@@ -230,15 +262,22 @@ static napi_value poller_start(napi_env env, napi_callback_info info) {
   p->fd = fd;
   p->kind = kind;
   p->batch_max = batch;
+  /* UDP: one MAX_PACKET slot per datagram (address space; the kernel touches only what it writes). */
   p->cap = kind == KIND_UDP4 ? (size_t)batch * MAX_PACKET : (size_t)batch * SLOT_HINT + MAX_PACKET;
-  p->scratch = malloc(p->cap);
-  p->meta = malloc((size_t)batch * ICMP6_META);
-  int ok = p->scratch && p->meta;
+  size_t meta_bytes = (size_t)batch * meta_stride(kind);
+  p->scratch = lent_buffer(env, p->cap, &p->data_ref, &data_ab);
+  p->meta = p->scratch ? lent_buffer(env, meta_bytes, &p->meta_ref, &meta_ab) : NULL;
+  int ok = p->meta != NULL;
   if (ok && kind == KIND_UDP4) ok = udp4_slots(p);
   uv_loop_t *loop = NULL;
   if (!ok || napi_get_uv_event_loop(env, &loop) != napi_ok) {
     poller_free(p);
     return io_throw(env, "IO_NATIVE", "malloc", ENOMEM, NULL);
+  }
+  if (napi_create_typedarray(env, napi_uint8_array, p->cap, data_ab, 0, &data) != napi_ok ||
+      napi_create_typedarray(env, napi_int32_array, meta_bytes / 4, meta_ab, 0, &meta) != napi_ok) {
+    poller_free(p);
+    return io_throw(env, "IO_NATIVE", "napi_create_typedarray", ENOMEM, NULL);
   }
   int rc = uv_poll_init(loop, &p->poll, fd);
   if (rc < 0) {
@@ -255,7 +294,11 @@ static napi_value poller_start(napi_env env, napi_callback_info info) {
     return io_throw(env, "IO_POLL", "uv_poll_start", -rc, NULL);
   }
   NAPI_CALL(env, napi_create_external(env, p, NULL, NULL, &handle));
-  return handle;
+  NAPI_CALL(env, napi_create_object(env, &out));
+  napi_set_named_property(env, out, "handle", handle);
+  napi_set_named_property(env, out, "data", data);
+  napi_set_named_property(env, out, "meta", meta);
+  return out;
 }
 
 static poller_t *get_poller(napi_env env, napi_value v) {

@@ -3,7 +3,7 @@
  *  - receiving goes through the shared poller (poller.c, kind UDP4): one recvmmsg() and one call into
  *    JavaScript per batch of up to batchMax datagrams, instead of one recvmsg() and one callback per datagram;
  *  - sending is udpSendBatch(): the datagrams JavaScript queued during one turn of the event loop leave in
- *    sendmmsg() calls of up to SEND_CHUNK messages, each with its own destination;
+ *    sendmmsg() calls (io_send_batch, common.c), each with its own destination;
  *  - IP_MTU_DISCOVER = IP_PMTUDISC_DONT by default, so the DF bit is clear: RFC 4380 §5.1.2 says Teredo
  *    datagrams SHOULD NOT set it (a Teredo node keeps its own MTU; a router on the path may fragment).
  *    Linux sets DF on UDP by default and node:dgram has no way to change it;
@@ -22,8 +22,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define SEND_CHUNK 64 /* messages per sendmmsg(); the JS side may pass more, they go in several calls */
-#define SEND_META 16  /* per message: u32 length, u32 IPv4 address, u32 port, i32 errno out (host order) */
+#define SEND_META 16 /* per message: u32 length, u32 IPv4 address, u32 port, i32 errno out (host order) */
 
 /* Option numbers of udpSetOption, shared with src/io/native.ts. */
 enum { OPT_TTL = 0, OPT_MULTICAST_TTL = 1, OPT_MULTICAST_LOOP = 2, OPT_MULTICAST_IF = 3 };
@@ -114,68 +113,36 @@ static napi_value udp_open(napi_env env, napi_callback_info info) {
   return open_result(env, fd);
 }
 
-/* Marks messages [from, to) of the meta records with errno e; returns how many. */
-static int mark(uint8_t *meta, int from, int to, int32_t e) {
-  for (int i = from; i < to; i++) memcpy(meta + (size_t)i * SEND_META + 12, &e, 4);
-  return to - from;
+/* One datagram's destination from its record (u32 length, u32 IPv4 address, u32 port); -1 for a port above 65535. */
+static int udp_dest(const uint8_t *record, const uint8_t *packet, uint32_t len, struct sockaddr_storage *to, socklen_t *tolen) {
+  uint32_t rec[3];
+  memcpy(rec, record, sizeof rec);
+  if (rec[2] > 65535) return -1;
+  struct sockaddr_in *sin = (struct sockaddr_in *)to;
+  *sin = (struct sockaddr_in){.sin_family = AF_INET, .sin_port = htons((uint16_t)rec[2]), .sin_addr.s_addr = htonl(rec[1])};
+  *tolen = sizeof *sin;
+  return 0;
 }
 
 /*
  * udpSendBatch(fd, data, meta, count) -> number of datagrams that failed
- * `data` holds the datagrams back to back, `meta` one SEND_META record each. Every record's errno field is set
- * (0 = handed to the kernel). A failing message is skipped and the rest still go out: sendmmsg() stops at the
- * first failure, and a deterministic error (EINVAL for port 0, EMSGSIZE, ENETUNREACH, EPERM from a firewall)
- * recurs when the next call starts at that message, so it is charged to it alone. EAGAIN (send buffer full)
- * fails the rest of the batch at once: UDP may drop, and retrying each would only spin.
+ * `data` holds the datagrams back to back, `meta` one SEND_META record each; every record's errno field is set
+ * (0 = handed to the kernel). The loop, and which failures are charged to one datagram or to the rest of the
+ * batch, is io_send_batch's (common.c).
  */
 static napi_value udp_send_batch(napi_env env, napi_callback_info info) {
   size_t argc = 4;
   napi_value argv[4];
   int32_t fd, count;
-  const uint8_t *data, *meta_in;
+  const uint8_t *data, *meta;
   size_t dlen, mlen;
   NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   if (argc < 4 || !io_get_int(env, argv[0], &fd) || !io_get_bytes(env, argv[1], &data, &dlen) ||
-      !io_get_bytes(env, argv[2], &meta_in, &mlen) || !io_get_int(env, argv[3], &count) || count < 0 ||
+      !io_get_bytes(env, argv[2], &meta, &mlen) || !io_get_int(env, argv[3], &count) || count < 0 ||
       (size_t)count * SEND_META > mlen)
     return io_throw_type(env, "udpSendBatch(fd, data: Uint8Array, meta: Uint8Array of 16-byte records, count)");
-  uint8_t *meta = (uint8_t *)meta_in;
-  struct mmsghdr msgs[SEND_CHUNK];
-  struct iovec iovs[SEND_CHUNK];
-  struct sockaddr_in tos[SEND_CHUNK];
-  size_t offsets[SEND_CHUNK + 1];
-  size_t at = 0;
-  int failed = 0, i = 0;
-  while (i < count) {
-    int n = count - i < SEND_CHUNK ? count - i : SEND_CHUNK;
-    offsets[0] = at;
-    for (int k = 0; k < n; k++) {
-      uint32_t rec[3];
-      memcpy(rec, meta + (size_t)(i + k) * SEND_META, sizeof rec);
-      if (rec[0] > dlen - offsets[k] || rec[2] > 65535)
-        return io_throw_type(env, "udpSendBatch: a record's length runs past the data or its port is above 65535");
-      offsets[k + 1] = offsets[k] + rec[0];
-      iovs[k] = (struct iovec){.iov_base = (void *)(data + offsets[k]), .iov_len = rec[0]};
-      tos[k] = (struct sockaddr_in){.sin_family = AF_INET, .sin_port = htons((uint16_t)rec[2]), .sin_addr.s_addr = htonl(rec[1])};
-      msgs[k] = (struct mmsghdr){.msg_hdr = {.msg_name = &tos[k], .msg_namelen = sizeof tos[k], .msg_iov = &iovs[k], .msg_iovlen = 1}};
-    }
-    int sent = sendmmsg(fd, msgs, (unsigned)n, MSG_DONTWAIT);
-    if (sent < 0 && errno == EINTR) continue;
-    if (sent > 0) {
-      mark(meta, i, i + sent, 0);
-      at = offsets[sent];
-      i += sent;
-      continue;
-    }
-    int e = sent < 0 ? errno : EIO;
-    if (e == EAGAIN || e == EWOULDBLOCK) {
-      failed += mark(meta, i, count, e);
-      break;
-    }
-    failed += mark(meta, i, i + 1, e);
-    at = offsets[1];
-    i++;
-  }
+  int failed = io_send_batch(fd, data, dlen, (uint8_t *)meta, count, SEND_META, 12, udp_dest);
+  if (failed < 0) return io_throw_type(env, "udpSendBatch: a record's length runs past the data or its port is above 65535");
   return io_int(env, failed);
 }
 

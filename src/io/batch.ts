@@ -1,6 +1,8 @@
 // The batch objects ports hand to their handlers (ports.ts PacketBatch / DatagramBatch): one per port, refilled
 // for every wake-up, so receiving allocates nothing per packet. The bytes are lent: valid during the handler
-// call only (ports.ts, "RECEIVED BYTES ARE LENT").
+// call only (ports.ts, "RECEIVED BYTES ARE LENT"). Source addresses are int32 (src/wire/ipv4.ts): read from an
+// Int32Array they stay small integers in V8 whatever the address, where a uint32 of 128.0.0.0 or more would be
+// a heap number allocated per packet.
 
 import type { DatagramBatch } from './ports.js';
 
@@ -10,15 +12,15 @@ const EMPTY = new Uint8Array(0);
 export class ReceiveBatch implements DatagramBatch {
   count = 0;
   data: Uint8Array = EMPTY;
-  readonly #offsets: Uint32Array;
-  readonly #lengths: Uint32Array;
-  readonly #addrs: Uint32Array;
+  readonly #offsets: Int32Array;
+  readonly #lengths: Int32Array;
+  readonly #addrs: Int32Array;
   readonly #ports: Uint16Array;
 
   constructor(readonly capacity: number) {
-    this.#offsets = new Uint32Array(capacity);
-    this.#lengths = new Uint32Array(capacity);
-    this.#addrs = new Uint32Array(capacity);
+    this.#offsets = new Int32Array(capacity);
+    this.#lengths = new Int32Array(capacity);
+    this.#addrs = new Int32Array(capacity);
     this.#ports = new Uint16Array(capacity);
   }
 
@@ -44,7 +46,36 @@ export class ReceiveBatch implements DatagramBatch {
     this.count = 0;
   }
 
-  /** Appends one entry; false when the batch is full (the caller delivers it and resets). */
+  /**
+   * Refills the batch from a poller's lent memory (native.ts Poller): `count` packets back to back in `data`,
+   * one record of `words` int32s each in `meta`: the length, then (UDP, 3 words) source address and port.
+   */
+  fill(data: Uint8Array, meta: Int32Array, count: number, words: number): void {
+    this.reset(data);
+    let offset = 0;
+    for (let i = 0, w = 0; i < count; i++, w += words) {
+      const length = meta[w]!;
+      this.push(offset, length, words > 1 ? meta[w + 1]! : 0, words > 2 ? meta[w + 2]! : 0);
+      offset += length;
+    }
+  }
+
+  /**
+   * One wake-up of a poller (native.ts Poller): refills the batch from its lent memory, hands it to `handler`,
+   * then forgets the memory. What the handler throws goes to `threw` (pass a pre-bound function: nothing is
+   * allocated per batch).
+   */
+  deliver(rx: { readonly data: Uint8Array; readonly meta: Int32Array }, count: number, words: number, handler: (batch: this) => void, threw: (e: unknown) => void): void {
+    this.fill(rx.data, rx.meta, count, words);
+    try {
+      handler(this);
+    } catch (e) {
+      threw(e);
+    }
+    this.release();
+  }
+
+  /** Appends one entry (`addr` as int32 or uint32; stored as int32); false when the batch is full. */
   push(offset: number, length: number, addr = 0, port = 0): boolean {
     const i = this.count;
     if (i === this.capacity) return false;

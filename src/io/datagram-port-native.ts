@@ -5,24 +5,24 @@
 //   kernel ──recvmmsg (≤ batchSize)──► ONE call into JS per batch ──► handler(batch) once, lent (ports.ts)
 //   send(data, offset, length, addr, port) ──copy into a staging area──► end of this JS turn ──► ONE sendmmsg
 //
-// Sends are queued and flushed in a microtask, i.e. when the current batch (or timer, or TUN batch) has been
-// handled: everything a batch of RSs produces leaves in one native call, and no caller has to remember to
-// flush. Every open port shares the one scheduled flush, so a cone-bit RS answered through the other port's
-// socket is flushed with the rest. `send` copies the bytes, so callers may reuse their buffer at once. Receiving
-// allocates nothing per datagram: one ReceiveBatch per port is refilled from the addon's meta records.
+// Sends go through a SendQueue (send-queue.ts): copied at send(), flushed by one microtask at the end of the
+// current JS turn together with every other queue that has something staged, so everything a batch of RSs
+// produces leaves in one native call and a cone-bit RS answered through the other port's socket is flushed
+// with the rest. Receiving allocates nothing: the addon's poller lends one receive buffer per port, refilled
+// by every wake-up (native/src/poller.c), and one ReceiveBatch per port is refilled from its meta records.
 //
 // The DF bit is clear by default (IP_PMTUDISC_DONT): RFC 4380 §5.1.2 says Teredo datagrams SHOULD NOT set it,
 // and Linux sets it on UDP unless told otherwise (node:dgram cannot). Failed sends are reported one IoError per
-// datagram (code IO_UDP_SEND, with the errno and destination); EAGAIN (send buffer full) drops the rest of that
-// flush, as a full UDP queue would.
+// datagram (code IO_UDP_SEND, with the errno and destination), as send-queue.ts describes.
 
 import { getSystemErrorName } from 'node:util';
 import type { Endpoint4 } from '../wire/endpoint.js';
 import { formatIpv4 } from '../wire/ipv4.js';
 import type { DatagramPortOptions } from './datagram-port.js';
-import { copyBytes, ReceiveBatch } from './batch.js';
+import { ReceiveBatch } from './batch.js';
 import { IoError, ioErrorFrom, rethrowLater } from './io-error.js';
-import { LITTLE_ENDIAN, loadNative, POLL_UDP4, UDP4_META_LEN, UDP_OPT, UDP_SEND_META_LEN, type NativeIo, type PollHandle, type UdpOpened } from './native.js';
+import { SendQueue } from './send-queue.js';
+import { loadNative, POLL_UDP4, UDP4_META_WORDS, UDP_OPT, UDP_SEND_META_WORDS, type NativeIo, type Poller, type UdpOpened } from './native.js';
 import type { DatagramBatch, DatagramPort } from './ports.js';
 
 export interface NativeDatagramPortOptions extends DatagramPortOptions {
@@ -45,8 +45,8 @@ export interface NativePortStats {
 }
 
 const DEFAULT_BATCH = 64;
+/** Send queue bounds (send-queue.ts): room for a batch's replies, and for the largest datagram (65 507 bytes). */
 const STAGING_BYTES = 128 * 1024;
-/** Datagrams per flush at most; more queued in one turn flush early. */
 const MAX_QUEUED = 1024;
 
 export function openNativeDatagramPort(options: NativeDatagramPortOptions = {}): NativeDatagramPort {
@@ -67,177 +67,127 @@ export function openNativeDatagramPort(options: NativeDatagramPortOptions = {}):
   return new NativeDatagramPort(native, opened, options.batchSize ?? DEFAULT_BATCH);
 }
 
-/** Ports with queued sends; flushed together by one microtask at the end of the current JS turn. */
-const pending = new Set<NativeDatagramPort>();
-let flushScheduled = false;
-
-function flushPending(): void {
-  flushScheduled = false;
-  for (const port of pending) port.flush();
-}
-
 export class NativeDatagramPort implements DatagramPort {
   readonly local: Endpoint4;
   /** Effective socket buffer sizes as the kernel reports them (twice what was asked, socket(7)). */
   readonly receiveBufferSize: number;
   readonly sendBufferSize: number;
-  private readonly fd: number;
-  private poller: PollHandle | undefined;
-  private closed = false;
-  private batchHandler: (batch: DatagramBatch) => void = () => {};
-  private readonly batch: ReceiveBatch;
-  private errorHandler: (error: Error) => void = rethrowLater;
-  private staging = new Uint8Array(STAGING_BYTES);
-  private stagedBytes = 0;
-  private readonly meta = new Uint8Array(MAX_QUEUED * UDP_SEND_META_LEN);
-  private readonly metaView = new DataView(this.meta.buffer);
-  private queued = 0;
-  private readonly counters: NativePortStats = { received: 0, receiveBatches: 0, sent: 0, sendFailed: 0, flushes: 0 };
+  readonly #native: NativeIo;
+  readonly #fd: number;
+  readonly #batchSize: number;
+  #poller: Poller | undefined;
+  #closed = false;
+  #batchHandler: (batch: DatagramBatch) => void = () => {};
+  readonly #batch: ReceiveBatch;
+  #errorHandler: (error: Error) => void = rethrowLater;
+  readonly #queue: SendQueue;
+  #received = 0;
+  #receiveBatches = 0;
 
-  constructor(
-    private readonly native: NativeIo,
-    opened: UdpOpened,
-    private readonly batchSize: number,
-  ) {
-    this.fd = opened.fd;
-    this.local = { addr: opened.address >>> 0, port: opened.port };
+  constructor(native: NativeIo, opened: UdpOpened, batchSize: number) {
+    this.#native = native;
+    this.#fd = opened.fd;
+    this.#batchSize = batchSize;
+    this.local = { addr: opened.address | 0, port: opened.port };
     this.receiveBufferSize = opened.receiveBufferSize;
     this.sendBufferSize = opened.sendBufferSize;
-    this.batch = new ReceiveBatch(batchSize);
+    this.#batch = new ReceiveBatch(batchSize);
+    this.#queue = new SendQueue({
+      recordWords: UDP_SEND_META_WORDS,
+      maxPackets: MAX_QUEUED,
+      maxBytes: STAGING_BYTES,
+      code: 'IO_UDP_SEND',
+      transmit: (data, meta, count) => native.udpSendBatch(this.#fd, data, meta, count),
+      destination: (meta, w) => `${formatIpv4(meta[w + 1]!)}:${meta[w + 2]!}`,
+      report: (error) => this.#errorHandler(error),
+    });
   }
 
   /** Receiving starts at the first call (a send-only port never polls). */
   onBatch(handler: (batch: DatagramBatch) => void): void {
-    this.batchHandler = handler;
-    if (this.poller !== undefined || this.closed) return;
-    this.poller = this.native.pollerStart(this.fd, POLL_UDP4, this.batchSize, this.onReceived);
+    this.#batchHandler = handler;
+    if (this.#poller !== undefined || this.#closed) return;
+    this.#poller = this.#native.pollerStart(this.#fd, POLL_UDP4, this.#batchSize, this.#onReceived);
   }
 
   onError(handler: (error: Error) => void): void {
-    this.errorHandler = handler;
+    this.#errorHandler = handler;
   }
 
   send(data: Uint8Array, offset: number, length: number, addr: number, port: number): void {
-    if (this.closed || !(port >= 0 && port <= 65535 && Number.isInteger(port))) {
-      const why = this.closed ? 'port is closed' : 'destination port must be an integer 0..65535';
-      this.errorHandler(new IoError('IO_UDP_SEND', `send to ${formatIpv4(addr)}:${port}: ${why}`));
+    if (this.#closed || !(port >= 0 && port <= 65535 && Number.isInteger(port))) {
+      const why = this.#closed ? 'port is closed' : 'destination port must be an integer 0..65535';
+      this.#queue.refuse(`send to ${formatIpv4(addr)}:${port}: ${why}`);
       return;
     }
-    if (this.queued === MAX_QUEUED || this.stagedBytes + length > this.staging.length) this.flush();
-    if (length > this.staging.length) this.staging = new Uint8Array(length);
-    copyBytes(data, offset, length, this.staging, this.stagedBytes);
-    const at = this.queued * UDP_SEND_META_LEN;
-    this.metaView.setUint32(at, length, LITTLE_ENDIAN);
-    this.metaView.setUint32(at + 4, addr >>> 0, LITTLE_ENDIAN);
-    this.metaView.setUint32(at + 8, port, LITTLE_ENDIAN);
-    this.stagedBytes += length;
-    this.queued++;
-    if (this.queued === 1) pending.add(this);
-    if (!flushScheduled) {
-      flushScheduled = true;
-      queueMicrotask(flushPending);
-    }
+    const w = this.#queue.stage(data, offset, length);
+    if (w < 0) return;
+    const meta = this.#queue.meta;
+    meta[w + 1] = addr;
+    meta[w + 2] = port;
   }
 
   /** Sends everything queued now (normally done for you at the end of the current JS turn). */
   flush(): void {
-    pending.delete(this);
-    const count = this.queued;
-    if (count === 0) return;
-    this.queued = 0;
-    this.stagedBytes = 0;
-    this.counters.flushes++;
-    let failed: number;
-    try {
-      failed = this.native.udpSendBatch(this.fd, this.staging, this.meta, count);
-    } catch (e) {
-      this.counters.sendFailed += count;
-      this.errorHandler(ioErrorFrom('IO_UDP_SEND', `sendmmsg of ${count} datagrams on port ${this.local.port}`, e));
-      return;
-    }
-    this.counters.sent += count - failed;
-    if (failed > 0) this.reportFailures(count);
+    this.#queue.flush();
   }
 
   joinGroup(group: number, interfaceAddress = 0): void {
-    this.config(`join ${formatIpv4(group)}`, () => this.native.udpMembership(this.fd, group >>> 0, interfaceAddress >>> 0, true));
+    this.#config(`join ${formatIpv4(group)}`, () => this.#native.udpMembership(this.#fd, group, interfaceAddress, true));
   }
 
   leaveGroup(group: number, interfaceAddress = 0): void {
-    this.config(`leave ${formatIpv4(group)}`, () => this.native.udpMembership(this.fd, group >>> 0, interfaceAddress >>> 0, false));
+    this.#config(`leave ${formatIpv4(group)}`, () => this.#native.udpMembership(this.#fd, group, interfaceAddress, false));
   }
 
   setMulticastTtl(ttl: number): void {
-    this.config(`multicast TTL ${ttl}`, () => this.native.udpSetOption(this.fd, UDP_OPT.multicastTtl, checkTtl(ttl, 0)));
+    this.#config(`multicast TTL ${ttl}`, () => this.#native.udpSetOption(this.#fd, UDP_OPT.multicastTtl, checkTtl(ttl, 0)));
   }
 
   setMulticastInterface(interfaceAddress: number): void {
-    this.config(`multicast interface ${formatIpv4(interfaceAddress)}`, () =>
-      this.native.udpSetOption(this.fd, UDP_OPT.multicastInterface, interfaceAddress >>> 0));
+    this.#config(`multicast interface ${formatIpv4(interfaceAddress)}`, () =>
+      this.#native.udpSetOption(this.#fd, UDP_OPT.multicastInterface, interfaceAddress));
   }
 
   setMulticastLoopback(on: boolean): void {
-    this.config(`multicast loopback ${on}`, () => this.native.udpSetOption(this.fd, UDP_OPT.multicastLoop, on ? 1 : 0));
+    this.#config(`multicast loopback ${on}`, () => this.#native.udpSetOption(this.#fd, UDP_OPT.multicastLoop, on ? 1 : 0));
   }
 
   setTtl(ttl: number): void {
-    this.config(`TTL ${ttl}`, () => this.native.udpSetOption(this.fd, UDP_OPT.ttl, checkTtl(ttl, 1)));
+    this.#config(`TTL ${ttl}`, () => this.#native.udpSetOption(this.#fd, UDP_OPT.ttl, checkTtl(ttl, 1)));
   }
 
   stats(): NativePortStats {
-    return { ...this.counters };
+    const q = this.#queue;
+    return { received: this.#received, receiveBatches: this.#receiveBatches, sent: q.sent, sendFailed: q.failed, flushes: q.flushes };
   }
 
   /** Sends what is queued, then stops receiving and closes the socket. Idempotent. */
   close(): Promise<void> {
-    if (!this.closed) {
-      this.flush();
-      this.closed = true;
-      if (this.poller !== undefined) this.native.pollerClose(this.poller);
-      else this.native.closeFd(this.fd);
+    if (!this.#closed) {
+      this.#queue.flush();
+      this.#closed = true;
+      if (this.#poller !== undefined) this.#native.pollerClose(this.#poller.handle);
+      else this.#native.closeFd(this.#fd);
     }
     return Promise.resolve();
   }
 
-  private readonly onReceived = (errno: number, data: Buffer, meta: Buffer, count: number): void => {
+  readonly #onReceived = (errno: number, count: number): void => {
     if (errno !== 0) {
-      this.errorHandler(new IoError('IO_UDP_RECV', `recvmmsg on port ${this.local.port}: ${getSystemErrorName(-errno)}`, errno, 'recvmmsg'));
+      this.#errorHandler(new IoError('IO_UDP_RECV', `recvmmsg on port ${this.local.port}: ${getSystemErrorName(-errno)}`, errno, 'recvmmsg'));
       return;
     }
-    if (this.closed) return;
-    this.counters.receiveBatches++;
-    this.counters.received += count;
-    const view = new DataView(meta.buffer, meta.byteOffset, meta.byteLength);
-    const batch = this.batch;
-    batch.reset(data);
-    let offset = 0;
-    for (let i = 0; i < count; i++) {
-      const at = i * UDP4_META_LEN;
-      const length = view.getUint32(at, LITTLE_ENDIAN);
-      batch.push(offset, length, view.getUint32(at + 4, LITTLE_ENDIAN), view.getUint32(at + 8, LITTLE_ENDIAN));
-      offset += length;
-    }
-    try {
-      this.batchHandler(batch);
-    } catch (e) {
-      this.errorHandler(ioErrorFrom('IO_HANDLER', `batch handler on port ${this.local.port} threw`, e));
-    }
-    batch.release();
+    if (this.#closed) return;
+    this.#receiveBatches++;
+    this.#received += count;
+    this.#batch.deliver(this.#poller!, count, UDP4_META_WORDS, this.#batchHandler, this.#handlerThrew);
   };
 
-  private reportFailures(count: number): void {
-    for (let i = 0; i < count; i++) {
-      const at = i * UDP_SEND_META_LEN;
-      const errno = this.metaView.getInt32(at + 12, LITTLE_ENDIAN);
-      if (errno === 0) continue;
-      this.counters.sendFailed++;
-      const where = `${formatIpv4(this.metaView.getUint32(at + 4, LITTLE_ENDIAN))}:${this.metaView.getUint32(at + 8, LITTLE_ENDIAN)}`;
-      this.errorHandler(new IoError('IO_UDP_SEND', `send to ${where}: ${getSystemErrorName(-errno)}`, errno, 'sendmmsg'));
-    }
-  }
+  readonly #handlerThrew = (e: unknown): void => this.#errorHandler(ioErrorFrom('IO_HANDLER', `batch handler on port ${this.local.port} threw`, e));
 
-  private config(what: string, op: () => void): void {
-    if (this.closed) throw new IoError('IO_CLOSED', `UDP port ${this.local.port} is closed`);
+  #config(what: string, op: () => void): void {
+    if (this.#closed) throw new IoError('IO_CLOSED', `UDP port ${this.local.port} is closed`);
     try {
       op();
     } catch (e) {

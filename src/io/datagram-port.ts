@@ -1,5 +1,5 @@
 // DatagramPort over node:dgram for IPv4 UDP (rasadv multicast; Teredo on 3544 with `implementation: 'dgram'`).
-// Endpoints use uint32 addresses (src/wire/ipv4.ts) so engines never parse strings. Multicast options exist
+// Endpoints use int32 addresses (src/wire/ipv4.ts) so engines never parse strings. Multicast options exist
 // only after bind in Node, hence they are methods on the open port; Node's (and the kernel's) default multicast
 // TTL is 1. Send failures arrive asynchronously from dgram and are reported to onError, never thrown.
 // `implementation: 'native'` opens the addon's batched port instead (datagram-port-native.ts: recvmmsg /
@@ -14,7 +14,7 @@ import { ReceiveBatch } from './batch.js';
 import type { DatagramBatch, DatagramPort } from './ports.js';
 
 export interface DatagramPortOptions {
-  /** Local IPv4 address as uint32; default 0 (0.0.0.0, every address). */
+  /** Local IPv4 address as int32 (or uint32); default 0 (0.0.0.0, every address). */
   readonly address?: number;
   /** Local port; default 0 (an ephemeral port, see DatagramPort.local). */
   readonly port?: number;
@@ -55,45 +55,47 @@ export async function openDatagramPort(options: DatagramPortOptions = {}): Promi
 
 class NodeDatagramPort implements DatagramPort {
   readonly local: Endpoint4;
-  private batchHandler: (batch: DatagramBatch) => void = () => {};
+  #batchHandler: (batch: DatagramBatch) => void = () => {};
   /** node:dgram delivers one datagram per 'message' event: a batch of one, refilled each time. */
-  private readonly batch = new ReceiveBatch(1);
-  private errorHandler: (error: Error) => void = rethrowLater;
-  private closing: Promise<void> | undefined;
+  readonly #batch = new ReceiveBatch(1);
+  #errorHandler: (error: Error) => void = rethrowLater;
+  #closing: Promise<void> | undefined;
+  readonly #socket: Socket;
 
-  constructor(private readonly socket: Socket) {
+  constructor(socket: Socket) {
+    this.#socket = socket;
     const bound = socket.address();
     this.local = { addr: parseIpv4(bound.address), port: bound.port };
     socket.on('message', (msg, rinfo) => {
-      this.batch.reset(msg);
-      this.batch.push(0, msg.length, parseIpv4(rinfo.address), rinfo.port);
+      this.#batch.reset(msg);
+      this.#batch.push(0, msg.length, parseIpv4(rinfo.address), rinfo.port);
       try {
-        this.batchHandler(this.batch);
+        this.#batchHandler(this.#batch);
       } catch (e) {
-        this.errorHandler(ioErrorFrom('IO_HANDLER', `batch handler on port ${this.local.port} threw`, e));
+        this.#errorHandler(ioErrorFrom('IO_HANDLER', `batch handler on port ${this.local.port} threw`, e));
       }
-      this.batch.release();
+      this.#batch.release();
     });
-    socket.on('error', (e) => this.errorHandler(ioErrorFrom('IO_UDP', `UDP port ${this.local.port}`, e)));
+    socket.on('error', (e) => this.#errorHandler(ioErrorFrom('IO_UDP', `UDP port ${this.local.port}`, e)));
   }
 
   onBatch(handler: (batch: DatagramBatch) => void): void {
-    this.batchHandler = handler;
+    this.#batchHandler = handler;
   }
 
   onError(handler: (error: Error) => void): void {
-    this.errorHandler = handler;
+    this.#errorHandler = handler;
   }
 
   send(data: Uint8Array, offset: number, length: number, addr: number, port: number): void {
-    const report = (e: unknown): void => this.errorHandler(ioErrorFrom('IO_UDP_SEND', `send to ${formatIpv4(addr)}:${port}`, e));
-    if (this.closing) {
+    const report = (e: unknown): void => this.#errorHandler(ioErrorFrom('IO_UDP_SEND', `send to ${formatIpv4(addr)}:${port}`, e));
+    if (this.#closing) {
       report(new Error('port is closed'));
       return;
     }
     try {
       // dgram reads the buffer after an asynchronous address lookup, so the lent bytes are copied first.
-      this.socket.send(Uint8Array.prototype.slice.call(data, offset, offset + length), port, formatIpv4(addr), (e) => {
+      this.#socket.send(Uint8Array.prototype.slice.call(data, offset, offset + length), port, formatIpv4(addr), (e) => {
         if (e) report(e);
       });
     } catch (e) {
@@ -102,42 +104,42 @@ class NodeDatagramPort implements DatagramPort {
   }
 
   joinGroup(group: number, interfaceAddress = 0): void {
-    this.config(`join ${formatIpv4(group)}`, () =>
+    this.#config(`join ${formatIpv4(group)}`, () =>
       interfaceAddress === 0
-        ? this.socket.addMembership(formatIpv4(group))
-        : this.socket.addMembership(formatIpv4(group), formatIpv4(interfaceAddress)));
+        ? this.#socket.addMembership(formatIpv4(group))
+        : this.#socket.addMembership(formatIpv4(group), formatIpv4(interfaceAddress)));
   }
 
   leaveGroup(group: number, interfaceAddress = 0): void {
-    this.config(`leave ${formatIpv4(group)}`, () =>
+    this.#config(`leave ${formatIpv4(group)}`, () =>
       interfaceAddress === 0
-        ? this.socket.dropMembership(formatIpv4(group))
-        : this.socket.dropMembership(formatIpv4(group), formatIpv4(interfaceAddress)));
+        ? this.#socket.dropMembership(formatIpv4(group))
+        : this.#socket.dropMembership(formatIpv4(group), formatIpv4(interfaceAddress)));
   }
 
   setMulticastTtl(ttl: number): void {
-    this.config(`multicast TTL ${ttl}`, () => this.socket.setMulticastTTL(ttl));
+    this.#config(`multicast TTL ${ttl}`, () => this.#socket.setMulticastTTL(ttl));
   }
 
   setMulticastInterface(interfaceAddress: number): void {
-    this.config(`multicast interface ${formatIpv4(interfaceAddress)}`, () =>
-      this.socket.setMulticastInterface(formatIpv4(interfaceAddress)));
+    this.#config(`multicast interface ${formatIpv4(interfaceAddress)}`, () =>
+      this.#socket.setMulticastInterface(formatIpv4(interfaceAddress)));
   }
 
   setMulticastLoopback(on: boolean): void {
-    this.config(`multicast loopback ${on}`, () => this.socket.setMulticastLoopback(on));
+    this.#config(`multicast loopback ${on}`, () => this.#socket.setMulticastLoopback(on));
   }
 
   setTtl(ttl: number): void {
-    this.config(`TTL ${ttl}`, () => this.socket.setTTL(ttl));
+    this.#config(`TTL ${ttl}`, () => this.#socket.setTTL(ttl));
   }
 
   close(): Promise<void> {
-    this.closing ??= new Promise((resolve) => this.socket.close(() => resolve()));
-    return this.closing;
+    this.#closing ??= new Promise((resolve) => this.#socket.close(() => resolve()));
+    return this.#closing;
   }
 
-  private config(what: string, op: () => unknown): void {
+  #config(what: string, op: () => unknown): void {
     try {
       op();
     } catch (e) {

@@ -4,7 +4,6 @@
 
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { endianness } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { IoError } from './io-error.js';
@@ -13,25 +12,37 @@ import { IoError } from './io-error.js';
 export const POLL_READ = 0;
 export const POLL_ICMP6 = 1;
 export const POLL_UDP4 = 2;
-/** Bytes per ICMPv6 meta record: u32 length, u32 ifindex, i32 hop limit, u32 scope id, 16-byte source. */
-export const ICMP6_META_LEN = 32;
-/** Bytes per received UDP meta record: u32 length, u32 source IPv4 address, u32 source port. */
-export const UDP4_META_LEN = 12;
-/** Bytes per udpSendBatch record: u32 length, u32 IPv4 address, u32 port, i32 errno (written back). */
-export const UDP_SEND_META_LEN = 16;
-/** Bytes per raw6SendBatch record: u32 length, i32 errno (written back). */
-export const RAW6_SEND_META_LEN = 8;
+/** int32 words (host order) per TUN meta record: length. */
+export const READ_META_WORDS = 1;
+/** int32 words per ICMPv6 meta record: length, ifindex, hop limit (-1 if unknown), scope id, 16-byte source. */
+export const ICMP6_META_WORDS = 8;
+/** int32 words per received UDP meta record: length, source IPv4 address, source port. */
+export const UDP4_META_WORDS = 3;
+/** int32 words (host order) per udpSendBatch record: length, IPv4 address, port, errno (written back). */
+export const UDP_SEND_META_WORDS = 4;
+/** int32 words (host order) per raw6SendBatch record: length, errno (written back). */
+export const RAW6_SEND_META_WORDS = 2;
 /** udpSetOption option numbers (native/src/udp.c). */
 export const UDP_OPT = { ttl: 0, multicastTtl: 1, multicastLoop: 2, multicastInterface: 3 } as const;
-/** The addon writes meta records in host byte order. */
-export const LITTLE_ENDIAN = endianness() === 'LE';
 
 export type PollHandle = { readonly __brand: 'PollHandle' };
+
+/**
+ * A started poller and its receive memory, allocated once and refilled by every wake-up (lent: valid during
+ * the callback only). After a callback with `count` packets, `data` holds them back to back from offset 0 and
+ * `meta` one record per packet (the *_META_WORDS above).
+ */
+export interface Poller {
+  readonly handle: PollHandle;
+  readonly data: Uint8Array;
+  readonly meta: Int32Array;
+}
+
 /** errno is 0 for a batch of `count` packets; otherwise a receive error (polling stopped if it was fatal). */
-export type PollCallback = (errno: number, data: Buffer, meta: Buffer, count: number) => void;
+export type PollCallback = (errno: number, count: number) => void;
 
 export interface NativeIo {
-  pollerStart(fd: number, kind: number, batchMax: number, callback: PollCallback): PollHandle;
+  pollerStart(fd: number, kind: number, batchMax: number, callback: PollCallback): Poller;
   /** Stops polling and closes the fd. */
   pollerClose(handle: PollHandle): void;
   tunOpen(name: string, netns: string | null): { fd: number; ctlFd: number; name: string; ifindex: number };
@@ -39,7 +50,6 @@ export interface NativeIo {
   ifSetUp(ctlFd: number, name: string, up: boolean): void;
   ifAddress6(ctlFd: number, ifindex: number, address: Uint8Array, prefixLength: number, add: boolean): void;
   ifRoute6(ctlFd: number, ifindex: number, prefix: Uint8Array, prefixLength: number, metric: number, add: boolean): void;
-  /** Bytes written, or -errno. */
   /** write(2) of bytes[offset .. offset + length) (the whole buffer by default); -errno on failure. */
   writeFd(fd: number, bytes: Uint8Array, offset?: number, length?: number): number;
   closeFd(fd: number): void;

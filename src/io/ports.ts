@@ -6,8 +6,9 @@
 // Conventions shared by all three:
 // - receiving is a callback registered once with onX(handler); a later call replaces the handler;
 // - RECEIVED BYTES ARE LENT. A batch (and every byte of its `data`) belongs to the handler only for the
-//   duration of the call: the adapter reuses the memory for the next batch, and the fakes (test/fakes/)
-//   overwrite it as soon as the handler returns, so code that keeps a view fails its tests. Whoever keeps
+//   duration of the call: the adapter reuses the memory for the next batch (the addon's poller lends one
+//   receive buffer per port, native/src/poller.c), and the fakes (test/fakes/) overwrite it as soon as the
+//   handler returns, so code that keeps a view fails its tests. Whoever keeps
 //   bytes (a relay's per-peer queue, a client's pending packet) copies them; nobody else pays for a copy.
 // - bytes handed to send/write are lent the same way: the adapter copies or writes them before returning;
 // - I/O errors after open (a failed send, a receive error) go to the onError handler as an IoError and are
@@ -28,7 +29,7 @@ export interface PacketBatch {
 
 /** Datagrams received in one wake-up (recvmmsg), lent for the call; also the IPv4 source of each. */
 export interface DatagramBatch extends PacketBatch {
-  /** Source IPv4 address of datagram i (uint32). */
+  /** Source IPv4 address of datagram i (int32, src/wire/ipv4.ts). */
   sourceAddr(i: number): number;
   /** Source UDP port of datagram i. */
   sourcePort(i: number): number;
@@ -58,7 +59,10 @@ export interface TunDevice {
   close(): void;
 }
 
-/** One received ICMPv6 message (the bytes start at the ICMPv6 type field; the IPv6 header is not included). */
+/**
+ * One received ICMPv6 message (the bytes start at the ICMPv6 type field; the IPv6 header is not included).
+ * `bytes` and `source` are lent like a batch: valid during the handler call only.
+ */
 export interface Icmpv6Message {
   readonly bytes: Uint8Array;
   /** Source address, 16 bytes. */
@@ -87,7 +91,7 @@ export interface Icmpv6Socket {
   close(): void;
 }
 
-/** An IPv4 UDP socket. Addresses are uint32 (src/wire/ipv4.ts). */
+/** An IPv4 UDP socket. Addresses are int32 (src/wire/ipv4.ts); a uint32 is accepted where one is passed in. */
 export interface DatagramPort {
   /** The bound address and port (the real port when 0 was asked for). */
   readonly local: Endpoint4;

@@ -1,9 +1,10 @@
 // TunDevice on Linux: /dev/net/tun with IFF_TUN | IFF_NO_PI through the project's addon (native/src/tun.c).
 //
 // Receive flow: the addon's uv_poll watcher sees the fd readable -> drains up to `batchSize` packets with
-// non-blocking read() -> one JS call with all of them in one Buffer -> onBatch(handler) once per wake-up with a
-// refilled batch (lent: ports.ts). Writes are one write() each: the kernel
-// takes a TUN write synchronously (it never blocks), so there is nothing to queue. Why this design and not
+// non-blocking read() into the poller's receive buffer, allocated once and lent (native/src/poller.c) -> one
+// JS call -> onBatch(handler) once per wake-up with a refilled batch over that buffer (lent: ports.ts).
+// Writes are one write() each: the kernel takes a TUN write synchronously (it never blocks), so there is
+// nothing to queue. Why this design and not
 // fs.read / koffi / a worker: bench/tun and README "TUN and raw ICMPv6: the measured choice".
 //
 // Configuration (MTU, addresses, routes, up) uses ioctls on a socket opened in the device's network
@@ -11,7 +12,7 @@
 
 import { getSystemErrorName } from 'node:util';
 import { IoError, ioErrorFrom, rethrowLater } from './io-error.js';
-import { LITTLE_ENDIAN, loadNative, POLL_READ, type NativeIo, type PollHandle } from './native.js';
+import { loadNative, POLL_READ, READ_META_WORDS, type NativeIo, type Poller } from './native.js';
 import { ReceiveBatch } from './batch.js';
 import type { PacketBatch, TunDevice } from './ports.js';
 
@@ -50,99 +51,88 @@ export function openTun(options: TunOptions): TunDevice {
 class LinuxTun implements TunDevice {
   readonly name: string;
   readonly ifindex: number;
-  private readonly fd: number;
-  private readonly ctlFd: number;
-  private poller: PollHandle | undefined;
-  private closed = false;
-  private batchHandler: (batch: PacketBatch) => void = () => {};
-  private readonly batch: ReceiveBatch;
-  private errorHandler: (error: Error) => void = rethrowLater;
+  readonly #native: NativeIo;
+  readonly #fd: number;
+  readonly #ctlFd: number;
+  readonly #batchSize: number;
+  #poller: Poller | undefined;
+  #closed = false;
+  #batchHandler: (batch: PacketBatch) => void = () => {};
+  readonly #batch: ReceiveBatch;
+  #errorHandler: (error: Error) => void = rethrowLater;
 
-  constructor(
-    private readonly native: NativeIo,
-    opened: { fd: number; ctlFd: number; name: string; ifindex: number },
-    private readonly batchSize: number,
-  ) {
-    this.fd = opened.fd;
-    this.ctlFd = opened.ctlFd;
+  constructor(native: NativeIo, opened: { fd: number; ctlFd: number; name: string; ifindex: number }, batchSize: number) {
+    this.#native = native;
+    this.#fd = opened.fd;
+    this.#ctlFd = opened.ctlFd;
+    this.#batchSize = batchSize;
     this.name = opened.name;
     this.ifindex = opened.ifindex;
-    this.batch = new ReceiveBatch(batchSize);
+    this.#batch = new ReceiveBatch(batchSize);
   }
 
   onBatch(handler: (batch: PacketBatch) => void): void {
-    this.batchHandler = handler;
-    if (this.poller !== undefined || this.closed) return;
-    this.poller = this.native.pollerStart(this.fd, POLL_READ, this.batchSize, (errno, data, meta, count) => {
-      if (errno !== 0) {
-        this.errorHandler(new IoError('IO_TUN_READ', `read ${this.name}: ${getSystemErrorName(-errno)}`, errno, 'read'));
-        return;
-      }
-      if (this.closed) return;
-      const lengths = new DataView(meta.buffer, meta.byteOffset, meta.byteLength);
-      const batch = this.batch;
-      batch.reset(data);
-      let offset = 0;
-      for (let i = 0; i < count; i++) {
-        const length = lengths.getUint32(i * 4, LITTLE_ENDIAN);
-        batch.push(offset, length);
-        offset += length;
-      }
-      try {
-        this.batchHandler(batch);
-      } catch (e) {
-        this.errorHandler(ioErrorFrom('IO_HANDLER', `batch handler of ${this.name} threw`, e));
-      }
-      batch.release();
-    });
+    this.#batchHandler = handler;
+    if (this.#poller !== undefined || this.#closed) return;
+    this.#poller = this.#native.pollerStart(this.#fd, POLL_READ, this.#batchSize, this.#onRead);
   }
 
   onError(handler: (error: Error) => void): void {
-    this.errorHandler = handler;
+    this.#errorHandler = handler;
   }
 
   write(data: Uint8Array, offset = 0, length = data.length - offset): boolean {
-    if (this.closed) return false;
-    const n = this.native.writeFd(this.fd, data, offset, length);
+    if (this.#closed) return false;
+    const n = this.#native.writeFd(this.#fd, data, offset, length);
     if (n >= 0) return true;
-    this.errorHandler(new IoError('IO_TUN_WRITE', `write ${this.name}: ${getSystemErrorName(n)}`, -n, 'write'));
+    this.#errorHandler(new IoError('IO_TUN_WRITE', `write ${this.name}: ${getSystemErrorName(n)}`, -n, 'write'));
     return false;
   }
 
   setMtu(mtu: number): void {
-    this.config(`set MTU ${mtu}`, () => this.native.ifSetMtu(this.ctlFd, this.name, mtu));
+    this.#config(`set MTU ${mtu}`, () => this.#native.ifSetMtu(this.#ctlFd, this.name, mtu));
   }
 
   addAddress(address: Uint8Array, prefixLength: number): void {
-    this.config('add address', () => this.native.ifAddress6(this.ctlFd, this.ifindex, address, prefixLength, true));
+    this.#config('add address', () => this.#native.ifAddress6(this.#ctlFd, this.ifindex, address, prefixLength, true));
   }
 
   removeAddress(address: Uint8Array, prefixLength: number): void {
-    this.config('remove address', () => this.native.ifAddress6(this.ctlFd, this.ifindex, address, prefixLength, false));
+    this.#config('remove address', () => this.#native.ifAddress6(this.#ctlFd, this.ifindex, address, prefixLength, false));
   }
 
   addRoute(prefix: Uint8Array, prefixLength: number, metric = 0): void {
-    this.config('add route', () => this.native.ifRoute6(this.ctlFd, this.ifindex, prefix, prefixLength, metric, true));
+    this.#config('add route', () => this.#native.ifRoute6(this.#ctlFd, this.ifindex, prefix, prefixLength, metric, true));
   }
 
   removeRoute(prefix: Uint8Array, prefixLength: number, metric = 0): void {
-    this.config('remove route', () => this.native.ifRoute6(this.ctlFd, this.ifindex, prefix, prefixLength, metric, false));
+    this.#config('remove route', () => this.#native.ifRoute6(this.#ctlFd, this.ifindex, prefix, prefixLength, metric, false));
   }
 
   setUp(up: boolean): void {
-    this.config(up ? 'bring up' : 'bring down', () => this.native.ifSetUp(this.ctlFd, this.name, up));
+    this.#config(up ? 'bring up' : 'bring down', () => this.#native.ifSetUp(this.#ctlFd, this.name, up));
   }
 
   close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    if (this.poller !== undefined) this.native.pollerClose(this.poller);
-    else this.native.closeFd(this.fd);
-    this.native.closeFd(this.ctlFd);
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#poller !== undefined) this.#native.pollerClose(this.#poller.handle);
+    else this.#native.closeFd(this.#fd);
+    this.#native.closeFd(this.#ctlFd);
   }
 
-  private config(what: string, op: () => void): void {
-    if (this.closed) throw new IoError('IO_CLOSED', `${this.name} is closed`);
+  readonly #onRead = (errno: number, count: number): void => {
+    if (errno !== 0) {
+      this.#errorHandler(new IoError('IO_TUN_READ', `read ${this.name}: ${getSystemErrorName(-errno)}`, errno, 'read'));
+      return;
+    }
+    if (!this.#closed) this.#batch.deliver(this.#poller!, count, READ_META_WORDS, this.#batchHandler, this.#handlerThrew);
+  };
+
+  readonly #handlerThrew = (e: unknown): void => this.#errorHandler(ioErrorFrom('IO_HANDLER', `batch handler of ${this.name} threw`, e));
+
+  #config(what: string, op: () => void): void {
+    if (this.#closed) throw new IoError('IO_CLOSED', `${this.name} is closed`);
     try {
       op();
     } catch (e) {

@@ -15,12 +15,10 @@
 // If a port fails to open, everything opened before it is closed again and the error propagates: a failed start
 // leaves nothing behind.
 
-import { readFileSync } from 'node:fs';
-import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
 import { openDatagramPort, type DatagramPortOptions } from '../io/datagram-port.js';
 import { openIcmpv6Socket, type Icmpv6SocketOptions } from '../io/icmpv6-socket.js';
 import type { DatagramBatch, DatagramPort, Icmpv6Socket, NativeIpv6Sender, PacketBatch, TunDevice } from '../io/ports.js';
-import { readNativeIpv6Route } from '../io/ipv6-routes.js';
+import { linuxHost, type HostFacts } from '../io/linux-host.js';
 import { openRawIpv6Sender } from '../io/raw-ipv6.js';
 import { openTun, type TunOptions } from '../io/tun-linux.js';
 import type { DropSink, Millis, Random, TimedEngine } from '../engine/types.js';
@@ -50,38 +48,10 @@ export const STATS_INTERVAL_FIELD: FieldSpec = {
   description: 'seconds between "counters" log lines at info level; 0 = never',
 };
 
-/** What agents ask of the kernel outside their ports (src/io keeps the readers). */
-export interface HostFacts {
-  /** net.ipv6.conf.all.forwarding; undefined when unknown. */
-  ipv6Forwarding(): boolean | undefined;
-  /** The host's non-loopback IPv6 addresses, as text. */
-  hostIpv6Addresses(): string[];
-  /** Whether this namespace has a route toward native global IPv6; undefined when unknown. */
-  nativeIpv6Route(): boolean | undefined;
-  /** The host's interfaces and their addresses (os.networkInterfaces()). */
-  interfaces(): NodeJS.Dict<NetworkInterfaceInfo[]>;
-}
-
-const linuxFacts: HostFacts = {
-  ipv6Forwarding: () => {
-    try {
-      return readFileSync('/proc/sys/net/ipv6/conf/all/forwarding', 'utf8').trim() === '1';
-    } catch {
-      return undefined;
-    }
-  },
-  hostIpv6Addresses: () =>
-    Object.values(networkInterfaces())
-      .flat()
-      .filter((i) => i !== undefined && i.family === 'IPv6' && !i.internal)
-      .map((i) => i!.address),
-  nativeIpv6Route: readNativeIpv6Route,
-  interfaces: networkInterfaces,
-};
-
 /** Seams for tests; each defaults to the real thing. */
 export interface HostDeps {
-  facts?: Partial<HostFacts>;
+  /** The kernel facts (routes, addresses, forwarding, interfaces); a FakeHost in tests. */
+  facts?: HostFacts;
   openPort?: (options: DatagramPortOptions) => Promise<DatagramPort>;
   openTun?: (options: TunOptions) => TunDevice;
   openIcmpv6?: (options: Icmpv6SocketOptions) => Icmpv6Socket;
@@ -144,6 +114,7 @@ export class Host<C extends CommonConfig> {
   readonly clock: Clock;
   readonly timers: Timers;
   readonly random: Random;
+  /** What the agent asks of the kernel outside its ports (src/io/linux-host.ts). */
   readonly facts: HostFacts;
   readonly fatal: (reason: string, exitCode?: number) => void;
   #config: C;
@@ -163,7 +134,7 @@ export class Host<C extends CommonConfig> {
     this.clock = deps.clock ?? systemClock;
     this.timers = deps.timers ?? systemTimers;
     this.random = deps.random ?? cryptoRandom;
-    this.facts = { ...linuxFacts, ...deps.facts };
+    this.facts = deps.facts ?? linuxHost;
     this.#ioErrors = new IoErrorLog(ctx.logger, () => this.clock.now());
   }
 

@@ -3,7 +3,7 @@
 
 import { formatIpv4 } from './ipv4.js';
 
-/** An IPv4 UDP endpoint; `addr` is the IPv4 address as an unsigned 32-bit integer (see ipv4.ts). */
+/** An IPv4 UDP endpoint; `addr` is the IPv4 address as an int32 (see ipv4.ts). */
 export interface Endpoint4 {
   readonly addr: number;
   readonly port: number;

@@ -1,4 +1,10 @@
-// IPv4 addresses as unsigned 32-bit integers, and the classification Teredo's checks use.
+// IPv4 addresses as int32: the address's 32 bits as a signed integer, so 128.0.0.0 and above are negative
+// (198.18.0.10 is -971898870). Why not uint32: V8 keeps an int32 as a small integer, but boxes a number of
+// 2^31 or more as a heap number, so a uint32 address of 128.0.0.0 or more would cost an allocation every
+// time it crosses a call on the data path. The bits are what matter: compare addresses with ===, masks with
+// &, and read octets with >>> (formatIpv4, ipv4ToBytes); never with <, >, or a test like >= 0x80000000.
+// Text is the only place a uint32 appears (parseIpv4 and formatIpv4 convert). Functions that take an address
+// from outside (encoders, engine parameters) also accept the uint32 form and normalize it with `| 0`.
 
 import { WireError } from './errors.js';
 
@@ -10,9 +16,15 @@ export function parseIpv4(text: string): number {
     if (!/^\d{1,3}$/.test(p) || Number(p) > 255) throw new WireError('WIRE_BAD_ADDRESS', `not an IPv4 address: ${JSON.stringify(text)}`);
     v = v * 256 + Number(p);
   }
-  return v >>> 0;
+  return v | 0;
 }
 
+/** True for a number that names an IPv4 address: an int32 (this project's form) or the same bits as a uint32. */
+export function isIpv4Number(v: number): boolean {
+  return Number.isInteger(v) && v >= -0x8000_0000 && v <= 0xffff_ffff;
+}
+
+/** "a.b.c.d" of an int32 (or uint32) address. */
 export function formatIpv4(v: number): string {
   return `${v >>> 24}.${(v >>> 16) & 0xff}.${(v >>> 8) & 0xff}.${v & 0xff}`;
 }
@@ -26,14 +38,15 @@ export function ipv4ToBytes(v: number, out: Uint8Array = new Uint8Array(4), offs
   return out.subarray(offset, offset + 4);
 }
 
+/** The int32 address in b[offset .. offset + 4), big-endian. */
 export function ipv4FromBytes(b: Uint8Array, offset = 0): number {
-  return ((b[offset]! << 24) | (b[offset + 1]! << 16) | (b[offset + 2]! << 8) | b[offset + 3]!) >>> 0;
+  return (b[offset]! << 24) | (b[offset + 1]! << 16) | (b[offset + 2]! << 8) | b[offset + 3]!;
 }
 
 const cidr = (text: string): [number, number] => {
   const [a, l] = text.split('/');
   const len = Number(l);
-  return [parseIpv4(a!), len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0];
+  return [parseIpv4(a!), len === 0 ? 0 : -1 << (32 - len)];
 };
 
 /**
@@ -54,12 +67,12 @@ const NON_GLOBAL_RFC4380 = [
   '224.0.0.0/4', // multicast
   '240.0.0.0/4', // reserved, and the limited broadcast 255.255.255.255
 ].map(cidr);
-const NON_GLOBAL_NET = Uint32Array.from(NON_GLOBAL_RFC4380, ([net]) => net);
-const NON_GLOBAL_MASK = Uint32Array.from(NON_GLOBAL_RFC4380, ([, mask]) => mask);
+const NON_GLOBAL_NET = Int32Array.from(NON_GLOBAL_RFC4380, ([net]) => net);
+const NON_GLOBAL_MASK = Int32Array.from(NON_GLOBAL_RFC4380, ([, mask]) => mask);
 
-/** RFC 4380 §5.2.4 global unicast (see above); `v` is a uint32. Allocation-free. */
+/** RFC 4380 §5.2.4 global unicast (see above); `v` is an int32 (a uint32 works too: & yields int32). Allocation-free. */
 export function isGlobalUnicast4(v: number): boolean {
-  for (let i = 0; i < NON_GLOBAL_NET.length; i++) if ((v & NON_GLOBAL_MASK[i]!) >>> 0 === NON_GLOBAL_NET[i]) return false;
+  for (let i = 0; i < NON_GLOBAL_NET.length; i++) if ((v & NON_GLOBAL_MASK[i]!) === NON_GLOBAL_NET[i]) return false;
   return true;
 }
 

@@ -9,10 +9,10 @@
 //   A = 12 random bits that make a Teredo address hard to guess (up to 4096 tries per mapping).
 // The mapped port and IPv4 are stored inverted (XOR 0xffff / 0xffffffff, §4) so that NATs which rewrite every
 // copy of the public address they find in a payload leave them alone. Addresses are 16-byte Uint8Arrays as
-// in ipv6-address.ts; IPv4 addresses are unsigned 32-bit integers as in ipv4.ts.
+// in ipv6-address.ts; IPv4 addresses are int32 as in ipv4.ts.
 
 import { WireError, wireAssert } from './errors.js';
-import { ipv4FromBytes, ipv4ToBytes } from './ipv4.js';
+import { ipv4FromBytes, ipv4ToBytes, isIpv4Number } from './ipv4.js';
 import { TEREDO_PORT } from './teredo-constants.js';
 
 /** RFC 4380 §2.6: the Teredo prefix 2001:0000::/32 (as a 16-byte address with the host part zero). */
@@ -94,7 +94,7 @@ export function teredoFlagsAt(addr: Uint8Array, offset = 0): number {
   return (addr[offset + 8]! << 8) | addr[offset + 9]!;
 }
 
-/** The server IPv4 (uint32) embedded in bytes 4-7. */
+/** The server IPv4 (int32, ipv4.ts) embedded in bytes 4-7. */
 export function teredoServerAt(addr: Uint8Array, offset = 0): number {
   return ipv4FromBytes(addr, offset + 4);
 }
@@ -104,9 +104,9 @@ export function teredoMappedPortAt(addr: Uint8Array, offset = 0): number {
   return ((addr[offset + 10]! << 8) | addr[offset + 11]!) ^ 0xffff;
 }
 
-/** The mapped IPv4 (uint32), de-obfuscated from bytes 12-15 (§4). */
+/** The mapped IPv4 (int32, ipv4.ts), de-obfuscated from bytes 12-15 (§4). */
 export function teredoMappedAddrAt(addr: Uint8Array, offset = 0): number {
-  return ~ipv4FromBytes(addr, offset + 12) >>> 0;
+  return ~ipv4FromBytes(addr, offset + 12);
 }
 
 /**
@@ -143,7 +143,7 @@ export function decodeTeredoAddress(addr: Uint8Array, offset = 0): TeredoAddress
 
 /** Encodes a Teredo address into `out` at `offset` (a new 16-byte array by default); returns the 16-byte view. */
 export function encodeTeredoAddress(a: TeredoAddressInit, out: Uint8Array = new Uint8Array(16), offset = 0): Uint8Array {
-  checkU32(a.server, 'server');
+  checkIpv4(a.server, 'server');
   out.set(TEREDO_PREFIX.subarray(0, 4), offset);
   ipv4ToBytes(a.server, out, offset + 4);
   writeInterfaceId(a, out, offset + 8);
@@ -185,13 +185,13 @@ export const TEREDO_CLIENT_LINK_LOCAL_CONE: Uint8Array = Uint8Array.of(0xfe, 0x8
 function writeInterfaceId(id: TeredoInterfaceId, out: Uint8Array, offset: number): void {
   const flags = resolveFlags(id);
   wireAssert(Number.isInteger(id.mappedPort) && id.mappedPort >= 0 && id.mappedPort <= 0xffff, 'WIRE_BAD_VALUE', `Teredo mapped port must be 0..65535, got ${id.mappedPort}`);
-  checkU32(id.mappedAddr, 'mapped IPv4');
+  checkIpv4(id.mappedAddr, 'mapped IPv4');
   out[offset] = flags >>> 8;
   out[offset + 1] = flags & 0xff;
   const port = id.mappedPort ^ 0xffff;
   out[offset + 2] = port >>> 8;
   out[offset + 3] = port & 0xff;
-  ipv4ToBytes(~id.mappedAddr >>> 0, out, offset + 4);
+  ipv4ToBytes(~id.mappedAddr, out, offset + 4);
 }
 
 function resolveFlags(id: TeredoInterfaceId): number {
@@ -203,6 +203,6 @@ function resolveFlags(id: TeredoInterfaceId): number {
   return flags;
 }
 
-function checkU32(v: number, what: string): void {
-  wireAssert(Number.isInteger(v) && v >= 0 && v <= 0xffffffff, 'WIRE_BAD_VALUE', `Teredo ${what} must be an unsigned 32-bit IPv4 address, got ${v}`);
+function checkIpv4(v: number, what: string): void {
+  wireAssert(isIpv4Number(v), 'WIRE_BAD_VALUE', `Teredo ${what} must be a 32-bit IPv4 address, got ${v}`);
 }

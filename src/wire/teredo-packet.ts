@@ -18,6 +18,7 @@
 import type { Endpoint4 } from './endpoint.js';
 import { ByteReader, ByteWriter } from './bytes.js';
 import { WireError, wireAssert } from './errors.js';
+import { isIpv4Number } from './ipv4.js';
 import { IPV6_FIELD, IPV6_HEADER_LEN, NEXT_HEADER } from './ipv6.js';
 
 /** Bytes of the authentication header without the client ID and auth value: 00 01, two lengths, nonce, conf. */
@@ -136,7 +137,7 @@ function readOrigin(r: ByteReader): Endpoint4 {
   r.need(TEREDO_ORIGIN_LEN);
   r.skip(2);
   const port = r.u16() ^ 0xffff;
-  const addr = ~r.u32() >>> 0;
+  const addr = ~r.u32(); // int32 (ipv4.ts)
   return { addr, port };
 }
 
@@ -149,8 +150,8 @@ function writeAuth(w: ByteWriter, a: TeredoAuth): void {
 
 function writeOrigin(w: ByteWriter, o: Endpoint4): void {
   wireAssert(Number.isInteger(o.port) && o.port >= 0 && o.port <= 0xffff, 'WIRE_BAD_VALUE', `Teredo origin: port must be 0..65535, got ${o.port}`);
-  wireAssert(Number.isInteger(o.addr) && o.addr >= 0 && o.addr <= 0xffffffff, 'WIRE_BAD_VALUE', `Teredo origin: bad IPv4 ${o.addr}`);
-  w.u16(ORIGIN_TYPE).u16(o.port ^ 0xffff).u32(~o.addr >>> 0);
+  wireAssert(isIpv4Number(o.addr), 'WIRE_BAD_VALUE', `Teredo origin: bad IPv4 ${o.addr}`);
+  w.u16(ORIGIN_TYPE).u16(o.port ^ 0xffff).u32(~o.addr);
 }
 
 /** The encoder's guard: exactly one IPv6 packet, so that trailers and the packet cannot blur on decode. */

@@ -83,14 +83,14 @@ export class TeredoPacketView {
     return ((this.data[o + 2]! << 8) | this.data[o + 3]!) ^ 0xffff;
   }
 
-  /** The origin indication's IPv4 address (uint32), de-obfuscated (§5.1.1); only when originOffset >= 0. */
+  /** The origin indication's IPv4 address (int32, wire/ipv4.ts), de-obfuscated (§5.1.1); only when originOffset >= 0. */
   get originAddr(): number {
-    return ~ipv4FromBytes(this.data, this.originOffset + 4) >>> 0;
+    return ~ipv4FromBytes(this.data, this.originOffset + 4);
   }
 }
 
 /**
- * RFC 4380 §5.1.1: writes the 8-byte origin indication for addr:port (uint32, port) at out[offset]: 00 00, then
+ * RFC 4380 §5.1.1: writes the 8-byte origin indication for addr:port (int32 or uint32, port) at out[offset]: 00 00, then
  * port and address with every bit inverted. Returns the offset after it. Allocation-free.
  */
 export function writeTeredoOrigin(out: Uint8Array, offset: number, addr: number, port: number): number {

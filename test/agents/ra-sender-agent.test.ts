@@ -19,7 +19,8 @@ import { formatIpv6, parseIpv6 } from '../../src/wire/ipv6-address.js';
 import { fromHex } from '../../src/wire/bytes.js';
 import { raSender, setupRaSender } from '../../agents/ra-sender/agent.js';
 import { raSenderSpec, radvdConfImport, type RaSenderAgentConfig } from '../../agents/ra-sender/config.js';
-import { parseIfInet6, type LinkState } from '../../agents/ra-sender/link.js';
+import { linkAddresses, type LinkState } from '../../agents/ra-sender/link.js';
+import { parseIfInet6 } from '../../src/io/linux-host.js';
 import { AgentError } from '../../src/runtime/errors.js';
 import { formatRaSenderStatus } from '../../agents/ra-sender/status.js';
 import { startOnHost } from './host-harness.js';
@@ -283,14 +284,14 @@ describe('link state from /proc/net/if_inet6', () => {
   ].join('\n');
 
   it('finds the usable link-local address, and the global /64 prefixes for auto (not temporary ones, not a /48)', () => {
-    const s = parseIfInet6(TEXT, 'eth0');
+    const s = linkAddresses(parseIfInet6(TEXT), 'eth0');
     expect(s).toMatchObject({ ifindex: 7, linkLocal: 'fe80::200:ff:fe00:1', tentative: false });
     expect(s.autoPrefixes.map((p) => formatIpv6(p))).toEqual(['2001:db8:2::', '2001:db8:66::']);
   });
 
   it('reports a link-local address still in DAD (or failed) as tentative, and an absent interface as such', () => {
-    expect(parseIfInet6(TEXT, 'eth1')).toMatchObject({ ifindex: 8, linkLocal: undefined, tentative: true });
-    expect(parseIfInet6(TEXT, 'eth2')).toMatchObject({ ifindex: 9, linkLocal: undefined, tentative: true });
-    expect(parseIfInet6(TEXT, 'eth9')).toEqual({ ifindex: undefined, linkLocal: undefined, tentative: false, autoPrefixes: [] });
+    expect(linkAddresses(parseIfInet6(TEXT), 'eth1')).toMatchObject({ ifindex: 8, linkLocal: undefined, tentative: true });
+    expect(linkAddresses(parseIfInet6(TEXT), 'eth2')).toMatchObject({ ifindex: 9, linkLocal: undefined, tentative: true });
+    expect(linkAddresses(parseIfInet6(TEXT), 'eth9')).toEqual({ ifindex: undefined, linkLocal: undefined, tentative: false, autoPrefixes: [] });
   });
 });

@@ -4,7 +4,7 @@
 // (ioErrors per interface, "restart needed" on SIGHUP), its status rendering, and the interface resolution both
 // modes share.
 import { describe, expect, it } from 'vitest';
-import { hostname as osHostname, type NetworkInterfaceInfo } from 'node:os';
+import { hostname as osHostname } from 'node:os';
 import { encodeRasAdv } from '../../src/wire/rasadv.js';
 import { formatIpv4, parseIpv4 } from '../../src/wire/ipv4.js';
 import { rasadvAdvertise } from '../../agents/rasadv/advertise.js';
@@ -13,7 +13,8 @@ import { formatAdvertiseStatus } from '../../agents/rasadv/status.js';
 import { formatAgentStatus } from '../../src/runtime/status.js';
 import { allIpv4Interfaces, resolveInterface, resolveInterfaces } from '../../agents/rasadv/interfaces.js';
 import { startOnHost } from './host-harness.js';
-import { GROUP, NICS, STATUS_BASE, config, fakeHost, v4 } from './rasadv-fixtures.js';
+import { GROUP, NIC_LIST, STATUS_BASE, config, fakeHost } from './rasadv-fixtures.js';
+import { FakeHost, fakeInterface } from '../fakes/fake-host.js';
 
 async function advertiser(flags: Record<string, unknown>, start = 0) {
   const h = fakeHost(start);
@@ -132,7 +133,7 @@ describe('rasadv advertise status', () => {
 });
 
 describe('rasadv interface resolution', () => {
-  const nics = { ...NICS, wg0: [{ ...v4('10.9.9.9'), family: 'IPv6', address: 'fd00::1' } as NetworkInterfaceInfo], eth2: [v4('203.0.113.5'), v4('203.0.113.6')] };
+  const nics = new FakeHost({ interfaces: [...NIC_LIST, fakeInterface('wg0', []), fakeInterface('eth2', ['203.0.113.5', '203.0.113.6'])] });
 
   it('resolves a name to its first IPv4 address and an address to its interface', () => {
     expect(resolveInterface('eth2', nics)).toEqual({ spec: 'eth2', name: 'eth2', address: '203.0.113.5', addr: parseIpv4('203.0.113.5') });

@@ -1,8 +1,8 @@
 // The agent host's seams for the rasadv tests (rasadv-advertise-agent.test.ts, rasadv-listen-agent.test.ts): a fixed
 // interface table as the host's facts, FakeDatagramPorts (each kept with the options it was opened with) and a
 // FakeClock; and configs validated as the runtime validates flags.
-import type { NetworkInterfaceInfo } from 'node:os';
 import { FakeDatagramPort } from '../fakes/fake-datagram-port.js';
+import { FakeHost, fakeInterface } from '../fakes/fake-host.js';
 import { FakeClock } from '../../src/runtime/fake-clock.js';
 import { validateConfig, type ConfigSpec } from '../../src/runtime/config.js';
 import type { DatagramPortOptions } from '../../src/io/datagram-port.js';
@@ -10,9 +10,8 @@ import type { HostDeps } from '../../src/runtime/host.js';
 import { seededRandom } from '../../src/engine/types.js';
 import { parseIpv4 } from '../../src/wire/ipv4.js';
 
-export const v4 = (address: string, internal = false): NetworkInterfaceInfo =>
-  ({ address, netmask: '255.255.255.0', family: 'IPv4', mac: '00:00:00:00:00:00', internal, cidr: `${address}/24` }) as NetworkInterfaceInfo;
-export const NICS = { lo: [v4('127.0.0.1', true)], eth0: [v4('192.0.2.1')], eth1: [v4('198.51.100.1')] };
+export const NIC_LIST = [fakeInterface('lo', ['127.0.0.1'], { loopback: true }), fakeInterface('eth0', ['192.0.2.1']), fakeInterface('eth1', ['198.51.100.1'])];
+export const NICS = new FakeHost({ interfaces: NIC_LIST });
 /** [MS-RASA] §2.1: the advertisement group, 239.255.2.2 (port 9753). */
 export const GROUP = parseIpv4('239.255.2.2');
 
@@ -30,7 +29,7 @@ export function fakeHost(start = 0) {
     clock,
     timers: clock,
     random: seededRandom(1),
-    facts: { interfaces: () => NICS },
+    facts: NICS,
     openPort: (options) => {
       const port = new FakeDatagramPort({ addr: options.address ?? 0, port: options.port || 40_000 + opened.length });
       opened.push({ options, port });

@@ -18,11 +18,12 @@ import { formatIpv6, parseIpv6 } from '../../src/wire/ipv6-address.js';
 import { formatIpv4, parseIpv4 } from '../../src/wire/ipv4.js';
 import { clientSpec, type ClientAgentConfig } from '../../agents/teredo-client/config.js';
 import { setupClient, teredoClient, type ClientSeams } from '../../agents/teredo-client/agent.js';
-import { hasOtherDefaultRoute } from '../../agents/teredo-client/interface.js';
 import { miredoClientImport } from '../../agents/teredo-client/miredo-conf.js';
 import { formatClientStatus } from '../../agents/teredo-client/status.js';
 import type { ClientStatusJson } from '../../agents/teredo-client/status-data.js';
 import { raPayload } from '../engine/teredo-client-fixtures.js';
+import { FakeHost, fakeRoute } from '../fakes/fake-host.js';
+import type { Ipv6Route } from '../../src/io/linux-host.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tcl-agent-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -82,16 +83,6 @@ describe('configuration', () => {
   });
 });
 
-describe('default route detection (/proc/net/ipv6_route)', () => {
-  const line = (dst: string, plen: string, flags: string, dev: string): string =>
-    `${dst} ${plen} 00000000000000000000000000000000 00 00000000000000000000000000000000 00000400 00000001 00000000 ${flags} ${dev}`;
-  const zero = '00000000000000000000000000000000';
-  it('another device with ::/0 counts; ours, the kernel reject route and other prefixes do not', () => {
-    expect(hasOtherDefaultRoute([line(zero, '00', '00000003', 'eth0')].join('\n'), 'teredo')).toBe(true);
-    expect(hasOtherDefaultRoute([line(zero, '00', '00000001', 'teredo'), line(zero, '00', '00200200', 'lo'), line('20010000000000000000000000000000', '20', '00000001', 'eth0')].join('\n'), 'teredo')).toBe(false);
-  });
-});
-
 interface Harness {
   ports: FakeDatagramPort[];
   portOptions: DatagramPortOptions[];
@@ -101,15 +92,15 @@ interface Harness {
   seams: ClientSeams;
 }
 
-function harness(routes = ''): Harness {
+function harness(routes: Ipv6Route[] = []): Harness {
   const h: Harness = { ports: [], portOptions: [], tuns: [], clock: new FakeClock(), deps: {}, seams: {} };
   h.seams = {
-    routes: () => routes,
     resolve: (name) => (name === 'teredo.example.net' ? Promise.resolve(parseIpv4('198.18.0.10')) : Promise.reject(new Error('ENOTFOUND'))),
   };
   h.deps = {
     clock: h.clock,
     timers: h.clock,
+    facts: new FakeHost({ routes }),
     openPort: (o) => {
       const p = new FakeDatagramPort({ addr: o.address ?? 0, port: o.port || 40000 + h.ports.length });
       h.ports.push(p);
@@ -173,9 +164,9 @@ describe('running', () => {
   });
 
   it('default route auto: none when the host has another; off: never', async () => {
-    const other = '00000000000000000000000000000000 00 00000000000000000000000000000000 00 fe800000000000000000000000000001 00000400 00000001 00000000 00000003 eth0';
-    for (const [flags, routes] of [[{ server: '198.18.0.10' }, other], [{ server: '198.18.0.10', 'default-route': 'off' }, '']] as const) {
-      const { agent, h, main, tun } = await start(flags, harness(routes));
+    const other = [fakeRoute('::/0', 'eth0')];
+    for (const [flags, routes] of [[{ server: '198.18.0.10' }, other], [{ server: '198.18.0.10', 'default-route': 'off' }, []]] as const) {
+      const { agent, h, main, tun } = await start(flags, harness([...routes]));
       answerRestricted(main);
       h.clock.advance(200);
       answerRestricted(main);

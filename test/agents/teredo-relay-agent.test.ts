@@ -23,6 +23,7 @@ import { startOnHost } from './host-harness.js';
 import { formatTeredoRelayStatus } from '../../agents/teredo-relay/status.js';
 import { formatAgentStatus } from '../../src/runtime/status.js';
 import { bubble, bubbleSource, CLIENT, echo, HOST6, SERVER, teredoAddr } from '../engine/teredo-relay-fixtures.js';
+import { FakeHost, fakeAddress6 } from '../fakes/fake-host.js';
 
 const CLIENT6 = teredoAddr(CLIENT);
 
@@ -51,7 +52,10 @@ function harness(opts: { failTun?: boolean; forwarding?: boolean; hostAddresses?
     clock: h.clock,
     timers: h.clock,
     random: seededRandom(5),
-    facts: { ipv6Forwarding: () => opts.forwarding ?? true, hostIpv6Addresses: () => opts.hostAddresses ?? ['fe80::1', '2001:0:c612:a::1', '2001:db8:6::20'] },
+    facts: new FakeHost({
+      forwarding: { all: opts.forwarding ?? true },
+      addresses: (opts.hostAddresses ?? ['fe80::1/64', '2001:0:c612:a::1/32', '2001:db8:6::20/64']).map((a) => fakeAddress6(a, 'eth0', 2)),
+    }),
     openPort: (o) => {
       const p = new FakeDatagramPort({ addr: o.address ?? 0, port: o.port ?? 0 });
       h.ports.push(p);
@@ -204,7 +208,7 @@ describe('relaying', () => {
   });
 
   it('warns when IPv6 forwarding is off or no ICMPv6 source exists', async () => {
-    const { agent, log } = await start({}, harness({ forwarding: false, hostAddresses: ['fe80::1'] }));
+    const { agent, log } = await start({}, harness({ forwarding: false, hostAddresses: ['fe80::1/64'] }));
     expect(log.lines.map((l) => l.msg)).toEqual(expect.arrayContaining(['ipv6 forwarding off', 'no global IPv6 address for ICMPv6 errors: none will be sent']));
     await agent.stop();
   });

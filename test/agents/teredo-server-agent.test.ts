@@ -22,6 +22,7 @@ import { formatTeredoServerStatus, type TeredoServerStatus } from '../../agents/
 import { formatAgentStatus, type RunningStatus } from '../../src/runtime/status.js';
 import { CLIENT, datagram, echo, rsDatagram, teredoAddr } from '../engine/teredo-server-fixtures.js';
 import { MIREDO_RA, MIREDO_RS } from '../fakes/miredo-captures.js';
+import { FakeHost, fakeRoute } from '../fakes/fake-host.js';
 
 const HOST6 = parseIpv6('2001:db8:6::100');
 
@@ -51,7 +52,7 @@ function harness(opts: { failBind?: string; failTun?: boolean; forwarding?: bool
   h.deps = {
     clock: h.clock,
     timers: h.clock,
-    facts: { ipv6Forwarding: () => opts.forwarding ?? true, nativeIpv6Route: () => true },
+    facts: new FakeHost({ forwarding: { all: opts.forwarding ?? true }, routes: [fakeRoute('::/0', 'eth0')] }),
     openRaw6: () => {
       const r = new FakeIpv6Sender();
       h.raw.push(r);

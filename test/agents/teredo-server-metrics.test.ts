@@ -18,6 +18,7 @@ import { teredoServerMetrics } from '../../agents/teredo-server/metrics.js';
 import type { TeredoServerStatus } from '../../agents/teredo-server/status.js';
 import { startOnHost } from './host-harness.js';
 import { RUNNING, exposition, seriesValues } from './metrics-exposition.js';
+import { FakeHost, fakeRoute } from '../fakes/fake-host.js';
 
 const open: MetricsServer[] = [];
 afterEach(async () => {
@@ -77,7 +78,7 @@ teredo_server_native_ipv6_route 0`);
       {
         clock,
         timers: clock,
-        facts: { ipv6Forwarding: () => true, nativeIpv6Route: () => true },
+        facts: new FakeHost({ forwarding: { all: true }, routes: [fakeRoute('::/0', 'eth0')] }),
         openRaw6: () => new FakeIpv6Sender(),
         openPort: (o) => {
           const p = new FakeDatagramPort({ addr: o.address ?? 0, port: o.port ?? 0 });

@@ -10,28 +10,16 @@ import { AgentError } from '../../src/runtime/errors.js';
 import { validateConfig } from '../../src/runtime/config.js';
 import { engineParams, serverSpec } from '../../agents/teredo-server/config.js';
 import { nativeForwardingMode, startNativeForwarding } from '../../agents/teredo-server/native-forwarding.js';
-import { hasNativeIpv6Route } from '../../src/io/ipv6-routes.js';
 import { teredoServer } from '../../agents/teredo-server/agent.js';
 import { FakeDatagramPort } from '../fakes/fake-datagram-port.js';
 import { startOnHost } from './host-harness.js';
 import { formatTeredoServerStatus, type TeredoServerStatus } from '../../agents/teredo-server/status.js';
 import type { RunningStatus } from '../../src/runtime/status.js';
+import { FakeHost, fakeRoute } from '../fakes/fake-host.js';
 
 function check(flags: Record<string, unknown>) {
   return validateConfig(serverSpec, { flags: { address: '198.18.0.10', ...flags } });
 }
-
-/** One /proc/net/ipv6_route line: dest/plen, next hop, flags, device. */
-function route(dest: string, plen: number, flags: number, dev: string, metric = 0x100): string {
-  const zero = '0'.repeat(32);
-  const hex = (n: number, w: number) => n.toString(16).padStart(w, '0');
-  return [dest, hex(plen, 2), zero, '00', zero, hex(metric, 8), '00000001', '00000000', hex(flags, 8), dev.padStart(8)].join(' ');
-}
-const UP = 0x1;
-const GATEWAY = 0x2;
-/** What the kernel lists in every namespace with IPv6: ::1 (local table) and the ::/0 reject route on lo. */
-const ALWAYS = [route('00000000000000000000000000000001', 128, 0x80200001, 'lo', 0), route('0'.repeat(32), 0, 0x00200200, 'lo', 0xffffffff)];
-const LINK_LOCAL = route('fe800000000000000000000000000000', 64, UP, 'eth0');
 
 describe('nativeForwarding config', () => {
   it('defaults to raw without a forward interface and to tun with one; off turns forwarding off in the engine', () => {
@@ -50,30 +38,6 @@ describe('nativeForwarding config', () => {
     expect(check({ 'native-forwarding': 'off', 'forward-interface': 'teredo' }).ok).toBe(false);
     const bad = check({ 'native-forwarding': 'tap' });
     expect(bad.ok ? [] : bad.problems.join('\n')).toMatch(/nativeForwarding/);
-  });
-});
-
-describe('hasNativeIpv6Route (/proc/net/ipv6_route)', () => {
-  it('a default route counts, and so does the connected /64 of a global address (the lab server: no default route)', () => {
-    expect(hasNativeIpv6Route([...ALWAYS, LINK_LOCAL, route('0'.repeat(32), 0, UP | GATEWAY, 'eth0', 1024)].join('\n'))).toBe(true);
-    expect(hasNativeIpv6Route([...ALWAYS, LINK_LOCAL, route('20010db8000600000000000000000000', 64, UP, 'inet6')].join('\n'))).toBe(true);
-    expect(hasNativeIpv6Route([...ALWAYS, route('20000000000000000000000000000000', 3, UP | GATEWAY, 'wan')].join('\n'))).toBe(true);
-  });
-
-  it('none: only loopback, reject routes, link-local, ULA, multicast, or the Teredo prefix (a relay\'s own TUN)', () => {
-    expect(hasNativeIpv6Route(ALWAYS.join('\n'))).toBe(false);
-    expect(hasNativeIpv6Route('')).toBe(false);
-    const notNative = [
-      ...ALWAYS,
-      LINK_LOCAL,
-      route('fd000000000000000000000000000000', 64, UP, 'eth0'),
-      route('ff000000000000000000000000000000', 8, UP, 'eth0'),
-      route('20010000000000000000000000000000', 32, UP, 'teredo'),
-      route('20010db8000000000000000000000000', 32, UP | 0x200, 'lo'), // an unreachable route
-      route('20010db8000700000000000000000001', 128, 0x80200001, 'eth0'), // a local address, table local
-    ];
-    expect(hasNativeIpv6Route(notNative.join('\n'))).toBe(false);
-    expect(hasNativeIpv6Route('garbage\nfe80 40 x')).toBe(false);
   });
 });
 
@@ -107,7 +71,7 @@ describe('startNativeForwarding', () => {
     if (!r.ok) throw new Error(r.problems.join('; '));
     const ports: FakeDatagramPort[] = [];
     const start = startOnHost(teredoServer, r.config, {
-      facts: { nativeIpv6Route: () => true },
+      facts: new FakeHost({ forwarding: { all: true }, routes: [fakeRoute('::/0', 'eth0')] }),
       openPort: (o) => Promise.resolve(ports[ports.push(new FakeDatagramPort({ addr: o.address ?? 0, port: o.port ?? 0 })) - 1]!),
       openRaw6: () => {
         throw eperm;

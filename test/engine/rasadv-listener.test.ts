@@ -183,7 +183,8 @@ describe('rasadv allow list', () => {
       { text: '# authorised RAS servers\nRRAS01   # the VPN box\n\n192.168.0.0/16\n', origin: 'allow.txt' },
     ]);
     expect([...l.names]).toEqual(['a', 'b', 'rras01']);
-    expect(l.prefixes).toEqual([{ net: parseIpv4('10.0.0.1'), mask: 0xffffffff }, { net: parseIpv4('192.168.0.0'), mask: 0xffff0000 }]);
+    // int32 like every IPv4 address here (src/wire/ipv4.ts): /32 is -1 (0xffffffff), /16 0xffff0000 | 0.
+    expect(l.prefixes).toEqual([{ net: parseIpv4('10.0.0.1'), mask: -1 }, { net: parseIpv4('192.168.0.0'), mask: 0xffff0000 | 0 }]);
     expect(allowListSize(l)).toBe(5);
     expect(isAllowed(l, parseIpv4('192.168.4.5'), 'x', undefined)).toBe(true);
     expect(isAllowed(l, parseIpv4('10.0.0.2'), 'rras01', undefined)).toBe(true);

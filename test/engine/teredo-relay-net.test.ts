@@ -19,6 +19,7 @@ import { startOnHost } from '../agents/host-harness.js';
 import { VirtualInternet, type NatKind, type VirtualDatagramPort } from '../fakes/teredo-net.js';
 import { rsDatagram } from './teredo-server-fixtures.js';
 import { bubble, echo, HOST6, teredoAddr } from './teredo-relay-fixtures.js';
+import { FakeHost, fakeAddress6 } from '../fakes/fake-host.js';
 
 const SERVER = parseIpv4('198.18.0.10');
 const SERVER2 = parseIpv4('198.18.0.11');
@@ -53,7 +54,7 @@ class TinyClient {
     if (d[0] === 0 && d[1] === 1) at += 13 + d[2]! + d[3]!;
     let origin: Endpoint4 | undefined;
     if (d[at] === 0 && d[at + 1] === 0) {
-      origin = { port: ((d[at + 2]! << 8) | d[at + 3]!) ^ 0xffff, addr: ~((d[at + 4]! << 24) | (d[at + 5]! << 16) | (d[at + 6]! << 8) | d[at + 7]!) >>> 0 };
+      origin = { port: ((d[at + 2]! << 8) | d[at + 3]!) ^ 0xffff, addr: ~((d[at + 4]! << 24) | (d[at + 5]! << 16) | (d[at + 6]! << 8) | d[at + 7]!) }; // int32
       at += 8;
     }
     const ipv6 = d.subarray(at);
@@ -100,7 +101,7 @@ async function world(kind: NatKind) {
     clock,
     timers: clock,
     random: seededRandom(11),
-    facts: { ipv6Forwarding: () => true, hostIpv6Addresses: () => ['2001:db8:6::20'] },
+    facts: new FakeHost({ forwarding: { all: true }, addresses: [fakeAddress6('2001:db8:6::20/64', 'eth0', 2)] }),
     openPort: (o) => Promise.resolve(relayHost.bind(o.port, o.address)),
     openTun: () => relayTun,
   });

@@ -96,8 +96,8 @@ describe('stateless (§5.3)', () => {
   it('the configuration the packet paths read: the defaults and the derived addresses, as literals', () => {
     const { raTemplate, linkLocal, prefix, ...rest } = server().config;
     expect(rest).toEqual({
-      primary: 0xc612000a, // 198.18.0.10
-      secondary: 0xc612000b,
+      primary: 0xc612000a | 0, // 198.18.0.10, int32 as on the data path (wire/ipv4.ts)
+      secondary: 0xc612000b | 0,
       forwardIcmpv6MaxPayload: 88, // Miredo's limit (libteredo/server.c); RFC 4380 sets none
       nativeForwarding: false,
       allowNonGlobal: false,

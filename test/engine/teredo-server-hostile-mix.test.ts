@@ -40,7 +40,7 @@ function parseDump(b: Uint8Array): Record[] {
   const out: Record[] = [];
   for (let at = 0; at < b.length; ) {
     const length = dv.getUint16(at + 7);
-    out.push({ kind: b[at]!, addr: dv.getUint32(at + 1), port: dv.getUint16(at + 5), offset: at + 9, length });
+    out.push({ kind: b[at]!, addr: dv.getInt32(at + 1), port: dv.getUint16(at + 5), offset: at + 9, length }); // int32, as ports hand it
     at += 9 + length;
   }
   return out;

@@ -68,15 +68,15 @@ export class FakeDatagramPort implements DatagramPort {
       this.errorHandler?.(this.failSends ?? new Error('port is closed'));
       return;
     }
-    this.sent.push({ bytes: data.slice(offset, offset + length), to: { addr, port } });
+    this.sent.push({ bytes: data.slice(offset, offset + length), to: { addr: addr | 0, port } }); // int32, src/wire/ipv4.ts
   }
 
   joinGroup(group: number, interfaceAddress = 0): void {
-    this.groups.add(`${group}/${interfaceAddress}`);
+    this.groups.add(`${group | 0}/${interfaceAddress | 0}`);
   }
 
   leaveGroup(group: number, interfaceAddress = 0): void {
-    this.groups.delete(`${group}/${interfaceAddress}`);
+    this.groups.delete(`${group | 0}/${interfaceAddress | 0}`);
   }
 
   setMulticastTtl(ttl: number): void {

@@ -21,7 +21,7 @@ export interface Received {
   readonly at: number;
 }
 
-/** Collects what a port receives as text, with the source "addr:port" (addr as uint32) and the time. */
+/** Collects what a port receives as text, with the source "addr:port" (addr as int32, src/wire/ipv4.ts) and the time. */
 export function listen(port: VirtualDatagramPort, clock: FakeClock): Received[] {
   const got: Received[] = [];
   port.onBatch((b) => {

@@ -27,7 +27,8 @@ export class VirtualHost {
   }
 
   /** A UDP port on `addr` (default the first address); port 0 draws an ephemeral port. Throws if taken. */
-  bind(port = 0, addr: number = this.addrs[0]!): VirtualDatagramPort {
+  bind(port = 0, address: number = this.addrs[0]!): VirtualDatagramPort {
+    const addr = address | 0; // int32, as the network keys hosts (src/wire/ipv4.ts)
     if (!this.addrs.includes(addr)) throw new Error(`bind: ${formatIpv4(addr)} is not an address of this host`);
     if (port === 0) port = this.#ephemeral(addr);
     const k = `${addr}:${port}`;

@@ -165,11 +165,11 @@ export class NatModel {
 
   /** Drops everything to and from `addr` (a captive portal, a firewall rule), creating no state. */
   block(addr: number): void {
-    this.#blocked.add(addr >>> 0);
+    this.#blocked.add(addr | 0);
   }
 
   unblock(addr: number): void {
-    this.#blocked.delete(addr >>> 0);
+    this.#blocked.delete(addr | 0);
   }
 
   /** Live flows (conntrack entries), for tests of the model. */

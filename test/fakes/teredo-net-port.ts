@@ -76,7 +76,7 @@ export class VirtualDatagramPort implements DatagramPort {
     }
     if (this.closed) return this.#error(new Error('send on a closed port'));
     if (length > MAX_UDP_PAYLOAD) return this.#error(new Error(`EMSGSIZE: ${length}-byte datagram`));
-    this.#net.transmit(this, data.slice(offset, offset + length), addr >>> 0, port);
+    this.#net.transmit(this, data.slice(offset, offset + length), addr | 0, port); // int32 (src/wire/ipv4.ts)
   }
 
   /** Reports an error as the real socket would (a receive failure, an asynchronous send error). */

@@ -131,7 +131,8 @@ export class VirtualInternet {
 
   /** A host on the internet holding `addrs` (a Teredo server: primary and secondary). */
   host(addrs: number | readonly number[], options: { latencyMs?: Millis } = {}): VirtualHost {
-    const list = typeof addrs === 'number' ? [addrs] : [...addrs];
+    // Addresses are int32 like the real ports' (src/wire/ipv4.ts); a test may write them as uint32 literals.
+    const list = (typeof addrs === 'number' ? [addrs] : [...addrs]).map((a) => a | 0);
     const h = this.#attach(list, options.latencyMs ?? this.#latency, undefined);
     for (const a of list) this.#claim(a, h);
     return h;
@@ -139,13 +140,14 @@ export class VirtualInternet {
 
   /** A NAT of `kind` whose public address is `outside`; put hosts behind it with `natHost`. */
   nat(kind: NatKind, outside: number, options: NatOptions & { latencyMs?: Millis } = {}): VirtualNat {
-    const n = new VirtualNat(outside, options.latencyMs ?? this.#latency, kind, options);
-    this.#claim(outside, n);
+    const n = new VirtualNat(outside | 0, options.latencyMs ?? this.#latency, kind, options);
+    this.#claim(outside | 0, n);
     return n;
   }
 
   /** A private host at `addr` behind `nat`, `latencyMs` away from it. */
-  natHost(nat: VirtualNat, addr: number, options: { latencyMs?: Millis } = {}): VirtualHost {
+  natHost(nat: VirtualNat, address: number, options: { latencyMs?: Millis } = {}): VirtualHost {
+    const addr = address | 0;
     if (nat.hosts.has(addr)) throw new Error(`${formatIpv4(addr)} is already behind this NAT`);
     const h = this.#attach([addr], options.latencyMs ?? this.#latency, nat);
     nat.hosts.set(addr, h);
@@ -176,7 +178,7 @@ export class VirtualInternet {
    * attacker's packets, or a fuzzer's. It crosses the destination's NAT like any other.
    */
   spoof(bytes: Uint8Array, from: Endpoint4, to: Endpoint4): void {
-    const d: Datagram = { srcAddr: from.addr >>> 0, srcPort: from.port, dstAddr: to.addr >>> 0, dstPort: to.port, bytes: bytes.slice() };
+    const d: Datagram = { srcAddr: from.addr | 0, srcPort: from.port, dstAddr: to.addr | 0, dstPort: to.port, bytes: bytes.slice() };
     this.#record('sent', d);
     this.#push(this.#latency, CORE, d);
   }

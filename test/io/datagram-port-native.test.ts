@@ -1,8 +1,9 @@
 // The addon's batched DatagramPort (src/io/datagram-port-native.ts) on loopback: what node:dgram does not do.
 // Sends made in one JS turn leave in one native call at its end, whatever port they were made on; send copies
 // the bytes; a batch received is one call into JS, and the replies it causes are flushed once; one failing
-// datagram is reported with its destination and errno while the rest of its batch goes out. The contract it
-// shares with node:dgram is tested for both in datagram-port.test.ts; DF bit and namespaces in test/netns/io-udp.
+// datagram is reported with its destination and errno while the rest of its batch goes out; received memory is
+// lent (one buffer per port, overwritten by the next batch). The contract it shares with node:dgram is tested
+// for both in datagram-port.test.ts; DF bit and namespaces in test/netns/io-udp.
 
 import { afterEach, describe, expect, it } from 'vitest';
 import { openNativeDatagramPort, type NativeDatagramPort } from '../../src/io/datagram-port-native.js';
@@ -202,6 +203,43 @@ describe('native DatagramPort: batched receive', () => {
     expect(batches.flat()).toEqual([0, 1, 2, 3]);
     expect(batches.length).toBeLessThan(4); // the first three arrived together
     expect(seen.map((e) => e.code)).toEqual(['IO_HANDLER']);
+  });
+});
+
+describe('native DatagramPort: lent receive memory', () => {
+  it('hands every batch in the same buffer, allocated once: a view kept past the handler shows the next batch', async () => {
+    const a = port();
+    const b = port();
+    const kept: { data: Uint8Array; at: number; first: number[] }[] = [];
+    b.onBatch((batch) => {
+      const at = batch.offset(0);
+      kept.push({ data: batch.data, at, first: [...batch.data.subarray(at, at + batch.length(0))] });
+    });
+    sendTo(a, Uint8Array.of(1, 1, 1), b.local);
+    for (let i = 0; i < 100 && kept.length < 1; i++) await tick();
+    sendTo(a, Uint8Array.of(2, 2, 2), b.local);
+    for (let i = 0; i < 100 && kept.length < 2; i++) await tick();
+    expect(kept.map((k) => k.first)).toEqual([[1, 1, 1], [2, 2, 2]]);
+    expect(kept[1]!.data.buffer).toBe(kept[0]!.data.buffer);
+    // What a handler must not do: keep a view. The first batch's bytes were overwritten by the second's.
+    expect([...kept[0]!.data.subarray(kept[0]!.at, kept[0]!.at + 3)]).toEqual([2, 2, 2]);
+  });
+
+  it('stops receiving with EFAULT, never writing into it, when a handler detaches the lent buffer', async () => {
+    const a = port();
+    const b = port();
+    const seen = errors(b);
+    let batches = 0;
+    b.onBatch((batch) => {
+      batches++;
+      structuredClone(batch.data.buffer, { transfer: [batch.data.buffer as ArrayBuffer] });
+    });
+    sendTo(a, Uint8Array.of(1), b.local);
+    for (let i = 0; i < 100 && batches < 1; i++) await tick();
+    sendTo(a, Uint8Array.of(2), b.local);
+    for (let i = 0; i < 100 && seen.length < 1; i++) await tick();
+    expect(batches).toBe(1);
+    expect(seen.map((e) => [e.code, e.errno])).toEqual([['IO_UDP_RECV', 14]]);
   });
 });
 

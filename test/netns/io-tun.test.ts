@@ -24,6 +24,9 @@ let tun: TunDevice;
 const errors: Error[] = [];
 /** Every packet read from the device goes through this list of one-shot listeners. */
 let listeners: Array<(p: Uint8Array) => boolean> = [];
+/** The buffer behind every batch read (lent memory: the poller allocates it once). */
+const lentBuffers = new Set<ArrayBufferLike>();
+let batches = 0;
 
 function nextPacket(match: (p: Uint8Array) => boolean, what: string): Promise<Uint8Array> {
   return waitFor((resolve) => {
@@ -40,6 +43,8 @@ beforeAll(() => {
   tun = openTun({ name: DEV, netns: NS, mtu: 1400 });
   tun.onError((e) => errors.push(e));
   tun.onBatch((batch) => {
+    lentBuffers.add(batch.data.buffer);
+    batches++;
     for (let n = 0; n < batch.count; n++) {
       const p = batch.data.slice(batch.offset(n), batch.offset(n) + batch.length(n)); // lent: keep a copy
       const i = listeners.findIndex((l) => l(p));
@@ -125,6 +130,11 @@ describe('TunDevice (Linux, /dev/net/tun)', () => {
     }
     await done;
     expect(seen).toEqual([...Array(n).keys()]);
+  });
+
+  it('reads every batch into the one receive buffer the poller lends', () => {
+    expect(batches).toBeGreaterThan(1);
+    expect(lentBuffers.size).toBe(1);
   });
 
   it('attaches to an existing persistent TUN device by name', () => {

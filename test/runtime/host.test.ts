@@ -94,7 +94,7 @@ function world(opts: { failTun?: boolean; failBind?: number } = {}) {
   return { clock, ports, tuns, log, reloads, engines, start };
 }
 
-const FROM = { addr: 0xc6120065, port: 40000 };
+const FROM = { addr: 0xc6120065 | 0, port: 40000 }; // 198.18.0.101, int32 as the ports hand it over
 
 describe('the agent host', () => {
   it('feeds each port to its engine, one clock read per batch, and sums drops over drivers', async () => {

@@ -1,32 +1,46 @@
-// IPv4 helpers: text <-> uint32 <-> bytes, and the RFC 4380 §5.2.4 non-global ranges Teredo refuses, each
-// checked at its first and last address and just outside.
+// IPv4 helpers: text <-> int32 <-> bytes, and the RFC 4380 §5.2.4 non-global ranges Teredo refuses, each
+// checked at its first and last address and just outside (also for addresses of 128.0.0.0 and more, which
+// are negative as int32).
 
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { formatIpv4, ipv4FromBytes, ipv4ToBytes, isGlobalUnicast4, parseIpv4 } from '../../src/wire/ipv4.js';
+import { formatIpv4, ipv4FromBytes, ipv4ToBytes, isGlobalUnicast4, isIpv4Number, parseIpv4 } from '../../src/wire/ipv4.js';
 import { WireError } from '../../src/wire/errors.js';
 import { hex } from '../../src/wire/bytes.js';
 
 describe('parseIpv4 / formatIpv4', () => {
-  it('parses dotted quads to unsigned 32-bit integers', () => {
+  it('parses dotted quads to int32: the address bits, 128.0.0.0 and above negative', () => {
     expect(parseIpv4('0.0.0.0')).toBe(0);
     expect(parseIpv4('1.2.3.4')).toBe(0x01020304);
-    expect(parseIpv4('198.18.0.10')).toBe(0xc612000a);
-    expect(parseIpv4('255.255.255.255')).toBe(0xffffffff);
+    expect(parseIpv4('127.255.255.255')).toBe(0x7fffffff);
+    expect(parseIpv4('128.0.0.0')).toBe(-0x80000000);
+    expect(parseIpv4('198.18.0.10')).toBe(-971898870); // 0xc612000a
+    expect(parseIpv4('203.0.113.7')).toBe(-889163513); // 0xcb007107
+    expect(parseIpv4('255.255.255.255')).toBe(-1);
   });
 
-  it('formats back', () => {
+  it('formats back, from the int32 or the uint32 form', () => {
+    expect(formatIpv4(-971898870)).toBe('198.18.0.10');
     expect(formatIpv4(0xc612000a)).toBe('198.18.0.10');
+    expect(formatIpv4(-1)).toBe('255.255.255.255');
     expect(formatIpv4(0xffffffff)).toBe('255.255.255.255');
     expect(formatIpv4(0)).toBe('0.0.0.0');
+  });
+
+  it('names every 32-bit address with an int32, a small integer in V8 (no heap number per packet)', () => {
+    fc.assert(fc.property(fc.integer({ min: 0, max: 0xffffffff }), (v) => {
+      const a = parseIpv4(formatIpv4(v));
+      return a === (v | 0) && a >= -0x80000000 && a <= 0x7fffffff;
+    }));
+    expect([isIpv4Number(-0x80000000), isIpv4Number(0xffffffff), isIpv4Number(2 ** 32), isIpv4Number(-0x80000001), isIpv4Number(1.5)]).toEqual([true, true, false, false, false]);
   });
 
   it.each(['', '1.2.3', '1.2.3.4.5', '256.1.1.1', '1.2.3.-4', '1.2.3.4 ', 'a.b.c.d', '1..2.3', '1.2.3.1000', '::1'])('rejects %j with WIRE_BAD_ADDRESS', (text) => {
     expect(() => parseIpv4(text)).toThrow(expect.objectContaining({ name: 'WireError', code: 'WIRE_BAD_ADDRESS' }));
   });
 
-  it('round-trips every uint32', () => {
-    fc.assert(fc.property(fc.integer({ min: 0, max: 0xffffffff }), (v) => parseIpv4(formatIpv4(v)) === v));
+  it('round-trips every int32', () => {
+    fc.assert(fc.property(fc.integer({ min: -0x80000000, max: 0x7fffffff }), (v) => parseIpv4(formatIpv4(v)) === v));
   });
 
   it('only WireError escapes parseIpv4 for arbitrary strings', () => {
@@ -45,8 +59,9 @@ describe('parseIpv4 / formatIpv4', () => {
 
 describe('ipv4ToBytes / ipv4FromBytes', () => {
   it('is big-endian', () => {
+    expect(hex(ipv4ToBytes(0xc6120065 | 0))).toBe('c6120065');
     expect(hex(ipv4ToBytes(0xc6120065))).toBe('c6120065');
-    expect(ipv4FromBytes(Uint8Array.of(0xc6, 0x12, 0x00, 0x65))).toBe(0xc6120065);
+    expect(ipv4FromBytes(Uint8Array.of(0xc6, 0x12, 0x00, 0x65))).toBe(0xc6120065 | 0);
   });
 
   it('writes in place at an offset and reads from one', () => {
@@ -96,6 +111,12 @@ describe('isGlobalUnicast4 (RFC 4380 §5.2.4)', () => {
   it('accepts ordinary public addresses, including the lab and documentation ranges', () => {
     for (const a of ['1.2.3.4', '8.8.8.8', '17.23.52.250', '30.3.9.202', '198.18.0.10', '192.0.2.1', '203.0.113.7', '223.255.255.255']) {
       expect(isGlobalUnicast4(parseIpv4(a)), a).toBe(true);
+    }
+  });
+
+  it('answers alike for an address as int32 and as uint32 (the & of the check yields int32)', () => {
+    for (const [, first, last, after] of ranges) {
+      for (const a of [first, last, after ?? '1.2.3.4', before[first] || '1.2.3.4']) expect(isGlobalUnicast4(parseIpv4(a) >>> 0), a).toBe(isGlobalUnicast4(parseIpv4(a)));
     }
   });
 

@@ -39,8 +39,8 @@ function parseEntry(entry: string, where: string): { name: string } | { net: num
     }
     const len = prefix[2] === undefined ? 32 : Number(prefix[2]);
     if (len > 32) throw new AllowListError(`${where}: prefix length ${len} in ${JSON.stringify(entry)} is over 32`);
-    const mask = len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0;
-    if (((addr & mask) >>> 0) !== addr) throw new AllowListError(`${where}: ${JSON.stringify(entry)} has host bits set`);
+    const mask = len === 0 ? 0 : -1 << (32 - len);
+    if ((addr & mask) !== addr) throw new AllowListError(`${where}: ${JSON.stringify(entry)} has host bits set`);
     return { net: addr, mask };
   }
   if (!NAME.test(entry)) throw new AllowListError(`${where}: ${JSON.stringify(entry)} is neither an IPv4 address, a prefix nor a host name`);
@@ -70,7 +70,7 @@ export function allowListSize(list: AllowList): number {
 
 /** True when the sender address or the advertised name is on the list. */
 export function isAllowed(list: AllowList, sender: number, hostname: string, domain: string | undefined): boolean {
-  for (const p of list.prefixes) if (((sender & p.mask) >>> 0) === p.net) return true;
+  for (const p of list.prefixes) if ((sender & p.mask) === p.net) return true; // int32 (wire/ipv4.ts); & yields int32
   const host = hostname.toLowerCase();
   if (host !== '' && list.names.has(host)) return true;
   return domain !== undefined && host !== '' && list.names.has(`${host}.${domain.toLowerCase()}`);

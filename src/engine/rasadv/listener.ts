@@ -102,7 +102,7 @@ export class RasAdvListenerTable implements TimedEngine<ListenerSink> {
 
   /**
    * One datagram received on 239.255.2.2:9753 (§3.2.5), data[offset .. offset + length) from addr:port
-   * (uint32 IPv4, UDP port). The bytes are lent: what the table keeps is decoded text.
+   * (int32 IPv4, UDP port). The bytes are lent: what the table keeps is decoded text.
    */
   datagram(data: Uint8Array, offset: number, length: number, addr: number, port: number, now: Millis, sink: ListenerSink): void {
     // Junk is refused by the check, which builds nothing: a flood costs no Error per datagram. What passes

@@ -7,6 +7,7 @@
 //      └──backoff◄── N×T without an RA (either probe phase, or the maintenance RS of §5.2.5) ◄──────┘
 
 import type { DropSink, Millis } from '../../types.js';
+import { isIpv4Number } from '../../../wire/ipv4.js';
 
 export type ClientState = 'offline' | 'probe-primary' | 'probe-secondary' | 'qualified';
 
@@ -22,10 +23,10 @@ export type NatType = 'cone' | 'restricted' | 'symmetric' | 'unknown';
 export type QualificationMode = 'fast' | 'strict';
 
 export interface TeredoClientParams {
-  /** Primary server IPv4 (uint32): RSs go here, and it is embedded in the Teredo prefix 2001:0:<primary>::/64. */
+  /** Primary server IPv4 (int32, wire/ipv4.ts; a uint32 is normalized): RSs go here, and it is embedded in the Teredo prefix 2001:0:<primary>::/64. */
   readonly primary: number;
   /**
-   * Secondary server IPv4 (uint32); default primary + 1: RFC 4380 §5.2 leaves it to configuration, and Windows
+   * Secondary server IPv4 (int32 or uint32); default primary + 1: RFC 4380 §5.2 leaves it to configuration, and Windows
    * assumes the next address (Miredo's misc/miredo-server.conf-in says so).
    */
   readonly secondary?: number;
@@ -67,8 +68,8 @@ export const CLIENT_DEFAULTS = {
 /** Applies the defaults; RangeError for values no configuration should let through. */
 export function resolveClientConfig(p: TeredoClientParams): ClientConfig {
   const c: ClientConfig = {
-    primary: p.primary,
-    secondary: p.secondary ?? (p.primary + 1) >>> 0,
+    primary: p.primary | 0,
+    secondary: p.secondary !== undefined ? p.secondary | 0 : (p.primary + 1) | 0,
     probeTimeoutMs: p.probeTimeoutMs ?? CLIENT_DEFAULTS.probeTimeoutMs,
     probeAttempts: p.probeAttempts ?? CLIENT_DEFAULTS.probeAttempts,
     qualification: p.qualification ?? CLIENT_DEFAULTS.qualification,
@@ -78,7 +79,7 @@ export function resolveClientConfig(p: TeredoClientParams): ClientConfig {
     backoffMaxMs: p.backoffMaxMs ?? CLIENT_DEFAULTS.backoffMaxMs,
     refuseSymmetric: p.refuseSymmetric ?? CLIENT_DEFAULTS.refuseSymmetric,
   };
-  for (const k of ['primary', 'secondary'] as const) if (!Number.isInteger(c[k]) || c[k] < 0 || c[k] > 0xffffffff) throw new RangeError(`${k} must be a uint32 IPv4 address`);
+  for (const k of ['primary', 'secondary'] as const) if (!isIpv4Number(p[k] ?? 0)) throw new RangeError(`${k} must be a 32-bit IPv4 address`);
   if (c.primary === c.secondary) throw new RangeError('the primary and secondary server addresses must differ');
   for (const k of ['probeTimeoutMs', 'probeAttempts', 'coneWindowMinMs', 'refreshIntervalMs', 'backoffInitialMs', 'backoffMaxMs'] as const) {
     if (!Number.isInteger(c[k]) || c[k] < 1) throw new RangeError(`${k} must be a positive integer, got ${c[k]}`);
@@ -92,7 +93,7 @@ export function resolveClientConfig(p: TeredoClientParams): ClientConfig {
  * `stateChanged` are rare (qualification, mapping change, loss of the server) and may allocate and log.
  */
 export interface ClientSink extends DropSink {
-  /** One UDP datagram from the client's socket to addr:port (uint32, port). */
+  /** One UDP datagram from the client's socket to addr:port (int32 IPv4, port). */
   sendUdp(data: Uint8Array, offset: number, length: number, addr: number, port: number): void;
   /**
    * One UDP datagram from the probe socket: a second local port, used only for the cone RS (client.ts says

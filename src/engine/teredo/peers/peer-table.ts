@@ -86,7 +86,7 @@ export class PeerTable {
   #size = 0;
   #trusted = 0;
   // per slot
-  #mappedAddr = new Uint32Array(0);
+  #mappedAddr = new Int32Array(0); // int32 IPv4 (wire/ipv4.ts): no heap number per read
   #mappedPort = new Uint16Array(0);
   #state = new Uint8Array(0);
   #bubbles = new Uint8Array(0);
@@ -202,7 +202,7 @@ export class PeerTable {
     this.#touch(slot, now);
   }
 
-  /** The peer's mapped IPv4 address (uint32), 0 until set. */
+  /** The peer's mapped IPv4 address (int32), 0 until set. */
   mappedAddr(slot: number): number {
     return this.#mappedAddr[slot]!;
   }
@@ -214,7 +214,7 @@ export class PeerTable {
 
   /** True when the peer's mapping is addr:port. */
   mappingIs(slot: number, addr: number, port: number): boolean {
-    return this.#mappedAddr[slot] === addr >>> 0 && this.#mappedPort[slot] === port;
+    return this.#mappedAddr[slot] === (addr | 0) && this.#mappedPort[slot] === port;
   }
 
   setMapping(slot: number, addr: number, port: number): void {
@@ -371,7 +371,7 @@ export class PeerTable {
   #grow(cap: number): void {
     this.#cap = cap;
     this.#index.grow(cap);
-    this.#mappedAddr = grow(this.#mappedAddr, new Uint32Array(cap));
+    this.#mappedAddr = grow(this.#mappedAddr, new Int32Array(cap));
     this.#mappedPort = grow(this.#mappedPort, new Uint16Array(cap));
     this.#state = grow(this.#state, new Uint8Array(cap));
     this.#bubbles = grow(this.#bubbles, new Uint8Array(cap));

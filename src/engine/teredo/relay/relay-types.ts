@@ -41,7 +41,7 @@ export interface TeredoRelayParams {
  * send batch, a TUN write consumes them before returning).
  */
 export interface RelaySink extends DropSink {
-  /** A Teredo datagram data[offset .. offset + length) to addr:port (uint32, port) from the relay's socket. */
+  /** A Teredo datagram data[offset .. offset + length) to addr:port (int32 IPv4, wire/ipv4.ts; port) from the relay's socket. */
   sendUdp(data: Uint8Array, offset: number, length: number, addr: number, port: number): void;
   /** One IPv6 packet for the native side (the TUN device). */
   writeTun(data: Uint8Array, offset: number, length: number): void;

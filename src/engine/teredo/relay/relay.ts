@@ -144,7 +144,7 @@ export class TeredoRelay implements TimedEngine<RelaySink> {
   }
 
   /**
-   * §5.4.2: one UDP datagram data[offset .. offset + length) from fromAddr:fromPort (uint32, port) on the
+   * §5.4.2: one UDP datagram data[offset .. offset + length) from fromAddr:fromPort (int32 IPv4, port) on the
    * relay's socket. Bytes are lent.
    */
   datagram(data: Uint8Array, offset: number, length: number, fromAddr: number, fromPort: number, now: Millis, sink: RelaySink): void {

@@ -16,7 +16,7 @@ export type ServerSocket = keyof typeof SERVER_SOCKET;
 export type ServerSocketIndex = (typeof SERVER_SOCKET)[ServerSocket];
 
 export interface TeredoServerParams {
-  /** Primary server IPv4 address (uint32): the one embedded in clients' Teredo addresses and the RA prefix. */
+  /** Primary server IPv4 address (int32, wire/ipv4.ts; a uint32 is normalized): the one embedded in clients' Teredo addresses and the RA prefix. */
   readonly primary: number;
   /** Secondary server IPv4 address; RAs answering a cone-bit RS leave from the address it did not arrive on. */
   readonly secondary: number;

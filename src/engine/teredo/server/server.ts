@@ -17,7 +17,7 @@
 // dropped. Difference from Miredo: the RS is validated per RFC 4861 §6.1.1.
 
 import type { Millis, TimedEngine } from '../../types.js';
-import { isGlobalUnicast4, isUnicast4 } from '../../../wire/ipv4.js';
+import { isGlobalUnicast4, isIpv4Number, isUnicast4 } from '../../../wire/ipv4.js';
 import { teredoPrefix, teredoServerLinkLocal } from '../../../wire/teredo-address.js';
 import { TEREDO_LINK_MTU } from '../../../wire/teredo-constants.js';
 import { TEREDO_ORIGIN_LEN } from '../../../wire/teredo-packet.js';
@@ -64,7 +64,7 @@ export class TeredoServer implements TimedEngine<ServerSink> {
 
   /**
    * One UDP datagram data[offset .. offset + length) received on `socket` (0 primary, 1 secondary) from
-   * fromAddr:fromPort (uint32, port). §5.3.1 then §5.3.2 or forwarding; results go to `sink`. The bytes are lent.
+   * fromAddr:fromPort (int32 IPv4, port). §5.3.1 then §5.3.2 or forwarding; results go to `sink`. The bytes are lent.
    */
   datagram(socket: ServerSocketIndex, data: Uint8Array, offset: number, length: number, fromAddr: number, fromPort: number, _now: Millis, sink: ServerSink): void {
     const cfg = this.#cfg;
@@ -96,24 +96,22 @@ function resolveServerConfig(params: TeredoServerParams): ServerConfig {
   const limit = params.forwardIcmpv6MaxPayload ?? DEFAULT_FORWARD_ICMPV6_MAX_PAYLOAD;
   const allowNonGlobal = params.allowNonGlobal === true;
   const acceptable4 = allowNonGlobal ? isUnicast4 : isGlobalUnicast4;
-  if (!isU32(params.primary) || !isU32(params.secondary)) throw new RangeError('server addresses must be uint32 IPv4 addresses');
-  if (params.primary === params.secondary) throw new RangeError('the primary and secondary server addresses must differ');
-  if (!acceptable4(params.primary) || !acceptable4(params.secondary)) throw new RangeError('server addresses must be global unicast (or allowNonGlobal set)');
+  if (!isIpv4Number(params.primary) || !isIpv4Number(params.secondary)) throw new RangeError('server addresses must be 32-bit IPv4 addresses');
+  const primary = params.primary | 0; // int32 (wire/ipv4.ts), as the data path compares them
+  const secondary = params.secondary | 0;
+  if (primary === secondary) throw new RangeError('the primary and secondary server addresses must differ');
+  if (!acceptable4(primary) || !acceptable4(secondary)) throw new RangeError('server addresses must be global unicast (or allowNonGlobal set)');
   if (!Number.isInteger(mtu) || mtu < MIN_ADVERTISED_MTU || mtu > 0xffffffff) throw new RangeError(`advertised MTU must be an integer >= ${MIN_ADVERTISED_MTU}, got ${mtu}`);
   if (!Number.isInteger(limit) || limit < 0 || limit > 0xffff) throw new RangeError(`forwardIcmpv6MaxPayload must be 0..65535, got ${limit}`);
-  const linkLocal = teredoServerLinkLocal(params.primary);
+  const linkLocal = teredoServerLinkLocal(primary);
   return {
-    primary: params.primary,
-    secondary: params.secondary,
+    primary,
+    secondary,
     forwardIcmpv6MaxPayload: limit,
     nativeForwarding: params.nativeForwarding ?? false,
     allowNonGlobal,
     linkLocal,
-    prefix: teredoPrefix(params.primary),
-    raTemplate: raTemplate(linkLocal, teredoRouterAdvert(params.primary, mtu)),
+    prefix: teredoPrefix(primary),
+    raTemplate: raTemplate(linkLocal, teredoRouterAdvert(primary, mtu)),
   };
-}
-
-function isU32(v: number): boolean {
-  return Number.isInteger(v) && v >= 0 && v <= 0xffffffff;
 }
