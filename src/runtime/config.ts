@@ -198,18 +198,6 @@ export function changedFields<T>(spec: ConfigSpec<T>, before: T, after: T): { li
   return { live, restart };
 }
 
-/** readConfigFile + validateConfig; throws CONFIG_READ or CONFIG_INVALID (with every problem in details). */
-export function loadConfig<T>(spec: ConfigSpec<T>, options: { configFile?: string; flags?: Readonly<Record<string, unknown>> }): T {
-  const sources: ConfigSources = { flags: options.flags ?? {} };
-  if (options.configFile !== undefined) sources.file = readConfigFile(options.configFile);
-  const result = validateConfig(spec, sources);
-  if (!result.ok) {
-    const n = result.problems.length;
-    throw new AgentError('CONFIG_INVALID', `invalid configuration (${n} problem${n === 1 ? '' : 's'}):`, { details: result.problems });
-  }
-  return result.config;
-}
-
 /** Converts flag text to the JSON shape the file would have, so one checker serves both. */
 function fromFlag(key: string, field: FieldSpec, raw: unknown, problems: string[]): unknown {
   if (field.type === 'list') {

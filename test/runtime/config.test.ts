@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ConfigSpec } from '../../src/runtime/config.js';
-import { configYargsOptions, loadConfig, validateConfig } from '../../src/runtime/config.js';
+import { configYargsOptions, readConfigFile, validateConfig } from '../../src/runtime/config.js';
 import { AgentError } from '../../src/runtime/errors.js';
 
 interface Prefix {
@@ -209,37 +209,33 @@ describe('configYargsOptions', () => {
   });
 });
 
-describe('loadConfig', () => {
+
+describe('readConfigFile (--config FILE)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'runtime-config-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('reads the file and lets flags win', () => {
+  it('reads the file; validated with the flags on top, every problem listed', () => {
     const path = join(dir, 'ok.json');
     writeFileSync(path, JSON.stringify({ interface: 'eth1', mtu: 1400 }));
-    expect(loadConfig(spec, { configFile: path, flags: { mtu: '1480' } })).toMatchObject({ interface: 'eth1', mtu: 1480 });
-  });
-
-  it('throws CONFIG_INVALID carrying every problem', () => {
-    const path = join(dir, 'bad.json');
-    writeFileSync(path, JSON.stringify({ mtu: 1200, mode: 'x' }));
-    const err = catchError(() => loadConfig(spec, { configFile: path }));
-    expect(err).toBeInstanceOf(AgentError);
-    expect(err).toMatchObject({ code: 'CONFIG_INVALID', message: 'invalid configuration (3 problems):' });
-    expect((err as AgentError).details).toEqual([
-      'interface is required (--interface or "interface" in the config file)',
-      'mtu (1200) must be >= 1280',
-      'mode ("x") must be one of cone, restricted',
-    ]);
+    const ok = validateConfig(spec, { file: readConfigFile(path), flags: { mtu: '1480' } });
+    expect(ok.ok && ok.config).toMatchObject({ interface: 'eth1', mtu: 1480 });
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ mtu: 1200, mode: 'x' }));
+    expect(validateConfig(spec, { file: readConfigFile(bad) })).toEqual({
+      ok: false,
+      problems: ['interface is required (--interface or "interface" in the config file)', 'mtu (1200) must be >= 1280', 'mode ("x") must be one of cone, restricted'],
+    });
   });
 
   it('throws CONFIG_READ for a missing file or bad JSON, naming the file', () => {
-    expect(catchError(() => loadConfig(spec, { configFile: join(dir, 'nope.json') }))).toMatchObject({
+    expect(catchError(() => readConfigFile(join(dir, 'nope.json')))).toMatchObject({
       code: 'CONFIG_READ',
       message: `cannot read config file ${join(dir, 'nope.json')}: no such file`,
     });
     const path = join(dir, 'broken.json');
     writeFileSync(path, '{"mtu": 1280,');
-    const err = catchError(() => loadConfig(spec, { configFile: path }));
+    const err = catchError(() => readConfigFile(path));
+    expect(err).toBeInstanceOf(AgentError);
     expect(err).toMatchObject({ code: 'CONFIG_READ' });
     expect((err as Error).message).toContain(`config file ${path} is not valid JSON`);
   });
