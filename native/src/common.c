@@ -214,3 +214,19 @@ void io_netns_leave(int saved) {
   close(saved);
   errno = e;
 }
+
+napi_value io_send_batch_call(napi_env env, napi_callback_info info, size_t stride, size_t errno_at, io_dest_fn dest, const char *usage, const char *bad_record) {
+  size_t argc = 4;
+  napi_value argv[4];
+  int32_t fd, count;
+  const uint8_t *data, *meta;
+  size_t dlen, mlen;
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 4 || !io_get_int(env, argv[0], &fd) || !io_get_bytes(env, argv[1], &data, &dlen) ||
+      !io_get_bytes(env, argv[2], &meta, &mlen) || !io_get_int(env, argv[3], &count) || count < 0 ||
+      (size_t)count * stride > mlen)
+    return io_throw_type(env, usage);
+  int failed = io_send_batch(fd, data, dlen, (uint8_t *)meta, count, stride, errno_at, dest);
+  if (failed < 0) return io_throw_type(env, bad_record);
+  return io_int(env, failed);
+}

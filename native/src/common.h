@@ -51,6 +51,12 @@ typedef int (*io_dest_fn)(const uint8_t *record, const uint8_t *packet, uint32_t
 int io_send_batch(int fd, const uint8_t *data, size_t dlen, uint8_t *meta, int count, size_t stride, size_t errno_at, io_dest_fn dest);
 
 /*
+ * The N-API side of both: `name(fd, data, meta, count)` -> number of packets that failed, over io_send_batch.
+ * Throws a TypeError with `usage` for bad arguments, and with `bad_record` when io_send_batch returns -1.
+ */
+napi_value io_send_batch_call(napi_env env, napi_callback_info info, size_t stride, size_t errno_at, io_dest_fn dest, const char *usage, const char *bad_record);
+
+/*
  * Netns switch. `netns` is a path (/run/netns/x, /proc/<pid>/ns/net) or a name under /run/netns; empty = stay.
  * io_netns_enter saves the current namespace in *saved (-1 when no switch happened); io_netns_leave restores it
  * and aborts the process if it cannot: continuing in the wrong namespace would silently misroute everything.

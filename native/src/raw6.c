@@ -71,19 +71,8 @@ static int raw6_dest(const uint8_t *record, const uint8_t *packet, uint32_t len,
  * charged to it alone and the rest still go out; EAGAIN / ENOBUFS (queue full) fails the rest of the batch.
  */
 static napi_value raw6_send_batch(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
-  int32_t fd, count;
-  const uint8_t *data, *meta;
-  size_t dlen, mlen;
-  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 4 || !io_get_int(env, argv[0], &fd) || !io_get_bytes(env, argv[1], &data, &dlen) ||
-      !io_get_bytes(env, argv[2], &meta, &mlen) || !io_get_int(env, argv[3], &count) || count < 0 ||
-      (size_t)count * SEND_META > mlen)
-    return io_throw_type(env, "raw6SendBatch(fd, data: Uint8Array, meta: Uint8Array of 8-byte records, count)");
-  int failed = io_send_batch(fd, data, dlen, (uint8_t *)meta, count, SEND_META, 4, raw6_dest);
-  if (failed < 0) return io_throw_type(env, "raw6SendBatch: a record's length runs past the data");
-  return io_int(env, failed);
+  return io_send_batch_call(env, info, SEND_META, 4, raw6_dest, "raw6SendBatch(fd, data: Uint8Array, meta: Uint8Array of 8-byte records, count)",
+                            "raw6SendBatch: a record's length runs past the data");
 }
 
 napi_value raw6_init(napi_env env, napi_value exports) {

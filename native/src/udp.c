@@ -131,19 +131,8 @@ static int udp_dest(const uint8_t *record, const uint8_t *packet, uint32_t len, 
  * batch, is io_send_batch's (common.c).
  */
 static napi_value udp_send_batch(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
-  int32_t fd, count;
-  const uint8_t *data, *meta;
-  size_t dlen, mlen;
-  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 4 || !io_get_int(env, argv[0], &fd) || !io_get_bytes(env, argv[1], &data, &dlen) ||
-      !io_get_bytes(env, argv[2], &meta, &mlen) || !io_get_int(env, argv[3], &count) || count < 0 ||
-      (size_t)count * SEND_META > mlen)
-    return io_throw_type(env, "udpSendBatch(fd, data: Uint8Array, meta: Uint8Array of 16-byte records, count)");
-  int failed = io_send_batch(fd, data, dlen, (uint8_t *)meta, count, SEND_META, 12, udp_dest);
-  if (failed < 0) return io_throw_type(env, "udpSendBatch: a record's length runs past the data or its port is above 65535");
-  return io_int(env, failed);
+  return io_send_batch_call(env, info, SEND_META, 12, udp_dest, "udpSendBatch(fd, data: Uint8Array, meta: Uint8Array of 16-byte records, count)",
+                            "udpSendBatch: a record's length runs past the data or its port is above 65535");
 }
 
 /* udpSetOption(fd, option, value): OPT_* above; value is a uint32 (an IPv4 address for OPT_MULTICAST_IF). */
