@@ -8,7 +8,7 @@
 #
 #   scripts/docker-base.sh && docker build --pull=false --network host -t teredo-agents .
 #
-# Works with the classic builder and with BuildKit. See README, "Docker".
+# Works with the classic builder and with BuildKit. See docs/docker.md.
 ARG BASE_IMAGE=teredo-agents-base:bookworm
 ARG BUILD_IMAGE=teredo-agents-build:bookworm
 
@@ -55,7 +55,7 @@ COPY scripts/docker/health.sh /usr/local/bin/teredo-agents-health
 ENV NODE_ENV=production
 WORKDIR /opt/teredo-agents
 # The agent runs as teredo (uid 10001). The container starts as root only so that the entrypoint can hand the
-# capabilities given with --cap-add to that user (scripts/docker/entrypoint.sh; README, Docker):
+# capabilities given with --cap-add to that user (scripts/docker/entrypoint.sh; docs/docker.md, "Privileges"):
 #   --cap-add NET_ADMIN --device /dev/net/tun     (TUN: teredo-client, teredo-relay, teredo-server --forward-interface)
 #   --cap-add NET_RAW                             (raw ICMPv6/IPv6: ra-sender; in Docker's default set)
 ENTRYPOINT ["/usr/local/bin/teredo-agents-entrypoint"]

@@ -40,7 +40,7 @@ done
 [[ $(id -u) == 0 ]] || die "run as root (debootstrap and the chroot checks need it)"
 command -v docker >/dev/null || die "docker not found: apt-get install docker.io, then start dockerd"
 command -v debootstrap >/dev/null || die "debootstrap not found: apt-get install debootstrap"
-docker info >/dev/null 2>&1 || die "no Docker daemon answers (see README, Docker)"
+docker info >/dev/null 2>&1 || die "no Docker daemon answers (see docs/docker.md, "The daemon on a shared host")"
 
 node_bin=$(readlink -f "${NODE:-$(command -v node || true)}")
 [[ -x $node_bin ]] || die "node not found (set NODE=/path/to/node)"

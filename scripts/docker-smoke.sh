@@ -63,7 +63,7 @@ cleanup() {
 trap cleanup EXIT
 
 if ! docker info >/dev/null 2>&1; then
-  $start_dockerd || { log "no Docker daemon answers; start one (README, Docker) or pass --start-dockerd"; exit 1; }
+  $start_dockerd || { log "no Docker daemon answers; start one (docs/docker.md) or pass --start-dockerd"; exit 1; }
   command -v dockerd >/dev/null || { log "dockerd not found: apt-get install docker.io"; exit 1; }
   ip link show docker0 >/dev/null 2>&1 || had_docker0=false
   mountpoint -q /run/docker/netns/default || had_netns_mount=false

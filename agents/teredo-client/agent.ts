@@ -1,8 +1,8 @@
 // teredo-client declared for the agent host (src/runtime/host.ts): the sans-I/O TeredoClient engine
-// (src/engine/teredo/client.ts) fed by the client's Teredo port, a probe port, and the Teredo TUN interface.
+// (src/engine/teredo/client/client.ts) fed by the client's Teredo port, a probe port, and the Teredo TUN interface.
 //
 //   UDP port batch ──► engine.datagram ──────┬─► sink.sendUdp / sendProbe ─► UDP ports
-//   probe port batch ► engine.probeDatagram ─┤   (the probe port: the cone RS only; src/engine/teredo/client.ts)
+//   probe port batch ► engine.probeDatagram ─┤   (the probe port: the cone RS only; client/client.ts)
 //   TUN batch ───────► engine.tunPacket ─────┼─► sink.writeTun ─► TUN device
 //   timer ───────────► handleTimeout ────────┼─► sink.addressChanged ─► interface.ts (address, routes)
 //                                            └─► sink.stateChanged ───► log line + hook.ts

@@ -31,7 +31,7 @@ export interface ClientStatusJson {
   readonly serverHeardAgoSec: number | null;
   readonly error: string | null;
   readonly retryInSec: number | null;
-  /** What cannot work from here, given the NAT type (README "Which paths work"). */
+  /** What cannot work from here, given the NAT type (docs/teredo-client.md "Which paths work"). */
   readonly limitations: readonly string[];
   readonly counters: Readonly<Record<string, number>>;
 }

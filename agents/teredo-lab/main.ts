@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // teredo-lab: builds the Teredo / RA / rasadv test network in Linux network namespaces and runs commands
-// and occupants (our agents or reference implementations) in it. See README "The lab".
+// and occupants (our agents or reference implementations) in it. See docs/lab.md.
 //
 //   teredo-lab up [--server miredo] [--relay miredo] [--clients miredo] [--ra-sender radvd] [--preferred]
 //   teredo-lab status | down [--all] | list | exec <node> -- <cmd...> | start <role> <impl> | stop <role>

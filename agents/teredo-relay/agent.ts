@@ -1,5 +1,5 @@
 // teredo-relay declared for the agent host (src/runtime/host.ts): the sans-I/O TeredoRelay engine
-// (src/engine/teredo/relay.ts) fed by one UDP socket and a TUN device routing 2001::/32.
+// (src/engine/teredo/relay/relay.ts) fed by one UDP socket and a TUN device routing 2001::/32.
 //
 //   UDP batch (recvmmsg) ──► engine.datagram ─┬─► TUN write      (client -> native)
 //   TUN batch ─────────────► engine.tun ──────┼─► UDP send       (native -> client, bubbles)

@@ -1,5 +1,5 @@
 // teredo-server declared for the agent host (src/runtime/host.ts): the sans-I/O TeredoServer engine
-// (src/engine/teredo/server.ts) fed by two UDP sockets on port 3544 (primary and secondary address) and, with
+// (src/engine/teredo/server/server.ts) fed by two UDP sockets on port 3544 (primary and secondary address) and, with
 // --forward-interface, a TUN device toward the native IPv6 network (native-forwarding.ts says which way out).
 //
 //   primary:3544 batch ──┐                              ┌─► sink.sendUdp: RAs, forwards (by socket index)

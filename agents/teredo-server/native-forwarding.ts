@@ -5,7 +5,7 @@
 //        goes out as the client wrote it, routed by the kernel. Needs CAP_NET_RAW only. Nothing comes back
 //        this way: native hosts answer a Teredo address through a relay (RFC 4380 §5.4), which is how a
 //        client's direct connectivity test (§5.2.9) finds its relay. miredo-server works the same way.
-//   tun  the TUN device forwardInterface (opened by server.ts): also brings native packets for this server's
+//   tun  the TUN device forwardInterface (opened by agent.ts): also brings native packets for this server's
 //        clients back to them. Needs CAP_NET_ADMIN and net.ipv6.conf.all.forwarding=1.
 //   off  such packets are dropped (counted as server-no-native-forwarding).
 //

@@ -1,5 +1,5 @@
 // TUN I/O benchmark: pushes 64-byte packets TUN -> UDP and UDP -> TUN through each candidate and prints
-// packets/s and CPU side by side (README "TUN and raw ICMPv6: the measured choice" records a run).
+// packets/s and CPU side by side (docs/performance.md "TUN and raw ICMPv6: the measured choice" records a run).
 //
 //   npm run build && npm --prefix bench/tun ci && node bench/tun/run.mjs [--seconds 3] [--runs 3]
 //

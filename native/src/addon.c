@@ -4,7 +4,7 @@
  * bit clear (udp.c) and a send-only raw IPv6 socket for whole packets (raw6.c), plus the batched uv_poll
  * receive loop the first three use (poller.c). It is plain C against the
  * stable Node-API (version 8), so one build works on every Node >= 20. The TypeScript adapters in src/io/ are
- * the only callers; see README "TUN and raw ICMPv6".
+ * the only callers; see docs/performance.md "TUN and raw ICMPv6".
  */
 #include "common.h"
 

@@ -14,7 +14,7 @@
  * The next wake-up overwrites both, so JavaScript must not keep a view past the callback; whoever keeps bytes
  * copies them. The poller keeps a reference to both buffers until it is closed; if JavaScript detaches one
  * (transfers it to a worker), the poller stops and reports EFAULT rather than write into memory it lost.
- * One JS call per batch instead of one per packet is what makes this faster than fs.read (see README).
+ * One JS call per batch instead of one per packet is what makes this faster than fs.read (docs/performance.md).
  * A non-zero errno reports a receive error. After a fatal one (not EAGAIN/EINTR) a TUN or ICMPv6 poller stops;
  * a UDP poller keeps going, because a UDP socket's pending error (sk_err) is cleared by the call that reports it.
  */

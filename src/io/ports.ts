@@ -1,6 +1,6 @@
 // The OS boundary of every agent (wireguard-go's tun.Device / conn.Bind idea): three small interfaces that
 // drivers use and tests replace with in-memory fakes (test/fakes/). The Linux implementations are
-// tun-linux.ts, icmpv6-socket.ts (both over the project's own N-API addon, see README "TUN and raw ICMPv6")
+// tun-linux.ts, icmpv6-socket.ts (both over the project's own N-API addon, see docs/performance.md "TUN and raw ICMPv6")
 // and datagram-port.ts (node:dgram, or the addon's batched recvmmsg/sendmmsg port, datagram-port-native.ts).
 //
 // Conventions shared by all three:

@@ -5,7 +5,7 @@
 // JS call -> onBatch(handler) once per wake-up with a refilled batch over that buffer (lent: ports.ts).
 // Writes are one write() each: the kernel takes a TUN write synchronously (it never blocks), so there is
 // nothing to queue. Why this design and not
-// fs.read / koffi / a worker: bench/tun and README "TUN and raw ICMPv6: the measured choice".
+// fs.read / koffi / a worker: bench/tun and docs/performance.md "TUN and raw ICMPv6: the measured choice".
 //
 // Configuration (MTU, addresses, routes, up) uses ioctls on a socket opened in the device's network
 // namespace, so `netns` works for creation and configuration alike (the tests create devices in namespaces).

@@ -3,7 +3,7 @@
 // datagram to send from one of the two addresses, a packet for the native IPv6 network, or a counted drop).
 //
 // Every drop reason is listed here once, kebab-case and tied to the clause it enforces, so the status output,
-// the tests and the README speak the same words. The engine is stateless (§5.3: "The Teredo server is designed
+// the tests and the docs (docs/teredo-server.md) speak the same words. The engine is stateless (§5.3: "The Teredo server is designed
 // to be stateless"): nothing here grows with the number of clients.
 
 import { reasonIndex, type DropSink } from '../../types.js';
