@@ -29,7 +29,7 @@ export const MIREDO_CLIENT_FILE: MiredoFileKind = {
     { name: 'InterfaceMTU', ignored: 'the MTU comes from the server\'s Router Advertisement (RFC 4380 §5.2.1)' },
     { name: 'Prefix', ignored: 'the prefix comes from the server\'s Router Advertisement' },
     { name: 'SyslogFacility', ignored: 'logs are JSON lines on stdout' },
-    { name: 'IgnoreConeBit', ignored: 'the cone bit is never set in RSs, as RFC 5991 asks' },
+    { name: 'IgnoreConeBit', ignored: 'there is no such switch here: the cone bit of peers is handled as RFC 5991 asks' },
     { name: 'LocalDiscovery', ignored: 'local peer discovery (RFC 4380 §5.2.8) is not implemented' },
   ],
   elsewhere: { serverbindaddress: 'a miredo-server.conf directive: use teredo-server --miredo-conf' },

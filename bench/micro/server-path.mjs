@@ -11,9 +11,9 @@
 //           the TUN path), into a sink whose sendUdp / writeNative only add up the bytes. On a build with the
 //           older engine (handle(input, now) returning output objects), driver.feed(input) per datagram with the
 //           agent's input object and an apply that counts the outputs, as agents/teredo-server/server.ts did.
-//   agent   the same plus the agent's glue: the real startTeredoServer (agents/teredo-server/server.ts) with its
+//   agent   the same plus the agent's glue: the real teredo-server declaration (agents/teredo-server/agent.ts) on the agent host with its
 //           engine, driver, counters and logger (pino at info, to /dev/null: debug lines off, as in
-//           production), given fake UDP ports and a fake TUN device through its ServerDeps seams. The fakes hand
+//           production), given fake UDP ports and a fake TUN device through the host's HostDeps seams. The fakes hand
 //           it a batch of 64 copies of the packet through onBatch, or one datagram at a time through onDatagram /
 //           onPacket for the older per-datagram port API; their send() / write() do nothing. The per-datagram
 //           adapter also allocated a view and an endpoint object per datagram, which these numbers leave out.
@@ -51,7 +51,7 @@ if (typeof globalThis.gc !== 'function') {
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const dist = (rel) => join(root, 'dist', rel);
-if (!existsSync(dist('agents/teredo-server/server.js'))) {
+if (!existsSync(dist('agents/teredo-server/agent.js'))) {
   console.error('bench/micro/server-path: run `npm run build` first');
   process.exit(2);
 }
@@ -289,12 +289,15 @@ async function agentLevel() {
   const ports = [];
   let tun;
   try {
-    const { startTeredoServer } = await import(dist('agents/teredo-server/server.js'));
-    const { serverSpec } = await import(dist('agents/teredo-server/config.js'));
-    const { loadConfig } = await import(dist('src/runtime/config.js'));
-    const config = loadConfig(serverSpec, { flags: { address: SERVER, 'forward-interface': 'bench0', 'stats-interval': 0 } });
-    const agent = await startTeredoServer(
-      { name: 'teredo-server', instance: undefined, config, logger: quietLogger(), fatal: (reason) => { throw new Error(`fatal: ${reason}`); } },
+    const { teredoServer } = await import(dist('agents/teredo-server/agent.js'));
+    const { validateConfig } = await import(dist('src/runtime/config.js'));
+    const { runAgent } = await import(dist('src/runtime/host.js'));
+    const checked = validateConfig(teredoServer.config, { flags: { address: SERVER, 'forward-interface': 'bench0', 'stats-interval': 0 } });
+    if (!checked.ok) throw new Error(checked.problems.join('; '));
+    const agent = await runAgent(
+      teredoServer.config,
+      (host) => teredoServer.setup(host),
+      { name: 'teredo-server', instance: undefined, config: checked.config, logger: quietLogger(), fatal: (reason) => { throw new Error(`fatal: ${reason}`); } },
       {
         openPort: async (o) => {
           const p = new FakePort(o);
@@ -304,8 +307,8 @@ async function agentLevel() {
         openTun: (o) => (tun = new FakeTun(o)),
         // Native forwarding goes through the fake TUN above (--forward-interface); should a build open its
         // send-only raw IPv6 socket anyway, it gets this fake rather than a real socket.
-        openRawIpv6: () => ({ send: () => true, onError() {}, close() {} }),
-        ipv6Forwarding: () => true,
+        openRaw6: () => ({ send: () => true, onError() {}, close() {} }),
+        facts: { ipv6Forwarding: () => true, ipv6Mtu: () => undefined, ipv6Routes: () => [], ipv6Addresses: () => [], interfaces: () => [] },
       },
     );
     const udp = ports.find((p) => p.local.addr === serverAddr);
