@@ -71,7 +71,8 @@ async function setup(host: Host<ServerAgentConfig>) {
     forwardIcmpv6MaxPayload: host.config.forwardIcmpv6MaxPayload,
     allowNonGlobal: host.config.allowNonGlobal,
   });
-  host.logger.info({ ...describe(), udpSockets: c.udpSockets }, 'serving');
+  const { addresses, ...rest } = describe();
+  host.logger.info({ ...addresses, ...rest, udpSockets: c.udpSockets }, 'serving');
 
   return {
     status: (): TeredoServerStatus => ({ ...describe(), ...engine.counters.snapshot() }),
