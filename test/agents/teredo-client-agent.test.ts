@@ -8,10 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FakeDatagramPort } from '../fakes/fake-datagram-port.js';
-import { FakeTun } from '../fakes/fake-tun.js';
 import type { HostDeps } from '../../src/runtime/host.js';
-import { startOnHost } from './host-harness.js';
-import type { DatagramPortOptions } from '../../src/io/datagram-port.js';
+import { fakePorts, startOnHost, type FakePorts } from './host-harness.js';
 import { FakeClock } from '../../src/runtime/fake-clock.js';
 import { validateConfig } from '../../src/runtime/config.js';
 import { formatIpv6, parseIpv6 } from '../../src/wire/ipv6-address.js';
@@ -83,38 +81,16 @@ describe('configuration', () => {
   });
 });
 
-interface Harness {
-  ports: FakeDatagramPort[];
-  portOptions: DatagramPortOptions[];
-  tuns: FakeTun[];
-  clock: FakeClock;
-  deps: HostDeps;
-  seams: ClientSeams;
-}
+type Harness = FakePorts & { clock: FakeClock; deps: HostDeps; seams: ClientSeams };
 
 function harness(routes: Ipv6Route[] = []): Harness {
-  const h: Harness = { ports: [], portOptions: [], tuns: [], clock: new FakeClock(), deps: {}, seams: {} };
-  h.seams = {
+  const clock = new FakeClock();
+  // Port 0 (the client's default, and its probe socket) binds 40000, 40001, ...
+  const ports = fakePorts({ ephemeral: 40000 });
+  const seams: ClientSeams = {
     resolve: (name) => (name === 'teredo.example.net' ? Promise.resolve(parseIpv4('198.18.0.10')) : Promise.reject(new Error('ENOTFOUND'))),
   };
-  h.deps = {
-    clock: h.clock,
-    timers: h.clock,
-    facts: new FakeHost({ routes }),
-    openPort: (o) => {
-      const p = new FakeDatagramPort({ addr: o.address ?? 0, port: o.port || 40000 + h.ports.length });
-      h.ports.push(p);
-      h.portOptions.push(o);
-      return Promise.resolve(p);
-    },
-    openTun: (o) => {
-      const t = new FakeTun(o.name);
-      t.setMtu(o.mtu ?? 0);
-      h.tuns.push(t);
-      return t;
-    },
-  };
-  return h;
+  return { ...ports, clock, seams, deps: { clock, timers: clock, facts: new FakeHost({ routes }), openPort: ports.openPort, openTun: ports.openTun } };
 }
 
 async function start(flags: Record<string, unknown>, h = harness()) {

@@ -7,9 +7,6 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FakeDatagramPort } from '../fakes/fake-datagram-port.js';
-import { FakeTun } from '../fakes/fake-tun.js';
-import type { DatagramPortOptions } from '../../src/io/datagram-port.js';
 import type { HostDeps } from '../../src/runtime/host.js';
 import { seededRandom } from '../../src/engine/types.js';
 import { FakeClock } from '../../src/runtime/fake-clock.js';
@@ -19,7 +16,7 @@ import { formatIpv4 } from '../../src/wire/ipv4.js';
 import { relaySpec, type RelayAgentConfig } from '../../agents/teredo-relay/config.js';
 import { miredoRelayImport } from '../../agents/teredo-relay/miredo-conf.js';
 import { pickIcmpv6Source, teredoRelay } from '../../agents/teredo-relay/agent.js';
-import { startOnHost } from './host-harness.js';
+import { fakePorts, startOnHost, type FakePorts } from './host-harness.js';
 import { formatTeredoRelayStatus } from '../../agents/teredo-relay/status.js';
 import { formatAgentStatus } from '../../src/runtime/status.js';
 import { bubble, bubbleSource, CLIENT, echo, HOST6, SERVER, teredoAddr } from '../engine/teredo-relay-fixtures.js';
@@ -38,38 +35,16 @@ function problems(flags: Record<string, unknown>): string[] {
   return r.ok ? [] : r.problems;
 }
 
-interface Harness {
-  ports: FakeDatagramPort[];
-  portOptions: DatagramPortOptions[];
-  tuns: FakeTun[];
-  clock: FakeClock;
-  deps: HostDeps;
-}
+type Harness = FakePorts & { clock: FakeClock; deps: HostDeps };
 
 function harness(opts: { failTun?: boolean; forwarding?: boolean; hostAddresses?: string[] } = {}): Harness {
-  const h: Harness = { ports: [], portOptions: [], tuns: [], clock: new FakeClock(), deps: {} };
-  h.deps = {
-    clock: h.clock,
-    timers: h.clock,
-    random: seededRandom(5),
-    facts: new FakeHost({
-      forwarding: { all: opts.forwarding ?? true },
-      addresses: (opts.hostAddresses ?? ['fe80::1/64', '2001:0:c612:a::1/32', '2001:db8:6::20/64']).map((a) => fakeAddress6(a, 'eth0', 2)),
-    }),
-    openPort: (o) => {
-      const p = new FakeDatagramPort({ addr: o.address ?? 0, port: o.port ?? 0 });
-      h.ports.push(p);
-      h.portOptions.push(o);
-      return Promise.resolve(p);
-    },
-    openTun: (o) => {
-      if (opts.failTun) throw new Error('open /dev/net/tun: EPERM');
-      const t = new FakeTun(o.name);
-      h.tuns.push(t);
-      return t;
-    },
-  };
-  return h;
+  const clock = new FakeClock();
+  const ports = fakePorts(opts);
+  const facts = new FakeHost({
+    forwarding: { all: opts.forwarding ?? true },
+    addresses: (opts.hostAddresses ?? ['fe80::1/64', '2001:0:c612:a::1/32', '2001:db8:6::20/64']).map((a) => fakeAddress6(a, 'eth0', 2)),
+  });
+  return { ...ports, clock, deps: { clock, timers: clock, random: seededRandom(5), facts, openPort: ports.openPort, openTun: ports.openTun } };
 }
 
 async function start(flags: Record<string, unknown>, h = harness()) {
@@ -139,7 +114,7 @@ describe('relaying', () => {
     const { agent, h, tun } = await start({ bind: '198.18.0.20', port: '3600', interface: 'tr0', mtu: '1400' });
     expect(h.portOptions.map((o) => [formatIpv4(o.address ?? 0), o.port, o.implementation])).toEqual([['198.18.0.20', 3600, 'native']]);
     expect(tun.name).toBe('tr0');
-    expect(tun.config.map((c) => (c.op === 'add-route' ? `${c.op} ${formatIpv6(c.prefix)}/${c.prefixLength}` : c.op))).toEqual(['up', 'add-route 2001::/32']);
+    expect(tun.config.map((c) => (c.op === 'add-route' ? `${c.op} ${formatIpv6(c.prefix)}/${c.prefixLength}` : c.op))).toEqual(['mtu', 'up', 'add-route 2001::/32']);
     await agent.stop();
   });
 

@@ -4,12 +4,9 @@
 // SIGHUP reload, the stats log line, stop, and the status object and its human rendering.
 
 import { describe, expect, it } from 'vitest';
-import { FakeDatagramPort } from '../fakes/fake-datagram-port.js';
-import { FakeTun } from '../fakes/fake-tun.js';
 import { FakeIpv6Sender } from '../fakes/fake-ipv6-sender.js';
 import type { HostDeps } from '../../src/runtime/host.js';
-import { startOnHost } from './host-harness.js';
-import type { DatagramPortOptions } from '../../src/io/datagram-port.js';
+import { fakePorts, startOnHost, type FakePorts } from './host-harness.js';
 import { IoError } from '../../src/io/io-error.js';
 import { FakeClock } from '../../src/runtime/fake-clock.js';
 import { validateConfig } from '../../src/runtime/config.js';
@@ -38,43 +35,15 @@ function problems(flags: Record<string, unknown>): string[] {
 }
 
 
-interface Harness {
-  ports: FakeDatagramPort[];
-  portOptions: DatagramPortOptions[];
-  tuns: FakeTun[];
-  raw: FakeIpv6Sender[];
-  clock: FakeClock;
-  deps: HostDeps;
-}
+type Harness = FakePorts & { raw: FakeIpv6Sender[]; clock: FakeClock; deps: HostDeps };
 
 function harness(opts: { failBind?: string; failTun?: boolean; forwarding?: boolean } = {}): Harness {
-  const h: Harness = { ports: [], portOptions: [], tuns: [], raw: [], clock: new FakeClock(), deps: {} };
-  h.deps = {
-    clock: h.clock,
-    timers: h.clock,
-    facts: new FakeHost({ forwarding: { all: opts.forwarding ?? true }, routes: [fakeRoute('::/0', 'eth0')] }),
-    openRaw6: () => {
-      const r = new FakeIpv6Sender();
-      h.raw.push(r);
-      return r;
-    },
-    openPort: (o: DatagramPortOptions) => {
-      if (opts.failBind === formatIpv4(o.address ?? 0)) {
-        return Promise.reject(Object.assign(new Error('cannot bind'), { code: 'IO_UDP_BIND', cause: Object.assign(new Error('bind EADDRNOTAVAIL'), { code: 'EADDRNOTAVAIL' }) }));
-      }
-      const p = new FakeDatagramPort({ addr: o.address ?? 0, port: o.port ?? 0 });
-      h.ports.push(p);
-      h.portOptions.push(o);
-      return Promise.resolve(p);
-    },
-    openTun: (o: { name: string }) => {
-      if (opts.failTun) throw new Error('open /dev/net/tun: EPERM');
-      const t = new FakeTun(o.name);
-      h.tuns.push(t);
-      return t;
-    },
-  };
-  return h;
+  const clock = new FakeClock();
+  const ports = fakePorts(opts);
+  const raw: FakeIpv6Sender[] = [];
+  const facts = new FakeHost({ forwarding: { all: opts.forwarding ?? true }, routes: [fakeRoute('::/0', 'eth0')] });
+  const openRaw6 = (): FakeIpv6Sender => raw[raw.push(new FakeIpv6Sender()) - 1]!;
+  return { ...ports, raw, clock, deps: { clock, timers: clock, facts, openRaw6, openPort: ports.openPort, openTun: ports.openTun } };
 }
 
 async function start(flags: Record<string, unknown>, h = harness()) {
@@ -229,7 +198,7 @@ describe('--forward-interface (native IPv6 through a TUN device)', () => {
     const { agent, h, primary } = await start({ address: '198.18.0.10', 'forward-interface': 'tsv-teredo' });
     const tun = h.tuns[0]!;
     expect(tun.name).toBe('tsv-teredo');
-    expect(tun.config.map((c) => (c.op === 'add-route' ? `route ${formatIpv6(c.prefix)}/${c.prefixLength}` : c.op === 'up' ? `up ${c.up}` : c.op))).toEqual(['up true', 'route 2001:0:c612:a::/64']);
+    expect(tun.config.map((c) => (c.op === 'add-route' ? `route ${formatIpv6(c.prefix)}/${c.prefixLength}` : c.op === 'up' ? `up ${c.up}` : c.op))).toEqual(['mtu', 'up true', 'route 2001:0:c612:a::/64']);
 
     const request = echo(teredoAddr(CLIENT), HOST6, 16);
     primary.deliver(datagram(request), CLIENT);
