@@ -85,7 +85,7 @@ type Action = { kind: 'run'; args: Record<string, unknown> } | { kind: 'status';
 
 export async function runAgentMain<T extends CommonConfig, S>(def: AgentDefinition<T, S>, options: RunOptions = {}): Promise<void> {
   const io: CliIo = options.io ?? { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) };
-  const exit = options.exit ?? ((code: number) => process.exit(code));
+  const exit = options.exit ?? exitAfterDrain;
   try {
     const action = await parseCommandLine(def, options.argv ?? process.argv.slice(2), io);
     if (action === undefined) return exit(0); // --help printed
@@ -97,6 +97,27 @@ export async function runAgentMain<T extends CommonConfig, S>(def: AgentDefiniti
     if (err instanceof AgentError && err.code === 'USAGE') io.stderr(`Try '${def.name} --help'.\n`);
     exit(exitCodeFor(err));
   }
+}
+
+/**
+ * The real process's exit: exits with `code` once everything written to stdout and stderr so far has left
+ * the process. Node writes to pipes asynchronously and process.exit() drops what is still queued, which cut
+ * `status --json | jq` at the 64 KiB pipe buffer. A reader that went away (EPIPE) ends the wait as well; the
+ * code stays `code`. Used for `status`, --help, --check-config, start-up failures and the lifecycle's exit.
+ */
+export function exitAfterDrain(code: number): void {
+  process.exitCode = code;
+  void Promise.all([drained(process.stdout), drained(process.stderr)]).then(() => process.exit(code));
+}
+
+/** Resolves when the writes queued on `stream` before this call are done (or failed: nobody reads any more). */
+function drained(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => {
+    // An EPIPE is also emitted as 'error'; unheard, it would crash the exit with a stack trace.
+    stream.on('error', () => resolve());
+    // Writes complete in order, so the callback of an empty one runs after every earlier write.
+    stream.write('', () => resolve());
+  });
 }
 
 async function parseCommandLine<T extends CommonConfig, S>(def: AgentDefinition<T, S>, argv: readonly string[], io: CliIo): Promise<Action | undefined> {
