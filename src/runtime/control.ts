@@ -11,7 +11,7 @@ import type { Server, Socket } from 'node:net';
 import { AgentError, bindError } from './errors.js';
 
 export const CONTROL_NAMESPACE = 'teredo-agents';
-/** Requests longer than this are refused: the channel carries small commands only. */
+/** Requests longer than this are refused: the channel carries small commands only (replies are not bounded). */
 const MAX_LINE_BYTES = 64 * 1024;
 
 /**
@@ -156,11 +156,13 @@ export function queryControl(name: string, request: ControlRequest, timeoutMs = 
         finish(new AgentError('CONTROL_FAILED', `control socket of ${describe(name)}: ${err.message}`, { cause: err }));
       }
     });
+    // The reply has no size limit (a status object may be megabytes): read until its newline, scanning each
+    // chunk once.
     socket.on('data', (chunk: string) => {
+      const at = chunk.indexOf('\n');
       buffered += chunk;
-      const nl = buffered.indexOf('\n');
-      if (nl < 0) return;
-      const reply = decodeReply(name, buffered.slice(0, nl));
+      if (at < 0) return;
+      const reply = decodeReply(name, buffered.slice(0, buffered.length - chunk.length + at));
       if (reply instanceof AgentError) finish(reply);
       else finish(undefined, reply.result);
     });

@@ -1,4 +1,4 @@
-// Control socket: a round trip over an abstract Unix socket, errors from the handler, the no-listener
+// Control socket: a round trip over an abstract Unix socket, a reply of megabytes, errors from the handler, the no-listener
 // error, a second server refused, a server that never answers, and the connection bounds.
 
 import { createConnection, createServer } from 'node:net';
@@ -32,6 +32,15 @@ describe('control socket', () => {
     );
     await expect(queryControl(name, { cmd: 'status', verbose: true })).resolves.toEqual({ state: 'qualified', drops: { 'bad-checksum': 2 } });
     expect(seen).toEqual([{ cmd: 'status', verbose: true }]);
+  });
+
+  it('carries a reply far over the 64 KiB request limit whole (a large status object)', async () => {
+    const name = unique('large');
+    const big = { list: Array.from({ length: 20_000 }, (_, i) => ({ sender: `192.0.2.${i % 256}`, hostname: `h${i}`.padEnd(100, 'x') })) };
+    servers.push(await serveControl(name, () => big));
+    const result = (await queryControl(name, { cmd: 'status' }, 20_000)) as typeof big;
+    expect(result.list).toHaveLength(20_000);
+    expect(result).toEqual(big);
   });
 
   it('serves several clients concurrently', async () => {
