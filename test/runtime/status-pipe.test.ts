@@ -1,5 +1,5 @@
 // `<agent> status --json` is whole however large: a real agent (the tiny fixture) with a status object over
-// 1 MiB, queried by a real `status` process whose stdout is a pipe, then a file. Node writes to pipes
+// 1 MiB, queried by a real `status` process whose stdout is a pipe, then a file, then by the lab's reader. Node writes to pipes
 // asynchronously, so a CLI that calls process.exit() right after writing cuts the output at the pipe buffer
 // (64 KiB on Linux); the runtime's exit waits until stdout has drained (src/runtime/cli.ts exitAfterDrain).
 
@@ -9,7 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { agentStatus } from '../../lab/occupant-kit.js';
+import { exec } from '../../lab/run.js';
 import { killSpawned, msg, spawnTs } from './spawn-agent.js';
+import type { TinyStatus } from './fixtures/tiny-definition.js';
 
 const TINY = fileURLToPath(new URL('./fixtures/tiny-agent.ts', import.meta.url));
 const REGISTER = fileURLToPath(new URL('./fixtures/ts-register.mjs', import.meta.url));
@@ -32,7 +35,7 @@ describe('status --json through a pipe', { timeout: 60_000 }, () => {
   afterEach(killSpawned);
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('prints the whole object, byte for byte what a file receives, and exits 0', async () => {
+  it('prints the whole object, byte for byte what a file receives, exits 0, and the lab reads it', async () => {
     const agent = spawnTs(TINY, ['--status-padding', String(PADDING), '--instance', instance]);
     await agent.waitForLog(msg('started'));
 
@@ -50,6 +53,11 @@ describe('status --json through a pipe', { timeout: 60_000 }, () => {
     const status = JSON.parse(piped.out) as { lifecycle: string; padding: string };
     expect(status.lifecycle).toBe('running');
     expect(status.padding).toHaveLength(PADDING);
+
+    // The lab's occupants read `status --json` the same way (lab/occupant-kit.ts; undefined if it did not parse).
+    const seen = await agentStatus<TinyStatus>({ exec }, [process.execPath, '--import', REGISTER, TINY, '--instance', instance]);
+    expect(seen?.lifecycle).toBe('running');
+    expect(seen?.lifecycle === 'running' ? seen.padding : undefined).toHaveLength(PADDING);
   });
 
   it('a reader that stops early (EPIPE) neither hangs the command nor changes its exit code', async () => {
