@@ -19,11 +19,12 @@ const REGISTER = fileURLToPath(new URL('./fixtures/ts-register.mjs', import.meta
 /** Over 1 MiB, sixteen times the Linux pipe buffer. */
 const PADDING = 1_200_000;
 
+/** `node ... tiny-agent status --json` for `instance`, with a timeout no busy machine reaches. */
+const statusArgv = (instance: string): string[] => ['--import', REGISTER, TINY, 'status', '--json', '--instance', instance, '--timeout', '20000'];
+
 /** Runs `tiny-agent status --json` with stdout to `stdout` ('pipe': read here); resolves with its exit code and stdout. */
 function statusCommand(instance: string, stdout: 'pipe' | number): Promise<{ code: number | null; out: string }> {
-  const child = spawn(process.execPath, ['--import', REGISTER, TINY, 'status', '--json', '--instance', instance, '--timeout', '20000'], {
-    stdio: ['ignore', stdout, 'inherit'],
-  });
+  const child = spawn(process.execPath, statusArgv(instance), { stdio: ['ignore', stdout, 'inherit'] });
   const chunks: Buffer[] = [];
   child.stdout?.on('data', (b: Buffer) => chunks.push(b));
   return new Promise((resolve) => child.on('close', (code) => resolve({ code, out: Buffer.concat(chunks).toString() })));
@@ -63,9 +64,7 @@ describe('status --json through a pipe', { timeout: 60_000 }, () => {
   it('a reader that stops early (EPIPE) neither hangs the command nor changes its exit code', async () => {
     const agent = spawnTs(TINY, ['--status-padding', String(PADDING), '--instance', `${instance}-head`]);
     await agent.waitForLog(msg('started'));
-    const child = spawn(process.execPath, ['--import', REGISTER, TINY, 'status', '--json', '--instance', `${instance}-head`, '--timeout', '20000'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(process.execPath, statusArgv(`${instance}-head`), { stdio: ['ignore', 'pipe', 'pipe'] });
     let err = '';
     child.stderr.setEncoding('utf8').on('data', (t: string) => (err += t));
     child.stdout.once('data', () => child.stdout.destroy());
