@@ -91,3 +91,40 @@ for (const name of ['maximal names', 'worst entry', 'eight short lines']) {
   const r = run(SCENARIOS[name], FILL, FILL);
   console.log(`  ${name}: ${Math.round((r.after - r.before) / FILL)} bytes per entry on the heap, charged ${Math.round(r.bytes / FILL)}`);
 }
+
+// The reverse DNS of `rasadv listen` (agents/rasadv/reverse-dns.ts) at its bounds: a full cache of names of the
+// longest accepted length, and every waiting slot taken by a block holding a copy of a worst-case entry (what
+// listen.ts's print() keeps until the name arrives), with a resolver that answers at once / never.
+const { ReverseNames, REVERSE_DNS_BOUNDS: B } = await import(join(root, 'dist', 'agents', 'rasadv', 'reverse-dns.js'));
+const clock = { now: () => 0 };
+const timers = { setTimer: () => 0, clearTimer: () => {} };
+const ip = (i) => `10.${(i >>> 16) & 255}.${(i >>> 8) & 255}.${i & 255}`;
+
+async function fullCache() {
+  const before = used();
+  const names = new ReverseNames({ reverse: async (a) => [`${a}.${'n'.repeat(253 - a.length - 1)}.`] }, clock, timers);
+  for (let i = 0; i < B.MAX_ENTRIES; i += B.MAX_IN_FLIGHT) {
+    for (let k = i; k < i + B.MAX_IN_FLIGHT; k++) names.withName(ip(k), () => {});
+    await new Promise((r) => setImmediate(r));
+  }
+  const after = used();
+  return { before, after, cached: names.stats().cached };
+}
+
+function fullWaiting() {
+  const before = used();
+  const t = new RasAdvListenerTable({ staleAfterMs: 7_200_000 });
+  const datagram = SCENARIOS['worst entry'];
+  for (let i = 0; i < B.MAX_WAITING; i++) t.datagram(datagram(i), 0, datagram(0).length, 0x0a000000 + i, 50_000, i, sink());
+  const copies = t.servers(); // the table itself is dropped: only the blocks hold the entries now
+  const names = new ReverseNames({ reverse: () => new Promise(() => {}) }, clock, timers);
+  const held = [];
+  copies.forEach((server, i) => names.withName(ip(i % B.MAX_IN_FLIGHT), () => held.push(server.hostname)));
+  const after = used();
+  return { before, after, waiting: copies.length, names };
+}
+
+const cache = await fullCache();
+console.log(`reverse DNS cache, ${cache.cached} names of 253 bytes: heapUsed +${MiB(cache.after - cache.before)} (${Math.round((cache.after - cache.before) / cache.cached)} bytes per name)`);
+const waiting = fullWaiting();
+console.log(`reverse DNS waiting blocks, ${waiting.waiting} copies of the worst entry: heapUsed +${MiB(waiting.after - waiting.before)} (${Math.round((waiting.after - waiting.before) / waiting.waiting)} bytes per block)`);
