@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { hostname as osHostname } from 'node:os';
 import type { ConfigSpec } from '../../src/runtime/config.js';
 import { STATS_INTERVAL_FIELD, type CommonConfig } from '../../src/runtime/host.js';
+import { LISTENER_ENTRY_BYTES, LISTENER_ENTRY_MAX_BYTES } from '../../src/engine/rasadv/listener.js';
 import { RASADV_INTERVAL_SECONDS, RASADV_TTL, validateRasAdvName } from '../../src/wire/rasadv.js';
 import { WireError } from '../../src/wire/errors.js';
 import { AllowListError, parseAllowList, type AllowList, type AllowListSource } from '../../src/engine/rasadv/allow.js';
@@ -30,6 +31,7 @@ export interface ListenConfig extends CommonConfig {
   readonly interval: number;
   readonly staleAfter: number | undefined;
   readonly maxServers: number;
+  readonly maxTableBytes: number | undefined;
   readonly resolve: boolean;
 }
 
@@ -95,6 +97,7 @@ export const listenSpec: ConfigSpec<ListenConfig> = {
     interval: { type: 'number', default: RASADV_INTERVAL_SECONDS, min: 1, description: 'the advertisers\' interval in seconds, for the stale time' },
     staleAfter: { type: 'number', min: 0.1, description: 'seconds without an advertisement before a server is stale (default: 2 intervals)' },
     maxServers: { type: 'integer', default: 1024, min: 1, max: 1_000_000, description: 'table size; the least recently heard server is forgotten first' },
+    maxTableBytes: { type: 'integer', min: LISTENER_ENTRY_MAX_BYTES, max: 2 ** 40, description: `bytes the table may hold, each server charged ${LISTENER_ENTRY_BYTES} + 2 per byte of its advertisement (default: max-servers x ${LISTENER_ENTRY_MAX_BYTES}, the worst case)` },
     resolve: { type: 'boolean', default: true, description: 'show each sender\'s reverse DNS name, as netsh does (--no-resolve: addresses only, no DNS traffic)' },
   },
   check: (c) => {

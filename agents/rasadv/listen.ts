@@ -75,7 +75,7 @@ export async function setupListener(host: Host<ListenConfig>, hooks: ListenerHoo
     throw new AgentError('IO_INTERFACE', `cannot join ${RASADV_GROUP}: ${(err as Error).message}`, { cause: err });
   }
 
-  const servers = new RasAdvListenerTable({ staleAfterMs: staleAfterMs(c), ...(allow ? { allow } : {}), maxEntries: c.maxServers });
+  const servers = new RasAdvListenerTable({ staleAfterMs: staleAfterMs(c), ...(allow ? { allow } : {}), maxEntries: c.maxServers, ...(c.maxTableBytes === undefined ? {} : { maxBytes: c.maxTableBytes }) });
   let unknownHeard = false;
   const repeated = new LogRateLimiter(REPEAT_LOG_INTERVAL_MS);
   const unknownWarnings = new LogRateLimiter(60_000, UNKNOWN_WARNINGS_PER_MINUTE);
@@ -113,7 +113,7 @@ export async function setupListener(host: Host<ListenConfig>, hooks: ListenerHoo
     },
     evicted: (s: ServerEntry) => {
       const suppressed = repeated.allow('evicted', clock.now());
-      if (suppressed !== undefined) logger.warn({ ...who(s), reason: 'table full, least recently heard', maxServers: c.maxServers, suppressed }, 'server forgotten');
+      if (suppressed !== undefined) logger.warn({ ...who(s), reason: 'table full, least recently heard', maxServers: c.maxServers, tableBytes: servers.bytes(), suppressed }, 'server forgotten');
     },
   });
   const driver = host.drive<ListenerSink>(servers, sink, [{ from: port, datagram: (d, o, l, a, p, now, s) => servers.datagram(d, o, l, a, p, now, s) }]);

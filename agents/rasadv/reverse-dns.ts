@@ -12,6 +12,11 @@
 //     late answer still fills the cache for later events;
 //   - at most MAX_WAITING callers wait at once; past that, the callers waiting for the same address are
 //     answered at once with null (in order, so one sender's blocks are never printed out of order).
+// In bytes, through those counts: a cached name is at most 253 printable ASCII bytes (PLAIN_NAME), so the cache
+// holds at most MAX_ENTRIES x (name + address + entry), about 0.4 MiB; a waiting caller is the listener's block,
+// which holds one copy of a server entry, itself bounded by the listener's per-advertisement bounds (host name
+// 63, domain 253, text 512 bytes: at most LISTENER_ENTRY_MAX_BYTES, 2 KiB), so at most about 2 MiB wait, whatever
+// the table size. Measured by bench/rasadv/listener-memory.mjs (docs/rasadv.md "Bounds").
 
 import { Resolver } from 'node:dns/promises';
 import type { Clock, TimerHandle, Timers } from '../../src/runtime/clock.js';

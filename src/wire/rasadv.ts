@@ -12,6 +12,8 @@
 //   WIRE_TRUNCATED        nothing before the NUL (an empty datagram, or a lone NUL)
 //   WIRE_BAD_VALUE        control characters other than LF/CR/TAB, or a line that is not key=value
 //   WIRE_UNEXPECTED_TYPE  well-formed key=value text without a Hostname line: not a RASADV message
+// checkRasAdv, the listener's data-path check, refuses those and also what decodes but exceeds the bounds of
+// what a listener stores (RASADV_MAX_*: DNS name lengths, lines, text), so a flood of huge names costs no memory.
 
 import { WireError } from './errors.js';
 
@@ -23,10 +25,24 @@ export const RASADV_TTL = 15;
 /** [MS-RASA] §3.1.2: the Advertisement Timer SHOULD have a period of 1 hour. */
 export const RASADV_INTERVAL_SECONDS = 3600;
 /**
- * Implementation limit on a host or domain name we send: 255 bytes is the longest DNS name (RFC 1035 §3.1);
- * Windows host names are far shorter (15 NetBIOS / 63 DNS characters).
+ * How long the names and the message may be. [MS-RASA] §2.2.1 only says "the host name" and "the domain name"
+ * of the sender; we take DNS's limits (RFC 1035 §2.3.4): a host name is one label, at most 63 bytes (Windows:
+ * 15 NetBIOS / 63 DNS characters), a domain name at most 253 bytes in text form (255 octets on the wire). The
+ * encoder refuses longer names; the listener drops advertisements carrying them (checkRasAdv), so what a
+ * listener stores per server is bounded by the protocol, not by the datagram size (up to 65,507 bytes).
  */
-export const RASADV_MAX_NAME_LENGTH = 255;
+export const RASADV_MAX_HOSTNAME_LENGTH = 63;
+export const RASADV_MAX_DOMAIN_LENGTH = 253;
+/**
+ * Lines of one message: §2.2.1 has at most 2 (Hostname, Domain); the tolerant decoder keeps unknown lines so
+ * that odd senders stay visible, up to 6 of them.
+ */
+export const RASADV_MAX_LINES = 8;
+/**
+ * Bytes of text before the NUL: the longest §2.2.1 message is "Hostname=" 9 + 63 + LF + "Domain=" 7 + 253 + LF
+ * = 334 bytes (336 with CR LF line ends); 512 leaves 176 bytes for unknown lines.
+ */
+export const RASADV_MAX_TEXT_LENGTH = 512;
 
 export interface RasAdvField {
   readonly key: string;
@@ -73,14 +89,15 @@ const ascii = (s: string): Uint8Array => {
 };
 
 /**
- * Checks a host or domain name (or an extra line's value) before it is sent. Printable ASCII only
- * ([MS-RASA] §2.2.1 says the message is an ASCII string): LF or NUL would end the line or the message early,
- * other control characters, spaces and non-ASCII would reach Windows listeners as garbage.
+ * Checks a host or domain name (or an extra line's value) before it is sent: 1 .. `max` characters (the
+ * RASADV_MAX_*_LENGTH of its line), printable ASCII only ([MS-RASA] §2.2.1 says the message is an ASCII
+ * string): LF or NUL would end the line or the message early, other control characters, spaces and non-ASCII
+ * would reach Windows listeners as garbage. Throws WireError WIRE_BAD_VALUE.
  */
-export function validateRasAdvName(name: string, what = 'hostname'): void {
+export function validateRasAdvName(name: string, what = 'hostname', max = what === 'hostname' ? RASADV_MAX_HOSTNAME_LENGTH : RASADV_MAX_DOMAIN_LENGTH): void {
   if (name.length === 0) throw new WireError('WIRE_BAD_VALUE', `${what} is empty`);
-  if (name.length > RASADV_MAX_NAME_LENGTH) {
-    throw new WireError('WIRE_BAD_VALUE', `${what} is ${name.length} characters long; at most ${RASADV_MAX_NAME_LENGTH} are allowed`);
+  if (name.length > max) {
+    throw new WireError('WIRE_BAD_VALUE', `${what} is ${name.length} characters long; at most ${max} are allowed`);
   }
   for (let i = 0; i < name.length; i++) {
     const c = name.charCodeAt(i);
@@ -96,17 +113,21 @@ function validateKey(key: string): void {
 }
 
 const lines = (adv: RasAdv): string[] => {
-  validateRasAdvName(adv.hostname, 'hostname');
+  validateRasAdvName(adv.hostname, 'hostname', RASADV_MAX_HOSTNAME_LENGTH);
   const out = [`${HOSTNAME}=${adv.hostname}`];
   if (adv.domain !== undefined) {
-    validateRasAdvName(adv.domain, 'domain');
+    validateRasAdvName(adv.domain, 'domain', RASADV_MAX_DOMAIN_LENGTH);
     out.push(`${DOMAIN}=${adv.domain}`);
   }
   for (const { key, value } of adv.extra ?? []) {
     validateKey(key);
-    validateRasAdvName(value, `value of ${key}`);
+    validateRasAdvName(value, `value of ${key}`, RASADV_MAX_DOMAIN_LENGTH);
     out.push(`${key}=${value}`);
   }
+  // What we send, our listener keeps: within its bounds on lines and text (checkRasAdv).
+  if (out.length > RASADV_MAX_LINES) throw new WireError('WIRE_BAD_VALUE', `${out.length} lines; at most ${RASADV_MAX_LINES} are allowed`);
+  const text = out.reduce((n, l) => n + l.length + 1, 0);
+  if (text > RASADV_MAX_TEXT_LENGTH) throw new WireError('WIRE_BAD_VALUE', `${text} bytes of text; at most ${RASADV_MAX_TEXT_LENGTH} are allowed`);
   return out;
 };
 
@@ -120,7 +141,7 @@ export function encodeRasAdv(adv: RasAdv): Uint8Array {
   return ascii(lines(adv).map((l) => `${l}\n`).join('') + '\0');
 }
 
-/** Why checkRasAdv refused a datagram (negative; the decoder's WireError code in the comment). */
+/** Why checkRasAdv refused a datagram (negative; the decoder's WireError code, or the bound, in the comment). */
 export const RASADV_CHECK = {
   /** WIRE_TRUNCATED: nothing before the NUL (an empty datagram, or a lone NUL). */
   EMPTY: -1,
@@ -128,28 +149,51 @@ export const RASADV_CHECK = {
   MALFORMED: -2,
   /** WIRE_UNEXPECTED_TYPE: well-formed key=value text without a Hostname line. */
   NO_HOSTNAME: -3,
+  /** Bound (decodes): more than RASADV_MAX_TEXT_LENGTH bytes before the NUL. */
+  TEXT_TOO_LONG: -4,
+  /** Bound (decodes): more than RASADV_MAX_LINES lines. */
+  TOO_MANY_LINES: -5,
+  /** Bound (decodes): the (first) Hostname value is longer than RASADV_MAX_HOSTNAME_LENGTH bytes. */
+  HOSTNAME_TOO_LONG: -6,
+  /** Bound (decodes): the (first) Domain value is longer than RASADV_MAX_DOMAIN_LENGTH bytes. */
+  DOMAIN_TOO_LONG: -7,
 } as const;
 
 const HOSTNAME_KEY = ascii(`${HOSTNAME}=`);
+const DOMAIN_KEY = ascii(`${DOMAIN}=`);
+
+/** data[start .. eq] is `key` followed by '=' (key includes the '='). */
+const isKey = (data: Uint8Array, start: number, eq: number, key: Uint8Array): boolean => {
+  if (eq + 1 - start !== key.length) return false;
+  for (let k = 0; k < key.length; k++) if (data[start + k] !== key[k]) return false;
+  return true;
+};
 
 /**
- * The data-path twin of decodeRasAdv's validity rules, for a listener flooded with junk: returns the length of
- * the text before the NUL (>= 1) when decodeRasAdv(data[offset .. offset + length)) would succeed, or the
- * negative RASADV_CHECK reason it would fail with. Never throws, allocates nothing.
+ * The data-path twin of decodeRasAdv's validity rules, plus the bounds of what a listener keeps, for a
+ * listener flooded with junk: returns the length of the text before the NUL (>= 1) when decodeRasAdv(data[offset
+ * .. offset + length)) would succeed within the bounds (RASADV_MAX_TEXT_LENGTH, RASADV_MAX_LINES, and the
+ * first Hostname / Domain values, the ones the decoder keeps, within RASADV_MAX_HOSTNAME_LENGTH /
+ * RASADV_MAX_DOMAIN_LENGTH bytes), or the negative RASADV_CHECK reason. Order: EMPTY, then TEXT_TOO_LONG
+ * (judged without reading past the bound, whatever the text holds), then the decoder's failures, then the other
+ * bounds. Never throws, allocates nothing; reads at most RASADV_MAX_TEXT_LENGTH + 1 bytes.
  */
 export function checkRasAdv(data: Uint8Array, offset: number, length: number): number {
   let end = offset;
-  const limit = offset + length;
+  const limit = offset + Math.min(length, RASADV_MAX_TEXT_LENGTH + 1);
   while (end < limit && data[end] !== NUL) end++;
   if (end === offset) return RASADV_CHECK.EMPTY;
+  if (end - offset > RASADV_MAX_TEXT_LENGTH) return RASADV_CHECK.TEXT_TOO_LONG;
   for (let i = offset; i < end; i++) {
     const c = data[i]!;
     if (c < 0x80 && ((c < 0x20 && c !== LF && c !== CR && c !== TAB) || c === 0x7f)) return RASADV_CHECK.MALFORMED;
   }
   // Lines end at LF; a last empty segment is the final newline, not a line. Each line is key=value with a
   // non-empty key (its first '=' past position 0: 0x3d never occurs inside a UTF-8 sequence), and may end in
-  // CR but hold no other CR.
-  let hostname = false;
+  // CR but hold no other CR. The bounds are judged after the whole text is known to be valid.
+  let hostnameLength = -1;
+  let domainLength = -1;
+  let lineCount = 0;
   for (let start = offset; start < end; ) {
     let stop = start;
     while (stop < end && data[stop] !== LF) stop++;
@@ -162,13 +206,16 @@ export function checkRasAdv(data: Uint8Array, offset: number, length: number): n
       if (c === 0x3d && eq < 0) eq = i;
     }
     if (eq <= start) return RASADV_CHECK.MALFORMED;
-    if (!hostname && eq - start === HOSTNAME.length) {
-      hostname = true;
-      for (let k = 0; k < HOSTNAME.length; k++) if (data[start + k] !== HOSTNAME_KEY[k]) hostname = false;
-    }
+    lineCount++;
+    if (hostnameLength < 0 && isKey(data, start, eq, HOSTNAME_KEY)) hostnameLength = lineEnd - eq - 1;
+    else if (domainLength < 0 && isKey(data, start, eq, DOMAIN_KEY)) domainLength = lineEnd - eq - 1;
     start = stop + 1;
   }
-  return hostname ? end - offset : RASADV_CHECK.NO_HOSTNAME;
+  if (hostnameLength < 0) return RASADV_CHECK.NO_HOSTNAME;
+  if (lineCount > RASADV_MAX_LINES) return RASADV_CHECK.TOO_MANY_LINES;
+  if (hostnameLength > RASADV_MAX_HOSTNAME_LENGTH) return RASADV_CHECK.HOSTNAME_TOO_LONG;
+  if (domainLength > RASADV_MAX_DOMAIN_LENGTH) return RASADV_CHECK.DOMAIN_TOO_LONG;
+  return end - offset;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });

@@ -135,7 +135,7 @@ describe('rasadv listener table', () => {
     ];
     expect(out.map((o) => (o.kind === 'drop' ? o.reason : o.kind))).toEqual(['empty-message', 'malformed-text', 'not-rasadv', 'advertisement']);
     expect(t.stats()).toEqual({ accepted: 1, servers: 1, stale: 0, unknown: 1 });
-    expect(t.dropReasons).toEqual(['empty-message', 'malformed-text', 'not-rasadv']);
+    expect(t.dropReasons).toEqual(['empty-message', 'malformed-text', 'not-rasadv', 'text-too-long', 'too-many-lines', 'hostname-too-long', 'domain-too-long']);
     const ok = out[3];
     expect(ok?.kind === 'advertisement' && ok.server.deviations).toEqual(['no-nul', 'no-final-newline']);
   });
@@ -148,6 +148,55 @@ describe('rasadv listener table', () => {
     const out = handle(t, '192.0.2.3', adv('c'), 3);
     expect(out.map((o) => (o.kind === 'advertisement' || o.kind === 'evicted' ? `${o.kind}:${o.server.hostname}` : o.kind))).toEqual(['evicted:b', 'advertisement:c']);
     expect(t.servers().map((s) => s.hostname)).toEqual(['a', 'c']);
+  });
+
+  // RFC 1035 §2.3.4: a label is at most 63 octets, a name 255 on the wire (253 characters of text).
+  it('drops, by named reason, advertisements whose names or text exceed what DNS and [MS-RASA] allow', () => {
+    const t = new RasAdvListenerTable({ staleAfterMs: INTERVAL });
+    const enc = (s: string) => new TextEncoder().encode(s);
+    const reasons = (ip: string, payload: Uint8Array) => handle(t, ip, payload, 0).map((o) => (o.kind === 'drop' ? o.reason : o.kind));
+    expect(reasons('192.0.2.1', enc(`Hostname=${'h'.repeat(63)}\nDomain=${'d'.repeat(253)}\n\0`))).toEqual(['advertisement']);
+    expect(reasons('192.0.2.2', enc(`Hostname=${'h'.repeat(64)}\n\0`))).toEqual(['hostname-too-long']);
+    expect(reasons('192.0.2.3', enc(`Hostname=h\nDomain=${'d'.repeat(254)}\n\0`))).toEqual(['domain-too-long']);
+    // 63 bytes of UTF-8 pass (31 two-byte characters and one byte), 64 do not: the bound is in bytes.
+    expect(reasons('192.0.2.4', enc(`Hostname=${'é'.repeat(31)}x\n\0`))).toEqual(['advertisement']);
+    expect(reasons('192.0.2.5', enc(`Hostname=${'é'.repeat(32)}\n\0`))).toEqual(['hostname-too-long']);
+    // Only the first Hostname / Domain line is kept, so only its length counts.
+    expect(reasons('192.0.2.6', enc(`Hostname=h\nHostname=${'h'.repeat(64)}\n\0`))).toEqual(['advertisement']);
+    // 8 lines at most; 512 bytes of text before the NUL at most (a 60,000-byte domain never reaches the name check).
+    const lines = (n: number) => enc(`Hostname=h\n${'k=v\n'.repeat(n - 1)}\0`);
+    expect(reasons('192.0.2.7', lines(8))).toEqual(['advertisement']);
+    expect(reasons('192.0.2.8', lines(9))).toEqual(['too-many-lines']);
+    expect(reasons('192.0.2.9', enc(`Hostname=h\nk=${'v'.repeat(498)}\n\0`))).toEqual(['advertisement']); // 11 + 501 = 512
+    expect(reasons('192.0.2.10', enc(`Hostname=h\nk=${'v'.repeat(499)}\n\0`))).toEqual(['text-too-long']);
+    expect(reasons('192.0.2.11', enc(`Hostname=h\nDomain=${'d'.repeat(60_000)}\n\0`))).toEqual(['text-too-long']);
+    expect(t.servers().map((s) => s.sender)).toEqual(['192.0.2.1', '192.0.2.4', '192.0.2.6', '192.0.2.7', '192.0.2.9'].map(parseIpv4));
+    expect(t.stats()).toEqual({ accepted: 5, servers: 5, stale: 0, unknown: 5 });
+  });
+
+  it('is bounded by bytes: each entry is charged 1024 + 2 per byte of text, the least recently heard evicted first', () => {
+    const t = new RasAdvListenerTable({ staleAfterMs: INTERVAL, maxBytes: 4096 });
+    // "Hostname=a\n" is 11 bytes before the NUL: 1024 + 22 = 1046 bytes.
+    const [first] = handle(t, '192.0.2.1', adv('a'), 0);
+    expect(first).toMatchObject({ kind: 'advertisement', server: { bytes: 1046 } });
+    handle(t, '192.0.2.2', adv('b'), 1);
+    handle(t, '192.0.2.3', adv('c'), 2);
+    expect(t.bytes()).toBe(3138);
+    const who = (out: Out[]) => out.map((o) => (o.kind === 'advertisement' || o.kind === 'evicted' ? `${o.kind}:${o.server.hostname}` : o.kind));
+    // A fourth would make 4184 > 4096: 'a' goes.
+    expect(who(handle(t, '192.0.2.4', adv('d'), 3))).toEqual(['evicted:a', 'advertisement:d']);
+    expect(t.bytes()).toBe(3138);
+    // 'b' heard again at the bound, 512 bytes of text (11 + 8 + 253 + 1 + 2 + 237 + 1): 2048 bytes; beside 'c' and
+    // 'd' that is 4140 > 4096, so 'c' goes (an entry that grows evicts others, never itself).
+    const big = encodeRasAdv({ hostname: 'b', domain: 'd'.repeat(253), extra: [{ key: 'k', value: 'v'.repeat(237) }] });
+    expect(who(handle(t, '192.0.2.2', big, 4))).toEqual(['evicted:c', 'advertisement:b']);
+    expect(t.bytes()).toBe(3094);
+    expect(who(handle(t, '192.0.2.5', adv('e'), 5))).toEqual(['evicted:d', 'advertisement:e']);
+    expect(t.servers().map((s) => [s.hostname, s.bytes])).toEqual([
+      ['b', 2048],
+      ['e', 1046],
+    ]);
+    expect(t.bytes()).toBe(3094);
   });
 
   it('a forgotten server takes its stale deadline with it', () => {
@@ -173,6 +222,9 @@ describe('rasadv listener table', () => {
   it('validates its configuration', () => {
     expect(() => new RasAdvListenerTable({ staleAfterMs: 0 })).toThrow(RangeError);
     expect(() => new RasAdvListenerTable({ staleAfterMs: 1, maxEntries: 0 })).toThrow(RangeError);
+    // Any advertisement must fit: 1024 + 2 x 512 bytes of text.
+    expect(() => new RasAdvListenerTable({ staleAfterMs: 1, maxBytes: 2047 })).toThrow(RangeError);
+    expect(() => new RasAdvListenerTable({ staleAfterMs: 1, maxBytes: 2048 })).not.toThrow();
   });
 });
 

@@ -144,15 +144,27 @@ describe('rasadv codec: name validation', () => {
     ['a b', 'a space'],
     ['a\tb', 'control character 0x09'],
     ['café', 'non-ASCII'],
-    ['x'.repeat(256), 'at most 255'],
   ])('rejects %j with a clear message', (name, message) => {
     expect(() => validateRasAdvName(name)).toThrow(message);
     expect(codeOf(() => encodeRasAdv({ hostname: name }))).toBe('WIRE_BAD_VALUE');
     expect(codeOf(() => encodeRasAdv({ hostname: 'ok', domain: name }))).toBe('WIRE_BAD_VALUE');
   });
 
-  it('accepts NetBIOS and DNS style names', () => {
-    for (const n of ['JYRAALAN2K', 'thepcsname', 'host-1.example.com', 'x'.repeat(255), 'A_B$']) expect(() => validateRasAdvName(n)).not.toThrow();
+  // RFC 1035 §2.3.4: a label (the host name) at most 63 octets, a name at most 255 on the wire, 253 as text.
+  it('accepts NetBIOS and DNS style names up to 63 (host) and 253 (domain) characters', () => {
+    for (const n of ['JYRAALAN2K', 'thepcsname', 'host-1.example.com', 'x'.repeat(63), 'A_B$']) expect(() => validateRasAdvName(n)).not.toThrow();
+    expect(() => validateRasAdvName('x'.repeat(64))).toThrow('hostname is 64 characters long; at most 63 are allowed');
+    expect(() => validateRasAdvName('x'.repeat(253), 'domain')).not.toThrow();
+    expect(() => validateRasAdvName('x'.repeat(254), 'domain')).toThrow('domain is 254 characters long; at most 253 are allowed');
+    expect(encodeRasAdv({ hostname: 'x'.repeat(63), domain: 'd'.repeat(253) })).toHaveLength(335);
+  });
+
+  it('sends nothing a listener would drop: at most 8 lines and 512 bytes of text', () => {
+    const extra = (n: number, value = 'v') => Array.from({ length: n }, (_, k) => ({ key: `k${k}`, value }));
+    expect(encodeRasAdv({ hostname: 'h', domain: 'd', extra: extra(6) })).toHaveLength(51); // 11 + 9 + 6 x 5 + NUL
+    expect(() => encodeRasAdv({ hostname: 'h', domain: 'd', extra: extra(7) })).toThrow('9 lines; at most 8 are allowed');
+    // "Hostname=h\n" 11 + 2 x ("k0=" 3 + 248 + LF) = 515 bytes of text.
+    expect(() => encodeRasAdv({ hostname: 'h', extra: extra(2, 'v'.repeat(248)) })).toThrow('515 bytes of text; at most 512 are allowed');
   });
 
   it('rejects extra keys that are not tokens or that shadow Hostname/Domain', () => {
@@ -231,5 +243,19 @@ describe('rasadv codec: properties', () => {
     expect(check('Hostname=a\n\nDomain=b\n')).toBe(RASADV_CHECK.MALFORMED);
     expect(check('Domain=x\n')).toBe(RASADV_CHECK.NO_HOSTNAME);
     expect(check('Hostnam=x\nHostname=y')).toBe(20);
+  });
+
+  it('checkRasAdv refuses what decodes but exceeds the listener\'s bounds, within the first 513 bytes', () => {
+    const check = (t: string): number => checkRasAdv(text(t), 0, t.length);
+    expect(check(`Hostname=${'h'.repeat(63)}\r\nDomain=${'d'.repeat(253)}\r\n\0`)).toBe(336);
+    expect(check(`Hostname=${'h'.repeat(64)}\n`)).toBe(RASADV_CHECK.HOSTNAME_TOO_LONG);
+    expect(check(`Domain=${'d'.repeat(254)}\nHostname=h\n`)).toBe(RASADV_CHECK.DOMAIN_TOO_LONG);
+    expect(check(`Hostname=h\n${'k=v\n'.repeat(8)}`)).toBe(RASADV_CHECK.TOO_MANY_LINES);
+    expect(check(`Hostname=h\nk=${'v'.repeat(499)}\n\0`)).toBe(RASADV_CHECK.TEXT_TOO_LONG);
+    // Judged without reading further: a long datagram is too long whatever it holds.
+    expect(check(`\x01${'x'.repeat(600)}`)).toBe(RASADV_CHECK.TEXT_TOO_LONG);
+    expect(check(`\x01${'x'.repeat(500)}`)).toBe(RASADV_CHECK.MALFORMED);
+    // The decoder itself is not bounded (a capture reader may want the whole text).
+    expect(decodeRasAdv(text(`Hostname=${'h'.repeat(64)}\n`)).hostname).toHaveLength(64);
   });
 });
