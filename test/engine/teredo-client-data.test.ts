@@ -210,7 +210,7 @@ describe('Teredo destinations (§5.2.4 cases 4, 5; §5.2.6)', () => {
     const them = encodeTeredoAddress({ server: PRIMARY, mappedAddr: parseIpv4('192.168.1.9'), mappedPort: 5 });
     c.stack.send(echo(me, them, 128, new Uint8Array(8)));
     w.inet.runUntilIdle();
-    expect(c.drops).toEqual(['destination-not-global']);
+    expect(c.drops).toEqual(['destination-mapping-not-global']);
     expect(w.sent(c, mark)).toEqual([]);
   });
 });
