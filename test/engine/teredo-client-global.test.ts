@@ -13,6 +13,7 @@ import { formatIpv4, parseIpv4 } from '../../src/wire/ipv4.js';
 import { decodeTeredoAddress, encodeTeredoAddress } from '../../src/wire/teredo-address.js';
 import { encodeTeredoPayload } from '../../src/wire/teredo-packet.js';
 import type { Endpoint4 } from '../../src/wire/endpoint.js';
+import type { TeredoClientHost } from '../fakes/teredo-net-engines.js';
 import { echoReply } from '../fakes/teredo-net-native.js';
 import { HOST6, PRIMARY, ROGUE, TeredoWorld } from './teredo-client-fixtures.js';
 
@@ -57,25 +58,32 @@ function sentToNonGlobal(w: TeredoWorld, mark: number): string[] {
     .map((r) => `${formatIpv4(r.src.addr)}:${r.src.port} -> ${formatIpv4(r.dst.addr)}:${r.dst.port}`);
 }
 
+/**
+ * Runs every retry out, then: nothing sent by anyone to a non-global address or port 0, nothing at all by `c`,
+ * nothing for its host, and `reasons` counted in order.
+ */
+function expectRefused(w: TeredoWorld, c: TeredoClientHost, mark: number, reasons: string[]): void {
+  w.runUntil(w.clock.now() + RETRIES_MS);
+  expect(sentToNonGlobal(w, mark)).toEqual([]);
+  expect(w.sent(c, mark)).toEqual([]);
+  expect(c.tun.written).toEqual([]);
+  expect(c.drops).toEqual(reasons);
+}
+
 describe('no UDP to non-global addresses (RFC 4380 §5.2.4)', () => {
   it('proof for a Teredo source from another mapping: never to a non-global server it embeds (peer-server-not-global)', () => {
     const { w, c, me, to, mark } = qualified();
     // From a global UDP source, but not the mapping the address embeds: the symmetric-NAT proof path.
     for (const server of NOT_GLOBAL) w.inet.spoof(echo(teredo(server, ROGUE, 3545), me, 128), { addr: ROGUE, port: 3333 }, to);
-    w.runUntil(w.clock.now() + RETRIES_MS);
-    expect(sentToNonGlobal(w, mark)).toEqual([]);
-    expect(w.sent(c, mark)).toEqual([]);
-    expect(c.drops).toEqual(NOT_GLOBAL.map(() => 'peer-server-not-global'));
+    expectRefused(w, c, mark, NOT_GLOBAL.map(() => 'peer-server-not-global'));
   });
 
   it('proof for a Teredo source from another mapping: never for a non-global mapping or port 0 (peer-mapping-not-global)', () => {
     const { w, c, me, to, mark } = qualified();
     const sources = [...NOT_GLOBAL.map((addr) => teredo(PRIMARY, addr, 3545)), teredo(PRIMARY, ROGUE, 0)];
     for (const src of sources) w.inet.spoof(echo(src, me, 128), { addr: ROGUE, port: 3333 }, to);
-    w.runUntil(w.clock.now() + RETRIES_MS);
     // The proof would go to PRIMARY, for a mapping nothing may be sent to: none goes at all.
-    expect(w.sent(c, mark)).toEqual([]);
-    expect(c.drops).toEqual(sources.map(() => 'peer-mapping-not-global'));
+    expectRefused(w, c, mark, sources.map(() => 'peer-mapping-not-global'));
   });
 
   it('an indirect packet from our server: no bubble back to a non-global origin, nothing taken (origin-not-global)', () => {
@@ -85,11 +93,7 @@ describe('no UDP to non-global addresses (RFC 4380 §5.2.4)', () => {
     for (const origin of origins) {
       for (const ipv6 of [bubble(src, me), echo(src, me, 128)]) w.inet.spoof(encodeTeredoPayload({ origin, ipv6 }), { addr: PRIMARY, port: TEREDO }, to);
     }
-    w.runUntil(w.clock.now() + RETRIES_MS);
-    expect(sentToNonGlobal(w, mark)).toEqual([]);
-    expect(w.sent(c, mark)).toEqual([]);
-    expect(c.tun.written).toEqual([]);
-    expect(c.drops).toEqual(origins.flatMap(() => ['origin-not-global', 'origin-not-global']));
+    expectRefused(w, c, mark, origins.flatMap(() => ['origin-not-global', 'origin-not-global']));
   });
 
   it('a non-global UDP source is never trusted: not by the reply to our test, not as a mapping its source embeds (udp-source-not-global)', () => {
@@ -117,10 +121,7 @@ describe('no UDP to non-global addresses (RFC 4380 §5.2.4)', () => {
   it('a Teredo destination embedding a non-global server: no indirect bubble, nothing queued (destination-server-not-global)', () => {
     const { w, c, me, mark } = qualified();
     for (const server of NOT_GLOBAL) c.stack.send(echo(me, teredo(server, ROGUE, 3545), 128));
-    w.runUntil(w.clock.now() + RETRIES_MS);
-    expect(sentToNonGlobal(w, mark)).toEqual([]);
-    expect(w.sent(c, mark)).toEqual([]);
-    expect(c.drops).toEqual(NOT_GLOBAL.map(() => 'destination-server-not-global'));
+    expectRefused(w, c, mark, NOT_GLOBAL.map(() => 'destination-server-not-global'));
   });
 
   it('a Teredo destination embedding a non-global mapping or port 0, cone bit or not: nothing sent (destination-mapping-not-global)', () => {
@@ -130,10 +131,7 @@ describe('no UDP to non-global addresses (RFC 4380 §5.2.4)', () => {
       return [teredo(PRIMARY, addr, port, true), teredo(PRIMARY, addr, port, false)];
     });
     for (const dst of dsts) c.stack.send(echo(me, dst, 128));
-    w.runUntil(w.clock.now() + RETRIES_MS);
-    expect(sentToNonGlobal(w, mark)).toEqual([]);
-    expect(w.sent(c, mark)).toEqual([]);
-    expect(c.drops).toEqual(dsts.map(() => 'destination-mapping-not-global'));
+    expectRefused(w, c, mark, dsts.map(() => 'destination-mapping-not-global'));
   });
 
   it('the same forged sources with global addresses do get answers (the checks above are not blanket refusals)', () => {
