@@ -84,3 +84,15 @@ export function isUnicast4(addr: number): boolean {
   const first = addr >>> 24;
   return first !== 0 && first !== 127 && first < 224;
 }
+
+/**
+ * RFC 4380 §5.2.4, §7: may a Teredo node send a UDP datagram to addr:port when a packet named it (a UDP source,
+ * an origin indication, a server or mapping embedded in a Teredo address)? Yes for a global unicast address
+ * (isGlobalUnicast4) and a port other than 0; `allowNonGlobal` (labs on private addresses) relaxes the address
+ * to any unicast (isUnicast4). `addr` is an int32. The one check the relay and the client both apply: nothing is
+ * ever sent to the host itself, its LAN, a multicast group or a broadcast because a stranger said so.
+ * Allocation-free.
+ */
+export function isGlobalEndpoint4(addr: number, port: number, allowNonGlobal = false): boolean {
+  return port !== 0 && (allowNonGlobal ? isUnicast4(addr) : isGlobalUnicast4(addr));
+}

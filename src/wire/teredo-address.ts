@@ -12,7 +12,7 @@
 // in ipv6-address.ts; IPv4 addresses are int32 as in ipv4.ts.
 
 import { WireError, wireAssert } from './errors.js';
-import { ipv4FromBytes, ipv4ToBytes, isIpv4Number } from './ipv4.js';
+import { ipv4FromBytes, ipv4ToBytes, isGlobalEndpoint4, isIpv4Number } from './ipv4.js';
 import { TEREDO_PORT } from './teredo-constants.js';
 
 /** RFC 4380 §2.6: the Teredo prefix 2001:0000::/32 (as a 16-byte address with the host part zero). */
@@ -116,6 +116,22 @@ export function teredoMappedAddrAt(addr: Uint8Array, offset = 0): number {
  */
 export function teredoEmbeds(addr: Uint8Array, offset: number, mappedAddr: number, mappedPort: number): boolean {
   return isTeredo(addr, offset) && teredoMappedPortAt(addr, offset) === mappedPort && teredoMappedAddrAt(addr, offset) === mappedAddr;
+}
+
+/**
+ * §5.2.4: the server IPv4 embedded in the Teredo address at `offset` may receive indirect bubbles and
+ * connectivity tests (to its port 3544): isGlobalEndpoint4 (ipv4.ts). The address is not checked to be Teredo.
+ */
+export function teredoServerIsGlobal(addr: Uint8Array, offset: number, allowNonGlobal = false): boolean {
+  return isGlobalEndpoint4(teredoServerAt(addr, offset), TEREDO_PORT, allowNonGlobal);
+}
+
+/**
+ * §5.2.4: the mapping embedded in the Teredo address at `offset` may receive packets and direct bubbles:
+ * isGlobalEndpoint4 (ipv4.ts) of the mapped IPv4 and port. The address is not checked to be Teredo.
+ */
+export function teredoMappingIsGlobal(addr: Uint8Array, offset: number, allowNonGlobal = false): boolean {
+  return isGlobalEndpoint4(teredoMappedAddrAt(addr, offset), teredoMappedPortAt(addr, offset), allowNonGlobal);
 }
 
 /** 2001:0:<server>::, the /64 prefix of a server's clients (§4), as a new 16-byte address. */

@@ -4,7 +4,7 @@
 
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { formatIpv4, ipv4FromBytes, ipv4ToBytes, isGlobalUnicast4, isIpv4Number, parseIpv4 } from '../../src/wire/ipv4.js';
+import { formatIpv4, ipv4FromBytes, ipv4ToBytes, isGlobalEndpoint4, isGlobalUnicast4, isIpv4Number, parseIpv4 } from '../../src/wire/ipv4.js';
 import { WireError } from '../../src/wire/errors.js';
 import { hex } from '../../src/wire/bytes.js';
 
@@ -130,5 +130,21 @@ describe('isGlobalUnicast4 (RFC 4380 §5.2.4)', () => {
     // RFC 4380 predates RFC 6598 (shared address space 100.64/10); Miredo's v4global.c accepts it too. Refusing
     // CGN space would break clients behind carrier NAT whose server sees the 100.64/10 address.
     for (const a of ['100.64.0.0', '100.127.255.255']) expect(isGlobalUnicast4(parseIpv4(a)), a).toBe(true);
+  });
+});
+
+describe('isGlobalEndpoint4 (RFC 4380 §5.2.4: where UDP named by a packet may go)', () => {
+  it('a global unicast address and a port other than 0', () => {
+    expect(isGlobalEndpoint4(parseIpv4('198.18.0.10'), 3544)).toBe(true);
+    expect(isGlobalEndpoint4(parseIpv4('198.18.0.10'), 0)).toBe(false);
+    for (const a of ['10.9.9.9', '127.0.0.1', '224.0.0.1', '255.255.255.255', '192.168.3.1', '0.1.2.3', '240.0.0.1']) {
+      expect(isGlobalEndpoint4(parseIpv4(a), 3544), a).toBe(false);
+    }
+  });
+
+  it('with allowNonGlobal (labs): any unicast, never loopback, multicast, broadcast, "this network", or port 0', () => {
+    for (const a of ['10.9.9.9', '192.168.3.1', '172.16.0.1', '198.18.0.10']) expect(isGlobalEndpoint4(parseIpv4(a), 3544, true), a).toBe(true);
+    for (const a of ['127.0.0.1', '224.0.0.1', '255.255.255.255', '0.1.2.3', '240.0.0.1']) expect(isGlobalEndpoint4(parseIpv4(a), 3544, true), a).toBe(false);
+    expect(isGlobalEndpoint4(parseIpv4('10.9.9.9'), 0, true)).toBe(false);
   });
 });

@@ -18,7 +18,9 @@ import {
   teredoFlagsAt,
   teredoFlags,
   teredoLinkLocal,
+  teredoMappingIsGlobal,
   teredoRandomBits,
+  teredoServerIsGlobal,
   teredoServerLinkLocal,
 } from '../../src/wire/teredo-address.js';
 import { formatIpv6, inPrefix6, parseIpv6 } from '../../src/wire/ipv6-address.js';
@@ -142,6 +144,27 @@ describe('isTeredo', () => {
     expect(isTeredo(buf, 4)).toBe(true);
     expect(isTeredo(buf, 5)).toBe(false);
     expect(isTeredo(parseIpv6('2001::').subarray(0, 15))).toBe(false);
+  });
+});
+
+describe('teredoServerIsGlobal / teredoMappingIsGlobal (§5.2.4), read in place', () => {
+  const at = (server: string, mapped: string, port: number): Uint8Array => {
+    const buf = new Uint8Array(20);
+    encodeTeredoAddress({ server: parseIpv4(server), mappedAddr: parseIpv4(mapped), mappedPort: port }, buf, 3);
+    return buf;
+  };
+
+  it('checks the embedded server and the de-obfuscated mapping apart', () => {
+    expect([teredoServerIsGlobal(at('198.18.0.10', '198.18.0.101', 40000), 3), teredoMappingIsGlobal(at('198.18.0.10', '198.18.0.101', 40000), 3)]).toEqual([true, true]);
+    expect([teredoServerIsGlobal(at('10.9.9.9', '198.18.0.101', 40000), 3), teredoMappingIsGlobal(at('10.9.9.9', '198.18.0.101', 40000), 3)]).toEqual([false, true]);
+    expect([teredoServerIsGlobal(at('198.18.0.10', '192.168.3.1', 40000), 3), teredoMappingIsGlobal(at('198.18.0.10', '192.168.3.1', 40000), 3)]).toEqual([true, false]);
+    expect(teredoMappingIsGlobal(at('198.18.0.10', '198.18.0.101', 0), 3)).toBe(false); // port 0
+  });
+
+  it('allowNonGlobal relaxes both to any unicast', () => {
+    expect(teredoServerIsGlobal(at('10.0.0.1', '10.0.0.2', 5), 3, true)).toBe(true);
+    expect(teredoMappingIsGlobal(at('10.0.0.1', '10.0.0.2', 5), 3, true)).toBe(true);
+    expect(teredoServerIsGlobal(at('127.0.0.1', '10.0.0.2', 5), 3, true)).toBe(false);
   });
 });
 

@@ -10,11 +10,13 @@
 //                                        the peer's server (case 5); retried every 2 s within §5.2.6's pacing
 //   native IPv6 ───────────────────────► queue; ICMPv6 Echo Request with a random 8-byte nonce through our
 //                                        server (§5.2.9); retried every 2 s, 4 tries in all (Miredo's count)
-//   (embedded IPv4 not global unicast, multicast, not from our address: dropped, §5.2.4)
+//   (embedded server or mapping not global unicast, multicast, not from our address: dropped, §5.2.4, even
+//   toward a trusted peer: the checks come first)
 //
 // Reception of a datagram (the engine has checked the Teredo encapsulation and handled RAs):
 //   from the server with an origin indication ─► a bubble back to the origin (opens our NAT to it: how relays
 //                                                and peers behind restricted NATs reach us), then as below
+//   origin or UDP source not global unicast ────► dropped before anything: it would be where we answer
 //   link-local IPv6 source, not from the server ─► dropped: only the server's RA may carry one, so nobody can
 //                                                  give this host a prefix or a default route (Miredo does too)
 //   trusted peer, mapping = UDP source ──────────► accepted (case 1)
@@ -23,7 +25,8 @@
 //   Teredo source embedding the UDP source ──────► trusted, queue sent, accepted unless a bubble (case 3)
 //   Teredo source from another mapping ──────────► dropped; an Echo Request with a nonce goes through the
 //                                                  peer's server; its reply from that mapping proves it (a
-//                                                  peer behind a symmetric NAT: beyond Miredo, see below)
+//                                                  peer behind a symmetric NAT: beyond Miredo, see below);
+//                                                  nothing goes out if its server or mapping is not global
 //   native source from an unknown relay ─────────► dropped, and a connectivity test toward that source starts
 //                                                  (case 6: accepting it untested is CVE-2006-6266)
 //   anything else ───────────────────────────────► dropped, counted
@@ -32,10 +35,21 @@
 // Destination Unreachable (../unreachable.ts).
 
 import { ICMPV6_TYPE, fillIcmpv6PacketChecksum } from '../../../wire/icmpv6.js';
-import { isGlobalUnicast4 } from '../../../wire/ipv4.js';
+import { isGlobalEndpoint4 } from '../../../wire/ipv4.js';
 import { IPV6_FIELD, IPV6_HEADER_LEN, NEXT_HEADER } from '../../../wire/ipv6.js';
 import { ipv6Equal, isGlobalUnicast6, isLinkLocal6, isMulticast6 } from '../../../wire/ipv6-address.js';
-import { TEREDO_CLIENT_LINK_LOCAL, TEREDO_FLAG_CONE, isTeredo, teredoEmbeds, teredoFlagsAt, teredoMappedAddrAt, teredoMappedPortAt, teredoServerAt } from '../../../wire/teredo-address.js';
+import {
+  TEREDO_CLIENT_LINK_LOCAL,
+  TEREDO_FLAG_CONE,
+  isTeredo,
+  teredoEmbeds,
+  teredoFlagsAt,
+  teredoMappedAddrAt,
+  teredoMappedPortAt,
+  teredoMappingIsGlobal,
+  teredoServerAt,
+  teredoServerIsGlobal,
+} from '../../../wire/teredo-address.js';
 import { TEREDO_PORT } from '../../../wire/teredo-constants.js';
 import { TEREDO_BUBBLE_LEN, writeBubbleHeader, type TeredoPacketView } from '../../../wire/teredo-view.js';
 import { NDISC_HOP_LIMIT } from '../../../wire/ndisc.js';
@@ -131,17 +145,16 @@ export class ClientDataPath {
     const dst = offset + IPV6_FIELD.DST;
     if (!ipv6Equal(data, ctx.address, offset + IPV6_FIELD.SRC, 0)) return sink.drop(DROP['tun-source-not-ours']);
     if (!isGlobalUnicast6(data, dst)) return sink.drop(DROP['tun-destination-not-global']);
+    const teredo = isTeredo(data, dst);
+    // §5.2.4: its server gets the indirect bubbles, its mapping the packets and direct bubbles.
+    if (teredo && !teredoServerIsGlobal(data, dst)) return sink.drop(DROP['destination-server-not-global']);
+    if (teredo && !teredoMappingIsGlobal(data, dst)) return sink.drop(DROP['destination-mapping-not-global']);
     let slot = this.peers.find(data, dst);
     if (slot >= 0 && this.peers.trusted(slot) && this.peers.valid(slot, now)) {
       this.peers.transmitted(slot, now);
       return sink.sendUdp(data, offset, length, this.peers.mappedAddr(slot), this.peers.mappedPort(slot));
     }
-    const teredo = isTeredo(data, dst);
-    if (teredo) {
-      const addr = teredoMappedAddrAt(data, dst);
-      if (!isGlobalUnicast4(addr)) return sink.drop(DROP['destination-not-global']);
-      if ((teredoFlagsAt(data, dst) & TEREDO_FLAG_CONE) !== 0) return sink.sendUdp(data, offset, length, addr, teredoMappedPortAt(data, dst));
-    }
+    if (teredo && (teredoFlagsAt(data, dst) & TEREDO_FLAG_CONE) !== 0) return sink.sendUdp(data, offset, length, teredoMappedAddrAt(data, dst), teredoMappedPortAt(data, dst));
     if (slot < 0) slot = this.peers.insert(data, dst, now);
     else this.peers.used(slot, now);
     if (!this.peers.queues.enqueue(slot, data, offset, length)) sink.drop(DROP['queue-full']);
@@ -219,14 +232,14 @@ export class ClientDataPath {
     const src = view.srcOffset;
     if (fromServer) {
       if (view.originOffset < 0) return sink.drop(DROP['server-unexpected']);
-      // Relayed by the server from the origin: answer with a direct bubble, which opens our NAT toward it.
-      const oAddr = view.originAddr;
-      const oPort = view.originPort;
-      if (isGlobalUnicast4(oAddr)) this.#bubbleBack(data, src, oAddr, oPort, now, ctx, sink);
+      // Relayed by the server from the origin: answer with a direct bubble, which opens our NAT toward it. The
+      // origin indication is as easy to forge as any UDP source (§5.2.4: never toward a non-global address).
+      addr = view.originAddr;
+      port = view.originPort;
+      if (!isGlobalEndpoint4(addr, port)) return sink.drop(DROP['origin-not-global']);
+      this.#bubbleBack(data, src, addr, port, now, ctx, sink);
       if (view.isBubble) return;
-      addr = oAddr;
-      port = oPort;
-    }
+    } else if (!isGlobalEndpoint4(addr, port)) return sink.drop(DROP['udp-source-not-global']);
     if (!ipv6Equal(data, ctx.address, view.dstOffset, 0)) return sink.drop(DROP['not-for-our-address']);
     if (isLinkLocal6(data, src) || isMulticast6(data, src)) return sink.drop(DROP['link-local-source']);
     let slot = this.peers.find(data, src);
@@ -249,20 +262,23 @@ export class ClientDataPath {
       if (!view.isBubble) this.#deliver(view, sink);
       return;
     }
-    sink.drop(DROP['unknown-peer']);
     if (isTeredo(data, src)) {
       // A Teredo peer whose packets come from another mapping than its address embeds: it is behind a symmetric
       // NAT, which maps each destination apart (RFC 6081 §3 addresses this with a new trailer; this needs none).
       // Ask it for proof: an Echo Request with a nonce through ITS server, which delivers only to the mapping
       // its address embeds; its reply comes back from where its packets really come from and, carrying the
       // nonce, makes that mapping trusted (case 2). Miredo drops these packets: no symmetric peer reaches it.
-      if (!isGlobalUnicast4(teredoMappedAddrAt(data, src)) || !isGlobalUnicast4(addr)) return;
+      // Anyone can forge the address: the proof goes only to a global server for a global mapping (§5.2.4).
+      if (!teredoServerIsGlobal(data, src)) return sink.drop(DROP['peer-server-not-global']);
+      if (!teredoMappingIsGlobal(data, src)) return sink.drop(DROP['peer-mapping-not-global']);
+      sink.drop(DROP['unknown-peer']);
       if (slot < 0) slot = this.peers.insert(data, src, now);
       if (this.#retries.has(slot)) return;
       this.#proving[slot] = 1;
       this.#reach(slot, now, ctx, sink);
       return;
     }
+    sink.drop(DROP['unknown-peer']);
     // Case 6, safely: a native host answering through a relay we do not know yet. Test the source through our
     // server (it is a global IPv6 address, so the server forwards the Echo Request natively, never to the
     // sender's IPv4); its reply will arrive through the right relay and make it trusted.

@@ -132,14 +132,19 @@ export const CLIENT_DROP_REASONS = [
   'probe-socket-unexpected', // on the probe socket, which only expects the RA to the cone RS
   'server-unexpected', // from the server and not an RA we wait for, a bubble or an indirect packet we can use
   // Reception (§5.2.3).
+  'origin-not-global', // §5.2.4: the server's origin indication names a non-global address or port 0: no bubble back, nothing taken
+  'udp-source-not-global', // §5.2.4: a peer's UDP source is not global unicast, or port 0: nothing may be sent back to it
   'not-for-our-address', // §5.2.3: the IPv6 destination should be our Teredo address
   'link-local-source', // only the server's RA may have a link-local source (no one may hand us a prefix or a route)
   'unknown-peer', // §5.2.3 case 6: not a trusted peer, not a test reply, not a Teredo source embedding its mapping
+  'peer-server-not-global', // §5.2.4: a Teredo source from another mapping embeds a non-global server: no proof goes there
+  'peer-mapping-not-global', // §5.2.4: a Teredo source from another mapping embeds a non-global mapping (or port 0)
   // Transmission (§5.2.4).
   'tun-malformed', // not one whole IPv6 packet
   'tun-source-not-ours', // not from our Teredo address (e.g. the kernel's own link-local traffic)
   'tun-destination-not-global', // multicast, link-local...: nothing to send it to
-  'destination-not-global', // §5.2.4 cases 4-5: the embedded IPv4 address is not global unicast
+  'destination-server-not-global', // §5.2.4 case 5: the server a Teredo destination embeds (indirect bubbles) is not global unicast
+  'destination-mapping-not-global', // §5.2.4 cases 4-5: the mapping it embeds is not global unicast, or port 0
   'queue-full', // the peer's queue (../peers/peer-table.ts bound) is full while it is being reached
   'peer-unreachable', // queued for a peer that did not answer the bubbles / connectivity tests (§5.2.6, §5.2.9)
 ] as const;

@@ -21,10 +21,10 @@
 //     otherwise ─► drop (spoofed source). Then: last reception = now, queue flushed in order, bubbles consumed,
 //     other packets ─► writeTun unless the destination is not native (multicast, link-local, Teredo).
 
-import { isGlobalUnicast4, isUnicast4 } from '../../../wire/ipv4.js';
+import { isGlobalEndpoint4 } from '../../../wire/ipv4.js';
 import { isGlobalUnicast6, isLinkLocal6, isMulticast6, isUnspecified6 } from '../../../wire/ipv6-address.js';
 import { IPV6_FIELD, IPV6_HEADER_LEN } from '../../../wire/ipv6.js';
-import { isTeredo, teredoEmbeds, teredoFlagsAt, teredoMappedAddrAt, teredoMappedPortAt, teredoServerAt, TEREDO_FLAG_CONE } from '../../../wire/teredo-address.js';
+import { isTeredo, teredoEmbeds, teredoFlagsAt, teredoMappedAddrAt, teredoMappedPortAt, teredoMappingIsGlobal, teredoServerAt, teredoServerIsGlobal, TEREDO_FLAG_CONE } from '../../../wire/teredo-address.js';
 import { TEREDO_PORT } from '../../../wire/teredo-constants.js';
 import { checkTeredoPayload, TEREDO_BUBBLE_LEN, TeredoPacketView, writeBubbleHeader } from '../../../wire/teredo-view.js';
 import { TimerTable } from '../../timer-table.js';
@@ -42,7 +42,8 @@ interface RelayConfig {
   readonly honorConeBit: boolean;
   readonly directBubbles: boolean;
   readonly acceptUnknownPeers: boolean;
-  readonly acceptable4: (addr: number) => boolean;
+  /** Labs only: any unicast IPv4 passes where §5.2.4 asks for global unicast (isGlobalEndpoint4). */
+  readonly allowNonGlobal: boolean;
 }
 
 /** Peers, trusted peers and queued bytes: the table's state for status. */
@@ -113,10 +114,10 @@ export class TeredoRelay implements TimedEngine<RelaySink> {
     }
     const cfg = this.#cfg;
     // §5.2.4 (and §7.4.3): never a datagram, bubble or not, toward a private, loopback, multicast... address.
-    if (!cfg.acceptable4(teredoServerAt(data, dst))) return sink.drop(RELAY_DROP['relay-tun-server-not-global']);
+    if (!teredoServerIsGlobal(data, dst, cfg.allowNonGlobal)) return sink.drop(RELAY_DROP['relay-tun-server-not-global']);
+    if (!teredoMappingIsGlobal(data, dst, cfg.allowNonGlobal)) return sink.drop(RELAY_DROP['relay-tun-mapping-not-global']);
     const mappedAddr = teredoMappedAddrAt(data, dst);
     const mappedPort = teredoMappedPortAt(data, dst);
-    if (!cfg.acceptable4(mappedAddr) || mappedPort === 0) return sink.drop(RELAY_DROP['relay-tun-mapping-not-global']);
 
     const table = this.peers;
     let slot = table.find(data, dst);
@@ -152,7 +153,7 @@ export class TeredoRelay implements TimedEngine<RelaySink> {
     this.#now = now;
     const view = this.#view;
     if (checkTeredoPayload(view, data, offset, length) < 0) return sink.drop(RELAY_DROP['relay-udp-not-teredo-ipv6']);
-    if (!this.#cfg.acceptable4(fromAddr) || fromPort === 0) return sink.drop(RELAY_DROP['relay-udp-source-ipv4-not-global']);
+    if (!isGlobalEndpoint4(fromAddr, fromPort, this.#cfg.allowNonGlobal)) return sink.drop(RELAY_DROP['relay-udp-source-ipv4-not-global']);
     const src = view.srcOffset;
     if (!isTeredo(data, src)) return sink.drop(RELAY_DROP['relay-udp-source-not-teredo']);
     const table = this.peers;
@@ -279,7 +280,7 @@ function resolveConfig(params: TeredoRelayParams): RelayConfig {
     honorConeBit: params.honorConeBit === true,
     directBubbles: params.directBubbles === true,
     acceptUnknownPeers: params.acceptUnknownPeers !== false,
-    acceptable4: params.allowNonGlobal === true ? isUnicast4 : isGlobalUnicast4,
+    allowNonGlobal: params.allowNonGlobal === true,
   };
 }
 
