@@ -30,6 +30,8 @@
 //   native source from an unknown relay ─────────► dropped, and a connectivity test toward that source starts
 //                                                  (case 6: accepting it untested is CVE-2006-6266)
 //   anything else ───────────────────────────────► dropped, counted
+//   (a peer not yet in the table enters only within client-admission.ts's bounds for peers that sent first:
+//   never by eviction, 128 at most, 16 per second after a burst of 32; refused datagrams are dropped whole)
 //
 // A peer that never answers: its queued packets are dropped, each reported to the local stack by an ICMPv6
 // Destination Unreachable (../unreachable.ts).
@@ -57,6 +59,7 @@ import { TimerTable } from '../../timer-table.js';
 import type { Millis, Random } from '../../types.js';
 import { PeerTable } from '../peers/peer-table.js';
 import { UnreachableErrors } from '../unreachable.js';
+import { UnsolicitedPeers } from './client-admission.js';
 import { DROP, type ClientSink } from './client-types.js';
 
 /** Peers a client keeps (each costs ~100 bytes + its queue): a host talks to few peers; LRU beyond. */
@@ -92,6 +95,8 @@ export class ClientDataPath {
   readonly #pings = new Uint8Array(CLIENT_MAX_PEERS);
   /** 1 while a Teredo peer is being asked for proof of a mapping its address does not embed (see datagram). */
   readonly #proving = new Uint8Array(CLIENT_MAX_PEERS);
+  /** Peers that sent first and the local host has not sent to yet: bounded apart (client-admission.ts). */
+  readonly #unsolicited = new UnsolicitedPeers(CLIENT_MAX_PEERS);
   readonly #random: Random;
   readonly #bubble = new Uint8Array(TEREDO_BUBBLE_LEN);
   readonly #ping = new Uint8Array(PING_LEN);
@@ -129,6 +134,7 @@ export class ClientDataPath {
     this.#retries.clear();
     this.#pings.fill(0);
     this.#proving.fill(0);
+    this.#unsolicited.clear();
   }
 
   handleTimeout(now: Millis, ctx: DataContext, sink: ClientSink): void {
@@ -150,6 +156,8 @@ export class ClientDataPath {
     if (teredo && !teredoServerIsGlobal(data, dst)) return sink.drop(DROP['destination-server-not-global']);
     if (teredo && !teredoMappingIsGlobal(data, dst)) return sink.drop(DROP['destination-mapping-not-global']);
     let slot = this.peers.find(data, dst);
+    // The host talks to this peer: a conversation now, whoever spoke first.
+    if (slot >= 0) this.#unsolicited.release(slot);
     if (slot >= 0 && this.peers.trusted(slot) && this.peers.valid(slot, now)) {
       this.peers.transmitted(slot, now);
       return sink.sendUdp(data, offset, length, this.peers.mappedAddr(slot), this.peers.mappedPort(slot));
@@ -237,8 +245,7 @@ export class ClientDataPath {
       addr = view.originAddr;
       port = view.originPort;
       if (!isGlobalEndpoint4(addr, port)) return sink.drop(DROP['origin-not-global']);
-      this.#bubbleBack(data, src, addr, port, now, ctx, sink);
-      if (view.isBubble) return;
+      if (!this.#bubbleBack(data, src, addr, port, now, ctx, sink) || view.isBubble) return;
     } else if (!isGlobalEndpoint4(addr, port)) return sink.drop(DROP['udp-source-not-global']);
     if (!ipv6Equal(data, ctx.address, view.dstOffset, 0)) return sink.drop(DROP['not-for-our-address']);
     if (isLinkLocal6(data, src) || isMulticast6(data, src)) return sink.drop(DROP['link-local-source']);
@@ -257,7 +264,7 @@ export class ClientDataPath {
     }
     if (teredoEmbeds(data, src, addr, port)) {
       // Case 3: the source's own address vouches for the mapping it came from.
-      if (slot < 0) slot = this.peers.insert(data, src, now);
+      if (slot < 0 && (slot = this.#admit(data, src, now, sink)) < 0) return;
       this.#trust(slot, addr, port, now, sink);
       if (!view.isBubble) this.#deliver(view, sink);
       return;
@@ -271,21 +278,35 @@ export class ClientDataPath {
       // Anyone can forge the address: the proof goes only to a global server for a global mapping (§5.2.4).
       if (!teredoServerIsGlobal(data, src)) return sink.drop(DROP['peer-server-not-global']);
       if (!teredoMappingIsGlobal(data, src)) return sink.drop(DROP['peer-mapping-not-global']);
+      if (slot < 0 && (slot = this.#admit(data, src, now, sink)) < 0) return;
       sink.drop(DROP['unknown-peer']);
-      if (slot < 0) slot = this.peers.insert(data, src, now);
       if (this.#retries.has(slot)) return;
       this.#proving[slot] = 1;
       this.#reach(slot, now, ctx, sink);
       return;
     }
-    sink.drop(DROP['unknown-peer']);
     // Case 6, safely: a native host answering through a relay we do not know yet. Test the source through our
     // server (it is a global IPv6 address, so the server forwards the Echo Request natively, never to the
     // sender's IPv4); its reply will arrive through the right relay and make it trusted.
-    if (!isTeredo(data, src) && isGlobalUnicast6(data, src) && slot < 0) {
-      slot = this.peers.insert(data, src, now);
-      this.#reach(slot, now, ctx, sink);
+    if (slot >= 0 || isTeredo(data, src) || !isGlobalUnicast6(data, src)) return sink.drop(DROP['unknown-peer']);
+    if ((slot = this.#admit(data, src, now, sink)) < 0) return;
+    sink.drop(DROP['unknown-peer']);
+    this.#reach(slot, now, ctx, sink);
+  }
+
+  /**
+   * A table slot for the peer at data[offset] that sent first (unsolicited until the host sends to it), or -1
+   * when client-admission.ts refuses it (the datagram is then dropped, counted by the refusal's reason).
+   */
+  #admit(data: Uint8Array, offset: number, now: Millis, sink: ClientSink): number {
+    const refusal = this.#unsolicited.refusal(now, this.peers.size === this.peers.maxPeers);
+    if (refusal >= 0) {
+      sink.drop(refusal);
+      return -1;
     }
+    const slot = this.peers.insert(data, offset, now);
+    this.#unsolicited.mark(slot);
+    return slot;
   }
 
   #isTestReply(view: TeredoPacketView, slot: number): boolean {
@@ -340,20 +361,25 @@ export class ClientDataPath {
     if (!view.isBubble) sink.writeTun(view.data, view.ipv6Offset, view.ipv6Length);
   }
 
-  /** The direct bubble answering an indirect one (§5.2.6), paced per source like every bubble. */
-  #bubbleBack(data: Uint8Array, src: number, addr: number, port: number, now: Millis, ctx: DataContext, sink: ClientSink): void {
+  /**
+   * The direct bubble answering an indirect one (§5.2.6), paced per source like every bubble. False when the
+   * source is new and not admitted (dropped, counted): nothing more is done with the datagram.
+   */
+  #bubbleBack(data: Uint8Array, src: number, addr: number, port: number, now: Millis, ctx: DataContext, sink: ClientSink): boolean {
     let slot = this.peers.find(data, src);
-    if (slot < 0) slot = this.peers.insert(data, src, now);
-    if (!this.peers.mayBubble(slot, now)) return;
+    if (slot < 0 && (slot = this.#admit(data, src, now, sink)) < 0) return false;
+    if (!this.peers.mayBubble(slot, now)) return true;
     this.peers.bubbleSent(slot, now);
     this.peers.copyAddress(slot, this.#peerAddr, 0);
     this.#sendBubble(ctx.address, this.#peerAddr, addr, port, sink);
+    return true;
   }
 
   readonly #onRemove = (slot: number): void => {
     this.#retries.delete(slot);
     this.#pings[slot] = 0;
     this.#proving[slot] = 0;
+    this.#unsolicited.release(slot);
     if (this.#sink !== undefined) this.#dropQueue(slot, this.#sink);
   };
 }

@@ -139,6 +139,8 @@ export const CLIENT_DROP_REASONS = [
   'unknown-peer', // §5.2.3 case 6: not a trusted peer, not a test reply, not a Teredo source embedding its mapping
   'peer-server-not-global', // §5.2.4: a Teredo source from another mapping embeds a non-global server: no proof goes there
   'peer-mapping-not-global', // §5.2.4: a Teredo source from another mapping embeds a non-global mapping (or port 0)
+  'unsolicited-peers-full', // a new peer that sent first, while 128 such peers or 1024 peers in all are in the table (client-admission.ts)
+  'unsolicited-peers-rate-limited', // a new peer that sent first, beyond 16 per second after a burst of 32 (client-admission.ts)
   // Transmission (§5.2.4).
   'tun-malformed', // not one whole IPv6 packet
   'tun-source-not-ours', // not from our Teredo address (e.g. the kernel's own link-local traffic)
