@@ -109,6 +109,7 @@ export class ClientDataPath {
   #unreachableLimited = 0;
   #toAddr = 0;
   #toPort = 0;
+  #refused = 0;
 
   constructor(random: Random) {
     this.#random = random;
@@ -245,7 +246,8 @@ export class ClientDataPath {
       addr = view.originAddr;
       port = view.originPort;
       if (!isGlobalEndpoint4(addr, port)) return sink.drop(DROP['origin-not-global']);
-      if (!this.#bubbleBack(data, src, addr, port, now, ctx, sink) || view.isBubble) return;
+      this.#bubbleBack(data, src, addr, port, now, ctx, sink);
+      if (view.isBubble) return;
     } else if (!isGlobalEndpoint4(addr, port)) return sink.drop(DROP['udp-source-not-global']);
     if (!ipv6Equal(data, ctx.address, view.dstOffset, 0)) return sink.drop(DROP['not-for-our-address']);
     if (isLinkLocal6(data, src) || isMulticast6(data, src)) return sink.drop(DROP['link-local-source']);
@@ -264,7 +266,7 @@ export class ClientDataPath {
     }
     if (teredoEmbeds(data, src, addr, port)) {
       // Case 3: the source's own address vouches for the mapping it came from.
-      if (slot < 0 && (slot = this.#admit(data, src, now, sink)) < 0) return;
+      if (slot < 0 && (slot = this.#admit(data, src, now)) < 0) return sink.drop(this.#refused);
       this.#trust(slot, addr, port, now, sink);
       if (!view.isBubble) this.#deliver(view, sink);
       return;
@@ -278,7 +280,7 @@ export class ClientDataPath {
       // Anyone can forge the address: the proof goes only to a global server for a global mapping (§5.2.4).
       if (!teredoServerIsGlobal(data, src)) return sink.drop(DROP['peer-server-not-global']);
       if (!teredoMappingIsGlobal(data, src)) return sink.drop(DROP['peer-mapping-not-global']);
-      if (slot < 0 && (slot = this.#admit(data, src, now, sink)) < 0) return;
+      if (slot < 0 && (slot = this.#admit(data, src, now)) < 0) return sink.drop(this.#refused);
       sink.drop(DROP['unknown-peer']);
       if (this.#retries.has(slot)) return;
       this.#proving[slot] = 1;
@@ -289,19 +291,19 @@ export class ClientDataPath {
     // server (it is a global IPv6 address, so the server forwards the Echo Request natively, never to the
     // sender's IPv4); its reply will arrive through the right relay and make it trusted.
     if (slot >= 0 || isTeredo(data, src) || !isGlobalUnicast6(data, src)) return sink.drop(DROP['unknown-peer']);
-    if ((slot = this.#admit(data, src, now, sink)) < 0) return;
+    if ((slot = this.#admit(data, src, now)) < 0) return sink.drop(this.#refused);
     sink.drop(DROP['unknown-peer']);
     this.#reach(slot, now, ctx, sink);
   }
 
   /**
    * A table slot for the peer at data[offset] that sent first (unsolicited until the host sends to it), or -1
-   * when client-admission.ts refuses it (the datagram is then dropped, counted by the refusal's reason).
+   * when client-admission.ts refuses it (#refused: the drop code saying why).
    */
-  #admit(data: Uint8Array, offset: number, now: Millis, sink: ClientSink): number {
+  #admit(data: Uint8Array, offset: number, now: Millis): number {
     const refusal = this.#unsolicited.refusal(now, this.peers.size === this.peers.maxPeers);
     if (refusal >= 0) {
-      sink.drop(refusal);
+      this.#refused = refusal;
       return -1;
     }
     const slot = this.peers.insert(data, offset, now);
@@ -362,17 +364,22 @@ export class ClientDataPath {
   }
 
   /**
-   * The direct bubble answering an indirect one (§5.2.6), paced per source like every bubble. False when the
-   * source is new and not admitted (dropped, counted): nothing more is done with the datagram.
+   * The direct bubble answering an indirect one (§5.2.6), paced per source like every bubble. A new source that
+   * client-admission.ts refuses is still answered, without an entry to pace it: a relay's indirect bubble is
+   * how a native host starts to reach us and must get through a flood; and since a sender chooses its IPv6
+   * source freely, an entry never limited what it gets back (one 40-byte bubble per datagram it makes our server
+   * relay, each at least 88 bytes: nothing amplified).
    */
-  #bubbleBack(data: Uint8Array, src: number, addr: number, port: number, now: Millis, ctx: DataContext, sink: ClientSink): boolean {
+  #bubbleBack(data: Uint8Array, src: number, addr: number, port: number, now: Millis, ctx: DataContext, sink: ClientSink): void {
     let slot = this.peers.find(data, src);
-    if (slot < 0 && (slot = this.#admit(data, src, now, sink)) < 0) return false;
-    if (!this.peers.mayBubble(slot, now)) return true;
-    this.peers.bubbleSent(slot, now);
-    this.peers.copyAddress(slot, this.#peerAddr, 0);
-    this.#sendBubble(ctx.address, this.#peerAddr, addr, port, sink);
-    return true;
+    if (slot < 0) slot = this.#admit(data, src, now);
+    if (slot >= 0) {
+      if (!this.peers.mayBubble(slot, now)) return;
+      this.peers.bubbleSent(slot, now);
+    }
+    const peer = this.#peerAddr;
+    for (let i = 0; i < 16; i++) peer[i] = data[src + i]!;
+    this.#sendBubble(ctx.address, peer, addr, port, sink);
   }
 
   readonly #onRemove = (slot: number): void => {
