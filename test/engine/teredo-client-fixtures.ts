@@ -19,7 +19,7 @@ import { parseIpv6 } from '../../src/wire/ipv6-address.js';
 import { decodeIpv6 } from '../../src/wire/ipv6.js';
 import { NDISC_HOP_LIMIT, encodeNdiscPacket, type RouterAdvert } from '../../src/wire/ndisc.js';
 import { INFINITE_LIFETIME, type NdiscOption } from '../../src/wire/ndisc-options.js';
-import { teredoServerLinkLocal } from '../../src/wire/teredo-address.js';
+import { decodeTeredoAddress, teredoServerLinkLocal } from '../../src/wire/teredo-address.js';
 import { decodeTeredoPayload, encodeTeredoPayload } from '../../src/wire/teredo-packet.js';
 import { VirtualInternet, type Captured, type NatKind, type NatOptions, type VirtualHost, type VirtualNat } from '../fakes/teredo-net.js';
 import { TeredoClientHost, TeredoRelayHost, TeredoServerHost, type ClientHostOptions } from '../fakes/teredo-net-engines.js';
@@ -157,6 +157,19 @@ export class TeredoWorld {
     squatter.send(new Uint8Array(1), 0, 1, ROGUE, 9);
     this.inet.runUntilIdle();
   }
+}
+
+/**
+ * A world with a client at `site` qualified, and the endpoint its Teredo address embeds: where forged datagrams
+ * go ('full-cone' and 'none' let any source in, so the client's own checks decide). Throws if it did not qualify.
+ */
+export function qualifiedTarget(site: Site): { w: TeredoWorld; c: TeredoClientHost; me: Uint8Array; to: Endpoint4 } {
+  const w = new TeredoWorld();
+  const c = w.client(site);
+  w.runUntilQualified(c);
+  if (c.engine.state !== 'qualified') throw new Error(`the client at ${site} did not qualify`);
+  const a = decodeTeredoAddress(c.engine.address!);
+  return { w, c, me: c.engine.address!, to: { addr: a.mappedAddr, port: a.mappedPort } };
 }
 
 export interface RaOptions {

@@ -6,9 +6,9 @@
 
 import { describe, expect, it } from 'vitest';
 import { decodeIcmpv6Packet, echoMessage, encodeIcmpv6Packet } from '../../src/wire/icmpv6.js';
-import { decodeTeredoAddress, encodeTeredoAddress } from '../../src/wire/teredo-address.js';
+import { encodeTeredoAddress } from '../../src/wire/teredo-address.js';
 import type { TeredoClientHost } from '../fakes/teredo-net-engines.js';
-import { HOST6, PRIMARY, RELAY, ROGUE, TeredoWorld } from './teredo-client-fixtures.js';
+import { HOST6, PRIMARY, RELAY, ROGUE, qualifiedTarget, type TeredoWorld } from './teredo-client-fixtures.js';
 
 /** RFC 4380 §2.7: the Teredo port. */
 const TEREDO = 3544;
@@ -21,15 +21,8 @@ const echoPacket = (src: Uint8Array, dst: Uint8Array, seq: number, size: number)
 /** The n-th fake peer: a Teredo address embedding ROGUE:(10000 + n), where its datagrams are forged from. */
 const fake = (n: number): Uint8Array => encodeTeredoAddress({ server: PRIMARY, cone: false, randomBits: 1, mappedAddr: ROGUE, mappedPort: 10_000 + n });
 
-/** A qualified client on a public address (no NAT: every spoofed datagram reaches it, the client's own checks decide). */
-function floodTarget() {
-  const w = new TeredoWorld();
-  const c = w.client('none');
-  w.runUntilQualified(c);
-  expect(c.engine.state).toBe('qualified');
-  const a = decodeTeredoAddress(c.engine.address!);
-  return { w, c, me: c.engine.address!, to: { addr: a.mappedAddr, port: a.mappedPort } };
-}
+/** A qualified client on a public address: every spoofed datagram reaches it (a NAT's table would fill first). */
+const floodTarget = () => qualifiedTarget('none');
 
 /** Spoofs fake peers first .. first + count - 1 toward `c`, `perMs` per virtual millisecond; `each(k)` runs at ms k. */
 function flood(w: TeredoWorld, c: TeredoClientHost, to: { addr: number; port: number }, first: number, count: number, perMs: number, each?: (k: number) => void): void {

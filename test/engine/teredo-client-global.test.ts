@@ -10,12 +10,12 @@ import { describe, expect, it } from 'vitest';
 import { decodeEcho, decodeIcmpv6Packet, echoMessage, encodeIcmpv6Packet } from '../../src/wire/icmpv6.js';
 import { NEXT_HEADER, encodeIpv6 } from '../../src/wire/ipv6.js';
 import { formatIpv4, parseIpv4 } from '../../src/wire/ipv4.js';
-import { decodeTeredoAddress, encodeTeredoAddress } from '../../src/wire/teredo-address.js';
+import { encodeTeredoAddress } from '../../src/wire/teredo-address.js';
 import { encodeTeredoPayload } from '../../src/wire/teredo-packet.js';
 import type { Endpoint4 } from '../../src/wire/endpoint.js';
 import type { TeredoClientHost } from '../fakes/teredo-net-engines.js';
 import { echoReply } from '../fakes/teredo-net-native.js';
-import { HOST6, PRIMARY, ROGUE, TeredoWorld } from './teredo-client-fixtures.js';
+import { HOST6, PRIMARY, ROGUE, qualifiedTarget, type TeredoWorld } from './teredo-client-fixtures.js';
 
 /** RFC 4380 §2.7: the Teredo port. */
 const TEREDO = 3544;
@@ -41,13 +41,8 @@ const teredo = (server: number, mappedAddr: number, mappedPort: number, cone = f
 
 /** A client behind a full-cone NAT (which lets any forged source in: the client's own checks decide), qualified. */
 function qualified() {
-  const w = new TeredoWorld();
-  const c = w.client('full-cone');
-  w.runUntilQualified(c);
-  expect(c.engine.state).toBe('qualified');
-  const a = decodeTeredoAddress(c.engine.address!);
-  const to: Endpoint4 = { addr: a.mappedAddr, port: a.mappedPort };
-  return { w, c, me: c.engine.address!, to, mark: w.log.length };
+  const t = qualifiedTarget('full-cone');
+  return { ...t, mark: t.w.log.length };
 }
 
 /** Every datagram anyone sent to a non-global address or to port 0 since `mark`, as "from -> to". */
