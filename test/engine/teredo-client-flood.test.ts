@@ -95,4 +95,23 @@ describe('a client flooded with spoofed peers (issue 17 point 3)', () => {
     flood(w, c, to, 30_000, 1, 1);
     expect(fromSource(c, fake(30_000))).toBe(1);
   });
+
+  it('a table full of the host\'s own destinations: a new peer that sent first is refused, nobody is evicted', () => {
+    const { w, c, me, to } = floodTarget();
+    // 1024 native destinations (the client's table bound), each queued while its connectivity test is out; in
+    // rounds of 256, within what the TUN link holds at once.
+    for (let i = 0; i < 1024; i++) {
+      const dst = HOST6.slice();
+      dst[14] = i >> 8;
+      dst[15] = i & 0xff;
+      c.stack.send(echoPacket(me, dst, i, 8));
+      if (i % 256 === 255) w.runUntil(w.clock.now() + 20);
+    }
+    expect(c.engine.peerSummary().count).toBe(1024);
+    flood(w, c, to, 0, 1, 1);
+    expect(fromSource(c, fake(0))).toBe(0);
+    expect(dropped(c, 'unsolicited-peers-full')).toBe(1);
+    expect(dropped(c, 'peer-unreachable')).toBe(0);
+    expect(c.engine.peerSummary().count).toBe(1024);
+  });
 });
