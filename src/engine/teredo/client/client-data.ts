@@ -367,8 +367,8 @@ export class ClientDataPath {
    * The direct bubble answering an indirect one (§5.2.6), paced per source like every bubble. A new source that
    * client-admission.ts refuses is still answered, without an entry to pace it: a relay's indirect bubble is
    * how a native host starts to reach us and must get through a flood; and since a sender chooses its IPv6
-   * source freely, an entry never limited what it gets back (one 40-byte bubble per datagram it makes our server
-   * relay, each at least 88 bytes: nothing amplified).
+   * source freely, an entry never limited what it gets back (one 40-byte bubble per datagram our server relays
+   * to us, each at least a 40-byte bubble + an 8-byte origin indication: nothing amplified).
    */
   #bubbleBack(data: Uint8Array, src: number, addr: number, port: number, now: Millis, ctx: DataContext, sink: ClientSink): void {
     let slot = this.peers.find(data, src);
