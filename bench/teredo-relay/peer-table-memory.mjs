@@ -15,6 +15,7 @@ if (!existsSync(modulePath) || typeof globalThis.gc !== 'function') {
   process.exit(2);
 }
 const { PeerTable, PEER_TABLE_BYTES_PER_PEER } = await import(modulePath);
+const { PEER_EMBEDDED, PEER_PENDING } = await import(join(root, 'dist', 'src', 'engine', 'teredo', 'peers', 'peer-classes.js'));
 const { seededRandom } = await import(join(root, 'dist', 'src', 'engine', 'types.js'));
 
 const arg = process.argv.indexOf('--peers');
@@ -47,10 +48,13 @@ for (const n of counts) {
   const t0 = process.hrtime.bigint();
   for (let i = 0; i < n; i++) {
     address(i, a);
-    const s = t.insert(a, 0, 0);
+    const s = t.insert(a, 0, 0, PEER_PENDING);
     t.setMapping(s, 0x0b000000 + (i >>> 16), 1024 + (i & 0xffff));
     t.setNonce(s, i, ~i >>> 0);
-    if (i % 2 === 0) t.setTrusted(s, true, 0);
+    if (i % 2 === 0) {
+      t.setTrusted(s, true, 0);
+      t.prove(s, 0);
+    }
   }
   const t1 = process.hrtime.bigint();
   let found = 0;
@@ -65,5 +69,25 @@ for (const n of counts) {
   console.log(
     `${n} peers: ${(after - before) / 2 ** 20 | 0} MiB, ${per.toFixed(1)} bytes/peer; ` +
       `insert ${(Number(t1 - t0) / n).toFixed(0)} ns, lookup ${(Number(t2 - t1) / n).toFixed(0)} ns per peer (size ${t.size})`,
+  );
+}
+
+// A flood of spoofed §5.4.2 (b) peers into a default-sized table: they stay in the embedded pool (maxPeers / 8),
+// so the arrays grow to that pool and no further, whatever the flood's length.
+{
+  const FLOOD = 2_000_000;
+  const before = used();
+  const t = new PeerTable({ random: seededRandom(2) });
+  const a = new Uint8Array(16);
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < FLOOD; i++) {
+    address(i, a);
+    if (t.find(a, 0) < 0) t.insert(a, 0, 0, PEER_EMBEDDED);
+  }
+  const t1 = process.hrtime.bigint();
+  const after = used();
+  console.log(
+    `flood of ${FLOOD} embedded peers into maxPeers ${t.maxPeers}: size ${t.size} (embedded ${t.classSize(PEER_EMBEDDED)}), ` +
+      `${((after - before) / 2 ** 20).toFixed(1)} MiB, ${(Number(t1 - t0) / FLOOD).toFixed(0)} ns per spoofed peer`,
   );
 }

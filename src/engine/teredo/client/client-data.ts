@@ -55,6 +55,7 @@ import { TEREDO_BUBBLE_LEN, writeBubbleHeader, type TeredoPacketView } from '../
 import { NDISC_HOP_LIMIT } from '../../../wire/ndisc.js';
 import { TimerTable } from '../../timer-table.js';
 import type { Millis, Random } from '../../types.js';
+import { PEER_PENDING } from '../peers/peer-classes.js';
 import { PeerTable } from '../peers/peer-table.js';
 import { UnreachableErrors } from '../unreachable.js';
 import { DROP, type ClientSink } from './client-types.js';
@@ -155,7 +156,7 @@ export class ClientDataPath {
       return sink.sendUdp(data, offset, length, this.peers.mappedAddr(slot), this.peers.mappedPort(slot));
     }
     if (teredo && (teredoFlagsAt(data, dst) & TEREDO_FLAG_CONE) !== 0) return sink.sendUdp(data, offset, length, teredoMappedAddrAt(data, dst), teredoMappedPortAt(data, dst));
-    if (slot < 0) slot = this.peers.insert(data, dst, now);
+    if (slot < 0) slot = this.peers.insert(data, dst, now, PEER_PENDING);
     else this.peers.used(slot, now);
     if (!this.peers.queues.enqueue(slot, data, offset, length)) sink.drop(DROP['queue-full']);
     if (!this.#retries.has(slot)) this.#reach(slot, now, ctx, sink);
@@ -257,7 +258,7 @@ export class ClientDataPath {
     }
     if (teredoEmbeds(data, src, addr, port)) {
       // Case 3: the source's own address vouches for the mapping it came from.
-      if (slot < 0) slot = this.peers.insert(data, src, now);
+      if (slot < 0) slot = this.peers.insert(data, src, now, PEER_PENDING);
       this.#trust(slot, addr, port, now, sink);
       if (!view.isBubble) this.#deliver(view, sink);
       return;
@@ -272,7 +273,7 @@ export class ClientDataPath {
       if (!teredoServerIsGlobal(data, src)) return sink.drop(DROP['peer-server-not-global']);
       if (!teredoMappingIsGlobal(data, src)) return sink.drop(DROP['peer-mapping-not-global']);
       sink.drop(DROP['unknown-peer']);
-      if (slot < 0) slot = this.peers.insert(data, src, now);
+      if (slot < 0) slot = this.peers.insert(data, src, now, PEER_PENDING);
       if (this.#retries.has(slot)) return;
       this.#proving[slot] = 1;
       this.#reach(slot, now, ctx, sink);
@@ -283,7 +284,7 @@ export class ClientDataPath {
     // server (it is a global IPv6 address, so the server forwards the Echo Request natively, never to the
     // sender's IPv4); its reply will arrive through the right relay and make it trusted.
     if (!isTeredo(data, src) && isGlobalUnicast6(data, src) && slot < 0) {
-      slot = this.peers.insert(data, src, now);
+      slot = this.peers.insert(data, src, now, PEER_PENDING);
       this.#reach(slot, now, ctx, sink);
     }
   }
@@ -343,7 +344,7 @@ export class ClientDataPath {
   /** The direct bubble answering an indirect one (§5.2.6), paced per source like every bubble. */
   #bubbleBack(data: Uint8Array, src: number, addr: number, port: number, now: Millis, ctx: DataContext, sink: ClientSink): void {
     let slot = this.peers.find(data, src);
-    if (slot < 0) slot = this.peers.insert(data, src, now);
+    if (slot < 0) slot = this.peers.insert(data, src, now, PEER_PENDING);
     if (!this.peers.mayBubble(slot, now)) return;
     this.peers.bubbleSent(slot, now);
     this.peers.copyAddress(slot, this.#peerAddr, 0);
