@@ -65,4 +65,20 @@ describe('a flood of spoofed embedded-source peers (§5.4.2 (b), §7.3.5)', () =
     fromUdp(r, sink, bubble(PENDING6, pendingProof), OTHER, T0 + 400);
     expect(sink.take()).toEqual([{ kind: 'udp', to: OTHER, bytes: waiting }]);
   });
+
+  it('refuses and counts a new peer when proven peers fill the table, as Miredo refuses when full', () => {
+    const r = relay({ maxPeers: 2 });
+    const sink = new Recorder();
+    fromTun(r, sink, echo(HOST6, SYMMETRIC6, 1, 129), T0);
+    fromUdp(r, sink, bubble(SYMMETRIC6, bubbleSource(theBubble(sink.take()))), CLIENT_SYMMETRIC, T0 + 10);
+    sink.take(); // the queued packet, flushed to the proven mapping
+    fromTun(r, sink, echo(HOST6, PENDING6, 2, 129), T0 + 20);
+    fromUdp(r, sink, bubble(PENDING6, bubbleSource(theBubble(sink.take()))), OTHER, T0 + 30);
+    sink.take();
+    const third = fake(1);
+    fromTun(r, sink, echo(HOST6, teredoAddr(third), 3, 129), T0 + 40);
+    fromUdp(r, sink, echo(teredoAddr(fake(2)), HOST6, 4), fake(2), T0 + 50);
+    expect(sink.take().map((e) => (e.kind === 'drop' ? e.reason : e.kind))).toEqual(['relay-tun-peer-table-full', 'relay-udp-peer-table-full']);
+    expect([r.summary().peers, r.counters.peersEvicted]).toEqual([2, 0]);
+  });
 });
