@@ -8,13 +8,12 @@
 // million peers. Nothing here allocates after the arrays have grown (the queue pool warms up once).
 //
 // Bounds (§7.3.3, §7.3.5):
-// - maxPeers (default 1,048,576 = Miredo's MAX_PEERS), split in three classes with their own bounds and LRU
-//   lists (peer-classes.ts: proven, never evicted; pending, for the native side; embedded, admitted from
-//   unsolicited datagrams, maxPeers / 8). The trusted flag is separate: an embedded peer is trusted (§5.4.2) but
-//   not proven. insert() refuses (-1) when no peer of the allowed classes can go.
-// - Peers expire after expiryMs (30 s, §5.2.4 peer validity / Miredo's relay GC period) without traffic.
-//   Each class list is in last-use order, so the heads are the next to expire: nextTimeout() is O(1) (and
-//   cached, so traffic does not re-arm the driver's timer) and expire() pops heads.
+// - maxPeers (default 1,048,576 = Miredo's MAX_PEERS) in three classes with their own bounds and LRU lists
+//   (peer-classes.ts: proven, never evicted; pending, for the native side; embedded, from unsolicited
+//   datagrams, maxPeers / 8); insert() refuses (-1) when none of the allowed classes can give a place. The
+//   trusted flag is apart: an embedded peer is trusted (§5.4.2) but not proven.
+// - Peers expire after expiryMs (30 s, §5.2.4 / Miredo's relay GC period) without traffic; each class list is
+//   in last-use order, so its head expires next: nextTimeout() is O(1) and cached, expire() pops heads.
 // - Queues: at most queueBytes per peer (FIFO, the packet that does not fit is refused), drawn from a pool of at
 //   most maxQueuedBytes / queueBytes buffers; a buffer returns to the pool when the queue is drained or the peer
 //   removed. Each queued packet costs its length + 2 bytes.
@@ -22,8 +21,8 @@
 // Bubble pacing (§5.2.6) is the rule in bubble-pacing.ts; the table only keeps its numbers per slot (last
 // transmission, bubble count, start of the bubble window).
 //
-// Memory: PEER_TABLE_BYTES_PER_PEER bytes of typed arrays per peer slot (+ 8 to 16 bytes of index per slot),
-// measured by bench/teredo-relay/peer-table-memory.mjs; queue buffers come on top, bounded by maxQueuedBytes.
+// Memory: PEER_TABLE_BYTES_PER_PEER bytes of typed arrays per slot (+ 8 to 16 of index; bench/teredo-relay/
+// peer-table-memory.mjs); queue buffers come on top, bounded by maxQueuedBytes.
 
 import type { Millis, Random } from '../../types.js';
 import { AddressIndex, word, writeWord } from './address-index.js';
@@ -135,11 +134,10 @@ export class PeerTable {
   }
 
   /**
-   * Adds the peer with the 16-byte address at `data[offset]` (the caller has checked find() returned -1) in
-   * class `admission` and returns its slot: untrusted, mapping 0:0, nonce 0, no bubbles, last reception and
-   * transmission = now - 30 s (RFC 4380 §5.2.3 case 3, §5.2.6: a new peer may be bubbled at once), last use =
-   * now. A full class or table first evicts (onRemove 'evicted') the peer PeerClasses.victim names; -1
-   * (nothing added) when it names none: the rest is proven.
+   * Adds the peer with the 16-byte address at `data[offset]` (find() gave -1) in class `admission`; returns its
+   * slot: untrusted, mapping 0:0, nonce 0, no bubbles, last reception and transmission = now - 30 s (§5.2.3
+   * case 3, §5.2.6: bubble at once), last use = now. A full class or table first evicts (onRemove 'evicted')
+   * the peer PeerClasses.victim names; -1 (nothing added) when it names none.
    */
   insert(data: Uint8Array, offset: number, now: Millis, admission: PeerAdmission): number {
     const victim = this.#lru.victim(admission, this.#size === this.maxPeers);
@@ -210,10 +208,7 @@ export class PeerTable {
     return this.#class(slot) === PEER_PROVEN;
   }
 
-  /**
-   * The peer echoed a nonce only a host at its mapping could have seen: it joins the proven class at `now`
-   * (a use), which insert() never evicts. Trust is set apart (setTrusted).
-   */
+  /** The peer echoed a nonce only its mapping could have seen: proven at `now` (a use); trust is apart. */
   prove(slot: number, now: Millis): void {
     const from = this.#class(slot);
     if (from !== PEER_PROVEN) {
@@ -249,10 +244,7 @@ export class PeerTable {
     return this.#lastTx[slot]!;
   }
 
-  /**
-   * A packet came from the peer: last reception = now, the bubble count restarts (§5.2.6 "without a direct
-   * response"), and the peer becomes most recently used.
-   */
+  /** A packet came from the peer: last reception = now, bubble count 0 (§5.2.6 "without a direct response"), a use. */
   received(slot: number, now: Millis): void {
     this.#lastRx[slot] = now;
     this.#bubbles[slot] = 0;
@@ -266,9 +258,8 @@ export class PeerTable {
   }
 
   /**
-   * A packet for the peer was handled without reaching it (queued, or refused while its bubbles are exhausted):
-   * the entry stays most recently used, so that it and its bubble count outlive the 30 s expiry while traffic
-   * for it continues (Miredo's garbage collector likewise keeps entries that are looked up).
+   * A packet for the peer was queued or refused (bubbles exhausted): a use, so the entry and its bubble count
+   * outlive the 30 s expiry while traffic for it continues (Miredo's GC likewise keeps looked-up entries).
    */
   used(slot: number, now: Millis): void {
     this.#touch(slot, now);
@@ -329,11 +320,7 @@ export class PeerTable {
     return word(data, offset) >>> 0 === hi && word(data, offset + 4) >>> 0 === lo;
   }
 
-  /**
-   * When expire() should run next (ms), undefined when the table is empty. O(1). The value is cached until
-   * expire() runs: traffic only moves expiries later, so it may be early (expire() then finds nothing and moves
-   * it), but it does not change on every packet, and neither does the driver's one timer.
-   */
+  /** When expire() should run next (ms; undefined: empty). O(1), cached until expire() runs: maybe early, never late. */
   nextTimeout(): Millis | undefined {
     if (this.#size === 0) return undefined;
     return (this.#checkAt ??= this.#earliestExpiry());
@@ -368,7 +355,7 @@ export class PeerTable {
     let at = Infinity;
     for (let list = 0; list < CLASSES; list++) {
       const s = this.#lru.head(list);
-      if (s !== LRU_END && this.#lastUse[s]! < at) at = this.#lastUse[s]!;
+      if (s !== LRU_END) at = Math.min(at, this.#lastUse[s]!);
     }
     return at + this.expiryMs;
   }
