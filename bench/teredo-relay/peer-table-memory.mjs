@@ -1,6 +1,7 @@
 // Memory per peer of the Teredo peer table (src/engine/teredo/peers/peer-table.ts): fills a table with N distinct
 // Teredo peers (half of them trusted, each with a mapping and a nonce, no queued packets) and reports the growth
-// of the V8 heap + ArrayBuffer memory, and the insert and lookup cost. Printed, never asserted.
+// of the V8 heap + ArrayBuffer memory, and the insert and lookup cost; and what a flood of spoofed embedded
+// peers grows a default table to. Printed, never asserted.
 //
 //   npm run build && node --expose-gc bench/teredo-relay/peer-table-memory.mjs [--peers 100000,1048576]
 
@@ -15,6 +16,7 @@ if (!existsSync(modulePath) || typeof globalThis.gc !== 'function') {
   process.exit(2);
 }
 const { PeerTable, PEER_TABLE_BYTES_PER_PEER } = await import(modulePath);
+const { PEER_EMBEDDED, PEER_PENDING } = await import(join(root, 'dist', 'src', 'engine', 'teredo', 'peers', 'peer-classes.js'));
 const { seededRandom } = await import(join(root, 'dist', 'src', 'engine', 'types.js'));
 
 const arg = process.argv.indexOf('--peers');
@@ -39,6 +41,26 @@ function address(i, out) {
   out[15] = v4 & 0xff;
 }
 
+// A flood of spoofed §5.4.2 (b) peers into a default-sized table: they stay in the embedded pool (maxPeers / 8),
+// so the arrays grow to that pool and no further, whatever the flood's length. First, with nothing else on the heap.
+{
+  const FLOOD = 2_000_000;
+  const before = used();
+  const t = new PeerTable({ random: seededRandom(2) });
+  const a = new Uint8Array(16);
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < FLOOD; i++) {
+    address(i, a);
+    if (t.find(a, 0) < 0) t.insert(a, 0, 0, PEER_EMBEDDED);
+  }
+  const t1 = process.hrtime.bigint();
+  const after = used();
+  console.log(
+    `flood of ${FLOOD} embedded peers into maxPeers ${t.maxPeers}: size ${t.size} (embedded ${t.classSize(PEER_EMBEDDED)}), ` +
+      `${((after - before) / 2 ** 20).toFixed(1)} MiB, ${(Number(t1 - t0) / FLOOD).toFixed(0)} ns per spoofed peer`,
+  );
+}
+
 console.log(`typed-array bytes per slot (PEER_TABLE_BYTES_PER_PEER): ${PEER_TABLE_BYTES_PER_PEER} + 8..16 index`);
 for (const n of counts) {
   const before = used();
@@ -47,10 +69,13 @@ for (const n of counts) {
   const t0 = process.hrtime.bigint();
   for (let i = 0; i < n; i++) {
     address(i, a);
-    const s = t.insert(a, 0, 0);
+    const s = t.insert(a, 0, 0, PEER_PENDING);
     t.setMapping(s, 0x0b000000 + (i >>> 16), 1024 + (i & 0xffff));
     t.setNonce(s, i, ~i >>> 0);
-    if (i % 2 === 0) t.setTrusted(s, true, 0);
+    if (i % 2 === 0) {
+      t.setTrusted(s, true, 0);
+      t.prove(s, 0);
+    }
   }
   const t1 = process.hrtime.bigint();
   let found = 0;
@@ -67,3 +92,4 @@ for (const n of counts) {
       `insert ${(Number(t1 - t0) / n).toFixed(0)} ns, lookup ${(Number(t2 - t1) / n).toFixed(0)} ns per peer (size ${t.size})`,
   );
 }
+

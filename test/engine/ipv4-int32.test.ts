@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { isAllowed, parseAllowList } from '../../src/engine/rasadv/allow.js';
 import { PeerTable } from '../../src/engine/teredo/peers/peer-table.js';
+import { PEER_PENDING } from '../../src/engine/teredo/peers/peer-classes.js';
 import { seededRandom } from '../../src/engine/types.js';
 import { ReceiveBatch } from '../../src/io/batch.js';
 import { parseIpv4 } from '../../src/wire/ipv4.js';
@@ -52,7 +53,7 @@ describe('int32 IPv4 addresses of 128.0.0.0 and more', () => {
   it('peer table: a mapping set as int32 is matched by either form, and read back as int32', () => {
     const t = new PeerTable({ random: seededRandom(1) });
     const peer = encodeTeredoAddress({ server: LAB_SERVER, mappedPort: 40000, mappedAddr: DOC_HOST });
-    const slot = t.insert(peer, 0, 0);
+    const slot = t.insert(peer, 0, 0, PEER_PENDING);
     t.setMapping(slot, DOC_HOST, 40000);
     expect(t.mappedAddr(slot)).toBe(DOC_HOST);
     expect(t.mappingIs(slot, DOC_HOST, 40000)).toBe(true);

@@ -2,6 +2,7 @@
 // LRU eviction, 30 s expiry, FIFO queues, §5.2.6 bubble pacing, nonces.
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../../src/engine/types.js';
+import { PEER_EMBEDDED, PEER_PENDING, PEER_PROVEN } from '../../src/engine/teredo/peers/peer-classes.js';
 import { DEFAULT_MAX_PEERS, PeerTable, type PeerRemoval } from '../../src/engine/teredo/peers/peer-table.js';
 import { encodeTeredoAddress } from '../../src/wire/teredo-address.js';
 
@@ -31,7 +32,7 @@ describe('PeerTable lookup', () => {
     const t = table();
     const a = peerAddr(1);
     expect(t.find(a, 0)).toBe(-1);
-    const s = t.insert(a, 0, T0);
+    const s = t.insert(a, 0, T0, PEER_PENDING);
     const packet = new Uint8Array(64);
     peerAddr(1, packet, 8);
     expect(t.find(packet, 8)).toBe(s);
@@ -45,7 +46,10 @@ describe('PeerTable lookup', () => {
   it('keeps every peer findable through growth and deletions (backward-shift index)', () => {
     const t = table({ maxPeers: 5000 });
     const slots = new Map<number, number>();
-    for (let i = 0; i < 5000; i++) slots.set(i, t.insert(peerAddr(i), 0, T0));
+    for (let i = 0; i < 5000; i++) {
+      slots.set(i, t.insert(peerAddr(i), 0, T0, PEER_PENDING));
+      t.prove(slots.get(i)!, T0); // proven peers may fill the table: none is evicted
+    }
     for (let i = 0; i < 5000; i += 3) t.remove(slots.get(i)!);
     for (let i = 0; i < 5000; i++) expect(t.find(peerAddr(i), 0)).toBe(i % 3 === 0 ? -1 : slots.get(i));
     expect(t.size).toBe(5000 - Math.ceil(5000 / 3));
@@ -59,33 +63,68 @@ describe('PeerTable lookup', () => {
   });
 });
 
-describe('PeerTable bound and eviction', () => {
-  it('when full, evicts the least recently used untrusted peer, not a trusted one', () => {
-    const removed: Array<[number, PeerRemoval]> = [];
-    const t = table({ maxPeers: 3, onRemove: (s, why) => removed.push([s, why]) });
-    const a = t.insert(peerAddr(1), 0, T0);
-    const b = t.insert(peerAddr(2), 0, T0 + 1);
-    const c = t.insert(peerAddr(3), 0, T0 + 2);
-    t.setTrusted(a, true, T0 + 3); // trusted, and the oldest of all by creation
-    t.received(b, T0 + 4); // b used after c: c is now the LRU untrusted peer
-    const d = t.insert(peerAddr(4), 0, T0 + 5);
-    expect(removed).toEqual([[c, 'evicted']]);
-    expect(t.find(peerAddr(3), 0)).toBe(-1);
-    expect(t.find(peerAddr(1), 0)).toBe(a);
-    expect(t.find(peerAddr(4), 0)).toBe(d);
-    expect(t.size).toBe(3);
+describe('PeerTable classes: bound and eviction (proven, pending, embedded)', () => {
+  it('a flood of embedded peers stays in its pool of maxPeers / 8, evicting only embedded peers', () => {
+    const removed: number[] = [];
+    const t = table({ maxPeers: 64, onRemove: (s) => removed.push(s) });
+    const proven = t.insert(peerAddr(1), 0, T0, PEER_PENDING);
+    t.prove(proven, T0);
+    const pending = t.insert(peerAddr(2), 0, T0, PEER_PENDING);
+    for (let i = 100; i < 100 + 10_000; i++) t.insert(peerAddr(i), 0, T0 + i, PEER_EMBEDDED);
+    // 64 / 8 = 8 embedded peers at most: the last 8 of the flood.
+    expect([t.classSize(PEER_EMBEDDED), t.classSize(PEER_PENDING), t.classSize(PEER_PROVEN), t.size]).toEqual([8, 1, 1, 10]);
+    expect(removed).toHaveLength(10_000 - 8);
+    expect(removed).not.toContain(proven);
+    expect(removed).not.toContain(pending);
+    expect(t.find(peerAddr(100 + 10_000 - 1), 0)).toBeGreaterThanOrEqual(0);
+    expect(t.find(peerAddr(100 + 10_000 - 9), 0)).toBe(-1);
   });
 
-  it('evicts the least recently used trusted peer when every peer is trusted', () => {
+  it('adopt(): an embedded peer the owner now sends to becomes pending, out of the embedded flood\'s reach', () => {
+    const removed: number[] = [];
+    const t = table({ maxPeers: 64, onRemove: (s) => removed.push(s) });
+    const spokeFirst = t.insert(peerAddr(1), 0, T0, PEER_EMBEDDED);
+    t.adopt(spokeFirst);
+    t.adopt(spokeFirst); // a second call changes nothing
+    for (let i = 100; i < 100 + 1000; i++) t.insert(peerAddr(i), 0, T0 + i, PEER_EMBEDDED);
+    expect([t.classSize(PEER_EMBEDDED), t.classSize(PEER_PENDING)]).toEqual([8, 1]);
+    expect(removed).not.toContain(spokeFirst);
+  });
+
+  it('pending peers evict the least recently used pending one (at most maxPeers - maxPeers / 8), never a proven one', () => {
+    const removed: Array<[number, PeerRemoval]> = [];
+    const t = table({ maxPeers: 8, onRemove: (s, why) => removed.push([s, why]) });
+    const a = t.insert(peerAddr(1), 0, T0, PEER_PENDING);
+    t.prove(a, T0); // proven, and the oldest of all
+    const pending = [2, 3, 4, 5, 6, 7, 8].map((i) => t.insert(peerAddr(i), 0, T0 + i, PEER_PENDING));
+    t.used(pending[0]!, T0 + 10); // peer 3 is now the least recently used pending peer
+    const n = t.insert(peerAddr(9), 0, T0 + 11, PEER_PENDING); // 8 - 8 / 8 = 7 pending at most
+    expect(removed).toEqual([[pending[1], 'evicted']]);
+    expect([t.find(peerAddr(1), 0), t.find(peerAddr(2), 0), t.find(peerAddr(9), 0)]).toEqual([a, pending[0], n]);
+  });
+
+  it('a full table: a pending peer takes an embedded place; with the rest proven, new peers are refused (-1)', () => {
     const t = table({ maxPeers: 2 });
-    const a = t.insert(peerAddr(1), 0, T0);
-    const b = t.insert(peerAddr(2), 0, T0);
-    t.setTrusted(b, true, T0 + 1);
-    t.setTrusted(a, true, T0 + 2);
-    t.insert(peerAddr(3), 0, T0 + 3);
+    const a = t.insert(peerAddr(1), 0, T0, PEER_PENDING);
+    t.prove(a, T0);
+    t.insert(peerAddr(2), 0, T0 + 1, PEER_EMBEDDED);
+    expect(t.insert(peerAddr(3), 0, T0 + 2, PEER_PENDING)).toBeGreaterThanOrEqual(0);
     expect(t.find(peerAddr(2), 0)).toBe(-1);
-    expect(t.find(peerAddr(1), 0)).toBe(a);
-    expect(t.trustedCount).toBe(1);
+    t.prove(t.find(peerAddr(3), 0), T0 + 3);
+    expect(t.insert(peerAddr(4), 0, T0 + 4, PEER_EMBEDDED)).toBe(-1);
+    expect(t.insert(peerAddr(5), 0, T0 + 5, PEER_PENDING)).toBe(-1);
+    expect([t.size, t.classSize(PEER_PROVEN)]).toEqual([2, 2]);
+  });
+
+  it('trust is apart from the class: setTrusted keeps the class, prove keeps the trust', () => {
+    const t = table({ maxPeers: 16 });
+    const s = t.insert(peerAddr(1), 0, T0, PEER_EMBEDDED);
+    t.setTrusted(s, true, T0);
+    expect([t.trustedCount, t.classSize(PEER_EMBEDDED)]).toEqual([1, 1]);
+    t.prove(s, T0 + 1);
+    expect([t.trusted(s), t.classSize(PEER_EMBEDDED), t.classSize(PEER_PROVEN)]).toEqual([true, 0, 1]);
+    t.remove(s);
+    expect([t.trustedCount, t.classSize(PEER_PROVEN), t.size]).toEqual([0, 0, 0]);
   });
 });
 
@@ -94,8 +133,8 @@ describe('PeerTable expiry (30 s without traffic)', () => {
     const removed: number[] = [];
     const t = table({ onRemove: (s) => removed.push(s) });
     expect(t.nextTimeout()).toBeUndefined();
-    const a = t.insert(peerAddr(1), 0, T0);
-    const b = t.insert(peerAddr(2), 0, T0 + 1000);
+    const a = t.insert(peerAddr(1), 0, T0, PEER_PENDING);
+    const b = t.insert(peerAddr(2), 0, T0 + 1000, PEER_PENDING);
     t.setTrusted(b, true, T0 + 1000);
     expect(t.nextTimeout()).toBe(T0 + PEER_EXPIRY_MS);
     t.transmitted(a, T0 + 20_000);
@@ -114,7 +153,7 @@ describe('PeerTable expiry (30 s without traffic)', () => {
 
   it('a new entry is not valid (last reception = now - 30 s, §5.2.3) until it is heard from', () => {
     const t = table();
-    const a = t.insert(peerAddr(1), 0, T0);
+    const a = t.insert(peerAddr(1), 0, T0, PEER_PENDING);
     expect(t.valid(a, T0)).toBe(false);
     expect(t.lastTx(a)).toBe(T0 - PEER_EXPIRY_MS);
     t.received(a, T0 + 5);
@@ -126,7 +165,7 @@ describe('PeerTable expiry (30 s without traffic)', () => {
 describe('PeerTable queue', () => {
   it('is FIFO, copies the lent bytes, and refuses what does not fit in its byte bound', () => {
     const t = table({ queueBytes: 2 + 3 + 2 + 4 });
-    const s = t.insert(peerAddr(1), 0, T0);
+    const s = t.insert(peerAddr(1), 0, T0, PEER_PENDING);
     const lent = Uint8Array.of(9, 1, 2, 3, 9);
     expect(t.queues.enqueue(s, lent, 1, 3)).toBe(true);
     lent.fill(0); // the caller reuses its buffer: the queue must hold a copy
@@ -143,7 +182,7 @@ describe('PeerTable queue', () => {
 
   it('bounds all queues together by the buffer pool, and returns buffers on drain and removal', () => {
     const t = table({ queueBytes: 100, maxQueuedBytes: 200 });
-    const [a, b, c] = [1, 2, 3].map((i) => t.insert(peerAddr(i), 0, T0)) as [number, number, number];
+    const [a, b, c] = [1, 2, 3].map((i) => t.insert(peerAddr(i), 0, T0, PEER_PENDING)) as [number, number, number];
     const p = new Uint8Array(10);
     expect(t.queues.enqueue(a, p, 0, 10)).toBe(true);
     expect(t.queues.enqueue(b, p, 0, 10)).toBe(true);
@@ -152,13 +191,13 @@ describe('PeerTable queue', () => {
     expect(t.queues.enqueue(c, p, 0, 10)).toBe(true);
     t.queues.clear(b);
     expect(t.queues.queuedBytes).toBe(12);
-    const d = t.insert(peerAddr(4), 0, T0);
+    const d = t.insert(peerAddr(4), 0, T0, PEER_PENDING);
     expect(t.queues.enqueue(d, p, 0, 10)).toBe(true);
   });
 
   it('queueBytes 0 disables queueing', () => {
     const t = table({ queueBytes: 0 });
-    const s = t.insert(peerAddr(1), 0, T0);
+    const s = t.insert(peerAddr(1), 0, T0, PEER_PENDING);
     expect(t.queues.enqueue(s, new Uint8Array(1), 0, 1)).toBe(false);
   });
 });
@@ -166,7 +205,7 @@ describe('PeerTable queue', () => {
 describe('PeerTable bubble pacing (RFC 4380 §5.2.6)', () => {
   it('allows a bubble to a new peer at once, then >= 2 s apart, at most 4 per 300 s', () => {
     const t = table({ expiryMs: 10 * BUBBLE_WINDOW_MS });
-    const s = t.insert(peerAddr(1), 0, T0);
+    const s = t.insert(peerAddr(1), 0, T0, PEER_PENDING);
     const sent: number[] = [];
     for (let now = T0; now < T0 + BUBBLE_WINDOW_MS + 10_000; now += 500) {
       if (t.mayBubble(s, now)) {
@@ -181,7 +220,7 @@ describe('PeerTable bubble pacing (RFC 4380 §5.2.6)', () => {
 
   it('a reception restarts the count; any transmission delays the next bubble by 2 s', () => {
     const t = table();
-    const s = t.insert(peerAddr(1), 0, T0);
+    const s = t.insert(peerAddr(1), 0, T0, PEER_PENDING);
     for (let k = 0; k < BUBBLE_MAX_COUNT; k++) t.bubbleSent(s, T0 + k * BUBBLE_MIN_INTERVAL_MS);
     const after = T0 + BUBBLE_MAX_COUNT * BUBBLE_MIN_INTERVAL_MS;
     expect(t.mayBubble(s, after)).toBe(false);
@@ -196,7 +235,7 @@ describe('PeerTable bubble pacing (RFC 4380 §5.2.6)', () => {
 describe('PeerTable fields', () => {
   it('stores mapping, trust and a nonce that only matches once set', () => {
     const t = table();
-    const s = t.insert(peerAddr(1), 0, T0);
+    const s = t.insert(peerAddr(1), 0, T0, PEER_PENDING);
     t.setMapping(s, 0xcb007101, 40000);
     expect(t.mappingIs(s, 0xcb007101, 40000)).toBe(true);
     expect(t.mappingIs(s, 0xcb007101, 40001)).toBe(false);

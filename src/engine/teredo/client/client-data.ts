@@ -57,6 +57,7 @@ import { TEREDO_BUBBLE_LEN, writeBubbleHeader, type TeredoPacketView } from '../
 import { NDISC_HOP_LIMIT } from '../../../wire/ndisc.js';
 import { TimerTable } from '../../timer-table.js';
 import type { Millis, Random } from '../../types.js';
+import { PEER_EMBEDDED, PEER_PENDING } from '../peers/peer-classes.js';
 import { PeerTable } from '../peers/peer-table.js';
 import { UnreachableErrors } from '../unreachable.js';
 import { UnsolicitedPeers } from './client-admission.js';
@@ -158,13 +159,16 @@ export class ClientDataPath {
     if (teredo && !teredoMappingIsGlobal(data, dst)) return sink.drop(DROP['destination-mapping-not-global']);
     let slot = this.peers.find(data, dst);
     // The host talks to this peer: a conversation now, whoever spoke first.
-    if (slot >= 0) this.#unsolicited.release(slot);
+    if (slot >= 0) {
+      this.#unsolicited.release(slot);
+      this.peers.adopt(slot);
+    }
     if (slot >= 0 && this.peers.trusted(slot) && this.peers.valid(slot, now)) {
       this.peers.transmitted(slot, now);
       return sink.sendUdp(data, offset, length, this.peers.mappedAddr(slot), this.peers.mappedPort(slot));
     }
     if (teredo && (teredoFlagsAt(data, dst) & TEREDO_FLAG_CONE) !== 0) return sink.sendUdp(data, offset, length, teredoMappedAddrAt(data, dst), teredoMappedPortAt(data, dst));
-    if (slot < 0) slot = this.peers.insert(data, dst, now);
+    if (slot < 0) slot = this.peers.insert(data, dst, now, PEER_PENDING);
     else this.peers.used(slot, now);
     if (!this.peers.queues.enqueue(slot, data, offset, length)) sink.drop(DROP['queue-full']);
     if (!this.#retries.has(slot)) this.#reach(slot, now, ctx, sink);
@@ -306,7 +310,12 @@ export class ClientDataPath {
       this.#refused = refusal;
       return -1;
     }
-    const slot = this.peers.insert(data, offset, now);
+    // The embedded class (its own pool, peer-classes.ts): never evicts the host's own peers (pending).
+    const slot = this.peers.insert(data, offset, now, PEER_EMBEDDED);
+    if (slot < 0) {
+      this.#refused = DROP['unsolicited-peers-full'];
+      return -1;
+    }
     this.#unsolicited.mark(slot);
     return slot;
   }

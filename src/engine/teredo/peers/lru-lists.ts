@@ -1,7 +1,7 @@
 // The peer table's least-recently-used order: a few doubly-linked lists threaded through the peer slots (two
-// int32 links per slot), each in last-use order, so the head of a list is its least recently used peer. The peer
-// table keeps two (untrusted, trusted): their heads are the next peers to expire and the ones a full table
-// evicts, and a use moves a peer to its list's tail in O(1). Instead of a TimerTable entry per peer (a Map entry,
+// int32 links per slot), each in last-use order, so the head of a list is its least recently used peer, and
+// each with its length. The peer table keeps one per class (proven, pending, embedded): their heads are the
+// next peers to expire and the ones a full class evicts, and a use moves a peer to its list's tail in O(1). Instead of a TimerTable entry per peer (a Map entry,
 // ~50 bytes, per peer and a heap update per packet). Allocation-free except grow().
 
 /** The end of a list: no slot. */
@@ -12,11 +12,13 @@ export class LruLists {
   #next = new Int32Array(0);
   readonly #head: Int32Array;
   readonly #tail: Int32Array;
+  readonly #length: Int32Array;
 
   /** `lists` lists (indices 0 .. lists-1), all empty. */
   constructor(lists: number) {
     this.#head = new Int32Array(lists).fill(LRU_END);
     this.#tail = new Int32Array(lists).fill(LRU_END);
+    this.#length = new Int32Array(lists);
   }
 
   /** Makes room for slots 0 .. slots-1, keeping the links. */
@@ -34,6 +36,11 @@ export class LruLists {
     return this.#head[list]!;
   }
 
+  /** Number of slots in `list`. */
+  length(list: number): number {
+    return this.#length[list]!;
+  }
+
   /** The slot used after `slot` in its list, or LRU_END. */
   next(slot: number): number {
     return this.#next[slot]!;
@@ -47,6 +54,7 @@ export class LruLists {
     if (t === LRU_END) this.#head[list] = slot;
     else this.#next[t] = slot;
     this.#tail[list] = slot;
+    this.#length[list] = this.#length[list]! + 1;
   }
 
   /** Takes `slot` out of `list`, the list it is in. */
@@ -57,6 +65,7 @@ export class LruLists {
     else this.#next[p] = n;
     if (n === LRU_END) this.#tail[list] = p;
     else this.#prev[n] = p;
+    this.#length[list] = this.#length[list]! - 1;
   }
 
   /** `slot` (in `list`) was just used: it becomes the list's most recently used. */

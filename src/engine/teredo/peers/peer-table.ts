@@ -8,13 +8,12 @@
 // million peers. Nothing here allocates after the arrays have grown (the queue pool warms up once).
 //
 // Bounds (§7.3.3, §7.3.5):
-// - maxPeers (default 1,048,576 = Miredo's MAX_PEERS). When full, a new peer evicts the least recently used
-//   untrusted peer, or if every peer is trusted the least recently used trusted one (Miredo refuses new peers,
-//   which lets a flood of fake peers lock real clients out for 30 s at a time).
-// - Peers expire after expiryMs (30 s, §5.2.4 peer validity / Miredo's relay GC period) without traffic.
-//   Two LRU lists (lru-lists.ts: untrusted, trusted) are kept in last-use order, so their heads are the next to
-//   expire: nextTimeout() is O(1) (and cached, so traffic does not re-arm the driver's timer) and expire() pops
-//   heads.
+// - maxPeers (default 1,048,576 = Miredo's MAX_PEERS) in three classes with their own bounds and LRU lists
+//   (peer-classes.ts: proven, never evicted; pending, for the native side; embedded, from unsolicited
+//   datagrams, maxPeers / 8); insert() refuses (-1) when none of the allowed classes can give a place. The
+//   trusted flag is apart: an embedded peer is trusted (§5.4.2) but not proven.
+// - Peers expire after expiryMs (30 s, §5.2.4 / Miredo's relay GC period) without traffic; each class list is
+//   in last-use order, so its head expires next: nextTimeout() is O(1) and cached, expire() pops heads.
 // - Queues: at most queueBytes per peer (FIFO, the packet that does not fit is refused), drawn from a pool of at
 //   most maxQueuedBytes / queueBytes buffers; a buffer returns to the pool when the queue is drained or the peer
 //   removed. Each queued packet costs its length + 2 bytes.
@@ -22,13 +21,14 @@
 // Bubble pacing (§5.2.6) is the rule in bubble-pacing.ts; the table only keeps its numbers per slot (last
 // transmission, bubble count, start of the bubble window).
 //
-// Memory: PEER_TABLE_BYTES_PER_PEER bytes of typed arrays per peer slot (+ 8 to 16 bytes of index per slot),
-// measured by bench/teredo-relay/peer-table-memory.mjs; queue buffers come on top, bounded by maxQueuedBytes.
+// Memory: PEER_TABLE_BYTES_PER_PEER bytes of typed arrays per slot (+ 8 to 16 of index; bench/teredo-relay/
+// peer-table-memory.mjs); queue buffers come on top, bounded by maxQueuedBytes.
 
 import type { Millis, Random } from '../../types.js';
 import { AddressIndex, word, writeWord } from './address-index.js';
 import { BUBBLE_WINDOW_MS, bubbleAllowed, bubbleOpensWindow, bubblesExhausted } from './bubble-pacing.js';
-import { LRU_END, LruLists } from './lru-lists.js';
+import { LRU_END } from './lru-lists.js';
+import { PEER_CLASSES as CLASSES, PEER_EMBEDDED, PEER_PENDING, PEER_PROVEN, PeerClasses, REFUSE, type PeerAdmission, type PeerClass } from './peer-classes.js';
 import { PeerQueues } from './peer-queues.js';
 
 /** Miredo's relay bound when built with libJudy (libteredo/relay.c MAX_PEERS; 1024 without): the default. */
@@ -67,10 +67,10 @@ export interface PeerTableOptions {
 /** Why a peer left the table without the owner asking. */
 export type PeerRemoval = 'expired' | 'evicted';
 
-const LIST_UNTRUSTED = 0;
-const LIST_TRUSTED = 1;
+// #state per slot: bit 0 used, bit 1 trusted, bits 2-3 the class.
 const STATE_USED = 1;
 const STATE_TRUSTED = 2;
+const CLASS_SHIFT = 2;
 const INITIAL_SLOTS = 1024;
 
 /** A bounded, allocation-free (on lookups and updates) Teredo peer table; see the file comment. */
@@ -99,11 +99,12 @@ export class PeerTable {
   #freeCount = 0;
   #used = 0; // slots ever handed out (high-water mark below #cap)
   #checkAt: Millis | undefined; // nextTimeout's cached value
-  readonly #lru = new LruLists(2);
+  readonly #lru: PeerClasses;
 
   /** Throws RangeError naming the option when a bound is out of range. */
   constructor(opts: PeerTableOptions) {
     this.maxPeers = checkInt(opts.maxPeers ?? DEFAULT_MAX_PEERS, 'maxPeers', 1, 2 ** 26);
+    this.#lru = new PeerClasses(this.maxPeers);
     this.expiryMs = checkInt(opts.expiryMs ?? PEER_EXPIRY_MS, 'expiryMs', 1, 2 ** 31);
     const queueBytes = checkInt(opts.queueBytes ?? DEFAULT_QUEUE_BYTES, 'queueBytes', 0, 0xffff);
     this.queues = new PeerQueues(queueBytes, checkInt(opts.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES, 'maxQueuedBytes', 0, 2 ** 32));
@@ -122,21 +123,26 @@ export class PeerTable {
     return this.#trusted;
   }
 
+  /** Number of peers in class `cls`. */
+  classSize(cls: PeerClass): number {
+    return this.#lru.length(cls);
+  }
+
   /** The peer slot for the 16-byte IPv6 address at `data[offset]`, or -1. Allocation-free. */
   find(data: Uint8Array, offset: number): number {
     return this.#index.find(data, offset);
   }
 
   /**
-   * Adds the peer with the 16-byte address at `data[offset]` (the caller has checked find() returned -1) and
-   * returns its slot: untrusted, mapping 0:0, nonce 0, no bubbles, last reception and transmission = now - 30 s
-   * (RFC 4380 §5.2.3 case 3, §5.2.6: a new peer may be bubbled at once), last use = now. When the table is full
-   * the least recently used untrusted (else trusted) peer is evicted first (onRemove 'evicted').
+   * Adds the peer with the 16-byte address at `data[offset]` (find() gave -1) in class `admission`; returns its
+   * slot: untrusted, mapping 0:0, nonce 0, no bubbles, last reception and transmission = now - 30 s (§5.2.3
+   * case 3, §5.2.6: bubble at once), last use = now. A full class or table first evicts (onRemove 'evicted')
+   * the peer PeerClasses.victim names; -1 (nothing added) when it names none.
    */
-  insert(data: Uint8Array, offset: number, now: Millis): number {
-    if (this.#size === this.maxPeers) {
-      const untrusted = this.#lru.head(LIST_UNTRUSTED);
-      const victim = untrusted !== LRU_END ? untrusted : this.#lru.head(LIST_TRUSTED);
+  insert(data: Uint8Array, offset: number, now: Millis, admission: PeerAdmission): number {
+    const victim = this.#lru.victim(admission, this.#size === this.maxPeers);
+    if (victim === REFUSE) return -1;
+    if (victim !== LRU_END) {
       this.#onRemove?.(victim, 'evicted');
       this.remove(victim);
     }
@@ -150,14 +156,14 @@ export class PeerTable {
     this.#index.insert(slot, data, offset);
     this.#mappedAddr[slot] = 0;
     this.#mappedPort[slot] = 0;
-    this.#state[slot] = STATE_USED;
+    this.#state[slot] = STATE_USED | (admission << CLASS_SHIFT);
     this.#bubbles[slot] = 0;
     this.setNonce(slot, 0, 0);
     this.#lastRx[slot] = now - PEER_EXPIRY_MS;
     this.#lastTx[slot] = now - PEER_EXPIRY_MS;
     this.#bubbleWindow[slot] = now - BUBBLE_WINDOW_MS;
     this.#lastUse[slot] = now;
-    this.#lru.append(slot, LIST_UNTRUSTED);
+    this.#lru.append(slot, admission);
     this.#size++;
     return slot;
   }
@@ -167,7 +173,7 @@ export class PeerTable {
     if (!this.has(slot)) return;
     this.queues.clear(slot);
     this.#index.delete(slot);
-    this.#lru.remove(slot, this.#list(slot));
+    this.#lru.remove(slot, this.#class(slot));
     if ((this.#state[slot]! & STATE_TRUSTED) !== 0) this.#trusted--;
     this.#state[slot] = 0;
     this.#freeSlots[this.#freeCount++] = slot;
@@ -188,16 +194,38 @@ export class PeerTable {
     return (this.#state[slot]! & STATE_TRUSTED) !== 0;
   }
 
-  /**
-   * Marks the peer trusted or not at `now`; this counts as a use (trust changes on traffic), which keeps both
-   * LRU lists in last-use order in O(1).
-   */
+  /** Marks the peer trusted or not at `now`; this counts as a use (trust changes on traffic). Its class stays. */
   setTrusted(slot: number, trusted: boolean, now: Millis): void {
     if (this.trusted(slot) !== trusted) {
-      this.#lru.remove(slot, this.#list(slot));
-      this.#state[slot] = trusted ? STATE_USED | STATE_TRUSTED : STATE_USED;
+      this.#state[slot] = this.#state[slot]! ^ STATE_TRUSTED;
       this.#trusted += trusted ? 1 : -1;
-      this.#lru.append(slot, this.#list(slot));
+    }
+    this.#touch(slot, now);
+  }
+
+  /** True once the peer was proven (prove()). */
+  proven(slot: number): boolean {
+    return this.#class(slot) === PEER_PROVEN;
+  }
+
+  /**
+   * The owner now has traffic for this peer (the client's host sends to a peer that spoke first): an embedded
+   * peer moves to the pending class, where unsolicited newcomers cannot evict it. Proven and pending peers stay.
+   */
+  adopt(slot: number): void {
+    if (this.#class(slot) !== PEER_EMBEDDED) return;
+    this.#lru.remove(slot, PEER_EMBEDDED);
+    this.#state[slot] = (this.#state[slot]! & ((1 << CLASS_SHIFT) - 1)) | (PEER_PENDING << CLASS_SHIFT);
+    this.#lru.append(slot, PEER_PENDING);
+  }
+
+  /** The peer echoed a nonce only its mapping could have seen: proven at `now` (a use); trust is apart. */
+  prove(slot: number, now: Millis): void {
+    const from = this.#class(slot);
+    if (from !== PEER_PROVEN) {
+      this.#lru.remove(slot, from);
+      this.#state[slot] = this.#state[slot]! & (STATE_USED | STATE_TRUSTED); // class PEER_PROVEN = 0
+      this.#lru.append(slot, PEER_PROVEN);
     }
     this.#touch(slot, now);
   }
@@ -222,25 +250,12 @@ export class PeerTable {
     this.#mappedPort[slot] = port;
   }
 
-  /** Last reception date (ms). */
-  lastRx(slot: number): Millis {
-    return this.#lastRx[slot]!;
-  }
-
   /** Last transmission date (ms). */
   lastTx(slot: number): Millis {
     return this.#lastTx[slot]!;
   }
 
-  /** Last reception or transmission (or creation) date: what expiry and LRU order go by. */
-  lastUse(slot: number): Millis {
-    return this.#lastUse[slot]!;
-  }
-
-  /**
-   * A packet came from the peer: last reception = now, the bubble count restarts (§5.2.6 "without a direct
-   * response"), and the peer becomes most recently used.
-   */
+  /** A packet came from the peer: last reception = now, bubble count 0 (§5.2.6 "without a direct response"), a use. */
   received(slot: number, now: Millis): void {
     this.#lastRx[slot] = now;
     this.#bubbles[slot] = 0;
@@ -254,9 +269,8 @@ export class PeerTable {
   }
 
   /**
-   * A packet for the peer was handled without reaching it (queued, or refused while its bubbles are exhausted):
-   * the entry stays most recently used, so that it and its bubble count outlive the 30 s expiry while traffic
-   * for it continues (Miredo's garbage collector likewise keeps entries that are looked up).
+   * A packet for the peer was queued or refused (bubbles exhausted): a use, so the entry and its bubble count
+   * outlive the 30 s expiry while traffic for it continues (Miredo's GC likewise keeps looked-up entries).
    */
   used(slot: number, now: Millis): void {
     this.#touch(slot, now);
@@ -317,11 +331,7 @@ export class PeerTable {
     return word(data, offset) >>> 0 === hi && word(data, offset + 4) >>> 0 === lo;
   }
 
-  /**
-   * When expire() should run next (ms), undefined when the table is empty. O(1). The value is cached until
-   * expire() runs: traffic only moves expiries later, so it may be early (expire() then finds nothing and moves
-   * it), but it does not change on every packet, and neither does the driver's one timer.
-   */
+  /** When expire() should run next (ms; undefined: empty). O(1), cached until expire() runs: maybe early, never late. */
   nextTimeout(): Millis | undefined {
     if (this.#size === 0) return undefined;
     return (this.#checkAt ??= this.#earliestExpiry());
@@ -330,7 +340,7 @@ export class PeerTable {
   /** Removes every peer idle for expiryMs or more at `now` (onRemove 'expired' first); returns how many. */
   expire(now: Millis): number {
     let n = 0;
-    for (let list = 0; list < 2; list++) {
+    for (let list = 0; list < CLASSES; list++) {
       for (let s = this.#lru.head(list); s !== LRU_END && now - this.#lastUse[s]! >= this.expiryMs; s = this.#lru.head(list)) {
         this.#onRemove?.(s, 'expired');
         this.remove(s);
@@ -343,29 +353,32 @@ export class PeerTable {
 
   /** Calls visit(slot) for each peer, least recently used first (status output, tests); not for the data path. */
   forEach(visit: (slot: number) => void): void {
-    for (let list = 0; list < 2; list++) for (let s = this.#lru.head(list); s !== LRU_END; s = this.#lru.next(s)) visit(s);
+    for (let list = 0; list < CLASSES; list++) for (let s = this.#lru.head(list); s !== LRU_END; s = this.#lru.next(s)) visit(s);
   }
 
   /** Removes every peer (no onRemove): a client that requalifies with a new address starts afresh (Miredo resets its list). */
   clear(): void {
-    for (let list = 0; list < 2; list++) while (this.#lru.head(list) !== LRU_END) this.remove(this.#lru.head(list));
+    for (let list = 0; list < CLASSES; list++) while (this.#lru.head(list) !== LRU_END) this.remove(this.#lru.head(list));
     this.#checkAt = undefined;
   }
 
   #earliestExpiry(): Millis {
-    const u = this.#lru.head(LIST_UNTRUSTED);
-    const t = this.#lru.head(LIST_TRUSTED);
-    return Math.min(u === LRU_END ? Infinity : this.#lastUse[u]!, t === LRU_END ? Infinity : this.#lastUse[t]!) + this.expiryMs;
+    let at = Infinity;
+    for (let list = 0; list < CLASSES; list++) {
+      const s = this.#lru.head(list);
+      if (s !== LRU_END) at = Math.min(at, this.#lastUse[s]!);
+    }
+    return at + this.expiryMs;
   }
 
   #touch(slot: number, now: Millis): void {
     this.#lastUse[slot] = now;
-    this.#lru.touch(slot, this.#list(slot));
+    this.#lru.touch(slot, this.#class(slot));
   }
 
-  /** The LRU list the peer is in. */
-  #list(slot: number): number {
-    return (this.#state[slot]! & STATE_TRUSTED) !== 0 ? LIST_TRUSTED : LIST_UNTRUSTED;
+  /** The peer's class, which is also its LRU list. */
+  #class(slot: number): number {
+    return this.#state[slot]! >>> CLASS_SHIFT;
   }
 
   #grow(cap: number): void {

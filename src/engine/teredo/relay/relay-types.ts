@@ -56,6 +56,7 @@ export const RELAY_DROP_REASONS = [
   'relay-udp-spoofed-source', // §5.4.2: mapping differs from the UDP source and no proof of the mapping
   'relay-udp-unknown-peer', // §5.4.2 MAY discard (acceptUnknownPeers false)
   'relay-udp-bubble-without-proof', // a bubble to our link-local address without our nonce
+  'relay-udp-peer-table-full', // §7.3.5: a new (b) peer, and proven and pending peers fill the table
   // §5.4.1, IPv6 packets from the native side toward Teredo clients.
   'relay-tun-malformed',
   'relay-tun-link-scope', // the kernel's own chatter on the device (MLD, RS): link-local or unspecified source, multicast destination
@@ -63,6 +64,7 @@ export const RELAY_DROP_REASONS = [
   'relay-tun-server-not-global', // §5.2.4: embedded server IPv4 not global unicast: no bubble may go there
   'relay-tun-mapping-not-global', // §5.2.4: embedded mapped IPv4 not global unicast, or port 0
   'relay-tun-queue-full', // §5.4.1 "SHOULD limit the size of the queue"
+  'relay-tun-peer-table-full', // §7.3.5: a new peer, and proven peers fill the table
   'relay-tun-peer-unreachable', // §5.2.6: 4 bubbles unanswered; ICMPv6 unreachable (rate-limited)
   'relay-queue-given-up', // queued packets of a peer that never answered its bubbles
   'relay-queue-peer-removed', // queued packets lost with an evicted or expired peer

@@ -14,11 +14,14 @@
 //   datagram(udp) §5.4.2 ─► §5.1.1 framing, global IPv4 source, Teredo IPv6 source (no link-local, multicast,
 //     native sources) ─► the peer is trusted when
 //       (a) it is trusted and the datagram comes from its mapping, or
-//       (b) its address embeds the datagram's source (a new peer only if acceptUnknownPeers), or
+//       (b) its address embeds the datagram's source (a new peer only if acceptUnknownPeers; never a proven
+//           peer's mapping moved), or
 //       (c) it is a bubble to fe80::<nonce>, the nonce of our bubbles to that peer: the client saw our bubble
 //           and answered from its real mapping, which a symmetric NAT makes differ from its address (Miredo's
 //           extension, there with an HMAC); the mapping becomes the datagram's source.
-//     otherwise ─► drop (spoofed source). Then: last reception = now, queue flushed in order, bubbles consumed,
+//     otherwise ─► drop (spoofed source). An echo of our nonce makes the peer proven, which no new peer evicts
+//     (../peers/peer-classes.ts: proven; pending, for the native side; embedded, admitted by (b), in a pool of
+//     maxPeers / 8). Then: last reception = now, queue flushed in order, bubbles consumed,
 //     other packets ─► writeTun unless the destination is not native (multicast, link-local, Teredo).
 
 import { isGlobalEndpoint4 } from '../../../wire/ipv4.js';
@@ -30,6 +33,7 @@ import { checkTeredoPayload, TEREDO_BUBBLE_LEN, TeredoPacketView, writeBubbleHea
 import { TimerTable } from '../../timer-table.js';
 import type { Millis, Random, TimedEngine } from '../../types.js';
 import { bubbleRetryAt } from '../peers/bubble-pacing.js';
+import { PEER_EMBEDDED, PEER_PENDING } from '../peers/peer-classes.js';
 import { PeerTable, type PeerRemoval } from '../peers/peer-table.js';
 import { UnreachableErrors } from '../unreachable.js';
 import { RELAY_DROP, RELAY_DROP_REASONS, RelayCounters, type RelaySink, type TeredoRelayParams } from './relay-types.js';
@@ -123,7 +127,9 @@ export class TeredoRelay implements TimedEngine<RelaySink> {
     let slot = table.find(data, dst);
     if (slot >= 0 && table.trusted(slot) && table.valid(slot, now)) return this.#send(slot, data, offset, length, now, sink);
     if (slot < 0) {
-      slot = table.insert(data, dst, now);
+      // A pending peer: evicted only by another pending one, never by unsolicited datagrams (peer-classes.ts).
+      slot = table.insert(data, dst, now, PEER_PENDING);
+      if (slot < 0) return sink.drop(RELAY_DROP['relay-tun-peer-table-full']);
       table.setMapping(slot, mappedAddr, mappedPort);
     }
     if (cfg.honorConeBit && (teredoFlagsAt(data, dst) & TEREDO_FLAG_CONE) !== 0) {
@@ -158,17 +164,21 @@ export class TeredoRelay implements TimedEngine<RelaySink> {
     if (!isTeredo(data, src)) return sink.drop(RELAY_DROP['relay-udp-source-not-teredo']);
     const table = this.peers;
     let slot = table.find(data, src);
+    const proof = slot >= 0 && view.isBubble && isLinkLocal6(data, view.dstOffset) && table.nonceMatches(slot, data, view.dstOffset + LINK_LOCAL_IID);
     if (slot >= 0 && table.trusted(slot) && table.mappingIs(slot, fromAddr, fromPort)) {
       // (a) the common case: a trusted peer from its mapping.
-    } else if (teredoEmbeds(data, src, fromAddr, fromPort)) {
-      // (b) the address vouches for the source (§5.4.2).
+    } else if (teredoEmbeds(data, src, fromAddr, fromPort) && !(slot >= 0 && table.proven(slot))) {
+      // (b) the address vouches for the source (§5.4.2); anyone can send that, so it never moves the mapping
+      // a nonce proved (a symmetric NAT's): only a new proof does.
       if (slot < 0) {
         if (!this.#cfg.acceptUnknownPeers) return sink.drop(RELAY_DROP['relay-udp-unknown-peer']);
-        slot = table.insert(data, src, now);
+        // One spoofed datagram makes such a peer: it only competes with its own kind (peer-classes.ts).
+        slot = table.insert(data, src, now, PEER_EMBEDDED);
+        if (slot < 0) return sink.drop(RELAY_DROP['relay-udp-peer-table-full']);
       }
       table.setMapping(slot, fromAddr, fromPort);
       table.setTrusted(slot, true, now);
-    } else if (slot >= 0 && view.isBubble && isLinkLocal6(data, view.dstOffset) && table.nonceMatches(slot, data, view.dstOffset + LINK_LOCAL_IID)) {
+    } else if (proof) {
       // (c) the mapping is proved by the nonce of our bubble.
       table.setMapping(slot, fromAddr, fromPort);
       table.setTrusted(slot, true, now);
@@ -176,6 +186,8 @@ export class TeredoRelay implements TimedEngine<RelaySink> {
     } else {
       return sink.drop(RELAY_DROP[view.isBubble && isLinkLocal6(data, view.dstOffset) ? 'relay-udp-bubble-without-proof' : 'relay-udp-spoofed-source']);
     }
+    // Whichever way it was accepted, an echo of our nonce proves the peer: no flood evicts it (peer-classes.ts).
+    if (proof) table.prove(slot, now);
     // §5.4.2: the last reception date is updated whatever the destination; the queue goes out in order.
     table.received(slot, now);
     if (table.queues.length(slot) > 0) this.#flush(slot);
