@@ -15,6 +15,13 @@ export const teredoRelayMetrics: readonly MetricSpec<TeredoRelayStatus>[] = [
     read: (s) => samplesBy('kind', { trusted: s.trusted, untrusted: s.peers - s.trusted }),
   },
   {
+    name: 'teredo_relay_peer_classes',
+    type: 'gauge',
+    help: 'Peers in the peer table by class: proven (echoed our nonce; never evicted), pending (the native side sends to it), embedded (admitted by RFC 4380 §5.4.2 (b) from an unsolicited datagram; a pool of 1/8 of the table).',
+    labelNames: ['class'],
+    read: (s) => samplesBy('class', s.classes),
+  },
+  {
     name: 'teredo_relay_queued_bytes',
     type: 'gauge',
     help: 'Bytes queued for untrusted peers while their bubbles go out (RFC 4380 §5.4.1; each packet costs its length + 2).',

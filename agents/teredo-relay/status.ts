@@ -27,6 +27,8 @@ export interface TeredoRelayStatus {
   /** The peer table (RFC 4380 §5.2 peer entries). */
   readonly peers: number;
   readonly trusted: number;
+  /** Peers per class: proven by a nonce, pending for the native side, embedded by §5.4.2 (b) (teredo-relay.md). */
+  readonly classes: { readonly proven: number; readonly pending: number; readonly embedded: number };
   readonly maxPeers: number;
   readonly queuedBytes: number;
   readonly peersExpired: number;
@@ -47,7 +49,7 @@ export interface TeredoRelayStatus {
 export function formatTeredoRelayStatus(s: RunningStatus<TeredoRelayStatus>): string[] {
   return [
     `UDP ${s.udp}, device ${s.interface} (route ${s.route}, MTU ${s.mtu}), ICMPv6 errors from ${s.icmpv6Source ?? 'none'}`,
-    `peers: ${s.peers} of ${s.maxPeers} (${s.trusted} trusted), ${s.queuedBytes} bytes queued; ${s.peersExpired} expired, ${s.peersEvicted} evicted`,
+    `peers: ${s.peers} of ${s.maxPeers} (${s.trusted} trusted; ${s.classes.proven} proven, ${s.classes.pending} pending, ${s.classes.embedded} embedded), ${s.queuedBytes} bytes queued; ${s.peersExpired} expired, ${s.peersEvicted} evicted`,
     `native -> Teredo: ${s.toTeredo.packets} packets, ${s.toTeredo.bytes} bytes`,
     `Teredo -> native: ${s.toNative.packets} packets, ${s.toNative.bytes} bytes`,
     `bubbles: ${s.bubblesSent} sent, ${s.bubblesReceived} received, ${s.mappingsProved} symmetric mappings proved; ICMPv6 errors: ${s.icmpv6Sent} sent, ${s.icmpv6RateLimited} rate-limited`,

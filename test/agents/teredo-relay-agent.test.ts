@@ -133,7 +133,7 @@ describe('relaying', () => {
     port.deliver(bubble(other, bubbleSource(port.sent[0]!.bytes)), { addr: CLIENT.addr, port: 40099 });
     expect(port.sent.at(-1)).toEqual({ bytes: down, to: { addr: CLIENT.addr, port: 40099 } });
     const s = agent.status();
-    expect(s).toMatchObject({ peers: 2, trusted: 2, toNative: { packets: 1 }, toTeredo: { packets: 1 }, bubblesSent: 2, icmpv6Source: '2001:db8:6::20' });
+    expect(s).toMatchObject({ peers: 2, trusted: 2, classes: { proven: 1, pending: 0, embedded: 1 }, toNative: { packets: 1 }, toTeredo: { packets: 1 }, bubblesSent: 2, icmpv6Source: '2001:db8:6::20' });
     await agent.stop();
   });
 
@@ -144,7 +144,7 @@ describe('relaying', () => {
     expect(s.drops).toEqual({ 'relay-udp-spoofed-source': 1 });
     const text = formatAgentStatus({ ...s, agent: 'teredo-relay', pid: 1, instance: null, uptimeSec: 75, reloads: 0, lifecycle: 'running' }, formatTeredoRelayStatus);
     expect(text).toContain('teredo-relay: running, pid 1, up 1m15s, 0 reloads');
-    expect(text).toContain('peers: 0 of 1048576 (0 trusted)');
+    expect(text).toContain('peers: 0 of 1048576 (0 trusted; 0 proven, 0 pending, 0 embedded)');
     expect(text).toMatch(/relay-udp-spoofed-source\s+1/);
     await agent.stop();
   });

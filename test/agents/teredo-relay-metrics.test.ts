@@ -21,6 +21,7 @@ const STATUS: RunningStatus<TeredoRelayStatus> = {
   acceptUnknownPeers: true,
   peers: 12,
   trusted: 9,
+  classes: { proven: 7, pending: 3, embedded: 2 },
   maxPeers: 65536,
   queuedBytes: 2600,
   peersExpired: 4,
@@ -43,6 +44,10 @@ describe('teredo-relay metrics', () => {
     expect(await exposition(teredoRelayMetrics, STATUS)).toBe(`# TYPE teredo_relay_peers gauge
 teredo_relay_peers{kind="trusted"} 9
 teredo_relay_peers{kind="untrusted"} 3
+# TYPE teredo_relay_peer_classes gauge
+teredo_relay_peer_classes{class="proven"} 7
+teredo_relay_peer_classes{class="pending"} 3
+teredo_relay_peer_classes{class="embedded"} 2
 # TYPE teredo_relay_queued_bytes gauge
 teredo_relay_queued_bytes 2600
 # TYPE teredo_relay_queued_packets_total counter

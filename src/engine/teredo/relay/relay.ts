@@ -33,7 +33,7 @@ import { checkTeredoPayload, TEREDO_BUBBLE_LEN, TeredoPacketView, writeBubbleHea
 import { TimerTable } from '../../timer-table.js';
 import type { Millis, Random, TimedEngine } from '../../types.js';
 import { bubbleRetryAt } from '../peers/bubble-pacing.js';
-import { PEER_EMBEDDED, PEER_PENDING } from '../peers/peer-classes.js';
+import { PEER_EMBEDDED, PEER_PENDING, PEER_PROVEN } from '../peers/peer-classes.js';
 import { PeerTable, type PeerRemoval } from '../peers/peer-table.js';
 import { UnreachableErrors } from '../unreachable.js';
 import { RELAY_DROP, RELAY_DROP_REASONS, RelayCounters, type RelaySink, type TeredoRelayParams } from './relay-types.js';
@@ -54,6 +54,8 @@ interface RelayConfig {
 export interface RelayPeerSummary {
   readonly peers: number;
   readonly trusted: number;
+  /** Peers per class (peers/peer-classes.ts): proven by a nonce, pending for the native side, embedded by §5.4.2 (b). */
+  readonly classes: { readonly proven: number; readonly pending: number; readonly embedded: number };
   readonly queuedBytes: number;
   readonly maxPeers: number;
 }
@@ -100,7 +102,9 @@ export class TeredoRelay implements TimedEngine<RelaySink> {
   }
 
   summary(): RelayPeerSummary {
-    return { peers: this.peers.size, trusted: this.peers.trustedCount, queuedBytes: this.peers.queues.queuedBytes, maxPeers: this.peers.maxPeers };
+    const p = this.peers;
+    const classes = { proven: p.classSize(PEER_PROVEN), pending: p.classSize(PEER_PENDING), embedded: p.classSize(PEER_EMBEDDED) };
+    return { peers: p.size, trusted: p.trustedCount, classes, queuedBytes: p.queues.queuedBytes, maxPeers: p.maxPeers };
   }
 
   /** §5.4.1: one IPv6 packet data[offset .. offset + length) routed into the TUN device. Bytes are lent. */
