@@ -86,6 +86,12 @@ const vmRssKiB = (pid) => Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/
 // and the serving check below makes it advertise; what is left is what the flood caused.
 const logLines = (file) => readFileSync(file, 'utf8').split('\n').filter((l) => l && !l.includes(`"${ADDR.adv}"`)).length;
 
+/** RcvbufErrors of the Udp: lines of /proc/<pid>/net/snmp: datagrams the kernel dropped in the agent's namespace, its receive buffer full. */
+function rcvbufErrors(pid) {
+  const [names, values] = readFileSync(`/proc/${pid}/net/snmp`, 'utf8').split('\n').filter((l) => l.startsWith('Udp: ')).map((l) => l.split(/\s+/));
+  return Number(values[names.indexOf('RcvbufErrors')]);
+}
+
 /** The generator's argv for one agent; the client's target is read from its status. */
 async function floodArgv(lab, agent) {
   const common = ['--count', String(COUNT), '--rate', String(RATE), '--sockets', String(SOCKETS), '--seed', String(SEED)];
@@ -134,7 +140,7 @@ async function floodOne(lab, agent) {
   const status = () => STATUS[agent](nodeCtx(lab, rec.node));
   const argv = await floodArgv(lab, agent);
   const s0 = await status();
-  const before = { rss: vmRssKiB(rec.proc.pid), drops: s0?.drops ?? {}, toNative: s0?.toNative?.packets ?? 0, lines: logLines(rec.logFile) };
+  const before = { rss: vmRssKiB(rec.proc.pid), drops: s0?.drops ?? {}, toNative: s0?.toNative?.packets ?? 0, kernel: rcvbufErrors(rec.proc.pid), lines: logLines(rec.logFile) };
   const seconds = RATE ? COUNT / RATE : COUNT / 50_000;
   // The serving check runs as long as the flood is planned to, started together with it.
   const [gen, during] = await Promise.all([
@@ -159,6 +165,7 @@ async function floodOne(lab, agent) {
     during,
     after,
     rss: { before: before.rss, after: alive ? vmRssKiB(rec.proc.pid) : NaN },
+    kernelDrops: alive ? rcvbufErrors(rec.proc.pid) - before.kernel : NaN,
     drops,
     logLines: logLines(rec.logFile) - before.lines,
   };
@@ -187,7 +194,7 @@ try {
 const mib = (kib) => (Number.isFinite(kib) ? `${(kib / 1024).toFixed(1)} MiB` : '-');
 const ping = (p) => `${p.received}/${p.sent}`;
 const rows = [
-  ['agent', 'flood sent', 'sent/s', 'alive', 'serving during', 'after', 'legit RS answered', 'replies to junk', 'relayed (peers)', 'RSS before', 'RSS after', 'drops counted', 'log lines'],
+  ['agent', 'flood sent', 'sent/s', 'alive', 'serving during', 'after', 'legit RS answered', 'replies to junk', 'relayed (peers)', 'RSS before', 'RSS after', 'drops counted', 'kernel drops', 'log lines'],
   ...results.map((r) => [
     r.agent,
     String(r.sent),
@@ -201,6 +208,7 @@ const rows = [
     mib(r.rss.before),
     mib(r.rss.after),
     String(Object.values(r.drops).reduce((a, b) => a + b, 0)),
+    String(r.kernelDrops),
     String(r.logLines),
   ]),
 ];
@@ -208,6 +216,7 @@ const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
 const load = (l) => l.map((x) => x.toFixed(2)).join(' ');
 console.log(`Hostile floods: ${COUNT} datagrams per agent at ${RATE || 'max'}/s offered from ${SOCKETS} sockets, seed ${SEED}; load average ${load(startLoad)} at start, ${load(loadavg())} at end`);
 for (const r of rows) console.log(r.map((v, c) => (c === 0 ? v.padEnd(widths[c]) : v.padStart(widths[c]))).join('  '));
+console.log('kernel drops: RcvbufErrors in the agent\'s namespace (its receive buffer was full); drops counted: the agent\'s own, by reason below');
 console.log(`serving: answered/sent of the ${CLIENT} client's ping6 to host6 (Teredo agents), advertisements heard/sent (rasadv listener)`);
 for (const r of results) {
   console.log(`drops by reason, ${r.agent}: ${Object.entries(r.drops).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`);
