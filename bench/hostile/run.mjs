@@ -31,6 +31,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { benchArgs, printTable } from '../cli.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
@@ -48,18 +49,7 @@ const { teredoServerStatus } = await import(dist('lab/occupants/teredo-server-ou
 const { teredoRelayStatus, RELAY_PORT } = await import(dist('lab/occupants/teredo-relay-ours.js'));
 const { teredoClientStatus } = await import(dist('lab/occupants/teredo-client-ours.js'));
 
-const arg = (name, dflt) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : dflt;
-};
-const intArg = (name, dflt, min) => {
-  const v = Number(arg(name, dflt));
-  if (!Number.isInteger(v) || v < min) {
-    console.error(`bench/hostile: --${name} must be an integer >= ${min}, got ${arg(name, dflt)}`);
-    process.exit(2);
-  }
-  return v;
-};
+const { arg, intArg } = benchArgs('bench/hostile');
 const COUNT = intArg('count', '100000', 1);
 const RATE = intArg('rate', '20000', 0);
 const SOCKETS = intArg('sockets', '64', 1);
@@ -212,10 +202,9 @@ const rows = [
     String(r.logLines),
   ]),
 ];
-const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
 const load = (l) => l.map((x) => x.toFixed(2)).join(' ');
 console.log(`Hostile floods: ${COUNT} datagrams per agent at ${RATE || 'max'}/s offered from ${SOCKETS} sockets, seed ${SEED}; load average ${load(startLoad)} at start, ${load(loadavg())} at end`);
-for (const r of rows) console.log(r.map((v, c) => (c === 0 ? v.padEnd(widths[c]) : v.padStart(widths[c]))).join('  '));
+printTable(rows);
 console.log('kernel drops: RcvbufErrors in the agent\'s namespace (its receive buffer was full); drops counted: the agent\'s own, by reason below');
 console.log(`serving: answered/sent of the ${CLIENT} client's ping6 to host6 (Teredo agents), advertisements heard/sent (rasadv listener)`);
 for (const r of results) {
