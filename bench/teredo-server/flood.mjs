@@ -37,6 +37,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { benchArgs, printTable } from '../cli.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
@@ -50,18 +51,7 @@ const { groupUsage } = await import(dist('lab/processes.js'));
 const { ADDR } = await import(dist('lab/topology.js'));
 const { teredoServerStatus } = await import(dist('lab/occupants/teredo-server-ours.js'));
 
-const arg = (name, dflt) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : dflt;
-};
-const intArg = (name, dflt, min) => {
-  const v = Number(arg(name, dflt));
-  if (!Number.isInteger(v) || v < min) {
-    console.error(`bench/teredo-server/flood: --${name} must be an integer >= ${min}, got ${arg(name, dflt)}`);
-    process.exit(2);
-  }
-  return v;
-};
+const { arg, intArg } = benchArgs('bench/teredo-server/flood');
 const COUNT = intArg('count', '1000000', 1);
 const RATE = intArg('rate', '100000', 0);
 const LEGIT_RATE = intArg('legit-rate', '200', 0);
@@ -202,9 +192,8 @@ const rows = [
     String(r.junkReplies),
   ]),
 ];
-const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
 console.log(`Hostile flood: ${COUNT} datagrams at ${RATE || 'max'}/s offered, legit RS at ${LEGIT_RATE}/s, seed ${SEED}; load average ${startLoad.toFixed(2)} at start, ${loadavg()[0].toFixed(2)} at end`);
-for (const r of rows) console.log(r.map((v, c) => (c === 0 ? v.padEnd(widths[c]) : v.padStart(widths[c]))).join('  '));
+printTable(rows);
 const mix = results[0]?.byKind;
 if (mix) console.log(`mix (datagrams per kind, first run): ${Object.entries(mix).map(([k, v]) => `${k} ${v}`).join(', ')}`);
 for (const r of results.filter((x) => Object.keys(x.drops).length)) {
