@@ -247,11 +247,6 @@ export class Host<C extends CommonConfig> {
     return driver;
   }
 
-  /** The onError handler for a port the agent opened itself (labelled like the host's own). */
-  errorsOf(label: string): (err: Error) => void {
-    return this.#errorsOf(label);
-  }
-
   /** drops, ioErrors and driver totals, for status and the stats log line. */
   hostStatus(): HostStatus {
     const drops: Record<string, number> = {};
