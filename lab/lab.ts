@@ -20,7 +20,7 @@ import { loadRegistry } from './registry.js';
 import { exec, execOk, inNs, sleep, spawnDetached, type ExecOptions, type ExecResult } from './run.js';
 import { startReaper } from './reaper.js';
 import { claimId, labDir, listStateIds, newState, readState, readStateFile, stateFile, writeState, type LabState, type OccupantRecord } from './state.js';
-import { iface, nodePlan, planLab, LAB_ID_PATTERN, type LabPlan, type NodePlan } from './topology.js';
+import { iface, nodePlan, planLab, LAB_ID_PATTERN, type LabPlan, type NodePlan, type PlanOptions } from './topology.js';
 
 export interface UpOptions {
   /** Run id (`tl` + 2 hex digits); a free one is picked by default. */
@@ -31,6 +31,8 @@ export interface UpOptions {
   /** Install missing Debian packages with scripts/setup-host.sh (default true). */
   readonly install?: boolean;
   readonly log?: (line: string) => void;
+  /** Build the NAT zoo too (topology.ts ZOO_SITES). */
+  readonly zoo?: boolean;
 }
 
 export interface DownReport {
@@ -46,8 +48,9 @@ export class Lab {
   readonly plan: LabPlan;
   private mutation: Promise<unknown> = Promise.resolve();
 
-  private constructor(readonly id: string) {
-    this.plan = planLab(id);
+  private constructor(readonly id: string, opts: PlanOptions = {}) {
+    // A lab built with options (the zoo) keeps its plan in state.json; the plan of a plain lab follows from the id.
+    this.plan = readState(id)?.plan ?? planLab(id, opts);
   }
 
   get stateFile(): string {
@@ -65,7 +68,7 @@ export class Lab {
     await Lab.reapOrphans(opts.log);
     const taken = new Set((await existingNamespaces()).map((n) => n.slice(0, 4)));
     const id = claimId(taken, opts.id);
-    const lab = new Lab(id);
+    const lab = new Lab(id, { zoo: opts.zoo === true });
     let state = newState(id, lab.plan, opts.ownerPid);
     writeState(state);
     try {

@@ -21,50 +21,66 @@
 // refused by the other NAT, and the answering bubble leaves from a different mapping (RFC 4380 §5.2.6 assumes
 // it leaves from the same one). With the drop, a refused packet leaves no state, like on real NATs.
 
-import type { NatKind } from './topology.js';
+import { zooRules } from './nat-zoo.js';
+import type { NatKind, ZooBehaviour } from './topology.js';
 
 /** How long a cone binding stays open after the last outgoing packet (real NATs: 30 s to a few minutes). */
 export const CONE_BINDING_TIMEOUT_S = 120;
 
 export interface NatRulesetParams {
   readonly kind: NatKind;
-  /** Interface towards inet4 and towards the LAN. */
+  /** Interface towards inet4 (or the carrier NAT) and towards the LAN. */
   readonly outsideIf: string;
   readonly insideIf: string;
   /** The client's LAN address: where unsolicited packets go on cone NATs. */
   readonly clientAddr: string;
+  /** The NAT's own outside address (zoo rules that SNAT to it or match it). */
+  readonly outsideAddr: string;
+  readonly zoo?: ZooBehaviour;
+  /** port-forward: the forwarded UDP port. */
+  readonly forwardPort?: number;
+}
+
+/** The rules of one NAT, by the chain (or `sets` for set and map declarations) they go into. */
+export interface NatRules {
+  readonly sets: string[];
+  readonly forward: string[];
+  readonly prerouting: string[];
+  readonly input: string[];
+  /** SNAT rules before the kind's masquerade, which comes last (and catches what they leave). */
+  readonly postrouting: string[];
+  /** A filter chain after SNAT (priority srcnat + 10): sees every outgoing packet with its mapping. */
+  readonly record: string[];
 }
 
 /** The table every lab NAT uses; one per NAT namespace. */
 export const NAT_TABLE = 'tl_nat';
 
 export function natRuleset(p: NatRulesetParams): string {
-  const masquerade = p.kind === 'symmetric' ? 'masquerade fully-random' : 'masquerade';
-  const lines = [`table ip ${NAT_TABLE} {`];
+  const r: NatRules = { sets: [], forward: [], prerouting: [], input: [], postrouting: [], record: [] };
   if (p.kind === 'full-cone' || p.kind === 'address-restricted') {
     const key = p.kind === 'full-cone' ? 'udp sport' : 'ip daddr . udp sport';
     const type = p.kind === 'full-cone' ? 'inet_service' : 'ipv4_addr . inet_service';
     // Inbound, the remote endpoint is the source and the mapped (= inside, port kept) port is the destination.
     const match = p.kind === 'full-cone' ? 'udp dport' : 'ip saddr . udp dport';
-    lines.push(
-      `  set bindings { type ${type}; flags timeout; timeout ${CONE_BINDING_TIMEOUT_S}s; }`,
-      `  chain forward { type filter hook forward priority filter; policy accept;`,
-      `    iifname "${p.insideIf}" oifname "${p.outsideIf}" update @bindings { ${key} }`,
-      `  }`,
-      `  chain prerouting { type nat hook prerouting priority dstnat; policy accept;`,
-      `    iifname "${p.outsideIf}" ${match} @bindings dnat to ${p.clientAddr}`,
-      `  }`,
-    );
+    r.sets.push(`set bindings { type ${type}; flags timeout; timeout ${CONE_BINDING_TIMEOUT_S}s; }`);
+    r.forward.push(`iifname "${p.insideIf}" oifname "${p.outsideIf}" update @bindings { ${key} }`);
+    r.prerouting.push(`iifname "${p.outsideIf}" ${match} @bindings dnat to ${p.clientAddr}`);
   }
-  lines.push(
-    `  chain input { type filter hook input priority filter; policy accept;`,
-    `    iifname "${p.outsideIf}" meta l4proto udp ct state new drop`,
-    `  }`,
-    `  chain postrouting { type nat hook postrouting priority srcnat; policy accept;`,
-    `    oifname "${p.outsideIf}" ${masquerade}`,
-    `  }`,
+  r.input.push(`iifname "${p.outsideIf}" meta l4proto udp ct state new drop`);
+  if (p.zoo) zooRules(p, r);
+  r.postrouting.push(`oifname "${p.outsideIf}" ${p.kind === 'symmetric' ? 'masquerade fully-random' : 'masquerade'}`);
+  const chain = (head: string, rules: readonly string[]): string[] => (rules.length === 0 ? [] : [`  chain ${head}; policy accept;`, ...rules.map((l) => `    ${l}`), '  }']);
+  const lines = [
+    `table ip ${NAT_TABLE} {`,
+    ...r.sets.map((l) => `  ${l}`),
+    ...chain('forward { type filter hook forward priority filter', r.forward),
+    ...chain('prerouting { type nat hook prerouting priority dstnat', r.prerouting),
+    ...chain('input { type filter hook input priority filter', r.input),
+    ...chain('postrouting { type nat hook postrouting priority srcnat', r.postrouting),
+    ...chain('record { type filter hook postrouting priority srcnat + 10', r.record),
     `}`,
-  );
+  ];
   return lines.join('\n') + '\n';
 }
 

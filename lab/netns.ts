@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { exec, execOk, inNs, ipBatch } from './run.js';
 import { killNamespaceProcesses } from './processes.js';
 import { natRuleset } from './nat.js';
+import { zooSysctls } from './nat-zoo.js';
 import { iface, type LabPlan, type NodePlan } from './topology.js';
 
 export function namespaces(plan: LabPlan): string[] {
@@ -80,14 +81,30 @@ function readSysctl(key: string): string | undefined {
 }
 
 async function applyNat(plan: LabPlan, n: NodePlan): Promise<void> {
-  if (n.kind !== 'router' || !n.nat || n.nat.nat !== n.name) return;
+  const site = n.nat;
+  if (n.kind !== 'router' || !site) return;
+  if (site.carrier?.node === n.name) {
+    // The carrier-grade NAT in front of a home NAT: port-restricted, like the big ones (RFC 6888 asks for
+    // endpoint-independent mapping).
+    const insideIf = iface(plan, n.name, site.outsideSegment);
+    const outsideAddr = site.carrier.outside;
+    const ruleset = natRuleset({ kind: 'port-restricted', outsideIf: iface(plan, n.name, 'inet4'), insideIf, clientAddr: site.outside, outsideAddr });
+    await execOk(inNs(n.ns, ['nft', '-f', '-']), { input: ruleset });
+    return;
+  }
+  if (site.nat !== n.name) return;
   const ruleset = natRuleset({
-    kind: n.nat.kind,
-    outsideIf: iface(plan, n.name, 'inet4'),
-    insideIf: iface(plan, n.name, 'lan'),
-    clientAddr: n.nat.clientAddr,
+    kind: site.kind,
+    outsideIf: iface(plan, n.name, site.outsideSegment),
+    insideIf: iface(plan, n.name, site.lanSegment),
+    clientAddr: site.clientAddr,
+    outsideAddr: site.outside,
+    ...(site.zoo ? { zoo: site.zoo } : {}),
+    ...(site.forwardPort !== undefined ? { forwardPort: site.forwardPort } : {}),
   });
   await execOk(inNs(n.ns, ['nft', '-f', '-']), { input: ruleset });
+  const kv = Object.entries(zooSysctls(site)).map(([k, v]) => `${k}=${v}`);
+  if (kv.length > 0) await execOk(inNs(n.ns, ['sysctl', '-q', '-w', ...kv]));
 }
 
 /** Namespaces that exist now and carry the run prefix `<id>-`. */

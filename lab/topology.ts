@@ -21,18 +21,44 @@
 
 export type NatKind = 'full-cone' | 'address-restricted' | 'port-restricted' | 'symmetric';
 
-/** One NAT router with its client behind it. */
+/**
+ * What a zoo NAT does beyond its kind (lab/nat-zoo.ts has the rules, docs/lab.md the table):
+ * port-forward (the client's Teredo port forwarded to it), hairpin / no-hairpin (two clients on one LAN),
+ * cgnat (a carrier-grade NAT in 100.64.0.0/10 in front), sequential / port-preserving (symmetric allocation),
+ * timeout-30s (UDP mappings live 30 s), reboot (mappings can be lost and come back on new ports),
+ * udp-block (UDP can be blocked and opened), lossy (netem loss and delay).
+ */
+export type ZooBehaviour = 'port-forward' | 'hairpin' | 'no-hairpin' | 'cgnat' | 'sequential' | 'port-preserving' | 'timeout-30s' | 'reboot' | 'udp-block' | 'lossy';
+
+/** A host on a NAT's LAN. */
+export interface LanHost {
+  readonly node: string;
+  readonly addr: string;
+}
+
+/** One NAT router with its client (zoo sites: clients) behind it. */
 export interface NatSite {
   readonly nat: string;
+  /** The first client; `clients` lists all of them. */
   readonly client: string;
   readonly kind: NatKind;
   /** Short label used in node names and tables. */
   readonly label: string;
-  /** The NAT's address on inet4 (its public, mapped address). */
+  /** The NAT's address on its outside segment (inet4: its public, mapped address; behind a CGNAT: 100.64/10). */
   readonly outside: string;
-  /** The NAT's LAN address (the client's default gateway) and the client's address, /24. */
+  /** Segment towards the Internet: `inet4`, or `wan` (a veth to the carrier NAT) for cgnat. */
+  readonly outsideSegment: string;
+  /** The NAT's LAN address (the clients' default gateway) and the first client's address, /24. */
   readonly inside: string;
   readonly clientAddr: string;
+  /** LAN segment: `lan` (a veth to the one client) or `lan-<label>` (a bridge with several clients). */
+  readonly lanSegment: string;
+  readonly clients: readonly LanHost[];
+  readonly zoo?: ZooBehaviour;
+  /** cgnat: the carrier-grade NAT (on inet4 at `outside`, towards this NAT at `inside`). */
+  readonly carrier?: { readonly node: string; readonly outside: string; readonly inside: string };
+  /** port-forward: the UDP port forwarded to the first client, which its Teredo client binds. */
+  readonly forwardPort?: number;
 }
 
 /** Fixed addresses: the same in every run, since namespaces isolate runs from each other. */
@@ -67,16 +93,51 @@ export const NAT_SITES: readonly NatSite[] = [
   site('prc2', 'port-restricted', 5),
 ];
 
-function site(label: string, kind: NatKind, n: number): NatSite {
+/**
+ * The NAT zoo (`teredo-lab up --zoo`): realistic behaviours beside the textbook NATs above, built on demand
+ * because they double the lab's namespaces. Sites 11..20 in the numbering of site().
+ */
+export const ZOO_SITES: readonly NatSite[] = [
+  { ...site('pf', 'port-restricted', 11), zoo: 'port-forward', forwardPort: 3545 },
+  site('hp', 'port-restricted', 12, 'hairpin', 2),
+  site('nhp', 'port-restricted', 13, 'no-hairpin', 2),
+  {
+    ...site('cgn', 'port-restricted', 14, 'cgnat'),
+    outside: '100.64.0.2',
+    outsideSegment: 'wan',
+    carrier: { node: 'cgn', outside: '198.18.0.114', inside: '100.64.0.1' },
+  },
+  site('seq', 'symmetric', 15, 'sequential'),
+  site('pps', 'symmetric', 16, 'port-preserving'),
+  site('t30', 'port-restricted', 17, 'timeout-30s'),
+  site('rb', 'port-restricted', 18, 'reboot'),
+  site('blk', 'port-restricted', 19, 'udp-block'),
+  site('loss', 'port-restricted', 20, 'lossy'),
+];
+
+/** RFC 6598 shared address space (carrier-grade NAT), the prefix length of the carrier's link. */
+export const CGNAT_CIDR = 10;
+
+function site(label: string, kind: NatKind, n: number, zoo?: ZooBehaviour, clients = 1): NatSite {
+  const hosts = Array.from({ length: clients }, (_, i) => ({ node: `cli-${label}${i === 0 ? '' : String(i + 1)}`, addr: `192.168.${n}.${i + 2}` }));
   return {
     nat: `nat-${label}`,
-    client: `cli-${label}`,
+    client: hosts[0]!.node,
     kind,
     label,
     outside: `198.18.0.${100 + n}`,
+    outsideSegment: 'inet4',
     inside: `192.168.${n}.1`,
-    clientAddr: `192.168.${n}.2`,
+    clientAddr: hosts[0]!.addr,
+    lanSegment: clients > 1 ? `lan-${label}` : 'lan',
+    clients: hosts,
+    ...(zoo ? { zoo } : {}),
   };
+}
+
+/** The NAT sites of a plan: the textbook ones, plus the zoo when it was built. */
+export function natSites(plan: LabPlan): NatSite[] {
+  return [...NAT_SITES, ...(plan.zoo ? ZOO_SITES : [])];
 }
 
 export type NodeKind = 'switch' | 'router' | 'host';
@@ -116,12 +177,19 @@ export interface LabPlan {
   readonly links: readonly LinkPlan[];
   /** Name a TUN device in this lab must use (carries the run prefix). */
   readonly tunName: string;
+  /** Whether the NAT zoo (ZOO_SITES) is part of this lab. */
+  readonly zoo?: boolean;
+}
+
+export interface PlanOptions {
+  /** Build the NAT zoo too (ZOO_SITES). */
+  readonly zoo?: boolean;
 }
 
 export const LAB_ID_PATTERN = /^tl[0-9a-f]{2}$/;
 const IFNAMSIZ_MAX = 15;
 
-export function planLab(id: string): LabPlan {
+export function planLab(id: string, opts: PlanOptions = {}): LabPlan {
   if (!LAB_ID_PATTERN.test(id)) throw new Error(`lab id must look like tl3f (tl + 2 hex digits), got ${JSON.stringify(id)}`);
   const b = new PlanBuilder(id);
   const v4 = (a: string, len: number = ADDR.inet4Cidr): string => `${a}/${len}`;
@@ -146,12 +214,24 @@ export function planLab(id: string): LabPlan {
   b.attach('host6', 'inet6', [v6(ADDR.host6)]);
   b.route('host6', `${ADDR.teredoPrefix} via ${ADDR.relay6}`);
 
-  for (const s of NAT_SITES) {
-    b.host(s.nat, 'router', { 'net.ipv4.ip_forward': '1', 'net.ipv6.conf.all.forwarding': '0' }, s);
-    b.attach(s.nat, 'inet4', [v4(s.outside)]);
-    b.host(s.client, 'host', noForward, s);
-    b.pointToPoint(s.nat, s.client, 'lan', [v4(s.inside)], [v4(s.clientAddr)]);
-    b.route(s.client, `default via ${s.inside}`);
+  const router = { 'net.ipv4.ip_forward': '1', 'net.ipv6.conf.all.forwarding': '0' };
+  for (const s of [...NAT_SITES, ...(opts.zoo ? ZOO_SITES : [])]) {
+    b.host(s.nat, 'router', router, s);
+    if (s.carrier) {
+      // The carrier-grade NAT: on inet4, with the home NAT's WAN behind it (RFC 6598 addresses).
+      b.host(s.carrier.node, 'router', router, s);
+      b.attach(s.carrier.node, 'inet4', [v4(s.carrier.outside)]);
+      b.pointToPoint(s.carrier.node, s.nat, s.outsideSegment, [v4(s.carrier.inside, CGNAT_CIDR)], [v4(s.outside, CGNAT_CIDR)]);
+      b.route(s.nat, `default via ${s.carrier.inside}`);
+    } else b.attach(s.nat, s.outsideSegment, [v4(s.outside)]);
+    if (s.clients.length > 1) b.switch(`sw-${s.lanSegment}`);
+    for (const c of s.clients) {
+      b.host(c.node, 'host', noForward, s);
+      b.route(c.node, `default via ${s.inside}`);
+      if (s.clients.length > 1) b.attach(c.node, s.lanSegment, [v4(c.addr)]);
+    }
+    if (s.clients.length > 1) b.attach(s.nat, s.lanSegment, [v4(s.inside)]);
+    else b.pointToPoint(s.nat, s.client, s.lanSegment, [v4(s.inside)], [v4(s.clientAddr)]);
   }
 
   // radvd (and RFC 4861 §6.2.2 generally) advertises a router lifetime of 0 unless the node forwards.
@@ -170,7 +250,7 @@ export function planLab(id: string): LabPlan {
     // No default route on this LAN: multicast sends need a route to pick the interface.
     b.route(name, `224.0.0.0/4 dev ${b.ifname('mlan')}`);
   }
-  return b.build();
+  return { ...b.build(), ...(opts.zoo ? { zoo: true } : {}) };
 }
 
 class PlanBuilder {

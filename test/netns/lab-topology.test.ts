@@ -61,7 +61,7 @@ describe('planLab', () => {
 });
 
 describe('natRuleset', () => {
-  const base = { outsideIf: 'tl3f-inet4', insideIf: 'tl3f-lan', clientAddr: '192.168.3.2' };
+  const base = { outsideIf: 'tl3f-inet4', insideIf: 'tl3f-lan', clientAddr: '192.168.3.2', outsideAddr: '198.18.0.103' };
   it('uses fully-random masquerade only for the symmetric NAT', () => {
     expect(natRuleset({ ...base, kind: 'symmetric' })).toMatch(/masquerade fully-random/);
     for (const kind of ['full-cone', 'address-restricted', 'port-restricted'] as const) expect(natRuleset({ ...base, kind })).not.toMatch(/fully-random/);
