@@ -9,8 +9,9 @@
 //                                          from local port P ask each reflector what it saw, print
 //                                          {"mapped":{"A:P":"ip:port",...}}, then report every other datagram
 //                                          arriving within N ms as {"from":"ip:port","text":"..."}; {"done":true}
-//   send --to A:P [--port P] [--text T] [--count N] [--ttl T] [--iface ADDR]
-//                                          send N datagrams (unicast, or multicast with TTL and egress address)
+//   send --to A:P [--port P] [--text T] [--count N] [--gap-ms G] [--ttl T] [--iface ADDR]
+//                                          send N datagrams G ms apart (default 50; unicast, or multicast with
+//                                          TTL and egress address)
 //   listen --port P [--group G --iface ADDR] [--ms N]
 //                                          print each datagram as {"from":...,"text":...} for N ms
 
@@ -79,14 +80,14 @@ async function map(port: number, targets: string[], listenMs: number): Promise<v
   sock.close();
 }
 
-async function send(o: { to: string; port: number; text: string; count: number; ttl?: number; iface?: string }): Promise<void> {
+async function send(o: { to: string; port: number; text: string; count: number; gapMs: number; ttl?: number; iface?: string }): Promise<void> {
   const sock = await bind(o.port, o.iface);
   if (o.ttl !== undefined) sock.setMulticastTTL(o.ttl);
   if (o.iface) sock.setMulticastInterface(o.iface);
   const { address, port } = endpoint(o.to);
   for (let i = 0; i < o.count; i++) {
     await new Promise<void>((r, j) => sock.send(o.text, port, address, (e) => (e ? j(e) : r())));
-    await sleep(50);
+    await sleep(o.gapMs);
   }
   sock.close();
 }
@@ -110,6 +111,7 @@ const { positionals, values } = parseArgs({
     ms: { type: 'string' },
     text: { type: 'string' },
     count: { type: 'string' },
+    'gap-ms': { type: 'string' },
     ttl: { type: 'string' },
     iface: { type: 'string' },
     group: { type: 'string' },
@@ -130,6 +132,7 @@ switch (positionals[0]) {
       port: num(values.port, 0),
       text: values.text ?? 'hello',
       count: num(values.count, 3),
+      gapMs: num(values['gap-ms'], 50),
       ...(values.ttl ? { ttl: Number(values.ttl) } : {}),
       ...(values.iface ? { iface: values.iface } : {}),
     });

@@ -9,6 +9,8 @@
 
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Lab } from '../../lab/lab.js';
+import { natAction } from '../../lab/nat-zoo.js';
 import { ADDR, JsonLines, NAT_SITES, udpProbe, useLab } from './lab.js';
 
 const lab = useLab();
@@ -86,5 +88,123 @@ describe('mlan', () => {
     await Promise.all(listeners.map((l) => l.next('ready')));
     await lab.execOk('adv', udpProbe('send', '--to', `${group}:${port}`, '--ttl', '15', '--iface', ADDR.adv, '--text', 'Hostname=LAB\n'));
     for (const l of listeners) expect((await l.next('from')).from).toMatch(new RegExp(`^${ADDR.adv.replaceAll('.', '\\.')}:`));
+  });
+});
+
+/**
+ * The NAT zoo (`teredo-lab up --zoo`, lab/nat-zoo.ts), in a lab of its own brought up for these tests: each
+ * site's behaviour beside its kind, seen with the same probes. Expected ports and addresses are written out
+ * here (RFC 6598's 100.64/10 behind 198.18.0.114, the sequential window from 20000), not read from the lab.
+ */
+describe('zoo', () => {
+  let zoo: Lab;
+  const zooReflectors: ChildProcess[] = [];
+  const server = `${ADDR.server}:${REFLECT_PORT}`;
+  const three = [ADDR.server, ADDR.server2, ADDR.probe].map((a) => `${a}:${REFLECT_PORT}`);
+  const mapFrom = async (node: string, port: number, targets: readonly string[], listenMs = 0): Promise<{ ports: number[]; addrs: string[]; probe: JsonLines }> => {
+    const probe = new JsonLines(zoo.spawn(node, udpProbe('map', '--port', String(port), ...targets.flatMap((t) => ['--to', t]), '--listen-ms', String(listenMs))));
+    const mapped = (await probe.next('mapped')).mapped as Record<string, string>;
+    const eps = targets.map((t) => mapped[t]!);
+    return { ports: eps.map((e) => Number(e.split(':')[1])), addrs: eps.map((e) => e.split(':')[0]!), probe };
+  };
+  const received = (p: JsonLines): string[] => p.lines.filter((l) => 'text' in l).map((l) => String(l.text));
+  /** Resolves when a `listen` probe has exited (after its --ms), or after timeoutMs. */
+  const exited = (p: JsonLines, timeoutMs: number): Promise<unknown> => p.next('exit', timeoutMs).catch(() => undefined);
+
+  beforeAll(async () => {
+    zoo = await Lab.up({ zoo: true, ownerPid: process.pid, install: false });
+    zooReflectors.push(
+      zoo.spawn('server', udpProbe('reflect', '--bind', `${ADDR.server}:${REFLECT_PORT}`, '--bind', `${ADDR.server2}:${REFLECT_PORT}`)),
+      zoo.spawn('probe', udpProbe('reflect', '--bind', `${ADDR.probe}:${REFLECT_PORT}`)),
+    );
+    await Promise.all(zooReflectors.map((c) => new JsonLines(c).next('ready')));
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const c of zooReflectors) c.kill('SIGKILL');
+    await zoo?.down();
+  });
+
+  it('nat-pf forwards its UDP port 3545 to cli-pf: unsolicited datagrams from anyone get in, to other ports not', async () => {
+    const listener = new JsonLines(zoo.spawn('cli-pf', udpProbe('listen', '--port', '3545', '--ms', '1500')));
+    const other = new JsonLines(zoo.spawn('cli-pf', udpProbe('listen', '--port', '3546', '--ms', '1500')));
+    await Promise.all([listener.next('ready'), other.next('ready')]);
+    await zoo.execOk('probe', udpProbe('send', '--to', '198.18.0.111:3545', '--text', 'forwarded'));
+    await zoo.execOk('probe', udpProbe('send', '--to', '198.18.0.111:3546', '--text', 'not-forwarded'));
+    await Promise.all([exited(listener, 3000), exited(other, 3000)]);
+    expect(received(listener)).toContain('forwarded');
+    expect(received(other)).toEqual([]);
+    // The forwarded port keeps its number outward (masquerade keeps a free port): the cone Teredo needs.
+    expect((await mapFrom('cli-pf', 3545, three)).ports).toEqual([3545, 3545, 3545]);
+  });
+
+  it('nat-hp hairpins: cli-hp reaches cli-hp2 at its public mapping and is seen at its own; nat-nhp drops it', async () => {
+    for (const [site, outside, expectIn] of [['hp', '198.18.0.112', true], ['nhp', '198.18.0.113', false]] as const) {
+      const { probe } = await mapFrom(`cli-${site}2`, 22000, [server], 1500);
+      await zoo.execOk(`cli-${site}`, udpProbe('send', '--port', '22001', '--to', `${outside}:22000`, '--text', `hairpin-${site}`));
+      await probe.next('done');
+      const from = probe.lines.filter((l) => l.text === `hairpin-${site}`).map((l) => l.from);
+      expect(from.length > 0).toBe(expectIn);
+      if (expectIn) expect(from[0]).toBe(`${outside}:22001`);
+    }
+  });
+
+  it('nat-cgn sits behind a carrier-grade NAT: mapped to the carrier 198.18.0.114, endpoint-independent, home WAN in 100.64/10', async () => {
+    const { ports, addrs } = await mapFrom('cli-cgn', 22010, three);
+    expect(addrs).toEqual(['198.18.0.114', '198.18.0.114', '198.18.0.114']);
+    expect(new Set(ports).size).toBe(1);
+    expect((await zoo.execOk('nat-cgn', ['ip', '-4', 'addr'])).stdout).toMatch(/inet 100\.64\.0\.2\/10/);
+  });
+
+  it('nat-seq is symmetric with sequential ports; nat-pps keeps the port for the first destination, then counts', async () => {
+    const seq = (await mapFrom('cli-seq', 22020, three)).ports;
+    expect(seq[1]! - seq[0]!).toBe(1);
+    expect(seq[2]! - seq[1]!).toBe(1);
+    expect(seq[0]).toBeGreaterThanOrEqual(20000);
+    const pps = (await mapFrom('cli-pps', 22021, three)).ports;
+    expect(pps[0]).toBe(22021);
+    expect(pps[2]! - pps[1]!).toBe(1);
+    expect(pps[1]).not.toBe(22021);
+  });
+
+  it('nat-t30 forgets a UDP mapping idle for 30 s that nat-prc2-like NATs keep (both saw replies over > 2 s)', async () => {
+    // Two exchanges 3 s apart make the flow a "stream" to conntrack (replied, older than 2 s): 120 s by default.
+    const sites = [['cli-t30', 22030], ['cli-blk', 22031]] as const; // nat-blk (open) is a default port-restricted NAT
+    const first = await Promise.all(sites.map(([n, p]) => mapFrom(n, p, [server])));
+    await new Promise((r) => setTimeout(r, 3000));
+    await Promise.all(sites.map(([n, p]) => mapFrom(n, p, [server])));
+    await new Promise((r) => setTimeout(r, 35_000));
+    const listeners = sites.map(([n, p]) => new JsonLines(zoo.spawn(n, udpProbe('listen', '--port', String(p), '--ms', '1500'))));
+    await Promise.all(listeners.map((l) => l.next('ready')));
+    for (const f of first) await zoo.execOk('server', udpProbe('send', '--port', String(REFLECT_PORT), '--to', `${f.addrs[0]}:${f.ports[0]}`, '--text', 'late'));
+    await Promise.all(listeners.map((l) => exited(l, 2500)));
+    expect(listeners.map((l) => received(l).includes('late'))).toEqual([false, true]);
+  }, 60_000);
+
+  it('nat-rb maps endpoint-independently and, after `reboot`, maps the same inside endpoint to a new port', async () => {
+    const before = (await mapFrom('cli-rb', 22040, three)).ports;
+    expect(new Set(before).size).toBe(1);
+    await natAction(zoo, 'nat-rb', 'reboot');
+    const after = (await mapFrom('cli-rb', 22040, three)).ports;
+    expect(new Set(after).size).toBe(1);
+    expect(after[0]).not.toBe(before[0]);
+  });
+
+  it('nat-blk blocks all UDP on `block-udp` and passes it again on `open-udp`', async () => {
+    await natAction(zoo, 'nat-blk', 'block-udp');
+    expect((await mapFrom('cli-blk', 22050, [server])).ports[0]).toBeNaN(); // "no answer"
+    await natAction(zoo, 'nat-blk', 'open-udp');
+    expect((await mapFrom('cli-blk', 22051, [server])).addrs[0]).toBe('198.18.0.119');
+  });
+
+  it('nat-loss drops some, not all, of 400 datagrams (5 % each way)', async () => {
+    const listener = new JsonLines(zoo.spawn('probe', udpProbe('listen', '--port', '22060', '--ms', '4000')));
+    await listener.next('ready');
+    await zoo.execOk('cli-loss', udpProbe('send', '--to', `${ADDR.probe}:22060`, '--count', '400', '--gap-ms', '2', '--text', 'x'));
+    await exited(listener, 5000);
+    const n = received(listener).length;
+    // Binomial(400, 0.95): mean 380, sd 4.4; 400 has probability 1e-9, fewer than 330 far less.
+    expect(n).toBeLessThan(400);
+    expect(n).toBeGreaterThan(330);
   });
 });
