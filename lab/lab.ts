@@ -223,7 +223,7 @@ export class Lab {
     await this.mutate((s) => ({ ...s, occupants: [...s.occupants, record] }));
 
     try {
-      await this.waitReady(def, this.context(node, dir, logFile, proc.pid), proc, key);
+      await this.waitReady(def, this.context(node, dir, logFile, proc.pid), proc, key, req.readyTimeoutMs ?? def.readyTimeoutMs);
     } catch (e) {
       await this.stopOccupant(key);
       throw e;
@@ -247,13 +247,13 @@ export class Lab {
     return def.status(this.context(rec.node, rec.dir, rec.logFile, rec.proc.pid));
   }
 
-  private async waitReady(def: OccupantDefinition, ctx: OccupantContext, proc: ProcId, key: string): Promise<void> {
+  private async waitReady(def: OccupantDefinition, ctx: OccupantContext, proc: ProcId, key: string, timeoutMs: number): Promise<void> {
     const start = Date.now();
     for (;;) {
       if (!isAlive(proc)) throw new LabError('LAB_OCCUPANT_FAILED', `${key} (${def.impl}) exited during start-up\n${tail(ctx.logFile)}`);
       if (await def.ready(ctx)) return;
       const elapsed = Date.now() - start;
-      if (elapsed > def.readyTimeoutMs) throw new LabError('LAB_OCCUPANT_FAILED', `${key} (${def.impl}) not ready after ${def.readyTimeoutMs} ms\n${tail(ctx.logFile)}`);
+      if (elapsed > timeoutMs) throw new LabError('LAB_OCCUPANT_FAILED', `${key} (${def.impl}) not ready after ${timeoutMs} ms\n${tail(ctx.logFile)}`);
       // Polls spawn processes (ss, ip): fine-grained at first (start-up times are measured), then sparser.
       await sleep(Math.min(250, 25 + elapsed / 10));
     }

@@ -87,6 +87,8 @@ export interface OccupantRequest {
   readonly role: Role;
   readonly impl: string;
   readonly node?: string;
+  /** Overrides the definition's readyTimeoutMs (the matrix waits out a blocked network). */
+  readonly readyTimeoutMs?: number;
 }
 
 export function isRole(s: string): s is Role {

@@ -2,9 +2,11 @@
 // teredo-lab: builds the Teredo / RA / rasadv test network in Linux network namespaces and runs commands
 // and occupants (our agents or reference implementations) in it. See docs/lab.md.
 //
-//   teredo-lab up [--server miredo] [--relay miredo] [--clients miredo] [--ra-sender radvd] [--preferred]
+//   teredo-lab up [--zoo] [--server miredo] [--relay miredo] [--clients miredo] [--ra-sender radvd] [--preferred]
 //   teredo-lab status | down [--all] | list | exec <node> -- <cmd...> | start <role> <impl> | stop <role>
+//   teredo-lab nat <nat-node> reboot|block-udp|open-udp        (zoo NATs)
 //   teredo-lab bench [--stack miredo/miredo/ours] [--seconds 5]
+//   teredo-lab matrix [--stack ours --stack miredo] [--case <name>]
 //
 // Exit codes: 0 success, 1 lab error (message on stderr), 2 usage error, otherwise the exec'd command's code.
 
@@ -20,6 +22,8 @@ import { choosePreferredOccupants, occupantRequests } from '../../lab/choose.js'
 import { inNs } from '../../lab/run.js';
 import { nodesTable, occupantsTable, tryCommands } from './print.js';
 import { benchCommand } from './bench-command.js';
+import { matrixCommand } from './matrix-command.js';
+import { NAT_ACTIONS, natAction, type NatAction } from '../../lab/nat-zoo.js';
 
 class UsageError extends Error {}
 
@@ -53,7 +57,7 @@ async function up(args: Record<string, unknown>): Promise<void> {
   // Installs what is missing before judging availability (a fresh host has no Miredo or radvd yet).
   if (preferredRoles.length > 0) requests.push(...occupantRequests(await choosePreferredOccupants({ registry, roles: preferredRoles, log })));
   const t0 = Date.now();
-  const lab = await Lab.up({ ...(args['id'] ? { id: args['id'] as string } : {}), occupants: requests, log });
+  const lab = await Lab.up({ ...(args['id'] ? { id: args['id'] as string } : {}), occupants: requests, log, zoo: args['zoo'] === true });
   process.stdout.write(`lab ${lab.id} is up (${Date.now() - t0} ms); state in ${lab.dir}\n\n${nodesTable(lab)}\n\n${await occupantsTable(lab)}\n\ntry:\n${tryCommands(lab)}\n`);
 }
 
@@ -105,6 +109,13 @@ async function stop(args: { id?: string; role: string; node?: string }): Promise
   process.stdout.write(keys.length ? `stopped ${keys.join(', ')}\n` : `no ${args.role} occupant is running\n`);
 }
 
+async function nat(args: { id?: string; node: string; action: string }): Promise<void> {
+  assertRoot();
+  if (!(NAT_ACTIONS as readonly string[]).includes(args.action)) throw new UsageError(`unknown action ${args.action}; actions: ${NAT_ACTIONS.join(', ')}`);
+  await natAction(Lab.attach(args.id), args.node, args.action as NatAction);
+  process.stdout.write(`${args.node}: ${args.action} done\n`);
+}
+
 try {
   const cli = yargs(hideBin(process.argv))
     .scriptName('teredo-lab')
@@ -113,7 +124,9 @@ try {
       'up',
       'build a lab (and start occupants)',
       (y) => {
-        let o = withId(y).option('preferred', { type: 'boolean', describe: 'fill every role: our agent where it exists, else the reference implementation' });
+        let o = withId(y)
+          .option('zoo', { type: 'boolean', describe: 'also build the NAT zoo (port forward, hairpin, CGNAT, sequential, 30 s, reboot, UDP block, loss)' })
+          .option('preferred', { type: 'boolean', describe: 'fill every role: our agent where it exists, else the reference implementation' });
         for (const role of ROLES) o = o.option(ROLE_OPTION[role], { type: 'string', describe: `occupant for ${role}: ${[...registry.implsFor(role), 'none'].join(', ')}` });
         return o;
       },
@@ -132,9 +145,16 @@ try {
       (a) => start(a),
     )
     .command('stop <role>', 'stop the occupants of a role', (y) => withId(y).positional('role', { type: 'string', demandOption: true }).option('node', { type: 'string' }), (a) => stop(a))
-    .command(benchCommand);
+    .command(
+      'nat <node> <action>',
+      `change a running zoo NAT: ${NAT_ACTIONS.join(', ')}`,
+      (y) => withId(y).positional('node', { type: 'string', demandOption: true }).positional('action', { type: 'string', demandOption: true }),
+      (a) => nat(a),
+    )
+    .command(benchCommand)
+    .command(matrixCommand);
   await cli
-    .demandCommand(1, 'a command is required: up, down, status, list, exec, start, stop, bench')
+    .demandCommand(1, 'a command is required: up, down, status, list, exec, start, stop, nat, bench, matrix')
     .strict()
     .version(false)
     .help()

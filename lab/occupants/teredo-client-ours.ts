@@ -42,6 +42,8 @@ const client: OccupantDefinition = {
         assertLabIpv4(ADDR.server2),
         '--interface',
         ctx.plan.tunName,
+        // Behind a port-forwarding NAT (zoo nat-pf) the client binds the forwarded port, as a user would.
+        ...(ctx.node.nat?.forwardPort !== undefined && ctx.node.name === ctx.node.nat.client ? ['--port', String(ctx.node.nat.forwardPort)] : []),
       ],
     };
   },

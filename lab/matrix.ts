@@ -1,0 +1,197 @@
+// `teredo-lab matrix`: every NAT case of the zoo (topology.ts ZOO_SITES, nat-zoo.ts) with each Teredo stack
+// (server, relay and clients of one implementation), on one zoo lab. Per case: success, the time from the
+// client's start to a working path (qualified, then an Echo Reply in each direction the case is about), the
+// NAT type the client reports, and ping counts. Printed, never asserted: the point is to see where a stack
+// fails, and a stack that fails a case is a finding, not a broken lab.
+//
+// A working path: `ping -c1` retried once a second (up to PATH_TRIES) until it is answered, in each direction:
+// client → host6 and host6 → client through the relay, or client ↔ peer for the cases about two clients.
+// Then PINGS pings each way are counted for the table.
+
+import type { Lab } from './lab.js';
+import { natAction } from './nat-zoo.js';
+import { ping6 } from './observe.js';
+import type { OccupantRecord } from './state.js';
+import { sleep } from './run.js';
+import { ADDR } from './topology.js';
+
+export interface CaseResult {
+  readonly ok: boolean;
+  /** Client start → working path, ms. */
+  readonly ms?: number;
+  readonly nat?: string;
+  readonly detail: string;
+}
+
+export interface MatrixCase {
+  readonly name: string;
+  readonly summary: string;
+  run(ctx: CaseContext): Promise<CaseResult>;
+}
+
+export interface CaseContext {
+  readonly lab: Lab;
+  readonly stack: string;
+  readonly log: (line: string) => void;
+}
+
+const PATH_TRIES = 30;
+const PINGS = 5;
+/** Idle time of the 30 s mapping case: two mapping lifetimes. */
+const IDLE_S = 65;
+/** How long UDP stays blocked before it opens. */
+const BLOCKED_S = 10;
+/** Upper bound for qualification in the cases that wait out something (blocked UDP, a reboot). */
+const SLOW_READY_MS = 150_000;
+
+async function start(ctx: CaseContext, node: string, readyTimeoutMs?: number): Promise<OccupantRecord> {
+  return ctx.lab.startOccupant({ role: 'client', impl: ctx.stack, node, ...(readyTimeoutMs ? { readyTimeoutMs } : {}) });
+}
+
+async function address(ctx: CaseContext, rec: OccupantRecord): Promise<{ addr?: string; nat?: string }> {
+  const s = await ctx.lab.occupantStatus(rec);
+  return { ...(s.teredoAddress ? { addr: s.teredoAddress } : {}), ...(s.natType ? { nat: s.natType } : {}) };
+}
+
+/** Retries one ping a second until answered; true when it was. */
+async function pathWorks(lab: Lab, from: string, to: string): Promise<boolean> {
+  for (let i = 0; i < PATH_TRIES; i++) {
+    if ((await ping6(lab, from, to, 1)).received === 1) return true;
+    await sleep(1000);
+  }
+  return false;
+}
+
+/** Path both ways between `a` (a client node) and `b` (host6 or a client node), then the ping counts. */
+async function bothWays(ctx: CaseContext, a: string, aAddr: string, b: string, bAddr: string, t0: number, nat?: string): Promise<CaseResult> {
+  const there = await pathWorks(ctx.lab, a, bAddr);
+  const back = await pathWorks(ctx.lab, b, aAddr);
+  const ms = Date.now() - t0;
+  const out = await ping6(ctx.lab, a, bAddr, PINGS, 0.5);
+  const ret = await ping6(ctx.lab, b, aAddr, PINGS, 0.5);
+  const detail = `${a}→${b} ${out.received}/${out.sent}, ${b}→${a} ${ret.received}/${ret.sent}`;
+  return { ok: there && back, ...(there && back ? { ms } : {}), ...(nat ? { nat } : {}), detail };
+}
+
+/** One client behind `node`: qualified, then host6 both ways through the relay. */
+async function withHost6(ctx: CaseContext, node: string): Promise<CaseResult> {
+  const t0 = Date.now();
+  const rec = await start(ctx, node);
+  const { addr, nat } = await address(ctx, rec);
+  if (!addr) return { ok: false, detail: 'no Teredo address' };
+  return bothWays(ctx, node, addr, 'host6', ADDR.host6, t0, nat);
+}
+
+/** Two clients: both qualified, then each reaches the other. */
+async function peers(ctx: CaseContext, a: string, b: string): Promise<CaseResult> {
+  const t0 = Date.now();
+  const [ra, rb] = await Promise.all([start(ctx, a), start(ctx, b)]);
+  const [sa, sb] = await Promise.all([address(ctx, ra), address(ctx, rb)]);
+  if (!sa.addr || !sb.addr) return { ok: false, detail: 'not qualified' };
+  return bothWays(ctx, a, sa.addr, b, sb.addr, t0, sa.nat);
+}
+
+export const MATRIX_CASES: readonly MatrixCase[] = [
+  { name: 'port-forward', summary: 'nat-pf: port-restricted, Teredo port forwarded; host6 both ways', run: (c) => withHost6(c, 'cli-pf') },
+  { name: 'hairpin', summary: 'nat-hp: two clients behind one hairpinning NAT, to each other', run: (c) => peers(c, 'cli-hp', 'cli-hp2') },
+  { name: 'no-hairpin', summary: 'nat-nhp: two clients behind one NAT without hairpinning, to each other', run: (c) => peers(c, 'cli-nhp', 'cli-nhp2') },
+  { name: 'cgnat', summary: 'nat-cgn: home NAT behind a carrier-grade NAT; host6 both ways', run: (c) => withHost6(c, 'cli-cgn') },
+  { name: 'sequential ↔ prc', summary: 'nat-seq (sequential symmetric) to a peer behind nat-prc (port-restricted)', run: (c) => peers(c, 'cli-seq', 'cli-prc') },
+  { name: 'port-preserving ↔ prc', summary: 'nat-pps (port-preserving symmetric) to a peer behind nat-prc', run: (c) => peers(c, 'cli-pps', 'cli-prc') },
+  {
+    name: '30 s mappings',
+    summary: `nat-t30: qualified, idle ${IDLE_S} s, then host6 → client`,
+    async run(ctx) {
+      const rec = await start(ctx, 'cli-t30');
+      const { addr, nat } = await address(ctx, rec);
+      if (!addr) return { ok: false, detail: 'no Teredo address' };
+      await sleep(IDLE_S * 1000);
+      const t0 = Date.now();
+      const r = await bothWays(ctx, 'cli-t30', addr, 'host6', ADDR.host6, t0, nat);
+      return { ...r, detail: `after ${IDLE_S} s idle: ${r.detail}` };
+    },
+  },
+  {
+    name: 'NAT reboot',
+    summary: 'nat-rb: qualified, NAT reboots (mappings lost, new ports); time to a new working address',
+    async run(ctx) {
+      const rec = await start(ctx, 'cli-rb');
+      const before = (await address(ctx, rec)).addr;
+      if (!before) return { ok: false, detail: 'no Teredo address' };
+      await natAction(ctx.lab, 'nat-rb', 'reboot');
+      const t0 = Date.now();
+      for (;;) {
+        const now = await address(ctx, rec);
+        if (now.addr && now.addr !== before) {
+          const r = await bothWays(ctx, 'cli-rb', now.addr, 'host6', ADDR.host6, t0, now.nat);
+          return { ...r, detail: `new address; ${r.detail}` };
+        }
+        if (Date.now() - t0 > SLOW_READY_MS) return { ok: false, detail: `address unchanged after ${SLOW_READY_MS / 1000} s` };
+        await sleep(500);
+      }
+    },
+  },
+  {
+    name: 'UDP blocked, then open',
+    summary: `nat-blk: client starts with UDP blocked, opened after ${BLOCKED_S} s; time counted from the opening`,
+    async run(ctx) {
+      await natAction(ctx.lab, 'nat-blk', 'block-udp');
+      const starting = start(ctx, 'cli-blk', SLOW_READY_MS);
+      await sleep(BLOCKED_S * 1000);
+      await natAction(ctx.lab, 'nat-blk', 'open-udp');
+      const t0 = Date.now();
+      const rec = await starting;
+      const { addr, nat } = await address(ctx, rec);
+      if (!addr) return { ok: false, detail: 'no Teredo address' };
+      return bothWays(ctx, 'cli-blk', addr, 'host6', ADDR.host6, t0, nat);
+    },
+  },
+  { name: 'loss 5 %', summary: 'nat-loss: 5 % loss each way; host6 both ways', run: (c) => withHost6(c, 'cli-loss') },
+];
+
+export interface MatrixRow {
+  readonly stack: string;
+  readonly results: ReadonlyMap<string, CaseResult>;
+}
+
+/** Runs every case with one stack; clients are stopped after each case, server and relay after the stack. */
+export async function runMatrix(lab: Lab, stack: string, log: (line: string) => void, only?: readonly string[]): Promise<MatrixRow> {
+  const results = new Map<string, CaseResult>();
+  await lab.startOccupants([
+    { role: 'server', impl: stack },
+    { role: 'relay', impl: stack },
+  ]);
+  const ctx: CaseContext = { lab, stack, log };
+  for (const c of MATRIX_CASES.filter((x) => !only?.length || only.includes(x.name))) {
+    log(`matrix: ${stack}: ${c.name}`);
+    let r: CaseResult;
+    try {
+      r = await c.run(ctx);
+    } catch (e) {
+      r = { ok: false, detail: (e as Error).message.split('\n')[0]! };
+    }
+    results.set(c.name, r);
+    for (const o of lab.occupants().filter((x) => x.role === 'client')) await lab.stopOccupant(o.key);
+  }
+  for (const o of lab.occupants()) await lab.stopOccupant(o.key);
+  return { stack, results };
+}
+
+/** Table rows: case, then per stack "ok 1.2 s" / "FAIL", then per stack the detail. */
+export function matrixRows(rows: readonly MatrixRow[]): string[][] {
+  const head = ['case', ...rows.map((r) => r.stack), ...rows.map((r) => `${r.stack}: details`)];
+  const body = MATRIX_CASES.filter((c) => rows.some((r) => r.results.has(c.name))).map((c) => [
+    c.name,
+    ...rows.map((r) => cell(r.results.get(c.name))),
+    ...rows.map((r) => {
+      const x = r.results.get(c.name);
+      return x ? `${x.nat ? `nat=${x.nat}; ` : ''}${x.detail}` : '-';
+    }),
+  ]);
+  return [head, ...body];
+}
+
+function cell(r: CaseResult | undefined): string {
+  if (!r) return '-';
+  return r.ok ? `ok ${((r.ms ?? 0) / 1000).toFixed(1)} s` : 'FAIL';
+}
