@@ -74,4 +74,12 @@ export class VirtualNat {
   unblock(addr: number): void {
     this.model.unblock(addr);
   }
+  /** Mappings lost, sequential ones come back on new ports (NatModel.reboot). */
+  reboot(): void {
+    this.model.reboot();
+  }
+  /** All UDP dropped (true) or passed (false) (NatModel.blockUdp). */
+  blockUdp(on: boolean): void {
+    this.model.blockUdp(on);
+  }
 }

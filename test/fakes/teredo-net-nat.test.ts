@@ -148,7 +148,7 @@ describe('flush, block, hairpin, table limit', () => {
     expect(got.map((g) => g.text).at(-1)).toBe('open');
   });
 
-  it('does not hairpin (the lab has no rule for it), and refuses new flows beyond its table limit', () => {
+  it('does not hairpin without the hairpin option, and refuses new flows beyond its table limit', () => {
     const w = world('full-cone', {}, { tableLimit: 2 });
     const { port, mapped } = learn(w, 41008); // one flow + one binding
     send(port, 'to-self', ...mapped);

@@ -23,10 +23,19 @@
 // `filterPerHost` (address-restricted only) is a NAT the lab does not build: one whose address-dependent filter
 // is kept per inside HOST, so a packet to an address opens every mapping of that host to it (some home routers).
 // Simplifications: a preserved port counts as taken when another inside endpoint holds it (Linux would share
-// it between flows to different remotes); no hairpinning (the lab has none either); no port parity or ranges.
+// it between flows to different remotes); no port parity or ranges.
+//
+// The zoo's behaviours (lab/nat-zoo.ts), as options: `ports` 'sequential' (the next port of the window from
+// SEQ_BASE for each new mapping: per flow on a symmetric NAT, per inside endpoint on a cone) or
+// 'port-preserving' (symmetric: an inside endpoint's first flow keeps its port, later ones count); `hairpin`
+// (the network delivers a packet to the NAT's own address to the inside endpoint holding that port, whatever
+// the filtering, from the sender's mapping: see hairpinTarget); short timeouts through conntrackTimeoutMs and
+// conntrackStreamTimeoutMs; `reboot()` (flows and bindings forgotten, the sequential counter goes on, so
+// sequential mappings come back on new ports); `blockUdp()` (everything dropped); `lossPercent` (seeded).
 
 import { seededRandom, type Millis, type Random } from '../../src/engine/types.js';
 import { CONE_BINDING_TIMEOUT_S } from '../../lab/nat.js';
+import { SEQ_BASE, SEQ_WINDOW } from '../../lab/nat-zoo.js';
 import type { NatKind } from '../../lab/topology.js';
 import type { Endpoint4 } from '../../src/wire/endpoint.js';
 
@@ -63,10 +72,16 @@ export interface NatOptions {
   readonly seed?: number;
   /** Address-restricted: filter per inside host instead of per mapping (see above). Default false. */
   readonly filterPerHost?: boolean;
+  /** Port allocation (see above); default: kept when free (cone kinds), drawn at random (symmetric). */
+  readonly ports?: 'sequential' | 'port-preserving';
+  /** Packets from inside to the NAT's own address reach the inside endpoint holding the port. Default false. */
+  readonly hairpin?: boolean;
+  /** Share of packets lost each way, percent (seeded). Default 0. */
+  readonly lossPercent?: number;
 }
 
 /** Why a NAT refused a packet. */
-export type NatDrop = 'nat-filtered' | 'nat-blocked' | 'nat-table-full';
+export type NatDrop = 'nat-filtered' | 'nat-blocked' | 'nat-table-full' | 'nat-udp-blocked' | 'nat-lost';
 
 interface Flow {
   readonly inside: Endpoint4;
@@ -100,6 +115,12 @@ export class NatModel {
   /** Cone bindings by mapped port (full cone), remote address + mapped port (address-restricted), or remote address + inside host (filterPerHost). */
   readonly #bindings = new Map<string, Binding>();
   readonly #blocked = new Set<number>();
+  readonly #ports: NatOptions['ports'];
+  readonly #loss: number;
+  readonly hairpin: boolean;
+  #udpBlocked = false;
+  /** Mappings handed out by the sequential allocator (it goes on across reboots). */
+  #sequence = 0;
 
   constructor(
     readonly kind: NatKind,
@@ -112,11 +133,16 @@ export class NatModel {
     this.#limit = options.tableLimit ?? NAT_TABLE_LIMIT;
     this.#random = seededRandom(options.seed ?? 4380);
     this.#perHost = options.filterPerHost === true && this.behaviour.filtering === 'address-dependent';
+    this.#ports = options.ports;
+    this.#loss = options.lossPercent ?? 0;
+    this.hairpin = options.hairpin === true;
   }
 
   /** An inside endpoint sends to `remote`: the outside port it leaves from, or why it is dropped. */
   outbound(now: Millis, inside: Endpoint4, remote: Endpoint4): number | NatDrop {
     if (this.#blocked.has(remote.addr)) return 'nat-blocked';
+    if (this.#udpBlocked) return 'nat-udp-blocked';
+    if (this.#lost()) return 'nat-lost';
     this.#expire(now);
     const flowKey = `${key(inside.addr, inside.port)}>${key(remote.addr, remote.port)}`;
     let flow = this.#byInside.get(flowKey);
@@ -136,6 +162,8 @@ export class NatModel {
   /** `remote` sends to the outside address's `outsidePort`: the inside endpoint it reaches, or why not. */
   inbound(now: Millis, remote: Endpoint4, outsidePort: number): Endpoint4 | NatDrop {
     if (this.#blocked.has(remote.addr)) return 'nat-blocked';
+    if (this.#udpBlocked) return 'nat-udp-blocked';
+    if (this.#lost()) return 'nat-lost';
     this.#expire(now);
     const remoteKey = key(remote.addr, remote.port);
     let flow = this.#byOutside.get(`${outsidePort}<${remoteKey}`);
@@ -161,6 +189,27 @@ export class NatModel {
   flush(): void {
     this.#byInside.clear();
     this.#byOutside.clear();
+  }
+
+  /** A reboot: every flow and binding is forgotten; sequential mappings come back on new ports. */
+  reboot(): void {
+    this.flush();
+    this.#bindings.clear();
+  }
+
+  /** Drops all UDP both ways (true) or lets it pass again (false); creates no state. */
+  blockUdp(on: boolean): void {
+    this.#udpBlocked = on;
+  }
+
+  /**
+   * Hairpinning: the inside endpoint holding `outsidePort` (a live flow or binding), which a packet from the LAN
+   * to the NAT's own address reaches whatever the filtering (the lab's hairpin map does the same); undefined
+   * when nobody holds it.
+   */
+  hairpinTarget(now: Millis, outsidePort: number): Endpoint4 | undefined {
+    this.#expire(now);
+    return this.#holder(outsidePort);
   }
 
   /** Drops everything to and from `addr` (a captive portal, a firewall rule), creating no state. */
@@ -209,12 +258,24 @@ export class NatModel {
     };
     if (this.behaviour.mapping === 'endpoint-independent') {
       for (const [p] of holders) if (mine(p)) return p;
-      if (!holders.has(inside.port)) return inside.port;
+      if (this.#ports !== 'sequential' && !holders.has(inside.port)) return inside.port;
+    }
+    if (this.#ports === 'port-preserving' && !holders.has(inside.port) && ![...holders.values()].some((h) => h.addr === inside.addr && h.port === inside.port)) return inside.port;
+    if (this.#ports !== undefined) {
+      for (let i = 0; i < SEQ_WINDOW; i++) {
+        const p = SEQ_BASE + (this.#sequence++ % SEQ_WINDOW);
+        if (!holders.has(p)) return p;
+      }
+      // The window is full: a real NAT would refuse; the model falls back to a draw.
     }
     for (;;) {
       const p = 1024 + this.#random.int(65536 - 1024);
       if (!holders.has(p)) return p;
     }
+  }
+
+  #lost(): boolean {
+    return this.#loss > 0 && this.#random.int(100) < this.#loss;
   }
 
   #expire(now: Millis): void {

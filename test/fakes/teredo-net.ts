@@ -29,8 +29,8 @@
 // each port's receive queue, each NAT's table (teredo-net-*.ts); a capture throws past CAPTURE_LIMIT records. Traffic that never ends is a bug in the code
 // under test: runUntilIdle, and any clock call during which one instant sees that many hops (a zero-latency
 // ping-pong), throws after `eventLimit` hops (default EVENT_LIMIT).
-// Not modelled: multicast, ICMP errors (a datagram to a closed port just disappears), packet loss, hairpinning,
-// traffic between two hosts behind the same NAT.
+// Not modelled: multicast, ICMP errors (a datagram to a closed port just disappears), traffic between two hosts
+// behind the same NAT other than hairpinned (NatOptions.hairpin). Loss is a NAT's (NatOptions.lossPercent).
 
 import type { Millis } from '../../src/engine/types.js';
 import type { FakeClock } from '../../src/runtime/fake-clock.js';
@@ -277,7 +277,7 @@ export class VirtualInternet {
         return this.#push(to.latencyMs, { at: 'port', host: to }, d);
       }
       case 'nat-in': {
-        if (d.dstAddr === stop.nat.outside) return this.#drop('nat-no-hairpin', d);
+        if (d.dstAddr === stop.nat.outside) return this.#hairpin(stop.nat, d, now);
         const port = stop.nat.model.outbound(now, { addr: d.srcAddr, port: d.srcPort }, { addr: d.dstAddr, port: d.dstPort });
         if (typeof port !== 'number') return this.#drop(port, d);
         d.srcAddr = stop.nat.outside;
@@ -308,6 +308,22 @@ export class VirtualInternet {
         this.#waking.add(stop.tun);
       }
     }
+  }
+
+  /** A datagram from inside `nat` to its own address: back in to the holder of the port, from the sender's mapping. */
+  #hairpin(nat: VirtualNat, d: Datagram, now: Millis): void {
+    const model = nat.model;
+    const target = model.hairpin ? model.hairpinTarget(now, d.dstPort) : undefined;
+    if (target === undefined) return this.#drop('nat-no-hairpin', d);
+    const port = model.outbound(now, { addr: d.srcAddr, port: d.srcPort }, { addr: nat.outside, port: d.dstPort });
+    if (typeof port !== 'number') return this.#drop(port, d);
+    const host = nat.hosts.get(target.addr);
+    if (host === undefined) return this.#drop('no-route', d);
+    d.srcAddr = nat.outside;
+    d.srcPort = port;
+    d.dstAddr = target.addr;
+    d.dstPort = target.port;
+    return this.#push(host.latencyMs, { at: 'port', host }, d);
   }
 
   #push(latency: Millis, stop: Stop, d: Datagram): void {
