@@ -72,3 +72,14 @@ describe('natRuleset', () => {
     expect(natRuleset({ ...base, kind: 'port-restricted' })).not.toMatch(/dnat/);
   });
 });
+
+describe('planLab with the zoo', () => {
+  it('adds the zoo only on request: two clients on a bridged LAN at nat-hp, the carrier NAT in front of nat-cgn', () => {
+    expect(planLab('tl3f').nodes['nat-pf']).toBeUndefined();
+    const plan = planLab('tl3f', { zoo: true });
+    expect(plan.nodes['sw-lan-hp']?.kind).toBe('switch');
+    expect(nodeScript(plan.nodes['cli-hp2']!)).toContain('addr add 192.168.12.3/24 dev tl3f-lan-hp');
+    expect(nodeScript(plan.nodes['nat-cgn']!)).toContain('route add default via 100.64.0.1');
+    expect(nodeScript(plan.nodes['cgn']!)).toContain('addr add 198.18.0.114/24 dev tl3f-inet4');
+  });
+});
