@@ -1,7 +1,7 @@
 // Text views of a lab for the terminal: the summary after `up`, and `status`.
 
 import type { Lab } from '../../lab/lab.js';
-import { endNodes } from '../../lab/topology.js';
+import { endNodes, type NatSite } from '../../lab/topology.js';
 import { isAlive } from '../../lab/processes.js';
 import { table } from '../../lab/text-table.js';
 
@@ -9,10 +9,15 @@ export function nodesTable(lab: Lab): string {
   const rows: string[][] = [['node', 'namespace', 'interfaces and addresses', 'role']];
   for (const n of endNodes(lab.plan)) {
     const ifs = n.ifaces.map((i) => `${i.name} ${i.addrs.length ? i.addrs.join(' ') : i.segment === 'lan6' ? '(SLAAC)' : ''}`.trim()).join('; ');
-    const role = n.nat ? (n.nat.nat === n.name ? `NAT ${n.nat.kind}` : `behind ${n.nat.nat}`) : '';
-    rows.push([n.name, n.ns, ifs, role]);
+    rows.push([n.name, n.ns, ifs, n.nat ? natRole(n.name, n.nat) : '']);
   }
   return table(rows);
+}
+
+/** "NAT port-restricted (hairpin)", "carrier-grade NAT in front of nat-cgn", "behind nat-hp". */
+function natRole(node: string, site: NatSite): string {
+  if (site.carrier?.node === node) return `carrier-grade NAT in front of ${site.nat}`;
+  return site.nat === node ? `NAT ${site.kind}${site.zoo ? ` (${site.zoo})` : ''}` : `behind ${site.nat}`;
 }
 
 export async function occupantsTable(lab: Lab): Promise<string> {
