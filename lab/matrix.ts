@@ -92,7 +92,15 @@ async function peers(ctx: CaseContext, a: string, b: string): Promise<CaseResult
 }
 
 export const MATRIX_CASES: readonly MatrixCase[] = [
-  { name: 'port-forward', summary: 'nat-pf: port-restricted, Teredo port forwarded; host6 both ways', run: (c) => withHost6(c, 'cli-pf') },
+  {
+    name: 'port-forward',
+    summary: 'nat-pf: port-restricted, Teredo port forwarded; host6 both ways, and a stack that reports a NAT type says cone',
+    async run(ctx) {
+      const r = await withHost6(ctx, 'cli-pf');
+      // The forward admits anyone to the Teredo port: the client is reachable as behind a cone NAT (issue 16).
+      return r.nat !== undefined && r.nat !== 'cone' ? { ...r, ok: false, detail: `reported ${r.nat}, is cone; ${r.detail}` } : r;
+    },
+  },
   { name: 'hairpin', summary: 'nat-hp: two clients behind one hairpinning NAT, to each other', run: (c) => peers(c, 'cli-hp', 'cli-hp2') },
   { name: 'no-hairpin', summary: 'nat-nhp: two clients behind one NAT without hairpinning, to each other', run: (c) => peers(c, 'cli-nhp', 'cli-nhp2') },
   { name: 'cgnat', summary: 'nat-cgn: home NAT behind a carrier-grade NAT; host6 both ways', run: (c) => withHost6(c, 'cli-cgn') },
