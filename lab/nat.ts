@@ -21,6 +21,8 @@
 // refused by the other NAT, and the answering bubble leaves from a different mapping (RFC 4380 §5.2.6 assumes
 // it leaves from the same one). With the drop, a refused packet leaves no state, like on real NATs.
 
+// The zoo NATs (topology.ts ZOO_SITES) add their rules through nat-zoo.ts's zooRules.
+
 import { zooRules } from './nat-zoo.js';
 import type { NatKind, ZooBehaviour } from './topology.js';
 
