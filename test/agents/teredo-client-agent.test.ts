@@ -20,6 +20,8 @@ import { miredoClientImport } from '../../agents/teredo-client/miredo-conf.js';
 import { formatClientStatus } from '../../agents/teredo-client/status.js';
 import type { ClientStatusJson } from '../../agents/teredo-client/status-data.js';
 import { raPayload } from '../engine/teredo-client-fixtures.js';
+import { decodeIpv6 } from '../../src/wire/ipv6.js';
+import { decodeTeredoPayload } from '../../src/wire/teredo-packet.js';
 import { FakeHost, fakeRoute } from '../fakes/fake-host.js';
 import type { Ipv6Route } from '../../src/io/linux-host.js';
 
@@ -98,9 +100,17 @@ async function start(flags: Record<string, unknown>, h = harness()) {
   return { agent, h, log, main: h.ports[0]!, probe: h.ports[1]!, tun: h.tuns[0]! };
 }
 
-/** Answers the client's RSs as the server would behind a port-restricted NAT: only the non-cone RA gets in. */
-function answerRestricted(main: FakeDatagramPort): void {
-  for (const s of main.sent.splice(0)) main.deliver(raPayload(s.bytes, PUBLIC), { addr: s.to.addr, port: 3544 });
+/** RFC 4380 §5.2.1: the cone RS's link-local source has the cone bit (0x80 of its 9th byte). */
+const isConeRs = (bytes: Uint8Array): boolean => (decodeIpv6(decodeTeredoPayload(bytes).ipv6).header.src[8]! & 0x80) !== 0;
+
+/**
+ * Answers the client's RSs as the server would behind a port-restricted NAT: only the non-cone RAs get in (the
+ * cone RA, from the other address, is filtered), each port keeps one mapping whatever the destination.
+ */
+function answerRestricted(ports: { main: FakeDatagramPort; probe: FakeDatagramPort }): void {
+  for (const port of [ports.main, ports.probe]) {
+    for (const s of port.sent.splice(0)) if (!isConeRs(s.bytes)) port.deliver(raPayload(s.bytes, PUBLIC), { addr: s.to.addr, port: 3544 });
+  }
 }
 
 describe('running', () => {
@@ -109,16 +119,17 @@ describe('running', () => {
     expect(h.portOptions.map((o) => o.port)).toEqual([3545, 0]);
     expect(tun.name).toBe('teredo7');
     expect(tun.config).toEqual([{ op: 'mtu', mtu: 1280 }, { op: 'up', up: true }]);
-    expect(main.sent.map((s) => formatIpv4(s.to.addr))).toEqual(['198.18.0.10']);
-    expect(probe.sent.map((s) => formatIpv4(s.to.addr))).toEqual(['198.18.0.10']);
+    // The cone and non-cone RSs from the Teredo port, the first mapping-test RS from the probe port.
+    expect(main.sent.map((s) => [formatIpv4(s.to.addr), isConeRs(s.bytes)])).toEqual([['198.18.0.10', true], ['198.18.0.10', false]]);
+    expect(probe.sent.map((s) => [formatIpv4(s.to.addr), isConeRs(s.bytes)])).toEqual([['198.18.0.10', false]]);
     await agent.stop();
   });
 
   it('qualified: address /32 (2001::/32 with it) and a default route when the host has none; status has the fields', async () => {
-    const { agent, h, main, tun } = await start({ server: '198.18.0.10' });
-    answerRestricted(main);
+    const { agent, h, main, probe, tun } = await start({ server: '198.18.0.10' });
+    answerRestricted({ main, probe });
     h.clock.advance(200); // the cone window passes, the RS to the secondary goes out
-    answerRestricted(main);
+    answerRestricted({ main, probe });
     const s = agent.status() as ClientStatusJson;
     expect(s).toMatchObject({ state: 'qualified', nat: 'restricted', mappedAddress: '198.18.0.101', mappedPort: 41000, server: '198.18.0.10', secondaryServerAddress: '198.18.0.11', interface: 'teredo', mtu: 1280, defaultRoute: true, type: 'client', refreshIntervalSec: 30 });
     const address = parseIpv6(s.address!);
@@ -142,10 +153,10 @@ describe('running', () => {
   it('default route auto: none when the host has another; off: never', async () => {
     const other = [fakeRoute('::/0', 'eth0')];
     for (const [flags, routes] of [[{ server: '198.18.0.10' }, other], [{ server: '198.18.0.10', 'default-route': 'off' }, []]] as const) {
-      const { agent, h, main, tun } = await start(flags, harness([...routes]));
-      answerRestricted(main);
+      const { agent, h, main, probe, tun } = await start(flags, harness([...routes]));
+      answerRestricted({ main, probe });
       h.clock.advance(200);
-      answerRestricted(main);
+      answerRestricted({ main, probe });
       expect(tun.config.filter((c) => c.op === 'add-route')).toEqual([]);
       expect(tun.config.filter((c) => c.op === 'add-address')).toHaveLength(1);
       await agent.stop();
@@ -156,20 +167,20 @@ describe('running', () => {
     const out = join(dir, 'hook.out');
     const hook = join(dir, 'hook.sh');
     writeFileSync(hook, `#!/bin/sh\necho "$STATE $OLD_STATE $CLIENT_STATE $IFACE $ADDRESS|$OLD_ADDRESS $MTU $NAT" >> ${out}\n`, { mode: 0o755 });
-    const { agent, h, main } = await start({ server: '198.18.0.10', hook });
-    answerRestricted(main);
+    const { agent, h, main, probe } = await start({ server: '198.18.0.10', hook });
+    answerRestricted({ main, probe });
     h.clock.advance(200);
-    answerRestricted(main);
+    answerRestricted({ main, probe });
     const address = (agent.status() as ClientStatusJson).address!;
     await agent.stop();
     expect(readFileSync(out, 'utf8').trim().split('\n')).toEqual([`up down qualified teredo ${address}| 1280 restricted`, `down up offline teredo |${address} 1280 restricted`]);
   });
 
   it('SIGHUP: a new default-route mode applies at once; another server starts a new qualification', async () => {
-    const { agent, h, main, tun } = await start({ server: '198.18.0.10' });
-    answerRestricted(main);
+    const { agent, h, main, probe, tun } = await start({ server: '198.18.0.10' });
+    answerRestricted({ main, probe });
     h.clock.advance(200);
-    answerRestricted(main);
+    answerRestricted({ main, probe });
     await agent.reload(config({ server: '198.18.0.10', 'default-route': 'off' }));
     expect(tun.config.at(-1)).toEqual({ op: 'remove-route', prefix: new Uint8Array(16), prefixLength: 0, metric: 1029 });
     expect((agent.status() as ClientStatusJson).state).toBe('qualified');
@@ -177,7 +188,7 @@ describe('running', () => {
     const s = agent.status();
     // The configured server and its address both follow the reload (status showed the old name before).
     expect([s.state, s.address, s.server, s.serverAddress]).toEqual(['probe-primary', null, '198.18.0.20', '198.18.0.20']);
-    expect(main.sent.map((d) => formatIpv4(d.to.addr))).toEqual(['198.18.0.20']);
+    expect(main.sent.map((d) => formatIpv4(d.to.addr))).toEqual(['198.18.0.20', '198.18.0.20']);
     await agent.stop();
   });
 
