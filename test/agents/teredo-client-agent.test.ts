@@ -59,7 +59,7 @@ describe('configuration', () => {
     expect(read.values).toEqual({ server: '198.18.0.10', secondaryServer: '198.18.0.11', interface: 'teredo0', port: 3545 });
     expect(read.warnings).toEqual([`${file}:7: SyslogFacility ignored: logs are JSON lines on stdout`]);
     const r = validateConfig(clientSpec, { file: { ...read, imported: true }, flags: { port: '4000' } });
-    expect(r.ok && r.config).toMatchObject({ server: '198.18.0.10', interface: 'teredo0', port: 4000 });
+    expect(r.ok && r.config).toMatchObject({ server: ['198.18.0.10'], interface: 'teredo0', port: 4000 });
     expect(r.ok && r.warnings).toEqual(read.warnings);
   });
 
@@ -90,7 +90,10 @@ function harness(routes: Ipv6Route[] = []): Harness {
   // Port 0 (the client's default, and its probe socket) binds 40000, 40001, ...
   const ports = fakePorts({ ephemeral: 40000 });
   const seams: ClientSeams = {
-    resolve: (name) => (name === 'teredo.example.net' ? Promise.resolve(parseIpv4('198.18.0.10')) : Promise.reject(new Error('ENOTFOUND'))),
+    resolve: (name) => {
+      const table: Record<string, string[]> = { 'teredo.example.net': ['198.18.0.10'], 'pool.example.net': ['198.18.0.40', '198.18.0.50'] };
+      return table[name] ? Promise.resolve(table[name].map(parseIpv4)) : Promise.reject(new Error('ENOTFOUND'));
+    },
   };
   return { ...ports, clock, seams, deps: { clock, timers: clock, facts: new FakeHost({ routes }), openPort: ports.openPort, openTun: ports.openTun } };
 }
@@ -140,6 +143,9 @@ describe('running', () => {
     const text = formatClientStatus({ agent: 'teredo-client', instance: null, pid: 1, uptimeSec: 1, reloads: 0, lifecycle: 'running', ...agent.status() }).join('\n');
     for (const field of ['Type', 'Server Name', 'Client Refresh Interval', 'Client Port', 'State', 'NAT', 'Local Mapping', 'External NAT Mapping', 'Teredo Address']) expect(text).toMatch(new RegExp(`^${field} +: `, 'm'));
     expect(text).toMatch(/^NAT +: restricted$/m);
+    // The fake NAT maps the Teredo port 40000 to 41000 and both server addresses see that one mapping.
+    expect(s.mapping).toEqual({ endpointIndependent: true, portPreserving: false, portDelta: null, allocation: null });
+    expect(text).toMatch(/^NAT Mapping +: endpoint-independent, port not preserved$/m);
     expect(text).toContain(`Teredo Address          : ${formatIpv6(address)}`);
     await agent.stop();
     expect(tun.config.slice(-2)).toEqual([
@@ -190,6 +196,20 @@ describe('running', () => {
     expect([s.state, s.address, s.server, s.serverAddress]).toEqual(['probe-primary', null, '198.18.0.20', '198.18.0.20']);
     expect(main.sent.map((d) => formatIpv4(d.to.addr))).toEqual(['198.18.0.20', '198.18.0.20']);
     await agent.stop();
+  });
+
+  it('several servers: repeated --server and a name with several addresses, tried in that order; status lists them', async () => {
+    const { agent } = await start({ server: ['198.18.0.10', 'pool.example.net'], 'secondary-server': '198.18.0.12' });
+    const s = agent.status() as ClientStatusJson;
+    expect(s.servers).toEqual([
+      { address: '198.18.0.10', secondaryAddress: '198.18.0.12', inUse: true },
+      { address: '198.18.0.40', secondaryAddress: '198.18.0.41', inUse: false },
+      { address: '198.18.0.50', secondaryAddress: '198.18.0.51', inUse: false },
+    ]);
+    expect(s.server).toBe('198.18.0.10');
+    await agent.stop();
+    // The JSON file's (or Miredo's ServerAddress's) single value is a list of one.
+    expect(validateConfig(clientSpec, { file: { path: 'x.json', values: { server: '198.18.0.10' } } })).toMatchObject({ ok: true, config: { server: ['198.18.0.10'] } });
   });
 
   it('a server name that does not resolve is a start-up error naming it', async () => {
