@@ -34,6 +34,7 @@ export interface ClientAgentConfig extends CommonConfig {
   readonly probeAttempts: number;
   readonly refreshInterval: number;
   readonly backoffMax: number;
+  readonly preferredRetry: number;
   readonly refuseSymmetric: boolean;
   readonly hook: string | undefined;
   readonly udpSockets: DatagramImplementation;
@@ -59,6 +60,7 @@ export const clientSpec: ConfigSpec<ClientAgentConfig> = {
     probeAttempts: { live: true, type: 'integer', min: 1, max: 10, default: CLIENT_DEFAULTS.probeAttempts, description: 'RSs per qualification phase (RFC 4380 §5.2.1 N)' },
     refreshInterval: { live: true, type: 'integer', min: 5, max: 3600, default: CLIENT_DEFAULTS.refreshIntervalMs / 1000, description: 'seconds; the NAT mapping is refreshed at a random 75-100 % of it (RFC 4380 §5.2.5)' },
     backoffMax: { live: true, type: 'integer', min: 1, max: 3600, default: CLIENT_DEFAULTS.backoffMaxMs / 1000, description: 'seconds; longest wait between qualification attempts while offline' },
+    preferredRetry: { live: true, type: 'integer', min: 1, max: 86_400, default: CLIENT_DEFAULTS.preferredRetryMs / 1000, description: 'seconds; while on a fallback server, how often to ask the first server whether it is back' },
     refuseSymmetric: { live: true, type: 'boolean', default: false, description: 'behind a symmetric NAT stay offline (strict RFC 4380) instead of bringing the address up' },
     hook: { live: true, type: 'string', description: 'program run on every state change, with STATE, OLD_STATE, IFACE, ADDRESS, OLD_ADDRESS, MTU, NAT in its environment (like Miredo\'s client hook)' },
     statsInterval: STATS_INTERVAL_FIELD,
@@ -97,6 +99,7 @@ export function engineParams(c: ClientAgentConfig, servers: readonly number[], p
     probeAttempts: c.probeAttempts,
     refreshIntervalMs: c.refreshInterval * 1000,
     backoffMaxMs: c.backoffMax * 1000,
+    preferredRetryMs: c.preferredRetry * 1000,
     refuseSymmetric: c.refuseSymmetric,
   };
 }
