@@ -6,7 +6,8 @@
 
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { teredoClientStatus, type TeredoClientLabStatus } from '../../lab/occupants/teredo-client-ours.js';
+import type { TeredoClientLabStatus } from '../../lab/occupants/teredo-client-ours.js';
+import { waitForClient } from './teredo-client-watch.js';
 import { distFile } from '../../lab/paths.js';
 import { parseIpv4 } from '../../src/wire/ipv4.js';
 import { parseIpv6 } from '../../src/wire/ipv6-address.js';
@@ -27,21 +28,7 @@ afterAll(async () => {
   await lab.exec('probe', ['ip', 'addr', 'del', `${SECOND2}/${ADDR.inet4Cidr}`, 'dev', `${lab.state().plan.id}-inet4`]);
 });
 
-async function status(node: string): Promise<TeredoClientLabStatus | undefined> {
-  return teredoClientStatus({ exec: (argv, o) => lab.exec(node, argv, o) });
-}
-
-/** Polls until `ok(status)` holds; the deadline is generous, it only stops a broken run. */
-async function waitFor(node: string, what: string, ok: (s: TeredoClientLabStatus) => boolean, deadlineMs = 40_000): Promise<TeredoClientLabStatus> {
-  const end = Date.now() + deadlineMs;
-  let last: TeredoClientLabStatus | undefined;
-  while (Date.now() < end) {
-    last = await status(node);
-    if (last && ok(last)) return last;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`${node}: not ${what} in ${deadlineMs} ms; last status ${JSON.stringify(last)}`);
-}
+const waitFor = (node: string, what: string, ok: (s: TeredoClientLabStatus) => boolean): Promise<TeredoClientLabStatus> => waitForClient(lab, node, what, ok, 40_000);
 
 const serverOf = (s: TeredoClientLabStatus): number => decodeTeredoAddress(parseIpv6(s.address!)).server >>> 0;
 
