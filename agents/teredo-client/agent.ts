@@ -29,21 +29,28 @@ import { AGENT_NAME, formatClientStatus, type ClientStatus } from './status.js';
 import { clientStatus } from './status-data.js';
 import { teredoClientMetrics } from './metrics.js';
 
-/** Resolves a server name to IPv4 (uint32); the client test swaps it for a table. */
-export type ServerResolver = (name: string) => Promise<number>;
+/** Resolves a server name to its IPv4 addresses (uint32, in the resolver's order); the client test swaps it for a table. */
+export type ServerResolver = (name: string) => Promise<number[]>;
 
-const dnsResolve: ServerResolver = async (name) => parseIpv4((await lookup(name, { family: 4 })).address);
+const dnsResolve: ServerResolver = async (name) => (await lookup(name, { family: 4, all: true })).map((a) => parseIpv4(a.address));
 
-/** The servers' IPv4 addresses for `c`: the name resolved (CONFIG_INVALID when it does not), the secondary as given. */
-async function resolveServers(c: ClientAgentConfig, resolve: ServerResolver): Promise<{ primary: number; secondary: number | undefined }> {
-  const name = c.server!;
-  let primary: number;
-  try {
-    primary = isIP(name) === 4 ? parseIpv4(name) : await resolve(name);
-  } catch (err) {
-    throw new AgentError('CONFIG_INVALID', `server (${JSON.stringify(name)}) does not resolve to an IPv4 address: ${(err as Error).message}`, { cause: err });
+/**
+ * The servers' IPv4 addresses for `c`, in order: each configured server, a name contributing every address it
+ * resolves to (duplicates dropped); CONFIG_INVALID naming the first that does not resolve.
+ */
+async function resolveServers(c: ClientAgentConfig, resolve: ServerResolver): Promise<number[]> {
+  const out: number[] = [];
+  for (const name of c.server) {
+    let addrs: number[];
+    try {
+      addrs = isIP(name) === 4 ? [parseIpv4(name)] : await resolve(name);
+      if (addrs.length === 0) throw new Error('no IPv4 address');
+    } catch (err) {
+      throw new AgentError('CONFIG_INVALID', `server (${JSON.stringify(name)}) does not resolve to an IPv4 address: ${(err as Error).message}`, { cause: err });
+    }
+    for (const a of addrs) if (!out.includes(a >>> 0)) out.push(a >>> 0);
   }
-  return { primary, secondary: c.secondaryServer === undefined ? undefined : parseIpv4(c.secondaryServer) };
+  return out;
 }
 
 const hookState = (s: ClientState): 'up' | 'down' => (s === 'qualified' ? 'up' : 'down');
@@ -57,11 +64,12 @@ export async function setupClient(host: Host<ClientAgentConfig>, seams: ClientSe
   const resolve = seams.resolve ?? dnsResolve;
   const c = host.config;
   const logger = host.logger;
-  const server = await resolveServers(c, resolve);
-  const engine = new TeredoClient(engineParams(c, server.primary, server.secondary), host.random);
+  const servers = await resolveServers(c, resolve);
   const bind = c.bindAddress === undefined ? 0 : parseIpv4(c.bindAddress);
   const udp = await host.udp('udp', { address: bind, port: c.port, implementation: c.udpSockets });
   const probe = await host.udp('probe', { address: bind, port: 0, implementation: c.udpSockets });
+  const ports = { localPort: udp.local.port, probeLocalPort: probe.local.port };
+  const engine = new TeredoClient(engineParams(c, servers, ports), host.random);
   const tun = host.tun('tun', { name: c.interface, mtu: TEREDO_LINK_MTU });
   removeStaleAddresses(tun, host.facts);
   const iface = new TeredoInterface(tun, c.defaultRoute, logger, host.facts);
@@ -98,7 +106,9 @@ export async function setupClient(host: Host<ClientAgentConfig>, seams: ClientSe
           address: s.address ? formatIpv6(s.address) : null,
           mapped: s.mappedAddr !== undefined ? `${formatIpv4(s.mappedAddr)}:${s.mappedPort}` : null,
           qualificationMs: state === 'qualified' ? s.qualificationMs : undefined,
+          errorCode: s.errorCode,
           error: s.error,
+          server: formatIpv4(s.primary),
         };
         if (state === 'qualified' || state === 'offline') logger.info(fields, 'state');
         else logger.debug(fields, 'state');
@@ -113,14 +123,14 @@ export async function setupClient(host: Host<ClientAgentConfig>, seams: ClientSe
     ],
   );
   driver.batch((_: undefined, now, s) => engine.start(now, s), undefined);
-  logger.info({ server: c.server, primary: formatIpv4(server.primary), secondary: formatIpv4(engine.config.secondary), local: `${formatIpv4(udp.local.addr)}:${udp.local.port}`, interface: tun.name, qualification: c.qualification, defaultRoute: c.defaultRoute }, 'client running');
+  logger.info({ server: c.server, primary: formatIpv4(engine.config.primary), secondary: formatIpv4(engine.config.secondary), fallbacks: engine.config.fallbacks.map((f) => formatIpv4(f.primary)), local: `${formatIpv4(udp.local.addr)}:${udp.local.port}`, interface: tun.name, qualification: c.qualification, defaultRoute: c.defaultRoute }, 'client running');
 
   return {
     reload: async (next: ClientAgentConfig) => {
-      const servers = await resolveServers(next, resolve);
+      const resolved = await resolveServers(next, resolve);
       hook.setCommand(next.hook);
       iface.setMode(next.defaultRoute);
-      driver.batch((_: undefined, now, s) => engine.reconfigure(engineParams(next, servers.primary, servers.secondary), now, s), undefined);
+      driver.batch((_: undefined, now, s) => engine.reconfigure(engineParams(next, resolved, ports), now, s), undefined);
     },
     stop: async () => {
       driver.batch((_: undefined, now, s) => engine.stop(now, s), undefined);
@@ -130,7 +140,7 @@ export async function setupClient(host: Host<ClientAgentConfig>, seams: ClientSe
     status: (): ClientStatus => ({
       ...clientStatus({
         snapshot: engine.snapshot(host.clock.now()),
-        serverName: host.config.server!,
+        serverNames: host.config.server,
         local: udp.local,
         interfaceName: tun.name,
         mtu: iface.mtu,

@@ -4,7 +4,10 @@
 // A Miredo client configuration (`--miredo-conf FILE`, miredo-conf.ts) can take the JSON file's place; flags
 // override it. Fields marked `live` change on SIGHUP (a new server re-qualifies); interface, port, bind address
 // and socket kind need a restart. Defaults and their origin:
-//   secondaryServer  server + 1 (what Windows and Miredo assume; RFC 4380 §5.2 only says "a secondary address")
+//   server           one or more (--server A --server B, or a name with several A records): the first is preferred,
+//                    the others are fallbacks in order (the engine falls over when one stops answering)
+//   secondaryServer  the first server + 1 (what Windows and Miredo assume; RFC 4380 §5.2 only says "a secondary
+//                    address"); every fallback's secondary is its address + 1
 //   interface        "teredo" (Miredo's sample configuration)
 //   port             0 = a random local port (Miredo's default); set one to keep the NAT mapping across restarts
 //   defaultRoute     auto = an IPv6 default route through the Teredo interface only when the host has none
@@ -17,9 +20,10 @@ import type { DatagramImplementation } from '../../src/io/datagram-port.js';
 import type { ConfigSpec } from '../../src/runtime/config.js';
 import { STATS_INTERVAL_FIELD, type CommonConfig } from '../../src/runtime/host.js';
 import { CLIENT_DEFAULTS, type TeredoClientParams } from '../../src/engine/teredo/client/client-types.js';
+import { parseIpv4 } from '../../src/wire/ipv4.js';
 
 export interface ClientAgentConfig extends CommonConfig {
-  readonly server: string | undefined;
+  readonly server: readonly string[];
   readonly secondaryServer: string | undefined;
   readonly interface: string;
   readonly port: number;
@@ -30,6 +34,7 @@ export interface ClientAgentConfig extends CommonConfig {
   readonly probeAttempts: number;
   readonly refreshInterval: number;
   readonly backoffMax: number;
+  readonly preferredRetry: number;
   readonly refuseSymmetric: boolean;
   readonly hook: string | undefined;
   readonly udpSockets: DatagramImplementation;
@@ -44,8 +49,8 @@ const HOSTNAME = /^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.
 
 export const clientSpec: ConfigSpec<ClientAgentConfig> = {
   fields: {
-    server: { live: true, type: 'string', description: 'Teredo server: IPv4 address or host name (resolved at start and on SIGHUP); required unless --miredo-conf names one' },
-    secondaryServer: { live: true, type: 'ipv4', description: "the server's secondary IPv4 address, used for the symmetric-NAT test (default: server + 1)" },
+    server: { live: true, type: 'list', default: [], description: 'Teredo server: IPv4 address or host name (resolved at start and on SIGHUP); repeat for fallbacks, tried in order when one stops answering (a name with several addresses gives one server each); required unless --miredo-conf names one' },
+    secondaryServer: { live: true, type: 'ipv4', description: "the first server's secondary IPv4 address, used for the symmetric-NAT test (default: that server + 1)" },
     interface: { type: 'string', default: DEFAULT_INTERFACE, description: 'name of the TUN interface' },
     port: { type: 'integer', default: 0, min: 0, max: 65535, description: 'local UDP port (0: random)' },
     bindAddress: { type: 'ipv4', description: 'local IPv4 address to send from (default: any)' },
@@ -55,6 +60,7 @@ export const clientSpec: ConfigSpec<ClientAgentConfig> = {
     probeAttempts: { live: true, type: 'integer', min: 1, max: 10, default: CLIENT_DEFAULTS.probeAttempts, description: 'RSs per qualification phase (RFC 4380 §5.2.1 N)' },
     refreshInterval: { live: true, type: 'integer', min: 5, max: 3600, default: CLIENT_DEFAULTS.refreshIntervalMs / 1000, description: 'seconds; the NAT mapping is refreshed at a random 75-100 % of it (RFC 4380 §5.2.5)' },
     backoffMax: { live: true, type: 'integer', min: 1, max: 3600, default: CLIENT_DEFAULTS.backoffMaxMs / 1000, description: 'seconds; longest wait between qualification attempts while offline' },
+    preferredRetry: { live: true, type: 'integer', min: 1, max: 86_400, default: CLIENT_DEFAULTS.preferredRetryMs / 1000, description: 'seconds; while on a fallback server, how often to ask the first server whether it is back' },
     refuseSymmetric: { live: true, type: 'boolean', default: false, description: 'behind a symmetric NAT stay offline (strict RFC 4380) instead of bringing the address up' },
     hook: { live: true, type: 'string', description: 'program run on every state change, with STATE, OLD_STATE, IFACE, ADDRESS, OLD_ADDRESS, MTU, NAT in its environment (like Miredo\'s client hook)' },
     statsInterval: STATS_INTERVAL_FIELD,
@@ -66,22 +72,34 @@ export const clientSpec: ConfigSpec<ClientAgentConfig> = {
 /** Cross-field rules and the server's form (a name is resolved at start and on SIGHUP). */
 function clientProblems(c: ClientAgentConfig): string[] {
   const problems: string[] = [];
-  if (c.server === undefined) problems.push('server is required (--server, the JSON file, or ServerAddress in --miredo-conf)');
-  else if (!HOSTNAME.test(c.server)) problems.push(`server (${JSON.stringify(c.server)}) must be an IPv4 address or a host name`);
+  if (c.server.length === 0) problems.push('server is required (--server, the JSON file, or ServerAddress in --miredo-conf)');
+  for (const name of c.server) if (!HOSTNAME.test(name)) problems.push(`server (${JSON.stringify(name)}) must be an IPv4 address or a host name`);
   if (!IFNAME.test(c.interface)) problems.push(`interface (${JSON.stringify(c.interface)}) must be an interface name of 1 to 15 characters without '/', ':' or spaces`);
   return problems;
 }
 
-/** The engine's parameters, given the resolved server addresses. */
-export function engineParams(c: ClientAgentConfig, primary: number, secondary: number | undefined): TeredoClientParams {
+/** The local ports of the client's two sockets (for the engine's port-preservation report). */
+export interface LocalPorts {
+  readonly localPort: number;
+  readonly probeLocalPort: number;
+}
+
+/**
+ * The engine's parameters, given the servers' resolved IPv4 addresses in order (uint32 or int32; at least one):
+ * the first with `secondaryServer`, the others as fallbacks.
+ */
+export function engineParams(c: ClientAgentConfig, servers: readonly number[], ports: LocalPorts): TeredoClientParams {
   return {
-    primary,
-    ...(secondary !== undefined ? { secondary } : {}),
+    primary: servers[0]!,
+    ...(c.secondaryServer !== undefined ? { secondary: parseIpv4(c.secondaryServer) } : {}),
+    fallbacks: servers.slice(1).map((primary) => ({ primary })),
+    ...ports,
     qualification: c.qualification,
     probeTimeoutMs: c.probeTimeout,
     probeAttempts: c.probeAttempts,
     refreshIntervalMs: c.refreshInterval * 1000,
     backoffMaxMs: c.backoffMax * 1000,
+    preferredRetryMs: c.preferredRetry * 1000,
     refuseSymmetric: c.refuseSymmetric,
   };
 }

@@ -4,13 +4,14 @@
 // accepted, qualifications, ...). Read from the status object (status.ts; its fields may be missing) at each
 // scrape; docs/metrics.md lists them.
 
-import type { ClientState, NatType } from '../../src/engine/teredo/client/client-types.js';
+import type { ClientState, NatType, OfflineCode } from '../../src/engine/teredo/client/client-types.js';
 import { optional, samplesBy, stateSamples, type MetricSpec } from '../../src/runtime/metrics.js';
 import type { ClientStatus } from './status.js';
 
 /** Every value, so that the compiler finds one added to the type and missing here. */
 const STATES = Object.keys({ offline: 0, 'probe-primary': 0, 'probe-secondary': 0, qualified: 0 } satisfies Record<ClientState, 0>);
 const NAT_TYPES = Object.keys({ cone: 0, restricted: 0, symmetric: 0, unknown: 0 } satisfies Record<NatType, 0>);
+const ERROR_CODES = Object.keys({ 'no-answer': 0, 'ra-refused': 0, 'secondary-no-answer': 0, 'symmetric-refused': 0, 'server-lost': 0 } satisfies Record<OfflineCode, 0>);
 
 const seconds = (ms: number | null | undefined): number | null => (ms === null || ms === undefined ? null : ms / 1000);
 
@@ -31,6 +32,13 @@ export const teredoClientMetrics: readonly MetricSpec<ClientStatus>[] = [
     help: 'The NAT type the last qualification found (RFC 4380 §5.2.1, RFC 6081 §3): 1 for the current one, 0 for the others.',
     labelNames: ['type'],
     read: (s) => stateSamples('type', NAT_TYPES, s.nat),
+  },
+  {
+    name: 'teredo_client_error',
+    type: 'gauge',
+    help: 'Why the client is not qualified after a failure (status errorCode): 1 for the current code, all 0 when qualified or never failed.',
+    labelNames: ['code'],
+    read: (s) => stateSamples('code', ERROR_CODES, s.errorCode ?? undefined),
   },
   {
     name: 'teredo_client_qualification_seconds',
@@ -56,6 +64,7 @@ export const teredoClientMetrics: readonly MetricSpec<ClientStatus>[] = [
   counter('teredo_client_qualifications_total', 'qualifications', 'Qualifications that ended with an address.'),
   counter('teredo_client_address_changes_total', 'addressChanges', 'Times the Teredo address was set, the first one included (a new mapping, server or NAT type changes it).'),
   counter('teredo_client_offline_transitions_total', 'offline', 'Times the client went offline: the server did not answer a qualification or maintenance RS.'),
+  counter('teredo_client_server_switches_total', 'serverSwitches', 'Times the client moved to another configured server: to the next when one stopped answering, back to the first when it answered again.'),
   counter('teredo_client_icmpv6_unreachable_sent_total', 'unreachableSent', 'ICMPv6 Destination Unreachable errors sent for packets the client cannot deliver.'),
   counter('teredo_client_icmpv6_unreachable_rate_limited_total', 'unreachableLimited', 'ICMPv6 errors not sent because of the rate limit (RFC 4443 §2.4 f).'),
   { name: 'teredo_client_hook_runs_total', type: 'counter', help: 'Runs of the --hook program; absent without one.', read: (s) => optional(s.hook?.runs) },

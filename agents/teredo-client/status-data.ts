@@ -2,7 +2,7 @@
 // first fields are the stable ones scripts rely on (issue: state, nat, address, mappedAddress, mappedPort,
 // server); then the fields of Windows' `netsh interface teredo show state`, then ours.
 
-import type { ClientSnapshot, ClientState, NatType } from '../../src/engine/teredo/client/client-types.js';
+import type { ClientSnapshot, ClientState, MappingBehaviour, NatType, OfflineCode } from '../../src/engine/teredo/client/client-types.js';
 import type { Endpoint4 } from '../../src/wire/endpoint.js';
 import { formatIpv4 } from '../../src/wire/ipv4.js';
 import { formatIpv6 } from '../../src/wire/ipv6-address.js';
@@ -13,10 +13,15 @@ export interface ClientStatusJson {
   readonly address: string | null;
   readonly mappedAddress: string | null;
   readonly mappedPort: number | null;
-  /** The server as configured (a name or an address). */
+  /** The NAT's mapping behaviour (RFC 4787 §4.1) beside the RFC 4380 type; null = not observed. */
+  readonly mapping: { readonly [K in keyof MappingBehaviour]: Exclude<MappingBehaviour[K], undefined> | null };
+  /** The first server as configured (a name or an address); `servers` has them all. */
   readonly server: string;
+  /** The server in use: its two addresses. */
   readonly serverAddress: string;
   readonly secondaryServerAddress: string;
+  /** Every server in the order they are tried (the configured ones, names resolved), the one in use marked. */
+  readonly servers: readonly { readonly address: string; readonly secondaryAddress: string; readonly inUse: boolean }[];
   readonly type: 'client';
   readonly refreshIntervalSec: number;
   readonly clientPort: number;
@@ -29,6 +34,8 @@ export interface ClientStatusJson {
   readonly qualificationMs: number | null;
   readonly rttMs: number | null;
   readonly serverHeardAgoSec: number | null;
+  /** Why not qualified (after a failure): a stable code (client-types.ts OfflineCode) and a sentence. */
+  readonly errorCode: OfflineCode | null;
   readonly error: string | null;
   readonly retryInSec: number | null;
   /** What cannot work from here, given the NAT type (docs/teredo-client.md "Which paths work"). */
@@ -38,7 +45,7 @@ export interface ClientStatusJson {
 
 export interface StatusInputs {
   readonly snapshot: ClientSnapshot;
-  readonly serverName: string;
+  readonly serverNames: readonly string[];
   readonly local: Endpoint4;
   readonly interfaceName: string;
   readonly mtu: number;
@@ -70,12 +77,19 @@ export function clientStatus(i: StatusInputs): ClientStatusJson {
   return {
     state: s.state,
     nat: s.nat,
+    mapping: {
+      endpointIndependent: s.mapping.endpointIndependent ?? null,
+      portPreserving: s.mapping.portPreserving ?? null,
+      portDelta: s.mapping.portDelta ?? null,
+      allocation: s.mapping.allocation ?? null,
+    },
     address: s.address ? formatIpv6(s.address) : null,
     mappedAddress: s.mappedAddr !== undefined ? formatIpv4(s.mappedAddr) : null,
     mappedPort: s.mappedPort ?? null,
-    server: i.serverName,
+    server: i.serverNames[0] ?? '',
     serverAddress: formatIpv4(s.primary),
     secondaryServerAddress: formatIpv4(s.secondary),
+    servers: s.servers.map((p, n) => ({ address: formatIpv4(p.primary), secondaryAddress: formatIpv4(p.secondary), inUse: n === s.serverIndex })),
     type: 'client',
     refreshIntervalSec: s.refreshIntervalMs / 1000,
     clientPort: i.local.port,
@@ -88,6 +102,7 @@ export function clientStatus(i: StatusInputs): ClientStatusJson {
     qualificationMs: s.qualificationMs ?? null,
     rttMs: s.rttMs ?? null,
     serverHeardAgoSec: s.serverHeardAgoMs === undefined ? null : Math.round(s.serverHeardAgoMs / 100) / 10,
+    errorCode: s.errorCode ?? null,
     error: s.error ?? null,
     retryInSec: s.retryInMs === undefined ? null : Math.round(s.retryInMs / 100) / 10,
     limitations: limitationsFor(s.nat, s.state),

@@ -37,12 +37,24 @@ export function formatClientStatus(s: RunningStatus<ClientStatus>): string[] {
     ['Teredo Address', s.address ?? '-'],
     ['Interface', `${s.interface ?? '?'}, MTU ${s.mtu ?? '?'}${s.defaultRoute ? ', default route' : ''}`],
   ];
+  const mapping = s.mapping ? mappingText(s.mapping) : '';
+  if (mapping !== '') rows.splice(7, 0, ['NAT Mapping', mapping]);
   if (s.qualificationMs !== null && s.qualificationMs !== undefined) rows.push(['Qualified In', `${s.qualificationMs} ms (${s.qualification ?? '?'}), server RTT ${s.rttMs ?? '?'} ms`]);
-  if (s.error) rows.push(['Error', `${s.error}${s.retryInSec !== null && s.retryInSec !== undefined ? `; retrying in ${s.retryInSec} s` : ''}`]);
+  if ((s.servers?.length ?? 0) > 1) rows.push(['Servers', s.servers!.map((x) => `${x.address}${x.inUse ? ' (in use)' : ''}`).join(', ')]);
+  if (s.error) rows.push(['Error', `${s.errorCode ? `[${s.errorCode}] ` : ''}${s.error}${s.retryInSec !== null && s.retryInSec !== undefined ? `; retrying in ${s.retryInSec} s` : ''}`]);
   if (s.peers) rows.push(['Peers', `${s.peers.count} (${s.peers.trusted} trusted, at most ${s.peers.max})`]);
   if (s.hook) rows.push(['Hook', `${s.hook.command} (${s.hook.runs} runs, ${s.hook.failures} failed)`]);
   const width = Math.max(...rows.map(([k]) => k.length));
   const lines = rows.map(([k, v]) => `${k.padEnd(width)} : ${v}`);
   for (const l of s.limitations ?? []) lines.push(`  cannot: ${l}`);
   return [...lines, ...formatDrops(s.drops), ...formatIoErrors(s.ioErrors)];
+}
+
+/** "endpoint-independent, port-preserving" and the like (RFC 4787 terms); '' when nothing was observed. */
+function mappingText(m: ClientStatusJson['mapping']): string {
+  const parts: string[] = [];
+  if (m.endpointIndependent !== null) parts.push(m.endpointIndependent ? 'endpoint-independent' : 'endpoint-dependent');
+  if (m.portPreserving !== null) parts.push(m.portPreserving ? 'port-preserving' : 'port not preserved');
+  if (m.allocation !== null) parts.push(`${m.allocation} ports${m.portDelta !== null ? ` (+${m.portDelta})` : ''}`);
+  return parts.join(', ');
 }

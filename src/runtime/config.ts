@@ -226,8 +226,9 @@ function scalarFromText(type: ScalarType, text: string): unknown {
 function checkField(path: string, field: FieldSpec, value: unknown, problems: string[]): unknown {
   if (value === undefined) return undefined; // already reported by fromFlag
   if (field.type === 'list') {
-    if (!Array.isArray(value)) return fail(problems, path, value, 'must be an array');
     const element: FieldSpec = { ...field, type: field.of ?? 'string' };
+    // One value where a list is expected (a JSON file's "server": "a", an imported single directive): a list of one.
+    if (!Array.isArray(value)) return value !== null && typeof value !== 'object' ? [checkScalar(path, element, value, problems)] : fail(problems, path, value, 'must be an array');
     return value.map((v, i) => checkScalar(`${path}[${i}]`, element, v, problems));
   }
   if (field.type === 'objects') {

@@ -20,6 +20,8 @@ import { miredoClientImport } from '../../agents/teredo-client/miredo-conf.js';
 import { formatClientStatus } from '../../agents/teredo-client/status.js';
 import type { ClientStatusJson } from '../../agents/teredo-client/status-data.js';
 import { raPayload } from '../engine/teredo-client-fixtures.js';
+import { decodeIpv6 } from '../../src/wire/ipv6.js';
+import { decodeTeredoPayload } from '../../src/wire/teredo-packet.js';
 import { FakeHost, fakeRoute } from '../fakes/fake-host.js';
 import type { Ipv6Route } from '../../src/io/linux-host.js';
 
@@ -57,7 +59,7 @@ describe('configuration', () => {
     expect(read.values).toEqual({ server: '198.18.0.10', secondaryServer: '198.18.0.11', interface: 'teredo0', port: 3545 });
     expect(read.warnings).toEqual([`${file}:7: SyslogFacility ignored: logs are JSON lines on stdout`]);
     const r = validateConfig(clientSpec, { file: { ...read, imported: true }, flags: { port: '4000' } });
-    expect(r.ok && r.config).toMatchObject({ server: '198.18.0.10', interface: 'teredo0', port: 4000 });
+    expect(r.ok && r.config).toMatchObject({ server: ['198.18.0.10'], interface: 'teredo0', port: 4000 });
     expect(r.ok && r.warnings).toEqual(read.warnings);
   });
 
@@ -88,7 +90,10 @@ function harness(routes: Ipv6Route[] = []): Harness {
   // Port 0 (the client's default, and its probe socket) binds 40000, 40001, ...
   const ports = fakePorts({ ephemeral: 40000 });
   const seams: ClientSeams = {
-    resolve: (name) => (name === 'teredo.example.net' ? Promise.resolve(parseIpv4('198.18.0.10')) : Promise.reject(new Error('ENOTFOUND'))),
+    resolve: (name) => {
+      const table: Record<string, string[]> = { 'teredo.example.net': ['198.18.0.10'], 'pool.example.net': ['198.18.0.40', '198.18.0.50'] };
+      return table[name] ? Promise.resolve(table[name].map(parseIpv4)) : Promise.reject(new Error('ENOTFOUND'));
+    },
   };
   return { ...ports, clock, seams, deps: { clock, timers: clock, facts: new FakeHost({ routes }), openPort: ports.openPort, openTun: ports.openTun } };
 }
@@ -98,9 +103,17 @@ async function start(flags: Record<string, unknown>, h = harness()) {
   return { agent, h, log, main: h.ports[0]!, probe: h.ports[1]!, tun: h.tuns[0]! };
 }
 
-/** Answers the client's RSs as the server would behind a port-restricted NAT: only the non-cone RA gets in. */
-function answerRestricted(main: FakeDatagramPort): void {
-  for (const s of main.sent.splice(0)) main.deliver(raPayload(s.bytes, PUBLIC), { addr: s.to.addr, port: 3544 });
+/** RFC 4380 §5.2.1: the cone RS's link-local source has the cone bit (0x80 of its 9th byte). */
+const isConeRs = (bytes: Uint8Array): boolean => (decodeIpv6(decodeTeredoPayload(bytes).ipv6).header.src[8]! & 0x80) !== 0;
+
+/**
+ * Answers the client's RSs as the server would behind a port-restricted NAT: only the non-cone RAs get in (the
+ * cone RA, from the other address, is filtered), each port keeps one mapping whatever the destination.
+ */
+function answerRestricted(ports: { main: FakeDatagramPort; probe: FakeDatagramPort }): void {
+  for (const port of [ports.main, ports.probe]) {
+    for (const s of port.sent.splice(0)) if (!isConeRs(s.bytes)) port.deliver(raPayload(s.bytes, PUBLIC), { addr: s.to.addr, port: 3544 });
+  }
 }
 
 describe('running', () => {
@@ -109,16 +122,17 @@ describe('running', () => {
     expect(h.portOptions.map((o) => o.port)).toEqual([3545, 0]);
     expect(tun.name).toBe('teredo7');
     expect(tun.config).toEqual([{ op: 'mtu', mtu: 1280 }, { op: 'up', up: true }]);
-    expect(main.sent.map((s) => formatIpv4(s.to.addr))).toEqual(['198.18.0.10']);
-    expect(probe.sent.map((s) => formatIpv4(s.to.addr))).toEqual(['198.18.0.10']);
+    // The cone and non-cone RSs from the Teredo port, the first mapping-test RS from the probe port.
+    expect(main.sent.map((s) => [formatIpv4(s.to.addr), isConeRs(s.bytes)])).toEqual([['198.18.0.10', true], ['198.18.0.10', false]]);
+    expect(probe.sent.map((s) => [formatIpv4(s.to.addr), isConeRs(s.bytes)])).toEqual([['198.18.0.10', false]]);
     await agent.stop();
   });
 
   it('qualified: address /32 (2001::/32 with it) and a default route when the host has none; status has the fields', async () => {
-    const { agent, h, main, tun } = await start({ server: '198.18.0.10' });
-    answerRestricted(main);
+    const { agent, h, main, probe, tun } = await start({ server: '198.18.0.10' });
+    answerRestricted({ main, probe });
     h.clock.advance(200); // the cone window passes, the RS to the secondary goes out
-    answerRestricted(main);
+    answerRestricted({ main, probe });
     const s = agent.status() as ClientStatusJson;
     expect(s).toMatchObject({ state: 'qualified', nat: 'restricted', mappedAddress: '198.18.0.101', mappedPort: 41000, server: '198.18.0.10', secondaryServerAddress: '198.18.0.11', interface: 'teredo', mtu: 1280, defaultRoute: true, type: 'client', refreshIntervalSec: 30 });
     const address = parseIpv6(s.address!);
@@ -129,6 +143,9 @@ describe('running', () => {
     const text = formatClientStatus({ agent: 'teredo-client', instance: null, pid: 1, uptimeSec: 1, reloads: 0, lifecycle: 'running', ...agent.status() }).join('\n');
     for (const field of ['Type', 'Server Name', 'Client Refresh Interval', 'Client Port', 'State', 'NAT', 'Local Mapping', 'External NAT Mapping', 'Teredo Address']) expect(text).toMatch(new RegExp(`^${field} +: `, 'm'));
     expect(text).toMatch(/^NAT +: restricted$/m);
+    // The fake NAT maps the Teredo port 40000 to 41000 and both server addresses see that one mapping.
+    expect(s.mapping).toEqual({ endpointIndependent: true, portPreserving: false, portDelta: null, allocation: null });
+    expect(text).toMatch(/^NAT Mapping +: endpoint-independent, port not preserved$/m);
     expect(text).toContain(`Teredo Address          : ${formatIpv6(address)}`);
     await agent.stop();
     expect(tun.config.slice(-2)).toEqual([
@@ -142,10 +159,10 @@ describe('running', () => {
   it('default route auto: none when the host has another; off: never', async () => {
     const other = [fakeRoute('::/0', 'eth0')];
     for (const [flags, routes] of [[{ server: '198.18.0.10' }, other], [{ server: '198.18.0.10', 'default-route': 'off' }, []]] as const) {
-      const { agent, h, main, tun } = await start(flags, harness([...routes]));
-      answerRestricted(main);
+      const { agent, h, main, probe, tun } = await start(flags, harness([...routes]));
+      answerRestricted({ main, probe });
       h.clock.advance(200);
-      answerRestricted(main);
+      answerRestricted({ main, probe });
       expect(tun.config.filter((c) => c.op === 'add-route')).toEqual([]);
       expect(tun.config.filter((c) => c.op === 'add-address')).toHaveLength(1);
       await agent.stop();
@@ -156,20 +173,20 @@ describe('running', () => {
     const out = join(dir, 'hook.out');
     const hook = join(dir, 'hook.sh');
     writeFileSync(hook, `#!/bin/sh\necho "$STATE $OLD_STATE $CLIENT_STATE $IFACE $ADDRESS|$OLD_ADDRESS $MTU $NAT" >> ${out}\n`, { mode: 0o755 });
-    const { agent, h, main } = await start({ server: '198.18.0.10', hook });
-    answerRestricted(main);
+    const { agent, h, main, probe } = await start({ server: '198.18.0.10', hook });
+    answerRestricted({ main, probe });
     h.clock.advance(200);
-    answerRestricted(main);
+    answerRestricted({ main, probe });
     const address = (agent.status() as ClientStatusJson).address!;
     await agent.stop();
     expect(readFileSync(out, 'utf8').trim().split('\n')).toEqual([`up down qualified teredo ${address}| 1280 restricted`, `down up offline teredo |${address} 1280 restricted`]);
   });
 
   it('SIGHUP: a new default-route mode applies at once; another server starts a new qualification', async () => {
-    const { agent, h, main, tun } = await start({ server: '198.18.0.10' });
-    answerRestricted(main);
+    const { agent, h, main, probe, tun } = await start({ server: '198.18.0.10' });
+    answerRestricted({ main, probe });
     h.clock.advance(200);
-    answerRestricted(main);
+    answerRestricted({ main, probe });
     await agent.reload(config({ server: '198.18.0.10', 'default-route': 'off' }));
     expect(tun.config.at(-1)).toEqual({ op: 'remove-route', prefix: new Uint8Array(16), prefixLength: 0, metric: 1029 });
     expect((agent.status() as ClientStatusJson).state).toBe('qualified');
@@ -177,8 +194,22 @@ describe('running', () => {
     const s = agent.status();
     // The configured server and its address both follow the reload (status showed the old name before).
     expect([s.state, s.address, s.server, s.serverAddress]).toEqual(['probe-primary', null, '198.18.0.20', '198.18.0.20']);
-    expect(main.sent.map((d) => formatIpv4(d.to.addr))).toEqual(['198.18.0.20']);
+    expect(main.sent.map((d) => formatIpv4(d.to.addr))).toEqual(['198.18.0.20', '198.18.0.20']);
     await agent.stop();
+  });
+
+  it('several servers: repeated --server and a name with several addresses, tried in that order; status lists them', async () => {
+    const { agent } = await start({ server: ['198.18.0.10', 'pool.example.net'], 'secondary-server': '198.18.0.12' });
+    const s = agent.status() as ClientStatusJson;
+    expect(s.servers).toEqual([
+      { address: '198.18.0.10', secondaryAddress: '198.18.0.12', inUse: true },
+      { address: '198.18.0.40', secondaryAddress: '198.18.0.41', inUse: false },
+      { address: '198.18.0.50', secondaryAddress: '198.18.0.51', inUse: false },
+    ]);
+    expect(s.server).toBe('198.18.0.10');
+    await agent.stop();
+    // The JSON file's (or Miredo's ServerAddress's) single value is a list of one.
+    expect(validateConfig(clientSpec, { file: { path: 'x.json', values: { server: '198.18.0.10' } } })).toMatchObject({ ok: true, config: { server: ['198.18.0.10'] } });
   });
 
   it('a server name that does not resolve is a start-up error naming it', async () => {

@@ -13,12 +13,14 @@ const QUALIFIED: RunningStatus<ClientStatus> = {
   agent: 'teredo-client',
   state: 'qualified',
   nat: 'restricted',
+  mapping: { endpointIndependent: true, portPreserving: false, portDelta: null, allocation: null },
   address: '2001:0:c612:a:0:f227:39ed:fff4',
   mappedAddress: '198.18.16.11',
   mappedPort: 3115,
   server: 'teredo.example.net',
   serverAddress: '198.18.0.10',
   secondaryServerAddress: '198.18.0.11',
+  servers: [{ address: '198.18.0.10', secondaryAddress: '198.18.0.11', inUse: true }],
   type: 'client',
   refreshIntervalSec: 30,
   clientPort: 40000,
@@ -31,10 +33,11 @@ const QUALIFIED: RunningStatus<ClientStatus> = {
   qualificationMs: 350,
   rttMs: 12.5,
   serverHeardAgoSec: 4.2,
+  errorCode: null,
   error: null,
   retryInSec: null,
   limitations: [],
-  counters: { rsSent: 6, raAccepted: 5, qualifications: 1, addressChanges: 1, offline: 0, unreachableSent: 2, unreachableLimited: 1 },
+  counters: { rsSent: 6, raAccepted: 5, qualifications: 1, addressChanges: 1, offline: 0, serverSwitches: 1, unreachableSent: 2, unreachableLimited: 1 },
   peers: { count: 3, trusted: 2, max: 1024 },
   drops: {},
   hook: { command: '/usr/local/sbin/teredo-up', runs: 2, failures: 1 },
@@ -52,6 +55,12 @@ teredo_client_nat_type{type="cone"} 0
 teredo_client_nat_type{type="restricted"} 1
 teredo_client_nat_type{type="symmetric"} 0
 teredo_client_nat_type{type="unknown"} 0
+# TYPE teredo_client_error gauge
+teredo_client_error{code="no-answer"} 0
+teredo_client_error{code="ra-refused"} 0
+teredo_client_error{code="secondary-no-answer"} 0
+teredo_client_error{code="symmetric-refused"} 0
+teredo_client_error{code="server-lost"} 0
 # TYPE teredo_client_qualification_seconds gauge
 teredo_client_qualification_seconds 0.35
 # TYPE teredo_client_server_rtt_seconds gauge
@@ -69,6 +78,8 @@ teredo_client_qualifications_total 1
 teredo_client_address_changes_total 1
 # TYPE teredo_client_offline_transitions_total counter
 teredo_client_offline_transitions_total 0
+# TYPE teredo_client_server_switches_total counter
+teredo_client_server_switches_total 1
 # TYPE teredo_client_icmpv6_unreachable_sent_total counter
 teredo_client_icmpv6_unreachable_sent_total 2
 # TYPE teredo_client_icmpv6_unreachable_rate_limited_total counter

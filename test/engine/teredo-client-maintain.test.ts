@@ -8,7 +8,7 @@ import { parseIpv6 } from '../../src/wire/ipv6-address.js';
 import { decodeTeredoAddress } from '../../src/wire/teredo-address.js';
 import { decodeTeredoPayload } from '../../src/wire/teredo-packet.js';
 import type { TeredoClientHost } from '../fakes/teredo-net-engines.js';
-import { CLIENT_PORT, PRIMARY, PROBE_PORT, ROGUE, TeredoWorld, type Sent } from './teredo-client-fixtures.js';
+import { CLIENT_PORT, PRIMARY, ROGUE, SECONDARY, TeredoWorld, type Sent } from './teredo-client-fixtures.js';
 
 /** RFC 4380 §2.15, §5.2: the refresh interval is 30 s, each wait a uniform 75-100 % of it. */
 const REFRESH_MS = 30_000;
@@ -131,8 +131,10 @@ describe('mapping change and loss of the server', () => {
     w.runUntil(q + REFRESH_MS);
     expect(c.engine.state).toBe('qualified');
     expect(c.engine.nat).toBe('restricted');
-    // The cone RS went out again, from the probe socket, whose mapping the pinhole does not cover.
-    expect(w.sent(c).filter((s) => s.at > q && coneBit(s)).map((s) => s.local)).toContain(PROBE_PORT);
+    // The pinhole to the secondary is on the probe port's mapping (the mapping test); the cone RS went out again
+    // from the Teredo port, which never sent to the secondary, so the pinhole does not cover its RA.
+    expect(w.sent(c).filter((s) => s.at > q && coneBit(s)).map((s) => s.local)).toContain(CLIENT_PORT);
+    expect(w.sent(c).filter((s) => s.addr === SECONDARY).map((s) => s.local)).not.toContain(CLIENT_PORT);
   });
 
   it('stop() removes the address and leaves nothing armed', () => {

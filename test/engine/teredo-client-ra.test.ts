@@ -37,17 +37,26 @@ class Net {
   }
 }
 
-/** A client that sent its first two RSs at 0 and hears nothing (the server is down): RAs are sent by hand. */
-function waiting(): { net: Net; cone: Uint8Array; primary: Uint8Array } {
-  const net = new Net();
-  const [cone, primary] = net.w.sent(net.client);
-  expect([cone!.local, primary!.local]).toEqual([PROBE_PORT, CLIENT_PORT]);
-  return { net, cone: cone!.data, primary: primary!.data };
+interface FirstRss {
+  readonly cone: Uint8Array;
+  readonly primary: Uint8Array;
+  readonly mapPrimary: Uint8Array;
 }
 
-function expectRefused(send: (net: Net, rs: { cone: Uint8Array; primary: Uint8Array }) => void, reason: ClientDropReason): void {
-  const { net, cone, primary } = waiting();
-  send(net, { cone, primary });
+/**
+ * A client that sent its first three RSs at 0 and hears nothing (the server is down): RAs are sent by hand. The
+ * cone and non-cone RSs leave from the Teredo port, the first mapping-test RS from the probe port.
+ */
+function waiting(): { net: Net } & FirstRss {
+  const net = new Net();
+  const [cone, primary, mapPrimary] = net.w.sent(net.client);
+  expect([cone!.local, primary!.local, mapPrimary!.local]).toEqual([CLIENT_PORT, CLIENT_PORT, PROBE_PORT]);
+  return { net, cone: cone!.data, primary: primary!.data, mapPrimary: mapPrimary!.data };
+}
+
+function expectRefused(send: (net: Net, rs: FirstRss) => void, reason: ClientDropReason): void {
+  const { net, ...rss } = waiting();
+  send(net, rss);
   expect(net.client.drops).toEqual([reason]);
   expect(net.client.engine.state).toBe('probe-primary');
   expect(net.client.addresses).toHaveLength(0);
@@ -63,11 +72,13 @@ describe('RA refusals', () => {
   it('without an authentication header', () => expectRefused((n, rs) => n.inject(ra(rs.primary, { nonce: null }), PRIMARY, 3544), 'ra-no-auth'));
   it('with a wrong nonce', () => expectRefused((n, rs) => n.inject(ra(rs.primary, { nonce: new Uint8Array(8).fill(7) }), PRIMARY, 3544), 'ra-nonce-mismatch'));
   it('answering the cone RS from the address it was sent to (proves nothing about the NAT)', () =>
-    expectRefused((n, rs) => n.injectProbe(ra(rs.cone), PRIMARY, 3544), 'ra-wrong-server-address'));
-  it('answering the cone RS on the main socket, or another RS on the probe socket', () => {
-    expectRefused((n, rs) => n.inject(ra(rs.cone), SECONDARY, 3544), 'ra-wrong-socket');
+    expectRefused((n, rs) => n.inject(ra(rs.cone), PRIMARY, 3544), 'ra-wrong-server-address'));
+  it('an RA on the other port than its RS left from', () => {
+    expectRefused((n, rs) => n.injectProbe(ra(rs.cone), SECONDARY, 3544), 'ra-wrong-socket');
     expectRefused((n, rs) => n.injectProbe(ra(rs.primary), PRIMARY, 3544), 'ra-wrong-socket');
+    expectRefused((n, rs) => n.inject(ra(rs.mapPrimary), PRIMARY, 3544), 'ra-wrong-socket');
   });
+  it('answering the mapping-test RS from the other address', () => expectRefused((n, rs) => n.injectProbe(ra(rs.mapPrimary), SECONDARY, 3544), 'ra-wrong-server-address'));
   it('anything but an RA on the probe socket', () =>
     expectRefused((n) => {
       const bubble = new Uint8Array(40);
@@ -122,7 +133,7 @@ describe('RA acceptance', () => {
     net.inject(ra(primary), PRIMARY, 3544);
     expect(net.client.drops).toEqual([]);
     expect(net.client.engine.nextTimeout()).toBe(100); // the cone window: the RA came at once, so its minimum
-    net.injectProbe(ra(cone), SECONDARY, 3544);
+    net.inject(ra(cone), SECONDARY, 3544);
     expect(net.client.engine.state).toBe('qualified');
     expect(net.client.engine.nat).toBe('cone');
   });

@@ -1,12 +1,16 @@
 // Router Solicitations the client sends and the acceptance rules for the Router Advertisements that answer them
-// (RFC 4380 §5.2.1, §5.2.2 with RFC 4861 §6.1.2). Three kinds of RS can be outstanding at once:
+// (RFC 4380 §5.2.1, §5.2.2 with RFC 4861 §6.1.2). Five kinds of RS can be outstanding at once:
 //
-//   cone       to the primary address from the probe socket (a second local port, see client.ts), source
-//              fe80::8000:5445:5245:444f (cone bit): the server answers from its OTHER address (§5.3.2), so the
-//              RA only gets through a NAT that filters nothing (a cone NAT)
-//   primary    to the primary address, source fe80::ffff:ffff:ffff: answered from the primary; gives the mapping
-//   secondary  to the secondary address, same source: answered from the secondary; a different mapping than the
-//              primary's means the NAT maps per destination (symmetric)
+//   cone           to the primary address from the Teredo port, source fe80::8000:5445:5245:444f (cone bit): the
+//                  server answers from its OTHER address (§5.3.2), so the RA only gets through a NAT that filters
+//                  nothing on that port (a cone NAT, or a port forward to the Teredo port)
+//   primary        to the primary address from the Teredo port, source fe80::ffff:ffff:ffff: gives the mapping the
+//                  address embeds (and measures the round trip)
+//   map-primary    to the primary address from the probe port (a second local port, see client.ts)
+//   map-secondary  to the secondary address from the probe port: a different mapping than map-primary's means
+//                  the NAT maps per destination (symmetric, RFC 4787 §4.1 endpoint-dependent)
+//   preferred      to the preferred server's primary address from the probe port, while qualified with a
+//                  fallback server: an answer means the preferred server is back
 //
 // Every RS carries an authentication header (§5.1.1) with a fresh random 8-byte nonce, ID and AU lengths 0 (the
 // form Windows, Miredo and pteredor send); an RA is matched to its RS by the echoed nonce alone, so an RA cannot
@@ -27,12 +31,26 @@ import { TEREDO_PORT } from '../../../wire/teredo-constants.js';
 import { TEREDO_NONCE_LEN, encodeTeredoPayload } from '../../../wire/teredo-packet.js';
 import type { Millis, Random } from '../../types.js';
 import type { TeredoPacketView } from '../../../wire/teredo-view.js';
-import { DROP, type ClientConfig } from './client-types.js';
+import { DROP } from './client-types.js';
 
 export const RS_CONE = 0;
 export const RS_PRIMARY = 1;
-export const RS_SECONDARY = 2;
-export type RsKind = typeof RS_CONE | typeof RS_PRIMARY | typeof RS_SECONDARY;
+export const RS_MAP_PRIMARY = 2;
+export const RS_MAP_SECONDARY = 3;
+export const RS_PREFERRED = 4;
+export type RsKind = typeof RS_CONE | typeof RS_PRIMARY | typeof RS_MAP_PRIMARY | typeof RS_MAP_SECONDARY | typeof RS_PREFERRED;
+const KINDS = 5;
+
+/** A Teredo server's two IPv4 addresses (int32, wire/ipv4.ts). */
+export interface ServerPair {
+  readonly primary: number;
+  readonly secondary: number;
+}
+
+/** The kinds that leave from the probe port (sink.sendProbe) and come back there. */
+export function fromProbePort(kind: RsKind): boolean {
+  return kind >= RS_MAP_PRIMARY;
+}
 
 /** RFC 8200 §5 minimum and the 16-bit ceiling Miredo accepts in an RA's MTU option. */
 const MTU_MIN = 1280;
@@ -48,11 +66,11 @@ function rsPayload(source: Uint8Array): Uint8Array {
   return encodeTeredoPayload({ auth: { clientId: EMPTY, authValue: EMPTY, nonce: new Uint8Array(TEREDO_NONCE_LEN), confirmation: 0 }, ipv6 });
 }
 
-/** The outstanding RSs: one payload buffer, nonce and send time per kind (three of each, allocated once). */
+/** The outstanding RSs: one payload buffer, nonce and send time per kind (allocated once). */
 export class RsProbes {
-  readonly #payloads: Uint8Array[] = [rsPayload(TEREDO_CLIENT_LINK_LOCAL_CONE), rsPayload(TEREDO_CLIENT_LINK_LOCAL), rsPayload(TEREDO_CLIENT_LINK_LOCAL)];
-  readonly #live = [false, false, false];
-  readonly #sentAt = [0, 0, 0];
+  readonly #payloads: Uint8Array[] = Array.from({ length: KINDS }, (_, k) => rsPayload(k === RS_CONE ? TEREDO_CLIENT_LINK_LOCAL_CONE : TEREDO_CLIENT_LINK_LOCAL));
+  readonly #live: boolean[] = new Array<boolean>(KINDS).fill(false);
+  readonly #sentAt: number[] = new Array<number>(KINDS).fill(0);
 
   /** Arms `kind` with a fresh nonce and returns its payload (lent: valid until the next prepare of that kind). */
   prepare(kind: RsKind, random: Random, now: Millis): Uint8Array {
@@ -63,14 +81,9 @@ export class RsProbes {
     return p;
   }
 
-  /** Where an RS of `kind` goes: the secondary address for RS_SECONDARY, the primary otherwise. */
-  static destination(kind: RsKind, cfg: ClientConfig): number {
-    return kind === RS_SECONDARY ? cfg.secondary : cfg.primary;
-  }
-
   /** The live kind whose nonce is at data[at], or -1. */
   match(data: Uint8Array, at: number): RsKind | -1 {
-    for (let k = RS_CONE; k <= RS_SECONDARY; k++) {
+    for (let k = 0; k < KINDS; k++) {
       if (this.#live[k] === true && nonceAt(this.#payloads[k]!, data, at)) return k as RsKind;
     }
     return -1;
@@ -89,6 +102,11 @@ export class RsProbes {
     this.#live[kind] = false;
   }
 
+  /** Keeps `kind`'s nonce live (after retireAll) without a new one: its RA is still accepted. */
+  keep(kind: RsKind): void {
+    this.#live[kind] = true;
+  }
+
   retireAll(): void {
     this.#live.fill(false);
   }
@@ -104,26 +122,38 @@ export function isRouterAdvert(view: TeredoPacketView): boolean {
   return view.nextHeader === NEXT_HEADER.ICMPV6 && view.ipv6Length > IPV6_HEADER_LEN && view.data[view.payloadOffset] === ICMPV6_TYPE.ROUTER_ADVERT;
 }
 
+/** Where an RS of `kind` goes: the current server's secondary for map-secondary, the preferred server's primary for preferred. */
+export function rsDestination(kind: RsKind, server: ServerPair, preferred: ServerPair): number {
+  return kind === RS_MAP_SECONDARY ? server.secondary : kind === RS_PREFERRED ? preferred.primary : server.primary;
+}
+
+/** Where the RA to an RS of `kind` must come from: the other address for the cone RS (§5.3.2), the address asked otherwise. */
+function raSource(kind: RsKind, server: ServerPair, preferred: ServerPair): number {
+  return kind === RS_CONE ? server.secondary : rsDestination(kind, server, preferred);
+}
+
 /**
- * The acceptance rules, in order. `kind` is the result of RsProbes.match (checked here: -1 = no live nonce).
- * Returns -1 when the RA is acceptable, otherwise the DROP index of the first rule it breaks.
+ * The acceptance rules, in order, for an RA from addr:port on the Teredo port or the probe port. `server` is the
+ * server in use, `preferred` the first configured one (asked only through RS_PREFERRED). Returns -1 when the RA
+ * is acceptable, otherwise the DROP index of the first rule it breaks.
  */
-export function checkRa(cfg: ClientConfig, probes: RsProbes, view: TeredoPacketView, addr: number, port: number, probeSocket: boolean): number {
-  if (addr !== cfg.primary && addr !== cfg.secondary) return DROP['ra-source-not-server'];
+export function checkRa(server: ServerPair, preferred: ServerPair, probes: RsProbes, view: TeredoPacketView, addr: number, port: number, probeSocket: boolean): number {
+  const known = addr === server.primary || addr === server.secondary || (probes.isLive(RS_PREFERRED) && addr === preferred.primary);
+  if (!known) return DROP['ra-source-not-server'];
   if (port !== TEREDO_PORT) return DROP['ra-source-port-not-3544'];
   if (view.nonceOffset < 0) return DROP['ra-no-auth'];
   const kind = probes.match(view.data, view.nonceOffset);
   if (kind === -1) return DROP['ra-nonce-mismatch'];
-  // The cone RS left from the probe socket, the others from the main one: each RA comes back where its RS left.
-  if ((kind === RS_CONE) !== probeSocket) return DROP['ra-wrong-socket'];
+  // Each RA comes back to the port its RS left from.
+  if (fromProbePort(kind) !== probeSocket) return DROP['ra-wrong-socket'];
   // The cone test is only sound when the RA to the cone RS left from the other address (§5.3.2).
-  const expectedFrom = kind === RS_PRIMARY ? cfg.primary : cfg.secondary;
-  if (addr !== expectedFrom) return DROP['ra-wrong-server-address'];
+  if (addr !== raSource(kind, server, preferred)) return DROP['ra-wrong-server-address'];
   if (view.originOffset < 0) return DROP['ra-no-origin-indication'];
-  return checkRaBody(cfg, kind, view.data.subarray(view.ipv6Offset, view.ipv6Offset + view.ipv6Length));
+  const prefixServer = kind === RS_PREFERRED ? preferred.primary : server.primary;
+  return checkRaBody(prefixServer, kind, view.data.subarray(view.ipv6Offset, view.ipv6Offset + view.ipv6Length));
 }
 
-function checkRaBody(cfg: ClientConfig, kind: RsKind, ipv6: Uint8Array): number {
+function checkRaBody(prefixServer: number, kind: RsKind, ipv6: Uint8Array): number {
   let ra;
   let hopLimit: number;
   let dst: Uint8Array;
@@ -147,7 +177,7 @@ function checkRaBody(cfg: ClientConfig, kind: RsKind, ipv6: Uint8Array): number 
     if (o.kind === 'prefix-info') {
       prefixes++;
       if (o.prefixLength !== TEREDO_CLIENT_PREFIX_LEN) prefixProblem = DROP['ra-prefix-bad-length'];
-      else if (!isServerPrefix(o.prefix, cfg.primary)) prefixProblem = DROP['ra-prefix-not-server'];
+      else if (!isServerPrefix(o.prefix, prefixServer)) prefixProblem = DROP['ra-prefix-not-server'];
     } else if (o.kind === 'raw' && o.type === NDISC_OPTION.PREFIX_INFO) {
       // A PIO whose length is not 4 units (RFC 4861 §4.6.2): the codec keeps it raw.
       prefixes++;

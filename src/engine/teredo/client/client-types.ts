@@ -7,6 +7,7 @@
 //      └──backoff◄── N×T without an RA (either probe phase, or the maintenance RS of §5.2.5) ◄──────┘
 
 import type { DropSink, Millis } from '../../types.js';
+import type { ServerPair } from './client-ra.js';
 import { isIpv4Number } from '../../../wire/ipv4.js';
 
 export type ClientState = 'offline' | 'probe-primary' | 'probe-secondary' | 'qualified';
@@ -18,6 +19,35 @@ export type ClientState = 'offline' | 'probe-primary' | 'probe-secondary' | 'qua
  * secondary address never answered.
  */
 export type NatType = 'cone' | 'restricted' | 'symmetric' | 'unknown';
+
+/**
+ * The NAT's mapping behaviour as qualification saw it (RFC 4787 §4.1), beside the RFC 4380 type:
+ * `endpointIndependent` = the probe port got the same external address:port toward both server addresses (a cone
+ * NAT is endpoint-independent by definition); `portPreserving` = the Teredo port's external port is its local
+ * port; for an endpoint-dependent mapping, `portDelta` = the probe port's second external port minus its first
+ * (mod 65536) and `allocation` = `sequential` when that delta is 1..SEQUENTIAL_PORT_DELTA_MAX, else `random`.
+ * undefined = not observed (e.g. the secondary address did not answer, or the local port is not known).
+ */
+export interface MappingBehaviour {
+  readonly endpointIndependent: boolean | undefined;
+  readonly portPreserving: boolean | undefined;
+  readonly portDelta: number | undefined;
+  readonly allocation: 'sequential' | 'random' | undefined;
+}
+
+/** The largest port step between two consecutive mappings still called sequential (other hosts may take a few ports between). */
+export const SEQUENTIAL_PORT_DELTA_MAX = 16;
+
+/**
+ * Why the client is not qualified, as a stable code for scripts (status `errorCode`, the hook's ERROR_CODE) and a
+ * sentence for people (status `error`):
+ *   no-answer            no RA from the server at all (UDP to port 3544 blocked on the way, or the server is down)
+ *   ra-refused           the server answered, but every RA broke an acceptance rule (the sentence names it)
+ *   secondary-no-answer  strict mode: the secondary address never answered the symmetric-NAT test
+ *   symmetric-refused    behind a symmetric NAT with refuseSymmetric set
+ *   server-lost          qualified, then the maintenance RSs went unanswered (§5.2.5)
+ */
+export type OfflineCode = 'no-answer' | 'ra-refused' | 'secondary-no-answer' | 'symmetric-refused' | 'server-lost';
 
 /** `fast` (default): cone and non-cone RS together, an RTT-derived cone window. `strict`: RFC 4380's phases in turn. */
 export type QualificationMode = 'fast' | 'strict';
@@ -49,10 +79,21 @@ export interface TeredoClientParams {
   readonly backoffMaxMs?: number;
   /** Strict RFC 4380 §5.2.1: behind a symmetric NAT stay offline instead of bringing the address up. Default false. */
   readonly refuseSymmetric?: boolean;
+  /**
+   * Servers to fall over to, in order, when the current one stops answering (qualification or maintenance);
+   * each secondary defaults to its primary + 1. After a round of all of them the client backs off and starts
+   * again from the primary. Default none.
+   */
+  readonly fallbacks?: readonly { readonly primary: number; readonly secondary?: number }[];
+  /** While qualified with a fallback, how often to ask the first server whether it is back, ms. Default 60000. */
+  readonly preferredRetryMs?: number;
+  /** The local ports of the Teredo and probe sockets, only to report port preservation; 0 = unknown. Default 0. */
+  readonly localPort?: number;
+  readonly probeLocalPort?: number;
 }
 
 /** The parameters with defaults applied. */
-export type ClientConfig = Required<TeredoClientParams>;
+export type ClientConfig = Required<Omit<TeredoClientParams, 'fallbacks'>> & { readonly fallbacks: readonly ServerPair[] };
 
 export const CLIENT_DEFAULTS = {
   probeTimeoutMs: 4000,
@@ -63,6 +104,7 @@ export const CLIENT_DEFAULTS = {
   backoffInitialMs: 2000,
   backoffMaxMs: 30_000,
   refuseSymmetric: false,
+  preferredRetryMs: 60_000,
 } as const satisfies Partial<TeredoClientParams>;
 
 /** Applies the defaults; RangeError for values no configuration should let through. */
@@ -78,10 +120,17 @@ export function resolveClientConfig(p: TeredoClientParams): ClientConfig {
     backoffInitialMs: p.backoffInitialMs ?? CLIENT_DEFAULTS.backoffInitialMs,
     backoffMaxMs: p.backoffMaxMs ?? CLIENT_DEFAULTS.backoffMaxMs,
     refuseSymmetric: p.refuseSymmetric ?? CLIENT_DEFAULTS.refuseSymmetric,
+    fallbacks: (p.fallbacks ?? []).map((f) => ({ primary: f.primary | 0, secondary: f.secondary !== undefined ? f.secondary | 0 : (f.primary + 1) | 0 })),
+    preferredRetryMs: p.preferredRetryMs ?? CLIENT_DEFAULTS.preferredRetryMs,
+    localPort: p.localPort ?? 0,
+    probeLocalPort: p.probeLocalPort ?? 0,
   };
-  for (const k of ['primary', 'secondary'] as const) if (!isIpv4Number(p[k] ?? 0)) throw new RangeError(`${k} must be a 32-bit IPv4 address`);
-  if (c.primary === c.secondary) throw new RangeError('the primary and secondary server addresses must differ');
-  for (const k of ['probeTimeoutMs', 'probeAttempts', 'coneWindowMinMs', 'refreshIntervalMs', 'backoffInitialMs', 'backoffMaxMs'] as const) {
+  const pairs = [{ primary: p.primary, secondary: p.secondary }, ...(p.fallbacks ?? [])];
+  for (const pair of pairs) {
+    for (const k of ['primary', 'secondary'] as const) if (!isIpv4Number(pair[k] ?? 0)) throw new RangeError(`${k} must be a 32-bit IPv4 address`);
+  }
+  for (const pair of [c, ...c.fallbacks]) if (pair.primary === pair.secondary) throw new RangeError('the primary and secondary server addresses must differ');
+  for (const k of ['probeTimeoutMs', 'probeAttempts', 'coneWindowMinMs', 'refreshIntervalMs', 'backoffInitialMs', 'backoffMaxMs', 'preferredRetryMs'] as const) {
     if (!Number.isInteger(c[k]) || c[k] < 1) throw new RangeError(`${k} must be a positive integer, got ${c[k]}`);
   }
   if (c.backoffMaxMs < c.backoffInitialMs) throw new RangeError('backoffMaxMs must be >= backoffInitialMs');
@@ -160,8 +209,12 @@ export const DROP = Object.fromEntries(CLIENT_DROP_REASONS.map((r, i) => [r, i])
 export interface ClientSnapshot {
   readonly state: ClientState;
   readonly nat: NatType;
+  readonly mapping: MappingBehaviour;
+  /** The server in use (int32 IPv4 addresses) and its place in [primary server, ...fallbacks]. */
   readonly primary: number;
   readonly secondary: number;
+  readonly serverIndex: number;
+  readonly servers: readonly ServerPair[];
   /** 16 bytes, or undefined when there is none (offline, probing). */
   readonly address: Uint8Array | undefined;
   readonly mappedAddr: number | undefined;
@@ -173,7 +226,8 @@ export interface ClientSnapshot {
   readonly rttMs: number | undefined;
   /** How long ago the server was last heard, ms. */
   readonly serverHeardAgoMs: number | undefined;
-  /** When offline: why, and in how many ms qualification starts again. */
+  /** While not qualified after a failure: why (OfflineCode and a sentence); and in how many ms qualification starts again. */
+  readonly errorCode: OfflineCode | undefined;
   readonly error: string | undefined;
   readonly retryInMs: number | undefined;
   readonly counters: Readonly<Record<string, number>>;

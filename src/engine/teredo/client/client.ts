@@ -3,35 +3,42 @@
 // client-data.ts; this file routes datagrams to it once qualified.
 //
 // Qualification, fast mode (default). RFC 4380 runs a cone phase (up to N x T = 12 s) before the non-cone
-// phase, so Windows needs 12 s or more behind every non-cone NAT. We send both RSs to the primary at once:
-//   - the cone RS is answered from the server's other address, which only a cone NAT lets in;
-//   - the non-cone RS is answered from the address it went to, which any NAT lets in, gives the mapping and
-//     measures the round trip.
-// The cone RS leaves from a second local port, the probe socket (sink.sendProbe): in the lab a refused cone RA
-// left a conntrack entry (secondary:3544 -> our public port) in the Linux NAT, so the RS to the secondary from
-// the same port got another public port and every restricted NAT looked symmetric. Filtering is a property of
-// the NAT, not of a port, so a throwaway mapping tests it as well.
+// phase, so Windows needs 12 s or more behind every non-cone NAT. We send at once:
+//   - the cone RS from the Teredo port to the primary: answered from the server's other address, which only a
+//     NAT that filters nothing on that port lets in (a cone NAT, or a port forward to the Teredo port);
+//   - the non-cone RS from the Teredo port to the primary: any NAT lets its RA in; it gives the mapping the
+//     address embeds and measures the round trip;
+//   - a non-cone RS from the probe port (a second local port) to the primary: the first half of the mapping test.
 // Once the non-cone RA is in, the cone RA (sent by the server at the same moment) gets a window of
 // max(coneWindowMinMs, 2 x RTT): in time = cone NAT. Otherwise the cone RS is retired (its nonce forgotten)
 // BEFORE the secondary address is contacted, so that a cone RA let in later by a NAT that opened to the
-// secondary for the whole host proves nothing. Then one non-cone RS to the secondary: same mapping =
-// restricted, different = symmetric. Strict mode keeps the RFC's sequence and timing.
+// secondary for the whole host proves nothing. Then one non-cone RS from the probe port to the secondary: the
+// same mapping as the probe port's toward the primary = restricted, a different one = symmetric.
+// Why the mapping test runs on the probe port and the cone test on the Teredo port: a port forward covers only
+// the Teredo port (a cone probe from elsewhere calls a forwarded port restricted), and a refused cone RA leaves a
+// conntrack entry (secondary:3544 -> the public port) in a Linux NAT, so an RS from that same port to the
+// secondary gets another public port and a restricted NAT looks symmetric; the probe port never saw that RA.
+// Strict mode keeps the RFC's sequence and timing (cone phase, then non-cone, then the secondary).
 //
-// After N x T without an answer in a phase (or to the maintenance RS) the client goes offline and starts over
-// after a backoff doubling from backoffInitialMs to backoffMaxMs: a captive portal that blocks UDP for a while
-// costs at most that cap once it opens, never a restart.
+// After N x T without an answer in a phase (or to the maintenance RS) the server counts as lost: the client falls
+// over to the next configured server at once, and once every server failed in a row it goes offline and starts
+// over from the first after a backoff doubling from backoffInitialMs to backoffMaxMs (a captive portal that
+// blocks UDP for a while costs at most that cap once it opens, never a restart). Qualified with a fallback, it
+// asks the first server every preferredRetryMs and returns to it when it answers.
 
 import { TimerTable } from '../../timer-table.js';
 import type { Millis, Random, TimedEngine } from '../../types.js';
-import { encodeTeredoAddress } from '../../../wire/teredo-address.js';
+import { encodeTeredoAddress, teredoServerAt } from '../../../wire/teredo-address.js';
 import { TEREDO_PORT } from '../../../wire/teredo-constants.js';
 import { TeredoPacketView, checkTeredoPayload } from '../../../wire/teredo-view.js';
 import { ClientDataPath, CLIENT_MAX_PEERS, type DataContext } from './client-data.js';
-import { RS_CONE, RS_PRIMARY, RS_SECONDARY, RsProbes, checkRa, isRouterAdvert, type RsKind } from './client-ra.js';
+import { RS_CONE, RS_MAP_PRIMARY, RS_MAP_SECONDARY, RS_PREFERRED, RS_PRIMARY, RsProbes, checkRa, fromProbePort, isRouterAdvert, rsDestination } from './client-ra.js';
+import type { RsKind, ServerPair } from './client-ra.js';
+import { Qualification, type Mapped } from './client-qualification.js';
 import { CLIENT_DROP_REASONS, DROP, jitteredInterval, resolveClientConfig } from './client-types.js';
-import type { ClientConfig, ClientSink, ClientSnapshot, ClientState, NatType, TeredoClientParams } from './client-types.js';
+import type { ClientConfig, ClientSink, ClientSnapshot, ClientState, NatType, OfflineCode, TeredoClientParams } from './client-types.js';
 
-type ClientTimer = 'probe' | 'cone-window' | 'refresh' | 'backoff';
+type ClientTimer = 'probe' | 'cone-window' | 'refresh' | 'backoff' | 'preferred';
 
 /** The 12 random flag bits of RFC 5991 take values 0..4095. */
 const RANDOM_BITS_RANGE = 0x1000;
@@ -39,21 +46,24 @@ const RANDOM_BITS_RANGE = 0x1000;
 export class TeredoClient implements TimedEngine<ClientSink> {
   readonly dropReasons = CLIENT_DROP_REASONS;
   #cfg: ClientConfig;
+  /** [the primary server, ...fallbacks]; #serverIndex is the one in use. */
+  #servers: ServerPair[];
+  #serverIndex = 0;
+  /** Servers given up on in a row since the last qualification (a full round means: back off). */
+  #serversFailed = 0;
   readonly #random: Random;
   readonly #timers = new TimerTable<ClientTimer>();
   readonly #probes = new RsProbes();
   readonly #view = new TeredoPacketView();
+  /** What the current qualification found so far: mappings, cone RA, NAT type, refused RAs. */
+  readonly #q = new Qualification();
   #state: ClientState = 'offline';
-  #nat: NatType = 'unknown';
   #running = false;
   /** RSs sent in the current phase (or for the current refresh). */
   #attempts = 0;
   /** Strict mode: the cone phase is over, the primary gets non-cone RSs. */
   #coneGivenUp = false;
-  /** The cone RA arrived (on the probe socket): a cone NAT, qualified as soon as the main mapping is known. */
-  #coneSeen = false;
   #qualifyStartedAt: Millis = 0;
-  #primaryMapped: { addr: number; port: number } | undefined;
   #address: Uint8Array | undefined;
   #mappedAddr = 0;
   #mappedPort = 0;
@@ -64,14 +74,16 @@ export class TeredoClient implements TimedEngine<ClientSink> {
   #rttMs: number | undefined;
   #qualificationMs: number | undefined;
   #failures = 0;
+  #errorCode: OfflineCode | undefined;
   #error: string | undefined;
-  readonly #counters = { rsSent: 0, raAccepted: 0, qualifications: 0, addressChanges: 0, offline: 0 };
+  readonly #counters = { rsSent: 0, raAccepted: 0, qualifications: 0, addressChanges: 0, offline: 0, serverSwitches: 0 };
   readonly #data: ClientDataPath;
   /** What the data path reads; rewritten on every address change, never per packet. */
   #ctx: DataContext = { address: new Uint8Array(16), server: 0, cone: false };
 
   constructor(params: TeredoClientParams, random: Random) {
     this.#cfg = resolveClientConfig(params);
+    this.#servers = serverList(this.#cfg);
     this.#random = random;
     this.#data = new ClientDataPath(random);
   }
@@ -81,7 +93,7 @@ export class TeredoClient implements TimedEngine<ClientSink> {
   }
 
   get nat(): NatType {
-    return this.#nat;
+    return this.#q.nat;
   }
 
   /** The Teredo address (16 bytes, do not modify), undefined when there is none. */
@@ -91,6 +103,11 @@ export class TeredoClient implements TimedEngine<ClientSink> {
 
   get config(): ClientConfig {
     return this.#cfg;
+  }
+
+  /** The server in use. */
+  get server(): ServerPair {
+    return this.#servers[this.#serverIndex]!;
   }
 
   /** Begins qualification (idempotent while running). */
@@ -109,14 +126,20 @@ export class TeredoClient implements TimedEngine<ClientSink> {
     this.#setState('offline', sink);
   }
 
-  /** SIGHUP: new timing applies from the next timer; another server address starts a new qualification. */
+  /** SIGHUP: new timing applies from the next timer; other server addresses start a new qualification with the first. */
   reconfigure(params: TeredoClientParams, now: Millis, sink: ClientSink): void {
     const next = resolveClientConfig(params);
-    const serverChanged = next.primary !== this.#cfg.primary || next.secondary !== this.#cfg.secondary;
+    const servers = serverList(next);
+    const serverChanged = JSON.stringify(servers) !== JSON.stringify(this.#servers);
     this.#cfg = next;
-    if (serverChanged && this.#running) {
-      this.stop(now, sink);
-      this.start(now, sink);
+    if (serverChanged) {
+      this.#servers = servers;
+      this.#serverIndex = 0;
+      this.#serversFailed = 0;
+      if (this.#running) {
+        this.stop(now, sink);
+        this.start(now, sink);
+      }
     }
   }
 
@@ -124,14 +147,15 @@ export class TeredoClient implements TimedEngine<ClientSink> {
   datagram(data: Uint8Array, offset: number, length: number, addr: number, port: number, now: Millis, sink: ClientSink): void {
     const view = this.#view;
     if (checkTeredoPayload(view, data, offset, length) < 0) return sink.drop(DROP.malformed);
-    const fromServer = port === TEREDO_PORT && (addr === this.#cfg.primary || addr === this.#cfg.secondary);
+    const server = this.server;
+    const fromServer = port === TEREDO_PORT && (addr === server.primary || addr === server.secondary);
     if (fromServer) this.#lastServerRx = now; // §5.2.3: "last interaction" with the server
     if (isRouterAdvert(view)) return this.#routerAdvert(addr, port, false, now, sink);
     if (this.#state !== 'qualified') return sink.drop(DROP['not-qualified']);
     this.#data.datagram(view, addr, port, fromServer, now, this.#ctx, sink);
   }
 
-  /** A datagram on the probe socket (sink.sendProbe's): only the RA answering the cone RS belongs there. */
+  /** A datagram on the probe socket (sink.sendProbe's): only RAs answering its RSs belong there. */
   probeDatagram(data: Uint8Array, offset: number, length: number, addr: number, port: number, now: Millis, sink: ClientSink): void {
     const view = this.#view;
     if (checkTeredoPayload(view, data, offset, length) < 0) return sink.drop(DROP.malformed);
@@ -164,7 +188,12 @@ export class TeredoClient implements TimedEngine<ClientSink> {
           this.#refreshDue(now, sink);
           break;
         case 'backoff':
+          this.#serverIndex = 0;
+          this.#serversFailed = 0;
           this.#beginQualification(now, sink);
+          break;
+        case 'preferred':
+          this.#askPreferred(now, sink);
           break;
       }
     }
@@ -178,11 +207,16 @@ export class TeredoClient implements TimedEngine<ClientSink> {
 
   snapshot(now: Millis): ClientSnapshot {
     const backoff = this.#timers.deadline('backoff');
+    const server = this.server;
+    const notQualified = this.#state !== 'qualified';
     return {
       state: this.#state,
-      nat: this.#nat,
-      primary: this.#cfg.primary,
-      secondary: this.#cfg.secondary,
+      nat: this.#q.nat,
+      mapping: this.#q.mapping(this.#cfg.localPort, this.#cfg.probeLocalPort),
+      primary: server.primary,
+      secondary: server.secondary,
+      serverIndex: this.#serverIndex,
+      servers: this.#servers.map((p) => ({ ...p })),
       address: this.#address?.slice(),
       mappedAddr: this.#address !== undefined ? this.#mappedAddr : undefined,
       mappedPort: this.#address !== undefined ? this.#mappedPort : undefined,
@@ -190,7 +224,8 @@ export class TeredoClient implements TimedEngine<ClientSink> {
       qualificationMs: this.#qualificationMs,
       rttMs: this.#rttMs,
       serverHeardAgoMs: this.#lastServerRx === undefined ? undefined : now - this.#lastServerRx,
-      error: this.#state === 'offline' ? this.#error : undefined,
+      errorCode: notQualified ? this.#errorCode : undefined,
+      error: notQualified ? this.#error : undefined,
       retryInMs: backoff === undefined ? undefined : Math.max(0, backoff - now),
       counters: { ...this.#counters, unreachableSent: this.#data.unreachableErrors.sent, unreachableLimited: this.#data.unreachableErrors.limited },
     };
@@ -201,10 +236,9 @@ export class TeredoClient implements TimedEngine<ClientSink> {
   #beginQualification(now: Millis, sink: ClientSink): void {
     this.#timers.clear();
     this.#probes.retireAll();
+    this.#q.reset();
     this.#attempts = 0;
     this.#coneGivenUp = false;
-    this.#coneSeen = false;
-    this.#primaryMapped = undefined;
     this.#qualifyStartedAt = now;
     this.#setState('probe-primary', sink);
     this.#sendPrimaryProbes(now, sink);
@@ -213,16 +247,19 @@ export class TeredoClient implements TimedEngine<ClientSink> {
   #sendPrimaryProbes(now: Millis, sink: ClientSink): void {
     this.#attempts++;
     const strict = this.#cfg.qualification === 'strict';
-    if (!this.#coneGivenUp && !this.#coneSeen) this.#sendRs(RS_CONE, now, sink);
-    if (!strict || this.#coneGivenUp || this.#coneSeen) this.#sendRs(RS_PRIMARY, now, sink);
+    const q = this.#q;
+    if (!this.#coneGivenUp && !q.coneSeen) this.#sendRs(RS_CONE, now, sink);
+    if (!strict || this.#coneGivenUp || q.coneSeen) this.#sendRs(RS_PRIMARY, now, sink);
+    if (!strict && q.probeMapped[0] === undefined) this.#sendRs(RS_MAP_PRIMARY, now, sink);
     this.#timers.set('probe', now + this.#cfg.probeTimeoutMs);
   }
 
   #sendRs(kind: RsKind, now: Millis, sink: ClientSink): void {
     const payload = this.#probes.prepare(kind, this.#random, now);
+    const to = rsDestination(kind, this.server, this.#servers[0]!);
     this.#counters.rsSent++;
-    if (kind === RS_CONE) sink.sendProbe(payload, 0, payload.length, this.#cfg.primary, TEREDO_PORT);
-    else sink.sendUdp(payload, 0, payload.length, RsProbes.destination(kind, this.#cfg), TEREDO_PORT);
+    if (fromProbePort(kind)) sink.sendProbe(payload, 0, payload.length, to, TEREDO_PORT);
+    else sink.sendUdp(payload, 0, payload.length, to, TEREDO_PORT);
   }
 
   #probeTimedOut(now: Millis, sink: ClientSink): void {
@@ -237,15 +274,15 @@ export class TeredoClient implements TimedEngine<ClientSink> {
           this.#attempts = 0;
           return this.#sendPrimaryProbes(now, sink);
         }
-        return this.#goOffline(now, sink, 'no answer from the primary server (UDP to port 3544 blocked, or the server is down)');
+        return this.#serverFailed(now, sink, ...this.#q.noAnswerReason(this.server));
       case 'probe-secondary':
-        if (more) return this.#sendSecondaryProbe(now, sink);
+        if (more) return this.#sendSecondaryProbes(now, sink);
         // The primary answered, so Teredo works; only the symmetric test failed. Strict RFC 4380 gives up here.
-        if (this.#cfg.qualification === 'strict') return this.#goOffline(now, sink, 'no answer from the secondary server address');
-        return this.#qualified('unknown', this.#primaryMapped!, now, sink);
+        if (this.#cfg.qualification === 'strict') return this.#goOffline(now, sink, 'secondary-no-answer', 'no answer from the secondary server address (strict RFC 4380 §5.2.1 needs it)');
+        return this.#qualified('unknown', this.#q.mainMapped!, now, sink);
       case 'qualified':
         if (more) return this.#sendRefresh(now, sink);
-        return this.#goOffline(now, sink, 'the server stopped answering (maintenance, RFC 4380 §5.2.5)');
+        return this.#serverFailed(now, sink, 'server-lost', 'the server stopped answering the maintenance RSs (RFC 4380 §5.2.5)');
       case 'offline':
         return;
     }
@@ -253,31 +290,43 @@ export class TeredoClient implements TimedEngine<ClientSink> {
 
   #routerAdvert(addr: number, port: number, probeSocket: boolean, now: Millis, sink: ClientSink): void {
     const view = this.#view;
-    const verdict = checkRa(this.#cfg, this.#probes, view, addr, port, probeSocket);
-    if (verdict >= 0) return sink.drop(verdict);
+    const verdict = checkRa(this.server, this.#servers[0]!, this.#probes, view, addr, port, probeSocket);
+    if (verdict >= 0) {
+      if (this.#state !== 'qualified' && verdict !== DROP['ra-source-not-server']) this.#q.refused(verdict);
+      return sink.drop(verdict);
+    }
     const kind = this.#probes.match(view.data, view.nonceOffset) as RsKind;
     this.#probes.retire(kind);
     this.#counters.raAccepted++;
-    this.#rttMs = Math.round((now - this.#probes.sentAt(kind)) * 10) / 10;
-    const mapped = { addr: view.originAddr, port: view.originPort };
-    if (this.#state === 'qualified') return this.#refreshAnswered(mapped, now, sink);
-    if (kind === RS_CONE) {
-      // The mapping that counts is the main socket's (the probe socket's is a throwaway).
-      this.#coneSeen = true;
-      if (this.#primaryMapped !== undefined) return this.#qualified('cone', this.#primaryMapped, now, sink);
-      // Strict mode sends the non-cone RS only now; fast mode's is on its way.
-      if (this.#cfg.qualification === 'strict') this.#sendRs(RS_PRIMARY, now, sink);
+    const mapped: Mapped = { addr: view.originAddr, port: view.originPort };
+    if (kind === RS_PREFERRED) return this.#preferredAnswered(now, sink);
+    if (kind !== RS_MAP_PRIMARY && kind !== RS_MAP_SECONDARY) this.#rttMs = Math.round((now - this.#probes.sentAt(kind)) * 10) / 10;
+    const q = this.#q;
+    if (this.#state === 'qualified') {
+      if (kind === RS_PRIMARY) return this.#refreshAnswered(mapped, now, sink);
+      // The probe port's RS sent with the cone RSs, answered after a cone qualification: only for the report.
+      if (kind === RS_MAP_PRIMARY) q.probeMapped[0] = mapped;
       return;
     }
-    if (kind === RS_PRIMARY) {
-      this.#primaryMapped = mapped;
-      if (this.#coneSeen) return this.#qualified('cone', mapped, now, sink);
-      this.#timers.delete('probe');
-      if (this.#cfg.qualification === 'strict') return this.#enterSecondary(now, sink);
-      return this.#timers.set('cone-window', now + Math.min(this.#cfg.probeTimeoutMs, Math.max(this.#cfg.coneWindowMinMs, 2 * this.#rttMs)));
+    switch (kind) {
+      case RS_CONE:
+        q.coneSeen = true;
+        if (q.mainMapped !== undefined) return this.#qualified('cone', q.mainMapped, now, sink);
+        // Strict mode sends the non-cone RS only now; fast mode's is on its way.
+        if (this.#cfg.qualification === 'strict') this.#sendRs(RS_PRIMARY, now, sink);
+        return;
+      case RS_PRIMARY:
+        q.mainMapped = mapped;
+        if (q.coneSeen) return this.#qualified('cone', mapped, now, sink);
+        this.#timers.delete('probe');
+        if (this.#cfg.qualification === 'strict') return this.#enterSecondary(now, sink);
+        return this.#timers.set('cone-window', now + Math.min(this.#cfg.probeTimeoutMs, Math.max(this.#cfg.coneWindowMinMs, 2 * this.#rttMs!)));
+      default: {
+        q.probeMapped[kind === RS_MAP_PRIMARY ? 0 : 1] = mapped;
+        const nat = this.#state === 'probe-secondary' ? q.mappingVerdict() : undefined;
+        if (nat !== undefined) this.#qualified(nat, q.mainMapped!, now, sink);
+      }
     }
-    const primary = this.#primaryMapped!;
-    this.#qualified(primary.addr === mapped.addr && primary.port === mapped.port ? 'restricted' : 'symmetric', primary, now, sink);
   }
 
   #coneWindowOver(now: Millis, sink: ClientSink): void {
@@ -291,34 +340,56 @@ export class TeredoClient implements TimedEngine<ClientSink> {
     this.#probes.retire(RS_PRIMARY);
     this.#attempts = 0;
     this.#setState('probe-secondary', sink);
-    this.#sendSecondaryProbe(now, sink);
+    this.#sendSecondaryProbes(now, sink);
   }
 
-  #sendSecondaryProbe(now: Millis, sink: ClientSink): void {
+  /** The mapping test: whichever of the probe port's two RSs has no answer yet. */
+  #sendSecondaryProbes(now: Millis, sink: ClientSink): void {
     this.#attempts++;
-    this.#sendRs(RS_SECONDARY, now, sink);
+    if (this.#q.probeMapped[0] === undefined) this.#sendRs(RS_MAP_PRIMARY, now, sink);
+    this.#sendRs(RS_MAP_SECONDARY, now, sink);
     this.#timers.set('probe', now + this.#cfg.probeTimeoutMs);
   }
 
-  #qualified(nat: NatType, mapped: { addr: number; port: number }, now: Millis, sink: ClientSink): void {
+  #qualified(nat: NatType, mapped: Mapped, now: Millis, sink: ClientSink): void {
     this.#timers.clear();
+    // A cone qualification can beat the probe port's first RA: it stays welcome (for the mapping report),
+    // rather than counted as a refused late answer.
+    const mapPrimaryPending = this.#probes.isLive(RS_MAP_PRIMARY);
     this.#probes.retireAll();
-    this.#nat = nat;
+    if (mapPrimaryPending) this.#probes.keep(RS_MAP_PRIMARY);
+    this.#q.nat = nat;
     if (nat === 'symmetric' && this.#cfg.refuseSymmetric) {
-      return this.#goOffline(now, sink, 'behind a symmetric NAT, and refuseSymmetric is set (strict RFC 4380 §5.2.1)');
+      return this.#goOffline(now, sink, 'symmetric-refused', 'behind a symmetric NAT, and refuseSymmetric is set (strict RFC 4380 §5.2.1)');
     }
     this.#failures = 0;
+    this.#serversFailed = 0;
+    this.#errorCode = undefined;
     this.#error = undefined;
     this.#qualificationMs = Math.round(now - this.#qualifyStartedAt);
     this.#counters.qualifications++;
     this.#useMapping(mapped, sink);
     this.#setState('qualified', sink);
     this.#scheduleRefresh(now);
+    if (this.#serverIndex > 0) this.#timers.set('preferred', now + this.#cfg.preferredRetryMs);
   }
 
-  #goOffline(now: Millis, sink: ClientSink, error: string): void {
+  /** The current server did not answer: the next one at once, or offline with a backoff after a full round. */
+  #serverFailed(now: Millis, sink: ClientSink, code: OfflineCode, error: string): void {
+    this.#serversFailed++;
+    if (this.#serversFailed >= this.#servers.length) return this.#goOffline(now, sink, code, error);
+    this.#errorCode = code;
+    this.#error = error;
+    this.#serverIndex = (this.#serverIndex + 1) % this.#servers.length;
+    this.#counters.serverSwitches++;
+    this.#setAddress(undefined, sink);
+    this.#beginQualification(now, sink);
+  }
+
+  #goOffline(now: Millis, sink: ClientSink, code: OfflineCode, error: string): void {
     this.#timers.clear();
     this.#probes.retireAll();
+    this.#errorCode = code;
     this.#error = error;
     this.#counters.offline++;
     this.#setAddress(undefined, sink);
@@ -326,6 +397,22 @@ export class TeredoClient implements TimedEngine<ClientSink> {
     const wait = Math.min(this.#cfg.backoffMaxMs, this.#cfg.backoffInitialMs * 2 ** Math.min(this.#failures, 30));
     this.#failures++;
     if (this.#running) this.#timers.set('backoff', now + wait);
+  }
+
+  // ---- back to the first server ----
+
+  #askPreferred(now: Millis, sink: ClientSink): void {
+    if (this.#state !== 'qualified' || this.#serverIndex === 0) return;
+    this.#sendRs(RS_PREFERRED, now, sink);
+    this.#timers.set('preferred', now + this.#cfg.preferredRetryMs);
+  }
+
+  #preferredAnswered(now: Millis, sink: ClientSink): void {
+    if (this.#serverIndex === 0) return;
+    this.#serverIndex = 0;
+    this.#serversFailed = 0;
+    this.#counters.serverSwitches++;
+    this.#beginQualification(now, sink);
   }
 
   // ---- maintenance (§5.2.5) ----
@@ -354,7 +441,7 @@ export class TeredoClient implements TimedEngine<ClientSink> {
     this.#timers.set('probe', now + this.#cfg.probeTimeoutMs);
   }
 
-  #refreshAnswered(mapped: { addr: number; port: number }, now: Millis, sink: ClientSink): void {
+  #refreshAnswered(mapped: Mapped, now: Millis, sink: ClientSink): void {
     this.#timers.delete('probe');
     // §5.2.5: a different mapping (the NAT lost its state) invalidates the old address.
     this.#useMapping(mapped, sink);
@@ -363,15 +450,16 @@ export class TeredoClient implements TimedEngine<ClientSink> {
 
   // ---- address and state ----
 
-  #useMapping(mapped: { addr: number; port: number }, sink: ClientSink): void {
-    const cone = this.#nat === 'cone';
+  #useMapping(mapped: Mapped, sink: ClientSink): void {
+    const cone = this.#q.nat === 'cone';
     const a = this.#address;
-    if (a !== undefined && this.#mappedAddr === mapped.addr && this.#mappedPort === mapped.port && ((a[8]! & 0x80) !== 0) === cone) return;
+    const server = this.server.primary;
+    if (a !== undefined && this.#mappedAddr === mapped.addr && this.#mappedPort === mapped.port && ((a[8]! & 0x80) !== 0) === cone && teredoServerAt(a) === server) return;
     this.#mappedAddr = mapped.addr;
     this.#mappedPort = mapped.port;
     // RFC 5991: 12 random flag bits, new for every new address, so the address cannot be guessed from the mapping.
     this.#randomBits = this.#random.int(RANDOM_BITS_RANGE);
-    const address = encodeTeredoAddress({ server: this.#cfg.primary, cone, randomBits: this.#randomBits, mappedPort: mapped.port, mappedAddr: mapped.addr });
+    const address = encodeTeredoAddress({ server, cone, randomBits: this.#randomBits, mappedPort: mapped.port, mappedAddr: mapped.addr });
     this.#setAddress(address, sink);
   }
 
@@ -383,7 +471,7 @@ export class TeredoClient implements TimedEngine<ClientSink> {
     this.#data.reset(sink);
     if (address !== undefined) {
       this.#counters.addressChanges++;
-      this.#ctx = { address, server: this.#cfg.primary, cone: this.#nat === 'cone' };
+      this.#ctx = { address, server: this.server.primary, cone: this.#q.nat === 'cone' };
     }
     sink.addressChanged(previous, address);
   }
@@ -394,4 +482,9 @@ export class TeredoClient implements TimedEngine<ClientSink> {
     this.#state = state;
     sink.stateChanged(state, previous);
   }
+}
+
+/** [primary server, ...fallbacks] as server pairs. */
+function serverList(c: ClientConfig): ServerPair[] {
+  return [{ primary: c.primary, secondary: c.secondary }, ...c.fallbacks];
 }

@@ -1,0 +1,80 @@
+// What one qualification (RFC 4380 §5.2.1) has learnt so far, and what it concludes from it: the RFC 4380 NAT
+// type, the NAT's mapping behaviour (RFC 4787 §4.1), and, when no RA was accepted, why in words a person can act
+// on. Kept apart from client.ts, which decides when to send what; this file only reads the answers.
+
+import { formatIpv4 } from '../../../wire/ipv4.js';
+import type { ServerPair } from './client-ra.js';
+import { CLIENT_DROP_REASONS, SEQUENTIAL_PORT_DELTA_MAX, type MappingBehaviour, type NatType, type OfflineCode } from './client-types.js';
+
+/** A NAT mapping as an RA's origin indication gives it: int32 IPv4 address and port. */
+export interface Mapped {
+  readonly addr: number;
+  readonly port: number;
+}
+
+/** What each refused RA check means for whoever reads status (the DROP names say which clause). */
+const REFUSAL_HINTS: Partial<Record<(typeof CLIENT_DROP_REASONS)[number], string>> = {
+  'ra-source-port-not-3544': 'it did not come from port 3544 (a NAT or firewall rewriting the source port?)',
+  'ra-no-auth': 'it carried no authentication header (not a Teredo server, or one too old for RFC 4380 §5.2.2)',
+  'ra-nonce-mismatch': 'it did not echo the nonce of our Router Solicitation (a late or forged answer)',
+  'ra-wrong-server-address': 'it came from the wrong one of the server\'s two addresses (is the secondary address right?)',
+  'ra-no-origin-indication': 'it carried no origin indication, so the mapping is unknown',
+  'ra-prefix-not-server': 'its prefix does not embed the server\'s address (is --server the server\'s primary address?)',
+};
+
+export class Qualification {
+  /** The RA to the cone RS arrived: a cone NAT (or a forwarded Teredo port). */
+  coneSeen = false;
+  /** The Teredo port's mapping, from the RA to the non-cone RS: what the address embeds. */
+  mainMapped: Mapped | undefined;
+  /** The probe port's mappings toward the server's primary [0] and secondary [1] address. */
+  readonly probeMapped: [Mapped | undefined, Mapped | undefined] = [undefined, undefined];
+  /** The conclusion, once qualified; kept after a loss of the server for status. */
+  nat: NatType = 'unknown';
+  /** DROP index of the last RA refused in this qualification (a server answer we could not use), or -1. */
+  #refusal = -1;
+
+  reset(): void {
+    this.coneSeen = false;
+    this.mainMapped = undefined;
+    this.probeMapped[0] = this.probeMapped[1] = undefined;
+    this.#refusal = -1;
+  }
+
+  /** An RA from a server address was refused with DROP index `reason`. */
+  refused(reason: number): void {
+    this.#refusal = reason;
+  }
+
+  /** Once both probe mappings are known: the same = restricted, different = symmetric (§5.2.1); otherwise undefined. */
+  mappingVerdict(): NatType | undefined {
+    const [a, b] = this.probeMapped;
+    if (a === undefined || b === undefined) return undefined;
+    return a.addr === b.addr && a.port === b.port ? 'restricted' : 'symmetric';
+  }
+
+  /** The mapping behaviour seen; local ports of 0 mean unknown (port preservation then undefined). */
+  mapping(localPort: number, probeLocalPort: number): MappingBehaviour {
+    const [a, b] = this.probeMapped;
+    const endpointIndependent = this.coneSeen && this.nat === 'cone' ? true : a !== undefined && b !== undefined ? a.addr === b.addr && a.port === b.port : undefined;
+    let portPreserving: boolean | undefined;
+    if (this.mainMapped !== undefined && localPort !== 0) portPreserving = this.mainMapped.port === localPort;
+    else if (a !== undefined && probeLocalPort !== 0) portPreserving = a.port === probeLocalPort;
+    let portDelta: number | undefined;
+    let allocation: MappingBehaviour['allocation'];
+    if (endpointIndependent === false) {
+      portDelta = (b!.port - a!.port + 0x10000) % 0x10000;
+      allocation = portDelta >= 1 && portDelta <= SEQUENTIAL_PORT_DELTA_MAX ? 'sequential' : 'random';
+    }
+    return { endpointIndependent, portPreserving, portDelta, allocation };
+  }
+
+  /** Why a probe phase ended without an accepted RA from `server`: a code and a sentence. */
+  noAnswerReason(server: ServerPair): [OfflineCode, string] {
+    const at = `${formatIpv4(server.primary)}:3544`;
+    if (this.#refusal < 0) return ['no-answer', `no answer from the Teredo server ${at} (UDP to port 3544 blocked on the way, or the server is down)`];
+    const name = CLIENT_DROP_REASONS[this.#refusal]!;
+    const hint = REFUSAL_HINTS[name] ?? 'it broke an RFC 4380 §5.2.1 / RFC 4861 §6.1.2 check';
+    return ['ra-refused', `the Teredo server ${at} answered, but its Router Advertisement was refused (${name}): ${hint}`];
+  }
+}
