@@ -165,24 +165,3 @@ export function moreContent(s: RaInterfaceSettings): Partial<RaContent> {
     abros: (m.abros ?? []).map((a) => ({ versionLow: a.versionLow, versionHigh: a.versionHigh, validLifetimeMin: a.lifetimeMin, address: parseIpv6(a.address) })),
   };
 }
-
-/**
- * odhcpd's DNR syntax (`dnr` in /etc/config/dhcp), which --dnr takes: "PRIORITY ADN [ADDR[,ADDR...]] [alpn=A,B]
- * [port=N] [dohpath=PATH]"; the lifetime is given separately. A message naming the problem, or the settings.
- */
-export function parseDnrSpec(text: string, lifetimeSec: number): DnrSettings | string {
-  const [priority, adn, ...rest] = text.trim().split(/\s+/);
-  if (priority === undefined || adn === undefined || !/^\d+$/.test(priority)) return `dnr ${JSON.stringify(text)} must be "PRIORITY ADN [ADDR,...] [alpn=h2,h3] [port=N] [dohpath=/dns-query{?dns}]"`;
-  const out: { priority: number; adn: string; addresses: string[]; lifetimeSec: number; alpn?: string[]; port?: number; dohpath?: string } = { priority: Number(priority), adn, addresses: [], lifetimeSec };
-  for (const word of rest) {
-    const eq = word.indexOf('=');
-    const key = eq < 0 ? '' : word.slice(0, eq);
-    const value = word.slice(eq + 1);
-    if (key === 'alpn') out.alpn = value.split(',');
-    else if (key === 'port' && /^\d+$/.test(value)) out.port = Number(value);
-    else if (key === 'dohpath') out.dohpath = value;
-    else if (eq < 0) out.addresses.push(...word.split(','));
-    else return `dnr ${adn}: unknown SvcParam ${JSON.stringify(word)} (alpn=, port=, dohpath=)`;
-  }
-  return out;
-}

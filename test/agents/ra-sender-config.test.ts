@@ -10,7 +10,8 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { validateConfig } from '../../src/runtime/config.js';
 import { raSenderSpec, radvdConfImport, resolveInterfaces, type RaSenderAgentConfig } from '../../agents/ra-sender/config.js';
-import { RadvdConfError, parseRadvdConf } from '../../agents/ra-sender/radvd-conf.js';
+import { RadvdConfError } from '../../agents/ra-sender/radvd-conf.js';
+import { parseRadvdConf } from '../../agents/ra-sender/radvd-settings.js';
 import { skipWithout } from '../require.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ra-sender-conf-'));
