@@ -87,7 +87,8 @@ class Reader {
     const len = t.text.split('/')[1]!;
     const masked = `${new Address6(t.text).startAddress().correctForm()}/${len}`;
     if (!keep && masked !== `${new Address6(t.text.split('/')[0]!).correctForm()}/${len}`) {
-      this.warnings.push(`${this.at(t)}: ${what} ${t.text} has host bits set: advertised as ${masked}, as radvd does`);
+      const why = what === 'prefix' ? 'as radvd does' : `the bits past the length must be zero (RFC 4191 §2.3, RFC 8781 §4); radvd sends them as written`;
+      this.warnings.push(`${this.at(t)}: ${what} ${t.text} has host bits set: advertised as ${masked}, ${why}`);
       return masked;
     }
     return t.text;
@@ -134,8 +135,13 @@ export function parseRadvdConf(text: string, file: string, addresses: InterfaceA
     const settings = readInterface(r, name.text, s.block, addresses);
     if (settings !== undefined) interfaces.push(settings);
   }
-  if (r.problems.length > 0) throw new RadvdConfError(r.problems);
-  return { interfaces, warnings: r.warnings };
+  // Sub-blocks are read after their interface's options: report in file order.
+  const byLine = (list: string[]): string[] => {
+    const line = (m: string): number => Number(/^[^\n]*?:(\d+): /.exec(m.slice(file.length))?.[1] ?? Infinity);
+    return list.map((m, k) => [m, k] as const).sort((a, b) => line(a[0]) - line(b[0]) || a[1] - b[1]).map(([m]) => m);
+  };
+  if (r.problems.length > 0) throw new RadvdConfError(byLine(r.problems));
+  return { interfaces, warnings: byLine(r.warnings) };
 }
 
 function readInterface(r: Reader, name: string, block: readonly Statement[], addresses: InterfaceAddresses): RaInterfaceSettings | undefined {
