@@ -102,7 +102,7 @@ const ON_NOT_APPLIED = (what: string) => (v: unknown) => (v === true ? what : un
 
 export const IFACE_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   AdvSendAdvert: { kind: 'bool' },
-  IgnoreIfMissing: { kind: 'bool' }, // ra-sender always waits for a missing interface
+  IgnoreIfMissing: { kind: 'bool', note: (v) => (v === false ? 'ra-sender waits for a missing interface whatever this says (radvd would refuse to start without it)' : undefined) },
   UnicastOnly: { kind: 'bool' },
   AdvRASolicitedUnicast: { kind: 'bool' },
   MaxRtrAdvInterval: { kind: 'number' },
