@@ -8,7 +8,7 @@ import type { RaContent } from '../../src/engine/ra/content.js';
 import { parseIpv6 } from '../../src/wire/ipv6-address.js';
 import { PREF64_LENGTHS, PREF64_MAX_LIFETIME_SEC, svcParamsBytes } from '../../src/wire/ndisc-options-ra.js';
 import { domainWireLength } from '../../src/wire/ndisc-fields.js';
-import { MIN_LINK_MTU, parsePrefix, type RaInterfaceSettings } from './settings.js';
+import { MIN_LINK_MTU, isIpv6, parsePrefix, type RaInterfaceSettings } from './settings.js';
 
 export interface Pref64Settings {
   readonly prefix: string; // P/LEN, LEN one of 96, 64, 56, 48, 40, 32
@@ -113,7 +113,7 @@ export function checkMore(s: RaInterfaceSettings, err: (m: string) => void, warn
     } catch (e) {
       err(`${where}: ${(e as Error).message}`);
     }
-    for (const a of d.addresses) if (!isAddress(a)) err(`${where}: ${JSON.stringify(a)} must be an IPv6 address`);
+    for (const a of d.addresses) if (!isIpv6(a)) err(`${where}: ${JSON.stringify(a)} must be an IPv6 address`);
     if (d.addresses.length === 0 && (d.alpn !== undefined || d.port !== undefined || d.dohpath !== undefined)) err(`${where}: SvcParams (alpn, port, dohpath) need at least one address (RFC 9463 §6.1 ADN-only mode carries none)`);
     if (d.port !== undefined && !u16ok(d.port, 1)) err(`${where}: port (${d.port}) must be 1..65535`);
     if (d.dohpath !== undefined && !d.dohpath.includes('{?dns}')) warn(`${where}: dohpath ${d.dohpath} has no "{?dns}" variable (RFC 9461 §5)`);
@@ -123,17 +123,8 @@ export function checkMore(s: RaInterfaceSettings, err: (m: string) => void, warn
     if (!u16ok(c.lifetimeMin)) err(`lowpanco: lifetime (${c.lifetimeMin}) must be 0..65535 (units of 60 s)`);
   }
   for (const a of m.abros ?? []) {
-    if (!isAddress(a.address)) err(`abro ${a.address} must be an IPv6 address`);
+    if (!isIpv6(a.address)) err(`abro ${a.address} must be an IPv6 address`);
     if (!u16ok(a.versionLow) || !u16ok(a.versionHigh) || !u16ok(a.lifetimeMin)) err(`abro ${a.address}: versions and lifetime must be 0..65535`);
-  }
-}
-
-function isAddress(text: string): boolean {
-  try {
-    parseIpv6(text);
-    return true;
-  } catch {
-    return false;
   }
 }
 

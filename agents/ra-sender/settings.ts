@@ -207,7 +207,7 @@ export function checkSettings(s: RaInterfaceSettings): Findings {
   return { errors, warnings };
 }
 
-function isIpv6(text: string): boolean {
+export function isIpv6(text: string): boolean {
   try {
     parseIpv6(text);
     return true;
