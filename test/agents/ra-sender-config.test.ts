@@ -185,7 +185,7 @@ describe('radvd.conf reader', () => {
   const FIXTURES = fileURLToPath(new URL('./fixtures/radvd/', import.meta.url));
   const fixtures = readdirSync(FIXTURES).filter((f) => f.endsWith('.conf'));
   it('loads every file of the radvd.conf fixture set (real-world files radvd 2.19 accepts, radvd test configs, newer syntax)', () => {
-    expect(fixtures.length).toBe(9);
+    expect(fixtures.length).toBe(14);
     for (const f of fixtures) {
       const r = validateConfig(raSenderSpec, sources({}, join(FIXTURES, f)));
       expect(r.ok ? [] : r.problems, f).toEqual([]);
@@ -195,7 +195,7 @@ describe('radvd.conf reader', () => {
   const RADVD = '/usr/sbin/radvd';
   it.skipIf(skipWithout(`${RADVD} (Debian radvd)`, existsSync(RADVD)))('radvd 2.19 itself accepts the fixtures SOURCES.md says it accepts', () => {
     const accepted = [...readFileSync(join(FIXTURES, 'SOURCES.md'), 'utf8').matchAll(/^\| (\S+\.conf) \|.*\| accepts \|$/gm)].map((m) => m[1]!);
-    expect(accepted.length).toBe(7);
+    expect(accepted.length).toBe(12);
     for (const f of accepted) expect(spawnSync(RADVD, ['--configtest', '-C', join(FIXTURES, f)], { encoding: 'utf8' }).status, f).toBe(0);
   });
 
