@@ -13,6 +13,7 @@ import { raSenderSpec, radvdConfImport, resolveInterfaces, type RaSenderAgentCon
 import { RadvdConfError } from '../../agents/ra-sender/radvd-conf.js';
 import { parseRadvdConf } from '../../agents/ra-sender/radvd-settings.js';
 import { checkSettings, toContent } from '../../agents/ra-sender/settings.js';
+import { formatRaSenderStatus } from '../../agents/ra-sender/status.js';
 import { skipWithout } from '../require.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ra-sender-conf-'));
@@ -241,6 +242,8 @@ describe('radvd.conf reader', () => {
     writeFileSync(file, 'interface eth1 { MaxRtrAdvInterval 10; };\n');
     const r = validateConfig(raSenderSpec, sources({}, file));
     expect(r.ok && resolveInterfaces(r.config)).toMatchObject({ interfaces: [], findings: { errors: [], warnings: [`${file}: no interface with AdvSendAdvert on: running, advertising nothing until a reload brings one`] } });
+    const status = { agent: 'ra-sender', instance: null, pid: 1, uptimeSec: 1, reloads: 0, lifecycle: 'running' as const, interfaces: [], drops: {}, ioErrors: {}, driver: { batches: 0, timeouts: 0, errors: 0 } };
+    expect(formatRaSenderStatus(status)).toEqual(['no interface to advertise on (a radvd.conf with none set to AdvSendAdvert on); a reload can add one']);
   });
 
   it('MinDelayBetweenRAs above MinRtrAdvInterval is accepted with a warning, as radvd accepts it', () => {
