@@ -186,11 +186,18 @@ describe('radvd.conf reader', () => {
   const FIXTURES = fileURLToPath(new URL('./fixtures/radvd/', import.meta.url));
   const fixtures = readdirSync(FIXTURES).filter((f) => f.endsWith('.conf'));
   it('loads every file of the radvd.conf fixture set (real-world files radvd 2.19 accepts, radvd test configs, newer syntax)', () => {
-    expect(fixtures.length).toBe(14);
+    expect(fixtures.length).toBe(16);
     for (const f of fixtures) {
       const r = validateConfig(raSenderSpec, sources({}, join(FIXTURES, f)));
       expect(r.ok ? [] : r.problems, f).toEqual([]);
     }
+    // radvd's test_rdnss_long.conf: 45 s lifetimes beside the default 600 s interval; radvd logs it, ours warns.
+    expect(warnings({}, join(FIXTURES, 'radvd-test_rdnss_long.conf'))).toEqual([
+      expect.stringMatching(/^interface eth0: rdnss 2000::1 .*: lifetime 45 s is shorter than max interval 600 s/),
+      expect.stringMatching(/^interface eth0: dnssl h\.piggy\.net: lifetime 45 s is shorter than max interval 600 s/),
+      expect.stringMatching(/^interface eth0: rdnss 2000::1 .*: lifetime 45 s is below 180 s/),
+      expect.stringMatching(/^interface eth0: dnssl h\.piggy\.net: lifetime 45 s is below 180 s/),
+    ]);
   });
 
   const RADVD = '/usr/sbin/radvd';
