@@ -62,6 +62,7 @@ export function describeRas(messages: readonly Uint8Array[]): Record<string, unk
     curHopLimit: ra.curHopLimit,
     managed: ra.managed,
     otherConfig: ra.otherConfig,
+    ...(ra.homeAgent ? { homeAgent: true } : {}),
     preference: PREFERENCE_NAMES[ra.preference],
     routerLifetime: ra.routerLifetimeSec,
     reachableTimeMs: ra.reachableTimeMs,
