@@ -10,8 +10,10 @@ import { AgentError } from '../../src/runtime/errors.js';
 import { STATS_INTERVAL_FIELD, type CommonConfig } from '../../src/runtime/host.js';
 import { RA_CONSTANTS } from '../../src/engine/ra/sender.js';
 import { INFINITE_LIFETIME } from '../../src/wire/ndisc-options.js';
+import { PREF64_MAX_LIFETIME_SEC } from '../../src/wire/ndisc-options-ra.js';
 import { AUTO_PREFIX, DEFAULT_PREFERRED_LIFETIME_SEC, DEFAULT_VALID_LIFETIME_SEC, MAX_REACHABLE_TIME_MS, MAX_RTR_ADV_INTERVAL_LIMIT, PREFERENCES, checkSettings, type Findings, type Preference, type RaInterfaceSettings } from './settings.js';
-import { RadvdConfError, parseRadvdConf } from './radvd-conf.js';
+import { RadvdConfError } from './radvd-conf.js';
+import { parseRadvdConf } from './radvd-settings.js';
 
 export interface RaSenderAgentConfig extends CommonConfig {
   readonly interfaces: readonly string[];
@@ -46,6 +48,22 @@ export interface RaSenderAgentConfig extends CommonConfig {
   readonly maxUnicastRate: number;
   /** The interfaces of an imported radvd.conf (--radvd-conf); only the import sets it. */
   readonly radvd: ImportedRadvd | undefined;
+  // RA options beyond RFC 4861/8106 (options.ts): PREF64, captive portal, DNR.
+  readonly pref64: readonly string[];
+  readonly pref64Lifetime: number | undefined;
+  readonly captivePortal: string | undefined;
+  readonly dnr: readonly DnrConfig[];
+}
+
+/** One encrypted DNS resolver (RFC 9463), as the JSON config / --dnr give it. */
+export interface DnrConfig {
+  readonly adn: string;
+  readonly priority: number;
+  readonly addresses: readonly string[];
+  readonly lifetime?: number;
+  readonly alpn?: readonly string[];
+  readonly port?: number;
+  readonly dohpath?: string;
 }
 
 export interface ImportedRadvd {
@@ -94,6 +112,25 @@ export const raSenderSpec: ConfigSpec<RaSenderAgentConfig> = {
     maxUnicastRate: { live: true, type: 'integer', min: 1, max: 1_000_000, default: DEFAULT_MAX_UNICAST_RATE, description: 'unicast answers per second at most, per interface' },
     radvd: { live: true, type: 'imported', description: 'the interfaces of the radvd.conf given with --radvd-conf' },
     statsInterval: STATS_INTERVAL_FIELD,
+    // RA options beyond RFC 4861/8106 (options.ts).
+    pref64: { live: true, type: 'list', default: [], description: 'NAT64 prefix for the PREF64 option (RFC 8781), e.g. 64:ff9b::/96; lengths 96, 64, 56, 48, 40, 32' },
+    pref64Lifetime: { live: true, type: 'integer', min: 0, max: PREF64_MAX_LIFETIME_SEC, description: 'PREF64 lifetime in seconds, sent in 8 s units (default 3 x max interval, RFC 8781 §4.1)' },
+    captivePortal: { live: true, type: 'string', description: 'captive portal API URI (RFC 8910, RFC 8908), https://...' },
+    dnr: {
+      live: true,
+      type: 'objects',
+      default: [],
+      description: 'encrypted DNS resolvers (RFC 9463 DNR option), JSON: [{"adn":"doh.example","priority":1,"addresses":["2001:db8::53"],"alpn":["h2"],"port":443,"dohpath":"/dns-query{?dns}","lifetime":1800}]; no addresses = ADN-only',
+      fields: {
+        adn: { type: 'string', required: true, description: 'authentication domain name' },
+        priority: { type: 'integer', min: 1, max: 65535, default: 1, description: 'service priority' },
+        addresses: { type: 'list', of: 'ipv6', default: [], description: 'resolver addresses' },
+        lifetime: { type: 'integer', min: 0, max: INFINITE_LIFETIME, description: 'seconds (default 3 x max interval)' },
+        alpn: { type: 'list', description: 'ALPN ids, e.g. h2, h3, dot' },
+        port: { type: 'integer', min: 1, max: 65535, description: 'port' },
+        dohpath: { type: 'string', description: 'DoH URI template (RFC 9461)' },
+      },
+    },
   },
   check: (c) => {
     const r = resolveInterfaces(c);
@@ -140,6 +177,11 @@ function fromFlags(c: RaSenderAgentConfig): RaInterfaceSettings[] {
     routes: c.routes.map((prefix) => ({ prefix, preference: c.routePreference, lifetimeSec: c.routeLifetime ?? threeMax })),
     rdnss: c.rdnss.length > 0 ? [{ servers: c.rdnss, lifetimeSec: c.rdnssLifetime ?? threeMax }] : [],
     dnssl: c.dnssl.length > 0 ? [{ domains: c.dnssl, lifetimeSec: c.dnsslLifetime ?? threeMax }] : [],
+    more: {
+      pref64: c.pref64.map((prefix) => ({ prefix, lifetimeSec: c.pref64Lifetime ?? Math.min(PREF64_MAX_LIFETIME_SEC, threeMax) })),
+      ...(c.captivePortal !== undefined ? { captivePortal: c.captivePortal } : {}),
+      dnr: c.dnr.map((d) => ({ ...d, lifetimeSec: d.lifetime ?? threeMax })),
+    },
   }));
 }
 
@@ -164,7 +206,8 @@ export function resolveInterfaces(c: RaSenderAgentConfig): { interfaces: RaInter
     if (ignored.length > 0) return [`${ignored.join(', ')}: not used with --radvd-conf, whose file says what to advertise`];
     // radvd.conf has no unicast answer bound: the flag (or its default) applies to every interface.
     interfaces = c.radvd.interfaces.map((s) => ({ ...s, maxUnicastPerSec: c.maxUnicastRate }));
-    if (interfaces.length === 0) findings.errors.push(`${c.radvd.path}: no interface with AdvSendAdvert on`);
+    // radvd runs such a file and sends nothing; so does ra-sender, saying so (a SIGHUP can add interfaces).
+    if (interfaces.length === 0) findings.warnings.push(`${c.radvd.path}: no interface with AdvSendAdvert on: running, advertising nothing until a reload brings one`);
   } else {
     if (c.interfaces.length === 0) return ['interfaces is required (--interface NAME, or --radvd-conf FILE)'];
     interfaces = fromFlags(c);

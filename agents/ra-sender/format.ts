@@ -31,6 +31,23 @@ function option(o: NdiscOption): Record<string, unknown> {
       return { option: 'dnssl', domains: o.domains, lifetime: lifetime(o.lifetimeSec) };
     case 'raw':
       return { option: o.type, data: hex(o.data) };
+    case 'adv-interval':
+      return { option: 'advertisement-interval', intervalMs: o.intervalMs };
+    case 'home-agent-info':
+      return { option: 'home-agent', preference: o.preference, lifetime: o.lifetimeSec, mobileRouterSupport: o.mobileRouterSupport };
+    case '6lowpan-context':
+      return { option: '6co', contextId: o.contextId, contextLength: o.contextLength, compression: o.compression, lifetimeMinutes: o.validLifetimeMin, prefix: hex(o.prefix) };
+    case 'abro':
+      return { option: 'abro', address: formatIpv6(o.address), versionLow: o.versionLow, versionHigh: o.versionHigh, lifetimeMinutes: o.validLifetimeMin };
+    case 'captive-portal':
+      return { option: 'captive-portal', uri: o.uri };
+    case 'pref64': {
+      const full = new Uint8Array(16);
+      full.set(o.prefix);
+      return { option: 'pref64', prefix: `${formatIpv6(full)}/${o.prefixLength}`, lifetime: o.scaledLifetime * 8 };
+    }
+    case 'dnr':
+      return { option: 'dnr', adn: o.adn, priority: o.priority, lifetime: lifetime(o.lifetimeSec), addresses: o.addresses.map((a) => formatIpv6(a)), svcParams: hex(o.svcParams) };
   }
 }
 
@@ -45,6 +62,7 @@ export function describeRas(messages: readonly Uint8Array[]): Record<string, unk
     curHopLimit: ra.curHopLimit,
     managed: ra.managed,
     otherConfig: ra.otherConfig,
+    ...(ra.homeAgent ? { homeAgent: true } : {}),
     preference: PREFERENCE_NAMES[ra.preference],
     routerLifetime: ra.routerLifetimeSec,
     reachableTimeMs: ra.reachableTimeMs,

@@ -1,20 +1,13 @@
-// A reader for radvd.conf (radvd.conf(5), radvd 2.19 as in Debian 12), so ra-sender can take over from radvd
-// with the same file: `interface NAME { ... };` blocks with the interface options, `prefix P/LEN {}` (`::/64`
-// = the interface's own /64 prefixes, ra-sender's `auto`), `route P/LEN {}`, `RDNSS addr... {}`, `DNSSL
-// name... {}` and `clients { addr; ... };`. Defaults are radvd's (AdvSendAdvert off: a block without
-// `AdvSendAdvert on;` advertises nothing), except that stopping sends 3 final RAs (RFC 4861 §6.2.5) where
-// radvd sends 1.
-//
-// Nothing is silently ignored: an option ra-sender does not implement is refused with its line and the
-// reason, unless it is set to the value that means "feature off" (e.g. `AdvHomeAgentFlag off;`, which only
-// restates what ra-sender does). Every refused line is reported, not only the first.
+// A reader for radvd.conf (radvd.conf(5); radvd 2.19 as in Debian 12, plus the newer `nat64prefix`,
+// `AdvCaptivePortalAPI`, `autoignoreprefixes`, `DNR` and `!addr` clients), so ra-sender can take over from radvd
+// with the same file. This file reads the syntax: statements `NAME ARGS... [{ STATEMENTS }] ;`, each option
+// checked against the table of its block (names match without regard to case, as radvd 2.20+ does); what each
+// means is radvd-settings.ts. Every directive radvd accepts is accepted: implemented, or accepted with a warning
+// saying what differs (the `note` of its table entry). Unknown names, bad values and syntax errors are refused
+// with FILE:LINE, every refused line reported, not only the first.
 
-import { AUTO_PREFIX, DEFAULT_PREFERRED_LIFETIME_SEC, DEFAULT_VALID_LIFETIME_SEC, MAX_RTR_ADV_INTERVAL_LIMIT, PREFERENCES, type DnsslSettings, type Preference, type PrefixSettings, type RaInterfaceSettings, type RdnssSettings, type RouteSettings } from './settings.js';
 import { INFINITE_LIFETIME } from '../../src/wire/ndisc-options.js';
-import { RA_CONSTANTS } from '../../src/engine/ra/sender.js';
-
-/** radvd.conf has no bound on unicast answers; config.ts applies --max-unicast-rate over this. */
-const DEFAULT_MAX_UNICAST_PER_SEC = 100;
+import { PREFERENCES } from './settings.js';
 
 /** Every problem found, each as "FILE:LINE: message". */
 export class RadvdConfError extends Error {
@@ -24,10 +17,17 @@ export class RadvdConfError extends Error {
   }
 }
 
-interface Token {
+export interface Token {
   readonly text: string;
   readonly line: number;
   readonly quoted: boolean;
+}
+
+/** `name args... { block } ;` — `block` undefined when the statement has none. */
+export interface Statement {
+  readonly name: Token;
+  readonly args: readonly Token[];
+  readonly block: readonly Statement[] | undefined;
 }
 
 function tokenize(text: string, file: string): Token[] {
@@ -58,285 +58,142 @@ function tokenize(text: string, file: string): Token[] {
   return tokens;
 }
 
-/** radvd options that ra-sender does not implement, accepted only with the value that turns them off. */
-const OFF_ONLY: Readonly<Record<string, string>> = {
-  AdvHomeAgentFlag: 'Mobile IPv6 home agent flag (RFC 6275)',
-  AdvHomeAgentInfo: 'Mobile IPv6 Home Agent Information option (RFC 6275)',
-  AdvMobRtrSupportFlag: 'NEMO mobile router support flag',
-  AdvIntervalOpt: 'Advertisement Interval option (RFC 6275 §7.3)',
-  UnrestrictedUnicast: 'unicast RAs to non-link-local solicitors',
-  DecrementLifetimes: 'counting prefix lifetimes down',
-  AdvDHCPv6PDPreferred: 'the P flag (RFC 9762)',
-};
-/** Options ra-sender always behaves as "on" for (final RAs zero them), accepted only as on. */
-const ON_ONLY: Readonly<Record<string, string>> = {
-  RemoveRoute: 'routes are always sent with lifetime 0 in the final RAs',
-  FlushRDNSS: 'RDNSS is always sent with lifetime 0 in the final RAs',
-  FlushDNSSL: 'DNSSL is always sent with lifetime 0 in the final RAs',
-};
-/** Options and blocks refused whatever their value. */
-const UNSUPPORTED: Readonly<Record<string, string>> = {
-  HomeAgentLifetime: 'Mobile IPv6 home agent information is not supported',
-  HomeAgentPreference: 'Mobile IPv6 home agent information is not supported',
-  AdvCaptivePortalAPI: 'the captive portal option (RFC 8910) is not supported',
-  Base6to4Interface: '6to4 prefixes derived from an IPv4 interface are not supported',
-  Base6Interface: 'prefixes derived from another interface are not supported',
-  AdvRASrcAddress: 'choosing the RA source address is not supported (RAs leave from the link-local address)',
-  abro: '6LoWPAN border router options are not supported',
-  lowpanco: '6LoWPAN context options are not supported',
-  nat64prefix: 'the PREF64 option (RFC 8781) is not supported',
-  autoignoreprefixes: 'prefix ::/64 takes every global /64 of the interface; excluding some is not supported',
-  AdvSNACRouterFlag: 'the SNAC router flag is not supported',
-};
-
-interface Pending {
-  name: string;
-  opts: Map<string, number | boolean | string>;
-  prefixes: Array<{ prefix: string; opts: Map<string, number | boolean | string> }>;
-  routes: Array<{ prefix: string; opts: Map<string, number | boolean | string> }>;
-  rdnss: Array<{ servers: string[]; opts: Map<string, number | boolean | string> }>;
-  dnssl: Array<{ domains: string[]; opts: Map<string, number | boolean | string> }>;
-  clients: string[];
-}
-
-type Kind = 'bool' | 'number' | 'lifetime' | 'preference';
-const IFACE_OPTS: Readonly<Record<string, Kind>> = {
-  AdvSendAdvert: 'bool', IgnoreIfMissing: 'bool', UnicastOnly: 'bool', AdvRASolicitedUnicast: 'bool', MaxRtrAdvInterval: 'number', MinRtrAdvInterval: 'number',
-  MinDelayBetweenRAs: 'number', AdvManagedFlag: 'bool', AdvOtherConfigFlag: 'bool', AdvLinkMTU: 'number', AdvReachableTime: 'number', AdvRetransTimer: 'number',
-  AdvCurHopLimit: 'number', AdvDefaultLifetime: 'number', AdvDefaultPreference: 'preference', AdvSourceLLAddress: 'bool', RemoveAdvOnExit: 'bool',
-};
-const PREFIX_OPTS: Readonly<Record<string, Kind>> = { AdvOnLink: 'bool', AdvAutonomous: 'bool', AdvRouterAddr: 'bool', AdvValidLifetime: 'lifetime', AdvPreferredLifetime: 'lifetime', DeprecatePrefix: 'bool' };
-const ROUTE_OPTS: Readonly<Record<string, Kind>> = { AdvRoutePreference: 'preference', AdvRouteLifetime: 'lifetime' };
-const RDNSS_OPTS: Readonly<Record<string, Kind>> = { AdvRDNSSLifetime: 'lifetime' };
-const DNSSL_OPTS: Readonly<Record<string, Kind>> = { AdvDNSSLLifetime: 'lifetime' };
-
-class Parser {
-  #i = 0;
-  readonly problems: string[] = [];
-  constructor(
-    private readonly tokens: Token[],
-    private readonly file: string,
-  ) {}
-
-  #fail(line: number, message: string): never {
-    throw new RadvdConfError([...this.problems, `${this.file}:${line}: ${message}`]);
-  }
-
-  #next(what: string): Token {
-    const t = this.tokens[this.#i++];
-    if (t === undefined) this.#fail(this.tokens[this.tokens.length - 1]?.line ?? 1, `unexpected end of file, expected ${what}`);
-    return t;
-  }
-
-  #expect(text: string): void {
-    const t = this.#next(`"${text}"`);
-    if (t.text !== text || t.quoted) this.#fail(t.line, `expected "${text}", found "${t.text}"`);
-  }
-
-  #peek(): Token | undefined {
-    return this.tokens[this.#i];
-  }
-
-  parse(): Pending[] {
-    const out: Pending[] = [];
-    while (this.#peek() !== undefined) {
-      const t = this.#next('interface');
-      if (t.text !== 'interface') this.#fail(t.line, `expected "interface NAME {", found "${t.text}"`);
-      const name = this.#next('an interface name');
-      const p: Pending = { name: name.text, opts: new Map(), prefixes: [], routes: [], rdnss: [], dnssl: [], clients: [] };
-      this.#expect('{');
-      while (this.#peek()?.text !== '}') this.#statement(p);
-      this.#expect('}');
-      this.#expect(';');
-      out.push(p);
-    }
-    return out;
-  }
-
-  /** Words up to "{" (the arguments of prefix / route / RDNSS / DNSSL). */
-  #args(what: string): Token[] {
-    const args: Token[] = [];
-    for (let t = this.#peek(); t !== undefined && t.text !== '{'; t = this.#peek()) {
-      if (t.text === ';' || t.text === '}') this.#fail(t.line, `expected "{" after ${what}`);
-      args.push(this.#next(what));
-    }
-    return args;
-  }
-
-  #block(kinds: Readonly<Record<string, Kind>>): Map<string, number | boolean | string> {
-    const opts = new Map<string, number | boolean | string>();
-    this.#expect('{');
-    while (this.#peek()?.text !== '}') this.#option(kinds, opts);
-    this.#expect('}');
-    this.#expect(';');
-    return opts;
-  }
-
-  #statement(p: Pending): void {
-    const t = this.#peek() ?? this.#next('an option');
-    switch (t.text) {
-      case 'prefix': {
-        this.#i++;
-        const [prefix, ...extra] = this.#args('prefix P/LEN');
-        if (prefix === undefined || extra.length > 0) this.#fail(t.line, 'prefix takes one P/LEN');
-        p.prefixes.push({ prefix: prefix.text === '::/64' ? AUTO_PREFIX : prefix.text, opts: this.#block(PREFIX_OPTS) });
-        return;
-      }
-      case 'route': {
-        this.#i++;
-        const [prefix, ...extra] = this.#args('route P/LEN');
-        if (prefix === undefined || extra.length > 0) this.#fail(t.line, 'route takes one P/LEN');
-        p.routes.push({ prefix: prefix.text, opts: this.#block(ROUTE_OPTS) });
-        return;
-      }
-      case 'RDNSS':
-        this.#i++;
-        p.rdnss.push({ servers: this.#args('RDNSS addresses').map((a) => a.text), opts: this.#block(RDNSS_OPTS) });
-        return;
-      case 'DNSSL':
-        this.#i++;
-        p.dnssl.push({ domains: this.#args('DNSSL domains').map((a) => a.text), opts: this.#block(DNSSL_OPTS) });
-        return;
-      case 'clients':
-        this.#i++;
-        this.#expect('{');
-        while (this.#peek()?.text !== '}') {
-          p.clients.push(this.#next('a client address').text);
-          this.#expect(';');
-        }
-        this.#expect('}');
-        this.#expect(';');
-        return;
-      default:
-        this.#option(IFACE_OPTS, p.opts);
-    }
-  }
-
-  #option(kinds: Readonly<Record<string, Kind>>, opts: Map<string, number | boolean | string>): void {
-    const name = this.#next('an option');
-    if (name.quoted || name.text === '{' || name.text === ';') this.#fail(name.line, `expected an option name, found "${name.text}"`);
-    if (Object.hasOwn(UNSUPPORTED, name.text)) {
-      this.problems.push(`${this.file}:${name.line}: ${name.text}: ${UNSUPPORTED[name.text]}`);
-      this.#skipStatement();
-      return;
-    }
-    const value = this.#next(`a value for ${name.text}`);
-    if (value.text === '{' && !value.quoted) this.#fail(value.line, `${name.text} is not a block`);
-    this.#expect(';');
-    const off = Object.hasOwn(OFF_ONLY, name.text);
-    const on = Object.hasOwn(ON_ONLY, name.text);
-    if (off || on) {
-      const wanted = off ? 'off' : 'on';
-      if (value.text !== wanted) this.problems.push(`${this.file}:${name.line}: ${name.text} ${value.text}: not supported (${off ? OFF_ONLY[name.text] : ON_ONLY[name.text]}); only "${name.text} ${wanted};" is accepted`);
-      return;
-    }
-    const kind = kinds[name.text];
-    if (kind === undefined) {
-      this.problems.push(`${this.file}:${name.line}: unknown option ${name.text}${this.#elsewhere(name.text)}`);
-      return;
-    }
-    const v = this.#value(kind, value);
-    if (v === undefined) this.problems.push(`${this.file}:${value.line}: ${name.text}: bad value "${value.text}" (expected ${kind === 'bool' ? 'on or off' : kind === 'preference' ? 'low, medium or high' : kind === 'lifetime' ? 'seconds or infinity' : 'a number'})`);
-    else opts.set(name.text, v);
-  }
-
-  #elsewhere(name: string): string {
-    for (const [block, kinds] of [['interface', IFACE_OPTS], ['prefix', PREFIX_OPTS], ['route', ROUTE_OPTS], ['RDNSS', RDNSS_OPTS], ['DNSSL', DNSSL_OPTS]] as const) {
-      if (Object.hasOwn(kinds, name)) return ` here (it belongs in an ${block} block)`;
-    }
-    return '';
-  }
-
-  #value(kind: Kind, t: Token): number | boolean | string | undefined {
-    switch (kind) {
-      case 'bool':
-        return t.text === 'on' ? true : t.text === 'off' ? false : undefined;
-      case 'preference':
-        return (PREFERENCES as readonly string[]).includes(t.text) ? t.text : undefined;
-      case 'lifetime':
-        if (t.text === 'infinity') return INFINITE_LIFETIME;
-        return /^\d+$/.test(t.text) ? Number(t.text) : undefined;
-      case 'number':
-        return /^\d+(\.\d+)?$/.test(t.text) ? Number(t.text) : undefined;
-    }
-  }
-
-  #skipStatement(): void {
-    let depth = 0;
-    for (let t = this.#next('";"'); ; t = this.#next('";"')) {
-      if (t.text === '{') depth++;
-      else if (t.text === '}') depth--;
-      if (depth === 0 && t.text === ';') return;
-      if (depth < 0) this.#fail(t.line, 'unbalanced "}"');
-    }
-  }
-}
-
-function num(opts: Map<string, unknown>, key: string): number | undefined {
-  const v = opts.get(key);
-  return typeof v === 'number' ? v : undefined;
-}
-function bool(opts: Map<string, unknown>, key: string, dflt: boolean): boolean {
-  const v = opts.get(key);
-  return typeof v === 'boolean' ? v : dflt;
-}
-
-/** radvd's defaults for what the block leaves out (radvd.conf(5), defaults.h). */
-function settingsOf(p: Pending): RaInterfaceSettings {
-  const o = p.opts;
-  const max = num(o, 'MaxRtrAdvInterval') ?? 600;
-  const threeMax = Math.min(INFINITE_LIFETIME, Math.round(3 * max));
-  const prefixes: PrefixSettings[] = p.prefixes.map((x) => ({
-    prefix: x.prefix,
-    onLink: bool(x.opts, 'AdvOnLink', true),
-    autonomous: bool(x.opts, 'AdvAutonomous', true),
-    routerAddress: bool(x.opts, 'AdvRouterAddr', false),
-    deprecateOnExit: bool(x.opts, 'DeprecatePrefix', false),
-    validLifetimeSec: num(x.opts, 'AdvValidLifetime') ?? DEFAULT_VALID_LIFETIME_SEC,
-    preferredLifetimeSec: num(x.opts, 'AdvPreferredLifetime') ?? DEFAULT_PREFERRED_LIFETIME_SEC,
-  }));
-  const routes: RouteSettings[] = p.routes.map((x) => ({ prefix: x.prefix, preference: (x.opts.get('AdvRoutePreference') as Preference | undefined) ?? 'medium', lifetimeSec: num(x.opts, 'AdvRouteLifetime') ?? threeMax }));
-  const rdnss: RdnssSettings[] = p.rdnss.map((x) => ({ servers: x.servers, lifetimeSec: num(x.opts, 'AdvRDNSSLifetime') ?? threeMax }));
-  const dnssl: DnsslSettings[] = p.dnssl.map((x) => ({ domains: x.domains, lifetimeSec: num(x.opts, 'AdvDNSSLLifetime') ?? threeMax }));
-  return {
-    name: p.name,
-    minIntervalSec: num(o, 'MinRtrAdvInterval') ?? Math.max(3, Math.round(0.33 * max * 1000) / 1000),
-    maxIntervalSec: max,
-    minDelayBetweenRasSec: num(o, 'MinDelayBetweenRAs') ?? RA_CONSTANTS.MIN_DELAY_BETWEEN_RAS / 1000,
-    managed: bool(o, 'AdvManagedFlag', false),
-    otherConfig: bool(o, 'AdvOtherConfigFlag', false),
-    routerLifetimeSec: num(o, 'AdvDefaultLifetime') ?? Math.min(MAX_RTR_ADV_INTERVAL_LIMIT, Math.max(1, threeMax)),
-    routerPreference: (o.get('AdvDefaultPreference') as Preference | undefined) ?? 'medium',
-    curHopLimit: num(o, 'AdvCurHopLimit') ?? 64,
-    reachableTimeMs: num(o, 'AdvReachableTime') ?? 0,
-    retransTimerMs: num(o, 'AdvRetransTimer') ?? 0,
-    mtu: num(o, 'AdvLinkMTU') ?? 0,
-    sourceLinkLayerAddress: bool(o, 'AdvSourceLLAddress', true),
-    unicastSolicited: bool(o, 'AdvRASolicitedUnicast', true),
-    unicastOnly: bool(o, 'UnicastOnly', false),
-    clients: p.clients,
-    finalAdvertisements: bool(o, 'RemoveAdvOnExit', true) ? RA_CONSTANTS.MAX_FINAL_RTR_ADVERTISEMENTS : 0,
-    maxUnicastPerSec: DEFAULT_MAX_UNICAST_PER_SEC,
-    prefixes,
-    routes,
-    rdnss,
-    dnssl,
+/** The statements of radvd.conf text; throws RadvdConfError at the first syntax error. */
+export function parseStatements(text: string, file: string): Statement[] {
+  const tokens = tokenize(text, file);
+  let i = 0;
+  const fail = (line: number, message: string): never => {
+    throw new RadvdConfError([`${file}:${line}: ${message}`]);
   };
+  const next = (what: string): Token => tokens[i++] ?? fail(tokens[tokens.length - 1]?.line ?? 1, `unexpected end of file, expected ${what}`);
+  const list = (top: boolean): Statement[] => {
+    const out: Statement[] = [];
+    while (i < tokens.length && tokens[i]!.text !== '}') {
+      const name = next(top ? 'interface' : 'an option');
+      if (top && !/^interface$/i.test(name.text)) fail(name.line, `expected "interface NAME {", found "${name.text}"`);
+      if (name.quoted || name.text === '{' || name.text === ';') fail(name.line, `expected an option name, found "${name.text}"`);
+      const args: Token[] = [];
+      while (tokens[i] !== undefined && tokens[i]!.text !== '{' && tokens[i]!.text !== ';' && tokens[i]!.text !== '}') args.push(tokens[i++]!);
+      let block: Statement[] | undefined;
+      if (tokens[i]?.text === '{') {
+        i++;
+        block = list(false);
+        const close = next('"}"');
+        if (close.text !== '}') fail(close.line, `expected "}", found "${close.text}"`);
+      }
+      const end = next('";"');
+      if (end.text !== ';') fail(end.line, `expected ";", found "${end.text}"`);
+      out.push({ name, args, block });
+    }
+    if (top && i < tokens.length) fail(tokens[i]!.line, 'unbalanced "}"');
+    return out;
+  };
+  return list(true);
 }
 
-/**
- * Parses radvd.conf text (`file` names it in messages). Returns the interfaces with `AdvSendAdvert on`
- * (others are listed in `warnings`); throws RadvdConfError with every refused line, or the first syntax error.
- */
-export function parseRadvdConf(text: string, file: string): { interfaces: RaInterfaceSettings[]; warnings: string[] } {
-  const parser = new Parser(tokenize(text, file), file);
-  const blocks = parser.parse();
-  if (parser.problems.length > 0) throw new RadvdConfError(parser.problems);
-  const warnings: string[] = [];
-  const interfaces: RaInterfaceSettings[] = [];
-  for (const b of blocks) {
-    if (b.opts.get('AdvSendAdvert') === true) interfaces.push(settingsOf(b));
-    else warnings.push(`${file}: interface ${b.name}: AdvSendAdvert is off (radvd's default): not advertised`);
+export type Kind = 'bool' | 'number' | 'integer' | 'signed' | 'lifetime' | 'preference' | 'string' | 'address';
+/** An option of a block: its value kind, and for those ra-sender does not apply, what differs (a warning). */
+export interface OptionSpec {
+  readonly kind: Kind;
+  readonly note?: (value: unknown) => string | undefined;
+}
+
+const ON_NOT_APPLIED = (what: string) => (v: unknown) => (v === true ? what : undefined);
+
+export const IFACE_OPTIONS: Readonly<Record<string, OptionSpec>> = {
+  AdvSendAdvert: { kind: 'bool' },
+  IgnoreIfMissing: { kind: 'bool', note: (v) => (v === false ? 'ra-sender waits for a missing interface whatever this says (radvd would refuse to start without it)' : undefined) },
+  UnicastOnly: { kind: 'bool' },
+  AdvRASolicitedUnicast: { kind: 'bool' },
+  MaxRtrAdvInterval: { kind: 'number' },
+  MinRtrAdvInterval: { kind: 'number' },
+  MinDelayBetweenRAs: { kind: 'number' },
+  AdvManagedFlag: { kind: 'bool' },
+  AdvOtherConfigFlag: { kind: 'bool' },
+  AdvLinkMTU: { kind: 'integer' },
+  AdvRAMTU: { kind: 'integer' },
+  AdvReachableTime: { kind: 'integer' },
+  AdvRetransTimer: { kind: 'integer' },
+  AdvCurHopLimit: { kind: 'integer' },
+  AdvDefaultLifetime: { kind: 'integer' },
+  AdvDefaultPreference: { kind: 'preference' },
+  AdvSourceLLAddress: { kind: 'bool' },
+  RemoveAdvOnExit: { kind: 'bool' },
+  AdvHomeAgentFlag: { kind: 'bool' },
+  AdvHomeAgentInfo: { kind: 'bool' },
+  HomeAgentPreference: { kind: 'signed' },
+  HomeAgentLifetime: { kind: 'integer' },
+  AdvMobRtrSupportFlag: { kind: 'bool' },
+  AdvIntervalOpt: { kind: 'bool' },
+  AdvCaptivePortalAPI: { kind: 'string' },
+  UnrestrictedUnicast: { kind: 'bool', note: ON_NOT_APPLIED('not applied: a Router Solicitation from a global address is answered like one from a link-local address (unicast to it when AdvRASolicitedUnicast is on)') },
+  AdvSNACRouterFlag: { kind: 'bool', note: ON_NOT_APPLIED('not applied: the SNAC router flag (RFC 9762 draft bit) is not sent') },
+};
+export const PREFIX_OPTIONS: Readonly<Record<string, OptionSpec>> = {
+  AdvOnLink: { kind: 'bool' },
+  AdvAutonomous: { kind: 'bool' },
+  AdvRouterAddr: { kind: 'bool' },
+  AdvValidLifetime: { kind: 'lifetime' },
+  AdvPreferredLifetime: { kind: 'lifetime' },
+  DeprecatePrefix: { kind: 'bool' },
+  DecrementLifetimes: { kind: 'bool', note: ON_NOT_APPLIED('not applied: the configured lifetimes are advertised unchanged (a prefix leaving the config or the interface is still deprecated, counting down)') },
+  Base6Interface: { kind: 'string' },
+  Base6to4Interface: { kind: 'string' },
+  AdvDHCPv6PDPreferred: { kind: 'bool', note: ON_NOT_APPLIED('not applied: the P flag (RFC 9762) is not sent') },
+};
+export const ROUTE_OPTIONS: Readonly<Record<string, OptionSpec>> = { AdvRoutePreference: { kind: 'preference' }, AdvRouteLifetime: { kind: 'lifetime' }, RemoveRoute: { kind: 'bool' } };
+const IGNORED_BY_RADVD = 'deprecated and ignored by radvd too (RFC 6106 drafts); not sent';
+export const RDNSS_OPTIONS: Readonly<Record<string, OptionSpec>> = {
+  AdvRDNSSLifetime: { kind: 'lifetime' },
+  FlushRDNSS: { kind: 'bool' },
+  AdvRDNSSPreference: { kind: 'integer', note: () => IGNORED_BY_RADVD },
+  AdvRDNSSOpen: { kind: 'bool', note: () => IGNORED_BY_RADVD },
+};
+export const DNSSL_OPTIONS: Readonly<Record<string, OptionSpec>> = { AdvDNSSLLifetime: { kind: 'lifetime' }, FlushDNSSL: { kind: 'bool' } };
+export const LOWPANCO_OPTIONS: Readonly<Record<string, OptionSpec>> = { AdvContextLength: { kind: 'integer' }, AdvContextCompressionFlag: { kind: 'bool' }, AdvContextID: { kind: 'integer' }, AdvLifeTime: { kind: 'integer' } };
+// radvd's scanner reads "AdvValidLifeTime" (the man page's spelling) as AdvValidLifetime.
+export const ABRO_OPTIONS: Readonly<Record<string, OptionSpec>> = { AdvVersionLow: { kind: 'integer' }, AdvVersionHigh: { kind: 'integer' }, AdvValidLifetime: { kind: 'integer' } };
+export const NAT64_OPTIONS: Readonly<Record<string, OptionSpec>> = { AdvValidLifetime: { kind: 'integer' } };
+export const DNR_OPTIONS: Readonly<Record<string, OptionSpec>> = {
+  AdvDNRPriority: { kind: 'integer' },
+  AdvDNRLifetime: { kind: 'lifetime' },
+  AdvDNRAddr: { kind: 'address' },
+  AdvDNRSvcAlpn: { kind: 'string' },
+  AdvDNRSvcPort: { kind: 'integer' },
+  AdvDNRSvcDohpath: { kind: 'string' },
+};
+
+export type Value = number | boolean | string;
+
+/** The value of one option token, or undefined when it is not of `kind`. */
+export function valueOf(kind: Kind, t: Token): Value | undefined {
+  const text = t.text;
+  switch (kind) {
+    case 'bool':
+      return /^on$/i.test(text) ? true : /^off$/i.test(text) ? false : undefined;
+    case 'preference':
+      return (PREFERENCES as readonly string[]).includes(text.toLowerCase()) ? text.toLowerCase() : undefined;
+    case 'lifetime':
+      if (/^infinity$/i.test(text)) return INFINITE_LIFETIME;
+      return /^\d+$/.test(text) && Number(text) <= INFINITE_LIFETIME ? Number(text) : undefined;
+    case 'integer':
+      return /^\d+$/.test(text) && Number(text) <= INFINITE_LIFETIME ? Number(text) : undefined;
+    case 'signed':
+      return /^-?\d+$/.test(text) ? Number(text) : undefined;
+    case 'number':
+      return /^\d+(\.\d+)?$/.test(text) ? Number(text) : undefined;
+    case 'string':
+    case 'address':
+      return text;
   }
-  return { interfaces, warnings };
+}
+
+export function describeKind(kind: Kind): string {
+  return { bool: 'on or off', preference: 'low, medium or high', lifetime: 'seconds or infinity', integer: 'a whole number', signed: 'a whole number', number: 'a number', string: 'a string', address: 'an IPv6 address' }[kind];
+}
+
+/** The canonical name of `name` in `table` (case-insensitive), or undefined. */
+export function lookup(table: Readonly<Record<string, OptionSpec>>, name: string): string | undefined {
+  const lower = name.toLowerCase();
+  return Object.keys(table).find((k) => k.toLowerCase() === lower);
 }

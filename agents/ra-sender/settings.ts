@@ -9,6 +9,8 @@ import { raFitProblem } from '../../src/engine/ra/content.js';
 import type { RaSenderConfig } from '../../src/engine/ra/sender.js';
 import { INFINITE_LIFETIME, ROUTE_PREFERENCE, ndiscOptionEncodedLength, type RoutePreference } from '../../src/wire/ndisc-options.js';
 import { parseIpv6 } from '../../src/wire/ipv6-address.js';
+import { autoExcluded, checkMore, isMobileIpv6, moreContent, raMtu, type MoreSettings } from './options.js';
+import { hostLifetimeWarnings } from './lifetimes.js';
 
 export type Preference = 'low' | 'medium' | 'high';
 export const PREFERENCES: readonly Preference[] = ['low', 'medium', 'high'];
@@ -31,16 +33,22 @@ export interface RouteSettings {
   readonly prefix: string;
   readonly preference: Preference;
   readonly lifetimeSec: number;
+  /** radvd RemoveRoute (default true): lifetime 0 in the final RAs. */
+  readonly removeOnExit?: boolean;
 }
 
 export interface RdnssSettings {
   readonly servers: readonly string[];
   readonly lifetimeSec: number;
+  /** radvd FlushRDNSS (default true): lifetime 0 in the final RAs. */
+  readonly flushOnExit?: boolean;
 }
 
 export interface DnsslSettings {
   readonly domains: readonly string[];
   readonly lifetimeSec: number;
+  /** radvd FlushDNSSL (default true): lifetime 0 in the final RAs. */
+  readonly flushOnExit?: boolean;
 }
 
 export interface RaInterfaceSettings {
@@ -67,6 +75,8 @@ export interface RaInterfaceSettings {
   readonly routes: readonly RouteSettings[];
   readonly rdnss: readonly RdnssSettings[];
   readonly dnssl: readonly DnsslSettings[];
+  // Options beyond RFC 4861 and radvd's rarer directives (options.ts checks them and builds their content).
+  readonly more?: MoreSettings;
 }
 
 /**
@@ -90,8 +100,11 @@ export interface Findings {
   warnings: string[];
 }
 
-/** Parses "P/LEN"; a message naming the problem (host bits with the corrected prefix) or the bytes. */
-export function parsePrefix(text: string): { prefix: Uint8Array; length: number } | string {
+/**
+ * Parses "P/LEN"; a message naming the problem (host bits with the corrected prefix) or the bytes. With
+ * `routerAddress` (RFC 6275 §7.2 R flag) the prefix field carries the router's whole address: host bits stay.
+ */
+export function parsePrefix(text: string, routerAddress = false): { prefix: Uint8Array; length: number } | string {
   const m = /^([0-9A-Fa-f:.]+)\/(\d{1,3})$/.exec(text);
   if (!m || Number(m[2]) > 128) return 'must be an IPv6 prefix like 2001:db8::/64';
   let prefix: Uint8Array;
@@ -101,7 +114,7 @@ export function parsePrefix(text: string): { prefix: Uint8Array; length: number 
     return 'must be an IPv6 prefix like 2001:db8::/64';
   }
   const start = new Address6(text).startAddress().correctForm();
-  if (start !== new Address6(m[1]!).correctForm()) return `has host bits set (did you mean ${start}/${m[2]}?)`;
+  if (!routerAddress && start !== new Address6(m[1]!).correctForm()) return `has host bits set (did you mean ${start}/${m[2]}?)`;
   return { prefix, length: Number(m[2]) };
 }
 
@@ -115,9 +128,14 @@ export function checkSettings(s: RaInterfaceSettings): Findings {
   const err = (m: string): void => void errors.push(`${at} ${m}`);
   const warn = (m: string): void => void warnings.push(`${at} ${m}`);
 
-  if (!(s.maxIntervalSec >= 4 && s.maxIntervalSec <= MAX_RTR_ADV_INTERVAL_LIMIT)) err(`max interval (${s.maxIntervalSec}) must be 4..${MAX_RTR_ADV_INTERVAL_LIMIT} s (RFC 4861 §6.2.1, RFC 8319)`);
-  if (!(s.minIntervalSec >= 3 && s.minIntervalSec <= 0.75 * s.maxIntervalSec)) err(`min interval (${s.minIntervalSec}) must be 3..0.75 x max interval (${0.75 * s.maxIntervalSec}) s (RFC 4861 §6.2.1)`);
-  if (!(s.minDelayBetweenRasSec >= 0.03 && s.minDelayBetweenRasSec <= s.minIntervalSec)) err(`min delay between RAs (${s.minDelayBetweenRasSec}) must be 0.03 s (RFC 6275 §7.5) .. min interval`);
+  // RFC 6275 §7.5: a Mobile IPv6 router (home agent, Advertisement Interval option, R flag) may advertise faster.
+  const mip = isMobileIpv6(s);
+  const [minMin, minMax, rfc] = mip ? [0.03, 0.07, 'RFC 6275 §7.5'] : [3, 4, 'RFC 4861 §6.2.1'];
+  if (!(s.maxIntervalSec >= minMax && s.maxIntervalSec <= MAX_RTR_ADV_INTERVAL_LIMIT)) err(`max interval (${s.maxIntervalSec}) must be ${minMax}..${MAX_RTR_ADV_INTERVAL_LIMIT} s (${rfc}, RFC 8319)`);
+  if (!(s.minIntervalSec >= minMin && s.minIntervalSec <= 0.75 * s.maxIntervalSec)) err(`min interval (${s.minIntervalSec}) must be ${minMin}..0.75 x max interval (${0.75 * s.maxIntervalSec}) s (${rfc})`);
+  if (!(s.minDelayBetweenRasSec >= 0.03)) err(`min delay between RAs (${s.minDelayBetweenRasSec}) must be at least 0.03 s (RFC 6275 §7.5)`);
+  // radvd accepts it too: the periodic RAs keep their Min..Max schedule, only solicited multicast RAs wait longer.
+  else if (s.minDelayBetweenRasSec > s.minIntervalSec) warn(`min delay between RAs (${s.minDelayBetweenRasSec} s) is above the min interval (${s.minIntervalSec} s): periodic RAs still follow min..max interval, as radvd's do; RAs answering solicitations by multicast wait ${s.minDelayBetweenRasSec} s after the previous one`);
   if (!(s.routerLifetimeSec === 0 || (s.routerLifetimeSec >= s.maxIntervalSec && s.routerLifetimeSec <= MAX_RTR_ADV_INTERVAL_LIMIT && Number.isInteger(s.routerLifetimeSec)))) {
     err(`router lifetime (${s.routerLifetimeSec}) must be 0 or max interval (${s.maxIntervalSec})..${MAX_RTR_ADV_INTERVAL_LIMIT} s (RFC 4861 §6.2.1, RFC 8319)`);
   }
@@ -140,7 +158,7 @@ export function checkSettings(s: RaInterfaceSettings): Findings {
       auto++;
       continue;
     }
-    const parsed = parsePrefix(p.prefix);
+    const parsed = parsePrefix(p.prefix, p.routerAddress);
     if (typeof parsed === 'string') {
       err(`${where} ${parsed}`);
       continue;
@@ -179,6 +197,8 @@ export function checkSettings(s: RaInterfaceSettings): Findings {
     if (!u32(d.lifetimeSec)) err(`${where}: lifetime (${d.lifetimeSec}) must be 0..${INFINITE_LIFETIME}`);
     else if (d.lifetimeSec !== 0 && d.lifetimeSec < s.maxIntervalSec) warn(`${where}: lifetime ${d.lifetimeSec} s is shorter than max interval ${s.maxIntervalSec} s (RFC 8106 §5.2 suggests at least 3 x MaxRtrAdvInterval)`);
   }
+  checkMore(s, err, warn);
+  warnings.push(...hostLifetimeWarnings(s).map((w) => `${at} ${w}`));
   if (errors.length === 0) {
     // The content must fit an RA on the smallest link it could be sent on (the link's own MTU is checked at start).
     const problem = raFitProblem(toContent(s, { mac: new Uint8Array(6), autoPrefixes: [] }), Math.max(MIN_LINK_MTU, s.mtu));
@@ -187,7 +207,7 @@ export function checkSettings(s: RaInterfaceSettings): Findings {
   return { errors, warnings };
 }
 
-function isIpv6(text: string): boolean {
+export function isIpv6(text: string): boolean {
   try {
     parseIpv6(text);
     return true;
@@ -204,8 +224,8 @@ export interface LinkFacts {
   readonly autoPrefixes: readonly Uint8Array[];
 }
 
-function bytesOfPrefix(text: string): { prefix: Uint8Array; length: number } {
-  const p = parsePrefix(text);
+function bytesOfPrefix(text: string, routerAddress = false): { prefix: Uint8Array; length: number } {
+  const p = parsePrefix(text, routerAddress);
   if (typeof p === 'string') throw new Error(`${text} ${p}`); // checkSettings refused it already
   return p;
 }
@@ -215,9 +235,9 @@ export function toContent(s: RaInterfaceSettings, link: LinkFacts): RaContent {
   const prefixes: RaPrefix[] = [];
   for (const p of s.prefixes) {
     const flags = { onLink: p.onLink, autonomous: p.autonomous, routerAddress: p.routerAddress, validLifetimeSec: p.validLifetimeSec, preferredLifetimeSec: p.preferredLifetimeSec, deprecateOnExit: p.deprecateOnExit === true };
-    if (p.prefix === AUTO_PREFIX) for (const a of link.autoPrefixes) prefixes.push({ prefix: a, prefixLength: 64, ...flags });
+    if (p.prefix === AUTO_PREFIX) for (const a of link.autoPrefixes.filter((x) => !autoExcluded(s, x))) prefixes.push({ prefix: a, prefixLength: 64, ...flags });
     else {
-      const { prefix, length } = bytesOfPrefix(p.prefix);
+      const { prefix, length } = bytesOfPrefix(p.prefix, p.routerAddress);
       prefixes.push({ prefix, prefixLength: length, ...flags });
     }
   }
@@ -234,10 +254,11 @@ export function toContent(s: RaInterfaceSettings, link: LinkFacts): RaContent {
     prefixes,
     routes: s.routes.map((r) => {
       const { prefix, length } = bytesOfPrefix(r.prefix);
-      return { prefix, prefixLength: length, preference: PREFERENCE_BITS[r.preference], lifetimeSec: r.lifetimeSec };
+      return { prefix, prefixLength: length, preference: PREFERENCE_BITS[r.preference], lifetimeSec: r.lifetimeSec, removeOnExit: r.removeOnExit !== false };
     }),
-    rdnss: s.rdnss.map((d) => ({ servers: d.servers.map((a) => parseIpv6(a)), lifetimeSec: d.lifetimeSec })),
-    dnssl: s.dnssl.map((d) => ({ domains: [...d.domains], lifetimeSec: d.lifetimeSec })),
+    rdnss: s.rdnss.map((d) => ({ servers: d.servers.map((a) => parseIpv6(a)), lifetimeSec: d.lifetimeSec, flushOnExit: d.flushOnExit !== false })),
+    dnssl: s.dnssl.map((d) => ({ domains: [...d.domains], lifetimeSec: d.lifetimeSec, flushOnExit: d.flushOnExit !== false })),
+    ...moreContent(s),
   };
 }
 
@@ -255,7 +276,7 @@ export function toEngineConfig(s: RaInterfaceSettings, link: LinkFacts, linkMtu:
       finalAdvertisements: s.finalAdvertisements,
     },
     content: toContent(s, link),
-    linkMtu,
+    linkMtu: raMtu(s, linkMtu),
   };
 }
 
@@ -263,7 +284,7 @@ export function toEngineConfig(s: RaInterfaceSettings, link: LinkFacts, linkMtu:
 export function linkProblems(s: RaInterfaceSettings, link: LinkFacts, linkMtu: number): string[] {
   const out: string[] = [];
   if (s.mtu > linkMtu) out.push(`interface ${s.name}: mtu (${s.mtu}) is above the interface's own MTU (${linkMtu})`);
-  const fit = raFitProblem(toContent(s, link), linkMtu);
+  const fit = raFitProblem(toContent(s, link), raMtu(s, linkMtu));
   if (fit !== undefined) out.push(`interface ${s.name}: ${fit}`);
   return out;
 }

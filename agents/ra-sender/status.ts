@@ -40,6 +40,8 @@ export interface RaSenderStatus {
 /** A paragraph per interface. */
 export function formatRaSenderStatus(s: RunningStatus<RaSenderStatus>): string[] {
   const lines: string[] = [];
+  // A radvd.conf without an `AdvSendAdvert on` interface runs (as radvd does) and advertises nothing.
+  if (s.interfaces.length === 0) lines.push('no interface to advertise on (a radvd.conf with none set to AdvSendAdvert on); a reload can add one');
   for (const i of s.interfaces) {
     lines.push(`${i.interface}: ${i.state}${i.linkLocal ? ` from ${i.linkLocal}` : ''}, MTU ${i.mtu ?? '?'}, forwarding ${i.forwarding === null ? '?' : i.forwarding ? 'on' : 'off'}`);
     const c = i.counters;

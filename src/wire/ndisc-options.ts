@@ -10,6 +10,8 @@
 // re-encode byte-exactly except that reserved fields and reserved flag bits are written as zero.
 
 import { WireError } from './errors.js';
+import { RA_OPTION, decodeRaOption, raOptionUnpaddedLength, writeRaOption, type RaOption } from './ndisc-options-ra.js';
+import { checkUint, domainWireLength, putU32, readDomainName, u32, writeDomain } from './ndisc-fields.js';
 
 /** Option type codes (IANA "IPv6 Neighbor Discovery Option Formats"). */
 export const NDISC_OPTION = {
@@ -81,7 +83,8 @@ export interface RawOption {
   data: Uint8Array;
 }
 
-export type NdiscOption = LinkLayerAddressOption | PrefixInfoOption | MtuOption | RouteInfoOption | RdnssOption | DnsslOption | RawOption;
+/** The RA options of ndisc-options-ra.ts (RFC 6275, RFC 6775, RFC 8910, RFC 8781, RFC 9463) are NdiscOptions too. */
+export type NdiscOption = LinkLayerAddressOption | PrefixInfoOption | MtuOption | RouteInfoOption | RdnssOption | DnsslOption | RaOption | RawOption;
 
 const UNIT = 8;
 const MAX_OPTION_LEN = 255 * UNIT;
@@ -150,6 +153,14 @@ function decodeOption(opt: Uint8Array): NdiscOption {
       if (domains === undefined) break;
       return { kind: 'dnssl', lifetimeSec: u32(opt, 4), domains };
     }
+    case RA_OPTION.ADV_INTERVAL:
+    case RA_OPTION.HOME_AGENT_INFO:
+    case RA_OPTION.SIXLOWPAN_CONTEXT:
+    case RA_OPTION.ABRO:
+    case RA_OPTION.CAPTIVE_PORTAL:
+    case RA_OPTION.PREF64:
+    case RA_OPTION.DNR:
+      return decodeRaOption(opt) ?? { kind: 'raw', type, data: opt.subarray(2) };
   }
   return { kind: 'raw', type, data: opt.subarray(2) };
 }
@@ -159,24 +170,10 @@ function decodeDomainList(opt: Uint8Array, start: number): string[] | undefined 
   const domains: string[] = [];
   let i = start;
   while (i < opt.length && opt[i] !== 0) {
-    const nameStart = i;
-    let name = '';
-    for (;;) {
-      const len = opt[i]!;
-      if (len === 0) break;
-      // Lengths of 64 and up are compression pointers or reserved label types: not allowed here.
-      if (len > 63 || i + 1 + len >= opt.length) return undefined;
-      if (name.length > 0) name += '.';
-      for (let k = i + 1; k <= i + len; k++) {
-        const c = opt[k]!;
-        if (c < 0x21 || c > 0x7e || c === 0x2e) return undefined;
-        name += String.fromCharCode(c);
-      }
-      i += 1 + len;
-    }
-    i += 1;
-    if (i - nameStart > 255) return undefined; // RFC 1035 §2.3.4
-    domains.push(name);
+    const read = readDomainName(opt, i, opt.length);
+    if (read === undefined) return undefined;
+    domains.push(read.name);
+    i = read.next;
   }
   for (; i < opt.length; i++) if (opt[i] !== 0) return undefined;
   return domains.length > 0 ? domains : undefined;
@@ -227,6 +224,8 @@ export function ndiscOptionEncodedLength(o: NdiscOption): number {
     case 'raw':
       len = padded(2 + o.data.length);
       break;
+    default:
+      len = padded(raOptionUnpaddedLength(o));
   }
   if (len > MAX_OPTION_LEN) throw new WireError('WIRE_BAD_VALUE', `ndisc ${o.kind} option: ${len} bytes, max ${MAX_OPTION_LEN}`);
   return len;
@@ -292,59 +291,15 @@ function writeNdiscOption(o: NdiscOption, out: Uint8Array, at: number): number {
       out[at] = o.type;
       out.set(o.data, at + 2);
       break;
+    default:
+      out[at] = writeRaOption(o, out, at);
   }
   return at + len;
-}
-
-/** Wire length of one name: a length byte per label, the label bytes, and the terminating zero. */
-function domainWireLength(domain: string): number {
-  const name = domain.endsWith('.') ? domain.slice(0, -1) : domain;
-  if (name.length === 0) throw new WireError('WIRE_BAD_VALUE', 'ndisc dnssl: empty domain name');
-  let labelLen = 0;
-  for (let k = 0; k <= name.length; k++) {
-    const c = k < name.length ? name.charCodeAt(k) : 0x2e;
-    if (c === 0x2e) {
-      if (labelLen === 0 || labelLen > 63) throw new WireError('WIRE_BAD_VALUE', `ndisc dnssl: bad label length in ${JSON.stringify(domain)}`);
-      labelLen = 0;
-    } else {
-      if (c < 0x21 || c > 0x7e) throw new WireError('WIRE_BAD_VALUE', `ndisc dnssl: non-printable or non-ASCII character in ${JSON.stringify(domain)}`);
-      labelLen++;
-    }
-  }
-  const len = name.length + 2;
-  if (len > 255) throw new WireError('WIRE_BAD_VALUE', `ndisc dnssl: name longer than 255 bytes: ${JSON.stringify(domain)}`);
-  return len;
-}
-
-function writeDomain(domain: string, out: Uint8Array, at: number): number {
-  const name = domain.endsWith('.') ? domain.slice(0, -1) : domain;
-  for (const label of name.split('.')) {
-    out[at++] = label.length;
-    for (let k = 0; k < label.length; k++) out[at++] = label.charCodeAt(k);
-  }
-  out[at++] = 0;
-  return at;
 }
 
 function padded(n: number): number {
   return Math.ceil(n / UNIT) * UNIT;
 }
 
-// Field helpers shared with ndisc.ts.
-
-export function u32(b: Uint8Array, i: number): number {
-  return b[i]! * 0x1000000 + ((b[i + 1]! << 16) | (b[i + 2]! << 8) | b[i + 3]!);
-}
-
-export function putU32(out: Uint8Array, i: number, v: number, what: string): void {
-  checkUint(v, 0xffffffff, what);
-  out[i] = v >>> 24;
-  out[i + 1] = (v >>> 16) & 0xff;
-  out[i + 2] = (v >>> 8) & 0xff;
-  out[i + 3] = v & 0xff;
-}
-
-/** Range check for encoders. The message is formatted only on failure: this runs for every field of every packet. */
-export function checkUint(v: number, max: number, what: string): void {
-  if (!(Number.isInteger(v) && v >= 0 && v <= max)) throw new WireError('WIRE_BAD_VALUE', `ndisc: ${what} ${v} not in 0..${max}`);
-}
+// Field helpers, re-exported for ndisc.ts and older importers.
+export { checkUint, putU32, u32 } from './ndisc-fields.js';

@@ -3,14 +3,17 @@
 // (line-numbered refusals, radvd's defaults, Debian's example files), and the real binary's --check-config
 // and --help.
 import { afterAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { validateConfig } from '../../src/runtime/config.js';
 import { raSenderSpec, radvdConfImport, resolveInterfaces, type RaSenderAgentConfig } from '../../agents/ra-sender/config.js';
-import { RadvdConfError, parseRadvdConf } from '../../agents/ra-sender/radvd-conf.js';
+import { RadvdConfError } from '../../agents/ra-sender/radvd-conf.js';
+import { parseRadvdConf } from '../../agents/ra-sender/radvd-settings.js';
+import { checkSettings, toContent } from '../../agents/ra-sender/settings.js';
+import { formatRaSenderStatus } from '../../agents/ra-sender/status.js';
 import { skipWithout } from '../require.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ra-sender-conf-'));
@@ -87,9 +90,9 @@ describe('radvd.conf reader', () => {
           { prefix: 'auto', onLink: true, autonomous: false, routerAddress: false, deprecateOnExit: true, validLifetimeSec: 86_400, preferredLifetimeSec: 14_400 },
           { prefix: '2001:db8:1::/64', onLink: true, autonomous: true, routerAddress: false, deprecateOnExit: false, validLifetimeSec: 0xffffffff, preferredLifetimeSec: 0xffffffff },
         ],
-        routes: [{ prefix: '2001::/32', preference: 'medium', lifetimeSec: 90 }],
-        rdnss: [{ servers: ['2001:db8::1', '2001:db8::2'], lifetimeSec: 90 }],
-        dnssl: [{ domains: ['a.example', 'b.example'], lifetimeSec: 60 }],
+        routes: [{ prefix: '2001::/32', preference: 'medium', lifetimeSec: 90, removeOnExit: true }],
+        rdnss: [{ servers: ['2001:db8::1', '2001:db8::2'], lifetimeSec: 90, flushOnExit: true }],
+        dnssl: [{ domains: ['a.example', 'b.example'], lifetimeSec: 60, flushOnExit: true }],
       }),
     ]);
   });
@@ -99,8 +102,8 @@ describe('radvd.conf reader', () => {
     expect(r).toEqual({ interfaces: [], warnings: ['x.conf: interface eth1: AdvSendAdvert is off (radvd\'s default): not advertised'] });
   });
 
-  it('refuses every unsupported or unknown option with its line, and accepts "feature off" settings', () => {
-    const text = conf('  AdvHomeAgentFlag off;\n  AdvIntervalOpt on;\n  AdvCaptivePortalAPI "https://x/";\n  prefix 2001:db8::/64 {\n    Base6to4Interface ppp0;\n    AdvAutonomus on;\n  };\n  AdvOnLink on;');
+  it('refuses unknown options and bad values with their line, every one of them', () => {
+    const text = conf('  AdvHomeAgentFlag off;\n  AdvIntervalOpt maybe;\n  prefix 2001:db8::/64 {\n    AdvAutonomus on;\n  };\n  AdvOnLink on;');
     let err: unknown;
     try {
       parseRadvdConf(text, 'r.conf');
@@ -109,17 +112,15 @@ describe('radvd.conf reader', () => {
     }
     expect(err).toBeInstanceOf(RadvdConfError);
     expect((err as RadvdConfError).problems).toEqual([
-      'r.conf:4: AdvIntervalOpt on: not supported (Advertisement Interval option (RFC 6275 §7.3)); only "AdvIntervalOpt off;" is accepted',
-      'r.conf:5: AdvCaptivePortalAPI: the captive portal option (RFC 8910) is not supported',
-      'r.conf:7: Base6to4Interface: 6to4 prefixes derived from an IPv4 interface are not supported',
-      'r.conf:8: unknown option AdvAutonomus',
-      'r.conf:10: unknown option AdvOnLink here (it belongs in an prefix block)',
+      'r.conf:4: AdvIntervalOpt: bad value "maybe" (expected on or off)',
+      'r.conf:6: unknown option AdvAutonomus in prefix 2001:db8::/64',
+      'r.conf:8: unknown option AdvOnLink in interface eth0 (it belongs in an prefix block)',
     ]);
   });
 
   it('reports syntax errors and bad values with their line', () => {
     expect(() => parseRadvdConf('interface eth0 {\n  AdvSendAdvert on\n};\n', 'a.conf')).toThrow('a.conf:3: expected ";", found "}"');
-    expect(() => parseRadvdConf('interface eth0 {\n  AdvSendAdvert on;\n', 'a.conf')).toThrow('a.conf:2: unexpected end of file, expected an option');
+    expect(() => parseRadvdConf('interface eth0 {\n  AdvSendAdvert on;\n', 'a.conf')).toThrow('a.conf:2: unexpected end of file, expected "}"');
     expect(() => parseRadvdConf('iface eth0 {};', 'a.conf')).toThrow('a.conf:1: expected "interface NAME {", found "iface"');
     expect(() => parseRadvdConf(conf('  MaxRtrAdvInterval ten;'), 'a.conf')).toThrow('a.conf:3: MaxRtrAdvInterval: bad value "ten" (expected a number)');
   });
@@ -154,30 +155,123 @@ describe('radvd.conf reader', () => {
     const missing = join(dir, 'missing.conf');
     expect(() => radvdConfImport.read(missing)).toThrow(expect.objectContaining({ code: 'CONFIG_READ', message: expect.stringMatching(/^cannot read radvd\.conf .*missing\.conf: /) }));
     const bad = join(dir, 'bad.conf');
-    writeFileSync(bad, conf('  AdvIntervalOpt on;\n  AdvOnLink on;'));
+    writeFileSync(bad, conf('  AdvIntervalOpt sometimes;\n  AdvOnLink on;'));
     expect(() => radvdConfImport.read(bad)).toThrow(
       expect.objectContaining({
         code: 'CONFIG_INVALID',
         message: 'invalid radvd.conf (2 problems):',
         details: [
-          `${bad}:3: AdvIntervalOpt on: not supported (Advertisement Interval option (RFC 6275 §7.3)); only "AdvIntervalOpt off;" is accepted`,
-          `${bad}:4: unknown option AdvOnLink here (it belongs in an prefix block)`,
+          `${bad}:3: AdvIntervalOpt: bad value "sometimes" (expected on or off)`,
+          `${bad}:4: unknown option AdvOnLink in interface eth0 (it belongs in an prefix block)`,
         ],
       }),
     );
   });
 
   const EXAMPLES = '/usr/share/doc/radvd/examples';
-  it.skipIf(skipWithout(`${EXAMPLES} (Debian radvd)`, existsSync(EXAMPLES)))("loads Debian's radvd examples, or refuses them line by line with the reason", () => {
+  const ppp0 = (name: string) => (name === 'ppp0' ? { ipv4: ['192.0.2.1'], ipv6: [] } : undefined);
+  it.skipIf(skipWithout(`${EXAMPLES} (Debian radvd)`, existsSync(EXAMPLES)))("loads Debian's radvd examples whole, the 6to4 prefix derived from ppp0 with RFC 7526's warning", () => {
     const simple = parseRadvdConf(readFileSync(join(EXAMPLES, 'simple-radvd.conf'), 'utf8'), 'simple-radvd.conf');
     expect(simple.interfaces.map((i) => [i.name, i.prefixes.map((p) => p.prefix)])).toEqual([['eth0', ['2001:db8::/64']]]);
-    expect(() => parseRadvdConf(readFileSync(join(EXAMPLES, 'radvd.conf.example'), 'utf8'), 'radvd.conf.example')).toThrow(
-      new RadvdConfError(['radvd.conf.example:82: Base6to4Interface: 6to4 prefixes derived from an IPv4 interface are not supported']),
-    );
-    // Without its 6to4 line the big example loads whole.
-    const text = readFileSync(join(EXAMPLES, 'radvd.conf.example'), 'utf8').replace(/^\s*Base6to4Interface ppp0;$/m, '');
-    const [lo] = parseRadvdConf(text, 'radvd.conf.example').interfaces;
+    const example = parseRadvdConf(readFileSync(join(EXAMPLES, 'radvd.conf.example'), 'utf8'), 'radvd.conf.example', ppp0);
+    const [lo] = example.interfaces;
     expect(lo).toMatchObject({ name: 'lo', minIntervalSec: 3, maxIntervalSec: 10, routerPreference: 'low', routes: [{ prefix: '2001:db0:fff::/48', preference: 'high', lifetimeSec: 3600 }], dnssl: [{ domains: ['branch.example.com', 'example.com'], lifetimeSec: 30 }] });
+    // 192.0.2.1 = c000:0201; the SLA ID 1234 stays (RFC 3056 §2).
+    expect(lo!.prefixes.map((p) => p.prefix)).toEqual(['2001:db8:1:0::/64', '2002:c000:201:1234::/64']);
+    expect(example.warnings).toEqual([expect.stringMatching(/^radvd\.conf\.example:82: Base6to4Interface ppp0: 6to4 is deprecated \(RFC 7526\).*advertising 2002:c000:201:1234::\/64 from ppp0's 192\.0\.2\.1$/)]);
+    // Without an IPv4 address on ppp0 the prefix is left out until a reload, as radvd does.
+    expect(parseRadvdConf(readFileSync(join(EXAMPLES, 'radvd.conf.example'), 'utf8'), 'x', () => undefined).interfaces[0]!.prefixes.map((p) => p.prefix)).toEqual(['2001:db8:1:0::/64']);
+  });
+
+  const FIXTURES = fileURLToPath(new URL('./fixtures/radvd/', import.meta.url));
+  const fixtures = readdirSync(FIXTURES).filter((f) => f.endsWith('.conf'));
+  it('loads every file of the radvd.conf fixture set (real-world files radvd 2.19 accepts, radvd test configs, newer syntax)', () => {
+    expect(fixtures.length).toBe(16);
+    for (const f of fixtures) {
+      const r = validateConfig(raSenderSpec, sources({}, join(FIXTURES, f)));
+      expect(r.ok ? [] : r.problems, f).toEqual([]);
+    }
+    // radvd's test_rdnss_long.conf: 45 s lifetimes beside the default 600 s interval; radvd logs it, ours warns.
+    expect(warnings({}, join(FIXTURES, 'radvd-test_rdnss_long.conf'))).toEqual([
+      expect.stringMatching(/^interface eth0: rdnss 2000::1 .*: lifetime 45 s is shorter than max interval 600 s/),
+      expect.stringMatching(/^interface eth0: dnssl h\.piggy\.net: lifetime 45 s is shorter than max interval 600 s/),
+      expect.stringMatching(/^interface eth0: rdnss 2000::1 .*: lifetime 45 s is below 180 s/),
+      expect.stringMatching(/^interface eth0: dnssl h\.piggy\.net: lifetime 45 s is below 180 s/),
+    ]);
+  });
+
+  const RADVD = '/usr/sbin/radvd';
+  it.skipIf(skipWithout(`${RADVD} (Debian radvd)`, existsSync(RADVD)))('radvd 2.19 itself accepts the fixtures SOURCES.md says it accepts', () => {
+    const accepted = [...readFileSync(join(FIXTURES, 'SOURCES.md'), 'utf8').matchAll(/^\| (\S+\.conf) \|.*\| accepts \|$/gm)].map((m) => m[1]!);
+    expect(accepted.length).toBe(12);
+    for (const f of accepted) expect(spawnSync(RADVD, ['--configtest', '-C', join(FIXTURES, f)], { encoding: 'utf8' }).status, f).toBe(0);
+  });
+
+  it("implements radvd's Mobile IPv6 file: H flag, Advertisement Interval, Home Agent Information, sub-3 s intervals", () => {
+    const [s] = parseRadvdConf(readFileSync(join(FIXTURES, 'mipv6-home-agent.conf'), 'utf8'), 'm.conf').interfaces;
+    expect(s).toMatchObject({ minIntervalSec: 1, maxIntervalSec: 3, more: { homeAgentFlag: true, advIntervalOpt: true, homeAgentInfo: { preference: 10, lifetimeSec: 1800, mobileRouterSupport: false } } });
+    // AdvRouterAddr: the prefix field carries the home agent's address, host bits and all (RFC 6275 §7.2).
+    expect(s!.prefixes[0]).toMatchObject({ prefix: '2001:db8:ffff:0::1000/64', routerAddress: true });
+    expect(checkSettings(s!).errors).toEqual([]);
+    const c = toContent(s!, { mac: new Uint8Array(6), autoPrefixes: [] });
+    expect(c).toMatchObject({ homeAgent: true, advIntervalMs: 3000, homeAgentInfo: { preference: 10, lifetimeSec: 1800 } });
+  });
+
+  it("radvd's test1.conf: 6CO (CID masked to 4 bits, warned), ABRO, RemoveRoute off, DecrementLifetimes warned; no AdvSendAdvert, so nothing advertised", () => {
+    const text = readFileSync(join(FIXTURES, 'radvd-test1.conf'), 'utf8').replace('AdvSendAdvert off;', 'AdvSendAdvert on;');
+    const { interfaces, warnings: w } = parseRadvdConf(text, 't.conf');
+    expect(interfaces[0]!.more).toMatchObject({ lowpanContexts: [{ contextLength: 50, compression: true, contextId: 4, lifetimeMin: 1000 }], abros: [{ address: 'fe80::a200:0:0:1', versionLow: 10, versionHigh: 2, lifetimeMin: 2 }] });
+    expect(interfaces[0]!.routes.map((r) => r.removeOnExit)).toEqual([true, false, true]);
+    expect(w).toEqual(expect.arrayContaining([expect.stringMatching(/^t\.conf:15: DecrementLifetimes on: not applied/), expect.stringMatching(/^t\.conf:61: lowpanco AdvContextID 100 does not fit the 4-bit CID/)]));
+    expect(parseRadvdConf(readFileSync(join(FIXTURES, 'radvd-test1.conf'), 'utf8'), 't.conf').interfaces).toEqual([]);
+  });
+
+  it('newer radvd syntax: PREF64, captive portal, autoignoreprefixes, DNR, legacy RDNSS keys and host bits', () => {
+    const [s] = parseRadvdConf(readFileSync(join(FIXTURES, 'radvd-2.20-options.conf'), 'utf8'), 'n.conf').interfaces;
+    expect(s!.more).toMatchObject({ captivePortal: 'https://portal.example/api', autoExclude: ['fd00::/8'], pref64: [{ prefix: '64:ff9b::/96', lifetimeSec: 1800 }] });
+    expect(s!.clients).toEqual(['fe80::1']);
+    const dnr = parseRadvdConf(readFileSync(join(FIXTURES, 'radvd-test_dnr_svcparams.conf'), 'utf8').replace('{\n\tMax', '{\n\tAdvSendAdvert on;\n\tMax'), 'd.conf').interfaces[0]!;
+    expect(dnr.more?.dnr).toEqual([{ adn: 'doh1.example.com', priority: 100, lifetimeSec: 1800, addresses: ['2001:db8::1'], alpn: ['h2', 'h3'], port: 443, dohpath: '/dns-query{?dns}' }]);
+    const legacy = parseRadvdConf(conf('  RDNSS 2001:db8::53 { AdvRDNSSPreference 8; AdvRDNSSOpen on; };\n  prefix 2001:db8:1::1/64 { };\n  route 2001:db8:2::1/48 { };'), 'l.conf');
+    expect(legacy.interfaces[0]!.prefixes[0]!.prefix).toBe('2001:db8:1::/64');
+    expect(legacy.interfaces[0]!.routes[0]!.prefix).toBe('2001:db8:2::/48');
+    expect(legacy.warnings).toEqual([
+      'l.conf:3: AdvRDNSSPreference 8: deprecated and ignored by radvd too (RFC 6106 drafts); not sent',
+      'l.conf:3: AdvRDNSSOpen on: deprecated and ignored by radvd too (RFC 6106 drafts); not sent',
+      "l.conf:3: RDNSS without AdvRDNSSLifetime: lifetime 1800 s (3 x MaxRtrAdvInterval, RFC 8106 §5.1) where radvd 2.19 sends 600 s (1 x): a host that misses one RA keeps the server; write \"AdvRDNSSLifetime 600;\" for radvd's value",
+      'l.conf:4: prefix 2001:db8:1::1/64 has host bits set: advertised as 2001:db8:1::/64, as radvd does',
+      'l.conf:5: route 2001:db8:2::1/48 has host bits set: advertised as 2001:db8:2::/48, the bits past the length must be zero (RFC 4191 §2.3, RFC 8781 §4); radvd sends them as written',
+    ]);
+  });
+
+  it('a file with no AdvSendAdvert-on interface loads (runs, advertising nothing) and says so', () => {
+    const file = join(dir, 'off.conf');
+    writeFileSync(file, 'interface eth1 { MaxRtrAdvInterval 10; };\n');
+    const r = validateConfig(raSenderSpec, sources({}, file));
+    expect(r.ok && resolveInterfaces(r.config)).toMatchObject({ interfaces: [], findings: { errors: [], warnings: [`${file}: no interface with AdvSendAdvert on: running, advertising nothing until a reload brings one`] } });
+    const status = { agent: 'ra-sender', instance: null, pid: 1, uptimeSec: 1, reloads: 0, lifecycle: 'running' as const, interfaces: [], drops: {}, ioErrors: {}, driver: { batches: 0, timeouts: 0, errors: 0 } };
+    expect(formatRaSenderStatus(status)).toEqual(['no interface to advertise on (a radvd.conf with none set to AdvSendAdvert on); a reload can add one']);
+  });
+
+  it('MinDelayBetweenRAs above MinRtrAdvInterval is accepted with a warning, as radvd accepts it', () => {
+    expect(warnings({ interface: 'eth0', 'max-interval': '60', 'min-interval': '20', 'min-delay-between-ras': '25' })).toEqual([expect.stringMatching(/^interface eth0: min delay between RAs \(25 s\) is above the min interval \(20 s\): periodic RAs still follow/)]);
+  });
+
+  it('warns when lifetimes fall below what Android and accept_ra_min_lft hosts accept (180 s), saying what to set', () => {
+    expect(warnings({ interface: 'eth0', 'max-interval': '10', rdnss: '2001:db8::53', 'rdnss-lifetime': '100' })).toEqual([
+      expect.stringMatching(/^interface eth0: router lifetime 30 s is below 180 s: Android \(accept_ra_min_lft = 180\).*no default route; set the router lifetime \(AdvDefaultLifetime, --router-lifetime\) to at least 180 s \(its default is 3 x max interval: a max interval of at least 60 s gives 180 s\)$/),
+      expect.stringMatching(/^interface eth0: rdnss 2001:db8::53: lifetime 100 s is below 180 s: .*set AdvRDNSSLifetime \/ --rdnss-lifetime to at least 180 s$/),
+    ]);
+    expect(warnings({ interface: 'eth0', 'max-interval': '60' })).toEqual([]);
+    expect(warnings({ interface: 'eth0', 'max-interval': '10', 'router-lifetime': '0' })).toEqual([]);
+  });
+
+  it('PREF64, captive portal and DNR from flags / JSON, checked', () => {
+    const r = validateConfig(raSenderSpec, { flags: { interface: 'eth0', pref64: '64:ff9b::/96', 'captive-portal': 'https://cp.example/api', dnr: '[{"adn":"doh.example","addresses":["2001:db8::53"],"alpn":["h2"]}]' } });
+    expect(r.ok && resolveInterfaces(r.config)).toMatchObject({ interfaces: [{ more: { pref64: [{ prefix: '64:ff9b::/96', lifetimeSec: 1800 }], captivePortal: 'https://cp.example/api', dnr: [{ adn: 'doh.example', priority: 1, addresses: ['2001:db8::53'], alpn: ['h2'], lifetimeSec: 1800 }] } }] });
+    expect(check({ interface: 'eth0', pref64: '64:ff9b::/80' })).toEqual(['interface eth0: pref64 64:ff9b::/80: the length must be 96, 64, 56, 48, 40 or 32 (RFC 6052 §2.2, RFC 8781 §4)']);
+    expect(check({ interface: 'eth0', 'captive-portal': 'http://cp.example/' })).toEqual(['interface eth0: captive portal "http://cp.example/" must be an https:// URI of printable ASCII (RFC 8910 §2, RFC 8908 §2)']);
+    expect(check({ interface: 'eth0', dnr: '[{"adn":"doh.example","alpn":["h2"]}]' })).toEqual(['interface eth0: dnr doh.example: SvcParams (alpn, port, dohpath) need at least one address (RFC 9463 §6.1 ADN-only mode carries none)']);
   });
 });
 
@@ -209,6 +303,15 @@ describe('ra-sender binary', () => {
     writeFileSync(bad, 'interface eth0 {\n  AdvSendAdvert on;\n  AdvOnLink on;\n};\n');
     const r = run('--check-config', '--radvd-conf', bad);
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain(`${bad}:3: unknown option AdvOnLink here`);
+    expect(r.stderr).toContain(`${bad}:3: unknown option AdvOnLink in interface eth0`);
+  });
+
+  const EXAMPLE = '/usr/share/doc/radvd/examples/radvd.conf.example';
+  it.skipIf(skipWithout(`${EXAMPLE} (Debian radvd)`, existsSync(EXAMPLE)))("--check-config on radvd's own example: config ok, and every warning (6to4, short lifetimes) printed", () => {
+    const r = run('--check-config', '--radvd-conf', EXAMPLE);
+    expect(r).toMatchObject({ status: 0, stdout: 'config ok\n' });
+    expect(r.stderr).toMatch(/^warning: .*radvd\.conf\.example:82: Base6to4Interface ppp0: 6to4 is deprecated \(RFC 7526\)/m);
+    expect(r.stderr).toMatch(/^warning: interface lo: router lifetime 30 s is below 180 s/m);
+    expect(r.stderr).toMatch(/^warning: interface lo: rdnss 2001:db8::1 2001:db8::2: lifetime 30 s is below 180 s/m);
   });
 });

@@ -334,7 +334,7 @@ const option: fc.Arbitrary<NdiscOption> = fc.oneof(
   fc.tuple(rioPrefix, pref, u32).map(([[prefix, prefixLength], preference, routeLifetimeSec]) => ({ kind: 'route-info' as const, prefixLength, preference, routeLifetimeSec, prefix })),
   fc.record({ kind: fc.constant('rdnss' as const), lifetimeSec: u32, servers: fc.array(addr, { minLength: 1, maxLength: 4 }) }),
   fc.record({ kind: fc.constant('dnssl' as const), lifetimeSec: u32, domains: fc.array(domain, { minLength: 1, maxLength: 3 }) }),
-  fc.record({ kind: fc.constant('raw' as const), type: u8.filter((t) => ![1, 2, 3, 5, 24, 25, 31].includes(t)), data: unpadded }),
+  fc.record({ kind: fc.constant('raw' as const), type: u8.filter((t) => ![1, 2, 3, 5, 7, 8, 24, 25, 31, 34, 35, 37, 38, 144].includes(t)), data: unpadded }),
 );
 const options = fc.array(option, { maxLength: 6 });
 

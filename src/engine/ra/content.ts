@@ -1,6 +1,9 @@
 // What a Router Advertisement says (RFC 4861 §4.2, §6.2.1 router variables) and how it becomes bytes: the
 // message header, then Source Link-Layer Address (§4.6.1), MTU (§4.6.4), Prefix Information (§4.6.2), Route
-// Information (RFC 4191 §2.3), RDNSS and DNSSL (RFC 8106 §5.1, §5.2), all through src/wire/ndisc.ts.
+// Information (RFC 4191 §2.3), RDNSS and DNSSL (RFC 8106 §5.1, §5.2), all through src/wire/ndisc.ts; and the
+// options other RA daemons send (src/wire/ndisc-options-ra.ts): Mobile IPv6's Advertisement Interval and Home
+// Agent Information (RFC 6275 §7.3, §7.4), 6LoWPAN 6CO and ABRO (RFC 6775), captive portal (RFC 8910), PREF64
+// (RFC 8781) and DNR (RFC 9463).
 //
 // §6.2.3: "If including all options causes the size of an advertisement to exceed the link MTU, multiple
 // advertisements can be sent, each containing a subset of the options." Every RA we build repeats the header,
@@ -15,6 +18,7 @@ import { ICMPV6_HEADER_LEN, ICMPV6_TYPE } from '../../wire/icmpv6.js';
 import { IPV6_HEADER_LEN } from '../../wire/ipv6.js';
 import { writeNdisc, type RouterAdvert } from '../../wire/ndisc.js';
 import { ndiscOptionEncodedLength, ndiscOptionsEncodedLength, type NdiscOption, type RoutePreference } from '../../wire/ndisc-options.js';
+import { pref64ScaledLifetime } from '../../wire/ndisc-options-ra.js';
 
 /** RFC 4861 §4.6.2 Prefix Information, as configured (lifetimes in seconds, 0xffffffff = infinity). */
 export interface RaPrefix {
@@ -38,18 +42,64 @@ export interface RaRoute {
   readonly prefixLength: number;
   readonly preference: RoutePreference;
   readonly lifetimeSec: number;
+  /** radvd RemoveRoute (default true): the final RAs carry it with lifetime 0. */
+  readonly removeOnExit?: boolean;
 }
 
 /** RFC 8106 §5.1 Recursive DNS Server option. */
 export interface RaRdnss {
   readonly servers: readonly Uint8Array[]; // 16 bytes each, at least one
   readonly lifetimeSec: number;
+  /** radvd FlushRDNSS (default true): the final RAs carry it with lifetime 0. */
+  readonly flushOnExit?: boolean;
 }
 
 /** RFC 8106 §5.2 DNS Search List option. */
 export interface RaDnssl {
   readonly domains: readonly string[];
   readonly lifetimeSec: number;
+  /** radvd FlushDNSSL (default true): the final RAs carry it with lifetime 0. */
+  readonly flushOnExit?: boolean;
+}
+
+/** RFC 6275 §7.4 Home Agent Information (with RFC 3963's mobile router support bit). */
+export interface RaHomeAgentInfo {
+  readonly preference: number; // -32768..32767
+  readonly lifetimeSec: number; // 1..65535
+  readonly mobileRouterSupport: boolean;
+}
+
+/** RFC 8781 PREF64: a NAT64 prefix of 32, 40, 48, 56, 64 or 96 bits. */
+export interface RaPref64 {
+  readonly prefix: Uint8Array; // 16 bytes, bits past prefixLength zero
+  readonly prefixLength: number;
+  readonly lifetimeSec: number; // sent in 8-second units, rounded up, at most 65528
+}
+
+/** RFC 9463 §6.1 DNR: an encrypted DNS resolver; no addresses = ADN-only. */
+export interface RaDnr {
+  readonly priority: number;
+  readonly lifetimeSec: number;
+  readonly adn: string;
+  readonly addresses: readonly Uint8Array[];
+  readonly svcParams: Uint8Array; // RFC 9460 wire form (svcParamsBytes)
+}
+
+/** RFC 6775 §4.2 6LoWPAN context (6CO). */
+export interface RaLowpanContext {
+  readonly contextLength: number;
+  readonly compression: boolean;
+  readonly contextId: number; // 0..15
+  readonly validLifetimeMin: number; // units of 60 s
+  readonly prefix: Uint8Array; // 8 or 16 bytes
+}
+
+/** RFC 6775 §4.3 Authoritative Border Router option. */
+export interface RaAbro {
+  readonly versionLow: number;
+  readonly versionHigh: number;
+  readonly validLifetimeMin: number; // units of 60 s
+  readonly address: Uint8Array; // 16 bytes
 }
 
 /** The router variables of RFC 4861 §6.2.1 that go on the wire, for one interface. */
@@ -68,6 +118,18 @@ export interface RaContent {
   readonly routes: readonly RaRoute[];
   readonly rdnss: readonly RaRdnss[];
   readonly dnssl: readonly RaDnssl[];
+  // Options beyond RFC 4861 (all optional: absent = not sent).
+  /** RFC 6275 §7.1 H flag (radvd AdvHomeAgentFlag). */
+  readonly homeAgent?: boolean;
+  /** RFC 6275 §7.3 Advertisement Interval in ms (radvd AdvIntervalOpt); undefined = no option. */
+  readonly advIntervalMs?: number;
+  readonly homeAgentInfo?: RaHomeAgentInfo;
+  readonly lowpanContexts?: readonly RaLowpanContext[];
+  readonly abros?: readonly RaAbro[];
+  readonly pref64?: readonly RaPref64[];
+  /** RFC 8910 captive portal API URI. */
+  readonly captivePortal?: string;
+  readonly dnr?: readonly RaDnr[];
 }
 
 /** Bytes of the RA fixed part: ICMPv6 type, code, checksum, then the 12-byte RA body (§4.2). */
@@ -94,6 +156,9 @@ function optionsOf(content: RaContent, final: boolean): { head: NdiscOption[]; r
   const head: NdiscOption[] = [];
   if (content.sourceLinkLayerAddress !== undefined) head.push({ kind: 'source-ll-addr', linkLayerAddress: content.sourceLinkLayerAddress });
   if (content.mtu !== 0) head.push({ kind: 'mtu', mtu: content.mtu });
+  // RFC 6275 §7.3/§7.4: what a mobile node needs from every RA, so repeated in each part like the MTU.
+  if (content.advIntervalMs !== undefined) head.push({ kind: 'adv-interval', intervalMs: content.advIntervalMs });
+  if (content.homeAgentInfo !== undefined) head.push({ kind: 'home-agent-info', ...content.homeAgentInfo });
   const rest: NdiscOption[] = [];
   for (const p of content.prefixes) {
     const deprecate = final && p.deprecateOnExit === true;
@@ -102,11 +167,26 @@ function optionsOf(content: RaContent, final: boolean): { head: NdiscOption[]; r
     rest.push({ kind: 'prefix-info', prefix: p.prefix, prefixLength: p.prefixLength, onLink: p.onLink, autonomous: p.autonomous, routerAddress: p.routerAddress, validLifetimeSec, preferredLifetimeSec });
   }
   for (const r of content.routes) {
-    rest.push({ kind: 'route-info', prefix: routePrefixBytes(r), prefixLength: r.prefixLength, preference: r.preference, routeLifetimeSec: final ? 0 : r.lifetimeSec });
+    rest.push({ kind: 'route-info', prefix: routePrefixBytes(r), prefixLength: r.prefixLength, preference: r.preference, routeLifetimeSec: final && r.removeOnExit !== false ? 0 : r.lifetimeSec });
   }
-  for (const d of content.rdnss) rest.push({ kind: 'rdnss', servers: [...d.servers], lifetimeSec: final ? 0 : d.lifetimeSec });
-  for (const d of content.dnssl) rest.push({ kind: 'dnssl', domains: [...d.domains], lifetimeSec: final ? 0 : d.lifetimeSec });
+  for (const d of content.rdnss) rest.push({ kind: 'rdnss', servers: [...d.servers], lifetimeSec: final && d.flushOnExit !== false ? 0 : d.lifetimeSec });
+  for (const d of content.dnssl) rest.push({ kind: 'dnssl', domains: [...d.domains], lifetimeSec: final && d.flushOnExit !== false ? 0 : d.lifetimeSec });
+  rest.push(...moreOptionsOf(content, final));
   return { head, rest };
+}
+
+/**
+ * The options after RFC 8106's, in this order: 6CO and ABRO (RFC 6775), PREF64, DNR, captive portal. Final RAs
+ * send PREF64 and DNR with lifetime 0 (hosts stop using this router's NAT64 and resolvers, as for RDNSS).
+ */
+function moreOptionsOf(content: RaContent, final: boolean): NdiscOption[] {
+  const out: NdiscOption[] = [];
+  for (const c of content.lowpanContexts ?? []) out.push({ kind: '6lowpan-context', ...c });
+  for (const a of content.abros ?? []) out.push({ kind: 'abro', ...a });
+  for (const p of content.pref64 ?? []) out.push({ kind: 'pref64', prefixLength: p.prefixLength, prefix: p.prefix.subarray(0, 12), scaledLifetime: final ? 0 : pref64ScaledLifetime(p.lifetimeSec) });
+  for (const d of content.dnr ?? []) out.push({ kind: 'dnr', priority: d.priority, lifetimeSec: final ? 0 : d.lifetimeSec, adn: d.adn, addresses: [...d.addresses], svcParams: d.svcParams });
+  if (content.captivePortal !== undefined) out.push({ kind: 'captive-portal', uri: content.captivePortal });
+  return out;
 }
 
 function header(content: RaContent, final: boolean, options: NdiscOption[]): RouterAdvert {
@@ -115,7 +195,7 @@ function header(content: RaContent, final: boolean, options: NdiscOption[]): Rou
     curHopLimit: content.curHopLimit,
     managed: content.managed,
     otherConfig: content.otherConfig,
-    homeAgent: false,
+    homeAgent: content.homeAgent === true,
     preference: content.preference,
     // §6.2.5: a final RA says "not a default router any more".
     routerLifetimeSec: final ? 0 : content.routerLifetimeSec,
