@@ -23,6 +23,7 @@ const WAITING: InterfaceStatus = {
   inconsistencies: {},
   lastAdvertSecAgo: null,
   nextAdvertInSec: null,
+  monitor: null,
   deprecated: [],
   lastRa: null,
   driver: null,

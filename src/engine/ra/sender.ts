@@ -20,15 +20,20 @@
 // apart (radvd sends only one, radvd.c stop_adverts), then sink.finalDone(). Reload: a changed content is sent with
 // the next RA, and counts as a new initial period (§6.2.4 allows up to MAX_INITIAL_RTR_ADVERTISEMENTS RAs
 // after a change) so hosts learn it within seconds; removed prefixes are deprecated (deprecation.ts).
-// Other routers' RAs are checked for consistency with ours (§6.2.7, consistency.ts).
+// Other routers' RAs are checked for consistency with ours (§6.2.7, consistency.ts) and, in monitor mode, kept
+// per router (monitor.ts); `advertise: false` is monitor-only (nothing is ever sent). RAs from the interface's
+// own addresses (setOwnAddresses) are dropped: they are ours, looped back.
 
 import { ALL_NODES, isLinkLocal6 } from '../../wire/ipv6-address.js';
 import { TimerTable } from '../timer-table.js';
 import type { DropSink, Millis, Random, TimedEngine } from '../types.js';
-import { buildRaMessages, type RaContent } from './content.js';
+import { buildRaMessages, type RaContent, type RaPrefix } from './content.js';
 import { DeprecatedPrefixes } from './deprecation.js';
 import { RA_DROP, RA_DROP_REASONS, checkRouterSolicit } from './solicit.js';
 import { checkRouterAdvert, findInconsistencies } from './consistency.js';
+import { WithdrawnOptions } from './withdrawal.js';
+import { RouterTable, type MonitoredRouter } from './monitor.js';
+import type { DeprecatedEntry } from './deprecation.js';
 
 /** RFC 4861 §10 router constants, in milliseconds. */
 export const RA_CONSTANTS = {
@@ -46,6 +51,8 @@ export interface RaSink extends DropSink {
   finalDone(): void;
   /** Another router on the link advertises something else (§6.2.7): `inconsistency` indexes RA_INCONSISTENCIES. Lent source. */
   inconsistent(inconsistency: number, source: Uint8Array): void;
+  /** Monitor mode: another router's default route ran out (its router lifetime passed with no new RA). */
+  defaultRouteExpired(router: MonitoredRouter): void;
 }
 
 export interface RaSchedule {
@@ -69,6 +76,10 @@ export interface RaSenderConfig {
   readonly content: RaContent;
   /** The interface's MTU: RAs are split to fit it (content.ts). */
   readonly linkMtu: number;
+  /** Keep a table of the other routers' RAs (monitor.ts); default false. */
+  readonly monitor?: boolean;
+  /** false: monitor only, never send an RA (no schedule, RSs dropped as rs-not-advertising); default true. */
+  readonly advertise?: boolean;
 }
 
 export type RaSenderState = 'idle' | 'advertising' | 'stopping' | 'stopped';
@@ -88,7 +99,7 @@ export interface RaSenderCounters {
   advertsReceived: number;
 }
 
-type TimerKey = 'advert' | 'lifetimes';
+type TimerKey = 'advert' | 'lifetimes' | 'monitor';
 
 function isUnspecified(a: Uint8Array): boolean {
   for (let i = 0; i < 16; i++) if (a[i] !== 0) return false;
@@ -122,6 +133,10 @@ export class RaSender implements TimedEngine<RaSink> {
   readonly counters: RaSenderCounters = { advertisements: 0, finalAdvertisements: 0, solicitations: 0, answeredUnicast: 0, answeredMulticast: 0, messagesSent: 0, advertsReceived: 0 };
   readonly #timers = new TimerTable<TimerKey>();
   readonly #deprecated = new DeprecatedPrefixes();
+  readonly #withdrawn = new WithdrawnOptions();
+  readonly routers = new RouterTable();
+  #own: readonly Uint8Array[] = [];
+  #renumberingVersion = 0;
   readonly #random: Random;
   #config: RaSenderConfig;
   #state: RaSenderState = 'idle';
@@ -170,6 +185,38 @@ export class RaSender implements TimedEngine<RaSink> {
     return this.#deprecated.list(now);
   }
 
+  /**
+   * Bumped whenever what hosts may hold from us changes: the advertised prefixes (a reload) or the deprecated
+   * ones (one added, back, or expired). The agent saves the renumbering state when it moves.
+   */
+  get renumberingVersion(): number {
+    return this.#renumberingVersion;
+  }
+
+  /** Deprecated prefixes with the time their valid lifetime ends (for the state file). */
+  deprecatedEntries(): readonly DeprecatedEntry[] {
+    return this.#deprecated.entries();
+  }
+
+  /**
+   * Prefixes advertised before a restart (the state file) whose valid lifetime on the hosts ends at
+   * `expiresAt`: those not advertised now are deprecated until then (RFC 9096 §3.2: a router must not forget a
+   * prefix it advertised just because it restarted).
+   */
+  restore(previous: readonly { prefix: RaPrefix; expiresAt: Millis }[], now: Millis): void {
+    let changed = false;
+    for (const p of previous) if (this.#deprecated.restore(p.prefix, p.expiresAt, this.#config.content.prefixes, now)) changed = true;
+    if (!changed) return;
+    this.#renumberingVersion++;
+    this.#messages = undefined;
+    this.#armLifetimes();
+  }
+
+  /** The interface's own addresses (16 bytes each): RAs from them are ours, looped back, and dropped. */
+  setOwnAddresses(addresses: readonly Uint8Array[]): void {
+    this.#own = addresses;
+  }
+
   /** The interface became an advertising interface (§6.2.4): first RA at once, then the initial period. */
   start(now: Millis): void {
     if (this.#state === 'stopping' || this.#state === 'stopped') return;
@@ -191,7 +238,7 @@ export class RaSender implements TimedEngine<RaSink> {
     this.counters.solicitations++;
     const bad = checkRouterSolicit(data, offset, length, source, hopLimit);
     if (bad >= 0) return sink.drop(bad);
-    if (this.#state !== 'advertising') return sink.drop(RA_DROP['rs-not-advertising']);
+    if (this.#state !== 'advertising' || this.#config.advertise === false) return sink.drop(RA_DROP['rs-not-advertising']);
     const s = this.#config.schedule;
     if (s.clients.length > 0 && !isClient(s.clients, source)) return sink.drop(RA_DROP['rs-source-not-in-clients']);
     const unspecified = isUnspecified(source);
@@ -217,21 +264,31 @@ export class RaSender implements TimedEngine<RaSink> {
    * per §6.1.2 (else dropped), then compared with what we advertise (§6.2.7); each difference goes to
    * sink.inconsistent. Allocation-free.
    */
-  advert(data: Uint8Array, offset: number, length: number, source: Uint8Array, hopLimit: number, _now: Millis, sink: RaSink): void {
+  advert(data: Uint8Array, offset: number, length: number, source: Uint8Array, hopLimit: number, now: Millis, sink: RaSink): void {
+    for (let i = 0; i < this.#own.length; i++) if (sameAddress(this.#own[i]!, source)) return sink.drop(RA_DROP['ra-from-self']);
     this.counters.advertsReceived++;
     const bad = checkRouterAdvert(data, offset, length, source, hopLimit);
     if (bad >= 0) return sink.drop(bad);
+    const router = this.#config.monitor === true ? this.routers.observe(data, offset, length, source, now) : undefined;
+    if (router !== undefined) this.#armMonitor();
+    if (this.#config.advertise === false) return;
     this.#reportSink = sink;
     this.#reportSource = source;
+    this.#reportRouter = router;
     findInconsistencies(data, offset, length, this.#config.content, this.#report);
     this.#reportSink = undefined;
     this.#reportSource = undefined;
+    this.#reportRouter = undefined;
   }
 
   // Pre-bound so that comparing an RA creates no closure.
   #reportSink: RaSink | undefined;
   #reportSource: Uint8Array | undefined;
-  readonly #report = (inconsistency: number): void => this.#reportSink?.inconsistent(inconsistency, this.#reportSource!);
+  #reportRouter: MonitoredRouter | undefined;
+  readonly #report = (inconsistency: number): void => {
+    if (this.#reportRouter !== undefined) this.#reportRouter.inconsistencies++;
+    this.#reportSink?.inconsistent(inconsistency, this.#reportSource!);
+  };
 
   /**
    * A new configuration (SIGHUP, an `auto` prefix or the link MTU changed). Prefixes no longer configured are
@@ -240,6 +297,9 @@ export class RaSender implements TimedEngine<RaSink> {
   reload(config: RaSenderConfig, now: Millis): void {
     const before = this.#currentMessages(now);
     this.#deprecated.update(this.#config.content.prefixes, config.content.prefixes, now);
+    this.#withdrawn.update(this.#config.content, config.content, now);
+    this.#renumberingVersion++;
+    if (config.monitor !== true) this.routers.routers.length = 0;
     this.#config = config;
     this.#tokens = Math.min(this.#tokens, config.schedule.maxUnicastPerSec);
     this.#messages = undefined;
@@ -276,8 +336,15 @@ export class RaSender implements TimedEngine<RaSink> {
   handleTimeout(now: Millis, sink: RaSink): void {
     for (let key = this.#timers.popExpired(now); key !== undefined; key = this.#timers.popExpired(now)) {
       if (key === 'lifetimes') {
-        if (this.#deprecated.expire(now)) this.#messages = undefined;
+        if (this.#deprecated.expire(now)) {
+          this.#messages = undefined;
+          this.#renumberingVersion++;
+        }
+        if (this.#withdrawn.expire(now)) this.#messages = undefined;
         this.#armLifetimes();
+      } else if (key === 'monitor') {
+        this.routers.expire(now, (router) => sink.defaultRouteExpired(router));
+        this.#armMonitor();
       } else if (this.#state === 'stopping') {
         this.#multicast(now, this.#finalMessages, sink);
         this.counters.finalAdvertisements++;
@@ -318,7 +385,7 @@ export class RaSender implements TimedEngine<RaSink> {
   /** Whether there is anyone to send unsolicited RAs to: the link's all-nodes group, or the listed clients. */
   #sendsPeriodic(): boolean {
     const s = this.#config.schedule;
-    return !s.unicastOnly || s.clients.length > 0;
+    return this.#config.advertise !== false && (!s.unicastOnly || s.clients.length > 0);
   }
 
   #multicast(now: Millis, messages: readonly Uint8Array[], sink: RaSink): void {
@@ -355,13 +422,22 @@ export class RaSender implements TimedEngine<RaSink> {
 
   #build(now: Millis, final: boolean): Uint8Array[] {
     const c = this.#config;
-    const content = this.#deprecated.size === 0 ? c.content : { ...c.content, prefixes: [...c.content.prefixes, ...this.#deprecated.advertised(now)] };
+    const withPrefixes = this.#deprecated.size === 0 ? c.content : { ...c.content, prefixes: [...c.content.prefixes, ...this.#deprecated.advertised(now)] };
+    const content = this.#withdrawn.extend(withPrefixes);
     return buildRaMessages(content, c.linkMtu, final);
   }
 
   #armLifetimes(): void {
-    const next = this.#deprecated.nextExpiry();
+    const a = this.#deprecated.nextExpiry();
+    const b = this.#withdrawn.nextExpiry();
+    const next = a === undefined ? b : b === undefined ? a : Math.min(a, b);
     if (next === undefined) this.#timers.delete('lifetimes');
     else this.#timers.set('lifetimes', next);
+  }
+
+  #armMonitor(): void {
+    const next = this.routers.nextDeadline();
+    if (next === undefined) this.#timers.delete('monitor');
+    else this.#timers.set('monitor', next);
   }
 }
