@@ -107,6 +107,7 @@ export async function setupRaSender(host: Host<RaSenderAgentConfig>, links: Link
       stopping = true;
       if (pollTimer !== undefined) host.timers.clearTimer(pollTimer);
       await stopAll();
+      saver.save(ifaces.values(), host.clock.now(), true);
     },
     status: (): RaSenderStatus => {
       const now = host.clock.now();

@@ -178,9 +178,9 @@ export class AdvertisingInterface {
   }
 
   /** The prefixes hosts may hold from us, for the state file: the engine's, or those restored and not yet handed over. */
-  stored(now: Millis): StoredPrefix[] {
+  stored(now: Millis, marginMs: number): StoredPrefix[] {
     const wall = this.#wallClock();
-    if (this.#engine !== undefined) return snapshot(this.#engine, now, wall);
+    if (this.#engine !== undefined) return snapshot(this.#engine, now, wall, marginMs);
     return this.#restored.map((p) => toStored(p.prefix, p.validUntil));
   }
 

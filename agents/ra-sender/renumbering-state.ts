@@ -1,8 +1,9 @@
 // The renumbering state file (RFC 9096 §3.2: a router must not forget the prefixes it advertised when it
 // restarts): per interface, every prefix hosts may still hold from us and the wall-clock time its valid lifetime
 // ends on them. Prefixes advertised now count as held until STATE_REFRESH_MS after the save plus their valid
-// lifetime (the file is rewritten at least that often while they are advertised, so a crash loses nothing);
-// deprecated ones until their countdown ends. At start, each one that is no longer advertised (it left the
+// lifetime (the file is rewritten at least that often while they are advertised, so a crash loses nothing),
+// or exactly their valid lifetime after a graceful stop (saved last, when no RA can follow); deprecated ones
+// until their countdown ends. At start, each one that is no longer advertised (it left the
 // config or the interface while we were down) is deprecated until then (the engine's restore()).
 //
 // The file is JSON in the unit's StateDirectory (`--state-dir`, default $STATE_DIRECTORY), written atomically
@@ -49,14 +50,18 @@ export const stateFilePath = (dir: string, instance: string | undefined): string
 
 export const toStored = (p: RaPrefix, validUntil: number): StoredPrefix => ({ prefix: `${formatIpv6(p.prefix)}/${p.prefixLength}`, onLink: p.onLink, autonomous: p.autonomous, routerAddress: p.routerAddress, validUntil: Math.round(validUntil) });
 
-/** What `engine` (at monotonic `now`, wall-clock `wallNow`) leaves on the hosts: advertised and deprecated prefixes. */
-export function snapshot(engine: RaSender, now: Millis, wallNow: number): StoredPrefix[] {
+/**
+ * What `engine` (at monotonic `now`, wall-clock `wallNow`) leaves on the hosts: advertised and deprecated
+ * prefixes. `marginMs`: how much longer the advertised ones may still be advertised (STATE_REFRESH_MS while
+ * running, 0 once stopped).
+ */
+export function snapshot(engine: RaSender, now: Millis, wallNow: number, marginMs = STATE_REFRESH_MS): StoredPrefix[] {
   const out: StoredPrefix[] = [];
   for (const p of engine.config.content.prefixes) {
     if (p.validLifetimeSec === 0) continue;
     // RFC 4862 §5.5.3 (e): an infinite (or any longer) lifetime can be cut to 2 hours by a later RA, no lower.
     const sec = p.validLifetimeSec === INFINITE_LIFETIME ? TWO_HOURS_SEC : p.validLifetimeSec;
-    out.push(toStored(p, wallNow + STATE_REFRESH_MS + sec * 1000));
+    out.push(toStored(p, wallNow + marginMs + sec * 1000));
   }
   for (const d of engine.deprecatedEntries()) out.push(toStored(d.prefix, wallNow + (d.expiresAt - now)));
   return out.slice(0, MAX_STATE_PREFIXES);
@@ -156,7 +161,7 @@ export function capLifetimes(prefixes: readonly RaPrefix[], caps: LifetimeCaps):
 export interface StateSource {
   readonly name: string;
   readonly renumberingVersion: number;
-  stored(now: Millis): StoredPrefix[];
+  stored(now: Millis, marginMs: number): StoredPrefix[];
 }
 
 /**
@@ -181,14 +186,17 @@ export class StateSaver {
     this.#path = path;
   }
 
-  /** Called each link poll (monotonic `now`): saves when something moved or the refresh is due. */
-  save(sources: Iterable<StateSource>, now: Millis): void {
+  /**
+   * Called each link poll (monotonic `now`): saves when something moved or the refresh is due; `stopped`: the
+   * last save, after the final RAs (nothing more will be advertised).
+   */
+  save(sources: Iterable<StateSource>, now: Millis, stopped = false): void {
     if (this.#path === undefined) return;
     const list = [...sources];
     const key = list.map((s) => `${s.name}:${s.renumberingVersion}`).join(',');
-    if (key === this.#key && now - this.#savedAt < STATE_REFRESH_MS) return;
+    if (!stopped && key === this.#key && now - this.#savedAt < STATE_REFRESH_MS) return;
     try {
-      writeState(this.#path, new Map(list.map((s) => [s.name, s.stored(now)])));
+      writeState(this.#path, new Map(list.map((s) => [s.name, s.stored(now, stopped ? 0 : STATE_REFRESH_MS)])));
       this.#key = key;
       this.#savedAt = now;
     } catch (err) {
