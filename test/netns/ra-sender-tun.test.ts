@@ -9,79 +9,26 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { distFile, missingDist } from '../../lab/paths.js';
-import type { TunDevice } from '../../src/io/ports.js';
-import { openTun } from '../../src/io/tun-linux.js';
-import { formatIpv6, parseIpv6 } from '../../src/wire/ipv6-address.js';
-import { decodeIpv6, encodeIpv6, NEXT_HEADER } from '../../src/wire/ipv6.js';
-import { ipv6UpperChecksum } from '../../src/wire/checksum.js';
-import { decodeIcmpv6 } from '../../src/wire/icmpv6.js';
-import { decodeNdisc } from '../../src/wire/ndisc.js';
+import { parseIpv6 } from '../../src/wire/ipv6-address.js';
 import type { InterfaceStatus } from '../../agents/ra-sender/status.js';
 import { logged, spawnAgent, stopAgent, type AgentRun } from './agent-process.js';
-import { addNetns, deleteNetns, ip, waitUntil } from './io-netns.js';
+import { ip, waitUntil } from './io-netns.js';
+import { routerSolicitation, tunPair, type TunPair } from './tun-pair.js';
 
 const NS_A = 'hr2-ta';
 const NS_B = 'hr2-tb';
 const MAIN = distFile('agents/ra-sender/main.js');
 const runs: AgentRun[] = [];
-let a: TunDevice;
-let b: TunDevice;
-
-interface SeenRa {
-  readonly src: string;
-  readonly dst: string;
-  readonly hopLimit: number;
-  readonly options: string[];
-}
-const ras: SeenRa[] = [];
-
-/** Copies every packet read from `from` into `to`, noting the RAs. */
-function relay(from: TunDevice, to: TunDevice): void {
-  from.onBatch((batch) => {
-    for (let n = 0; n < batch.count; n++) {
-      const packet = batch.data.subarray(batch.offset(n), batch.offset(n) + batch.length(n));
-      const { header, payload } = decodeIpv6(packet);
-      if (header.nextHeader === NEXT_HEADER.ICMPV6 && payload[0] === 134) {
-        const ra = decodeNdisc(decodeIcmpv6(payload));
-        ras.push({ src: formatIpv6(header.src), dst: formatIpv6(header.dst), hopLimit: header.hopLimit, options: ra.options.map((o) => o.kind) });
-      }
-      to.write(packet);
-    }
-  });
-}
-
-function routerSolicitation(src: Uint8Array): Uint8Array {
-  const dst = parseIpv6('ff02::2');
-  const msg = new Uint8Array(8);
-  msg[0] = 133;
-  const sum = ipv6UpperChecksum(src, dst, NEXT_HEADER.ICMPV6, msg);
-  msg[2] = sum >> 8;
-  msg[3] = sum & 0xff;
-  return encodeIpv6({ trafficClass: 0, flowLabel: 0, nextHeader: NEXT_HEADER.ICMPV6, hopLimit: 255, src, dst }, msg);
-}
+let pair: TunPair;
 
 beforeAll(() => {
   expect(missingDist('agents/ra-sender/main.js')).toBeUndefined();
-  addNetns(NS_A);
-  addNetns(NS_B);
-  execFileSync('ip', ['netns', 'exec', NS_A, 'sysctl', '-qw', 'net.ipv6.conf.all.forwarding=1']);
-  execFileSync('ip', ['netns', 'exec', NS_B, 'sysctl', '-qw', 'net.ipv6.conf.default.accept_ra=1', 'net.ipv6.conf.default.autoconf=1']);
-  a = openTun({ name: 'hr2t0', netns: NS_A, mtu: 1400 });
-  b = openTun({ name: 'hr2t1', netns: NS_B, mtu: 1400 });
-  relay(a, b);
-  relay(b, a);
-  a.addAddress(parseIpv6('fe80::1'), 64);
-  b.addAddress(parseIpv6('fe80::2'), 64);
-  a.setUp(true);
-  b.setUp(true);
+  pair = tunPair(NS_A, 'hr2t0', NS_B, 'hr2t1');
 });
 
 afterAll(async () => {
   for (const r of runs) await stopAgent(r);
-  a?.close();
-  b?.close();
-  deleteNetns(NS_A);
-  deleteNetns(NS_B);
+  pair?.close();
 });
 
 const status = (): InterfaceStatus => (JSON.parse(execFileSync('ip', ['netns', 'exec', NS_A, process.execPath, MAIN, 'status', '--json'], { encoding: 'utf8' })) as { interfaces: InterfaceStatus[] }).interfaces[0]!;
@@ -94,14 +41,14 @@ describe('ra-sender on a TUN pair (no link-layer address, unicast only)', () => 
     await logged(run, 'advertising');
     await waitUntil(() => hostAddresses().some((l) => l.includes('inet6 2001:db8:7:')), 30_000, 'a SLAAC address on the host behind the TUN');
     // An RS from a host not in the clients list gets nothing.
-    a.write(routerSolicitation(parseIpv6('fe80::3'))); // into the router's kernel, as if from the link
+    pair.a.write(routerSolicitation(parseIpv6('fe80::3'))); // into the router's kernel, as if from the link
     await waitUntil(() => (status().drops['rs-source-not-in-clients'] ?? 0) >= 1, 10_000, 'the unlisted RS dropped');
-    expect(ras.length).toBeGreaterThan(0);
-    for (const ra of ras) {
-      expect(ra.dst).toBe('fe80::2');
-      expect(ra.hopLimit).toBe(255);
-      expect(ra.src).toMatch(/^fe80:/);
-      expect(ra.options).toEqual(['prefix-info']);
+    expect(pair.ras.length).toBeGreaterThan(0);
+    for (const seen of pair.ras) {
+      expect(seen.dst).toBe('fe80::2');
+      expect(seen.hopLimit).toBe(255);
+      expect(seen.src).toMatch(/^fe80:/);
+      expect(seen.ra.options.map((o) => o.kind)).toEqual(['prefix-info']);
     }
     const s = status();
     expect(s.state).toBe('advertising');
