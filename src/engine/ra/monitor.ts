@@ -16,6 +16,7 @@
 
 import type { Millis } from '../types.js';
 import { NDISC_OPTION, INFINITE_LIFETIME, u32 } from '../../wire/ndisc-options.js';
+import { ipv6Equal } from '../../wire/ipv6-address.js';
 
 export const MAX_ROUTERS = 16;
 export const MAX_PREFIXES_PER_ROUTER = 16;
@@ -60,11 +61,6 @@ export interface MonitoredRouter {
   lastLength: number;
 }
 
-function sameAt(data: Uint8Array, at: number, b: Uint8Array): boolean {
-  for (let i = 0; i < 16; i++) if (data[at + i] !== b[i]) return false;
-  return true;
-}
-
 const prefixExpiry = (p: MonitoredPrefix): Millis => (p.validLifetimeSec === INFINITE_LIFETIME ? Infinity : p.heardAt + p.validLifetimeSec * 1000);
 
 export class RouterTable {
@@ -76,7 +72,7 @@ export class RouterTable {
 
   /** The entry for `source`, undefined when unknown. */
   find(source: Uint8Array): MonitoredRouter | undefined {
-    for (let i = 0; i < this.routers.length; i++) if (sameAt(source, 0, this.routers[i]!.source)) return this.routers[i];
+    for (let i = 0; i < this.routers.length; i++) if (ipv6Equal(source, this.routers[i]!.source)) return this.routers[i];
     return undefined;
   }
 
@@ -191,7 +187,7 @@ export class RouterTable {
     let index = -1;
     for (let k = 0; k < r.prefixes.length; k++) {
       const q = r.prefixes[k]!;
-      if (q.prefixLength === length && sameAt(data, at + 16, q.prefix)) {
+      if (q.prefixLength === length && ipv6Equal(data, q.prefix, at + 16)) {
         p = q;
         index = k;
         break;

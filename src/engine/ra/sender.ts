@@ -20,19 +20,20 @@
 // apart (radvd sends only one, radvd.c stop_adverts), then sink.finalDone(). Reload: a changed content is sent with
 // the next RA, and counts as a new initial period (§6.2.4 allows up to MAX_INITIAL_RTR_ADVERTISEMENTS RAs
 // after a change) so hosts learn it within seconds; removed prefixes are deprecated (deprecation.ts).
-// Other routers' RAs are checked for consistency with ours (§6.2.7, consistency.ts) and, in monitor mode, kept
-// per router (monitor.ts); `advertise: false` is monitor-only (nothing is ever sent). RAs from the interface's
-// own addresses (setOwnAddresses) are dropped: they are ours, looped back.
+// Other routers' RAs are checked for consistency with ours (§6.2.7) and, in monitor mode, kept per router
+// (other-routers.ts); `advertise: false` is monitor-only (nothing is ever sent). RAs from the interface's own
+// addresses (setOwnAddresses) are dropped: they are ours, looped back.
 
-import { ALL_NODES, isLinkLocal6 } from '../../wire/ipv6-address.js';
+import { ALL_NODES, ipv6Equal, isLinkLocal6, isUnspecified6 } from '../../wire/ipv6-address.js';
+import { bytesEqual } from '../../wire/bytes.js';
 import { TimerTable } from '../timer-table.js';
-import type { DropSink, Millis, Random, TimedEngine } from '../types.js';
+import type { Millis, Random, TimedEngine } from '../types.js';
 import { buildRaMessages, type RaContent, type RaPrefix } from './content.js';
 import { DeprecatedPrefixes } from './deprecation.js';
 import { RA_DROP, RA_DROP_REASONS, checkRouterSolicit } from './solicit.js';
-import { checkRouterAdvert, findInconsistencies } from './consistency.js';
 import { WithdrawnOptions } from './withdrawal.js';
-import { RouterTable, type MonitoredRouter } from './monitor.js';
+import type { RouterTable } from './monitor.js';
+import { OtherRouters, type OtherRoutersSink } from './other-routers.js';
 import type { DeprecatedEntry } from './deprecation.js';
 
 /** RFC 4861 §10 router constants, in milliseconds. */
@@ -44,15 +45,11 @@ export const RA_CONSTANTS = {
   MAX_RA_DELAY_TIME: 500,
 } as const;
 
-export interface RaSink extends DropSink {
+export interface RaSink extends OtherRoutersSink {
   /** Sends one RA (ICMPv6 message, type first, checksum left to the kernel) to `destination` (16 bytes). Lent bytes. */
   sendRa(destination: Uint8Array, message: Uint8Array): void;
   /** The final RAs are out (or none were due): the interface can be closed. Called once, from stop or a timeout. */
   finalDone(): void;
-  /** Another router on the link advertises something else (§6.2.7): `inconsistency` indexes RA_INCONSISTENCIES. Lent source. */
-  inconsistent(inconsistency: number, source: Uint8Array): void;
-  /** Monitor mode: another router's default route ran out (its router lifetime passed with no new RA). */
-  defaultRouteExpired(router: MonitoredRouter): void;
 }
 
 export interface RaSchedule {
@@ -101,32 +98,13 @@ export interface RaSenderCounters {
 
 type TimerKey = 'advert' | 'lifetimes' | 'monitor';
 
-function isUnspecified(a: Uint8Array): boolean {
-  for (let i = 0; i < 16; i++) if (a[i] !== 0) return false;
-  return true;
-}
-
-function sameAddress(a: Uint8Array, b: Uint8Array): boolean {
-  for (let i = 0; i < 16; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 /** A loop, not Array.some: no closure per Router Solicitation. */
 function isClient(clients: readonly Uint8Array[], source: Uint8Array): boolean {
-  for (let i = 0; i < clients.length; i++) if (sameAddress(clients[i]!, source)) return true;
+  for (let i = 0; i < clients.length; i++) if (ipv6Equal(clients[i]!, source)) return true;
   return false;
 }
 
-function sameMessages(a: readonly Uint8Array[], b: readonly Uint8Array[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i]!;
-    const y = b[i]!;
-    if (x.length !== y.length) return false;
-    for (let k = 0; k < x.length; k++) if (x[k] !== y[k]) return false;
-  }
-  return true;
-}
+const sameMessages = (a: readonly Uint8Array[], b: readonly Uint8Array[]): boolean => a.length === b.length && a.every((x, i) => bytesEqual(x, b[i]!));
 
 export class RaSender implements TimedEngine<RaSink> {
   readonly dropReasons = RA_DROP_REASONS;
@@ -134,8 +112,7 @@ export class RaSender implements TimedEngine<RaSink> {
   readonly #timers = new TimerTable<TimerKey>();
   readonly #deprecated = new DeprecatedPrefixes();
   readonly #withdrawn = new WithdrawnOptions();
-  readonly routers = new RouterTable();
-  #own: readonly Uint8Array[] = [];
+  readonly #others = new OtherRouters();
   #renumberingVersion = 0;
   readonly #random: Random;
   #config: RaSenderConfig;
@@ -185,10 +162,7 @@ export class RaSender implements TimedEngine<RaSink> {
     return this.#deprecated.list(now);
   }
 
-  /**
-   * Bumped whenever what hosts may hold from us changes: the advertised prefixes (a reload) or the deprecated
-   * ones (one added, back, or expired). The agent saves the renumbering state when it moves.
-   */
+  /** Bumped when the advertised or deprecated prefixes change (the agent then saves the renumbering state). */
   get renumberingVersion(): number {
     return this.#renumberingVersion;
   }
@@ -198,11 +172,7 @@ export class RaSender implements TimedEngine<RaSink> {
     return this.#deprecated.entries();
   }
 
-  /**
-   * Prefixes advertised before a restart (the state file) whose valid lifetime on the hosts ends at
-   * `expiresAt`: those not advertised now are deprecated until then (RFC 9096 §3.2: a router must not forget a
-   * prefix it advertised just because it restarted).
-   */
+  /** Prefixes a previous run advertised, valid on the hosts until `expiresAt`: deprecated if not advertised now (RFC 9096). */
   restore(previous: readonly { prefix: RaPrefix; expiresAt: Millis }[], now: Millis): void {
     let changed = false;
     for (const p of previous) if (this.#deprecated.restore(p.prefix, p.expiresAt, this.#config.content.prefixes, now)) changed = true;
@@ -214,7 +184,12 @@ export class RaSender implements TimedEngine<RaSink> {
 
   /** The interface's own addresses (16 bytes each): RAs from them are ours, looped back, and dropped. */
   setOwnAddresses(addresses: readonly Uint8Array[]): void {
-    this.#own = addresses;
+    this.#others.setOwnAddresses(addresses);
+  }
+
+  /** Monitor mode: the other routers heard (empty when off). */
+  get routers(): RouterTable {
+    return this.#others.table;
   }
 
   /** The interface became an advertising interface (§6.2.4): first RA at once, then the initial period. */
@@ -241,7 +216,7 @@ export class RaSender implements TimedEngine<RaSink> {
     if (this.#state !== 'advertising' || this.#config.advertise === false) return sink.drop(RA_DROP['rs-not-advertising']);
     const s = this.#config.schedule;
     if (s.clients.length > 0 && !isClient(s.clients, source)) return sink.drop(RA_DROP['rs-source-not-in-clients']);
-    const unspecified = isUnspecified(source);
+    const unspecified = isUnspecified6(source);
     if (s.unicastOnly || (s.unicastSolicited && isLinkLocal6(source))) {
       if (unspecified) return sink.drop(RA_DROP['rs-unspecified-source-unicast-only']);
       if (!this.#takeToken(now)) return sink.drop(RA_DROP['rs-unicast-rate-limited']);
@@ -265,30 +240,11 @@ export class RaSender implements TimedEngine<RaSink> {
    * sink.inconsistent. Allocation-free.
    */
   advert(data: Uint8Array, offset: number, length: number, source: Uint8Array, hopLimit: number, now: Millis, sink: RaSink): void {
-    for (let i = 0; i < this.#own.length; i++) if (sameAddress(this.#own[i]!, source)) return sink.drop(RA_DROP['ra-from-self']);
+    if (this.#others.isOwn(source)) return sink.drop(RA_DROP['ra-from-self']);
     this.counters.advertsReceived++;
-    const bad = checkRouterAdvert(data, offset, length, source, hopLimit);
-    if (bad >= 0) return sink.drop(bad);
-    const router = this.#config.monitor === true ? this.routers.observe(data, offset, length, source, now) : undefined;
-    if (router !== undefined) this.#armMonitor();
-    if (this.#config.advertise === false) return;
-    this.#reportSink = sink;
-    this.#reportSource = source;
-    this.#reportRouter = router;
-    findInconsistencies(data, offset, length, this.#config.content, this.#report);
-    this.#reportSink = undefined;
-    this.#reportSource = undefined;
-    this.#reportRouter = undefined;
+    const c = this.#config;
+    if (this.#others.advert(data, offset, length, source, hopLimit, now, c.monitor === true, c.advertise === false ? undefined : c.content, sink)) this.#armMonitor();
   }
-
-  // Pre-bound so that comparing an RA creates no closure.
-  #reportSink: RaSink | undefined;
-  #reportSource: Uint8Array | undefined;
-  #reportRouter: MonitoredRouter | undefined;
-  readonly #report = (inconsistency: number): void => {
-    if (this.#reportRouter !== undefined) this.#reportRouter.inconsistencies++;
-    this.#reportSink?.inconsistent(inconsistency, this.#reportSource!);
-  };
 
   /**
    * A new configuration (SIGHUP, an `auto` prefix or the link MTU changed). Prefixes no longer configured are

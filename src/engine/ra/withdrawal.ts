@@ -13,6 +13,7 @@ import type { Millis } from '../types.js';
 import type { RaContent, RaRoute } from './content.js';
 import { INFINITE_LIFETIME } from '../../wire/ndisc-options.js';
 import { TWO_HOURS_SEC } from './deprecation.js';
+import { bytesEqual } from '../../wire/bytes.js';
 
 export const MAX_WITHDRAWN = 16;
 
@@ -21,8 +22,7 @@ interface Withdrawn<T> {
   readonly expiresAt: Millis;
 }
 
-const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
-const sameRoute = (a: RaRoute, b: RaRoute): boolean => a.prefixLength === b.prefixLength && sameBytes(a.prefix, b.prefix);
+const sameRoute = (a: RaRoute, b: RaRoute): boolean => a.prefixLength === b.prefixLength && bytesEqual(a.prefix, b.prefix);
 const sameDomain = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase();
 
 const expiry = (now: Millis, lifetimeSec: number): Millis => now + (lifetimeSec === INFINITE_LIFETIME ? TWO_HOURS_SEC : lifetimeSec) * 1000;
@@ -54,7 +54,7 @@ export class WithdrawnOptions {
   update(before: RaContent, after: RaContent, now: Millis): void {
     this.#routes = updated(this.#routes, before.routes.map((r) => ({ item: r, lifetimeSec: r.lifetimeSec })), after.routes, sameRoute, now);
     const servers = (c: RaContent) => c.rdnss.flatMap((d) => d.servers.map((s) => ({ item: s, lifetimeSec: d.lifetimeSec })));
-    this.#servers = updated(this.#servers, servers(before), servers(after).map((s) => s.item), sameBytes, now);
+    this.#servers = updated(this.#servers, servers(before), servers(after).map((s) => s.item), bytesEqual, now);
     const domains = (c: RaContent) => c.dnssl.flatMap((d) => d.domains.map((s) => ({ item: s, lifetimeSec: d.lifetimeSec })));
     this.#domains = updated(this.#domains, domains(before), domains(after).map((s) => s.item), sameDomain, now);
   }
