@@ -8,7 +8,8 @@ import { RaSender } from '../../src/engine/ra/sender.js';
 import { seededRandom } from '../../src/engine/types.js';
 import { formatIpv6, parseIpv6 } from '../../src/wire/ipv6-address.js';
 import { FULL, config } from '../engine/ra-fixtures.js';
-import { capLifetimes, readState, snapshot, stateFilePath, writeState } from '../../agents/ra-sender/renumbering-state.js';
+import { StateSaver, capLifetimes, readState, snapshot, stateFilePath, writeState, type StateSource } from '../../agents/ra-sender/renumbering-state.js';
+import { capturedLogger } from '../fakes/log-capture.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ra-state-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -78,5 +79,24 @@ describe('renumbering state file', () => {
     expect(capped.map((c) => [c.preferredLifetimeSec, c.validLifetimeSec])).toEqual([[2700, 5400], [300, 600]]);
     expect(capLifetimes([p], { maxPreferredLifetimeSec: undefined, maxValidLifetimeSec: 1000 }).map((c) => [c.preferredLifetimeSec, c.validLifetimeSec])).toEqual([[1000, 1000]]);
     expect(capLifetimes([p], { maxPreferredLifetimeSec: undefined, maxValidLifetimeSec: undefined })[0]).toEqual(p);
+  });
+
+  it('saves on a change or every 60 s, not on every poll; a failed write is logged once a minute, never thrown', async () => {
+    const source = { name: 'eth1', renumberingVersion: 1, saves: 0, stored(): [] { this.saves++; return []; } } satisfies StateSource & { saves: number };
+    const { logger, lines } = capturedLogger('ra-sender');
+    const saver = new StateSaver(file(), logger);
+    saver.save([source], 0);
+    saver.save([source], 59_999);
+    expect(source.saves).toBe(1);
+    source.renumberingVersion = 2;
+    saver.save([source], 60_000);
+    saver.save([source], 120_000);
+    saver.save([source], 120_001, true);
+    expect(source.saves).toBe(4);
+    saver.path = join(dir, 'missing-dir', 'state.json');
+    saver.save([source], 130_000);
+    saver.save([source], 131_000);
+    await new Promise((r) => setImmediate(r));
+    expect(lines.filter((l) => l.level === 'warn' && String(l.msg).startsWith('cannot save the renumbering state')).length).toBe(1);
   });
 });
