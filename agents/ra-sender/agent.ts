@@ -2,13 +2,16 @@
 // (interface.ts: its own raw ICMPv6 socket and driver, opened through the host, following its link), a link poll
 // every LINK_POLL_MS that feeds each the kernel's view of its link, SIGHUP reload (interfaces added, changed or
 // removed: a removed interface sends its final RAs), stop (final RAs on every interface at once), and `status`.
+// The renumbering state file (renumbering-state.ts) is read once at start and kept current at each poll, so a
+// restart keeps deprecating the prefixes a previous run left on the hosts (RFC 9096).
 
 import type { AgentDefinition } from '../../src/runtime/cli.js';
 import type { TimerHandle } from '../../src/runtime/clock.js';
 import { AgentError } from '../../src/runtime/errors.js';
 import type { Host } from '../../src/runtime/host.js';
 import { raSenderSpec, radvdConfImport, resolveInterfaces, type RaSenderAgentConfig } from './config.js';
-import { AdvertisingInterface } from './interface.js';
+import { AdvertisingInterface, lifecycleOptions } from './interface.js';
+import { StateSaver, readState, stateFilePath } from './renumbering-state.js';
 import { hostLinkReader, LINK_POLL_MS, type LinkReader } from './link.js';
 import type { RaInterfaceSettings } from './settings.js';
 import { formatRaSenderStatus, type RaSenderStatus } from './status.js';
@@ -33,8 +36,19 @@ const warningsFor = (warnings: readonly string[], name: string): string[] => war
 export async function setupRaSender(host: Host<RaSenderAgentConfig>, links: LinkReader = hostLinkReader(host.facts)) {
   const { logger } = host;
   const first = resolved(host.config);
+  // systemd's StateDirectory= sets $STATE_DIRECTORY: the unit needs no --state-dir.
+  const statePath = (c: RaSenderAgentConfig): string | undefined => {
+    const dir = c.stateDir ?? process.env.STATE_DIRECTORY?.split(':')[0];
+    return dir === undefined || dir === '' ? undefined : stateFilePath(dir, host.instance);
+  };
+  const path = statePath(host.config);
+  const previous = path === undefined ? undefined : readState(path, Date.now());
+  if (previous?.problem !== undefined) logger.warn({ path }, previous.problem);
+  if (previous !== undefined && previous.interfaces.size > 0) logger.info({ path, interfaces: [...previous.interfaces.keys()] }, 'renumbering state read: prefixes a previous run advertised are deprecated if no longer advertised');
+  const saver = new StateSaver(path, logger);
   const ifaces = new Map<string, AdvertisingInterface>();
-  for (const s of first.interfaces) ifaces.set(s.name, new AdvertisingInterface(s, warningsFor(first.warnings, s.name), host));
+  const options = lifecycleOptions(host.config);
+  for (const s of first.interfaces) ifaces.set(s.name, new AdvertisingInterface(s, warningsFor(first.warnings, s.name), host, options, previous?.interfaces.get(s.name)));
 
   // A problem the live link shows at start (MTU option above the interface MTU, an option that does not fit)
   // is a start-up failure, as a config error would be; later (interface re-created) it only stops that one.
@@ -60,6 +74,7 @@ export async function setupRaSender(host: Host<RaSenderAgentConfig>, links: Link
         logger.error({ err, iface: a.name }, 'link poll failed');
       }
     }
+    saver.save(ifaces.values(), host.clock.now());
   };
   let pollTimer: TimerHandle | undefined;
   let stopping = false;
@@ -74,13 +89,15 @@ export async function setupRaSender(host: Host<RaSenderAgentConfig>, links: Link
   return {
     reload: async (config: RaSenderAgentConfig) => {
       const next = resolved(config);
+      const options = lifecycleOptions(config);
+      saver.path = statePath(config);
       const names = new Set(next.interfaces.map((s) => s.name));
       const removed = [...ifaces.values()].filter((a) => !names.has(a.name));
       for (const a of removed) ifaces.delete(a.name);
       for (const s of next.interfaces) {
         const existing = ifaces.get(s.name);
-        if (existing) existing.reload(s, warningsFor(next.warnings, s.name));
-        else ifaces.set(s.name, new AdvertisingInterface(s, warningsFor(next.warnings, s.name), host));
+        if (existing) existing.reload(s, warningsFor(next.warnings, s.name), options);
+        else ifaces.set(s.name, new AdvertisingInterface(s, warningsFor(next.warnings, s.name), host, options));
       }
       // New and changed interfaces take effect now (a socket that cannot be opened is retried each poll).
       pollEach();
@@ -90,6 +107,7 @@ export async function setupRaSender(host: Host<RaSenderAgentConfig>, links: Link
       stopping = true;
       if (pollTimer !== undefined) host.timers.clearTimer(pollTimer);
       await stopAll();
+      saver.save(ifaces.values(), host.clock.now(), true);
     },
     status: (): RaSenderStatus => {
       const now = host.clock.now();

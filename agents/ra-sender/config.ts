@@ -48,6 +48,16 @@ export interface RaSenderAgentConfig extends CommonConfig {
   readonly maxUnicastRate: number;
   /** The interfaces of an imported radvd.conf (--radvd-conf); only the import sets it. */
   readonly radvd: ImportedRadvd | undefined;
+  // --- Engine state and lifecycle (issue 19): renumbering state, RFC 9096 caps, monitor mode. ---
+  /** Directory of the renumbering state file (default: systemd's $STATE_DIRECTORY; none = nothing persisted). */
+  readonly stateDir: string | undefined;
+  /** RFC 9096 §3.3 caps on the advertised prefix lifetimes (e.g. 2700 / 5400); undefined = no cap. */
+  readonly maxPreferredLifetime: number | undefined;
+  readonly maxValidLifetime: number | undefined;
+  /** Keep a table of the other routers' RAs (status, metrics). */
+  readonly monitor: boolean;
+  /** Only listen to the other routers, never send an RA. */
+  readonly monitorOnly: boolean;
   // RA options beyond RFC 4861/8106 (options.ts): PREF64, captive portal, DNR.
   readonly pref64: readonly string[];
   readonly pref64Lifetime: number | undefined;
@@ -131,6 +141,12 @@ export const raSenderSpec: ConfigSpec<RaSenderAgentConfig> = {
         dohpath: { type: 'string', description: 'DoH URI template (RFC 9461)' },
       },
     },
+    // --- Engine state and lifecycle (issue 19; agents/ra-sender/renumbering-state.ts, src/engine/ra/monitor.ts). ---
+    stateDir: { live: true, type: 'string', description: 'directory for the renumbering state file (prefixes hosts may still hold), so a restart keeps deprecating them (RFC 9096); default $STATE_DIRECTORY' },
+    maxPreferredLifetime: { live: true, type: 'integer', min: 0, max: INFINITE_LIFETIME, description: 'cap on the advertised preferred lifetimes, seconds (RFC 9096 §3.3 suggests 2700)' },
+    maxValidLifetime: { live: true, type: 'integer', min: 0, max: INFINITE_LIFETIME, description: 'cap on the advertised valid lifetimes, seconds (RFC 9096 §3.3 suggests 5400)' },
+    monitor: { live: true, type: 'boolean', default: false, description: "keep the other routers' RAs (prefixes, lifetimes, options) for status and metrics" },
+    monitorOnly: { live: true, type: 'boolean', default: false, description: 'listen to the other routers only, never send an RA (implies --monitor)' },
   },
   check: (c) => {
     const r = resolveInterfaces(c);
@@ -186,7 +202,7 @@ function fromFlags(c: RaSenderAgentConfig): RaInterfaceSettings[] {
 }
 
 /** The settings that apply beside a radvd.conf (it has no equivalent for the unicast answer bound). */
-const WITH_RADVD_CONF: ReadonlySet<string> = new Set(['radvd', 'interfaces', 'maxUnicastRate', 'statsInterval']);
+const WITH_RADVD_CONF: ReadonlySet<string> = new Set(['radvd', 'interfaces', 'maxUnicastRate', 'statsInterval', 'stateDir', 'maxPreferredLifetime', 'maxValidLifetime', 'monitor', 'monitorOnly']);
 
 /** Interface names: IFNAMSIZ - 1 = 15 bytes, no '/', ':' or whitespace (the kernel's dev_valid_name). */
 const IFNAME = /^[^\s/:]{1,15}$/;

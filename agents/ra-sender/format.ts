@@ -7,7 +7,8 @@ import type { NdiscOption } from '../../src/wire/ndisc-options.js';
 import { INFINITE_LIFETIME } from '../../src/wire/ndisc-options.js';
 import { hex } from '../../src/wire/bytes.js';
 
-const PREFERENCE_NAMES = ['medium', 'high', 'reserved', 'low'] as const;
+/** RFC 4191 §2.1 preference bits (0 medium, 1 high, 2 reserved, 3 low) by name. */
+export const PREFERENCE_NAMES = ['medium', 'high', 'reserved', 'low'] as const;
 
 const lifetime = (s: number): number | 'infinity' => (s === INFINITE_LIFETIME ? 'infinity' : s);
 

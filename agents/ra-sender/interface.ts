@@ -2,7 +2,10 @@
 // (src/io/icmpv6-socket.ts: hop limit 255, joined to ff02::2, only RSs delivered). It follows the link: the
 // socket opens and the engine starts once the interface has a usable link-local address (DAD done), pauses
 // when that address goes (link down), re-opens when the interface comes back with a new ifindex, and reloads
-// the engine when the MAC, MTU or the addresses behind `prefix auto` change.
+// the engine when the MAC, MTU or the addresses behind `prefix auto` change. Lifecycle options beside the
+// settings: monitor mode (the engine keeps the other routers' RAs; monitor-only sends nothing), RFC 9096
+// lifetime caps, and the prefixes a previous run left on the hosts (the state file), handed to the engine
+// once it exists and kept in the saved state until then.
 
 import type { Icmpv6Message, Icmpv6Socket } from '../../src/io/ports.js';
 import type { Driver } from '../../src/runtime/driver.js';
@@ -13,18 +16,30 @@ import { RaSender, type RaSenderConfig, type RaSink } from '../../src/engine/ra/
 import { RA_INCONSISTENCIES } from '../../src/engine/ra/consistency.js';
 import type { Millis } from '../../src/engine/types.js';
 import { ICMPV6_TYPE } from '../../src/wire/icmpv6.js';
-import { ALL_ROUTERS, formatIpv6 } from '../../src/wire/ipv6-address.js';
+import { ALL_ROUTERS, formatIpv6, parseIpv6 } from '../../src/wire/ipv6-address.js';
 import { hex } from '../../src/wire/bytes.js';
 import { linkProblems, toEngineConfig, type RaInterfaceSettings } from './settings.js';
 import type { LinkState } from './link.js';
 import { describeRas } from './format.js';
 import type { InterfaceStatus } from './status.js';
 import type { RaSenderAgentConfig } from './config.js';
+import { capLifetimes, snapshot, toStored, type LifetimeCaps, type RestoredPrefix, type StoredPrefix } from './renumbering-state.js';
+import { monitorStatus } from './monitor-status.js';
+
+/** What the agent-wide flags say about every interface (issue 19's lifecycle block of config.ts). */
+export interface LifecycleOptions extends LifetimeCaps {
+  readonly monitor: boolean;
+  readonly monitorOnly: boolean;
+}
+
+export function lifecycleOptions(c: RaSenderAgentConfig): LifecycleOptions {
+  return { monitor: c.monitor || c.monitorOnly, monitorOnly: c.monitorOnly, maxPreferredLifetimeSec: c.maxPreferredLifetime, maxValidLifetimeSec: c.maxValidLifetime };
+}
 
 /** What an interface takes from the agent host: its socket (host.icmpv6), driver (host.drive), clock, random. */
 export type InterfaceHost = Pick<Host<RaSenderAgentConfig>, 'icmpv6' | 'drive' | 'clock' | 'random' | 'logger'>;
 
-export type InterfaceState = 'waiting-for-interface' | 'waiting-for-dad' | 'advertising' | 'refused' | 'stopping' | 'stopped';
+export type InterfaceState = 'waiting-for-interface' | 'waiting-for-dad' | 'advertising' | 'monitoring' | 'refused' | 'stopping' | 'stopped';
 
 /** §6.2.7 inconsistencies of one kind are logged at most once a minute. */
 const INCONSISTENCY_LOG_MS = 60_000;
@@ -49,9 +64,16 @@ export class AdvertisingInterface {
   readonly #inconsistencies = new Float64Array(RA_INCONSISTENCIES.length);
   readonly #inconsistencyLog = new LogRateLimiter(INCONSISTENCY_LOG_MS);
   readonly #warnings: string[];
+  #options: LifecycleOptions;
+  /** Prefixes a previous run left on the hosts, until the engine exists to take them. */
+  #restored: readonly RestoredPrefix[];
+  #wallClock: () => number;
 
-  constructor(settings: RaInterfaceSettings, warnings: readonly string[], host: InterfaceHost) {
+  constructor(settings: RaInterfaceSettings, warnings: readonly string[], host: InterfaceHost, options: LifecycleOptions, restored: readonly RestoredPrefix[] = [], wallClock: () => number = Date.now) {
     this.#settings = settings;
+    this.#options = options;
+    this.#restored = restored;
+    this.#wallClock = wallClock;
     this.#warnings = [...warnings];
     this.#host = host;
     this.#log = host.logger.child({ iface: settings.name });
@@ -71,8 +93,9 @@ export class AdvertisingInterface {
   }
 
   /** New settings (SIGHUP): applied by the next poll that finds the link usable (the agent polls right after). */
-  reload(settings: RaInterfaceSettings, warnings: readonly string[]): void {
+  reload(settings: RaInterfaceSettings, warnings: readonly string[], options: LifecycleOptions): void {
     this.#settings = settings;
+    this.#options = options;
     this.#settingsChanged = true;
     this.#warnings.splice(0, this.#warnings.length, ...warnings);
   }
@@ -84,7 +107,7 @@ export class AdvertisingInterface {
     this.#link = link;
     if (link.ifindex === undefined || link.linkLocal === undefined || link.mtu === undefined) {
       const next: InterfaceState = link.ifindex === undefined ? 'waiting-for-interface' : 'waiting-for-dad';
-      if (this.#state === 'advertising') this.#log.warn({ state: next }, 'link-local address gone (link down?): not advertising');
+      if (this.#state === 'advertising' || this.#state === 'monitoring') this.#log.warn({ state: next }, 'link-local address gone (link down?): not advertising');
       if (next !== this.#state) this.#log.info({ state: next, tentative: link.tentative }, next === 'waiting-for-interface' ? 'waiting for the interface' : 'waiting for the link-local address (DAD)');
       this.#state = next;
       this.#driver?.batch(this.#pauseStep, undefined);
@@ -104,15 +127,23 @@ export class AdvertisingInterface {
     const force = this.#settingsChanged;
     const changed = force || previous === undefined || previous.mtu !== link.mtu || hex(previous.mac ?? new Uint8Array()) !== hex(link.mac ?? new Uint8Array()) || previous.autoPrefixes.map((p) => hex(p)).join() !== link.autoPrefixes.map((p) => hex(p)).join();
     if (this.#engine === undefined || changed || this.#config === undefined) {
-      this.#config = toEngineConfig(this.#settings, facts, link.mtu);
+      const base = toEngineConfig(this.#settings, facts, link.mtu);
+      const o = this.#options;
+      this.#config = { ...base, content: { ...base.content, prefixes: capLifetimes(base.content.prefixes, o) }, monitor: o.monitor, advertise: !o.monitorOnly };
       this.#settingsChanged = false;
       this.#ensureEngine(this.#config).batch(this.#reloadStep, this.#config);
+      if (this.#restored.length > 0) {
+        this.#driver!.batch(this.#restoreStep, this.#restored);
+        this.#restored = [];
+      }
     }
-    const fwdOff = link.forwarding === false && this.#settings.routerLifetimeSec > 0;
-    if (fwdOff && (this.#state !== 'advertising' || previous?.forwarding !== false || force)) this.#log.warn(forwardingWarning(this.#settings));
-    if (this.#state !== 'advertising') {
-      this.#log.info({ linkLocal: link.linkLocal, ifindex: link.ifindex, mtu: link.mtu, forwarding: link.forwarding ?? null }, 'advertising');
-      this.#state = 'advertising';
+    if (link.linkLocal !== previous?.linkLocal) this.#engine!.setOwnAddresses([parseIpv6(link.linkLocal)]);
+    const active: InterfaceState = this.#options.monitorOnly ? 'monitoring' : 'advertising';
+    const fwdOff = link.forwarding === false && this.#settings.routerLifetimeSec > 0 && !this.#options.monitorOnly;
+    if (fwdOff && (this.#state !== active || previous?.forwarding !== false || force)) this.#log.warn(forwardingWarning(this.#settings));
+    if (this.#state !== active) {
+      this.#log.info({ linkLocal: link.linkLocal, ifindex: link.ifindex, mtu: link.mtu, forwarding: link.forwarding ?? null }, active);
+      this.#state = active;
       this.#driver!.batch(this.#startStep, undefined);
     }
   }
@@ -141,6 +172,18 @@ export class AdvertisingInterface {
     return this.#stopping;
   }
 
+  /** Bumped when what the hosts may hold from us changes (the engine's renumberingVersion). */
+  get renumberingVersion(): number {
+    return this.#engine?.renumberingVersion ?? 0;
+  }
+
+  /** The prefixes hosts may hold from us, for the state file: the engine's, or those restored and not yet handed over. */
+  stored(now: Millis, marginMs: number): StoredPrefix[] {
+    const wall = this.#wallClock();
+    if (this.#engine !== undefined) return snapshot(this.#engine, now, wall, marginMs);
+    return this.#restored.map((p) => toStored(p.prefix, p.validUntil));
+  }
+
   status(now: Millis): InterfaceStatus {
     const e = this.#engine;
     const link = this.#link;
@@ -160,6 +203,7 @@ export class AdvertisingInterface {
       inconsistencies: Object.fromEntries(RA_INCONSISTENCIES.flatMap((r, i) => (this.#inconsistencies[i]! > 0 ? [[r, this.#inconsistencies[i]!]] : []))),
       lastAdvertSecAgo: e?.lastMulticastAt === undefined ? null : Math.round((now - e.lastMulticastAt) / 1000),
       nextAdvertInSec: e?.nextAdvertAt === undefined ? null : Math.max(0, Math.round((e.nextAdvertAt - now) / 1000)),
+      monitor: e && this.#options.monitor ? monitorStatus(e.routers, now) : null,
       deprecated: e?.deprecated(now).map((d) => ({ prefix: `${formatIpv6(d.prefix.prefix)}/${d.prefix.prefixLength}`, remainingSec: d.remainingSec })) ?? [],
       lastRa: e ? (describeRas(e.lastSent) ?? null) : null,
       driver: this.#driver?.stats() ?? null,
@@ -176,6 +220,7 @@ export class AdvertisingInterface {
         this.#socket?.send(destination, message);
       },
       finalDone: () => this.#finalDone?.(),
+      defaultRouteExpired: (router) => this.#log.warn({ router: formatIpv6(router.source), routerLifetime: router.routerLifetimeSec }, "another router's default route expired: no RA from it within its router lifetime"),
       inconsistent: (inconsistency, source) => {
         this.#inconsistencies[inconsistency]!++;
         const what = RA_INCONSISTENCIES[inconsistency]!;
@@ -209,6 +254,10 @@ export class AdvertisingInterface {
     else this.#engine!.solicit(m.bytes, 0, m.bytes.length, m.source, m.hopLimit, now, sink);
   };
   readonly #reloadStep = (config: RaSenderConfig, now: Millis): void => this.#engine!.reload(config, now);
+  readonly #restoreStep = (previous: readonly RestoredPrefix[], now: Millis): void => {
+    const wall = this.#wallClock();
+    this.#engine!.restore(previous.map((p) => ({ prefix: p.prefix, expiresAt: now + (p.validUntil - wall) })), now);
+  };
   readonly #startStep = (_: undefined, now: Millis): void => this.#engine!.start(now);
   readonly #pauseStep = (): void => this.#engine!.pause();
   readonly #stopStep = (_: undefined, now: Millis, sink: RaSink): void => this.#engine!.stop(now, sink);

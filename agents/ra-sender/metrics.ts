@@ -3,14 +3,15 @@
 // Router Solicitations received and how they were answered (RFC 4861 §6.2.6), other routers' RAs and their
 // inconsistencies (§6.2.7), send errors, and drops by reason. The drops replace the runtime's
 // ra_sender_drops_total{reason}: here they have an interface too. Read from the status object (status.ts) at
-// each scrape; an interface whose engine has not started yet (counters null) has no counter samples.
+// each scrape; an interface whose engine has not started yet (counters null) has no counter samples. Monitor
+// mode (--monitor) adds the other routers kept, their prefixes and expired default routes.
 
 import { samplesBy, stateSamples, type MetricSample, type MetricSpec } from '../../src/runtime/metrics.js';
 import type { InterfaceState } from './interface.js';
 import type { InterfaceStatus, RaSenderStatus } from './status.js';
 
 /** Every state, so that the compiler finds one added to InterfaceState and missing here. */
-const STATES = Object.keys({ 'waiting-for-interface': 0, 'waiting-for-dad': 0, advertising: 0, refused: 0, stopping: 0, stopped: 0 } satisfies Record<InterfaceState, 0>);
+const STATES = Object.keys({ 'waiting-for-interface': 0, 'waiting-for-dad': 0, advertising: 0, monitoring: 0, refused: 0, stopping: 0, stopped: 0 } satisfies Record<InterfaceState, 0>);
 
 type Counters = NonNullable<InterfaceStatus['counters']>;
 
@@ -78,6 +79,34 @@ export const raSenderMetrics: readonly MetricSpec<RaSenderStatus>[] = [
     help: 'Packets dropped, by interface and reason (the engine\'s drop reason names: invalid RSs, RSs while not advertising, rate limits).',
     labelNames: ['interface', 'reason'],
     read: (s) => s.interfaces.flatMap((i) => samplesBy('reason', i.drops, { interface: i.interface })),
+  },
+  {
+    name: 'ra_sender_monitor_routers',
+    type: 'gauge',
+    help: 'Monitor mode (--monitor): other routers whose RAs are kept (at most 16), by whether they are a default router now (router lifetime not run out).',
+    labelNames: ['interface', 'kind'],
+    read: (s) => s.interfaces.flatMap((i) => (i.monitor ? samplesBy('kind', { default: i.monitor.routers.filter((r) => r.defaultRouteRemainingSec !== null).length, other: i.monitor.routers.filter((r) => r.defaultRouteRemainingSec === null).length }, { interface: i.interface }) : [])),
+  },
+  {
+    name: 'ra_sender_monitor_prefixes',
+    type: 'gauge',
+    help: 'Monitor mode: prefixes the other routers advertise with a valid lifetime not run out, summed over routers.',
+    labelNames: ['interface'],
+    read: (s) => s.interfaces.flatMap((i) => (i.monitor ? [{ labels: { interface: i.interface }, value: i.monitor.routers.reduce((n, r) => n + r.prefixes.length, 0) }] : [])),
+  },
+  {
+    name: 'ra_sender_monitor_default_route_expirations_total',
+    type: 'counter',
+    help: "Monitor mode: other routers' default routes that ran out (their router lifetime passed with no new RA from them): the hosts lost that router.",
+    labelNames: ['interface'],
+    read: (s) => s.interfaces.flatMap((i) => (i.monitor ? [{ labels: { interface: i.interface }, value: i.monitor.defaultRouteExpirations }] : [])),
+  },
+  {
+    name: 'ra_sender_monitor_evictions_total',
+    type: 'counter',
+    help: 'Monitor mode: routers forgotten to make room for a new one (the table holds 16 per interface).',
+    labelNames: ['interface'],
+    read: (s) => s.interfaces.flatMap((i) => (i.monitor ? [{ labels: { interface: i.interface }, value: i.monitor.evictions }] : [])),
   },
   {
     name: 'ra_sender_deprecated_prefixes',

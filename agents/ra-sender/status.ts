@@ -7,6 +7,7 @@ import type { DriverStats } from '../../src/runtime/driver.js';
 import { formatDrops, type RunningStatus } from '../../src/runtime/status.js';
 import type { RaSenderCounters } from '../../src/engine/ra/sender.js';
 import type { InterfaceState } from './interface.js';
+import type { MonitorStatus } from './monitor-status.js';
 
 export interface InterfaceStatus {
   readonly interface: string;
@@ -27,6 +28,8 @@ export interface InterfaceStatus {
   readonly inconsistencies: Readonly<Record<string, number>>;
   readonly lastAdvertSecAgo: number | null;
   readonly nextAdvertInSec: number | null;
+  /** Monitor mode: the other routers heard on the link (monitor-status.ts); null when monitor mode is off. */
+  readonly monitor: MonitorStatus | null;
   readonly deprecated: readonly { readonly prefix: string; readonly remainingSec: number }[];
   /** The last RA sent (format.ts describeRas), null before the first. */
   readonly lastRa: Readonly<Record<string, unknown>> | null;
@@ -51,6 +54,14 @@ export function formatRaSenderStatus(s: RunningStatus<RaSenderStatus>): string[]
     }
     lines.push(...formatDrops(i.drops).map((l) => `  ${l}`));
     for (const [what, n] of Object.entries(i.inconsistencies)) lines.push(`  other routers' RAs with a different ${what}: ${n} (RFC 4861 §6.2.7)`);
+    if (i.monitor) {
+      lines.push(`  other routers: ${i.monitor.routers.length}; default routes expired: ${i.monitor.defaultRouteExpirations}`);
+      for (const r of i.monitor.routers) {
+        const route = r.defaultRouteRemainingSec === null ? 'not a default router' : `default route ${r.defaultRouteRemainingSec} s more`;
+        lines.push(`    ${r.router}: ${r.advertisements} RAs, last ${r.lastHeardSecAgo} s ago, ${route}, ${r.inconsistencies} inconsistencies`);
+        for (const p of r.prefixes) lines.push(`      prefix ${p.prefix} valid ${p.validLifetime} preferred ${p.preferredLifetime}${p.autonomous ? ' autonomous' : ''}${p.onLink ? ' on-link' : ''}`);
+      }
+    }
     for (const d of i.deprecated) lines.push(`  deprecating ${d.prefix} (valid ${d.remainingSec} s more)`);
     for (const p of i.problems) lines.push(`  PROBLEM: ${p}`);
     for (const w of i.warnings) lines.push(`  WARNING: ${w}`);

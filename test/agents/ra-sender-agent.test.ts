@@ -4,7 +4,7 @@
 // ifindex = new socket), solicited answers, SIGHUP deprecation, the final RAs, send errors as the host's ioErrors
 // per interface, and the status object.
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeIcmpv6Socket } from '../fakes/fake-icmpv6-socket.js';
@@ -268,6 +268,62 @@ async function stopAll(h: ReturnType<typeof harness>, agent: Awaited<ReturnType<
   h.clock.advance(20_000);
   await p;
 }
+
+describe('ra-sender agent: renumbering state and monitor mode (issue 19)', () => {
+  it('deprecates at start a prefix the state file says hosts still hold, and saves every change of it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ra-sender-state-'));
+    try {
+      const file = join(dir, 'ra-sender.state.json');
+      const held = { prefix: '2001:db8:67::/64', onLink: true, autonomous: true, routerAddress: false, validUntil: Date.now() + 5_000_000 };
+      writeFileSync(file, JSON.stringify({ version: 1, interfaces: { eth0: [held], gone: [held] } }));
+      const h = harness({ interface: 'eth0', prefix: ['2001:db8:66::/64'], 'state-dir': dir });
+      const { agent, log } = await h.start();
+      h.clock.advance(0);
+      const first = h.sent()[0]!.ra.options.flatMap((o) => (o.kind === 'prefix-info' ? [`${formatIpv6(o.prefix)} ${o.preferredLifetimeSec}/${o.validLifetimeSec}`] : []));
+      expect(first[0]).toBe('2001:db8:66:: 14400/86400');
+      expect(first[1]).toMatch(/^2001:db8:67:: 0\/(4999|5000)$/);
+      expect(log.lines.some((l) => String(l.msg).startsWith('renumbering state read'))).toBe(true);
+      const saved = () => (JSON.parse(readFileSync(file, 'utf8')) as { interfaces: Record<string, { prefix: string }[]> }).interfaces;
+      h.clock.advance(1000);
+      expect(Object.keys(saved())).toEqual(['eth0']);
+      expect(saved().eth0!.map((p) => p.prefix)).toEqual(['2001:db8:66::/64', '2001:db8:67::/64']);
+      await agent.reload(config({ interface: 'eth0', prefix: ['2001:db8:68::/64'], 'state-dir': dir }));
+      h.clock.advance(1000);
+      expect(saved().eth0!.map((p) => p.prefix)).toEqual(['2001:db8:68::/64', '2001:db8:67::/64', '2001:db8:66::/64']);
+      await stopAll(h, agent);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('caps advertised lifetimes with --max-preferred-lifetime / --max-valid-lifetime (RFC 9096 §3.3)', async () => {
+    const h = harness({ interface: 'eth0', prefix: ['2001:db8:66::/64'], 'max-preferred-lifetime': 2700, 'max-valid-lifetime': 5400 });
+    const { agent } = await h.start();
+    h.clock.advance(0);
+    expect(h.sent()[0]!.ra.options.flatMap((o) => (o.kind === 'prefix-info' ? [[o.preferredLifetimeSec, o.validLifetimeSec]] : []))).toEqual([[2700, 5400]]);
+    await stopAll(h, agent);
+  });
+
+  it('monitor-only keeps the other routers in status, sends nothing, and drops its own looped-back RA', async () => {
+    const h = harness({ interface: 'eth0', 'monitor-only': true });
+    const { agent } = await h.start();
+    h.clock.advance(5000);
+    const s = h.sockets[0]!.socket;
+    const other = new Uint8Array([134, 0, 0, 0, 64, 0x40, 0x07, 0x08, 0, 0, 0, 0, 0, 0, 0, 0]); // O flag, router lifetime 1800
+    s.deliver({ bytes: other, source: parseIpv6('fe80::2') });
+    s.deliver({ bytes: other, source: parseIpv6('fe80::1') }); // our own address (UP.linkLocal)
+    s.deliver({ bytes: RS, source: parseIpv6('fe80::99') });
+    h.clock.advance(10_000);
+    const st = agent.status().interfaces[0]!;
+    expect(h.sent()).toEqual([]);
+    expect(st.state).toBe('monitoring');
+    expect(st.drops).toEqual({ 'ra-from-self': 1, 'rs-not-advertising': 1 });
+    expect(st.monitor).toMatchObject({ routers: [{ router: 'fe80::2', advertisements: 1, otherConfig: true, routerLifetime: 1800, defaultRouteRemainingSec: 1790, prefixes: [] }], defaultRouteExpirations: 0 });
+    const text = formatRaSenderStatus({ agent: 'ra-sender', instance: null, pid: 1, uptimeSec: 1, reloads: 0, lifecycle: 'running', ...agent.status() }).join('\n');
+    expect(text).toContain('fe80::2: 1 RAs, last 10 s ago, default route 1790 s more, 0 inconsistencies');
+    await stopAll(h, agent);
+  });
+});
 
 describe('link state from /proc/net/if_inet6', () => {
   // address, ifindex, prefix length, scope (0x20 link, 0x00 global), flags (0x40 tentative, 0x08 DAD failed,

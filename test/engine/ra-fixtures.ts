@@ -4,6 +4,7 @@ import type { RaContent } from '../../src/engine/ra/content.js';
 import { RaSender, RA_CONSTANTS, type RaSenderConfig, type RaSink, type RaSchedule } from '../../src/engine/ra/sender.js';
 import { RA_DROP_REASONS } from '../../src/engine/ra/solicit.js';
 import { RA_INCONSISTENCIES } from '../../src/engine/ra/consistency.js';
+import type { MonitoredRouter } from '../../src/engine/ra/monitor.js';
 import { seededRandom } from '../../src/engine/types.js';
 import { decodeIcmpv6 } from '../../src/wire/icmpv6.js';
 import { decodeNdisc, type RouterAdvert } from '../../src/wire/ndisc.js';
@@ -65,6 +66,10 @@ export class Recorder implements RaSink {
   readonly inconsistencies: string[] = [];
   inconsistent(inconsistency: number, source: Uint8Array): void {
     this.inconsistencies.push(`${RA_INCONSISTENCIES[inconsistency]} from ${formatIpv6(source)}`);
+  }
+  readonly expiredDefaultRoutes: string[] = [];
+  defaultRouteExpired(router: MonitoredRouter): void {
+    this.expiredDefaultRoutes.push(`${formatIpv6(router.source)} at ${this.now}`);
   }
   multicastTimes(): number[] {
     return this.sent.filter((s) => s.to === 'ff02::1').map((s) => s.at);

@@ -53,7 +53,7 @@ describe('RA sender: bounded state', () => {
     measured = engine; // held from outside this frame, so the engine is live until the last GC
     setFlagsFromString('--expose-gc');
     const gc = runInNewContext('gc') as () => void;
-    const sink: RaSink = { drop: () => {}, sendRa: () => {}, finalDone: () => {}, inconsistent: () => {} };
+    const sink: RaSink = { drop: () => {}, sendRa: () => {}, finalDone: () => {}, inconsistent: () => {}, defaultRouteExpired: () => {} };
     const source = parseIpv6('fe80::');
     const serve = (first: number, count: number): void => {
       for (let i = first; i < first + count; i++) {

@@ -19,19 +19,19 @@ export const MAX_DEPRECATED = 64;
 /** RFC 4862 §5.5.3 (e): the 2 hours a host keeps an address whatever a shorter valid lifetime says. */
 export const TWO_HOURS_SEC = 7200;
 
-interface Entry {
+export interface DeprecatedEntry {
   readonly prefix: RaPrefix;
   readonly expiresAt: Millis;
 }
 
-function samePrefix(a: RaPrefix, b: RaPrefix): boolean {
+export function samePrefix(a: RaPrefix, b: RaPrefix): boolean {
   if (a.prefixLength !== b.prefixLength) return false;
   for (let i = 0; i < 16; i++) if (a.prefix[i] !== b.prefix[i]) return false;
   return true;
 }
 
 export class DeprecatedPrefixes {
-  #entries: Entry[] = [];
+  #entries: DeprecatedEntry[] = [];
 
   get size(): number {
     return this.#entries.length;
@@ -53,11 +53,38 @@ export class DeprecatedPrefixes {
       this.#entries.push({ prefix: p, expiresAt: now + sec * 1000 });
       changed = true;
     }
+    this.#bound();
+    return changed;
+  }
+
+  /**
+   * A prefix advertised before a restart (the state file, agents/ra-sender/renumbering-state.ts) whose valid
+   * lifetime on the hosts ends at `expiresAt`: deprecated unless `current` (what is advertised now) has it.
+   * Returns true when it was added. Keeps the later expiry when the prefix is already counting down.
+   */
+  restore(prefix: RaPrefix, expiresAt: Millis, current: readonly RaPrefix[], now: Millis): boolean {
+    if (expiresAt <= now || current.some((p) => samePrefix(p, prefix))) return false;
+    const existing = this.#entries.findIndex((e) => samePrefix(e.prefix, prefix));
+    if (existing >= 0) {
+      if (this.#entries[existing]!.expiresAt >= expiresAt) return false;
+      this.#entries[existing] = { prefix, expiresAt };
+      return true;
+    }
+    this.#entries.push({ prefix, expiresAt });
+    this.#bound();
+    return true;
+  }
+
+  /** Every deprecated prefix with the time its valid lifetime ends (for the state file). */
+  entries(): readonly DeprecatedEntry[] {
+    return this.#entries;
+  }
+
+  #bound(): void {
     if (this.#entries.length > MAX_DEPRECATED) {
       this.#entries.sort((a, b) => b.expiresAt - a.expiresAt);
       this.#entries.length = MAX_DEPRECATED;
     }
-    return changed;
   }
 
   /** Forgets prefixes whose valid lifetime ran out by `now`; true when one was forgotten. */

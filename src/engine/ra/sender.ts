@@ -20,15 +20,21 @@
 // apart (radvd sends only one, radvd.c stop_adverts), then sink.finalDone(). Reload: a changed content is sent with
 // the next RA, and counts as a new initial period (§6.2.4 allows up to MAX_INITIAL_RTR_ADVERTISEMENTS RAs
 // after a change) so hosts learn it within seconds; removed prefixes are deprecated (deprecation.ts).
-// Other routers' RAs are checked for consistency with ours (§6.2.7, consistency.ts).
+// Other routers' RAs are checked for consistency with ours (§6.2.7) and, in monitor mode, kept per router
+// (other-routers.ts); `advertise: false` is monitor-only (nothing is ever sent). RAs from the interface's own
+// addresses (setOwnAddresses) are dropped: they are ours, looped back.
 
-import { ALL_NODES, isLinkLocal6 } from '../../wire/ipv6-address.js';
+import { ALL_NODES, ipv6Equal, isLinkLocal6, isUnspecified6 } from '../../wire/ipv6-address.js';
+import { bytesEqual } from '../../wire/bytes.js';
 import { TimerTable } from '../timer-table.js';
-import type { DropSink, Millis, Random, TimedEngine } from '../types.js';
-import { buildRaMessages, type RaContent } from './content.js';
+import type { Millis, Random, TimedEngine } from '../types.js';
+import { buildRaMessages, type RaContent, type RaPrefix } from './content.js';
 import { DeprecatedPrefixes } from './deprecation.js';
 import { RA_DROP, RA_DROP_REASONS, checkRouterSolicit } from './solicit.js';
-import { checkRouterAdvert, findInconsistencies } from './consistency.js';
+import { WithdrawnOptions } from './withdrawal.js';
+import type { RouterTable } from './monitor.js';
+import { OtherRouters, type OtherRoutersSink } from './other-routers.js';
+import type { DeprecatedEntry } from './deprecation.js';
 
 /** RFC 4861 §10 router constants, in milliseconds. */
 export const RA_CONSTANTS = {
@@ -39,13 +45,11 @@ export const RA_CONSTANTS = {
   MAX_RA_DELAY_TIME: 500,
 } as const;
 
-export interface RaSink extends DropSink {
+export interface RaSink extends OtherRoutersSink {
   /** Sends one RA (ICMPv6 message, type first, checksum left to the kernel) to `destination` (16 bytes). Lent bytes. */
   sendRa(destination: Uint8Array, message: Uint8Array): void;
   /** The final RAs are out (or none were due): the interface can be closed. Called once, from stop or a timeout. */
   finalDone(): void;
-  /** Another router on the link advertises something else (§6.2.7): `inconsistency` indexes RA_INCONSISTENCIES. Lent source. */
-  inconsistent(inconsistency: number, source: Uint8Array): void;
 }
 
 export interface RaSchedule {
@@ -69,6 +73,10 @@ export interface RaSenderConfig {
   readonly content: RaContent;
   /** The interface's MTU: RAs are split to fit it (content.ts). */
   readonly linkMtu: number;
+  /** Keep a table of the other routers' RAs (monitor.ts); default false. */
+  readonly monitor?: boolean;
+  /** false: monitor only, never send an RA (no schedule, RSs dropped as rs-not-advertising); default true. */
+  readonly advertise?: boolean;
 }
 
 export type RaSenderState = 'idle' | 'advertising' | 'stopping' | 'stopped';
@@ -88,40 +96,24 @@ export interface RaSenderCounters {
   advertsReceived: number;
 }
 
-type TimerKey = 'advert' | 'lifetimes';
-
-function isUnspecified(a: Uint8Array): boolean {
-  for (let i = 0; i < 16; i++) if (a[i] !== 0) return false;
-  return true;
-}
-
-function sameAddress(a: Uint8Array, b: Uint8Array): boolean {
-  for (let i = 0; i < 16; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
+type TimerKey = 'advert' | 'lifetimes' | 'monitor';
 
 /** A loop, not Array.some: no closure per Router Solicitation. */
 function isClient(clients: readonly Uint8Array[], source: Uint8Array): boolean {
-  for (let i = 0; i < clients.length; i++) if (sameAddress(clients[i]!, source)) return true;
+  for (let i = 0; i < clients.length; i++) if (ipv6Equal(clients[i]!, source)) return true;
   return false;
 }
 
-function sameMessages(a: readonly Uint8Array[], b: readonly Uint8Array[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i]!;
-    const y = b[i]!;
-    if (x.length !== y.length) return false;
-    for (let k = 0; k < x.length; k++) if (x[k] !== y[k]) return false;
-  }
-  return true;
-}
+const sameMessages = (a: readonly Uint8Array[], b: readonly Uint8Array[]): boolean => a.length === b.length && a.every((x, i) => bytesEqual(x, b[i]!));
 
 export class RaSender implements TimedEngine<RaSink> {
   readonly dropReasons = RA_DROP_REASONS;
   readonly counters: RaSenderCounters = { advertisements: 0, finalAdvertisements: 0, solicitations: 0, answeredUnicast: 0, answeredMulticast: 0, messagesSent: 0, advertsReceived: 0 };
   readonly #timers = new TimerTable<TimerKey>();
   readonly #deprecated = new DeprecatedPrefixes();
+  readonly #withdrawn = new WithdrawnOptions();
+  readonly #others = new OtherRouters();
+  #renumberingVersion = 0;
   readonly #random: Random;
   #config: RaSenderConfig;
   #state: RaSenderState = 'idle';
@@ -170,6 +162,36 @@ export class RaSender implements TimedEngine<RaSink> {
     return this.#deprecated.list(now);
   }
 
+  /** Bumped when the advertised or deprecated prefixes change (the agent then saves the renumbering state). */
+  get renumberingVersion(): number {
+    return this.#renumberingVersion;
+  }
+
+  /** Deprecated prefixes with the time their valid lifetime ends (for the state file). */
+  deprecatedEntries(): readonly DeprecatedEntry[] {
+    return this.#deprecated.entries();
+  }
+
+  /** Prefixes a previous run advertised, valid on the hosts until `expiresAt`: deprecated if not advertised now (RFC 9096). */
+  restore(previous: readonly { prefix: RaPrefix; expiresAt: Millis }[], now: Millis): void {
+    let changed = false;
+    for (const p of previous) if (this.#deprecated.restore(p.prefix, p.expiresAt, this.#config.content.prefixes, now)) changed = true;
+    if (!changed) return;
+    this.#renumberingVersion++;
+    this.#messages = undefined;
+    this.#armLifetimes();
+  }
+
+  /** The interface's own addresses (16 bytes each): RAs from them are ours, looped back, and dropped. */
+  setOwnAddresses(addresses: readonly Uint8Array[]): void {
+    this.#others.setOwnAddresses(addresses);
+  }
+
+  /** Monitor mode: the other routers heard (empty when off). */
+  get routers(): RouterTable {
+    return this.#others.table;
+  }
+
   /** The interface became an advertising interface (§6.2.4): first RA at once, then the initial period. */
   start(now: Millis): void {
     if (this.#state === 'stopping' || this.#state === 'stopped') return;
@@ -191,10 +213,10 @@ export class RaSender implements TimedEngine<RaSink> {
     this.counters.solicitations++;
     const bad = checkRouterSolicit(data, offset, length, source, hopLimit);
     if (bad >= 0) return sink.drop(bad);
-    if (this.#state !== 'advertising') return sink.drop(RA_DROP['rs-not-advertising']);
+    if (this.#state !== 'advertising' || this.#config.advertise === false) return sink.drop(RA_DROP['rs-not-advertising']);
     const s = this.#config.schedule;
     if (s.clients.length > 0 && !isClient(s.clients, source)) return sink.drop(RA_DROP['rs-source-not-in-clients']);
-    const unspecified = isUnspecified(source);
+    const unspecified = isUnspecified6(source);
     if (s.unicastOnly || (s.unicastSolicited && isLinkLocal6(source))) {
       if (unspecified) return sink.drop(RA_DROP['rs-unspecified-source-unicast-only']);
       if (!this.#takeToken(now)) return sink.drop(RA_DROP['rs-unicast-rate-limited']);
@@ -217,21 +239,12 @@ export class RaSender implements TimedEngine<RaSink> {
    * per §6.1.2 (else dropped), then compared with what we advertise (§6.2.7); each difference goes to
    * sink.inconsistent. Allocation-free.
    */
-  advert(data: Uint8Array, offset: number, length: number, source: Uint8Array, hopLimit: number, _now: Millis, sink: RaSink): void {
+  advert(data: Uint8Array, offset: number, length: number, source: Uint8Array, hopLimit: number, now: Millis, sink: RaSink): void {
+    if (this.#others.isOwn(source)) return sink.drop(RA_DROP['ra-from-self']);
     this.counters.advertsReceived++;
-    const bad = checkRouterAdvert(data, offset, length, source, hopLimit);
-    if (bad >= 0) return sink.drop(bad);
-    this.#reportSink = sink;
-    this.#reportSource = source;
-    findInconsistencies(data, offset, length, this.#config.content, this.#report);
-    this.#reportSink = undefined;
-    this.#reportSource = undefined;
+    const c = this.#config;
+    if (this.#others.advert(data, offset, length, source, hopLimit, now, c.monitor === true, c.advertise === false ? undefined : c.content, sink)) this.#armMonitor();
   }
-
-  // Pre-bound so that comparing an RA creates no closure.
-  #reportSink: RaSink | undefined;
-  #reportSource: Uint8Array | undefined;
-  readonly #report = (inconsistency: number): void => this.#reportSink?.inconsistent(inconsistency, this.#reportSource!);
 
   /**
    * A new configuration (SIGHUP, an `auto` prefix or the link MTU changed). Prefixes no longer configured are
@@ -240,6 +253,9 @@ export class RaSender implements TimedEngine<RaSink> {
   reload(config: RaSenderConfig, now: Millis): void {
     const before = this.#currentMessages(now);
     this.#deprecated.update(this.#config.content.prefixes, config.content.prefixes, now);
+    this.#withdrawn.update(this.#config.content, config.content, now);
+    this.#renumberingVersion++;
+    if (config.monitor !== true) this.routers.routers.length = 0;
     this.#config = config;
     this.#tokens = Math.min(this.#tokens, config.schedule.maxUnicastPerSec);
     this.#messages = undefined;
@@ -276,8 +292,15 @@ export class RaSender implements TimedEngine<RaSink> {
   handleTimeout(now: Millis, sink: RaSink): void {
     for (let key = this.#timers.popExpired(now); key !== undefined; key = this.#timers.popExpired(now)) {
       if (key === 'lifetimes') {
-        if (this.#deprecated.expire(now)) this.#messages = undefined;
+        if (this.#deprecated.expire(now)) {
+          this.#messages = undefined;
+          this.#renumberingVersion++;
+        }
+        if (this.#withdrawn.expire(now)) this.#messages = undefined;
         this.#armLifetimes();
+      } else if (key === 'monitor') {
+        this.routers.expire(now, (router) => sink.defaultRouteExpired(router));
+        this.#armMonitor();
       } else if (this.#state === 'stopping') {
         this.#multicast(now, this.#finalMessages, sink);
         this.counters.finalAdvertisements++;
@@ -318,7 +341,7 @@ export class RaSender implements TimedEngine<RaSink> {
   /** Whether there is anyone to send unsolicited RAs to: the link's all-nodes group, or the listed clients. */
   #sendsPeriodic(): boolean {
     const s = this.#config.schedule;
-    return !s.unicastOnly || s.clients.length > 0;
+    return this.#config.advertise !== false && (!s.unicastOnly || s.clients.length > 0);
   }
 
   #multicast(now: Millis, messages: readonly Uint8Array[], sink: RaSink): void {
@@ -355,13 +378,22 @@ export class RaSender implements TimedEngine<RaSink> {
 
   #build(now: Millis, final: boolean): Uint8Array[] {
     const c = this.#config;
-    const content = this.#deprecated.size === 0 ? c.content : { ...c.content, prefixes: [...c.content.prefixes, ...this.#deprecated.advertised(now)] };
+    const withPrefixes = this.#deprecated.size === 0 ? c.content : { ...c.content, prefixes: [...c.content.prefixes, ...this.#deprecated.advertised(now)] };
+    const content = this.#withdrawn.extend(withPrefixes);
     return buildRaMessages(content, c.linkMtu, final);
   }
 
   #armLifetimes(): void {
-    const next = this.#deprecated.nextExpiry();
+    const a = this.#deprecated.nextExpiry();
+    const b = this.#withdrawn.nextExpiry();
+    const next = a === undefined ? b : b === undefined ? a : Math.min(a, b);
     if (next === undefined) this.#timers.delete('lifetimes');
     else this.#timers.set('lifetimes', next);
+  }
+
+  #armMonitor(): void {
+    const next = this.routers.nextDeadline();
+    if (next === undefined) this.#timers.delete('monitor');
+    else this.#timers.set('monitor', next);
   }
 }

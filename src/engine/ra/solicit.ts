@@ -32,6 +32,7 @@ export const RA_DROP_REASONS = [
   'ra-too-short', // §6.1.2: "ICMP length (derived from the IP length) is 16 or more octets"
   'ra-option-length-zero', // §6.1.2: "All included options have a length that is greater than zero"
   'ra-option-overruns-message', // §4.6
+  'ra-from-self', // from one of the interface's own addresses: our own RA looped back (e.g. the answer to an RS the router itself sent)
 ] as const;
 
 export type RaDropReason = (typeof RA_DROP_REASONS)[number];
