@@ -44,7 +44,8 @@ function once(node) {
     });
     child.on('exit', () => {
       clearTimeout(timer);
-      out.qualified !== undefined ? resolve(out) : reject(new Error(`${node}: not qualified`));
+      if (out.qualified !== undefined) resolve(out);
+      else reject(new Error(`${node}: not qualified`));
     });
   });
 }
