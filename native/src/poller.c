@@ -7,6 +7,7 @@
  *
  * When the fd is readable we drain up to `batchMax` packets with read() / recvmsg() / one recvmmsg() into
  * `data` and make ONE call into JavaScript, callback(errno, count): nothing is copied or allocated per batch.
+ * (A TUN / ICMPv6 poller woken after a quiet spell hands the first packet over alone, then the rest: on_readable.)
  * `data` then holds the packets back to back from offset 0; `meta` one fixed-size record per packet, int32
  * words in host byte order. TUN records are 1 word (length). ICMPv6 records are 8 words: length, ifindex
  * (IPV6_PKTINFO), hop limit (IPV6_HOPLIMIT, -1 if absent), scope id of the source, then the 16-byte source
