@@ -3,9 +3,10 @@
 // ceiling. Numbers are printed, never asserted: they depend on the machine and its load.
 //
 // Per stack: qualification time behind each NAT (client start → Teredo address, one client at a time);
-// then, from cli-prc through the relay to host6: ping6 RTT, iperf3 TCP both ways, iperf3 UDP with 64-byte
-// payloads (small packets stress per-packet cost); CPU time and peak RSS of every occupant process group
-// over the data-plane tests.
+// then, from cli-prc through the relay to host6: ping6 RTT (min/avg/max, p50, p99 of 200 pings), iperf3 TCP
+// both ways, iperf3 UDP with 64-byte payloads (small packets stress per-packet cost); CPU time and peak RSS of
+// every occupant process group over the data-plane tests. With Miredo's stack in the run, every other stack's
+// numbers carry their ratio to it.
 
 import type { Lab } from './lab.js';
 import type { OccupantRecord } from './state.js';
@@ -49,6 +50,11 @@ export interface StackResult {
 }
 
 const IPERF_PORT = 5201;
+/** Pings per latency measurement (enough for a p99 that is not simply the maximum) and their interval. */
+const PINGS = 200;
+const PING_INTERVAL_S = 0.01;
+/** The stack every other is compared with when it is in the run: Miredo in every role. */
+const REFERENCE = 'miredo/miredo/miredo';
 const DATA_NODE = 'cli-prc';
 
 export function stackLabel(s: Stack): string {
@@ -76,7 +82,7 @@ export async function benchStack(lab: Lab, stack: Stack, opts: BenchOptions): Pr
   log('bench: data plane');
   await ping6(lab, DATA_NODE, ADDR.host6, 2); // warm-up: relay discovery and bubbles (RFC 4380 §5.2.9, §5.4.1)
   const before = usageOf(lab.occupants());
-  const ping = await ping6(lab, DATA_NODE, ADDR.host6, 50, 0.02);
+  const ping = await ping6(lab, DATA_NODE, ADDR.host6, PINGS, PING_INTERVAL_S);
   const tcpUp = await iperfTcp(lab, DATA_NODE, ADDR.host6, opts.seconds, false);
   const tcpDown = await iperfTcp(lab, DATA_NODE, ADDR.host6, opts.seconds, true);
   const udpSmall = await iperfUdpSmall(lab, DATA_NODE, ADDR.host6, opts.seconds);
@@ -93,7 +99,7 @@ export async function benchNative(lab: Lab, opts: BenchOptions): Promise<Omit<St
   await ping6(lab, 'relay', ADDR.host6, 2);
   return {
     label: 'native IPv6',
-    ping: await ping6(lab, 'relay', ADDR.host6, 50, 0.02),
+    ping: await ping6(lab, 'relay', ADDR.host6, PINGS, PING_INTERVAL_S),
     tcpUp: await iperfTcp(lab, 'relay', ADDR.host6, opts.seconds, false),
     tcpDown: await iperfTcp(lab, 'relay', ADDR.host6, opts.seconds, true),
     udpSmall: await iperfUdpSmall(lab, 'relay', ADDR.host6, opts.seconds),
@@ -142,19 +148,34 @@ export function formatUdp(u: UdpResult): string {
 /** Rows of the bench table: metric, then one cell per stack, then the native column. */
 export function benchRows(stacks: readonly StackResult[], native: Omit<StackResult, 'qualificationMs' | 'usage'>): string[][] {
   const rows: string[][] = [['', ...stacks.map((s) => s.label), native.label]];
+  const reference = stacks.find((s) => s.label === REFERENCE);
+  // "(1.20x)": this stack's value over the reference stack's, in the same run.
+  const vs = (s: StackResult, get: (r: StackResult) => number | undefined): string => {
+    const [mine, theirs] = [get(s), reference ? get(reference) : undefined];
+    return s === reference || mine === undefined || !theirs ? '' : ` (${(mine / theirs).toFixed(2)}x)`;
+  };
+  const ms = (v: number | undefined): string => (v === undefined ? '-' : `${v.toFixed(2)} ms`);
   for (const site of NAT_SITES) {
-    rows.push([`qualification behind ${site.nat} (${site.kind})`, ...stacks.map((s) => fmtMs(s.qualificationMs[site.client])), '']);
+    const q = (r: StackResult): number | undefined => numberOrUndefined(r.qualificationMs[site.client]);
+    rows.push([`qualification behind ${site.nat} (${site.kind})`, ...stacks.map((s) => fmtMs(s.qualificationMs[site.client]) + vs(s, q)), '']);
   }
   rows.push([`ping6 RTT ${DATA_NODE} → host6 min/avg/max`, ...stacks.map((s) => `${formatRtt(s.ping)} (${s.ping.received}/${s.ping.sent})`), formatRtt(native.ping)]);
-  rows.push(['TCP → host6 (iperf3)', ...stacks.map((s) => formatThroughput(s.tcpUp)), formatThroughput(native.tcpUp)]);
-  rows.push(['TCP ← host6 (iperf3 -R)', ...stacks.map((s) => formatThroughput(s.tcpDown)), formatThroughput(native.tcpDown)]);
-  rows.push(['UDP 64 B → host6, received', ...stacks.map((s) => formatUdp(s.udpSmall)), formatUdp(native.udpSmall)]);
+  rows.push(['ping6 RTT average', ...stacks.map((s) => ms(s.ping.rtt?.avg) + vs(s, (r) => r.ping.rtt?.avg)), ms(native.ping.rtt?.avg)]);
+  rows.push(['ping6 RTT p50', ...stacks.map((s) => ms(s.ping.rtt?.p50) + vs(s, (r) => r.ping.rtt?.p50)), ms(native.ping.rtt?.p50)]);
+  rows.push(['ping6 RTT p99', ...stacks.map((s) => ms(s.ping.rtt?.p99) + vs(s, (r) => r.ping.rtt?.p99)), ms(native.ping.rtt?.p99)]);
+  rows.push(['TCP → host6 (iperf3)', ...stacks.map((s) => formatThroughput(s.tcpUp) + vs(s, (r) => r.tcpUp.mbps)), formatThroughput(native.tcpUp)]);
+  rows.push(['TCP ← host6 (iperf3 -R)', ...stacks.map((s) => formatThroughput(s.tcpDown) + vs(s, (r) => r.tcpDown.mbps)), formatThroughput(native.tcpDown)]);
+  rows.push(['UDP 64 B → host6, received', ...stacks.map((s) => formatUdp(s.udpSmall) + vs(s, (r) => r.udpSmall.kpps)), formatUdp(native.udpSmall)]);
   for (const role of ['server', 'relay', 'client']) {
     const key = (s: StackResult): string | undefined => Object.keys(s.usage).find((k) => k.startsWith(`${role}@`));
     rows.push([`CPU ${role} (data-plane tests)`, ...stacks.map((s) => fmtUsage(s.usage[key(s) ?? ''], (u) => `${(u.cpuMs / 1000).toFixed(2)} s`)), '']);
     rows.push([`peak RSS ${role}`, ...stacks.map((s) => fmtUsage(s.usage[key(s) ?? ''], (u) => `${(u.peakRssKiB / 1024).toFixed(1)} MiB`)), '']);
   }
   return rows;
+}
+
+function numberOrUndefined(v: number | string | undefined): number | undefined {
+  return typeof v === 'number' ? v : undefined;
 }
 
 function fmtMs(v: number | string | undefined): string {

@@ -7,8 +7,13 @@ import { sleep } from './run.js';
 export interface PingResult {
   readonly sent: number;
   readonly received: number;
-  /** Round-trip times in ms; undefined when nothing came back. */
-  readonly rtt?: { readonly min: number; readonly avg: number; readonly max: number };
+  /** Round-trip times in ms; undefined when nothing came back. p50 / p99 from the per-reply times (nearest rank). */
+  readonly rtt?: { readonly min: number; readonly avg: number; readonly max: number; readonly p50: number; readonly p99: number };
+}
+
+/** The `q` quantile (0..1) of `sorted` (ascending, non-empty), nearest rank. */
+export function quantile(sorted: readonly number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
 }
 
 /** `ping -6` from a node; intervalS below 0.2 needs root (we are). */
@@ -16,10 +21,11 @@ export async function ping6(lab: Lab, node: string, dst: string, count = 4, inte
   const r = await lab.exec(node, ['ping', '-6', '-n', '-c', String(count), '-i', String(intervalS), '-W', '2', dst], { timeoutMs: 10_000 + count * 2_000 });
   const m = /(\d+) packets transmitted, (\d+) received/.exec(r.stdout);
   const t = /= ([\d.]+)\/([\d.]+)\/([\d.]+)\//.exec(r.stdout);
+  const times = [...r.stdout.matchAll(/ time=([\d.]+) ms/g)].map((x) => Number(x[1])).sort((a, b) => a - b);
   return {
     sent: m ? Number(m[1]) : count,
     received: m ? Number(m[2]) : 0,
-    ...(t ? { rtt: { min: Number(t[1]), avg: Number(t[2]), max: Number(t[3]) } } : {}),
+    ...(t && times.length > 0 ? { rtt: { min: Number(t[1]), avg: Number(t[2]), max: Number(t[3]), p50: quantile(times, 0.5), p99: quantile(times, 0.99) } } : {}),
   };
 }
 

@@ -28,3 +28,14 @@ export function distFile(rel: string): string {
 export function missingDist(rel: string): string | undefined {
   return existsSync(distFile(rel)) ? undefined : `${join('dist', rel)} is not built (run npm run build)`;
 }
+
+/**
+ * The command that runs a compiled agent as its `bin` entry does: this Node, the V8 flags of the file's
+ * shebang (`#!/usr/bin/env -S node --max-semi-space-size=1`: the young-generation bound of docs/performance.md),
+ * then the file. Occupants start agents with it, so the lab measures what a user runs.
+ */
+export function agentArgv(rel: string): string[] {
+  const file = distFile(rel);
+  const shebang = /^#!\/usr\/bin\/env -S node((?: --[\w-]+=\S+)*)\n/.exec(readFileSync(file, 'utf8').slice(0, 200));
+  return [process.execPath, ...(shebang?.[1]?.trim().split(' ').filter(Boolean) ?? []), file];
+}

@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=1
 // teredo-client: the Teredo client agent (RFC 4380 §5.2, RFC 5991) and its address tools.
 //
 //   teredo-client --server <IPv4 or name> [--secondary-server IPv4] [--interface NAME] [--port N]
@@ -12,8 +12,6 @@
 // yargs commands. Exit codes: 0 ok; 1 start-up failure; 2 usage (and bad decode/encode input); 3 `status`
 // found no client in this network namespace.
 
-import yargs from 'yargs';
-import { hideBin } from 'yargs/helpers';
 import { runAgentMain } from '../../src/runtime/cli.js';
 import { WireError } from '../../src/wire/errors.js';
 import { CliUsageError, decodeCommand, encodeCommand } from './address-commands.js';
@@ -23,6 +21,8 @@ const EXIT_USAGE = 2;
 
 /** decode / encode: the address tools, unchanged since before the run mode existed. */
 async function addressTool(): Promise<void> {
+  // Imported here: a plain start does without yargs (src/runtime/cli.ts plainStart).
+  const [{ default: yargs }, { hideBin }] = await Promise.all([import('yargs'), import('yargs/helpers')]);
   try {
     await yargs(hideBin(process.argv))
       .scriptName('teredo-client')

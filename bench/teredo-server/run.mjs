@@ -41,6 +41,7 @@ if (!existsSync(dist('lab/lab.js'))) {
 const { Lab } = await import(dist('lab/lab.js'));
 const { groupUsage, procId, stopGroup } = await import(dist('lab/processes.js'));
 const { ADDR } = await import(dist('lab/topology.js'));
+const { agentArgv } = await import(dist('lab/paths.js'));
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -80,7 +81,8 @@ async function measure(lab, server, floodArgs) {
 
 /** Starts our server in the server node as its own process group; resolves once it logs "serving". */
 async function startOurs(lab, sockets) {
-  const argv = [process.execPath, dist('agents/teredo-server/main.js'), '--address', ADDR.server, '--secondary-address', ADDR.server2,
+  // agentArgv: the V8 flags of the bin's shebang, as a user's `teredo-server` runs.
+  const argv = [...agentArgv('agents/teredo-server/main.js'), '--address', ADDR.server, '--secondary-address', ADDR.server2,
     '--stats-interval', '0', '--udp-sockets', sockets, ...(RECEIVE_BUFFER ? ['--udp-receive-buffer', RECEIVE_BUFFER] : [])];
   const child = lab.spawn('server', argv, { detached: true });
   let out = '';

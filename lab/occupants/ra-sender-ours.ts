@@ -7,7 +7,7 @@
 import type { OccupantContext, OccupantDefinition, OccupantStatus } from '../occupant.js';
 import { agentStatus } from '../occupant-kit.js';
 import type { RaSenderStatus } from '../../agents/ra-sender/status.js';
-import { distFile, missingDist } from '../paths.js';
+import { agentArgv, distFile, missingDist } from '../paths.js';
 import { ADDR, iface } from '../topology.js';
 
 const MAIN = 'agents/ra-sender/main.js';
@@ -35,7 +35,7 @@ const raSender: OccupantDefinition = {
 
   launch: async (ctx) => ({
     argv: [
-      process.execPath, distFile(MAIN),
+      ...agentArgv(MAIN),
       '--interface', iface(ctx.plan, ctx.node.name, 'lan6'),
       '--prefix', ADDR.lan6Prefix,
       '--min-interval', String(LAB_MIN_INTERVAL_S),

@@ -9,7 +9,7 @@
 import type { OccupantDefinition, OccupantStatus } from '../occupant.js';
 import { agentStatus } from '../occupant-kit.js';
 import type { AdvertiseStatus, ListenStatus } from '../../agents/rasadv/status.js';
-import { distFile, missingDist } from '../paths.js';
+import { agentArgv, distFile, missingDist } from '../paths.js';
 import { iface } from '../topology.js';
 
 const MAIN = 'agents/rasadv/main.js';
@@ -28,7 +28,7 @@ const advertiser: OccupantDefinition = {
   unavailable: async () => missingDist(MAIN),
 
   launch: async (ctx) => ({
-    argv: [process.execPath, distFile(MAIN), 'advertise', '--interface', iface(ctx.plan, ctx.node.name, 'mlan'), '--hostname', LAB_HOSTNAME, '--interval', String(LAB_INTERVAL_S)],
+    argv: [...agentArgv(MAIN), 'advertise', '--interface', iface(ctx.plan, ctx.node.name, 'mlan'), '--hostname', LAB_HOSTNAME, '--interval', String(LAB_INTERVAL_S)],
   }),
 
   // Ready once the start advertisement went out (the agent logs each send).
@@ -54,7 +54,7 @@ const listener: OccupantDefinition = {
   unavailable: async () => missingDist(MAIN),
 
   launch: async (ctx) => ({
-    argv: [process.execPath, distFile(MAIN), 'listen', '--json', '--interface', iface(ctx.plan, ctx.node.name, 'mlan'), '--allow', LAB_HOSTNAME, '--interval', String(LAB_INTERVAL_S)],
+    argv: [...agentArgv(MAIN), 'listen', '--json', '--interface', iface(ctx.plan, ctx.node.name, 'mlan'), '--allow', LAB_HOSTNAME, '--interval', String(LAB_INTERVAL_S)],
   }),
 
   ready: async (ctx) => ctx.log().includes('"msg":"started"'),

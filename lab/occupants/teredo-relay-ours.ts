@@ -8,7 +8,7 @@ import type { OccupantContext, OccupantDefinition, OccupantStatus } from '../occ
 import { agentStatus, udpListeners } from '../occupant-kit.js';
 import type { AgentStatus } from '../../src/runtime/status.js';
 import type { TeredoRelayStatus } from '../../agents/teredo-relay/status.js';
-import { distFile, missingDist } from '../paths.js';
+import { agentArgv, distFile, missingDist } from '../paths.js';
 import { ADDR } from '../topology.js';
 
 const MAIN = 'agents/teredo-relay/main.js';
@@ -30,8 +30,7 @@ const relay: OccupantDefinition = {
   async launch(ctx) {
     return {
       argv: [
-        process.execPath,
-        distFile(MAIN),
+        ...agentArgv(MAIN),
         '--interface',
         ctx.plan.tunName,
         '--bind',

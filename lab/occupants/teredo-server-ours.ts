@@ -10,7 +10,7 @@ import type { OccupantContext, OccupantDefinition, OccupantStatus } from '../occ
 import { agentStatus, udpListeners } from '../occupant-kit.js';
 import type { AgentStatus } from '../../src/runtime/status.js';
 import type { TeredoServerStatus } from '../../agents/teredo-server/status.js';
-import { distFile, missingDist } from '../paths.js';
+import { agentArgv, distFile, missingDist } from '../paths.js';
 import { ADDR } from '../topology.js';
 
 const MAIN = 'agents/teredo-server/main.js';
@@ -33,8 +33,7 @@ const server: OccupantDefinition = {
     if (r.code !== 0) throw new Error(`cannot enable IPv6 forwarding in ${ctx.node.ns}: ${r.stderr.trim()}`);
     return {
       argv: [
-        process.execPath,
-        distFile(MAIN),
+        ...agentArgv(MAIN),
         '--address',
         ADDR.server,
         '--secondary-address',

@@ -7,6 +7,7 @@
  *
  * When the fd is readable we drain up to `batchMax` packets with read() / recvmsg() / one recvmmsg() into
  * `data` and make ONE call into JavaScript, callback(errno, count): nothing is copied or allocated per batch.
+ * (A TUN / ICMPv6 poller woken after a quiet spell hands the first packet over alone, then the rest: on_readable.)
  * `data` then holds the packets back to back from offset 0; `meta` one fixed-size record per packet, int32
  * words in host byte order. TUN records are 1 word (length). ICMPv6 records are 8 words: length, ifindex
  * (IPV6_PKTINFO), hop limit (IPV6_HOPLIMIT, -1 if absent), scope id of the source, then the 16-byte source
@@ -46,6 +47,7 @@ typedef struct {
   int fd;
   int kind;
   int batch_max;
+  int last_count; /* packets the previous wake-up delivered: <= 1 is the idle regime (on_readable) */
   size_t cap;
   /* The lent receive memory: the backing stores of two ArrayBuffers the poller holds a reference to. */
   napi_ref data_ref;
@@ -172,8 +174,8 @@ static int buffers_attached(poller_t *p) {
   return 1;
 }
 
-/* Drains one batch into the lent buffers; returns the count (0 when none), *err = a fatal errno or 0. */
-static int drain(poller_t *p, int *err) {
+/* Drains at most `max` packets into the lent buffers; returns the count (0 when none), *err = a fatal errno or 0. */
+static int drain(poller_t *p, int max, int *err) {
   size_t stride = meta_stride(p->kind);
   size_t used = 0;
   int count = 0;
@@ -186,7 +188,7 @@ static int drain(poller_t *p, int *err) {
     }
     return count;
   }
-  while (count < p->batch_max && p->cap - used >= MAX_PACKET) {
+  while (count < max && p->cap - used >= MAX_PACKET) {
     ssize_t n = read_one(p, p->scratch + used, p->cap - used, p->meta + stride * (size_t)count);
     if (n < 0) {
       if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) *err = errno;
@@ -209,9 +211,24 @@ static void on_readable(uv_poll_t *h, int status, int events) {
   } else if (!buffers_attached(p)) {
     err = EFAULT;
   } else {
-    count = drain(p, &err);
+    /* A TUN / ICMPv6 batch ends with the read that finds the queue empty. When the previous wake-up found one
+       packet (a ping, a lone RS), the first packet goes to JavaScript, and out, before that read: batching adds
+       no system call in front of a lone packet. The rest of a batch, if any, follows. recvmmsg (UDP) needs no
+       such read. */
+    int first = p->kind != KIND_UDP4 && p->last_count <= 1 ? 1 : p->batch_max;
+    count = drain(p, first, &err);
     /* A poller may be closed from inside the callback; it is freed only in on_closed, so `p` stays valid. */
     if (count > 0) deliver(p, 0, count);
+    p->last_count = count;
+    if (count == first && first < p->batch_max && !uv_is_closing((uv_handle_t *)&p->poll)) {
+      if (!buffers_attached(p)) {
+        err = EFAULT;
+      } else {
+        count = drain(p, p->batch_max, &err);
+        if (count > 0) deliver(p, 0, count);
+        p->last_count += count;
+      }
+    }
   }
   /* A UDP socket's pending error (sk_err) is cleared by the call that reports it: that poller keeps going. */
   int fatal = err && (status < 0 || err == EFAULT || p->kind != KIND_UDP4);

@@ -10,7 +10,7 @@
 // Exit codes (errors.ts exitCodeFor): 0 ok, 1 start-up failure (config, bind, TUN), 2 usage, 3 not running.
 // Once running, lifecycle.ts owns the process: SIGTERM/SIGINT stop, SIGHUP reload, SIGUSR1 poke.
 
-import yargs from 'yargs';
+import { parseArgs } from 'node:util';
 import type { Options } from 'yargs';
 import type { ConfigImport, ConfigSources, ConfigSpec } from './config.js';
 import { configYargsOptions, readConfigFile, validateConfig } from './config.js';
@@ -128,6 +128,9 @@ async function parseCommandLine<T extends CommonConfig, S>(def: AgentDefinition<
   }
   const imports = Object.fromEntries((def.imports ?? []).map((i): [string, Options] => [i.flag, { type: 'string', describe: i.describe }]));
   const flags: Record<string, Options> = { ...COMMON_OPTIONS, ...configFlags, ...imports };
+  const plain = plainStart(flags, argv);
+  if (plain !== undefined) return { kind: 'run', args: plain };
+  const { default: yargs } = await import('yargs');
   const parser = yargs()
     .scriptName(def.name)
     .strict()
@@ -162,6 +165,26 @@ async function parseCommandLine<T extends CommonConfig, S>(def: AgentDefinition<
     if (output) io.stdout(`${output}\n`);
   });
   return action;
+}
+
+/**
+ * A plain start (`<agent> --flag value ...`: only known flags, each string given a value, no command, no --help)
+ * read with node:util's parseArgs, in yargs' shape (a flag given once is a string, given more often an array).
+ * Undefined for anything else, which yargs then parses, and reports. Loading yargs costs a start ~100 ms and
+ * ~13 MiB (docs/performance.md, "Start-up and memory"), and a daemon's command line is a plain start.
+ */
+function plainStart(flags: Record<string, Options>, argv: readonly string[]): Record<string, unknown> | undefined {
+  const options: Record<string, { type: 'boolean' } | { type: 'string'; multiple: true }> = {};
+  for (const [name, o] of Object.entries(flags)) options[name] = o.type === 'boolean' ? { type: 'boolean' } : { type: 'string', multiple: true };
+  let values: Record<string, unknown>;
+  try {
+    values = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }).values;
+  } catch {
+    return undefined;
+  }
+  const args: Record<string, unknown> = { _: [] };
+  for (const [name, v] of Object.entries(values)) args[name] = Array.isArray(v) && v.length === 1 ? v[0] : v;
+  return args;
 }
 
 /** The import named on the command line, if any, and its path. */

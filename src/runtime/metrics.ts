@@ -15,11 +15,12 @@
 // served. Beside them, prom-client's default process_* and nodejs_* metrics, less three that promtool refuses.
 // Bounds: at most MAX_CONNECTIONS open connections, requests and headers time out after REQUEST_TIMEOUT_MS;
 // other paths answer 404, other methods 405, a status or read that throws 500. docs/metrics.md lists them all.
+// prom-client and node:http are imported when first needed (`--metrics` given, or metricsText called): loading it costs an agent
+// started without --metrics ~40 ms and ~4 MiB (docs/performance.md, start-up and memory).
 
 import { existsSync, readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { isIP } from 'node:net';
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { AgentError, bindError } from './errors.js';
 import type { AgentStatus, RunningStatus } from './status.js';
 
@@ -101,6 +102,7 @@ export function runtimeMetrics(prefix: string, version: string): MetricSpec<unkn
  * a read throws, and prom-client's errors: a label not in labelNames, a negative counter.
  */
 export async function metricsText<S>(specs: readonly MetricSpec<S>[], status: RunningStatus<S>): Promise<string> {
+  const { Counter, Gauge, Registry } = await import('prom-client');
   const registry = new Registry();
   for (const spec of specs) {
     const config = { name: spec.name, help: spec.help, labelNames: [...(spec.labelNames ?? [])], registers: [registry] };
@@ -164,8 +166,9 @@ export async function serveMetrics<S>(agent: string, where: MetricsAddress, stat
   if (stray) throw new AgentError('INTERNAL', `metric ${stray.name} of ${agent} does not start with ${prefix}_`);
   const declared = new Set(specs.map((s) => s.name));
   const all: readonly MetricSpec<S>[] = [...runtimeMetrics(prefix, packageVersion()).filter((c) => !declared.has(c.name)), ...specs];
-  const processRegistry = new Registry();
-  collectDefaultMetrics({ register: processRegistry });
+  const [promClient, { createServer }] = await Promise.all([import('prom-client'), import('node:http')]);
+  const processRegistry = new promClient.Registry();
+  promClient.collectDefaultMetrics({ register: processRegistry });
   for (const name of REFUSED_DEFAULT_METRICS) processRegistry.removeSingleMetric(name);
 
   const server: Server = createServer({ requestTimeout: REQUEST_TIMEOUT_MS, headersTimeout: REQUEST_TIMEOUT_MS }, (req, res) => {

@@ -27,6 +27,8 @@ let listeners: Array<(p: Uint8Array) => boolean> = [];
 /** The buffer behind every batch read (lent memory: the poller allocates it once). */
 const lentBuffers = new Set<ArrayBufferLike>();
 let batches = 0;
+/** The size of every batch read, in order. */
+const batchSizes: number[] = [];
 
 function nextPacket(match: (p: Uint8Array) => boolean, what: string): Promise<Uint8Array> {
   return waitFor((resolve) => {
@@ -45,6 +47,7 @@ beforeAll(() => {
   tun.onBatch((batch) => {
     lentBuffers.add(batch.data.buffer);
     batches++;
+    batchSizes.push(batch.count);
     for (let n = 0; n < batch.count; n++) {
       const p = batch.data.slice(batch.offset(n), batch.offset(n) + batch.length(n)); // lent: keep a copy
       const i = listeners.findIndex((l) => l(p));
@@ -130,6 +133,19 @@ describe('TunDevice (Linux, /dev/net/tun)', () => {
     }
     await done;
     expect(seen).toEqual([...Array(n).keys()]);
+  });
+
+  it('hands a lone packet over before reading on, after a quiet spell (no batching delay), and batches the rest', async () => {
+    const reply = (seq: number) => nextPacket((p) => parseEcho(p)?.type === ICMPV6_ECHO_REPLY && parseEcho(p)?.seq === seq && parseEcho(p)?.id === 0x7471, `echo reply ${seq}`);
+    const lone = reply(0);
+    tun.write(echoPacket(REMOTE, LOCAL, { type: ICMPV6_ECHO_REQUEST, id: 0x7471, seq: 0, data: new Uint8Array(8) }));
+    await lone;
+    const from = batchSizes.length;
+    const last = reply(5);
+    // The kernel answers each request inside write(): five replies wait when the poller next wakes up.
+    for (let seq = 1; seq <= 5; seq++) tun.write(echoPacket(REMOTE, LOCAL, { type: ICMPV6_ECHO_REQUEST, id: 0x7471, seq, data: new Uint8Array(8) }));
+    await last;
+    expect(batchSizes.slice(from)).toEqual([1, 4]);
   });
 
   it('reads every batch into the one receive buffer the poller lends', () => {

@@ -99,6 +99,22 @@ describe('usage', () => {
     expect(r.stderr()).toBe("tiny-agent: Unknown argument: mtux\nTry 'tiny-agent --help'.\n");
   });
 
+  // A plain start is read without yargs (cli.ts plainStart); it must mean what yargs would make of it.
+  it('reads a plain command line as yargs does: --flag=value, a repeated flag (the last wins), booleans', async () => {
+    const ok = run(['--check-config', '--mtu=1400', '--greeting', 'hi', '--mtu', '1200', '--mtu', '1500']);
+    await expect(ok.exitCode).resolves.toBe(0);
+    expect(ok.stdout()).toBe('config ok\n');
+    const bad = run(['--check-config', '--mtu', '1500', '--mtu', '1200']);
+    await expect(bad.exitCode).resolves.toBe(1);
+    expect(bad.stderr()).toContain('mtu (1200) must be >= 1280');
+  });
+
+  it('leaves anything else to yargs: a flag without its value still reads as empty', async () => {
+    const r = run(['--check-config', '--mtu']);
+    await expect(r.exitCode).resolves.toBe(1);
+    expect(r.stderr()).toContain('mtu ("") must be an integer');
+  });
+
   it('rejects a bad --log-level with exit 2', async () => {
     const r = run(['--log-level', 'verbose']);
     await expect(r.exitCode).resolves.toBe(2);
