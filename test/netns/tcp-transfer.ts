@@ -50,6 +50,6 @@ const sock = net.connect(Number(port), host, () => {
     clearInterval(tick);
     sock.end(() => console.log(JSON.stringify({ sent, sha256: h.digest('hex') })));
   };
-  const tick = rate ? setInterval(() => { allowed += Number(rate) / 20; pump(); }, 50) : undefined;
+  const tick = rate ? setInterval(() => { allowed += Math.ceil(Number(rate) / 20); pump(); }, 50) : undefined;
   pump();
 });`;
