@@ -119,8 +119,8 @@ describe('one relay killed mid-transfer', () => {
   it('the route is withdrawn, the other relay takes the flows, and both transfers arrive intact', async () => {
     const client = SCALE_SITES[0]!.client; // behind the port-restricted NAT
     const addr = await clientAddress(client);
-    // Echo Requests every 50 ms from the client for the whole test, with reception times (-D): the failover.
-    const ping = start(client, ['ping', '-6', '-n', '-D', '-i', '0.05', '-W', '1', SCALE.host6]);
+    // Echo Requests every 10 ms from the client for the whole test, with reception times (-D): the failover.
+    const ping = start(client, ['ping', '-6', '-n', '-D', '-i', '0.01', '-W', '1', SCALE.host6]);
     let pingOut = '';
     ping.child.stdout!.on('data', (b: Buffer) => (pingOut += b.toString()));
     const down = new JsonLines(start(client, [process.execPath, '-e', TCP_RECEIVER, addr, '5001']).child);
