@@ -17,7 +17,7 @@ import { teredoClientStatus } from '../../lab/occupants/teredo-client-ours.js';
 import { teredoRelayStatus } from '../../lab/occupants/teredo-relay-ours.js';
 import type { TeredoRelayStatus } from '../../agents/teredo-relay/status.js';
 import { distFile, repoRoot } from '../../lab/paths.js';
-import { exec, execOk, inNs, waitFor, type ExecOptions } from '../../lab/run.js';
+import { exec, execOk, inNs, spawnDetached, waitFor, type ExecOptions } from '../../lab/run.js';
 import { spawnAgent, type AgentRun } from './agent-process.js';
 import { JsonLines } from './lab.js';
 import { RELAY_NODES, SCALE, SCALE_SITES, planScaleOut, type RelayNode } from './scale-out-plan.js';
@@ -175,6 +175,31 @@ describe('one relay killed mid-transfer', () => {
     startRelay(dead!);
     const both = Object.values(SCALE.relays).map((r) => r.v6).sort();
     await waitFor('the restarted relay announced', async () => ((await upstreamNextHops()).join() === both.join() ? true : undefined), 60_000, 200);
+  });
+});
+
+describe('a relay alive but stuck', () => {
+  it('scripts/teredo-relay-watch.sh withdraws it while it does not answer (SIGSTOP) and announces it again (SIGCONT)', async () => {
+    const node: RelayNode = 'relay-a';
+    const log = join(tmp, 'watch.log');
+    const env = { ...process.env, TEREDO_RELAY: `${process.execPath} ${agent('teredo-relay')}`, WATCH_INTERVAL: '1', BIRD_SOCKET: birdCtl(node) };
+    const watch = spawnDetached(inNs(ns(node), ['sh', join(repoRoot(), 'scripts/teredo-relay-watch.sh')]), { logFile: log, env });
+    const both = Object.values(SCALE.relays).map((r) => r.v6).sort();
+    try {
+      await waitFor('the watcher', async () => (readFileSync(log, 'utf8').includes('enable upstream') ? true : undefined), 60_000, 200);
+      const pid = relays.get(node)!.child.pid!;
+      process.kill(pid, 'SIGSTOP');
+      const stoppedAt = Date.now();
+      try {
+        await waitFor('the withdrawal', async () => ((await upstreamNextHops()).join() === SCALE.relays['relay-b'].v6 ? true : undefined), 60_000, 50);
+        console.log(`${node} stopped: withdrawn by the watcher after ${Date.now() - stoppedAt} ms (1 s interval, 1 s status timeout)`);
+      } finally {
+        process.kill(pid, 'SIGCONT');
+      }
+      await waitFor('announced again', async () => ((await upstreamNextHops()).join() === both.join() ? true : undefined), 60_000, 200);
+    } finally {
+      process.kill(watch.pid!, 'SIGTERM');
+    }
   });
 });
 
