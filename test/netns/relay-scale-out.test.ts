@@ -66,7 +66,7 @@ async function clientAddress(node: string): Promise<string> {
   }, 60_000, 500);
 }
 
-/** The 3 last of `count` Echo Requests (the first ones find the relay, §5.2.9) are all answered. */
+/** `ping` output of 3 Echo Requests from `from` to `to`, after 2 unchecked ones (they find the relay, §5.2.9). */
 async function pings(from: string, to: string): Promise<string> {
   await exec(inNs(ns(from), ['ping', '-6', '-n', '-c', '2', '-W', '3', to]));
   return (await exec(inNs(ns(from), ['ping', '-6', '-n', '-c', '3', '-i', '0.2', '-W', '5', to]))).stdout;
