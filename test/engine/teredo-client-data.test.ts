@@ -141,6 +141,36 @@ describe('native destinations: relay discovery (§5.2.9)', () => {
     w.inet.runUntilIdle();
     expect(c.tun.written).toEqual([second]);
   });
+  it('a trusted native host whose packets come through another relay (anycast relays, one withdrawn) is tested again and moves there', () => {
+    const { w, c, me } = qualified();
+    w.relay();
+    const host6 = w.nativeHost(HOST6);
+    c.stack.send(echo(me, HOST6, 128, new Uint8Array(8)));
+    w.inet.runUntilIdle();
+    expect(c.drops).toEqual([]);
+    // The native side now routes the client through a second relay (the upstream withdrew the first's route).
+    const other = { addr: parseIpv4('198.18.0.21'), port: 3545 };
+    w.relay(other, { prefix: me, length: 128 }, 4);
+    const mark = w.log.length;
+    const moved = echo(HOST6, me, 128, new Uint8Array(8).fill(3));
+    host6.send(moved);
+    w.inet.runUntilIdle();
+    // Dropped, not accepted untested (CVE-2006-6266): a test through our server, answered through the new relay.
+    expect(c.drops).toEqual(['unknown-peer']);
+    expect(w.sent(c, mark).map((s) => [s.addr, isBubble(s) ? 'bubble' : s.data[40]])).toEqual([
+      [other.addr, 'bubble'],
+      [PRIMARY, 128],
+    ]);
+    // From now on both ways go through the new relay.
+    const since = w.log.length;
+    c.stack.send(echo(me, HOST6, 128, new Uint8Array(8)));
+    const next = echo(HOST6, me, 128, new Uint8Array(8).fill(4));
+    host6.send(next);
+    w.inet.runUntilIdle();
+    expect(w.sent(c, since).map((s) => [s.addr, s.port])).toEqual([[other.addr, other.port]]);
+    expect(c.tun.written).toContainEqual(next);
+    expect(c.drops).toEqual(['unknown-peer']);
+  });
 });
 
 describe('Teredo destinations (§5.2.4 cases 4, 5; §5.2.6)', () => {

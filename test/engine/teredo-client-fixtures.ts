@@ -115,9 +115,13 @@ export class TeredoWorld {
     return nat;
   }
 
-  /** The real relay at RELAY; on the native side it routes 2001::/32. */
-  relay(): TeredoRelayHost {
-    return new TeredoRelayHost(this.clock, this.host(RELAY.addr), RELAY.port, { random: seededRandom(3), icmpv6Source: RELAY6 }, this.native.attach('teredo-relay', TEREDO_ROUTE));
+  /**
+   * The real relay at `at` (default RELAY); on the native side it routes `route` (default 2001::/32; the
+   * longest prefix wins, so a second relay given a longer one takes that traffic from the first); `seed` draws
+   * its nonces (two relays must not draw the same).
+   */
+  relay(at: Endpoint4 = RELAY, route: { readonly prefix: Uint8Array; readonly length: number } = TEREDO_ROUTE, seed = 3): TeredoRelayHost {
+    return new TeredoRelayHost(this.clock, this.host(at.addr), at.port, { random: seededRandom(seed), icmpv6Source: RELAY6 }, this.native.attach(`teredo-relay-${at.addr}`, route));
   }
 
   /** A native IPv6 host at `addr` (it answers Echo Requests). */

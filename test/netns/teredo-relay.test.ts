@@ -20,6 +20,7 @@ import { parseIpv4 } from '../../src/wire/ipv4.js';
 import { encodeTeredoAddress } from '../../src/wire/teredo-address.js';
 import { waitFor } from '../../lab/run.js';
 import { ADDR, JsonLines, useLab, type Lab } from './lab.js';
+import { TCP_RECEIVER, TCP_SENDER } from './tcp-transfer.js';
 
 const lab = useLab();
 const capDir = mkdtempSync(join(tmpdir(), 'trl-cap-'));
@@ -170,38 +171,6 @@ describe('the other NATs', () => {
     });
   }
 });
-
-/** Receives one TCP connection on host:port, prints {"listening":true}, then {"bytes":n,"sha256":...} at its end. */
-const TCP_RECEIVER = `
-const net = require('node:net'), crypto = require('node:crypto');
-const [host, port] = process.argv.slice(1);
-const server = net.createServer((sock) => {
-  const h = crypto.createHash('sha256');
-  let n = 0;
-  sock.on('data', (d) => { h.update(d); n += d.length; });
-  sock.on('end', () => { console.log(JSON.stringify({ bytes: n, sha256: h.digest('hex') })); server.close(); });
-});
-server.listen(Number(port), host, () => console.log(JSON.stringify({ listening: true })));`;
-
-/** Sends `bytes` pseudo-random bytes (seeded) to host:port over TCP and prints {"sent":n,"sha256":...}. */
-const TCP_SENDER = `
-const net = require('node:net'), crypto = require('node:crypto');
-const [host, port, total] = process.argv.slice(1);
-const h = crypto.createHash('sha256');
-let x = 12345, sent = 0;
-const sock = net.connect(Number(port), host, () => {
-  const pump = () => {
-    while (sent < Number(total)) {
-      const chunk = Buffer.alloc(Math.min(65536, Number(total) - sent));
-      for (let i = 0; i < chunk.length; i++) { x = (Math.imul(x, 1103515245) + 12345) >>> 0; chunk[i] = x >>> 24; }
-      h.update(chunk);
-      sent += chunk.length;
-      if (!sock.write(chunk)) return sock.once('drain', pump);
-    }
-    sock.end(() => console.log(JSON.stringify({ sent, sha256: h.digest('hex') })));
-  };
-  pump();
-});`;
 
 describe('bulk traffic and restarts', () => {
   const TEN_MB = 10 * 1024 * 1024;

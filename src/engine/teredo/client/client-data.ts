@@ -28,7 +28,8 @@
 //                                                  peer behind a symmetric NAT: beyond Miredo, see below);
 //                                                  nothing goes out if its server or mapping is not global
 //   native source from an unknown relay ─────────► dropped, and a connectivity test toward that source starts
-//                                                  (case 6: accepting it untested is CVE-2006-6266)
+//                                                  (case 6: accepting it untested is CVE-2006-6266), also
+//                                                  for a known peer (its relay changed), one at a time
 //   anything else ───────────────────────────────► dropped, counted
 //   (a peer not yet in the table enters only within client-admission.ts's bounds for peers that sent first:
 //   never by eviction, 128 at most, 16 per second after a burst of 32; refused datagrams are dropped whole)
@@ -293,11 +294,13 @@ export class ClientDataPath {
     }
     // Case 6, safely: a native host answering through a relay we do not know yet. Test the source through our
     // server (it is a global IPv6 address, so the server forwards the Echo Request natively, never to the
-    // sender's IPv4); its reply will arrive through the right relay and make it trusted.
-    if (slot >= 0 || isTeredo(data, src) || !isGlobalUnicast6(data, src)) return sink.drop(DROP['unknown-peer']);
-    if ((slot = this.#admit(data, src, now)) < 0) return sink.drop(this.#refused);
+    // sender's IPv4); its reply will arrive through the right relay and make it trusted. A known peer too:
+    // relays that share 2001::/32 (docs/scaling-out.md) move its traffic to another when one dies, and the
+    // test's reply moves its mapping there; until then the old mapping stands (a forged packet moves nothing).
+    if (isTeredo(data, src) || !isGlobalUnicast6(data, src)) return sink.drop(DROP['unknown-peer']);
+    if (slot < 0 && (slot = this.#admit(data, src, now)) < 0) return sink.drop(this.#refused);
     sink.drop(DROP['unknown-peer']);
-    this.#reach(slot, now, ctx, sink);
+    if (!this.#retries.has(slot)) this.#reach(slot, now, ctx, sink);
   }
 
   /**
