@@ -136,7 +136,7 @@ export const PREFIX_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   AdvValidLifetime: { kind: 'lifetime' },
   AdvPreferredLifetime: { kind: 'lifetime' },
   DeprecatePrefix: { kind: 'bool' },
-  DecrementLifetimes: { kind: 'bool', note: ON_NOT_APPLIED('not applied: the configured lifetimes are advertised unchanged (a prefix leaving the config or the interface is still deprecated, counting down)') },
+  DecrementLifetimes: { kind: 'bool' },
   Base6Interface: { kind: 'string' },
   Base6to4Interface: { kind: 'string' },
   AdvDHCPv6PDPreferred: { kind: 'bool', note: ON_NOT_APPLIED('not applied: the P flag (RFC 9762) is not sent') },

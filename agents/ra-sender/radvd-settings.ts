@@ -197,6 +197,7 @@ function readInterface(r: Reader, name: string, block: readonly Statement[], add
           autonomous: bool(p, 'AdvAutonomous', true),
           routerAddress,
           deprecateOnExit: bool(p, 'DeprecatePrefix', false),
+          ...(bool(p, 'DecrementLifetimes', false) ? { decrementLifetimes: true } : {}),
           validLifetimeSec: num(p, 'AdvValidLifetime') ?? DEFAULT_VALID_LIFETIME_SEC,
           preferredLifetimeSec: num(p, 'AdvPreferredLifetime') ?? DEFAULT_PREFERRED_LIFETIME_SEC,
         });

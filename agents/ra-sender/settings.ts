@@ -25,6 +25,8 @@ export interface PrefixSettings {
   readonly routerAddress: boolean;
   /** radvd DeprecatePrefix: the final RAs deprecate it. */
   readonly deprecateOnExit?: boolean;
+  /** radvd DecrementLifetimes: the advertised lifetimes count down from start or reload (engine content.ts). */
+  readonly decrementLifetimes?: boolean;
   readonly validLifetimeSec: number;
   readonly preferredLifetimeSec: number;
 }
@@ -234,7 +236,7 @@ function bytesOfPrefix(text: string, routerAddress = false): { prefix: Uint8Arra
 export function toContent(s: RaInterfaceSettings, link: LinkFacts): RaContent {
   const prefixes: RaPrefix[] = [];
   for (const p of s.prefixes) {
-    const flags = { onLink: p.onLink, autonomous: p.autonomous, routerAddress: p.routerAddress, validLifetimeSec: p.validLifetimeSec, preferredLifetimeSec: p.preferredLifetimeSec, deprecateOnExit: p.deprecateOnExit === true };
+    const flags = { onLink: p.onLink, autonomous: p.autonomous, routerAddress: p.routerAddress, validLifetimeSec: p.validLifetimeSec, preferredLifetimeSec: p.preferredLifetimeSec, deprecateOnExit: p.deprecateOnExit === true, decrementLifetimes: p.decrementLifetimes === true };
     if (p.prefix === AUTO_PREFIX) for (const a of link.autoPrefixes.filter((x) => !autoExcluded(s, x))) prefixes.push({ prefix: a, prefixLength: 64, ...flags });
     else {
       const { prefix, length } = bytesOfPrefix(p.prefix, p.routerAddress);

@@ -113,3 +113,24 @@ describe('RA sender: renumbering state from a previous run (RFC 9096)', () => {
     expect(e.renumberingVersion).toBe(version + 2);
   });
 });
+
+describe("RA sender: radvd's DecrementLifetimes", () => {
+  it('the lifetimes count down in real time from start, restart from the configured ones on reload, and the prefix goes once preferred reaches 0', () => {
+    const counting = { ...p67, validLifetimeSec: 600, preferredLifetimeSec: 300, decrementLifetimes: true };
+    const content: RaContent = { ...FULL, prefixes: [p66, counting] };
+    const e = new RaSender(config({}, content), seededRandom(3));
+    const sink = new Recorder();
+    e.start(0);
+    const at = (t: number): string[] => {
+      solicit(e, sink, t);
+      return lifetimes(sink.sent.at(-1)!).filter((l) => l.startsWith('prefix'));
+    };
+    // 2001:db8:66::/64 has no DecrementLifetimes: its lifetimes never move.
+    expect(at(10 * S)).toEqual(['prefix 2001:db8:66::/64 14400/86400', 'prefix 2001:db8:67::/64 290/590']);
+    expect(at(200 * S)).toEqual(['prefix 2001:db8:66::/64 14400/86400', 'prefix 2001:db8:67::/64 100/400']);
+    expect(at(299 * S)).toEqual(['prefix 2001:db8:66::/64 14400/86400', 'prefix 2001:db8:67::/64 1/301']);
+    expect(at(300 * S)).toEqual(['prefix 2001:db8:66::/64 14400/86400']);
+    e.reload(config({}, content), 400 * S);
+    expect(at(405 * S)).toEqual(['prefix 2001:db8:66::/64 14400/86400', 'prefix 2001:db8:67::/64 295/595']);
+  });
+});

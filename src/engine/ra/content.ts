@@ -31,6 +31,30 @@ export interface RaPrefix {
   readonly preferredLifetimeSec: number;
   /** radvd's DeprecatePrefix: the final RAs carry it with preferred lifetime 0 (and valid at most 2 hours). */
   readonly deprecateOnExit?: boolean;
+  /**
+   * radvd's DecrementLifetimes: the advertised lifetimes count down in real time from the configured ones (set at
+   * start or reload); once the preferred lifetime reaches 0 the prefix is no longer advertised (radvd's send.c).
+   */
+  readonly decrementLifetimes?: boolean;
+}
+
+/** RFC 4861 §4.6.2: all ones = infinity, never decremented. */
+const INFINITY_SEC = 0xffffffff;
+
+/** True when some prefix of `prefixes` counts down (its RAs then change every second). */
+export function decrementsLifetimes(prefixes: readonly RaPrefix[]): boolean {
+  return prefixes.some((p) => p.decrementLifetimes === true);
+}
+
+/** `prefixes` as advertised `elapsedSec` seconds after their countdown began (see RaPrefix.decrementLifetimes). */
+export function decrementedPrefixes(prefixes: readonly RaPrefix[], elapsedSec: number): RaPrefix[] {
+  const out: RaPrefix[] = [];
+  const less = (v: number): number => (v === INFINITY_SEC ? v : Math.max(0, v - elapsedSec));
+  for (const p of prefixes) {
+    if (p.decrementLifetimes !== true) out.push(p);
+    else if (less(p.preferredLifetimeSec) > 0) out.push({ ...p, validLifetimeSec: less(p.validLifetimeSec), preferredLifetimeSec: less(p.preferredLifetimeSec) });
+  }
+  return out;
 }
 
 /** RFC 4862 §5.5.3 (e): a host keeps 2 hours of an address's valid lifetime whatever a shorter value says. */

@@ -28,7 +28,7 @@ import { ALL_NODES, ipv6Equal, isLinkLocal6, isUnspecified6 } from '../../wire/i
 import { bytesEqual } from '../../wire/bytes.js';
 import { TimerTable } from '../timer-table.js';
 import type { Millis, Random, TimedEngine } from '../types.js';
-import { buildRaMessages, type RaContent, type RaPrefix } from './content.js';
+import { buildRaMessages, decrementedPrefixes, decrementsLifetimes, type RaContent, type RaPrefix } from './content.js';
 import { DeprecatedPrefixes } from './deprecation.js';
 import { RA_DROP, RA_DROP_REASONS, checkRouterSolicit } from './solicit.js';
 import { WithdrawnOptions } from './withdrawal.js';
@@ -125,6 +125,8 @@ export class RaSender implements TimedEngine<RaSink> {
   /** The RAs for the current content, built lazily; rebuilt each second while a deprecated prefix counts down. */
   #messages: Uint8Array[] | undefined;
   #messagesSecond = -1;
+  /** When the configured lifetimes began to count down (DecrementLifetimes): start or the last reload. */
+  #contentSince: Millis | undefined;
   #finalMessages: Uint8Array[] = [];
   #lastSent: readonly Uint8Array[] = [];
   #pendingSolicited = 0;
@@ -196,6 +198,7 @@ export class RaSender implements TimedEngine<RaSink> {
   start(now: Millis): void {
     if (this.#state === 'stopping' || this.#state === 'stopped') return;
     this.#state = 'advertising';
+    this.#contentSince ??= now;
     this.#initialLeft = RA_CONSTANTS.MAX_INITIAL_RTR_ADVERTISEMENTS;
     if (this.#sendsPeriodic()) this.#timers.set('advert', this.#earliestMulticast(now));
   }
@@ -257,6 +260,7 @@ export class RaSender implements TimedEngine<RaSink> {
     this.#renumberingVersion++;
     if (config.monitor !== true) this.routers.routers.length = 0;
     this.#config = config;
+    this.#contentSince = now;
     this.#tokens = Math.min(this.#tokens, config.schedule.maxUnicastPerSec);
     this.#messages = undefined;
     this.#armLifetimes();
@@ -369,7 +373,8 @@ export class RaSender implements TimedEngine<RaSink> {
 
   #currentMessages(now: Millis): Uint8Array[] {
     const second = Math.floor(now / 1000);
-    if (this.#messages === undefined || (this.#deprecated.size > 0 && second !== this.#messagesSecond)) {
+    const counting = this.#deprecated.size > 0 || decrementsLifetimes(this.#config.content.prefixes);
+    if (this.#messages === undefined || (counting && second !== this.#messagesSecond)) {
       this.#messages = this.#build(now, false);
       this.#messagesSecond = second;
     }
@@ -378,7 +383,8 @@ export class RaSender implements TimedEngine<RaSink> {
 
   #build(now: Millis, final: boolean): Uint8Array[] {
     const c = this.#config;
-    const withPrefixes = this.#deprecated.size === 0 ? c.content : { ...c.content, prefixes: [...c.content.prefixes, ...this.#deprecated.advertised(now)] };
+    const own = decrementedPrefixes(c.content.prefixes, Math.floor((now - (this.#contentSince ?? now)) / 1000));
+    const withPrefixes = { ...c.content, prefixes: [...own, ...this.#deprecated.advertised(now)] };
     const content = this.#withdrawn.extend(withPrefixes);
     return buildRaMessages(content, c.linkMtu, final);
   }
