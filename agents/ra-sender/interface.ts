@@ -21,6 +21,7 @@ import { hex } from '../../src/wire/bytes.js';
 import { linkProblems, toEngineConfig, type RaInterfaceSettings } from './settings.js';
 import type { LinkState } from './link.js';
 import { describeRas } from './format.js';
+import { raSource } from './options.js';
 import type { InterfaceStatus } from './status.js';
 import type { RaSenderAgentConfig } from './config.js';
 import { capLifetimes, snapshot, toStored, type LifetimeCaps, type RestoredPrefix, type StoredPrefix } from './renumbering-state.js';
@@ -52,6 +53,9 @@ export class AdvertisingInterface {
   #driver: Driver<RaSink> | undefined;
   #socket: Icmpv6Socket | undefined;
   #link: LinkState | undefined;
+  /** AdvRASrcAddress picked for this link (options.ts raSource), or undefined: the kernel's choice. */
+  #source: Uint8Array | undefined;
+  #sourceText: string | undefined;
   #config: RaSenderConfig | undefined;
   #problems: string[] = [];
   /** Settings from a reload not yet in the engine config: rebuilt at the next poll with a usable link. */
@@ -137,7 +141,13 @@ export class AdvertisingInterface {
         this.#restored = [];
       }
     }
-    if (link.linkLocal !== previous?.linkLocal) this.#engine!.setOwnAddresses([parseIpv6(link.linkLocal)]);
+    const source = raSource(this.#settings, link.addresses);
+    if (link.linkLocal !== previous?.linkLocal || source !== this.#sourceText) {
+      this.#sourceText = source;
+      this.#source = source === undefined ? undefined : parseIpv6(source);
+      // Our own RAs, heard back by the monitor, come from either.
+      this.#engine!.setOwnAddresses(this.#source === undefined ? [parseIpv6(link.linkLocal)] : [parseIpv6(link.linkLocal), this.#source]);
+    }
     const active: InterfaceState = this.#options.monitorOnly ? 'monitoring' : 'advertising';
     const fwdOff = link.forwarding === false && this.#settings.routerLifetimeSec > 0 && !this.#options.monitorOnly;
     if (fwdOff && (this.#state !== active || previous?.forwarding !== false || force)) this.#log.warn(forwardingWarning(this.#settings));
@@ -217,7 +227,7 @@ export class AdvertisingInterface {
     const sink = (drop: (reason: number) => void): RaSink => ({
       drop,
       sendRa: (destination, message) => {
-        this.#socket?.send(destination, message);
+        this.#socket?.send(destination, message, this.#source);
       },
       finalDone: () => this.#finalDone?.(),
       defaultRouteExpired: (router) => this.#log.warn({ router: formatIpv6(router.source), routerLifetime: router.routerLifetimeSec }, "another router's default route expired: no RA from it within its router lifetime"),

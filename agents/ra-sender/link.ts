@@ -27,6 +27,8 @@ export interface LinkState {
   readonly mac: Uint8Array | undefined;
   /** The first 8 bytes (as 16-byte prefixes) of the interface's global /64 addresses, sorted, no duplicates. */
   readonly autoPrefixes: readonly Uint8Array[];
+  /** Every address of the interface past DAD, any scope, as text (where AdvRASrcAddress may pick from). */
+  readonly addresses: readonly string[];
   /** net.ipv6.conf.IF.forwarding; undefined when unreadable. */
   readonly forwarding: boolean | undefined;
 }
@@ -36,15 +38,17 @@ export interface LinkReader {
 }
 
 /** What `ifname`'s IPv6 addresses (one /proc/net/if_inet6 reading) say about it. */
-export function linkAddresses(addresses: readonly Ipv6InterfaceAddress[], ifname: string): Pick<LinkState, 'ifindex' | 'linkLocal' | 'tentative' | 'autoPrefixes'> {
+export function linkAddresses(addresses: readonly Ipv6InterfaceAddress[], ifname: string): Pick<LinkState, 'ifindex' | 'linkLocal' | 'tentative' | 'autoPrefixes' | 'addresses'> {
   let ifindex: number | undefined;
   let linkLocal: string | undefined;
   let tentative = false;
   const prefixes = new Map<string, Uint8Array>();
+  const usableAddresses: string[] = [];
   for (const a of addresses) {
     if (a.device !== ifname) continue;
     ifindex = a.ifindex;
     const usable = (a.flags & (IFA_F_TENTATIVE | IFA_F_DADFAILED)) === 0;
+    if (usable) usableAddresses.push(formatIpv6(a.address));
     if (a.scope === SCOPE_LINK) {
       if (usable) linkLocal ??= formatIpv6(a.address);
       else tentative = true;
@@ -55,7 +59,7 @@ export function linkAddresses(addresses: readonly Ipv6InterfaceAddress[], ifname
     }
   }
   const autoPrefixes = [...prefixes.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, p]) => p);
-  return { ifindex, linkLocal, tentative: linkLocal === undefined && tentative, autoPrefixes };
+  return { ifindex, linkLocal, tentative: linkLocal === undefined && tentative, autoPrefixes, addresses: usableAddresses };
 }
 
 /** A LinkReader over `host`'s facts. */

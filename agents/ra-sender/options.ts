@@ -5,7 +5,7 @@
 // then turned into RaContent fields (src/engine/ra/content.ts).
 
 import type { RaContent } from '../../src/engine/ra/content.js';
-import { parseIpv6 } from '../../src/wire/ipv6-address.js';
+import { formatIpv6, isLinkLocal6, parseIpv6 } from '../../src/wire/ipv6-address.js';
 import { PREF64_LENGTHS, PREF64_MAX_LIFETIME_SEC, svcParamsBytes } from '../../src/wire/ndisc-options-ra.js';
 import { domainWireLength } from '../../src/wire/ndisc-fields.js';
 import { MIN_LINK_MTU, isIpv6, parsePrefix, type RaInterfaceSettings } from './settings.js';
@@ -55,6 +55,8 @@ export interface MoreSettings {
   readonly dnr?: readonly DnrSettings[];
   readonly lowpanContexts?: readonly LowpanContextSettings[];
   readonly abros?: readonly AbroSettings[];
+  /** radvd AdvRASrcAddress: RAs leave from the first of these the interface holds (else its link-local address). */
+  readonly raSourceAddresses?: readonly string[];
 }
 
 /** radvd check_iface: the Mobile IPv6 extensions (and so RFC 6275 §7.5's shorter intervals) are in use. */
@@ -122,6 +124,10 @@ export function checkMore(s: RaInterfaceSettings, err: (m: string) => void, warn
     if (!(Number.isInteger(c.contextLength) && c.contextLength >= 0 && c.contextLength <= 128)) err(`lowpanco: context length (${c.contextLength}) must be 0..128`);
     if (!u16ok(c.lifetimeMin)) err(`lowpanco: lifetime (${c.lifetimeMin}) must be 0..65535 (units of 60 s)`);
   }
+  for (const a of m.raSourceAddresses ?? []) {
+    if (!isIpv6(a)) err(`AdvRASrcAddress ${a} must be an IPv6 address`);
+    else if (!isLinkLocal6(parseIpv6(a))) warn(`AdvRASrcAddress ${a} is not link-local: hosts drop RAs from any other source (RFC 4861 §6.1.2)`);
+  }
   for (const a of m.abros ?? []) {
     if (!isIpv6(a.address)) err(`abro ${a.address} must be an IPv6 address`);
     if (!u16ok(a.versionLow) || !u16ok(a.versionHigh) || !u16ok(a.lifetimeMin)) err(`abro ${a.address}: versions and lifetime must be 0..65535`);
@@ -155,4 +161,13 @@ export function moreContent(s: RaInterfaceSettings): Partial<RaContent> {
     lowpanContexts: (m.lowpanContexts ?? []).map((c) => ({ contextLength: c.contextLength, compression: c.compression, contextId: c.contextId & 0x0f, validLifetimeMin: c.lifetimeMin, prefix: new Uint8Array(16) })),
     abros: (m.abros ?? []).map((a) => ({ versionLow: a.versionLow, versionHigh: a.versionHigh, validLifetimeMin: a.lifetimeMin, address: parseIpv6(a.address) })),
   };
+}
+
+/** AdvRASrcAddress: the first configured source the interface now holds (`held`: its addresses past DAD), else undefined. */
+export function raSource(s: RaInterfaceSettings, held: readonly string[]): string | undefined {
+  for (const a of s.more?.raSourceAddresses ?? []) {
+    const canonical = formatIpv6(parseIpv6(a));
+    if (held.includes(canonical)) return canonical;
+  }
+  return undefined;
 }

@@ -229,7 +229,7 @@ function readInterface(r: Reader, name: string, block: readonly Statement[], add
         }
         break;
       case 'advrasrcaddress':
-        r.warnings.push(`${at}: AdvRASrcAddress { ${entries.map((e) => e.text).join('; ')}; }: not applied: RAs leave from the interface's first link-local address, as the kernel picks it`);
+        more.raSourceAddresses = entries.map((e) => e.text);
         break;
       case 'autoignoreprefixes':
         more.autoExclude = entries.map((e) => r.prefix(e, 'autoignoreprefixes', true) ?? e.text);

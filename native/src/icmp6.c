@@ -8,7 +8,8 @@
  *  - IPV6_RECVPKTINFO + IPV6_RECVHOPLIMIT, so every message arrives with its interface index and the hop limit
  *    it was received with (RFC 4861 §6.1.1: a router must drop an RS whose hop limit is not 255);
  *  - an ICMP6_FILTER type filter (RFC 3542 §3.2) so the kernel only wakes us for the types we handle.
- * Group membership (IPV6_JOIN_GROUP, e.g. ff02::2 for a router) and sending are separate calls.
+ * Group membership (IPV6_JOIN_GROUP, e.g. ff02::2 for a router) and sending (optionally from a chosen source) are
+ * separate calls.
  */
 #define _GNU_SOURCE
 #include "common.h"
@@ -130,23 +131,50 @@ static napi_value icmp6_membership(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* icmp6Send(fd, dst16, scopeId, message) -> bytes sent or -errno. The kernel fills the checksum. */
+/*
+ * icmp6Send(fd, dst16, scopeId, message[, src16]) -> bytes sent or -errno. The kernel fills the checksum. With
+ * src16 the message leaves from that address (IPV6_PKTINFO, RFC 3542 §6.1: it must be one of the host's; radvd's
+ * AdvRASrcAddress), otherwise from the kernel's choice.
+ */
 static napi_value icmp6_send(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
+  size_t argc = 5;
+  napi_value argv[5];
   int32_t fd, scope;
-  const uint8_t *dst, *data;
-  size_t dlen, len;
+  const uint8_t *dst, *data, *src = NULL;
+  size_t dlen, len, slen = 0;
+  napi_valuetype t = napi_undefined;
   NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc >= 5 && napi_typeof(env, argv[4], &t) != napi_ok) t = napi_undefined;
   if (argc < 4 || !io_get_int(env, argv[0], &fd) || !io_get_bytes(env, argv[1], &dst, &dlen) || dlen != 16 ||
-      !io_get_int(env, argv[2], &scope) || !io_get_bytes(env, argv[3], &data, &len))
-    return io_throw_type(env, "icmp6Send(fd, dst: 16 bytes, scopeId, message: Uint8Array)");
+      !io_get_int(env, argv[2], &scope) || !io_get_bytes(env, argv[3], &data, &len) ||
+      (t != napi_undefined && t != napi_null && (!io_get_bytes(env, argv[4], &src, &slen) || slen != 16)))
+    return io_throw_type(env, "icmp6Send(fd, dst: 16 bytes, scopeId, message: Uint8Array, src?: 16 bytes)");
   struct sockaddr_in6 to;
   memset(&to, 0, sizeof to);
   to.sin6_family = AF_INET6;
   memcpy(&to.sin6_addr, dst, 16);
   to.sin6_scope_id = (uint32_t)scope;
-  ssize_t n = sendto(fd, data, len, 0, (struct sockaddr *)&to, sizeof to);
+  struct iovec iov = {.iov_base = (void *)data, .iov_len = len};
+  union {
+    char buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+    struct cmsghdr align;
+  } control;
+  struct msghdr msg = {.msg_name = &to, .msg_namelen = sizeof to, .msg_iov = &iov, .msg_iovlen = 1};
+  if (src != NULL) {
+    memset(&control, 0, sizeof control);
+    msg.msg_control = control.buf;
+    msg.msg_controllen = sizeof control.buf;
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = IPPROTO_IPV6;
+    c->cmsg_type = IPV6_PKTINFO;
+    c->cmsg_len = CMSG_LEN(sizeof(struct in6_pktinfo));
+    struct in6_pktinfo pi;
+    memset(&pi, 0, sizeof pi);
+    memcpy(&pi.ipi6_addr, src, 16);
+    pi.ipi6_ifindex = (unsigned)scope;
+    memcpy(CMSG_DATA(c), &pi, sizeof pi);
+  }
+  ssize_t n = sendmsg(fd, &msg, 0);
   return io_int(env, n < 0 ? -errno : n);
 }
 

@@ -82,11 +82,11 @@ class LinuxIcmpv6Socket implements Icmpv6Socket {
     this.#errorHandler = handler;
   }
 
-  send(destination: Uint8Array, message: Uint8Array): boolean {
+  send(destination: Uint8Array, message: Uint8Array, source?: Uint8Array): boolean {
     if (this.#closed) return false;
     // Link-local and multicast destinations are only meaningful with a zone: ours.
     const scope = isLinkLocal6(destination) || isMulticast6(destination) ? this.ifindex : 0;
-    const n = this.#native.icmp6Send(this.#fd, destination, scope, message);
+    const n = this.#native.icmp6Send(this.#fd, destination, scope, message, source);
     if (n >= 0) return true;
     this.#errorHandler(new IoError('IO_ICMPV6_SEND', `sendto on ${this.ifname}: ${getSystemErrorName(n)}`, -n, 'sendto'));
     return false;

@@ -57,7 +57,7 @@ export interface NativeIo {
   icmp6SetFilter(fd: number, types: readonly number[] | null): void;
   icmp6Membership(fd: number, ifindex: number, group: Uint8Array, join: boolean): void;
   /** Bytes sent, or -errno. */
-  icmp6Send(fd: number, destination: Uint8Array, scopeId: number, message: Uint8Array): number;
+  icmp6Send(fd: number, destination: Uint8Array, scopeId: number, message: Uint8Array, source?: Uint8Array): number;
   /** Throws with code IO_UDP_BIND (and the errno) when bind() fails. Buffer sizes 0 = the kernel's default. */
   udpOpen(address: number, port: number, netns: string | null, reuseAddr: boolean, receiveBufferSize: number, sendBufferSize: number, dontFragment: boolean): UdpOpened;
   /** Sends `count` datagrams described by UDP_SEND_META_LEN records; returns how many failed (their errno set). */

@@ -81,9 +81,10 @@ export interface Icmpv6Socket {
   onError(handler: (error: Error) => void): void;
   /**
    * Sends an ICMPv6 message (type first; the checksum field is filled by the kernel) to a unicast or
-   * multicast destination (16 bytes) out of this socket's interface. false (and an IoError) on failure.
+   * multicast destination (16 bytes) out of this socket's interface, from `source` (16 bytes, one of the
+   * interface's addresses; IPV6_PKTINFO) or the kernel's choice. false (and an IoError) on failure.
    */
-  send(destination: Uint8Array, message: Uint8Array): boolean;
+  send(destination: Uint8Array, message: Uint8Array, source?: Uint8Array): boolean;
   joinGroup(group: Uint8Array): void;
   leaveGroup(group: Uint8Array): void;
   /** Only these ICMPv6 types are delivered (ICMP6_FILTER); undefined passes every type. */

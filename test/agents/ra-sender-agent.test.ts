@@ -32,7 +32,7 @@ function config(flags: Record<string, unknown>, radvd?: ImportedFile): RaSenderA
   return r.config;
 }
 
-const UP: LinkState = { ifindex: 7, linkLocal: 'fe80::1', tentative: false, mtu: 1500, mac: fromHex('02005e005301'), autoPrefixes: [parseIpv6('2001:db8:77::')], forwarding: true };
+const UP: LinkState = { ifindex: 7, linkLocal: 'fe80::1', tentative: false, mtu: 1500, mac: fromHex('02005e005301'), autoPrefixes: [parseIpv6('2001:db8:77::')], addresses: ['fe80::1', '2001:db8:77::1'], forwarding: true };
 const TENTATIVE: LinkState = { ...UP, linkLocal: undefined, tentative: true };
 
 function harness(flags: Record<string, unknown>, link: LinkState = UP, radvd?: ImportedFile) {
@@ -117,6 +117,29 @@ describe('ra-sender agent', () => {
     eth1.deliver({ bytes: RS, source: parseIpv6('fe80::99') });
     expect(eth1.sent.map((m) => formatIpv6(m.destination))).toEqual(['fe80::99']);
     await stopAll(h, agent);
+  });
+
+  it("AdvRASrcAddress: RAs leave from the first listed address the interface holds, the kernel's choice when it holds none", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ra-sender-radvd-'));
+    try {
+      const path = join(dir, 'radvd.conf');
+      writeFileSync(path, 'interface eth0 {\n  AdvSendAdvert on;\n  AdvRASrcAddress { fe80::99; fe80::1; };\n};\n');
+      const h = harness({}, UP, radvdConfImport.read(path));
+      const { agent } = await h.start();
+      h.clock.advance(100_000);
+      const sources = () => h.sockets.flatMap((x) => x.socket.sent).map((m) => (m.source === undefined ? 'kernel' : formatIpv6(m.source)));
+      expect(new Set(sources())).toEqual(new Set(['fe80::1']));
+      // fe80::99 appears on the link: it is listed first, so it is used from the next poll on.
+      h.state.link = { ...UP, addresses: [...UP.addresses, 'fe80::99'] };
+      h.clock.advance(700_000); // past MaxRtrAdvInterval (600 s): at least one periodic RA
+      expect(sources().at(-1)).toBe('fe80::99');
+      h.state.link = { ...UP, addresses: ['fe80::1234'] };
+      h.clock.advance(700_000);
+      expect(sources().at(-1)).toBe('kernel');
+      await stopAll(h, agent);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('advertises what an imported radvd.conf says, and applies the file read again on SIGHUP', async () => {
@@ -348,6 +371,6 @@ describe('link state from /proc/net/if_inet6', () => {
   it('reports a link-local address still in DAD (or failed) as tentative, and an absent interface as such', () => {
     expect(linkAddresses(parseIfInet6(TEXT), 'eth1')).toMatchObject({ ifindex: 8, linkLocal: undefined, tentative: true });
     expect(linkAddresses(parseIfInet6(TEXT), 'eth2')).toMatchObject({ ifindex: 9, linkLocal: undefined, tentative: true });
-    expect(linkAddresses(parseIfInet6(TEXT), 'eth9')).toEqual({ ifindex: undefined, linkLocal: undefined, tentative: false, autoPrefixes: [] });
+    expect(linkAddresses(parseIfInet6(TEXT), 'eth9')).toEqual({ ifindex: undefined, linkLocal: undefined, tentative: false, autoPrefixes: [], addresses: [] });
   });
 });

@@ -7,6 +7,8 @@ import type { Icmpv6Message, Icmpv6Socket } from '../../src/io/ports.js';
 export interface SentIcmpv6 {
   readonly destination: Uint8Array;
   readonly bytes: Uint8Array;
+  /** The source asked for (IPV6_PKTINFO), absent for the kernel's choice. */
+  readonly source?: Uint8Array;
 }
 
 export class FakeIcmpv6Socket implements Icmpv6Socket {
@@ -46,12 +48,12 @@ export class FakeIcmpv6Socket implements Icmpv6Socket {
     this.errorHandler = handler;
   }
 
-  send(destination: Uint8Array, message: Uint8Array): boolean {
+  send(destination: Uint8Array, message: Uint8Array, source?: Uint8Array): boolean {
     if (this.closed || this.failSends) {
       this.errorHandler?.(this.failSends ?? new Error('socket is closed'));
       return false;
     }
-    this.sent.push({ destination: destination.slice(), bytes: message.slice() });
+    this.sent.push({ destination: destination.slice(), bytes: message.slice(), ...(source ? { source: source.slice() } : {}) });
     return true;
   }
 
