@@ -115,7 +115,7 @@ static int read_vnet(poller_t *p, uint8_t *buf, size_t room, uint8_t *meta, size
   uint32_t len = n > VNET_HDR_LEN ? (uint32_t)(n - VNET_HDR_LEN) : 0;
   vnet_hdr_t h;
   vnet_hdr_read(raw, &h);
-  int count = 1;
+  int count = 0;
   if (h.gso_type != 0 || (h.flags & 1)) { /* 1 = NEEDS_CSUM; DATA_VALID (2) needs nothing */
     memcpy(p->super, buf, len);
     count = vnet_segment(p->super, len, &h, buf, room, (uint32_t *)meta, VNET_MAX_SEGS);
