@@ -5,10 +5,12 @@
  *   tunWriteBatch(fd, data, meta, count, state: Uint8Array (one int32)) -> number of packets that failed
  *
  * `data` holds `count` IPv6 packets back to back, `meta` one 8-byte record each (u32 length, i32 errno written
- * back: 0 = written), host order: the SendQueue layout (src/io/send-queue.ts). With state[0] = 1, consecutive
- * TCP segments of one flow leave as ONE writev() of a superframe (vnet_coalesce: GRO towards the kernel);
- * otherwise each packet is one writev() behind a zero virtio header. If the kernel refuses a merged write with
- * EINVAL we set state[0] = 0 (no more merging on this device) and write that group's packets one by one.
+ * back: 0 = written), host order: the SendQueue layout (src/io/send-queue.ts). `state` holds the kinds to
+ * merge (vnet.h VNET_MERGE_TCP | VNET_MERGE_UDP, what the device's offloads allow: tunOpen's `merge`):
+ * consecutive TCP segments (UDP datagrams) of one flow leave as ONE writev() of a superframe (vnet_coalesce:
+ * GRO towards the kernel); anything else is one writev() behind a zero virtio header. If the kernel refuses a
+ * merged write with EINVAL we set state to 0 (no more merging on this device) and write that group's packets
+ * one by one.
  */
 #define _GNU_SOURCE
 #include "common.h"
@@ -40,8 +42,8 @@ static int write_batch(int fd, const uint8_t *data, size_t dlen, uint8_t *meta, 
   int failed = 0;
   for (int i = 0; i < count;) {
     int iovcnt = 0, n;
-    if (*state & 1) {
-      n = vnet_coalesce(data + at, dlen - at, meta + (size_t)i * WRITE_META, WRITE_META, count - i, hdr, iov, &iovcnt);
+    if (*state) {
+      n = vnet_coalesce(data + at, dlen - at, meta + (size_t)i * WRITE_META, WRITE_META, count - i, *state, hdr, iov, &iovcnt);
     } else {
       uint32_t len;
       memcpy(&len, meta + (size_t)i * WRITE_META, 4);
@@ -54,7 +56,7 @@ static int write_batch(int fd, const uint8_t *data, size_t dlen, uint8_t *meta, 
     if (n < 0) return -1;
     int e = write_group(fd, iov, iovcnt);
     if (e == EINVAL && n > 1) {
-      *state &= ~1; /* this kernel takes no merged writes: plain from here on, this group included */
+      *state = 0; /* this kernel takes no merged writes: plain from here on, this group included */
       continue;
     }
     for (int k = i; k < i + n; k++) {
@@ -107,27 +109,27 @@ static napi_value vnet_segment_call(napi_env env, napi_callback_info info) {
 }
 
 /*
- * vnetCoalesce(data, lens: Uint8Array (int32s), count, out, outLens: Uint8Array (int32s)) -> writes: what tunWriteBatch would
+ * vnetCoalesce(data, lens: Uint8Array (int32s), count, kinds, out, outLens: Uint8Array (int32s)) -> writes: what tunWriteBatch would
  * hand the kernel (virtio header + packet, each write's bytes concatenated into out), for the unit tests.
  */
 static napi_value vnet_coalesce_call(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
+  size_t argc = 6;
+  napi_value argv[6];
   const uint8_t *data, *lens, *out, *olens;
   size_t dlen, llen, olen, ollen;
-  int32_t count;
+  int32_t count, kinds;
   NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 5 || !io_get_bytes(env, argv[0], &data, &dlen) || !io_get_bytes(env, argv[1], &lens, &llen) ||
-      !io_get_int(env, argv[2], &count) || count < 0 || (size_t)count * 4 > llen || !io_get_bytes(env, argv[3], &out, &olen) ||
-      !io_get_bytes(env, argv[4], &olens, &ollen))
-    return io_throw_type(env, "vnetCoalesce(data, lens: Uint8Array (int32s), count, out: Uint8Array, outLens: Uint8Array (int32s))");
+  if (argc < 6 || !io_get_bytes(env, argv[0], &data, &dlen) || !io_get_bytes(env, argv[1], &lens, &llen) ||
+      !io_get_int(env, argv[2], &count) || count < 0 || (size_t)count * 4 > llen || !io_get_int(env, argv[3], &kinds) ||
+      !io_get_bytes(env, argv[4], &out, &olen) || !io_get_bytes(env, argv[5], &olens, &ollen))
+    return io_throw_type(env, "vnetCoalesce(data, lens: Uint8Array (int32s), count, kinds, out: Uint8Array, outLens: Uint8Array (int32s))");
   uint8_t hdr[VNET_HDR_LEN + VNET_MAX_HDR];
   struct iovec iov[VNET_MAX_MERGE + 2];
   size_t at = 0, put = 0;
   int writes = 0;
   for (int i = 0; i < count;) {
     int iovcnt;
-    int n = vnet_coalesce(data + at, dlen - at, lens + (size_t)i * 4, 4, count - i, hdr, iov, &iovcnt);
+    int n = vnet_coalesce(data + at, dlen - at, lens + (size_t)i * 4, 4, count - i, kinds, hdr, iov, &iovcnt);
     if (n < 0 || (size_t)writes * 4 + 4 > ollen) return io_throw_type(env, "vnetCoalesce: bad lengths or no room");
     uint32_t wlen = 0;
     for (int k = 0; k < iovcnt; k++) {

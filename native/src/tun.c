@@ -36,6 +36,7 @@ struct io_in6_ifreq {
 #define TUN_F_USO4 0x20 /* Linux 6.2; older uapi headers lack them */
 #define TUN_F_USO6 0x40
 
+/* offload: 0 plain, 1 with TSO, 2 with TSO and USO (open_device). */
 static napi_value make_result(napi_env env, int fd, int ctl, const char *name, int ifindex, int offload) {
   napi_value out, jname;
   NAPI_CALL(env, napi_create_object(env, &out));
@@ -47,16 +48,17 @@ static napi_value make_result(napi_env env, int fd, int ctl, const char *name, i
   napi_value jo;
   napi_get_boolean(env, offload != 0, &jo);
   napi_set_named_property(env, out, "offload", jo);
+  napi_set_named_property(env, out, "merge", io_int(env, offload == 2 ? 3 : offload)); /* vnet.h VNET_MERGE_* */
   return out;
 }
 
 /*
- * TUNSETOFFLOAD with USO if the kernel knows it, else without; 1 when the device has offloads. A device
+ * TUNSETOFFLOAD with USO if the kernel knows it (2), else without (1), or 0. A device
  * attached to (persistent) or a kernel without TUNSETOFFLOAD answers EINVAL: we then go without.
  */
 static int set_offload(int fd) {
   unsigned base = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6;
-  if (ioctl(fd, TUNSETOFFLOAD, base | TUN_F_USO4 | TUN_F_USO6) == 0) return 1;
+  if (ioctl(fd, TUNSETOFFLOAD, base | TUN_F_USO4 | TUN_F_USO6) == 0) return 2;
   return ioctl(fd, TUNSETOFFLOAD, base) == 0;
 }
 
@@ -69,17 +71,18 @@ static int set_iff(int fd, const char *name, short flags, struct ifreq *ifr) {
 }
 
 /*
- * Opens the device with IFF_VNET_HDR and offloads, or (offload false, or the kernel refusing) plainly: 1 with
- * offloads, 0 plain, -1 + errno. The vnet attempt uses its own fd: a refused one is closed and forgotten.
+ * Opens the device with IFF_VNET_HDR and offloads, or (offload false, or the kernel refusing) plainly: 2 with
+ * TSO and USO, 1 with TSO, 0 plain, -1 / -2 + errno. The vnet attempt uses its own fd: a refused one is closed and forgotten.
  */
 static int open_device(const char *name, int offload, int *fd_out, struct ifreq *ifr) {
   if (offload) {
     int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) return -1;
     int hdr = 10; /* struct virtio_net_hdr */
-    if (set_iff(fd, name, IFF_TUN | IFF_NO_PI | IFF_VNET_HDR, ifr) == 0 && ioctl(fd, TUNSETVNETHDRSZ, &hdr) == 0 && set_offload(fd)) {
+    int level = 0;
+    if (set_iff(fd, name, IFF_TUN | IFF_NO_PI | IFF_VNET_HDR, ifr) == 0 && ioctl(fd, TUNSETVNETHDRSZ, &hdr) == 0 && (level = set_offload(fd)) > 0) {
       *fd_out = fd;
-      return 1;
+      return level;
     }
     close(fd); /* a device this call created goes with it (not persistent) */
   }
@@ -96,8 +99,9 @@ static int open_device(const char *name, int offload, int *fd_out, struct ifreq 
 }
 
 /*
- * tunOpen(name, netns, offload) -> { fd, ctlFd, name, ifindex, offload }. name "" lets the kernel pick tunN.
- * `offload` in the result says whether the device reads and writes virtio-net frames.
+ * tunOpen(name, netns, offload) -> { fd, ctlFd, name, ifindex, offload, merge }. name "" lets the kernel pick
+ * tunN. `offload` in the result says whether the device reads and writes virtio-net frames, `merge` which
+ * superframes it takes on write (vnet.h VNET_MERGE_*: 1 TCP, 3 TCP and UDP).
  */
 static napi_value tun_open(napi_env env, napi_callback_info info) {
   size_t argc = 3;

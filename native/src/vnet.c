@@ -136,21 +136,32 @@ int vnet_segment(const uint8_t *frame, size_t len, const vnet_hdr_t *h, uint8_t 
   return (int)n;
 }
 
-/* A TCP segment that may start or join a merged write: its TCP header length, or 0. */
-static size_t mergeable(const uint8_t *p, size_t len) {
+/*
+ * A packet that may start or join a merged write: its L4 header length (TCP 20-60, UDP 8), or 0. TCP only
+ * with ACK (and PSH) set, UDP only with a non-zero checksum; either only when its checksum verifies.
+ */
+static size_t mergeable(const uint8_t *p, size_t len, int kinds) {
   size_t hl = l4_header(p, len);
-  if (hl == 0 || p[6] != NH_TCP || get16(p + 4) != len - 40 || len == hl) return 0;
-  if (p[53] & ~(TCP_ACK | TCP_PSH) || !(p[53] & TCP_ACK)) return 0;
-  if (vnet_fold(vnet_sum(p + 40, len - 40, vnet_pseudo6(p, (uint32_t)(len - 40), NH_TCP))) != 0xffff) return 0;
+  if (hl == 0 || get16(p + 4) != len - 40 || len == hl) return 0;
+  if (p[6] == NH_TCP) {
+    if (!(kinds & VNET_MERGE_TCP) || p[53] & ~(TCP_ACK | TCP_PSH) || !(p[53] & TCP_ACK)) return 0;
+  } else if (!(kinds & VNET_MERGE_UDP) || get16(p + 44) != len - 40 || get16(p + 46) == 0) {
+    return 0;
+  }
+  if (vnet_fold(vnet_sum(p + 40, len - 40, vnet_pseudo6(p, (uint32_t)(len - 40), p[6]))) != 0xffff) return 0;
   return hl - 40;
 }
 
-/* Whether segment q follows p in one flow: same IPv6 header but the length, same TCP header but seq/PSH/sum. */
-static int same_flow(const uint8_t *p, const uint8_t *q, size_t thl) {
-  if (memcmp(p, q, 4) != 0 || memcmp(p + 6, q + 6, 34) != 0) return 0;
-  if (memcmp(p + 40, q + 40, 4) != 0 || memcmp(p + 48, q + 48, 5) != 0) return 0;      /* ports, ack, offset */
+/*
+ * Whether q follows p in one flow: the same IPv6 header but the length; for UDP the same ports, for TCP the
+ * same header but sequence number, PSH and checksum.
+ */
+static int same_flow(const uint8_t *p, const uint8_t *q, size_t l4) {
+  if (memcmp(p, q, 4) != 0 || memcmp(p + 6, q + 6, 34) != 0 || memcmp(p + 40, q + 40, 4) != 0) return 0;
+  if (p[6] == NH_UDP) return 1;
+  if (memcmp(p + 48, q + 48, 5) != 0) return 0;                                          /* ack, offset */
   if ((p[53] | TCP_PSH) != (q[53] | TCP_PSH) || memcmp(p + 54, q + 54, 2) != 0) return 0; /* flags, window */
-  return memcmp(p + 58, q + 58, thl - 18) == 0;                                          /* urgent ptr, options */
+  return memcmp(p + 58, q + 58, l4 - 18) == 0;                                           /* urgent ptr, options */
 }
 
 static uint32_t len_at(const uint8_t *meta, size_t stride, int i) {
@@ -159,39 +170,43 @@ static uint32_t len_at(const uint8_t *meta, size_t stride, int i) {
   return len;
 }
 
-int vnet_coalesce(const uint8_t *data, size_t dlen, const uint8_t *meta, size_t stride, int count, uint8_t *hdr, struct iovec *iov, int *iovcnt) {
+int vnet_coalesce(const uint8_t *data, size_t dlen, const uint8_t *meta, size_t stride, int count, int kinds, uint8_t *hdr, struct iovec *iov, int *iovcnt) {
   size_t len = len_at(meta, stride, 0);
   if (count < 1 || len > dlen) return -1;
   vnet_hdr_t vh = {0};
-  size_t thl = mergeable(data, len);
-  size_t g = len - 40 - thl, total = g, at = len;
+  size_t l4 = mergeable(data, len, kinds);
+  int tcp = data[len > 6 ? 6 : 0] == NH_TCP;
+  size_t g = len - 40 - l4, total = g, at = len;
   int n = 1;
   iov[0] = (struct iovec){.iov_base = hdr, .iov_len = VNET_HDR_LEN};
   iov[1] = (struct iovec){.iov_base = (void *)data, .iov_len = len};
-  uint8_t last_flags = data[len > 53 ? 53 : 0];
-  while (thl > 0 && !(last_flags & TCP_PSH) && n < count && n < VNET_MAX_MERGE) {
+  uint8_t last_flags = tcp ? data[53] : 0;
+  while (l4 > 0 && !(last_flags & TCP_PSH) && n < count && n < VNET_MAX_MERGE) {
     size_t qlen = len_at(meta, stride, n);
     if (qlen > dlen - at) return -1;
     const uint8_t *q = data + at;
-    size_t qp = qlen - 40 - thl;
-    if (mergeable(q, qlen) != thl || !same_flow(data, q, thl) || qp > g || thl + total + qp > 65535) break;
-    if (get32(q + 44) != get32(data + 44) + (uint32_t)total) break;
-    iov[n + 1] = (struct iovec){.iov_base = (void *)(q + 40 + thl), .iov_len = qp};
+    size_t qp = qlen - 40 - l4;
+    if (mergeable(q, qlen, kinds) != l4 || !same_flow(data, q, l4) || qp > g || l4 + total + qp > 65535) break;
+    if (tcp && get32(q + 44) != get32(data + 44) + (uint32_t)total) break;
+    iov[n + 1] = (struct iovec){.iov_base = (void *)(q + 40 + l4), .iov_len = qp};
     total += qp;
     at += qlen;
-    last_flags = q[53];
+    last_flags = tcp ? q[53] : 0;
     n++;
     if (qp < g) break; /* only the last segment may be short */
   }
   if (n > 1) {
-    vh = (vnet_hdr_t){.flags = F_NEEDS_CSUM, .gso_type = GSO_TCPV6, .hdr_len = (uint16_t)(40 + thl), .gso_size = (uint16_t)g, .csum_start = 40, .csum_offset = 16};
+    uint8_t nh = tcp ? NH_TCP : NH_UDP;
+    uint16_t csum_at = tcp ? 16 : 6;
+    vh = (vnet_hdr_t){.flags = F_NEEDS_CSUM, .gso_type = tcp ? GSO_TCPV6 : GSO_UDP_L4, .hdr_len = (uint16_t)(40 + l4), .gso_size = (uint16_t)g, .csum_start = 40, .csum_offset = csum_at};
     uint8_t *ip = hdr + VNET_HDR_LEN;
-    memcpy(ip, data, 40 + thl);
-    put16(ip + 4, (uint16_t)(thl + total));
-    ip[53] = (uint8_t)((ip[53] & ~TCP_PSH) | (last_flags & TCP_PSH));
-    put16(ip + 56, vnet_fold(vnet_pseudo6(ip, (uint32_t)(thl + total), NH_TCP))); /* partial: the kernel completes it */
-    iov[0].iov_len = VNET_HDR_LEN + 40 + thl;
-    iov[1].iov_base = (void *)(data + 40 + thl);
+    memcpy(ip, data, 40 + l4);
+    put16(ip + 4, (uint16_t)(l4 + total));
+    if (tcp) ip[53] = (uint8_t)((ip[53] & ~TCP_PSH) | (last_flags & TCP_PSH));
+    else put16(ip + 44, (uint16_t)(l4 + total));
+    put16(ip + 40 + csum_at, vnet_fold(vnet_pseudo6(ip, (uint32_t)(l4 + total), nh))); /* partial: the kernel completes it */
+    iov[0].iov_len = VNET_HDR_LEN + 40 + l4;
+    iov[1].iov_base = (void *)(data + 40 + l4);
     iov[1].iov_len = g;
   }
   vnet_hdr_write(hdr, &vh);

@@ -4,8 +4,8 @@
  * Read side: the kernel hands us "superframes", one IPv6 TCP (TSO) or UDP (USO) packet of up to 64 KiB with a
  * virtio_net_hdr saying how to cut it (gso_size = payload bytes per segment) and, with TUN_F_CSUM, a partial
  * checksum to complete. vnet_segment cuts one into the packets the wire would have carried.
- * Write side: vnet_coalesce groups consecutive full-size TCP segments of one flow (as received from Teredo
- * peers) into one superframe for ONE write(), the kernel cutting it again where it must (GRO, the path
+ * Write side: vnet_coalesce groups consecutive full-size TCP segments (or UDP datagrams) of one flow (as
+ * received from Teredo peers) into one superframe for ONE write(), the kernel cutting it again where it must (GRO, the path
  * wireguard-go's tun/offload_linux.go takes). Only IPv6 without extension headers is cut or merged; anything
  * else passes through unchanged.
  */
@@ -21,6 +21,8 @@
 #define VNET_MAX_HDR 100    /* IPv6 header (40) + the largest TCP header (60) */
 #define VNET_SEG_OUT_MAX (65536 + VNET_MAX_SEGS * VNET_MAX_HDR) /* bytes vnet_segment may write at most */
 #define VNET_MAX_MERGE 64   /* segments merged into one write at most */
+#define VNET_MERGE_TCP 1    /* vnet_coalesce `kinds`: TCP segments (the device has TSO6) */
+#define VNET_MERGE_UDP 2    /* UDP datagrams (the device has USO6, Linux 6.2) */
 
 /* The fields of struct virtio_net_hdr in host order (the TUN default, little-endian on every host we run on). */
 typedef struct {
@@ -58,9 +60,11 @@ int vnet_segment(const uint8_t *frame, size_t len, const vnet_hdr_t *h, uint8_t 
  * header) and `iov` (room VNET_MAX_MERGE + 2) for writev(), and returns how many packets it took (>= 1).
  * *iovcnt is set. TCP segments merge only when each one's checksum is valid (a damaged segment must reach the
  * kernel whole, to be dropped there), the flow, header fields and options match, the sequence numbers follow
- * on, every segment but the last is full size and none before the last carries PSH/FIN/SYN/RST/URG.
+ * on, every segment but the last is full size and none before the last carries PSH/FIN/SYN/RST/URG. UDP
+ * datagrams of one flow (addresses, ports, IPv6 header fields) merge the same way into a UDP_L4 superframe,
+ * one size but the last, each with a valid non-zero checksum. `kinds`: VNET_MERGE_TCP | VNET_MERGE_UDP.
  * `data` is not modified. Returns -1 when a length runs past `dlen`.
  */
-int vnet_coalesce(const uint8_t *data, size_t dlen, const uint8_t *meta, size_t stride, int count, uint8_t *hdr, struct iovec *iov, int *iovcnt);
+int vnet_coalesce(const uint8_t *data, size_t dlen, const uint8_t *meta, size_t stride, int count, int kinds, uint8_t *hdr, struct iovec *iov, int *iovcnt);
 
 #endif

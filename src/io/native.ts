@@ -66,7 +66,7 @@ export interface NativeIo {
   /** Test window on the read-side cut: frame = virtio header + packet; -1 when refused (native/src/vnet.h). */
   vnetSegment(frame: Uint8Array, out: Uint8Array, lens: Uint8Array): number;
   /** Test window on the write-side merge: the writes tunWriteBatch would make, concatenated; returns their count. */
-  vnetCoalesce(data: Uint8Array, lens: Uint8Array, count: number, out: Uint8Array, outLens: Uint8Array): number;
+  vnetCoalesce(data: Uint8Array, lens: Uint8Array, count: number, kinds: number, out: Uint8Array, outLens: Uint8Array): number;
   ifSetMtu(ctlFd: number, name: string, mtu: number): void;
   ifSetUp(ctlFd: number, name: string, up: boolean): void;
   ifAddress6(ctlFd: number, ifindex: number, address: Uint8Array, prefixLength: number, add: boolean): void;
@@ -101,6 +101,8 @@ export interface TunOpened {
   ifindex: number;
   /** Reads and writes carry a virtio-net header (IFF_VNET_HDR, offloads on). */
   offload: boolean;
+  /** Superframes the device takes on write, tunWriteBatch's initial state: 0, 1 (TCP) or 3 (TCP and UDP, USO). */
+  merge: number;
 }
 
 export interface UdpOpened {

@@ -12,7 +12,8 @@
 // superframes of up to 64 KiB in one read, cut into wire-sized packets in C before JavaScript sees them
 // (poller.c POLL_VNET; a batch then holds up to batchSize - 1 + VNET_MAX_SEGS packets). Writes are then
 // queued like UDP sends (send-queue.ts: copied, flushed at the end of the JS turn) and leave in one native
-// call, consecutive TCP segments of one flow merged into one superframe write (native/src/tun-offload.c).
+// call, consecutive TCP segments (and UDP datagrams, where the kernel has USO) of one flow merged into one
+// superframe write (native/src/tun-offload.c).
 //
 // Configuration (MTU, addresses, routes, up) uses ioctls on a socket opened in the device's network
 // namespace, so `netns` works for creation and configuration alike (the tests create devices in namespaces).
@@ -78,7 +79,7 @@ export class LinuxTun implements TunDevice {
   #errorHandler: (error: Error) => void = rethrowLater;
   /** With offloads: the write queue, and the merge switch the addon clears if the kernel refuses a superframe. */
   readonly #queue: SendQueue | undefined;
-  readonly #merge = new Uint8Array(new Int32Array([1]).buffer);
+  readonly #merge: Uint8Array;
 
   constructor(native: NativeIo, opened: TunOpened, batchSize: number) {
     this.#native = native;
@@ -88,6 +89,7 @@ export class LinuxTun implements TunDevice {
     this.name = opened.name;
     this.ifindex = opened.ifindex;
     this.offload = opened.offload;
+    this.#merge = new Uint8Array(new Int32Array([opened.merge]).buffer);
     this.#batch = new ReceiveBatch(opened.offload ? batchSize - 1 + VNET_MAX_SEGS : batchSize);
     this.#queue = !opened.offload ? undefined : new SendQueue({
       recordWords: TUN_WRITE_META_WORDS,

@@ -49,6 +49,18 @@ function tcp(seq: number, flags: number, data: number[], csum: 'full' | 'partial
   return p;
 }
 
+/** An IPv6 UDP packet 5000 -> 5001 with a valid checksum (`zero`: checksum 0, which IPv6 forbids). */
+function udp(data: number[], zero = false): Uint8Array {
+  const l4 = 8 + data.length;
+  const p = new Uint8Array(40 + l4);
+  p.set([0x60, 0, 0, 0, l4 >> 8, l4 & 0xff, 17, 64, ...SRC, ...DST, 0x13, 0x88, 0x13, 0x89, l4 >> 8, l4 & 0xff, 0, 0]);
+  p.set(data, 48);
+  const c = zero ? 0 : ~sum16(p.subarray(40), pseudo(p, l4, 17)) & 0xffff || 0xffff;
+  p[46] = c >> 8;
+  p[47] = c & 0xff;
+  return p;
+}
+
 /** virtio_net_hdr (10 bytes, little-endian) + packet. */
 function frame(h: { flags: number; type: number; hdrLen: number; gso: number; start: number; offset: number }, p: Uint8Array): Uint8Array {
   const f = new Uint8Array(10 + p.length);
@@ -72,7 +84,7 @@ function segment(f: Uint8Array): Uint8Array[] {
   return n < 0 ? [] : packets;
 }
 
-function coalesce(packets: Uint8Array[]): Uint8Array[] {
+function coalesce(packets: Uint8Array[], kinds = MERGE_TCP | MERGE_UDP): Uint8Array[] {
   const data = new Uint8Array(packets.reduce((a, p) => a + p.length, 0));
   const lens = new Int32Array(packets.length);
   packets.forEach((p, i) => {
@@ -81,12 +93,15 @@ function coalesce(packets: Uint8Array[]): Uint8Array[] {
   });
   const out = new Uint8Array(data.length + packets.length * 200);
   const outLens = new Int32Array(packets.length);
-  const n = native.vnetCoalesce(data, new Uint8Array(lens.buffer), packets.length, out, new Uint8Array(outLens.buffer));
+  const n = native.vnetCoalesce(data, new Uint8Array(lens.buffer), packets.length, kinds, out, new Uint8Array(outLens.buffer));
   const writes: Uint8Array[] = [];
   for (let i = 0, at = 0; i < n; at += outLens[i]!, i++) writes.push(out.slice(at, at + outLens[i]!));
   return writes;
 }
 
+/** vnet.h VNET_MERGE_*: what the device takes merged. */
+const MERGE_TCP = 1;
+const MERGE_UDP = 2;
 const PSH_ACK = 0x18;
 const ACK = 0x10;
 const MSS = 1208;
@@ -179,5 +194,26 @@ describe('vnetCoalesce: TCP segments of one flow merged into one superframe writ
     const [w] = coalesce([segs[2]!]);
     expect(w!.subarray(0, 10)).toEqual(new Uint8Array(10));
     expect(w!.subarray(10)).toEqual(segs[2]);
+  });
+});
+
+describe('vnetCoalesce: UDP datagrams of one flow merged into one UDP_L4 superframe (devices with USO)', () => {
+  const data = payload(4300, 11);
+  const grams = [0, 1, 2, 3].map((i) => udp(data.slice(i * 1000, i * 1000 + 1000))).concat([udp(data.slice(4000))]);
+
+  it('writes one superframe: UDP_L4 virtio header, total UDP length, partial checksum, the payloads', () => {
+    const [w, ...rest] = coalesce(grams);
+    expect(rest).toEqual([]);
+    const v = new DataView(w!.buffer, w!.byteOffset);
+    expect([w![0], w![1], v.getUint16(2, true), v.getUint16(4, true), v.getUint16(6, true), v.getUint16(8, true)]).toEqual([1, 5, 48, 1000, 40, 6]);
+    const ip = w!.subarray(10);
+    expect([u16(ip, 4), u16(ip, 44)]).toEqual([8 + 4300, 8 + 4300]);
+    expect(u16(ip, 46)).toBe(pseudo(ip, 8 + 4300, 17));
+    expect(segment(w!)).toEqual(grams);
+  });
+
+  it('merges no UDP where the device has no USO, and never a datagram without a checksum', () => {
+    expect(coalesce(grams, MERGE_TCP).length).toBe(5);
+    expect(coalesce([grams[0]!, udp(data.slice(1000, 2000), true), grams[2]!]).length).toBe(3);
   });
 });
