@@ -195,6 +195,8 @@ function counter(ns, dev, dir6) {
  * header (42 bytes) and a payload of whole IPv6 packets, whatever the segmentation.
  */
 const datagrams = (d, size) => Math.round((d.bytes - d.packets * 42) / size);
+/** IPv6 packets of `size` bytes in a TUN RX counter delta: a merged write (USO/TSO) is one packet of many. */
+const tunPackets = (d, size) => Math.round((d.bytes - d.packets * 48) / (size - 48));
 const delta = (a, b) => ({ bytes: a.bytes - b.bytes, packets: a.packets - b.packets });
 
 /** Makes both peers trusted: the relay bubbles through PEER4:3544, handshake.mjs answers from each mapping. */
@@ -238,7 +240,7 @@ async function measure(pid, size, dirs) {
   const offered = await Promise.all(gens);
   await sleep(200); // let the relay drain what is queued in its socket and device
   const sent = datagrams(delta(counter(NSR, 'trbv0', 'tx'), tx0), size);
-  const written = counter(NSR, TUN, 'rx').packets - rx0.packets;
+  const written = tunPackets(delta(counter(NSR, TUN, 'rx'), rx0), size);
   const cpu = cpuMs(pid) - cpu0;
   const packets = (dirs.includes('tun') ? sent : 0) + (dirs.includes('udp') ? written : 0);
   return { tunToUdp: dirs.includes('tun') ? sent / SECONDS : null, udpToTun: dirs.includes('udp') ? written / SECONDS : null, offered: offered.reduce((a, b) => a + b, 0) / SECONDS, cpuUsPerPacket: packets ? (cpu * 1000) / packets : null, rss: rssKiB(pid) };
