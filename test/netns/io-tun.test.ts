@@ -13,7 +13,35 @@ import { IoError } from '../../src/io/io-error.js';
 import type { TunDevice } from '../../src/io/ports.js';
 import { openTun, type LinuxTun } from '../../src/io/tun-linux.js';
 import { formatIpv6, parseIpv6 } from '../../src/wire/ipv6-address.js';
-import { addNetns, deleteNetns, echoPacket, ICMPV6_ECHO_REPLY, ICMPV6_ECHO_REQUEST, ip, parseEcho, waitFor } from './io-netns.js';
+import { addNetns, deleteNetns, echoPacket, ICMPV6_ECHO_REPLY, ICMPV6_ECHO_REQUEST, ip, parseEcho, waitFor, waitUntil } from './io-netns.js';
+
+/** Receives `n` datagrams on [host]:port, prints "listening", then each payload as hex on its own line. */
+const UDP_RECEIVER = `
+const s = require('node:dgram').createSocket('udp6');
+const [host, port, n] = process.argv.slice(1);
+let left = Number(n);
+s.on('message', (m) => { console.log(m.toString('hex')); if (--left === 0) s.close(); });
+s.bind(Number(port), host, () => console.log('listening'));`;
+
+/** An IPv6 UDP packet with a valid checksum (RFC 8200 §8.1), computed here. */
+function udpPacket(src: Uint8Array, dst: Uint8Array, sport: number, dport: number, data: Uint8Array): Uint8Array {
+  const l4 = 8 + data.length;
+  const p = new Uint8Array(40 + l4);
+  p.set([0x60, 0, 0, 0, l4 >> 8, l4 & 0xff, 17, 64, ...src, ...dst, sport >> 8, sport & 0xff, dport >> 8, dport & 0xff, l4 >> 8, l4 & 0xff]);
+  p.set(data, 48);
+  let sum = l4 + 17;
+  for (let i = 8; i < p.length; i += 2) sum += (p[i]! << 8) | (p[i + 1] ?? 0);
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  const c = ~sum & 0xffff || 0xffff;
+  p[46] = c >> 8;
+  p[47] = c & 0xff;
+  return p;
+}
+
+/** The device's RX packet counter: what was written to it, a merged write counting once. */
+function tunRxPackets(ns: string, dev: string): number {
+  return (JSON.parse(ip('-n', ns, '-j', '-s', 'link', 'show', dev)) as Array<{ stats64: { rx: { packets: number } } }>)[0]!.stats64.rx.packets;
+}
 
 const LOCAL = parseIpv6('fd00:7469:1::1'); // the kernel's address on the device
 const REMOTE_PREFIX = parseIpv6('fd00:7469:2::'); // "behind" the device: what the agent would serve
@@ -115,6 +143,21 @@ for (const offload of [true, false]) {
       } finally {
         listeners = listeners.filter((l) => l !== responder);
       }
+    });
+
+    it('hands the kernel a turn of UDP datagrams of one flow: one merged (USO) write with offloads, each arrives', async () => {
+      const receiver = execFile('ip', ['netns', 'exec', NS, process.execPath, '-e', UDP_RECEIVER, 'fd00:7469:1::1', '5555', '6']);
+      let out = '';
+      receiver.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+      const exited = new Promise<void>((resolve) => receiver.on('exit', () => resolve()));
+      await waitUntil(() => out.includes('listening'), 5000, 'UDP receiver');
+      const rx0 = tunRxPackets(NS, DEV);
+      const grams = [0, 1, 2, 3, 4, 5].map((i) => udpPacket(REMOTE, LOCAL, 5000, 5555, new Uint8Array(i < 5 ? 1000 : 123).fill(i + 1)));
+      for (const g of grams) expect(tun.write(g)).toBe(true);
+      await exited;
+      const got = out.split('\n').filter((l) => /^[0-9a-f]+$/.test(l));
+      expect(got).toEqual(grams.map((g) => Buffer.from(g.subarray(48)).toString('hex')));
+      expect(tunRxPackets(NS, DEV) - rx0).toBe(offload ? 1 : 6); // Linux >= 6.2 (USO) on this machine
     });
 
     it('delivers a burst in order without loss (batched reads)', async () => {
