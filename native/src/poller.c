@@ -34,7 +34,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include <sys/uio.h>
 #include <uv.h>
 
 #include "vnet.h"
@@ -100,38 +99,6 @@ static int is_udp(int kind) { return kind == KIND_UDP4 || kind == KIND_UDP4_GRO;
 /* Meta records a batch may fill: a superframe or a coalesced datagram gives several. */
 static size_t meta_records(int kind, int batch) {
   return kind == KIND_VNET ? (size_t)batch - 1 + VNET_MAX_SEGS : kind == KIND_UDP4_GRO ? (size_t)batch * GRO_SEGS : (size_t)batch;
-}
-
-/*
- * One read of a virtio-net TUN: the frame lands at `buf`; a superframe or a partial checksum is cut/completed
- * through p->super. Returns the records written at `meta` (lengths), their bytes in *bytes, or -1 + errno.
- * A frame vnet_segment refuses (its header lies about it) is passed on whole: the engine drops it, counted.
- */
-static int read_vnet(poller_t *p, uint8_t *buf, size_t room, uint8_t *meta, size_t *bytes) {
-  uint8_t raw[VNET_HDR_LEN];
-  struct iovec iov[2] = {{.iov_base = raw, .iov_len = VNET_HDR_LEN}, {.iov_base = buf, .iov_len = MAX_PACKET}};
-  ssize_t n = readv(p->fd, iov, 2);
-  if (n < 0) return -1;
-  uint32_t len = n > VNET_HDR_LEN ? (uint32_t)(n - VNET_HDR_LEN) : 0;
-  vnet_hdr_t h;
-  vnet_hdr_read(raw, &h);
-  int count = 0;
-  if (h.gso_type != 0 || (h.flags & 1)) { /* 1 = NEEDS_CSUM; DATA_VALID (2) needs nothing */
-    memcpy(p->super, buf, len);
-    count = vnet_segment(p->super, len, &h, buf, room, (uint32_t *)meta, VNET_MAX_SEGS);
-    if (count < 0) memcpy(buf, p->super, len);
-  }
-  if (count <= 0) {
-    count = 1;
-    memcpy(meta, &len, 4);
-  }
-  *bytes = 0;
-  for (int i = 0; i < count; i++) {
-    uint32_t l;
-    memcpy(&l, meta + 4 * (size_t)i, 4);
-    *bytes += l;
-  }
-  return count;
 }
 
 /* The segment size of a coalesced datagram (the UDP_GRO cmsg), or 0. */
@@ -267,7 +234,7 @@ static int drain(poller_t *p, int *err) {
   }
   while (p->kind == KIND_VNET && count < p->batch_max && p->cap - used >= VNET_SEG_OUT_MAX) {
     size_t bytes;
-    int n = read_vnet(p, p->scratch + used, p->cap - used, p->meta + stride * (size_t)count, &bytes);
+    int n = vnet_read(p->fd, p->super, p->scratch + used, p->cap - used, p->meta + stride * (size_t)count, &bytes);
     if (n < 0) {
       if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) *err = errno;
       return count;

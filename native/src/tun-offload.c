@@ -1,6 +1,6 @@
 /*
- * The write side of a TUN device opened with offloads (tun.c, IFF_VNET_HDR), and the addon's window onto
- * vnet.c for the unit tests.
+ * The read and write sides of a TUN device opened with offloads (tun.c, IFF_VNET_HDR), and the addon's window
+ * onto vnet.c for the unit tests. Reading: vnet_read, called by the poller (poller.c KIND_VNET).
  *
  *   tunWriteBatch(fd, data, meta, count, state: Uint8Array (one int32)) -> number of packets that failed
  *
@@ -148,6 +148,38 @@ static napi_value vnet_coalesce_call(napi_env env, napi_callback_info info) {
     i += n;
   }
   return io_int(env, writes);
+}
+
+/*
+ * One read of a virtio-net TUN: the frame lands at `buf`; a superframe or a partial checksum is cut/completed
+ * through super. Returns the records written at `meta` (lengths), their bytes in *bytes, or -1 + errno.
+ * A frame vnet_segment refuses (its header lies about it) is passed on whole: the engine drops it, counted.
+ */
+int vnet_read(int fd, uint8_t *super, uint8_t *buf, size_t room, uint8_t *meta, size_t *bytes) {
+  uint8_t raw[VNET_HDR_LEN];
+  struct iovec iov[2] = {{.iov_base = raw, .iov_len = VNET_HDR_LEN}, {.iov_base = buf, .iov_len = 65536}};
+  ssize_t n = readv(fd, iov, 2);
+  if (n < 0) return -1;
+  uint32_t len = n > VNET_HDR_LEN ? (uint32_t)(n - VNET_HDR_LEN) : 0;
+  vnet_hdr_t h;
+  vnet_hdr_read(raw, &h);
+  int count = 0;
+  if (h.gso_type != 0 || (h.flags & 1)) { /* 1 = NEEDS_CSUM; DATA_VALID (2) needs nothing */
+    memcpy(super, buf, len);
+    count = vnet_segment(super, len, &h, buf, room, (uint32_t *)meta, VNET_MAX_SEGS);
+    if (count < 0) memcpy(buf, super, len);
+  }
+  if (count <= 0) {
+    count = 1;
+    memcpy(meta, &len, 4);
+  }
+  *bytes = 0;
+  for (int i = 0; i < count; i++) {
+    uint32_t l;
+    memcpy(&l, meta + 4 * (size_t)i, 4);
+    *bytes += l;
+  }
+  return count;
 }
 
 napi_value tun_offload_init(napi_env env, napi_value exports) {

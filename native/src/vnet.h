@@ -67,4 +67,7 @@ int vnet_segment(const uint8_t *frame, size_t len, const vnet_hdr_t *h, uint8_t 
  */
 int vnet_coalesce(const uint8_t *data, size_t dlen, const uint8_t *meta, size_t stride, int count, int kinds, uint8_t *hdr, struct iovec *iov, int *iovcnt);
 
+/* tun-offload.c: one read(2) of a virtio-net TUN fd into packet records (see there); -1 + errno. */
+int vnet_read(int fd, uint8_t *super, uint8_t *buf, size_t room, uint8_t *meta, size_t *bytes);
+
 #endif
