@@ -87,6 +87,11 @@ function ipv6Udp(src, dst, size) {
   p.writeUInt16BE(9, 40);
   p.writeUInt16BE(9, 42);
   p.writeUInt16BE(size - 40, 44);
+  // RFC 8200 §8.1: the UDP checksum is mandatory over IPv6 (a native host drops a zero one).
+  let sum = size - 40 + 17;
+  for (let i = 8; i < size; i += 2) sum += p.readUInt16BE(i);
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  p.writeUInt16BE(~sum & 0xffff || 0xffff, 46);
   return p;
 }
 
