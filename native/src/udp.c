@@ -13,7 +13,8 @@
  *    cuts a coalesced datagram back into its segments), and UDP GSO on send: consecutive datagrams of one
  *    batch to one destination, all of one size but the last, leave as ONE sendmsg() with a UDP_SEGMENT cmsg.
  *    An egress device that refuses it (EIO) turns GSO off for the socket; a group the kernel refuses for
- *    another reason (EINVAL: the segment does not fit the route's MTU) is resent datagram by datagram.
+ *    another reason (EMSGSIZE / EINVAL: a segment does not fit the route's MTU, which a plain datagram with
+ *    DF clear may, fragmented) is resent datagram by datagram.
  * All calls take the fd that udpOpen() returned; closing is the poller's (pollerClose) or closeFd's job.
  */
 #define _GNU_SOURCE
@@ -196,7 +197,7 @@ static int send_gso(int fd, const uint8_t *bytes, size_t total, const uint8_t *r
 /*
  * The batch with GSO (`*gso` = 1): runs of single datagrams go through io_send_batch as without; each group
  * of two or more is one send_gso. Failure accounting is io_send_batch's; a group's errno is charged to all
- * its datagrams. EIO clears *gso, and EIO/EINVAL resend that group plainly.
+ * its datagrams. EIO clears *gso, and EIO/EINVAL/EMSGSIZE resend that group plainly.
  */
 static int send_batch_gso(int fd, const uint8_t *data, size_t dlen, uint8_t *meta, int count, int32_t *gso) {
   size_t at = 0, plain_at = 0;
@@ -223,7 +224,7 @@ static int send_batch_gso(int fd, const uint8_t *data, size_t dlen, uint8_t *met
     if (total > dlen - at) return -1;
     if (rec_word(meta, i, 2) > 65535) return -1;
     int e = send_gso(fd, data + at, total, meta + (size_t)i * SEND_META, (uint16_t)rec_word(meta, i, 0));
-    if (e == EIO || e == EINVAL) {
+    if (e == EIO || e == EINVAL || e == EMSGSIZE) {
       if (e == EIO) *gso &= ~1; /* the egress device cannot: plain from here on */
       plain = n;                 /* resent as a plain run at the next group or the end */
       plain_at = at;
