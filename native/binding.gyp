@@ -3,7 +3,7 @@
   "targets": [
     {
       "target_name": "teredo_io",
-      "sources": ["src/addon.c", "src/common.c", "src/poller.c", "src/tun.c", "src/icmp6.c", "src/udp.c", "src/raw6.c"],
+      "sources": ["src/addon.c", "src/common.c", "src/poller.c", "src/tun.c", "src/icmp6.c", "src/udp.c", "src/raw6.c", "src/vnet.c", "src/tun-offload.c"],
       "cflags": ["-std=gnu11", "-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-missing-field-initializers"],
       "defines": ["NAPI_VERSION=8"]
     }

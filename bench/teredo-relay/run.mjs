@@ -9,7 +9,8 @@
 //   trb-relay: the relay (pinned to CPU 0), 198.18.99.1 on a veth, its TUN routing 2001::/32, IPv6 forwarding
 //     on, 2001:db8:cc::/64 blackholed. TUN -> UDP: gen (CPU 1) sends IPv6 UDP to a Teredo address whose
 //     mapping 198.18.99.3:40003 belongs to nobody (a permanent neighbour entry sends it out of the veth, the
-//     peer namespace drops it): the veth's TX counter is what the relay sent.
+//     peer namespace drops it): the veth's TX counter is what the relay sent (counted in bytes: a UDP GSO
+//     send is one skb there, see datagrams()).
 //   trb-peer: 198.18.99.2 (server address of both Teredo peers, and the UDP -> TUN mapping :40002). UDP -> TUN:
 //     gen (CPU 1) sends Teredo datagrams from 198.18.99.2:40002 whose IPv6 packet goes to 2001:db8:cc::1: the
 //     TUN device's RX counter is what the relay wrote.
@@ -86,6 +87,11 @@ function ipv6Udp(src, dst, size) {
   p.writeUInt16BE(9, 40);
   p.writeUInt16BE(9, 42);
   p.writeUInt16BE(size - 40, 44);
+  // RFC 8200 §8.1: the UDP checksum is mandatory over IPv6 (a native host drops a zero one).
+  let sum = size - 40 + 17;
+  for (let i = 8; i < size; i += 2) sum += p.readUInt16BE(i);
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  p.writeUInt16BE(~sum & 0xffff || 0xffff, 46);
   return p;
 }
 
@@ -185,8 +191,18 @@ function rssKiB(pid) {
 
 function counter(ns, dev, dir6) {
   const s = JSON.parse(run('ip', '-j', '-s', '-n', ns, 'link', 'show', dev))[0].stats64;
-  return dir6 === 'tx' ? s.tx.packets : s.rx.packets;
+  return dir6 === 'tx' ? s.tx : s.rx;
 }
+
+/**
+ * Teredo datagrams of `size`-byte IPv6 packets in a veth TX counter delta. A UDP GSO send (issue 18) crosses
+ * the veth as ONE skb carrying many datagrams, so packets undercount: each skb has one Ethernet + IPv4 + UDP
+ * header (42 bytes) and a payload of whole IPv6 packets, whatever the segmentation.
+ */
+const datagrams = (d, size) => Math.round((d.bytes - d.packets * 42) / size);
+/** IPv6 packets of `size` bytes in a TUN RX counter delta: a merged write (USO/TSO) is one packet of many. */
+const tunPackets = (d, size) => Math.round((d.bytes - d.packets * 48) / (size - 48));
+const delta = (a, b) => ({ bytes: a.bytes - b.bytes, packets: a.packets - b.packets });
 
 /** Makes both peers trusted: the relay bubbles through PEER4:3544, handshake.mjs answers from each mapping. */
 async function handshake() {
@@ -228,8 +244,8 @@ async function measure(pid, size, dirs) {
   if (dirs.includes('udp')) gens.push(gen(NSP, ['4', RELAY4, String(RELAY_PORT), String(SECONDS), PEER4, String(GEN_PORT), toTun]));
   const offered = await Promise.all(gens);
   await sleep(200); // let the relay drain what is queued in its socket and device
-  const sent = counter(NSR, 'trbv0', 'tx') - tx0;
-  const written = counter(NSR, TUN, 'rx') - rx0;
+  const sent = datagrams(delta(counter(NSR, 'trbv0', 'tx'), tx0), size);
+  const written = tunPackets(delta(counter(NSR, TUN, 'rx'), rx0), size);
   const cpu = cpuMs(pid) - cpu0;
   const packets = (dirs.includes('tun') ? sent : 0) + (dirs.includes('udp') ? written : 0);
   return { tunToUdp: dirs.includes('tun') ? sent / SECONDS : null, udpToTun: dirs.includes('udp') ? written / SECONDS : null, offered: offered.reduce((a, b) => a + b, 0) / SECONDS, cpuUsPerPacket: packets ? (cpu * 1000) / packets : null, rss: rssKiB(pid) };

@@ -12,6 +12,11 @@
  * words in host byte order. TUN records are 1 word (length). ICMPv6 records are 8 words: length, ifindex
  * (IPV6_PKTINFO), hop limit (IPV6_HOPLIMIT, -1 if absent), scope id of the source, then the 16-byte source
  * address. UDP records are 3 words: length, source IPv4 address, source port.
+ * Offload kinds (issue 18): KIND_VNET reads a TUN device opened with IFF_VNET_HDR (tun.c): each read is one
+ * virtio header + superframe, cut into wire-sized packets here (vnet_segment) so JavaScript sees TUN records
+ * as from KIND_READ, up to VNET_MAX_SEGS more than batchMax. KIND_UDP4_GRO is KIND_UDP4 on a socket with
+ * UDP_GRO: a coalesced datagram (the UDP_GRO cmsg gives its segment size) becomes one record per segment, all
+ * with the same source, up to GRO_SEGS records per datagram slot.
  * The next wake-up overwrites both, so JavaScript must not keep a view past the callback; whoever keeps bytes
  * copies them. The poller keeps a reference to both buffers until it is closed; if JavaScript detaches one
  * (transfers it to a worker), the poller stops and reports EFAULT rather than write into memory it lost.
@@ -25,15 +30,22 @@
 #include <errno.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <uv.h>
 
+#include "vnet.h"
+
 #define KIND_READ 0
 #define KIND_ICMP6 1
 #define KIND_UDP4 2
+#define KIND_VNET 3
+#define KIND_UDP4_GRO 4
+#define GRO_SEGS 128 /* UDP_MAX_SEGMENTS: a GSO datagram that crossed a veth unsplit carries at most this many */
+#define GRO_CTRL CMSG_SPACE(sizeof(int))
 #define MAX_PACKET 65536 /* every read gets at least this much room, so nothing is ever truncated */
 #define SLOT_HINT 2048   /* typical packet; sizes the scratch area for a full batch of MTU-sized packets */
 #define ICMP6_META 32
@@ -58,6 +70,8 @@ typedef struct {
   struct mmsghdr *msgs;
   struct iovec *iovs;
   struct sockaddr_in *froms;
+  uint8_t *control; /* KIND_UDP4_GRO: GRO_CTRL bytes per slot */
+  uint8_t *super;   /* KIND_VNET: one superframe being cut */
 } poller_t;
 
 static void poller_free(poller_t *p) {
@@ -66,6 +80,8 @@ static void poller_free(poller_t *p) {
   free(p->msgs);
   free(p->iovs);
   free(p->froms);
+  free(p->control);
+  free(p->super);
   free(p);
 }
 
@@ -77,7 +93,26 @@ static void on_closed(uv_handle_t *h) {
 }
 
 static size_t meta_stride(int kind) { /* bytes */
-  return kind == KIND_READ ? 4 : kind == KIND_ICMP6 ? ICMP6_META : UDP4_META;
+  return kind == KIND_READ || kind == KIND_VNET ? 4 : kind == KIND_ICMP6 ? ICMP6_META : UDP4_META;
+}
+
+static int is_udp(int kind) { return kind == KIND_UDP4 || kind == KIND_UDP4_GRO; }
+
+/* Meta records a batch may fill: a superframe or a coalesced datagram gives several. */
+static size_t meta_records(int kind, int batch) {
+  return kind == KIND_VNET ? (size_t)batch - 1 + VNET_MAX_SEGS : kind == KIND_UDP4_GRO ? (size_t)batch * GRO_SEGS : (size_t)batch;
+}
+
+/* The segment size of a coalesced datagram (the UDP_GRO cmsg), or 0. */
+static uint32_t gro_size(struct msghdr *m) {
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c)) {
+    if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
+      int g;
+      memcpy(&g, CMSG_DATA(c), sizeof g);
+      return g > 0 ? (uint32_t)g : 0;
+    }
+  }
+  return 0;
 }
 
 static ssize_t read_one(poller_t *p, uint8_t *buf, size_t room, uint8_t *meta) {
@@ -129,23 +164,34 @@ static ssize_t read_one(poller_t *p, uint8_t *buf, size_t room, uint8_t *meta) {
  * then moved down to lie back to back, as deliver() expects. Returns the count, or -1 with errno set.
  */
 static int drain_udp4(poller_t *p, size_t *used) {
-  for (int i = 0; i < p->batch_max; i++) p->msgs[i].msg_hdr.msg_namelen = sizeof p->froms[i];
+  for (int i = 0; i < p->batch_max; i++) {
+    p->msgs[i].msg_hdr.msg_namelen = sizeof p->froms[i];
+    if (p->control) p->msgs[i].msg_hdr.msg_controllen = GRO_CTRL;
+  }
   int n = recvmmsg(p->fd, p->msgs, (unsigned)p->batch_max, MSG_DONTWAIT, NULL);
   if (n < 0) return -1;
   size_t at = 0;
+  int records = 0;
   for (int i = 0; i < n; i++) {
     uint32_t len = p->msgs[i].msg_len;
     uint32_t addr = ntohl(p->froms[i].sin_addr.s_addr);
     uint32_t port = ntohs(p->froms[i].sin_port);
+    uint32_t g = p->control ? gro_size(&p->msgs[i].msg_hdr) : 0;
     if (at != (size_t)i * MAX_PACKET) memmove(p->scratch + at, p->scratch + (size_t)i * MAX_PACKET, len);
-    uint8_t *m = p->meta + (size_t)i * UDP4_META;
-    memcpy(m, &len, 4);
-    memcpy(m + 4, &addr, 4);
-    memcpy(m + 8, &port, 4);
-    at += len;
+    /* One record per segment; a datagram with more than GRO_SEGS segments keeps its tail in the last record. */
+    for (int k = 0; k < GRO_SEGS; k++) {
+      uint32_t seg = g == 0 || len <= g || k == GRO_SEGS - 1 ? len : g;
+      uint8_t *m = p->meta + (size_t)records++ * UDP4_META;
+      memcpy(m, &seg, 4);
+      memcpy(m + 4, &addr, 4);
+      memcpy(m + 8, &port, 4);
+      at += seg;
+      len -= seg;
+      if (len == 0) break;
+    }
   }
   *used = at;
-  return n;
+  return records;
 }
 
 /* callback(errno, count); the caller has opened a handle scope. */
@@ -180,7 +226,7 @@ static int drain(poller_t *p, int max, int *err) {
   size_t used = 0;
   int count = 0;
   *err = 0;
-  if (p->kind == KIND_UDP4) {
+  if (is_udp(p->kind)) {
     count = drain_udp4(p, &used);
     if (count < 0) {
       count = 0;
@@ -188,7 +234,17 @@ static int drain(poller_t *p, int max, int *err) {
     }
     return count;
   }
-  while (count < max && p->cap - used >= MAX_PACKET) {
+  while (p->kind == KIND_VNET && count < max && p->cap - used >= VNET_SEG_OUT_MAX) {
+    size_t bytes;
+    int n = vnet_read(p->fd, p->super, p->scratch + used, p->cap - used, p->meta + stride * (size_t)count, &bytes);
+    if (n < 0) {
+      if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) *err = errno;
+      return count;
+    }
+    used += bytes;
+    count += n;
+  }
+  while (p->kind != KIND_VNET && count < max && p->cap - used >= MAX_PACKET) {
     ssize_t n = read_one(p, p->scratch + used, p->cap - used, p->meta + stride * (size_t)count);
     if (n < 0) {
       if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) *err = errno;
@@ -215,7 +271,7 @@ static void on_readable(uv_poll_t *h, int status, int events) {
        packet (a ping, a lone RS), the first packet goes to JavaScript, and out, before that read: batching adds
        no system call in front of a lone packet. The rest of a batch, if any, follows. recvmmsg (UDP) needs no
        such read. */
-    int first = p->kind != KIND_UDP4 && p->last_count <= 1 ? 1 : p->batch_max;
+    int first = !is_udp(p->kind) && p->last_count <= 1 ? 1 : p->batch_max;
     count = drain(p, first, &err);
     /* A poller may be closed from inside the callback; it is freed only in on_closed, so `p` stays valid. */
     if (count > 0) deliver(p, 0, count);
@@ -231,7 +287,7 @@ static void on_readable(uv_poll_t *h, int status, int events) {
     }
   }
   /* A UDP socket's pending error (sk_err) is cleared by the call that reports it: that poller keeps going. */
-  int fatal = err && (status < 0 || err == EFAULT || p->kind != KIND_UDP4);
+  int fatal = err && (status < 0 || err == EFAULT || !is_udp(p->kind));
   if (err && !uv_is_closing((uv_handle_t *)&p->poll)) {
     if (fatal) uv_poll_stop(&p->poll);
     deliver(p, err, 0);
@@ -245,6 +301,7 @@ static int udp4_slots(poller_t *p) {
   p->msgs = calloc(n, sizeof *p->msgs);
   p->iovs = calloc(n, sizeof *p->iovs);
   p->froms = calloc(n, sizeof *p->froms);
+  if (p->kind == KIND_UDP4_GRO && !(p->control = calloc(n, GRO_CTRL))) return 0;
   if (!p->msgs || !p->iovs || !p->froms) return 0;
   for (size_t i = 0; i < n; i++) {
     p->iovs[i].iov_base = p->scratch + i * MAX_PACKET;
@@ -252,6 +309,7 @@ static int udp4_slots(poller_t *p) {
     p->msgs[i].msg_hdr.msg_iov = &p->iovs[i];
     p->msgs[i].msg_hdr.msg_iovlen = 1;
     p->msgs[i].msg_hdr.msg_name = &p->froms[i];
+    if (p->control) p->msgs[i].msg_hdr.msg_control = p->control + i * GRO_CTRL;
   }
   return 1;
 }
@@ -271,7 +329,7 @@ static napi_value poller_start(napi_env env, napi_callback_info info) {
   int32_t fd, kind, batch;
   NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   if (argc < 4 || !io_get_int(env, argv[0], &fd) || !io_get_int(env, argv[1], &kind) ||
-      !io_get_int(env, argv[2], &batch) || batch < 1 || batch > 1024 || kind < KIND_READ || kind > KIND_UDP4)
+      !io_get_int(env, argv[2], &batch) || batch < 1 || batch > 1024 || kind < KIND_READ || kind > KIND_UDP4_GRO)
     return io_throw_type(env, "pollerStart(fd, kind, batchMax 1..1024, callback)");
   poller_t *p = calloc(1, sizeof *p);
   if (!p) return io_throw(env, "IO_NATIVE", "calloc", ENOMEM, NULL);
@@ -279,13 +337,17 @@ static napi_value poller_start(napi_env env, napi_callback_info info) {
   p->fd = fd;
   p->kind = kind;
   p->batch_max = batch;
-  /* UDP: one MAX_PACKET slot per datagram (address space; the kernel touches only what it writes). */
-  p->cap = kind == KIND_UDP4 ? (size_t)batch * MAX_PACKET : (size_t)batch * SLOT_HINT + MAX_PACKET;
-  size_t meta_bytes = (size_t)batch * meta_stride(kind);
+  /* UDP: one MAX_PACKET slot per datagram (address space; the kernel touches only what it writes). VNET:
+   * room for a few superframes cut, and always for the largest cut of one (VNET_SEG_OUT_MAX). */
+  p->cap = is_udp(kind) ? (size_t)batch * MAX_PACKET
+           : kind == KIND_VNET ? (size_t)batch * SLOT_HINT + 4 * MAX_PACKET + VNET_SEG_OUT_MAX
+                               : (size_t)batch * SLOT_HINT + MAX_PACKET;
+  size_t meta_bytes = meta_records(kind, batch) * meta_stride(kind);
   p->scratch = lent_buffer(env, p->cap, &p->data_ref, &data_ab);
   p->meta = p->scratch ? lent_buffer(env, meta_bytes, &p->meta_ref, &meta_ab) : NULL;
   int ok = p->meta != NULL;
-  if (ok && kind == KIND_UDP4) ok = udp4_slots(p);
+  if (ok && is_udp(kind)) ok = udp4_slots(p);
+  if (ok && kind == KIND_VNET) ok = (p->super = malloc(MAX_PACKET)) != NULL;
   uv_loop_t *loop = NULL;
   if (!ok || napi_get_uv_event_loop(env, &loop) != napi_ok) {
     poller_free(p);

@@ -2,7 +2,10 @@
  * TUN devices and interface configuration for the teredo_io addon (Linux only).
  *
  * tunOpen opens /dev/net/tun and issues TUNSETIFF with IFF_TUN | IFF_NO_PI, which creates the named device or
- * attaches to an existing persistent one; the fd is non-blocking so the poller can drain it in batches. Alongside
+ * attaches to an existing persistent one; the fd is non-blocking so the poller can drain it in batches. With
+ * `offload` it adds IFF_VNET_HDR and TUNSETOFFLOAD (checksum, TSO4/6 and, where the kernel has it, USO4/6):
+ * every read and write then carries a virtio_net_hdr (vnet.h, tun-offload.c). A kernel that refuses the
+ * offloads gets a plain device (IFF_VNET_HDR is only asked for after TUNSETOFFLOAD was seen to work). Alongside
  * it we open an AF_INET6 datagram "control" socket in the same network namespace: configuration ioctls act on
  * the namespace of the socket they are issued on, so a device created in another namespace (the tests do this)
  * is configured there without any further namespace switching. Configuration uses the classic ioctls
@@ -30,7 +33,11 @@ struct io_in6_ifreq {
   int ifr6_ifindex;
 };
 
-static napi_value make_result(napi_env env, int fd, int ctl, const char *name, int ifindex) {
+#define TUN_F_USO4 0x20 /* Linux 6.2; older uapi headers lack them */
+#define TUN_F_USO6 0x40
+
+/* offload: 0 plain, 1 with TSO, 2 with TSO and USO (open_device). */
+static napi_value make_result(napi_env env, int fd, int ctl, const char *name, int ifindex, int offload) {
   napi_value out, jname;
   NAPI_CALL(env, napi_create_object(env, &out));
   NAPI_CALL(env, napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &jname));
@@ -38,32 +45,82 @@ static napi_value make_result(napi_env env, int fd, int ctl, const char *name, i
   napi_set_named_property(env, out, "ctlFd", io_int(env, ctl));
   napi_set_named_property(env, out, "name", jname);
   napi_set_named_property(env, out, "ifindex", io_int(env, ifindex));
+  napi_value jo;
+  napi_get_boolean(env, offload != 0, &jo);
+  napi_set_named_property(env, out, "offload", jo);
+  napi_set_named_property(env, out, "merge", io_int(env, offload == 2 ? 3 : offload)); /* vnet.h VNET_MERGE_* */
   return out;
 }
 
-/* tunOpen(name, netns) -> { fd, ctlFd, name, ifindex }. name "" lets the kernel pick tunN. */
-static napi_value tun_open(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  char name[IFNAMSIZ], netns[4096];
-  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 2 || !io_get_string(env, argv[0], name, sizeof name) || !io_get_string(env, argv[1], netns, sizeof netns))
-    return io_throw_type(env, "tunOpen(name: string (max 15 chars), netns: string | null)");
-  int saved;
-  if (io_netns_enter(netns, &saved) < 0) return io_throw(env, "IO_NETNS", "setns", errno, netns);
-  int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
-  if (fd < 0) {
-    io_netns_leave(saved);
-    return io_throw(env, "IO_TUN_OPEN", "open", errno, "/dev/net/tun");
+/*
+ * TUNSETOFFLOAD with USO if the kernel knows it (2), else without (1), or 0. A device
+ * attached to (persistent) or a kernel without TUNSETOFFLOAD answers EINVAL: we then go without.
+ */
+static int set_offload(int fd) {
+  unsigned base = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6;
+  if (ioctl(fd, TUNSETOFFLOAD, base | TUN_F_USO4 | TUN_F_USO6) == 0) return 2;
+  return ioctl(fd, TUNSETOFFLOAD, base) == 0;
+}
+
+/* TUNSETIFF with `flags`; 0 or -1 with errno. */
+static int set_iff(int fd, const char *name, short flags, struct ifreq *ifr) {
+  memset(ifr, 0, sizeof *ifr);
+  ifr->ifr_flags = flags;
+  memcpy(ifr->ifr_name, name, strlen(name));
+  return ioctl(fd, TUNSETIFF, ifr);
+}
+
+/*
+ * Opens the device with IFF_VNET_HDR and offloads, or (offload false, or the kernel refusing) plainly: 2 with
+ * TSO and USO, 1 with TSO, 0 plain, -1 / -2 + errno. The vnet attempt uses its own fd: a refused one is closed and forgotten.
+ */
+static int open_device(const char *name, int offload, int *fd_out, struct ifreq *ifr) {
+  if (offload) {
+    int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) return -1;
+    int hdr = 10; /* struct virtio_net_hdr */
+    int level = 0;
+    if (set_iff(fd, name, IFF_TUN | IFF_NO_PI | IFF_VNET_HDR, ifr) == 0 && ioctl(fd, TUNSETVNETHDRSZ, &hdr) == 0 && (level = set_offload(fd)) > 0) {
+      *fd_out = fd;
+      return level;
+    }
+    close(fd); /* a device this call created goes with it (not persistent) */
   }
-  struct ifreq ifr;
-  memset(&ifr, 0, sizeof ifr);
-  ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
-  memcpy(ifr.ifr_name, name, strlen(name));
-  if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+  int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return -1;
+  if (set_iff(fd, name, IFF_TUN | IFF_NO_PI, ifr) < 0) {
     int e = errno;
     close(fd);
+    errno = e;
+    return -2;
+  }
+  *fd_out = fd;
+  return 0;
+}
+
+/*
+ * tunOpen(name, netns, offload) -> { fd, ctlFd, name, ifindex, offload, merge }. name "" lets the kernel pick
+ * tunN. `offload` in the result says whether the device reads and writes virtio-net frames, `merge` which
+ * superframes it takes on write (vnet.h VNET_MERGE_*: 1 TCP, 3 TCP and UDP).
+ */
+static napi_value tun_open(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  char name[IFNAMSIZ], netns[4096];
+  int want = 0;
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 3 || !io_get_string(env, argv[0], name, sizeof name) || !io_get_string(env, argv[1], netns, sizeof netns) ||
+      !io_get_bool(env, argv[2], &want))
+    return io_throw_type(env, "tunOpen(name: string (max 15 chars), netns: string | null, offload: boolean)");
+  int saved;
+  if (io_netns_enter(netns, &saved) < 0) return io_throw(env, "IO_NETNS", "setns", errno, netns);
+  int fd = -1;
+  struct ifreq ifr;
+  int offload = open_device(name, want, &fd, &ifr);
+  if (offload < 0) {
+    int e = errno;
     io_netns_leave(saved);
+    if (offload == -1) return io_throw(env, "IO_TUN_OPEN", "open", e, "/dev/net/tun");
     return io_throw(env, "IO_TUN_OPEN", "ioctl(TUNSETIFF)", e, name);
   }
   int ctl = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -80,7 +137,7 @@ static napi_value tun_open(napi_env env, napi_callback_info info) {
     close(ctl);
     return io_throw(env, "IO_TUN_OPEN", "ioctl(SIOCGIFINDEX)", e, ifr.ifr_name);
   }
-  return make_result(env, fd, ctl, ifr.ifr_name, ifindex);
+  return make_result(env, fd, ctl, ifr.ifr_name, ifindex, offload);
 }
 
 /* ifSetMtu(ctlFd, name, mtu) */

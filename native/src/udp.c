@@ -8,7 +8,13 @@
  *    datagrams SHOULD NOT set it (a Teredo node keeps its own MTU; a router on the path may fragment).
  *    Linux sets DF on UDP by default and node:dgram has no way to change it;
  *  - SO_RCVBUF / SO_SNDBUF, with SO_*BUFFORCE when the size is above net.core.[rw]mem_max and we may;
- *  - the multicast and TTL options of the DatagramPort interface (src/io/ports.ts) as plain setsockopt()s.
+ *  - the multicast and TTL options of the DatagramPort interface (src/io/ports.ts) as plain setsockopt()s;
+ *  - offloads (issue 18), asked for with udpOpen's `offload`: UDP_GRO on receive (the poller's KIND_UDP4_GRO
+ *    cuts a coalesced datagram back into its segments), and UDP GSO on send: consecutive datagrams of one
+ *    batch to one destination, all of one size but the last, leave as ONE sendmsg() with a UDP_SEGMENT cmsg.
+ *    An egress device that refuses it (EIO) turns GSO off for the socket; a group the kernel refuses for
+ *    another reason (EMSGSIZE / EINVAL: a segment does not fit the route's MTU, which a plain datagram with
+ *    DF clear may, fragmented) is resent datagram by datagram.
  * All calls take the fd that udpOpen() returned; closing is the poller's (pollerClose) or closeFd's job.
  */
 #define _GNU_SOURCE
@@ -17,12 +23,15 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #define SEND_META 16 /* per message: u32 length, u32 IPv4 address, u32 port, i32 errno out (host order) */
+#define GSO_SEGS 64  /* datagrams per GSO send: the kernel's UDP_MAX_SEGMENTS before Linux 6.9 */
+#define GSO_BYTES 65000 /* payload bytes per GSO send (IPv4 total length is 16 bits) */
 
 /* Option numbers of udpSetOption, shared with src/io/native.ts. */
 enum { OPT_TTL = 0, OPT_MULTICAST_TTL = 1, OPT_MULTICAST_LOOP = 2, OPT_MULTICAST_IF = 3 };
@@ -66,26 +75,33 @@ static napi_value open_result(napi_env env, int fd) {
   return out;
 }
 
+/* UDP_GRO on, and whether the kernel takes UDP_SEGMENT (a zero size probes it): 1 when both work. */
+static int set_offload(int fd) {
+  return set_int(fd, SOL_UDP, UDP_GRO, 1) == 0 && set_int(fd, SOL_UDP, UDP_SEGMENT, 0) == 0;
+}
+
 /*
- * udpOpen(address, port, netns, reuseAddr, receiveBufferSize, sendBufferSize, dontFragment)
- *   -> { fd, address, port, receiveBufferSize, sendBufferSize }
+ * udpOpen(address, port, netns, reuseAddr, receiveBufferSize, sendBufferSize, dontFragment, offload)
+ *   -> { fd, address, port, receiveBufferSize, sendBufferSize, offload }
+ * `offload` in the result says whether UDP_GRO and UDP_SEGMENT work on this socket (see the top).
  * address is a uint32 (0 = any), buffer sizes 0 = the kernel's default. A failing bind throws with code
  * IO_UDP_BIND and the errno (EADDRINUSE, EADDRNOTAVAIL, EACCES), any other failure with IO_UDP_OPEN.
  */
 static napi_value udp_open(napi_env env, napi_callback_info info) {
-  size_t argc = 7;
-  napi_value argv[7];
+  size_t argc = 8;
+  napi_value argv[8];
   uint32_t address;
   int32_t port, rcvbuf, sndbuf;
-  int reuse, dont_fragment;
+  int reuse, dont_fragment, offload;
   char netns[4096];
   NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   if (argc < 7 || napi_get_value_uint32(env, argv[0], &address) != napi_ok || !io_get_int(env, argv[1], &port) ||
       port < 0 || port > 65535 || !io_get_string(env, argv[2], netns, sizeof netns) ||
       !io_get_bool(env, argv[3], &reuse) || !io_get_int(env, argv[4], &rcvbuf) || rcvbuf < 0 ||
-      !io_get_int(env, argv[5], &sndbuf) || sndbuf < 0 || !io_get_bool(env, argv[6], &dont_fragment))
+      !io_get_int(env, argv[5], &sndbuf) || sndbuf < 0 || !io_get_bool(env, argv[6], &dont_fragment) ||
+      !io_get_bool(env, argv[7], &offload))
     return io_throw_type(env, "udpOpen(address: uint32, port 0..65535, netns | null, reuseAddr, receiveBufferSize >= 0, "
-                              "sendBufferSize >= 0, dontFragment)");
+                              "sendBufferSize >= 0, dontFragment, offload)");
   int saved;
   if (io_netns_enter(netns, &saved) < 0) return io_throw(env, "IO_NETNS", "setns", errno, netns);
   int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
@@ -110,7 +126,17 @@ static napi_value udp_open(napi_env env, napi_callback_info info) {
     snprintf(where, sizeof where, "%s:%d", inet_ntoa(local.sin_addr), port);
     return io_throw(env, "IO_UDP_BIND", "bind", e, where);
   }
-  return open_result(env, fd);
+  if (offload && !set_offload(fd)) {
+    set_int(fd, SOL_UDP, UDP_GRO, 0);
+    offload = 0;
+  }
+  napi_value out = open_result(env, fd);
+  if (out) {
+    napi_value jo;
+    napi_get_boolean(env, offload != 0, &jo);
+    napi_set_named_property(env, out, "offload", jo);
+  }
+  return out;
 }
 
 /* One datagram's destination from its record (u32 length, u32 IPv4 address, u32 port); -1 for a port above 65535. */
@@ -124,15 +150,125 @@ static int udp_dest(const uint8_t *record, const uint8_t *packet, uint32_t len, 
   return 0;
 }
 
+static uint32_t rec_word(const uint8_t *meta, int i, int w) {
+  uint32_t v;
+  memcpy(&v, meta + (size_t)i * SEND_META + 4 * (size_t)w, 4);
+  return v;
+}
+
+/* How many records from i on form one GSO send: one destination, one size (the last may be shorter). */
+static int gso_group(const uint8_t *meta, int i, int count) {
+  uint32_t size = rec_word(meta, i, 0), total = size;
+  int n = 1;
+  while (i + n < count && n < GSO_SEGS && size > 0) {
+    uint32_t len = rec_word(meta, i + n, 0);
+    if (rec_word(meta, i + n, 1) != rec_word(meta, i, 1) || rec_word(meta, i + n, 2) != rec_word(meta, i, 2) || len > size ||
+        len == 0 || total + len > GSO_BYTES || rec_word(meta, i + n - 1, 0) != size)
+      break;
+    total += len;
+    n++;
+  }
+  return n;
+}
+
+/* One sendmsg() of `n` datagrams (bytes back to back) cut by the kernel into `size`-byte segments; errno or 0. */
+static int send_gso(int fd, const uint8_t *bytes, size_t total, const uint8_t *record, uint16_t size) {
+  struct sockaddr_storage to;
+  socklen_t tolen;
+  udp_dest(record, bytes, (uint32_t)total, &to, &tolen);
+  union {
+    struct cmsghdr align;
+    uint8_t bytes[CMSG_SPACE(sizeof(uint16_t))];
+  } control;
+  memset(&control, 0, sizeof control);
+  struct iovec iov = {.iov_base = (void *)bytes, .iov_len = total};
+  struct msghdr msg = {.msg_name = &to, .msg_namelen = tolen, .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.bytes, .msg_controllen = sizeof control.bytes};
+  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_UDP;
+  c->cmsg_type = UDP_SEGMENT;
+  c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+  memcpy(CMSG_DATA(c), &size, sizeof size);
+  ssize_t rc;
+  do rc = sendmsg(fd, &msg, MSG_DONTWAIT);
+  while (rc < 0 && errno == EINTR);
+  return rc < 0 ? errno : 0;
+}
+
 /*
- * udpSendBatch(fd, data, meta, count) -> number of datagrams that failed
+ * The batch with GSO (`*gso` = 1): runs of single datagrams go through io_send_batch as without; each group
+ * of two or more is one send_gso. Failure accounting is io_send_batch's; a group's errno is charged to all
+ * its datagrams. EIO clears *gso, and EIO/EINVAL/EMSGSIZE resend that group plainly.
+ */
+static int send_batch_gso(int fd, const uint8_t *data, size_t dlen, uint8_t *meta, int count, int32_t *gso) {
+  size_t at = 0, plain_at = 0;
+  int failed = 0, plain = 0, i = 0;
+  while (i <= count) {
+    int n = i < count && (*gso & 1) ? gso_group(meta, i, count) : 1;
+    if (i < count && n == 1) { /* a single: joins the plain run */
+      uint32_t len = rec_word(meta, i, 0);
+      if (len > dlen - at) return -1;
+      at += len;
+      i++;
+      plain++;
+      continue;
+    }
+    if (plain > 0) {
+      int f = io_send_batch(fd, data + plain_at, dlen - plain_at, meta + (size_t)(i - plain) * SEND_META, plain, SEND_META, 12, udp_dest);
+      if (f < 0) return -1;
+      failed += f;
+      plain = 0;
+    }
+    if (i == count) break;
+    size_t total = 0;
+    for (int k = i; k < i + n; k++) total += rec_word(meta, k, 0);
+    if (total > dlen - at) return -1;
+    if (rec_word(meta, i, 2) > 65535) return -1;
+    int e = send_gso(fd, data + at, total, meta + (size_t)i * SEND_META, (uint16_t)rec_word(meta, i, 0));
+    if (e == EIO || e == EINVAL || e == EMSGSIZE) {
+      if (e == EIO) *gso &= ~1; /* the egress device cannot: plain from here on */
+      plain = n;                 /* resent as a plain run at the next group or the end */
+      plain_at = at;
+      at += total;
+      i += n;
+      continue;
+    }
+    for (int k = i; k < i + n; k++) memcpy(meta + (size_t)k * SEND_META + 12, &(int32_t){e}, 4);
+    if (e == EAGAIN || e == EWOULDBLOCK || e == ENOBUFS) {
+      for (int k = i + n; k < count; k++) memcpy(meta + (size_t)k * SEND_META + 12, &(int32_t){e}, 4);
+      return failed + (count - i);
+    }
+    if (e) failed += n;
+    at += total;
+    i += n;
+    plain_at = at;
+  }
+  return failed;
+}
+
+/*
+ * udpSendBatch(fd, data, meta, count[, gso: the bytes of one int32]) -> number of datagrams that failed
  * `data` holds the datagrams back to back, `meta` one SEND_META record each; every record's errno field is set
- * (0 = handed to the kernel). The loop, and which failures are charged to one datagram or to the rest of the
- * batch, is io_send_batch's (common.c).
+ * (0 = handed to the kernel). Without `gso` (or gso[0] = 0) the loop, and which failures are charged to one
+ * datagram or to the rest of the batch, is io_send_batch's (common.c); with gso[0] = 1, send_batch_gso's.
  */
 static napi_value udp_send_batch(napi_env env, napi_callback_info info) {
-  return io_send_batch_call(env, info, SEND_META, 12, udp_dest, "udpSendBatch(fd, data: Uint8Array, meta: Uint8Array of 16-byte records, count)",
-                            "udpSendBatch: a record's length runs past the data or its port is above 65535");
+  size_t argc = 5;
+  napi_value argv[5];
+  int32_t fd, count;
+  const uint8_t *data, *meta, *state = NULL;
+  size_t dlen, mlen, slen = 0;
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 4 || !io_get_int(env, argv[0], &fd) || !io_get_bytes(env, argv[1], &data, &dlen) ||
+      !io_get_bytes(env, argv[2], &meta, &mlen) || !io_get_int(env, argv[3], &count) || count < 0 ||
+      (size_t)count * SEND_META > mlen || (argc >= 5 && (!io_get_bytes(env, argv[4], &state, &slen) || slen < 4)))
+    return io_throw_type(env, "udpSendBatch(fd, data: Uint8Array, meta: Uint8Array of 16-byte records, count, gso?: Uint8Array (one int32))");
+  int32_t gso = 0;
+  if (state) memcpy(&gso, state, 4);
+  int failed = gso & 1 ? send_batch_gso(fd, data, dlen, (uint8_t *)meta, count, &gso)
+                       : io_send_batch(fd, data, dlen, (uint8_t *)meta, count, SEND_META, 12, udp_dest);
+  if (state) memcpy((uint8_t *)state, &gso, 4);
+  if (failed < 0) return io_throw_type(env, "udpSendBatch: a record's length runs past the data or its port is above 65535");
+  return io_int(env, failed);
 }
 
 /* udpSetOption(fd, option, value): OPT_* above; value is a uint32 (an IPv4 address for OPT_MULTICAST_IF). */

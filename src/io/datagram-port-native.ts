@@ -11,6 +11,12 @@
 // with the rest. Receiving allocates nothing: the addon's poller lends one receive buffer per port, refilled
 // by every wake-up (native/src/poller.c), and one ReceiveBatch per port is refilled from its meta records.
 //
+// Offloads (issue 18; on unless `offload: false` / TEREDO_UDP_OFFLOAD=0, and where the kernel has them):
+// UDP_GRO lets the kernel hand us coalesced datagrams, cut back into one batch entry per datagram in C
+// (poller.c POLL_UDP4_GRO; a batch then holds up to batchSize * GRO_SEGS entries), and a flush sends each run
+// of same-size datagrams to one destination as one UDP GSO send (udp.c; EIO from the egress device turns GSO
+// off for the socket, and the run is resent plainly).
+//
 // The DF bit is clear by default (IP_PMTUDISC_DONT): RFC 4380 §5.1.2 says Teredo datagrams SHOULD NOT set it,
 // and Linux sets it on UDP unless told otherwise (node:dgram cannot). Failed sends are reported one IoError per
 // datagram (code IO_UDP_SEND, with the errno and destination), as send-queue.ts describes.
@@ -22,7 +28,8 @@ import type { DatagramPortOptions } from './datagram-port.js';
 import { ReceiveBatch } from './batch.js';
 import { IoError, ioErrorFrom, rethrowLater } from './io-error.js';
 import { SendQueue } from './send-queue.js';
-import { loadNative, POLL_UDP4, UDP4_META_WORDS, UDP_OPT, UDP_SEND_META_WORDS, type NativeIo, type Poller, type UdpOpened } from './native.js';
+import { offloadWanted } from './offload.js';
+import { GRO_SEGS, loadNative, POLL_UDP4, POLL_UDP4_GRO, UDP4_META_WORDS, UDP_OPT, UDP_SEND_META_WORDS, type NativeIo, type Poller, type UdpOpened } from './native.js';
 import type { DatagramBatch, DatagramPort } from './ports.js';
 
 export interface NativeDatagramPortOptions extends DatagramPortOptions {
@@ -32,6 +39,8 @@ export interface NativeDatagramPortOptions extends DatagramPortOptions {
   readonly batchSize?: number;
   /** Set the DF bit (IP_PMTUDISC_DO); default false, as RFC 4380 §5.1.2 asks of Teredo. */
   readonly dontFragment?: boolean;
+  /** Ask for UDP_GRO and UDP GSO; default: yes unless TEREDO_UDP_OFFLOAD=0 (offload.ts). */
+  readonly offload?: boolean;
 }
 
 /** What the port did; the benchmark and tests read it. */
@@ -56,7 +65,7 @@ export function openNativeDatagramPort(options: NativeDatagramPortOptions = {}):
   let opened: UdpOpened;
   try {
     opened = native.udpOpen(address, port, options.netns ?? null, options.reuseAddr ?? false,
-      options.receiveBufferSize ?? 0, options.sendBufferSize ?? 0, options.dontFragment ?? false);
+      options.receiveBufferSize ?? 0, options.sendBufferSize ?? 0, options.dontFragment ?? false, offloadWanted('udp', options.offload));
   } catch (e) {
     const errno = (e as { errno?: unknown }).errno;
     const bind = (e as { code?: unknown }).code === 'IO_UDP_BIND';
@@ -72,6 +81,8 @@ export class NativeDatagramPort implements DatagramPort {
   /** Effective socket buffer sizes as the kernel reports them (twice what was asked, socket(7)). */
   readonly receiveBufferSize: number;
   readonly sendBufferSize: number;
+  /** UDP_GRO and UDP GSO are on (GSO may turn itself off later: gsoActive). */
+  readonly offload: boolean;
   readonly #native: NativeIo;
   readonly #fd: number;
   readonly #batchSize: number;
@@ -81,6 +92,9 @@ export class NativeDatagramPort implements DatagramPort {
   readonly #batch: ReceiveBatch;
   #errorHandler: (error: Error) => void = rethrowLater;
   readonly #queue: SendQueue;
+  /** gso[0] = 1 while sends use UDP GSO; the addon clears it when the egress device refuses (EIO). */
+  readonly #gso: Int32Array;
+  readonly #gsoBytes: Uint8Array;
   #received = 0;
   #receiveBatches = 0;
 
@@ -91,13 +105,16 @@ export class NativeDatagramPort implements DatagramPort {
     this.local = { addr: opened.address | 0, port: opened.port };
     this.receiveBufferSize = opened.receiveBufferSize;
     this.sendBufferSize = opened.sendBufferSize;
-    this.#batch = new ReceiveBatch(batchSize);
+    this.offload = opened.offload;
+    this.#gso = new Int32Array([opened.offload ? 1 : 0]);
+    this.#gsoBytes = new Uint8Array(this.#gso.buffer);
+    this.#batch = new ReceiveBatch(opened.offload ? batchSize * GRO_SEGS : batchSize);
     this.#queue = new SendQueue({
       recordWords: UDP_SEND_META_WORDS,
       maxPackets: MAX_QUEUED,
       maxBytes: STAGING_BYTES,
       code: 'IO_UDP_SEND',
-      transmit: (data, meta, count) => native.udpSendBatch(this.#fd, data, meta, count),
+      transmit: (data, meta, count) => native.udpSendBatch(this.#fd, data, meta, count, this.#gsoBytes),
       destination: (meta, w) => `${formatIpv4(meta[w + 1]!)}:${meta[w + 2]!}`,
       report: (error) => this.#errorHandler(error),
     });
@@ -107,7 +124,7 @@ export class NativeDatagramPort implements DatagramPort {
   onBatch(handler: (batch: DatagramBatch) => void): void {
     this.#batchHandler = handler;
     if (this.#poller !== undefined || this.#closed) return;
-    this.#poller = this.#native.pollerStart(this.#fd, POLL_UDP4, this.#batchSize, this.#onReceived);
+    this.#poller = this.#native.pollerStart(this.#fd, this.offload ? POLL_UDP4_GRO : POLL_UDP4, this.#batchSize, this.#onReceived);
   }
 
   onError(handler: (error: Error) => void): void {
@@ -155,6 +172,11 @@ export class NativeDatagramPort implements DatagramPort {
 
   setTtl(ttl: number): void {
     this.#config(`TTL ${ttl}`, () => this.#native.udpSetOption(this.#fd, UDP_OPT.ttl, checkTtl(ttl, 1)));
+  }
+
+  /** Sends still use UDP GSO (false without offloads, or after the egress device refused it). */
+  get gsoActive(): boolean {
+    return this.#gso[0] === 1;
   }
 
   stats(): NativePortStats {

@@ -12,6 +12,16 @@ import { IoError } from './io-error.js';
 export const POLL_READ = 0;
 export const POLL_ICMP6 = 1;
 export const POLL_UDP4 = 2;
+/** A TUN device opened with offloads: superframes cut into packets in C; records as POLL_READ (poller.c). */
+export const POLL_VNET = 3;
+/** POLL_UDP4 on a socket with UDP_GRO: one record per segment of a coalesced datagram (poller.c). */
+export const POLL_UDP4_GRO = 4;
+/** Records a POLL_VNET batch may hold beyond batchMax (native/src/vnet.h VNET_MAX_SEGS). */
+export const VNET_MAX_SEGS = 1024;
+/** Records per datagram slot of a POLL_UDP4_GRO batch (native/src/poller.c GRO_SEGS). */
+export const GRO_SEGS = 128;
+/** int32 words (host order) per tunWriteBatch record: length, errno (written back). */
+export const TUN_WRITE_META_WORDS = 2;
 /** int32 words (host order) per TUN meta record: length. */
 export const READ_META_WORDS = 1;
 /** int32 words per ICMPv6 meta record: length, ifindex, hop limit (-1 if unknown), scope id, 16-byte source. */
@@ -45,7 +55,18 @@ export interface NativeIo {
   pollerStart(fd: number, kind: number, batchMax: number, callback: PollCallback): Poller;
   /** Stops polling and closes the fd. */
   pollerClose(handle: PollHandle): void;
-  tunOpen(name: string, netns: string | null): { fd: number; ctlFd: number; name: string; ifindex: number };
+  /** With `offload`, IFF_VNET_HDR + TUNSETOFFLOAD; `offload` in the result says whether the kernel took them. */
+  tunOpen(name: string, netns: string | null, offload: boolean): TunOpened;
+  /**
+   * Writes `count` IPv6 packets (TUN_WRITE_META_WORDS records) to a device opened with offloads; `state` is the
+   * bytes of one host-order int32 (an Int32Array's buffer, as every int32 argument here). With state 1 consecutive TCP segments of one flow go as one superframe (cleared when the kernel refuses one).
+   * Returns how many failed (their errno set).
+   */
+  tunWriteBatch(fd: number, data: Uint8Array, meta: Uint8Array, count: number, state: Uint8Array): number;
+  /** Test window on the read-side cut: frame = virtio header + packet; -1 when refused (native/src/vnet.h). */
+  vnetSegment(frame: Uint8Array, out: Uint8Array, lens: Uint8Array): number;
+  /** Test window on the write-side merge: the writes tunWriteBatch would make, concatenated; returns their count. */
+  vnetCoalesce(data: Uint8Array, lens: Uint8Array, count: number, kinds: number, out: Uint8Array, outLens: Uint8Array): number;
   ifSetMtu(ctlFd: number, name: string, mtu: number): void;
   ifSetUp(ctlFd: number, name: string, up: boolean): void;
   ifAddress6(ctlFd: number, ifindex: number, address: Uint8Array, prefixLength: number, add: boolean): void;
@@ -59,9 +80,12 @@ export interface NativeIo {
   /** Bytes sent, or -errno. */
   icmp6Send(fd: number, destination: Uint8Array, scopeId: number, message: Uint8Array, source?: Uint8Array): number;
   /** Throws with code IO_UDP_BIND (and the errno) when bind() fails. Buffer sizes 0 = the kernel's default. */
-  udpOpen(address: number, port: number, netns: string | null, reuseAddr: boolean, receiveBufferSize: number, sendBufferSize: number, dontFragment: boolean): UdpOpened;
-  /** Sends `count` datagrams described by UDP_SEND_META_LEN records; returns how many failed (their errno set). */
-  udpSendBatch(fd: number, data: Uint8Array, meta: Uint8Array, count: number): number;
+  udpOpen(address: number, port: number, netns: string | null, reuseAddr: boolean, receiveBufferSize: number, sendBufferSize: number, dontFragment: boolean, offload: boolean): UdpOpened;
+  /**
+   * Sends `count` datagrams described by UDP_SEND_META_LEN records; returns how many failed (their errno set).
+   * With gso (an int32's bytes) = 1, runs to one destination go as UDP GSO sends (cleared when the egress device refuses).
+   */
+  udpSendBatch(fd: number, data: Uint8Array, meta: Uint8Array, count: number, gso?: Uint8Array): number;
   udpSetOption(fd: number, option: number, value: number): void;
   udpMembership(fd: number, group: number, interfaceAddress: number, join: boolean): void;
   /** A send-only socket(AF_INET6, SOCK_RAW, IPPROTO_RAW): whole IPv6 packets, header included (native/src/raw6.c). */
@@ -70,8 +94,21 @@ export interface NativeIo {
   raw6SendBatch(fd: number, data: Uint8Array, meta: Uint8Array, count: number): number;
 }
 
+export interface TunOpened {
+  fd: number;
+  ctlFd: number;
+  name: string;
+  ifindex: number;
+  /** Reads and writes carry a virtio-net header (IFF_VNET_HDR, offloads on). */
+  offload: boolean;
+  /** Superframes the device takes on write, tunWriteBatch's initial state: 0, 1 (TCP) or 3 (TCP and UDP, USO). */
+  merge: number;
+}
+
 export interface UdpOpened {
   fd: number;
+  /** UDP_GRO and UDP_SEGMENT work on the socket. */
+  offload: boolean;
   address: number;
   port: number;
   /** Effective sizes as the kernel reports them (twice the requested size, socket(7)). */

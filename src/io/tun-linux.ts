@@ -7,13 +7,23 @@
 // nothing to queue. Why this design and not
 // fs.read / koffi / a worker: bench/tun and docs/performance.md "TUN and raw ICMPv6: the measured choice".
 //
+// Offloads (issue 18, on unless TunOptions.offload / TEREDO_TUN_OFFLOAD=0 say no, and where the kernel takes
+// them): the device is opened with IFF_VNET_HDR and TSO/checksum offload, so the kernel hands us TCP/UDP
+// superframes of up to 64 KiB in one read, cut into wire-sized packets in C before JavaScript sees them
+// (poller.c POLL_VNET; a batch then holds up to batchSize - 1 + VNET_MAX_SEGS packets). Writes are then
+// queued like UDP sends (send-queue.ts: copied, flushed at the end of the JS turn) and leave in one native
+// call, consecutive TCP segments (and UDP datagrams, where the kernel has USO) of one flow merged into one
+// superframe write (native/src/tun-offload.c).
+//
 // Configuration (MTU, addresses, routes, up) uses ioctls on a socket opened in the device's network
 // namespace, so `netns` works for creation and configuration alike (the tests create devices in namespaces).
 
 import { getSystemErrorName } from 'node:util';
 import { IoError, ioErrorFrom, rethrowLater } from './io-error.js';
-import { loadNative, POLL_READ, READ_META_WORDS, type NativeIo, type Poller } from './native.js';
+import { loadNative, POLL_READ, POLL_VNET, READ_META_WORDS, TUN_WRITE_META_WORDS, VNET_MAX_SEGS, type NativeIo, type Poller, type TunOpened } from './native.js';
 import { ReceiveBatch } from './batch.js';
+import { offloadWanted } from './offload.js';
+import { SendQueue } from './send-queue.js';
 import type { PacketBatch, TunDevice } from './ports.js';
 
 export interface TunOptions {
@@ -24,15 +34,20 @@ export interface TunOptions {
   readonly mtu?: number;
   /** Packets drained per wake-up (1..1024); default 64. */
   readonly batchSize?: number;
+  /** Ask for IFF_VNET_HDR offloads; default: yes unless TEREDO_TUN_OFFLOAD=0 (offload.ts). */
+  readonly offload?: boolean;
 }
 
 const DEFAULT_BATCH = 64;
+/** Write queue bounds with offloads (send-queue.ts): a turn's worth of packets, and the largest IPv6 packet. */
+const WRITE_STAGING_BYTES = 256 * 1024;
+const WRITE_MAX_QUEUED = 1024;
 
 export function openTun(options: TunOptions): TunDevice {
   const native = loadNative();
-  let opened: ReturnType<NativeIo['tunOpen']>;
+  let opened: TunOpened;
   try {
-    opened = native.tunOpen(options.name, options.netns ?? null);
+    opened = native.tunOpen(options.name, options.netns ?? null, offloadWanted('tun', options.offload));
   } catch (e) {
     throw ioErrorFrom('IO_TUN_OPEN', `cannot open TUN device ${JSON.stringify(options.name)}`, e);
   }
@@ -48,9 +63,11 @@ export function openTun(options: TunOptions): TunDevice {
   return tun;
 }
 
-class LinuxTun implements TunDevice {
+export class LinuxTun implements TunDevice {
   readonly name: string;
   readonly ifindex: number;
+  /** The device reads superframes and takes merged writes (IFF_VNET_HDR). */
+  readonly offload: boolean;
   readonly #native: NativeIo;
   readonly #fd: number;
   readonly #ctlFd: number;
@@ -60,29 +77,45 @@ class LinuxTun implements TunDevice {
   #batchHandler: (batch: PacketBatch) => void = () => {};
   readonly #batch: ReceiveBatch;
   #errorHandler: (error: Error) => void = rethrowLater;
+  /** With offloads: the write queue, and the merge switch the addon clears if the kernel refuses a superframe. */
+  readonly #queue: SendQueue | undefined;
+  readonly #merge: Uint8Array;
 
-  constructor(native: NativeIo, opened: { fd: number; ctlFd: number; name: string; ifindex: number }, batchSize: number) {
+  constructor(native: NativeIo, opened: TunOpened, batchSize: number) {
     this.#native = native;
     this.#fd = opened.fd;
     this.#ctlFd = opened.ctlFd;
     this.#batchSize = batchSize;
     this.name = opened.name;
     this.ifindex = opened.ifindex;
-    this.#batch = new ReceiveBatch(batchSize);
+    this.offload = opened.offload;
+    this.#merge = new Uint8Array(new Int32Array([opened.merge]).buffer);
+    this.#batch = new ReceiveBatch(opened.offload ? batchSize - 1 + VNET_MAX_SEGS : batchSize);
+    this.#queue = !opened.offload ? undefined : new SendQueue({
+      recordWords: TUN_WRITE_META_WORDS,
+      maxPackets: WRITE_MAX_QUEUED,
+      maxBytes: WRITE_STAGING_BYTES,
+      code: 'IO_TUN_WRITE',
+      transmit: (data, meta, count) => native.tunWriteBatch(this.#fd, data, meta, count, this.#merge),
+      destination: () => this.name,
+      report: (error) => this.#errorHandler(error),
+    });
   }
 
   onBatch(handler: (batch: PacketBatch) => void): void {
     this.#batchHandler = handler;
     if (this.#poller !== undefined || this.#closed) return;
-    this.#poller = this.#native.pollerStart(this.#fd, POLL_READ, this.#batchSize, this.#onRead);
+    this.#poller = this.#native.pollerStart(this.#fd, this.offload ? POLL_VNET : POLL_READ, this.#batchSize, this.#onRead);
   }
 
   onError(handler: (error: Error) => void): void {
     this.#errorHandler = handler;
   }
 
+  /** With offloads the packet is queued (true once staged) and written at the end of this JS turn. */
   write(data: Uint8Array, offset = 0, length = data.length - offset): boolean {
     if (this.#closed) return false;
+    if (this.#queue !== undefined) return this.#queue.stage(data, offset, length) >= 0;
     const n = this.#native.writeFd(this.#fd, data, offset, length);
     if (n >= 0) return true;
     this.#errorHandler(new IoError('IO_TUN_WRITE', `write ${this.name}: ${getSystemErrorName(n)}`, -n, 'write'));
@@ -115,6 +148,7 @@ class LinuxTun implements TunDevice {
 
   close(): void {
     if (this.#closed) return;
+    this.#queue?.flush();
     this.#closed = true;
     if (this.#poller !== undefined) this.#native.pollerClose(this.#poller.handle);
     else this.#native.closeFd(this.#fd);

@@ -57,6 +57,41 @@ afterEach(async () => {
   await Promise.all(open.splice(0).map((p) => p.close()));
 });
 
+describe('native DatagramPort: UDP GSO and GRO (issue 18)', () => {
+  // 40 datagrams of 1 300 bytes then a short one, one destination: one GSO send, one coalesced receive on
+  // loopback; each must still arrive as its own datagram, byte for byte, in order, from the sender's port.
+  const burst = (n: number): Uint8Array[] => Array.from({ length: n }, (_, i) => new Uint8Array(i === n - 1 ? 77 : 1300).fill(i + 1));
+
+  for (const offload of [true, false]) {
+    it(`delivers a same-size burst datagram by datagram with offload ${offload ? 'on' : 'off'}`, async () => {
+      const a = port({ offload });
+      const b = port({ offload });
+      expect([a.offload, a.gsoActive]).toEqual([offload, offload]);
+      const rx = collect(b);
+      const sent = burst(41);
+      for (const d of sent) sendTo(a, d, b.local);
+      await rx.until(41);
+      expect(rx.got.map((d) => d.bytes)).toEqual(sent);
+      expect(rx.got.every((d) => d.from.addr === a.local.addr && d.from.port === a.local.port)).toBe(true);
+      expect(a.stats()).toMatchObject({ sent: 41, sendFailed: 0 });
+      expect(a.gsoActive).toBe(offload);
+    });
+  }
+
+  it('receives datagrams sent without GSO on a GRO socket, and GSO datagrams on a socket without GRO', async () => {
+    const plain = port({ offload: false });
+    const gro = port({ offload: true });
+    const rxGro = collect(gro);
+    const rxPlain = collect(plain);
+    for (const d of burst(10)) sendTo(plain, d, gro.local);
+    for (const d of burst(10)) sendTo(gro, d, plain.local);
+    await rxGro.until(10);
+    await rxPlain.until(10);
+    expect(rxGro.got.map((d) => d.bytes)).toEqual(burst(10));
+    expect(rxPlain.got.map((d) => d.bytes)).toEqual(burst(10));
+  });
+});
+
 describe('native DatagramPort: batched send', () => {
   it('sends everything queued in one JS turn in one native call at its end, in order', async () => {
     const a = port();

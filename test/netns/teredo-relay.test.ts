@@ -2,7 +2,8 @@
 // port-restricted NAT reaches host6 through our relay with ping6; host6 starts a conversation with a client that
 // never talked (the relay's bubble goes through the client's server); a datagram from inet4 with a forged
 // Teredo source never reaches host6; pings to Teredo addresses embedding 127.0.0.1 or 10.0.0.1 put nothing on
-// the IPv4 wire; the other NATs, a 10 MB TCP transfer checked at the far end, and a relay restart.
+// the IPv4 wire; the other NATs, a 10 MB TCP transfer checked at the far end, and a relay restart; the
+// offloaded path (virtio-net TUN, UDP GSO/GRO) as the default and the plain path with offloads turned off.
 //
 // Captures use tshark in the node concerned, started before the action and stopped by its own duration, so a
 // packet that should not exist is looked for in a real capture rather than inferred from counters alone.
@@ -230,14 +231,47 @@ describe('with our server and our clients behind every NAT', () => {
       const back = await lab.exec('host6', ['ping', '-6', '-c', '3', '-i', '0.2', '-W', '5', addr]);
       expect(back.stdout, `host6 -> ${node}`).toMatch(/3 packets transmitted, 3 received/);
     }
-    const TEN_MB = 10 * 1024 * 1024;
-    const addr = await clientAddress('cli-prc');
-    for (const [from, to, host, port] of [['cli-prc', 'host6', ADDR.host6, '5003'], ['host6', 'cli-prc', addr, '5004']] as const) {
-      const receiver = new JsonLines(lab.spawn(to, [process.execPath, '-e', TCP_RECEIVER, host, port]));
-      await receiver.next('listening');
-      const sent = await lab.execOk(from, [process.execPath, '-e', TCP_SENDER, host, port, String(TEN_MB)], { timeoutMs: 120_000 });
-      const got = await receiver.next('bytes', 30_000);
-      expect(got, `${from} -> ${to}`).toEqual({ bytes: TEN_MB, sha256: (JSON.parse(sent.stdout.trim()) as { sha256: string }).sha256 });
+    expect(await vnetHeaders()).toEqual({ relay: true, client: true }); // the offloaded path is the default
+    await tenMegabytesBothWays('5003', '5004');
+  });
+});
+
+/** 10 MB over TCP cli-prc -> host6 and back, each checked by its SHA-256 at the receiver. */
+async function tenMegabytesBothWays(portOut: string, portBack: string): Promise<void> {
+  const TEN_MB = 10 * 1024 * 1024;
+  const addr = await clientAddress('cli-prc');
+  for (const [from, to, host, port] of [['cli-prc', 'host6', ADDR.host6, portOut], ['host6', 'cli-prc', addr, portBack]] as const) {
+    const receiver = new JsonLines(lab.spawn(to, [process.execPath, '-e', TCP_RECEIVER, host, port]));
+    await receiver.next('listening');
+    const sent = await lab.execOk(from, [process.execPath, '-e', TCP_SENDER, host, port, String(TEN_MB)], { timeoutMs: 120_000 });
+    const got = await receiver.next('bytes', 30_000);
+    expect(got, `${from} -> ${to}`).toEqual({ bytes: TEN_MB, sha256: (JSON.parse(sent.stdout.trim()) as { sha256: string }).sha256 });
+  }
+}
+
+/** Whether the TUN devices of the relay and of the client at cli-prc carry virtio-net headers (ip -d: vnet_hdr). */
+async function vnetHeaders(): Promise<{ relay: boolean; client: boolean }> {
+  const on = async (node: string) => /vnet_hdr on/.test((await lab.execOk(node, ['ip', '-d', 'link', 'show', 'type', 'tun'])).stdout);
+  return { relay: await on('relay'), client: await on('cli-prc') };
+}
+
+describe('the plain path (issue 18): our agents with TEREDO_TUN_OFFLOAD=0 and TEREDO_UDP_OFFLOAD=0', () => {
+  it('a TUN device without IFF_VNET_HDR and sockets without GSO/GRO still carry 10 MB both ways intact', async () => {
+    for (const o of lab.occupants()) await lab.stopOccupant(o.key);
+    const saved = { tun: process.env['TEREDO_TUN_OFFLOAD'], udp: process.env['TEREDO_UDP_OFFLOAD'] };
+    process.env['TEREDO_TUN_OFFLOAD'] = '0'; // the lab's occupants inherit this process's environment
+    process.env['TEREDO_UDP_OFFLOAD'] = '0';
+    try {
+      await lab.startOccupants([{ role: 'server', impl: 'ours' }, { role: 'relay', impl: 'ours' }, { role: 'client', impl: 'ours', node: 'cli-prc' }]);
+    } finally {
+      for (const [k, v] of [['TEREDO_TUN_OFFLOAD', saved.tun], ['TEREDO_UDP_OFFLOAD', saved.udp]] as const) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
     }
+    await clientAddress('cli-prc');
+    expect(await vnetHeaders()).toEqual({ relay: false, client: false });
+    await lab.exec('cli-prc', ['ping', '-6', '-c', '2', '-W', '3', ADDR.host6]); // relay discovery and bubbles
+    await tenMegabytesBothWays('5005', '5006');
   });
 });
