@@ -57,7 +57,7 @@ function run(ns: string, argv: string[]): { child: ChildProcess; out: string[] }
   return { child, out };
 }
 
-const FIELDS = ['icmpv6.nd.ra.flag.h', 'icmpv6.opt.type', 'icmpv6.opt.advertisement_interval', 'icmpv6.opt.pref64.prefix', 'icmpv6.opt.pref64.plc', 'icmpv6.opt.pref64.scaled_lifetime', 'icmpv6.opt.captive_portal'];
+const FIELDS = ['ipv6.src', 'icmpv6.nd.ra.flag.h', 'icmpv6.opt.type', 'icmpv6.opt.advertisement_interval', 'icmpv6.opt.pref64.prefix', 'icmpv6.opt.pref64.plc', 'icmpv6.opt.pref64.scaled_lifetime', 'icmpv6.opt.captive_portal'];
 
 /** Starts tshark on the host side, then ra-sender with `args`; the fields of the first RA tshark sees. */
 async function firstRa(args: string[]): Promise<Record<string, string>> {
@@ -102,6 +102,17 @@ describe.skipIf(skipWithout('root (network namespaces)', process.getuid?.() === 
     const rdisc6 = execFileSync('ip', ['netns', 'exec', HOST, 'rdisc6', '-1', '-w', '5000', 'hr1-b'], { encoding: 'utf8' });
     expect(rdisc6).toMatch(/Mobile home agent\s*:\s*Yes/);
     expect(rdisc6).toMatch(/Prefix\s*:\s*2001:db8:19::\/64/);
+  });
+
+  it('AdvRASrcAddress: the RA leaves from the listed address the interface holds, not the kernel\'s choice', async () => {
+    execFileSync('ip', ['-n', RA, '-6', 'addr', 'add', 'fe80::1234/64', 'dev', 'hr1-a', 'nodad']);
+    try {
+      const conf = join(dir, 'radvd-src.conf');
+      writeFileSync(conf, 'interface hr1-a {\n  AdvSendAdvert on;\n  MaxRtrAdvInterval 60;\n  AdvRASrcAddress { fe80::99; fe80::1234; };\n  prefix 2001:db8:19::/64 { };\n};\n', { mode: 0o644 });
+      expect((await firstRa(['--radvd-conf', conf]))['ipv6.src']).toBe('fe80::1234');
+    } finally {
+      execFileSync('ip', ['-n', RA, '-6', 'addr', 'del', 'fe80::1234/64', 'dev', 'hr1-a']);
+    }
   });
 
   it("from ra-sender's own flags: --pref64, --captive-portal, --dnr", async () => {
