@@ -67,7 +67,7 @@ export const relaySpec: ConfigSpec<RelayAgentConfig> = {
     allowNonGlobal: { live: true, type: 'boolean', default: false, description: 'labs only: accept non-global unicast IPv4 where RFC 4380 §5.2.4 asks for global ones' },
     statsInterval: STATS_INTERVAL_FIELD,
     udpSockets: { type: 'enum', values: ['native', 'dgram'], default: 'native', description: 'UDP socket: native (batched recvmmsg/sendmmsg) or dgram (node:dgram)' },
-    udpReceiveBuffer: { type: 'integer', default: 0, min: 0, max: 1 << 30, description: 'SO_RCVBUF in bytes; 0 = the kernel default' },
+    udpReceiveBuffer: { type: 'integer', default: 4 * 1024 * 1024, min: 0, max: 1 << 30, description: 'SO_RCVBUF in bytes (room for ~0.1 s of a 56k/s flood while the process is not scheduled); 0 = the kernel default' },
   },
   check: (c) => {
     const problems: string[] = [];
