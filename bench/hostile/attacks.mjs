@@ -7,8 +7,9 @@
 //                 --peers distinct (default 200,000: above the default table's embedded pool of 131,072), while
 //                 the symmetric-NAT client (cli-sym, proven by the relay's nonce before) pings host6 and host6
 //                 pings a client the relay did not know (cli-prc, qualified but silent until then).
-//   relay-tun     the native side's flood: host6 sends to --peers distinct Teredo destinations (default
-//                 1,200,000: more than the table holds) while the same two pings are measured.
+//   relay-tun     the native side's flood: host6 sends from a second /64 (2001:db8:6:1::100, another native
+//                 host as far as the relay can tell) to --peers distinct Teredo destinations (default 1,200,000:
+//                 more than the table holds) while the same two pings are measured.
 //   client-peers  ~97k/s from 20,000 forged peers (self-embedding) to the full-cone client's mapping, while that
 //                 client pings host6.
 //   rasadv-names  ~20k/s advertisements from 100,000 forged senders on the multicast LAN, 3 in 4 with maximal
@@ -18,6 +19,8 @@
 
 import { readFileSync } from 'node:fs';
 
+/** The native-side attacker's source: on host6, in another /64 than host6's own address. */
+const ATTACKER6 = '2001:db8:6:1::100';
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 export const vmRssKiB = (pid) => Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN);
 
@@ -51,7 +54,8 @@ export async function runAttack(name, k) {
       argv = [k.spoof, '--mode', 'teredo', '--dst', ADDR.relay, '--port', String(k.RELAY_PORT), '--server', ADDR.server, '--dst6', ADDR.host6, '--src-base', '198.18.0.128', '--src-hosts', '100', ...common];
     } else {
       node = 'host6';
-      argv = [k.spoof, '--mode', 'tun', '--server', ADDR.server, ...common];
+      await lab.execOk('host6', ['ip', '-6', 'addr', 'replace', `${ATTACKER6}/128`, 'dev', k.iface(lab.plan, 'host6', 'inet6'), 'nodad']);
+      argv = [k.spoof, '--mode', 'tun', '--server', ADDR.server, '--src6', ATTACKER6, ...common];
     }
   } else if (name === 'client-peers') {
     const s = await k.clientStatus('cli-fc');
@@ -91,6 +95,7 @@ export async function runAttack(name, k) {
     attack: name,
     sent: gen.sent,
     sentPerSec: gen.sentPerSec,
+    sendErrors: gen.sendErrors,
     peers: gen.peers,
     measured: measured.map((m, i) => `${m.what} ${during[i].received}/${during[i].sent}`).join('; ') || '-',
     table: tableOf(a.role, sFlood, sAfter),

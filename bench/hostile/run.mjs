@@ -182,7 +182,7 @@ try {
   // The symmetric-NAT client's warm-up makes it proven by the relay's nonce (host6's reply is queued, bubbled).
   if (RELAY_ATTACK) await ping6(lab, 'cli-sym', ADDR.host6, 3);
   const kit = {
-    lab, ADDR, RELAY_PORT, spoof, ping6, rcvbufErrors, logLines, scale: SCALE,
+    lab, ADDR, RELAY_PORT, spoof, ping6, rcvbufErrors, logLines, iface, scale: SCALE,
     clientStatus: (node) => teredoClientStatus(nodeCtx(lab, node)),
     status: (role) => STATUS[role](nodeCtx(lab, lab.occupants().find((o) => o.role === role && (role !== 'client' || o.node === CLIENT)).node)),
   };

@@ -13,10 +13,11 @@
  *           table entry each), 1 in 4 with a 1,400-byte host name (must be dropped).
  *   tun     plain UDP from this host (a native IPv6 host behind the relay) to --peers distinct Teredo
  *           destinations embedding --server and mappings 11.0.0.0 + i (global, nobody in the lab), port 9: the
- *           native side's flood of pending peers (each queues a packet and makes the relay bubble).
+ *           native side's flood of pending peers (each queues a packet and makes the relay bubble), from
+ *           --src6 when given (an address of this host: the attacker is another native /64 than the measured one).
  *
  *   spoof-flood --mode teredo|rasadv|tun --dst A.B.C.D --port P [--dst6 IPV6] [--server A.B.C.D]
- *               [--src-base A.B.C.D] [--src-hosts 100] [--peers 20000] [--count 100000] [--rate 20000] [--seed 1]
+ *               [--src-base A.B.C.D] [--src-hosts 100] [--src6 IPV6] [--peers 20000] [--count 100000] [--rate 20000] [--seed 1]
  *
  * --rate 0: as fast as the socket takes them. Prints one JSON object: sent, peers, seconds, sentPerSec,
  * sendErrors (EAGAIN/ENOBUFS, retried). Runs only inside the benchmark's lab namespaces. Needs root (raw socket).
@@ -146,6 +147,14 @@ int main(int argc, char **argv) {
   if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof sndbuf) < 0) {
     perror("spoof-flood: socket");
     return 1;
+  }
+  const char *src6 = arg(argc, argv, "--src6", NULL);
+  if (is_tun && src6) {
+    struct sockaddr_in6 me = {.sin6_family = AF_INET6};
+    if (inet_pton(AF_INET6, src6, &me.sin6_addr) != 1 || bind(fd, (struct sockaddr *)&me, sizeof me) < 0) {
+      perror("spoof-flood: --src6");
+      return 1;
+    }
   }
   struct sockaddr_in to4 = {.sin_family = AF_INET, .sin_addr = dst, .sin_port = htons(port)};
   struct sockaddr_in6 to6[BATCH];
