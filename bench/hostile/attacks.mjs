@@ -22,7 +22,30 @@ import { readFileSync } from 'node:fs';
 /** The native-side attacker's source: on host6, in another /64 than host6's own address. */
 const ATTACKER6 = '2001:db8:6:1::100';
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-export const vmRssKiB = (pid) => Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN);
+/** VmRSS of a process in KiB; NaN when it is gone. */
+export function vmRssKiB(pid) {
+  try {
+    return Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN);
+  } catch {
+    return NaN;
+  }
+}
+
+/** The namespace's UDP receive-buffer drops, NaN when the process is gone. */
+function kernelDrops(k, pid) {
+  try {
+    return k.rcvbufErrors(pid);
+  } catch {
+    return NaN;
+  }
+}
+
+/** Occupants that died during an attack (printed with the end of their log, so that the run says why). */
+function deaths(k) {
+  const dead = k.lab.occupants().filter((o) => !k.isAlive(o.proc));
+  for (const o of dead) console.error(`bench/hostile: ${o.role} on ${o.node} is dead; its log ends:\n${readFileSync(o.logFile, 'utf8').split('\n').slice(-15).join('\n')}`);
+  return dead.map((o) => `${o.role}@${o.node}`);
+}
 
 /** The attacks: which occupant is measured, default rate, count and distinct peers. */
 export const ATTACKS = {
@@ -54,7 +77,8 @@ export async function runAttack(name, k) {
       argv = [k.spoof, '--mode', 'teredo', '--dst', ADDR.relay, '--port', String(k.RELAY_PORT), '--server', ADDR.server, '--dst6', ADDR.host6, '--src-base', '198.18.0.128', '--src-hosts', '100', ...common];
     } else {
       node = 'host6';
-      await lab.execOk('host6', ['ip', '-6', 'addr', 'replace', `${ATTACKER6}/128`, 'dev', k.iface(lab.plan, 'host6', 'inet6'), 'nodad']);
+      // Deprecated at once (preferred_lft 0): the generator binds it, host6's own pings never pick it as source.
+      await lab.execOk('host6', ['ip', '-6', 'addr', 'replace', `${ATTACKER6}/128`, 'dev', k.iface(lab.plan, 'host6', 'inet6'), 'nodad', 'preferred_lft', '0']);
       argv = [k.spoof, '--mode', 'tun', '--server', ADDR.server, '--src6', ATTACKER6, ...common];
     }
   } else if (name === 'client-peers') {
@@ -67,12 +91,12 @@ export async function runAttack(name, k) {
     argv = [k.spoof, '--mode', 'rasadv', '--dst', ADDR.rasadvGroup, '--port', String(ADDR.rasadvPort), '--src-base', '192.168.77.100', '--src-hosts', '100', ...common];
   }
   const s0 = await k.status(a.role);
-  const before = { rss: vmRssKiB(rec.proc.pid), kernel: k.rcvbufErrors(rec.proc.pid), lines: k.logLines(rec.logFile), drops: s0?.drops ?? {} };
+  const before = { rss: vmRssKiB(rec.proc.pid), kernel: kernelDrops(k, rec.proc.pid), lines: k.logLines(rec.logFile), drops: s0?.drops ?? {} };
   let peak = before.rss;
   let sampling = true;
   const sampler = (async () => {
     while (sampling) {
-      peak = Math.max(peak, vmRssKiB(rec.proc.pid));
+      peak = Math.max(peak, vmRssKiB(rec.proc.pid) || 0);
       await sleep(200);
     }
   })();
@@ -87,12 +111,14 @@ export async function runAttack(name, k) {
   for (let t = 0; t < 40; t++) await sleep(1000);
   sampling = false;
   await sampler;
+  const dead = deaths(k);
   const sAfter = await k.status(a.role);
   const after = vmRssKiB(rec.proc.pid);
   const drops = {};
   for (const [r, v] of Object.entries(sAfter?.drops ?? {})) if (v - (before.drops[r] ?? 0) > 0) drops[r] = v - (before.drops[r] ?? 0);
   return {
     attack: name,
+    dead,
     sent: gen.sent,
     sentPerSec: gen.sentPerSec,
     sendErrors: gen.sendErrors,
@@ -100,7 +126,7 @@ export async function runAttack(name, k) {
     measured: measured.map((m, i) => `${m.what} ${during[i].received}/${during[i].sent}`).join('; ') || '-',
     table: tableOf(a.role, sFlood, sAfter),
     rss: { before: before.rss, peak, after },
-    kernelDrops: k.rcvbufErrors(rec.proc.pid) - before.kernel,
+    kernelDrops: kernelDrops(k, rec.proc.pid) - before.kernel,
     drops,
     logLines: k.logLines(rec.logFile) - before.lines,
   };

@@ -182,7 +182,7 @@ try {
   // The symmetric-NAT client's warm-up makes it proven by the relay's nonce (host6's reply is queued, bubbled).
   if (RELAY_ATTACK) await ping6(lab, 'cli-sym', ADDR.host6, 3);
   const kit = {
-    lab, ADDR, RELAY_PORT, spoof, ping6, rcvbufErrors, logLines, iface, scale: SCALE,
+    lab, ADDR, RELAY_PORT, spoof, ping6, rcvbufErrors, logLines, iface, isAlive, scale: SCALE,
     clientStatus: (node) => teredoClientStatus(nodeCtx(lab, node)),
     status: (role) => STATUS[role](nodeCtx(lab, lab.occupants().find((o) => o.role === role && (role !== 'client' || o.node === CLIENT)).node)),
   };
@@ -236,8 +236,8 @@ for (const r of results) {
 if (attackResults.length > 0) {
   console.log(`\nIssue 17's attacks (spoof-flood.c); load average ${load(startLoad)} at start, ${load(loadavg())} at end`);
   printTable([
-    ['attack', 'sent', 'sent/s', 'distinct peers', 'measured during the flood (received/sent)', 'table after flood -> at rest (proven/pending/embedded)', 'RSS before', 'peak', 'at rest', 'kept', 'kernel drops', 'log lines'],
-    ...attackResults.map((r) => [r.attack, String(r.sent), String(r.sentPerSec), String(r.peers), r.measured, r.table, mib(r.rss.before), mib(r.rss.peak), mib(r.rss.after), mib(r.rss.after - r.rss.before), String(r.kernelDrops), String(r.logLines)]),
+    ['attack', 'dead', 'sent', 'sent/s', 'distinct peers', 'measured during the flood (received/sent)', 'table after flood -> at rest (proven/pending/embedded)', 'RSS before', 'peak', 'at rest', 'kept', 'kernel drops', 'log lines'],
+    ...attackResults.map((r) => [r.attack, r.dead.join(' ') || 'none', String(r.sent), String(r.sentPerSec), String(r.peers), r.measured, r.table, mib(r.rss.before), mib(r.rss.peak), mib(r.rss.after), mib(r.rss.after - r.rss.before), String(r.kernelDrops), String(r.logLines)]),
   ]);
   for (const r of attackResults) console.log(`drops by reason, ${r.attack}: ${Object.entries(r.drops).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`);
 }
