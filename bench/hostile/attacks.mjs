@@ -100,12 +100,21 @@ export async function runAttack(name, k) {
       await sleep(200);
     }
   })();
-  const pings = Math.max(10, Math.round((count / a.rate) * 4) - 4);
-  // The measured traffic starts 1 s into the flood, when the tables are already under pressure.
-  const [gen, ...during] = await Promise.all([
-    lab.execOk(node, argv, { timeoutMs: (a.seconds * 4 + 30) * 1000 }).then((r) => JSON.parse(r.stdout)),
-    ...measured.map(async (m) => (await sleep(1000), m.run(pings))),
-  ]);
+  // The measured traffic starts 1 s into the flood, when the tables are already under pressure, and goes on in
+  // rounds of 10 pings (0.25 s apart) until the generator is done: a loaded machine may send slower than asked.
+  let done = false;
+  const flood = lab.execOk(node, argv, { timeoutMs: (count / 2000 + 60) * 1000 }).then((r) => ((done = true), JSON.parse(r.stdout)));
+  const measure = async (m) => {
+    await sleep(1000);
+    const total = { sent: 0, received: 0 };
+    while (!done) {
+      const p = await m.run(10);
+      total.sent += p.sent;
+      total.received += p.received;
+    }
+    return total;
+  };
+  const [gen, ...during] = await Promise.all([flood, ...measured.map(measure)]);
   const sFlood = await k.status(a.role);
   // At rest again: every flood peer expired (30 s after its last packet), queues drained; RSS sampled until then.
   for (let t = 0; t < 40; t++) await sleep(1000);

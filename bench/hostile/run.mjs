@@ -64,7 +64,6 @@ for (const a of AGENTS) {
     process.exit(2);
   }
 }
-const JUNK = AGENTS.filter((a) => !(a in ATTACKS));
 const RELAY_ATTACK = AGENTS.some((a) => a.startsWith('relay-'));
 const SITE = NAT_SITES.find((s) => s.kind === 'full-cone');
 const CLIENT = SITE.client;

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { parseIpv4 } from '../../src/wire/ipv4.js';
 import type { Endpoint4 } from '../../src/wire/endpoint.js';
 import { parseIpv6 } from '../../src/wire/ipv6-address.js';
-import { bubble, bubbleSource, CLIENT, CLIENT_SYMMETRIC, echo, fromTun, fromUdp, HOST6, OTHER, Recorder, relay, T0, teredoAddr, type RelayEvent } from './teredo-relay-fixtures.js';
+import { bubble, bubbleSource, CLIENT, CLIENT_SYMMETRIC, echo, fromTun, fromUdp, HOST6, OTHER, Recorder, relay, runTimers, T0, teredoAddr, type RelayEvent } from './teredo-relay-fixtures.js';
 
 const MAX_PEERS = 64;
 const EMBEDDED_POOL = 64 / 8;
@@ -171,5 +171,28 @@ describe('the native side floods unknown Teredo destinations (§5.4.1 case 3, §
     expect(limited).toBe(FLOOD - 119);
     expect(bubbles).toBe(119); // one bubble per admitted destination, to its server
     expect(r.summary().classes).toEqual({ proven: 2, pending: 64 - 64 / 8, embedded: 0 }); // the pending class's bound
+  });
+});
+
+describe('memory after a native-side flood', () => {
+  it('the table shrinks once the flood has expired; a peer moved down keeps its bubble retries (given up on time)', () => {
+    const r = relay({ maxPeers: 8192, newPeersPerPrefix: 100_000 });
+    const sink = new Recorder();
+    for (let i = 0; i < 5000; i++) fromTun(r, sink, echo(ATTACKER6, teredoAddr(fake(i)), i, 129), T0);
+    expect(r.peers.capacity).toBe(8192);
+    // host6 calls a client that never answers, 30 s later: a slot above the 1024 the table will shrink to.
+    runTimers(r, sink, T0 + 30_000);
+    fromTun(r, sink, echo(HOST6, teredoAddr(OTHER), 1, 129), T0 + 30_000);
+    expect(r.peers.find(teredoAddr(OTHER), 0)).toBeGreaterThanOrEqual(1024);
+    sink.take();
+    // §5.2.6: bubbles at +0, +2, +4, +6 s (the flood's peers expire meanwhile, 30 s after their last bubble),
+    // then the retry at +8 s gives up: its packet dropped, host6 told by ICMPv6.
+    runTimers(r, sink, T0 + 37_999);
+    expect(r.peers.capacity).toBe(1024);
+    expect(r.summary().peers).toBe(1);
+    const before = sink.take();
+    expect(before.filter((e) => e.kind === 'udp').length).toBe(3);
+    runTimers(r, sink, T0 + 38_000);
+    expect(reasons(sink.take())).toEqual(['tun', 'relay-queue-given-up']);
   });
 });
