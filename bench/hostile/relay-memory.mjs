@@ -2,9 +2,12 @@
 // N packets from one native host to N distinct Teredo destinations (each a pending peer: a queued packet, a
 // bubble, a retry timer), then the 30 s expiry and the bubble give-ups, then a full GC. Prints, per stage, the
 // process's RSS, V8 heap used / total, external and ArrayBuffer bytes, and the relay's table (peers, array
-// capacity, queue buffer bytes). Printed, never asserted.
+// capacity, queue buffer bytes). The per-/64 limit on new pending peers is lifted by default
+// (--new-peers-per-prefix 100000000): the worst case, an attacker with as many native /64s as it likes.
+// Printed, never asserted.
 //
 //   npm run build && node bench/hostile/relay-memory.mjs [--peers 1200000] [--max-peers 1048576]
+//        [--new-peers-per-prefix 100000000]
 
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -32,9 +35,10 @@ const { encodeIpv6 } = await import(dist('src/wire/ipv6.js'));
 const { intArg } = benchArgs('bench/hostile/relay-memory');
 const PEERS = intArg('peers', '1200000', 1);
 const MAX_PEERS = intArg('max-peers', '1048576', 1);
+const PER_PREFIX = intArg('new-peers-per-prefix', '100000000', 0);
 
 const sink = { drop() {}, sendUdp() {}, writeTun() {} };
-const relay = new TeredoRelay({ random: seededRandom(1), maxPeers: MAX_PEERS });
+const relay = new TeredoRelay({ random: seededRandom(1), maxPeers: MAX_PEERS, newPeersPerPrefix: PER_PREFIX });
 const server = parseIpv4('198.18.0.10');
 const host6 = parseIpv6('2001:db8:6::100');
 // One IPv6/UDP packet (8 bytes of payload) whose destination is rewritten per peer.
