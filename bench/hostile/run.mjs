@@ -226,8 +226,8 @@ const rows = [
 const load = (l) => l.map((x) => x.toFixed(2)).join(' ');
 if (results.length > 0) console.log(`Hostile floods: ${COUNT} datagrams per agent at ${RATE || 'max'}/s offered from ${SOCKETS} sockets, seed ${SEED}; load average ${load(startLoad)} at start, ${load(loadavg())} at end`);
 if (results.length > 0) printTable(rows);
-console.log('kernel drops: RcvbufErrors in the agent\'s namespace (its receive buffer was full); drops counted: the agent\'s own, by reason below');
-console.log(`serving: answered/sent of the ${CLIENT} client's ping6 to host6 (Teredo agents), advertisements heard/sent (rasadv listener)`);
+if (results.length > 0) console.log('kernel drops: RcvbufErrors in the agent\'s namespace (its receive buffer was full); drops counted: the agent\'s own, by reason below');
+if (results.length > 0) console.log(`serving: answered/sent of the ${CLIENT} client's ping6 to host6 (Teredo agents), advertisements heard/sent (rasadv listener)`);
 for (const r of results) {
   console.log(`drops by reason, ${r.agent}: ${Object.entries(r.drops).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`);
 }
