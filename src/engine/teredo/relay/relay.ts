@@ -80,7 +80,7 @@ export class TeredoRelay implements TimedEngine<RelaySink> {
   #newPeers: RateBuckets;
   readonly #prefixKey: number;
   readonly #random: Random;
-  /** Bubble retries of peers with queued packets (§5.4.1: every 2 s); bounded by the peer table. */
+  /** Bubble retries of peers with queued packets (§5.4.1: every 2 s); bounded by the queue pool's buffers. */
   readonly #retries = new TimerTable<number>();
   readonly #view = new TeredoPacketView();
   readonly #bubble = new Uint8Array(TEREDO_BUBBLE_LEN);
@@ -173,7 +173,9 @@ export class TeredoRelay implements TimedEngine<RelaySink> {
     if (table.queues.enqueue(slot, data, offset, length)) this.counters.queued++;
     else sink.drop(RELAY_DROP['relay-tun-queue-full']);
     if (table.mayBubble(slot, now)) this.#sendBubbles(slot, now, sink);
-    if (!this.#retries.has(slot)) this.#retries.set(slot, bubbleRetryAt(table.lastTx(slot)));
+    // Retries exist to deliver the queue: a peer with nothing queued gets none, so the timers are bounded by the
+    // queue pool (maxQueuedBytes / queueBytes peers), not by the pending class.
+    if (table.queues.length(slot) > 0 && !this.#retries.has(slot)) this.#retries.set(slot, bubbleRetryAt(table.lastTx(slot)));
   }
 
   /**
