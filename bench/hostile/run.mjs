@@ -3,7 +3,12 @@
 // log? Numbers are printed, never asserted (they depend on the machine and its load).
 //
 //   npm run build && node bench/hostile/run.mjs [--count 100000] [--rate 20000] [--sockets 64]
-//        [--agents server,relay,client,rasadv-listener] [--seed 1]
+//        [--agents server,relay,client,rasadv-listener,relay-poison,relay-tun,client-peers,rasadv-names]
+//        [--seed 1] [--attack-scale 1]
+//
+// The last four are issue 17's attacks at their rates with forged sources (attacks.mjs, spoof-flood.c: each
+// measures the traffic that must keep flowing and the agent's RSS before, at its peak and at rest);
+// --attack-scale multiplies their datagram counts. The first four are the junk floods below.
 //
 // One lab of its own (lab/: namespaces `tl<xx>-*`, removed at the end, also on failure or if this process dies)
 // with our teredo-server, teredo-relay, a teredo-client behind the full-cone NAT (cli-fc) and rasadv (advertise
