@@ -17,7 +17,7 @@
 
 import type { DatagramImplementation } from '../../src/io/datagram-port.js';
 import { DEFAULT_MAX_PEERS, DEFAULT_MAX_QUEUED_BYTES, DEFAULT_QUEUE_BYTES } from '../../src/engine/teredo/peers/peer-table.js';
-import type { TeredoRelayParams } from '../../src/engine/teredo/relay/relay-types.js';
+import { DEFAULT_NEW_PEERS_PER_PREFIX, DEFAULT_UNANSWERED_RATE, type TeredoRelayParams } from '../../src/engine/teredo/relay/relay-types.js';
 import type { Random } from '../../src/engine/types.js';
 import type { ConfigSpec } from '../../src/runtime/config.js';
 import { STATS_INTERVAL_FIELD, type CommonConfig } from '../../src/runtime/host.js';
@@ -39,6 +39,8 @@ export interface RelayAgentConfig extends CommonConfig {
   readonly acceptUnknownPeers: boolean;
   readonly icmpv6Source: string | undefined;
   readonly icmpv6Rate: number;
+  readonly unansweredRate: number;
+  readonly newPeersPerPrefix: number;
   readonly allowNonGlobal: boolean;
   readonly udpSockets: DatagramImplementation;
   readonly udpReceiveBuffer: number;
@@ -64,10 +66,12 @@ export const relaySpec: ConfigSpec<RelayAgentConfig> = {
     acceptUnknownPeers: { live: true, type: 'boolean', default: true, description: 'accept packets from Teredo clients not in the peer table when their address embeds the UDP source (RFC 4380 §5.4.2 MAY discard them)' },
     icmpv6Source: { live: true, type: 'ipv6', description: 'source address of ICMPv6 errors to native hosts (default: the first global IPv6 address of this host outside 2001::/32)' },
     icmpv6Rate: { live: true, type: 'integer', default: 10, min: 0, max: 1_000_000, description: 'ICMPv6 errors per second at most (0: none)' },
+    newPeersPerPrefix: { live: true, type: 'integer', default: DEFAULT_NEW_PEERS_PER_PREFIX, min: 0, max: 100_000_000, description: 'new Teredo peers per second (and burst) that one native source /64 may make the relay queue and bubble for (issue 17: a native-side flood)' },
+    unansweredRate: { live: true, type: 'integer', default: DEFAULT_UNANSWERED_RATE, min: 0, max: 100_000_000, description: 'datagrams per second (and burst) relayed for peers trusted on their address alone until the native side answers them, new peers included (issue 17: a flood of forged peers)' },
     allowNonGlobal: { live: true, type: 'boolean', default: false, description: 'labs only: accept non-global unicast IPv4 where RFC 4380 §5.2.4 asks for global ones' },
     statsInterval: STATS_INTERVAL_FIELD,
     udpSockets: { type: 'enum', values: ['native', 'dgram'], default: 'native', description: 'UDP socket: native (batched recvmmsg/sendmmsg) or dgram (node:dgram)' },
-    udpReceiveBuffer: { type: 'integer', default: 0, min: 0, max: 1 << 30, description: 'SO_RCVBUF in bytes; 0 = the kernel default' },
+    udpReceiveBuffer: { type: 'integer', default: 4 * 1024 * 1024, min: 0, max: 1 << 30, description: 'SO_RCVBUF in bytes (room for ~0.1 s of a 56k/s flood while the process is not scheduled); 0 = the kernel default' },
   },
   check: (c) => {
     const problems: string[] = [];
@@ -97,6 +101,8 @@ export function engineParams(c: RelayAgentConfig, random: Random, icmpv6Source: 
     acceptUnknownPeers: c.acceptUnknownPeers,
     icmpv6Source,
     icmpv6RatePerSecond: c.icmpv6Rate,
+    unansweredPerSecond: c.unansweredRate,
+    newPeersPerPrefix: c.newPeersPerPrefix,
     allowNonGlobal: c.allowNonGlobal,
   };
 }

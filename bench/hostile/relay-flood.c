@@ -32,38 +32,7 @@
 enum kind { EMBEDDED, SPOOFED, NATIVE, KINDS };
 static const char *KIND_NAMES[KINDS] = {"embedded", "spoofed", "native"};
 
-static uint64_t rng;
-static uint32_t next(void) {
-  rng ^= rng << 13;
-  rng ^= rng >> 7;
-  rng ^= rng << 17;
-  return (uint32_t)(rng >> 16);
-}
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static const char *arg(int argc, char **argv, const char *name, const char *dflt) {
-  for (int i = 1; i + 1 < argc; i++)
-    if (!strcmp(argv[i], name)) return argv[i + 1];
-  return dflt;
-}
-
-/* RFC 4380 §4: 2001:0000 | server IPv4 | flags 0 | port ^ 0xffff | IPv4 ^ 0xffffffff (all network order). */
-static void teredo_address(uint8_t *out, uint32_t server, uint32_t client, uint16_t port) {
-  static const uint8_t prefix[4] = {0x20, 0x01, 0x00, 0x00};
-  memcpy(out, prefix, 4);
-  memcpy(out + 4, &server, 4);
-  out[8] = 0;
-  out[9] = 0;
-  uint16_t p = htons(port) ^ 0xffff;
-  memcpy(out + 10, &p, 2);
-  uint32_t c = client ^ 0xffffffffu;
-  memcpy(out + 12, &c, 4);
-}
+#include "flood-common.h"
 
 int main(int argc, char **argv) {
   struct in_addr relay, source, server;
@@ -129,20 +98,7 @@ int main(int argc, char **argv) {
       iov[i] = (struct iovec){.iov_base = p, .iov_len = LEN};
       msgs[i] = (struct mmsghdr){.msg_hdr = {.msg_name = &to, .msg_namelen = sizeof to, .msg_iov = &iov[i], .msg_iovlen = 1}};
     }
-    int done = 0;
-    while (done < n) {
-      int m = sendmmsg(fds[s], msgs + done, n - done, 0);
-      if (m < 0) {
-        if (errno != EAGAIN && errno != ENOBUFS) {
-          perror("relay-flood: sendmmsg");
-          return 1;
-        }
-        errors++;
-        usleep(200);
-        continue;
-      }
-      done += m;
-    }
+    if (send_all(fds[s], msgs, n, &errors, "relay-flood: sendmmsg") < 0) return 1;
     sent += n;
     s = (s + 1) % nsock;
     if (rate > 0) {

@@ -3,7 +3,12 @@
 // log? Numbers are printed, never asserted (they depend on the machine and its load).
 //
 //   npm run build && node bench/hostile/run.mjs [--count 100000] [--rate 20000] [--sockets 64]
-//        [--agents server,relay,client,rasadv-listener] [--seed 1]
+//        [--agents server,relay,client,rasadv-listener,relay-poison,relay-tun,client-peers,rasadv-names]
+//        [--seed 1] [--attack-scale 1]
+//
+// The last four are issue 17's attacks at their rates with forged sources (attacks.mjs, spoof-flood.c: each
+// measures the traffic that must keep flowing and the agent's RSS before, at its peak and at rest);
+// --attack-scale multiplies their datagram counts. The first four are the junk floods below.
 //
 // One lab of its own (lab/: namespaces `tl<xx>-*`, removed at the end, also on failure or if this process dies)
 // with our teredo-server, teredo-relay, a teredo-client behind the full-cone NAT (cli-fc) and rasadv (advertise
@@ -32,6 +37,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchArgs, printTable } from '../cli.mjs';
+import { ATTACKS, runAttack } from './attacks.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
@@ -54,21 +60,26 @@ const COUNT = intArg('count', '100000', 1);
 const RATE = intArg('rate', '20000', 0);
 const SOCKETS = intArg('sockets', '64', 1);
 const SEED = intArg('seed', '1', 1);
-const AGENTS = arg('agents', 'server,relay,client,rasadv-listener').split(',');
+const SCALE = Number(arg('attack-scale', '1'));
+const ALL = ['server', 'relay', 'client', 'rasadv-listener', ...Object.keys(ATTACKS)];
+const AGENTS = arg('agents', ALL.join(',')).split(',');
 for (const a of AGENTS) {
-  if (!['server', 'relay', 'client', 'rasadv-listener'].includes(a)) {
-    console.error(`bench/hostile: unknown agent ${a} (server, relay, client, rasadv-listener)`);
+  if (!ALL.includes(a)) {
+    console.error(`bench/hostile: unknown agent or attack ${a} (${ALL.join(', ')})`);
     process.exit(2);
   }
 }
+const RELAY_ATTACK = AGENTS.some((a) => a.startsWith('relay-'));
 const SITE = NAT_SITES.find((s) => s.kind === 'full-cone');
 const CLIENT = SITE.client;
 
 const work = mkdtempSync(join(tmpdir(), 'hostile-'));
 const hostile = join(work, 'hostile-flood');
 const relayFlood = join(work, 'relay-flood');
+const spoof = join(work, 'spoof-flood');
 execFileSync('cc', ['-O2', '-Wall', '-o', hostile, join(here, '..', 'teredo-server', 'hostile-flood.c')], { stdio: 'inherit' });
 execFileSync('cc', ['-O2', '-Wall', '-o', relayFlood, join(here, 'relay-flood.c')], { stdio: 'inherit' });
+execFileSync('cc', ['-O2', '-Wall', '-o', spoof, join(here, 'spoof-flood.c')], { stdio: 'inherit' });
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const vmRssKiB = (pid) => Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN);
@@ -162,15 +173,30 @@ async function floodOne(lab, agent) {
 }
 
 const results = [];
+const attackResults = [];
 const startLoad = loadavg();
 let lab;
 try {
   lab = await Lab.up({ ownerPid: process.pid, log: (l) => console.error(l), occupants: [{ role: 'server', impl: 'ours' }, { role: 'relay', impl: 'ours' }] });
   await lab.startOccupant({ role: 'client', impl: 'ours', node: CLIENT });
-  if (AGENTS.includes('rasadv-listener')) await lab.startOccupants([{ role: 'rasadv-listener', impl: 'ours', node: 'lst1' }, { role: 'rasadv', impl: 'ours' }]);
+  if (RELAY_ATTACK) await Promise.all(['cli-sym', 'cli-prc'].map((node) => lab.startOccupant({ role: 'client', impl: 'ours', node })));
+  if (AGENTS.includes('rasadv-listener') || AGENTS.includes('rasadv-names')) await lab.startOccupants([{ role: 'rasadv-listener', impl: 'ours', node: 'lst1' }, { role: 'rasadv', impl: 'ours' }]);
   console.error(`lab ${lab.id} up; ${COUNT} datagrams per agent at ${RATE || 'max'}/s from ${SOCKETS} sockets`);
   await ping6(lab, CLIENT, ADDR.host6, 3); // warm-up: the client's relay discovery and bubbles
+  // The symmetric-NAT client's warm-up makes it proven by the relay's nonce (host6's reply is queued, bubbled).
+  if (RELAY_ATTACK) await ping6(lab, 'cli-sym', ADDR.host6, 3);
+  const kit = {
+    lab, ADDR, RELAY_PORT, spoof, ping6, rcvbufErrors, logLines, iface, isAlive, scale: SCALE,
+    clientStatus: (node) => teredoClientStatus(nodeCtx(lab, node)),
+    status: (role) => STATUS[role](nodeCtx(lab, lab.occupants().find((o) => o.role === role && (role !== 'client' || o.node === CLIENT)).node)),
+  };
   for (const agent of AGENTS) {
+    if (agent in ATTACKS) {
+      const r = await runAttack(agent, kit);
+      attackResults.push(r);
+      console.error(`${agent}: ${JSON.stringify(r)}`);
+      continue;
+    }
     const r = await floodOne(lab, agent);
     results.push(r);
     console.error(`${agent}: ${JSON.stringify(r)}`);
@@ -203,10 +229,19 @@ const rows = [
   ]),
 ];
 const load = (l) => l.map((x) => x.toFixed(2)).join(' ');
-console.log(`Hostile floods: ${COUNT} datagrams per agent at ${RATE || 'max'}/s offered from ${SOCKETS} sockets, seed ${SEED}; load average ${load(startLoad)} at start, ${load(loadavg())} at end`);
-printTable(rows);
-console.log('kernel drops: RcvbufErrors in the agent\'s namespace (its receive buffer was full); drops counted: the agent\'s own, by reason below');
-console.log(`serving: answered/sent of the ${CLIENT} client's ping6 to host6 (Teredo agents), advertisements heard/sent (rasadv listener)`);
+if (results.length > 0) console.log(`Hostile floods: ${COUNT} datagrams per agent at ${RATE || 'max'}/s offered from ${SOCKETS} sockets, seed ${SEED}; load average ${load(startLoad)} at start, ${load(loadavg())} at end`);
+if (results.length > 0) printTable(rows);
+if (results.length > 0) console.log('kernel drops: RcvbufErrors in the agent\'s namespace (its receive buffer was full); drops counted: the agent\'s own, by reason below');
+if (results.length > 0) console.log(`serving: answered/sent of the ${CLIENT} client's ping6 to host6 (Teredo agents), advertisements heard/sent (rasadv listener)`);
 for (const r of results) {
   console.log(`drops by reason, ${r.agent}: ${Object.entries(r.drops).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`);
+}
+
+if (attackResults.length > 0) {
+  console.log(`\nIssue 17's attacks (spoof-flood.c); load average ${load(startLoad)} at start, ${load(loadavg())} at end`);
+  printTable([
+    ['attack', 'dead', 'sent', 'sent/s', 'distinct peers', 'measured during the flood (received/sent)', 'table after flood -> at rest (proven/pending/embedded)', 'RSS before', 'peak', 'at rest', 'kept', 'kernel drops', 'log lines'],
+    ...attackResults.map((r) => [r.attack, r.dead.join(' ') || 'none', String(r.sent), String(r.sentPerSec), String(r.peers), r.measured, r.table, mib(r.rss.before), mib(r.rss.peak), mib(r.rss.after), mib(r.rss.after - r.rss.before), String(r.kernelDrops), String(r.logLines)]),
+  ]);
+  for (const r of attackResults) console.log(`drops by reason, ${r.attack}: ${Object.entries(r.drops).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`);
 }

@@ -162,6 +162,64 @@ describe('PeerTable expiry (30 s without traffic)', () => {
   });
 });
 
+describe('PeerTable memory after a flood (issue 17)', () => {
+  it('shrinks its arrays when expiry leaves them 1/8 used: survivors move down with fields, order and queue', () => {
+    const moves: [number, number][] = [];
+    const t = table({ maxPeers: 8192, onMove: (from, to) => moves.push([from, to]) });
+    for (let i = 0; i < 5000; i++) t.insert(peerAddr(i), 0, T0, PEER_PENDING);
+    expect(t.capacity).toBe(8192);
+    // Ten survivors with traffic, in the high slots the flood filled last.
+    const survivors = Array.from({ length: 10 }, (_, k) => 4990 + k);
+    for (const i of survivors) {
+      const s = t.find(peerAddr(i), 0);
+      t.setMapping(s, 0x0b000000 + i, 1000 + i);
+      t.setTrusted(s, true, T0 + 20_000 + i);
+    }
+    const last = t.find(peerAddr(4999), 0);
+    t.queues.enqueue(last, Uint8Array.of(1, 2, 3), 0, 3);
+    t.prove(t.find(peerAddr(4995), 0), T0 + 25_000);
+    expect(t.expire(T0 + PEER_EXPIRY_MS)).toBe(4990);
+    // 10 peers: 1024 slots (the initial size), every survivor below them, found at its new slot.
+    expect(t.capacity).toBe(1024);
+    expect(moves.length).toBe(10);
+    for (const i of survivors) {
+      const s = t.find(peerAddr(i), 0);
+      expect(s).toBeGreaterThanOrEqual(0);
+      expect(s).toBeLessThan(1024);
+      expect([t.mappedAddr(s), t.mappedPort(s), t.trusted(s)]).toEqual([0x0b000000 + i, 1000 + i, true]);
+    }
+    expect(t.proven(t.find(peerAddr(4995), 0))).toBe(true);
+    const order: number[] = [];
+    t.forEach((s) => order.push(t.mappedPort(s) - 1000));
+    expect(order).toEqual([4995, 4990, 4991, 4992, 4993, 4994, 4996, 4997, 4998, 4999]);
+    const seen: number[][] = [];
+    t.queues.drain(t.find(peerAddr(4999), 0), (d, o, l) => seen.push([...d.subarray(o, o + l)]));
+    expect(seen).toEqual([[1, 2, 3]]);
+    // And it grows again and keeps working.
+    for (let i = 10_000; i < 12_000; i++) expect(t.insert(peerAddr(i), 0, T0 + PEER_EXPIRY_MS, PEER_PENDING)).toBeGreaterThanOrEqual(0);
+    expect(t.size).toBe(2010);
+    for (const i of [...survivors, 10_000, 11_999]) expect(t.find(peerAddr(i), 0)).toBeGreaterThanOrEqual(0);
+  });
+
+  it('without onMove (an owner with per-slot state of its own) the arrays keep their size', () => {
+    const t = table({ maxPeers: 8192 });
+    for (let i = 0; i < 5000; i++) t.insert(peerAddr(i), 0, T0, PEER_PENDING);
+    t.expire(T0 + PEER_EXPIRY_MS);
+    expect([t.size, t.capacity]).toEqual([0, 8192]);
+  });
+
+  it('keeps 64 idle queue buffers after expiry and lets the rest go', () => {
+    const t = table({ queueBytes: 100, maxQueuedBytes: 100 * 1000 });
+    for (let i = 0; i < 500; i++) t.queues.enqueue(t.insert(peerAddr(i), 0, T0, PEER_PENDING), new Uint8Array(10), 0, 10);
+    expect(t.queues.bufferBytes).toBe(500 * 100);
+    t.expire(T0 + PEER_EXPIRY_MS);
+    expect(t.queues.bufferBytes).toBe(64 * 100);
+    // The pool still gives up to its bound.
+    for (let i = 0; i < 1000; i++) t.queues.enqueue(t.insert(peerAddr(i), 0, T0 + PEER_EXPIRY_MS, PEER_PENDING), new Uint8Array(10), 0, 10);
+    expect(t.queues.bufferBytes).toBe(1000 * 100);
+  });
+});
+
 describe('PeerTable queue', () => {
   it('is FIFO, copies the lent bytes, and refuses what does not fit in its byte bound', () => {
     const t = table({ queueBytes: 2 + 3 + 2 + 4 });

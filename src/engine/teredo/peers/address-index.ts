@@ -8,6 +8,7 @@
 // two >= 2 x the slot capacity).
 
 import type { Random } from '../../types.js';
+import { resized } from './lru-lists.js';
 
 const NONE = -1;
 
@@ -24,11 +25,12 @@ export class AddressIndex {
     this.#k1 = key[4]! | (key[5]! << 8) | (key[6]! << 16) | (key[7]! << 24);
   }
 
-  /** Makes room for slots 0..slots-1, rehashing the present entries when the index grows. */
-  grow(slots: number): void {
-    const addr = new Int32Array(slots * 4);
-    addr.set(this.#addr);
-    this.#addr = addr;
+  /**
+   * Makes room for slots 0..slots-1 (more or fewer than before: every slot in the index must be below `slots`),
+   * rehashing the present entries when the index changes size.
+   */
+  resize(slots: number): void {
+    this.#addr = resized(this.#addr, slots * 4);
     let size = 2;
     while (size < slots * 2) size *= 2;
     if (size === this.#cells.length) return;
@@ -77,6 +79,13 @@ export class AddressIndex {
       }
     }
     cells[i] = 0;
+  }
+
+  /** Files the address of `from` (in the index) under `to` (not in it) instead. */
+  move(from: number, to: number): void {
+    this.delete(from);
+    this.#addr.copyWithin(to << 2, from << 2, (from << 2) + 4);
+    this.#place(to);
   }
 
   /** Copies the 16-byte address of `slot` into out[offset]. */

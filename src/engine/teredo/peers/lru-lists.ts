@@ -21,14 +21,22 @@ export class LruLists {
     this.#length = new Int32Array(lists);
   }
 
-  /** Makes room for slots 0 .. slots-1, keeping the links. */
-  grow(slots: number): void {
-    const prev = new Int32Array(slots);
-    const next = new Int32Array(slots);
-    prev.set(this.#prev);
-    next.set(this.#next);
-    this.#prev = prev;
-    this.#next = next;
+  /** Makes room for slots 0 .. slots-1 (more or fewer than before), keeping the links of those slots. */
+  resize(slots: number): void {
+    this.#prev = resized(this.#prev, slots);
+    this.#next = resized(this.#next, slots);
+  }
+
+  /** `from` (in `list`) takes the place of `to` (in no list): same neighbours, same position. */
+  move(from: number, to: number, list: number): void {
+    const p = this.#prev[from]!;
+    const n = this.#next[from]!;
+    this.#prev[to] = p;
+    this.#next[to] = n;
+    if (p === LRU_END) this.#head[list] = to;
+    else this.#next[p] = to;
+    if (n === LRU_END) this.#tail[list] = to;
+    else this.#prev[n] = to;
   }
 
   /** The least recently used slot of `list`, or LRU_END when it is empty. */
@@ -74,4 +82,11 @@ export class LruLists {
     this.remove(slot, list);
     this.append(slot, list);
   }
+}
+
+/** A copy of `a` with `length` elements: its first ones, zeros after. */
+export function resized<T extends Uint8Array | Uint16Array | Uint32Array | Int32Array | Float64Array>(a: T, length: number): T {
+  const out = new (a.constructor as new (n: number) => T)(length);
+  out.set((a.length > length ? a.subarray(0, length) : a) as never);
+  return out;
 }

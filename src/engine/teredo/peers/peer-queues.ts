@@ -5,9 +5,15 @@
 // is refused, never an older one dropped: FIFO, where Miredo's list is LIFO), and all queues together at most
 // maxBuffers buffers of queueBytes. A buffer is taken from the pool at the first packet and returned when the
 // queue is drained or cleared, so idle peers cost 8 bytes here and nothing is allocated once the pool is warm.
+// After a flood (a native-side flood fills the pool: one buffer per pending peer) trim() lets all but
+// KEEP_FREE_BUFFERS idle buffers go to the garbage collector, so the pool's memory is held only while queues use it.
+
+import { resized } from './lru-lists.js';
 
 const NONE = -1;
 const QUEUE_HEADER = 2;
+/** Idle buffers trim() keeps for the next packets (64 x 2,564 bytes = 160 KiB at the default queueBytes). */
+export const KEEP_FREE_BUFFERS = 64;
 
 export class PeerQueues {
   readonly queueBytes: number;
@@ -15,8 +21,11 @@ export class PeerQueues {
   #buf = new Int32Array(0);
   #len = new Int32Array(0);
   #queued = 0;
-  readonly #buffers: Uint8Array[] = [];
+  /** Buffers by number; undefined where one was trimmed (its number is in #holes). */
+  readonly #buffers: (Uint8Array | undefined)[] = [];
   readonly #freeBuffers: number[] = [];
+  readonly #holes: number[] = [];
+  #live = 0;
 
   /** queueBytes per peer (0 disables queueing), maxQueuedBytes for all peers together. */
   constructor(queueBytes: number, maxQueuedBytes: number) {
@@ -24,19 +33,40 @@ export class PeerQueues {
     this.#maxBuffers = queueBytes === 0 ? 0 : Math.floor(maxQueuedBytes / queueBytes);
   }
 
+  /** Bytes of queue buffers allocated (in use or idle): at most maxQueuedBytes. */
+  get bufferBytes(): number {
+    return this.#live * this.queueBytes;
+  }
+
+  /** Lets idle buffers beyond KEEP_FREE_BUFFERS go (after a flood); the next packets allocate again if needed. */
+  trim(): void {
+    while (this.#freeBuffers.length > KEEP_FREE_BUFFERS) {
+      const b = this.#freeBuffers.pop()!;
+      this.#buffers[b] = undefined;
+      this.#holes.push(b);
+      this.#live--;
+    }
+  }
+
   /** Bytes of packets (with their 2-byte headers) waiting in all queues. */
   get queuedBytes(): number {
     return this.#queued;
   }
 
-  /** Makes room for slots 0..slots-1 (new slots have empty queues). */
-  grow(slots: number): void {
-    const buf = new Int32Array(slots).fill(NONE);
-    buf.set(this.#buf);
-    const len = new Int32Array(slots);
-    len.set(this.#len);
-    this.#buf = buf;
-    this.#len = len;
+  /** Makes room for slots 0..slots-1, more or fewer than before (new slots have empty queues). */
+  resize(slots: number): void {
+    const old = this.#buf.length;
+    this.#buf = resized(this.#buf, slots);
+    if (slots > old) this.#buf.fill(NONE, old);
+    this.#len = resized(this.#len, slots);
+  }
+
+  /** Slot `from`'s queue becomes slot `to`'s (whose queue is empty). */
+  move(from: number, to: number): void {
+    this.#buf[to] = this.#buf[from]!;
+    this.#len[to] = this.#len[from]!;
+    this.#buf[from] = NONE;
+    this.#len[from] = 0;
   }
 
   /**
@@ -113,8 +143,10 @@ export class PeerQueues {
   #takeBuffer(): number {
     const b = this.#freeBuffers.pop();
     if (b !== undefined) return b;
-    if (this.#buffers.length >= this.#maxBuffers) return NONE;
-    this.#buffers.push(new Uint8Array(this.queueBytes));
-    return this.#buffers.length - 1;
+    if (this.#live >= this.#maxBuffers) return NONE;
+    const n = this.#holes.pop() ?? this.#buffers.length;
+    this.#buffers[n] = new Uint8Array(this.queueBytes);
+    this.#live++;
+    return n;
   }
 }

@@ -5,7 +5,9 @@
 // Shape: struct-of-arrays indexed by a slot number (0..maxPeers-1) that the owner keeps as the peer's handle;
 // address-index.ts finds the slot from the 16 address bytes inside a lent packet without allocating, and
 // peer-queues.ts holds the queues. Arrays grow by doubling up to maxPeers, so an idle relay does not pay for a
-// million peers. Nothing here allocates after the arrays have grown (the queue pool warms up once).
+// million peers, and shrink again when expiry leaves them at most 1/8 used (an owner that passes onMove: the
+// peers in high slots move down first), so a flood's arrays do not outlive it. Nothing here allocates after the
+// arrays have grown, except that shrinking.
 //
 // Bounds (§7.3.3, §7.3.5):
 // - maxPeers (default 1,048,576 = Miredo's MAX_PEERS) in three classes with their own bounds and LRU lists
@@ -27,7 +29,7 @@
 import type { Millis, Random } from '../../types.js';
 import { AddressIndex, word, writeWord } from './address-index.js';
 import { BUBBLE_WINDOW_MS, bubbleAllowed, bubbleOpensWindow, bubblesExhausted } from './bubble-pacing.js';
-import { LRU_END } from './lru-lists.js';
+import { LRU_END, resized } from './lru-lists.js';
 import { PEER_CLASSES as CLASSES, PEER_EMBEDDED, PEER_PENDING, PEER_PROVEN, PeerClasses, REFUSE, type PeerAdmission, type PeerClass } from './peer-classes.js';
 import { PeerQueues } from './peer-queues.js';
 
@@ -62,6 +64,11 @@ export interface PeerTableOptions {
    * and queue are still readable: the owner cancels its own per-peer timers and accounts the queued packets.
    */
   readonly onRemove?: (slot: number, why: PeerRemoval) => void;
+  /**
+   * Called when expiry moves a peer from slot `from` to slot `to` to shrink the arrays (fields and queue move
+   * with it): the owner moves its own per-slot state. Without it the arrays never shrink.
+   */
+  readonly onMove?: (from: number, to: number) => void;
 }
 
 /** Why a peer left the table without the owner asking. */
@@ -72,6 +79,8 @@ const STATE_USED = 1;
 const STATE_TRUSTED = 2;
 const CLASS_SHIFT = 2;
 const INITIAL_SLOTS = 1024;
+/** The arrays shrink when expiry leaves at most 1/SHRINK_BELOW of their slots used (hysteresis: they doubled at full). */
+const SHRINK_BELOW = 8;
 
 /** A bounded, allocation-free (on lookups and updates) Teredo peer table; see the file comment. */
 export class PeerTable {
@@ -80,6 +89,7 @@ export class PeerTable {
   /** The peers' packet queues, indexed by slot (emptied when a peer is removed). */
   readonly queues: PeerQueues;
   readonly #onRemove: ((slot: number, why: PeerRemoval) => void) | undefined;
+  readonly #onMove: ((from: number, to: number) => void) | undefined;
   readonly #index: AddressIndex;
 
   #cap = 0;
@@ -109,8 +119,14 @@ export class PeerTable {
     const queueBytes = checkInt(opts.queueBytes ?? DEFAULT_QUEUE_BYTES, 'queueBytes', 0, 0xffff);
     this.queues = new PeerQueues(queueBytes, checkInt(opts.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES, 'maxQueuedBytes', 0, 2 ** 32));
     this.#onRemove = opts.onRemove;
+    this.#onMove = opts.onMove;
     this.#index = new AddressIndex(opts.random);
-    this.#grow(Math.min(INITIAL_SLOTS, this.maxPeers));
+    this.#resize(Math.min(INITIAL_SLOTS, this.maxPeers));
+  }
+
+  /** Slots the arrays hold now (INITIAL_SLOTS .. maxPeers): what the table costs, PEER_TABLE_BYTES_PER_PEER each. */
+  get capacity(): number {
+    return this.#cap;
   }
 
   /** Number of peers. */
@@ -150,7 +166,7 @@ export class PeerTable {
     let slot: number;
     if (this.#freeCount > 0) slot = this.#freeSlots[--this.#freeCount]!;
     else {
-      if (this.#used === this.#cap) this.#grow(Math.min(this.#cap * 2, this.maxPeers));
+      if (this.#used === this.#cap) this.#resize(Math.min(this.#cap * 2, this.maxPeers));
       slot = this.#used++;
     }
     this.#index.insert(slot, data, offset);
@@ -201,6 +217,11 @@ export class PeerTable {
       this.#trusted += trusted ? 1 : -1;
     }
     this.#touch(slot, now);
+  }
+
+  /** True while the peer is in the embedded class (admitted unsolicited, neither adopted nor proven). */
+  embedded(slot: number): boolean {
+    return this.#class(slot) === PEER_EMBEDDED;
   }
 
   /** True once the peer was proven (prove()). */
@@ -348,6 +369,10 @@ export class PeerTable {
       }
     }
     this.#checkAt = this.#size === 0 ? undefined : this.#earliestExpiry();
+    if (n > 0) {
+      this.queues.trim();
+      if (this.#onMove !== undefined && this.#cap > INITIAL_SLOTS && this.#size <= this.#cap / SHRINK_BELOW) this.#shrink(this.#onMove);
+    }
     return n;
   }
 
@@ -371,6 +396,44 @@ export class PeerTable {
     return at + this.expiryMs;
   }
 
+  /**
+   * Moves every peer to a slot below the new capacity (2 x size, at least INITIAL_SLOTS), then reallocates the
+   * arrays at that size. O(slots used before); runs from expire() only, after a flood has gone.
+   */
+  #shrink(onMove: (from: number, to: number) => void): void {
+    let cap = INITIAL_SLOTS;
+    while (cap < this.#size * 2) cap *= 2;
+    let to = 0;
+    for (let from = cap; from < this.#used; from++) {
+      if ((this.#state[from]! & STATE_USED) === 0) continue;
+      while ((this.#state[to]! & STATE_USED) !== 0) to++;
+      this.#move(from, to);
+      onMove(from, to);
+    }
+    this.#used = Math.min(this.#used, cap);
+    this.#freeCount = 0;
+    for (let s = this.#used - 1; s >= 0; s--) if ((this.#state[s]! & STATE_USED) === 0) this.#freeSlots[this.#freeCount++] = s;
+    this.#resize(cap);
+  }
+
+  /** Peer `from` takes the free slot `to`: fields, index cell, LRU position and queue. */
+  #move(from: number, to: number): void {
+    this.#index.move(from, to);
+    this.#lru.move(from, to, this.#class(from));
+    this.queues.move(from, to);
+    this.#mappedAddr[to] = this.#mappedAddr[from]!;
+    this.#mappedPort[to] = this.#mappedPort[from]!;
+    this.#state[to] = this.#state[from]!;
+    this.#bubbles[to] = this.#bubbles[from]!;
+    this.#nonce[2 * to] = this.#nonce[2 * from]!;
+    this.#nonce[2 * to + 1] = this.#nonce[2 * from + 1]!;
+    this.#lastRx[to] = this.#lastRx[from]!;
+    this.#lastTx[to] = this.#lastTx[from]!;
+    this.#lastUse[to] = this.#lastUse[from]!;
+    this.#bubbleWindow[to] = this.#bubbleWindow[from]!;
+    this.#state[from] = 0;
+  }
+
   #touch(slot: number, now: Millis): void {
     this.#lastUse[slot] = now;
     this.#lru.touch(slot, this.#class(slot));
@@ -381,27 +444,22 @@ export class PeerTable {
     return this.#state[slot]! >>> CLASS_SHIFT;
   }
 
-  #grow(cap: number): void {
+  #resize(cap: number): void {
     this.#cap = cap;
-    this.#index.grow(cap);
-    this.#mappedAddr = grow(this.#mappedAddr, new Int32Array(cap));
-    this.#mappedPort = grow(this.#mappedPort, new Uint16Array(cap));
-    this.#state = grow(this.#state, new Uint8Array(cap));
-    this.#bubbles = grow(this.#bubbles, new Uint8Array(cap));
-    this.#nonce = grow(this.#nonce, new Uint32Array(cap * 2));
-    this.#lastRx = grow(this.#lastRx, new Float64Array(cap));
-    this.#lastTx = grow(this.#lastTx, new Float64Array(cap));
-    this.#lastUse = grow(this.#lastUse, new Float64Array(cap));
-    this.#bubbleWindow = grow(this.#bubbleWindow, new Float64Array(cap));
-    this.#lru.grow(cap);
-    this.queues.grow(cap);
-    this.#freeSlots = grow(this.#freeSlots, new Int32Array(cap));
+    this.#index.resize(cap);
+    this.#mappedAddr = resized(this.#mappedAddr, cap);
+    this.#mappedPort = resized(this.#mappedPort, cap);
+    this.#state = resized(this.#state, cap);
+    this.#bubbles = resized(this.#bubbles, cap);
+    this.#nonce = resized(this.#nonce, cap * 2);
+    this.#lastRx = resized(this.#lastRx, cap);
+    this.#lastTx = resized(this.#lastTx, cap);
+    this.#lastUse = resized(this.#lastUse, cap);
+    this.#bubbleWindow = resized(this.#bubbleWindow, cap);
+    this.#lru.resize(cap);
+    this.queues.resize(cap);
+    this.#freeSlots = resized(this.#freeSlots, cap);
   }
-}
-
-function grow<T extends Uint8Array | Uint16Array | Uint32Array | Int32Array | Float64Array>(old: T, bigger: T): T {
-  bigger.set(old as never);
-  return bigger;
 }
 
 function checkInt(v: number, name: string, min: number, max: number): number {

@@ -3,6 +3,12 @@
 
 import { reasonIndex, type DropSink, type Random } from '../../types.js';
 
+/** Default unansweredPerSecond: new or unanswered embedded peers' datagrams relayed per second (and burst). */
+export const DEFAULT_UNANSWERED_RATE = 4096;
+
+/** Default newPeersPerPrefix: new pending peers per second (and burst) per native source /64. */
+export const DEFAULT_NEW_PEERS_PER_PREFIX = 256;
+
 export interface TeredoRelayParams {
   /** Randomness for the peer table's hash key and the bubble nonces (cryptoRandom in production). */
   readonly random: Random;
@@ -28,6 +34,22 @@ export interface TeredoRelayParams {
    * false is Miredo's choice.
    */
   readonly acceptUnknownPeers?: boolean;
+  /**
+   * Work the relay spends per second on embedded peers (§5.4.2 (b): trusted on their address alone, which one
+   * spoofed datagram forges) until the native side answers them: new such peers admitted plus their packets
+   * relayed to the native side, together (default DEFAULT_UNANSWERED_RATE; the burst is the same number).
+   * Beyond it their datagrams are dropped before any table or TUN work, so a flood of forged peers leaves the
+   * relay the time to serve proven, pending and answered peers.
+   */
+  readonly unansweredPerSecond?: number;
+  /**
+   * New pending peers (§5.4.1 case 3: a native packet to a Teredo client not in the table: a queued packet, a
+   * bubble, a retry timer) per second that one native source /64 may create (default DEFAULT_NEW_PEERS_PER_PREFIX;
+   * the burst is the same number). Beyond it the packet is dropped (`relay-tun-new-peers-rate-limited`), so a
+   * native host sending to many Teredo destinations can neither fill the pending class (which would evict a
+   * real new client before it answers its bubble) nor grow the table's memory.
+   */
+  readonly newPeersPerPrefix?: number;
   /** Source of ICMPv6 errors sent to native hosts (16 bytes, one of the host's global addresses); none if absent. */
   readonly icmpv6Source?: Uint8Array;
   /** ICMPv6 errors per second at most (default 10, Miredo's ICMP_RATE_LIMIT_MS 100); 0 sends none. */
@@ -57,6 +79,7 @@ export const RELAY_DROP_REASONS = [
   'relay-udp-unknown-peer', // §5.4.2 MAY discard (acceptUnknownPeers false)
   'relay-udp-bubble-without-proof', // a bubble to our link-local address without our nonce
   'relay-udp-peer-table-full', // §7.3.5: a new (b) peer, and proven and pending peers fill the table
+  'relay-udp-unanswered-rate-limited', // §7.3.5: a new or unanswered (b) peer beyond unansweredPerSecond
   // §5.4.1, IPv6 packets from the native side toward Teredo clients.
   'relay-tun-malformed',
   'relay-tun-link-scope', // the kernel's own chatter on the device (MLD, RS): link-local or unspecified source, multicast destination
@@ -65,6 +88,7 @@ export const RELAY_DROP_REASONS = [
   'relay-tun-mapping-not-global', // §5.2.4: embedded mapped IPv4 not global unicast, or port 0
   'relay-tun-queue-full', // §5.4.1 "SHOULD limit the size of the queue"
   'relay-tun-peer-table-full', // §7.3.5: a new peer, and proven peers fill the table
+  'relay-tun-new-peers-rate-limited', // §7.3.5: a new pending peer beyond newPeersPerPrefix for its native source /64
   'relay-tun-peer-unreachable', // §5.2.6: 4 bubbles unanswered; ICMPv6 unreachable (rate-limited)
   'relay-queue-given-up', // queued packets of a peer that never answered its bubbles
   'relay-queue-peer-removed', // queued packets lost with an evicted or expired peer

@@ -8,6 +8,7 @@
 //     embedded server and mapped IPv4 global unicast, port != 0 (§5.2.4)? no ─► drop, nothing on the wire
 //     trusted and valid peer (heard from < 30 s) ─► sendUdp(packet, mapping)
 //     [honorConeBit and cone bit ─► trust the embedded mapping, send]
+//     a new peer: at most newPeersPerPrefix per second per native source /64 ─► else drop
 //     otherwise ─► queue (FIFO, bounded) + bubble via the peer's server:3544, >= 2 s apart, <= 4 per 300 s
 //                  (§5.2.6), retried every 2 s; 4 unanswered ─► queue dropped with ICMPv6 unreachable
 //
@@ -21,7 +22,11 @@
 //           extension, there with an HMAC); the mapping becomes the datagram's source.
 //     otherwise ─► drop (spoofed source). An echo of our nonce makes the peer proven, which no new peer evicts
 //     (../peers/peer-classes.ts: proven; pending, for the native side; embedded, admitted by (b), in a pool of
-//     maxPeers / 8). Then: last reception = now, queue flushed in order, bubbles consumed,
+//     maxPeers / 8). An embedded peer the native side sends to (traffic both ways) becomes pending, out of
+//     the reach of (b) floods. Until then an embedded peer costs a token of one bucket (unansweredPerSecond)
+//     per datagram, its admission included: beyond it the datagram is dropped before any table or TUN work,
+//     so a flood of forged (b) peers cannot starve the others of the relay's time (issue 17).
+//     Then: last reception = now, queue flushed in order, bubbles consumed,
 //     other packets ─► writeTun unless the destination is not native (multicast, link-local, Teredo).
 
 import { isGlobalEndpoint4 } from '../../../wire/ipv4.js';
@@ -36,9 +41,13 @@ import { bubbleRetryAt } from '../peers/bubble-pacing.js';
 import { PEER_EMBEDDED, PEER_PENDING, PEER_PROVEN } from '../peers/peer-classes.js';
 import { PeerTable, type PeerRemoval } from '../peers/peer-table.js';
 import { UnreachableErrors } from '../unreachable.js';
-import { RELAY_DROP, RELAY_DROP_REASONS, RelayCounters, type RelaySink, type TeredoRelayParams } from './relay-types.js';
+import { RateBuckets } from '../peers/rate-bucket.js';
+import { word } from '../peers/address-index.js';
+import { DEFAULT_NEW_PEERS_PER_PREFIX, DEFAULT_UNANSWERED_RATE, RELAY_DROP, RELAY_DROP_REASONS, RelayCounters, type RelaySink, type TeredoRelayParams } from './relay-types.js';
 
 const LINK_LOCAL_IID = 8;
+/** Buckets of the per-source-/64 limit on new pending peers (a power of two; 16 bytes each). */
+const PREFIX_BUCKETS = 1024;
 /** Hop limit of the ICMPv6 errors sent to native hosts (IANA's default, as a host would send them). */
 const ICMPV6_HOP_LIMIT = 64;
 
@@ -66,8 +75,12 @@ export class TeredoRelay implements TimedEngine<RelaySink> {
   readonly peers: PeerTable;
   #cfg: RelayConfig;
   #icmp: UnreachableErrors;
+  #unanswered: RateBuckets;
+  /** New pending peers per native source /64, hashed into PREFIX_BUCKETS buckets by a per-relay key. */
+  #newPeers: RateBuckets;
+  readonly #prefixKey: number;
   readonly #random: Random;
-  /** Bubble retries of peers with queued packets (§5.4.1: every 2 s); bounded by the peer table. */
+  /** Bubble retries of peers with queued packets (§5.4.1: every 2 s); bounded by the queue pool's buffers. */
   readonly #retries = new TimerTable<number>();
   readonly #view = new TeredoPacketView();
   readonly #bubble = new Uint8Array(TEREDO_BUBBLE_LEN);
@@ -82,12 +95,16 @@ export class TeredoRelay implements TimedEngine<RelaySink> {
     this.#random = params.random;
     this.#cfg = resolveConfig(params);
     this.#icmp = icmpFor(params);
+    this.#unanswered = unansweredBucket(params);
+    this.#newPeers = newPeersBuckets(params);
+    this.#prefixKey = params.random.int(0x100000000) | 1;
     this.peers = new PeerTable({
       random: params.random,
       maxPeers: params.maxPeers,
       queueBytes: params.queueBytes,
       maxQueuedBytes: params.maxQueuedBytes,
       onRemove: this.#onRemove,
+      onMove: this.#onMove,
     });
     // Our bubbles come from fe80::<nonce of the peer> (written per bubble).
     writeBubbleHeader(this.#bubble);
@@ -95,10 +112,12 @@ export class TeredoRelay implements TimedEngine<RelaySink> {
     this.#bubble[IPV6_FIELD.SRC + 1] = 0x80;
   }
 
-  /** SIGHUP: the policy flags and ICMPv6 settings change from the next packet; the peer table is kept. */
+  /** SIGHUP: the policy flags, ICMPv6 settings and rates change from the next packet; the peer table is kept. */
   reconfigure(params: TeredoRelayParams): void {
     this.#cfg = resolveConfig(params);
     this.#icmp = icmpFor(params);
+    this.#unanswered = unansweredBucket(params);
+    this.#newPeers = newPeersBuckets(params);
   }
 
   summary(): RelayPeerSummary {
@@ -129,8 +148,11 @@ export class TeredoRelay implements TimedEngine<RelaySink> {
 
     const table = this.peers;
     let slot = table.find(data, dst);
+    // Traffic both ways: an embedded peer the native side answers leaves the (b) pool (peer-classes.ts).
+    if (slot >= 0) table.adopt(slot);
     if (slot >= 0 && table.trusted(slot) && table.valid(slot, now)) return this.#send(slot, data, offset, length, now, sink);
     if (slot < 0) {
+      if (!this.#newPeers.take(this.#prefixBucket(data, src), now)) return sink.drop(RELAY_DROP['relay-tun-new-peers-rate-limited']);
       // A pending peer: evicted only by another pending one, never by unsolicited datagrams (peer-classes.ts).
       slot = table.insert(data, dst, now, PEER_PENDING);
       if (slot < 0) return sink.drop(RELAY_DROP['relay-tun-peer-table-full']);
@@ -151,7 +173,9 @@ export class TeredoRelay implements TimedEngine<RelaySink> {
     if (table.queues.enqueue(slot, data, offset, length)) this.counters.queued++;
     else sink.drop(RELAY_DROP['relay-tun-queue-full']);
     if (table.mayBubble(slot, now)) this.#sendBubbles(slot, now, sink);
-    if (!this.#retries.has(slot)) this.#retries.set(slot, bubbleRetryAt(table.lastTx(slot)));
+    // Retries exist to deliver the queue: a peer with nothing queued gets none, so the timers are bounded by the
+    // queue pool (maxQueuedBytes / queueBytes peers), not by the pending class.
+    if (table.queues.length(slot) > 0 && !this.#retries.has(slot)) this.#retries.set(slot, bubbleRetryAt(table.lastTx(slot)));
   }
 
   /**
@@ -169,13 +193,17 @@ export class TeredoRelay implements TimedEngine<RelaySink> {
     const table = this.peers;
     let slot = table.find(data, src);
     const proof = slot >= 0 && view.isBubble && isLinkLocal6(data, view.dstOffset) && table.nonceMatches(slot, data, view.dstOffset + LINK_LOCAL_IID);
+    // An embedded peer's datagram (a new one's too) costs a token of the unanswered bucket once accepted.
+    const unanswered = !proof && (slot < 0 || table.embedded(slot));
     if (slot >= 0 && table.trusted(slot) && table.mappingIs(slot, fromAddr, fromPort)) {
       // (a) the common case: a trusted peer from its mapping.
+      if (unanswered && !this.#unanswered.take(0, now)) return sink.drop(RELAY_DROP['relay-udp-unanswered-rate-limited']);
     } else if (teredoEmbeds(data, src, fromAddr, fromPort) && !(slot >= 0 && table.proven(slot))) {
       // (b) the address vouches for the source (§5.4.2); anyone can send that, so it never moves the mapping
       // a nonce proved (a symmetric NAT's): only a new proof does.
+      if (slot < 0 && !this.#cfg.acceptUnknownPeers) return sink.drop(RELAY_DROP['relay-udp-unknown-peer']);
+      if (unanswered && !this.#unanswered.take(0, now)) return sink.drop(RELAY_DROP['relay-udp-unanswered-rate-limited']);
       if (slot < 0) {
-        if (!this.#cfg.acceptUnknownPeers) return sink.drop(RELAY_DROP['relay-udp-unknown-peer']);
         // One spoofed datagram makes such a peer: it only competes with its own kind (peer-classes.ts).
         slot = table.insert(data, src, now, PEER_EMBEDDED);
         if (slot < 0) return sink.drop(RELAY_DROP['relay-udp-peer-table-full']);
@@ -231,6 +259,13 @@ export class TeredoRelay implements TimedEngine<RelaySink> {
     return retry === undefined || expiry < retry ? expiry : retry;
   }
 
+  /** The bucket of the /64 of the IPv6 source at data[src]: a keyed hash of its two words, so none can be aimed at. */
+  #prefixBucket(data: Uint8Array, src: number): number {
+    let h = Math.imul(word(data, src) ^ this.#prefixKey, 0x85ebca6b);
+    h = Math.imul(h ^ (h >>> 13) ^ word(data, src + 4), 0xc2b2ae35);
+    return (h ^ (h >>> 16)) & (PREFIX_BUCKETS - 1);
+  }
+
   #send(slot: number, data: Uint8Array, offset: number, length: number, now: Millis, sink: RelaySink): void {
     this.peers.transmitted(slot, now);
     this.counters.toTeredoPackets++;
@@ -281,6 +316,14 @@ export class TeredoRelay implements TimedEngine<RelaySink> {
     } else if (n < 0) this.counters.icmpv6RateLimited++;
   }
 
+  // Called by the peer table when it shrinks after a flood: the peer's retry timer follows it to its new slot.
+  readonly #onMove = (from: number, to: number): void => {
+    const at = this.#retries.deadline(from);
+    if (at === undefined) return;
+    this.#retries.delete(from);
+    this.#retries.set(to, at);
+  };
+
   // Called by the peer table before it evicts or expires a peer: its retry timer goes, its packets are counted.
   readonly #onRemove = (slot: number, why: PeerRemoval): void => {
     this.#retries.delete(slot);
@@ -298,6 +341,16 @@ function resolveConfig(params: TeredoRelayParams): RelayConfig {
     acceptUnknownPeers: params.acceptUnknownPeers !== false,
     allowNonGlobal: params.allowNonGlobal === true,
   };
+}
+
+function newPeersBuckets(params: TeredoRelayParams): RateBuckets {
+  const rate = params.newPeersPerPrefix ?? DEFAULT_NEW_PEERS_PER_PREFIX;
+  return new RateBuckets(PREFIX_BUCKETS, rate, Math.max(1, rate));
+}
+
+function unansweredBucket(params: TeredoRelayParams): RateBuckets {
+  const rate = params.unansweredPerSecond ?? DEFAULT_UNANSWERED_RATE;
+  return new RateBuckets(1, rate, Math.max(1, rate));
 }
 
 function icmpFor(params: TeredoRelayParams): UnreachableErrors {
