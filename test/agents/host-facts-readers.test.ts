@@ -33,11 +33,13 @@ describe('ra-sender link state from the host facts', () => {
     const s = links.read('eth0');
     expect({ ...s, mac: [...s.mac!], autoPrefixes: s.autoPrefixes.map((p) => formatIpv6(p)) }).toEqual({
       ifindex: 7, linkLocal: 'fe80::7', tentative: false, mtu: 1480, mac: [2, 0, 0, 0, 0, 7], autoPrefixes: ['2001:db8:66::'], forwarding: true,
+      // Past DAD, any scope (where AdvRASrcAddress picks from); the tentative one only once DAD is done.
+      addresses: ['fe80::7', '2001:db8:66::1', '2001:db8:66::99', '2001:db8:1::1'],
     });
   });
 
   it('an interface the kernel does not list has no index, no MAC and no addresses', () => {
-    expect(links.read('eth9')).toEqual({ ifindex: undefined, linkLocal: undefined, tentative: false, mtu: undefined, mac: undefined, autoPrefixes: [], forwarding: undefined });
+    expect(links.read('eth9')).toEqual({ ifindex: undefined, linkLocal: undefined, tentative: false, mtu: undefined, mac: undefined, autoPrefixes: [], addresses: [], forwarding: undefined });
   });
 });
 
