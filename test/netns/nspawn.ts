@@ -71,7 +71,11 @@ export async function bootContainer(root: string, netns: string, logFile: string
       if (r.code !== 0) throw new Error(`in the container: ${argv.join(' ')} exited ${r.code}:\n${r.stdout}${r.stderr}`);
       return r.stdout;
     };
-    const state = (await inside(['systemctl', 'is-system-running', '--wait'], 5 * MINUTE)).stdout.trim();
+    // Until PID 1 listens on its private socket, systemctl prints nothing (it cannot connect).
+    const state = await waitFor('the container\'s systemd to answer', async () => {
+      const s = (await inside(['systemctl', 'is-system-running', '--wait'], 5 * MINUTE)).stdout.trim();
+      return s === '' ? undefined : s;
+    }, 5 * MINUTE, 500);
     if (state !== 'running' && state !== 'degraded') throw new Error(`the container's systemd is ${state} (console: ${logFile})`);
     if (state === 'degraded') {
       const failed = (await inside(['systemctl', '--failed', '--no-legend', '--plain'])).stdout.trim();
