@@ -88,40 +88,50 @@ const AGENTS = [
   ['rasadv advertise', ['advertise', '--hostname', 'BENCH', '--interval', '3600'], (l) => l.msg === 'advertisement sent'],
 ];
 
-async function measure(node) {
-  const help = [];
-  for (let i = 0; i < RUNS; i++) {
-    const t0 = process.hrtime.bigint();
-    spawnSync(node, [main('teredo-client'), '--help'], { stdio: 'ignore' });
-    help.push(Number(process.hrtime.bigint() - t0) / 1e6);
-  }
-  const out = { version: spawnSync(node, ['--version'], { encoding: 'utf8' }).stdout.trim(), help: median(help), agents: {} };
-  for (const [name, args, ready] of AGENTS) {
-    const agent = name.split(' ')[0];
-    const starts = [];
-    const rss = [];
+const helpMs = (node) => {
+  const t0 = process.hrtime.bigint();
+  spawnSync(node, [main('teredo-client'), '--help'], { stdio: 'ignore' });
+  return Number(process.hrtime.bigint() - t0) / 1e6;
+};
+
+/** One start of `name` on `node`: ms to ready, VmRSS (MiB) after the idle time. */
+async function once(node, [name, args, ready]) {
+  const agent = name.split(' ')[0];
+  // The client needs a server to qualify against: one started first, not measured.
+  const server = agent === 'teredo-client' ? await startAgent(node, 'teredo-server', AGENTS[0][1], AGENTS[0][2]) : undefined;
+  const { ms, child } = await startAgent(node, agent, args, ready);
+  await sleep(IDLE_S * 1000);
+  const rss = rssMiB(child.pid);
+  await stop(child);
+  if (server) await stop(server.child);
+  return { ms, rss };
+}
+
+// The Nodes take turns within each run, so a change of load on this shared machine hits both alike.
+async function measureAll() {
+  const results = nodes.map((node) => ({
+    version: spawnSync(node, ['--version'], { encoding: 'utf8' }).stdout.trim(), help: [], agents: {},
+  }));
+  for (let i = 0; i < RUNS; i++) nodes.forEach((node, n) => results[n].help.push(helpMs(node)));
+  for (const spec of AGENTS) {
+    for (const r of results) r.agents[spec[0]] = { start: [], rss: [] };
     for (let i = 0; i < RUNS; i++) {
-      // The client needs a server to qualify against: one started first, not measured.
-      const server = agent === 'teredo-client' ? await startAgent(node, 'teredo-server', AGENTS[0][1], AGENTS[0][2]) : undefined;
-      const { ms, child } = await startAgent(node, agent, args, ready);
-      starts.push(ms);
-      await sleep(IDLE_S * 1000);
-      rss.push(rssMiB(child.pid));
-      await stop(child);
-      if (server) await stop(server.child);
+      for (const [n, node] of nodes.entries()) {
+        const { ms, rss } = await once(node, spec);
+        results[n].agents[spec[0]].start.push(ms);
+        results[n].agents[spec[0]].rss.push(rss);
+      }
     }
-    out.agents[name] = { start: median(starts), rss: median(rss) };
   }
-  return out;
+  return results;
 }
 
 setupNetns();
 try {
-  const results = [];
-  for (const node of nodes) results.push(await measure(node));
+  const results = await measureAll();
   const head = ['', ...results.flatMap((r) => [`start ms ${r.version}`, `RSS MiB ${r.version}`])];
-  const rows = [['teredo-client --help', ...results.flatMap((r) => [r.help.toFixed(0), ''])]];
-  for (const [name] of AGENTS) rows.push([name, ...results.flatMap((r) => [r.agents[name].start.toFixed(0), r.agents[name].rss.toFixed(1)])]);
+  const rows = [['teredo-client --help', ...results.flatMap((r) => [median(r.help).toFixed(0), ''])]];
+  for (const [name] of AGENTS) rows.push([name, ...results.flatMap((r) => [median(r.agents[name].start).toFixed(0), median(r.agents[name].rss).toFixed(1)])]);
   console.log(`medians of ${RUNS} runs; RSS after ${IDLE_S} s idle; ${nodes.join(', ')}`);
   printTable([head, ...rows]);
 } finally {

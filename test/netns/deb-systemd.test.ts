@@ -38,7 +38,7 @@ const peers: AgentRun[] = [];
 
 /** What a fresh install leaves in the container, for the purge check: every path but logs, caches and state. */
 const FILES = ['sh', '-c', 'find / -xdev \\( -path /proc -o -path /sys -o -path /dev -o -path /run -o -path /tmp -o -path /var/log '
-  + '-o -path /var/cache -o -path /var/lib/dpkg -o -path /var/lib/apt -o -path /var/lib/systemd -o -path /root \\) -prune -o -print | sort'];
+  + '-o -path /var/cache -o -path /var/lib/dpkg -o -path /var/lib/apt -o -path /var/lib/systemd/timers -o -path /root \\) -prune -o -print | sort'];
 let before = '';
 
 const etc = (file: string): string => join(root, 'etc/teredo-agents', file);
