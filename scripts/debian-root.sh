@@ -18,31 +18,21 @@ SYSTEMD_PACKAGES=(systemd systemd-sysv procps)
 flavour=minbase
 force=false
 
-die() { echo "debian-root: $*" >&2; exit 1; }
-log() { echo "debian-root: $*" >&2; }
+lib=$(dirname "$0")/root-lib.sh
+# shellcheck source=scripts/root-lib.sh
+. "$lib"
 
-for arg in "$@"; do
-  case $arg in
-    --systemd) flavour=systemd ;;
-    --force) force=true ;;
-    -h | --help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) die "unknown argument $arg (usage: $0 [--systemd] [--force])" ;;
-  esac
-done
-[[ $(id -u) == 0 ]] || die "run as root (debootstrap and chroot need it)"
+systemd=false
+parse_flags 2,11 systemd force -- "$@"
+$systemd && flavour=systemd
+need_root "debootstrap and chroot need it"
 command -v debootstrap >/dev/null || die "debootstrap not found: apt-get install debootstrap"
 
-fp=$({ cat "$0"; echo "$SUITE $DEBIAN_MIRROR"; } | sha256sum | cut -c1-16)
+fp=$({ cat "$0" "$lib"; echo "$SUITE $DEBIAN_MIRROR"; } | sha256sum | cut -c1-16)
 tarball() { echo "$CACHE/$SUITE-$1-$fp.tar"; }
 mkdir -p "$CACHE/debootstrap"
 
-work=$(mktemp -d /var/tmp/teredo-agents-root.XXXXXX)
-cleanup() {
-  local m
-  for m in $(awk -v w="$work/" 'index($2, w) == 1 { print $2 }' /proc/mounts | sort -r); do umount -l "$m" || true; done
-  rm -rf --one-file-system "$work"
-}
-trap cleanup EXIT
+make_work
 
 # <flavour> <builder>: runs the builder into $work/<flavour> unless the tarball is cached, then tars the root.
 cached() {

@@ -29,18 +29,13 @@ LABEL=org.teredo-agents.base-fingerprint
 BUILD_PACKAGES=g++,make,python3
 force=false
 
-die() { echo "docker-base: $*" >&2; exit 1; }
-log() { echo "docker-base: $*" >&2; }
+lib=$(dirname "$0")/root-lib.sh
+# shellcheck source=scripts/root-lib.sh
+. "$lib"
 
-for arg in "$@"; do
-  case $arg in
-    --force) force=true ;;
-    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) die "unknown argument $arg (usage: $0 [--force])" ;;
-  esac
-done
+parse_flags 2,21 force -- "$@"
 
-[[ $(id -u) == 0 ]] || die "run as root (debootstrap and the chroot checks need it)"
+need_root "debootstrap and the chroot checks need it"
 command -v docker >/dev/null || die "docker not found: apt-get install docker.io, then start dockerd"
 command -v debootstrap >/dev/null || die "debootstrap not found: apt-get install debootstrap"
 docker info >/dev/null 2>&1 || die "no Docker daemon answers (see docs/docker.md, "The daemon on a shared host")"
@@ -67,7 +62,7 @@ npm_version=$("$node_bin" "$npm_dir/bin/npm-cli.js" --version)
 
 hash_of() { sha256sum | cut -c1-16; }
 minbase=$("$repo/scripts/debian-root.sh") # the cached minbase root's tarball (its name carries its fingerprint)
-common=$({ cat "$0"; echo "$SUITE $DEBIAN_MIRROR $node_version $minbase"; sha256sum "$node_bin"; } | hash_of)
+common=$({ cat "$0" "$lib"; echo "$SUITE $DEBIAN_MIRROR $node_version $minbase"; sha256sum "$node_bin"; } | hash_of)
 base_fp=$common
 build_fp=$({ echo "$common $BUILD_PACKAGES $npm_version"; sha256sum "$ca_bundle"; } | hash_of)
 
@@ -82,14 +77,8 @@ if ! $need_base && ! $need_build; then
   exit 0
 fi
 
-work=$(mktemp -d /var/tmp/teredo-agents-base.XXXXXX)
-cleanup() {
-  # debootstrap mounts proc/sys (and may bind /dev) inside the target: unmount before deleting anything.
-  local m
-  for m in $(awk -v w="$work/" 'index($2, w) == 1 { print $2 }' /proc/mounts | sort -r); do umount -l "$m" || true; done
-  rm -rf --one-file-system "$work"
-}
-trap cleanup EXIT
+# debootstrap mounts proc/sys (and may bind /dev) inside the target: make_work unmounts them before deleting.
+make_work
 
 # The base rootfs is the cached minbase root; the build one a debootstrap from debian-root.sh's download cache.
 cache=${TEREDO_CACHE:-/var/cache/teredo-agents}/debootstrap
