@@ -14,17 +14,18 @@
 // user (uid 61184-65519) with exactly the unit's capability in CapEff/CapBnd/CapAmb and NoNewPrivs, a bad config
 // fails the start in ExecStartPre (a control process; the main process never runs) with the field in the
 // journal, `systemctl stop` leaves no TUN device or route. Then `apt purge` leaves no file behind.
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+// Time: ~1.5 min with the root cached; the first run on a machine adds the root (debootstrap, unless
+// scripts/docker-base.sh ran first, then ~1 min for systemd in a chroot).
+import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execOk } from '../../lab/run.js';
+import { execOk, waitFor } from '../../lab/run.js';
 import { distFile } from '../../lab/paths.js';
 import { spawnAgent, stopAgent, type AgentRun } from './agent-process.js';
 import { addNetns, deleteNetns, ip, waitUntil } from './io-netns.js';
 import { bootContainer, type Container } from './nspawn.js';
 import { REPO } from './docker-engine.js';
 import { skipWithout } from '../require.js';
-import { existsSync } from 'node:fs';
 
 const MINUTE = 60_000;
 const C = `hd-${process.pid}-c`;
@@ -86,16 +87,13 @@ async function cursorOf(unit: string): Promise<string | undefined> {
 async function reloads(unit: string): Promise<void> {
   const cursor = await cursorOf(unit);
   await ct.insideOk(['systemctl', 'reload', unit]);
-  await waitUntilAsync(async () => (await journalSince(unit, cursor)).includes('config reloaded'), `${unit}: config reloaded`);
+  await until(`${unit}: config reloaded`, async () => (await journalSince(unit, cursor)).includes('config reloaded'));
   expect(await journalSince(unit, cursor)).not.toContain('reload rejected');
 }
 
-async function waitUntilAsync(check: () => Promise<boolean>, what: string, ms = MINUTE): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
+/** Polls `check` until it holds (lab/run.ts waitFor, which throws after `ms`). */
+async function until(what: string, check: () => Promise<boolean>, ms = MINUTE): Promise<void> {
+  await waitFor(what, async () => ((await check()) ? true : undefined), ms, 250);
 }
 
 /** `systemctl stop`, then neither the TUN device nor a route through it is left in the container. */
@@ -153,7 +151,7 @@ describe.skipIf(skipWithout('root', process.getuid?.() === 0) || skipWithout(`${
     await waitUntil(() => server.lines.some((l) => l.msg === 'serving'), 30_000, 'the peer\'s server');
     // examples/teredo-client.json, as installed, names 192.0.2.10.
     await ct.insideOk(['systemctl', 'start', 'teredo-client']);
-    await waitUntilAsync(async () => /State\s*: qualified/.test((await ct.inside(['teredo-client', 'status'])).stdout), 'qualified');
+    await until('qualified', async () => /State\s*: qualified/.test((await ct.inside(['teredo-client', 'status'])).stdout));
     expect(ip('-n', C, '-6', 'addr', 'show', 'dev', 'teredo')).toMatch(/inet6 2001:0:c000:20a:/);
     await expectConfined('teredo-client', NET_ADMIN);
     await reloads('teredo-client');
@@ -164,7 +162,7 @@ describe.skipIf(skipWithout('root', process.getuid?.() === 0) || skipWithout(`${
   it('teredo-server: the peer\'s client qualifies against it (edited file: its two addresses)', async () => {
     writeFileSync(etc('teredo-server.json'), JSON.stringify({ address: '192.0.2.30', secondaryAddress: '192.0.2.31' }));
     await ct.insideOk(['systemctl', 'start', 'teredo-server']);
-    await waitUntilAsync(async () => (await ct.inside(['teredo-server', 'status'])).code === 0, 'teredo-server status');
+    await until('teredo-server status', async () => (await ct.inside(['teredo-server', 'status'])).code === 0);
     const client = peer(distFile('agents/teredo-client/main.js'), '--server', '192.0.2.30', '--interface', 'hdtun');
     await waitUntil(() => client.lines.some((l) => l.state === 'qualified'), 30_000, 'the peer\'s client qualified');
     await stopAgent(client);
@@ -175,7 +173,7 @@ describe.skipIf(skipWithout('root', process.getuid?.() === 0) || skipWithout(`${
 
   it('teredo-relay: routes 2001::/32 into its TUN device, reloads, runs confined, stops clean', async () => {
     await ct.insideOk(['systemctl', 'start', 'teredo-relay']);
-    await waitUntilAsync(async () => ip('-n', C, '-6', 'route', 'show', '2001::/32').includes('dev teredo'), '2001::/32 dev teredo');
+    await until('2001::/32 dev teredo', async () => ip('-n', C, '-6', 'route', 'show', '2001::/32').includes('dev teredo'));
     await expectConfined('teredo-relay', NET_ADMIN);
     await reloads('teredo-relay');
     await stopsClean('teredo-relay', 'teredo');
@@ -200,13 +198,13 @@ describe.skipIf(skipWithout('root', process.getuid?.() === 0) || skipWithout(`${
     const adv = peer(distFile('agents/rasadv/main.js'), 'advertise', '--hostname', 'RRAS-PEER', '--interval', '2');
     await ct.insideOk(['systemctl', 'start', 'rasadv-listen']);
     const row = async (): Promise<string | undefined> => /^.*RRAS-PEER.*$/m.exec((await ct.inside(['rasadv', 'listen', 'status'])).stdout)?.[0];
-    await waitUntilAsync(async () => (await row()) !== undefined, 'RRAS-PEER at the listener');
+    await until('RRAS-PEER at the listener', async () => (await row()) !== undefined);
     // With an allow list in force, a server not on it is marked UNKNOWN (agents/rasadv/format.ts).
     expect(await row()).toMatch(/\bUNKNOWN\b/);
     await expectConfined('rasadv-listen', NONE);
     writeFileSync(etc('rasadv-listen.json'), JSON.stringify({ allow: ['RRAS-PEER'] }));
     await reloads('rasadv-listen');
-    await waitUntilAsync(async () => !/\bUNKNOWN\b/.test((await row()) ?? 'UNKNOWN'), 'RRAS-PEER allowed after the reload');
+    await until('RRAS-PEER allowed after the reload', async () => !/\bUNKNOWN\b/.test((await row()) ?? 'UNKNOWN'));
     await stopsClean('rasadv-listen', undefined);
     await stopAgent(adv);
 
