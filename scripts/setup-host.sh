@@ -8,7 +8,7 @@ set -euo pipefail
 if [ "$(id -u)" != 0 ]; then echo "setup-host: must run as root (it installs Debian packages)" >&2; exit 1; fi
 # One package per command in scripts/host-commands.tsv marked setup-host (test/host/host-commands.test.ts checks).
 pkgs=(iproute2 nftables conntrack tshark tcpdump miredo miredo-server ndisc6 radvd radvdump iperf3 iputils-ping procps kmod
-  docker.io docker-compose debootstrap prometheus bird2)
+  docker.io docker-compose debootstrap prometheus bird2 systemd-container lintian)
 missing=()
 for p in "${pkgs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -55,9 +55,13 @@ function argvCommands(argv: ReadonlyArray<string | undefined>): string[] {
   return [head, ...argvCommands(inner)];
 }
 
-/** Commands a shell script runs (see the file comment for what counts); its own functions are not commands. */
-export function shellCommands(script: string): string[] {
-  return scriptCommands(script, new Set([...script.matchAll(/^\s*([\w-]+)\s*\(\)\s*\{/gm)].map((m) => m[1]!)));
+/**
+ * Commands a shell script runs (see the file comment for what counts); its own functions are not commands, nor
+ * those of the `libraries` (texts of the scripts it sources).
+ */
+export function shellCommands(script: string, libraries: readonly string[] = []): string[] {
+  const functions = [script, ...libraries].flatMap((text) => [...text.matchAll(/^\s*([\w-]+)\s*\(\)\s*\{/gm)].map((m) => m[1]!));
+  return scriptCommands(script, new Set(functions));
 }
 
 function scriptCommands(script: string, functions: ReadonlySet<string>): string[] {

@@ -57,6 +57,11 @@ function onThisMachine(command: string): boolean {
   return SYSTEM_BIN.some((d) => existsSync(join(d, command)));
 }
 
+/** The texts of the scripts/*-lib.sh files that `script` names (it sources them: their functions are not commands). */
+function sourced(script: string): string[] {
+  return [...script.matchAll(/\/([\w-]+-lib\.sh)\b/g)].map((m) => readFileSync(join(ROOT, 'scripts', m[1]!), 'utf8'));
+}
+
 /** Every command the tree runs; a guessed one (an argv prefix kept in a constant) only when it is a real command. */
 function scanTree(listed: ReadonlyMap<string, Row>): CommandUse[] {
   const uses: CommandUse[] = [];
@@ -64,7 +69,7 @@ function scanTree(listed: ReadonlyMap<string, Row>): CommandUse[] {
     for (const file of files(dir)) {
       const text = (): string => readFileSync(join(ROOT, file), 'utf8');
       if (/\.(ts|mjs|js)$/.test(file)) uses.push(...sourceCommands(file, text()).filter((u) => !u.guess || listed.has(u.command) || onThisMachine(u.command)));
-      else if (file.endsWith('.sh') || file === '.ci/run') uses.push(...shellCommands(text()).map((command) => ({ command, where: file })));
+      else if (file.endsWith('.sh') || file === '.ci/run') uses.push(...shellCommands(text(), sourced(text())).map((command) => ({ command, where: file })));
     }
   }
   return uses;

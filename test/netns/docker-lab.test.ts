@@ -3,8 +3,8 @@
 // a missing one fails the run as root, and only a run without root skips (test/require.ts).
 //
 // beforeAll: the engine (./docker-engine.ts: the daemon that answers, else `dockerd --iptables=false
-// --ip-forward=false` started here and stopped by PID), the images (base by debootstrap + docker import, agents,
-// lab; each cached under a fingerprint of its inputs), then `docker-compose up -d` under a project and bridge
+// --ip-forward=false` started here and stopped by PID), the base images (scripts/docker-base.sh), then what the
+// README says: `docker-compose up -d --build` (it builds the agents and lab images), under a project and bridge
 // prefix unique to this run. Checks:
 // - `docker-compose exec client ping -6 -c 3 host6` through the NAT, the server and the relay;
 // - `docker-compose exec client teredo-client status`: qualified, NAT restricted (Linux masquerade);
@@ -22,8 +22,8 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exec, waitFor } from '../../lab/run.js';
-import type { Engine, Images } from './docker-engine.js';
-import { REPO, buildImages, docker, missingDockerTools, startEngine } from './docker-engine.js';
+import type { Engine } from './docker-engine.js';
+import { IMAGES, REPO, baseImages, docker, missingDockerTools, startEngine } from './docker-engine.js';
 import { skipWithout } from '../require.js';
 
 const missing = missingDockerTools();
@@ -37,13 +37,14 @@ const MINUTE = 60_000;
 const WAIT = 3 * MINUTE;
 
 let engine: Engine | undefined;
-let images: Images;
+// Set once `docker-compose up` ran: afterAll then takes the project down.
+let composed = false;
 const sidecar = { app: `${PROJECT}-app`, client: `${PROJECT}-sidecar` };
 
 function compose(args: readonly string[], timeoutMs = 5 * MINUTE): ReturnType<typeof exec> {
   return exec(['docker-compose', '-f', `${REPO}/docker-compose.yml`, '-p', PROJECT, ...args], {
     timeoutMs,
-    env: { ...process.env, TEREDO_LAB_IMAGE: images.lab, TEREDO_LAB_PREFIX: PREFIX },
+    env: { ...process.env, TEREDO_IMAGE: IMAGES.agents, TEREDO_LAB_IMAGE: IMAGES.lab, TEREDO_LAB_PREFIX: PREFIX },
   });
 }
 
@@ -58,14 +59,15 @@ describe.skipIf(skipWithout('root', process.getuid?.() === 0) || skipWithout(`${
   beforeAll(async () => {
     const t0 = Date.now();
     engine = await startEngine(`/tmp/${PROJECT}-dockerd.log`);
-    images = await buildImages((l) => console.error(l));
-    const up = await compose(['up', '-d'], 10 * MINUTE);
-    if (up.code !== 0) throw new Error(`docker-compose up -d failed:\n${up.stderr.slice(-3000)}`);
-    console.error(`docker-lab: engine, images and docker-compose up -d in ${Math.round((Date.now() - t0) / 1000)} s`);
+    await baseImages((l) => console.error(l));
+    composed = true;
+    const up = await compose(['up', '-d', '--build'], 30 * MINUTE);
+    if (up.code !== 0) throw new Error(`docker-compose up -d --build failed:\n${(up.stdout + up.stderr).slice(-3000)}`);
+    console.error(`docker-lab: engine, base images and docker-compose up -d --build in ${Math.round((Date.now() - t0) / 1000)} s`);
   }, 40 * MINUTE);
 
   afterAll(async () => {
-    if (images !== undefined) {
+    if (composed) {
       await exec(['docker', 'rm', '-f', sidecar.client, sidecar.app]);
       await compose(['down', '--volumes', '--remove-orphans', '-t', '2']);
       const left = await exec(['docker', 'ps', '-aq', '--filter', `label=com.docker.compose.project=${PROJECT}`]);
@@ -120,9 +122,9 @@ describe.skipIf(skipWithout('root', process.getuid?.() === 0) || skipWithout(`${
   it('sidecar: --network container:APP --cap-add NET_ADMIN --device /dev/net/tun gives APP a Teredo address and route', async () => {
     // APP: a plain container on inet4 (IPv6 on in its namespace; Docker turns it off on IPv4-only networks).
     await docker(['run', '-d', '--pull', 'never', '--name', sidecar.app, '--network', `${PROJECT}_inet4`,
-      '--sysctl', 'net.ipv6.conf.all.disable_ipv6=0', images.lab, 'sh', '-c', 'trap "exit 0" TERM; sleep infinity & wait']);
+      '--sysctl', 'net.ipv6.conf.all.disable_ipv6=0', IMAGES.lab, 'sh', '-c', 'trap "exit 0" TERM; sleep infinity & wait']);
     await docker(['run', '-d', '--pull', 'never', '--name', sidecar.client, '--network', `container:${sidecar.app}`,
-      '--cap-add', 'NET_ADMIN', '--device', '/dev/net/tun', images.agents, 'teredo-client', '--server', '198.18.0.10']);
+      '--cap-add', 'NET_ADMIN', '--device', '/dev/net/tun', IMAGES.agents, 'teredo-client', '--server', '198.18.0.10']);
     const address = await waitFor('a Teredo address in APP', async () => {
       const r = await exec(['docker', 'exec', sidecar.app, 'ip', '-6', 'addr', 'show', 'dev', 'teredo', 'scope', 'global']);
       return /inet6 (2001:0:c612:a:[0-9a-f:]+)\/32/.exec(r.stdout)?.[1];
