@@ -84,10 +84,13 @@ for agent in $agents; do
 done
 
 units=''
+state_dirs=''
 for unit in "$here"/systemd/*.service; do
   sed 's#/usr/local/bin/#/usr/bin/#g' "$unit" >"$root/lib/systemd/system/$(basename "$unit")"
   chmod 0644 "$root/lib/systemd/system/$(basename "$unit")"
   units="$units $(basename "$unit")"
+  # StateDirectory= names (what postrm purge removes under /var/lib and /var/lib/private).
+  state_dirs="$state_dirs $(sed -n 's/^StateDirectory=//p' "$unit")"
 done
 grep -q /usr/local "$root"/lib/systemd/system/*.service && die "a unit still names /usr/local"
 
@@ -104,7 +107,7 @@ install -m 0644 "$here/packaging/debian/lintian-overrides" "$root/usr/share/lint
 chmod 0644 "$root/usr/share/doc/teredo-agents/changelog.gz"
 
 for script in postinst prerm postrm; do
-  sed "s#@UNITS@#${units# }#" "$here/packaging/debian/$script" >"$root/DEBIAN/$script"
+  sed -e "s#@UNITS@#${units# }#" -e "s#@STATE_DIRS@#$(echo $state_dirs)#" "$here/packaging/debian/$script" >"$root/DEBIAN/$script"
   chmod 0755 "$root/DEBIAN/$script"
 done
 sed -e "s#@VERSION@#$version#" -e "s#@SIZE@#$(du -sk --exclude=DEBIAN "$root" | cut -f1)#" \
