@@ -27,8 +27,11 @@
 //                                                  peer's server; its reply from that mapping proves it (a
 //                                                  peer behind a symmetric NAT: beyond Miredo, see below);
 //                                                  nothing goes out if its server or mapping is not global
-//   native source from an unknown relay ─────────► dropped, and a connectivity test toward that source starts
-//                                                  (case 6: accepting it untested is CVE-2006-6266)
+//   native source from an unknown relay ─────────► held (client-held.ts: 2 per peer, 16 in all), and a
+//                                                  connectivity test toward that source starts; delivered only
+//                                                  if the reply makes the relay it came through trusted,
+//                                                  dropped otherwise (case 6: accepting it untested is
+//                                                  CVE-2006-6266; holding it is Miredo's way)
 //   anything else ───────────────────────────────► dropped, counted
 //   (a peer not yet in the table enters only within client-admission.ts's bounds for peers that sent first:
 //   never by eviction, 128 at most, 16 per second after a burst of 32; refused datagrams are dropped whole)
@@ -61,6 +64,7 @@ import { PEER_EMBEDDED, PEER_PENDING } from '../peers/peer-classes.js';
 import { PeerTable } from '../peers/peer-table.js';
 import { UnreachableErrors } from '../unreachable.js';
 import { UnsolicitedPeers } from './client-admission.js';
+import { HeldPackets, type HeldSink } from './client-held.js';
 import { DROP, type ClientSink } from './client-types.js';
 
 /** Peers a client keeps (each costs ~100 bytes + its queue): a host talks to few peers; LRU beyond. */
@@ -98,6 +102,8 @@ export class ClientDataPath {
   readonly #proving = new Uint8Array(CLIENT_MAX_PEERS);
   /** Peers that sent first and the local host has not sent to yet: bounded apart (client-admission.ts). */
   readonly #unsolicited = new UnsolicitedPeers(CLIENT_MAX_PEERS);
+  /** Native packets from relays being tested (case 6), bounded apart. */
+  readonly #held = new HeldPackets();
   readonly #random: Random;
   readonly #bubble = new Uint8Array(TEREDO_BUBBLE_LEN);
   readonly #ping = new Uint8Array(PING_LEN);
@@ -137,6 +143,8 @@ export class ClientDataPath {
     this.#pings.fill(0);
     this.#proving.fill(0);
     this.#unsolicited.clear();
+    for (let i = this.#held.size; i > 0; i--) sink.drop(DROP['held-not-proven']);
+    this.#held.clear();
   }
 
   handleTimeout(now: Millis, ctx: DataContext, sink: ClientSink): void {
@@ -205,6 +213,7 @@ export class ClientDataPath {
     this.#retries.delete(slot);
     this.#sink = sink;
     this.#now = now;
+    this.#discardHeld(slot, sink);
     this.peers.queues.drain(slot, this.#reportUnreachable);
     this.#pings[slot] = 0;
     this.#proving[slot] = 0;
@@ -293,11 +302,25 @@ export class ClientDataPath {
     }
     // Case 6, safely: a native host answering through a relay we do not know yet. Test the source through our
     // server (it is a global IPv6 address, so the server forwards the Echo Request natively, never to the
-    // sender's IPv4); its reply will arrive through the right relay and make it trusted.
-    if (slot >= 0 || isTeredo(data, src) || !isGlobalUnicast6(data, src)) return sink.drop(DROP['unknown-peer']);
+    // sender's IPv4); its reply will arrive through the right relay and make it trusted. The packet waits for
+    // that reply (client-held.ts), and is delivered only if it came through the relay the reply proves.
+    if (!isGlobalUnicast6(data, src)) return sink.drop(DROP['unknown-peer']);
+    if (slot >= 0) {
+      // Known, and not trusted at this mapping: held only while a test of it runs (its reply decides).
+      if (this.#pings[slot] === 0 || !this.#retries.has(slot)) return sink.drop(DROP['unknown-peer']);
+      return this.#hold(slot, view, addr, port, sink);
+    }
     if ((slot = this.#admit(data, src, now)) < 0) return sink.drop(this.#refused);
-    sink.drop(DROP['unknown-peer']);
+    this.#hold(slot, view, addr, port, sink);
     this.#reach(slot, now, ctx, sink);
+  }
+
+  #hold(slot: number, view: TeredoPacketView, addr: number, port: number, sink: ClientSink): void {
+    if (!this.#held.hold(slot, view.data, view.ipv6Offset, view.ipv6Length, addr, port)) sink.drop(DROP['held-full']);
+  }
+
+  #discardHeld(slot: number, sink: ClientSink): void {
+    for (let n = this.#held.discard(slot); n > 0; n--) sink.drop(DROP['held-not-proven']);
   }
 
   /**
@@ -346,7 +369,14 @@ export class ClientDataPath {
       p.transmitted(slot, now);
       p.queues.drain(slot, this.#sendQueued);
     }
+    if (this.#held.size > 0) this.#held.release(slot, addr, port, this.#heldSink);
   }
+
+  // Held native packets on release: those from the trusted relay to the local host, the others counted.
+  readonly #heldSink: HeldSink = {
+    deliver: (data, offset, length) => this.#sink!.writeTun(data, offset, length),
+    drop: () => this.#sink!.drop(DROP['held-not-proven']),
+  };
 
   // Each queued packet of a peer given up on: counted, and reported to the local stack as unreachable.
   readonly #reportUnreachable = (data: Uint8Array, offset: number, length: number): void => {
@@ -396,7 +426,10 @@ export class ClientDataPath {
     this.#pings[slot] = 0;
     this.#proving[slot] = 0;
     this.#unsolicited.release(slot);
-    if (this.#sink !== undefined) this.#dropQueue(slot, this.#sink);
+    if (this.#sink !== undefined) {
+      this.#dropQueue(slot, this.#sink);
+      this.#discardHeld(slot, this.#sink);
+    } else this.#held.discard(slot);
   };
 }
 

@@ -186,6 +186,8 @@ export const CLIENT_DROP_REASONS = [
   'not-for-our-address', // §5.2.3: the IPv6 destination should be our Teredo address
   'link-local-source', // only the server's RA may have a link-local source (no one may hand us a prefix or a route)
   'unknown-peer', // §5.2.3 case 6: not a trusted peer, not a test reply, not a Teredo source embedding its mapping
+  'held-full', // case 6: a native packet that would be held while its relay is tested, beyond client-held.ts's bounds
+  'held-not-proven', // case 6: a held native packet whose relay the test did not make trusted (another relay, no reply)
   'peer-server-not-global', // §5.2.4: a Teredo source from another mapping embeds a non-global server: no proof goes there
   'peer-mapping-not-global', // §5.2.4: a Teredo source from another mapping embeds a non-global mapping (or port 0)
   'unsolicited-peers-full', // a new peer that sent first, while 128 such peers or 1024 peers in all are in the table (client-admission.ts)
