@@ -57,6 +57,23 @@ for (const server of ['ours', 'miredo'] as const) {
   });
 }
 
+describe('a native host reaching a new client first', () => {
+  for (const relay of ['ours', 'miredo'] as const) {
+    it(`host6's pings through ${relay === 'ours' ? 'our relay' : "Miredo's relay"} reach a client that never sent to it: 5 of 5 (the first held while the relay is tested)`, async () => {
+      await lab.startOccupants([
+        { role: 'server', impl: 'ours' },
+        { role: 'relay', impl: relay },
+        { role: 'client', impl: 'ours', node: 'cli-prc' },
+      ]);
+      const prc = await status('cli-prc');
+      // 1 s apart, each waited for 5 s: the first reply comes after the relay's bubble exchange and our test.
+      const r = await lab.exec('host6', ['ping', '-6', '-n', '-c', '5', '-i', '1', '-W', '5', prc.address!]);
+      expect(/(\d+) received/.exec(r.stdout)?.[1]).toBe('5');
+      for (const o of lab.occupants()) await lab.stopOccupant(o.key);
+    });
+  }
+});
+
 describe('Teredo to Teredo', () => {
   /**
    * Runs `action`; returns how many Teredo bubbles (RFC 4380 §2.8: IPv6, payload length 0, next header 59;
