@@ -65,6 +65,7 @@ import { PeerTable } from '../peers/peer-table.js';
 import { UnreachableErrors } from '../unreachable.js';
 import { UnsolicitedPeers } from './client-admission.js';
 import { HeldPackets, type HeldSink } from './client-held.js';
+import { LocalDiscovery } from './client-local.js';
 import { DROP, type ClientSink } from './client-types.js';
 
 /** Peers a client keeps (each costs ~100 bytes + its queue): a host talks to few peers; LRU beyond. */
@@ -104,6 +105,8 @@ export class ClientDataPath {
   readonly #unsolicited = new UnsolicitedPeers(CLIENT_MAX_PEERS);
   /** Native packets from relays being tested (case 6), bounded apart. */
   readonly #held = new HeldPackets();
+  /** Peers on our link (§5.2.8, client-local.ts): reached at their LAN address. */
+  readonly local: LocalDiscovery;
   readonly #random: Random;
   readonly #bubble = new Uint8Array(TEREDO_BUBBLE_LEN);
   readonly #ping = new Uint8Array(PING_LEN);
@@ -120,6 +123,7 @@ export class ClientDataPath {
 
   constructor(random: Random) {
     this.#random = random;
+    this.local = new LocalDiscovery(CLIENT_MAX_PEERS, random);
     this.peers = new PeerTable({ random, maxPeers: CLIENT_MAX_PEERS, maxQueuedBytes: CLIENT_MAX_QUEUED_BYTES, onRemove: this.#onRemove });
     writeBubbleHeader(this.#bubble);
     this.#ping[0] = 0x60;
@@ -130,9 +134,9 @@ export class ClientDataPath {
   }
 
   nextTimeout(): Millis | undefined {
-    const a = this.#retries.nextTimeout();
-    const b = this.peers.nextTimeout();
-    return a === undefined ? b : b === undefined ? a : Math.min(a, b);
+    let t = this.#retries.nextTimeout();
+    for (const u of [this.peers.nextTimeout(), this.local.nextTimeout()]) if (u !== undefined && (t === undefined || u < t)) t = u;
+    return t;
   }
 
   /** Forgets every peer (the address changed or went away: mappings and trust belonged to the old one). */
@@ -145,11 +149,13 @@ export class ClientDataPath {
     this.#unsolicited.clear();
     for (let i = this.#held.size; i > 0; i--) sink.drop(DROP['held-not-proven']);
     this.#held.clear();
+    this.local.reset();
   }
 
   handleTimeout(now: Millis, ctx: DataContext, sink: ClientSink): void {
     this.#sink = sink;
     this.peers.expire(now);
+    this.local.handleTimeout(now, ctx.address, sink);
     for (let slot = this.#retries.popExpired(now); slot !== undefined; slot = this.#retries.popExpired(now)) this.#reach(slot, now, ctx, sink);
   }
 
@@ -175,7 +181,8 @@ export class ClientDataPath {
       this.peers.transmitted(slot, now);
       return sink.sendUdp(data, offset, length, this.peers.mappedAddr(slot), this.peers.mappedPort(slot));
     }
-    if (teredo && (teredoFlagsAt(data, dst) & TEREDO_FLAG_CONE) !== 0) return sink.sendUdp(data, offset, length, teredoMappedAddrAt(data, dst), teredoMappedPortAt(data, dst));
+    // (Not toward a local peer: its public mapping may not hairpin; it is bubbled at its LAN address below.)
+    if (teredo && (slot < 0 || !this.local.isLocal(slot)) && (teredoFlagsAt(data, dst) & TEREDO_FLAG_CONE) !== 0) return sink.sendUdp(data, offset, length, teredoMappedAddrAt(data, dst), teredoMappedPortAt(data, dst));
     if (slot < 0) slot = this.peers.insert(data, dst, now, PEER_PENDING);
     else this.peers.used(slot, now);
     if (!this.peers.queues.enqueue(slot, data, offset, length)) sink.drop(DROP['queue-full']);
@@ -191,7 +198,13 @@ export class ClientDataPath {
     if (isTeredo(peer, 0) && this.#proving[slot] === 0) {
       // §5.2.6: 4 bubbles in the last 300 s and no answer: give up.
       if (p.bubblesExhausted(slot, now)) return this.#giveUp(slot, now, sink);
-      if (p.mayBubble(slot, now)) {
+      // A peer behind our own NAT (same public address) may be on our link: ask there too (§5.2.8).
+      if (!this.local.isLocal(slot) && teredoMappedAddrAt(peer, 0) === teredoMappedAddrAt(ctx.address, 0)) this.local.sendLimited(now, ctx.address, sink);
+      if (p.mayBubble(slot, now) && this.local.isLocal(slot)) {
+        // A local peer (§5.2.8): a direct bubble at its LAN address; it answers with one.
+        p.bubbleSent(slot, now);
+        this.#sendBubble(ctx.address, peer, p.mappedAddr(slot), p.mappedPort(slot), sink);
+      } else if (p.mayBubble(slot, now)) {
         p.bubbleSent(slot, now);
         this.#sendBubble(ctx.address, peer, teredoServerAt(peer, 0), TEREDO_PORT, sink);
         // A cone client needs no hole toward the peer; others open one (§5.2.4 case 5).
@@ -261,13 +274,18 @@ export class ClientDataPath {
       if (!isGlobalEndpoint4(addr, port)) return sink.drop(DROP['origin-not-global']);
       this.#bubbleBack(data, src, addr, port, now, ctx, sink);
       if (view.isBubble) return;
-    } else if (!isGlobalEndpoint4(addr, port)) return sink.drop(DROP['udp-source-not-global']);
+    } else if (!isGlobalEndpoint4(addr, port) && !this.#fromLocalPeer(view, addr, port)) return sink.drop(DROP['udp-source-not-global']);
     if (!ipv6Equal(data, ctx.address, view.dstOffset, 0)) return sink.drop(DROP['not-for-our-address']);
     if (isLinkLocal6(data, src) || isMulticast6(data, src)) return sink.drop(DROP['link-local-source']);
     let slot = this.peers.find(data, src);
     if (slot >= 0 && this.peers.trusted(slot) && this.peers.mappingIs(slot, addr, port)) {
       // Case 1. A trusted peer not heard for 30 s gets packets queued and bubbles again (§5.2.4): its answer
-      // sends the queue.
+      // sends the queue. A local peer's bubble is answered unless we are the one bubbling (§5.2.8).
+      if (view.isBubble && this.local.isLocal(slot) && !this.#retries.has(slot) && this.peers.mayBubble(slot, now)) {
+        this.peers.bubbleSent(slot, now);
+        this.peers.copyAddress(slot, this.#peerAddr, 0);
+        this.#sendBubble(ctx.address, this.#peerAddr, addr, port, sink);
+      }
       if (this.peers.queues.length(slot) > 0 || this.#retries.has(slot)) this.#trust(slot, addr, port, now, sink);
       else this.peers.received(slot, now);
       return this.#deliver(view, sink);
@@ -315,6 +333,31 @@ export class ClientDataPath {
     this.#reach(slot, now, ctx, sink);
   }
 
+  /** A datagram from a non-global source is taken only from a peer found on our link, at its LAN address. */
+  #fromLocalPeer(view: TeredoPacketView, addr: number, port: number): boolean {
+    const slot = this.peers.find(view.data, view.srcOffset);
+    return slot >= 0 && this.local.isLocal(slot) && this.peers.trusted(slot) && this.peers.mappingIs(slot, addr, port);
+  }
+
+  /**
+   * A bubble received on the discovery socket (224.0.0.253:3544, §5.2.8) from addr:port: its Teredo source is on
+   * our link, reached there from now on; a peer new to the link gets our discovery bubble in answer.
+   */
+  discoveryBubble(view: TeredoPacketView, addr: number, port: number, now: Millis, ctx: DataContext, sink: ClientSink): void {
+    this.#sink = sink;
+    const data = view.data;
+    const src = view.srcOffset;
+    if (!this.local.enabled) return sink.drop(DROP['discovery-off']);
+    if (!view.isBubble || !isTeredo(data, src) || !isGlobalEndpoint4(addr, port, true)) return sink.drop(DROP['discovery-unexpected']);
+    if (ipv6Equal(data, ctx.address, src, 0)) return; // our own, looped back by the kernel
+    let slot = this.peers.find(data, src);
+    if (slot < 0 && (slot = this.#admit(data, src, now)) < 0) return sink.drop(this.#refused);
+    const known = this.local.isLocal(slot) && this.peers.mappingIs(slot, addr, port);
+    this.#trust(slot, addr, port, now, sink);
+    this.local.setLocal(slot, true);
+    if (!known) this.local.sendLimited(now, ctx.address, sink);
+  }
+
   #hold(slot: number, view: TeredoPacketView, addr: number, port: number, sink: ClientSink): void {
     if (!this.#held.hold(slot, view.data, view.ipv6Offset, view.ipv6Length, addr, port)) sink.drop(DROP['held-full']);
   }
@@ -355,6 +398,8 @@ export class ClientDataPath {
 
   #trust(slot: number, addr: number, port: number, now: Millis, sink: ClientSink): void {
     const p = this.peers;
+    // Proven at another mapping than its LAN address: no longer reached as a local peer.
+    if (this.local.isLocal(slot) && !p.mappingIs(slot, addr, port)) this.local.setLocal(slot, false);
     p.setMapping(slot, addr, port);
     p.setTrusted(slot, true, now);
     p.received(slot, now);
@@ -426,6 +471,7 @@ export class ClientDataPath {
     this.#pings[slot] = 0;
     this.#proving[slot] = 0;
     this.#unsolicited.release(slot);
+    this.local.setLocal(slot, false);
     if (this.#sink !== undefined) {
       this.#dropQueue(slot, this.#sink);
       this.#discardHeld(slot, this.#sink);
