@@ -7,6 +7,7 @@ import { echoMessage, encodeIcmpv6Packet } from '../../src/wire/icmpv6.js';
 import { formatIpv4, parseIpv4 } from '../../src/wire/ipv4.js';
 import { encodeIpv6, NEXT_HEADER } from '../../src/wire/ipv6.js';
 import { parseIpv6 } from '../../src/wire/ipv6-address.js';
+import { encodeTeredoAddress } from '../../src/wire/teredo-address.js';
 import { TeredoClientHost } from '../fakes/teredo-net-engines.js';
 import { echoReply } from '../fakes/teredo-net-native.js';
 import { PRIMARY, TeredoWorld } from './teredo-client-fixtures.js';
@@ -76,14 +77,17 @@ describe('local discovery (RFC 4380 §5.2.8)', () => {
     expect(pings(w, a, b, 3)).toBe(0);
   });
 
-  it('the discovery socket takes only bubbles from Teredo addresses; our own looped back is ignored', () => {
+  it('the discovery socket takes only bubbles from Teredo addresses behind our own NAT; our own looped back is ignored', () => {
     const { a, b } = twoBehindOneNat(true);
     const me = a.engine.address!;
     const drops = a.drops.length;
     const notBubble = ping(b.engine.address!, me, 1);
     const native = encodeIpv6({ trafficClass: 0, flowLabel: 0, nextHeader: NEXT_HEADER.NO_NEXT, hopLimit: 255, src: parseIpv6('2001:db8::1'), dst: me }, new Uint8Array(0));
     const own = encodeIpv6({ trafficClass: 0, flowLabel: 0, nextHeader: NEXT_HEADER.NO_NEXT, hopLimit: 255, src: me, dst: me }, new Uint8Array(0));
-    for (const p of [notBubble, native, own]) a.control((e, now, s) => e.discoveryDatagram(p, 0, p.length, B_LAN, 40000, now, s));
-    expect(a.drops.slice(drops)).toEqual(['discovery-unexpected', 'discovery-unexpected']);
+    // A Teredo address embedding another public IPv4: a LAN host posing as a peer on the Internet.
+    const far = encodeTeredoAddress({ server: PRIMARY, cone: false, randomBits: 1, mappedAddr: parseIpv4('198.18.0.200'), mappedPort: 5000 });
+    const farBubble = encodeIpv6({ trafficClass: 0, flowLabel: 0, nextHeader: NEXT_HEADER.NO_NEXT, hopLimit: 255, src: far, dst: me }, new Uint8Array(0));
+    for (const p of [notBubble, native, farBubble, own]) a.control((e, now, s) => e.discoveryDatagram(p, 0, p.length, B_LAN, 40000, now, s));
+    expect(a.drops.slice(drops)).toEqual(['discovery-unexpected', 'discovery-unexpected', 'discovery-unexpected']);
   });
 });

@@ -350,6 +350,9 @@ export class ClientDataPath {
     if (!this.local.enabled) return sink.drop(DROP['discovery-off']);
     if (!view.isBubble || !isTeredo(data, src) || !isGlobalEndpoint4(addr, port, true)) return sink.drop(DROP['discovery-unexpected']);
     if (ipv6Equal(data, ctx.address, src, 0)) return; // our own, looped back by the kernel
+    // Only a client behind our own NAT (its address embeds our public IPv4, as Miredo checks): a LAN host cannot
+    // claim to be any Teredo peer on the Internet.
+    if (teredoMappedAddrAt(data, src) !== teredoMappedAddrAt(ctx.address, 0)) return sink.drop(DROP['discovery-unexpected']);
     let slot = this.peers.find(data, src);
     if (slot < 0 && (slot = this.#admit(data, src, now)) < 0) return sink.drop(this.#refused);
     const known = this.local.isLocal(slot) && this.peers.mappingIs(slot, addr, port);

@@ -11,8 +11,9 @@
 //   a peer's discovery bubble ► the peer is local at the bubble's UDP source (its LAN address and Teredo port):
 //                              trusted there, data goes straight over the LAN (client-data.ts)
 // Only a bubble received on the socket joined to 224.0.0.253 counts: routers never forward that group (link-local
-// scope, TTL 1), so whoever sent it is on our link; a LAN host can claim a Teredo address for itself this way,
-// but only one that is not ours and only toward us (the same trust RFC 4380 §5.2.8 gives the link).
+// scope, TTL 1), so whoever sent it is on our link; and only from a Teredo address embedding our own public IPv4
+// (a client behind our NAT, Miredo's check too): a LAN host can claim such an address, not any peer on the
+// Internet (the trust RFC 4380 §5.2.8 gives the link).
 // Bounds: one flag per peer table slot; local peers enter the table within client-admission.ts's bounds.
 
 import { parseIpv6 } from '../../../wire/ipv6-address.js';
