@@ -80,11 +80,15 @@ export class LocalDiscovery {
   }
 
   /**
-   * A bubble out of turn (answering a peer just found local, or looking for a peer behind our own NAT), unless one
-   * left less than DISCOVERY_ANSWER_INTERVAL_MS ago.
+   * A bubble out of turn (answering a peer just found local, or looking for a peer behind our own NAT); when one
+   * left less than DISCOVERY_ANSWER_INTERVAL_MS ago, it waits until that interval is over.
    */
   sendLimited(now: Millis, address: Uint8Array, sink: ClientSink): void {
-    if (this.enabled && now - this.#lastSent >= DISCOVERY_ANSWER_INTERVAL_MS) this.#send(now, address, sink);
+    if (!this.enabled) return;
+    if (now - this.#lastSent >= DISCOVERY_ANSWER_INTERVAL_MS) return this.#send(now, address, sink);
+    // Too soon: it leaves when the interval is over instead (two clients qualifying within a second of each
+    // other must still hear each other).
+    this.#next = Math.min(this.#next, this.#lastSent + DISCOVERY_ANSWER_INTERVAL_MS);
   }
 
   #send(now: Millis, address: Uint8Array, sink: ClientSink): void {

@@ -1,0 +1,50 @@
+// teredo-client in the NAT zoo (`teredo-lab up --zoo`, lab/nat-zoo.ts), in a zoo lab of its own: the cases of
+// issue 16 our client makes work beyond RFC 4380. Real pings both ways, counted by ping itself.
+//
+// nat-nhp: two clients behind one port-restricted NAT that does not hairpin. Each one's public mapping is of no
+// use to the other; local discovery (RFC 4380 §5.2.8: multicast bubbles to 224.0.0.253:3544 on their LAN) lets
+// them talk over the LAN. Before it, 0 of 5 pings each way (docs/lab.md, the matrix).
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Lab } from '../../lab/lab.js';
+import { teredoClientStatus, type TeredoClientLabStatus } from '../../lab/occupants/teredo-client-ours.js';
+
+let zoo: Lab;
+
+beforeAll(async () => {
+  zoo = await Lab.up({ zoo: true, ownerPid: process.pid, install: false });
+}, 60_000);
+
+afterAll(async () => {
+  await zoo?.down();
+});
+
+async function status(node: string): Promise<TeredoClientLabStatus> {
+  const s = await teredoClientStatus({ exec: (argv, o) => zoo.exec(node, argv, o) });
+  if (!s) throw new Error(`teredo-client in ${node} did not answer status`);
+  return s;
+}
+
+/** Echo replies received out of `count` pings from `node` to `dst`. */
+async function pings(node: string, dst: string, count = 5): Promise<number> {
+  const r = await zoo.exec(node, ['ping', '-6', '-n', '-c', String(count), '-i', '0.5', '-W', '3', dst]);
+  return Number(/(\d+) received/.exec(r.stdout)?.[1] ?? 0);
+}
+
+describe('two clients behind one NAT without hairpinning (nat-nhp)', () => {
+  it('find each other by local discovery and ping each other, both ways', async () => {
+    await zoo.startOccupants([
+      { role: 'server', impl: 'ours' },
+      { role: 'client', impl: 'ours', node: 'cli-nhp' },
+      { role: 'client', impl: 'ours', node: 'cli-nhp2' },
+    ]);
+    const a = await status('cli-nhp');
+    const b = await status('cli-nhp2');
+    expect([a.state, b.state]).toEqual(['qualified', 'qualified']);
+    // Behind the same NAT: the same public address in both Teredo addresses.
+    expect(a.mappedAddress).toBe(b.mappedAddress);
+    expect(await pings('cli-nhp', b.address!)).toBeGreaterThanOrEqual(4);
+    expect(await pings('cli-nhp2', a.address!)).toBeGreaterThanOrEqual(4);
+    for (const o of zoo.occupants()) await zoo.stopOccupant(o.key);
+  });
+});
