@@ -294,6 +294,17 @@ describe('reception (§5.2.3)', () => {
     expect(c.drops).toEqual(['unknown-peer']);
   });
 
+  it('RFC 6081 trailers after the IPv6 packet are ignored: the packet alone reaches the TUN device', () => {
+    const { w, c, me } = qualified('full-cone');
+    const packet = echo(peer(3545), me, 128, new Uint8Array(8));
+    // A Nonce trailer (RFC 6081 §4.2: type 1, length 4) and an unknown one (type 0x7f, length 2).
+    const withTrailers = new Uint8Array([...packet, 0x01, 0x04, 0xde, 0xad, 0xbe, 0xef, 0x7f, 0x02, 0x00, 0x00]);
+    w.host(ROGUE).bind(3545).send(withTrailers, 0, withTrailers.length, ...mapping(c));
+    w.inet.runUntilIdle();
+    expect(c.tun.written).toEqual([packet]);
+    expect(c.drops).toEqual([]);
+  });
+
   it('link-local sources from peers never reach the TUN device: a forged RA with a prefix, a redirect', () => {
     const { w, c, me } = qualified('full-cone');
     const rogue = w.host(ROGUE).bind(3545);

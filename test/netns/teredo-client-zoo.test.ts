@@ -33,7 +33,10 @@ async function pings(node: string, dst: string, count = 5): Promise<number> {
 
 /** One ping a second until one is answered (10 tries): true when one was. */
 async function firstAnswer(node: string, dst: string): Promise<boolean> {
-  for (let i = 0; i < 10; i++) if ((await pings(node, dst, 1)) === 1) return true;
+  for (let i = 0; i < 10; i++) {
+    if ((await pings(node, dst, 1)) === 1) return true;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
   return false;
 }
 
