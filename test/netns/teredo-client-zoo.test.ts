@@ -7,7 +7,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Lab } from '../../lab/lab.js';
-import { teredoClientStatus, type TeredoClientLabStatus } from '../../lab/occupants/teredo-client-ours.js';
+import { pingCount, requireClientStatus } from './teredo-client-watch.js';
 
 let zoo: Lab;
 
@@ -19,17 +19,8 @@ afterAll(async () => {
   await zoo?.down();
 });
 
-async function status(node: string): Promise<TeredoClientLabStatus> {
-  const s = await teredoClientStatus({ exec: (argv, o) => zoo.exec(node, argv, o) });
-  if (!s) throw new Error(`teredo-client in ${node} did not answer status`);
-  return s;
-}
-
-/** Echo replies received out of `count` pings from `node` to `dst`. */
-async function pings(node: string, dst: string, count = 5): Promise<number> {
-  const r = await zoo.exec(node, ['ping', '-6', '-n', '-c', String(count), '-i', '0.5', '-W', '3', dst]);
-  return Number(/(\d+) received/.exec(r.stdout)?.[1] ?? 0);
-}
+/** Echo replies received out of `count` pings from `node` to `dst` (0.5 s apart, each waited for 3 s). */
+const pings = (node: string, dst: string, count = 5): Promise<number> => pingCount(zoo, node, dst, count, 0.5, 3);
 
 /** One ping a second until one is answered (10 tries): true when one was. */
 async function firstAnswer(node: string, dst: string): Promise<boolean> {
@@ -47,8 +38,8 @@ describe('two clients behind one NAT without hairpinning (nat-nhp)', () => {
       { role: 'client', impl: 'ours', node: 'cli-nhp' },
       { role: 'client', impl: 'ours', node: 'cli-nhp2' },
     ]);
-    const a = await status('cli-nhp');
-    const b = await status('cli-nhp2');
+    const a = await requireClientStatus(zoo, 'cli-nhp');
+    const b = await requireClientStatus(zoo, 'cli-nhp2');
     expect([a.state, b.state]).toEqual(['qualified', 'qualified']);
     // Behind the same NAT: the same public address in both Teredo addresses.
     expect(a.mappedAddress).toBe(b.mappedAddress);
