@@ -63,6 +63,17 @@ describe('configuration', () => {
     expect(r.ok && r.warnings).toEqual(read.warnings);
   });
 
+  it('--miredo-conf maps LocalDiscovery enabled|disabled to --local-discovery on|off; other words are refused', () => {
+    for (const [word, value] of [['enabled', 'on'], ['disabled', 'off'], ['no', 'off']] as const) {
+      const file = join(dir, `ld-${word}.conf`);
+      writeFileSync(file, `ServerAddress 198.18.0.10\nLocalDiscovery ${word}\n`);
+      expect(miredoClientImport.read(file).values).toEqual({ server: '198.18.0.10', localDiscovery: value });
+    }
+    const bad = join(dir, 'ld-bad.conf');
+    writeFileSync(bad, 'ServerAddress 198.18.0.10\nLocalDiscovery maybe\n');
+    expect(() => miredoClientImport.read(bad)).toThrow(expect.objectContaining({ details: [`${bad}:2: LocalDiscovery ("maybe") must be enabled or disabled`] }));
+  });
+
   it('--miredo-conf refuses a relay file, a misspelled directive and bad values, naming FILE:LINE', () => {
     const relay = join(dir, 'relay.conf');
     writeFileSync(relay, 'RelayType cone\nBindPort 70000\n');
