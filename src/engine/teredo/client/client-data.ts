@@ -66,6 +66,8 @@ import { UnreachableErrors } from '../unreachable.js';
 import { UnsolicitedPeers } from './client-admission.js';
 import { HeldPackets, type HeldSink } from './client-held.js';
 import { LocalDiscovery } from './client-local.js';
+import { PortPrediction } from './client-predict.js';
+import { readTrailers, TeredoTrailers } from '../../../wire/teredo-trailers.js';
 import { DROP, type ClientSink } from './client-types.js';
 
 /** Peers a client keeps (each costs ~100 bytes + its queue): a host talks to few peers; LRU beyond. */
@@ -107,6 +109,10 @@ export class ClientDataPath {
   readonly #held = new HeldPackets();
   /** Peers on our link (§5.2.8, client-local.ts): reached at their LAN address. */
   readonly local: LocalDiscovery;
+  /** Behind a sequential or port-preserving symmetric NAT: our ports toward peers, predicted (client-predict.ts). */
+  readonly predict = new PortPrediction(CLIENT_MAX_PEERS);
+  /** RFC 6081 trailers of the datagram being handled (a reused view: nothing allocated). */
+  readonly #trailers = new TeredoTrailers();
   readonly #random: Random;
   readonly #bubble = new Uint8Array(TEREDO_BUBBLE_LEN);
   readonly #ping = new Uint8Array(PING_LEN);
@@ -150,6 +156,7 @@ export class ClientDataPath {
     for (let i = this.#held.size; i > 0; i--) sink.drop(DROP['held-not-proven']);
     this.#held.clear();
     this.local.reset();
+    this.predict.reset();
   }
 
   handleTimeout(now: Millis, ctx: DataContext, sink: ClientSink): void {
@@ -206,9 +213,12 @@ export class ClientDataPath {
         this.#sendBubble(ctx.address, peer, p.mappedAddr(slot), p.mappedPort(slot), sink);
       } else if (p.mayBubble(slot, now)) {
         p.bubbleSent(slot, now);
-        this.#sendBubble(ctx.address, peer, teredoServerAt(peer, 0), TEREDO_PORT, sink);
-        // A cone client needs no hole toward the peer; others open one (§5.2.4 case 5).
+        // A cone client needs no hole toward the peer; others open one (§5.2.4 case 5). Behind a NAT whose ports
+        // we predict, the hole first (it takes the predicted port), then the indirect bubble telling the peer.
+        const predicted = ctx.cone ? 0 : this.predict.portFor(slot);
+        if (predicted === 0) this.#sendBubble(ctx.address, peer, teredoServerAt(peer, 0), TEREDO_PORT, sink);
         if (!ctx.cone) this.#sendBubble(ctx.address, peer, teredoMappedAddrAt(peer, 0), teredoMappedPortAt(peer, 0), sink);
+        if (predicted !== 0) this.predict.sendIndirect(ctx.address, peer, teredoServerAt(peer, 0), predicted, sink);
       }
     } else {
       if (this.#pings[slot]! >= MAX_PINGS) return this.#giveUp(slot, now, sink);
@@ -272,7 +282,9 @@ export class ClientDataPath {
       addr = view.originAddr;
       port = view.originPort;
       if (!isGlobalEndpoint4(addr, port)) return sink.drop(DROP['origin-not-global']);
-      this.#bubbleBack(data, src, addr, port, now, ctx, sink);
+      // A Random Port trailer (RFC 6081 §4.5): the port the origin's next flow leaves from; bubbled too.
+      readTrailers(this.#trailers, data, view.ipv6Offset + view.ipv6Length, view.end);
+      this.#bubbleBack(data, src, addr, port, this.#trailers.randomPort > 0 ? this.#trailers.randomPort : 0, now, ctx, sink);
       if (view.isBubble) return;
     } else if (!isGlobalEndpoint4(addr, port) && !this.#fromLocalPeer(view, addr, port)) return sink.drop(DROP['udp-source-not-global']);
     if (!ipv6Equal(data, ctx.address, view.dstOffset, 0)) return sink.drop(DROP['not-for-our-address']);
@@ -313,7 +325,8 @@ export class ClientDataPath {
       if (!teredoMappingIsGlobal(data, src)) return sink.drop(DROP['peer-mapping-not-global']);
       if (slot < 0 && (slot = this.#admit(data, src, now)) < 0) return sink.drop(this.#refused);
       sink.drop(DROP['unknown-peer']);
-      if (this.#retries.has(slot)) return;
+      // One proof at a time; a peer we are bubbling (it answered from another mapping) is asked for it now.
+      if (this.#proving[slot] === 1 && this.#retries.has(slot)) return;
       this.#proving[slot] = 1;
       this.#reach(slot, now, ctx, sink);
       return;
@@ -457,16 +470,21 @@ export class ClientDataPath {
    * source freely, an entry never limited what it gets back (one 40-byte bubble per datagram our server relays
    * to us, each at least a 40-byte bubble + an 8-byte origin indication: nothing amplified).
    */
-  #bubbleBack(data: Uint8Array, src: number, addr: number, port: number, now: Millis, ctx: DataContext, sink: ClientSink): void {
+  #bubbleBack(data: Uint8Array, src: number, addr: number, port: number, randomPort: number, now: Millis, ctx: DataContext, sink: ClientSink): void {
     let slot = this.peers.find(data, src);
     if (slot < 0) slot = this.#admit(data, src, now);
-    if (slot >= 0) {
-      if (!this.peers.mayBubble(slot, now)) return;
-      this.peers.bubbleSent(slot, now);
-    }
+    const paced = slot < 0 || this.peers.mayBubble(slot, now);
+    if (paced && slot >= 0) this.peers.bubbleSent(slot, now);
     const peer = this.#peerAddr;
     for (let i = 0; i < 16; i++) peer[i] = data[src + i]!;
-    this.#sendBubble(ctx.address, peer, addr, port, sink);
+    if (paced) this.#sendBubble(ctx.address, peer, addr, port, sink);
+    // The origin told the port its flow toward us leaves from (client-predict.ts): our bubble there opens our NAT
+    // to it; sent even within the pacing (our own bubbles to the peer may just have left), still one bubble per
+    // relayed datagram. The same address only: a trailer cannot point our bubbles elsewhere.
+    if (randomPort !== 0 && randomPort !== port) this.#sendBubble(ctx.address, peer, addr, randomPort, sink);
+    // Our answer leaves from a new port of a NAT we predict: the peer learns which through its server.
+    const predicted = paced && slot >= 0 && !ctx.cone && isTeredo(peer, 0) && teredoServerIsGlobal(peer, 0) ? this.predict.portFor(slot) : 0;
+    if (predicted !== 0) this.predict.sendIndirect(ctx.address, peer, teredoServerAt(peer, 0), predicted, sink);
   }
 
   readonly #onRemove = (slot: number): void => {
@@ -475,6 +493,7 @@ export class ClientDataPath {
     this.#proving[slot] = 0;
     this.#unsolicited.release(slot);
     this.local.setLocal(slot, false);
+    this.predict.forget(slot);
     if (this.#sink !== undefined) {
       this.#dropQueue(slot, this.#sink);
       this.#discardHeld(slot, this.#sink);

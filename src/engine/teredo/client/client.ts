@@ -240,7 +240,7 @@ export class TeredoClient implements TimedEngine<ClientSink> {
       errorCode: notQualified ? this.#errorCode : undefined,
       error: notQualified ? this.#error : undefined,
       retryInMs: backoff === undefined ? undefined : Math.max(0, backoff - now),
-      counters: { ...this.#counters, unreachableSent: this.#data.unreachableErrors.sent, unreachableLimited: this.#data.unreachableErrors.limited, discoverySent: this.#data.local.sent, localPeersFound: this.#data.local.found },
+      counters: { ...this.#counters, unreachableSent: this.#data.unreachableErrors.sent, unreachableLimited: this.#data.unreachableErrors.limited, discoverySent: this.#data.local.sent, localPeersFound: this.#data.local.found, portsPredicted: this.#data.predict.made },
     };
   }
 
@@ -382,6 +382,7 @@ export class TeredoClient implements TimedEngine<ClientSink> {
     this.#qualificationMs = Math.round(now - this.#qualifyStartedAt);
     this.#counters.qualifications++;
     this.#useMapping(mapped, sink);
+    this.#configurePrediction();
     this.#setState('qualified', sink);
     this.#scheduleRefresh(now);
     if (this.#serverIndex > 0) this.#timers.set('preferred', now + this.#cfg.preferredRetryMs);
@@ -487,6 +488,17 @@ export class TeredoClient implements TimedEngine<ClientSink> {
       this.#ctx = { address, server: this.server.primary, cone: this.#q.nat === 'cone' };
     }
     sink.addressChanged(previous, address);
+  }
+
+  /**
+   * Behind a symmetric NAT that allocates sequentially, or preserves ports and counts up for later flows: the
+   * next flow's port is the last allocated one (the probe port toward the secondary) + the step (client-predict.ts).
+   */
+  #configurePrediction(): void {
+    const m = this.#q.mapping(this.#cfg.localPort, this.#cfg.probeLocalPort);
+    const last = this.#q.probeMapped[1];
+    const step = m.allocation === 'sequential' ? m.portDelta! : m.portPreserving === true ? 1 : 0;
+    if (m.endpointIndependent === false && last !== undefined && step > 0) this.#data.predict.configure(last.port + step, step);
   }
 
   #setState(state: ClientState, sink: ClientSink): void {
