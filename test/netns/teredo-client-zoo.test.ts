@@ -4,6 +4,9 @@
 // nat-nhp: two clients behind one port-restricted NAT that does not hairpin. Each one's public mapping is of no
 // use to the other; local discovery (RFC 4380 §5.2.8: multicast bubbles to 224.0.0.253:3544 on their LAN) lets
 // them talk over the LAN. Before it, 0 of 5 pings each way (docs/lab.md, the matrix).
+// nat-seq / nat-pps with nat-prc: a client behind a sequential or port-preserving symmetric NAT and one behind a
+// port-restricted NAT; port prediction with the RFC 6081 Random Port trailer (client-predict.ts) opens both
+// NATs toward the port the symmetric NAT really uses. Before it, 0 of 5 each way.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Lab } from '../../lab/lab.js';
@@ -50,4 +53,29 @@ describe('two clients behind one NAT without hairpinning (nat-nhp)', () => {
     expect(await pings('cli-nhp2', a.address!)).toBeGreaterThanOrEqual(4);
     for (const o of zoo.occupants()) await zoo.stopOccupant(o.key);
   });
+});
+
+describe('a client behind a predictable symmetric NAT and one behind a port-restricted NAT', () => {
+  for (const sym of ['cli-seq', 'cli-pps']) {
+    it(`${sym} and cli-prc ping each other, both ways (port prediction)`, async () => {
+      await zoo.startOccupants([
+        { role: 'server', impl: 'ours' },
+        { role: 'client', impl: 'ours', node: sym },
+        { role: 'client', impl: 'ours', node: 'cli-prc' },
+      ]);
+      try {
+        const a = await requireClientStatus(zoo, sym);
+        const b = await requireClientStatus(zoo, 'cli-prc');
+        expect([a.nat, b.nat]).toEqual(['symmetric', 'restricted']);
+        // The first exchange opens both NATs and proves the symmetric side's real mapping.
+        const first = await firstAnswer(sym, b.address!);
+        const after = [await requireClientStatus(zoo, sym), await requireClientStatus(zoo, 'cli-prc')].map((s) => ({ mapping: s.mapping, counters: s.counters, drops: s.drops }));
+        expect(first, JSON.stringify(after)).toBe(true);
+        expect(await pings(sym, b.address!)).toBeGreaterThanOrEqual(4);
+        expect(await pings('cli-prc', a.address!)).toBeGreaterThanOrEqual(4);
+      } finally {
+        for (const o of zoo.occupants()) await zoo.stopOccupant(o.key);
+      }
+    });
+  }
 });
