@@ -3,14 +3,13 @@
 // over the LAN, both ways; off, they cannot; the bounds and checks of the discovery socket.
 
 import { describe, expect, it } from 'vitest';
-import { echoMessage, encodeIcmpv6Packet } from '../../src/wire/icmpv6.js';
 import { formatIpv4, parseIpv4 } from '../../src/wire/ipv4.js';
 import { encodeIpv6, NEXT_HEADER } from '../../src/wire/ipv6.js';
 import { parseIpv6 } from '../../src/wire/ipv6-address.js';
 import { encodeTeredoAddress } from '../../src/wire/teredo-address.js';
 import { TeredoClientHost } from '../fakes/teredo-net-engines.js';
 import { echoReply } from '../fakes/teredo-net-native.js';
-import { PRIMARY, TeredoWorld } from './teredo-client-fixtures.js';
+import { echoReplies, echoRequest, PRIMARY, TeredoWorld } from './teredo-client-fixtures.js';
 
 /** RFC 4380 §2.17: the Teredo IPv4 discovery address, and §2.7 the Teredo port. */
 const DISCOVERY = '224.0.0.253';
@@ -18,8 +17,6 @@ const TEREDO = 3544;
 const A_LAN = parseIpv4('192.168.1.2');
 const B_LAN = parseIpv4('192.168.1.3');
 
-const ping = (src: Uint8Array, dst: Uint8Array, seq: number): Uint8Array =>
-  encodeIcmpv6Packet({ src, dst, hopLimit: 64 }, echoMessage(128, { id: 1, seq, data: new Uint8Array(8).fill(seq) }));
 
 /** Two qualified clients behind one port-restricted NAT without hairpinning, each with its discovery socket. */
 function twoBehindOneNat(localDiscovery: boolean) {
@@ -39,16 +36,6 @@ function twoBehindOneNat(localDiscovery: boolean) {
   return { w, a, b };
 }
 
-/** Echo Replies `from` got back out of `n` Echo Requests to `to`, 1 s apart. */
-function pings(w: TeredoWorld, from: TeredoClientHost, to: TeredoClientHost, n: number): number {
-  const before = from.stack.received.length;
-  for (let i = 1; i <= n; i++) {
-    from.stack.send(ping(from.engine.address!, to.engine.address!, i));
-    w.runUntil(w.clock.now() + 1000);
-  }
-  return from.stack.received.slice(before).filter((p) => p[40] === 129).length;
-}
-
 describe('local discovery (RFC 4380 §5.2.8)', () => {
   it('two clients behind a NAT without hairpinning find each other by multicast bubbles and ping over the LAN, both ways', () => {
     const { w, a, b } = twoBehindOneNat(true);
@@ -61,8 +48,8 @@ describe('local discovery (RFC 4380 §5.2.8)', () => {
     // Qualified within a second of each other: A's answer to B's bubble waited out the interval instead of being
     // lost, so each found the other before any ping.
     expect([a, b].map((c) => c.engine.snapshot(w.clock.now()).counters.localPeersFound)).toEqual([1, 1]);
-    expect(pings(w, a, b, 5)).toBe(5);
-    expect(pings(w, b, a, 5)).toBe(5);
+    expect(echoReplies(w, a, b, 5)).toBe(5);
+    expect(echoReplies(w, b, a, 5)).toBe(5);
     // All of it over the LAN: nothing between them went to the NAT's public address (it does not hairpin).
     expect(w.inet.drops()['nat-no-hairpin']).toBeUndefined();
     const lan = w.log.filter((r) => r.event === 'delivered' && [A_LAN, B_LAN].includes(r.src.addr) && [A_LAN, B_LAN].includes(r.dst.addr));
@@ -71,23 +58,23 @@ describe('local discovery (RFC 4380 §5.2.8)', () => {
 
   it('after 30 s of silence the path is bubbled again at the LAN address and still works', () => {
     const { w, a, b } = twoBehindOneNat(true);
-    expect(pings(w, a, b, 1)).toBe(1);
+    expect(echoReplies(w, a, b, 1)).toBe(1);
     w.runUntil(w.clock.now() + 45_000);
-    expect(pings(w, a, b, 3)).toBe(3);
-    expect(pings(w, b, a, 3)).toBe(3);
+    expect(echoReplies(w, a, b, 3)).toBe(3);
+    expect(echoReplies(w, b, a, 3)).toBe(3);
   });
 
   it('off (--local-discovery off): no multicast bubble, and the clients cannot reach each other there', () => {
     const { w, a, b } = twoBehindOneNat(false);
     expect(w.log.filter((r) => formatIpv4(r.dst.addr) === DISCOVERY)).toEqual([]);
-    expect(pings(w, a, b, 3)).toBe(0);
+    expect(echoReplies(w, a, b, 3)).toBe(0);
   });
 
   it('the discovery socket takes only bubbles from Teredo addresses behind our own NAT; our own looped back is ignored', () => {
     const { a, b } = twoBehindOneNat(true);
     const me = a.engine.address!;
     const drops = a.drops.length;
-    const notBubble = ping(b.engine.address!, me, 1);
+    const notBubble = echoRequest(b.engine.address!, me, 1);
     const native = encodeIpv6({ trafficClass: 0, flowLabel: 0, nextHeader: NEXT_HEADER.NO_NEXT, hopLimit: 255, src: parseIpv6('2001:db8::1'), dst: me }, new Uint8Array(0));
     const own = encodeIpv6({ trafficClass: 0, flowLabel: 0, nextHeader: NEXT_HEADER.NO_NEXT, hopLimit: 255, src: me, dst: me }, new Uint8Array(0));
     // A Teredo address embedding another public IPv4: a LAN host posing as a peer on the Internet.

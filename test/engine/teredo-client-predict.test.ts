@@ -4,15 +4,11 @@
 // symmetric NAT, random ports) they do not, as RFC 4380 says.
 
 import { describe, expect, it } from 'vitest';
-import { echoMessage, encodeIcmpv6Packet } from '../../src/wire/icmpv6.js';
 import { decodeTrailers } from '../../src/wire/teredo-trailers.js';
-import type { TeredoClientHost } from '../fakes/teredo-net-engines.js';
 import { echoReply } from '../fakes/teredo-net-native.js';
 import type { NatOptions } from '../fakes/teredo-net-nat.js';
-import { PRIMARY, TeredoWorld } from './teredo-client-fixtures.js';
+import { echoReplies, PRIMARY, TeredoWorld } from './teredo-client-fixtures.js';
 
-const ping = (src: Uint8Array, dst: Uint8Array, seq: number): Uint8Array =>
-  encodeIcmpv6Packet({ src, dst, hopLimit: 64 }, echoMessage(128, { id: 1, seq, data: new Uint8Array(8).fill(seq) }));
 
 /** A client behind a symmetric NAT with `ports`, and one behind a port-restricted NAT; both qualified, answering pings. */
 function symmetricAndRestricted(nat: NatOptions) {
@@ -29,24 +25,14 @@ function symmetricAndRestricted(nat: NatOptions) {
   return { w, sym, prc };
 }
 
-/** Echo Replies `from` got back out of `n` Echo Requests to `to`, 1 s apart. */
-function pings(w: TeredoWorld, from: TeredoClientHost, to: TeredoClientHost, n: number): number {
-  const before = from.stack.received.length;
-  for (let i = 1; i <= n; i++) {
-    from.stack.send(ping(from.engine.address!, to.engine.address!, i));
-    w.runUntil(w.clock.now() + 1000);
-  }
-  return from.stack.received.slice(before).filter((p) => p[40] === 129).length;
-}
-
 describe('port prediction behind a symmetric NAT (RFC 6081 Random Port trailer)', () => {
   for (const ports of ['sequential', 'port-preserving'] as const) {
     it(`${ports} symmetric NAT <-> port-restricted NAT: both ways, the first exchange spent on the bubbles and the proof`, () => {
       const { w, sym, prc } = symmetricAndRestricted({ ports });
       const mark = w.log.length;
       // The first two are spent opening both NATs (bubbles, then the proof round trip); the rest get through.
-      expect(pings(w, sym, prc, 5)).toBeGreaterThanOrEqual(3);
-      expect(pings(w, prc, sym, 5)).toBe(5);
+      expect(echoReplies(w, sym, prc, 5)).toBeGreaterThanOrEqual(3);
+      expect(echoReplies(w, prc, sym, 5)).toBe(5);
       // The indirect bubble through the server carried a Random Port trailer (type 5, length 2).
       const indirect = w.log.slice(mark).find((r) => r.event === 'sent' && r.dst.addr === PRIMARY && r.bytes.length === 44);
       expect(indirect && decodeTrailers(indirect.bytes.subarray(40))).toEqual([{ kind: 'random-port', port: expect.any(Number) }]);
@@ -55,14 +41,14 @@ describe('port prediction behind a symmetric NAT (RFC 6081 Random Port trailer)'
 
     it(`${ports}: the port-restricted side starting first reaches the symmetric one too`, () => {
       const { w, sym, prc } = symmetricAndRestricted({ ports });
-      expect(pings(w, prc, sym, 5)).toBeGreaterThanOrEqual(3);
-      expect(pings(w, sym, prc, 5)).toBe(5);
+      expect(echoReplies(w, prc, sym, 5)).toBeGreaterThanOrEqual(3);
+      expect(echoReplies(w, sym, prc, 5)).toBe(5);
     });
   }
 
   it('a symmetric NAT with random ports: no prediction, and no path to a port-restricted peer (RFC 4380)', () => {
     const { w, sym, prc } = symmetricAndRestricted({});
-    expect(pings(w, sym, prc, 3)).toBe(0);
+    expect(echoReplies(w, sym, prc, 3)).toBe(0);
     expect(sym.engine.snapshot(w.clock.now()).counters.portsPredicted).toBe(0);
   });
 });
