@@ -3,6 +3,7 @@
 //
 //   UDP port batch ──► engine.datagram ──────┬─► sink.sendUdp / sendProbe ─► UDP ports
 //   probe port batch ► engine.probeDatagram ─┤   (the probe port: the cone RS only; client/client.ts)
+//   discovery port ──► engine.discoveryDatagram (224.0.0.253:3544, RFC 4380 §5.2.8; --local-discovery on)
 //   TUN batch ───────► engine.tunPacket ─────┼─► sink.writeTun ─► TUN device
 //   timer ───────────► handleTimeout ────────┼─► sink.addressChanged ─► interface.ts (address, routes)
 //                                            └─► sink.stateChanged ───► log line + hook.ts
@@ -20,7 +21,8 @@ import { AgentError } from '../../src/runtime/errors.js';
 import type { Host } from '../../src/runtime/host.js';
 import { formatIpv4, parseIpv4 } from '../../src/wire/ipv4.js';
 import { formatIpv6 } from '../../src/wire/ipv6-address.js';
-import { TEREDO_LINK_MTU } from '../../src/wire/teredo-constants.js';
+import { TEREDO_LINK_MTU, TEREDO_PORT } from '../../src/wire/teredo-constants.js';
+import { TEREDO_DISCOVERY_ADDRESS } from '../../src/engine/teredo/client/client-local.js';
 import { clientSpec, engineParams, type ClientAgentConfig } from './config.js';
 import { HookRunner } from './hook.js';
 import { removeStaleAddresses, TeredoInterface } from './interface.js';
@@ -68,6 +70,12 @@ export async function setupClient(host: Host<ClientAgentConfig>, seams: ClientSe
   const bind = c.bindAddress === undefined ? 0 : parseIpv4(c.bindAddress);
   const udp = await host.udp('udp', { address: bind, port: c.port, implementation: c.udpSockets });
   const probe = await host.udp('probe', { address: bind, port: 0, implementation: c.udpSockets });
+  // Local discovery (client-local.ts): a socket bound to the group itself, so it gets the discovery bubbles of
+  // the link and nothing else on port 3544 (SO_REUSEADDR: several clients or a server on one host). Our own
+  // bubbles leave from the Teredo socket, on the interface of `bind` when one is set.
+  const discovery = c.localDiscovery === 'on' ? await host.udp('discovery', { address: TEREDO_DISCOVERY_ADDRESS, port: TEREDO_PORT, reuseAddr: true, implementation: c.udpSockets }) : undefined;
+  discovery?.joinGroup(TEREDO_DISCOVERY_ADDRESS, bind);
+  if (discovery !== undefined && bind !== 0) udp.setMulticastInterface(bind);
   const ports = { localPort: udp.local.port, probeLocalPort: probe.local.port };
   const engine = new TeredoClient(engineParams(c, servers, ports), host.random);
   const tun = host.tun('tun', { name: c.interface, mtu: TEREDO_LINK_MTU });
@@ -119,6 +127,7 @@ export async function setupClient(host: Host<ClientAgentConfig>, seams: ClientSe
     [
       { from: udp, datagram: (d, o, l, a, p, now, s) => engine.datagram(d, o, l, a, p, now, s) },
       { from: probe, datagram: (d, o, l, a, p, now, s) => engine.probeDatagram(d, o, l, a, p, now, s) },
+      ...(discovery === undefined ? [] : [{ from: discovery, datagram: engine.discoveryDatagram.bind(engine) }]),
       { from: tun, packet: (d, o, l, now, s) => engine.tunPacket(d, o, l, now, s) },
     ],
   );

@@ -13,6 +13,8 @@
 //   defaultRoute     auto = an IPv6 default route through the Teredo interface only when the host has none
 //   probeTimeout / probeAttempts / refreshInterval   RFC 4380 §5.2.1 T = 4 s, N = 3; §2.15 30 s
 //   backoffMax       30 s between qualification attempts at most (Miredo: 100 s; Windows: until restarted)
+//   localDiscovery   on: RFC 4380 §5.2.8 multicast bubbles on the LAN (Windows does it; Miredo 1.3 only when
+//                    configured: its LocalDiscovery directive maps here)
 //   udpSockets       native: the addon's sockets, DF bit clear as RFC 4380 §5.1.2 asks (Linux sets it on UDP, and
 //                    node:dgram cannot clear it); dgram is the fallback where the addon cannot be built
 
@@ -38,6 +40,7 @@ export interface ClientAgentConfig extends CommonConfig {
   readonly refuseSymmetric: boolean;
   readonly hook: string | undefined;
   readonly udpSockets: DatagramImplementation;
+  readonly localDiscovery: 'on' | 'off';
 }
 
 export const DEFAULT_INTERFACE = 'teredo';
@@ -64,6 +67,7 @@ export const clientSpec: ConfigSpec<ClientAgentConfig> = {
     refuseSymmetric: { live: true, type: 'boolean', default: false, description: 'behind a symmetric NAT stay offline (strict RFC 4380) instead of bringing the address up' },
     hook: { live: true, type: 'string', description: 'program run on every state change, with STATE, OLD_STATE, IFACE, ADDRESS, OLD_ADDRESS, MTU, NAT in its environment (like Miredo\'s client hook)' },
     statsInterval: STATS_INTERVAL_FIELD,
+    localDiscovery: { type: 'enum', values: ['on', 'off'], default: 'on', description: 'local client discovery (RFC 4380 §5.2.8): multicast bubbles to 224.0.0.253:3544 find Teredo clients on the LAN, reached directly (two clients behind a NAT that does not hairpin); needs a restart' },
     udpSockets: { type: 'enum', values: ['native', 'dgram'], default: 'native', description: 'UDP sockets: native (the addon: DF bit clear per RFC 4380 §5.1.2, batched) or dgram (node:dgram, DF set by Linux)' },
   },
   check: clientProblems,
@@ -101,5 +105,6 @@ export function engineParams(c: ClientAgentConfig, servers: readonly number[], p
     backoffMaxMs: c.backoffMax * 1000,
     preferredRetryMs: c.preferredRetry * 1000,
     refuseSymmetric: c.refuseSymmetric,
+    localDiscovery: c.localDiscovery === 'on',
   };
 }

@@ -7,12 +7,27 @@
 //   ServerAddress2 IPv4           -> secondaryServer (Miredo's client ignores it; we use it)
 //   InterfaceName name            -> interface
 //   BindAddress IPv4, BindPort N  -> bindAddress, port
-//   InterfaceMTU, Prefix, SyslogFacility, IgnoreConeBit, LocalDiscovery   accepted with a warning (no meaning here)
+//   LocalDiscovery enabled|disabled -> localDiscovery on|off (yes/no, true/false, on/off accepted too;
+//                                     absent: ours stays on, where Miredo's default is off)
+//   InterfaceMTU, Prefix, SyslogFacility, IgnoreConeBit   accepted with a warning (no meaning here)
 
 import type { ConfigImport } from '../../src/runtime/config.js';
 import { integerValue, ipv4Value, readMiredoFile, textValue, type MiredoFileKind } from '../../src/runtime/miredo-conf.js';
 
 const CLIENT_TYPES = new Set(['client', 'autoclient']);
+
+const ON = new Set(['enabled', 'yes', 'true', 'on']);
+const OFF = new Set(['disabled', 'no', 'false', 'off']);
+
+/** A Miredo boolean directive into an on|off field. */
+function onOffValue(field: string): (value: string, out: Record<string, unknown>) => string | undefined {
+  return (value, out) => {
+    const v = value.toLowerCase();
+    if (!ON.has(v) && !OFF.has(v)) return `(${JSON.stringify(value)}) must be enabled or disabled`;
+    out[field] = ON.has(v) ? 'on' : 'off';
+    return undefined;
+  };
+}
 
 export const MIREDO_CLIENT_FILE: MiredoFileKind = {
   what: 'Miredo client configuration',
@@ -30,7 +45,7 @@ export const MIREDO_CLIENT_FILE: MiredoFileKind = {
     { name: 'Prefix', ignored: 'the prefix comes from the server\'s Router Advertisement' },
     { name: 'SyslogFacility', ignored: 'logs are JSON lines on stdout' },
     { name: 'IgnoreConeBit', ignored: 'there is no such switch here: the cone bit of peers is handled as RFC 5991 asks' },
-    { name: 'LocalDiscovery', ignored: 'local peer discovery (RFC 4380 §5.2.8) is not implemented' },
+    { name: 'LocalDiscovery', apply: onOffValue('localDiscovery') },
   ],
   elsewhere: { serverbindaddress: 'a miredo-server.conf directive: use teredo-server --miredo-conf' },
 };

@@ -63,6 +63,17 @@ describe('configuration', () => {
     expect(r.ok && r.warnings).toEqual(read.warnings);
   });
 
+  it('--miredo-conf maps LocalDiscovery enabled|disabled to --local-discovery on|off; other words are refused', () => {
+    for (const [word, value] of [['enabled', 'on'], ['disabled', 'off'], ['no', 'off']] as const) {
+      const file = join(dir, `ld-${word}.conf`);
+      writeFileSync(file, `ServerAddress 198.18.0.10\nLocalDiscovery ${word}\n`);
+      expect(miredoClientImport.read(file).values).toEqual({ server: '198.18.0.10', localDiscovery: value });
+    }
+    const bad = join(dir, 'ld-bad.conf');
+    writeFileSync(bad, 'ServerAddress 198.18.0.10\nLocalDiscovery maybe\n');
+    expect(() => miredoClientImport.read(bad)).toThrow(expect.objectContaining({ details: [`${bad}:2: LocalDiscovery ("maybe") must be enabled or disabled`] }));
+  });
+
   it('--miredo-conf refuses a relay file, a misspelled directive and bad values, naming FILE:LINE', () => {
     const relay = join(dir, 'relay.conf');
     writeFileSync(relay, 'RelayType cone\nBindPort 70000\n');
@@ -119,12 +130,24 @@ function answerRestricted(ports: { main: FakeDatagramPort; probe: FakeDatagramPo
 describe('running', () => {
   it('opens the main socket (configured port) and a probe socket; the TUN device gets MTU 1280 and comes up', async () => {
     const { agent, h, main, probe, tun } = await start({ server: 'teredo.example.net', port: '3545', interface: 'teredo7' });
-    expect(h.portOptions.map((o) => o.port)).toEqual([3545, 0]);
+    // And the local discovery socket (RFC 4380 §5.2.8): bound to 224.0.0.253:3544 itself, shared, joined to it.
+    expect(h.portOptions.map((o) => [o.port, formatIpv4(o.address ?? 0), o.reuseAddr === true])).toEqual([
+      [3545, '0.0.0.0', false],
+      [0, '0.0.0.0', false],
+      [3544, '224.0.0.253', true],
+    ]);
+    expect([...h.ports[2]!.groups]).toEqual([`${0xe00000fd | 0}/0`]);
     expect(tun.name).toBe('teredo7');
     expect(tun.config).toEqual([{ op: 'mtu', mtu: 1280 }, { op: 'up', up: true }]);
     // The cone and non-cone RSs from the Teredo port, the first mapping-test RS from the probe port.
     expect(main.sent.map((s) => [formatIpv4(s.to.addr), isConeRs(s.bytes)])).toEqual([['198.18.0.10', true], ['198.18.0.10', false]]);
     expect(probe.sent.map((s) => [formatIpv4(s.to.addr), isConeRs(s.bytes)])).toEqual([['198.18.0.10', false]]);
+    await agent.stop();
+  });
+
+  it('--local-discovery off: no discovery socket', async () => {
+    const { agent, h } = await start({ server: '198.18.0.10', 'local-discovery': 'off' });
+    expect(h.portOptions.map((o) => o.port)).toEqual([0, 0]);
     await agent.stop();
   });
 

@@ -13,7 +13,7 @@ import { decodeTeredoAddress, encodeTeredoAddress } from '../../src/wire/teredo-
 import { decodeIpv6, encodeIpv6, NEXT_HEADER } from '../../src/wire/ipv6.js';
 import type { TeredoClientHost } from '../fakes/teredo-net-engines.js';
 import { echoReply } from '../fakes/teredo-net-native.js';
-import { HOST6, PRIMARY, RELAY, ROGUE, TeredoWorld, prefixOption, type Sent, type Site } from './teredo-client-fixtures.js';
+import { HOST6, PRIMARY, RELAY, ROGUE, TeredoWorld, prefixOption, qualifiedTarget, type Sent, type Site } from './teredo-client-fixtures.js';
 
 /** RFC 4380 §2.7: the Teredo port. */
 const TEREDO = 3544;
@@ -110,7 +110,8 @@ describe('native destinations: relay discovery (§5.2.9)', () => {
     const pings = w.sent(c, mark).filter((s) => s.addr === PRIMARY && s.data[40] === 128);
     expect(pings.map((p) => p.at - t0)).toEqual([0, RETRY_MS, 2 * RETRY_MS, 3 * RETRY_MS]);
     expect(host6.received).toHaveLength(4);
-    expect(c.drops).toEqual(['unknown-peer', 'unknown-peer', 'unknown-peer', 'unknown-peer', 'peer-unreachable']);
+    // The wrong replies are held while the test runs (2 per peer, the rest refused), never delivered.
+    expect(c.drops).toEqual(['held-full', 'held-full', 'held-not-proven', 'held-not-proven', 'peer-unreachable']);
     // The local stack learns it at once: Destination Unreachable, address unreachable, quoting the packet.
     expect(c.tun.written).toHaveLength(1);
     const err = decodeIcmpv6Packet(c.tun.written[0]!);
@@ -120,26 +121,52 @@ describe('native destinations: relay discovery (§5.2.9)', () => {
     expect(formatIpv6(decodeIpv6(err.message.body.subarray(4)).header.dst)).toBe('2001:db8:6::100');
   });
 
-  it('a native host reaching the client through an unknown relay is dropped and tested, never accepted untested (CVE-2006-6266)', () => {
+  it('a native host reaching the client through an unknown relay is held and tested, delivered once the relay is proven (CVE-2006-6266)', () => {
     const { w, c, me, mark } = qualified();
     w.relay();
     const host6 = w.nativeHost(HOST6);
+    host6.respond = echoReply;
     const first = echo(HOST6, me, 128, new Uint8Array(8).fill(1));
     host6.send(first);
     w.inet.runUntilIdle();
-    expect(c.tun.written).toEqual([]);
-    expect(c.drops).toEqual(['unknown-peer']);
-    // The relay's bubble was answered; the test went through our server, never to the relay's IPv4 address.
+    // The relay's bubble was answered; the test went through our server, never to the relay's IPv4 address; the
+    // host answered it through the relay, which is trusted now: the held packet is delivered (Miredo's 5/5).
     const sent = w.sent(c, mark);
-    expect(sent.map((s) => [s.addr, isBubble(s) ? 'bubble' : s.data[40]])).toEqual([
+    expect(sent.slice(0, 2).map((s) => [s.addr, isBubble(s) ? 'bubble' : s.data[40]])).toEqual([
       [RELAY.addr, 'bubble'],
       [PRIMARY, 128],
     ]);
-    // The host answered the test through the relay: trusted now, its next packet is delivered.
+    expect(c.tun.written).toEqual([first]);
+    expect(c.drops).toEqual([]);
     const second = echo(HOST6, me, 128, new Uint8Array(8).fill(2));
     host6.send(second);
     w.inet.runUntilIdle();
-    expect(c.tun.written).toEqual([second]);
+    expect(c.tun.written).toEqual([first, second]);
+  });
+
+  it('a packet claiming a native source through another relay than the one the test proves is never delivered', () => {
+    const { w, c, me, to } = qualifiedTarget('full-cone');
+    w.relay();
+    const host6 = w.nativeHost(HOST6);
+    host6.respond = echoReply;
+    // A forger at ROGUE claims HOST6's address first; the test's reply comes back through the real relay.
+    const forged = echo(HOST6, me, 128, new Uint8Array(8).fill(9));
+    w.inet.spoof(forged, { addr: ROGUE, port: 3333 }, to);
+    w.inet.runUntilIdle();
+    expect(c.tun.written).toEqual([]);
+    expect(c.drops).toEqual(['held-not-proven']);
+  });
+
+  it('a native source that never answers the test: its held packets are dropped when the test gives up', () => {
+    const { w, c, me, to } = qualifiedTarget('full-cone');
+    // No relay and no host: the test through the server goes nowhere.
+    for (let i = 0; i < 3; i++) w.inet.spoof(echo(HOST6, me, 128, new Uint8Array(8).fill(i)), { addr: ROGUE, port: 3333 }, to);
+    w.inet.runUntilIdle();
+    // 2 held per peer; the third is refused by the bound; 4 tests 2 s apart, then both held are dropped.
+    expect(c.drops).toEqual(['held-full']);
+    w.runUntil(w.clock.now() + 4 * RETRY_MS);
+    expect(c.tun.written).toEqual([]);
+    expect(c.drops).toEqual(['held-full', 'held-not-proven', 'held-not-proven']);
   });
   it('a trusted native host whose packets come through another relay (anycast relays, one withdrawn) is tested again and moves there', () => {
     const { w, c, me } = qualified();
@@ -155,8 +182,10 @@ describe('native destinations: relay discovery (§5.2.9)', () => {
     const moved = echo(HOST6, me, 128, new Uint8Array(8).fill(3));
     host6.send(moved);
     w.inet.runUntilIdle();
-    // Dropped, not accepted untested (CVE-2006-6266): a test through our server, answered through the new relay.
-    expect(c.drops).toEqual(['unknown-peer']);
+    // Held, not accepted untested (CVE-2006-6266): a test through our server, answered through the new relay,
+    // whose reply proves that relay and releases the packet.
+    expect(c.drops).toEqual([]);
+    expect(c.tun.written).toContainEqual(moved);
     expect(w.sent(c, mark).map((s) => [s.addr, isBubble(s) ? 'bubble' : s.data[40]])).toEqual([
       [other.addr, 'bubble'],
       [PRIMARY, 128],
@@ -169,7 +198,7 @@ describe('native destinations: relay discovery (§5.2.9)', () => {
     w.inet.runUntilIdle();
     expect(w.sent(c, since).map((s) => [s.addr, s.port])).toEqual([[other.addr, other.port]]);
     expect(c.tun.written).toContainEqual(next);
-    expect(c.drops).toEqual(['unknown-peer']);
+    expect(c.drops).toEqual([]);
   });
 });
 
@@ -295,6 +324,17 @@ describe('reception (§5.2.3)', () => {
     w.inet.runUntilIdle();
     expect(c.tun.written).toEqual([packet]);
     expect(c.drops).toEqual(['unknown-peer']);
+  });
+
+  it('RFC 6081 trailers after the IPv6 packet are ignored: the packet alone reaches the TUN device', () => {
+    const { w, c, me } = qualified('full-cone');
+    const packet = echo(peer(3545), me, 128, new Uint8Array(8));
+    // A Nonce trailer (RFC 6081 §4.2: type 1, length 4) and an unknown one (type 0x7f, length 2).
+    const withTrailers = new Uint8Array([...packet, 0x01, 0x04, 0xde, 0xad, 0xbe, 0xef, 0x7f, 0x02, 0x00, 0x00]);
+    w.host(ROGUE).bind(3545).send(withTrailers, 0, withTrailers.length, ...mapping(c));
+    w.inet.runUntilIdle();
+    expect(c.tun.written).toEqual([packet]);
+    expect(c.drops).toEqual([]);
   });
 
   it('link-local sources from peers never reach the TUN device: a forged RA with a prefix, a redirect', () => {

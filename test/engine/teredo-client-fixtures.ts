@@ -14,6 +14,7 @@ import type { TeredoServerParams } from '../../src/engine/teredo/server/server-t
 import { seededRandom, type Millis } from '../../src/engine/types.js';
 import { FakeClock } from '../../src/runtime/fake-clock.js';
 import type { Endpoint4 } from '../../src/wire/endpoint.js';
+import { echoMessage, encodeIcmpv6Packet } from '../../src/wire/icmpv6.js';
 import { parseIpv4 } from '../../src/wire/ipv4.js';
 import { parseIpv6 } from '../../src/wire/ipv6-address.js';
 import { decodeIpv6 } from '../../src/wire/ipv6.js';
@@ -161,6 +162,20 @@ export class TeredoWorld {
     squatter.send(new Uint8Array(1), 0, 1, ROGUE, 9);
     this.inet.runUntilIdle();
   }
+}
+
+/** An ICMPv6 Echo Request from `src` to `dst` with sequence number `seq` (8 data bytes of `seq`). */
+export const echoRequest = (src: Uint8Array, dst: Uint8Array, seq: number): Uint8Array =>
+  encodeIcmpv6Packet({ src, dst, hopLimit: 64 }, echoMessage(128, { id: 1, seq, data: new Uint8Array(8).fill(seq) }));
+
+/** Echo Replies `from`'s host got back out of `n` Echo Requests to `to`'s address, 1 s apart (by the world's clock). */
+export function echoReplies(w: TeredoWorld, from: TeredoClientHost, to: TeredoClientHost, n: number): number {
+  const before = from.stack.received.length;
+  for (let i = 1; i <= n; i++) {
+    from.stack.send(echoRequest(from.engine.address!, to.engine.address!, i));
+    w.runUntil(w.clock.now() + 1000);
+  }
+  return from.stack.received.slice(before).filter((p) => p[40] === 129).length;
 }
 
 /**

@@ -55,7 +55,8 @@ describe('fast qualification behind each NAT model', () => {
 
   it('sends the cone and the non-cone RS to the primary together, and contacts the secondary only after the cone window', () => {
     const w = new TeredoWorld({ oneWayMs: 20 });
-    const c = w.client('port-restricted');
+    // Local discovery off: its multicast bubble at qualification is not an RS (teredo-client-local.test.ts).
+    const c = w.client('port-restricted', { localDiscovery: false });
     w.runUntilQualified(c);
     const sent = w.sent(c);
     const [first, second, third, fourth] = sent;
@@ -95,7 +96,7 @@ describe('fast qualification behind each NAT model', () => {
 
   it('every RS carries a fresh 8-byte nonce in an authentication header (§5.2.2), echoed by the server', () => {
     const w = new TeredoWorld();
-    const c = w.client('symmetric');
+    const c = w.client('symmetric', { localDiscovery: false }); // only RSs leave (no discovery bubble)
     w.runUntilQualified(c);
     const nonces = w.sent(c).map((s) => hex(decodeTeredoPayload(s.data).auth!.nonce));
     expect(nonces.every((n) => n.length === 16)).toBe(true);

@@ -90,6 +90,8 @@ export interface ClientHostOptions {
   readonly seed?: number;
   readonly mainPort?: number;
   readonly probePort?: number;
+  /** Bind the discovery socket (port 3544, RFC 4380 §5.2.8 local discovery) as the agent does. Default false. */
+  readonly discovery?: boolean;
 }
 
 export class TeredoClientHost {
@@ -134,6 +136,10 @@ export class TeredoClientHost {
     this.main.onBatch((b) => this.driver.batch(onMain, b));
     this.probe.onBatch((b) => this.driver.batch(onProbe, b));
     this.tun.onBatch((b) => this.driver.batch(onTun, b));
+    if (options.discovery === true) {
+      const onDiscovery = perDatagram<ClientSink>(engine.discoveryDatagram.bind(engine));
+      host.bind(TEREDO_PORT).onBatch((b) => this.driver.batch(onDiscovery, b));
+    }
   }
 
   /** Starts the driver and qualification, as the agent does. */

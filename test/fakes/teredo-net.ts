@@ -29,8 +29,10 @@
 // each port's receive queue, each NAT's table (teredo-net-*.ts); a capture throws past CAPTURE_LIMIT records. Traffic that never ends is a bug in the code
 // under test: runUntilIdle, and any clock call during which one instant sees that many hops (a zero-latency
 // ping-pong), throws after `eventLimit` hops (default EVENT_LIMIT).
-// Not modelled: multicast, ICMP errors (a datagram to a closed port just disappears), traffic between two hosts
-// behind the same NAT other than hairpinned (NatOptions.hairpin). Loss is a NAT's (NatOptions.lossPercent).
+// Behind one NAT, its hosts share a LAN: a datagram to another host's LAN address goes straight there, one to a
+// link-local multicast group (224.0.0.0/24: Teredo local discovery's 224.0.0.253) reaches every other host of
+// the LAN on that port. Not modelled: other multicast, ICMP errors (a datagram to a closed port just
+// disappears). Loss is a NAT's (NatOptions.lossPercent).
 
 import type { Millis } from '../../src/engine/types.js';
 import type { FakeClock } from '../../src/runtime/fake-clock.js';
@@ -53,6 +55,9 @@ export const EVENT_LIMIT = 100_000;
 export const CAPTURE_LIMIT = 100_000;
 
 /** Why the network discarded a datagram (counted in `drops()`). */
+/** 224.0.0.0/24, the link-local multicast groups (RFC 5771), as the top 24 bits. */
+const LINK_LOCAL_MULTICAST = 0xe00000;
+
 export type NetDrop = NatDrop | 'no-route' | 'port-unreachable' | 'receive-queue-full' | 'queue-full' | 'nat-no-hairpin' | 'tun-queue-full';
 
 export interface NetworkOptions {
@@ -278,6 +283,9 @@ export class VirtualInternet {
       }
       case 'nat-in': {
         if (d.dstAddr === stop.nat.outside) return this.#hairpin(stop.nat, d, now);
+        if ((d.dstAddr >>> 8) === LINK_LOCAL_MULTICAST) return this.#lanMulticast(stop.nat, d);
+        const neighbour = stop.nat.hosts.get(d.dstAddr);
+        if (neighbour !== undefined) return this.#push(neighbour.latencyMs, { at: 'port', host: neighbour }, d);
         const port = stop.nat.model.outbound(now, { addr: d.srcAddr, port: d.srcPort }, { addr: d.dstAddr, port: d.dstPort });
         if (typeof port !== 'number') return this.#drop(port, d);
         d.srcAddr = stop.nat.outside;
@@ -308,6 +316,11 @@ export class VirtualInternet {
         this.#waking.add(stop.tun);
       }
     }
+  }
+
+  /** A datagram from inside `nat` to a link-local group: a copy to each other host of the LAN, addressed to it. */
+  #lanMulticast(nat: VirtualNat, d: Datagram): void {
+    for (const [addr, host] of nat.hosts) if (addr !== d.srcAddr) this.#push(host.latencyMs, { at: 'port', host }, { ...d, dstAddr: addr });
   }
 
   /** A datagram from inside `nat` to its own address: back in to the holder of the port, from the sender's mapping. */

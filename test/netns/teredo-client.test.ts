@@ -8,9 +8,10 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { teredoClientStatus, type TeredoClientLabStatus } from '../../lab/occupants/teredo-client-ours.js';
+import type { TeredoClientLabStatus } from '../../lab/occupants/teredo-client-ours.js';
 import { distFile } from '../../lab/paths.js';
 import { ADDR, NAT_SITES, useLab } from './lab.js';
+import { pingCount, requireClientStatus } from './teredo-client-watch.js';
 
 const lab = useLab();
 const MAIN = distFile('agents/teredo-client/main.js');
@@ -25,17 +26,10 @@ const EXPECTED_NAT: Readonly<Record<string, string>> = {
   symmetric: 'symmetric',
 };
 
-async function status(node: string): Promise<TeredoClientLabStatus> {
-  const s = await teredoClientStatus({ exec: (argv, o) => lab.exec(node, argv, o) });
-  if (!s) throw new Error(`teredo-client in ${node} did not answer status`);
-  return s;
-}
+const status = (node: string): Promise<TeredoClientLabStatus> => requireClientStatus(lab, node);
 
 /** Echo replies received out of `count` pings from `node` to `dst`. */
-async function pings(node: string, dst: string, count = 3): Promise<number> {
-  const r = await lab.exec(node, ['ping', '-6', '-n', '-c', String(count), '-i', '0.3', '-W', '2', dst]);
-  return Number(/(\d+) received/.exec(r.stdout)?.[1] ?? 0);
-}
+const pings = (node: string, dst: string, count = 3): Promise<number> => pingCount(lab, node, dst, count);
 
 for (const server of ['ours', 'miredo'] as const) {
   describe(`against ${server === 'ours' ? 'our server' : 'miredo-server'}`, () => {
@@ -56,6 +50,23 @@ for (const server of ['ours', 'miredo'] as const) {
     });
   });
 }
+
+describe('a native host reaching a new client first', () => {
+  for (const relay of ['ours', 'miredo'] as const) {
+    it(`host6's pings through ${relay === 'ours' ? 'our relay' : "Miredo's relay"} reach a client that never sent to it: 5 of 5 (the first held while the relay is tested)`, async () => {
+      await lab.startOccupants([
+        { role: 'server', impl: 'ours' },
+        { role: 'relay', impl: relay },
+        { role: 'client', impl: 'ours', node: 'cli-prc' },
+      ]);
+      const prc = await status('cli-prc');
+      // 1 s apart, each waited for 5 s: the first reply comes after the relay's bubble exchange and our test.
+      const r = await lab.exec('host6', ['ping', '-6', '-n', '-c', '5', '-i', '1', '-W', '5', prc.address!]);
+      expect(/(\d+) received/.exec(r.stdout)?.[1]).toBe('5');
+      for (const o of lab.occupants()) await lab.stopOccupant(o.key);
+    });
+  }
+});
 
 describe('Teredo to Teredo', () => {
   /**

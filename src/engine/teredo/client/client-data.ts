@@ -27,9 +27,12 @@
 //                                                  peer's server; its reply from that mapping proves it (a
 //                                                  peer behind a symmetric NAT: beyond Miredo, see below);
 //                                                  nothing goes out if its server or mapping is not global
-//   native source from an unknown relay ─────────► dropped, and a connectivity test toward that source starts
-//                                                  (case 6: accepting it untested is CVE-2006-6266), also
-//                                                  for a known peer (its relay changed), one at a time
+//   native source from an unknown relay ─────────► held (client-held.ts: 2 per peer, 16 in all), and a
+//                                                  connectivity test toward that source starts; delivered only
+//                                                  if the reply makes the relay it came through trusted,
+//                                                  dropped otherwise (case 6: accepting it untested is
+//                                                  CVE-2006-6266; holding it is Miredo's way); also for a known
+//                                                  peer (its relay changed), one test at a time
 //   anything else ───────────────────────────────► dropped, counted
 //   (a peer not yet in the table enters only within client-admission.ts's bounds for peers that sent first:
 //   never by eviction, 128 at most, 16 per second after a burst of 32; refused datagrams are dropped whole)
@@ -62,6 +65,10 @@ import { PEER_EMBEDDED, PEER_PENDING } from '../peers/peer-classes.js';
 import { PeerTable } from '../peers/peer-table.js';
 import { UnreachableErrors } from '../unreachable.js';
 import { UnsolicitedPeers } from './client-admission.js';
+import { HeldPackets, type HeldSink } from './client-held.js';
+import { LocalDiscovery } from './client-local.js';
+import { PortPrediction } from './client-predict.js';
+import { readTrailers, TeredoTrailers } from '../../../wire/teredo-trailers.js';
 import { DROP, type ClientSink } from './client-types.js';
 
 /** Peers a client keeps (each costs ~100 bytes + its queue): a host talks to few peers; LRU beyond. */
@@ -99,6 +106,14 @@ export class ClientDataPath {
   readonly #proving = new Uint8Array(CLIENT_MAX_PEERS);
   /** Peers that sent first and the local host has not sent to yet: bounded apart (client-admission.ts). */
   readonly #unsolicited = new UnsolicitedPeers(CLIENT_MAX_PEERS);
+  /** Native packets from relays being tested (case 6), bounded apart. */
+  readonly #held = new HeldPackets();
+  /** Peers on our link (§5.2.8, client-local.ts): reached at their LAN address. */
+  readonly local: LocalDiscovery;
+  /** Behind a sequential or port-preserving symmetric NAT: our ports toward peers, predicted (client-predict.ts). */
+  readonly predict = new PortPrediction(CLIENT_MAX_PEERS);
+  /** RFC 6081 trailers of the datagram being handled (a reused view: nothing allocated). */
+  readonly #trailers = new TeredoTrailers();
   readonly #random: Random;
   readonly #bubble = new Uint8Array(TEREDO_BUBBLE_LEN);
   readonly #ping = new Uint8Array(PING_LEN);
@@ -115,6 +130,7 @@ export class ClientDataPath {
 
   constructor(random: Random) {
     this.#random = random;
+    this.local = new LocalDiscovery(CLIENT_MAX_PEERS, random);
     this.peers = new PeerTable({ random, maxPeers: CLIENT_MAX_PEERS, maxQueuedBytes: CLIENT_MAX_QUEUED_BYTES, onRemove: this.#onRemove });
     writeBubbleHeader(this.#bubble);
     this.#ping[0] = 0x60;
@@ -125,9 +141,9 @@ export class ClientDataPath {
   }
 
   nextTimeout(): Millis | undefined {
-    const a = this.#retries.nextTimeout();
-    const b = this.peers.nextTimeout();
-    return a === undefined ? b : b === undefined ? a : Math.min(a, b);
+    let t = this.#retries.nextTimeout();
+    for (const u of [this.peers.nextTimeout(), this.local.nextTimeout()]) if (u !== undefined && (t === undefined || u < t)) t = u;
+    return t;
   }
 
   /** Forgets every peer (the address changed or went away: mappings and trust belonged to the old one). */
@@ -138,11 +154,16 @@ export class ClientDataPath {
     this.#pings.fill(0);
     this.#proving.fill(0);
     this.#unsolicited.clear();
+    for (let i = this.#held.size; i > 0; i--) sink.drop(DROP['held-not-proven']);
+    this.#held.clear();
+    this.local.reset();
+    this.predict.reset();
   }
 
   handleTimeout(now: Millis, ctx: DataContext, sink: ClientSink): void {
     this.#sink = sink;
     this.peers.expire(now);
+    this.local.handleTimeout(now, ctx.address, sink);
     for (let slot = this.#retries.popExpired(now); slot !== undefined; slot = this.#retries.popExpired(now)) this.#reach(slot, now, ctx, sink);
   }
 
@@ -168,7 +189,8 @@ export class ClientDataPath {
       this.peers.transmitted(slot, now);
       return sink.sendUdp(data, offset, length, this.peers.mappedAddr(slot), this.peers.mappedPort(slot));
     }
-    if (teredo && (teredoFlagsAt(data, dst) & TEREDO_FLAG_CONE) !== 0) return sink.sendUdp(data, offset, length, teredoMappedAddrAt(data, dst), teredoMappedPortAt(data, dst));
+    // (Not toward a local peer: its public mapping may not hairpin; it is bubbled at its LAN address below.)
+    if (teredo && (slot < 0 || !this.local.isLocal(slot)) && (teredoFlagsAt(data, dst) & TEREDO_FLAG_CONE) !== 0) return sink.sendUdp(data, offset, length, teredoMappedAddrAt(data, dst), teredoMappedPortAt(data, dst));
     if (slot < 0) slot = this.peers.insert(data, dst, now, PEER_PENDING);
     else this.peers.used(slot, now);
     if (!this.peers.queues.enqueue(slot, data, offset, length)) sink.drop(DROP['queue-full']);
@@ -184,11 +206,20 @@ export class ClientDataPath {
     if (isTeredo(peer, 0) && this.#proving[slot] === 0) {
       // §5.2.6: 4 bubbles in the last 300 s and no answer: give up.
       if (p.bubblesExhausted(slot, now)) return this.#giveUp(slot, now, sink);
-      if (p.mayBubble(slot, now)) {
+      // A peer behind our own NAT (same public address) may be on our link: ask there too (§5.2.8).
+      if (!this.local.isLocal(slot) && teredoMappedAddrAt(peer, 0) === teredoMappedAddrAt(ctx.address, 0)) this.local.sendLimited(now, ctx.address, sink);
+      if (p.mayBubble(slot, now) && this.local.isLocal(slot)) {
+        // A local peer (§5.2.8): a direct bubble at its LAN address; it answers with one.
         p.bubbleSent(slot, now);
-        this.#sendBubble(ctx.address, peer, teredoServerAt(peer, 0), TEREDO_PORT, sink);
-        // A cone client needs no hole toward the peer; others open one (§5.2.4 case 5).
+        this.#sendBubble(ctx.address, peer, p.mappedAddr(slot), p.mappedPort(slot), sink);
+      } else if (p.mayBubble(slot, now)) {
+        p.bubbleSent(slot, now);
+        // A cone client needs no hole toward the peer; others open one (§5.2.4 case 5). Behind a NAT whose ports
+        // we predict, the hole first (it takes the predicted port), then the indirect bubble telling the peer.
+        const predicted = ctx.cone ? 0 : this.predict.portFor(slot);
+        if (predicted === 0) this.#sendBubble(ctx.address, peer, teredoServerAt(peer, 0), TEREDO_PORT, sink);
         if (!ctx.cone) this.#sendBubble(ctx.address, peer, teredoMappedAddrAt(peer, 0), teredoMappedPortAt(peer, 0), sink);
+        if (predicted !== 0) this.predict.sendIndirect(ctx.address, peer, teredoServerAt(peer, 0), predicted, sink);
       }
     } else {
       if (this.#pings[slot]! >= MAX_PINGS) return this.#giveUp(slot, now, sink);
@@ -206,6 +237,7 @@ export class ClientDataPath {
     this.#retries.delete(slot);
     this.#sink = sink;
     this.#now = now;
+    this.#discardHeld(slot, sink);
     this.peers.queues.drain(slot, this.#reportUnreachable);
     this.#pings[slot] = 0;
     this.#proving[slot] = 0;
@@ -251,15 +283,22 @@ export class ClientDataPath {
       addr = view.originAddr;
       port = view.originPort;
       if (!isGlobalEndpoint4(addr, port)) return sink.drop(DROP['origin-not-global']);
-      this.#bubbleBack(data, src, addr, port, now, ctx, sink);
+      // A Random Port trailer (RFC 6081 §4.5): the port the origin's next flow leaves from; bubbled too.
+      readTrailers(this.#trailers, data, view.ipv6Offset + view.ipv6Length, view.end);
+      this.#bubbleBack(data, src, addr, port, this.#trailers.randomPort > 0 ? this.#trailers.randomPort : 0, now, ctx, sink);
       if (view.isBubble) return;
-    } else if (!isGlobalEndpoint4(addr, port)) return sink.drop(DROP['udp-source-not-global']);
+    } else if (!isGlobalEndpoint4(addr, port) && !this.#fromLocalPeer(view, addr, port)) return sink.drop(DROP['udp-source-not-global']);
     if (!ipv6Equal(data, ctx.address, view.dstOffset, 0)) return sink.drop(DROP['not-for-our-address']);
     if (isLinkLocal6(data, src) || isMulticast6(data, src)) return sink.drop(DROP['link-local-source']);
     let slot = this.peers.find(data, src);
     if (slot >= 0 && this.peers.trusted(slot) && this.peers.mappingIs(slot, addr, port)) {
       // Case 1. A trusted peer not heard for 30 s gets packets queued and bubbles again (§5.2.4): its answer
-      // sends the queue.
+      // sends the queue. A local peer's bubble is answered unless we are the one bubbling (§5.2.8).
+      if (view.isBubble && this.local.isLocal(slot) && !this.#retries.has(slot) && this.peers.mayBubble(slot, now)) {
+        this.peers.bubbleSent(slot, now);
+        this.peers.copyAddress(slot, this.#peerAddr, 0);
+        this.#sendBubble(ctx.address, this.#peerAddr, addr, port, sink);
+      }
       if (this.peers.queues.length(slot) > 0 || this.#retries.has(slot)) this.#trust(slot, addr, port, now, sink);
       else this.peers.received(slot, now);
       return this.#deliver(view, sink);
@@ -287,20 +326,58 @@ export class ClientDataPath {
       if (!teredoMappingIsGlobal(data, src)) return sink.drop(DROP['peer-mapping-not-global']);
       if (slot < 0 && (slot = this.#admit(data, src, now)) < 0) return sink.drop(this.#refused);
       sink.drop(DROP['unknown-peer']);
-      if (this.#retries.has(slot)) return;
+      // One proof at a time; a peer we are bubbling (it answered from another mapping) is asked for it now.
+      if (this.#proving[slot] === 1 && this.#retries.has(slot)) return;
       this.#proving[slot] = 1;
       this.#reach(slot, now, ctx, sink);
       return;
     }
     // Case 6, safely: a native host answering through a relay we do not know yet. Test the source through our
     // server (it is a global IPv6 address, so the server forwards the Echo Request natively, never to the
-    // sender's IPv4); its reply will arrive through the right relay and make it trusted. A known peer too:
-    // relays that share 2001::/32 (docs/scaling-out.md) move its traffic to another when one dies, and the
-    // test's reply moves its mapping there; until then the old mapping stands (a forged packet moves nothing).
-    if (isTeredo(data, src) || !isGlobalUnicast6(data, src)) return sink.drop(DROP['unknown-peer']);
+    // sender's IPv4); its reply will arrive through the right relay and make it trusted. The packet waits for
+    // that reply (client-held.ts), and is delivered only if it came through the relay the reply proves. A known
+    // peer too: relays that share 2001::/32 (docs/scaling-out.md) move its traffic to another when one dies, and
+    // the test's reply moves its mapping there; until then the old mapping stands (a forged packet moves nothing).
+    if (!isGlobalUnicast6(data, src)) return sink.drop(DROP['unknown-peer']);
     if (slot < 0 && (slot = this.#admit(data, src, now)) < 0) return sink.drop(this.#refused);
-    sink.drop(DROP['unknown-peer']);
+    this.#hold(slot, view, addr, port, sink);
     if (!this.#retries.has(slot)) this.#reach(slot, now, ctx, sink);
+  }
+
+  /** A datagram from a non-global source is taken only from a peer found on our link, at its LAN address. */
+  #fromLocalPeer(view: TeredoPacketView, addr: number, port: number): boolean {
+    const slot = this.peers.find(view.data, view.srcOffset);
+    return slot >= 0 && this.local.isLocal(slot) && this.peers.trusted(slot) && this.peers.mappingIs(slot, addr, port);
+  }
+
+  /**
+   * A bubble received on the discovery socket (224.0.0.253:3544, §5.2.8) from addr:port: its Teredo source is on
+   * our link, reached there from now on; a peer new to the link gets our discovery bubble in answer.
+   */
+  discoveryBubble(view: TeredoPacketView, addr: number, port: number, now: Millis, ctx: DataContext, sink: ClientSink): void {
+    this.#sink = sink;
+    const data = view.data;
+    const src = view.srcOffset;
+    if (!this.local.enabled) return sink.drop(DROP['discovery-off']);
+    if (!view.isBubble || !isTeredo(data, src) || !isGlobalEndpoint4(addr, port, true)) return sink.drop(DROP['discovery-unexpected']);
+    if (ipv6Equal(data, ctx.address, src, 0)) return; // our own, looped back by the kernel
+    // Only a client behind our own NAT (its address embeds our public IPv4, as Miredo checks): a LAN host cannot
+    // claim to be any Teredo peer on the Internet.
+    if (teredoMappedAddrAt(data, src) !== teredoMappedAddrAt(ctx.address, 0)) return sink.drop(DROP['discovery-unexpected']);
+    let slot = this.peers.find(data, src);
+    if (slot < 0 && (slot = this.#admit(data, src, now)) < 0) return sink.drop(this.#refused);
+    const known = this.local.isLocal(slot) && this.peers.mappingIs(slot, addr, port);
+    this.#trust(slot, addr, port, now, sink);
+    this.local.setLocal(slot, true);
+    if (!known) this.local.sendLimited(now, ctx.address, sink);
+  }
+
+  #hold(slot: number, view: TeredoPacketView, addr: number, port: number, sink: ClientSink): void {
+    if (!this.#held.hold(slot, view.data, view.ipv6Offset, view.ipv6Length, addr, port)) sink.drop(DROP['held-full']);
+  }
+
+  #discardHeld(slot: number, sink: ClientSink): void {
+    for (let n = this.#held.discard(slot); n > 0; n--) sink.drop(DROP['held-not-proven']);
   }
 
   /**
@@ -335,6 +412,8 @@ export class ClientDataPath {
 
   #trust(slot: number, addr: number, port: number, now: Millis, sink: ClientSink): void {
     const p = this.peers;
+    // Proven at another mapping than its LAN address: no longer reached as a local peer.
+    if (this.local.isLocal(slot) && !p.mappingIs(slot, addr, port)) this.local.setLocal(slot, false);
     p.setMapping(slot, addr, port);
     p.setTrusted(slot, true, now);
     p.received(slot, now);
@@ -349,7 +428,14 @@ export class ClientDataPath {
       p.transmitted(slot, now);
       p.queues.drain(slot, this.#sendQueued);
     }
+    if (this.#held.size > 0) this.#held.release(slot, addr, port, this.#heldSink);
   }
+
+  // Held native packets on release: those from the trusted relay to the local host, the others counted.
+  readonly #heldSink: HeldSink = {
+    deliver: (data, offset, length) => this.#sink!.writeTun(data, offset, length),
+    drop: () => this.#sink!.drop(DROP['held-not-proven']),
+  };
 
   // Each queued packet of a peer given up on: counted, and reported to the local stack as unreachable.
   readonly #reportUnreachable = (data: Uint8Array, offset: number, length: number): void => {
@@ -382,16 +468,21 @@ export class ClientDataPath {
    * source freely, an entry never limited what it gets back (one 40-byte bubble per datagram our server relays
    * to us, each at least a 40-byte bubble + an 8-byte origin indication: nothing amplified).
    */
-  #bubbleBack(data: Uint8Array, src: number, addr: number, port: number, now: Millis, ctx: DataContext, sink: ClientSink): void {
+  #bubbleBack(data: Uint8Array, src: number, addr: number, port: number, randomPort: number, now: Millis, ctx: DataContext, sink: ClientSink): void {
     let slot = this.peers.find(data, src);
     if (slot < 0) slot = this.#admit(data, src, now);
-    if (slot >= 0) {
-      if (!this.peers.mayBubble(slot, now)) return;
-      this.peers.bubbleSent(slot, now);
-    }
+    const paced = slot < 0 || this.peers.mayBubble(slot, now);
+    if (paced && slot >= 0) this.peers.bubbleSent(slot, now);
     const peer = this.#peerAddr;
     for (let i = 0; i < 16; i++) peer[i] = data[src + i]!;
-    this.#sendBubble(ctx.address, peer, addr, port, sink);
+    if (paced) this.#sendBubble(ctx.address, peer, addr, port, sink);
+    // The origin told the port its flow toward us leaves from (client-predict.ts): our bubble there opens our NAT
+    // to it; sent even within the pacing (our own bubbles to the peer may just have left), still one bubble per
+    // relayed datagram. The same address only: a trailer cannot point our bubbles elsewhere.
+    if (randomPort !== 0 && randomPort !== port) this.#sendBubble(ctx.address, peer, addr, randomPort, sink);
+    // Our answer leaves from a new port of a NAT we predict: the peer learns which through its server.
+    const predicted = paced && slot >= 0 && !ctx.cone && isTeredo(peer, 0) && teredoServerIsGlobal(peer, 0) ? this.predict.portFor(slot) : 0;
+    if (predicted !== 0) this.predict.sendIndirect(ctx.address, peer, teredoServerAt(peer, 0), predicted, sink);
   }
 
   readonly #onRemove = (slot: number): void => {
@@ -399,7 +490,12 @@ export class ClientDataPath {
     this.#pings[slot] = 0;
     this.#proving[slot] = 0;
     this.#unsolicited.release(slot);
-    if (this.#sink !== undefined) this.#dropQueue(slot, this.#sink);
+    this.local.setLocal(slot, false);
+    this.predict.forget(slot);
+    if (this.#sink !== undefined) {
+      this.#dropQueue(slot, this.#sink);
+      this.#discardHeld(slot, this.#sink);
+    } else this.#held.discard(slot);
   };
 }
 

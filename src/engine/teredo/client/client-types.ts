@@ -90,6 +90,8 @@ export interface TeredoClientParams {
   /** The local ports of the Teredo and probe sockets, only to report port preservation; 0 = unknown. Default 0. */
   readonly localPort?: number;
   readonly probeLocalPort?: number;
+  /** RFC 4380 §5.2.8 local client discovery (client-local.ts): multicast bubbles on the LAN. Default true. */
+  readonly localDiscovery?: boolean;
 }
 
 /** The parameters with defaults applied. */
@@ -105,6 +107,7 @@ export const CLIENT_DEFAULTS = {
   backoffMaxMs: 30_000,
   refuseSymmetric: false,
   preferredRetryMs: 60_000,
+  localDiscovery: true,
 } as const satisfies Partial<TeredoClientParams>;
 
 /** Applies the defaults; RangeError for values no configuration should let through. */
@@ -124,6 +127,7 @@ export function resolveClientConfig(p: TeredoClientParams): ClientConfig {
     preferredRetryMs: p.preferredRetryMs ?? CLIENT_DEFAULTS.preferredRetryMs,
     localPort: p.localPort ?? 0,
     probeLocalPort: p.probeLocalPort ?? 0,
+    localDiscovery: p.localDiscovery ?? CLIENT_DEFAULTS.localDiscovery,
   };
   const pairs = [{ primary: p.primary, secondary: p.secondary }, ...(p.fallbacks ?? [])];
   for (const pair of pairs) {
@@ -186,6 +190,10 @@ export const CLIENT_DROP_REASONS = [
   'not-for-our-address', // §5.2.3: the IPv6 destination should be our Teredo address
   'link-local-source', // only the server's RA may have a link-local source (no one may hand us a prefix or a route)
   'unknown-peer', // §5.2.3 case 6: not a trusted peer, not a test reply, not a Teredo source embedding its mapping
+  'held-full', // case 6: a native packet that would be held while its relay is tested, beyond client-held.ts's bounds
+  'discovery-unexpected', // §5.2.8: on the discovery socket, not a bubble from a Teredo address at a unicast address and port
+  'discovery-off', // a discovery bubble while local discovery is off (--local-discovery off)
+  'held-not-proven', // case 6: a held native packet whose relay the test did not make trusted (another relay, no reply)
   'peer-server-not-global', // §5.2.4: a Teredo source from another mapping embeds a non-global server: no proof goes there
   'peer-mapping-not-global', // §5.2.4: a Teredo source from another mapping embeds a non-global mapping (or port 0)
   'unsolicited-peers-full', // a new peer that sent first, while 128 such peers or 1024 peers in all are in the table (client-admission.ts)

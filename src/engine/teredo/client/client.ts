@@ -86,6 +86,7 @@ export class TeredoClient implements TimedEngine<ClientSink> {
     this.#servers = serverList(this.#cfg);
     this.#random = random;
     this.#data = new ClientDataPath(random);
+    this.#data.local.enabled = this.#cfg.localDiscovery;
   }
 
   get state(): ClientState {
@@ -132,6 +133,7 @@ export class TeredoClient implements TimedEngine<ClientSink> {
     const servers = serverList(next);
     const serverChanged = JSON.stringify(servers) !== JSON.stringify(this.#servers);
     this.#cfg = next;
+    this.#data.local.enabled = next.localDiscovery;
     if (serverChanged) {
       this.#servers = servers;
       this.#serverIndex = 0;
@@ -153,6 +155,17 @@ export class TeredoClient implements TimedEngine<ClientSink> {
     if (isRouterAdvert(view)) return this.#routerAdvert(addr, port, false, now, sink);
     if (this.#state !== 'qualified') return sink.drop(DROP['not-qualified']);
     this.#data.datagram(view, addr, port, fromServer, now, this.#ctx, sink);
+  }
+
+  /**
+   * A datagram on the discovery socket (joined to 224.0.0.253, port 3544; RFC 4380 §5.2.8): a local client's
+   * discovery bubble (client-local.ts).
+   */
+  discoveryDatagram(data: Uint8Array, offset: number, length: number, addr: number, port: number, now: Millis, sink: ClientSink): void {
+    const view = this.#view;
+    if (checkTeredoPayload(view, data, offset, length) < 0) return sink.drop(DROP.malformed);
+    if (this.#state !== 'qualified') return sink.drop(DROP['not-qualified']);
+    this.#data.discoveryBubble(view, addr, port, now, this.#ctx, sink);
   }
 
   /** A datagram on the probe socket (sink.sendProbe's): only RAs answering its RSs belong there. */
@@ -227,7 +240,7 @@ export class TeredoClient implements TimedEngine<ClientSink> {
       errorCode: notQualified ? this.#errorCode : undefined,
       error: notQualified ? this.#error : undefined,
       retryInMs: backoff === undefined ? undefined : Math.max(0, backoff - now),
-      counters: { ...this.#counters, unreachableSent: this.#data.unreachableErrors.sent, unreachableLimited: this.#data.unreachableErrors.limited },
+      counters: { ...this.#counters, unreachableSent: this.#data.unreachableErrors.sent, unreachableLimited: this.#data.unreachableErrors.limited, discoverySent: this.#data.local.sent, localPeersFound: this.#data.local.found, portsPredicted: this.#data.predict.made },
     };
   }
 
@@ -369,6 +382,7 @@ export class TeredoClient implements TimedEngine<ClientSink> {
     this.#qualificationMs = Math.round(now - this.#qualifyStartedAt);
     this.#counters.qualifications++;
     this.#useMapping(mapped, sink);
+    this.#configurePrediction();
     this.#setState('qualified', sink);
     this.#scheduleRefresh(now);
     if (this.#serverIndex > 0) this.#timers.set('preferred', now + this.#cfg.preferredRetryMs);
@@ -474,6 +488,17 @@ export class TeredoClient implements TimedEngine<ClientSink> {
       this.#ctx = { address, server: this.server.primary, cone: this.#q.nat === 'cone' };
     }
     sink.addressChanged(previous, address);
+  }
+
+  /**
+   * Behind a symmetric NAT that allocates sequentially, or preserves ports and counts up for later flows: the
+   * next flow's port is the last allocated one (the probe port toward the secondary) + the step (client-predict.ts).
+   */
+  #configurePrediction(): void {
+    const m = this.#q.mapping(this.#cfg.localPort, this.#cfg.probeLocalPort);
+    const last = this.#q.probeMapped[1];
+    const step = m.allocation === 'sequential' ? m.portDelta! : m.portPreserving === true ? 1 : 0;
+    if (m.endpointIndependent === false && last !== undefined && step > 0) this.#data.predict.configure(last.port + step, step);
   }
 
   #setState(state: ClientState, sink: ClientSink): void {

@@ -1,0 +1,81 @@
+// teredo-client in the NAT zoo (`teredo-lab up --zoo`, lab/nat-zoo.ts), in a zoo lab of its own: the cases of
+// issue 16 our client makes work beyond RFC 4380. Real pings both ways, counted by ping itself.
+//
+// nat-nhp: two clients behind one port-restricted NAT that does not hairpin. Each one's public mapping is of no
+// use to the other; local discovery (RFC 4380 §5.2.8: multicast bubbles to 224.0.0.253:3544 on their LAN) lets
+// them talk over the LAN. Before it, 0 of 5 pings each way (docs/lab.md, the matrix).
+// nat-seq / nat-pps with nat-prc: a client behind a sequential or port-preserving symmetric NAT and one behind a
+// port-restricted NAT; port prediction with the RFC 6081 Random Port trailer (client-predict.ts) opens both
+// NATs toward the port the symmetric NAT really uses. Before it, 0 of 5 each way.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Lab } from '../../lab/lab.js';
+import { pingCount, requireClientStatus } from './teredo-client-watch.js';
+
+let zoo: Lab;
+
+beforeAll(async () => {
+  zoo = await Lab.up({ zoo: true, ownerPid: process.pid, install: false });
+}, 60_000);
+
+afterAll(async () => {
+  await zoo?.down();
+});
+
+/** Echo replies received out of `count` pings from `node` to `dst` (0.5 s apart, each waited for 3 s). */
+const pings = (node: string, dst: string, count = 5): Promise<number> => pingCount(zoo, node, dst, count, 0.5, 3);
+
+/** One ping a second until one is answered (10 tries): true when one was. */
+async function firstAnswer(node: string, dst: string): Promise<boolean> {
+  for (let i = 0; i < 10; i++) {
+    if ((await pings(node, dst, 1)) === 1) return true;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+  return false;
+}
+
+describe('two clients behind one NAT without hairpinning (nat-nhp)', () => {
+  it('find each other by local discovery and ping each other, both ways', async () => {
+    await zoo.startOccupants([
+      { role: 'server', impl: 'ours' },
+      { role: 'client', impl: 'ours', node: 'cli-nhp' },
+      { role: 'client', impl: 'ours', node: 'cli-nhp2' },
+    ]);
+    const a = await requireClientStatus(zoo, 'cli-nhp');
+    const b = await requireClientStatus(zoo, 'cli-nhp2');
+    expect([a.state, b.state]).toEqual(['qualified', 'qualified']);
+    // Behind the same NAT: the same public address in both Teredo addresses.
+    expect(a.mappedAddress).toBe(b.mappedAddress);
+    // The first Echo Request may leave before the other has heard our discovery bubble (answers wait out a
+    // 1 s interval) or while the fresh address is still tentative: wait for a first answer, 10 tries at most.
+    expect(await firstAnswer('cli-nhp', b.address!)).toBe(true);
+    expect(await pings('cli-nhp', b.address!)).toBeGreaterThanOrEqual(4);
+    expect(await pings('cli-nhp2', a.address!)).toBeGreaterThanOrEqual(4);
+    for (const o of zoo.occupants()) await zoo.stopOccupant(o.key);
+  });
+});
+
+describe('a client behind a predictable symmetric NAT and one behind a port-restricted NAT', () => {
+  for (const sym of ['cli-seq', 'cli-pps']) {
+    it(`${sym} and cli-prc ping each other, both ways (port prediction)`, async () => {
+      await zoo.startOccupants([
+        { role: 'server', impl: 'ours' },
+        { role: 'client', impl: 'ours', node: sym },
+        { role: 'client', impl: 'ours', node: 'cli-prc' },
+      ]);
+      try {
+        const a = await requireClientStatus(zoo, sym);
+        const b = await requireClientStatus(zoo, 'cli-prc');
+        expect([a.nat, b.nat]).toEqual(['symmetric', 'restricted']);
+        // The first exchange opens both NATs and proves the symmetric side's real mapping.
+        const first = await firstAnswer(sym, b.address!);
+        const after = [await requireClientStatus(zoo, sym), await requireClientStatus(zoo, 'cli-prc')].map((s) => ({ mapping: s.mapping, counters: s.counters, drops: s.drops }));
+        expect(first, JSON.stringify(after)).toBe(true);
+        expect(await pings(sym, b.address!)).toBeGreaterThanOrEqual(4);
+        expect(await pings('cli-prc', a.address!)).toBeGreaterThanOrEqual(4);
+      } finally {
+        for (const o of zoo.occupants()) await zoo.stopOccupant(o.key);
+      }
+    });
+  }
+});
