@@ -118,7 +118,8 @@ export const MATRIX_CASES: readonly MatrixCase[] = [
       if (!addr) return { ok: false, detail: 'no Teredo address' };
       await sleep(IDLE_S * 1000);
       const t0 = Date.now();
-      const r = await bothWays(ctx, 'cli-t30', addr, 'host6', ADDR.host6, t0, nat);
+      // host6 first: a client → host6 packet would make a new mapping and hide a lost one.
+      const r = await bothWays(ctx, 'host6', ADDR.host6, 'cli-t30', addr, t0, nat);
       return { ...r, detail: `after ${IDLE_S} s idle: ${r.detail}` };
     },
   },

@@ -16,6 +16,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Lab } from '../../lab/lab.js';
 import { MATRIX_CASES, bothWays, startClient, withHost6, type CaseContext, type CaseResult } from '../../lab/matrix.js';
 import { natAction } from '../../lab/nat-zoo.js';
+import { ping6 } from '../../lab/observe.js';
+import { sleep } from '../../lab/run.js';
 import { teredoClientStatus, type TeredoClientLabStatus } from '../../lab/occupants/teredo-client-ours.js';
 import { ADDR } from './lab.js';
 
@@ -48,6 +50,8 @@ function teredoFlags(addr: string): number {
 const CONE_FLAG = 0x8000;
 /** RFC 4380 §4: the Teredo prefix 2001:0000::/32, then the server 198.18.0.10 as 32 bits. */
 const ADDRESS_WITH_OUR_SERVER = /^2001:0:c612:a:/;
+/** nat-t30's idle: more than two of its 30 s mapping lifetimes. */
+const IDLE_S = 65;
 
 /** Path both ways (the runner retried until each direction answered), and at least one counted ping each way. */
 function expectPathBothWays(r: CaseResult): void {
@@ -109,19 +113,31 @@ describe('our Teredo stack in the NAT zoo', () => {
     expect(s.mappedPort).toBeLessThanOrEqual(20063);
   });
 
-  it('nat-pps (port-preserving symmetric): PPS_PLACEHOLDER', async () => {
+  // What nat-pps does (lab-nat.test.ts checks it with UDP probes): an inside endpoint's first flow keeps its
+  // port, its later flows take sequential ports from 20000. So the Teredo port's mapping toward the server is
+  // its own port, and the probe port's second flow (to the secondary address) gets another port: symmetric,
+  // endpoint-dependent, port-preserving. (The step from a preserved port into 20000..20063 is no sequential
+  // delta, so `allocation` is not asserted: the client says `random` from that one step.)
+  it('nat-pps (port-preserving symmetric): symmetric, endpoint-dependent, port-preserving (mapped port = client port); host6 both ways', async () => {
     const r = await withHost6(ctx(), 'cli-pps');
     expectPathBothWays(r);
     const s = await status('cli-pps');
-    console.log(JSON.stringify({ nat: s.nat, mapping: s.mapping, mappedPort: s.mappedPort, clientPort: s.clientPort, addr: s.address }));
     expect(s).toMatchObject({ state: 'qualified', nat: 'symmetric', mappedAddress: '198.18.0.116' });
+    expect(s.mapping).toMatchObject({ endpointIndependent: false, portPreserving: true });
+    expect(s.mappedPort).toBe(s.clientPort);
   });
 
-  it('nat-t30 (30 s UDP mappings): after an idle of two mapping lifetimes host6 still reaches the client', async () => {
-    // The runner idles 65 s (lab/matrix.ts IDLE_S) after qualification, then pings host6 → client first.
-    const r = await runCase('30 s mappings');
-    expectPathBothWays(r);
-    expect(await status('cli-t30')).toMatchObject({ state: 'qualified', mappedAddress: '198.18.0.117' });
+  it('nat-t30 (30 s UDP mappings): after an idle of two mapping lifetimes host6 reaches the client first, then both ways', async () => {
+    await startClient(ctx(), 'cli-t30');
+    const before = await status('cli-t30');
+    expect(before).toMatchObject({ state: 'qualified', mappedAddress: '198.18.0.117' });
+    await sleep(IDLE_S * 1000);
+    // host6 speaks first: only the client's keep-alive can have held the mapping the relay's bubble needs (via
+    // the server, RFC 4380 §5.2.3 / §5.4.1). One Echo Request may go while the relay checks the client.
+    const first = await ping6(zoo, 'host6', before.address!, 3, 0.5);
+    expect(first.received, 'host6 → client right after the idle').toBeGreaterThan(0);
+    expectPathBothWays(await bothWays(ctx(), 'host6', ADDR.host6, 'cli-t30', before.address!, Date.now()));
+    expect((await status('cli-t30')).address).toBe(before.address);
   }, 180_000);
 
   it('nat-rb (reboot: mappings lost, new ports): a new address after the reboot, host6 both ways with it', async () => {
@@ -142,7 +158,7 @@ describe('our Teredo stack in the NAT zoo', () => {
       while (Date.now() < deadline) {
         s = await teredoClientStatus({ exec: (argv) => zoo.exec('cli-blk', argv) });
         if (s?.errorCode) break;
-        await new Promise((res) => setTimeout(res, 1000));
+        await sleep(1000);
       }
       expect(s).toMatchObject({ errorCode: 'no-answer', address: null });
       expect(s!.state).not.toBe('qualified');
