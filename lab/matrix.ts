@@ -65,7 +65,7 @@ async function pathWorks(lab: Lab, from: string, to: string): Promise<boolean> {
   return false;
 }
 
-/** Path both ways between `a` (a client node) and `b` (host6 or a client node), then the ping counts. */
+/** Path both ways between nodes `a` and `b` (host6 or client nodes), a → b tried first, then the ping counts. */
 export async function bothWays(ctx: CaseContext, a: string, aAddr: string, b: string, bAddr: string, t0: number, nat?: string): Promise<CaseResult> {
   const there = await pathWorks(ctx.lab, a, bAddr);
   const back = await pathWorks(ctx.lab, b, aAddr);
