@@ -10,7 +10,7 @@
 
 import type { Lab } from './lab.js';
 import { natAction } from './nat-zoo.js';
-import { ping6 } from './observe.js';
+import { ping6, type PingResult } from './observe.js';
 import type { OccupantRecord } from './state.js';
 import { sleep } from './run.js';
 import { ADDR } from './topology.js';
@@ -21,6 +21,8 @@ export interface CaseResult {
   readonly ms?: number;
   readonly nat?: string;
   readonly detail: string;
+  /** The counted pings (PINGS each way) once a path was tried: a → b (`there`) and b → a (`back`). */
+  readonly pings?: { readonly there: PingResult; readonly back: PingResult };
 }
 
 export interface MatrixCase {
@@ -44,7 +46,8 @@ const BLOCKED_S = 10;
 /** Upper bound for qualification in the cases that wait out something (blocked UDP, a reboot). */
 const SLOW_READY_MS = 150_000;
 
-async function start(ctx: CaseContext, node: string, readyTimeoutMs?: number): Promise<OccupantRecord> {
+/** Starts a client of the case's stack in `node` and waits until it is ready (qualified). */
+export async function startClient(ctx: CaseContext, node: string, readyTimeoutMs?: number): Promise<OccupantRecord> {
   return ctx.lab.startOccupant({ role: 'client', impl: ctx.stack, node, ...(readyTimeoutMs ? { readyTimeoutMs } : {}) });
 }
 
@@ -62,21 +65,21 @@ async function pathWorks(lab: Lab, from: string, to: string): Promise<boolean> {
   return false;
 }
 
-/** Path both ways between `a` (a client node) and `b` (host6 or a client node), then the ping counts. */
-async function bothWays(ctx: CaseContext, a: string, aAddr: string, b: string, bAddr: string, t0: number, nat?: string): Promise<CaseResult> {
+/** Path both ways between nodes `a` and `b` (host6 or client nodes), a → b tried first, then the ping counts. */
+export async function bothWays(ctx: CaseContext, a: string, aAddr: string, b: string, bAddr: string, t0: number, nat?: string): Promise<CaseResult> {
   const there = await pathWorks(ctx.lab, a, bAddr);
   const back = await pathWorks(ctx.lab, b, aAddr);
   const ms = Date.now() - t0;
   const out = await ping6(ctx.lab, a, bAddr, PINGS, 0.5);
   const ret = await ping6(ctx.lab, b, aAddr, PINGS, 0.5);
   const detail = `${a}→${b} ${out.received}/${out.sent}, ${b}→${a} ${ret.received}/${ret.sent}`;
-  return { ok: there && back, ...(there && back ? { ms } : {}), ...(nat ? { nat } : {}), detail };
+  return { ok: there && back, ...(there && back ? { ms } : {}), ...(nat ? { nat } : {}), detail, pings: { there: out, back: ret } };
 }
 
 /** One client behind `node`: qualified, then host6 both ways through the relay. */
-async function withHost6(ctx: CaseContext, node: string): Promise<CaseResult> {
+export async function withHost6(ctx: CaseContext, node: string): Promise<CaseResult> {
   const t0 = Date.now();
-  const rec = await start(ctx, node);
+  const rec = await startClient(ctx, node);
   const { addr, nat } = await address(ctx, rec);
   if (!addr) return { ok: false, detail: 'no Teredo address' };
   return bothWays(ctx, node, addr, 'host6', ADDR.host6, t0, nat);
@@ -85,7 +88,7 @@ async function withHost6(ctx: CaseContext, node: string): Promise<CaseResult> {
 /** Two clients: both qualified, then each reaches the other. */
 async function peers(ctx: CaseContext, a: string, b: string): Promise<CaseResult> {
   const t0 = Date.now();
-  const [ra, rb] = await Promise.all([start(ctx, a), start(ctx, b)]);
+  const [ra, rb] = await Promise.all([startClient(ctx, a), startClient(ctx, b)]);
   const [sa, sb] = await Promise.all([address(ctx, ra), address(ctx, rb)]);
   if (!sa.addr || !sb.addr) return { ok: false, detail: 'not qualified' };
   return bothWays(ctx, a, sa.addr, b, sb.addr, t0, sa.nat);
@@ -110,12 +113,13 @@ export const MATRIX_CASES: readonly MatrixCase[] = [
     name: '30 s mappings',
     summary: `nat-t30: qualified, idle ${IDLE_S} s, then host6 → client`,
     async run(ctx) {
-      const rec = await start(ctx, 'cli-t30');
+      const rec = await startClient(ctx, 'cli-t30');
       const { addr, nat } = await address(ctx, rec);
       if (!addr) return { ok: false, detail: 'no Teredo address' };
       await sleep(IDLE_S * 1000);
       const t0 = Date.now();
-      const r = await bothWays(ctx, 'cli-t30', addr, 'host6', ADDR.host6, t0, nat);
+      // host6 first: a client → host6 packet would make a new mapping and hide a lost one.
+      const r = await bothWays(ctx, 'host6', ADDR.host6, 'cli-t30', addr, t0, nat);
       return { ...r, detail: `after ${IDLE_S} s idle: ${r.detail}` };
     },
   },
@@ -123,7 +127,7 @@ export const MATRIX_CASES: readonly MatrixCase[] = [
     name: 'NAT reboot',
     summary: 'nat-rb: qualified, NAT reboots (mappings lost, new ports); time to a new working address',
     async run(ctx) {
-      const rec = await start(ctx, 'cli-rb');
+      const rec = await startClient(ctx, 'cli-rb');
       const before = (await address(ctx, rec)).addr;
       if (!before) return { ok: false, detail: 'no Teredo address' };
       await natAction(ctx.lab, 'nat-rb', 'reboot');
@@ -144,7 +148,7 @@ export const MATRIX_CASES: readonly MatrixCase[] = [
     summary: `nat-blk: client starts with UDP blocked, opened after ${BLOCKED_S} s; time counted from the opening`,
     async run(ctx) {
       await natAction(ctx.lab, 'nat-blk', 'block-udp');
-      const starting = start(ctx, 'cli-blk', SLOW_READY_MS);
+      const starting = startClient(ctx, 'cli-blk', SLOW_READY_MS);
       await sleep(BLOCKED_S * 1000);
       await natAction(ctx.lab, 'nat-blk', 'open-udp');
       const t0 = Date.now();
