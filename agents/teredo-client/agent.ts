@@ -19,6 +19,7 @@ import type { ClientSink, ClientState } from '../../src/engine/teredo/client/cli
 import type { AgentDefinition } from '../../src/runtime/cli.js';
 import { AgentError } from '../../src/runtime/errors.js';
 import type { Host } from '../../src/runtime/host.js';
+import type { DatagramPort } from '../../src/io/ports.js';
 import { formatIpv4, parseIpv4 } from '../../src/wire/ipv4.js';
 import { formatIpv6 } from '../../src/wire/ipv6-address.js';
 import { TEREDO_LINK_MTU, TEREDO_PORT } from '../../src/wire/teredo-constants.js';
@@ -55,6 +56,24 @@ async function resolveServers(c: ClientAgentConfig, resolve: ServerResolver): Pr
   return out;
 }
 
+/**
+ * The local-discovery socket: bound to 224.0.0.253:3544 and joined to it on `bind`'s interface (0: the kernel's
+ * choice). A host where that cannot be (no multicast route, as in a namespace without a default route; the port
+ * taken without SO_REUSEADDR) runs without local discovery, with a warning, rather than not at all.
+ */
+async function openDiscovery(host: Host<ClientAgentConfig>, bind: number): Promise<DatagramPort | undefined> {
+  let port: DatagramPort | undefined;
+  try {
+    port = await host.udp('discovery', { address: TEREDO_DISCOVERY_ADDRESS, port: TEREDO_PORT, reuseAddr: true, implementation: host.config.udpSockets });
+    port.joinGroup(TEREDO_DISCOVERY_ADDRESS, bind);
+    return port;
+  } catch (err) {
+    void port?.close();
+    host.logger.warn({ error: (err as Error).message }, 'local discovery off: no socket for 224.0.0.253:3544 on this host (RFC 4380 §5.2.8)');
+    return undefined;
+  }
+}
+
 const hookState = (s: ClientState): 'up' | 'down' => (s === 'qualified' ? 'up' : 'down');
 
 /** The client's own seam beside the host's: name resolution. */
@@ -73,11 +92,12 @@ export async function setupClient(host: Host<ClientAgentConfig>, seams: ClientSe
   // Local discovery (client-local.ts): a socket bound to the group itself, so it gets the discovery bubbles of
   // the link and nothing else on port 3544 (SO_REUSEADDR: several clients or a server on one host). Our own
   // bubbles leave from the Teredo socket, on the interface of `bind` when one is set.
-  const discovery = c.localDiscovery === 'on' ? await host.udp('discovery', { address: TEREDO_DISCOVERY_ADDRESS, port: TEREDO_PORT, reuseAddr: true, implementation: c.udpSockets }) : undefined;
-  discovery?.joinGroup(TEREDO_DISCOVERY_ADDRESS, bind);
+  const discovery = c.localDiscovery === 'on' ? await openDiscovery(host, bind) : undefined;
   if (discovery !== undefined && bind !== 0) udp.setMulticastInterface(bind);
+  // Without the socket the engine sends no discovery bubbles either (whatever a reload says: it needs a restart).
+  const discoveryOff = (x: ClientAgentConfig): ClientAgentConfig => (discovery === undefined ? { ...x, localDiscovery: 'off' } : x);
   const ports = { localPort: udp.local.port, probeLocalPort: probe.local.port };
-  const engine = new TeredoClient(engineParams(c, servers, ports), host.random);
+  const engine = new TeredoClient(engineParams(discoveryOff(c), servers, ports), host.random);
   const tun = host.tun('tun', { name: c.interface, mtu: TEREDO_LINK_MTU });
   removeStaleAddresses(tun, host.facts);
   const iface = new TeredoInterface(tun, c.defaultRoute, logger, host.facts);
@@ -139,7 +159,7 @@ export async function setupClient(host: Host<ClientAgentConfig>, seams: ClientSe
       const resolved = await resolveServers(next, resolve);
       hook.setCommand(next.hook);
       iface.setMode(next.defaultRoute);
-      driver.batch((_: undefined, now, s) => engine.reconfigure(engineParams(next, resolved, ports), now, s), undefined);
+      driver.batch((_: undefined, now, s) => engine.reconfigure(engineParams(discoveryOff(next), resolved, ports), now, s), undefined);
     },
     stop: async () => {
       driver.batch((_: undefined, now, s) => engine.stop(now, s), undefined);

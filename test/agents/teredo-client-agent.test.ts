@@ -96,10 +96,10 @@ describe('configuration', () => {
 
 type Harness = FakePorts & { clock: FakeClock; deps: HostDeps; seams: ClientSeams };
 
-function harness(routes: Ipv6Route[] = []): Harness {
+function harness(routes: Ipv6Route[] = [], failBind?: string): Harness {
   const clock = new FakeClock();
   // Port 0 (the client's default, and its probe socket) binds 40000, 40001, ...
-  const ports = fakePorts({ ephemeral: 40000 });
+  const ports = fakePorts({ ephemeral: 40000, ...(failBind === undefined ? {} : { failBind }) });
   const seams: ClientSeams = {
     resolve: (name) => {
       const table: Record<string, string[]> = { 'teredo.example.net': ['198.18.0.10'], 'pool.example.net': ['198.18.0.40', '198.18.0.50'] };
@@ -233,6 +233,16 @@ describe('running', () => {
     await agent.stop();
     // The JSON file's (or Miredo's ServerAddress's) single value is a list of one.
     expect(validateConfig(clientSpec, { file: { path: 'x.json', values: { server: '198.18.0.10' } } })).toMatchObject({ ok: true, config: { server: ['198.18.0.10'] } });
+  });
+
+  it('no discovery socket possible (no multicast route, port taken): runs without local discovery, with a warning', async () => {
+    const { agent, log, main, probe } = await start({ server: '198.18.0.10' }, harness([], '224.0.0.253'));
+    expect(log.lines.filter((l) => l.msg?.startsWith('local discovery off'))).toHaveLength(1);
+    // It still probes the server, and sends no discovery bubble to the group.
+    expect(main.sent.length + probe.sent.length).toBeGreaterThan(0);
+    expect([...main.sent, ...probe.sent].map((s) => formatIpv4(s.to.addr))).not.toContain('224.0.0.253');
+    expect((agent.status() as ClientStatusJson).state).toBe('probe-primary');
+    await agent.stop();
   });
 
   it('a server name that does not resolve is a start-up error naming it', async () => {
