@@ -237,7 +237,7 @@ describe('running', () => {
 
   it('no discovery socket possible (no multicast route, port taken): runs without local discovery, with a warning', async () => {
     const { agent, log, main, probe } = await start({ server: '198.18.0.10' }, harness([], '224.0.0.253'));
-    expect(log.lines.filter((l) => l.msg?.startsWith('local discovery off'))).toHaveLength(1);
+    expect(log.lines.filter((l) => String(l.msg).startsWith('local discovery off'))).toHaveLength(1);
     // It still probes the server, and sends no discovery bubble to the group.
     expect(main.sent.length + probe.sent.length).toBeGreaterThan(0);
     expect([...main.sent, ...probe.sent].map((s) => formatIpv4(s.to.addr))).not.toContain('224.0.0.253');
