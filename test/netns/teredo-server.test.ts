@@ -125,6 +125,9 @@ describe('on the wire', () => {
 
   it('a cone-bit RS is answered from the secondary address, which only the full-cone NAT lets in', async () => {
     const cone = rsDatagram({ src: TEREDO_CLIENT_LINK_LOCAL_CONE });
+    // Earlier tests' clients left flows to the secondary address in the NAT; one whose public port our socket
+    // happens to get would let the cone RA in. A NAT that has just seen nothing is what this test is about.
+    await lab.execOk(site('port-restricted').nat, ['conntrack', '-F']);
     const before = await status();
     const viaFullCone = await send(site('full-cone').client, [cone]);
     const viaPortRestricted = await send(site('port-restricted').client, [cone], { waitMs: 1500 });
