@@ -83,7 +83,7 @@ describe('on the wire', () => {
   it('tshark decodes our RA: origin indication = the RS source, nonce echoed with confirmation 0, our prefix', async () => {
     const pcap = join(capDir, 'ra.pcapng');
     const inet4 = lab.iface('server', 'inet4');
-    const cap = lab.spawn('server', ['tshark', '-n', '-i', inet4, '-f', 'udp port 3544', '-a', 'duration:4', '-w', pcap]);
+    const cap = lab.spawn('server', ['tshark', '-n', '-i', inet4, '-f', 'udp port 3544', '-a', 'duration:6', '-w', pcap]);
     const exited = new Promise<void>((resolve) => cap.on('exit', () => resolve()));
     let stderr = '';
     await new Promise<void>((resolve, reject) => {
@@ -96,6 +96,9 @@ describe('on the wire', () => {
         }
       });
     });
+    // dumpcap says "Capturing on" a moment before its filter is attached: on a loaded machine packets sent at once
+    // can be missed.
+    await new Promise((r) => setTimeout(r, 1000));
     const nonce = Uint8Array.of(0xa1, 0xb2, 0xc3, 0xd4, 0xe5, 0xf6, 0x07, 0x18);
     const replies = await send('probe', [rsDatagram({ auth: { clientId: new Uint8Array(0), authValue: new Uint8Array(0), nonce, confirmation: 0 } })], { bindPort: 45_678 });
     expect(replies.map((r) => r.from)).toEqual([SERVER]);
