@@ -16,10 +16,10 @@
 // Refused datagrams are dropped whole (even case 3's, whose address would have vouched for them): under a
 // flood the host is not handed the attacker's packets either.
 //
-// State: one byte per peer slot and a counter; the bucket's credit is kept in thousandths of a peer, so refills
-// are exact integer arithmetic on the millisecond clock.
+// State: one byte per peer slot and a counter; the bucket is the peer tables' RateBuckets (../peers/rate-bucket.ts).
 
 import type { Millis } from '../../types.js';
+import { RateBuckets } from '../peers/rate-bucket.js';
 import { DROP } from './client-types.js';
 
 /** Entries of the peer table that unsolicited peers may hold together (1/8 of the client's 1024). */
@@ -29,16 +29,11 @@ export const UNSOLICITED_PEERS_PER_S = 16;
 /** New unsolicited peers admitted at once after a quiet period (the bucket's size). */
 export const UNSOLICITED_BURST = 32;
 
-/** Credit per admitted peer: the bucket counts thousandths of a peer, refilled by UNSOLICITED_PEERS_PER_S per ms. */
-const PEER_CREDIT = 1000;
-const MAX_CREDIT = UNSOLICITED_BURST * PEER_CREDIT;
-
 /** The unsolicited mark per peer slot, their count, and the admission bucket; see the file comment. */
 export class UnsolicitedPeers {
   readonly #mark: Uint8Array;
   #count = 0;
-  #credit = MAX_CREDIT;
-  #creditAt: Millis | undefined;
+  readonly #bucket = new RateBuckets(1, UNSOLICITED_PEERS_PER_S, UNSOLICITED_BURST);
 
   /** `maxPeers`: the peer table's bound (slots are 0..maxPeers-1). */
   constructor(maxPeers: number) {
@@ -56,12 +51,7 @@ export class UnsolicitedPeers {
    */
   refusal(now: Millis, tableFull: boolean): number {
     if (tableFull || this.#count >= UNSOLICITED_MAX_PEERS) return DROP['unsolicited-peers-full'];
-    const elapsed = this.#creditAt === undefined ? 0 : Math.max(0, now - this.#creditAt);
-    this.#credit = Math.min(MAX_CREDIT, this.#credit + elapsed * UNSOLICITED_PEERS_PER_S);
-    this.#creditAt = now;
-    if (this.#credit < PEER_CREDIT) return DROP['unsolicited-peers-rate-limited'];
-    this.#credit -= PEER_CREDIT;
-    return -1;
+    return this.#bucket.take(0, now) ? -1 : DROP['unsolicited-peers-rate-limited'];
   }
 
   /** The peer just inserted in `slot` came from the network. */
