@@ -26,6 +26,7 @@
 
 import { ALL_NODES, ipv6Equal, isLinkLocal6, isUnspecified6 } from '../../wire/ipv6-address.js';
 import { bytesEqual } from '../../wire/bytes.js';
+import { RateBuckets } from '../rate-bucket.js';
 import { TimerTable } from '../timer-table.js';
 import type { Millis, Random, TimedEngine } from '../types.js';
 import { buildRaMessages, decrementedPrefixes, decrementsLifetimes, type RaContent, type RaPrefix } from './content.js';
@@ -120,8 +121,8 @@ export class RaSender implements TimedEngine<RaSink> {
   #initialLeft = 0;
   #finalLeft = 0;
   #lastMulticastAt: Millis | undefined;
-  #tokens: number;
-  #tokensAt: Millis = 0;
+  /** The unicast answers' token bucket (maxUnicastPerSec per second, as many saved up). */
+  #unicastBucket: RateBuckets;
   /** The RAs for the current content, built lazily; rebuilt each second while a deprecated prefix counts down. */
   #messages: Uint8Array[] | undefined;
   #messagesSecond = -1;
@@ -134,7 +135,7 @@ export class RaSender implements TimedEngine<RaSink> {
   constructor(config: RaSenderConfig, random: Random) {
     this.#config = config;
     this.#random = random;
-    this.#tokens = config.schedule.maxUnicastPerSec;
+    this.#unicastBucket = unicastBucket(config);
   }
 
   get state(): RaSenderState {
@@ -222,7 +223,7 @@ export class RaSender implements TimedEngine<RaSink> {
     const unspecified = isUnspecified6(source);
     if (s.unicastOnly || (s.unicastSolicited && isLinkLocal6(source))) {
       if (unspecified) return sink.drop(RA_DROP['rs-unspecified-source-unicast-only']);
-      if (!this.#takeToken(now)) return sink.drop(RA_DROP['rs-unicast-rate-limited']);
+      if (!this.#unicastBucket.take(0, now)) return sink.drop(RA_DROP['rs-unicast-rate-limited']);
       this.counters.answeredUnicast++;
       this.#send(source, this.#currentMessages(now), sink);
       return;
@@ -259,9 +260,10 @@ export class RaSender implements TimedEngine<RaSink> {
     this.#withdrawn.update(this.#config.content, config.content, now);
     this.#renumberingVersion++;
     if (config.monitor !== true) this.routers.routers.length = 0;
+    // A new rate starts a full bucket of its own size: a reload (the operator's SIGHUP) may grant one more burst.
+    if (config.schedule.maxUnicastPerSec !== this.#config.schedule.maxUnicastPerSec) this.#unicastBucket = unicastBucket(config);
     this.#config = config;
     this.#contentSince = now;
-    this.#tokens = Math.min(this.#tokens, config.schedule.maxUnicastPerSec);
     this.#messages = undefined;
     this.#armLifetimes();
     if (this.#state !== 'advertising') return;
@@ -362,15 +364,6 @@ export class RaSender implements TimedEngine<RaSink> {
     this.#lastSent = messages;
   }
 
-  #takeToken(now: Millis): boolean {
-    const rate = this.#config.schedule.maxUnicastPerSec;
-    this.#tokens = Math.min(rate, this.#tokens + ((now - this.#tokensAt) * rate) / 1000);
-    this.#tokensAt = now;
-    if (this.#tokens < 1) return false;
-    this.#tokens--;
-    return true;
-  }
-
   #currentMessages(now: Millis): Uint8Array[] {
     const second = Math.floor(now / 1000);
     const counting = this.#deprecated.size > 0 || decrementsLifetimes(this.#config.content.prefixes);
@@ -402,4 +395,10 @@ export class RaSender implements TimedEngine<RaSink> {
     if (next === undefined) this.#timers.delete('monitor');
     else this.#timers.set('monitor', next);
   }
+}
+
+/** One bucket of maxUnicastPerSec answers per second, a second's worth saved up. */
+function unicastBucket(config: RaSenderConfig): RateBuckets {
+  const rate = config.schedule.maxUnicastPerSec;
+  return new RateBuckets(1, rate, rate);
 }

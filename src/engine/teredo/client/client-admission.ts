@@ -19,7 +19,7 @@
 // State: one byte per peer slot and a counter; the bucket is the peer tables' RateBuckets (../peers/rate-bucket.ts).
 
 import type { Millis } from '../../types.js';
-import { RateBuckets } from '../peers/rate-bucket.js';
+import { RateBuckets } from '../../rate-bucket.js';
 import { DROP } from './client-types.js';
 
 /** Entries of the peer table that unsolicited peers may hold together (1/8 of the client's 1024). */

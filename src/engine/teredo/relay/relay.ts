@@ -41,7 +41,7 @@ import { bubbleRetryAt } from '../peers/bubble-pacing.js';
 import { PEER_EMBEDDED, PEER_PENDING, PEER_PROVEN } from '../peers/peer-classes.js';
 import { PeerTable, type PeerRemoval } from '../peers/peer-table.js';
 import { UnreachableErrors } from '../unreachable.js';
-import { RateBuckets } from '../peers/rate-bucket.js';
+import { RateBuckets } from '../../rate-bucket.js';
 import { word } from '../peers/address-index.js';
 import { DEFAULT_NEW_PEERS_PER_PREFIX, DEFAULT_UNANSWERED_RATE, RELAY_DROP, RELAY_DROP_REASONS, RelayCounters, type RelaySink, type TeredoRelayParams } from './relay-types.js';
 

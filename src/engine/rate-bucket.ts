@@ -1,10 +1,10 @@
-// Token buckets on the millisecond clock, for admission limits of the peer tables (issue 17: peers that have not
+// Token buckets on the millisecond clock: the admission limits of the Teredo peer tables (issue 17: peers that have not
 // proven anything may cost the relay or client only so much work per second, whatever a flood offers). A set of
 // `count` buckets in typed arrays (no object per bucket): one for a global limit, or one per hashed key, such as
 // the relay's per-source-prefix limit on new pending peers. Credit is kept in thousandths of a token, so refills
 // are exact integer arithmetic: perSecond thousandths per elapsed ms. Allocation-free; O(1) per take().
 
-import type { Millis } from '../../types.js';
+import type { Millis } from './types.js';
 
 const TOKEN = 1000;
 
