@@ -5,10 +5,11 @@
 import { describe, expect, it } from 'vitest';
 import { encodeIpv6, NEXT_HEADER } from '../../src/wire/ipv6.js';
 import { parseIpv6 } from '../../src/wire/ipv6-address.js';
-import { decodeTeredoAddress } from '../../src/wire/teredo-address.js';
+import { decodeTeredoAddress, encodeTeredoAddress } from '../../src/wire/teredo-address.js';
 import { decodeTeredoPayload } from '../../src/wire/teredo-packet.js';
 import type { TeredoClientHost } from '../fakes/teredo-net-engines.js';
-import { CLIENT_PORT, PRIMARY, ROGUE, SECONDARY, TeredoWorld, type Sent } from './teredo-client-fixtures.js';
+import { echoReply } from '../fakes/teredo-net-native.js';
+import { CLIENT_PORT, PRIMARY, ROGUE, SECONDARY, TeredoWorld, echoReplies, echoRequest, type Sent } from './teredo-client-fixtures.js';
 
 /** RFC 4380 §2.15, §5.2: the refresh interval is 30 s, each wait a uniform 75-100 % of it. */
 const REFRESH_MS = 30_000;
@@ -100,6 +101,45 @@ describe('mapping change and loss of the server', () => {
     const change = c.addresses.at(-1)!;
     expect(change.previous).toEqual(first);
     expect(change.current).toEqual(second);
+  });
+
+  it('traffic going unanswered after the NAT lost its state: the new address within seconds, not at the refresh', () => {
+    const w = new TeredoWorld();
+    const c = w.client('port-restricted');
+    qualified(w, c);
+    const p = w.client('port-restricted', {}, { seed: 7 });
+    w.runUntilQualified(p);
+    p.stack.respond = echoReply;
+    expect(echoReplies(w, c, p, 3)).toBe(3);
+    const first = c.engine.address!.slice();
+    w.remap(c);
+    const at = w.clock.now();
+    // Pings once a second: the first ones vanish (the peer answers the old mapping), then the client asks the
+    // server at once, gets the new mapping, and the pings that follow come back from the new address.
+    const replies = echoReplies(w, c, p, 8);
+    const change = c.addresses.at(-1)!;
+    expect(change.previous).toEqual(first);
+    expect(decodeTeredoAddress(change.current!).mappedPort).not.toBe(CLIENT_PORT);
+    expect(change.at - at).toBeLessThanOrEqual(4000); // the refresh alone would come 22.5-30 s after the last RA
+    expect(replies).toBeGreaterThanOrEqual(4);
+  });
+
+  it('traffic that is never answered: one early RS, then 10 and 20 s apart, then at the maintenance pace (each found the mapping unchanged)', () => {
+    const w = new TeredoWorld();
+    const c = w.client('port-restricted');
+    qualified(w, c);
+    // A Teredo address nobody holds: the client bubbles toward it through the server and hears nothing.
+    const nobody = encodeTeredoAddress({ server: PRIMARY, cone: false, randomBits: 0, mappedAddr: ROGUE, mappedPort: 40000 });
+    const mark = w.clock.now();
+    for (let i = 1; i <= 60; i++) {
+      c.stack.send(echoRequest(c.engine.address!, nobody, i));
+      w.runUntil(w.clock.now() + 1000);
+    }
+    const times = w.sent(c).filter((s) => s.at > mark && isRs(s)).map((s) => s.at - mark);
+    const gaps = times.slice(1).map((t, i) => t - times[i]!);
+    expect(times[0]).toBeLessThanOrEqual(3000); // the third unanswered ping
+    expect(gaps.slice(0, 2).map((g) => Math.round(g / 1000))).toEqual([10, 20]);
+    expect(Math.min(...gaps.slice(2))).toBeGreaterThanOrEqual(REFRESH_MS * 0.75);
   });
 
   it('the server stops answering: offline after N x T, address removed; back up by itself when it returns', () => {

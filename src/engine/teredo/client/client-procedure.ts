@@ -37,12 +37,21 @@ import type { ClientConfig, ClientSink, ClientSnapshot, ClientState, NatType, Of
 
 type ProcedureTimer = 'probe' | 'cone-window' | 'refresh' | 'backoff' | 'preferred';
 
+/**
+ * Early maintenance RSs (`suspectMapping`) at most this often, ms, at first. Each early RS that finds the mapping
+ * unchanged doubles the wait, up to the refresh interval (one-way traffic, a peer that is down: nothing to find,
+ * so no more RSs than maintenance sends anyway); a datagram from a peer starts again at 5 s.
+ */
+export const EARLY_REFRESH_MIN_MS = 5000;
+
 /** What the procedure tells the client it runs for (client.ts). */
 export interface ProcedureOwner {
   /** The mapping the address embeds: from a qualification (`qualified`) or a maintenance RA. */
   useMapping(mapped: Mapped, qualified: boolean, sink: ClientSink): void;
   /** The address is gone (offline, or on to another server). */
   dropAddress(sink: ClientSink): void;
+  /** The address embeds this mapping already. */
+  hasMapping(mapped: Mapped): boolean;
 }
 
 /** The snapshot fields the procedure knows (client.ts adds the address and the data path's). */
@@ -67,6 +76,11 @@ export class ServerProcedure {
   #lastServerRx: Millis | undefined;
   /** The "last heard" the armed refresh check was planned from. */
   #refreshBase: Millis = 0;
+  /** When the last early maintenance RS went out (suspectMapping), and the wait before the next one may. */
+  #earlyRefreshAt: Millis = -Infinity;
+  #earlyRefreshGapMs = EARLY_REFRESH_MIN_MS;
+  /** The maintenance RS out now was an early one. */
+  #earlyRefreshOut = false;
   #rttMs: number | undefined;
   #qualificationMs: number | undefined;
   #errorCode: OfflineCode | undefined;
@@ -349,6 +363,27 @@ export class ServerProcedure {
     this.#timers.set('refresh', Math.max(now, base + jitteredInterval(this.#cfg.refreshIntervalMs, this.#random.int(0x10000) / 0xffff)));
   }
 
+  /**
+   * The data path sent packets and heard nothing back for a while: the NAT may have lost the mapping (a reboot),
+   * which only a maintenance RA reveals (§5.2.5). Sends the maintenance RS now rather than at the next refresh,
+   * unless one is out, the server was heard within `quietMs`, or the last early one went out within
+   * EARLY_REFRESH_MIN_MS. A changed mapping then gives the new address within a round trip (#refreshAnswered).
+   */
+  suspectMapping(now: Millis, quietMs: number, sink: ClientSink): void {
+    if (this.#state !== 'qualified' || this.#timers.deadline('probe') !== undefined) return;
+    if (now - this.#earlyRefreshAt < this.#earlyRefreshGapMs) return;
+    if (this.#lastServerRx !== undefined && now - this.#lastServerRx < quietMs) return;
+    this.#earlyRefreshAt = now;
+    this.#earlyRefreshOut = true;
+    this.#attempts = 0;
+    this.#sendRefresh(now, sink);
+  }
+
+  /** A datagram from a peer: traffic is answered, so the next suspicion gets its early RS soon again. */
+  peerHeard(): void {
+    this.#earlyRefreshGapMs = EARLY_REFRESH_MIN_MS;
+  }
+
   #refreshDue(now: Millis, sink: ClientSink): void {
     if (this.#state !== 'qualified') return;
     // Heard from the server since this check was planned (an indirect bubble, a maintenance RA): the NAT
@@ -369,6 +404,10 @@ export class ServerProcedure {
 
   #refreshAnswered(mapped: Mapped, now: Millis, sink: ClientSink): void {
     this.#timers.delete('probe');
+    if (this.#earlyRefreshOut && this.#owner.hasMapping(mapped)) {
+      this.#earlyRefreshGapMs = Math.min(2 * this.#earlyRefreshGapMs, this.#cfg.refreshIntervalMs);
+    }
+    this.#earlyRefreshOut = false;
     // §5.2.5: a different mapping (the NAT lost its state) invalidates the old address.
     this.#owner.useMapping(mapped, false, sink);
     this.#scheduleRefresh(now);

@@ -19,6 +19,14 @@ import type { ClientConfig, ClientSink, ClientSnapshot, ClientState, NatType, Te
 
 /** The 12 random flag bits of RFC 5991 take values 0..4095. */
 const RANDOM_BITS_RANGE = 0x1000;
+/**
+ * Packets sent with nothing received for this long, ms, make the client suspect its NAT mapping changed
+ * (client-procedure.ts suspectMapping): longer than any Teredo round trip worth waiting for, short enough that
+ * a ping once a second notices a NAT reboot at its third packet.
+ */
+const UNANSWERED_MS = 2000;
+/** A pause in sending longer than this, ms, ends a run of unanswered packets: sparse traffic proves nothing. */
+const UNANSWERED_GAP_MS = 4000;
 
 export class TeredoClient implements TimedEngine<ClientSink> {
   readonly dropReasons = CLIENT_DROP_REASONS;
@@ -31,6 +39,9 @@ export class TeredoClient implements TimedEngine<ClientSink> {
   #mappedPort = 0;
   #randomBits = 0;
   #addressChanges = 0;
+  /** When the current run of packets sent since a datagram last came in began; NaN: no such run. */
+  #unansweredSince = NaN;
+  #lastSentAt = 0;
   readonly #data: ClientDataPath;
   /** What the data path reads; rewritten on every address change, never per packet. */
   #ctx: DataContext = { address: new Uint8Array(16), server: 0, cone: false };
@@ -90,9 +101,11 @@ export class TeredoClient implements TimedEngine<ClientSink> {
   datagram(data: Uint8Array, offset: number, length: number, addr: number, port: number, now: Millis, sink: ClientSink): void {
     const view = this.#view;
     if (checkTeredoPayload(view, data, offset, length) < 0) return sink.drop(DROP.malformed);
+    this.#unansweredSince = NaN;
     const server = this.server;
     const fromServer = port === TEREDO_PORT && (addr === server.primary || addr === server.secondary);
     if (fromServer) this.#proc.heard(now);
+    else this.#proc.peerHeard();
     if (isRouterAdvert(view)) return this.#proc.routerAdvert(view, addr, port, false, now, sink);
     if (this.state !== 'qualified') return sink.drop(DROP['not-qualified']);
     this.#data.datagram(view, addr, port, fromServer, now, this.#ctx, sink);
@@ -120,6 +133,11 @@ export class TeredoClient implements TimedEngine<ClientSink> {
   /** One IPv6 packet read from the TUN device, data[offset .. offset + length) (lent). */
   tunPacket(data: Uint8Array, offset: number, length: number, now: Millis, sink: ClientSink): void {
     if (this.state !== 'qualified') return sink.drop(DROP['not-qualified']);
+    const since = this.#unansweredSince;
+    // NaN (the first packet since the last one in) or a pause: a new run starts here.
+    if (since !== since || now - this.#lastSentAt > UNANSWERED_GAP_MS) this.#unansweredSince = now;
+    else if (now - since >= UNANSWERED_MS) this.#proc.suspectMapping(now, UNANSWERED_MS, sink);
+    this.#lastSentAt = now;
     this.#data.tunPacket(data, offset, length, now, this.#ctx, sink);
   }
 
@@ -160,6 +178,7 @@ export class TeredoClient implements TimedEngine<ClientSink> {
       if (qualified) this.#configurePrediction();
     },
     dropAddress: (sink) => this.#setAddress(undefined, sink),
+    hasMapping: (mapped) => this.#address !== undefined && this.#mappedAddr === mapped.addr && this.#mappedPort === mapped.port,
   };
 
   #useMapping(mapped: Mapped, sink: ClientSink): void {
