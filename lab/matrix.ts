@@ -125,7 +125,7 @@ export const MATRIX_CASES: readonly MatrixCase[] = [
   },
   {
     name: 'NAT reboot',
-    summary: 'nat-rb: qualified, NAT reboots (mappings lost, new ports); time to a new working address',
+    summary: 'nat-rb: qualified, NAT reboots (mappings lost, new ports) while it pings host6; time to a new working address',
     async run(ctx) {
       const rec = await startClient(ctx, 'cli-rb');
       const before = (await address(ctx, rec)).addr;
@@ -139,7 +139,9 @@ export const MATRIX_CASES: readonly MatrixCase[] = [
           return { ...r, detail: `new address; ${r.detail}` };
         }
         if (Date.now() - t0 > SLOW_READY_MS) return { ok: false, detail: `address unchanged after ${SLOW_READY_MS / 1000} s` };
-        await sleep(500);
+        // Traffic meanwhile, as on a host in use: a client learns of the reboot from its unanswered packets or
+        // at its next maintenance RS, whichever comes first.
+        await ping6(ctx.lab, 'cli-rb', ADDR.host6, 1);
       }
     },
   },
