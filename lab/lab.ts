@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { LabError } from './errors.js';
 import { ensureHost } from './host.js';
 import { installedTool } from './occupant-kit.js';
+import { startDelayLines } from './delay-line.js';
 import { buildNetwork, destroyNamespaces, existingNamespaces } from './netns.js';
 import { ROLE_NODES, type OccupantContext, type OccupantDefinition, type OccupantRequest, type OccupantStatus, type Role } from './occupant.js';
 import { isAlive, procId, stopGroup, type ProcId } from './processes.js';
@@ -77,7 +78,8 @@ export class Lab {
         writeState(state);
       }
       await buildNetwork(lab.plan);
-      writeState({ ...state, phase: 'up' });
+      const daemons = await startDelayLines(lab.plan, lab.dir);
+      writeState({ ...state, phase: 'up', ...(daemons.length > 0 ? { daemons } : {}) });
       if (opts.occupants?.length) await lab.startOccupants(opts.occupants);
       return lab;
     } catch (e) {
@@ -116,7 +118,7 @@ export class Lab {
     if (state) {
       const reaper = state.reaper;
       if (reaper && reaper.pid !== process.pid) await stopGroup(reaper, 0);
-      await Promise.all(state.occupants.map((o) => stopGroup(o.proc)));
+      await Promise.all([...state.occupants, ...(state.daemons ?? [])].map((o) => stopGroup(o.proc)));
       stopped = state.occupants.length;
     }
     // Every planned namespace carries the `<id>-` prefix, so the kernel's list covers planned and half-built ones.
