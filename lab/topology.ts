@@ -26,7 +26,7 @@ export type NatKind = 'full-cone' | 'address-restricted' | 'port-restricted' | '
  * port-forward (the client's Teredo port forwarded to it), hairpin / no-hairpin (two clients on one LAN),
  * cgnat (a carrier-grade NAT in 100.64.0.0/10 in front), sequential / port-preserving (symmetric allocation),
  * timeout-30s (UDP mappings live 30 s), reboot (mappings can be lost and come back on new ports),
- * udp-block (UDP can be blocked and opened), lossy (netem loss and delay).
+ * udp-block (UDP can be blocked and opened), lossy (loss and delay: a delay line, delay-line.ts).
  */
 export type ZooBehaviour = 'port-forward' | 'hairpin' | 'no-hairpin' | 'cgnat' | 'sequential' | 'port-preserving' | 'timeout-30s' | 'reboot' | 'udp-block' | 'lossy';
 
