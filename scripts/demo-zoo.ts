@@ -79,8 +79,8 @@ export async function zooRows(lab: Lab, check: Check): Promise<string[][]> {
     const p = paths[s.node]!;
     const counted = impl === OURS || s.node === 'cli-pf';
     // Each pair appears on its first client's row; the second client of nat-nhp shares the row above.
-    const found = p.ms !== undefined ? ` (${(p.ms / 1000).toFixed(1)} s;` : ' (';
-    const pathCells = s.node === 'cli-nhp2' ? ['(row above)', ''] : [`${p.label}${found} ${p.there.received}/${p.there.sent}, back ${p.back.received}/${p.back.sent})`, formatRtt(p.there)];
+    const found = p.ms !== undefined ? `${(p.ms / 1000).toFixed(1)} s; ` : '';
+    const pathCells = s.node === 'cli-nhp2' ? ['(row above)', ''] : [`${p.label} (${found}${p.there.received}/${p.there.sent}, back ${p.back.received}/${p.back.sent})`, formatRtt(p.there)];
     if (s.node !== 'cli-nhp2') {
       if (counted) expect(`${p.label} both ways`, p.ok);
       else notes.push(`${p.ok ? 'a path' : 'no path'} (not expected of ${impl})`);
