@@ -34,7 +34,7 @@ export const SEQ_BASE = 20000;
 export const SEQ_WINDOW = 64;
 /** Mapping lifetime of the timeout-30s NAT, seconds (Linux's default for a flow that saw one reply). */
 export const SHORT_UDP_TIMEOUT_S = 30;
-/** Share of forwarded packets the lossy NAT drops, per direction, percent. */
+/** Share of packets the lossy NAT's delay line (delay-line.ts) drops, per direction, percent. */
 export const LOSS_PERCENT = 5;
 const MAP_TIMEOUT_S = 180;
 
