@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { LabError } from './errors.js';
 import { ensureHost } from './host.js';
 import { installedTool } from './occupant-kit.js';
+import { startDelayLines } from './delay-line.js';
 import { buildNetwork, destroyNamespaces, existingNamespaces } from './netns.js';
 import { ROLE_NODES, type OccupantContext, type OccupantDefinition, type OccupantRequest, type OccupantStatus, type Role } from './occupant.js';
 import { isAlive, procId, stopGroup, type ProcId } from './processes.js';
@@ -20,7 +21,7 @@ import { loadRegistry } from './registry.js';
 import { exec, execOk, inNs, sleep, spawnDetached, type ExecOptions, type ExecResult } from './run.js';
 import { startReaper } from './reaper.js';
 import { claimId, labDir, listStateIds, newState, readState, readStateFile, stateFile, writeState, type LabState, type OccupantRecord } from './state.js';
-import { iface, nodePlan, planLab, LAB_ID_PATTERN, type LabPlan, type NodePlan, type PlanOptions } from './topology.js';
+import { iface, nodePlan, planLab, zooSelection, LAB_ID_PATTERN, type LabPlan, type NodePlan, type PlanOptions } from './topology.js';
 
 export interface UpOptions {
   /** Run id (`tl` + 2 hex digits); a free one is picked by default. */
@@ -31,8 +32,8 @@ export interface UpOptions {
   /** Install missing Debian packages with scripts/setup-host.sh (default true). */
   readonly install?: boolean;
   readonly log?: (line: string) => void;
-  /** Build the NAT zoo too (topology.ts ZOO_SITES). */
-  readonly zoo?: boolean;
+  /** Build the NAT zoo too: true for all of topology.ts ZOO_SITES, or the NAT names of some (`['nat-pf']`). */
+  readonly zoo?: boolean | readonly string[];
 }
 
 export interface DownReport {
@@ -66,9 +67,16 @@ export class Lab {
   static async up(opts: UpOptions = {}): Promise<Lab> {
     ensureHost({ install: opts.install ?? true, ...(opts.log ? { log: opts.log } : {}) });
     await Lab.reapOrphans(opts.log);
+    if (Array.isArray(opts.zoo)) {
+      try {
+        zooSelection(opts.zoo as readonly string[]);
+      } catch (e) {
+        throw new LabError('LAB_BAD_ARGUMENT', (e as Error).message);
+      }
+    }
     const taken = new Set((await existingNamespaces()).map((n) => n.slice(0, 4)));
     const id = claimId(taken, opts.id);
-    const lab = new Lab(id, { zoo: opts.zoo === true });
+    const lab = new Lab(id, opts.zoo ? { zoo: opts.zoo } : {});
     let state = newState(id, lab.plan, opts.ownerPid);
     writeState(state);
     try {
@@ -77,7 +85,8 @@ export class Lab {
         writeState(state);
       }
       await buildNetwork(lab.plan);
-      writeState({ ...state, phase: 'up' });
+      const daemons = await startDelayLines(lab.plan, lab.dir);
+      writeState({ ...state, phase: 'up', ...(daemons.length > 0 ? { daemons } : {}) });
       if (opts.occupants?.length) await lab.startOccupants(opts.occupants);
       return lab;
     } catch (e) {
@@ -116,7 +125,7 @@ export class Lab {
     if (state) {
       const reaper = state.reaper;
       if (reaper && reaper.pid !== process.pid) await stopGroup(reaper, 0);
-      await Promise.all(state.occupants.map((o) => stopGroup(o.proc)));
+      await Promise.all([...state.occupants, ...(state.daemons ?? [])].map((o) => stopGroup(o.proc)));
       stopped = state.occupants.length;
     }
     // Every planned namespace carries the `<id>-` prefix, so the kernel's list covers planned and half-built ones.

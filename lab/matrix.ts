@@ -160,7 +160,7 @@ export const MATRIX_CASES: readonly MatrixCase[] = [
       return bothWays(ctx, 'cli-blk', addr, 'host6', ADDR.host6, t0, nat);
     },
   },
-  { name: 'loss 5 %', summary: 'nat-loss: 5 % loss each way; host6 both ways', run: (c) => withHost6(c, 'cli-loss') },
+  { name: 'loss 5 %', summary: 'nat-loss: 5 % loss and 40 ms delay each way; host6 both ways', run: (c) => withHost6(c, 'cli-loss') },
 ];
 
 export interface MatrixRow {

@@ -16,8 +16,9 @@
 //   reboot           endpoint-independent mapping kept in an `eim` map (inside endpoint → sequential port);
 //                    `reboot` flushes conntrack and the map, so every mapping comes back on a new port.
 //   udp-block        a `blocked` set of protocols dropped in forwarding; `block-udp` / `open-udp` fill it.
-//   lossy            LOSS_PERCENT of forwarded packets dropped at random, each direction. (Delay needs tc
-//                    netem, which the kernels the lab runs on here lack: sch_netem is not built.)
+//   lossy            nothing here: lab/delay-line.ts routes every packet through a delay line (a TUN device
+//                    and a process, for want of tc netem) that drops LOSS_PERCENT at random and holds the
+//                    rest DELAY_MS, each direction.
 //
 // nftables hands numgen's host-order integer to SNAT as network-order port bytes, so the sequential ports go
 // through an anonymous map from the counter to the port (typed inet_service, stored in network order).
@@ -33,7 +34,7 @@ export const SEQ_BASE = 20000;
 export const SEQ_WINDOW = 64;
 /** Mapping lifetime of the timeout-30s NAT, seconds (Linux's default for a flow that saw one reply). */
 export const SHORT_UDP_TIMEOUT_S = 30;
-/** Share of forwarded packets the lossy NAT drops, per direction, percent. */
+/** Share of packets the lossy NAT's delay line (delay-line.ts) drops, per direction, percent. */
 export const LOSS_PERCENT = 5;
 const MAP_TIMEOUT_S = 180;
 
@@ -71,10 +72,8 @@ export function zooRules(p: NatRulesetParams, r: NatRules): void {
       r.sets.push('set blocked { type inet_proto; }');
       r.forward.push('meta l4proto @blocked drop');
       break;
-    case 'lossy':
-      r.forward.push(`numgen random mod 100 < ${LOSS_PERCENT} drop`);
-      break;
     case 'cgnat':
+    case 'lossy':
     case 'timeout-30s':
     case undefined:
       break;

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { LabError } from './errors.js';
 import { LAB_ID_PATTERN, type LabPlan } from './topology.js';
 import type { ProcId } from './processes.js';
+import type { DaemonRecord } from './delay-line.js';
 
 export const RUN_DIR = process.env['TEREDO_LAB_RUN_DIR'] ?? '/run/teredo-lab';
 const STATE_VERSION = 1;
@@ -39,6 +40,8 @@ export interface LabState {
   readonly ownerPid?: number;
   readonly reaper?: ProcId;
   readonly plan: LabPlan;
+  /** Helper processes of the network itself (the lossy NAT's delay line, delay-line.ts). */
+  readonly daemons?: readonly DaemonRecord[];
   readonly occupants: readonly OccupantRecord[];
 }
 

@@ -26,7 +26,7 @@ export type NatKind = 'full-cone' | 'address-restricted' | 'port-restricted' | '
  * port-forward (the client's Teredo port forwarded to it), hairpin / no-hairpin (two clients on one LAN),
  * cgnat (a carrier-grade NAT in 100.64.0.0/10 in front), sequential / port-preserving (symmetric allocation),
  * timeout-30s (UDP mappings live 30 s), reboot (mappings can be lost and come back on new ports),
- * udp-block (UDP can be blocked and opened), lossy (netem loss and delay).
+ * udp-block (UDP can be blocked and opened), lossy (loss and delay: a delay line, delay-line.ts).
  */
 export type ZooBehaviour = 'port-forward' | 'hairpin' | 'no-hairpin' | 'cgnat' | 'sequential' | 'port-preserving' | 'timeout-30s' | 'reboot' | 'udp-block' | 'lossy';
 
@@ -135,9 +135,20 @@ function site(label: string, kind: NatKind, n: number, zoo?: ZooBehaviour, clien
   };
 }
 
-/** The NAT sites of a plan: the textbook ones, plus the zoo when it was built. */
+/** The NAT sites of a plan: the textbook ones, plus the zoo (or the part of it) that was built. */
 export function natSites(plan: LabPlan): NatSite[] {
-  return [...NAT_SITES, ...(plan.zoo ? ZOO_SITES : [])];
+  return [...NAT_SITES, ...(plan.zoo ? zooSelection(plan.zooSites) : [])];
+}
+
+/**
+ * The zoo sites named by their NAT (`['nat-pf', 'nat-nhp']`), in ZOO_SITES order; all of them when `names` is
+ * undefined. Throws for a name that is not a zoo NAT.
+ */
+export function zooSelection(names?: readonly string[]): NatSite[] {
+  if (names === undefined) return [...ZOO_SITES];
+  const unknown = names.filter((n) => !ZOO_SITES.some((s) => s.nat === n));
+  if (unknown.length > 0) throw new Error(`not a zoo NAT: ${unknown.join(', ')}; zoo NATs: ${ZOO_SITES.map((s) => s.nat).join(', ')}`);
+  return ZOO_SITES.filter((s) => names.includes(s.nat));
 }
 
 export type NodeKind = 'switch' | 'router' | 'host';
@@ -179,11 +190,13 @@ export interface LabPlan {
   readonly tunName: string;
   /** Whether the NAT zoo (ZOO_SITES) is part of this lab. */
   readonly zoo?: boolean;
+  /** Only these zoo sites, by NAT name (`up --zoo nat-pf,nat-nhp`); all when absent. */
+  readonly zooSites?: readonly string[];
 }
 
 export interface PlanOptions {
-  /** Build the NAT zoo too (ZOO_SITES). */
-  readonly zoo?: boolean;
+  /** Build the NAT zoo too: true for all of ZOO_SITES, or the NAT names of a part of it (zooSelection). */
+  readonly zoo?: boolean | readonly string[];
 }
 
 export const LAB_ID_PATTERN = /^tl[0-9a-f]{2}$/;
@@ -215,7 +228,8 @@ export function planLab(id: string, opts: PlanOptions = {}): LabPlan {
   b.route('host6', `${ADDR.teredoPrefix} via ${ADDR.relay6}`);
 
   const router = { 'net.ipv4.ip_forward': '1', 'net.ipv6.conf.all.forwarding': '0' };
-  for (const s of [...NAT_SITES, ...(opts.zoo ? ZOO_SITES : [])]) {
+  const zooSites = Array.isArray(opts.zoo) ? (opts.zoo as readonly string[]) : undefined;
+  for (const s of [...NAT_SITES, ...(opts.zoo ? zooSelection(zooSites) : [])]) {
     b.host(s.nat, 'router', router, s);
     if (s.carrier) {
       // The carrier-grade NAT: on inet4, with the home NAT's WAN behind it (RFC 6598 addresses).
@@ -250,7 +264,7 @@ export function planLab(id: string, opts: PlanOptions = {}): LabPlan {
     // No default route on this LAN: multicast sends need a route to pick the interface.
     b.route(name, `224.0.0.0/4 dev ${b.ifname('mlan')}`);
   }
-  return { ...b.build(), ...(opts.zoo ? { zoo: true } : {}) };
+  return { ...b.build(), ...(opts.zoo ? { zoo: true } : {}), ...(zooSites ? { zooSites } : {}) };
 }
 
 class PlanBuilder {

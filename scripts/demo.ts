@@ -3,8 +3,10 @@
 // then brings up a lab with our agents in every role (`-- --reference`: Miredo and radvd in their roles, ours
 // only where no reference implementation exists, i.e. rasadv), and
 // shows on one screen that IPv6 works through every NAT: each Teredo client's state, NAT type and address,
-// ping6 to the native host6 through the relay with RTTs, the lan6 hosts' autoconfigured addresses and the
-// rasadv listeners' tables. Tears the lab down unless --keep.
+// ping6 to the native host6 through the relay with RTTs, three sites of the NAT zoo (scripts/demo-zoo.ts: a port
+// forward, two clients behind a NAT without hairpinning, a sequential symmetric NAT with a peer; the NAT type and
+// mapping each client reports, and the peer pings), the lan6 hosts' autoconfigured addresses and the rasadv
+// listeners' tables. Tears the lab down unless --keep.
 // Exit code: 0 when every expected outcome held, 1 when one failed, 2 when the lab could not be built.
 
 import { parseArgs } from 'node:util';
@@ -16,6 +18,7 @@ import { formatRtt, ping6, raDefaultRouter, waitForSlaac } from '../lab/observe.
 import { ADDR, NAT_SITES } from '../lab/topology.js';
 import { sleep } from '../lab/run.js';
 import { table } from '../lab/text-table.js';
+import { DEMO_ZOO, zooClientRequests, zooRows } from './demo-zoo.js';
 
 const { values: opts } = parseArgs({ options: { keep: { type: 'boolean' }, id: { type: 'string' }, reference: { type: 'boolean' } } });
 
@@ -31,7 +34,7 @@ const check = (what: string, ok: boolean): string => {
 const out = (s = ''): void => void process.stdout.write(s + '\n');
 
 async function showClients(lab: Lab): Promise<void> {
-  const clients = lab.occupants().filter((o) => o.role === 'client');
+  const clients = lab.occupants().filter((o) => o.role === 'client' && NAT_SITES.some((s) => s.client === o.node));
   if (clients.length === 0) return out('Teredo clients: no client occupant available\n');
   const pings = await Promise.all(clients.map((c) => ping6(lab, c.node, ADDR.host6, 5)));
   const rows = [['client', 'impl', 'NAT (lab)', 'NAT (client says)', 'state', 'Teredo address', 'mapped', `ping6 ${ADDR.host6} min/avg/max`, '']];
@@ -89,7 +92,9 @@ async function main(): Promise<number> {
     // same checks as every later one.
     const choices = await choosePreferredOccupants({ registry: await loadRegistry(), reference: opts.reference ?? false, log: (l) => out(l) });
     lines = choices.map(describeChoice);
-    lab = await Lab.up({ ...(opts.id ? { id: opts.id } : {}), ...(opts.keep ? {} : { ownerPid: process.pid }), occupants: occupantRequests(choices), log: (l) => out(l) });
+    const clientImpl = choices.find((c) => c.role === 'client')?.occupant?.impl;
+    const occupants = [...occupantRequests(choices), ...(clientImpl ? zooClientRequests(clientImpl) : [])];
+    lab = await Lab.up({ ...(opts.id ? { id: opts.id } : {}), ...(opts.keep ? {} : { ownerPid: process.pid }), occupants, zoo: [...DEMO_ZOO], log: (l) => out(l) });
   } catch (e) {
     if (!(e instanceof LabError)) throw e;
     process.stderr.write(`demo: ${e.message}\n`);
@@ -99,7 +104,11 @@ async function main(): Promise<number> {
     const who = opts.reference ? 'the reference implementations (Miredo, radvd) where they exist' : 'our agents in every role';
     out(`teredo-agents demo: ${who}; lab ${lab.id} up with occupants in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     out(`  ${lines.join(' · ')}\n`);
+    // The zoo's peer paths take a few seconds to find: searched while the textbook clients ping.
+    const zoo = zooRows(lab, check);
     await showClients(lab);
+    out(`NAT zoo sites (teredo-lab up --zoo ${DEMO_ZOO.join(',')}); peers found as \`teredo-lab matrix\` does`);
+    out(table(await zoo, '  ') + '\n');
     await showLan6(lab);
     await showRasadv(lab);
     const failed = checks.filter((c) => !c.ok);
@@ -108,7 +117,7 @@ async function main(): Promise<number> {
   } finally {
     if (opts.keep) {
       out(`\nlab ${lab.id} left up; try:`);
-      for (const c of [`cli-prc -- ping -6 -c3 ${ADDR.host6}`, 'cli-fc -- ip -6 addr', 'h6a -- ip -6 route', 'server -- bash']) out(`  teredo-lab exec --id ${lab.id} ${c}`);
+      for (const c of [`cli-prc -- ping -6 -c3 ${ADDR.host6}`, 'cli-fc -- ip -6 addr', 'cli-nhp -- ip -6 addr', 'nat-seq -- nft list ruleset', 'h6a -- ip -6 route', 'server -- bash']) out(`  teredo-lab exec --id ${lab.id} ${c}`);
       out(`  teredo-lab status --id ${lab.id}\n  teredo-lab down --id ${lab.id}`);
     } else {
       await lab.down();

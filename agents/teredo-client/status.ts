@@ -51,7 +51,7 @@ export function formatClientStatus(s: RunningStatus<ClientStatus>): string[] {
 }
 
 /** "endpoint-independent, port-preserving" and the like (RFC 4787 terms); '' when nothing was observed. */
-function mappingText(m: ClientStatusJson['mapping']): string {
+export function mappingText(m: ClientStatusJson['mapping']): string {
   const parts: string[] = [];
   if (m.endpointIndependent !== null) parts.push(m.endpointIndependent ? 'endpoint-independent' : 'endpoint-dependent');
   if (m.portPreserving !== null) parts.push(m.portPreserving ? 'port-preserving' : 'port not preserved');

@@ -2,7 +2,7 @@
 // teredo-lab: builds the Teredo / RA / rasadv test network in Linux network namespaces and runs commands
 // and occupants (our agents or reference implementations) in it. See docs/lab.md.
 //
-//   teredo-lab up [--zoo] [--server miredo] [--relay miredo] [--clients miredo] [--ra-sender radvd] [--preferred]
+//   teredo-lab up [--zoo [nat-pf,nat-nhp,...]] [--server miredo] [--relay miredo] [--clients miredo] [--ra-sender radvd] [--preferred]
 //   teredo-lab status | down [--all] | list | exec <node> -- <cmd...> | start <role> <impl> | stop <role>
 //   teredo-lab nat <nat-node> reboot|block-udp|open-udp        (zoo NATs)
 //   teredo-lab bench [--stack miredo/miredo/ours] [--seconds 5]
@@ -24,6 +24,7 @@ import { nodesTable, occupantsTable, tryCommands } from './print.js';
 import { benchCommand } from './bench-command.js';
 import { matrixCommand } from './matrix-command.js';
 import { NAT_ACTIONS, natAction, type NatAction } from '../../lab/nat-zoo.js';
+import { ZOO_SITES } from '../../lab/topology.js';
 
 class UsageError extends Error {}
 
@@ -57,7 +58,10 @@ async function up(args: Record<string, unknown>): Promise<void> {
   // Installs what is missing before judging availability (a fresh host has no Miredo or radvd yet).
   if (preferredRoles.length > 0) requests.push(...occupantRequests(await choosePreferredOccupants({ registry, roles: preferredRoles, log })));
   const t0 = Date.now();
-  const lab = await Lab.up({ ...(args['id'] ? { id: args['id'] as string } : {}), occupants: requests, log, zoo: args['zoo'] === true });
+  const zoo = args['zoo'] as string | undefined;
+  // `--zoo` alone builds every zoo site, `--zoo nat-pf,nat-nhp` those.
+  const zooOption = zoo === undefined ? {} : { zoo: zoo === '' ? true : zoo.split(',').map((n) => n.trim()).filter(Boolean) };
+  const lab = await Lab.up({ ...(args['id'] ? { id: args['id'] as string } : {}), occupants: requests, log, ...zooOption });
   process.stdout.write(`lab ${lab.id} is up (${Date.now() - t0} ms); state in ${lab.dir}\n\n${nodesTable(lab)}\n\n${await occupantsTable(lab)}\n\ntry:\n${tryCommands(lab)}\n`);
 }
 
@@ -125,7 +129,7 @@ try {
       'build a lab (and start occupants)',
       (y) => {
         let o = withId(y)
-          .option('zoo', { type: 'boolean', describe: 'also build the NAT zoo (port forward, hairpin, CGNAT, sequential, 30 s, reboot, UDP block, loss)' })
+          .option('zoo', { type: 'string', describe: `also build the NAT zoo (port forward, hairpin, CGNAT, sequential, 30 s, reboot, UDP block, loss and delay); --zoo nat-pf,nat-nhp builds only those of ${ZOO_SITES.map((z) => z.nat).join(', ')}` })
           .option('preferred', { type: 'boolean', describe: 'fill every role: our agent where it exists, else the reference implementation' });
         for (const role of ROLES) o = o.option(ROLE_OPTION[role], { type: 'string', describe: `occupant for ${role}: ${[...registry.implsFor(role), 'none'].join(', ')}` });
         return o;

@@ -7,9 +7,12 @@ import { table } from '../../lab/text-table.js';
 
 export function nodesTable(lab: Lab): string {
   const rows: string[][] = [['node', 'namespace', 'interfaces and addresses', 'role']];
+  const daemons = lab.state().daemons ?? [];
   for (const n of endNodes(lab.plan)) {
     const ifs = n.ifaces.map((i) => `${i.name} ${i.addrs.length ? i.addrs.join(' ') : i.segment === 'lan6' ? '(SLAAC)' : ''}`.trim()).join('; ');
-    rows.push([n.name, n.ns, ifs, n.nat ? natRole(n.name, n.nat) : '']);
+    // The lab's own processes in the node (the lossy NAT's delay line, lab/delay-line.ts).
+    const own = daemons.filter((d) => d.node === n.name).map((d) => `; ${d.key.split('@')[0]} pid ${d.proc.pid}${isAlive(d.proc) ? '' : ' (dead)'}`);
+    rows.push([n.name, n.ns, ifs, `${n.nat ? natRole(n.name, n.nat) : ''}${own.join('')}`]);
   }
   return table(rows);
 }

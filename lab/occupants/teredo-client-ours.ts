@@ -7,7 +7,7 @@ import type { OccupantContext, OccupantDefinition, OccupantStatus } from '../occ
 import { agentStatus, assertLabIpv4, describeTeredo } from '../occupant-kit.js';
 import type { AgentStatus, StatusBase } from '../../src/runtime/status.js';
 import type { HostStatus } from '../../src/runtime/host.js';
-import type { ClientStatus } from '../../agents/teredo-client/status.js';
+import { mappingText, type ClientStatus } from '../../agents/teredo-client/status.js';
 import { agentArgv, distFile, missingDist } from '../paths.js';
 import { ADDR } from '../topology.js';
 
@@ -62,6 +62,8 @@ const client: OccupantDefinition = {
     const s = await teredoClientStatus(ctx);
     if (s?.state === undefined) return { state: 'starting' };
     const detail: Record<string, string> = { ...(s.nat ? { nat: s.nat } : {}), ...(s.address ? describeTeredo(s.address) : {}) };
+    const mapping = s.mapping ? mappingText(s.mapping) : '';
+    if (mapping !== '') detail.mapping = mapping;
     if (s.qualificationMs !== null && s.qualificationMs !== undefined) detail['qualified in'] = `${s.qualificationMs} ms`;
     if (s.error) detail.error = s.error;
     return { state: s.state, ...(s.address ? { teredoAddress: s.address } : {}), ...(s.nat ? { natType: s.nat } : {}), detail };

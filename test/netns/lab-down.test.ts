@@ -26,11 +26,12 @@ async function freeId(): Promise<string> {
 async function leftovers(id: string, pids: readonly number[]): Promise<{ namespaces: string[]; links: string[]; processes: number[]; dir: boolean }> {
   const ns = (await exec(['ip', 'netns', 'list'])).stdout.split('\n').filter((l) => l.startsWith(`${id}-`));
   const links = (await exec(['ip', '-o', 'link', 'show'])).stdout.split('\n').filter((l) => l.includes(`${id}-`));
-  // Processes: the ones the state file named, plus anything whose command line mentions the lab's directory.
+  // Processes: the ones the state file named, plus anything whose command line mentions the lab's directory
+  // or its delay line's TUN device (`delay-line --dev <id>-dly`).
   const processes = pids.filter((p) => procStartTime(p) !== undefined && !zombie(p));
   for (const name of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
     const cmd = read(`/proc/${name}/cmdline`).replaceAll('\0', ' ');
-    if (cmd.includes(labDir(id)) && !zombie(Number(name))) processes.push(Number(name));
+    if ((cmd.includes(labDir(id)) || cmd.includes(` ${id}-dly `)) && !zombie(Number(name))) processes.push(Number(name));
   }
   return { namespaces: ns, links, processes, dir: existsSync(labDir(id)) };
 }
@@ -51,7 +52,7 @@ function zombie(pid: number): boolean {
 
 function recordedPids(id: string): number[] {
   const s = readState(id);
-  return s ? [...s.occupants.map((o) => o.proc.pid), ...(s.reaper ? [s.reaper.pid] : [])] : [];
+  return s ? [...s.occupants, ...(s.daemons ?? [])].map((o) => o.proc.pid).concat(s.reaper ? [s.reaper.pid] : []) : [];
 }
 
 /** Starts `teredo-lab up` and SIGKILLs it as soon as `when` holds for its lab. */
@@ -87,6 +88,16 @@ describe('teredo-lab down after a killed up', () => {
     expect(pids.length).toBeGreaterThanOrEqual(3);
     await down(id);
     expect(await leftovers(id, pids)).toEqual(nothing);
+  });
+
+  it('cleans up a lab killed once the lossy NAT\'s delay line runs (its process goes with the namespaces)', async () => {
+    const id = await freeId();
+    const log = `${labDir(id)}/delay-line@nat-loss.log`;
+    await killedUp(id, ['--zoo', 'nat-loss'], async () => read(log).includes('"ready":true'));
+    const running = (await leftovers(id, [])).processes;
+    expect(running.length).toBe(1); // the delay line, recorded nowhere yet: up was killed before writing it
+    await down(id);
+    expect(await leftovers(id, running)).toEqual(nothing);
   });
 
   it('is idempotent: down of a lab that does not exist (any more) succeeds', async () => {

@@ -207,4 +207,19 @@ describe('zoo', () => {
     expect(n).toBeLessThan(400);
     expect(n).toBeGreaterThan(330);
   });
+
+  it('nat-loss holds each packet 40 ms each way: 200 pings through it take 80 ms or more, about 10 % lost', async () => {
+    const r = await zoo.exec('cli-loss', ['ping', '-n', '-q', '-c', '200', '-i', '0.01', '-W', '2', ADDR.probe]);
+    const counts = /(\d+) packets transmitted, (\d+) received/.exec(r.stdout);
+    const rtt = /rtt min\/avg\/max\/mdev = ([\d.]+)\//.exec(r.stdout);
+    expect(counts, r.stdout).not.toBeNull();
+    expect(rtt, r.stdout).not.toBeNull();
+    // The delay line's lower bound, not a bound on our speed: 40 ms towards the probe host and 40 ms back.
+    expect(Number(rtt![1])).toBeGreaterThanOrEqual(80);
+    // A ping survives 5 % loss twice: 0.95² ≈ 90 %. Binomial(200, 0.0975): mean 19.5 lost, sd 4.2.
+    const lost = Number(counts![1]) - Number(counts![2]);
+    expect(Number(counts![1])).toBe(200);
+    expect(lost).toBeGreaterThan(2);
+    expect(lost).toBeLessThan(45);
+  });
 });

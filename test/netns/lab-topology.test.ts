@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { isGlobalUnicast4, parseIpv4 } from '../../src/wire/ipv4.js';
 import { natRuleset } from '../../lab/nat.js';
-import { ADDR, NAT_SITES, planLab } from '../../lab/topology.js';
+import { ADDR, NAT_SITES, natSites, planLab } from '../../lab/topology.js';
 import { nodeScript } from '../../lab/netns.js';
 
 const ids = Array.from({ length: 256 }, (_, i) => `tl${i.toString(16).padStart(2, '0')}`);
@@ -81,5 +81,13 @@ describe('planLab with the zoo', () => {
     expect(nodeScript(plan.nodes['cli-hp2']!)).toContain('addr add 192.168.12.3/24 dev tl3f-lan-hp');
     expect(nodeScript(plan.nodes['nat-cgn']!)).toContain('route add default via 100.64.0.1');
     expect(nodeScript(plan.nodes['cgn']!)).toContain('addr add 198.18.0.114/24 dev tl3f-inet4');
+  });
+
+  it('builds only the named zoo sites on request (`up --zoo nat-pf,nat-nhp`), and refuses a name that is no zoo NAT', () => {
+    const plan = planLab('tl3f', { zoo: ['nat-nhp', 'nat-pf'] });
+    const zooNodes = Object.keys(plan.nodes).filter((n) => !planLab('tl3f').nodes[n]);
+    expect(zooNodes.sort()).toEqual(['cli-nhp', 'cli-nhp2', 'cli-pf', 'nat-nhp', 'nat-pf', 'sw-lan-nhp']);
+    expect(natSites(plan).map((s) => s.nat)).toEqual(['nat-prc', 'nat-sym', 'nat-fc', 'nat-arc', 'nat-prc2', 'nat-pf', 'nat-nhp']);
+    expect(() => planLab('tl3f', { zoo: ['nat-pf', 'nat-prc'] })).toThrow(/not a zoo NAT: nat-prc/);
   });
 });

@@ -172,11 +172,13 @@ describe('our Teredo stack in the NAT zoo', () => {
     expectPathBothWays(await bothWays(ctx(), 'cli-blk', s.address!, 'host6', ADDR.host6, Date.now()));
   }, 240_000);
 
-  it('nat-loss (5 % loss each way): qualified, and most pings pass both ways', async () => {
+  it('nat-loss (5 % loss, 40 ms delay each way): qualified, most pings pass both ways, none faster than 80 ms', async () => {
     const r = await runCase('loss 5 %');
     expectPathBothWays(r);
     expect(await status('cli-loss')).toMatchObject({ state: 'qualified', mappedAddress: '198.18.0.120' });
     // 5 % each way: an Echo Request and its Reply both pass with about 90 %; a majority, not an exact count.
     for (const p of [r.pings!.there, r.pings!.back]) expect(p.received * 2, r.detail).toBeGreaterThan(p.sent);
+    // Every round trip crosses the delay line twice, 40 ms each (a lower bound, not a bound on our speed).
+    for (const p of [r.pings!.there, r.pings!.back]) expect(p.rtt!.min, r.detail).toBeGreaterThanOrEqual(80);
   });
 });
