@@ -53,6 +53,30 @@ describe('two clients behind one NAT without hairpinning (nat-nhp)', () => {
     expect(await pings('cli-nhp2', a.address!)).toBeGreaterThanOrEqual(4);
     for (const o of zoo.occupants()) await zoo.stopOccupant(o.key);
   });
+
+  it('local discovery off: the hairpinning extension (RFC 6081 Alternate Address trailer) reaches the other, both ways', async () => {
+    const off = ['--local-discovery', 'off'];
+    await zoo.startOccupants([
+      { role: 'server', impl: 'ours' },
+      { role: 'client', impl: 'ours', node: 'cli-nhp', args: off },
+      { role: 'client', impl: 'ours', node: 'cli-nhp2', args: off },
+    ]);
+    try {
+      const a = await requireClientStatus(zoo, 'cli-nhp');
+      const b = await requireClientStatus(zoo, 'cli-nhp2');
+      expect([a.state, b.state, a.mappedAddress]).toEqual(['qualified', 'qualified', b.mappedAddress]);
+      const first = await firstAnswer('cli-nhp', b.address!);
+      const after = [await requireClientStatus(zoo, 'cli-nhp'), await requireClientStatus(zoo, 'cli-nhp2')].map((s) => ({ counters: s.counters, drops: s.drops }));
+      expect(first, JSON.stringify(after)).toBe(true);
+      expect(await pings('cli-nhp', b.address!)).toBeGreaterThanOrEqual(4);
+      expect(await pings('cli-nhp2', a.address!)).toBeGreaterThanOrEqual(4);
+      // Not by local discovery: nothing was found that way.
+      const s = await requireClientStatus(zoo, 'cli-nhp2');
+      expect([s.counters?.discoverySent, (s.counters?.hairpinBubbles ?? 0) > 0]).toEqual([0, true]);
+    } finally {
+      for (const o of zoo.occupants()) await zoo.stopOccupant(o.key);
+    }
+  });
 });
 
 describe('a client behind a predictable symmetric NAT and one behind a port-restricted NAT', () => {
