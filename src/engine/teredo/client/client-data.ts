@@ -63,7 +63,7 @@ import { UnsolicitedPeers } from './client-admission.js';
 import { HeldPackets, type HeldSink } from './client-held.js';
 import { Hairpinning } from './client-hairpin.js';
 import { LocalDiscovery } from './client-local.js';
-import { PortPrediction } from './client-predict.js';
+import { PortPrediction, RANDOM_PORT_WINDOW } from './client-predict.js';
 import { PeerReach } from './client-reach.js';
 import { readTrailers, TeredoTrailers } from '../../../wire/teredo-trailers.js';
 import { DROP, type ClientSink } from './client-types.js';
@@ -385,9 +385,13 @@ export class ClientDataPath {
       if (slot >= 0 && !this.local.isLocal(slot)) this.hairpin.bubbleAlternates(slot, ctx.address, peer, sink);
     } else if (paced) this.#reach.sendBubble(ctx.address, peer, addr, port, sink);
     // The origin told the port its flow toward us leaves from (client-predict.ts): our bubble there opens our NAT
-    // to it; sent even within the pacing (our own bubbles to the peer may just have left), still one bubble per
-    // relayed datagram. The same address only: a trailer cannot point our bubbles elsewhere.
-    if (randomPort !== 0 && randomPort !== port) this.#reach.sendBubble(ctx.address, peer, addr, randomPort, sink);
+    // to it; sent even within the pacing (our own bubbles to the peer may just have left), still a fixed few per
+    // relayed datagram: that port and the next ones (RANDOM_PORT_WINDOW: another flow through the peer's NAT may
+    // have taken the predicted one). The same address only: a trailer cannot point our bubbles elsewhere.
+    for (let k = 0; randomPort !== 0 && k < RANDOM_PORT_WINDOW; k++) {
+      const p = (randomPort + k) & 0xffff;
+      if (p !== 0 && p !== port) this.#reach.sendBubble(ctx.address, peer, addr, p, sink);
+    }
     // Our answer leaves from a new port of a NAT we predict: the peer learns which through its server.
     const predicted = paced && slot >= 0 && !ctx.cone && isTeredo(peer, 0) && teredoServerIsGlobal(peer, 0) ? this.predict.portFor(slot) : 0;
     if (predicted !== 0) this.predict.sendIndirect(ctx.address, peer, teredoServerAt(peer, 0), predicted, sink);
