@@ -67,6 +67,21 @@ describe('hairpinning extension (RFC 6081 §5.6)', () => {
     expect(w.log.slice(mark).filter((r) => r.event === 'sent' && r.bytes.length > 40 && r.bytes[6] === 59)).toEqual([]);
   });
 
+  it('next to an RFC 4380 peer (the extension off: it ignores the trailer), local discovery still joins them, both ways', () => {
+    const w = new TeredoWorld();
+    const a = w.client('port-restricted', { localAddress: A_LAN, localPort: CLIENT_PORT }, { discovery: true });
+    const b = new TeredoClientHost(w.inet, w.inet.natHost(w.natOf(a), B_LAN), { primary: PRIMARY, hairpinning: false }, { seed: 7, discovery: true });
+    w.runUntilQualified(a);
+    w.runUntil(w.clock.now() + 500);
+    b.start();
+    w.runUntilQualified(b);
+    a.stack.respond = echoReply;
+    b.stack.respond = echoReply;
+    w.runUntil(w.clock.now() + 1000);
+    expect(echoReplies(w, a, b, 5)).toBe(5);
+    expect(echoReplies(w, b, a, 5)).toBe(5);
+  });
+
   it('a peer elsewhere is never told our local address', () => {
     const w = new TeredoWorld();
     const a = w.client('port-restricted', { localDiscovery: false, localAddress: A_LAN, localPort: CLIENT_PORT });
