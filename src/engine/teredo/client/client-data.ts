@@ -251,23 +251,10 @@ export class ClientDataPath {
     return slot >= 0 && this.local.isLocal(slot) && this.peers.trusted(slot) && this.peers.mappingIs(slot, addr, port);
   }
 
-  /**
-   * RFC 6081 §5.6: a datagram from a non-global source, from a Teredo address behind our own NAT, at one of the
-   * alternates its indirect bubble announced (or, a bubble, at one its own trailer lists while we bubble it): the
-   * peer is trusted there, as a local peer. client-hairpin.ts says why this may trust a private address.
-   */
+  /** RFC 6081 §5.6: a datagram from a non-global source taken from a peer behind our NAT (client-hairpin.ts). */
   #fromHairpinPeer(view: TeredoPacketView, addr: number, port: number, now: Millis, ctx: DataContext, sink: ClientSink): boolean {
-    const data = view.data;
-    const src = view.srcOffset;
-    if (!this.hairpin.enabled || !isGlobalEndpoint4(addr, port, true) || !isTeredo(data, src) || teredoMappedAddrAt(data, src) !== teredoMappedAddrAt(ctx.address, 0)) return false;
-    const slot = this.peers.find(data, src);
-    if (slot < 0) return false;
-    let ok = this.hairpin.isAlternate(slot, addr, port);
-    if (!ok && view.isBubble && this.#reach.pending(slot)) {
-      readTrailers(this.#trailers, data, view.ipv6Offset + view.ipv6Length, view.end);
-      ok = Hairpinning.lists(this.#trailers, addr, port);
-    }
-    if (!ok) return false;
+    const slot = this.hairpin.enabled ? this.peers.find(view.data, view.srcOffset) : -1;
+    if (slot < 0 || !this.hairpin.accepts(view, addr, port, slot, this.#reach.pending(slot), teredoMappedAddrAt(ctx.address, 0), this.#trailers)) return false;
     this.#trust(slot, addr, port, now, sink);
     this.local.setLocal(slot, true);
     return true;
@@ -375,10 +362,8 @@ export class ClientDataPath {
     if (paced && slot >= 0) this.peers.bubbleSent(slot, now);
     const peer = this.#peerAddr;
     for (let i = 0; i < 16; i++) peer[i] = data[src + i]!;
-    // RFC 6081 §5.6: the origin is our own NAT's public address, and so is the mapping the peer's address embeds:
-    // its alternates (its local addresses) may reach it where the NAT does not hairpin (client-hairpin.ts).
-    const ours = teredoMappedAddrAt(ctx.address, 0);
-    const sameNat = this.hairpin.enabled && addr === ours && isTeredo(peer, 0) && teredoMappedAddrAt(peer, 0) === ours;
+    // RFC 6081 §5.6: a peer behind our NAT; its alternates may reach it where the NAT does not hairpin.
+    const sameNat = this.hairpin.behindOurNat(addr, peer, ctx.address);
     if (sameNat && slot >= 0 && this.#trailers.alternateCount > 0) this.hairpin.record(slot, this.#trailers);
     if (paced && sameNat) {
       this.hairpin.sendBubble(ctx.address, peer, addr, port, sink);

@@ -27,8 +27,9 @@
 
 import { isGlobalEndpoint4 } from '../../../wire/ipv4.js';
 import { IPV6_FIELD } from '../../../wire/ipv6.js';
-import { writeAlternateAddressTrailer, type TeredoTrailers } from '../../../wire/teredo-trailers.js';
-import { TEREDO_BUBBLE_LEN, writeBubbleHeader } from '../../../wire/teredo-view.js';
+import { isTeredo, teredoMappedAddrAt } from '../../../wire/teredo-address.js';
+import { readTrailers, writeAlternateAddressTrailer, type TeredoTrailers } from '../../../wire/teredo-trailers.js';
+import { TEREDO_BUBBLE_LEN, writeBubbleHeader, type TeredoPacketView } from '../../../wire/teredo-view.js';
 import type { ClientSink } from './client-types.js';
 
 /** Alternates kept per peer: RFC 6081 §4.3's length "SHOULD be at most 14" (a local address and one from UPnP). */
@@ -81,6 +82,29 @@ export class Hairpinning {
       n++;
     }
     this.#count[slot] = n;
+  }
+
+  /**
+   * RFC 6081's condition for an indirect bubble from the server: its origin indication (`origin`, int32) is our own
+   * public address, and so is the mapping the sender's address (`peer`, 16 bytes) embeds; `me`: our address.
+   */
+  behindOurNat(origin: number, peer: Uint8Array, me: Uint8Array): boolean {
+    const ours = teredoMappedAddrAt(me, 0);
+    return this.enabled && origin === ours && isTeredo(peer, 0) && teredoMappedAddrAt(peer, 0) === ours;
+  }
+
+  /**
+   * A datagram in `view` from addr:port (not global) from the peer in `slot` is taken: its Teredo address embeds
+   * `ours` (our public IPv4), addr:port is unicast with a port, and it is one of the alternates kept for the peer,
+   * or (a bubble, while we are `bubbling` the peer) one its own trailer lists (`t` is filled from the datagram).
+   */
+  accepts(view: TeredoPacketView, addr: number, port: number, slot: number, bubbling: boolean, ours: number, t: TeredoTrailers): boolean {
+    const data = view.data;
+    if (!isGlobalEndpoint4(addr, port, true) || !isTeredo(data, view.srcOffset) || teredoMappedAddrAt(data, view.srcOffset) !== ours) return false;
+    if (this.isAlternate(slot, addr, port)) return true;
+    if (!view.isBubble || !bubbling) return false;
+    readTrailers(t, data, view.ipv6Offset + view.ipv6Length, view.end);
+    return Hairpinning.lists(t, addr, port);
   }
 
   /** addr:port is one of the alternates kept for the peer in `slot`. */
