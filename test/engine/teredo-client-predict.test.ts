@@ -5,9 +5,8 @@
 
 import { describe, expect, it } from 'vitest';
 import { decodeTrailers } from '../../src/wire/teredo-trailers.js';
-import { echoReply } from '../fakes/teredo-net-native.js';
 import type { NatOptions } from '../fakes/teredo-net-nat.js';
-import { echoReplies, PRIMARY, ROGUE, TeredoWorld } from './teredo-client-fixtures.js';
+import { echoReplies, PRIMARY, qualifiedAnswering, ROGUE, TeredoWorld } from './teredo-client-fixtures.js';
 
 
 /** A client behind a symmetric NAT with `ports`, and one behind a port-restricted NAT; both qualified, answering pings. */
@@ -17,11 +16,7 @@ function symmetricAndRestricted(nat: NatOptions) {
   // is judged from them.
   const sym = w.client('symmetric', { localPort: 40000, probeLocalPort: 40001 }, { nat });
   const prc = w.client('port-restricted', {}, { seed: 7 });
-  w.runUntilQualified(sym);
-  w.runUntilQualified(prc);
-  expect([sym.engine.state, prc.engine.state]).toEqual(['qualified', 'qualified']);
-  sym.stack.respond = echoReply;
-  prc.stack.respond = echoReply;
+  qualifiedAnswering(w, sym, prc);
   return { w, sym, prc };
 }
 
