@@ -15,6 +15,7 @@
 //   backoffMax       30 s between qualification attempts at most (Miredo: 100 s; Windows: until restarted)
 //   localDiscovery   on: RFC 4380 §5.2.8 multicast bubbles on the LAN (Windows does it; Miredo 1.3 only when
 //                    configured: its LocalDiscovery directive maps here)
+//   hairpinning      on: RFC 6081 §5.6 (Windows does it; Miredo does not: it ignores the trailer)
 //   udpSockets       native: the addon's sockets, DF bit clear as RFC 4380 §5.1.2 asks (Linux sets it on UDP, and
 //                    node:dgram cannot clear it); dgram is the fallback where the addon cannot be built
 
@@ -41,6 +42,7 @@ export interface ClientAgentConfig extends CommonConfig {
   readonly hook: string | undefined;
   readonly udpSockets: DatagramImplementation;
   readonly localDiscovery: 'on' | 'off';
+  readonly hairpinning: 'on' | 'off';
 }
 
 export const DEFAULT_INTERFACE = 'teredo';
@@ -68,6 +70,7 @@ export const clientSpec: ConfigSpec<ClientAgentConfig> = {
     hook: { live: true, type: 'string', description: 'program run on every state change, with STATE, OLD_STATE, IFACE, ADDRESS, OLD_ADDRESS, MTU, NAT in its environment (like Miredo\'s client hook)' },
     statsInterval: STATS_INTERVAL_FIELD,
     localDiscovery: { type: 'enum', values: ['on', 'off'], default: 'on', description: 'local client discovery (RFC 4380 §5.2.8): multicast bubbles to 224.0.0.253:3544 find Teredo clients on the LAN, reached directly (two clients behind a NAT that does not hairpin); needs a restart' },
+    hairpinning: { live: true, type: 'enum', values: ['on', 'off'], default: 'on', description: 'RFC 6081 hairpinning extension: bubbles to Teredo clients behind our own NAT carry our local address (Alternate Address trailer), and theirs are tried, so two clients behind a NAT that does not hairpin reach each other without local discovery' },
     udpSockets: { type: 'enum', values: ['native', 'dgram'], default: 'native', description: 'UDP sockets: native (the addon: DF bit clear per RFC 4380 §5.1.2, batched) or dgram (node:dgram, DF set by Linux)' },
   },
   check: clientProblems,
@@ -82,10 +85,14 @@ function clientProblems(c: ClientAgentConfig): string[] {
   return problems;
 }
 
-/** The local ports of the client's two sockets (for the engine's port-preservation report). */
+/**
+ * The local ports of the client's two sockets (for the engine's port-preservation report), and the local address
+ * toward the server (int32; 0 unknown), announced to peers behind our NAT (RFC 6081 §5.6).
+ */
 export interface LocalPorts {
   readonly localPort: number;
   readonly probeLocalPort: number;
+  readonly localAddress?: number;
 }
 
 /**
@@ -106,5 +113,6 @@ export function engineParams(c: ClientAgentConfig, servers: readonly number[], p
     preferredRetryMs: c.preferredRetry * 1000,
     refuseSymmetric: c.refuseSymmetric,
     localDiscovery: c.localDiscovery === 'on',
+    hairpinning: c.hairpinning === 'on',
   };
 }
