@@ -1,9 +1,9 @@
 // teredo-relay declared for the agent host (src/runtime/host.ts): the sans-I/O TeredoRelay engine
 // (src/engine/teredo/relay/relay.ts) fed by one UDP socket and a TUN device routing 2001::/32.
 //
-//   UDP batch (recvmmsg) ──► engine.datagram ─┬─► TUN write      (client -> native)
-//   TUN batch ─────────────► engine.tun ──────┼─► UDP send       (native -> client, bubbles)
-//   timer (peer expiry, bubble retries) ──────┴─► drops counted per reason
+//   UDP batch (recvmmsg) ──► engine.datagrams ─┬─► TUN write      (client -> native)
+//   TUN batch ─────────────► engine.packets ───┼─► UDP send       (native -> client, bubbles)
+//   timer (peer expiry, bubble retries) ───────┴─► drops counted per reason
 //
 // The host opens, counts and closes the ports (the route goes before the device), runs the stats log and
 // SIGHUP: the policy fields (config.ts `live`) change in place and the peer table is kept.
@@ -47,8 +47,9 @@ async function setup(host: Host<RelayAgentConfig>) {
     engine,
     (drop) => ({ drop, sendUdp: (data, offset, length, addr, port) => udp.send(data, offset, length, addr, port), writeTun: (data, offset, length) => void tun.write(data, offset, length) }),
     [
-      { from: udp, datagram: (d, o, l, a, p, now, s) => engine.datagram(d, o, l, a, p, now, s) },
-      { from: tun, packet: (d, o, l, now, s) => engine.tun(d, o, l, now, s) },
+      // Whole batches: the engine checks what consecutive packets of a superframe share once (relay.ts).
+      { from: udp, datagrams: (b, now, s) => engine.datagrams(b, now, s) },
+      { from: tun, packets: (b, now, s) => engine.packets(b, now, s) },
     ],
   );
 

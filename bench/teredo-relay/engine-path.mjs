@@ -5,8 +5,10 @@
 //   npm run build && node bench/teredo-relay/engine-path.mjs [--packets 200000]
 //
 // Paths: udp (a trusted peer's packet to the native side), tun (a native packet to a trusted peer), spoofed (a
-// forged Teredo source, dropped), junk (not IPv6, dropped). Each is a batch of 64 through driver.batch as the
-// agent does (the ports' ReceiveBatch), into a sink that only adds up bytes. Allocation: the script re-runs itself with --expose-gc and a
+// forged Teredo source, dropped), junk (not IPv6, dropped). Each is a batch of 64 through driver.batch (the
+// ports' ReceiveBatch), into a sink that only adds up bytes, twice: a step calling engine.datagram / engine.tun
+// per packet (the agent before issue 18), and "batch", the engine's datagrams() / packets() the agent now uses,
+// where the 64 packets of one peer are one superframe's segments whose shared fields are checked once. Allocation: the script re-runs itself with --expose-gc and a
 // 64 MiB young generation; gc(), v8 used_heap_size before and after a window of 12,800 packets.
 
 import { spawnSync } from 'node:child_process';
@@ -70,14 +72,23 @@ const tunStep = (b, now, sink) => {
 // Make the client a trusted peer first.
 driver.batch(udpStep, batchOf(echo(client6, host6)));
 const spoofed = echo(encodeTeredoAddress({ server: SERVER, mappedAddr: CLIENT.addr, mappedPort: 1 }), host6);
+// The agent's steps since issue 18: the engine's own batch loops, which check a superframe's shared fields once.
+const udpBatch = (b, now, sink) => engine.datagrams(b, now, sink);
+const tunBatch = (b, now, sink) => engine.packets(b, now, sink);
+// Native side answered: the client leaves the embedded class, whose datagrams each cost a token.
+driver.batch(tunStep, batchOf(echo(host6, client6)));
 const paths = [
   ['udp', udpStep, batchOf(echo(client6, host6))],
+  ['udp batch', udpBatch, batchOf(echo(client6, host6))],
   ['tun', tunStep, batchOf(echo(host6, client6))],
+  ['tun batch', tunBatch, batchOf(echo(host6, client6))],
   ['spoofed', udpStep, batchOf(spoofed)],
+  ['spoofed batch', udpBatch, batchOf(spoofed)],
   ['junk', udpStep, batchOf(new Uint8Array(60).fill(0x45))],
+  ['junk batch', udpBatch, batchOf(new Uint8Array(60).fill(0x45))],
 ];
 console.log(`teredo-relay engine paths, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-console.log('path      CPU ns/packet (best of 5)  heap bytes/packet');
+console.log('path           CPU ns/packet (best of 5)  heap bytes/packet');
 for (const [name, step, batch] of paths) {
   const run = (n) => {
     for (let k = 0; k < n / 64; k++) driver.batch(step, batch);
@@ -95,5 +106,5 @@ for (const [name, step, batch] of paths) {
   const h0 = v8.getHeapStatistics().used_heap_size;
   run(12_800);
   const alloc = (v8.getHeapStatistics().used_heap_size - h0) / 12_800;
-  console.log(`${name.padEnd(9)} ${best.toFixed(0).padStart(24)}  ${alloc.toFixed(1).padStart(17)}`);
+  console.log(`${name.padEnd(14)} ${best.toFixed(0).padStart(24)}  ${alloc.toFixed(1).padStart(17)}`);
 }

@@ -16,24 +16,10 @@
 
 import type { Endpoint4 } from '../wire/endpoint.js';
 
-/**
- * Packets received in one wake-up (up to the adapter's batch size), lent for the call. Packet i is
- * `data[offset(i) .. offset(i) + length(i))`. Accessors read typed arrays: nothing is allocated per packet.
- */
-export interface PacketBatch {
-  readonly count: number;
-  readonly data: Uint8Array;
-  offset(i: number): number;
-  length(i: number): number;
-}
+/** A received batch (PacketBatch) and a received datagram batch (DatagramBatch), lent as above. */
+import type { DatagramBatch, PacketBatch } from '../wire/packet-batch.js';
 
-/** Datagrams received in one wake-up (recvmmsg), lent for the call; also the IPv4 source of each. */
-export interface DatagramBatch extends PacketBatch {
-  /** Source IPv4 address of datagram i (int32, src/wire/ipv4.ts). */
-  sourceAddr(i: number): number;
-  /** Source UDP port of datagram i. */
-  sourcePort(i: number): number;
-}
+export type { DatagramBatch, PacketBatch };
 
 /** A layer-3 TUN device carrying whole IPv6 packets (IFF_TUN | IFF_NO_PI: no packet-information prefix). */
 export interface TunDevice {

@@ -98,10 +98,16 @@ export interface TunRoute {
   readonly length: number;
 }
 
-/** One engine input fed by one port: the host builds the step that loops over each batch. */
+/**
+ * One engine input fed by one port: per packet (`datagram` / `packet`: the host builds the step that loops over
+ * each batch), or per batch (`datagrams` / `packets`: the engine's own loop is the step, for an engine that
+ * checks what consecutive packets share once, as the relay does for superframes).
+ */
 export type EngineInput<K> =
   | { readonly from: DatagramPort; readonly datagram: (data: Uint8Array, offset: number, length: number, addr: number, port: number, now: Millis, sink: K) => void }
-  | { readonly from: TunDevice; readonly packet: (data: Uint8Array, offset: number, length: number, now: Millis, sink: K) => void };
+  | { readonly from: DatagramPort; readonly datagrams: (batch: DatagramBatch, now: Millis, sink: K) => void }
+  | { readonly from: TunDevice; readonly packet: (data: Uint8Array, offset: number, length: number, now: Millis, sink: K) => void }
+  | { readonly from: TunDevice; readonly packets: (batch: PacketBatch, now: Millis, sink: K) => void };
 
 interface Closer {
   close(): Promise<void> | void;
@@ -228,7 +234,13 @@ export class Host<C extends CommonConfig> {
   drive<K extends DropSink>(engine: TimedEngine<K>, sink: (drop: (reason: number) => void) => K, inputs: readonly EngineInput<K>[] = []): Driver<K> {
     const driver = new Driver<K>({ engine, sink, logger: this.logger, clock: this.clock, timers: this.timers });
     for (const input of inputs) {
-      if ('datagram' in input) {
+      if ('datagrams' in input) {
+        const step = input.datagrams;
+        input.from.onBatch((b) => driver.batch(step, b));
+      } else if ('packets' in input) {
+        const step = input.packets;
+        input.from.onBatch((b) => driver.batch(step, b));
+      } else if ('datagram' in input) {
         const handle = input.datagram;
         const step = (b: DatagramBatch, now: Millis, s: K): void => {
           for (let i = 0; i < b.count; i++) handle(b.data, b.offset(i), b.length(i), b.sourceAddr(i), b.sourcePort(i), now, s);

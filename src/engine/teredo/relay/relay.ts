@@ -30,34 +30,24 @@
 //     other packets ─► writeTun unless the destination is not native (multicast, link-local, Teredo).
 
 import { isGlobalEndpoint4 } from '../../../wire/ipv4.js';
-import { isGlobalUnicast6, isLinkLocal6, isMulticast6, isUnspecified6 } from '../../../wire/ipv6-address.js';
+import { ipv6Equal, isGlobalUnicast6, isLinkLocal6, isMulticast6, isUnspecified6 } from '../../../wire/ipv6-address.js';
 import { IPV6_FIELD, IPV6_HEADER_LEN } from '../../../wire/ipv6.js';
 import { isTeredo, teredoEmbeds, teredoFlagsAt, teredoMappedAddrAt, teredoMappedPortAt, teredoMappingIsGlobal, teredoServerAt, teredoServerIsGlobal, TEREDO_FLAG_CONE } from '../../../wire/teredo-address.js';
 import { TEREDO_PORT } from '../../../wire/teredo-constants.js';
 import { checkTeredoPayload, TEREDO_BUBBLE_LEN, TeredoPacketView, writeBubbleHeader } from '../../../wire/teredo-view.js';
 import { TimerTable } from '../../timer-table.js';
+import type { DatagramBatch, PacketBatch } from '../../../wire/packet-batch.js';
 import type { Millis, Random, TimedEngine } from '../../types.js';
 import { bubbleRetryAt } from '../peers/bubble-pacing.js';
 import { PEER_EMBEDDED, PEER_PENDING, PEER_PROVEN } from '../peers/peer-classes.js';
 import { PeerTable, type PeerRemoval } from '../peers/peer-table.js';
-import { UnreachableErrors } from '../unreachable.js';
-import { RateBuckets } from '../../rate-bucket.js';
+import type { UnreachableErrors } from '../unreachable.js';
+import type { RateBuckets } from '../../rate-bucket.js';
 import { word } from '../peers/address-index.js';
-import { DEFAULT_NEW_PEERS_PER_PREFIX, DEFAULT_UNANSWERED_RATE, RELAY_DROP, RELAY_DROP_REASONS, RelayCounters, type RelaySink, type TeredoRelayParams } from './relay-types.js';
+import { icmpFor, newPeersBuckets, PREFIX_BUCKETS, resolveConfig, unansweredBucket, type RelayConfig } from './relay-config.js';
+import { RELAY_DROP, RELAY_DROP_REASONS, RelayCounters, type RelaySink, type TeredoRelayParams } from './relay-types.js';
 
 const LINK_LOCAL_IID = 8;
-/** Buckets of the per-source-/64 limit on new pending peers (a power of two; 16 bytes each). */
-const PREFIX_BUCKETS = 1024;
-/** Hop limit of the ICMPv6 errors sent to native hosts (IANA's default, as a host would send them). */
-const ICMPV6_HOP_LIMIT = 64;
-
-interface RelayConfig {
-  readonly honorConeBit: boolean;
-  readonly directBubbles: boolean;
-  readonly acceptUnknownPeers: boolean;
-  /** Labs only: any unicast IPv4 passes where §5.2.4 asks for global unicast (isGlobalEndpoint4). */
-  readonly allowNonGlobal: boolean;
-}
 
 /** Peers, trusted peers and queued bytes: the table's state for status. */
 export interface RelayPeerSummary {
@@ -89,6 +79,11 @@ export class TeredoRelay implements TimedEngine<RelaySink> {
   #sink: RelaySink | undefined;
   #flushSlot = 0;
   #now: Millis = 0;
+  /**
+   * The slot the last input relayed through, when a next packet with the same shared fields (see datagrams()
+   * and packets()) would pass every check the same way; -1 otherwise. Read only by the batch loops.
+   */
+  #passed = -1;
 
   /** Throws RangeError naming the parameter for bounds the agent's config validation already refuses. */
   constructor(params: TeredoRelayParams) {
@@ -130,8 +125,7 @@ export class TeredoRelay implements TimedEngine<RelaySink> {
   tun(data: Uint8Array, offset: number, length: number, now: Millis, sink: RelaySink): void {
     this.#sink = sink;
     this.#now = now;
-    if (length < IPV6_HEADER_LEN || data[offset]! >>> 4 !== 6) return sink.drop(RELAY_DROP['relay-tun-malformed']);
-    if (IPV6_HEADER_LEN + ((data[offset + IPV6_FIELD.PAYLOAD_LENGTH]! << 8) | data[offset + IPV6_FIELD.PAYLOAD_LENGTH + 1]!) !== length) return sink.drop(RELAY_DROP['relay-tun-malformed']);
+    if (!ipv6Framed(data, offset, length)) return sink.drop(RELAY_DROP['relay-tun-malformed']);
     const src = offset + IPV6_FIELD.SRC;
     const dst = offset + IPV6_FIELD.DST;
     if (isLinkLocal6(data, src) || isUnspecified6(data, src) || isMulticast6(data, dst)) return sink.drop(RELAY_DROP['relay-tun-link-scope']);
@@ -150,7 +144,10 @@ export class TeredoRelay implements TimedEngine<RelaySink> {
     let slot = table.find(data, dst);
     // Traffic both ways: an embedded peer the native side answers leaves the (b) pool (peer-classes.ts).
     if (slot >= 0) table.adopt(slot);
-    if (slot >= 0 && table.trusted(slot) && table.valid(slot, now)) return this.#send(slot, data, offset, length, now, sink);
+    if (slot >= 0 && table.trusted(slot) && table.valid(slot, now)) {
+      this.#passed = slot;
+      return this.#send(slot, data, offset, length, now, sink);
+    }
     if (slot < 0) {
       if (!this.#newPeers.take(this.#prefixBucket(data, src), now)) return sink.drop(RELAY_DROP['relay-tun-new-peers-rate-limited']);
       // A pending peer: evicted only by another pending one, never by unsolicited datagrams (peer-classes.ts).
@@ -229,9 +226,65 @@ export class TeredoRelay implements TimedEngine<RelaySink> {
     }
     const dst = view.dstOffset;
     if (isTeredo(data, dst) || !isGlobalUnicast6(data, dst)) return sink.drop(RELAY_DROP['relay-udp-destination-not-native']);
-    this.counters.toNativePackets++;
-    this.counters.toNativeBytes += view.ipv6Length;
-    sink.writeTun(data, view.ipv6Offset, view.ipv6Length);
+    // A next datagram like this one passes (a) without a token unless the peer is embedded (one token each).
+    if (!table.embedded(slot)) this.#passed = slot;
+    this.#toNative(data, sink);
+  }
+
+  /**
+   * §5.4.2 for a batch of datagrams (one recvmmsg). A UDP_GRO superframe arrives as consecutive datagrams of one
+   * UDP source; a datagram with the UDP source and the IPv6 source and destination of the previous one, which
+   * went to the native side from a trusted peer not in the embedded class, passes the peer checks as that one
+   * did (same peer, same mapping, same destination, same `now`, nothing changed in between): only its own
+   * framing (checkTeredoPayload) and bubble-ness are checked. Any datagram that differs goes through datagram().
+   */
+  datagrams(batch: DatagramBatch, now: Millis, sink: RelaySink): void {
+    const data = batch.data;
+    const view = this.#view;
+    let slot = -1;
+    let addr = 0;
+    let port = 0;
+    let at = 0;
+    for (let i = 0; i < batch.count; i++) {
+      const offset = batch.offset(i);
+      const length = batch.length(i);
+      const fromAddr = batch.sourceAddr(i);
+      const fromPort = batch.sourcePort(i);
+      if (slot >= 0 && fromAddr === addr && fromPort === port && checkTeredoPayload(view, data, offset, length) >= 0 && !view.isBubble && sameAddresses(data, view.srcOffset, at)) {
+        this.#toNative(data, sink);
+        continue;
+      }
+      this.#passed = -1;
+      this.datagram(data, offset, length, fromAddr, fromPort, now, sink);
+      slot = this.#passed;
+      addr = fromAddr;
+      port = fromPort;
+      at = view.srcOffset;
+    }
+  }
+
+  /**
+   * §5.4.1 for a batch of packets from the TUN device (a TSO/USO superframe arrives cut into consecutive
+   * segments to one destination). A packet with the IPv6 source and destination of the previous one, which
+   * went to a trusted, valid peer, goes to that peer after its own framing checks (version, payload length);
+   * any packet that differs goes through tun().
+   */
+  packets(batch: PacketBatch, now: Millis, sink: RelaySink): void {
+    const data = batch.data;
+    let slot = -1;
+    let at = 0;
+    for (let i = 0; i < batch.count; i++) {
+      const offset = batch.offset(i);
+      const length = batch.length(i);
+      if (slot >= 0 && ipv6Framed(data, offset, length) && sameAddresses(data, offset + IPV6_FIELD.SRC, at)) {
+        this.#send(slot, data, offset, length, now, sink);
+        continue;
+      }
+      this.#passed = -1;
+      this.tun(data, offset, length, now, sink);
+      slot = this.#passed;
+      at = offset + IPV6_FIELD.SRC;
+    }
   }
 
   /** Peer expiry (30 s idle) and bubble retries (2 s). Harmless when nothing is due. */
@@ -271,6 +324,14 @@ export class TeredoRelay implements TimedEngine<RelaySink> {
     this.counters.toTeredoPackets++;
     this.counters.toTeredoBytes += length;
     sink.sendUdp(data, offset, length, this.peers.mappedAddr(slot), this.peers.mappedPort(slot));
+  }
+
+  /** The IPv6 packet of the datagram in this.#view (checked) to the native side. */
+  #toNative(data: Uint8Array, sink: RelaySink): void {
+    const view = this.#view;
+    this.counters.toNativePackets++;
+    this.counters.toNativeBytes += view.ipv6Length;
+    sink.writeTun(data, view.ipv6Offset, view.ipv6Length);
   }
 
   /** §5.4.1 case 3: the indirect bubble via the peer's server (and a direct one if the relay is restricted). */
@@ -334,28 +395,12 @@ export class TeredoRelay implements TimedEngine<RelaySink> {
   };
 }
 
-function resolveConfig(params: TeredoRelayParams): RelayConfig {
-  return {
-    honorConeBit: params.honorConeBit === true,
-    directBubbles: params.directBubbles === true,
-    acceptUnknownPeers: params.acceptUnknownPeers !== false,
-    allowNonGlobal: params.allowNonGlobal === true,
-  };
+/** An IPv6 packet of exactly `length` bytes: version 6, a whole header, the payload length it says. */
+function ipv6Framed(data: Uint8Array, offset: number, length: number): boolean {
+  return length >= IPV6_HEADER_LEN && data[offset]! >>> 4 === 6 && IPV6_HEADER_LEN + ((data[offset + IPV6_FIELD.PAYLOAD_LENGTH]! << 8) | data[offset + IPV6_FIELD.PAYLOAD_LENGTH + 1]!) === length;
 }
 
-function newPeersBuckets(params: TeredoRelayParams): RateBuckets {
-  const rate = params.newPeersPerPrefix ?? DEFAULT_NEW_PEERS_PER_PREFIX;
-  return new RateBuckets(PREFIX_BUCKETS, rate, Math.max(1, rate));
-}
-
-function unansweredBucket(params: TeredoRelayParams): RateBuckets {
-  const rate = params.unansweredPerSecond ?? DEFAULT_UNANSWERED_RATE;
-  return new RateBuckets(1, rate, Math.max(1, rate));
-}
-
-function icmpFor(params: TeredoRelayParams): UnreachableErrors {
-  const rate = params.icmpv6RatePerSecond ?? 10;
-  if (!Number.isInteger(rate) || rate < 0 || rate > 1_000_000) throw new RangeError(`icmpv6RatePerSecond must be an integer 0..1000000, got ${rate}`);
-  if (params.icmpv6Source !== undefined && params.icmpv6Source.length !== 16) throw new RangeError('icmpv6Source must be a 16-byte IPv6 address');
-  return new UnreachableErrors({ source: params.icmpv6Source, hopLimit: ICMPV6_HOP_LIMIT, perWindow: rate, windowMs: 1000 });
+/** The IPv6 source and destination (32 bytes) at data[a] equal those at data[b]: the fields segments share. */
+function sameAddresses(data: Uint8Array, a: number, b: number): boolean {
+  return ipv6Equal(data, data, a, b) && ipv6Equal(data, data, a + 16, b + 16);
 }
