@@ -6,10 +6,11 @@
 import { describe, expect, it } from 'vitest';
 import type { DropSink, Millis, TimedEngine } from '../../src/engine/types.js';
 import type { DatagramPortOptions } from '../../src/io/datagram-port.js';
+import type { DatagramBatch } from '../../src/io/ports.js';
 import type { ConfigSpec } from '../../src/runtime/config.js';
 import { validateConfig } from '../../src/runtime/config.js';
 import { FakeClock } from '../../src/runtime/fake-clock.js';
-import { runAgent, STATS_INTERVAL_FIELD, type CommonConfig, type Host, type HostDeps } from '../../src/runtime/host.js';
+import { runAgent, STATS_INTERVAL_FIELD, type CommonConfig, type EngineInput, type Host, type HostDeps } from '../../src/runtime/host.js';
 import { FakeDatagramPort } from '../fakes/fake-datagram-port.js';
 import { FakeTun } from '../fakes/fake-tun.js';
 import { capturedLogger } from '../fakes/log-capture.js';
@@ -52,6 +53,13 @@ class EchoEngine implements TimedEngine<EchoSink> {
     if (length < 4) sink.drop(0);
     else sink.echo(data, offset, length, addr, port);
   }
+
+  /** The batch input: the sizes of the batches it was handed whole. */
+  readonly batches: number[] = [];
+  datagrams(batch: DatagramBatch, now: Millis, sink: EchoSink): void {
+    this.batches.push(batch.count);
+    for (let i = 0; i < batch.count; i++) this.datagram(batch.data, batch.offset(i), batch.length(i), batch.sourceAddr(i), batch.sourcePort(i), now, sink);
+  }
 }
 
 function world(opts: { failTun?: boolean; failBind?: number } = {}) {
@@ -84,9 +92,10 @@ function world(opts: { failTun?: boolean; failBind?: number } = {}) {
     for (const port of [a, b]) {
       const engine = new EchoEngine();
       engines.push(engine);
-      host.drive<EchoSink>(engine, (drop) => ({ drop, echo: (d, o, l, addr, p) => port.send(d, o, l, addr, p) }), [
-        { from: port, datagram: (d, o, l, addr, p, now, s) => engine.datagram(d, o, l, addr, p, now, s) },
-      ]);
+      // Port a per datagram, port b per batch (the engine's own loop, as the relay's).
+      const input: EngineInput<EchoSink> =
+        port === a ? { from: port, datagram: (d, o, l, addr, p, now, s) => engine.datagram(d, o, l, addr, p, now, s) } : { from: port, datagrams: (batch, now, s) => engine.datagrams(batch, now, s) };
+      host.drive<EchoSink>(engine, (drop) => ({ drop, echo: (d, o, l, addr, p) => port.send(d, o, l, addr, p) }), [input]);
     }
     return { status: () => ({ greeting: host.config.greeting }), reload: (_: EchoConfig, changed: readonly string[]) => void reloads.push([...changed]) };
   };
@@ -104,9 +113,12 @@ describe('the agent host', () => {
     w.ports[0]!.deliverBatch([{ bytes: new Uint8Array([1, 2, 3, 4]), from: FROM }, { bytes: new Uint8Array([1]), from: FROM }]);
     w.clock.advance(5);
     w.ports[1]!.deliver(new Uint8Array([9]), FROM);
+    w.ports[1]!.deliverBatch([{ bytes: new Uint8Array([5, 6, 7, 8]), from: FROM }, { bytes: new Uint8Array([2]), from: FROM }, { bytes: new Uint8Array([9, 9, 9, 9]), from: FROM }]);
     expect(w.ports[0]!.sent).toEqual([{ bytes: new Uint8Array([1, 2, 3, 4]), to: FROM }]);
-    expect(w.engines.map((e) => e.seenAt)).toEqual([[5, 5], [10]]);
-    expect(agent.status()).toMatchObject({ greeting: 'hi', drops: { 'too-short': 2 }, ioErrors: { a: 0, b: 0, tun: 0 }, driver: { batches: 2, errors: 0 } });
+    expect(w.ports[1]!.sent).toEqual([{ bytes: new Uint8Array([5, 6, 7, 8]), to: FROM }, { bytes: new Uint8Array([9, 9, 9, 9]), to: FROM }]);
+    expect(w.engines.map((e) => e.seenAt)).toEqual([[5, 5], [10, 10, 10, 10]]);
+    expect(w.engines.map((e) => e.batches)).toEqual([[], [1, 3]]);
+    expect(agent.status()).toMatchObject({ greeting: 'hi', drops: { 'too-short': 3 }, ioErrors: { a: 0, b: 0, tun: 0 }, driver: { batches: 3, errors: 0 } });
     await agent.stop();
   });
 
