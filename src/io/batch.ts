@@ -5,6 +5,7 @@
 // a heap number allocated per packet.
 
 import type { DatagramBatch } from './ports.js';
+import { holdFlushes, releaseFlushes } from './send-queue.js';
 
 const EMPTY = new Uint8Array(0);
 
@@ -62,16 +63,18 @@ export class ReceiveBatch implements DatagramBatch {
 
   /**
    * One wake-up of a poller (native.ts Poller): refills the batch from its lent memory, hands it to `handler`,
-   * then forgets the memory. What the handler throws goes to `threw` (pass a pre-bound function: nothing is
+   * flushes what the handler sent (send-queue.ts holdFlushes), then forgets the memory. What the handler throws goes to `threw` (pass a pre-bound function: nothing is
    * allocated per batch).
    */
   deliver(rx: { readonly data: Uint8Array; readonly meta: Int32Array }, count: number, words: number, handler: (batch: this) => void, threw: (e: unknown) => void): void {
     this.fill(rx.data, rx.meta, count, words);
+    holdFlushes();
     try {
       handler(this);
     } catch (e) {
       threw(e);
     }
+    releaseFlushes();
     this.release();
   }
 

@@ -5,8 +5,9 @@
 //   kernel ──recvmmsg (≤ batchSize)──► ONE call into JS per batch ──► handler(batch) once, lent (ports.ts)
 //   send(data, offset, length, addr, port) ──copy into a staging area──► end of this JS turn ──► ONE sendmmsg
 //
-// Sends go through a SendQueue (send-queue.ts): copied at send(), flushed by one microtask at the end of the
-// current JS turn together with every other queue that has something staged, so everything a batch of RSs
+// Sends go through a SendQueue (send-queue.ts): copied at send(), flushed when the received batch's delivery
+// returns (or by one microtask at the end of the current JS turn) together with every other queue that has
+// something staged, so everything a batch of RSs
 // produces leaves in one native call and a cone-bit RS answered through the other port's socket is flushed
 // with the rest. Receiving allocates nothing: the addon's poller lends one receive buffer per port, refilled
 // by every wake-up (native/src/poller.c), and one ReceiveBatch per port is refilled from its meta records.

@@ -1,9 +1,12 @@
 // The send side of the addon's batched senders: the native UDP port (datagram-port-native.ts) and the raw
 // IPv6 sender (raw-ipv6.ts). A send is copied into the queue's staging area with one meta record; at the end
 // of the current JS turn ONE microtask flushes every queue that has something staged, each with one native
-// call (udpSendBatch / raw6SendBatch, a sendmmsg loop in native/src/common.c):
+// call (udpSendBatch / raw6SendBatch, a sendmmsg loop in native/src/common.c). While a received batch is
+// being handled (batch.ts ReceiveBatch.deliver) the end of its delivery does that flush instead, a moment
+// earlier in the same callback, and no microtask is queued: one less per wake-up (issue 18, point 3).
 //
-//   send ──stage()──► staging bytes + meta record ──► microtask at the end of this turn ──► transmit(): sendmmsg
+//   send ──stage()──► staging bytes + meta record ──► end of the delivery, or else a microtask at the end of
+//                                                      this turn ──► transmit(): sendmmsg
 //
 // So everything a received batch (or a timer) produces leaves in one native call per socket, no caller has to
 // remember to flush, and the caller may reuse its buffer as soon as send returns.
@@ -44,10 +47,26 @@ export interface SendQueueOptions {
 /** Queues with something staged; one microtask at the end of the current JS turn flushes them all. */
 const pending = new Set<SendQueue>();
 let flushScheduled = false;
+/** Deliveries in progress (holdFlushes): what they stage is flushed when the outermost returns, not by a microtask. */
+let holding = 0;
 
 function flushPending(): void {
   flushScheduled = false;
   for (const queue of pending) queue.flush();
+}
+
+/**
+ * A received batch is being handled (ReceiveBatch.deliver): sends staged until releaseFlushes() leave then,
+ * together, without a microtask per wake-up (the same moment: the poller's callback returns right after).
+ */
+export function holdFlushes(): void {
+  holding++;
+}
+
+/** The delivery is over: flushes every queue staged during it, unless a microtask already will. */
+export function releaseFlushes(): void {
+  holding--;
+  if (holding === 0 && !flushScheduled && pending.size > 0) flushPending();
 }
 
 export class SendQueue {
@@ -103,7 +122,7 @@ export class SendQueue {
     this.#stagedBytes += length;
     this.#queued++;
     if (this.#queued === 1) pending.add(this);
-    if (!flushScheduled) {
+    if (!flushScheduled && holding === 0) {
       flushScheduled = true;
       queueMicrotask(flushPending);
     }
@@ -116,7 +135,7 @@ export class SendQueue {
     this.#options.report(new IoError(this.#options.code, why));
   }
 
-  /** Sends everything staged now (normally the end-of-turn microtask does it). */
+  /** Sends everything staged now (normally the end of the delivery or of the turn does it). */
   flush(): void {
     pending.delete(this);
     const count = this.#queued;

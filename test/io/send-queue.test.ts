@@ -1,10 +1,12 @@
 // The send queue of the addon's batched senders (src/io/send-queue.ts) against a recording transmit function:
-// one microtask flushes every queue staged in a turn, each with one native call; the bounds flush early; what
+// one microtask flushes every queue staged in a turn (or the end of a received batch's delivery does), each with
+// one native call; the bounds flush early; what
 // can never be staged and what the kernel refuses is counted and reported, never thrown. The same behaviour
 // through the real addon: datagram-port-native.test.ts (UDP) and test/netns/io-raw-ipv6.test.ts.
 
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { IoError } from '../../src/io/io-error.js';
+import { ReceiveBatch } from '../../src/io/batch.js';
 import { SendQueue, type SendQueueOptions } from '../../src/io/send-queue.js';
 
 interface Recorded {
@@ -69,6 +71,31 @@ describe('SendQueue', () => {
     expect(a.calls).toEqual([{ packets: [[1, 2], [4]], words: [10, 11] }]);
     expect(b.calls).toEqual([{ packets: [[3]], words: [30] }]);
     expect([a.queue.sent, a.queue.flushes, b.queue.sent, b.queue.flushes]).toEqual([2, 1, 1, 1]);
+  });
+
+  it('within a delivery (ReceiveBatch.deliver), flushes every queue staged when the delivery returns, with no microtask', () => {
+    const spy = vi.spyOn(globalThis, 'queueMicrotask');
+    const a = recorded();
+    const b = recorded();
+    const rx = { data: Uint8Array.from([1, 2, 3]), meta: Int32Array.from([2, 1]) };
+    new ReceiveBatch(4).deliver(
+      rx,
+      2,
+      1,
+      (batch) => {
+        stage(a.queue, [...batch.data.subarray(batch.offset(0), batch.offset(0) + batch.length(0))], 10);
+        stage(b.queue, [9], 30);
+        stage(a.queue, [...batch.data.subarray(batch.offset(1), batch.offset(1) + batch.length(1))], 11);
+        expect(a.calls).toEqual([]);
+      },
+      () => undefined,
+    );
+    expect(spy).not.toHaveBeenCalled();
+    expect(a.calls).toEqual([{ packets: [[1, 2], [3]], words: [10, 11] }]);
+    expect(b.calls).toEqual([{ packets: [[9]], words: [30] }]);
+    // and outside a delivery the microtask again
+    stage(a.queue, [5], 12);
+    expect(spy).toHaveBeenCalledTimes(1);
   });
 
   it('copies at stage(), so the caller may reuse its buffer at once', async () => {
