@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -232,8 +233,11 @@ int main(int argc, char **argv) {
     }
     /* Late answers still in flight count as neither answered nor lost in closed-loop mode. */
     if (rate) lost = sent > answered ? sent - answered : 0;
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    long long cpu_us = (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000LL + ru.ru_utime.tv_usec + ru.ru_stime.tv_usec;
     printf("{\"mode\":\"%s\",\"sockets\":%d,\"window\":%d,\"rate\":%ld,\"seconds\":%.3f,\"sent\":%llu,\"answered\":%llu,\"late\":%llu,\"bad\":%llu,\"lost\":%llu,\"answeredPerSec\":%.0f,"
-           "\"rttUs\":{\"p50\":%ld,\"p99\":%ld,\"max\":%ld}}\n",
-           rate ? "rate" : "window", nsock, rate ? 0 : window, rate, elapsed, sent, answered, late, bad, lost, answered / elapsed, p50, p99, max);
+           "\"cpuUs\":%lld,\"rttUs\":{\"p50\":%ld,\"p99\":%ld,\"max\":%ld}}\n",
+           rate ? "rate" : "window", nsock, rate ? 0 : window, rate, elapsed, sent, answered, late, bad, lost, answered / elapsed, cpu_us, p50, p99, max);
     return 0;
 }

@@ -143,7 +143,7 @@ const mib = (kib) => `${(kib / 1024).toFixed(1)} MiB`;
 const cpuPerRs = (m) => ((m.cpuPercent * 10_000) / Math.max(1, m.load.answeredPerSec)).toFixed(1);
 const rtt = (m) => `${m.load.rttUs.p50}/${m.load.rttUs.p99}`;
 const rows = [
-  ['server', 'round', 'load', 'RA/s (closed loop)', 'server CPU', 'lost', `RA/s at ${RATE}/s offered`, 'server CPU', 'loss', 'µs CPU per RS', `RTT µs p50/p99 at ${RATE}/s`,
+  ['server', 'round', 'load', 'RA/s (closed loop)', 'server CPU', 'µs CPU per RS', 'generator CPU', 'lost', `RA/s at ${RATE}/s offered`, 'server CPU', 'loss', 'µs CPU per RS', `RTT µs p50/p99 at ${RATE}/s`,
     `µs CPU per RS at ${LIGHT_RATE}/s`, `RTT µs p50/p99 at ${LIGHT_RATE}/s`, 'RSS idle', 'RSS after', 'peak RSS (one process)'],
   ...results.map(({ impl, round, load, idleRssKiB, closed, open, light }) => [
     impl,
@@ -151,6 +151,8 @@ const rows = [
     load.toFixed(1),
     closed.load.answeredPerSec.toFixed(0),
     `${closed.cpuPercent.toFixed(0)}%`,
+    cpuPerRs(closed),
+    `${(closed.load.cpuUs / (closed.load.seconds * 10_000)).toFixed(0)}%`,
     String(closed.load.lost),
     open.load.answeredPerSec.toFixed(0),
     `${open.cpuPercent.toFixed(0)}%`,
