@@ -5,6 +5,7 @@
 //
 //   npm run build && node bench/teredo-server/run.mjs [--seconds 5] [--sockets 64] [--window 4] [--rate 20000]
 //        [--light-rate 1000] [--servers ours,ours-dgram,miredo] [--receive-buffer BYTES] [--rounds 1]
+//        [--bridge-netfilter off|on]
 //
 //   ours        teredo-server with its default, the addon's batched sockets (recvmmsg / sendmmsg, DF clear)
 //   ours-dgram  the same with --udp-sockets dgram (node:dgram: one system call and one callback per datagram)
@@ -17,6 +18,13 @@
 // `probe` node (198.18.0.30), directly on the inet4 bridge, so no NAT's connection tracking is in the path;
 // each of its sockets (source ports) is one client. --rounds N repeats the whole set, servers interleaved, so
 // a change in the machine's load hits every server alike.
+//
+// --bridge-netfilter off (default) turns off the inet4 switch's bridge netfilter hooks in the lab's switch
+// namespace (net.bridge.bridge-nf-call-*; br_netfilter is built into this kernel and on in every new namespace,
+// with no rule there to apply): every bridged packet would otherwise go through the iptables hooks, ~28 % of the
+// generator's CPU and part of each server's, since the kernel carries an RA across veth and bridge into the
+// generator's socket inside the server's sendmmsg. A physical switch costs the server's host nothing; the
+// setting is the same for every server. `on` keeps the kernel's default (the numbers before December 2026).
 //
 // Three measurements per server:
 //   closed loop: each socket keeps --window RSs outstanding and sends the next one when an RA arrives: the
@@ -55,7 +63,12 @@ const LIGHT_RATE = Number(arg('light-rate', '1000'));
 const SERVERS = arg('servers', 'ours,ours-dgram,miredo').split(',');
 const RECEIVE_BUFFER = arg('receive-buffer', undefined);
 const ROUNDS = Number(arg('rounds', '1'));
+const BRIDGE_NETFILTER = arg('bridge-netfilter', 'off');
 const OURS = { ours: 'native', 'ours-dgram': 'dgram' };
+if (BRIDGE_NETFILTER !== 'on' && BRIDGE_NETFILTER !== 'off') {
+  console.error('bench/teredo-server: --bridge-netfilter on|off');
+  process.exit(2);
+}
 for (const s of SERVERS) {
   if (s !== 'miredo' && !(s in OURS)) {
     console.error(`bench/teredo-server: unknown server ${s} (ours, ours-dgram, miredo)`);
@@ -115,7 +128,11 @@ const results = [];
 let lab;
 try {
   lab = await Lab.up({ ownerPid: process.pid, log: (l) => console.error(l) });
-  console.error(`lab ${lab.id} up; ${SECONDS} s per run, ${SOCKETS} client sockets, window ${WINDOW}, open-loop rate ${RATE}/s, light ${LIGHT_RATE}/s, ${ROUNDS} round(s)`);
+  if (BRIDGE_NETFILTER === 'off') {
+    const keys = ['iptables', 'ip6tables', 'arptables'].map((t) => `net.bridge.bridge-nf-call-${t}=0`);
+    await lab.execOk('sw-inet4', ['sysctl', '-q', '-w', ...keys]);
+  }
+  console.error(`lab ${lab.id} up; ${SECONDS} s per run, ${SOCKETS} client sockets, window ${WINDOW}, open-loop rate ${RATE}/s, light ${LIGHT_RATE}/s, ${ROUNDS} round(s), bridge netfilter ${BRIDGE_NETFILTER}`);
   for (let round = 1; round <= ROUNDS; round++) {
     for (const impl of SERVERS) {
       const server = await startServer(lab, impl);
@@ -167,5 +184,23 @@ const rows = [
   ]),
 ];
 const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-console.log(`RS -> RA, ${SECONDS} s per run, ${SOCKETS} client sockets, load average ${loadavg()[0].toFixed(2)} after the runs (load column: 1-minute average after each server's runs)`);
+console.log(`RS -> RA, ${SECONDS} s per run, ${SOCKETS} client sockets, window ${WINDOW}, bridge netfilter ${BRIDGE_NETFILTER}, load average ${loadavg()[0].toFixed(2)} after the runs (load column: 1-minute average after each server's runs)`);
 for (const r of rows) console.log(r.map((v, c) => (c === 0 ? v.padEnd(widths[c]) : v.padStart(widths[c]))).join('  '));
+
+// Ours against miredo round by round (the two ran back to back in one round), then the median over the rounds.
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return (s[Math.floor((s.length - 1) / 2)] + s[Math.floor(s.length / 2)]) / 2;
+};
+for (const impl of SERVERS.filter((s) => s !== 'miredo' && SERVERS.includes('miredo'))) {
+  const pairs = [];
+  for (let round = 1; round <= ROUNDS; round++) {
+    const o = results.find((r) => r.impl === impl && r.round === round);
+    const m = results.find((r) => r.impl === 'miredo' && r.round === round);
+    if (o && m) pairs.push({ rate: o.closed.load.answeredPerSec / Math.max(1, m.closed.load.answeredPerSec), cpu: Number(cpuPerRs(m.closed)) / Math.max(0.1, Number(cpuPerRs(o.closed))) });
+  }
+  if (pairs.length === 0) continue;
+  const list = (k) => pairs.map((p) => p[k].toFixed(2)).join(' ');
+  console.log(`${impl} / miredo, closed loop: RA/s ${list('rate')} (median ${median(pairs.map((p) => p.rate)).toFixed(2)}x); ` +
+    `CPU per RS, miredo's over ours: ${list('cpu')} (median ${median(pairs.map((p) => p.cpu)).toFixed(2)}x)`);
+}
