@@ -5,7 +5,7 @@
 //
 //   npm run build && node bench/teredo-server/run.mjs [--seconds 5] [--sockets 64] [--window 4] [--rate 20000]
 //        [--light-rate 1000] [--servers ours,ours-dgram,miredo] [--receive-buffer BYTES] [--rounds 1]
-//        [--bridge-netfilter off|on]
+//        [--bridge-netfilter off|on] [--threads N]
 //
 //   ours        teredo-server with its default, the addon's batched sockets (recvmmsg / sendmmsg, DF clear)
 //   ours-dgram  the same with --udp-sockets dgram (node:dgram: one system call and one callback per datagram)
@@ -18,6 +18,12 @@
 // `probe` node (198.18.0.30), directly on the inet4 bridge, so no NAT's connection tracking is in the path;
 // each of its sockets (source ports) is one client. --rounds N repeats the whole set, servers interleaved, so
 // a change in the machine's load hits every server alike.
+//
+// --threads N (default: 2, or 1 on a 1-core machine) runs the generator's sockets on N threads (rs-flood.c): one
+// thread costs about 5 µs of CPU per RS and would cap the closed loop near 200 000 RS/s, below what our server
+// answers on a core; with one per core the closed loop is bounded by server and generator together, the
+// scheduler sharing the cores among them, the same for every server. `--threads 1` is the generator before
+// December 2026.
 //
 // --bridge-netfilter off (default) turns off the inet4 switch's bridge netfilter hooks in the lab's switch
 // namespace (net.bridge.bridge-nf-call-*; br_netfilter is built into this kernel and on in every new namespace,
@@ -35,7 +41,7 @@
 
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -64,6 +70,7 @@ const SERVERS = arg('servers', 'ours,ours-dgram,miredo').split(',');
 const RECEIVE_BUFFER = arg('receive-buffer', undefined);
 const ROUNDS = Number(arg('rounds', '1'));
 const BRIDGE_NETFILTER = arg('bridge-netfilter', 'off');
+const THREADS = Number(arg('threads', String(Math.min(2, availableParallelism()))));
 const OURS = { ours: 'native', 'ours-dgram': 'dgram' };
 if (BRIDGE_NETFILTER !== 'on' && BRIDGE_NETFILTER !== 'off') {
   console.error('bench/teredo-server: --bridge-netfilter on|off');
@@ -78,7 +85,7 @@ for (const s of SERVERS) {
 
 const work = mkdtempSync(join(tmpdir(), 'tsv-bench-'));
 const flood = join(work, 'rs-flood');
-execFileSync('cc', ['-O2', '-Wall', '-o', flood, join(here, 'rs-flood.c')], { stdio: 'inherit' });
+execFileSync('cc', ['-O2', '-Wall', '-pthread', '-o', flood, join(here, 'rs-flood.c')], { stdio: 'inherit' });
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -86,7 +93,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 async function measure(lab, server, floodArgs) {
   const before = groupUsage(server.proc);
   const t0 = performance.now();
-  const r = await lab.execOk('probe', [flood, '--server', ADDR.server, '--sockets', String(SOCKETS), '--seconds', String(SECONDS), ...floodArgs], { timeoutMs: (SECONDS + 30) * 1000 });
+  const r = await lab.execOk('probe', [flood, '--server', ADDR.server, '--sockets', String(SOCKETS), '--threads', String(THREADS), '--seconds', String(SECONDS), ...floodArgs], { timeoutMs: (SECONDS + 30) * 1000 });
   const wallMs = performance.now() - t0;
   const after = groupUsage(server.proc);
   return { load: JSON.parse(r.stdout), cpuPercent: (100 * (after.cpuMs - before.cpuMs)) / wallMs, rssKiB: after.rssKiB, peakRssKiB: after.peakRssKiB };
@@ -132,13 +139,13 @@ try {
     const keys = ['iptables', 'ip6tables', 'arptables'].map((t) => `net.bridge.bridge-nf-call-${t}=0`);
     await lab.execOk('sw-inet4', ['sysctl', '-q', '-w', ...keys]);
   }
-  console.error(`lab ${lab.id} up; ${SECONDS} s per run, ${SOCKETS} client sockets, window ${WINDOW}, open-loop rate ${RATE}/s, light ${LIGHT_RATE}/s, ${ROUNDS} round(s), bridge netfilter ${BRIDGE_NETFILTER}`);
+  console.error(`lab ${lab.id} up; ${SECONDS} s per run, ${SOCKETS} client sockets, window ${WINDOW}, open-loop rate ${RATE}/s, light ${LIGHT_RATE}/s, ${ROUNDS} round(s), bridge netfilter ${BRIDGE_NETFILTER}, ${THREADS} generator thread(s)`);
   for (let round = 1; round <= ROUNDS; round++) {
     for (const impl of SERVERS) {
       const server = await startServer(lab, impl);
       try {
         const idle = groupUsage(server.proc);
-        await lab.execOk('probe', [flood, '--server', ADDR.server, '--sockets', String(SOCKETS), '--seconds', '1', '--window', String(WINDOW)]); // warm-up (JIT, caches)
+        await lab.execOk('probe', [flood, '--server', ADDR.server, '--sockets', String(SOCKETS), '--threads', String(THREADS), '--seconds', '1', '--window', String(WINDOW)]); // warm-up (JIT, caches)
         const closed = await measure(lab, server, ['--window', String(WINDOW)]);
         await sleep(500);
         const open = await measure(lab, server, ['--rate', String(RATE)]);
@@ -184,7 +191,7 @@ const rows = [
   ]),
 ];
 const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-console.log(`RS -> RA, ${SECONDS} s per run, ${SOCKETS} client sockets, window ${WINDOW}, bridge netfilter ${BRIDGE_NETFILTER}, load average ${loadavg()[0].toFixed(2)} after the runs (load column: 1-minute average after each server's runs)`);
+console.log(`RS -> RA, ${SECONDS} s per run, ${SOCKETS} client sockets, window ${WINDOW}, ${THREADS} generator thread(s), bridge netfilter ${BRIDGE_NETFILTER}, load average ${loadavg()[0].toFixed(2)} after the runs (load column: 1-minute average after each server's runs)`);
 for (const r of rows) console.log(r.map((v, c) => (c === 0 ? v.padEnd(widths[c]) : v.padStart(widths[c]))).join('  '));
 
 // Ours against miredo round by round (the two ran back to back in one round), then the median over the rounds.
