@@ -5,6 +5,7 @@
 //
 //   npm run build && node bench/teredo-server/run.mjs [--seconds 5] [--sockets 64] [--window 4] [--rate 20000]
 //        [--light-rate 1000] [--servers ours,ours-dgram,miredo] [--receive-buffer BYTES] [--rounds 1]
+//        [--bridge-netfilter off|on] [--threads N]
 //
 //   ours        teredo-server with its default, the addon's batched sockets (recvmmsg / sendmmsg, DF clear)
 //   ours-dgram  the same with --udp-sockets dgram (node:dgram: one system call and one callback per datagram)
@@ -18,6 +19,19 @@
 // each of its sockets (source ports) is one client. --rounds N repeats the whole set, servers interleaved, so
 // a change in the machine's load hits every server alike.
 //
+// --threads N (default: 2, or 1 on a 1-core machine) runs the generator's sockets on N threads (rs-flood.c): one
+// thread costs about 5 µs of CPU per RS and would cap the closed loop near 200 000 RS/s, below what our server
+// answers on a core; with one per core the closed loop is bounded by server and generator together, the
+// scheduler sharing the cores among them, the same for every server. `--threads 1` is the generator before
+// December 2026.
+//
+// --bridge-netfilter off (default) turns off the inet4 switch's bridge netfilter hooks in the lab's switch
+// namespace (net.bridge.bridge-nf-call-*; br_netfilter is built into this kernel and on in every new namespace,
+// with no rule there to apply): every bridged packet would otherwise go through the iptables hooks, ~28 % of the
+// generator's CPU and part of each server's, since the kernel carries an RA across veth and bridge into the
+// generator's socket inside the server's sendmmsg. A physical switch costs the server's host nothing; the
+// setting is the same for every server. `on` keeps the kernel's default (the numbers before December 2026).
+//
 // Three measurements per server:
 //   closed loop: each socket keeps --window RSs outstanding and sends the next one when an RA arrives: the
 //                rate the server sustains, with the machine's 2 cores shared by server and generator;
@@ -27,7 +41,7 @@
 
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -55,7 +69,13 @@ const LIGHT_RATE = Number(arg('light-rate', '1000'));
 const SERVERS = arg('servers', 'ours,ours-dgram,miredo').split(',');
 const RECEIVE_BUFFER = arg('receive-buffer', undefined);
 const ROUNDS = Number(arg('rounds', '1'));
+const BRIDGE_NETFILTER = arg('bridge-netfilter', 'off');
+const THREADS = Number(arg('threads', String(Math.min(2, availableParallelism()))));
 const OURS = { ours: 'native', 'ours-dgram': 'dgram' };
+if (BRIDGE_NETFILTER !== 'on' && BRIDGE_NETFILTER !== 'off') {
+  console.error('bench/teredo-server: --bridge-netfilter on|off');
+  process.exit(2);
+}
 for (const s of SERVERS) {
   if (s !== 'miredo' && !(s in OURS)) {
     console.error(`bench/teredo-server: unknown server ${s} (ours, ours-dgram, miredo)`);
@@ -65,7 +85,7 @@ for (const s of SERVERS) {
 
 const work = mkdtempSync(join(tmpdir(), 'tsv-bench-'));
 const flood = join(work, 'rs-flood');
-execFileSync('cc', ['-O2', '-Wall', '-o', flood, join(here, 'rs-flood.c')], { stdio: 'inherit' });
+execFileSync('cc', ['-O2', '-Wall', '-pthread', '-o', flood, join(here, 'rs-flood.c')], { stdio: 'inherit' });
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -73,7 +93,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 async function measure(lab, server, floodArgs) {
   const before = groupUsage(server.proc);
   const t0 = performance.now();
-  const r = await lab.execOk('probe', [flood, '--server', ADDR.server, '--sockets', String(SOCKETS), '--seconds', String(SECONDS), ...floodArgs], { timeoutMs: (SECONDS + 30) * 1000 });
+  const r = await lab.execOk('probe', [flood, '--server', ADDR.server, '--sockets', String(SOCKETS), '--threads', String(THREADS), '--seconds', String(SECONDS), ...floodArgs], { timeoutMs: (SECONDS + 30) * 1000 });
   const wallMs = performance.now() - t0;
   const after = groupUsage(server.proc);
   return { load: JSON.parse(r.stdout), cpuPercent: (100 * (after.cpuMs - before.cpuMs)) / wallMs, rssKiB: after.rssKiB, peakRssKiB: after.peakRssKiB };
@@ -115,13 +135,17 @@ const results = [];
 let lab;
 try {
   lab = await Lab.up({ ownerPid: process.pid, log: (l) => console.error(l) });
-  console.error(`lab ${lab.id} up; ${SECONDS} s per run, ${SOCKETS} client sockets, window ${WINDOW}, open-loop rate ${RATE}/s, light ${LIGHT_RATE}/s, ${ROUNDS} round(s)`);
+  if (BRIDGE_NETFILTER === 'off') {
+    const keys = ['iptables', 'ip6tables', 'arptables'].map((t) => `net.bridge.bridge-nf-call-${t}=0`);
+    await lab.execOk('sw-inet4', ['sysctl', '-q', '-w', ...keys]);
+  }
+  console.error(`lab ${lab.id} up; ${SECONDS} s per run, ${SOCKETS} client sockets, window ${WINDOW}, open-loop rate ${RATE}/s, light ${LIGHT_RATE}/s, ${ROUNDS} round(s), bridge netfilter ${BRIDGE_NETFILTER}, ${THREADS} generator thread(s)`);
   for (let round = 1; round <= ROUNDS; round++) {
     for (const impl of SERVERS) {
       const server = await startServer(lab, impl);
       try {
         const idle = groupUsage(server.proc);
-        await lab.execOk('probe', [flood, '--server', ADDR.server, '--sockets', String(SOCKETS), '--seconds', '1', '--window', String(WINDOW)]); // warm-up (JIT, caches)
+        await lab.execOk('probe', [flood, '--server', ADDR.server, '--sockets', String(SOCKETS), '--threads', String(THREADS), '--seconds', '1', '--window', String(WINDOW)]); // warm-up (JIT, caches)
         const closed = await measure(lab, server, ['--window', String(WINDOW)]);
         await sleep(500);
         const open = await measure(lab, server, ['--rate', String(RATE)]);
@@ -143,7 +167,7 @@ const mib = (kib) => `${(kib / 1024).toFixed(1)} MiB`;
 const cpuPerRs = (m) => ((m.cpuPercent * 10_000) / Math.max(1, m.load.answeredPerSec)).toFixed(1);
 const rtt = (m) => `${m.load.rttUs.p50}/${m.load.rttUs.p99}`;
 const rows = [
-  ['server', 'round', 'load', 'RA/s (closed loop)', 'server CPU', 'lost', `RA/s at ${RATE}/s offered`, 'server CPU', 'loss', 'µs CPU per RS', `RTT µs p50/p99 at ${RATE}/s`,
+  ['server', 'round', 'load', 'RA/s (closed loop)', 'server CPU', 'µs CPU per RS', 'generator CPU', 'lost', `RA/s at ${RATE}/s offered`, 'server CPU', 'loss', 'µs CPU per RS', `RTT µs p50/p99 at ${RATE}/s`,
     `µs CPU per RS at ${LIGHT_RATE}/s`, `RTT µs p50/p99 at ${LIGHT_RATE}/s`, 'RSS idle', 'RSS after', 'peak RSS (one process)'],
   ...results.map(({ impl, round, load, idleRssKiB, closed, open, light }) => [
     impl,
@@ -151,6 +175,8 @@ const rows = [
     load.toFixed(1),
     closed.load.answeredPerSec.toFixed(0),
     `${closed.cpuPercent.toFixed(0)}%`,
+    cpuPerRs(closed),
+    `${(closed.load.cpuUs / (closed.load.seconds * 10_000)).toFixed(0)}%`,
     String(closed.load.lost),
     open.load.answeredPerSec.toFixed(0),
     `${open.cpuPercent.toFixed(0)}%`,
@@ -165,5 +191,23 @@ const rows = [
   ]),
 ];
 const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-console.log(`RS -> RA, ${SECONDS} s per run, ${SOCKETS} client sockets, load average ${loadavg()[0].toFixed(2)} after the runs (load column: 1-minute average after each server's runs)`);
+console.log(`RS -> RA, ${SECONDS} s per run, ${SOCKETS} client sockets, window ${WINDOW}, ${THREADS} generator thread(s), bridge netfilter ${BRIDGE_NETFILTER}, load average ${loadavg()[0].toFixed(2)} after the runs (load column: 1-minute average after each server's runs)`);
 for (const r of rows) console.log(r.map((v, c) => (c === 0 ? v.padEnd(widths[c]) : v.padStart(widths[c]))).join('  '));
+
+// Ours against miredo round by round (the two ran back to back in one round), then the median over the rounds.
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return (s[Math.floor((s.length - 1) / 2)] + s[Math.floor(s.length / 2)]) / 2;
+};
+for (const impl of SERVERS.filter((s) => s !== 'miredo' && SERVERS.includes('miredo'))) {
+  const pairs = [];
+  for (let round = 1; round <= ROUNDS; round++) {
+    const o = results.find((r) => r.impl === impl && r.round === round);
+    const m = results.find((r) => r.impl === 'miredo' && r.round === round);
+    if (o && m) pairs.push({ rate: o.closed.load.answeredPerSec / Math.max(1, m.closed.load.answeredPerSec), cpu: Number(cpuPerRs(m.closed)) / Math.max(0.1, Number(cpuPerRs(o.closed))) });
+  }
+  if (pairs.length === 0) continue;
+  const list = (k) => pairs.map((p) => p[k].toFixed(2)).join(' ');
+  console.log(`${impl} / miredo, closed loop: RA/s ${list('rate')} (median ${median(pairs.map((p) => p.rate)).toFixed(2)}x); ` +
+    `CPU per RS, miredo's over ours: ${list('cpu')} (median ${median(pairs.map((p) => p.cpu)).toFixed(2)}x)`);
+}

@@ -11,7 +11,8 @@
  *  - the multicast and TTL options of the DatagramPort interface (src/io/ports.ts) as plain setsockopt()s;
  *  - offloads (issue 18), asked for with udpOpen's `offload`: UDP_GRO on receive (the poller's KIND_UDP4_GRO
  *    cuts a coalesced datagram back into its segments), and UDP GSO on send: consecutive datagrams of one
- *    batch to one destination, all of one size but the last, leave as ONE sendmsg() with a UDP_SEGMENT cmsg.
+ *    batch to one destination, all of one size but the last, leave as ONE message with a UDP_SEGMENT cmsg, in
+ *    the same sendmmsg() as the batch's other datagrams.
  *    An egress device that refuses it (EIO) turns GSO off for the socket; a group the kernel refuses for
  *    another reason (EMSGSIZE / EINVAL: a segment does not fit the route's MTU, which a plain datagram with
  *    DF clear may, fragmented) is resent datagram by datagram.
@@ -32,6 +33,7 @@
 #define SEND_META 16 /* per message: u32 length, u32 IPv4 address, u32 port, i32 errno out (host order) */
 #define GSO_SEGS 64  /* datagrams per GSO send: the kernel's UDP_MAX_SEGMENTS before Linux 6.9 */
 #define GSO_BYTES 65000 /* payload bytes per GSO send (IPv4 total length is 16 bits) */
+#define SEND_CHUNK 64 /* sendmmsg() entries per call (datagrams or GSO groups) */
 
 /* Option numbers of udpSetOption, shared with src/io/native.ts. */
 enum { OPT_TTL = 0, OPT_MULTICAST_TTL = 1, OPT_MULTICAST_LOOP = 2, OPT_MULTICAST_IF = 3 };
@@ -171,76 +173,98 @@ static int gso_group(const uint8_t *meta, int i, int count) {
   return n;
 }
 
-/* One sendmsg() of `n` datagrams (bytes back to back) cut by the kernel into `size`-byte segments; errno or 0. */
-static int send_gso(int fd, const uint8_t *bytes, size_t total, const uint8_t *record, uint16_t size) {
-  struct sockaddr_storage to;
-  socklen_t tolen;
-  udp_dest(record, bytes, (uint32_t)total, &to, &tolen);
+/* A sendmmsg() entry of the GSO path: one datagram, or a group of `n` the kernel cuts into `size`-byte segments. */
+typedef struct {
+  int first, n;   /* records first .. first + n - 1 */
+  size_t at;      /* their bytes' offset in data */
   union {
     struct cmsghdr align;
     uint8_t bytes[CMSG_SPACE(sizeof(uint16_t))];
-  } control;
-  memset(&control, 0, sizeof control);
-  struct iovec iov = {.iov_base = (void *)bytes, .iov_len = total};
-  struct msghdr msg = {.msg_name = &to, .msg_namelen = tolen, .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.bytes, .msg_controllen = sizeof control.bytes};
-  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_UDP;
-  c->cmsg_type = UDP_SEGMENT;
-  c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
-  memcpy(CMSG_DATA(c), &size, sizeof size);
-  ssize_t rc;
-  do rc = sendmsg(fd, &msg, MSG_DONTWAIT);
-  while (rc < 0 && errno == EINTR);
-  return rc < 0 ? errno : 0;
+  } control;      /* UDP_SEGMENT, for a group */
+} gso_entry_t;
+
+static void mark_records(uint8_t *meta, int first, int n, int32_t e) {
+  for (int k = first; k < first + n; k++) memcpy(meta + (size_t)k * SEND_META + 12, &e, 4);
+}
+
+/* Fills entries from record *i on (at most SEND_CHUNK); returns how many, or -1 for a bad record. */
+static int gso_entries(const uint8_t *data, size_t dlen, const uint8_t *meta, int count, int gso, int *i, size_t *at,
+                       gso_entry_t *e, struct mmsghdr *msgs, struct iovec *iovs, struct sockaddr_storage *tos) {
+  int m = 0;
+  while (*i < count && m < SEND_CHUNK) {
+    int n = gso ? gso_group(meta, *i, count) : 1;
+    size_t total = 0;
+    for (int k = *i; k < *i + n; k++) total += rec_word(meta, k, 0);
+    if (total > dlen - *at) return -1;
+    socklen_t tolen;
+    if (udp_dest(meta + (size_t)*i * SEND_META, data + *at, (uint32_t)total, &tos[m], &tolen) < 0) return -1;
+    iovs[m] = (struct iovec){.iov_base = (void *)(data + *at), .iov_len = total};
+    msgs[m] = (struct mmsghdr){.msg_hdr = {.msg_name = &tos[m], .msg_namelen = tolen, .msg_iov = &iovs[m], .msg_iovlen = 1}};
+    e[m].first = *i;
+    e[m].n = n;
+    e[m].at = *at;
+    if (n > 1) {
+      memset(&e[m].control, 0, sizeof e[m].control);
+      msgs[m].msg_hdr.msg_control = e[m].control.bytes;
+      msgs[m].msg_hdr.msg_controllen = sizeof e[m].control.bytes;
+      struct cmsghdr *c = CMSG_FIRSTHDR(&msgs[m].msg_hdr);
+      c->cmsg_level = SOL_UDP;
+      c->cmsg_type = UDP_SEGMENT;
+      c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+      uint16_t size = (uint16_t)rec_word(meta, *i, 0);
+      memcpy(CMSG_DATA(c), &size, sizeof size);
+    }
+    *at += total;
+    *i += n;
+    m++;
+  }
+  return m;
 }
 
 /*
- * The batch with GSO (`*gso` = 1): runs of single datagrams go through io_send_batch as without; each group
- * of two or more is one send_gso. Failure accounting is io_send_batch's; a group's errno is charged to all
- * its datagrams. EIO clears *gso, and EIO/EINVAL/EMSGSIZE resend that group plainly.
+ * The batch with GSO (`*gso` = 1): ONE sendmmsg() per SEND_CHUNK entries, where an entry is a single datagram or
+ * a group of two or more (gso_group) with its UDP_SEGMENT cmsg, so a flush costs one system call however many
+ * clients it answers. Failure accounting is io_send_batch's: sendmmsg() stops at the first entry that fails and
+ * the next call starting there reports its errno, charged to that entry's datagrams; EAGAIN / ENOBUFS fail the
+ * rest of the batch. A group the kernel refuses with EIO (the egress device cannot: GSO off for the socket from
+ * here on), EINVAL or EMSGSIZE is resent datagram by datagram.
  */
 static int send_batch_gso(int fd, const uint8_t *data, size_t dlen, uint8_t *meta, int count, int32_t *gso) {
-  size_t at = 0, plain_at = 0;
-  int failed = 0, plain = 0, i = 0;
-  while (i <= count) {
-    int n = i < count && (*gso & 1) ? gso_group(meta, i, count) : 1;
-    if (i < count && n == 1) { /* a single: joins the plain run */
-      uint32_t len = rec_word(meta, i, 0);
-      if (len > dlen - at) return -1;
-      at += len;
-      i++;
-      plain++;
-      continue;
+  gso_entry_t entries[SEND_CHUNK];
+  struct mmsghdr msgs[SEND_CHUNK];
+  struct iovec iovs[SEND_CHUNK];
+  struct sockaddr_storage tos[SEND_CHUNK];
+  size_t at = 0;
+  int failed = 0, i = 0;
+  while (i < count) {
+    int m = gso_entries(data, dlen, meta, count, *gso & 1, &i, &at, entries, msgs, iovs, tos);
+    if (m < 0) return -1;
+    int done = 0;
+    while (done < m) {
+      int sent = sendmmsg(fd, msgs + done, (unsigned)(m - done), MSG_DONTWAIT);
+      if (sent < 0 && errno == EINTR) continue;
+      if (sent > 0) {
+        for (int k = done; k < done + sent; k++) mark_records(meta, entries[k].first, entries[k].n, 0);
+        done += sent;
+        continue;
+      }
+      int e = sent < 0 ? errno : EIO;
+      const gso_entry_t *x = &entries[done];
+      if (e == EAGAIN || e == EWOULDBLOCK || e == ENOBUFS) {
+        mark_records(meta, x->first, count - x->first, e);
+        return failed + (count - x->first);
+      }
+      if (x->n > 1 && (e == EIO || e == EINVAL || e == EMSGSIZE)) {
+        if (e == EIO) *gso &= ~1; /* the egress device cannot: plain from here on */
+        int f = io_send_batch(fd, data + x->at, dlen - x->at, meta + (size_t)x->first * SEND_META, x->n, SEND_META, 12, udp_dest);
+        if (f < 0) return -1;
+        failed += f;
+      } else {
+        mark_records(meta, x->first, x->n, e);
+        failed += x->n;
+      }
+      done++;
     }
-    if (plain > 0) {
-      int f = io_send_batch(fd, data + plain_at, dlen - plain_at, meta + (size_t)(i - plain) * SEND_META, plain, SEND_META, 12, udp_dest);
-      if (f < 0) return -1;
-      failed += f;
-      plain = 0;
-    }
-    if (i == count) break;
-    size_t total = 0;
-    for (int k = i; k < i + n; k++) total += rec_word(meta, k, 0);
-    if (total > dlen - at) return -1;
-    if (rec_word(meta, i, 2) > 65535) return -1;
-    int e = send_gso(fd, data + at, total, meta + (size_t)i * SEND_META, (uint16_t)rec_word(meta, i, 0));
-    if (e == EIO || e == EINVAL || e == EMSGSIZE) {
-      if (e == EIO) *gso &= ~1; /* the egress device cannot: plain from here on */
-      plain = n;                 /* resent as a plain run at the next group or the end */
-      plain_at = at;
-      at += total;
-      i += n;
-      continue;
-    }
-    for (int k = i; k < i + n; k++) memcpy(meta + (size_t)k * SEND_META + 12, &(int32_t){e}, 4);
-    if (e == EAGAIN || e == EWOULDBLOCK || e == ENOBUFS) {
-      for (int k = i + n; k < count; k++) memcpy(meta + (size_t)k * SEND_META + 12, &(int32_t){e}, 4);
-      return failed + (count - i);
-    }
-    if (e) failed += n;
-    at += total;
-    i += n;
-    plain_at = at;
   }
   return failed;
 }

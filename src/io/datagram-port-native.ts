@@ -15,8 +15,8 @@
 // Offloads (issue 18; on unless `offload: false` / TEREDO_UDP_OFFLOAD=0, and where the kernel has them):
 // UDP_GRO lets the kernel hand us coalesced datagrams, cut back into one batch entry per datagram in C
 // (poller.c POLL_UDP4_GRO; a batch then holds up to batchSize * GRO_SEGS entries), and a flush sends each run
-// of same-size datagrams to one destination as one UDP GSO send (udp.c; EIO from the egress device turns GSO
-// off for the socket, and the run is resent plainly).
+// of same-size datagrams to one destination as one UDP GSO message, in the flush's one sendmmsg (udp.c; EIO
+// from the egress device turns GSO off for the socket, and the run is resent plainly).
 //
 // The DF bit is clear by default (IP_PMTUDISC_DONT): RFC 4380 §5.1.2 says Teredo datagrams SHOULD NOT set it,
 // and Linux sets it on UDP unless told otherwise (node:dgram cannot). Failed sends are reported one IoError per

@@ -78,6 +78,35 @@ describe('native DatagramPort: UDP GSO and GRO (issue 18)', () => {
     });
   }
 
+  it('sends a turn that mixes GSO runs and single datagrams to several destinations, each datagram whole and in order', async () => {
+    // The teredo-server's RS -> RA shape: runs to one client (GSO groups) between lone datagrams to others,
+    // all in one flush (one sendmmsg whose entries are groups or datagrams).
+    const a = port({ offload: true });
+    const b = port({ offload: true });
+    const c = port({ offload: false });
+    const rxB = collect(b);
+    const rxC = collect(c);
+    const toB: Uint8Array[] = [];
+    const toC: Uint8Array[] = [];
+    for (let i = 0; i < 12; i++) {
+      const run = i % 3 === 0 ? 4 : 1; // groups of 4 to b, singles to c
+      for (let k = 0; k < run; k++) {
+        const d = new Uint8Array(117).fill(i * 8 + k);
+        toB.push(d);
+        sendTo(a, d, b.local);
+      }
+      const lone = Uint8Array.of(i, 0xc);
+      toC.push(lone);
+      sendTo(a, lone, c.local);
+    }
+    await rxB.until(toB.length);
+    await rxC.until(toC.length);
+    expect(rxB.got.map((d) => d.bytes)).toEqual(toB);
+    expect(rxC.got.map((d) => d.bytes)).toEqual(toC);
+    expect(a.stats()).toMatchObject({ flushes: 1, sent: toB.length + toC.length, sendFailed: 0 });
+    expect(a.gsoActive).toBe(true);
+  });
+
   it('receives datagrams sent without GSO on a GRO socket, and GSO datagrams on a socket without GRO', async () => {
     const plain = port({ offload: false });
     const gro = port({ offload: true });
