@@ -17,10 +17,11 @@ import { buildNetwork, destroyNamespaces, existingNamespaces } from './netns.js'
 import { ROLE_NODES, type OccupantContext, type OccupantDefinition, type OccupantRequest, type OccupantStatus, type Role } from './occupant.js';
 import { isAlive, procId, stopGroup, type ProcId } from './processes.js';
 import { loadRegistry } from './registry.js';
-import { exec, execOk, inNs, sleep, spawnDetached, type ExecOptions, type ExecResult } from './run.js';
+import { exec, execOk, inNs, sleep, spawnDetached, waitFor, type ExecOptions, type ExecResult } from './run.js';
+import { NATPMP_PORT, STUN_PORT, upnpDaemons } from './upnp-nat.js';
 import { startReaper } from './reaper.js';
 import { claimId, labDir, listStateIds, newState, readState, readStateFile, stateFile, writeState, type LabState, type OccupantRecord } from './state.js';
-import { iface, nodePlan, planLab, LAB_ID_PATTERN, type LabPlan, type NodePlan, type PlanOptions } from './topology.js';
+import { iface, natSites, nodePlan, planLab, LAB_ID_PATTERN, type LabPlan, type NodePlan, type PlanOptions } from './topology.js';
 
 export interface UpOptions {
   /** Run id (`tl` + 2 hex digits); a free one is picked by default. */
@@ -78,6 +79,7 @@ export class Lab {
       }
       await buildNetwork(lab.plan);
       writeState({ ...state, phase: 'up' });
+      await lab.#startDaemons();
       if (opts.occupants?.length) await lab.startOccupants(opts.occupants);
       return lab;
     } catch (e) {
@@ -116,7 +118,7 @@ export class Lab {
     if (state) {
       const reaper = state.reaper;
       if (reaper && reaper.pid !== process.pid) await stopGroup(reaper, 0);
-      await Promise.all(state.occupants.map((o) => stopGroup(o.proc)));
+      await Promise.all([...state.occupants, ...(state.daemons ?? [])].map((o) => stopGroup(o.proc)));
       stopped = state.occupants.length;
     }
     // Every planned namespace carries the `<id>-` prefix, so the kernel's list covers planned and half-built ones.
@@ -180,6 +182,34 @@ export class Lab {
   spawn(node: string, argv: readonly string[], opts: SpawnOptions = {}): ChildProcess {
     const [cmd, ...args] = inNs(this.ns(node), argv);
     return spawn(cmd!, args, { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
+  }
+
+  // ---- the network's own daemons ---------------------------------------------------------------------------
+
+  /** The upnp NAT's STUN server and miniupnpd (lab/upnp-nat.ts), each waited for until its port listens. */
+  async #startDaemons(): Promise<void> {
+    const site = natSites(this.plan).find((s) => s.zoo === 'upnp');
+    if (!site) return;
+    const dir = join(this.dir, 'daemons');
+    mkdirSync(dir, { recursive: true });
+    const argv = upnpDaemons(site, this.iface(site.nat, site.outsideSegment), this.iface(site.nat, site.lanSegment), dir);
+    await this.#startDaemon('stund', 'server', argv.stund, dir, STUN_PORT);
+    // miniupnpd asks the STUN server at start and opens NAT-PMP only once it has its external address.
+    await this.#startDaemon('miniupnpd', site.nat, argv.miniupnpd, dir, NATPMP_PORT);
+  }
+
+  async #startDaemon(name: string, node: string, argv: readonly string[], dir: string, udpPort: number): Promise<void> {
+    const logFile = join(dir, `${name}.log`);
+    const child = spawnDetached(inNs(this.ns(node), argv), { logFile });
+    const proc = child.pid !== undefined ? procId(child.pid) : undefined;
+    if (!proc) throw new LabError('LAB_COMMAND_FAILED', `could not start ${name} in ${node}`);
+    await this.mutate((s) => ({ ...s, daemons: [...(s.daemons ?? []), { name, node, proc, logFile }] }));
+    const listening = async (): Promise<true | undefined> => {
+      if (!isAlive(proc)) throw new LabError('LAB_COMMAND_FAILED', `${name} in ${node} exited: ${readFileSync(logFile, 'utf8').slice(-2000)}`);
+      const r = await this.exec(node, ['ss', '-Hlun', `sport = :${udpPort}`]);
+      return r.stdout.trim() !== '' ? true : undefined;
+    };
+    await waitFor(`${name} in ${node}`, listening, 15000);
   }
 
   // ---- occupants -------------------------------------------------------------------------------------------

@@ -16,6 +16,8 @@
 //   reboot           endpoint-independent mapping kept in an `eim` map (inside endpoint → sequential port);
 //                    `reboot` flushes conntrack and the map, so every mapping comes back on a new port.
 //   udp-block        a `blocked` set of protocols dropped in forwarding; `block-udp` / `open-udp` fill it.
+//   upnp             port-restricted, plus miniupnpd's chains (lab/upnp-nat.ts, which starts it): here only the
+//                    STUN server's answers to miniupnpd get past the drop of new UDP to the router.
 //   lossy            LOSS_PERCENT of forwarded packets dropped at random, each direction. (Delay needs tc
 //                    netem, which the kernels the lab runs on here lack: sch_netem is not built.)
 //
@@ -27,6 +29,7 @@ import { NAT_TABLE } from './nat.js';
 import type { Lab } from './lab.js';
 import { LabError } from './errors.js';
 import type { NatSite } from './topology.js';
+import { stunAnswersRule } from './upnp-nat.js';
 
 /** Sequential allocation: ports SEQ_BASE .. SEQ_BASE + SEQ_WINDOW - 1, then around again. */
 export const SEQ_BASE = 20000;
@@ -70,6 +73,9 @@ export function zooRules(p: NatRulesetParams, r: NatRules): void {
     case 'udp-block':
       r.sets.push('set blocked { type inet_proto; }');
       r.forward.push('meta l4proto @blocked drop');
+      break;
+    case 'upnp':
+      r.input.unshift(stunAnswersRule(p.outsideIf));
       break;
     case 'lossy':
       r.forward.push(`numgen random mod 100 < ${LOSS_PERCENT} drop`);

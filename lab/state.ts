@@ -40,6 +40,16 @@ export interface LabState {
   readonly reaper?: ProcId;
   readonly plan: LabPlan;
   readonly occupants: readonly OccupantRecord[];
+  /** Daemons the network itself runs (the upnp NAT's miniupnpd and its STUN server); `down` stops them by PID. */
+  readonly daemons?: readonly DaemonRecord[];
+}
+
+/** A daemon that belongs to the network, not to an occupant role: which program, where, and its log. */
+export interface DaemonRecord {
+  readonly name: string;
+  readonly node: string;
+  readonly proc: ProcId;
+  readonly logFile: string;
 }
 
 export function labDir(id: string): string {
