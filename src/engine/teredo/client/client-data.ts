@@ -1,7 +1,8 @@
 // The qualified client's data path (RFC 4380 §5.2.3 reception, §5.2.4 transmission, §5.2.6 bubbles, §5.2.9 the
 // direct IPv6 connectivity test), over the shared peer table (../peers/peer-table.ts: bounded, LRU, FIFO queues,
-// bubble pacing). Nothing is allocated per packet: packets are lent views, bubbles and pings are built in two
-// scratch buffers, queued packets are copied into the table's pool.
+// bubble pacing). This file decides what a datagram proves and what the host's packets need; the bubbles and
+// connectivity tests that reach a peer are client-reach.ts's. Nothing is allocated per packet: packets are lent
+// views, bubbles and pings are built in scratch buffers, queued packets are copied into the table's pool.
 //
 // Transmission of an IPv6 packet read from the TUN device, by destination:
 //   trusted peer heard from < 30 s ago ─► straight to its mapping (§5.2.4 case 1)
@@ -40,12 +41,10 @@
 // A peer that never answers: its queued packets are dropped, each reported to the local stack by an ICMPv6
 // Destination Unreachable (../unreachable.ts).
 
-import { ICMPV6_TYPE, fillIcmpv6PacketChecksum } from '../../../wire/icmpv6.js';
 import { isGlobalEndpoint4 } from '../../../wire/ipv4.js';
-import { IPV6_FIELD, IPV6_HEADER_LEN, NEXT_HEADER } from '../../../wire/ipv6.js';
+import { IPV6_FIELD, IPV6_HEADER_LEN } from '../../../wire/ipv6.js';
 import { ipv6Equal, isGlobalUnicast6, isLinkLocal6, isMulticast6 } from '../../../wire/ipv6-address.js';
 import {
-  TEREDO_CLIENT_LINK_LOCAL,
   TEREDO_FLAG_CONE,
   isTeredo,
   teredoEmbeds,
@@ -56,18 +55,15 @@ import {
   teredoServerAt,
   teredoServerIsGlobal,
 } from '../../../wire/teredo-address.js';
-import { TEREDO_PORT } from '../../../wire/teredo-constants.js';
-import { TEREDO_BUBBLE_LEN, writeBubbleHeader, type TeredoPacketView } from '../../../wire/teredo-view.js';
-import { NDISC_HOP_LIMIT } from '../../../wire/ndisc.js';
-import { TimerTable } from '../../timer-table.js';
+import type { TeredoPacketView } from '../../../wire/teredo-view.js';
 import type { Millis, Random } from '../../types.js';
 import { PEER_EMBEDDED, PEER_PENDING } from '../peers/peer-classes.js';
 import { PeerTable } from '../peers/peer-table.js';
-import { UnreachableErrors } from '../unreachable.js';
 import { UnsolicitedPeers } from './client-admission.js';
 import { HeldPackets, type HeldSink } from './client-held.js';
 import { LocalDiscovery } from './client-local.js';
 import { PortPrediction } from './client-predict.js';
+import { PeerReach } from './client-reach.js';
 import { readTrailers, TeredoTrailers } from '../../../wire/teredo-trailers.js';
 import { DROP, type ClientSink } from './client-types.js';
 
@@ -75,22 +71,6 @@ import { DROP, type ClientSink } from './client-types.js';
 export const CLIENT_MAX_PEERS = 1024;
 /** Bytes of queued packets for all peers together (each peer: 2 full packets at most). */
 export const CLIENT_MAX_QUEUED_BYTES = 256 * 1024;
-/** §5.2.4 (2), (5): 2 s between connectivity tests / bubbles toward a peer being reached. */
-export const RETRY_INTERVAL_MS = 2000;
-/** Connectivity tests per native destination: 1 + 3 repeats (§5.2.4 "up to 3 times", Miredo's 4 pings). */
-export const MAX_PINGS = 4;
-/**
- * At most one Destination Unreachable to the local stack per this many ms (Miredo's ICMP_RATE_LIMIT_MS,
- * libteredo/relay.c; RFC 4443 §2.4 f). The error comes from fe80::ffff:ffff:ffff, the client's link-local
- * (§5.2.1), with hop limit 255, as a message on the link.
- */
-const UNREACHABLE_INTERVAL_MS = 100;
-/** Hop limit of our Echo Requests (Miredo's, raised from 21 which did not reach far enough). */
-const PING_HOP_LIMIT = 128;
-/** Echo Request: IPv6 header + type, code, checksum, identifier, sequence + the 8-byte nonce. */
-const PING_LEN = IPV6_HEADER_LEN + 8 + 8;
-const ECHO_NONCE_AT = IPV6_HEADER_LEN + 8;
-
 /** What the data path needs of the client: its address (16 bytes), its server, and whether it is behind a cone NAT. */
 export interface DataContext {
   readonly address: Uint8Array;
@@ -100,10 +80,6 @@ export interface DataContext {
 
 export class ClientDataPath {
   readonly peers: PeerTable;
-  readonly #retries = new TimerTable<number>();
-  readonly #pings = new Uint8Array(CLIENT_MAX_PEERS);
-  /** 1 while a Teredo peer is being asked for proof of a mapping its address does not embed (see datagram). */
-  readonly #proving = new Uint8Array(CLIENT_MAX_PEERS);
   /** Peers that sent first and the local host has not sent to yet: bounded apart (client-admission.ts). */
   readonly #unsolicited = new UnsolicitedPeers(CLIENT_MAX_PEERS);
   /** Native packets from relays being tested (case 6), bounded apart. */
@@ -114,34 +90,23 @@ export class ClientDataPath {
   readonly predict = new PortPrediction(CLIENT_MAX_PEERS);
   /** RFC 6081 trailers of the datagram being handled (a reused view: nothing allocated). */
   readonly #trailers = new TeredoTrailers();
-  readonly #random: Random;
-  readonly #bubble = new Uint8Array(TEREDO_BUBBLE_LEN);
-  readonly #ping = new Uint8Array(PING_LEN);
+  /** Bubbles and connectivity tests toward peers the host queued packets for (client-reach.ts). */
+  readonly #reach: PeerReach;
   readonly #peerAddr = new Uint8Array(16);
   // The destination of queued packets being sent (drain's visitor reads them: no closure per call).
   #sink: ClientSink | undefined;
-  #now: Millis = 0;
-  readonly #unreachable = new UnreachableErrors({ source: TEREDO_CLIENT_LINK_LOCAL, hopLimit: NDISC_HOP_LIMIT, perWindow: 1, windowMs: UNREACHABLE_INTERVAL_MS });
-  #unreachableSent = 0;
-  #unreachableLimited = 0;
   #toAddr = 0;
   #toPort = 0;
   #refused = 0;
 
   constructor(random: Random) {
-    this.#random = random;
     this.local = new LocalDiscovery(CLIENT_MAX_PEERS, random);
     this.peers = new PeerTable({ random, maxPeers: CLIENT_MAX_PEERS, maxQueuedBytes: CLIENT_MAX_QUEUED_BYTES, onRemove: this.#onRemove });
-    writeBubbleHeader(this.#bubble);
-    this.#ping[0] = 0x60;
-    this.#ping[IPV6_FIELD.PAYLOAD_LENGTH + 1] = PING_LEN - IPV6_HEADER_LEN;
-    this.#ping[IPV6_FIELD.NEXT_HEADER] = NEXT_HEADER.ICMPV6;
-    this.#ping[IPV6_FIELD.HOP_LIMIT] = PING_HOP_LIMIT;
-    this.#ping[IPV6_HEADER_LEN] = ICMPV6_TYPE.ECHO_REQUEST;
+    this.#reach = new PeerReach(this.peers, this.local, this.predict, random, (slot, sink) => this.#discardHeld(slot, sink));
   }
 
   nextTimeout(): Millis | undefined {
-    let t = this.#retries.nextTimeout();
+    let t = this.#reach.nextTimeout();
     for (const u of [this.peers.nextTimeout(), this.local.nextTimeout()]) if (u !== undefined && (t === undefined || u < t)) t = u;
     return t;
   }
@@ -150,9 +115,7 @@ export class ClientDataPath {
   reset(sink: ClientSink): void {
     this.peers.forEach((slot) => this.#dropQueue(slot, sink));
     this.peers.clear();
-    this.#retries.clear();
-    this.#pings.fill(0);
-    this.#proving.fill(0);
+    this.#reach.reset();
     this.#unsolicited.clear();
     for (let i = this.#held.size; i > 0; i--) sink.drop(DROP['held-not-proven']);
     this.#held.clear();
@@ -164,7 +127,7 @@ export class ClientDataPath {
     this.#sink = sink;
     this.peers.expire(now);
     this.local.handleTimeout(now, ctx.address, sink);
-    for (let slot = this.#retries.popExpired(now); slot !== undefined; slot = this.#retries.popExpired(now)) this.#reach(slot, now, ctx, sink);
+    this.#reach.handleTimeout(now, ctx, sink);
   }
 
   // ---- transmission (§5.2.4) ----
@@ -194,79 +157,13 @@ export class ClientDataPath {
     if (slot < 0) slot = this.peers.insert(data, dst, now, PEER_PENDING);
     else this.peers.used(slot, now);
     if (!this.peers.queues.enqueue(slot, data, offset, length)) sink.drop(DROP['queue-full']);
-    if (!this.#retries.has(slot)) this.#reach(slot, now, ctx, sink);
-  }
-
-  /** One attempt to reach a queued-for peer: bubbles (Teredo) or a connectivity test (native); re-armed 2 s on. */
-  #reach(slot: number, now: Millis, ctx: DataContext, sink: ClientSink): void {
-    const p = this.peers;
-    if (!p.has(slot)) return;
-    p.copyAddress(slot, this.#peerAddr, 0);
-    const peer = this.#peerAddr;
-    if (isTeredo(peer, 0) && this.#proving[slot] === 0) {
-      // §5.2.6: 4 bubbles in the last 300 s and no answer: give up.
-      if (p.bubblesExhausted(slot, now)) return this.#giveUp(slot, now, sink);
-      // A peer behind our own NAT (same public address) may be on our link: ask there too (§5.2.8).
-      if (!this.local.isLocal(slot) && teredoMappedAddrAt(peer, 0) === teredoMappedAddrAt(ctx.address, 0)) this.local.sendLimited(now, ctx.address, sink);
-      if (p.mayBubble(slot, now) && this.local.isLocal(slot)) {
-        // A local peer (§5.2.8): a direct bubble at its LAN address; it answers with one.
-        p.bubbleSent(slot, now);
-        this.#sendBubble(ctx.address, peer, p.mappedAddr(slot), p.mappedPort(slot), sink);
-      } else if (p.mayBubble(slot, now)) {
-        p.bubbleSent(slot, now);
-        // A cone client needs no hole toward the peer; others open one (§5.2.4 case 5). Behind a NAT whose ports
-        // we predict, the hole first (it takes the predicted port), then the indirect bubble telling the peer.
-        const predicted = ctx.cone ? 0 : this.predict.portFor(slot);
-        if (predicted === 0) this.#sendBubble(ctx.address, peer, teredoServerAt(peer, 0), TEREDO_PORT, sink);
-        if (!ctx.cone) this.#sendBubble(ctx.address, peer, teredoMappedAddrAt(peer, 0), teredoMappedPortAt(peer, 0), sink);
-        if (predicted !== 0) this.predict.sendIndirect(ctx.address, peer, teredoServerAt(peer, 0), predicted, sink);
-      }
-    } else {
-      if (this.#pings[slot]! >= MAX_PINGS) return this.#giveUp(slot, now, sink);
-      this.#pings[slot]!++;
-      // A native peer is tested through our server (§5.2.9); a Teredo peer asked for proof, through its own
-      // server, which delivers only to the mapping its address embeds.
-      this.#sendPing(slot, this.#proving[slot] === 1 ? teredoServerAt(peer, 0) : ctx.server, ctx, sink);
-      p.transmitted(slot, now);
-    }
-    this.#retries.set(slot, now + RETRY_INTERVAL_MS);
-  }
-
-  /** The peer did not answer: its queued packets are dropped, each reported to the local stack as unreachable. */
-  #giveUp(slot: number, now: Millis, sink: ClientSink): void {
-    this.#retries.delete(slot);
-    this.#sink = sink;
-    this.#now = now;
-    this.#discardHeld(slot, sink);
-    this.peers.queues.drain(slot, this.#reportUnreachable);
-    this.#pings[slot] = 0;
-    this.#proving[slot] = 0;
+    if (!this.#reach.pending(slot)) this.#reach.reach(slot, now, ctx, sink);
   }
 
   #dropQueue(slot: number, sink: ClientSink): void {
     const n = this.peers.queues.count(slot);
     this.peers.queues.clear(slot);
     for (let i = 0; i < n; i++) sink.drop(DROP['peer-unreachable']);
-  }
-
-  #sendBubble(src: Uint8Array, dst: Uint8Array, addr: number, port: number, sink: ClientSink): void {
-    const b = this.#bubble;
-    b.set(src, IPV6_FIELD.SRC);
-    b.set(dst, IPV6_FIELD.DST);
-    sink.sendUdp(b, 0, TEREDO_BUBBLE_LEN, addr, port);
-  }
-
-  /** §5.2.9: an Echo Request from our address to the peer with a fresh nonce, sent to `server`:3544. */
-  #sendPing(slot: number, server: number, ctx: DataContext, sink: ClientSink): void {
-    const hi = this.#random.int(0x100000000) >>> 0;
-    const lo = (this.#random.int(0x100000000) | 1) >>> 0; // never all zero (zero means "no nonce")
-    this.peers.setNonce(slot, hi, lo);
-    const ping = this.#ping;
-    ping.set(ctx.address, IPV6_FIELD.SRC);
-    this.peers.copyAddress(slot, ping, IPV6_FIELD.DST);
-    this.peers.writeNonce(slot, ping, ECHO_NONCE_AT);
-    fillIcmpv6PacketChecksum(ping);
-    sink.sendUdp(ping, 0, PING_LEN, server, TEREDO_PORT);
   }
 
   // ---- reception (§5.2.3) ----
@@ -294,16 +191,16 @@ export class ClientDataPath {
     if (slot >= 0 && this.peers.trusted(slot) && this.peers.mappingIs(slot, addr, port)) {
       // Case 1. A trusted peer not heard for 30 s gets packets queued and bubbles again (§5.2.4): its answer
       // sends the queue. A local peer's bubble is answered unless we are the one bubbling (§5.2.8).
-      if (view.isBubble && this.local.isLocal(slot) && !this.#retries.has(slot) && this.peers.mayBubble(slot, now)) {
+      if (view.isBubble && this.local.isLocal(slot) && !this.#reach.pending(slot) && this.peers.mayBubble(slot, now)) {
         this.peers.bubbleSent(slot, now);
         this.peers.copyAddress(slot, this.#peerAddr, 0);
-        this.#sendBubble(ctx.address, this.#peerAddr, addr, port, sink);
+        this.#reach.sendBubble(ctx.address, this.#peerAddr, addr, port, sink);
       }
-      if (this.peers.queues.length(slot) > 0 || this.#retries.has(slot)) this.#trust(slot, addr, port, now, sink);
+      if (this.peers.queues.length(slot) > 0 || this.#reach.pending(slot)) this.#trust(slot, addr, port, now, sink);
       else this.peers.received(slot, now);
       return this.#deliver(view, sink);
     }
-    if (slot >= 0 && this.#isTestReply(view, slot)) {
+    if (slot >= 0 && this.#reach.isTestReply(view, slot)) {
       // Case 2: the reply to our test came back through the relay nearest the peer: that relay is its mapping.
       this.#trust(slot, addr, port, now, sink);
       return;
@@ -327,9 +224,9 @@ export class ClientDataPath {
       if (slot < 0 && (slot = this.#admit(data, src, now)) < 0) return sink.drop(this.#refused);
       sink.drop(DROP['unknown-peer']);
       // One proof at a time; a peer we are bubbling (it answered from another mapping) is asked for it now.
-      if (this.#proving[slot] === 1 && this.#retries.has(slot)) return;
-      this.#proving[slot] = 1;
-      this.#reach(slot, now, ctx, sink);
+      if (this.#reach.proving(slot) && this.#reach.pending(slot)) return;
+      this.#reach.startProof(slot);
+      this.#reach.reach(slot, now, ctx, sink);
       return;
     }
     // Case 6, safely: a native host answering through a relay we do not know yet. Test the source through our
@@ -341,7 +238,7 @@ export class ClientDataPath {
     if (!isGlobalUnicast6(data, src)) return sink.drop(DROP['unknown-peer']);
     if (slot < 0 && (slot = this.#admit(data, src, now)) < 0) return sink.drop(this.#refused);
     this.#hold(slot, view, addr, port, sink);
-    if (!this.#retries.has(slot)) this.#reach(slot, now, ctx, sink);
+    if (!this.#reach.pending(slot)) this.#reach.reach(slot, now, ctx, sink);
   }
 
   /** A datagram from a non-global source is taken only from a peer found on our link, at its LAN address. */
@@ -400,16 +297,6 @@ export class ClientDataPath {
     return slot;
   }
 
-  #isTestReply(view: TeredoPacketView, slot: number): boolean {
-    const at = view.payloadOffset;
-    return (
-      view.nextHeader === NEXT_HEADER.ICMPV6 &&
-      view.payloadLength >= 16 &&
-      view.data[at] === ICMPV6_TYPE.ECHO_REPLY &&
-      this.peers.nonceMatches(slot, view.data, at + 8)
-    );
-  }
-
   #trust(slot: number, addr: number, port: number, now: Millis, sink: ClientSink): void {
     const p = this.peers;
     // Proven at another mapping than its LAN address: no longer reached as a local peer.
@@ -418,9 +305,7 @@ export class ClientDataPath {
     p.setTrusted(slot, true, now);
     p.received(slot, now);
     p.setNonce(slot, 0, 0);
-    this.#retries.delete(slot);
-    this.#pings[slot] = 0;
-    this.#proving[slot] = 0;
+    this.#reach.forget(slot);
     this.#sink = sink;
     this.#toAddr = addr;
     this.#toPort = port;
@@ -437,20 +322,9 @@ export class ClientDataPath {
     drop: () => this.#sink!.drop(DROP['held-not-proven']),
   };
 
-  // Each queued packet of a peer given up on: counted, and reported to the local stack as unreachable.
-  readonly #reportUnreachable = (data: Uint8Array, offset: number, length: number): void => {
-    const sink = this.#sink!;
-    sink.drop(DROP['peer-unreachable']);
-    const n = this.#unreachable.build(data, offset, length, this.#now);
-    if (n > 0) {
-      this.#unreachableSent++;
-      sink.writeTun(this.#unreachable.packet, 0, n);
-    } else if (n < 0) this.#unreachableLimited++;
-  };
-
   /** Destination Unreachable errors written to the local stack, and those the rate limit held back. */
   get unreachableErrors(): { sent: number; limited: number } {
-    return { sent: this.#unreachableSent, limited: this.#unreachableLimited };
+    return this.#reach.unreachableErrors;
   }
 
   readonly #sendQueued = (data: Uint8Array, offset: number, length: number): void => {
@@ -475,20 +349,18 @@ export class ClientDataPath {
     if (paced && slot >= 0) this.peers.bubbleSent(slot, now);
     const peer = this.#peerAddr;
     for (let i = 0; i < 16; i++) peer[i] = data[src + i]!;
-    if (paced) this.#sendBubble(ctx.address, peer, addr, port, sink);
+    if (paced) this.#reach.sendBubble(ctx.address, peer, addr, port, sink);
     // The origin told the port its flow toward us leaves from (client-predict.ts): our bubble there opens our NAT
     // to it; sent even within the pacing (our own bubbles to the peer may just have left), still one bubble per
     // relayed datagram. The same address only: a trailer cannot point our bubbles elsewhere.
-    if (randomPort !== 0 && randomPort !== port) this.#sendBubble(ctx.address, peer, addr, randomPort, sink);
+    if (randomPort !== 0 && randomPort !== port) this.#reach.sendBubble(ctx.address, peer, addr, randomPort, sink);
     // Our answer leaves from a new port of a NAT we predict: the peer learns which through its server.
     const predicted = paced && slot >= 0 && !ctx.cone && isTeredo(peer, 0) && teredoServerIsGlobal(peer, 0) ? this.predict.portFor(slot) : 0;
     if (predicted !== 0) this.predict.sendIndirect(ctx.address, peer, teredoServerAt(peer, 0), predicted, sink);
   }
 
   readonly #onRemove = (slot: number): void => {
-    this.#retries.delete(slot);
-    this.#pings[slot] = 0;
-    this.#proving[slot] = 0;
+    this.#reach.forget(slot);
     this.#unsolicited.release(slot);
     this.local.setLocal(slot, false);
     this.predict.forget(slot);

@@ -1,44 +1,21 @@
-// The Teredo client engine (RFC 4380 §5.2, RFC 5991), sans-I/O: qualification with NAT-type detection (§5.2.1),
-// maintenance (§5.2.5) and retries, on one TimerTable. The data path (§5.2.3, §5.2.4, §5.2.6, §5.2.9) is
-// client-data.ts; this file routes datagrams to it once qualified.
-//
-// Qualification, fast mode (default). RFC 4380 runs a cone phase (up to N x T = 12 s) before the non-cone
-// phase, so Windows needs 12 s or more behind every non-cone NAT. We send at once:
-//   - the cone RS from the Teredo port to the primary: answered from the server's other address, which only a
-//     NAT that filters nothing on that port lets in (a cone NAT, or a port forward to the Teredo port);
-//   - the non-cone RS from the Teredo port to the primary: any NAT lets its RA in; it gives the mapping the
-//     address embeds and measures the round trip;
-//   - a non-cone RS from the probe port (a second local port) to the primary: the first half of the mapping test.
-// Once the non-cone RA is in, the cone RA (sent by the server at the same moment) gets a window of
-// max(coneWindowMinMs, 2 x RTT): in time = cone NAT. Otherwise the cone RS is retired (its nonce forgotten)
-// BEFORE the secondary address is contacted, so that a cone RA let in later by a NAT that opened to the
-// secondary for the whole host proves nothing. Then one non-cone RS from the probe port to the secondary: the
-// same mapping as the probe port's toward the primary = restricted, a different one = symmetric.
-// Why the mapping test runs on the probe port and the cone test on the Teredo port: a port forward covers only
-// the Teredo port (a cone probe from elsewhere calls a forwarded port restricted), and a refused cone RA leaves a
-// conntrack entry (secondary:3544 -> the public port) in a Linux NAT, so an RS from that same port to the
-// secondary gets another public port and a restricted NAT looks symmetric; the probe port never saw that RA.
-// Strict mode keeps the RFC's sequence and timing (cone phase, then non-cone, then the secondary).
-//
-// After N x T without an answer in a phase (or to the maintenance RS) the server counts as lost: the client falls
-// over to the next configured server at once, and once every server failed in a row it goes offline and starts
-// over from the first after a backoff doubling from backoffInitialMs to backoffMaxMs (a captive portal that
-// blocks UDP for a while costs at most that cap once it opens, never a restart). Qualified with a fallback, it
-// asks the first server every preferredRetryMs and returns to it when it answers.
+// The Teredo client engine (RFC 4380 §5.2, RFC 5991), sans-I/O. This file is the engine's face: it routes each
+// datagram (RAs to the server procedure, the rest to the data path once qualified), owns the Teredo address built
+// from the mapping the procedure found, and reports status.
+//   client-procedure.ts  qualification with NAT-type detection (§5.2.1), maintenance (§5.2.5), retries, failover
+//   client-data.ts       the data path (§5.2.3, §5.2.4, §5.2.6, §5.2.9), peers, local discovery, prediction
+// Every address change resets the data path: peers were reached from the old address.
 
-import { TimerTable } from '../../timer-table.js';
 import type { Millis, Random, TimedEngine } from '../../types.js';
 import { encodeTeredoAddress, teredoServerAt } from '../../../wire/teredo-address.js';
 import { TEREDO_PORT } from '../../../wire/teredo-constants.js';
 import { TeredoPacketView, checkTeredoPayload } from '../../../wire/teredo-view.js';
 import { ClientDataPath, CLIENT_MAX_PEERS, type DataContext } from './client-data.js';
-import { RS_CONE, RS_MAP_PRIMARY, RS_MAP_SECONDARY, RS_PREFERRED, RS_PRIMARY, RsProbes, checkRa, fromProbePort, isRouterAdvert, rsDestination } from './client-ra.js';
-import type { RsKind, ServerPair } from './client-ra.js';
-import { Qualification, type Mapped } from './client-qualification.js';
-import { CLIENT_DROP_REASONS, DROP, jitteredInterval, resolveClientConfig } from './client-types.js';
-import type { ClientConfig, ClientSink, ClientSnapshot, ClientState, NatType, OfflineCode, TeredoClientParams } from './client-types.js';
-
-type ClientTimer = 'probe' | 'cone-window' | 'refresh' | 'backoff' | 'preferred';
+import { isRouterAdvert } from './client-ra.js';
+import type { ServerPair } from './client-ra.js';
+import type { Mapped } from './client-qualification.js';
+import { ServerProcedure, type ProcedureOwner } from './client-procedure.js';
+import { CLIENT_DROP_REASONS, DROP, resolveClientConfig } from './client-types.js';
+import type { ClientConfig, ClientSink, ClientSnapshot, ClientState, NatType, TeredoClientParams } from './client-types.js';
 
 /** The 12 random flag bits of RFC 5991 take values 0..4095. */
 const RANDOM_BITS_RANGE = 0x1000;
@@ -46,55 +23,32 @@ const RANDOM_BITS_RANGE = 0x1000;
 export class TeredoClient implements TimedEngine<ClientSink> {
   readonly dropReasons = CLIENT_DROP_REASONS;
   #cfg: ClientConfig;
-  /** [the primary server, ...fallbacks]; #serverIndex is the one in use. */
-  #servers: ServerPair[];
-  #serverIndex = 0;
-  /** Servers given up on in a row since the last qualification (a full round means: back off). */
-  #serversFailed = 0;
   readonly #random: Random;
-  readonly #timers = new TimerTable<ClientTimer>();
-  readonly #probes = new RsProbes();
   readonly #view = new TeredoPacketView();
-  /** What the current qualification found so far: mappings, cone RA, NAT type, refused RAs. */
-  readonly #q = new Qualification();
-  #state: ClientState = 'offline';
-  #running = false;
-  /** RSs sent in the current phase (or for the current refresh). */
-  #attempts = 0;
-  /** Strict mode: the cone phase is over, the primary gets non-cone RSs. */
-  #coneGivenUp = false;
-  #qualifyStartedAt: Millis = 0;
+  readonly #proc: ServerProcedure;
   #address: Uint8Array | undefined;
   #mappedAddr = 0;
   #mappedPort = 0;
   #randomBits = 0;
-  #lastServerRx: Millis | undefined;
-  /** The "last heard" the armed refresh check was planned from. */
-  #refreshBase: Millis = 0;
-  #rttMs: number | undefined;
-  #qualificationMs: number | undefined;
-  #failures = 0;
-  #errorCode: OfflineCode | undefined;
-  #error: string | undefined;
-  readonly #counters = { rsSent: 0, raAccepted: 0, qualifications: 0, addressChanges: 0, offline: 0, serverSwitches: 0 };
+  #addressChanges = 0;
   readonly #data: ClientDataPath;
   /** What the data path reads; rewritten on every address change, never per packet. */
   #ctx: DataContext = { address: new Uint8Array(16), server: 0, cone: false };
 
   constructor(params: TeredoClientParams, random: Random) {
     this.#cfg = resolveClientConfig(params);
-    this.#servers = serverList(this.#cfg);
     this.#random = random;
+    this.#proc = new ServerProcedure(this.#cfg, this.#owner, random);
     this.#data = new ClientDataPath(random);
     this.#data.local.enabled = this.#cfg.localDiscovery;
   }
 
   get state(): ClientState {
-    return this.#state;
+    return this.#proc.state;
   }
 
   get nat(): NatType {
-    return this.#q.nat;
+    return this.#proc.q.nat;
   }
 
   /** The Teredo address (16 bytes, do not modify), undefined when there is none. */
@@ -108,40 +62,27 @@ export class TeredoClient implements TimedEngine<ClientSink> {
 
   /** The server in use. */
   get server(): ServerPair {
-    return this.#servers[this.#serverIndex]!;
+    return this.#proc.server;
   }
 
   /** Begins qualification (idempotent while running). */
   start(now: Millis, sink: ClientSink): void {
-    if (this.#running) return;
-    this.#running = true;
-    this.#beginQualification(now, sink);
+    this.#proc.start(now, sink);
   }
 
   /** Removes the address and stops every timer; the state becomes offline. */
   stop(_now: Millis, sink: ClientSink): void {
-    this.#running = false;
-    this.#timers.clear();
-    this.#probes.retireAll();
-    this.#setAddress(undefined, sink);
-    this.#setState('offline', sink);
+    this.#proc.stop(sink);
   }
 
   /** SIGHUP: new timing applies from the next timer; other server addresses start a new qualification with the first. */
   reconfigure(params: TeredoClientParams, now: Millis, sink: ClientSink): void {
     const next = resolveClientConfig(params);
-    const servers = serverList(next);
-    const serverChanged = JSON.stringify(servers) !== JSON.stringify(this.#servers);
     this.#cfg = next;
     this.#data.local.enabled = next.localDiscovery;
-    if (serverChanged) {
-      this.#servers = servers;
-      this.#serverIndex = 0;
-      this.#serversFailed = 0;
-      if (this.#running) {
-        this.stop(now, sink);
-        this.start(now, sink);
-      }
+    if (this.#proc.reconfigure(next) && this.#proc.running) {
+      this.stop(now, sink);
+      this.start(now, sink);
     }
   }
 
@@ -151,9 +92,9 @@ export class TeredoClient implements TimedEngine<ClientSink> {
     if (checkTeredoPayload(view, data, offset, length) < 0) return sink.drop(DROP.malformed);
     const server = this.server;
     const fromServer = port === TEREDO_PORT && (addr === server.primary || addr === server.secondary);
-    if (fromServer) this.#lastServerRx = now; // §5.2.3: "last interaction" with the server
-    if (isRouterAdvert(view)) return this.#routerAdvert(addr, port, false, now, sink);
-    if (this.#state !== 'qualified') return sink.drop(DROP['not-qualified']);
+    if (fromServer) this.#proc.heard(now);
+    if (isRouterAdvert(view)) return this.#proc.routerAdvert(view, addr, port, false, now, sink);
+    if (this.state !== 'qualified') return sink.drop(DROP['not-qualified']);
     this.#data.datagram(view, addr, port, fromServer, now, this.#ctx, sink);
   }
 
@@ -164,7 +105,7 @@ export class TeredoClient implements TimedEngine<ClientSink> {
   discoveryDatagram(data: Uint8Array, offset: number, length: number, addr: number, port: number, now: Millis, sink: ClientSink): void {
     const view = this.#view;
     if (checkTeredoPayload(view, data, offset, length) < 0) return sink.drop(DROP.malformed);
-    if (this.#state !== 'qualified') return sink.drop(DROP['not-qualified']);
+    if (this.state !== 'qualified') return sink.drop(DROP['not-qualified']);
     this.#data.discoveryBubble(view, addr, port, now, this.#ctx, sink);
   }
 
@@ -173,12 +114,12 @@ export class TeredoClient implements TimedEngine<ClientSink> {
     const view = this.#view;
     if (checkTeredoPayload(view, data, offset, length) < 0) return sink.drop(DROP.malformed);
     if (!isRouterAdvert(view)) return sink.drop(DROP['probe-socket-unexpected']);
-    this.#routerAdvert(addr, port, true, now, sink);
+    this.#proc.routerAdvert(view, addr, port, true, now, sink);
   }
 
   /** One IPv6 packet read from the TUN device, data[offset .. offset + length) (lent). */
   tunPacket(data: Uint8Array, offset: number, length: number, now: Millis, sink: ClientSink): void {
-    if (this.#state !== 'qualified') return sink.drop(DROP['not-qualified']);
+    if (this.state !== 'qualified') return sink.drop(DROP['not-qualified']);
     this.#data.tunPacket(data, offset, length, now, this.#ctx, sink);
   }
 
@@ -188,284 +129,41 @@ export class TeredoClient implements TimedEngine<ClientSink> {
   }
 
   handleTimeout(now: Millis, sink: ClientSink): void {
-    if (this.#state === 'qualified') this.#data.handleTimeout(now, this.#ctx, sink);
-    for (let t = this.#timers.popExpired(now); t !== undefined; t = this.#timers.popExpired(now)) {
-      switch (t) {
-        case 'probe':
-          this.#probeTimedOut(now, sink);
-          break;
-        case 'cone-window':
-          this.#coneWindowOver(now, sink);
-          break;
-        case 'refresh':
-          this.#refreshDue(now, sink);
-          break;
-        case 'backoff':
-          this.#serverIndex = 0;
-          this.#serversFailed = 0;
-          this.#beginQualification(now, sink);
-          break;
-        case 'preferred':
-          this.#askPreferred(now, sink);
-          break;
-      }
-    }
+    if (this.state === 'qualified') this.#data.handleTimeout(now, this.#ctx, sink);
+    this.#proc.handleTimeout(now, sink);
   }
 
   nextTimeout(): Millis | undefined {
-    const t = this.#timers.nextTimeout();
-    const d = this.#state === 'qualified' ? this.#data.nextTimeout() : undefined;
+    const t = this.#proc.nextTimeout();
+    const d = this.state === 'qualified' ? this.#data.nextTimeout() : undefined;
     return t === undefined ? d : d === undefined ? t : Math.min(t, d);
   }
 
   snapshot(now: Millis): ClientSnapshot {
-    const backoff = this.#timers.deadline('backoff');
-    const server = this.server;
-    const notQualified = this.#state !== 'qualified';
+    const s = this.#proc.snapshot(now);
+    const d = this.#data;
+    const has = this.#address !== undefined;
     return {
-      state: this.#state,
-      nat: this.#q.nat,
-      mapping: this.#q.mapping(this.#cfg.localPort, this.#cfg.probeLocalPort),
-      primary: server.primary,
-      secondary: server.secondary,
-      serverIndex: this.#serverIndex,
-      servers: this.#servers.map((p) => ({ ...p })),
+      ...s,
       address: this.#address?.slice(),
-      mappedAddr: this.#address !== undefined ? this.#mappedAddr : undefined,
-      mappedPort: this.#address !== undefined ? this.#mappedPort : undefined,
-      refreshIntervalMs: this.#cfg.refreshIntervalMs,
-      qualificationMs: this.#qualificationMs,
-      rttMs: this.#rttMs,
-      serverHeardAgoMs: this.#lastServerRx === undefined ? undefined : now - this.#lastServerRx,
-      errorCode: notQualified ? this.#errorCode : undefined,
-      error: notQualified ? this.#error : undefined,
-      retryInMs: backoff === undefined ? undefined : Math.max(0, backoff - now),
-      counters: { ...this.#counters, unreachableSent: this.#data.unreachableErrors.sent, unreachableLimited: this.#data.unreachableErrors.limited, discoverySent: this.#data.local.sent, localPeersFound: this.#data.local.found, portsPredicted: this.#data.predict.made },
+      mappedAddr: has ? this.#mappedAddr : undefined,
+      mappedPort: has ? this.#mappedPort : undefined,
+      counters: { ...s.counters, addressChanges: this.#addressChanges, unreachableSent: d.unreachableErrors.sent, unreachableLimited: d.unreachableErrors.limited, discoverySent: d.local.sent, localPeersFound: d.local.found, portsPredicted: d.predict.made },
     };
   }
 
-  // ---- qualification (§5.2.1) ----
+  // ---- the address (RFC 4380 §4, RFC 5991) ----
 
-  #beginQualification(now: Millis, sink: ClientSink): void {
-    this.#timers.clear();
-    this.#probes.retireAll();
-    this.#q.reset();
-    this.#attempts = 0;
-    this.#coneGivenUp = false;
-    this.#qualifyStartedAt = now;
-    this.#setState('probe-primary', sink);
-    this.#sendPrimaryProbes(now, sink);
-  }
-
-  #sendPrimaryProbes(now: Millis, sink: ClientSink): void {
-    this.#attempts++;
-    const strict = this.#cfg.qualification === 'strict';
-    const q = this.#q;
-    if (!this.#coneGivenUp && !q.coneSeen) this.#sendRs(RS_CONE, now, sink);
-    if (!strict || this.#coneGivenUp || q.coneSeen) this.#sendRs(RS_PRIMARY, now, sink);
-    if (!strict && q.probeMapped[0] === undefined) this.#sendRs(RS_MAP_PRIMARY, now, sink);
-    this.#timers.set('probe', now + this.#cfg.probeTimeoutMs);
-  }
-
-  #sendRs(kind: RsKind, now: Millis, sink: ClientSink): void {
-    const payload = this.#probes.prepare(kind, this.#random, now);
-    const to = rsDestination(kind, this.server, this.#servers[0]!);
-    this.#counters.rsSent++;
-    if (fromProbePort(kind)) sink.sendProbe(payload, 0, payload.length, to, TEREDO_PORT);
-    else sink.sendUdp(payload, 0, payload.length, to, TEREDO_PORT);
-  }
-
-  #probeTimedOut(now: Millis, sink: ClientSink): void {
-    const more = this.#attempts < this.#cfg.probeAttempts;
-    switch (this.#state) {
-      case 'probe-primary':
-        if (more) return this.#sendPrimaryProbes(now, sink);
-        if (this.#cfg.qualification === 'strict' && !this.#coneGivenUp) {
-          // RFC 4380 §5.2.1: no answer with the cone bit set: not a cone NAT, try again without it.
-          this.#probes.retire(RS_CONE);
-          this.#coneGivenUp = true;
-          this.#attempts = 0;
-          return this.#sendPrimaryProbes(now, sink);
-        }
-        return this.#serverFailed(now, sink, ...this.#q.noAnswerReason(this.server));
-      case 'probe-secondary':
-        if (more) return this.#sendSecondaryProbes(now, sink);
-        // The primary answered, so Teredo works; only the symmetric test failed. Strict RFC 4380 gives up here.
-        if (this.#cfg.qualification === 'strict') return this.#goOffline(now, sink, 'secondary-no-answer', 'no answer from the secondary server address (strict RFC 4380 §5.2.1 needs it)');
-        return this.#qualified('unknown', this.#q.mainMapped!, now, sink);
-      case 'qualified':
-        if (more) return this.#sendRefresh(now, sink);
-        return this.#serverFailed(now, sink, 'server-lost', 'the server stopped answering the maintenance RSs (RFC 4380 §5.2.5)');
-      case 'offline':
-        return;
-    }
-  }
-
-  #routerAdvert(addr: number, port: number, probeSocket: boolean, now: Millis, sink: ClientSink): void {
-    const view = this.#view;
-    const verdict = checkRa(this.server, this.#servers[0]!, this.#probes, view, addr, port, probeSocket);
-    if (verdict >= 0) {
-      if (this.#state !== 'qualified' && verdict !== DROP['ra-source-not-server']) this.#q.refused(verdict);
-      return sink.drop(verdict);
-    }
-    const kind = this.#probes.match(view.data, view.nonceOffset) as RsKind;
-    this.#probes.retire(kind);
-    this.#counters.raAccepted++;
-    const mapped: Mapped = { addr: view.originAddr, port: view.originPort };
-    if (kind === RS_PREFERRED) return this.#preferredAnswered(now, sink);
-    if (kind !== RS_MAP_PRIMARY && kind !== RS_MAP_SECONDARY) this.#rttMs = Math.round((now - this.#probes.sentAt(kind)) * 10) / 10;
-    const q = this.#q;
-    if (this.#state === 'qualified') {
-      if (kind === RS_PRIMARY) return this.#refreshAnswered(mapped, now, sink);
-      // The probe port's RS sent with the cone RSs, answered after a cone qualification: only for the report.
-      if (kind === RS_MAP_PRIMARY) q.probeMapped[0] = mapped;
-      return;
-    }
-    switch (kind) {
-      case RS_CONE:
-        q.coneSeen = true;
-        if (q.mainMapped !== undefined) return this.#qualified('cone', q.mainMapped, now, sink);
-        // Strict mode sends the non-cone RS only now; fast mode's is on its way.
-        if (this.#cfg.qualification === 'strict') this.#sendRs(RS_PRIMARY, now, sink);
-        return;
-      case RS_PRIMARY:
-        q.mainMapped = mapped;
-        if (q.coneSeen) return this.#qualified('cone', mapped, now, sink);
-        this.#timers.delete('probe');
-        if (this.#cfg.qualification === 'strict') return this.#enterSecondary(now, sink);
-        return this.#timers.set('cone-window', now + Math.min(this.#cfg.probeTimeoutMs, Math.max(this.#cfg.coneWindowMinMs, 2 * this.#rttMs!)));
-      default: {
-        q.probeMapped[kind === RS_MAP_PRIMARY ? 0 : 1] = mapped;
-        const nat = this.#state === 'probe-secondary' ? q.mappingVerdict() : undefined;
-        if (nat !== undefined) this.#qualified(nat, q.mainMapped!, now, sink);
-      }
-    }
-  }
-
-  #coneWindowOver(now: Millis, sink: ClientSink): void {
-    if (this.#state === 'probe-primary') this.#enterSecondary(now, sink);
-  }
-
-  #enterSecondary(now: Millis, sink: ClientSink): void {
-    // Retire the cone RS first: the RS to the secondary below opens an address-restricted NAT to the address
-    // the cone RA comes from, and a cone RA let in that way proves nothing.
-    this.#probes.retire(RS_CONE);
-    this.#probes.retire(RS_PRIMARY);
-    this.#attempts = 0;
-    this.#setState('probe-secondary', sink);
-    this.#sendSecondaryProbes(now, sink);
-  }
-
-  /** The mapping test: whichever of the probe port's two RSs has no answer yet. */
-  #sendSecondaryProbes(now: Millis, sink: ClientSink): void {
-    this.#attempts++;
-    if (this.#q.probeMapped[0] === undefined) this.#sendRs(RS_MAP_PRIMARY, now, sink);
-    this.#sendRs(RS_MAP_SECONDARY, now, sink);
-    this.#timers.set('probe', now + this.#cfg.probeTimeoutMs);
-  }
-
-  #qualified(nat: NatType, mapped: Mapped, now: Millis, sink: ClientSink): void {
-    this.#timers.clear();
-    // A cone qualification can beat the probe port's first RA: it stays welcome (for the mapping report),
-    // rather than counted as a refused late answer.
-    const mapPrimaryPending = this.#probes.isLive(RS_MAP_PRIMARY);
-    this.#probes.retireAll();
-    if (mapPrimaryPending) this.#probes.keep(RS_MAP_PRIMARY);
-    this.#q.nat = nat;
-    if (nat === 'symmetric' && this.#cfg.refuseSymmetric) {
-      return this.#goOffline(now, sink, 'symmetric-refused', 'behind a symmetric NAT, and refuseSymmetric is set (strict RFC 4380 §5.2.1)');
-    }
-    this.#failures = 0;
-    this.#serversFailed = 0;
-    this.#errorCode = undefined;
-    this.#error = undefined;
-    this.#qualificationMs = Math.round(now - this.#qualifyStartedAt);
-    this.#counters.qualifications++;
-    this.#useMapping(mapped, sink);
-    this.#configurePrediction();
-    this.#setState('qualified', sink);
-    this.#scheduleRefresh(now);
-    if (this.#serverIndex > 0) this.#timers.set('preferred', now + this.#cfg.preferredRetryMs);
-  }
-
-  /** The current server did not answer: the next one at once, or offline with a backoff after a full round. */
-  #serverFailed(now: Millis, sink: ClientSink, code: OfflineCode, error: string): void {
-    this.#serversFailed++;
-    if (this.#serversFailed >= this.#servers.length) return this.#goOffline(now, sink, code, error);
-    this.#errorCode = code;
-    this.#error = error;
-    this.#serverIndex = (this.#serverIndex + 1) % this.#servers.length;
-    this.#counters.serverSwitches++;
-    this.#setAddress(undefined, sink);
-    this.#beginQualification(now, sink);
-  }
-
-  #goOffline(now: Millis, sink: ClientSink, code: OfflineCode, error: string): void {
-    this.#timers.clear();
-    this.#probes.retireAll();
-    this.#errorCode = code;
-    this.#error = error;
-    this.#counters.offline++;
-    this.#setAddress(undefined, sink);
-    this.#setState('offline', sink);
-    const wait = Math.min(this.#cfg.backoffMaxMs, this.#cfg.backoffInitialMs * 2 ** Math.min(this.#failures, 30));
-    this.#failures++;
-    if (this.#running) this.#timers.set('backoff', now + wait);
-  }
-
-  // ---- back to the first server ----
-
-  #askPreferred(now: Millis, sink: ClientSink): void {
-    if (this.#state !== 'qualified' || this.#serverIndex === 0) return;
-    this.#sendRs(RS_PREFERRED, now, sink);
-    this.#timers.set('preferred', now + this.#cfg.preferredRetryMs);
-  }
-
-  #preferredAnswered(now: Millis, sink: ClientSink): void {
-    if (this.#serverIndex === 0) return;
-    this.#serverIndex = 0;
-    this.#serversFailed = 0;
-    this.#counters.serverSwitches++;
-    this.#beginQualification(now, sink);
-  }
-
-  // ---- maintenance (§5.2.5) ----
-
-  /** Next check at a uniform 75-100 % of the refresh interval after the server was last heard. */
-  #scheduleRefresh(now: Millis): void {
-    const base = (this.#refreshBase = this.#lastServerRx ?? now);
-    this.#timers.set('refresh', Math.max(now, base + jitteredInterval(this.#cfg.refreshIntervalMs, this.#random.int(0x10000) / 0xffff)));
-  }
-
-  #refreshDue(now: Millis, sink: ClientSink): void {
-    if (this.#state !== 'qualified') return;
-    // Heard from the server since this check was planned (an indirect bubble, a maintenance RA): the NAT
-    // mapping toward it is fresh, so no RS is needed yet (§5.2.5).
-    if (this.#lastServerRx !== undefined && this.#lastServerRx > this.#refreshBase) return this.#scheduleRefresh(now);
-    this.#attempts = 0;
-    this.#sendRefresh(now, sink);
-  }
-
-  #sendRefresh(now: Millis, sink: ClientSink): void {
-    this.#attempts++;
-    // Always the non-cone RS from the main socket: it keeps the mapping that the address embeds alive. RFC 4380
-    // §5.2.5 repeats the cone bit, which only re-tests the NAT type; RFC 5991 tells peers not to rely on it,
-    // and Miredo's client likewise refreshes without it.
-    this.#sendRs(RS_PRIMARY, now, sink);
-    this.#timers.set('probe', now + this.#cfg.probeTimeoutMs);
-  }
-
-  #refreshAnswered(mapped: Mapped, now: Millis, sink: ClientSink): void {
-    this.#timers.delete('probe');
-    // §5.2.5: a different mapping (the NAT lost its state) invalidates the old address.
-    this.#useMapping(mapped, sink);
-    this.#scheduleRefresh(now);
-  }
-
-  // ---- address and state ----
+  readonly #owner: ProcedureOwner = {
+    useMapping: (mapped, qualified, sink) => {
+      this.#useMapping(mapped, sink);
+      if (qualified) this.#configurePrediction();
+    },
+    dropAddress: (sink) => this.#setAddress(undefined, sink),
+  };
 
   #useMapping(mapped: Mapped, sink: ClientSink): void {
-    const cone = this.#q.nat === 'cone';
+    const cone = this.nat === 'cone';
     const a = this.#address;
     const server = this.server.primary;
     if (a !== undefined && this.#mappedAddr === mapped.addr && this.#mappedPort === mapped.port && ((a[8]! & 0x80) !== 0) === cone && teredoServerAt(a) === server) return;
@@ -484,8 +182,8 @@ export class TeredoClient implements TimedEngine<ClientSink> {
     // Peers were reached from the old address (mappings, trust, queued packets): start over.
     this.#data.reset(sink);
     if (address !== undefined) {
-      this.#counters.addressChanges++;
-      this.#ctx = { address, server: this.server.primary, cone: this.#q.nat === 'cone' };
+      this.#addressChanges++;
+      this.#ctx = { address, server: this.server.primary, cone: this.nat === 'cone' };
     }
     sink.addressChanged(previous, address);
   }
@@ -495,21 +193,10 @@ export class TeredoClient implements TimedEngine<ClientSink> {
    * next flow's port is the last allocated one (the probe port toward the secondary) + the step (client-predict.ts).
    */
   #configurePrediction(): void {
-    const m = this.#q.mapping(this.#cfg.localPort, this.#cfg.probeLocalPort);
-    const last = this.#q.probeMapped[1];
+    const q = this.#proc.q;
+    const m = q.mapping(this.#cfg.localPort, this.#cfg.probeLocalPort);
+    const last = q.probeMapped[1];
     const step = m.allocation === 'sequential' ? m.portDelta! : m.portPreserving === true ? 1 : 0;
     if (m.endpointIndependent === false && last !== undefined && step > 0) this.#data.predict.configure(last.port + step, step);
   }
-
-  #setState(state: ClientState, sink: ClientSink): void {
-    const previous = this.#state;
-    if (previous === state) return;
-    this.#state = state;
-    sink.stateChanged(state, previous);
-  }
-}
-
-/** [primary server, ...fallbacks] as server pairs. */
-function serverList(c: ClientConfig): ServerPair[] {
-  return [{ primary: c.primary, secondary: c.secondary }, ...c.fallbacks];
 }
