@@ -11,6 +11,7 @@ import { FakeDatagramPort } from '../fakes/fake-datagram-port.js';
 import type { HostDeps } from '../../src/runtime/host.js';
 import { fakePorts, startOnHost, type FakePorts } from './host-harness.js';
 import { FakeClock } from '../../src/runtime/fake-clock.js';
+import { fakePortMapper } from '../fakes/fake-port-mapper.js';
 import { validateConfig } from '../../src/runtime/config.js';
 import { formatIpv6, parseIpv6 } from '../../src/wire/ipv6-address.js';
 import { formatIpv4, parseIpv4 } from '../../src/wire/ipv4.js';
@@ -101,6 +102,8 @@ function harness(routes: Ipv6Route[] = [], failBind?: string): Harness {
   // Port 0 (the client's default, and its probe socket) binds 40000, 40001, ...
   const ports = fakePorts({ ephemeral: 40000, ...(failBind === undefined ? {} : { failBind }) });
   const seams: ClientSeams = {
+    // No gateway maps ports: the agent tests send nothing outside the process (port mapping has its own tests).
+    portMapper: fakePortMapper({}),
     resolve: (name) => {
       const table: Record<string, string[]> = { 'teredo.example.net': ['198.18.0.10'], 'pool.example.net': ['198.18.0.40', '198.18.0.50'] };
       return table[name] ? Promise.resolve(table[name].map(parseIpv4)) : Promise.reject(new Error('ENOTFOUND'));

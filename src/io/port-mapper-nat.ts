@@ -1,0 +1,111 @@
+// PortMapper (port-mapper.ts) over @achingbrain/nat-port-mapper: UPnP IGD found by SSDP, NAT-PMP sent to the
+// IPv4 default gateway (RFC 6886 §3: the NAT-PMP server is the host's default gateway). The library's own
+// refresh timers are off: the caller renews (agents/teredo-client/port-mapping.ts), so one place owns timing.
+//
+// The library's units differ by protocol: its UPnP gateway takes `ttl` in ms and asks for at least 3600 s
+// (NewLeaseDuration), its NAT-PMP gateway writes `ttl` as is into the request's lifetime field (seconds).
+
+import { createSocket } from 'node:dgram';
+import { readFile } from 'node:fs/promises';
+import { pmpNat, upnpNat, type Gateway } from '@achingbrain/nat-port-mapper';
+import type { PortMapper, PortMappingLease, PortMappingProtocol, PortMapRequest } from './port-mapper.js';
+
+/** The library's UPnP gateway asks for at least this lease, seconds. */
+const UPNP_MIN_LEASE_SEC = 3600;
+const DESCRIPTION = 'teredo-client (RFC 4380 Teredo port)';
+
+/** The IPv4 default gateway from /proc/net/route (little-endian hex), or undefined without one. */
+export async function defaultGateway4(routes = '/proc/net/route'): Promise<string | undefined> {
+  const lines = (await readFile(routes, 'utf8')).split('\n').slice(1);
+  for (const line of lines) {
+    const f = line.trim().split(/\s+/);
+    // Iface Destination Gateway Flags ...; RTF_GATEWAY = 0x2.
+    if (f.length < 4 || f[1] !== '00000000' || (parseInt(f[3]!, 16) & 2) === 0) continue;
+    const g = parseInt(f[2]!, 16);
+    return [g & 0xff, (g >>> 8) & 0xff, (g >>> 16) & 0xff, g >>> 24].join('.');
+  }
+  return undefined;
+}
+
+/** The local IPv4 address the kernel would send from toward `host` (a connected UDP socket sends nothing). */
+export async function localAddressToward(host: string): Promise<string> {
+  const s = createSocket('udp4');
+  try {
+    await new Promise<void>((resolve, reject) => {
+      s.once('error', reject);
+      s.connect(9, host, () => resolve());
+    });
+    return s.address().address;
+  } finally {
+    s.close();
+  }
+}
+
+function lease(protocol: PortMappingProtocol, m: { externalHost: string; externalPort: number; internalHost: string; internalPort: number }, lifetimeSec: number): PortMappingLease {
+  return { protocol, externalAddress: m.externalHost, externalPort: m.externalPort, internalAddress: m.internalHost, internalPort: m.internalPort, lifetimeSec };
+}
+
+/** NAT-PMP toward the default gateway (found at the first map). */
+class NatPmpMapper implements PortMapper {
+  readonly protocol = 'nat-pmp';
+  #gateway: Gateway | undefined;
+
+  async map(req: PortMapRequest): Promise<PortMappingLease> {
+    if (this.#gateway === undefined) {
+      const gw = await defaultGateway4();
+      if (gw === undefined) throw new Error('NAT-PMP: no IPv4 default gateway to ask');
+      this.#gateway = pmpNat(gw, { autoRefresh: false });
+    }
+    const internal = await localAddressToward(this.#gateway.host);
+    const m = await this.#gateway.map(req.internalPort, internal, { protocol: 'udp', externalPort: req.internalPort, ttl: req.lifetimeSec, autoRefresh: false, description: DESCRIPTION, signal: req.signal });
+    return lease('nat-pmp', m, req.lifetimeSec);
+  }
+
+  async unmap(l: PortMappingLease, signal: AbortSignal): Promise<void> {
+    await this.#gateway?.unmap(l.internalPort, { signal });
+  }
+
+  async close(): Promise<void> {
+    await this.#gateway?.stop();
+  }
+}
+
+/** UPnP IGD: the first gateway SSDP finds (at the first map). */
+class UpnpMapper implements PortMapper {
+  readonly protocol = 'upnp';
+  #gateway: Gateway | undefined;
+
+  async map(req: PortMapRequest): Promise<PortMappingLease> {
+    if (this.#gateway === undefined) {
+      try {
+        for await (const gw of upnpNat({ autoRefresh: false }).findGateways({ signal: req.signal })) {
+          if (gw.family !== 'IPv4') continue;
+          this.#gateway = gw;
+          break;
+        }
+      } catch (err) {
+        // The search ends by the abort when nothing answers; other errors are the library's to tell.
+        if (!req.signal.aborted) throw err;
+      }
+      if (this.#gateway === undefined) throw new Error('UPnP: no Internet Gateway Device answered the SSDP search');
+    }
+    const internal = await localAddressToward(this.#gateway.host);
+    const lifetimeSec = Math.max(req.lifetimeSec, UPNP_MIN_LEASE_SEC);
+    const m = await this.#gateway.map(req.internalPort, internal, { protocol: 'udp', externalPort: req.internalPort, ttl: lifetimeSec * 1000, autoRefresh: false, description: DESCRIPTION, signal: req.signal });
+    return lease('upnp', m, lifetimeSec);
+  }
+
+  async unmap(l: PortMappingLease, signal: AbortSignal): Promise<void> {
+    await this.#gateway?.unmap(l.internalPort, { signal });
+  }
+
+  async close(): Promise<void> {
+    // Deletes what the library still remembers (nothing after a successful unmap) and closes its socket.
+    await this.#gateway?.stop({ signal: AbortSignal.timeout(1000) }).catch(() => undefined);
+  }
+}
+
+/** The library-backed PortMapperFactory. */
+export function natPortMapper(protocol: PortMappingProtocol): PortMapper {
+  return protocol === 'nat-pmp' ? new NatPmpMapper() : new UpnpMapper();
+}
