@@ -4,11 +4,22 @@
 //
 // The library's units differ by protocol: its UPnP gateway takes `ttl` in ms and asks for at least 3600 s
 // (NewLeaseDuration), its NAT-PMP gateway writes `ttl` as is into the request's lifetime field (seconds).
+// Its deletes are wrong in 4.0.5 (seen against miniupnpd 2.3.1, which then keeps the mapping): NAT-PMP's unmap
+// asks for TCP whatever was mapped, UPnP's sends DeletePortMapping with an empty NewProtocol and drops the
+// error. So NAT-PMP deletes here by mapping UDP with lifetime 0 and external port 0 (RFC 6886 §3.4), and UPnP
+// through the library's SOAP runner with NewProtocol UDP.
 
 import { createSocket } from 'node:dgram';
 import { readFile } from 'node:fs/promises';
 import { pmpNat, upnpNat, type Gateway } from '@achingbrain/nat-port-mapper';
 import type { PortMapper, PortMappingLease, PortMappingProtocol, PortMapRequest } from './port-mapper.js';
+
+/** What the library's UPnP gateway (InternetGatewayService) has beside the Gateway interface: its SOAP runner. */
+interface SoapGateway {
+  getGateway(o: { signal: AbortSignal }): Promise<{ run(service: string, action: string, args: [string, string | number][], o: { signal: AbortSignal }): Promise<unknown> }>;
+}
+/** The IGDv2 service the library maps through (AddAnyPortMapping). */
+const WAN_IP_CONNECTION_2 = 'urn:schemas-upnp-org:service:WANIPConnection:2';
 
 /** The library's UPnP gateway asks for at least this lease, seconds. */
 const UPNP_MIN_LEASE_SEC = 3600;
@@ -62,7 +73,7 @@ class NatPmpMapper implements PortMapper {
   }
 
   async unmap(l: PortMappingLease, signal: AbortSignal): Promise<void> {
-    await this.#gateway?.unmap(l.internalPort, { signal });
+    await this.#gateway?.map(l.internalPort, l.internalAddress, { protocol: 'udp', externalPort: 0, ttl: 0, autoRefresh: false, signal });
   }
 
   async close(): Promise<void> {
@@ -96,7 +107,13 @@ class UpnpMapper implements PortMapper {
   }
 
   async unmap(l: PortMappingLease, signal: AbortSignal): Promise<void> {
-    await this.#gateway?.unmap(l.internalPort, { signal });
+    const gw = this.#gateway as (Gateway & Partial<SoapGateway>) | undefined;
+    if (gw === undefined) return;
+    if (typeof gw.getGateway !== 'function') throw new Error('UPnP: this library version has no SOAP runner to delete with');
+    const device = await gw.getGateway({ signal });
+    await device.run(WAN_IP_CONNECTION_2, 'DeletePortMapping', [['NewRemoteHost', ''], ['NewExternalPort', l.externalPort], ['NewProtocol', 'UDP']], { signal });
+    // The library forgets it too (its own delete fails silently, as above).
+    await gw.unmap(l.internalPort, { signal });
   }
 
   async close(): Promise<void> {
