@@ -4,7 +4,8 @@
 // port too, so the server's cone test (RFC 4380 §5.2.1) reaches us through it: a restricted NAT becomes a cone
 // one for Teredo, and peers behind any NAT can reach us (RFC 6081 §4.3's aim; docs/teredo-client.md).
 //
-//   auto      NAT-PMP and UPnP IGD asked at once; the first mapping wins, a second one is deleted again
+//   auto      NAT-PMP and UPnP IGD asked at once; the first mapping wins, a second one is deleted again unless it
+//             is the same outside port (one gateway answering both protocols holds one rule for both)
 //   upnp / nat-pmp   only that protocol
 //   off       nothing asked (and a mapping made before a reload to off is deleted)
 //
@@ -150,8 +151,11 @@ export class PortMapping {
         try {
           const lease = await mapper.map({ internalPort: this.#o.internalPort, lifetimeSec: this.#o.lifetimeSec, signal: timeoutSignal(ATTEMPT_TIMEOUT_MS) });
           if (won || round !== this.#round) {
-            // A slower protocol also mapped, or we were stopped meanwhile: give it back.
-            await mapper.unmap(lease, timeoutSignal(UNMAP_TIMEOUT_MS)).catch(() => undefined);
+            // A slower protocol also mapped, or we were stopped meanwhile: give it back, unless it is the very
+            // mapping the winner holds (one gateway speaking both protocols keeps one rule: miniupnpd does).
+            const w = this.#lease;
+            const same = round === this.#round && w !== undefined && w.externalAddress === lease.externalAddress && w.externalPort === lease.externalPort;
+            if (!same) await mapper.unmap(lease, timeoutSignal(UNMAP_TIMEOUT_MS)).catch(() => undefined);
             await mapper.close().catch(() => undefined);
             return;
           }

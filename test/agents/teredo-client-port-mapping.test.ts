@@ -21,9 +21,9 @@ function manager(mode: PortMappingMode, gws: { upnp?: FakeGateway; 'nat-pmp'?: F
 }
 
 describe('port mapping', () => {
-  it('auto: NAT-PMP and UPnP asked at once; the first grant is kept, the later one deleted again', async () => {
+  it('auto: NAT-PMP and UPnP asked at once; the first grant is kept, a later one on another gateway deleted again', async () => {
     const pmp = fakeGateway('grant');
-    const upnp = fakeGateway('grant');
+    const upnp = fakeGateway('grant', '198.18.0.200');
     const { m, changes } = manager('auto', { 'nat-pmp': pmp, upnp });
     await m.start(300);
     await vi.advanceTimersByTimeAsync(0);
@@ -76,6 +76,17 @@ describe('port mapping', () => {
     expect(m.status().state).not.toBe('mapped');
     expect(changes.at(-1)).toBeUndefined();
     expect(changes).toHaveLength(2);
+  });
+
+  it('auto: one gateway granting the same port by both protocols keeps it (one rule; deleting either would drop it)', async () => {
+    const pmp = fakeGateway('grant');
+    const upnp = fakeGateway('grant');
+    const { m } = manager('auto', { 'nat-pmp': pmp, upnp });
+    await m.start(300);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(m.status()).toMatchObject({ state: 'mapped', protocol: 'nat-pmp' });
+    expect([pmp.unmaps, upnp.unmaps]).toEqual([[], []]);
+    expect(upnp.open).toBe(0);
   });
 
   it('stop deletes the mapping and closes the mapper', async () => {
