@@ -14,6 +14,7 @@ import { ping6, type PingResult } from './observe.js';
 import type { OccupantRecord } from './state.js';
 import { sleep } from './run.js';
 import { ADDR } from './topology.js';
+import { UPNP_TABLE } from './upnp-nat.js';
 
 export interface CaseResult {
   readonly ok: boolean;
@@ -159,6 +160,18 @@ export const MATRIX_CASES: readonly MatrixCase[] = [
     },
   },
   { name: 'loss 5 %', summary: 'nat-loss: 5 % loss each way; host6 both ways', run: (c) => withHost6(c, 'cli-loss') },
+  {
+    name: 'UPnP / NAT-PMP',
+    summary: 'nat-upnp: port-restricted with miniupnpd (UPnP IGD, NAT-PMP, PCP); host6 both ways, and a stack that maps its port reports cone',
+    async run(ctx) {
+      const r = await withHost6(ctx, 'cli-upnp');
+      // What the NAT holds for the client (miniupnpd's DNAT rules), whichever stack asked.
+      const rules = (await ctx.lab.execOk('nat-upnp', ['nft', 'list', 'chain', 'inet', UPNP_TABLE, 'prerouting_miniupnpd'])).stdout;
+      const mapped = [...rules.matchAll(/dport (\d+) dnat ip to 192\.168\.21\.2:\d+/g)].map((m) => m[1]!);
+      const detail = `${mapped.length > 0 ? `mapped port ${mapped.join(', ')}` : 'no port mapped'}; ${r.detail}`;
+      return mapped.length > 0 && r.nat !== undefined && r.nat !== 'cone' ? { ...r, ok: false, detail: `reported ${r.nat} through a mapping; ${detail}` } : { ...r, detail };
+    },
+  },
 ];
 
 export interface MatrixRow {
