@@ -171,7 +171,7 @@ export class PortMapping {
     if (round !== this.#round) return;
     this.#pending = false;
     if (!won) {
-      this.#error = `no port mapping (${errors.join('; ')})`;
+      this.#error = errors.join('; ');
       this.#o.log('info', { mode: this.#mode, error: this.#error, retryInSec: RETRY_NONE_MS / 1000 }, 'no port mapping');
       this.#schedule(RETRY_NONE_MS, () => void this.#attempt());
     }
