@@ -1,9 +1,10 @@
-// A PortMapper (src/io/port-mapper.ts) for unit tests: a gateway per protocol that grants, refuses, or never
-// answers (until the request's signal aborts), and records every map and unmap. Nothing leaves the process.
+// A PortMapper (src/io/port-mapper.ts) for unit tests: a gateway per protocol that grants, refuses, never
+// answers (until the request's signal aborts), or holds its grant until the test releases it; it records every
+// map and unmap. Nothing leaves the process.
 
 import type { PortMapper, PortMapperFactory, PortMappingLease, PortMappingProtocol, PortMapRequest } from '../../src/io/port-mapper.js';
 
-export type FakeGatewayBehaviour = 'grant' | 'refuse' | 'silent';
+export type FakeGatewayBehaviour = 'grant' | 'refuse' | 'silent' | 'hold';
 
 export interface FakeGateway {
   behaviour: FakeGatewayBehaviour;
@@ -13,10 +14,23 @@ export interface FakeGateway {
   readonly unmaps: PortMappingLease[];
   /** Mappers created and not closed. */
   open: number;
+  /** 'hold': the map requests waiting for release. */
+  readonly held: (() => void)[];
+  /** 'hold': grants every map request waiting so far. */
+  release(): void;
 }
 
 export function fakeGateway(behaviour: FakeGatewayBehaviour, externalAddress = '198.18.0.121'): FakeGateway {
-  return { behaviour, externalAddress, maps: [], unmaps: [], open: 0 };
+  const held: (() => void)[] = [];
+  return {
+    behaviour,
+    externalAddress,
+    maps: [],
+    unmaps: [],
+    open: 0,
+    held,
+    release: () => held.splice(0).forEach((f) => f()),
+  };
 }
 
 function whenAborted(signal: AbortSignal): Promise<never> {
@@ -35,6 +49,7 @@ class FakePortMapper implements PortMapper {
     this.gw.maps.push(req);
     if (this.gw.behaviour === 'silent') return whenAborted(req.signal);
     if (this.gw.behaviour === 'refuse') throw new Error('Not Authorized/Refused');
+    if (this.gw.behaviour === 'hold') await new Promise<void>((resolve) => this.gw.held.push(resolve));
     return { protocol: this.protocol, externalAddress: this.gw.externalAddress, externalPort: req.internalPort, internalAddress: '192.168.21.2', internalPort: req.internalPort, lifetimeSec: req.lifetimeSec };
   }
 
