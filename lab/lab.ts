@@ -246,9 +246,10 @@ export class Lab {
     writeFileSync(logFile, '', { mode: 0o644 });
     const spec = await def.launch(this.context(node, dir, logFile, undefined));
     const startedAt = Date.now();
-    const child = spawnDetached(inNs(this.ns(node), spec.argv), { logFile, env: { ...process.env, ...spec.env } });
+    const argv = [...spec.argv, ...(req.args ?? [])];
+    const child = spawnDetached(inNs(this.ns(node), argv), { logFile, env: { ...process.env, ...spec.env } });
     const proc = child.pid !== undefined ? procId(child.pid) : undefined;
-    if (!proc) throw new LabError('LAB_OCCUPANT_FAILED', `${key}: could not start ${spec.argv.join(' ')}\n${tail(logFile)}`);
+    if (!proc) throw new LabError('LAB_OCCUPANT_FAILED', `${key}: could not start ${argv.join(' ')}\n${tail(logFile)}`);
     const record: OccupantRecord = { key, role: req.role, impl: req.impl, node, proc, dir, logFile, startedAt };
     await this.mutate((s) => ({ ...s, occupants: [...s.occupants, record] }));
 

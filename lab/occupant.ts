@@ -89,6 +89,8 @@ export interface OccupantRequest {
   readonly node?: string;
   /** Overrides the definition's readyTimeoutMs (the matrix waits out a blocked network). */
   readonly readyTimeoutMs?: number;
+  /** Arguments appended to the occupant's command (a test's flags, e.g. `--local-discovery off`). */
+  readonly args?: readonly string[];
 }
 
 export function isRole(s: string): s is Role {

@@ -20,6 +20,7 @@ import type { AgentDefinition } from '../../src/runtime/cli.js';
 import { AgentError } from '../../src/runtime/errors.js';
 import type { Host } from '../../src/runtime/host.js';
 import type { DatagramPort } from '../../src/io/ports.js';
+import { localAddressToward } from '../../src/io/local-address.js';
 import { formatIpv4, parseIpv4 } from '../../src/wire/ipv4.js';
 import { formatIpv6 } from '../../src/wire/ipv6-address.js';
 import { TEREDO_LINK_MTU, TEREDO_PORT } from '../../src/wire/teredo-constants.js';
@@ -107,7 +108,10 @@ export async function setupClient(host: Host<ClientAgentConfig>, seams: ClientSe
   if (discovery !== undefined && bind !== 0) udp.setMulticastInterface(bind);
   // Without the socket the engine sends no discovery bubbles either (whatever a reload says: it needs a restart).
   const discoveryOff = (x: ClientAgentConfig): ClientAgentConfig => (discovery === undefined ? { ...x, localDiscovery: 'off' } : x);
-  const ports = { localPort: udp.local.port, probeLocalPort: probe.local.port };
+  // The address announced to peers behind our NAT (RFC 6081 §5.6): the bound one, or the kernel's source toward
+  // the first server (found once, at start).
+  const localAddress = bind !== 0 ? bind : await localAddressToward(servers[0]!, TEREDO_PORT);
+  const ports = { localPort: udp.local.port, probeLocalPort: probe.local.port, localAddress };
   // Qualify again when a mapping comes or goes (it changes what the server's cone test sees); not while stopping.
   let stopping = false;
   let requalify = (): void => undefined;

@@ -19,6 +19,7 @@
 //                    as Windows' Teredo client does by UPnP: a restricted NAT then qualifies as cone and peers behind
 //                    any NAT reach us; a NAT without either costs at most PORT_MAPPING_WAIT_MS at start. off: never
 //   portMappingLifetime  3600 s asked for (RFC 6886 §3.3 recommends 7200 s; UPnP IGDs here get at least 3600 s)
+//   hairpinning      on: RFC 6081 §5.6 (Windows does it; Miredo does not: it ignores the trailer)
 //   udpSockets       native: the addon's sockets, DF bit clear as RFC 4380 §5.1.2 asks (Linux sets it on UDP, and
 //                    node:dgram cannot clear it); dgram is the fallback where the addon cannot be built
 
@@ -48,6 +49,7 @@ export interface ClientAgentConfig extends CommonConfig {
   readonly localDiscovery: 'on' | 'off';
   readonly portMapping: PortMappingMode;
   readonly portMappingLifetime: number;
+  readonly hairpinning: 'on' | 'off';
 }
 
 export const DEFAULT_INTERFACE = 'teredo';
@@ -77,6 +79,7 @@ export const clientSpec: ConfigSpec<ClientAgentConfig> = {
     localDiscovery: { type: 'enum', values: ['on', 'off'], default: 'on', description: 'local client discovery (RFC 4380 §5.2.8): multicast bubbles to 224.0.0.253:3544 find Teredo clients on the LAN, reached directly (two clients behind a NAT that does not hairpin); needs a restart' },
     portMapping: { live: true, type: 'enum', values: PORT_MAPPING_MODES, default: 'auto', description: 'map the Teredo UDP port on the NAT: auto (NAT-PMP and UPnP IGD at once), upnp, nat-pmp, or off; a mapped port makes a restricted NAT a cone for Teredo (RFC 6081 §4.3); deleted on stop' },
     portMappingLifetime: { type: 'integer', min: 120, max: 86_400, default: 3600, description: 'seconds of port mapping lifetime asked for; renewed halfway (RFC 6886 §3.3); needs a restart' },
+    hairpinning: { live: true, type: 'enum', values: ['on', 'off'], default: 'on', description: 'RFC 6081 hairpinning extension: bubbles to Teredo clients behind our own NAT carry our local address (Alternate Address trailer), and theirs are tried, so two clients behind a NAT that does not hairpin reach each other without local discovery' },
     udpSockets: { type: 'enum', values: ['native', 'dgram'], default: 'native', description: 'UDP sockets: native (the addon: DF bit clear per RFC 4380 §5.1.2, batched) or dgram (node:dgram, DF set by Linux)' },
   },
   check: clientProblems,
@@ -91,10 +94,14 @@ function clientProblems(c: ClientAgentConfig): string[] {
   return problems;
 }
 
-/** The local ports of the client's two sockets (for the engine's port-preservation report). */
+/**
+ * The local ports of the client's two sockets (for the engine's port-preservation report), and the local address
+ * toward the server (int32; 0 unknown), announced to peers behind our NAT (RFC 6081 §5.6).
+ */
 export interface LocalPorts {
   readonly localPort: number;
   readonly probeLocalPort: number;
+  readonly localAddress?: number;
 }
 
 /**
@@ -115,5 +122,6 @@ export function engineParams(c: ClientAgentConfig, servers: readonly number[], p
     preferredRetryMs: c.preferredRetry * 1000,
     refuseSymmetric: c.refuseSymmetric,
     localDiscovery: c.localDiscovery === 'on',
+    hairpinning: c.hairpinning === 'on',
   };
 }

@@ -71,7 +71,8 @@ export const teredoClientMetrics: readonly MetricSpec<ClientStatus>[] = [
   counter('teredo_client_icmpv6_unreachable_sent_total', 'unreachableSent', 'ICMPv6 Destination Unreachable errors sent for packets the client cannot deliver.'),
   counter('teredo_client_icmpv6_unreachable_rate_limited_total', 'unreachableLimited', 'ICMPv6 errors not sent because of the rate limit (RFC 4443 §2.4 f).'),
   counter('teredo_client_local_discovery_bubbles_sent_total', 'discoverySent', 'Local discovery bubbles sent to 224.0.0.253:3544 (RFC 4380 §5.2.8).'),
-  counter('teredo_client_local_peers_found_total', 'localPeersFound', 'Teredo clients found on the link by local discovery, reached at their LAN address.'),
+  counter('teredo_client_local_peers_found_total', 'localPeersFound', 'Teredo clients found on the link (local discovery, or the RFC 6081 hairpinning extension), reached at their LAN address.'),
+  counter('teredo_client_hairpin_bubbles_sent_total', 'hairpinBubbles', 'Bubbles sent to the local addresses a Teredo client behind our own NAT announced (RFC 6081 hairpinning extension, Alternate Address trailer).'),
   counter('teredo_client_ports_predicted_total', 'portsPredicted', 'NAT ports predicted for flows toward peers behind a sequential or port-preserving symmetric NAT (RFC 6081 Random Port trailer).'),
   {
     name: 'teredo_client_port_mapping',

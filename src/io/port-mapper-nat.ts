@@ -9,10 +9,14 @@
 // error. So NAT-PMP deletes here by mapping UDP with lifetime 0 and external port 0 (RFC 6886 §3.4), and UPnP
 // through the library's SOAP runner with NewProtocol UDP.
 
-import { createSocket } from 'node:dgram';
 import { readFile } from 'node:fs/promises';
 import { pmpNat, upnpNat, type Gateway } from '@achingbrain/nat-port-mapper';
 import type { PortMapper, PortMappingLease, PortMappingProtocol, PortMapRequest } from './port-mapper.js';
+import { localAddressToward } from './local-address.js';
+import { formatIpv4, parseIpv4 } from '../wire/ipv4.js';
+
+/** The NAT-PMP server's port on the gateway (RFC 6886 §3). */
+const NATPMP_PORT = 5351;
 
 /** What the library's UPnP gateway (InternetGatewayService) has beside the Gateway interface: its SOAP runner. */
 interface SoapGateway {
@@ -38,18 +42,11 @@ export async function defaultGateway4(routes = '/proc/net/route'): Promise<strin
   return undefined;
 }
 
-/** The local IPv4 address the kernel would send from toward `host` (a connected UDP socket sends nothing). */
-export async function localAddressToward(host: string): Promise<string> {
-  const s = createSocket('udp4');
-  try {
-    await new Promise<void>((resolve, reject) => {
-      s.once('error', reject);
-      s.connect(9, host, () => resolve());
-    });
-    return s.address().address;
-  } finally {
-    s.close();
-  }
+/** Our address toward the gateway: the one the mapping forwards to (local-address.ts; NAT-PMP's port). */
+async function internalAddress(gateway: string): Promise<string> {
+  const a = await localAddressToward(parseIpv4(gateway), NATPMP_PORT);
+  if (a === 0) throw new Error(`no route to the gateway ${gateway}`);
+  return formatIpv4(a);
 }
 
 function lease(protocol: PortMappingProtocol, m: { externalHost: string; externalPort: number; internalHost: string; internalPort: number }, lifetimeSec: number): PortMappingLease {
@@ -67,7 +64,7 @@ class NatPmpMapper implements PortMapper {
       if (gw === undefined) throw new Error('NAT-PMP: no IPv4 default gateway to ask');
       this.#gateway = pmpNat(gw, { autoRefresh: false });
     }
-    const internal = await localAddressToward(this.#gateway.host);
+    const internal = await internalAddress(this.#gateway.host);
     const m = await this.#gateway.map(req.internalPort, internal, { protocol: 'udp', externalPort: req.internalPort, ttl: req.lifetimeSec, autoRefresh: false, description: DESCRIPTION, signal: req.signal });
     return lease('nat-pmp', m, req.lifetimeSec);
   }
@@ -100,7 +97,7 @@ class UpnpMapper implements PortMapper {
       }
       if (this.#gateway === undefined) throw new Error('UPnP: no Internet Gateway Device answered the SSDP search');
     }
-    const internal = await localAddressToward(this.#gateway.host);
+    const internal = await internalAddress(this.#gateway.host);
     const lifetimeSec = Math.max(req.lifetimeSec, UPNP_MIN_LEASE_SEC);
     const m = await this.#gateway.map(req.internalPort, internal, { protocol: 'udp', externalPort: req.internalPort, ttl: lifetimeSec * 1000, autoRefresh: false, description: DESCRIPTION, signal: req.signal });
     return lease('upnp', m, lifetimeSec);

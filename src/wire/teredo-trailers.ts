@@ -2,10 +2,14 @@
 //
 //   | IPv6 packet (40 + payload length) | Type (1) | Length (1) | Value (Length bytes) | Type | Length | ...
 //
-// Length counts the value only (the bytes after the Length field). The types (§4.2-§4.5):
+// Length counts the value only (the bytes after the Length field). The types (§4.2-§4.5; the same layouts are
+// [MS-TERE] 2.2.1-2.2.4, Microsoft's text of the extensions):
 //   0x01 Nonce                      length 4: a 32-bit random nonce
-//   0x03 Alternate Address          length 8, 14, 20 or 26: 2 reserved bytes (0), then 1-4 entries of an IPv4
-//                                   address (4 bytes) and a port (2 bytes, never 0), network byte order
+//   0x03 Alternate Address          length 8, 14, 20 or 26 (SHOULD be at most 14: one local address and one from
+//                                   UPnP): 2 reserved bytes (sent 0, ignored on receipt), then 1-4 entries of an
+//                                   IPv4 address (4 bytes, "a valid unicast address") and a port (2 bytes, "MUST
+//                                   NOT be zero"), network byte order; only in bubbles (the Hairpinning Extension).
+//                                   The entries' own checks are the user's (client-hairpin.ts)
 //   0x04 Neighbor Discovery Option  length 1: 0 = TeredoDiscoverySolicitation, 1 = TeredoDiscoveryAdvertisement
 //   0x05 Random Port                length 2: a port, network byte order
 // A receiver ignores trailers of unknown types (RFC 4380 peers, Miredo among them, ignore all of them: they read

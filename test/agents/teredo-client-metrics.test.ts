@@ -37,7 +37,7 @@ const QUALIFIED: RunningStatus<ClientStatus> = {
   error: null,
   retryInSec: null,
   limitations: [],
-  counters: { rsSent: 6, raAccepted: 5, qualifications: 1, addressChanges: 1, offline: 0, serverSwitches: 1, unreachableSent: 2, unreachableLimited: 1, discoverySent: 3, localPeersFound: 1, portsPredicted: 2 },
+  counters: { rsSent: 6, raAccepted: 5, qualifications: 1, addressChanges: 1, offline: 0, serverSwitches: 1, unreachableSent: 2, unreachableLimited: 1, discoverySent: 3, localPeersFound: 1, portsPredicted: 2, hairpinBubbles: 4 },
   peers: { count: 3, trusted: 2, max: 1024 },
   drops: {},
   hook: { command: '/usr/local/sbin/teredo-up', runs: 2, failures: 1 },
@@ -89,6 +89,8 @@ teredo_client_icmpv6_unreachable_rate_limited_total 1
 teredo_client_local_discovery_bubbles_sent_total 3
 # TYPE teredo_client_local_peers_found_total counter
 teredo_client_local_peers_found_total 1
+# TYPE teredo_client_hairpin_bubbles_sent_total counter
+teredo_client_hairpin_bubbles_sent_total 4
 # TYPE teredo_client_ports_predicted_total counter
 teredo_client_ports_predicted_total 2
 # TYPE teredo_client_port_mapping gauge

@@ -24,7 +24,7 @@ import { decodeTeredoAddress, teredoServerLinkLocal } from '../../src/wire/tered
 import { decodeTeredoPayload, encodeTeredoPayload } from '../../src/wire/teredo-packet.js';
 import { VirtualInternet, type Captured, type NatKind, type NatOptions, type VirtualHost, type VirtualNat } from '../fakes/teredo-net.js';
 import { TeredoClientHost, TeredoRelayHost, TeredoServerHost, type ClientHostOptions } from '../fakes/teredo-net-engines.js';
-import { NativeNetwork, type Ipv6Stack } from '../fakes/teredo-net-native.js';
+import { echoReply, NativeNetwork, type Ipv6Stack } from '../fakes/teredo-net-native.js';
 
 export const PRIMARY = parseIpv4('198.18.0.10');
 export const SECONDARY = parseIpv4('198.18.0.11');
@@ -162,6 +162,15 @@ export class TeredoWorld {
     squatter.send(new Uint8Array(1), 0, 1, ROGUE, 9);
     this.inet.runUntilIdle();
   }
+}
+
+/** Runs until each of `clients` is qualified (throws if one does not), then their hosts answer Echo Requests. */
+export function qualifiedAnswering(w: TeredoWorld, ...clients: TeredoClientHost[]): void {
+  for (const c of clients) {
+    w.runUntilQualified(c);
+    if (c.engine.state !== 'qualified') throw new Error(`a client did not qualify (${c.engine.state})`);
+  }
+  for (const c of clients) c.stack.respond = echoReply;
 }
 
 /** An ICMPv6 Echo Request from `src` to `dst` with sequence number `seq` (8 data bytes of `seq`). */

@@ -5,9 +5,8 @@
 
 import { describe, expect, it } from 'vitest';
 import { decodeTrailers } from '../../src/wire/teredo-trailers.js';
-import { echoReply } from '../fakes/teredo-net-native.js';
 import type { NatOptions } from '../fakes/teredo-net-nat.js';
-import { echoReplies, PRIMARY, TeredoWorld } from './teredo-client-fixtures.js';
+import { echoReplies, PRIMARY, qualifiedAnswering, ROGUE, TeredoWorld } from './teredo-client-fixtures.js';
 
 
 /** A client behind a symmetric NAT with `ports`, and one behind a port-restricted NAT; both qualified, answering pings. */
@@ -17,11 +16,7 @@ function symmetricAndRestricted(nat: NatOptions) {
   // is judged from them.
   const sym = w.client('symmetric', { localPort: 40000, probeLocalPort: 40001 }, { nat });
   const prc = w.client('port-restricted', {}, { seed: 7 });
-  w.runUntilQualified(sym);
-  w.runUntilQualified(prc);
-  expect([sym.engine.state, prc.engine.state]).toEqual(['qualified', 'qualified']);
-  sym.stack.respond = echoReply;
-  prc.stack.respond = echoReply;
+  qualifiedAnswering(w, sym, prc);
   return { w, sym, prc };
 }
 
@@ -45,6 +40,17 @@ describe('port prediction behind a symmetric NAT (RFC 6081 Random Port trailer)'
       expect(echoReplies(w, sym, prc, 5)).toBe(5);
     });
   }
+
+  it('sequential: another flow through the NAT between qualification and the first bubble takes the predicted port; the window of ports bubbled still meets ours', () => {
+    const { w, sym, prc } = symmetricAndRestricted({ ports: 'sequential' });
+    // Another host behind the symmetric NAT opens a flow (a DNS query, say): it takes the port predicted for us.
+    const nat = w.natOf(sym);
+    const other = w.inet.natHost(nat, sym.main.local.addr + 1).bind(5353);
+    other.send(new Uint8Array(1), 0, 1, ROGUE, 53);
+    w.inet.runUntilIdle();
+    expect(echoReplies(w, sym, prc, 5)).toBeGreaterThanOrEqual(3);
+    expect(echoReplies(w, prc, sym, 5)).toBe(5);
+  });
 
   it('a symmetric NAT with random ports: no prediction, and no path to a port-restricted peer (RFC 4380)', () => {
     const { w, sym, prc } = symmetricAndRestricted({});

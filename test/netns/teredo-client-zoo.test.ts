@@ -7,6 +7,8 @@
 // nat-seq / nat-pps with nat-prc: a client behind a sequential or port-preserving symmetric NAT and one behind a
 // port-restricted NAT; port prediction with the RFC 6081 Random Port trailer (client-predict.ts) opens both
 // NATs toward the port the symmetric NAT really uses. Before it, 0 of 5 each way.
+// nat-nhp with local discovery off: the RFC 6081 hairpinning extension (client-hairpin.ts) instead.
+// nat-hp with Miredo's client next to ours: an RFC 4380 peer takes our trailer-carrying bubbles as plain ones.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Lab } from '../../lab/lab.js';
@@ -52,6 +54,68 @@ describe('two clients behind one NAT without hairpinning (nat-nhp)', () => {
     expect(await pings('cli-nhp', b.address!)).toBeGreaterThanOrEqual(4);
     expect(await pings('cli-nhp2', a.address!)).toBeGreaterThanOrEqual(4);
     for (const o of zoo.occupants()) await zoo.stopOccupant(o.key);
+  });
+
+  it('local discovery off: the hairpinning extension (RFC 6081 Alternate Address trailer) reaches the other, both ways', async () => {
+    const off = ['--local-discovery', 'off'];
+    await zoo.startOccupants([
+      { role: 'server', impl: 'ours' },
+      { role: 'client', impl: 'ours', node: 'cli-nhp', args: off },
+      { role: 'client', impl: 'ours', node: 'cli-nhp2', args: off },
+    ]);
+    try {
+      const a = await requireClientStatus(zoo, 'cli-nhp');
+      const b = await requireClientStatus(zoo, 'cli-nhp2');
+      expect([a.state, b.state, a.mappedAddress]).toEqual(['qualified', 'qualified', b.mappedAddress]);
+      const first = await firstAnswer('cli-nhp', b.address!);
+      const after = [await requireClientStatus(zoo, 'cli-nhp'), await requireClientStatus(zoo, 'cli-nhp2')].map((s) => ({ counters: s.counters, drops: s.drops }));
+      expect(first, JSON.stringify(after)).toBe(true);
+      expect(await pings('cli-nhp', b.address!)).toBeGreaterThanOrEqual(4);
+      expect(await pings('cli-nhp2', a.address!)).toBeGreaterThanOrEqual(4);
+      // Not by local discovery: nothing was found that way.
+      const s = await requireClientStatus(zoo, 'cli-nhp2');
+      expect([s.counters?.discoverySent, (s.counters?.hairpinBubbles ?? 0) > 0]).toEqual([0, true]);
+    } finally {
+      for (const o of zoo.occupants()) await zoo.stopOccupant(o.key);
+    }
+  });
+});
+
+describe('next to Miredo behind one NAT that hairpins (nat-hp)', () => {
+  it('Miredo takes our bubbles carrying the Alternate Address trailer as plain bubbles: pings both ways', async () => {
+    const records = await zoo.startOccupants([
+      { role: 'server', impl: 'ours' },
+      { role: 'client', impl: 'ours', node: 'cli-hp', args: ['--local-discovery', 'off'] },
+      { role: 'client', impl: 'miredo', node: 'cli-hp2' },
+    ]).catch(async (e: unknown) => {
+      for (const o of zoo.occupants()) await zoo.stopOccupant(o.key);
+      throw e;
+    });
+    // Teredo bubbles with our trailer (RFC 4380 §2.8 bubble, then RFC 6081 §4.3 type 3) arriving at Miredo's
+    // node, direct (UDP payload 40 + 10) or with an origin indication (8 + 40 + 10), counted by nftables there.
+    const lan = zoo.iface('cli-hp2', 'lan-hp');
+    const ruleset = `table inet tl_trailers {
+  chain count {
+    type filter hook prerouting priority -300; policy accept;
+    iifname "${lan}" udp length 58 @th,64,4 6 @th,96,16 0 @th,112,8 59 @th,384,8 3 counter
+    iifname "${lan}" udp length 66 @th,64,16 0 @th,128,4 6 @th,160,16 0 @th,176,8 59 @th,448,8 3 counter
+  }
+}
+`;
+    try {
+      await zoo.execOk('cli-hp2', ['nft', '-f', '-'], { input: ruleset });
+      const ours = await requireClientStatus(zoo, 'cli-hp');
+      const miredo = (await zoo.occupantStatus(records.find((r) => r.node === 'cli-hp2')!)).teredoAddress;
+      expect(miredo).toBeDefined();
+      expect(await firstAnswer('cli-hp', miredo!)).toBe(true);
+      expect(await pings('cli-hp', miredo!)).toBeGreaterThanOrEqual(4);
+      expect(await pings('cli-hp2', ours.address!)).toBeGreaterThanOrEqual(4);
+      const r = await zoo.execOk('cli-hp2', ['nft', 'list', 'table', 'inet', 'tl_trailers']);
+      expect([...r.stdout.matchAll(/counter packets (\d+)/g)].reduce((n, m) => n + Number(m[1]), 0)).toBeGreaterThanOrEqual(1);
+    } finally {
+      await zoo.exec('cli-hp2', ['nft', 'delete', 'table', 'inet', 'tl_trailers']);
+      for (const o of zoo.occupants()) await zoo.stopOccupant(o.key);
+    }
   });
 });
 

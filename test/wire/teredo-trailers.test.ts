@@ -66,6 +66,18 @@ describe('golden bytes per trailer (RFC 6081 §4.2-§4.5)', () => {
     expect(encodeTrailers(list)).toEqual(all);
   });
 
+  it('Alternate Address: only lengths 8, 14, 20, 26 (2 reserved + 1-4 entries of 6); the reserved field is ignored on receipt', () => {
+    // RFC 6081 §4.3 / [MS-TERE] 2.2.2: "the valid range of values is only 8, 14, 20, and 26"; Reserved "MUST be
+    // set to 0x0000 and ignored on receipt".
+    const four = hex('03 1a ffff' + 'c0a80102 0dd8'.repeat(4));
+    const five = hex('03 20 0000' + 'c0a80102 0dd8'.repeat(5));
+    const t = new TeredoTrailers();
+    readTrailers(t, four, 0, four.length);
+    expect([t.alternateCount, t.alternateAddr(3), t.alternatePort(3), t.unknown]).toEqual([4, A1, 3544, 0]);
+    readTrailers(t, five, 0, five.length);
+    expect([t.alternateCount, t.unknown]).toEqual([0, 1]);
+  });
+
   it('an Alternate Address trailer holds 1 to 4 entries', () => {
     expect(() => encodeTrailers([{ kind: 'alternate-address', entries: [] }])).toThrow(WireError);
     const five = Array.from({ length: 5 }, () => ({ addr: A1, port: 1 }));

@@ -61,8 +61,9 @@ import { PEER_EMBEDDED, PEER_PENDING } from '../peers/peer-classes.js';
 import { PeerTable } from '../peers/peer-table.js';
 import { UnsolicitedPeers } from './client-admission.js';
 import { HeldPackets, type HeldSink } from './client-held.js';
+import { Hairpinning } from './client-hairpin.js';
 import { LocalDiscovery } from './client-local.js';
-import { PortPrediction } from './client-predict.js';
+import { PortPrediction, RANDOM_PORT_WINDOW } from './client-predict.js';
 import { PeerReach } from './client-reach.js';
 import { readTrailers, TeredoTrailers } from '../../../wire/teredo-trailers.js';
 import { DROP, type ClientSink } from './client-types.js';
@@ -88,6 +89,8 @@ export class ClientDataPath {
   readonly local: LocalDiscovery;
   /** Behind a sequential or port-preserving symmetric NAT: our ports toward peers, predicted (client-predict.ts). */
   readonly predict = new PortPrediction(CLIENT_MAX_PEERS);
+  /** Peers behind our own NAT reached at the local addresses they announce (RFC 6081 §5.6, client-hairpin.ts). */
+  readonly hairpin = new Hairpinning(CLIENT_MAX_PEERS);
   /** RFC 6081 trailers of the datagram being handled (a reused view: nothing allocated). */
   readonly #trailers = new TeredoTrailers();
   /** Bubbles and connectivity tests toward peers the host queued packets for (client-reach.ts). */
@@ -102,7 +105,7 @@ export class ClientDataPath {
   constructor(random: Random) {
     this.local = new LocalDiscovery(CLIENT_MAX_PEERS, random);
     this.peers = new PeerTable({ random, maxPeers: CLIENT_MAX_PEERS, maxQueuedBytes: CLIENT_MAX_QUEUED_BYTES, onRemove: this.#onRemove });
-    this.#reach = new PeerReach(this.peers, this.local, this.predict, random, (slot, sink) => this.#discardHeld(slot, sink));
+    this.#reach = new PeerReach(this.peers, this.local, this.predict, this.hairpin, random, (slot, sink) => this.#discardHeld(slot, sink));
   }
 
   nextTimeout(): Millis | undefined {
@@ -121,6 +124,7 @@ export class ClientDataPath {
     this.#held.clear();
     this.local.reset();
     this.predict.reset();
+    this.hairpin.reset();
   }
 
   handleTimeout(now: Millis, ctx: DataContext, sink: ClientSink): void {
@@ -184,7 +188,7 @@ export class ClientDataPath {
       readTrailers(this.#trailers, data, view.ipv6Offset + view.ipv6Length, view.end);
       this.#bubbleBack(data, src, addr, port, this.#trailers.randomPort > 0 ? this.#trailers.randomPort : 0, now, ctx, sink);
       if (view.isBubble) return;
-    } else if (!isGlobalEndpoint4(addr, port) && !this.#fromLocalPeer(view, addr, port)) return sink.drop(DROP['udp-source-not-global']);
+    } else if (!isGlobalEndpoint4(addr, port) && !this.#fromLocalPeer(view, addr, port) && !this.#fromHairpinPeer(view, addr, port, now, ctx, sink)) return sink.drop(DROP['udp-source-not-global']);
     if (!ipv6Equal(data, ctx.address, view.dstOffset, 0)) return sink.drop(DROP['not-for-our-address']);
     if (isLinkLocal6(data, src) || isMulticast6(data, src)) return sink.drop(DROP['link-local-source']);
     let slot = this.peers.find(data, src);
@@ -245,6 +249,15 @@ export class ClientDataPath {
   #fromLocalPeer(view: TeredoPacketView, addr: number, port: number): boolean {
     const slot = this.peers.find(view.data, view.srcOffset);
     return slot >= 0 && this.local.isLocal(slot) && this.peers.trusted(slot) && this.peers.mappingIs(slot, addr, port);
+  }
+
+  /** RFC 6081 §5.6: a datagram from a non-global source taken from a peer behind our NAT (client-hairpin.ts). */
+  #fromHairpinPeer(view: TeredoPacketView, addr: number, port: number, now: Millis, ctx: DataContext, sink: ClientSink): boolean {
+    const slot = this.hairpin.enabled ? this.peers.find(view.data, view.srcOffset) : -1;
+    if (slot < 0 || !this.hairpin.accepts(view, addr, port, slot, this.#reach.pending(slot), teredoMappedAddrAt(ctx.address, 0), this.#trailers)) return false;
+    this.#trust(slot, addr, port, now, sink);
+    this.local.setLocal(slot, true);
+    return true;
   }
 
   /**
@@ -349,11 +362,21 @@ export class ClientDataPath {
     if (paced && slot >= 0) this.peers.bubbleSent(slot, now);
     const peer = this.#peerAddr;
     for (let i = 0; i < 16; i++) peer[i] = data[src + i]!;
-    if (paced) this.#reach.sendBubble(ctx.address, peer, addr, port, sink);
+    // RFC 6081 §5.6: a peer behind our NAT; its alternates may reach it where the NAT does not hairpin.
+    const sameNat = this.hairpin.behindOurNat(addr, peer, ctx.address);
+    if (sameNat && slot >= 0 && this.#trailers.alternateCount > 0) this.hairpin.record(slot, this.#trailers);
+    if (paced && sameNat) {
+      this.hairpin.sendBubble(ctx.address, peer, addr, port, sink);
+      if (slot >= 0 && !this.local.isLocal(slot)) this.hairpin.bubbleAlternates(slot, ctx.address, peer, sink);
+    } else if (paced) this.#reach.sendBubble(ctx.address, peer, addr, port, sink);
     // The origin told the port its flow toward us leaves from (client-predict.ts): our bubble there opens our NAT
-    // to it; sent even within the pacing (our own bubbles to the peer may just have left), still one bubble per
-    // relayed datagram. The same address only: a trailer cannot point our bubbles elsewhere.
-    if (randomPort !== 0 && randomPort !== port) this.#reach.sendBubble(ctx.address, peer, addr, randomPort, sink);
+    // to it; sent even within the pacing (our own bubbles to the peer may just have left), still a fixed few per
+    // relayed datagram: that port and the next ones (RANDOM_PORT_WINDOW: another flow through the peer's NAT may
+    // have taken the predicted one). The same address only: a trailer cannot point our bubbles elsewhere.
+    for (let k = 0; randomPort !== 0 && k < RANDOM_PORT_WINDOW; k++) {
+      const p = (randomPort + k) & 0xffff;
+      if (p !== 0 && p !== port) this.#reach.sendBubble(ctx.address, peer, addr, p, sink);
+    }
     // Our answer leaves from a new port of a NAT we predict: the peer learns which through its server.
     const predicted = paced && slot >= 0 && !ctx.cone && isTeredo(peer, 0) && teredoServerIsGlobal(peer, 0) ? this.predict.portFor(slot) : 0;
     if (predicted !== 0) this.predict.sendIndirect(ctx.address, peer, teredoServerAt(peer, 0), predicted, sink);
@@ -364,6 +387,7 @@ export class ClientDataPath {
     this.#unsolicited.release(slot);
     this.local.setLocal(slot, false);
     this.predict.forget(slot);
+    this.hairpin.forget(slot);
     if (this.#sink !== undefined) {
       this.#dropQueue(slot, this.#sink);
       this.#discardHeld(slot, this.#sink);

@@ -8,15 +8,26 @@
 //                                  NAT allocated) + the observed step (1 behind a port-preserving NAT, whose
 //                                  later flows count up)
 //   first bubble toward a peer ───► that peer's port = next; next += step (one flow each, kept per peer)
-//   an indirect bubble with a Random Port trailer ─► the origin is bubbled at that port as well (any client)
-// Anything else the host sends to a new destination also takes a port from the NAT, so a prediction can miss;
-// then the bubbles simply do not meet, as without it. Bounds: one port per peer table slot.
+//   an indirect bubble with a Random Port trailer ─► the origin is bubbled at that port and the next
+//                                  RANDOM_PORT_WINDOW - 1 as well (any client)
+// Anything else the host (or another host behind the NAT) sends to a new destination also takes a port from the
+// NAT, so a prediction can miss; the window covers a couple of such flows behind a NAT counting by 1, beyond
+// that the bubbles simply do not meet, as without it. Bounds: one port per peer table slot.
 
 import { IPV6_FIELD } from '../../../wire/ipv6.js';
 import { TEREDO_PORT } from '../../../wire/teredo-constants.js';
 import { writeRandomPortTrailer } from '../../../wire/teredo-trailers.js';
 import { TEREDO_BUBBLE_LEN, writeBubbleHeader } from '../../../wire/teredo-view.js';
 import type { ClientSink } from './client-types.js';
+
+/**
+ * Ports bubbled from a Random Port trailer's on: the port itself and the next two. A prediction is the last port
+ * the NAT allocated + the step; anything else through the same NAT in between (another host, a DNS query of
+ * ours) takes that port and moves our flow one step on. Three bubbles per relayed datagram (still no more than
+ * the datagram that carried the trailer plus a few bytes each, to the origin's own address) cover two such flows
+ * behind a NAT counting by 1. Not from RFC 6081, which bubbles the one port.
+ */
+export const RANDOM_PORT_WINDOW = 3;
 
 /** A bubble and a Random Port trailer (RFC 6081 §4.5: 4 bytes). */
 const BUBBLE_WITH_PORT_LEN = TEREDO_BUBBLE_LEN + 4;

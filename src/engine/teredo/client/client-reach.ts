@@ -24,6 +24,7 @@ import type { Millis, Random } from '../../types.js';
 import type { PeerTable } from '../peers/peer-table.js';
 import { UnreachableErrors } from '../unreachable.js';
 import type { DataContext } from './client-data.js';
+import type { Hairpinning } from './client-hairpin.js';
 import type { LocalDiscovery } from './client-local.js';
 import type { PortPrediction } from './client-predict.js';
 import { DROP, type ClientSink } from './client-types.js';
@@ -48,6 +49,7 @@ export class PeerReach {
   readonly #peers: PeerTable;
   readonly #local: LocalDiscovery;
   readonly #predict: PortPrediction;
+  readonly #hairpin: Hairpinning;
   /** Called when a peer is given up on (its held packets go too). */
   readonly #onGiveUp: (slot: number, sink: ClientSink) => void;
   readonly #random: Random;
@@ -65,10 +67,11 @@ export class PeerReach {
   #sink: ClientSink | undefined;
   #now: Millis = 0;
 
-  constructor(peers: PeerTable, local: LocalDiscovery, predict: PortPrediction, random: Random, onGiveUp: (slot: number, sink: ClientSink) => void) {
+  constructor(peers: PeerTable, local: LocalDiscovery, predict: PortPrediction, hairpin: Hairpinning, random: Random, onGiveUp: (slot: number, sink: ClientSink) => void) {
     this.#peers = peers;
     this.#local = local;
     this.#predict = predict;
+    this.#hairpin = hairpin;
     this.#random = random;
     this.#onGiveUp = onGiveUp;
     this.#pings = new Uint8Array(peers.maxPeers);
@@ -128,8 +131,10 @@ export class PeerReach {
     if (isTeredo(peer, 0) && this.#proving[slot] === 0) {
       // §5.2.6: 4 bubbles in the last 300 s and no answer: give up.
       if (p.bubblesExhausted(slot, now)) return this.#giveUp(slot, now, sink);
-      // A peer behind our own NAT (same public address) may be on our link: ask there too (§5.2.8).
-      if (!local.isLocal(slot) && teredoMappedAddrAt(peer, 0) === teredoMappedAddrAt(ctx.address, 0)) local.sendLimited(now, ctx.address, sink);
+      // A peer behind our own NAT (same public address) may be on our link: ask there too (§5.2.8); and our
+      // bubbles to it carry our local address, which it tries where the NAT does not hairpin (RFC 6081 §5.6).
+      const sameNat = teredoMappedAddrAt(peer, 0) === teredoMappedAddrAt(ctx.address, 0);
+      if (!local.isLocal(slot) && sameNat) local.sendLimited(now, ctx.address, sink);
       if (p.mayBubble(slot, now) && local.isLocal(slot)) {
         // A local peer (§5.2.8): a direct bubble at its LAN address; it answers with one.
         p.bubbleSent(slot, now);
@@ -139,8 +144,10 @@ export class PeerReach {
         // A cone client needs no hole toward the peer; others open one (§5.2.4 case 5). Behind a NAT whose ports
         // we predict, the hole first (it takes the predicted port), then the indirect bubble telling the peer.
         const predicted = ctx.cone ? 0 : this.#predict.portFor(slot);
-        if (predicted === 0) this.sendBubble(ctx.address, peer, teredoServerAt(peer, 0), TEREDO_PORT, sink);
-        if (!ctx.cone) this.sendBubble(ctx.address, peer, teredoMappedAddrAt(peer, 0), teredoMappedPortAt(peer, 0), sink);
+        const bubbles = sameNat ? this.#hairpin : this;
+        if (predicted === 0) bubbles.sendBubble(ctx.address, peer, teredoServerAt(peer, 0), TEREDO_PORT, sink);
+        if (!ctx.cone) bubbles.sendBubble(ctx.address, peer, teredoMappedAddrAt(peer, 0), teredoMappedPortAt(peer, 0), sink);
+        if (sameNat) this.#hairpin.bubbleAlternates(slot, ctx.address, peer, sink);
         if (predicted !== 0) this.#predict.sendIndirect(ctx.address, peer, teredoServerAt(peer, 0), predicted, sink);
       }
     } else {

@@ -92,6 +92,14 @@ export interface TeredoClientParams {
   readonly probeLocalPort?: number;
   /** RFC 4380 §5.2.8 local client discovery (client-local.ts): multicast bubbles on the LAN. Default true. */
   readonly localDiscovery?: boolean;
+  /**
+   * The Teredo socket's local IPv4 address (int32), announced with localPort in the Alternate Address trailer of
+   * the bubbles to peers behind our own NAT (RFC 6081 §5.6, client-hairpin.ts); 0 = unknown: none announced.
+   * Default 0.
+   */
+  readonly localAddress?: number;
+  /** RFC 6081 §5.6 Hairpinning Extension (client-hairpin.ts): announce and use local alternates. Default true. */
+  readonly hairpinning?: boolean;
 }
 
 /** The parameters with defaults applied. */
@@ -108,6 +116,7 @@ export const CLIENT_DEFAULTS = {
   refuseSymmetric: false,
   preferredRetryMs: 60_000,
   localDiscovery: true,
+  hairpinning: true,
 } as const satisfies Partial<TeredoClientParams>;
 
 /** Applies the defaults; RangeError for values no configuration should let through. */
@@ -128,6 +137,8 @@ export function resolveClientConfig(p: TeredoClientParams): ClientConfig {
     localPort: p.localPort ?? 0,
     probeLocalPort: p.probeLocalPort ?? 0,
     localDiscovery: p.localDiscovery ?? CLIENT_DEFAULTS.localDiscovery,
+    localAddress: (p.localAddress ?? 0) | 0,
+    hairpinning: p.hairpinning ?? CLIENT_DEFAULTS.hairpinning,
   };
   const pairs = [{ primary: p.primary, secondary: p.secondary }, ...(p.fallbacks ?? [])];
   for (const pair of pairs) {

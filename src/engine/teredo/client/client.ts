@@ -40,7 +40,7 @@ export class TeredoClient implements TimedEngine<ClientSink> {
     this.#random = random;
     this.#proc = new ServerProcedure(this.#cfg, this.#owner, random);
     this.#data = new ClientDataPath(random);
-    this.#data.local.enabled = this.#cfg.localDiscovery;
+    this.#applyDataConfig();
   }
 
   get state(): ClientState {
@@ -79,7 +79,7 @@ export class TeredoClient implements TimedEngine<ClientSink> {
   reconfigure(params: TeredoClientParams, now: Millis, sink: ClientSink): void {
     const next = resolveClientConfig(params);
     this.#cfg = next;
-    this.#data.local.enabled = next.localDiscovery;
+    this.#applyDataConfig();
     if (this.#proc.reconfigure(next) && this.#proc.running) {
       this.stop(now, sink);
       this.start(now, sink);
@@ -148,8 +148,16 @@ export class TeredoClient implements TimedEngine<ClientSink> {
       address: this.#address?.slice(),
       mappedAddr: has ? this.#mappedAddr : undefined,
       mappedPort: has ? this.#mappedPort : undefined,
-      counters: { ...s.counters, addressChanges: this.#addressChanges, unreachableSent: d.unreachableErrors.sent, unreachableLimited: d.unreachableErrors.limited, discoverySent: d.local.sent, localPeersFound: d.local.found, portsPredicted: d.predict.made },
+      counters: { ...s.counters, addressChanges: this.#addressChanges, unreachableSent: d.unreachableErrors.sent, unreachableLimited: d.unreachableErrors.limited, discoverySent: d.local.sent, localPeersFound: d.local.found, portsPredicted: d.predict.made, hairpinBubbles: d.hairpin.tried },
     };
+  }
+
+  /** What the data path takes from the configuration: local discovery and the hairpinning extension. */
+  #applyDataConfig(): void {
+    const c = this.#cfg;
+    this.#data.local.enabled = c.localDiscovery;
+    this.#data.hairpin.enabled = c.hairpinning;
+    this.#data.hairpin.setLocal(c.localAddress, c.localPort);
   }
 
   // ---- the address (RFC 4380 §4, RFC 5991) ----
