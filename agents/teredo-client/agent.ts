@@ -15,7 +15,7 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { TeredoClient } from '../../src/engine/teredo/client/client.js';
-import type { ClientSink, ClientState, TeredoClientParams } from '../../src/engine/teredo/client/client-types.js';
+import type { ClientSink, ClientState } from '../../src/engine/teredo/client/client-types.js';
 import type { AgentDefinition } from '../../src/runtime/cli.js';
 import { AgentError } from '../../src/runtime/errors.js';
 import type { Host } from '../../src/runtime/host.js';
@@ -126,15 +126,7 @@ export async function setupClient(host: Host<ClientAgentConfig>, seams: ClientSe
     log: (level, fields, message) => logger[level](fields, message),
   });
   await portMapping.start(PORT_MAPPING_WAIT_MS);
-  // The engine's parameters: the configuration, the servers as last resolved, and the NAT's mapping of our port
-  // (RFC 6081 §4.3: behind a symmetric NAT the address embeds it).
-  let resolvedServers = servers;
-  const params = (x: ClientAgentConfig): TeredoClientParams => {
-    const lease = portMapping.lease;
-    const mapped = lease !== undefined && isIP(lease.externalAddress) === 4 ? { addr: parseIpv4(lease.externalAddress), port: lease.externalPort } : null;
-    return { ...engineParams(discoveryOff(x), resolvedServers, ports), portMapping: mapped };
-  };
-  const engine = new TeredoClient(params(c), host.random);
+  const engine = new TeredoClient(engineParams(discoveryOff(c), servers, ports), host.random);
   const tun = host.tun('tun', { name: c.interface, mtu: TEREDO_LINK_MTU });
   removeStaleAddresses(tun, host.facts);
   const iface = new TeredoInterface(tun, c.defaultRoute, logger, host.facts);
@@ -192,7 +184,6 @@ export async function setupClient(host: Host<ClientAgentConfig>, seams: ClientSe
   requalify = () => {
     logger.info({ portMapping: portMapping.status().state }, 'port mapping changed: qualifying again');
     driver.batch((_: undefined, now, s) => {
-      engine.reconfigure(params(host.config), now, s);
       engine.stop(now, s);
       engine.start(now, s);
     }, undefined);
@@ -204,8 +195,7 @@ export async function setupClient(host: Host<ClientAgentConfig>, seams: ClientSe
       const resolved = await resolveServers(next, resolve);
       hook.setCommand(next.hook);
       iface.setMode(next.defaultRoute);
-      resolvedServers = resolved;
-      driver.batch((_: undefined, now, s) => engine.reconfigure(params(next), now, s), undefined);
+      driver.batch((_: undefined, now, s) => engine.reconfigure(engineParams(discoveryOff(next), resolved, ports), now, s), undefined);
       await portMapping.setMode(next.portMapping);
     },
     stop: async () => {

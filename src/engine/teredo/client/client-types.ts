@@ -100,13 +100,6 @@ export interface TeredoClientParams {
   readonly localAddress?: number;
   /** RFC 6081 §5.6 Hairpinning Extension (client-hairpin.ts): announce and use local alternates. Default true. */
   readonly hairpinning?: boolean;
-  /**
-   * RFC 6081 §4.3 UPnP-enabled symmetric NAT: the mapping of the Teredo port the NAT granted on request (UPnP IGD or
-   * NAT-PMP; the agent's port-mapping.ts), outside IPv4 (int32) and port. Behind a symmetric NAT whose origin
-   * indication shows the same outside address, the address embeds this port instead of the one the NAT chose for
-   * the server alone, so anyone reaches us through the mapping. null: none. Default null.
-   */
-  readonly portMapping?: { readonly addr: number; readonly port: number } | null;
 }
 
 /** The parameters with defaults applied. */
@@ -146,7 +139,6 @@ export function resolveClientConfig(p: TeredoClientParams): ClientConfig {
     localDiscovery: p.localDiscovery ?? CLIENT_DEFAULTS.localDiscovery,
     localAddress: (p.localAddress ?? 0) | 0,
     hairpinning: p.hairpinning ?? CLIENT_DEFAULTS.hairpinning,
-    portMapping: p.portMapping ? { addr: p.portMapping.addr | 0, port: p.portMapping.port } : null,
   };
   const pairs = [{ primary: p.primary, secondary: p.secondary }, ...(p.fallbacks ?? [])];
   for (const pair of pairs) {

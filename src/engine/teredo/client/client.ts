@@ -170,13 +170,8 @@ export class TeredoClient implements TimedEngine<ClientSink> {
     dropAddress: (sink) => this.#setAddress(undefined, sink),
   };
 
-  #useMapping(origin: Mapped, sink: ClientSink): void {
+  #useMapping(mapped: Mapped, sink: ClientSink): void {
     const cone = this.nat === 'cone';
-    // RFC 6081 §4.3: behind a symmetric NAT the origin indication's port serves the server alone; a port mapping
-    // on the same outside address serves everyone. (A different address: another NAT in front, which the mapping
-    // does not cross.)
-    const pm = this.#cfg.portMapping;
-    const mapped = this.nat === 'symmetric' && pm !== null && pm.addr === origin.addr ? pm : origin;
     const a = this.#address;
     const server = this.server.primary;
     if (a !== undefined && this.#mappedAddr === mapped.addr && this.#mappedPort === mapped.port && ((a[8]! & 0x80) !== 0) === cone && teredoServerAt(a) === server) return;
