@@ -18,7 +18,7 @@ import { ROLE_NODES, type OccupantContext, type OccupantDefinition, type Occupan
 import { isAlive, procId, stopGroup, type ProcId } from './processes.js';
 import { loadRegistry } from './registry.js';
 import { exec, execOk, inNs, sleep, spawnDetached, waitFor, type ExecOptions, type ExecResult } from './run.js';
-import { NATPMP_PORT, STUN_PORT, upnpDaemons } from './upnp-nat.js';
+import { NATPMP_PORT, STUN_PORT, STUND_ARGV, miniupnpdArgv } from './upnp-nat.js';
 import { startReaper } from './reaper.js';
 import { claimId, labDir, listStateIds, newState, readState, readStateFile, stateFile, writeState, type LabState, type OccupantRecord } from './state.js';
 import { iface, natSites, nodePlan, planLab, LAB_ID_PATTERN, type LabPlan, type NodePlan, type PlanOptions } from './topology.js';
@@ -186,16 +186,18 @@ export class Lab {
 
   // ---- the network's own daemons ---------------------------------------------------------------------------
 
-  /** The upnp NAT's STUN server and miniupnpd (lab/upnp-nat.ts), each waited for until its port listens. */
+  /** The upnp NATs' STUN server and their miniupnpd (lab/upnp-nat.ts), each waited for until its port listens. */
   async #startDaemons(): Promise<void> {
-    const site = natSites(this.plan).find((s) => s.zoo === 'upnp');
-    if (!site) return;
+    const sites = natSites(this.plan).filter((s) => s.zoo === 'upnp');
+    if (sites.length === 0) return;
     const dir = join(this.dir, 'daemons');
     mkdirSync(dir, { recursive: true });
-    const argv = upnpDaemons(site, this.iface(site.nat, site.outsideSegment), this.iface(site.nat, site.lanSegment), dir);
-    await this.#startDaemon('stund', 'server', argv.stund, dir, STUN_PORT);
+    await this.#startDaemon('stund', 'server', STUND_ARGV, dir, STUN_PORT);
     // miniupnpd asks the STUN server at start and opens NAT-PMP only once it has its external address.
-    await this.#startDaemon('miniupnpd', site.nat, argv.miniupnpd, dir, NATPMP_PORT);
+    for (const site of sites) {
+      const argv = miniupnpdArgv(site, this.iface(site.nat, site.outsideSegment), this.iface(site.nat, site.lanSegment), dir);
+      await this.#startDaemon(`miniupnpd-${site.nat}`, site.nat, argv, dir, NATPMP_PORT);
+    }
   }
 
   async #startDaemon(name: string, node: string, argv: readonly string[], dir: string, udpPort: number): Promise<void> {

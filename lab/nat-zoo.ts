@@ -16,8 +16,9 @@
 //   reboot           endpoint-independent mapping kept in an `eim` map (inside endpoint → sequential port);
 //                    `reboot` flushes conntrack and the map, so every mapping comes back on a new port.
 //   udp-block        a `blocked` set of protocols dropped in forwarding; `block-udp` / `open-udp` fill it.
-//   upnp             port-restricted, plus miniupnpd's chains (lab/upnp-nat.ts, which starts it): here only the
-//                    STUN server's answers to miniupnpd get past the drop of new UDP to the router.
+//   upnp             miniupnpd's chains (lab/upnp-nat.ts, which starts it) on a port-restricted (nat-upnp) or
+//                    symmetric (nat-upnps) NAT: here the STUN server's answers to miniupnpd get past the drop of
+//                    new UDP to the router, and the router's own packets are not translated.
 //   lossy            LOSS_PERCENT of forwarded packets dropped at random, each direction. (Delay needs tc
 //                    netem, which the kernels the lab runs on here lack: sch_netem is not built.)
 //
@@ -76,6 +77,9 @@ export function zooRules(p: NatRulesetParams, r: NatRules): void {
       break;
     case 'upnp':
       r.input.unshift(stunAnswersRule(p.outsideIf));
+      // The router's own packets keep their ports (a symmetric kind's fully-random masquerade would change the
+      // ports of miniupnpd's STUN probes, and miniupnpd would then refuse to map: "restrictive NAT").
+      r.postrouting.push(`${out} ip saddr ${p.outsideAddr} accept`);
       break;
     case 'lossy':
       r.forward.push(`numgen random mod 100 < ${LOSS_PERCENT} drop`);

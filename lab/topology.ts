@@ -96,7 +96,7 @@ export const NAT_SITES: readonly NatSite[] = [
 
 /**
  * The NAT zoo (`teredo-lab up --zoo`): realistic behaviours beside the textbook NATs above, built on demand
- * because they double the lab's namespaces. Sites 11..21 in the numbering of site().
+ * because they double the lab's namespaces. Sites 11..22 in the numbering of site().
  */
 export const ZOO_SITES: readonly NatSite[] = [
   { ...site('pf', 'port-restricted', 11), zoo: 'port-forward', forwardPort: 3545 },
@@ -115,6 +115,7 @@ export const ZOO_SITES: readonly NatSite[] = [
   site('blk', 'port-restricted', 19, 'udp-block'),
   site('loss', 'port-restricted', 20, 'lossy'),
   site('upnp', 'port-restricted', 21, 'upnp'),
+  site('upnps', 'symmetric', 22, 'upnp'),
 ];
 
 /** RFC 6598 shared address space (carrier-grade NAT), the prefix length of the carrier's link. */

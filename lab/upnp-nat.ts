@@ -1,5 +1,5 @@
-// The zoo's `upnp` NAT (ZOO_SITES nat-upnp): a port-restricted NAT whose router runs Debian's miniupnpd
-// (miniupnpd-nftables 2.3.1) with UPnP IGD, NAT-PMP and PCP on its LAN, so a client may map a port itself.
+// The zoo's `upnp` NATs (ZOO_SITES nat-upnp, port-restricted, and nat-upnps, symmetric): routers running Debian's
+// miniupnpd (miniupnpd-nftables 2.3.1) with UPnP IGD, NAT-PMP and PCP on their LAN, so a client may map a port.
 //
 // The obstacle: miniupnpd 2.3.1 needs a public external address. It refuses `ext_ip=` in a reserved range
 // ("ext_ip contains reserved / private address") and, without ext_ip, disables port forwarding when the
@@ -76,13 +76,13 @@ export function miniupnpdConf(site: NatSite, outsideIf: string, insideIf: string
   ].join('\n');
 }
 
-/** Writes the conf into `dir` and returns the two daemons' argv: stund (server node), miniupnpd (the NAT). */
-export function upnpDaemons(site: NatSite, outsideIf: string, insideIf: string, dir: string): { stund: string[]; miniupnpd: string[] } {
+/** The STUN server's argv (on the server node, both of its addresses). */
+export const STUND_ARGV: readonly string[] = ['stund', '-v', '-h', ADDR.server, '-a', ADDR.server2, '-p', String(STUN_PORT), '-o', String(STUN_ALT_PORT)];
+
+/** Writes `site`'s miniupnpd.conf into `dir` and returns miniupnpd's argv. */
+export function miniupnpdArgv(site: NatSite, outsideIf: string, insideIf: string, dir: string): string[] {
   const conf = join(dir, `miniupnpd-${site.nat}.conf`);
   writeFileSync(conf, miniupnpdConf(site, outsideIf, insideIf));
-  return {
-    stund: ['stund', '-v', '-h', ADDR.server, '-a', ADDR.server2, '-p', String(STUN_PORT), '-o', String(STUN_ALT_PORT)],
-    // -d: foreground, log to stderr (the lab's log file); a pid file of its own under the lab's directory.
-    miniupnpd: ['miniupnpd', '-d', '-f', conf, '-P', join(dir, `miniupnpd-${site.nat}.pid`)],
-  };
+  // -d: foreground, log to stderr (the lab's log file); a pid file of its own under the lab's directory.
+  return ['miniupnpd', '-d', '-f', conf, '-P', join(dir, `miniupnpd-${site.nat}.pid`)];
 }
