@@ -3,7 +3,8 @@
 // the client maps its Teredo port, the server's cone test reaches it through the mapping (RFC 4380 §5.2.1: cone),
 // host6 and the client ping each other, and once the client stops (SIGTERM) miniupnpd's rule is gone. With
 // --port-mapping off the same NAT is what it is: restricted. The mapping is read from miniupnpd's nftables
-// chain (what the NAT does), not only from the client's status.
+// chain (what the NAT does), not only from the client's status. Behind nat-upnps (symmetric, miniupnpd too) the
+// port is mapped but our outbound flows still get drawn ports: symmetric, and reachable through the relay.
 
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +17,8 @@ const MAIN = distFile('agents/teredo-client/main.js');
 /** nat-upnp's outside address and its client's LAN address (site 21 of lab/topology.ts), written out here. */
 const NAT_OUTSIDE = '198.18.0.121';
 const CLIENT_LAN = '192.168.21.2';
+/** nat-upnps (site 22): the same with a symmetric NAT. */
+const NAT_UPNPS_OUTSIDE = '198.18.0.122';
 
 let zoo: Lab;
 let child: ChildProcess | undefined;
@@ -37,9 +40,9 @@ afterAll(async () => {
   await zoo?.down();
 });
 
-function startClient(mode: string): ChildProcess {
+function startClient(mode: string, node = 'cli-upnp'): ChildProcess {
   const argv = [process.execPath, MAIN, '--server', ADDR.server, '--interface', zoo.state().plan.tunName, '--port-mapping', mode];
-  child = zoo.spawn('cli-upnp', argv, { stdio: 'ignore' });
+  child = zoo.spawn(node, argv, { stdio: 'ignore' });
   return child;
 }
 
@@ -82,6 +85,20 @@ describe('teredo-client behind a NAT with UPnP IGD and NAT-PMP (nat-upnp)', () =
       expect((await natRedirects()).filter((r) => r.endsWith(`${CLIENT_LAN}:${port}`))).toEqual([]);
     });
   }
+
+  it('behind the symmetric nat-upnps: the port mapped, the NAT reported symmetric (our outbound port is not the mapped one), host6 both ways', async () => {
+    const c = startClient('auto', 'cli-upnps');
+    const s = await waitForClient(zoo, 'cli-upnps', 'qualified with a port mapping', (x) => x.state === 'qualified' && x.portMapping?.state === 'mapped');
+    expect(s.portMapping).toMatchObject({ state: 'mapped', externalAddress: NAT_UPNPS_OUTSIDE, externalPort: s.clientPort });
+    expect(s.nat).toBe('symmetric');
+    // The address keeps the origin indication's mapping (docs/teredo-client.md, RFC 6081 §4.3): the port the NAT
+    // chose toward the server, which the server and relays reach; not the mapped one.
+    expect(s.mappedAddress).toBe(NAT_UPNPS_OUTSIDE);
+    expect(s.mappedPort).not.toBe(s.clientPort);
+    expect(await pings('host6', s.address!)).toBeGreaterThanOrEqual(4);
+    expect(await pings('cli-upnps', ADDR.host6)).toBeGreaterThanOrEqual(4);
+    expect(await stopClient(c)).toBe(0);
+  });
 
   it('--port-mapping off: nothing mapped, and the client reports the NAT as it is (restricted)', async () => {
     startClient('off');
