@@ -230,4 +230,18 @@ describe('zoo', () => {
     // The mapped port keeps its number outward (masquerade keeps a free port): what makes the NAT a cone for it.
     expect((await mapFrom('cli-upnp', 22071, three)).ports).toEqual([22071, 22071, 22071]);
   });
+
+  it('nat-upnps maps on request too (natpmpc) but stays symmetric for outbound flows', async () => {
+    const listener = new JsonLines(zoo.spawn('cli-upnps', udpProbe('listen', '--port', '22080', '--ms', '1500')));
+    await listener.next('ready');
+    const add = await zoo.execOk('cli-upnps', ['natpmpc', '-g', '192.168.22.1', '-a', '22080', '22080', 'udp', '120']);
+    expect(add.stdout).toMatch(/Public IP address : 198\.18\.0\.122/);
+    await zoo.execOk('probe', udpProbe('send', '--to', '198.18.0.122:22080', '--text', 'mapped'));
+    await exited(listener, 3000);
+    expect(received(listener)).toContain('mapped');
+    await zoo.execOk('cli-upnps', ['natpmpc', '-g', '192.168.22.1', '-a', '22080', '22080', 'udp', '0']);
+    // A mapped port's own outbound flows still get drawn ports, one per destination.
+    const { ports } = await mapFrom('cli-upnps', 22081, three);
+    expect(new Set(ports).size).toBe(3);
+  });
 });
