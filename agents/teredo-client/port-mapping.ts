@@ -70,8 +70,10 @@ export class PortMapping {
   #pending = false;
   #renewals = 0;
   #error: string | null = null;
-  /** Bumped by stop and mode changes: answers of an older round are dropped. */
+  /** Bumped by stop and mode changes: answers of an older round are given back. */
   #round = 0;
+  /** The attempt under way, if any (stop waits for it, so a late grant is deleted before we exit). */
+  #inflight: Promise<void> | undefined;
 
   constructor(o: PortMappingOptions) {
     this.#o = o;
@@ -85,7 +87,7 @@ export class PortMapping {
   /** Starts the first attempt; resolves when it ended or after waitMs, whichever is first (the attempt goes on). */
   start(waitMs: number): Promise<void> {
     if (this.#mode === 'off') return Promise.resolve();
-    const attempt = this.#attempt();
+    const attempt = this.#attemptTracked();
     return Promise.race([attempt, new Promise<void>((r) => setTimeout(r, waitMs).unref())]);
   }
 
@@ -94,12 +96,13 @@ export class PortMapping {
     if (mode === this.#mode) return;
     this.#mode = mode;
     await this.#release();
-    if (mode !== 'off') void this.#attempt();
+    if (mode !== 'off') void this.#attemptTracked();
   }
 
-  /** Deletes the mapping (bounded by UNMAP_TIMEOUT_MS) and stops every timer. */
+  /** Deletes the mapping (bounded by UNMAP_TIMEOUT_MS, and an attempt under way by ATTEMPT_TIMEOUT_MS) and stops every timer. */
   async stop(): Promise<void> {
     await this.#release();
+    await this.#inflight;
   }
 
   status(now = Date.now()): PortMappingStatus {
@@ -138,6 +141,14 @@ export class PortMapping {
     await mapper.close().catch(() => undefined);
   }
 
+  #attemptTracked(): Promise<void> {
+    const p = this.#attempt().finally(() => {
+      if (this.#inflight === p) this.#inflight = undefined;
+    });
+    this.#inflight = p;
+    return p;
+  }
+
   /** One round of asking: the mode's protocols at once, the first mapping kept. */
   async #attempt(): Promise<void> {
     const round = this.#round;
@@ -173,7 +184,7 @@ export class PortMapping {
     if (!won) {
       this.#error = errors.join('; ');
       this.#o.log('info', { mode: this.#mode, error: this.#error, retryInSec: RETRY_NONE_MS / 1000 }, 'no port mapping');
-      this.#schedule(RETRY_NONE_MS, () => void this.#attempt());
+      this.#schedule(RETRY_NONE_MS, () => void this.#attemptTracked());
     }
   }
 
@@ -211,7 +222,7 @@ export class PortMapping {
       this.#mapper = undefined;
       await mapper.close().catch(() => undefined);
       this.#o.onChange(undefined);
-      this.#schedule(Math.max(0, left), () => void this.#attempt());
+      this.#schedule(Math.max(0, left), () => void this.#attemptTracked());
     }
   }
 

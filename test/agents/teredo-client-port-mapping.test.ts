@@ -89,6 +89,18 @@ describe('port mapping', () => {
     expect(upnp.open).toBe(0);
   });
 
+  it('stop during an attempt waits for it and deletes a grant that comes meanwhile', async () => {
+    const upnp = fakeGateway('hold');
+    const { m, changes } = manager('upnp', { upnp });
+    void m.start(300);
+    const stopping = m.stop();
+    upnp.release();
+    await stopping;
+    expect(upnp.unmaps.map((l) => l.externalPort)).toEqual([40000]);
+    expect(upnp.open).toBe(0);
+    expect(changes).toEqual([]);
+  });
+
   it('stop deletes the mapping and closes the mapper', async () => {
     const upnp = fakeGateway('grant');
     const { m } = manager('upnp', { upnp });
