@@ -25,7 +25,8 @@ import { join } from 'node:path';
 import { LabError } from './errors.js';
 import { LOSS_PERCENT } from './nat-zoo.js';
 import { distFile, missingDist } from './paths.js';
-import { procId, type ProcId } from './processes.js';
+import { procId } from './processes.js';
+import type { DaemonRecord } from './state.js';
 import { execOk, inNs, ipBatch, spawnDetached, waitFor } from './run.js';
 import { iface, natSites, type LabPlan, type NatSite } from './topology.js';
 
@@ -39,15 +40,6 @@ const DELAY_MARK = '0x64';
 const DELAY_TABLE = '100';
 const DELAY_TOOL = 'lab/tools/delay-line.js';
 const READY_TIMEOUT_MS = 30_000;
-
-/** A helper process the lab started in a node (not an occupant): stopped by PID at `down`. */
-export interface DaemonRecord {
-  /** `<what>@<node>`. */
-  readonly key: string;
-  readonly node: string;
-  readonly proc: ProcId;
-  readonly logFile: string;
-}
 
 /** The TUN device of a lab's delay lines (one per namespace, so one name does). */
 export function delayDevice(plan: LabPlan): string {
@@ -86,7 +78,7 @@ async function startDelayLine(plan: LabPlan, site: NatSite, labDir: string): Pro
   const proc = child.pid !== undefined ? procId(child.pid) : undefined;
   if (!proc) throw new LabError('LAB_COMMAND_FAILED', `${key}: could not start ${argv.join(' ')}`);
   await waitFor(`${key} to attach to ${dly}`, async () => (readText(logFile).includes('"ready":true') ? true : undefined), READY_TIMEOUT_MS, 50);
-  return { key, node: site.nat, proc, logFile };
+  return { name: `delay-line-${site.nat}`, node: site.nat, proc, logFile };
 }
 
 /** The first pass: mark and leave untracked what arrives on the LAN or outside; the NAT's input drop for the second. */

@@ -20,6 +20,10 @@ const REQUIRED_TOOLS: ReadonlyArray<[string, string]> = [
   ['radvd', 'radvd'],
   ['rdisc6', 'ndisc6'],
   ['iperf3', 'iperf3'],
+  // The zoo's upnp NAT (lab/upnp-nat.ts) and its self-test.
+  ['miniupnpd', 'miniupnpd-nftables'],
+  ['stund', 'stun-server'],
+  ['natpmpc', 'natpmpc'],
 ];
 
 export function assertRoot(): void {

@@ -18,10 +18,11 @@ import { buildNetwork, destroyNamespaces, existingNamespaces } from './netns.js'
 import { ROLE_NODES, type OccupantContext, type OccupantDefinition, type OccupantRequest, type OccupantStatus, type Role } from './occupant.js';
 import { isAlive, procId, stopGroup, type ProcId } from './processes.js';
 import { loadRegistry } from './registry.js';
-import { exec, execOk, inNs, sleep, spawnDetached, type ExecOptions, type ExecResult } from './run.js';
+import { exec, execOk, inNs, sleep, spawnDetached, waitFor, type ExecOptions, type ExecResult } from './run.js';
+import { NATPMP_PORT, STUN_PORT, STUND_ARGV, miniupnpdArgv } from './upnp-nat.js';
 import { startReaper } from './reaper.js';
 import { claimId, labDir, listStateIds, newState, readState, readStateFile, stateFile, writeState, type LabState, type OccupantRecord } from './state.js';
-import { iface, nodePlan, planLab, zooSelection, LAB_ID_PATTERN, type LabPlan, type NodePlan, type PlanOptions } from './topology.js';
+import { iface, natSites, nodePlan, planLab, zooSelection, LAB_ID_PATTERN, type LabPlan, type NodePlan, type PlanOptions } from './topology.js';
 
 export interface UpOptions {
   /** Run id (`tl` + 2 hex digits); a free one is picked by default. */
@@ -87,6 +88,7 @@ export class Lab {
       await buildNetwork(lab.plan);
       const daemons = await startDelayLines(lab.plan, lab.dir);
       writeState({ ...state, phase: 'up', ...(daemons.length > 0 ? { daemons } : {}) });
+      await lab.#startDaemons();
       if (opts.occupants?.length) await lab.startOccupants(opts.occupants);
       return lab;
     } catch (e) {
@@ -189,6 +191,36 @@ export class Lab {
   spawn(node: string, argv: readonly string[], opts: SpawnOptions = {}): ChildProcess {
     const [cmd, ...args] = inNs(this.ns(node), argv);
     return spawn(cmd!, args, { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
+  }
+
+  // ---- the network's own daemons ---------------------------------------------------------------------------
+
+  /** The upnp NATs' STUN server and their miniupnpd (lab/upnp-nat.ts), each waited for until its port listens. */
+  async #startDaemons(): Promise<void> {
+    const sites = natSites(this.plan).filter((s) => s.zoo === 'upnp');
+    if (sites.length === 0) return;
+    const dir = join(this.dir, 'daemons');
+    mkdirSync(dir, { recursive: true });
+    await this.#startDaemon('stund', 'server', STUND_ARGV, dir, STUN_PORT);
+    // miniupnpd asks the STUN server at start and opens NAT-PMP only once it has its external address.
+    for (const site of sites) {
+      const argv = miniupnpdArgv(site, this.iface(site.nat, site.outsideSegment), this.iface(site.nat, site.lanSegment), dir);
+      await this.#startDaemon(`miniupnpd-${site.nat}`, site.nat, argv, dir, NATPMP_PORT);
+    }
+  }
+
+  async #startDaemon(name: string, node: string, argv: readonly string[], dir: string, udpPort: number): Promise<void> {
+    const logFile = join(dir, `${name}.log`);
+    const child = spawnDetached(inNs(this.ns(node), argv), { logFile });
+    const proc = child.pid !== undefined ? procId(child.pid) : undefined;
+    if (!proc) throw new LabError('LAB_COMMAND_FAILED', `could not start ${name} in ${node}`);
+    await this.mutate((s) => ({ ...s, daemons: [...(s.daemons ?? []), { name, node, proc, logFile }] }));
+    const listening = async (): Promise<true | undefined> => {
+      if (!isAlive(proc)) throw new LabError('LAB_COMMAND_FAILED', `${name} in ${node} exited: ${readFileSync(logFile, 'utf8').slice(-2000)}`);
+      const r = await this.exec(node, ['ss', '-Hlun', `sport = :${udpPort}`]);
+      return r.stdout.trim() !== '' ? true : undefined;
+    };
+    await waitFor(`${name} in ${node}`, listening, 15000);
   }
 
   // ---- occupants -------------------------------------------------------------------------------------------

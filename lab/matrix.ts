@@ -14,6 +14,7 @@ import { ping6, type PingResult } from './observe.js';
 import type { OccupantRecord } from './state.js';
 import { sleep } from './run.js';
 import { ADDR } from './topology.js';
+import { UPNP_TABLE } from './upnp-nat.js';
 
 export interface CaseResult {
   readonly ok: boolean;
@@ -83,6 +84,20 @@ export async function withHost6(ctx: CaseContext, node: string): Promise<CaseRes
   const { addr, nat } = await address(ctx, rec);
   if (!addr) return { ok: false, detail: 'no Teredo address' };
   return bothWays(ctx, node, addr, 'host6', ADDR.host6, t0, nat);
+}
+
+/**
+ * One client behind a NAT running miniupnpd: host6 both ways, plus the ports miniupnpd forwards to the client
+ * (read from the NAT, whichever stack asked). `coneWhenMapped`: a mapping must make a reported type cone.
+ */
+async function withPortMapping(ctx: CaseContext, nat: string, node: string, coneWhenMapped: boolean): Promise<CaseResult> {
+  const r = await withHost6(ctx, node);
+  const lan = ctx.lab.node(nat).nat!.clientAddr.replaceAll('.', '\\.');
+  const rules = (await ctx.lab.execOk(nat, ['nft', 'list', 'chain', 'inet', UPNP_TABLE, 'prerouting_miniupnpd'])).stdout;
+  const mapped = [...rules.matchAll(new RegExp(`dport (\\d+) dnat ip to ${lan}:\\d+`, 'g'))].map((m) => m[1]!);
+  const detail = `${mapped.length > 0 ? `mapped port ${mapped.join(', ')}` : 'no port mapped'}; ${r.detail}`;
+  if (coneWhenMapped && mapped.length > 0 && r.nat !== undefined && r.nat !== 'cone') return { ...r, ok: false, detail: `reported ${r.nat} through a mapping; ${detail}` };
+  return { ...r, detail };
 }
 
 /** Two clients: both qualified, then each reaches the other. */
@@ -161,6 +176,16 @@ export const MATRIX_CASES: readonly MatrixCase[] = [
     },
   },
   { name: 'loss 5 %', summary: 'nat-loss: 5 % loss and 40 ms delay each way; host6 both ways', run: (c) => withHost6(c, 'cli-loss') },
+  {
+    name: 'UPnP / NAT-PMP',
+    summary: 'nat-upnp: port-restricted with miniupnpd (UPnP IGD, NAT-PMP, PCP); host6 both ways, and a stack that maps its port reports cone',
+    run: (c) => withPortMapping(c, 'nat-upnp', 'cli-upnp', true),
+  },
+  {
+    name: 'UPnP, symmetric',
+    summary: 'nat-upnps: symmetric with miniupnpd; host6 both ways (a mapping does not make it a cone: outbound ports are still drawn)',
+    run: (c) => withPortMapping(c, 'nat-upnps', 'cli-upnps', false),
+  },
 ];
 
 export interface MatrixRow {

@@ -16,6 +16,9 @@
 //   reboot           endpoint-independent mapping kept in an `eim` map (inside endpoint → sequential port);
 //                    `reboot` flushes conntrack and the map, so every mapping comes back on a new port.
 //   udp-block        a `blocked` set of protocols dropped in forwarding; `block-udp` / `open-udp` fill it.
+//   upnp             miniupnpd's chains (lab/upnp-nat.ts, which starts it) on a port-restricted (nat-upnp) or
+//                    symmetric (nat-upnps) NAT: here the STUN server's answers to miniupnpd get past the drop of
+//                    new UDP to the router, and the router's own packets are not translated.
 //   lossy            nothing here: lab/delay-line.ts routes every packet through a delay line (a TUN device
 //                    and a process, for want of tc netem) that drops LOSS_PERCENT at random and holds the
 //                    rest DELAY_MS, each direction.
@@ -28,6 +31,7 @@ import { NAT_TABLE } from './nat.js';
 import type { Lab } from './lab.js';
 import { LabError } from './errors.js';
 import type { NatSite } from './topology.js';
+import { stunAnswersRule } from './upnp-nat.js';
 
 /** Sequential allocation: ports SEQ_BASE .. SEQ_BASE + SEQ_WINDOW - 1, then around again. */
 export const SEQ_BASE = 20000;
@@ -71,6 +75,12 @@ export function zooRules(p: NatRulesetParams, r: NatRules): void {
     case 'udp-block':
       r.sets.push('set blocked { type inet_proto; }');
       r.forward.push('meta l4proto @blocked drop');
+      break;
+    case 'upnp':
+      r.input.unshift(stunAnswersRule(p.outsideIf));
+      // The router's own packets keep their ports (a symmetric kind's fully-random masquerade would change the
+      // ports of miniupnpd's STUN probes, and miniupnpd would then refuse to map: "restrictive NAT").
+      r.postrouting.push(`${out} ip saddr ${p.outsideAddr} accept`);
       break;
     case 'cgnat':
     case 'lossy':

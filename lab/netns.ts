@@ -12,6 +12,7 @@ import { exec, execOk, inNs, ipBatch } from './run.js';
 import { killNamespaceProcesses } from './processes.js';
 import { natRuleset } from './nat.js';
 import { zooSysctls } from './nat-zoo.js';
+import { upnpTables } from './upnp-nat.js';
 import { iface, type LabPlan, type NodePlan } from './topology.js';
 
 export function namespaces(plan: LabPlan): string[] {
@@ -103,6 +104,7 @@ async function applyNat(plan: LabPlan, n: NodePlan): Promise<void> {
     ...(site.forwardPort !== undefined ? { forwardPort: site.forwardPort } : {}),
   });
   await execOk(inNs(n.ns, ['nft', '-f', '-']), { input: ruleset });
+  if (site.zoo === 'upnp') await execOk(inNs(n.ns, ['nft', '-f', '-']), { input: upnpTables() });
   const kv = Object.entries(zooSysctls(site)).map(([k, v]) => `${k}=${v}`);
   if (kv.length > 0) await execOk(inNs(n.ns, ['sysctl', '-q', '-w', ...kv]));
 }

@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import { LabError } from './errors.js';
 import { LAB_ID_PATTERN, type LabPlan } from './topology.js';
 import type { ProcId } from './processes.js';
-import type { DaemonRecord } from './delay-line.js';
 
 export const RUN_DIR = process.env['TEREDO_LAB_RUN_DIR'] ?? '/run/teredo-lab';
 const STATE_VERSION = 1;
@@ -40,9 +39,20 @@ export interface LabState {
   readonly ownerPid?: number;
   readonly reaper?: ProcId;
   readonly plan: LabPlan;
-  /** Helper processes of the network itself (the lossy NAT's delay line, delay-line.ts). */
-  readonly daemons?: readonly DaemonRecord[];
   readonly occupants: readonly OccupantRecord[];
+  /**
+   * Daemons the network itself runs (the lossy NAT's delay line, delay-line.ts; the upnp NATs' miniupnpd and
+   * their STUN server, upnp-nat.ts); `down` stops them by PID.
+   */
+  readonly daemons?: readonly DaemonRecord[];
+}
+
+/** A daemon that belongs to the network, not to an occupant role: which program, where, and its log. */
+export interface DaemonRecord {
+  readonly name: string;
+  readonly node: string;
+  readonly proc: ProcId;
+  readonly logFile: string;
 }
 
 export function labDir(id: string): string {

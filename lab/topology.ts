@@ -26,9 +26,10 @@ export type NatKind = 'full-cone' | 'address-restricted' | 'port-restricted' | '
  * port-forward (the client's Teredo port forwarded to it), hairpin / no-hairpin (two clients on one LAN),
  * cgnat (a carrier-grade NAT in 100.64.0.0/10 in front), sequential / port-preserving (symmetric allocation),
  * timeout-30s (UDP mappings live 30 s), reboot (mappings can be lost and come back on new ports),
- * udp-block (UDP can be blocked and opened), lossy (loss and delay: a delay line, delay-line.ts).
+ * udp-block (UDP can be blocked and opened), lossy (loss and delay: a delay line, delay-line.ts), upnp (miniupnpd: UPnP IGD, NAT-PMP
+ * and PCP map ports on request; lab/upnp-nat.ts).
  */
-export type ZooBehaviour = 'port-forward' | 'hairpin' | 'no-hairpin' | 'cgnat' | 'sequential' | 'port-preserving' | 'timeout-30s' | 'reboot' | 'udp-block' | 'lossy';
+export type ZooBehaviour = 'port-forward' | 'hairpin' | 'no-hairpin' | 'cgnat' | 'sequential' | 'port-preserving' | 'timeout-30s' | 'reboot' | 'udp-block' | 'lossy' | 'upnp';
 
 /** A host on a NAT's LAN. */
 export interface LanHost {
@@ -95,7 +96,7 @@ export const NAT_SITES: readonly NatSite[] = [
 
 /**
  * The NAT zoo (`teredo-lab up --zoo`): realistic behaviours beside the textbook NATs above, built on demand
- * because they double the lab's namespaces. Sites 11..20 in the numbering of site().
+ * because they double the lab's namespaces. Sites 11..22 in the numbering of site().
  */
 export const ZOO_SITES: readonly NatSite[] = [
   { ...site('pf', 'port-restricted', 11), zoo: 'port-forward', forwardPort: 3545 },
@@ -113,6 +114,8 @@ export const ZOO_SITES: readonly NatSite[] = [
   site('rb', 'port-restricted', 18, 'reboot'),
   site('blk', 'port-restricted', 19, 'udp-block'),
   site('loss', 'port-restricted', 20, 'lossy'),
+  site('upnp', 'port-restricted', 21, 'upnp'),
+  site('upnps', 'symmetric', 22, 'upnp'),
 ];
 
 /** RFC 6598 shared address space (carrier-grade NAT), the prefix length of the carrier's link. */

@@ -32,6 +32,16 @@ import { miredoClientImport } from './miredo-conf.js';
 import { AGENT_NAME, formatClientStatus, type ClientStatus } from './status.js';
 import { clientStatus } from './status-data.js';
 import { teredoClientMetrics } from './metrics.js';
+import { PortMapping } from './port-mapping.js';
+import type { PortMapperFactory } from '../../src/io/port-mapper.js';
+import { natPortMapper } from '../../src/io/port-mapper-nat.js';
+
+/**
+ * How long the start waits for the port mapping before qualifying, ms: NAT-PMP answers on the LAN in a few ms,
+ * UPnP's SSDP search and SOAP request in about 150 ms; a NAT without either costs this much once. A mapping that
+ * comes later still counts: the client qualifies again with it.
+ */
+export const PORT_MAPPING_WAIT_MS = 300;
 
 /** Resolves a server name to its IPv4 addresses (uint32, in the resolver's order); the client test swaps it for a table. */
 export type ServerResolver = (name: string) => Promise<number[]>;
@@ -80,6 +90,7 @@ const hookState = (s: ClientState): 'up' | 'down' => (s === 'qualified' ? 'up' :
 /** The client's own seam beside the host's: name resolution. */
 export interface ClientSeams {
   readonly resolve?: ServerResolver;
+  readonly portMapper?: PortMapperFactory;
 }
 
 export async function setupClient(host: Host<ClientAgentConfig>, seams: ClientSeams = {}) {
@@ -101,6 +112,20 @@ export async function setupClient(host: Host<ClientAgentConfig>, seams: ClientSe
   // the first server (found once, at start).
   const localAddress = bind !== 0 ? bind : await localAddressToward(servers[0]!, TEREDO_PORT);
   const ports = { localPort: udp.local.port, probeLocalPort: probe.local.port, localAddress };
+  // Qualify again when a mapping comes or goes (it changes what the server's cone test sees); not while stopping.
+  let stopping = false;
+  let requalify = (): void => undefined;
+  const portMapping = new PortMapping({
+    mode: c.portMapping,
+    internalPort: udp.local.port,
+    lifetimeSec: c.portMappingLifetime,
+    factory: seams.portMapper ?? natPortMapper,
+    onChange: () => {
+      if (!stopping) requalify();
+    },
+    log: (level, fields, message) => logger[level](fields, message),
+  });
+  await portMapping.start(PORT_MAPPING_WAIT_MS);
   const engine = new TeredoClient(engineParams(discoveryOff(c), servers, ports), host.random);
   const tun = host.tun('tun', { name: c.interface, mtu: TEREDO_LINK_MTU });
   removeStaleAddresses(tun, host.facts);
@@ -156,6 +181,13 @@ export async function setupClient(host: Host<ClientAgentConfig>, seams: ClientSe
     ],
   );
   driver.batch((_: undefined, now, s) => engine.start(now, s), undefined);
+  requalify = () => {
+    logger.info({ portMapping: portMapping.status().state }, 'port mapping changed: qualifying again');
+    driver.batch((_: undefined, now, s) => {
+      engine.stop(now, s);
+      engine.start(now, s);
+    }, undefined);
+  };
   logger.info({ server: c.server, primary: formatIpv4(engine.config.primary), secondary: formatIpv4(engine.config.secondary), fallbacks: engine.config.fallbacks.map((f) => formatIpv4(f.primary)), local: `${formatIpv4(udp.local.addr)}:${udp.local.port}`, interface: tun.name, qualification: c.qualification, defaultRoute: c.defaultRoute }, 'client running');
 
   return {
@@ -164,8 +196,11 @@ export async function setupClient(host: Host<ClientAgentConfig>, seams: ClientSe
       hook.setCommand(next.hook);
       iface.setMode(next.defaultRoute);
       driver.batch((_: undefined, now, s) => engine.reconfigure(engineParams(discoveryOff(next), resolved, ports), now, s), undefined);
+      await portMapping.setMode(next.portMapping);
     },
     stop: async () => {
+      stopping = true;
+      await portMapping.stop();
       driver.batch((_: undefined, now, s) => engine.stop(now, s), undefined);
       iface.clear();
       await hook.drain();
@@ -180,6 +215,7 @@ export async function setupClient(host: Host<ClientAgentConfig>, seams: ClientSe
         defaultRoute: iface.hasDefaultRoute,
         qualification: host.config.qualification,
       }),
+      portMapping: portMapping.status(),
       peers: engine.peerSummary(),
       hook: host.config.hook === undefined ? null : { command: host.config.hook, ...hook.counters },
     }),

@@ -7,11 +7,14 @@
 import type { ClientState, NatType, OfflineCode } from '../../src/engine/teredo/client/client-types.js';
 import { optional, samplesBy, stateSamples, type MetricSpec } from '../../src/runtime/metrics.js';
 import type { ClientStatus } from './status.js';
+import type { PortMappingProtocol } from '../../src/io/port-mapper.js';
 
 /** Every value, so that the compiler finds one added to the type and missing here. */
 const STATES = Object.keys({ offline: 0, 'probe-primary': 0, 'probe-secondary': 0, qualified: 0 } satisfies Record<ClientState, 0>);
 const NAT_TYPES = Object.keys({ cone: 0, restricted: 0, symmetric: 0, unknown: 0 } satisfies Record<NatType, 0>);
 const ERROR_CODES = Object.keys({ 'no-answer': 0, 'ra-refused': 0, 'secondary-no-answer': 0, 'symmetric-refused': 0, 'server-lost': 0 } satisfies Record<OfflineCode, 0>);
+
+const MAPPING_PROTOCOLS = Object.keys({ upnp: 0, 'nat-pmp': 0 } satisfies Record<PortMappingProtocol, 0>);
 
 const seconds = (ms: number | null | undefined): number | null => (ms === null || ms === undefined ? null : ms / 1000);
 
@@ -71,6 +74,20 @@ export const teredoClientMetrics: readonly MetricSpec<ClientStatus>[] = [
   counter('teredo_client_local_peers_found_total', 'localPeersFound', 'Teredo clients found on the link (local discovery, or the RFC 6081 hairpinning extension), reached at their LAN address.'),
   counter('teredo_client_hairpin_bubbles_sent_total', 'hairpinBubbles', 'Bubbles sent to the local addresses a Teredo client behind our own NAT announced (RFC 6081 hairpinning extension, Alternate Address trailer).'),
   counter('teredo_client_ports_predicted_total', 'portsPredicted', 'NAT ports predicted for flows toward peers behind a sequential or port-preserving symmetric NAT (RFC 6081 Random Port trailer).'),
+  {
+    name: 'teredo_client_port_mapping',
+    type: 'gauge',
+    help: 'The NAT mapping of the Teredo port (--port-mapping): 1 for the protocol that made it (upnp, nat-pmp), all 0 without one.',
+    labelNames: ['protocol'],
+    read: (s) => stateSamples('protocol', MAPPING_PROTOCOLS, s.portMapping?.protocol ?? undefined),
+  },
+  {
+    name: 'teredo_client_port_mapping_lifetime_seconds',
+    type: 'gauge',
+    help: 'Seconds until the NAT forgets the port mapping unless renewed (renewed halfway); absent without one.',
+    read: (s) => optional(s.portMapping?.lifetimeLeftSec),
+  },
+  { name: 'teredo_client_port_mapping_renewals_total', type: 'counter', help: 'Port mapping renewals the NAT granted (RFC 6886 §3.3 halfway renewal).', read: (s) => optional(s.portMapping?.renewals) },
   { name: 'teredo_client_hook_runs_total', type: 'counter', help: 'Runs of the --hook program; absent without one.', read: (s) => optional(s.hook?.runs) },
   { name: 'teredo_client_hook_failures_total', type: 'counter', help: 'Runs of the --hook program that failed; absent without one.', read: (s) => optional(s.hook?.failures) },
 ];

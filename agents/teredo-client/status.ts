@@ -6,6 +6,7 @@
 
 import { formatDrops, formatIoErrors, type RunningStatus } from '../../src/runtime/status.js';
 import type { ClientStatusJson } from './status-data.js';
+import type { PortMappingStatus } from './port-mapping.js';
 
 export const AGENT_NAME = 'teredo-client';
 
@@ -13,6 +14,8 @@ export const AGENT_NAME = 'teredo-client';
 export type ClientStatus = ClientStatusJson & {
   readonly peers: { readonly count: number; readonly trusted: number; readonly max: number };
   readonly hook: { command: string; runs: number; failures: number } | null;
+  /** The NAT's mapping of the Teredo port (--port-mapping; port-mapping.ts). */
+  readonly portMapping: PortMappingStatus;
 };
 
 const STATE_TEXT: Readonly<Record<string, string>> = {
@@ -42,12 +45,21 @@ export function formatClientStatus(s: RunningStatus<ClientStatus>): string[] {
   if (s.qualificationMs !== null && s.qualificationMs !== undefined) rows.push(['Qualified In', `${s.qualificationMs} ms (${s.qualification ?? '?'}), server RTT ${s.rttMs ?? '?'} ms`]);
   if ((s.servers?.length ?? 0) > 1) rows.push(['Servers', s.servers!.map((x) => `${x.address}${x.inUse ? ' (in use)' : ''}`).join(', ')]);
   if (s.error) rows.push(['Error', `${s.errorCode ? `[${s.errorCode}] ` : ''}${s.error}${s.retryInSec !== null && s.retryInSec !== undefined ? `; retrying in ${s.retryInSec} s` : ''}`]);
+  if (s.portMapping) rows.push(['Port Mapping', portMappingText(s.portMapping)]);
   if (s.peers) rows.push(['Peers', `${s.peers.count} (${s.peers.trusted} trusted, at most ${s.peers.max})`]);
   if (s.hook) rows.push(['Hook', `${s.hook.command} (${s.hook.runs} runs, ${s.hook.failures} failed)`]);
   const width = Math.max(...rows.map(([k]) => k.length));
   const lines = rows.map(([k, v]) => `${k.padEnd(width)} : ${v}`);
   for (const l of s.limitations ?? []) lines.push(`  cannot: ${l}`);
   return [...lines, ...formatDrops(s.drops), ...formatIoErrors(s.ioErrors)];
+}
+
+/** "nat-pmp 198.18.0.121:3544 -> port 3544, 3541 s left" or why there is none. */
+function portMappingText(p: PortMappingStatus): string {
+  if (p.state === 'off') return 'off';
+  if (p.state === 'pending') return `asking (${p.mode})`;
+  if (p.state === 'none') return `none (${p.error ?? 'no gateway answered'})`;
+  return `${p.protocol} ${p.externalAddress}:${p.externalPort} -> port ${p.internalPort}, ${p.lifetimeLeftSec} s left${p.renewals > 0 ? `, renewed ${p.renewals}x` : ''}`;
 }
 
 /** "endpoint-independent, port-preserving" and the like (RFC 4787 terms); '' when nothing was observed. */

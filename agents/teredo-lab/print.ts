@@ -11,7 +11,7 @@ export function nodesTable(lab: Lab): string {
   for (const n of endNodes(lab.plan)) {
     const ifs = n.ifaces.map((i) => `${i.name} ${i.addrs.length ? i.addrs.join(' ') : i.segment === 'lan6' ? '(SLAAC)' : ''}`.trim()).join('; ');
     // The lab's own processes in the node (the lossy NAT's delay line, lab/delay-line.ts).
-    const own = daemons.filter((d) => d.node === n.name).map((d) => `; ${d.key.split('@')[0]} pid ${d.proc.pid}${isAlive(d.proc) ? '' : ' (dead)'}`);
+    const own = daemons.filter((d) => d.node === n.name).map((d) => `; ${d.name} pid ${d.proc.pid}${isAlive(d.proc) ? '' : ' (dead)'}`);
     rows.push([n.name, n.ns, ifs, `${n.nat ? natRole(n.name, n.nat) : ''}${own.join('')}`]);
   }
   return table(rows);

@@ -11,13 +11,14 @@ import { FakeDatagramPort } from '../fakes/fake-datagram-port.js';
 import type { HostDeps } from '../../src/runtime/host.js';
 import { fakePorts, startOnHost, type FakePorts } from './host-harness.js';
 import { FakeClock } from '../../src/runtime/fake-clock.js';
+import { fakeGateway, fakePortMapper } from '../fakes/fake-port-mapper.js';
 import { validateConfig } from '../../src/runtime/config.js';
 import { formatIpv6, parseIpv6 } from '../../src/wire/ipv6-address.js';
 import { formatIpv4, parseIpv4 } from '../../src/wire/ipv4.js';
 import { clientSpec, type ClientAgentConfig } from '../../agents/teredo-client/config.js';
 import { setupClient, teredoClient, type ClientSeams } from '../../agents/teredo-client/agent.js';
 import { miredoClientImport } from '../../agents/teredo-client/miredo-conf.js';
-import { formatClientStatus } from '../../agents/teredo-client/status.js';
+import { formatClientStatus, type ClientStatus } from '../../agents/teredo-client/status.js';
 import type { ClientStatusJson } from '../../agents/teredo-client/status-data.js';
 import { raPayload } from '../engine/teredo-client-fixtures.js';
 import { decodeIpv6 } from '../../src/wire/ipv6.js';
@@ -101,6 +102,8 @@ function harness(routes: Ipv6Route[] = [], failBind?: string): Harness {
   // Port 0 (the client's default, and its probe socket) binds 40000, 40001, ...
   const ports = fakePorts({ ephemeral: 40000, ...(failBind === undefined ? {} : { failBind }) });
   const seams: ClientSeams = {
+    // No gateway maps ports: the agent tests send nothing outside the process (port mapping has its own tests).
+    portMapper: fakePortMapper({}),
     resolve: (name) => {
       const table: Record<string, string[]> = { 'teredo.example.net': ['198.18.0.10'], 'pool.example.net': ['198.18.0.40', '198.18.0.50'] };
       return table[name] ? Promise.resolve(table[name].map(parseIpv4)) : Promise.reject(new Error('ENOTFOUND'));
@@ -177,6 +180,30 @@ describe('running', () => {
     ]);
     expect(tun.closed).toBe(true);
     expect(main.closed && h.ports[1]!.closed).toBe(true);
+  });
+
+  it('port mapping: in status and its text; a mapping granted after the start qualifies again; stop deletes it', async () => {
+    const h = harness();
+    const gw = fakeGateway('hold');
+    const { agent, main, probe } = await start({ server: '198.18.0.10' }, { ...h, seams: { ...h.seams, portMapper: fakePortMapper({ 'nat-pmp': gw }) } });
+    // The start waited its bound for the mapping, then qualified without it.
+    expect((agent.status() as ClientStatus).portMapping).toMatchObject({ mode: 'auto', state: 'pending', protocol: null });
+    answerRestricted({ main, probe });
+    h.clock.advance(200);
+    answerRestricted({ main, probe });
+    expect((agent.status() as ClientStatus).state).toBe('qualified');
+    main.sent.splice(0);
+    gw.release();
+    await new Promise((resolve) => setImmediate(resolve));
+    const s = agent.status() as ClientStatus;
+    expect(s.portMapping).toMatchObject({ state: 'mapped', protocol: 'nat-pmp', externalAddress: '198.18.0.121', externalPort: 40000, internalPort: 40000, lifetimeLeftSec: 3600 });
+    // Qualifying again: the address gone, the cone RS out again (now the server's cone RA could get in).
+    expect(s.state).not.toBe('qualified');
+    expect(main.sent.some((x) => isConeRs(x.bytes))).toBe(true);
+    const text = formatClientStatus({ agent: 'teredo-client', instance: null, pid: 1, uptimeSec: 1, reloads: 0, lifecycle: 'running', ...agent.status() }).join('\n');
+    expect(text).toMatch(/^Port Mapping +: nat-pmp 198\.18\.0\.121:40000 -> port 40000, 3600 s left$/m);
+    await agent.stop();
+    expect(gw.unmaps.map((l) => [l.protocol, l.externalPort])).toEqual([['nat-pmp', 40000]]);
   });
 
   it('default route auto: none when the host has another; off: never', async () => {

@@ -41,6 +41,7 @@ const QUALIFIED: RunningStatus<ClientStatus> = {
   peers: { count: 3, trusted: 2, max: 1024 },
   drops: {},
   hook: { command: '/usr/local/sbin/teredo-up', runs: 2, failures: 1 },
+  portMapping: { mode: 'auto', state: 'mapped', protocol: 'nat-pmp', externalAddress: '198.18.16.11', externalPort: 40000, internalPort: 40000, lifetimeLeftSec: 3541, renewals: 3, error: null },
 };
 
 describe('teredo-client metrics', () => {
@@ -92,6 +93,13 @@ teredo_client_local_peers_found_total 1
 teredo_client_hairpin_bubbles_sent_total 4
 # TYPE teredo_client_ports_predicted_total counter
 teredo_client_ports_predicted_total 2
+# TYPE teredo_client_port_mapping gauge
+teredo_client_port_mapping{protocol="upnp"} 0
+teredo_client_port_mapping{protocol="nat-pmp"} 1
+# TYPE teredo_client_port_mapping_lifetime_seconds gauge
+teredo_client_port_mapping_lifetime_seconds 3541
+# TYPE teredo_client_port_mapping_renewals_total counter
+teredo_client_port_mapping_renewals_total 3
 # TYPE teredo_client_hook_runs_total counter
 teredo_client_hook_runs_total 2
 # TYPE teredo_client_hook_failures_total counter
@@ -99,10 +107,19 @@ teredo_client_hook_failures_total 1`);
   });
 
   it('probing, never qualified, no hook: no durations and no hook series', async () => {
-    const probing: RunningStatus<ClientStatus> = { ...QUALIFIED, state: 'probe-secondary', nat: 'unknown', qualificationMs: null, rttMs: null, hook: null };
+    const probing: RunningStatus<ClientStatus> = {
+      ...QUALIFIED,
+      state: 'probe-secondary',
+      nat: 'unknown',
+      qualificationMs: null,
+      rttMs: null,
+      hook: null,
+      portMapping: { mode: 'auto', state: 'none', protocol: null, externalAddress: null, externalPort: null, internalPort: 40000, lifetimeLeftSec: null, renewals: 0, error: 'no port mapping' },
+    };
     const lines = (await exposition(teredoClientMetrics, probing)).split('\n');
     expect(lines).toContain('teredo_client_state{state="probe-secondary"} 1');
     expect(lines).toContain('teredo_client_nat_type{type="unknown"} 1');
-    expect(lines.filter((l) => /^teredo_client_(qualification_seconds|server_rtt_seconds|hook_\w+_total)[ {]/.test(l))).toEqual([]);
+    expect(lines.filter((l) => /^teredo_client_(qualification_seconds|server_rtt_seconds|hook_\w+_total|port_mapping_lifetime_seconds)[ {]/.test(l))).toEqual([]);
+    expect(lines).toContain('teredo_client_port_mapping{protocol="nat-pmp"} 0');
   });
 });

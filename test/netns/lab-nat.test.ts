@@ -222,4 +222,41 @@ describe('zoo', () => {
     expect(lost).toBeGreaterThan(2);
     expect(lost).toBeLessThan(45);
   });
+
+  it('nat-upnp is port-restricted until a NAT-PMP mapping (natpmpc, miniupnpd) opens a port to cli-upnp; deleting it closes it again', async () => {
+    // Unsolicited UDP from the probe to 198.18.0.121:<port> reaches cli-upnp:<port> only while mapped.
+    const attempt = async (port: number, text: string): Promise<string[]> => {
+      const listener = new JsonLines(zoo.spawn('cli-upnp', udpProbe('listen', '--port', String(port), '--ms', '1500')));
+      await listener.next('ready');
+      await zoo.execOk('probe', udpProbe('send', '--to', `198.18.0.121:${port}`, '--text', text));
+      await exited(listener, 3000);
+      return received(listener);
+    };
+    expect(await attempt(22070, 'before')).toEqual([]);
+    // natpmpc -a <public port> <private port> <protocol> <lifetime s>: RFC 6886 §3.3 to the default gateway.
+    const add = await zoo.execOk('cli-upnp', ['natpmpc', '-g', '192.168.21.1', '-a', '22070', '22070', 'udp', '120']);
+    // miniupnpd learnt its outside address from the lab's STUN server (it refuses to map without one).
+    expect(add.stdout).toMatch(/Public IP address : 198\.18\.0\.121/);
+    expect(add.stdout).toMatch(/Mapped public port 22070 protocol UDP to local port 22070 liftime 120/); // (sic: natpmpc 20150609 prints "liftime")
+    expect(await attempt(22070, 'mapped')).toContain('mapped');
+    expect((await zoo.execOk('nat-upnp', ['nft', 'list', 'table', 'inet', 'tl_upnp'])).stdout).toMatch(/dport 22070 dnat ip to 192\.168\.21\.2:22070/);
+    await zoo.execOk('cli-upnp', ['natpmpc', '-g', '192.168.21.1', '-a', '22070', '22070', 'udp', '0']);
+    expect(await attempt(22070, 'deleted')).toEqual([]);
+    // The mapped port keeps its number outward (masquerade keeps a free port): what makes the NAT a cone for it.
+    expect((await mapFrom('cli-upnp', 22071, three)).ports).toEqual([22071, 22071, 22071]);
+  });
+
+  it('nat-upnps maps on request too (natpmpc) but stays symmetric for outbound flows', async () => {
+    const listener = new JsonLines(zoo.spawn('cli-upnps', udpProbe('listen', '--port', '22080', '--ms', '1500')));
+    await listener.next('ready');
+    const add = await zoo.execOk('cli-upnps', ['natpmpc', '-g', '192.168.22.1', '-a', '22080', '22080', 'udp', '120']);
+    expect(add.stdout).toMatch(/Public IP address : 198\.18\.0\.122/);
+    await zoo.execOk('probe', udpProbe('send', '--to', '198.18.0.122:22080', '--text', 'mapped'));
+    await exited(listener, 3000);
+    expect(received(listener)).toContain('mapped');
+    await zoo.execOk('cli-upnps', ['natpmpc', '-g', '192.168.22.1', '-a', '22080', '22080', 'udp', '0']);
+    // A mapped port's own outbound flows still get drawn ports, one per destination.
+    const { ports } = await mapFrom('cli-upnps', 22081, three);
+    expect(new Set(ports).size).toBe(3);
+  });
 });

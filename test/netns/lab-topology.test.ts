@@ -81,6 +81,9 @@ describe('planLab with the zoo', () => {
     expect(nodeScript(plan.nodes['cli-hp2']!)).toContain('addr add 192.168.12.3/24 dev tl3f-lan-hp');
     expect(nodeScript(plan.nodes['nat-cgn']!)).toContain('route add default via 100.64.0.1');
     expect(nodeScript(plan.nodes['cgn']!)).toContain('addr add 198.18.0.114/24 dev tl3f-inet4');
+    // The UPnP NAT (miniupnpd, lab/upnp-nat.ts): site 21, its client behind it.
+    expect(nodeScript(plan.nodes['nat-upnp']!)).toContain('addr add 198.18.0.121/24 dev tl3f-inet4');
+    expect(nodeScript(plan.nodes['cli-upnp']!)).toContain('addr add 192.168.21.2/24 dev tl3f-lan');
   });
 
   it('builds only the named zoo sites on request (`up --zoo nat-pf,nat-nhp`), and refuses a name that is no zoo NAT', () => {

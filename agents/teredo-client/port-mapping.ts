@@ -1,0 +1,234 @@
+// The client's port mapping (`--port-mapping auto|upnp|nat-pmp|off`): asks the NAT in front to forward the
+// Teredo UDP port to us (src/io/port-mapper.ts), renews it, and deletes it on stop and when turned off. With the
+// outside port equal to the local one, a NAT that keeps source ports sends our Teredo traffic from the mapped
+// port too, so the server's cone test (RFC 4380 §5.2.1) reaches us through it: a restricted NAT becomes a cone
+// one for Teredo, and peers behind any NAT can reach us (RFC 6081 §4.3's aim; docs/teredo-client.md).
+//
+//   auto      NAT-PMP and UPnP IGD asked at once; the first mapping wins, a second one is deleted again unless it
+//             is the same outside port (one gateway answering both protocols holds one rule for both)
+//   upnp / nat-pmp   only that protocol
+//   off       nothing asked (and a mapping made before a reload to off is deleted)
+//
+// Timing: each attempt gives up after ATTEMPT_TIMEOUT_MS; a NAT without either service is asked again every
+// RETRY_NONE_MS. A lease is renewed halfway to its expiry (RFC 6886 §3.3), a failed renewal retried every
+// RETRY_RENEW_MS while the lease lasts; a lost lease (expired, or the gateway refused) is reported through
+// onChange, as is a new one, so the agent can qualify again (agent.ts).
+
+import type { PortMapper, PortMapperFactory, PortMappingLease, PortMappingProtocol } from '../../src/io/port-mapper.js';
+
+export type PortMappingMode = 'auto' | 'upnp' | 'nat-pmp' | 'off';
+export const PORT_MAPPING_MODES: readonly PortMappingMode[] = ['auto', 'upnp', 'nat-pmp', 'off'];
+
+/** How long one protocol's attempt (discovery and mapping) may take, ms. */
+export const ATTEMPT_TIMEOUT_MS = 2000;
+/** Without any mapping service: how long until the gateway is asked again, ms. */
+export const RETRY_NONE_MS = 300_000;
+/** After a failed renewal: how long until the next try, ms (while the lease lasts). */
+export const RETRY_RENEW_MS = 30_000;
+/** How long a delete on stop may take, ms. */
+export const UNMAP_TIMEOUT_MS = 1000;
+
+export interface PortMappingStatus {
+  readonly mode: PortMappingMode;
+  /** off (mode off), pending (first attempt running), mapped, none (no gateway mapped the port; see error). */
+  readonly state: 'off' | 'pending' | 'mapped' | 'none';
+  readonly protocol: PortMappingProtocol | null;
+  readonly externalAddress: string | null;
+  readonly externalPort: number | null;
+  readonly internalPort: number;
+  /** Seconds until the gateway forgets the mapping unless renewed. */
+  readonly lifetimeLeftSec: number | null;
+  readonly renewals: number;
+  /** Why there is no mapping (or why the last renewal failed). */
+  readonly error: string | null;
+}
+
+export interface PortMappingOptions {
+  readonly mode: PortMappingMode;
+  readonly internalPort: number;
+  readonly lifetimeSec: number;
+  readonly factory: PortMapperFactory;
+  /** A mapping was made or lost (not called for a renewal of the same one). */
+  readonly onChange: (lease: PortMappingLease | undefined) => void;
+  readonly log: (level: 'info' | 'warn', fields: Record<string, unknown>, message: string) => void;
+}
+
+/** Aborts after ms (an own timer rather than AbortSignal.timeout: one timer source for the whole file). */
+function timeoutSignal(ms: number): AbortSignal {
+  const c = new AbortController();
+  setTimeout(() => c.abort(new Error(`timed out after ${ms} ms`)), ms).unref();
+  return c.signal;
+}
+
+export class PortMapping {
+  #mode: PortMappingMode;
+  readonly #o: PortMappingOptions;
+  #lease: PortMappingLease | undefined;
+  #mapper: PortMapper | undefined;
+  #expiresAt = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #pending = false;
+  #renewals = 0;
+  #error: string | null = null;
+  /** Bumped by stop and mode changes: answers of an older round are given back. */
+  #round = 0;
+  /** The attempt under way, if any (stop waits for it, so a late grant is deleted before we exit). */
+  #inflight: Promise<void> | undefined;
+
+  constructor(o: PortMappingOptions) {
+    this.#o = o;
+    this.#mode = o.mode;
+  }
+
+  get lease(): PortMappingLease | undefined {
+    return this.#lease;
+  }
+
+  /** Starts the first attempt; resolves when it ended or after waitMs, whichever is first (the attempt goes on). */
+  start(waitMs: number): Promise<void> {
+    if (this.#mode === 'off') return Promise.resolve();
+    const attempt = this.#attemptTracked();
+    return Promise.race([attempt, new Promise<void>((r) => setTimeout(r, waitMs).unref())]);
+  }
+
+  /** SIGHUP: another mode deletes the current mapping (if any) and, unless off, asks again. */
+  async setMode(mode: PortMappingMode): Promise<void> {
+    if (mode === this.#mode) return;
+    this.#mode = mode;
+    await this.#release();
+    if (mode !== 'off') void this.#attemptTracked();
+  }
+
+  /** Deletes the mapping (bounded by UNMAP_TIMEOUT_MS, and an attempt under way by ATTEMPT_TIMEOUT_MS) and stops every timer. */
+  async stop(): Promise<void> {
+    await this.#release();
+    await this.#inflight;
+  }
+
+  status(now = Date.now()): PortMappingStatus {
+    const l = this.#lease;
+    const state = this.#mode === 'off' ? 'off' : l !== undefined ? 'mapped' : this.#pending ? 'pending' : 'none';
+    return {
+      mode: this.#mode,
+      state,
+      protocol: l?.protocol ?? null,
+      externalAddress: l?.externalAddress ?? null,
+      externalPort: l?.externalPort ?? null,
+      internalPort: this.#o.internalPort,
+      lifetimeLeftSec: l === undefined ? null : Math.max(0, Math.round((this.#expiresAt - now) / 1000)),
+      renewals: this.#renewals,
+      error: this.#error,
+    };
+  }
+
+  async #release(): Promise<void> {
+    this.#round++;
+    clearTimeout(this.#timer);
+    this.#pending = false;
+    const { lease, mapper } = { lease: this.#lease, mapper: this.#mapper };
+    this.#lease = undefined;
+    this.#mapper = undefined;
+    if (lease !== undefined) this.#o.onChange(undefined);
+    if (mapper === undefined) return;
+    if (lease !== undefined) {
+      try {
+        await mapper.unmap(lease, timeoutSignal(UNMAP_TIMEOUT_MS));
+        this.#o.log('info', { protocol: lease.protocol, external: `${lease.externalAddress}:${lease.externalPort}` }, 'port mapping deleted');
+      } catch (err) {
+        this.#o.log('warn', { protocol: lease.protocol, error: (err as Error).message }, 'port mapping not deleted (the gateway forgets it when its lifetime ends)');
+      }
+    }
+    await mapper.close().catch(() => undefined);
+  }
+
+  #attemptTracked(): Promise<void> {
+    const p = this.#attempt().finally(() => {
+      if (this.#inflight === p) this.#inflight = undefined;
+    });
+    this.#inflight = p;
+    return p;
+  }
+
+  /** One round of asking: the mode's protocols at once, the first mapping kept. */
+  async #attempt(): Promise<void> {
+    const round = this.#round;
+    this.#pending = true;
+    const protocols: PortMappingProtocol[] = this.#mode === 'auto' ? ['nat-pmp', 'upnp'] : [this.#mode as PortMappingProtocol];
+    const errors: string[] = [];
+    let won = false;
+    await Promise.all(
+      protocols.map(async (p) => {
+        const mapper = this.#o.factory(p);
+        try {
+          const lease = await mapper.map({ internalPort: this.#o.internalPort, lifetimeSec: this.#o.lifetimeSec, signal: timeoutSignal(ATTEMPT_TIMEOUT_MS) });
+          if (won || round !== this.#round) {
+            // A slower protocol also mapped, or we were stopped meanwhile: give it back, unless it is the very
+            // mapping the winner holds (one gateway speaking both protocols keeps one rule: miniupnpd does).
+            const w = this.#lease;
+            const same = round === this.#round && w !== undefined && w.externalAddress === lease.externalAddress && w.externalPort === lease.externalPort;
+            if (!same) await mapper.unmap(lease, timeoutSignal(UNMAP_TIMEOUT_MS)).catch(() => undefined);
+            await mapper.close().catch(() => undefined);
+            return;
+          }
+          won = true;
+          this.#mapper = mapper;
+          this.#granted(lease, true);
+        } catch (err) {
+          errors.push(`${p}: ${(err as Error).message}`);
+          await mapper.close().catch(() => undefined);
+        }
+      }),
+    );
+    if (round !== this.#round) return;
+    this.#pending = false;
+    if (!won) {
+      this.#error = errors.join('; ');
+      this.#o.log('info', { mode: this.#mode, error: this.#error, retryInSec: RETRY_NONE_MS / 1000 }, 'no port mapping');
+      this.#schedule(RETRY_NONE_MS, () => void this.#attemptTracked());
+    }
+  }
+
+  #granted(lease: PortMappingLease, fresh: boolean): void {
+    const changed = this.#lease === undefined || this.#lease.externalAddress !== lease.externalAddress || this.#lease.externalPort !== lease.externalPort;
+    this.#lease = lease;
+    this.#error = null;
+    this.#expiresAt = Date.now() + lease.lifetimeSec * 1000;
+    if (fresh || changed) this.#o.log('info', { protocol: lease.protocol, external: `${lease.externalAddress}:${lease.externalPort}`, internalPort: lease.internalPort, lifetimeSec: lease.lifetimeSec }, 'port mapping');
+    // RFC 6886 §3.3: renew halfway to expiry.
+    this.#schedule((lease.lifetimeSec * 1000) / 2, () => void this.#renew());
+    if (changed) this.#o.onChange(lease);
+  }
+
+  async #renew(): Promise<void> {
+    const round = this.#round;
+    const mapper = this.#mapper;
+    if (mapper === undefined) return;
+    try {
+      const lease = await mapper.map({ internalPort: this.#o.internalPort, lifetimeSec: this.#o.lifetimeSec, signal: timeoutSignal(ATTEMPT_TIMEOUT_MS) });
+      if (round !== this.#round) return;
+      this.#renewals++;
+      this.#granted(lease, false);
+    } catch (err) {
+      if (round !== this.#round) return;
+      this.#error = `renewal failed: ${(err as Error).message}`;
+      const left = this.#expiresAt - Date.now();
+      if (left > RETRY_RENEW_MS) {
+        this.#o.log('warn', { error: this.#error, lifetimeLeftSec: Math.round(left / 1000) }, 'port mapping renewal failed');
+        return this.#schedule(RETRY_RENEW_MS, () => void this.#renew());
+      }
+      // The lease runs out before another try: it is lost; ask afresh later.
+      this.#o.log('warn', { error: this.#error }, 'port mapping lost');
+      this.#lease = undefined;
+      this.#mapper = undefined;
+      await mapper.close().catch(() => undefined);
+      this.#o.onChange(undefined);
+      this.#schedule(Math.max(0, left), () => void this.#attemptTracked());
+    }
+  }
+
+  #schedule(ms: number, f: () => void): void {
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(f, ms);
+    this.#timer.unref();
+  }
+}

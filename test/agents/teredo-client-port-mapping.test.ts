@@ -1,0 +1,134 @@
+// The client's port mapping manager (agents/teredo-client/port-mapping.ts) over fake gateways: which protocol
+// wins in auto, the bounded wait at start, renewal halfway to expiry (RFC 6886 §3.3), loss of the lease, and
+// deletion on stop and on a reload to off. Timers are vitest's fake ones.
+
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { PortMapping, type PortMappingMode } from '../../agents/teredo-client/port-mapping.js';
+import type { PortMappingLease } from '../../src/io/port-mapper.js';
+import { fakeGateway, fakePortMapper, type FakeGateway } from '../fakes/fake-port-mapper.js';
+
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+function manager(mode: PortMappingMode, gws: { upnp?: FakeGateway; 'nat-pmp'?: FakeGateway }, lifetimeSec = 3600) {
+  const changes: (PortMappingLease | undefined)[] = [];
+  const m = new PortMapping({ mode, internalPort: 40000, lifetimeSec, factory: fakePortMapper(gws), onChange: (l) => changes.push(l), log: () => undefined });
+  return { m, changes };
+}
+
+describe('port mapping', () => {
+  it('auto: NAT-PMP and UPnP asked at once; the first grant is kept, a later one on another gateway deleted again', async () => {
+    const pmp = fakeGateway('grant');
+    const upnp = fakeGateway('grant', '198.18.0.200');
+    const { m, changes } = manager('auto', { 'nat-pmp': pmp, upnp });
+    await m.start(300);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(pmp.maps.map((r) => r.internalPort)).toEqual([40000]);
+    expect(upnp.maps.map((r) => r.internalPort)).toEqual([40000]);
+    const s = m.status();
+    expect(s).toMatchObject({ state: 'mapped', protocol: 'nat-pmp', externalAddress: '198.18.0.121', externalPort: 40000, lifetimeLeftSec: 3600 });
+    expect(upnp.unmaps).toHaveLength(1);
+    expect(upnp.open).toBe(0);
+    expect(changes.map((l) => l?.protocol)).toEqual(['nat-pmp']);
+  });
+
+  it('a NAT without either service: start waits at most its bound, then status says none and why', async () => {
+    const { m, changes } = manager('auto', { 'nat-pmp': fakeGateway('silent'), upnp: fakeGateway('refuse') });
+    let started = false;
+    void m.start(300).then(() => (started = true));
+    await vi.advanceTimersByTimeAsync(299);
+    expect(started).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(started).toBe(true);
+    expect(m.status().state).toBe('pending');
+    // The silent NAT-PMP attempt gives up after its 2 s timeout.
+    await vi.advanceTimersByTimeAsync(2000);
+    const s = m.status();
+    expect(s.state).toBe('none');
+    expect(s.error).toContain('nat-pmp: timed out');
+    expect(s.error).toContain('upnp: Not Authorized/Refused');
+    expect(changes).toEqual([]);
+  });
+
+  it('renews halfway to expiry; a lease that cannot be renewed is reported lost', async () => {
+    const pmp = fakeGateway('grant');
+    const { m, changes } = manager('nat-pmp', { 'nat-pmp': pmp }, 600);
+    await m.start(300);
+    expect(pmp.maps).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(299_000);
+    expect(pmp.maps).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(pmp.maps).toHaveLength(2);
+    expect(m.status()).toMatchObject({ renewals: 1, lifetimeLeftSec: 600 });
+    expect(changes).toHaveLength(1);
+    pmp.behaviour = 'refuse';
+    // The renewal at 600 s fails (the lease lasts until 900 s): kept, the error shown, retried every 30 s.
+    await vi.advanceTimersByTimeAsync(300_000);
+    expect(pmp.maps).toHaveLength(3);
+    expect(m.status()).toMatchObject({ state: 'mapped', lifetimeLeftSec: 300, error: 'renewal failed: Not Authorized/Refused' });
+    // At 870 s the last retry fails with 30 s left: the lease is lost.
+    await vi.advanceTimersByTimeAsync(270_000);
+    expect(pmp.maps).toHaveLength(3 + 9);
+    expect(m.status().state).not.toBe('mapped');
+    expect(changes.at(-1)).toBeUndefined();
+    expect(changes).toHaveLength(2);
+  });
+
+  it('auto: one gateway granting the same port by both protocols keeps it (one rule; deleting either would drop it)', async () => {
+    const pmp = fakeGateway('grant');
+    const upnp = fakeGateway('grant');
+    const { m } = manager('auto', { 'nat-pmp': pmp, upnp });
+    await m.start(300);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(m.status()).toMatchObject({ state: 'mapped', protocol: 'nat-pmp' });
+    expect([pmp.unmaps, upnp.unmaps]).toEqual([[], []]);
+    expect(upnp.open).toBe(0);
+  });
+
+  it('stop during an attempt waits for it and deletes a grant that comes meanwhile', async () => {
+    const upnp = fakeGateway('hold');
+    const { m, changes } = manager('upnp', { upnp });
+    void m.start(300);
+    const stopping = m.stop();
+    upnp.release();
+    await stopping;
+    expect(upnp.unmaps.map((l) => l.externalPort)).toEqual([40000]);
+    expect(upnp.open).toBe(0);
+    expect(changes).toEqual([]);
+  });
+
+  it('stop deletes the mapping and closes the mapper', async () => {
+    const upnp = fakeGateway('grant');
+    const { m } = manager('upnp', { upnp });
+    await m.start(300);
+    await m.stop();
+    expect(upnp.unmaps.map((l) => [l.protocol, l.externalPort])).toEqual([['upnp', 40000]]);
+    expect(upnp.open).toBe(0);
+  });
+
+  it('a reload to off deletes the mapping and reports it gone; back to auto maps again', async () => {
+    const pmp = fakeGateway('grant');
+    const { m, changes } = manager('auto', { 'nat-pmp': pmp });
+    await m.start(300);
+    await m.setMode('off');
+    expect(pmp.unmaps).toHaveLength(1);
+    expect(m.status()).toMatchObject({ mode: 'off', state: 'off', protocol: null });
+    expect(changes.map((l) => l?.protocol)).toEqual(['nat-pmp', undefined]);
+    await m.setMode('auto');
+    await vi.advanceTimersByTimeAsync(0);
+    expect(m.status().state).toBe('mapped');
+    expect(pmp.maps).toHaveLength(2);
+  });
+
+  it('off asks nothing', async () => {
+    const pmp = fakeGateway('grant');
+    const { m } = manager('off', { 'nat-pmp': pmp });
+    await m.start(300);
+    expect(pmp.maps).toEqual([]);
+    expect(m.status().state).toBe('off');
+  });
+});

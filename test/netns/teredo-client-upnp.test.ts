@@ -1,0 +1,110 @@
+// teredo-client behind the zoo's nat-upnp (lab/upnp-nat.ts): a port-restricted NAT whose router runs Debian's
+// miniupnpd with UPnP IGD and NAT-PMP, in a zoo lab of its own with our server and relay. With --port-mapping
+// the client maps its Teredo port, the server's cone test reaches it through the mapping (RFC 4380 §5.2.1: cone),
+// host6 and the client ping each other, and once the client stops (SIGTERM) miniupnpd's rule is gone. With
+// --port-mapping off the same NAT is what it is: restricted. The mapping is read from miniupnpd's nftables
+// chain (what the NAT does), not only from the client's status. Behind nat-upnps (symmetric, miniupnpd too) the
+// port is mapped but our outbound flows still get drawn ports: symmetric, and reachable through the relay.
+
+import type { ChildProcess } from 'node:child_process';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Lab } from '../../lab/lab.js';
+import { distFile } from '../../lab/paths.js';
+import { ADDR } from '../../lab/topology.js';
+import { pingCount, waitForClient } from './teredo-client-watch.js';
+
+const MAIN = distFile('agents/teredo-client/main.js');
+/** nat-upnp's outside address and its client's LAN address (site 21 of lab/topology.ts), written out here. */
+const NAT_OUTSIDE = '198.18.0.121';
+const CLIENT_LAN = '192.168.21.2';
+/** nat-upnps (site 22): the same with a symmetric NAT. */
+const NAT_UPNPS_OUTSIDE = '198.18.0.122';
+
+let zoo: Lab;
+let child: ChildProcess | undefined;
+
+beforeAll(async () => {
+  zoo = await Lab.up({ zoo: true, ownerPid: process.pid, install: false });
+  await zoo.startOccupants([
+    { role: 'server', impl: 'ours' },
+    { role: 'relay', impl: 'ours' },
+  ]);
+}, 60_000);
+
+afterEach(() => {
+  child?.kill('SIGKILL');
+  child = undefined;
+});
+
+afterAll(async () => {
+  await zoo?.down();
+});
+
+function startClient(mode: string, node = 'cli-upnp'): ChildProcess {
+  const argv = [process.execPath, MAIN, '--server', ADDR.server, '--interface', zoo.state().plan.tunName, '--port-mapping', mode];
+  child = zoo.spawn(node, argv, { stdio: 'ignore' });
+  return child;
+}
+
+/** SIGTERM, then wait for the client to exit (it deletes its mapping on the way out). */
+async function stopClient(c: ChildProcess): Promise<number | null> {
+  const exited = new Promise<number | null>((resolve) => c.once('exit', (code) => resolve(code)));
+  c.kill('SIGTERM');
+  const code = await exited;
+  child = undefined;
+  return code;
+}
+
+/** miniupnpd's DNAT rules (its prerouting chain): "<outside port> -> <inside address>:<port>" each. */
+async function natRedirects(): Promise<string[]> {
+  const r = await zoo.execOk('nat-upnp', ['nft', 'list', 'chain', 'inet', 'tl_upnp', 'prerouting_miniupnpd']);
+  return [...r.stdout.matchAll(/dport (\d+) dnat ip to ([\d.]+:\d+)/g)].map((m) => `${m[1]} -> ${m[2]}`);
+}
+
+const pings = (node: string, dst: string): Promise<number> => pingCount(zoo, node, dst, 5, 0.5, 3);
+
+describe('teredo-client behind a NAT with UPnP IGD and NAT-PMP (nat-upnp)', () => {
+  for (const mode of ['auto', 'upnp'] as const) {
+    it(`--port-mapping ${mode}: maps its port, qualifies as cone through it, pings host6 both ways; SIGTERM deletes the mapping`, async () => {
+      const c = startClient(mode);
+      const s = await waitForClient(zoo, 'cli-upnp', 'qualified with a port mapping', (x) => x.state === 'qualified' && x.portMapping?.state === 'mapped');
+      const port = s.clientPort!;
+      expect(s.portMapping).toMatchObject({ mode, state: 'mapped', externalAddress: NAT_OUTSIDE, externalPort: port, internalPort: port, error: null });
+      // auto asks NAT-PMP and UPnP at once and keeps the first (NAT-PMP's single datagram usually wins).
+      expect(mode === 'auto' ? ['nat-pmp', 'upnp'] : ['upnp']).toContain(s.portMapping!.protocol);
+      expect(s.portMapping!.lifetimeLeftSec).toBeGreaterThan(0);
+      // What the NAT does: miniupnpd's rule, and exactly one (auto deleted the slower protocol's again).
+      expect((await natRedirects()).filter((r) => r.endsWith(`${CLIENT_LAN}:${port}`))).toEqual([`${port} -> ${CLIENT_LAN}:${port}`]);
+      // The server's cone RA (from its second address) got in through the mapping: RFC 4380 cone, port kept.
+      expect(s.nat).toBe('cone');
+      expect([s.mappedAddress, s.mappedPort]).toEqual([NAT_OUTSIDE, port]);
+      expect(await pings('host6', s.address!)).toBeGreaterThanOrEqual(4);
+      expect(await pings('cli-upnp', ADDR.host6)).toBeGreaterThanOrEqual(4);
+
+      expect(await stopClient(c)).toBe(0);
+      expect((await natRedirects()).filter((r) => r.endsWith(`${CLIENT_LAN}:${port}`))).toEqual([]);
+    });
+  }
+
+  it('behind the symmetric nat-upnps: the port mapped, the NAT reported symmetric (our outbound port is not the mapped one), host6 both ways', async () => {
+    const c = startClient('auto', 'cli-upnps');
+    const s = await waitForClient(zoo, 'cli-upnps', 'qualified with a port mapping', (x) => x.state === 'qualified' && x.portMapping?.state === 'mapped');
+    expect(s.portMapping).toMatchObject({ state: 'mapped', externalAddress: NAT_UPNPS_OUTSIDE, externalPort: s.clientPort });
+    expect(s.nat).toBe('symmetric');
+    // The address keeps the origin indication's mapping (docs/teredo-client.md, RFC 6081 §4.3): the port the NAT
+    // chose toward the server, which the server and relays reach; not the mapped one.
+    expect(s.mappedAddress).toBe(NAT_UPNPS_OUTSIDE);
+    expect(s.mappedPort).not.toBe(s.clientPort);
+    expect(await pings('host6', s.address!)).toBeGreaterThanOrEqual(4);
+    expect(await pings('cli-upnps', ADDR.host6)).toBeGreaterThanOrEqual(4);
+    expect(await stopClient(c)).toBe(0);
+  });
+
+  it('--port-mapping off: nothing mapped, and the client reports the NAT as it is (restricted)', async () => {
+    startClient('off');
+    const s = await waitForClient(zoo, 'cli-upnp', 'qualified', (x) => x.state === 'qualified');
+    expect(s.portMapping).toMatchObject({ mode: 'off', state: 'off', protocol: null });
+    expect(s.nat).toBe('restricted');
+    expect((await natRedirects()).filter((r) => r.endsWith(`${CLIENT_LAN}:${s.clientPort}`))).toEqual([]);
+  });
+});
