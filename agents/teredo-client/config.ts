@@ -17,7 +17,7 @@
 //                    configured: its LocalDiscovery directive maps here)
 //   portMapping      auto: ask the NAT for a mapping of the Teredo port by NAT-PMP and UPnP IGD at once (port-mapping.ts),
 //                    as Windows' Teredo client does by UPnP: a restricted NAT then qualifies as cone and peers behind
-//                    any NAT reach us; a NAT without either costs at most PORT_MAPPING_WAIT_MS at start. off: never
+//                    any NAT reach us; qualification does not wait for it (a mapping that comes qualifies again). off: never
 //   portMappingLifetime  3600 s asked for (RFC 6886 §3.3 recommends 7200 s; UPnP IGDs here get at least 3600 s)
 //   hairpinning      on: RFC 6081 §5.6 (Windows does it; Miredo does not: it ignores the trailer)
 //   udpSockets       native: the addon's sockets, DF bit clear as RFC 4380 §5.1.2 asks (Linux sets it on UDP, and

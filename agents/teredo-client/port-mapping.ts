@@ -84,11 +84,9 @@ export class PortMapping {
     return this.#lease;
   }
 
-  /** Starts the first attempt; resolves when it ended or after waitMs, whichever is first (the attempt goes on). */
-  start(waitMs: number): Promise<void> {
-    if (this.#mode === 'off') return Promise.resolve();
-    const attempt = this.#attemptTracked();
-    return Promise.race([attempt, new Promise<void>((r) => setTimeout(r, waitMs).unref())]);
+  /** Starts the first attempt; the promise settles when it ended (onChange tells of a mapping as it comes). */
+  start(): Promise<void> {
+    return this.#mode === 'off' ? Promise.resolve() : this.#attemptTracked();
   }
 
   /** SIGHUP: another mode deletes the current mapping (if any) and, unless off, asks again. */

@@ -8,11 +8,15 @@
 // asks for TCP whatever was mapped, UPnP's sends DeletePortMapping with an empty NewProtocol and drops the
 // error. So NAT-PMP deletes here by mapping UDP with lifetime 0 and external port 0 (RFC 6886 §3.4), and UPnP
 // through the library's SOAP runner with NewProtocol UDP.
+//
+// The library is imported only once a gateway answered port-mapper-probe.ts's one-datagram question (it costs
+// about 30 MiB resident and 100-200 ms to load): behind a NAT without NAT-PMP or UPnP it is never loaded.
 
 import { readFile } from 'node:fs/promises';
-import { pmpNat, upnpNat, type Gateway } from '@achingbrain/nat-port-mapper';
+import type { Gateway } from '@achingbrain/nat-port-mapper';
 import type { PortMapper, PortMappingLease, PortMappingProtocol, PortMapRequest } from './port-mapper.js';
 import { localAddressToward } from './local-address.js';
+import { natPmpAnswers, upnpIgdAnswers } from './port-mapper-probe.js';
 import { formatIpv4, parseIpv4 } from '../wire/ipv4.js';
 
 /** The NAT-PMP server's port on the gateway (RFC 6886 §3). */
@@ -62,6 +66,8 @@ class NatPmpMapper implements PortMapper {
     if (this.#gateway === undefined) {
       const gw = await defaultGateway4();
       if (gw === undefined) throw new Error('NAT-PMP: no IPv4 default gateway to ask');
+      if (!(await natPmpAnswers(gw, req.signal))) throw new Error(`NAT-PMP: the gateway ${gw} did not answer`);
+      const { pmpNat } = await import('@achingbrain/nat-port-mapper');
       this.#gateway = pmpNat(gw, { autoRefresh: false });
     }
     const internal = await internalAddress(this.#gateway.host);
@@ -85,6 +91,8 @@ class UpnpMapper implements PortMapper {
 
   async map(req: PortMapRequest): Promise<PortMappingLease> {
     if (this.#gateway === undefined) {
+      if (!(await upnpIgdAnswers(req.signal))) throw new Error('UPnP: no Internet Gateway Device answered the SSDP search');
+      const { upnpNat } = await import('@achingbrain/nat-port-mapper');
       try {
         for await (const gw of upnpNat({ autoRefresh: false }).findGateways({ signal: req.signal })) {
           if (gw.family !== 'IPv4') continue;
