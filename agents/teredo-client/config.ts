@@ -16,6 +16,7 @@
 //   localDiscovery   on: RFC 4380 §5.2.8 multicast bubbles on the LAN (Windows does it; Miredo 1.3 only when
 //                    configured: its LocalDiscovery directive maps here)
 //   hairpinning      on: RFC 6081 §5.6 (Windows does it; Miredo does not: it ignores the trailer)
+//   serverLoadReduction  on: RFC 6081 §5.7 (Windows does it; Miredo ignores the trailer, and a 2 s wait falls back)
 //   udpSockets       native: the addon's sockets, DF bit clear as RFC 4380 §5.1.2 asks (Linux sets it on UDP, and
 //                    node:dgram cannot clear it); dgram is the fallback where the addon cannot be built
 
@@ -43,6 +44,7 @@ export interface ClientAgentConfig extends CommonConfig {
   readonly udpSockets: DatagramImplementation;
   readonly localDiscovery: 'on' | 'off';
   readonly hairpinning: 'on' | 'off';
+  readonly serverLoadReduction: 'on' | 'off';
 }
 
 export const DEFAULT_INTERFACE = 'teredo';
@@ -71,6 +73,7 @@ export const clientSpec: ConfigSpec<ClientAgentConfig> = {
     statsInterval: STATS_INTERVAL_FIELD,
     localDiscovery: { type: 'enum', values: ['on', 'off'], default: 'on', description: 'local client discovery (RFC 4380 §5.2.8): multicast bubbles to 224.0.0.253:3544 find Teredo clients on the LAN, reached directly (two clients behind a NAT that does not hairpin); needs a restart' },
     hairpinning: { live: true, type: 'enum', values: ['on', 'off'], default: 'on', description: 'RFC 6081 hairpinning extension: bubbles to Teredo clients behind our own NAT carry our local address (Alternate Address trailer), and theirs are tried, so two clients behind a NAT that does not hairpin reach each other without local discovery' },
+    serverLoadReduction: { live: true, type: 'enum', values: ['on', 'off'], default: 'on', description: 'RFC 6081 server load reduction extension: a Teredo peer trusted at a mapping but not heard for 30 s is asked there first, with a direct bubble carrying a Neighbor Discovery Option trailer (solicitation), and only after 2 s without an advertisement through its server; solicitations from peers are answered' },
     udpSockets: { type: 'enum', values: ['native', 'dgram'], default: 'native', description: 'UDP sockets: native (the addon: DF bit clear per RFC 4380 §5.1.2, batched) or dgram (node:dgram, DF set by Linux)' },
   },
   check: clientProblems,
@@ -114,5 +117,6 @@ export function engineParams(c: ClientAgentConfig, servers: readonly number[], p
     refuseSymmetric: c.refuseSymmetric,
     localDiscovery: c.localDiscovery === 'on',
     hairpinning: c.hairpinning === 'on',
+    serverLoadReduction: c.serverLoadReduction === 'on',
   };
 }

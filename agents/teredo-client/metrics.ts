@@ -71,6 +71,10 @@ export const teredoClientMetrics: readonly MetricSpec<ClientStatus>[] = [
   counter('teredo_client_local_peers_found_total', 'localPeersFound', 'Teredo clients found on the link (local discovery, or the RFC 6081 hairpinning extension), reached at their LAN address.'),
   counter('teredo_client_hairpin_bubbles_sent_total', 'hairpinBubbles', 'Bubbles sent to the local addresses a Teredo client behind our own NAT announced (RFC 6081 hairpinning extension, Alternate Address trailer).'),
   counter('teredo_client_ports_predicted_total', 'portsPredicted', 'NAT ports predicted for flows toward peers behind a sequential or port-preserving symmetric NAT (RFC 6081 Random Port trailer).'),
+  counter('teredo_client_load_reduction_solicitations_sent_total', 'loadSolicitations', 'Direct bubbles with a Neighbor Discovery Option solicitation sent to trusted peers not heard for 30 s, instead of indirect bubbles through their server (RFC 6081 server load reduction extension).'),
+  counter('teredo_client_load_reduction_advertisements_sent_total', 'loadAdvertisements', 'Direct bubbles with a Neighbor Discovery Option advertisement sent in answer to solicitations from peers (RFC 6081 server load reduction extension).'),
+  counter('teredo_client_load_reduction_refreshes_total', 'loadRefreshes', 'Paths to trusted peers refreshed by their advertisement, without their server (RFC 6081 server load reduction extension).'),
+  counter('teredo_client_load_reduction_fallbacks_total', 'loadFallbacks', 'Solicitations not answered within 2 s: the peer was then bubbled through its server (RFC 4380), as it is from then on.'),
   { name: 'teredo_client_hook_runs_total', type: 'counter', help: 'Runs of the --hook program; absent without one.', read: (s) => optional(s.hook?.runs) },
   { name: 'teredo_client_hook_failures_total', type: 'counter', help: 'Runs of the --hook program that failed; absent without one.', read: (s) => optional(s.hook?.failures) },
 ];
