@@ -129,7 +129,6 @@ export class ClientDataPath {
     this.local.reset();
     this.predict.reset();
     this.hairpin.reset();
-    this.load.reset();
   }
 
   handleTimeout(now: Millis, ctx: DataContext, sink: ClientSink): void {

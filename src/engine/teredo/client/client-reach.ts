@@ -122,6 +122,7 @@ export class PeerReach {
 
   /** Every peer forgotten (new address). */
   reset(): void {
+    this.#load.reset();
     this.#retries.clear();
     this.#pings.fill(0);
     this.#proving.fill(0);
