@@ -92,7 +92,7 @@ export class ServerLoadReduction {
     if (!this.enabled) return;
     const t = this.#trailers;
     readTrailers(t, view.data, view.ipv6Offset + view.ipv6Length, view.end);
-    if (t.discoveryType < 0) return;
+    if (t.discoveryType !== DISCOVERY_TYPE.SOLICITATION && t.discoveryType !== DISCOVERY_TYPE.ADVERTISEMENT) return;
     if (t.discoveryType === DISCOVERY_TYPE.ADVERTISEMENT && this.#state[slot] === OUTSTANDING) this.refreshes++;
     this.#state[slot] = 0;
     const p = this.#peers;
