@@ -20,6 +20,7 @@
 //                    any NAT reach us; qualification does not wait for it (a mapping that comes qualifies again). off: never
 //   portMappingLifetime  3600 s asked for (RFC 6886 §3.3 recommends 7200 s; UPnP IGDs here get at least 3600 s)
 //   hairpinning      on: RFC 6081 §5.6 (Windows does it; Miredo does not: it ignores the trailer)
+//   serverLoadReduction  on: RFC 6081 §5.7 (Windows does it; Miredo ignores the trailer, and a 2 s wait falls back)
 //   udpSockets       native: the addon's sockets, DF bit clear as RFC 4380 §5.1.2 asks (Linux sets it on UDP, and
 //                    node:dgram cannot clear it); dgram is the fallback where the addon cannot be built
 
@@ -50,6 +51,7 @@ export interface ClientAgentConfig extends CommonConfig {
   readonly portMapping: PortMappingMode;
   readonly portMappingLifetime: number;
   readonly hairpinning: 'on' | 'off';
+  readonly serverLoadReduction: 'on' | 'off';
 }
 
 export const DEFAULT_INTERFACE = 'teredo';
@@ -80,6 +82,7 @@ export const clientSpec: ConfigSpec<ClientAgentConfig> = {
     portMapping: { live: true, type: 'enum', values: PORT_MAPPING_MODES, default: 'auto', description: 'map the Teredo UDP port on the NAT: auto (NAT-PMP and UPnP IGD at once), upnp, nat-pmp, or off; a mapped port makes a NAT that keeps ports a cone for Teredo; deleted on stop' },
     portMappingLifetime: { type: 'integer', min: 120, max: 86_400, default: 3600, description: 'seconds of port mapping lifetime asked for; renewed halfway (RFC 6886 §3.3); needs a restart' },
     hairpinning: { live: true, type: 'enum', values: ['on', 'off'], default: 'on', description: 'RFC 6081 hairpinning extension: bubbles to Teredo clients behind our own NAT carry our local address (Alternate Address trailer), and theirs are tried, so two clients behind a NAT that does not hairpin reach each other without local discovery' },
+    serverLoadReduction: { live: true, type: 'enum', values: ['on', 'off'], default: 'on', description: 'RFC 6081 server load reduction extension: a Teredo peer trusted at a mapping but not heard for 30 s is asked there first, with a direct bubble carrying a Neighbor Discovery Option trailer (solicitation), and only after 2 s without an advertisement through its server; solicitations from peers are answered' },
     udpSockets: { type: 'enum', values: ['native', 'dgram'], default: 'native', description: 'UDP sockets: native (the addon: DF bit clear per RFC 4380 §5.1.2, batched) or dgram (node:dgram, DF set by Linux)' },
   },
   check: clientProblems,
@@ -123,5 +126,6 @@ export function engineParams(c: ClientAgentConfig, servers: readonly number[], p
     refuseSymmetric: c.refuseSymmetric,
     localDiscovery: c.localDiscovery === 'on',
     hairpinning: c.hairpinning === 'on',
+    serverLoadReduction: c.serverLoadReduction === 'on',
   };
 }

@@ -88,6 +88,10 @@ export const teredoClientMetrics: readonly MetricSpec<ClientStatus>[] = [
     read: (s) => optional(s.portMapping?.lifetimeLeftSec),
   },
   { name: 'teredo_client_port_mapping_renewals_total', type: 'counter', help: 'Port mapping renewals the NAT granted (RFC 6886 §3.3 halfway renewal).', read: (s) => optional(s.portMapping?.renewals) },
+  counter('teredo_client_load_reduction_solicitations_sent_total', 'loadSolicitations', 'Direct bubbles with a Neighbor Discovery Option solicitation sent to trusted peers not heard for 30 s, instead of indirect bubbles through their server (RFC 6081 server load reduction extension).'),
+  counter('teredo_client_load_reduction_advertisements_sent_total', 'loadAdvertisements', 'Direct bubbles with a Neighbor Discovery Option advertisement sent in answer to solicitations from peers (RFC 6081 server load reduction extension).'),
+  counter('teredo_client_load_reduction_refreshes_total', 'loadRefreshes', 'Paths to trusted peers refreshed by their advertisement, without their server (RFC 6081 server load reduction extension).'),
+  counter('teredo_client_load_reduction_fallbacks_total', 'loadFallbacks', 'Solicitations not answered within 2 s: the peer was then bubbled through its server (RFC 4380), as it is from then on.'),
   { name: 'teredo_client_hook_runs_total', type: 'counter', help: 'Runs of the --hook program; absent without one.', read: (s) => optional(s.hook?.runs) },
   { name: 'teredo_client_hook_failures_total', type: 'counter', help: 'Runs of the --hook program that failed; absent without one.', read: (s) => optional(s.hook?.failures) },
 ];

@@ -37,7 +37,7 @@ const QUALIFIED: RunningStatus<ClientStatus> = {
   error: null,
   retryInSec: null,
   limitations: [],
-  counters: { rsSent: 6, raAccepted: 5, qualifications: 1, addressChanges: 1, offline: 0, serverSwitches: 1, unreachableSent: 2, unreachableLimited: 1, discoverySent: 3, localPeersFound: 1, portsPredicted: 2, hairpinBubbles: 4 },
+  counters: { rsSent: 6, raAccepted: 5, qualifications: 1, addressChanges: 1, offline: 0, serverSwitches: 1, unreachableSent: 2, unreachableLimited: 1, discoverySent: 3, localPeersFound: 1, portsPredicted: 2, hairpinBubbles: 4, loadSolicitations: 5, loadAdvertisements: 6, loadRefreshes: 7, loadFallbacks: 8 },
   peers: { count: 3, trusted: 2, max: 1024 },
   drops: {},
   hook: { command: '/usr/local/sbin/teredo-up', runs: 2, failures: 1 },
@@ -100,6 +100,14 @@ teredo_client_port_mapping{protocol="nat-pmp"} 1
 teredo_client_port_mapping_lifetime_seconds 3541
 # TYPE teredo_client_port_mapping_renewals_total counter
 teredo_client_port_mapping_renewals_total 3
+# TYPE teredo_client_load_reduction_solicitations_sent_total counter
+teredo_client_load_reduction_solicitations_sent_total 5
+# TYPE teredo_client_load_reduction_advertisements_sent_total counter
+teredo_client_load_reduction_advertisements_sent_total 6
+# TYPE teredo_client_load_reduction_refreshes_total counter
+teredo_client_load_reduction_refreshes_total 7
+# TYPE teredo_client_load_reduction_fallbacks_total counter
+teredo_client_load_reduction_fallbacks_total 8
 # TYPE teredo_client_hook_runs_total counter
 teredo_client_hook_runs_total 2
 # TYPE teredo_client_hook_failures_total counter

@@ -20,10 +20,11 @@
 //   origin or UDP source not global unicast ────► dropped before anything: it would be where we answer
 //   link-local IPv6 source, not from the server ─► dropped: only the server's RA may carry one, so nobody can
 //                                                  give this host a prefix or a default route (Miredo does too)
-//   trusted peer, mapping = UDP source ──────────► accepted (case 1)
+//   trusted peer, mapping = UDP source ──────────► accepted (case 1); a bubble's Neighbor Discovery Option
+//                                                  answered or counted (RFC 6081 §5.7, client-load.ts)
 //   Echo Reply carrying the peer's test nonce ───► the peer is trusted at the UDP source (the relay), queue sent
 //                                                  (case 2); the reply itself is ours, not the host's
-//   Teredo source embedding the UDP source ──────► trusted, queue sent, accepted unless a bubble (case 3)
+//   Teredo source embedding the UDP source ──────► trusted, queue sent, accepted unless a bubble (case 3, §5.7 too)
 //   Teredo source from another mapping ──────────► dropped; an Echo Request with a nonce goes through the
 //                                                  peer's server; its reply from that mapping proves it (a
 //                                                  peer behind a symmetric NAT: beyond Miredo, see below);
@@ -62,6 +63,7 @@ import { PeerTable } from '../peers/peer-table.js';
 import { UnsolicitedPeers } from './client-admission.js';
 import { HeldPackets, type HeldSink } from './client-held.js';
 import { Hairpinning } from './client-hairpin.js';
+import { ServerLoadReduction } from './client-load.js';
 import { LocalDiscovery } from './client-local.js';
 import { PortPrediction, RANDOM_PORT_WINDOW } from './client-predict.js';
 import { PeerReach } from './client-reach.js';
@@ -91,6 +93,7 @@ export class ClientDataPath {
   readonly predict = new PortPrediction(CLIENT_MAX_PEERS);
   /** Peers behind our own NAT reached at the local addresses they announce (RFC 6081 §5.6, client-hairpin.ts). */
   readonly hairpin = new Hairpinning(CLIENT_MAX_PEERS);
+  readonly load: ServerLoadReduction; // trusted peers refreshed without their server (RFC 6081 §5.7, client-load.ts)
   /** RFC 6081 trailers of the datagram being handled (a reused view: nothing allocated). */
   readonly #trailers = new TeredoTrailers();
   /** Bubbles and connectivity tests toward peers the host queued packets for (client-reach.ts). */
@@ -105,7 +108,8 @@ export class ClientDataPath {
   constructor(random: Random) {
     this.local = new LocalDiscovery(CLIENT_MAX_PEERS, random);
     this.peers = new PeerTable({ random, maxPeers: CLIENT_MAX_PEERS, maxQueuedBytes: CLIENT_MAX_QUEUED_BYTES, onRemove: this.#onRemove });
-    this.#reach = new PeerReach(this.peers, this.local, this.predict, this.hairpin, random, (slot, sink) => this.#discardHeld(slot, sink));
+    this.load = new ServerLoadReduction(this.peers);
+    this.#reach = new PeerReach(this.peers, this.local, this.predict, this.hairpin, this.load, random, (slot, sink) => this.#discardHeld(slot, sink));
   }
 
   nextTimeout(): Millis | undefined {
@@ -195,6 +199,7 @@ export class ClientDataPath {
     if (slot >= 0 && this.peers.trusted(slot) && this.peers.mappingIs(slot, addr, port)) {
       // Case 1. A trusted peer not heard for 30 s gets packets queued and bubbles again (§5.2.4): its answer
       // sends the queue. A local peer's bubble is answered unless we are the one bubbling (§5.2.8).
+      if (view.isBubble) this.load.bubble(view, slot, addr, port, ctx.address, now, sink);
       if (view.isBubble && this.local.isLocal(slot) && !this.#reach.pending(slot) && this.peers.mayBubble(slot, now)) {
         this.peers.bubbleSent(slot, now);
         this.peers.copyAddress(slot, this.#peerAddr, 0);
@@ -212,6 +217,7 @@ export class ClientDataPath {
     if (teredoEmbeds(data, src, addr, port)) {
       // Case 3: the source's own address vouches for the mapping it came from.
       if (slot < 0 && (slot = this.#admit(data, src, now)) < 0) return sink.drop(this.#refused);
+      if (view.isBubble) this.load.bubble(view, slot, addr, port, ctx.address, now, sink);
       this.#trust(slot, addr, port, now, sink);
       if (!view.isBubble) this.#deliver(view, sink);
       return;
@@ -241,7 +247,7 @@ export class ClientDataPath {
     // the test's reply moves its mapping there; until then the old mapping stands (a forged packet moves nothing).
     if (!isGlobalUnicast6(data, src)) return sink.drop(DROP['unknown-peer']);
     if (slot < 0 && (slot = this.#admit(data, src, now)) < 0) return sink.drop(this.#refused);
-    this.#hold(slot, view, addr, port, sink);
+    if (!this.#held.hold(slot, data, view.ipv6Offset, view.ipv6Length, addr, port)) sink.drop(DROP['held-full']);
     if (!this.#reach.pending(slot)) this.#reach.reach(slot, now, ctx, sink);
   }
 
@@ -280,10 +286,6 @@ export class ClientDataPath {
     this.#trust(slot, addr, port, now, sink);
     this.local.setLocal(slot, true);
     if (!known) this.local.sendLimited(now, ctx.address, sink);
-  }
-
-  #hold(slot: number, view: TeredoPacketView, addr: number, port: number, sink: ClientSink): void {
-    if (!this.#held.hold(slot, view.data, view.ipv6Offset, view.ipv6Length, addr, port)) sink.drop(DROP['held-full']);
   }
 
   #discardHeld(slot: number, sink: ClientSink): void {
@@ -388,6 +390,7 @@ export class ClientDataPath {
     this.local.setLocal(slot, false);
     this.predict.forget(slot);
     this.hairpin.forget(slot);
+    this.load.forget(slot);
     if (this.#sink !== undefined) {
       this.#dropQueue(slot, this.#sink);
       this.#discardHeld(slot, this.#sink);

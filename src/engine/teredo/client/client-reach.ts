@@ -4,6 +4,8 @@
 // stack by an ICMPv6 Destination Unreachable, ../unreachable.ts). Kept apart from client-data.ts, which decides
 // what a received datagram proves; this file only sends: bubbles and Echo Requests built in scratch buffers.
 //
+//   trusted Teredo peer whose validity lapsed ─► first a solicitation direct bubble at its trusted mapping, and
+//                  SOLICITATION_WAIT_MS for the answer (RFC 6081 §5.7, client-load.ts); then as any Teredo peer
 //   Teredo peer ─► direct bubble to the embedded mapping + indirect bubble through its server (§5.2.4 case 5);
 //                  a local peer (§5.2.8): one bubble at its LAN address; behind a NAT whose ports we predict,
 //                  the Random Port trailer rides the indirect bubble (client-predict.ts); 4 bubbles in 300 s
@@ -25,6 +27,7 @@ import type { PeerTable } from '../peers/peer-table.js';
 import { UnreachableErrors } from '../unreachable.js';
 import type { DataContext } from './client-data.js';
 import type { Hairpinning } from './client-hairpin.js';
+import { SOLICITATION_WAIT_MS, type ServerLoadReduction } from './client-load.js';
 import type { LocalDiscovery } from './client-local.js';
 import type { PortPrediction } from './client-predict.js';
 import { DROP, type ClientSink } from './client-types.js';
@@ -50,6 +53,7 @@ export class PeerReach {
   readonly #local: LocalDiscovery;
   readonly #predict: PortPrediction;
   readonly #hairpin: Hairpinning;
+  readonly #load: ServerLoadReduction;
   /** Called when a peer is given up on (its held packets go too). */
   readonly #onGiveUp: (slot: number, sink: ClientSink) => void;
   readonly #random: Random;
@@ -67,11 +71,12 @@ export class PeerReach {
   #sink: ClientSink | undefined;
   #now: Millis = 0;
 
-  constructor(peers: PeerTable, local: LocalDiscovery, predict: PortPrediction, hairpin: Hairpinning, random: Random, onGiveUp: (slot: number, sink: ClientSink) => void) {
+  constructor(peers: PeerTable, local: LocalDiscovery, predict: PortPrediction, hairpin: Hairpinning, load: ServerLoadReduction, random: Random, onGiveUp: (slot: number, sink: ClientSink) => void) {
     this.#peers = peers;
     this.#local = local;
     this.#predict = predict;
     this.#hairpin = hairpin;
+    this.#load = load;
     this.#random = random;
     this.#onGiveUp = onGiveUp;
     this.#pings = new Uint8Array(peers.maxPeers);
@@ -109,6 +114,7 @@ export class PeerReach {
 
   /** The peer answered (or left the table): its attempts stop. */
   forget(slot: number): void {
+    this.#load.settle(slot);
     this.#retries.delete(slot);
     this.#pings[slot] = 0;
     this.#proving[slot] = 0;
@@ -116,6 +122,7 @@ export class PeerReach {
 
   /** Every peer forgotten (new address). */
   reset(): void {
+    this.#load.reset();
     this.#retries.clear();
     this.#pings.fill(0);
     this.#proving.fill(0);
@@ -131,6 +138,11 @@ export class PeerReach {
     if (isTeredo(peer, 0) && this.#proving[slot] === 0) {
       // §5.2.6: 4 bubbles in the last 300 s and no answer: give up.
       if (p.bubblesExhausted(slot, now)) return this.#giveUp(slot, now, sink);
+      // RFC 6081 §5.7: a peer trusted at a mapping is asked there first, without its server.
+      if (p.trusted(slot) && !local.isLocal(slot) && this.#load.solicit(slot, ctx.address, peer, now, sink)) {
+        this.#retries.set(slot, now + SOLICITATION_WAIT_MS);
+        return;
+      }
       // A peer behind our own NAT (same public address) may be on our link: ask there too (§5.2.8); and our
       // bubbles to it carry our local address, which it tries where the NAT does not hairpin (RFC 6081 §5.6).
       const sameNat = teredoMappedAddrAt(peer, 0) === teredoMappedAddrAt(ctx.address, 0);

@@ -100,6 +100,11 @@ export interface TeredoClientParams {
   readonly localAddress?: number;
   /** RFC 6081 §5.6 Hairpinning Extension (client-hairpin.ts): announce and use local alternates. Default true. */
   readonly hairpinning?: boolean;
+  /**
+   * RFC 6081 §5.7 Server Load Reduction Extension (client-load.ts): a lapsed trusted peer is asked directly with a
+   * Neighbor Discovery Option trailer before its server is bothered, and such questions are answered. Default true.
+   */
+  readonly serverLoadReduction?: boolean;
 }
 
 /** The parameters with defaults applied. */
@@ -117,6 +122,7 @@ export const CLIENT_DEFAULTS = {
   preferredRetryMs: 60_000,
   localDiscovery: true,
   hairpinning: true,
+  serverLoadReduction: true,
 } as const satisfies Partial<TeredoClientParams>;
 
 /** Applies the defaults; RangeError for values no configuration should let through. */
@@ -139,6 +145,7 @@ export function resolveClientConfig(p: TeredoClientParams): ClientConfig {
     localDiscovery: p.localDiscovery ?? CLIENT_DEFAULTS.localDiscovery,
     localAddress: (p.localAddress ?? 0) | 0,
     hairpinning: p.hairpinning ?? CLIENT_DEFAULTS.hairpinning,
+    serverLoadReduction: p.serverLoadReduction ?? CLIENT_DEFAULTS.serverLoadReduction,
   };
   const pairs = [{ primary: p.primary, secondary: p.secondary }, ...(p.fallbacks ?? [])];
   for (const pair of pairs) {

@@ -166,15 +166,16 @@ export class TeredoClient implements TimedEngine<ClientSink> {
       address: this.#address?.slice(),
       mappedAddr: has ? this.#mappedAddr : undefined,
       mappedPort: has ? this.#mappedPort : undefined,
-      counters: { ...s.counters, addressChanges: this.#addressChanges, unreachableSent: d.unreachableErrors.sent, unreachableLimited: d.unreachableErrors.limited, discoverySent: d.local.sent, localPeersFound: d.local.found, portsPredicted: d.predict.made, hairpinBubbles: d.hairpin.tried },
+      counters: { ...s.counters, addressChanges: this.#addressChanges, unreachableSent: d.unreachableErrors.sent, unreachableLimited: d.unreachableErrors.limited, discoverySent: d.local.sent, localPeersFound: d.local.found, portsPredicted: d.predict.made, hairpinBubbles: d.hairpin.tried, ...d.load.counters },
     };
   }
 
-  /** What the data path takes from the configuration: local discovery and the hairpinning extension. */
+  /** What the data path takes from the configuration: local discovery and the RFC 6081 extensions. */
   #applyDataConfig(): void {
     const c = this.#cfg;
     this.#data.local.enabled = c.localDiscovery;
     this.#data.hairpin.enabled = c.hairpinning;
+    this.#data.load.enabled = c.serverLoadReduction;
     this.#data.hairpin.setLocal(c.localAddress, c.localPort);
   }
 
