@@ -19,10 +19,8 @@
 // the Teredo port (a cone probe from elsewhere calls a forwarded port restricted), and a refused cone RA leaves a
 // conntrack entry (secondary:3544 -> the public port) in a Linux NAT, so an RS from that same port to the
 // secondary gets another public port and a restricted NAT looks symmetric; the probe port never saw that RA.
-// Strict mode keeps the RFC's sequence and timing (cone phase, then non-cone, then the secondary).
-//
-// After N x T without an answer in a phase (or to the maintenance RS) the server counts as lost: the client falls
-// over to the next configured server at once (client-servers.ts).
+// Strict mode keeps the RFC's sequence and timing (cone phase, then non-cone, then the secondary). After N x T
+// without an answer in a phase (or to the maintenance RS) the server counts as lost: on to the next at once.
 
 import { TimerTable } from '../../timer-table.js';
 import type { Millis, Random } from '../../types.js';
@@ -32,17 +30,11 @@ import { RS_CONE, RS_MAP_PRIMARY, RS_MAP_SECONDARY, RS_PREFERRED, RS_PRIMARY, Rs
 import type { RsKind, ServerPair } from './client-ra.js';
 import { Qualification, type Mapped } from './client-qualification.js';
 import { ServerChoice } from './client-servers.js';
+import { EarlyRefresh } from './client-early-refresh.js';
 import { DROP, jitteredInterval } from './client-types.js';
 import type { ClientConfig, ClientSink, ClientSnapshot, ClientState, NatType, OfflineCode } from './client-types.js';
 
 type ProcedureTimer = 'probe' | 'cone-window' | 'refresh' | 'backoff' | 'preferred';
-
-/**
- * Early maintenance RSs (`suspectMapping`) at most this often, ms, at first. Each early RS that finds the mapping
- * unchanged doubles the wait, up to the refresh interval (one-way traffic, a peer that is down: nothing to find,
- * so no more RSs than maintenance sends anyway); a datagram from a peer starts again at 5 s.
- */
-export const EARLY_REFRESH_MIN_MS = 5000;
 
 /** What the procedure tells the client it runs for (client.ts). */
 export interface ProcedureOwner {
@@ -76,11 +68,7 @@ export class ServerProcedure {
   #lastServerRx: Millis | undefined;
   /** The "last heard" the armed refresh check was planned from. */
   #refreshBase: Millis = 0;
-  /** When the last early maintenance RS went out (suspectMapping), and the wait before the next one may. */
-  #earlyRefreshAt: Millis = -Infinity;
-  #earlyRefreshGapMs = EARLY_REFRESH_MIN_MS;
-  /** The maintenance RS out now was an early one. */
-  #earlyRefreshOut = false;
+  readonly #early = new EarlyRefresh();
   #rttMs: number | undefined;
   #qualificationMs: number | undefined;
   #errorCode: OfflineCode | undefined;
@@ -363,25 +351,18 @@ export class ServerProcedure {
     this.#timers.set('refresh', Math.max(now, base + jitteredInterval(this.#cfg.refreshIntervalMs, this.#random.int(0x10000) / 0xffff)));
   }
 
-  /**
-   * The data path sent packets and heard nothing back for a while: the NAT may have lost the mapping (a reboot),
-   * which only a maintenance RA reveals (§5.2.5). Sends the maintenance RS now rather than at the next refresh,
-   * unless one is out, the server was heard within `quietMs`, or the last early one went out within
-   * EARLY_REFRESH_MIN_MS. A changed mapping then gives the new address within a round trip (#refreshAnswered).
-   */
+  /** Unanswered traffic: the maintenance RS now (client-early-refresh.ts), unless one is out or the server spoke within quietMs. */
   suspectMapping(now: Millis, quietMs: number, sink: ClientSink): void {
     if (this.#state !== 'qualified' || this.#timers.deadline('probe') !== undefined) return;
-    if (now - this.#earlyRefreshAt < this.#earlyRefreshGapMs) return;
     if (this.#lastServerRx !== undefined && now - this.#lastServerRx < quietMs) return;
-    this.#earlyRefreshAt = now;
-    this.#earlyRefreshOut = true;
+    if (!this.#early.take(now)) return;
     this.#attempts = 0;
     this.#sendRefresh(now, sink);
   }
 
-  /** A datagram from a peer: traffic is answered, so the next suspicion gets its early RS soon again. */
+  /** A datagram from a peer: traffic is answered again. */
   peerHeard(): void {
-    this.#earlyRefreshGapMs = EARLY_REFRESH_MIN_MS;
+    this.#early.reset();
   }
 
   #refreshDue(now: Millis, sink: ClientSink): void {
@@ -404,10 +385,7 @@ export class ServerProcedure {
 
   #refreshAnswered(mapped: Mapped, now: Millis, sink: ClientSink): void {
     this.#timers.delete('probe');
-    if (this.#earlyRefreshOut && this.#owner.hasMapping(mapped)) {
-      this.#earlyRefreshGapMs = Math.min(2 * this.#earlyRefreshGapMs, this.#cfg.refreshIntervalMs);
-    }
-    this.#earlyRefreshOut = false;
+    this.#early.answered(this.#owner.hasMapping(mapped), this.#cfg.refreshIntervalMs);
     // §5.2.5: a different mapping (the NAT lost its state) invalidates the old address.
     this.#owner.useMapping(mapped, false, sink);
     this.#scheduleRefresh(now);
