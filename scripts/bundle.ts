@@ -1,0 +1,42 @@
+// The agents' bins as one file each: `npm run build` runs `tsc` (type checking, and dist/ for the tests and the
+// lab) and then this, which replaces each agent's dist/agents/<agent>/main.js (and .map) with a bundle of it,
+// its src/ modules, pino and ip-address, made with rolldown from the TypeScript sources.
+// Why (docs/performance.md "Start-up (point 4)" and "Memory (point 5)"): Node's module loader resolving ~90
+// files was most of a plain start's time, and ran its own path functions hot enough that V8 compiled them with
+// its optimizing compilers, whose code is then part of every agent's RSS; one file does neither.
+// The bundle keeps the source's shebang (the bins' V8 flags, which lab/paths.ts agentArgv reads) and stays at the
+// path package.json `bin`, the Debian package and the image run. Left outside it, imported from node_modules
+// when used: yargs (`--help`, `status`, the client's address commands; it reads its locale files from beside its
+// own sources) and prom-client (`--metrics`); and node's builtins. teredo-lab is a developer tool: not bundled.
+//
+//   node dist/scripts/bundle.js [--out DIR]      (default DIR: dist/agents; each bin goes to DIR/<agent>/main.js)
+// Exit code 1, with rolldown's message, when a bundle cannot be built.
+
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { build } from 'rolldown';
+
+/** The agents package.json lists as bins, but teredo-lab. */
+export const BUNDLED_AGENTS = ['teredo-server', 'teredo-relay', 'teredo-client', 'ra-sender', 'rasadv'] as const;
+
+/** Loaded only on the paths that need them (src/runtime/cli.ts, src/runtime/metrics.ts): not in the bundle. */
+const EXTERNAL = [/^node:/, /^yargs(\/|$)/, /^prom-client$/];
+
+/** Bundles `agents/<agent>/main.ts` under `root` into `<out>/<agent>/main.js` with its source map. */
+export async function bundleAgent(root: string, agent: string, out: string): Promise<void> {
+  await build({
+    input: join(root, 'agents', agent, 'main.ts'),
+    platform: 'node',
+    external: EXTERNAL,
+    logLevel: 'warn',
+    output: { file: join(out, agent, 'main.js'), format: 'esm', sourcemap: true },
+  });
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..'); // from dist/scripts
+  const { values } = parseArgs({ options: { out: { type: 'string' } } });
+  const out = values.out ?? join(root, 'dist', 'agents');
+  for (const agent of BUNDLED_AGENTS) await bundleAgent(root, agent, out);
+}
