@@ -16,7 +16,7 @@ describe('bundleAgent', () => {
   it('writes teredo-server as one file that imports only node builtins and the lazily loaded libraries', async () => {
     await bundleAgent(root, 'teredo-server', out);
     const text = readFileSync(join(out, 'teredo-server', 'main.js'), 'utf8');
-    expect(text.split('\n')[0]).toBe('#!/usr/bin/env -S node --max-semi-space-size=1');
+    expect(text.split('\n')[0]).toBe('#!/usr/bin/env -S node --max-semi-space-size=1 --v8-pool-size=1');
     const specifiers = [...text.matchAll(/^import .* from "([^"]+)";$/gm), ...text.matchAll(/\bimport\("([^"]+)"\)/g)].map((m) => m[1]);
     expect(specifiers.length).toBeGreaterThan(0);
     expect(specifiers.filter((s) => !/^node:|^yargs(\/|$)|^prom-client$/.test(s!))).toEqual([]);
