@@ -30,7 +30,9 @@ export async function bundleAgent(root: string, agent: string, out: string): Pro
     platform: 'node',
     external: EXTERNAL,
     logLevel: 'warn',
-    output: { file: join(out, agent, 'main.js'), format: 'esm', sourcemap: true },
+    // One file even where the agent imports its own modules lazily (`await import('./x.js')`): their code is in
+    // the bundle and runs at the import, as before.
+    output: { file: join(out, agent, 'main.js'), format: 'esm', sourcemap: true, codeSplitting: false },
   });
 }
 
