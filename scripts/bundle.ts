@@ -6,8 +6,9 @@
 // its optimizing compilers, whose code is then part of every agent's RSS; one file does neither.
 // The bundle keeps the source's shebang (the bins' V8 flags, which lab/paths.ts agentArgv reads) and stays at the
 // path package.json `bin`, the Debian package and the image run. Left outside it, imported from node_modules
-// when used: yargs (`--help`, `status`, the client's address commands; it reads its locale files from beside its
-// own sources) and prom-client (`--metrics`); and node's builtins. teredo-lab is a developer tool: not bundled.
+// when used: every package the code imports with `await import()` (yargs for `--help`, `status` and the client's
+// address commands, which reads its locale files from beside its own sources; prom-client for `--metrics`), so
+// a plain start neither loads nor parses them; and node's builtins. teredo-lab is a developer tool: not bundled.
 //
 //   node dist/scripts/bundle.js [--out DIR]      (default DIR: dist/agents; each bin goes to DIR/<agent>/main.js)
 // Exit code 1, with rolldown's message, when a bundle cannot be built.
@@ -15,20 +16,29 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { build } from 'rolldown';
+import { build, type Plugin } from 'rolldown';
 
 /** The agents package.json lists as bins, but teredo-lab. */
 export const BUNDLED_AGENTS = ['teredo-server', 'teredo-relay', 'teredo-client', 'ra-sender', 'rasadv'] as const;
 
-/** Loaded only on the paths that need them (src/runtime/cli.ts, src/runtime/metrics.ts): not in the bundle. */
-const EXTERNAL = [/^node:/, /^yargs(\/|$)/, /^prom-client$/];
+/** A package name or a path inside one (`yargs`, `yargs/helpers`, `@scope/name`), not a relative or absolute path. */
+const isPackage = (specifier: string): boolean => !specifier.startsWith('.') && !specifier.startsWith('/');
+
+/** Packages imported lazily (`await import('yargs')`) stay lazy: external, loaded from node_modules when used. */
+const lazyPackagesExternal: Plugin = {
+  name: 'lazy-packages-external',
+  resolveId(source, _importer, { kind }) {
+    return kind === 'dynamic-import' && isPackage(source) ? { id: source, external: true } : null;
+  },
+};
 
 /** Bundles `agents/<agent>/main.ts` under `root` into `<out>/<agent>/main.js` with its source map. */
 export async function bundleAgent(root: string, agent: string, out: string): Promise<void> {
   await build({
     input: join(root, 'agents', agent, 'main.ts'),
     platform: 'node',
-    external: EXTERNAL,
+    external: [/^node:/],
+    plugins: [lazyPackagesExternal],
     logLevel: 'warn',
     // One file even where the agent imports its own modules lazily (`await import('./x.js')`): their code is in
     // the bundle and runs at the import, as before.
