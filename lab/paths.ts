@@ -31,11 +31,16 @@ export function missingDist(rel: string): string | undefined {
 
 /**
  * The command that runs a compiled agent as its `bin` entry does: this Node, the V8 flags of the file's
- * shebang (`#!/usr/bin/env -S node --max-semi-space-size=1`: the young-generation bound of docs/performance.md),
+ * shebang (`#!/usr/bin/env -S node --max-semi-space-size=1 --v8-pool-size=1`: the bounds of docs/performance.md "Memory"),
  * then the file. Occupants start agents with it, so the lab measures what a user runs.
  */
 export function agentArgv(rel: string): string[] {
   const file = distFile(rel);
+  return [process.execPath, ...shebangFlags(file), file];
+}
+
+/** The `--flag=value` words of a file's `#!/usr/bin/env -S node --flag=value ...` line; [] for any other first line. */
+export function shebangFlags(file: string): string[] {
   const shebang = /^#!\/usr\/bin\/env -S node((?: --[\w-]+=\S+)*)\n/.exec(readFileSync(file, 'utf8').slice(0, 200));
-  return [process.execPath, ...(shebang?.[1]?.trim().split(' ').filter(Boolean) ?? []), file];
+  return shebang?.[1]?.trim().split(' ').filter(Boolean) ?? [];
 }

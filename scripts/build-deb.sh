@@ -78,8 +78,11 @@ find "$lib/dist" "$lib/node_modules" -type f -name '*.js' -exec sed -i '1{/^#!/d
 
 for agent in $agents; do
   [[ -f $lib/dist/agents/$agent/main.js ]] || die "dist/agents/$agent/main.js missing"
-  printf '#!/bin/sh\nexec /usr/lib/teredo-agents/node/bin/node /usr/lib/teredo-agents/dist/agents/%s/main.js "$@"\n' \
-    "$agent" >"$root/usr/bin/$agent"
+  # The node flags of the bin's shebang (`#!/usr/bin/env -S node --max-semi-space-size=1 --v8-pool-size=1`: the
+  # bounds of docs/performance.md "Memory"), which the wrapper hands to the bundled node as the shebang would.
+  flags=$(sed -n '1s/^#!\/usr\/bin\/env -S node//p' "$here/dist/agents/$agent/main.js")
+  printf '#!/bin/sh\nexec /usr/lib/teredo-agents/node/bin/node%s /usr/lib/teredo-agents/dist/agents/%s/main.js "$@"\n' \
+    "$flags" "$agent" >"$root/usr/bin/$agent"
   chmod 0755 "$root/usr/bin/$agent"
 done
 

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=1
+#!/usr/bin/env -S node --max-semi-space-size=1 --v8-pool-size=1
 // ra-sender: an RFC 4861 Router Advertisement sender that Linux hosts autoconfigure from, and a radvd drop-in.
 // The declaration is agent.ts; the runtime (src/runtime/cli.ts) gives it the common command line (--config or
 // --radvd-conf, --check-config, --log-level, --instance, --metrics, `status`), logs, signals and exit codes

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=1
+#!/usr/bin/env -S node --max-semi-space-size=1 --v8-pool-size=1
 // rasadv: Remote Access Server Advertisement ([MS-RASA]) for Linux, two modes in one binary.
 //
 //   rasadv advertise [--hostname N] [--domain D] [--interface NAME|IPv4]... [--interval S] [--jitter S] ...

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=1
+#!/usr/bin/env -S node --max-semi-space-size=1 --v8-pool-size=1
 // teredo-client: the Teredo client agent (RFC 4380 §5.2, RFC 5991) and its address tools.
 //
 //   teredo-client --server <IPv4 or name> [--secondary-server IPv4] [--interface NAME] [--port N]

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=1
+#!/usr/bin/env -S node --max-semi-space-size=1 --v8-pool-size=1
 // teredo-server: an RFC 4380 §5.3 Teredo server on two IPv4 addresses. The declaration is agent.ts; the runtime
 // (src/runtime/cli.ts) gives it the common command line (--config or --miredo-conf, --check-config, --log-level,
 // --instance, --metrics, `status`), logs, signals and exit codes (docs/operations.md). Start-up fails (exit 1)

@@ -3,6 +3,7 @@
 // (`teredo-lab up --id ID --server ours --relay ours`; root). Printed, never asserted.
 //
 //   node bench/startup/run.mjs --lab ID [--nodes cli-fc,cli-sym] [--rounds 5] [--main dist/agents/teredo-client/main.js]
+//   (NODE_FLAGS='--flag ...' adds V8/Node flags to the ones of the --main file's shebang)
 //
 // For each client node and round: spawns the client in the node's namespace and reads its pino log from stdout
 // (no polling process next to it): the time from spawn() to the "client running" line (Node's start-up, module
@@ -19,13 +20,16 @@ if (!lab) throw new Error('--lab ID is required (a lab up with --server ours --r
 const nodes = arg('nodes', 'cli-fc,cli-arc,cli-prc,cli-prc2,cli-sym').split(',');
 const rounds = intArg('rounds', 5, 1);
 const main = arg('main', new URL('../../dist/agents/teredo-client/main.js', import.meta.url).pathname);
+// The bin's own V8 flags (its shebang's, as the bin runs), then any of NODE_FLAGS (space-separated) to try.
+const { shebangFlags } = await import('../../dist/lab/paths.js');
+const flags = [...shebangFlags(main), ...(process.env.NODE_FLAGS ?? '').split(' ').filter(Boolean)];
 const SERVER = '198.18.0.10';
 const SERVER2 = '198.18.0.11';
 
 function once(node) {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const child = spawn('ip', ['netns', 'exec', `${lab}-${node}`, process.execPath, ...(process.env.NODE_FLAGS ?? '').split(' ').filter(Boolean), main, '--server', SERVER, '--secondary-server', SERVER2, '--interface', `${lab}-hlb`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn('ip', ['netns', 'exec', `${lab}-${node}`, process.execPath, ...flags, main, '--server', SERVER, '--secondary-server', SERVER2, '--interface', `${lab}-hlb`], { stdio: ['ignore', 'pipe', 'inherit'] });
     const out = {};
     let buf = '';
     const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);

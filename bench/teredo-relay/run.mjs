@@ -33,6 +33,7 @@ if (!existsSync(MAIN)) {
   console.error('bench/teredo-relay: run `npm run build` first');
   process.exit(2);
 }
+const { agentArgv } = await import(join(root, 'dist', 'lab', 'paths.js'));
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1] : dflt;
@@ -137,7 +138,8 @@ function startRelay(kind) {
   const log = join(dir, `${kind}.log`);
   let argv;
   if (kind === 'ours') {
-    argv = [process.execPath, MAIN, '--interface', TUN, '--bind', RELAY4, '--port', String(RELAY_PORT), '--icmpv6-source', SRC6, '--stats-interval', '0', '--log-level', 'warn', '--udp-receive-buffer', '4194304'];
+    // agentArgv: node with the flags of the bin's shebang, as a user's `teredo-relay` runs.
+    argv = [...agentArgv('agents/teredo-relay/main.js'), '--interface', TUN, '--bind', RELAY4, '--port', String(RELAY_PORT), '--icmpv6-source', SRC6, '--stats-interval', '0', '--log-level', 'warn', '--udp-receive-buffer', '4194304'];
   } else {
     const conf = join(dir, 'miredo.conf');
     writeFileSync(conf, `RelayType cone\nInterfaceName ${TUN}\nBindAddress ${RELAY4}\nBindPort ${RELAY_PORT}\n`);

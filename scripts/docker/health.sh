@@ -1,8 +1,8 @@
 #!/bin/bash
 # The image's HEALTHCHECK: `<agent> [mode] status` for the agent that is PID 1 of the container (the command the
-# entrypoint ran: after node and its own options (the bins' shebang passes --max-semi-space-size=1) comes the
-# agent's link in /usr/local/bin; the words before its first option are its mode, as in `rasadv listen`), with its
-# --instance if it was given one.
+# entrypoint ran: after node and its own options (the bins' shebang passes --max-semi-space-size=1
+# --v8-pool-size=1) comes the agent's link in /usr/local/bin; the words before its first option are its mode, as
+# in `rasadv listen`), with its --instance if it was given one.
 # Exit 0 when the agent answers on its control socket (running), non-zero otherwise: not running (3), no answer,
 # or PID 1 is not an agent (e.g. `docker run ... teredo-agents sh`). The query runs as uid 10001 without
 # capabilities; it needs none (the control socket is an abstract socket in the container's network namespace).

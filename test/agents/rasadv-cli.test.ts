@@ -22,7 +22,7 @@ function run(...args: string[]): { status: number | null; stdout: string; stderr
 
 describe('rasadv binary', () => {
   it('starts with a node shebang (with the young-generation bound of docs/performance.md)', () => {
-    expect(readFileSync(MAIN, 'utf8').split('\n')[0]).toBe('#!/usr/bin/env -S node --max-semi-space-size=1');
+    expect(readFileSync(MAIN, 'utf8').split('\n')[0]).toBe('#!/usr/bin/env -S node --max-semi-space-size=1 --v8-pool-size=1');
   });
 
   it('without a mode prints usage and exits 2; an unknown mode too', () => {

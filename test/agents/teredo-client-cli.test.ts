@@ -20,7 +20,7 @@ function run(...args: string[]): { status: number | null; stdout: string; stderr
 
 describe('teredo-client binary', () => {
   it('starts with a node shebang so it can be installed as a bin (young generation bounded: docs/performance.md)', () => {
-    expect(readFileSync(MAIN, 'utf8').split('\n')[0]).toBe('#!/usr/bin/env -S node --max-semi-space-size=1');
+    expect(readFileSync(MAIN, 'utf8').split('\n')[0]).toBe('#!/usr/bin/env -S node --max-semi-space-size=1 --v8-pool-size=1');
   });
 
   it('decode prints the embedded fields as text', () => {

@@ -26,7 +26,7 @@ function file(name: string, text: string): string {
 
 describe('teredo-relay binary', () => {
   it('starts with a node shebang so it can be installed as a bin (young generation bounded: docs/performance.md)', () => {
-    expect(readFileSync(MAIN, 'utf8').split('\n')[0]).toBe('#!/usr/bin/env -S node --max-semi-space-size=1');
+    expect(readFileSync(MAIN, 'utf8').split('\n')[0]).toBe('#!/usr/bin/env -S node --max-semi-space-size=1 --v8-pool-size=1');
   });
 
   it('--check-config accepts the defaults and refuses every bad field at once (exit 1)', () => {
