@@ -4,6 +4,8 @@
 // socket of its own, both ways; without the extension it does not (RFC 4380).
 
 import { describe, expect, it } from 'vitest';
+import { PortPreservingPool } from '../../src/engine/teredo/client/client-pps.js';
+import type { ClientSink } from '../../src/engine/teredo/client/client-types.js';
 import { decodeTrailers } from '../../src/wire/teredo-trailers.js';
 import type { ClientHostOptions } from '../fakes/teredo-net-engines.js';
 import type { TeredoClientParams } from '../../src/engine/teredo/client/client-types.js';
@@ -54,11 +56,73 @@ describe('RFC 6081 §5.4 port-preserving symmetric NAT extension', () => {
   it('off (--port-preserving off): prediction guesses a counting port, the NAT draws another, and nothing gets through', () => {
     const { w, sym, prc } = ppsAndRestricted({ portPreserving: false });
     expect(echoReplies(w, sym, prc, 3)).toBe(0);
-    expect(sym.engine.snapshot(w.clock.now()).counters.randomPortsAssigned).toBe(0);
+    expect(sym.engine.snapshot(w.clock.now()).counters).toMatchObject({ randomPortsAssigned: 0, portsPredicted: 1 });
+  });
+
+  it('a peer on a public address (RFC 4380: trailers ignored) is still reached both ways, from a pool socket', () => {
+    const w = new TeredoWorld();
+    const sym = w.client('symmetric', { localPort: 40000, probeLocalPort: 40001 }, { pool: 8, nat: { ports: 'port-preserving-random' } });
+    const open = w.client('none', {}, { seed: 7 });
+    qualifiedAnswering(w, sym, open);
+    expect(echoReplies(w, sym, open, 5)).toBeGreaterThanOrEqual(4);
+    expect(echoReplies(w, open, sym, 5)).toBe(5);
+    expect(sym.engine.snapshot(w.clock.now()).counters.randomPortsAssigned).toBe(1);
   });
 
   it('no pool given (an engine without the agent\'s sockets): the same failure', () => {
     const { w, sym, prc } = ppsAndRestricted({}, {});
     expect(echoReplies(w, sym, prc, 3)).toBe(0);
+  });
+});
+
+describe('the pool (client-pps.ts): one socket per peer, least recently used taken back, bounded', () => {
+  const sent: number[] = [];
+  const sink = { sendUdpFrom: (socket: number) => void sent.push(socket), sendUdp: () => void sent.push(-1) } as unknown as ClientSink;
+  const pool = (): PortPreservingPool => {
+    const p = new PortPreservingPool(16);
+    p.setPorts([50000, 50001]);
+    p.setNat(true);
+    return p;
+  };
+
+  it('inactive unless the NAT was found port-preserving symmetric, the pool not empty and the extension on', () => {
+    const p = pool();
+    p.setNat(false);
+    expect(p.take(3, 0, () => undefined)).toBe(-1);
+    p.setNat(true);
+    p.enabled = false;
+    expect(p.take(3, 0, () => undefined)).toBe(-1);
+    const empty = new PortPreservingPool(16);
+    empty.setNat(true);
+    expect(empty.take(3, 0, () => undefined)).toBe(-1);
+    expect(() => empty.setPorts(new Array<number>(256).fill(50000))).toThrow(RangeError);
+  });
+
+  it('a peer keeps its socket; a third peer takes the least recently used one, and its old peer is told', () => {
+    const p = pool();
+    const taken: number[] = [];
+    expect(p.take(3, 0, (s) => taken.push(s))).toBe(0);
+    expect(p.take(4, 10, (s) => taken.push(s))).toBe(1);
+    expect(p.take(3, 20, (s) => taken.push(s))).toBe(0); // peer 3 used again: peer 4 is now the least recent
+    expect(p.take(5, 30, (s) => taken.push(s))).toBe(1);
+    expect(taken).toEqual([4]);
+    expect(p.port(1)).toBe(50001);
+    expect(p.assigned).toBe(3);
+    sent.length = 0;
+    p.via(5, sink).sendUdp(new Uint8Array(1), 0, 1, 1, 1);
+    p.via(4, sink).sendUdp(new Uint8Array(1), 0, 1, 1, 1);
+    expect(sent).toEqual([1, -1]);
+  });
+
+  it('a peer leaving the table frees its socket for the next one, no one told', () => {
+    const p = pool();
+    const taken: number[] = [];
+    p.take(3, 0, (s) => taken.push(s));
+    p.take(4, 10, (s) => taken.push(s));
+    p.forget(3);
+    expect(p.take(5, 20, (s) => taken.push(s))).toBe(0);
+    p.reset();
+    expect(p.take(6, 30, (s) => taken.push(s))).toBe(0);
+    expect(taken).toEqual([]);
   });
 });
