@@ -103,13 +103,13 @@ export async function setupClient(host: Host<ClientAgentConfig>, seams: ClientSe
   const bind = c.bindAddress === undefined ? 0 : parseIpv4(c.bindAddress);
   const udp = await host.udp('udp', { address: bind, port: c.port, implementation: c.udpSockets });
   const probe = await host.udp('probe', { address: bind, port: 0, implementation: c.udpSockets });
-  const pool: DatagramPort[] = [];
-  for (let i = 0; i < PORT_PRESERVING_POOL; i++) pool.push(await host.udp(`peer-${i}`, { address: bind, port: 0, implementation: c.udpSockets }));
   // Local discovery (client-local.ts): a socket bound to the group itself, so it gets the discovery bubbles of
   // the link and nothing else on port 3544 (SO_REUSEADDR: several clients or a server on one host). Our own
   // bubbles leave from the Teredo socket, on the interface of `bind` when one is set.
   const discovery = c.localDiscovery === 'on' ? await openDiscovery(host, bind) : undefined;
   if (discovery !== undefined && bind !== 0) udp.setMulticastInterface(bind);
+  const pool: DatagramPort[] = [];
+  for (let i = 0; i < PORT_PRESERVING_POOL; i++) pool.push(await host.udp(`peer-${i}`, { address: bind, port: 0, implementation: c.udpSockets }));
   // Without the socket the engine sends no discovery bubbles either (whatever a reload says: it needs a restart).
   const discoveryOff = (x: ClientAgentConfig): ClientAgentConfig => (discovery === undefined ? { ...x, localDiscovery: 'off' } : x);
   // The address announced to peers behind our NAT (RFC 6081 §5.6): the bound one, or the kernel's source toward

@@ -131,13 +131,15 @@ function answerRestricted(ports: { main: FakeDatagramPort; probe: FakeDatagramPo
 }
 
 describe('running', () => {
-  it('opens the main socket (configured port) and a probe socket; the TUN device gets MTU 1280 and comes up', async () => {
+  it('opens the main socket (configured port), a probe socket and 8 pool sockets; the TUN device gets MTU 1280 and comes up', async () => {
     const { agent, h, main, probe, tun } = await start({ server: 'teredo.example.net', port: '3545', interface: 'teredo7' });
     // And the local discovery socket (RFC 4380 §5.2.8): bound to 224.0.0.253:3544 itself, shared, joined to it.
     expect(h.portOptions.map((o) => [o.port, formatIpv4(o.address ?? 0), o.reuseAddr === true])).toEqual([
       [3545, '0.0.0.0', false],
       [0, '0.0.0.0', false],
       [3544, '224.0.0.253', true],
+      // The RFC 6081 §5.4 pool (client-pps.ts): ports of the kernel's choosing.
+      ...Array.from({ length: 8 }, () => [0, '0.0.0.0', false]),
     ]);
     expect([...h.ports[2]!.groups]).toEqual([`${0xe00000fd | 0}/0`]);
     expect(tun.name).toBe('teredo7');
@@ -150,7 +152,7 @@ describe('running', () => {
 
   it('--local-discovery off: no discovery socket', async () => {
     const { agent, h } = await start({ server: '198.18.0.10', 'local-discovery': 'off' });
-    expect(h.portOptions.map((o) => o.port)).toEqual([0, 0]);
+    expect(h.portOptions.map((o) => o.port)).toEqual([0, 0, ...new Array<number>(8).fill(0)]);
     await agent.stop();
   });
 
