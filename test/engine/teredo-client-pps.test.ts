@@ -69,6 +69,22 @@ describe('RFC 6081 §5.4 port-preserving symmetric NAT extension', () => {
     expect(sym.engine.snapshot(w.clock.now()).counters.randomPortsAssigned).toBe(1);
   });
 
+  it('a pool of one: a second peer takes the socket back from the first, and is reached once the NAT forgot the first flow', () => {
+    const w = new TeredoWorld();
+    const sym = w.client('symmetric', { localPort: 40000, probeLocalPort: 40001 }, { pool: 1, nat: { ports: 'port-preserving-random' } });
+    const a = w.client('port-restricted', {}, { seed: 7 });
+    const b = w.client('port-restricted', {}, { seed: 8 });
+    qualifiedAnswering(w, sym, a, b);
+    expect(echoReplies(w, sym, a, 5)).toBeGreaterThanOrEqual(3);
+    // The socket's flow toward a lives on in the NAT (120 s after a two-way exchange): b's flow from it is mapped
+    // elsewhere, and the bubbles do not meet.
+    expect(echoReplies(w, sym, b, 3)).toBe(0);
+    // Both flows of the socket expire (nothing sent for 130 s); b is given up on meanwhile, and reached afresh.
+    w.runUntil(w.clock.now() + 130_000);
+    expect(echoReplies(w, sym, b, 5)).toBeGreaterThanOrEqual(3);
+    expect(sym.engine.snapshot(w.clock.now()).counters.randomPortsAssigned).toBe(3);
+  });
+
   it('no pool given (an engine without the agent\'s sockets): the same failure', () => {
     const { w, sym, prc } = ppsAndRestricted({}, {});
     expect(echoReplies(w, sym, prc, 3)).toBe(0);
