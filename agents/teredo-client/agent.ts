@@ -222,6 +222,7 @@ export async function setupClient(host: Host<ClientAgentConfig>, seams: ClientSe
         mtu: iface.mtu,
         defaultRoute: iface.hasDefaultRoute,
         qualification: host.config.qualification,
+        portPreservingPool: host.config.portPreserving === 'on' ? pool.length : 0,
       }),
       portMapping: portMapping.status(),
       peers: engine.peerSummary(),

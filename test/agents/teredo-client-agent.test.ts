@@ -1,5 +1,5 @@
 // The teredo-client agent wiring, in-process: the real engine and Driver with FakeDatagramPort, FakeTun and
-// FakeClock. Checks the config rules (what --check-config refuses, --miredo-conf), the two sockets, the
+// FakeClock. Checks the config rules (what --check-config refuses, --miredo-conf), the sockets (RFC 6081 §5.4 pool too), the
 // interface (address /32, default route by mode), the status object and its netsh-like rendering, the hook,
 // reload and stop.
 
@@ -206,6 +206,7 @@ describe('running', () => {
     answer();
     const s = agent.status() as ClientStatusJson;
     expect(s).toMatchObject({ state: 'qualified', nat: 'symmetric', mapping: { endpointIndependent: false, portPreserving: true, allocation: 'random' } });
+    expect(s.limitations[0]).toMatch(/^Teredo peers behind symmetric NATs cannot be reached; those behind port-restricted NATs are, .*\(RFC 6081 §5\.4\), 8 at a time$/);
     const me = parseIpv6(s.address!);
     const peerAt = { addr: parseIpv4('198.18.0.150'), port: 45000 };
     const peer = encodeTeredoAddress({ server: parseIpv4('198.18.0.10'), cone: false, randomBits: 0, mappedAddr: peerAt.addr, mappedPort: peerAt.port });
