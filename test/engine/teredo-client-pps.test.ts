@@ -137,6 +137,9 @@ describe('the pool (client-pps.ts): one socket per peer, least recently used tak
     p.take(4, 10, (s) => taken.push(s));
     p.forget(3);
     expect(p.take(5, 20, (s) => taken.push(s))).toBe(0);
+    p.setPorts([50000, 50001]); // a reload giving the same pool: peer 5 keeps its socket
+    expect(p.take(5, 25, (s) => taken.push(s))).toBe(0);
+    expect(p.assigned).toBe(3);
     p.reset();
     expect(p.take(6, 30, (s) => taken.push(s))).toBe(0);
     expect(taken).toEqual([]);

@@ -61,7 +61,10 @@ export class PortPreservingPool {
   #ports: readonly number[] = [];
   /** The NAT was found port-preserving symmetric at the last qualification. */
   #nat = false;
-  /** Per pool socket: the peer slot using it (-1: none), and when it was last handed out. */
+  /**
+   * Per pool socket: the peer slot using it (-1: none), and when a bubble last went through it (every bubble
+   * round takes it again: at least every 30 s for a peer in use, whose validity lapses, RFC 4380 §5.2.4).
+   */
   #owner = new Int32Array(0);
   #used = new Float64Array(0);
   /** Per peer slot: its pool socket + 1, 0: none. */
@@ -72,8 +75,12 @@ export class PortPreservingPool {
     this.#socketOf = new Uint8Array(maxPeers);
   }
 
-  /** The agent's pool: local ports of its sockets, index = ClientSink.sendUdpFrom's socket. RangeError beyond the max. */
+  /**
+   * The agent's pool: local ports of its sockets, index = ClientSink.sendUdpFrom's socket (the same ones again, as
+   * on every reload, keep the peers' sockets). RangeError beyond the max.
+   */
   setPorts(ports: readonly number[]): void {
+    if (ports.length === this.#ports.length && ports.every((p, i) => p === this.#ports[i])) return;
     if (ports.length > PORT_PRESERVING_POOL_MAX) throw new RangeError(`at most ${PORT_PRESERVING_POOL_MAX} port-preserving pool sockets`);
     this.#ports = ports.slice();
     this.#owner = new Int32Array(ports.length).fill(-1);
