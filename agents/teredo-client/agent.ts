@@ -3,6 +3,7 @@
 //
 //   UDP port batch ──► engine.datagram ──────┬─► sink.sendUdp / sendProbe ─► UDP ports
 //   probe port batch ► engine.probeDatagram ─┤   (the probe port: the cone RS only; client/client.ts)
+//   pool port batch ─► engine.poolDatagram ──┤─► sink.sendUdpFrom (RFC 6081 §5.4: a port per peer, client-pps.ts)
 //   discovery port ──► engine.discoveryDatagram (224.0.0.253:3544, RFC 4380 §5.2.8; --local-discovery on)
 //   TUN batch ───────► engine.tunPacket ─────┼─► sink.writeTun ─► TUN device
 //   timer ───────────► handleTimeout ────────┼─► sink.addressChanged ─► interface.ts (address, routes)
@@ -39,6 +40,13 @@ import { natPortMapper } from '../../src/io/port-mapper-nat.js';
 
 /** Resolves a server name to its IPv4 addresses (uint32, in the resolver's order); the client test swaps it for a table. */
 export type ServerResolver = (name: string) => Promise<number[]>;
+
+/**
+ * Sockets of the RFC 6081 §5.4 pool (client-pps.ts): peers reached at once from behind a port-preserving symmetric
+ * NAT. A host talks to few Teredo peers at a time; each socket is a file descriptor, opened at start whatever the
+ * NAT (the engine uses them only behind such a NAT).
+ */
+const PORT_PRESERVING_POOL = 8;
 
 const dnsResolve: ServerResolver = async (name) => (await lookup(name, { family: 4, all: true })).map((a) => parseIpv4(a.address));
 
@@ -100,12 +108,14 @@ export async function setupClient(host: Host<ClientAgentConfig>, seams: ClientSe
   // bubbles leave from the Teredo socket, on the interface of `bind` when one is set.
   const discovery = c.localDiscovery === 'on' ? await openDiscovery(host, bind) : undefined;
   if (discovery !== undefined && bind !== 0) udp.setMulticastInterface(bind);
+  const pool: DatagramPort[] = [];
+  for (let i = 0; i < PORT_PRESERVING_POOL; i++) pool.push(await host.udp(`peer-${i}`, { address: bind, port: 0, implementation: c.udpSockets }));
   // Without the socket the engine sends no discovery bubbles either (whatever a reload says: it needs a restart).
   const discoveryOff = (x: ClientAgentConfig): ClientAgentConfig => (discovery === undefined ? { ...x, localDiscovery: 'off' } : x);
   // The address announced to peers behind our NAT (RFC 6081 §5.6): the bound one, or the kernel's source toward
   // the first server (found once, at start).
   const localAddress = bind !== 0 ? bind : await localAddressToward(servers[0]!, TEREDO_PORT);
-  const ports = { localPort: udp.local.port, probeLocalPort: probe.local.port, localAddress };
+  const ports = { localPort: udp.local.port, probeLocalPort: probe.local.port, localAddress, portPreservingPorts: pool.map((p) => p.local.port) };
   // Qualify again when a mapping comes or goes (it changes what the server's cone test sees); not while stopping.
   let stopping = false;
   let requalify = (): void => undefined;
@@ -139,6 +149,7 @@ export async function setupClient(host: Host<ClientAgentConfig>, seams: ClientSe
     (drop) => ({
       drop,
       sendUdp: (data, offset, length, addr, p) => udp.send(data, offset, length, addr, p),
+      sendUdpFrom: (socket, data, offset, length, addr, p) => pool[socket]!.send(data, offset, length, addr, p),
       sendProbe: (data, offset, length, addr, p) => probe.send(data, offset, length, addr, p),
       writeTun: (data, offset, length) => void tun.write(data, offset, length),
       addressChanged: (previous, current) => {
@@ -172,6 +183,7 @@ export async function setupClient(host: Host<ClientAgentConfig>, seams: ClientSe
     [
       { from: udp, datagram: (d, o, l, a, p, now, s) => engine.datagram(d, o, l, a, p, now, s) },
       { from: probe, datagram: (d, o, l, a, p, now, s) => engine.probeDatagram(d, o, l, a, p, now, s) },
+      ...pool.map((from, i) => ({ from, datagram: (d: Uint8Array, o: number, l: number, a: number, p: number, now: number, s: ClientSink) => engine.poolDatagram(i, d, o, l, a, p, now, s) })),
       ...(discovery === undefined ? [] : [{ from: discovery, datagram: engine.discoveryDatagram.bind(engine) }]),
       { from: tun, packet: (d, o, l, now, s) => engine.tunPacket(d, o, l, now, s) },
     ],
@@ -210,6 +222,7 @@ export async function setupClient(host: Host<ClientAgentConfig>, seams: ClientSe
         mtu: iface.mtu,
         defaultRoute: iface.hasDefaultRoute,
         qualification: host.config.qualification,
+        portPreservingPool: host.config.portPreserving === 'on' ? pool.length : 0,
       }),
       portMapping: portMapping.status(),
       peers: engine.peerSummary(),

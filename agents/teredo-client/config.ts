@@ -21,6 +21,8 @@
 //   portMappingLifetime  3600 s asked for (RFC 6886 §3.3 recommends 7200 s; UPnP IGDs here get at least 3600 s)
 //   hairpinning      on: RFC 6081 §5.6 (Windows does it; Miredo does not: it ignores the trailer)
 //   serverLoadReduction  on: RFC 6081 §5.7 (Windows does it; Miredo ignores the trailer, and a 2 s wait falls back)
+//   portPreserving   on: RFC 6081 §5.4 (Windows does it; Miredo ignores the trailer: its bubbles to our mapping
+//                    still meet ours as without it)
 //   udpSockets       native: the addon's sockets, DF bit clear as RFC 4380 §5.1.2 asks (Linux sets it on UDP, and
 //                    node:dgram cannot clear it); dgram is the fallback where the addon cannot be built
 
@@ -52,6 +54,7 @@ export interface ClientAgentConfig extends CommonConfig {
   readonly portMappingLifetime: number;
   readonly hairpinning: 'on' | 'off';
   readonly serverLoadReduction: 'on' | 'off';
+  readonly portPreserving: 'on' | 'off';
 }
 
 export const DEFAULT_INTERFACE = 'teredo';
@@ -82,6 +85,7 @@ export const clientSpec: ConfigSpec<ClientAgentConfig> = {
     portMapping: { live: true, type: 'enum', values: PORT_MAPPING_MODES, default: 'auto', description: 'map the Teredo UDP port on the NAT: auto (NAT-PMP and UPnP IGD at once), upnp, nat-pmp, or off; a mapped port makes a NAT that keeps ports a cone for Teredo; deleted on stop' },
     portMappingLifetime: { type: 'integer', min: 120, max: 86_400, default: 3600, description: 'seconds of port mapping lifetime asked for; renewed halfway (RFC 6886 §3.3); needs a restart' },
     hairpinning: { live: true, type: 'enum', values: ['on', 'off'], default: 'on', description: 'RFC 6081 hairpinning extension: bubbles to Teredo clients behind our own NAT carry our local address (Alternate Address trailer), and theirs are tried, so two clients behind a NAT that does not hairpin reach each other without local discovery' },
+    portPreserving: { live: true, type: 'enum', values: ['on', 'off'], default: 'on', description: 'RFC 6081 port-preserving symmetric NAT extension: behind a symmetric NAT that keeps a new socket\'s port, each Teredo peer is bubbled from a socket of its own (a pool of 8) whose port it is told in a Random Port trailer, so peers behind port-restricted NATs are reached' },
     serverLoadReduction: { live: true, type: 'enum', values: ['on', 'off'], default: 'on', description: 'RFC 6081 server load reduction extension: a Teredo peer trusted at a mapping but not heard for 30 s is asked there first, with a direct bubble carrying a Neighbor Discovery Option trailer (solicitation), and only after 2 s without an advertisement through its server; solicitations from peers are answered' },
     udpSockets: { type: 'enum', values: ['native', 'dgram'], default: 'native', description: 'UDP sockets: native (the addon: DF bit clear per RFC 4380 §5.1.2, batched) or dgram (node:dgram, DF set by Linux)' },
   },
@@ -98,13 +102,15 @@ function clientProblems(c: ClientAgentConfig): string[] {
 }
 
 /**
- * The local ports of the client's two sockets (for the engine's port-preservation report), and the local address
+ * The local ports of the client's two sockets (for the engine's port-preservation report) and of its pool, and the local address
  * toward the server (int32; 0 unknown), announced to peers behind our NAT (RFC 6081 §5.6).
  */
 export interface LocalPorts {
   readonly localPort: number;
   readonly probeLocalPort: number;
   readonly localAddress?: number;
+  /** The local ports of the RFC 6081 §5.4 pool sockets (client-pps.ts). */
+  readonly portPreservingPorts?: readonly number[];
 }
 
 /**
@@ -127,5 +133,6 @@ export function engineParams(c: ClientAgentConfig, servers: readonly number[], p
     localDiscovery: c.localDiscovery === 'on',
     hairpinning: c.hairpinning === 'on',
     serverLoadReduction: c.serverLoadReduction === 'on',
+    portPreserving: c.portPreserving === 'on',
   };
 }

@@ -74,6 +74,7 @@ export const teredoClientMetrics: readonly MetricSpec<ClientStatus>[] = [
   counter('teredo_client_local_peers_found_total', 'localPeersFound', 'Teredo clients found on the link (local discovery, or the RFC 6081 hairpinning extension), reached at their LAN address.'),
   counter('teredo_client_hairpin_bubbles_sent_total', 'hairpinBubbles', 'Bubbles sent to the local addresses a Teredo client behind our own NAT announced (RFC 6081 hairpinning extension, Alternate Address trailer).'),
   counter('teredo_client_ports_predicted_total', 'portsPredicted', 'NAT ports predicted for flows toward peers behind a sequential or port-preserving symmetric NAT (RFC 6081 Random Port trailer).'),
+  counter('teredo_client_random_ports_assigned_total', 'randomPortsAssigned', 'Pool sockets handed to Teredo peers behind a port-preserving symmetric NAT, their port named in a Random Port trailer (RFC 6081 §5.4 port-preserving symmetric NAT extension).'),
   {
     name: 'teredo_client_port_mapping',
     type: 'gauge',

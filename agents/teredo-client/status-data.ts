@@ -51,15 +51,24 @@ export interface StatusInputs {
   readonly mtu: number;
   readonly defaultRoute: boolean;
   readonly qualification: 'fast' | 'strict';
+  /** Sockets of the RFC 6081 §5.4 pool in use (0: the extension is off). */
+  readonly portPreservingPool: number;
 }
 
-/** Paths that cannot work behind each NAT type (RFC 4380 §5.2.1, RFC 6081 §3), for people reading status. */
-export function limitationsFor(nat: NatType, state: ClientState): string[] {
+/**
+ * Paths that cannot work behind each NAT type (RFC 4380 §5.2.1, RFC 6081 §3), for people reading status; behind a
+ * symmetric NAT, by its mapping behaviour (`pool`: sockets of the RFC 6081 §5.4 extension, 0 when it is off).
+ */
+export function limitationsFor(nat: NatType, state: ClientState, mapping?: MappingBehaviour, pool = 0): string[] {
   if (state !== 'qualified') return ['no Teredo connectivity until qualified'];
   switch (nat) {
     case 'symmetric':
       return [
-        'Teredo peers behind port-restricted or symmetric NATs cannot be reached (their NAT filters the port our NAT picks for them; would need port prediction)',
+        mapping?.portPreserving === true && pool > 0
+          ? `Teredo peers behind symmetric NATs cannot be reached; those behind port-restricted NATs are, from a socket of their own whose port the NAT keeps (RFC 6081 §5.4), ${pool} at a time`
+          : mapping?.allocation === 'sequential' || mapping?.portPreserving === true
+            ? 'Teredo peers behind symmetric NATs cannot be reached; those behind port-restricted NATs are when the NAT port predicted for them is right (RFC 6081 Random Port trailer)'
+            : 'Teredo peers behind port-restricted or symmetric NATs cannot be reached (their NAT filters the port our NAT picks for them, which nothing predicts)',
         'native IPv6 and cone / address-restricted peers work (relays and peers answer to where our packets come from)',
       ];
     case 'restricted':
@@ -105,7 +114,7 @@ export function clientStatus(i: StatusInputs): ClientStatusJson {
     errorCode: s.errorCode ?? null,
     error: s.error ?? null,
     retryInSec: s.retryInMs === undefined ? null : Math.round(s.retryInMs / 100) / 10,
-    limitations: limitationsFor(s.nat, s.state),
+    limitations: limitationsFor(s.nat, s.state, s.mapping, i.portPreservingPool),
     counters: s.counters,
   };
 }

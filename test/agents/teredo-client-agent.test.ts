@@ -1,5 +1,5 @@
 // The teredo-client agent wiring, in-process: the real engine and Driver with FakeDatagramPort, FakeTun and
-// FakeClock. Checks the config rules (what --check-config refuses, --miredo-conf), the two sockets, the
+// FakeClock. Checks the config rules (what --check-config refuses, --miredo-conf), the sockets (RFC 6081 §5.4 pool too), the
 // interface (address /32, default route by mode), the status object and its netsh-like rendering, the hook,
 // reload and stop.
 
@@ -20,8 +20,10 @@ import { setupClient, teredoClient, type ClientSeams } from '../../agents/teredo
 import { miredoClientImport } from '../../agents/teredo-client/miredo-conf.js';
 import { formatClientStatus, type ClientStatus } from '../../agents/teredo-client/status.js';
 import type { ClientStatusJson } from '../../agents/teredo-client/status-data.js';
-import { raPayload } from '../engine/teredo-client-fixtures.js';
-import { decodeIpv6 } from '../../src/wire/ipv6.js';
+import { echoRequest, raPayload } from '../engine/teredo-client-fixtures.js';
+import { decodeIpv6, encodeIpv6, NEXT_HEADER } from '../../src/wire/ipv6.js';
+import { encodeTeredoAddress } from '../../src/wire/teredo-address.js';
+import { decodeTrailers } from '../../src/wire/teredo-trailers.js';
 import { decodeTeredoPayload } from '../../src/wire/teredo-packet.js';
 import { FakeHost, fakeRoute } from '../fakes/fake-host.js';
 import type { Ipv6Route } from '../../src/io/linux-host.js';
@@ -131,13 +133,15 @@ function answerRestricted(ports: { main: FakeDatagramPort; probe: FakeDatagramPo
 }
 
 describe('running', () => {
-  it('opens the main socket (configured port) and a probe socket; the TUN device gets MTU 1280 and comes up', async () => {
+  it('opens the main socket (configured port), a probe socket and 8 pool sockets; the TUN device gets MTU 1280 and comes up', async () => {
     const { agent, h, main, probe, tun } = await start({ server: 'teredo.example.net', port: '3545', interface: 'teredo7' });
     // And the local discovery socket (RFC 4380 §5.2.8): bound to 224.0.0.253:3544 itself, shared, joined to it.
     expect(h.portOptions.map((o) => [o.port, formatIpv4(o.address ?? 0), o.reuseAddr === true])).toEqual([
       [3545, '0.0.0.0', false],
       [0, '0.0.0.0', false],
       [3544, '224.0.0.253', true],
+      // The RFC 6081 §5.4 pool (client-pps.ts): ports of the kernel's choosing.
+      ...Array.from({ length: 8 }, () => [0, '0.0.0.0', false]),
     ]);
     expect([...h.ports[2]!.groups]).toEqual([`${0xe00000fd | 0}/0`]);
     expect(tun.name).toBe('teredo7');
@@ -150,7 +154,7 @@ describe('running', () => {
 
   it('--local-discovery off: no discovery socket', async () => {
     const { agent, h } = await start({ server: '198.18.0.10', 'local-discovery': 'off' });
-    expect(h.portOptions.map((o) => o.port)).toEqual([0, 0]);
+    expect(h.portOptions.map((o) => o.port)).toEqual([0, 0, ...new Array<number>(8).fill(0)]);
     await agent.stop();
   });
 
@@ -180,6 +184,43 @@ describe('running', () => {
     ]);
     expect(tun.closed).toBe(true);
     expect(main.closed && h.ports[1]!.closed).toBe(true);
+  });
+
+  it('behind a port-preserving symmetric NAT: a peer is bubbled from a pool socket, told its port, and answered there (RFC 6081 §5.4)', async () => {
+    const { agent, h, main, probe, tun } = await start({ server: '198.18.0.10', 'local-discovery': 'off' });
+    // Ports of the kernel's choosing, 40000 on: main, probe, then the pool's eight.
+    const pool = h.ports.slice(2);
+    expect(pool.map((p) => p.local.port)).toEqual([40002, 40003, 40004, 40005, 40006, 40007, 40008, 40009]);
+    // The NAT keeps the Teredo port and the probe port toward the primary; the probe toward the secondary gets 52345.
+    const answer = (): void => {
+      for (const port of [main, probe]) {
+        for (const sent of port.sent.splice(0)) {
+          if (isConeRs(sent.bytes)) continue;
+          const mapped = port === main || sent.to.addr === parseIpv4('198.18.0.10') ? port.local.port : 52345;
+          port.deliver(raPayload(sent.bytes, { addr: PUBLIC.addr, port: mapped }), { addr: sent.to.addr, port: 3544 });
+        }
+      }
+    };
+    answer();
+    h.clock.advance(200);
+    answer();
+    const s = agent.status() as ClientStatusJson;
+    expect(s).toMatchObject({ state: 'qualified', nat: 'symmetric', mapping: { endpointIndependent: false, portPreserving: true, allocation: 'random' } });
+    expect(s.limitations[0]).toMatch(/^Teredo peers behind symmetric NATs cannot be reached; those behind port-restricted NATs are, .*\(RFC 6081 §5\.4\), 8 at a time$/);
+    const me = parseIpv6(s.address!);
+    const peerAt = { addr: parseIpv4('198.18.0.150'), port: 45000 };
+    const peer = encodeTeredoAddress({ server: parseIpv4('198.18.0.10'), cone: false, randomBits: 0, mappedAddr: peerAt.addr, mappedPort: peerAt.port });
+    main.sent.splice(0);
+    tun.inject(echoRequest(me, peer, 1));
+    // The direct bubble from pool socket 0; the indirect one through the peer's server names its port.
+    expect(pool[0]!.sent.map((d) => [formatIpv4(d.to.addr), d.to.port, d.bytes.length])).toEqual([['198.18.0.150', 45000, 40]]);
+    const indirect = main.sent.find((d) => d.to.port === 3544 && d.bytes.length === 44);
+    expect(indirect && decodeTrailers(indirect.bytes.subarray(40))).toEqual([{ kind: 'random-port', port: 40002 }]);
+    // The peer's bubble arrives on that socket: the queued Echo Request leaves from it.
+    pool[0]!.deliver(encodeIpv6({ trafficClass: 0, flowLabel: 0, nextHeader: NEXT_HEADER.NO_NEXT, hopLimit: 255, src: peer, dst: me }, new Uint8Array(0)), peerAt);
+    expect(pool[0]!.sent.slice(1).map((d) => [d.to.port, decodeIpv6(d.bytes).header.nextHeader])).toEqual([[45000, NEXT_HEADER.ICMPV6]]);
+    expect((agent.status() as ClientStatusJson).counters.randomPortsAssigned).toBe(1);
+    await agent.stop();
   });
 
   it('port mapping: in status and its text; a mapping granted after the start qualifies again; stop deletes it', async () => {

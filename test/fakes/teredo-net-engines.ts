@@ -3,8 +3,9 @@
 //   TeredoServerHost  a TeredoServer on primary:3544 and secondary:3544 (one host holding both addresses, or two
 //                     hosts: the addresses on links of different latency), writing native packets into a TUN
 //                     device; stop() and start() close and reopen its sockets (the agent stopped, restarted)
-//   TeredoClientHost  a TeredoClient with its main socket, its probe socket and a TUN device whose far end is the
-//                     host's IPv6 stack (teredo-net-native.ts); it logs its states, addresses and drops
+//   TeredoClientHost  a TeredoClient with its main socket, its probe socket, on demand a pool of sockets (RFC 6081
+//                     §5.4) and a TUN device whose far end is the host's IPv6 stack (teredo-net-native.ts); it
+//                     logs its states, addresses and drops
 //   TeredoRelayHost   a TeredoRelay on one socket, its TUN device on the native side
 // Datagrams and TUN packets reach the engines lent, in batches poisoned after the call (teredo-net-port.ts), as
 // in production; every input goes through Driver.batch, every timer through the Driver's one timer.
@@ -29,6 +30,8 @@ import type { VirtualTun } from './teredo-net-tun.js';
 /** A client's main socket port by default (the agent's configured port), and its probe socket's. */
 const CLIENT_MAIN_PORT = 40000;
 const CLIENT_PROBE_PORT = 40001;
+/** The first pool socket's port (the next ones count up), as the agent's would be from the kernel's ephemeral range. */
+const CLIENT_POOL_BASE_PORT = 50000;
 
 function drive<S extends DropSink>(name: string, engine: TimedEngine<S>, clock: FakeClock, sink: (drop: (reason: number) => void) => S): Driver<S> {
   return new Driver<S>({ engine, logger: capturedLogger(name, 'info').logger, clock, timers: clock, sink });
@@ -92,6 +95,8 @@ export interface ClientHostOptions {
   readonly probePort?: number;
   /** Bind the discovery socket (port 3544, RFC 4380 §5.2.8 local discovery) as the agent does. Default false. */
   readonly discovery?: boolean;
+  /** Sockets in the RFC 6081 §5.4 pool (client-pps.ts), given to the engine as the agent does. Default 0. */
+  readonly pool?: number;
 }
 
 export class TeredoClientHost {
@@ -99,6 +104,7 @@ export class TeredoClientHost {
   readonly driver: Driver<ClientSink>;
   readonly main: VirtualDatagramPort;
   readonly probe: VirtualDatagramPort;
+  readonly pool: readonly VirtualDatagramPort[];
   /** The client's TUN device: `tun.written` holds every packet the engine handed to the host, at once. */
   readonly tun: VirtualTun;
   /** The host's IPv6 stack at the device's far end (it answers nothing unless given a responder). */
@@ -112,7 +118,9 @@ export class TeredoClientHost {
   /** Not started: call start(). */
   constructor(inet: VirtualInternet, host: VirtualHost, params: TeredoClientParams, options: ClientHostOptions = {}) {
     this.#clock = inet.clock;
-    this.engine = new TeredoClient(params, seededRandom(options.seed ?? 1));
+    this.pool = Array.from({ length: options.pool ?? 0 }, (_, i) => host.bind(CLIENT_POOL_BASE_PORT + i));
+    const portPreservingPorts = this.pool.map((p) => p.local.port);
+    this.engine = new TeredoClient({ ...params, portPreservingPorts }, seededRandom(options.seed ?? 1));
     this.main = host.bind(options.mainPort ?? CLIENT_MAIN_PORT);
     this.probe = host.bind(options.probePort ?? CLIENT_PROBE_PORT);
     const [tun, far] = inet.tunPair(['teredo', 'host']);
@@ -124,6 +132,7 @@ export class TeredoClientHost {
         drop(reason);
       },
       sendUdp: (data, offset, length, addr, port) => this.main.send(data, offset, length, addr, port),
+      sendUdpFrom: (socket, data, offset, length, addr, port) => this.pool[socket]!.send(data, offset, length, addr, port),
       sendProbe: (data, offset, length, addr, port) => this.probe.send(data, offset, length, addr, port),
       writeTun: (data, offset, length) => void this.tun.write(data, offset, length),
       addressChanged: (previous, current) => void this.addresses.push({ at: this.#clock.now(), previous: previous?.slice(), current: current?.slice() }),
@@ -136,6 +145,10 @@ export class TeredoClientHost {
     this.main.onBatch((b) => this.driver.batch(onMain, b));
     this.probe.onBatch((b) => this.driver.batch(onProbe, b));
     this.tun.onBatch((b) => this.driver.batch(onTun, b));
+    this.pool.forEach((p, i) => {
+      const onPool = perDatagram<ClientSink>((d, o, l, a, port, now, sink) => engine.poolDatagram(i, d, o, l, a, port, now, sink));
+      p.onBatch((b) => this.driver.batch(onPool, b));
+    });
     if (options.discovery === true) {
       const onDiscovery = perDatagram<ClientSink>(engine.discoveryDatagram.bind(engine));
       host.bind(TEREDO_PORT).onBatch((b) => this.driver.batch(onDiscovery, b));

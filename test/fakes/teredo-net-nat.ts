@@ -27,7 +27,8 @@
 //
 // The zoo's behaviours (lab/nat-zoo.ts), as options: `ports` 'sequential' (the next port of the window from
 // SEQ_BASE for each new mapping: per flow on a symmetric NAT, per inside endpoint on a cone) or
-// 'port-preserving' (symmetric: an inside endpoint's first flow keeps its port, later ones count); `hairpin`
+// 'port-preserving' (symmetric: an inside endpoint's first flow keeps its port, later ones count) or
+// 'port-preserving-random' (the same first flow, later ones drawn at random: no prediction can follow); `hairpin`
 // (the network delivers a packet to the NAT's own address to the inside endpoint holding that port, whatever
 // the filtering, from the sender's mapping: see hairpinTarget); short timeouts through conntrackTimeoutMs and
 // conntrackStreamTimeoutMs; `reboot()` (flows and bindings forgotten, the sequential counter goes on, so
@@ -73,7 +74,7 @@ export interface NatOptions {
   /** Address-restricted: filter per inside host instead of per mapping (see above). Default false. */
   readonly filterPerHost?: boolean;
   /** Port allocation (see above); default: kept when free (cone kinds), drawn at random (symmetric). */
-  readonly ports?: 'sequential' | 'port-preserving';
+  readonly ports?: 'sequential' | 'port-preserving' | 'port-preserving-random';
   /** Packets from inside to the NAT's own address reach the inside endpoint holding the port. Default false. */
   readonly hairpin?: boolean;
   /** Share of packets lost each way, percent (seeded). Default 0. */
@@ -260,8 +261,9 @@ export class NatModel {
       for (const [p] of holders) if (mine(p)) return p;
       if (this.#ports !== 'sequential' && !holders.has(inside.port)) return inside.port;
     }
-    if (this.#ports === 'port-preserving' && !holders.has(inside.port) && ![...holders.values()].some((h) => h.addr === inside.addr && h.port === inside.port)) return inside.port;
-    if (this.#ports !== undefined) {
+    const preserving = this.#ports === 'port-preserving' || this.#ports === 'port-preserving-random';
+    if (preserving && !holders.has(inside.port) && ![...holders.values()].some((h) => h.addr === inside.addr && h.port === inside.port)) return inside.port;
+    if (this.#ports === 'sequential' || this.#ports === 'port-preserving') {
       for (let i = 0; i < SEQ_WINDOW; i++) {
         const p = SEQ_BASE + (this.#sequence++ % SEQ_WINDOW);
         if (!holders.has(p)) return p;

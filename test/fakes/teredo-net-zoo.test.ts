@@ -31,6 +31,13 @@ describe('port allocation', () => {
     expect(mappedPorts('symmetric', { ports: 'port-preserving' }, 41000).ports).toEqual([41000, 20000, 20001]);
   });
 
+  it('port-preserving symmetric with random later flows: the first flow keeps the inside port, later ones neither keep nor count', () => {
+    const [first, second, third] = mappedPorts('symmetric', { ports: 'port-preserving-random' }, 41000).ports;
+    expect(first).toBe(41000);
+    expect([41000, 20000]).not.toContain(second);
+    expect([41000, 20000, 20001, second! + 1]).not.toContain(third);
+  });
+
   it('sequential cone (the rebooting NAT): one port per inside endpoint, the next one for the next endpoint', () => {
     const { w, ports } = mappedPorts('port-restricted', { ports: 'sequential' }, 41000);
     expect(ports).toEqual([20000, 20000, 20000]);

@@ -5,8 +5,9 @@
 // use to the other; local discovery (RFC 4380 §5.2.8: multicast bubbles to 224.0.0.253:3544 on their LAN) lets
 // them talk over the LAN. Before it, 0 of 5 pings each way (docs/lab.md, the matrix).
 // nat-seq / nat-pps with nat-prc: a client behind a sequential or port-preserving symmetric NAT and one behind a
-// port-restricted NAT; port prediction with the RFC 6081 Random Port trailer (client-predict.ts) opens both
-// NATs toward the port the symmetric NAT really uses. Before it, 0 of 5 each way.
+// port-restricted NAT; port prediction with the RFC 6081 Random Port trailer (client-predict.ts; nat-seq), or
+// a pool socket per peer whose port the NAT keeps (RFC 6081 §5.4, client-pps.ts; nat-pps), opens both NATs
+// toward the port the symmetric NAT really uses. Before them, 0 of 5 each way.
 // nat-nhp with local discovery off: the RFC 6081 hairpinning extension (client-hairpin.ts) instead.
 // nat-hp with Miredo's client next to ours: an RFC 4380 peer takes our trailer-carrying bubbles as plain ones.
 
@@ -120,8 +121,8 @@ describe('next to Miredo behind one NAT that hairpins (nat-hp)', () => {
 });
 
 describe('a client behind a predictable symmetric NAT and one behind a port-restricted NAT', () => {
-  for (const sym of ['cli-seq', 'cli-pps']) {
-    it(`${sym} and cli-prc ping each other, both ways (port prediction)`, async () => {
+  for (const [sym, how, counter] of [['cli-seq', 'port prediction', 'portsPredicted'], ['cli-pps', 'RFC 6081 §5.4 pool socket', 'randomPortsAssigned']] as const) {
+    it(`${sym} and cli-prc ping each other, both ways (${how})`, async () => {
       await zoo.startOccupants([
         { role: 'server', impl: 'ours' },
         { role: 'client', impl: 'ours', node: sym },
@@ -137,6 +138,7 @@ describe('a client behind a predictable symmetric NAT and one behind a port-rest
         expect(first, JSON.stringify(after)).toBe(true);
         expect(await pings(sym, b.address!)).toBeGreaterThanOrEqual(4);
         expect(await pings('cli-prc', a.address!)).toBeGreaterThanOrEqual(4);
+        expect((await requireClientStatus(zoo, sym)).counters?.[counter]).toBeGreaterThanOrEqual(1);
       } finally {
         for (const o of zoo.occupants()) await zoo.stopOccupant(o.key);
       }

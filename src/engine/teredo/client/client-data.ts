@@ -53,7 +53,6 @@ import {
   teredoMappedAddrAt,
   teredoMappedPortAt,
   teredoMappingIsGlobal,
-  teredoServerAt,
   teredoServerIsGlobal,
 } from '../../../wire/teredo-address.js';
 import type { TeredoPacketView } from '../../../wire/teredo-view.js';
@@ -66,6 +65,7 @@ import { Hairpinning } from './client-hairpin.js';
 import { ServerLoadReduction } from './client-load.js';
 import { LocalDiscovery } from './client-local.js';
 import { PortPrediction, RANDOM_PORT_WINDOW } from './client-predict.js';
+import { PortPreservingPool } from './client-pps.js';
 import { PeerReach } from './client-reach.js';
 import { readTrailers, TeredoTrailers } from '../../../wire/teredo-trailers.js';
 import { DROP, type ClientSink } from './client-types.js';
@@ -89,10 +89,9 @@ export class ClientDataPath {
   readonly #held = new HeldPackets();
   /** Peers on our link (§5.2.8, client-local.ts): reached at their LAN address. */
   readonly local: LocalDiscovery;
-  /** Behind a sequential or port-preserving symmetric NAT: our ports toward peers, predicted (client-predict.ts). */
-  readonly predict = new PortPrediction(CLIENT_MAX_PEERS);
-  /** Peers behind our own NAT reached at the local addresses they announce (RFC 6081 §5.6, client-hairpin.ts). */
-  readonly hairpin = new Hairpinning(CLIENT_MAX_PEERS);
+  readonly predict = new PortPrediction(CLIENT_MAX_PEERS); // our ports behind a sequential symmetric NAT, predicted
+  readonly pool = new PortPreservingPool(CLIENT_MAX_PEERS); // behind a port-preserving symmetric NAT: a socket per peer (RFC 6081 §5.4)
+  readonly hairpin = new Hairpinning(CLIENT_MAX_PEERS); // peers behind our own NAT at their local addresses (RFC 6081 §5.6)
   readonly load: ServerLoadReduction; // trusted peers refreshed without their server (RFC 6081 §5.7, client-load.ts)
   /** RFC 6081 trailers of the datagram being handled (a reused view: nothing allocated). */
   readonly #trailers = new TeredoTrailers();
@@ -109,7 +108,7 @@ export class ClientDataPath {
     this.local = new LocalDiscovery(CLIENT_MAX_PEERS, random);
     this.peers = new PeerTable({ random, maxPeers: CLIENT_MAX_PEERS, maxQueuedBytes: CLIENT_MAX_QUEUED_BYTES, onRemove: this.#onRemove });
     this.load = new ServerLoadReduction(this.peers);
-    this.#reach = new PeerReach(this.peers, this.local, this.predict, this.hairpin, this.load, random, (slot, sink) => this.#discardHeld(slot, sink));
+    this.#reach = new PeerReach(this.peers, this.local, this.predict, this.pool, this.hairpin, this.load, random, (slot, sink) => this.#discardHeld(slot, sink));
   }
 
   nextTimeout(): Millis | undefined {
@@ -128,6 +127,7 @@ export class ClientDataPath {
     this.#held.clear();
     this.local.reset();
     this.predict.reset();
+    this.pool.reset();
     this.hairpin.reset();
   }
 
@@ -158,7 +158,7 @@ export class ClientDataPath {
     }
     if (slot >= 0 && this.peers.trusted(slot) && this.peers.valid(slot, now)) {
       this.peers.transmitted(slot, now);
-      return sink.sendUdp(data, offset, length, this.peers.mappedAddr(slot), this.peers.mappedPort(slot));
+      return this.pool.via(slot, sink).sendUdp(data, offset, length, this.peers.mappedAddr(slot), this.peers.mappedPort(slot));
     }
     // (Not toward a local peer: its public mapping may not hairpin; it is bubbled at its LAN address below.)
     if (teredo && (slot < 0 || !this.local.isLocal(slot)) && (teredoFlagsAt(data, dst) & TEREDO_FLAG_CONE) !== 0) return sink.sendUdp(data, offset, length, teredoMappedAddrAt(data, dst), teredoMappedPortAt(data, dst));
@@ -199,7 +199,7 @@ export class ClientDataPath {
     if (slot >= 0 && this.peers.trusted(slot) && this.peers.mappingIs(slot, addr, port)) {
       // Case 1. A trusted peer not heard for 30 s gets packets queued and bubbles again (§5.2.4): its answer
       // sends the queue. A local peer's bubble is answered unless we are the one bubbling (§5.2.8).
-      if (view.isBubble) this.load.bubble(view, slot, addr, port, ctx.address, now, sink);
+      if (view.isBubble) this.load.bubble(view, slot, addr, port, ctx.address, now, this.pool.via(slot, sink));
       if (view.isBubble && this.local.isLocal(slot) && !this.#reach.pending(slot) && this.peers.mayBubble(slot, now)) {
         this.peers.bubbleSent(slot, now);
         this.peers.copyAddress(slot, this.#peerAddr, 0);
@@ -321,7 +321,7 @@ export class ClientDataPath {
     p.received(slot, now);
     p.setNonce(slot, 0, 0);
     this.#reach.forget(slot);
-    this.#sink = sink;
+    this.#sink = this.pool.via(slot, sink); // (a peer reached from a pool socket gets its queue from there)
     this.#toAddr = addr;
     this.#toPort = port;
     if (p.queues.count(slot) > 0) {
@@ -379,9 +379,8 @@ export class ClientDataPath {
       const p = (randomPort + k) & 0xffff;
       if (p !== 0 && p !== port) this.#reach.sendBubble(ctx.address, peer, addr, p, sink);
     }
-    // Our answer leaves from a new port of a NAT we predict: the peer learns which through its server.
-    const predicted = paced && slot >= 0 && !ctx.cone && isTeredo(peer, 0) && teredoServerIsGlobal(peer, 0) ? this.predict.portFor(slot) : 0;
-    if (predicted !== 0) this.predict.sendIndirect(ctx.address, peer, teredoServerAt(peer, 0), predicted, sink);
+    // Our answer leaves from a new port of a NAT we predict or a pool socket: the peer learns which through its server.
+    if (paced && slot >= 0 && !ctx.cone && isTeredo(peer, 0) && teredoServerIsGlobal(peer, 0)) this.#reach.tellPort(slot, peer, addr, port, now, ctx, sink);
   }
 
   readonly #onRemove = (slot: number): void => {
@@ -389,6 +388,7 @@ export class ClientDataPath {
     this.#unsolicited.release(slot);
     this.local.setLocal(slot, false);
     this.predict.forget(slot);
+    this.pool.forget(slot);
     this.hairpin.forget(slot);
     this.load.forget(slot);
     if (this.#sink !== undefined) {

@@ -1,5 +1,6 @@
 // Port prediction behind a sequential or port-preserving symmetric NAT (the idea of RFC 6081 §3's symmetric NAT
-// extensions, with its Random Port trailer, §4.5): such a NAT gives each new destination the next port of a
+// extensions, with its Random Port trailer, §4.5; behind a port-preserving one only while the RFC 6081 §5.4 pool
+// is off or absent, client-pps.ts, which does not depend on later flows counting): such a NAT gives each new destination the next port of a
 // counter, so the port our first packet toward a peer will leave from can be guessed, and told to the peer in
 // the bubble its server relays to it. The peer then bubbles that port too, which opens its own NAT toward it
 // (a port-restricted NAT filters every other port) and passes ours (the flow we opened toward the peer).

@@ -8,8 +8,10 @@
 //                  SOLICITATION_WAIT_MS for the answer (RFC 6081 §5.7, client-load.ts); then as any Teredo peer
 //   Teredo peer ─► direct bubble to the embedded mapping + indirect bubble through its server (§5.2.4 case 5);
 //                  a local peer (§5.2.8): one bubble at its LAN address; behind a NAT whose ports we predict,
-//                  the Random Port trailer rides the indirect bubble (client-predict.ts); 4 bubbles in 300 s
-//                  without an answer: given up (§5.2.6)
+//                  the Random Port trailer rides the indirect bubble (client-predict.ts); behind a
+//                  port-preserving symmetric NAT the direct bubble leaves from the peer's own pool socket and
+//                  the trailer names its port (RFC 6081 §5.4, client-pps.ts); 4 bubbles in 300 s without an
+//                  answer: given up (§5.2.6)
 //   native peer, or a Teredo peer asked to prove a mapping its address does not embed ─► an Echo Request with a
 //                  random 8-byte nonce, through our server (native, §5.2.9) or through the peer's own server
 //                  (which delivers only to the mapping its address embeds); MAX_PINGS in all
@@ -30,6 +32,7 @@ import type { Hairpinning } from './client-hairpin.js';
 import { SOLICITATION_WAIT_MS, type ServerLoadReduction } from './client-load.js';
 import type { LocalDiscovery } from './client-local.js';
 import type { PortPrediction } from './client-predict.js';
+import type { PortPreservingPool } from './client-pps.js';
 import { DROP, type ClientSink } from './client-types.js';
 
 /** §5.2.4 (2), (5): 2 s between connectivity tests / bubbles toward a peer being reached. */
@@ -52,6 +55,7 @@ export class PeerReach {
   readonly #peers: PeerTable;
   readonly #local: LocalDiscovery;
   readonly #predict: PortPrediction;
+  readonly #pool: PortPreservingPool;
   readonly #hairpin: Hairpinning;
   readonly #load: ServerLoadReduction;
   /** Called when a peer is given up on (its held packets go too). */
@@ -71,10 +75,11 @@ export class PeerReach {
   #sink: ClientSink | undefined;
   #now: Millis = 0;
 
-  constructor(peers: PeerTable, local: LocalDiscovery, predict: PortPrediction, hairpin: Hairpinning, load: ServerLoadReduction, random: Random, onGiveUp: (slot: number, sink: ClientSink) => void) {
+  constructor(peers: PeerTable, local: LocalDiscovery, predict: PortPrediction, pool: PortPreservingPool, hairpin: Hairpinning, load: ServerLoadReduction, random: Random, onGiveUp: (slot: number, sink: ClientSink) => void) {
     this.#peers = peers;
     this.#local = local;
     this.#predict = predict;
+    this.#pool = pool;
     this.#hairpin = hairpin;
     this.#load = load;
     this.#random = random;
@@ -139,7 +144,7 @@ export class PeerReach {
       // §5.2.6: 4 bubbles in the last 300 s and no answer: give up.
       if (p.bubblesExhausted(slot, now)) return this.#giveUp(slot, now, sink);
       // RFC 6081 §5.7: a peer trusted at a mapping is asked there first, without its server.
-      if (p.trusted(slot) && !local.isLocal(slot) && this.#load.solicit(slot, ctx.address, peer, now, sink)) {
+      if (p.trusted(slot) && !local.isLocal(slot) && this.#load.solicit(slot, ctx.address, peer, now, this.#pool.via(slot, sink))) {
         this.#retries.set(slot, now + SOLICITATION_WAIT_MS);
         return;
       }
@@ -154,13 +159,16 @@ export class PeerReach {
       } else if (p.mayBubble(slot, now)) {
         p.bubbleSent(slot, now);
         // A cone client needs no hole toward the peer; others open one (§5.2.4 case 5). Behind a NAT whose ports
-        // we predict, the hole first (it takes the predicted port), then the indirect bubble telling the peer.
-        const predicted = ctx.cone ? 0 : this.#predict.portFor(slot);
+        // we predict, the hole first (it takes the predicted port), then the indirect bubble telling the peer;
+        // behind a port-preserving symmetric NAT, the hole from the peer's pool socket, whose port is told.
+        this.#now = now;
+        const pooled = ctx.cone || sameNat ? -1 : this.#pool.take(slot, now, this.#untrust);
+        const told = pooled >= 0 ? this.#pool.port(pooled) : ctx.cone ? 0 : this.#predict.portFor(slot);
         const bubbles = sameNat ? this.#hairpin : this;
-        if (predicted === 0) bubbles.sendBubble(ctx.address, peer, teredoServerAt(peer, 0), TEREDO_PORT, sink);
-        if (!ctx.cone) bubbles.sendBubble(ctx.address, peer, teredoMappedAddrAt(peer, 0), teredoMappedPortAt(peer, 0), sink);
+        if (told === 0) bubbles.sendBubble(ctx.address, peer, teredoServerAt(peer, 0), TEREDO_PORT, sink);
+        if (!ctx.cone) bubbles.sendBubble(ctx.address, peer, teredoMappedAddrAt(peer, 0), teredoMappedPortAt(peer, 0), this.#pool.via(slot, sink));
         if (sameNat) this.#hairpin.bubbleAlternates(slot, ctx.address, peer, sink);
-        if (predicted !== 0) this.#predict.sendIndirect(ctx.address, peer, teredoServerAt(peer, 0), predicted, sink);
+        if (told !== 0) this.#predict.sendIndirect(ctx.address, peer, teredoServerAt(peer, 0), told, sink);
       }
     } else {
       if (this.#pings[slot]! >= MAX_PINGS) return this.#giveUp(slot, now, sink);
@@ -178,6 +186,25 @@ export class PeerReach {
     const at = view.payloadOffset;
     return view.nextHeader === NEXT_HEADER.ICMPV6 && view.payloadLength >= 16 && view.data[at] === ICMPV6_TYPE.ECHO_REPLY && this.#peers.nonceMatches(slot, view.data, at + 8);
   }
+
+  /**
+   * Our direct bubble answering the peer in `slot` (16 bytes at `peer`, a Teredo address with a global server)
+   * at addr:port left from a port it cannot know: behind a port-preserving symmetric NAT, one more from the
+   * peer's pool socket, and its port told in the Random Port trailer of an indirect bubble through the peer's
+   * server (RFC 6081 §5.4); behind a NAT whose ports we predict, the predicted port told the same way.
+   */
+  tellPort(slot: number, peer: Uint8Array, addr: number, port: number, now: Millis, ctx: DataContext, sink: ClientSink): void {
+    const sameNat = teredoMappedAddrAt(peer, 0) === teredoMappedAddrAt(ctx.address, 0);
+    this.#now = now;
+    const pooled = sameNat ? -1 : this.#pool.take(slot, now, this.#untrust);
+    if (pooled >= 0) this.sendBubble(ctx.address, peer, addr, port, this.#pool.via(slot, sink));
+    const told = pooled >= 0 ? this.#pool.port(pooled) : this.#predict.portFor(slot);
+    if (told !== 0) this.#predict.sendIndirect(ctx.address, peer, teredoServerAt(peer, 0), told, sink);
+  }
+
+  // A peer whose pool socket went to another: its packets would leave from the Teredo port, which its NAT does
+  // not let in; untrusted, it is bubbled anew when the host next sends to it.
+  readonly #untrust = (slot: number): void => this.#peers.setTrusted(slot, false, this.#now);
 
   /** A bubble (§5.2.6) from `src` to `dst` (16 bytes each) sent to addr:port. */
   sendBubble(src: Uint8Array, dst: Uint8Array, addr: number, port: number, sink: ClientSink): void {

@@ -105,6 +105,16 @@ export interface TeredoClientParams {
    * Neighbor Discovery Option trailer before its server is bothered, and such questions are answered. Default true.
    */
   readonly serverLoadReduction?: boolean;
+  /**
+   * RFC 6081 §5.4 Port-Preserving Symmetric NAT Extension (client-pps.ts): behind such a NAT each peer is reached
+   * from a pool socket of its own, its port told in a Random Port trailer. Default true (it needs a pool).
+   */
+  readonly portPreserving?: boolean;
+  /**
+   * The local ports of the agent's pool sockets (index = ClientSink.sendUdpFrom's `socket`), at most 255;
+   * default none: the extension is never used.
+   */
+  readonly portPreservingPorts?: readonly number[];
 }
 
 /** The parameters with defaults applied. */
@@ -123,6 +133,7 @@ export const CLIENT_DEFAULTS = {
   localDiscovery: true,
   hairpinning: true,
   serverLoadReduction: true,
+  portPreserving: true,
 } as const satisfies Partial<TeredoClientParams>;
 
 /** Applies the defaults; RangeError for values no configuration should let through. */
@@ -146,6 +157,8 @@ export function resolveClientConfig(p: TeredoClientParams): ClientConfig {
     localAddress: (p.localAddress ?? 0) | 0,
     hairpinning: p.hairpinning ?? CLIENT_DEFAULTS.hairpinning,
     serverLoadReduction: p.serverLoadReduction ?? CLIENT_DEFAULTS.serverLoadReduction,
+    portPreserving: p.portPreserving ?? CLIENT_DEFAULTS.portPreserving,
+    portPreservingPorts: p.portPreservingPorts ?? [],
   };
   const pairs = [{ primary: p.primary, secondary: p.secondary }, ...(p.fallbacks ?? [])];
   for (const pair of pairs) {
@@ -166,6 +179,11 @@ export function resolveClientConfig(p: TeredoClientParams): ClientConfig {
 export interface ClientSink extends DropSink {
   /** One UDP datagram from the client's socket to addr:port (int32 IPv4, port). */
   sendUdp(data: Uint8Array, offset: number, length: number, addr: number, port: number): void;
+  /**
+   * One UDP datagram from pool socket `socket` (an index into TeredoClientParams.portPreservingPorts; RFC 6081
+   * §5.4, client-pps.ts); its datagrams come back through TeredoClient.poolDatagram.
+   */
+  sendUdpFrom(socket: number, data: Uint8Array, offset: number, length: number, addr: number, port: number): void;
   /**
    * One UDP datagram from the probe socket: a second local port, used only for the cone RS (client.ts says
    * why); its datagrams come back through TeredoClient.probeDatagram.

@@ -122,6 +122,19 @@ export class TeredoClient implements TimedEngine<ClientSink> {
     this.#data.discoveryBubble(view, addr, port, now, this.#ctx, sink);
   }
 
+  /**
+   * A datagram on pool socket `socket` (ClientSink.sendUdpFrom's, RFC 6081 §5.4, client-pps.ts): a peer's answer to
+   * the bubble that left from it; the data path judges it as any peer's datagram (never the server's).
+   */
+  poolDatagram(_socket: number, data: Uint8Array, offset: number, length: number, addr: number, port: number, now: Millis, sink: ClientSink): void {
+    const view = this.#view;
+    if (checkTeredoPayload(view, data, offset, length) < 0) return sink.drop(DROP.malformed);
+    this.#unansweredSince = NaN;
+    this.#proc.peerHeard();
+    if (this.state !== 'qualified') return sink.drop(DROP['not-qualified']);
+    this.#data.datagram(view, addr, port, false, now, this.#ctx, sink);
+  }
+
   /** A datagram on the probe socket (sink.sendProbe's): only RAs answering its RSs belong there. */
   probeDatagram(data: Uint8Array, offset: number, length: number, addr: number, port: number, now: Millis, sink: ClientSink): void {
     const view = this.#view;
@@ -166,7 +179,7 @@ export class TeredoClient implements TimedEngine<ClientSink> {
       address: this.#address?.slice(),
       mappedAddr: has ? this.#mappedAddr : undefined,
       mappedPort: has ? this.#mappedPort : undefined,
-      counters: { ...s.counters, addressChanges: this.#addressChanges, unreachableSent: d.unreachableErrors.sent, unreachableLimited: d.unreachableErrors.limited, discoverySent: d.local.sent, localPeersFound: d.local.found, portsPredicted: d.predict.made, hairpinBubbles: d.hairpin.tried, ...d.load.counters },
+      counters: { ...s.counters, addressChanges: this.#addressChanges, unreachableSent: d.unreachableErrors.sent, unreachableLimited: d.unreachableErrors.limited, discoverySent: d.local.sent, localPeersFound: d.local.found, portsPredicted: d.predict.made, randomPortsAssigned: d.pool.assigned, hairpinBubbles: d.hairpin.tried, ...d.load.counters },
     };
   }
 
@@ -176,6 +189,8 @@ export class TeredoClient implements TimedEngine<ClientSink> {
     this.#data.local.enabled = c.localDiscovery;
     this.#data.hairpin.enabled = c.hairpinning;
     this.#data.load.enabled = c.serverLoadReduction;
+    this.#data.pool.enabled = c.portPreserving;
+    this.#data.pool.setPorts(c.portPreservingPorts);
     this.#data.hairpin.setLocal(c.localAddress, c.localPort);
   }
 
@@ -219,12 +234,15 @@ export class TeredoClient implements TimedEngine<ClientSink> {
   /**
    * Behind a symmetric NAT that allocates sequentially, or preserves ports and counts up for later flows: the
    * next flow's port is the last allocated one (the probe port toward the secondary) + the step (client-predict.ts).
+   * Behind one that preserves ports, a pool socket per peer instead when the agent gave a pool (client-pps.ts):
+   * later flows may well not count up.
    */
   #configurePrediction(): void {
     const q = this.#proc.q;
     const m = q.mapping(this.#cfg.localPort, this.#cfg.probeLocalPort);
     const last = q.probeMapped[1];
     const step = m.allocation === 'sequential' ? m.portDelta! : m.portPreserving === true ? 1 : 0;
+    this.#data.pool.setNat(m.endpointIndependent === false && m.portPreserving === true);
     if (m.endpointIndependent === false && last !== undefined && step > 0) this.#data.predict.configure(last.port + step, step);
   }
 }
