@@ -96,7 +96,7 @@ describe('PcpMapper', () => {
     const srv = await fakeServer((r, n) => {
       if (n === 0) return [];
       const other = response(r, { port: 50000 });
-      other[24] ^= 0xff; // another nonce
+      other[24] = other[24]! ^ 0xff; // another nonce
       return [fromHex('deadbeef'), other, response(r)];
     });
     const lease = await new PcpMapper({ server: '127.0.0.1', port: srv.port, irtMs: 20 }).map(req());

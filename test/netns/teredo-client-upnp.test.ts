@@ -1,5 +1,5 @@
 // teredo-client behind the zoo's nat-upnp (lab/upnp-nat.ts): a port-restricted NAT whose router runs Debian's
-// miniupnpd with UPnP IGD and NAT-PMP, in a zoo lab of its own with our server and relay. With --port-mapping
+// miniupnpd with UPnP IGD, NAT-PMP and PCP, in a zoo lab of its own with our server and relay. With --port-mapping
 // the client maps its Teredo port, the server's cone test reaches it through the mapping (RFC 4380 §5.2.1: cone),
 // host6 and the client ping each other, and once the client stops (SIGTERM) miniupnpd's rule is gone. With
 // --port-mapping off the same NAT is what it is: restricted. The mapping is read from miniupnpd's nftables
@@ -63,15 +63,16 @@ async function natRedirects(): Promise<string[]> {
 
 const pings = (node: string, dst: string): Promise<number> => pingCount(zoo, node, dst, 5, 0.5, 3);
 
-describe('teredo-client behind a NAT with UPnP IGD and NAT-PMP (nat-upnp)', () => {
-  for (const mode of ['auto', 'upnp'] as const) {
+describe('teredo-client behind a NAT with UPnP IGD, NAT-PMP and PCP (nat-upnp)', () => {
+  for (const mode of ['auto', 'upnp', 'pcp'] as const) {
     it(`--port-mapping ${mode}: maps its port, qualifies as cone through it, pings host6 both ways; SIGTERM deletes the mapping`, async () => {
       const c = startClient(mode);
       const s = await waitForClient(zoo, 'cli-upnp', 'qualified with a port mapping', (x) => x.state === 'qualified' && x.portMapping?.state === 'mapped');
       const port = s.clientPort!;
       expect(s.portMapping).toMatchObject({ mode, state: 'mapped', externalAddress: NAT_OUTSIDE, externalPort: port, internalPort: port, error: null });
-      // auto asks NAT-PMP and UPnP at once and keeps the first (NAT-PMP's single datagram usually wins).
-      expect(mode === 'auto' ? ['nat-pmp', 'upnp'] : ['upnp']).toContain(s.portMapping!.protocol);
+      // auto asks PCP and UPnP at once and keeps the first (PCP's single datagram usually wins); miniupnpd
+      // speaks PCP, so NAT-PMP is not asked.
+      expect(mode === 'auto' ? ['pcp', 'upnp'] : [mode]).toContain(s.portMapping!.protocol);
       expect(s.portMapping!.lifetimeLeftSec).toBeGreaterThan(0);
       // What the NAT does: miniupnpd's rule, and exactly one (auto deleted the slower protocol's again).
       expect((await natRedirects()).filter((r) => r.endsWith(`${CLIENT_LAN}:${port}`))).toEqual([`${port} -> ${CLIENT_LAN}:${port}`]);
