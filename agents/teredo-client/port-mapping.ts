@@ -185,6 +185,7 @@ export class PortMapping {
           const w = this.#lease;
           const same = round === this.#round && w !== undefined && w.externalAddress === lease.externalAddress && w.externalPort === lease.externalPort;
           if (same) {
+            this.#o.log('info', { protocol: p, external: `${lease.externalAddress}:${lease.externalPort}` }, 'port mapping also granted by another protocol (one rule, deleted through both)');
             this.#coHolders.push({ mapper, lease });
             return true;
           }

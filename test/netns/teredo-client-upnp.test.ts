@@ -64,7 +64,7 @@ async function natRedirects(): Promise<string[]> {
 const pings = (node: string, dst: string): Promise<number> => pingCount(zoo, node, dst, 5, 0.5, 3);
 
 describe('teredo-client behind a NAT with UPnP IGD, NAT-PMP and PCP (nat-upnp)', () => {
-  for (const mode of ['auto', 'upnp', 'pcp'] as const) {
+  for (const mode of ['auto', 'pcp', 'nat-pmp', 'upnp'] as const) {
     it(`--port-mapping ${mode}: maps its port, qualifies as cone through it, pings host6 both ways; SIGTERM deletes the mapping`, async () => {
       const c = startClient(mode);
       const s = await waitForClient(zoo, 'cli-upnp', 'qualified with a port mapping', (x) => x.state === 'qualified' && x.portMapping?.state === 'mapped');
