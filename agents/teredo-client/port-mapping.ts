@@ -8,9 +8,9 @@
 //             NAT-PMP share the server port 5351; a NAT-PMP-only server answers PCP with UNSUPP_VERSION, a
 //             silent one would not answer NAT-PMP either). The first mapping wins; a later one is deleted again
 //             unless it is the same outside port: one gateway answering two protocols (miniupnpd) holds one rule
-//             for both, and the later protocol rewrote it as its own, so that one is kept as a co-holder and
-//             the rule is deleted through each holder (miniupnpd refuses a PCP delete of a rule that another
-//             protocol rewrote: NOT_AUTHORIZED, its nonce check)
+//             for both, which the later protocol may have rewritten as its own (miniupnpd then ignores PCP's
+//             delete: it checks the nonce in the rule's description), so the later one is kept as a co-holder
+//             and the rule is deleted through each holder
 //   pcp / nat-pmp / upnp   only that protocol
 //   off       nothing asked (and a mapping made before a reload to off is deleted)
 //
