@@ -108,7 +108,11 @@ export class PcpMapper implements PortMapper {
       let timer: NodeJS.Timeout | undefined;
       let clientAddress = '';
       let request: Uint8Array | undefined;
+      let finished = false;
       const done = (err: Error | undefined, answer?: Answer): void => {
+        // Once: a send error, the abort and an answer may all come after the end.
+        if (finished) return;
+        finished = true;
         clearTimeout(timer);
         signal.removeEventListener('abort', onAbort);
         socket.close();
