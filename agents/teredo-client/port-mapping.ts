@@ -141,22 +141,22 @@ export class PortMapping {
     this.#round++;
     clearTimeout(this.#timer);
     this.#pending = false;
-    const { lease, mapper } = { lease: this.#lease, mapper: this.#mapper };
-    const holders = lease !== undefined && mapper !== undefined ? [{ mapper, lease }, ...this.#coHolders] : [];
+    // A mapper is held only with its lease (#granted), so both are set or neither.
+    const { lease, mapper, coHolders } = { lease: this.#lease, mapper: this.#mapper, coHolders: this.#coHolders };
     this.#lease = undefined;
     this.#mapper = undefined;
     this.#coHolders = [];
-    if (lease !== undefined) this.#o.onChange(undefined);
-    if (mapper === undefined) return;
+    if (lease === undefined || mapper === undefined) return;
+    this.#o.onChange(undefined);
     // Through every holder (one of them owns the rule as the gateway sees it now); deleted if one succeeded.
+    const holders = [{ mapper, lease }, ...coHolders];
     const errors: string[] = [];
     for (const h of holders) {
       await h.mapper.unmap(h.lease, timeoutSignal(UNMAP_TIMEOUT_MS)).catch((err: Error) => void errors.push(`${h.lease.protocol}: ${err.message}`));
       await h.mapper.close().catch(() => undefined);
     }
-    if (holders.length === 0) await mapper.close().catch(() => undefined);
-    else if (errors.length < holders.length) this.#o.log('info', { protocol: lease!.protocol, external: `${lease!.externalAddress}:${lease!.externalPort}` }, 'port mapping deleted');
-    else this.#o.log('warn', { protocol: lease!.protocol, error: errors.join('; ') }, 'port mapping not deleted (the gateway forgets it when its lifetime ends)');
+    if (errors.length < holders.length) this.#o.log('info', { protocol: lease.protocol, external: `${lease.externalAddress}:${lease.externalPort}` }, 'port mapping deleted');
+    else this.#o.log('warn', { protocol: lease.protocol, error: errors.join('; ') }, 'port mapping not deleted (the gateway forgets it when its lifetime ends)');
   }
 
   #attemptTracked(): Promise<void> {
