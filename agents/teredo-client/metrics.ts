@@ -14,7 +14,7 @@ const STATES = Object.keys({ offline: 0, 'probe-primary': 0, 'probe-secondary': 
 const NAT_TYPES = Object.keys({ cone: 0, restricted: 0, symmetric: 0, unknown: 0 } satisfies Record<NatType, 0>);
 const ERROR_CODES = Object.keys({ 'no-answer': 0, 'ra-refused': 0, 'secondary-no-answer': 0, 'symmetric-refused': 0, 'server-lost': 0 } satisfies Record<OfflineCode, 0>);
 
-const MAPPING_PROTOCOLS = Object.keys({ upnp: 0, 'nat-pmp': 0 } satisfies Record<PortMappingProtocol, 0>);
+const MAPPING_PROTOCOLS = Object.keys({ pcp: 0, 'nat-pmp': 0, upnp: 0 } satisfies Record<PortMappingProtocol, 0>);
 
 const seconds = (ms: number | null | undefined): number | null => (ms === null || ms === undefined ? null : ms / 1000);
 
@@ -78,7 +78,7 @@ export const teredoClientMetrics: readonly MetricSpec<ClientStatus>[] = [
   {
     name: 'teredo_client_port_mapping',
     type: 'gauge',
-    help: 'The NAT mapping of the Teredo port (--port-mapping): 1 for the protocol that made it (upnp, nat-pmp), all 0 without one.',
+    help: 'The NAT mapping of the Teredo port (--port-mapping): 1 for the protocol that made it (pcp, nat-pmp, upnp), all 0 without one.',
     labelNames: ['protocol'],
     read: (s) => stateSamples('protocol', MAPPING_PROTOCOLS, s.portMapping?.protocol ?? undefined),
   },

@@ -1,12 +1,17 @@
-// The client's port mapping (`--port-mapping auto|upnp|nat-pmp|off`): asks the NAT in front to forward the
+// The client's port mapping (`--port-mapping auto|pcp|nat-pmp|upnp|off`): asks the NAT in front to forward the
 // Teredo UDP port to us (src/io/port-mapper.ts), renews it, and deletes it on stop and when turned off. With the
 // outside port equal to the local one, a NAT that keeps source ports sends our Teredo traffic from the mapped
 // port too, so the server's cone test (RFC 4380 §5.2.1) reaches us through it: a restricted NAT becomes a cone
 // one for Teredo, and peers behind any NAT can reach us (RFC 6081 §4.3's aim; docs/teredo-client.md).
 //
-//   auto      NAT-PMP and UPnP IGD asked at once; the first mapping wins, a second one is deleted again unless it
-//             is the same outside port (one gateway answering both protocols holds one rule for both)
-//   upnp / nat-pmp   only that protocol
+//   auto      PCP and UPnP IGD asked at once, NAT-PMP after PCP failed other than by silence (RFC 6887 §9: PCP and
+//             NAT-PMP share the server port 5351; a NAT-PMP-only server answers PCP with UNSUPP_VERSION, a
+//             silent one would not answer NAT-PMP either). The first mapping wins; a later one is deleted again
+//             unless it is the same outside port: one gateway answering two protocols (miniupnpd) holds one rule
+//             for both, which the later protocol may have rewritten as its own (miniupnpd then ignores PCP's
+//             delete: it checks the nonce in the rule's description), so the later one is kept as a co-holder
+//             and the rule is deleted through each holder
+//   pcp / nat-pmp / upnp   only that protocol
 //   off       nothing asked (and a mapping made before a reload to off is deleted)
 //
 // Timing: each attempt gives up after ATTEMPT_TIMEOUT_MS; a NAT without either service is asked again every
@@ -16,8 +21,19 @@
 
 import type { PortMapper, PortMapperFactory, PortMappingLease, PortMappingProtocol } from '../../src/io/port-mapper.js';
 
-export type PortMappingMode = 'auto' | 'upnp' | 'nat-pmp' | 'off';
-export const PORT_MAPPING_MODES: readonly PortMappingMode[] = ['auto', 'upnp', 'nat-pmp', 'off'];
+export type PortMappingMode = 'auto' | PortMappingProtocol | 'off';
+export const PORT_MAPPING_MODES: readonly PortMappingMode[] = ['auto', 'pcp', 'nat-pmp', 'upnp', 'off'];
+
+/** Each chain asks its protocols one after the other (the next after a failure that was not a timeout); chains run at once. */
+function chains(mode: Exclude<PortMappingMode, 'off'>): PortMappingProtocol[][] {
+  return mode === 'auto' ? [['pcp', 'nat-pmp'], ['upnp']] : [[mode]];
+}
+
+/** A mapper and the mapping it holds. */
+interface Holder {
+  readonly mapper: PortMapper;
+  readonly lease: PortMappingLease;
+}
 
 /** How long one protocol's attempt (discovery and mapping) may take, ms. */
 export const ATTEMPT_TIMEOUT_MS = 2000;
@@ -65,6 +81,8 @@ export class PortMapping {
   readonly #o: PortMappingOptions;
   #lease: PortMappingLease | undefined;
   #mapper: PortMapper | undefined;
+  /** Other protocols that answered with the same mapping (auto; at most two): deleted through too. */
+  #coHolders: Holder[] = [];
   #expiresAt = 0;
   #timer: NodeJS.Timeout | undefined;
   #pending = false;
@@ -123,20 +141,22 @@ export class PortMapping {
     this.#round++;
     clearTimeout(this.#timer);
     this.#pending = false;
-    const { lease, mapper } = { lease: this.#lease, mapper: this.#mapper };
+    // A mapper is held only with its lease (#granted), so both are set or neither.
+    const { lease, mapper, coHolders } = { lease: this.#lease, mapper: this.#mapper, coHolders: this.#coHolders };
     this.#lease = undefined;
     this.#mapper = undefined;
-    if (lease !== undefined) this.#o.onChange(undefined);
-    if (mapper === undefined) return;
-    if (lease !== undefined) {
-      try {
-        await mapper.unmap(lease, timeoutSignal(UNMAP_TIMEOUT_MS));
-        this.#o.log('info', { protocol: lease.protocol, external: `${lease.externalAddress}:${lease.externalPort}` }, 'port mapping deleted');
-      } catch (err) {
-        this.#o.log('warn', { protocol: lease.protocol, error: (err as Error).message }, 'port mapping not deleted (the gateway forgets it when its lifetime ends)');
-      }
+    this.#coHolders = [];
+    if (lease === undefined || mapper === undefined) return;
+    this.#o.onChange(undefined);
+    // Through every holder (one of them owns the rule as the gateway sees it now); deleted if one succeeded.
+    const holders = [{ mapper, lease }, ...coHolders];
+    const errors: string[] = [];
+    for (const h of holders) {
+      await h.mapper.unmap(h.lease, timeoutSignal(UNMAP_TIMEOUT_MS)).catch((err: Error) => void errors.push(`${h.lease.protocol}: ${err.message}`));
+      await h.mapper.close().catch(() => undefined);
     }
-    await mapper.close().catch(() => undefined);
+    if (errors.length < holders.length) this.#o.log('info', { protocol: lease.protocol, external: `${lease.externalAddress}:${lease.externalPort}` }, 'port mapping deleted');
+    else this.#o.log('warn', { protocol: lease.protocol, error: errors.join('; ') }, 'port mapping not deleted (the gateway forgets it when its lifetime ends)');
   }
 
   #attemptTracked(): Promise<void> {
@@ -147,34 +167,45 @@ export class PortMapping {
     return p;
   }
 
-  /** One round of asking: the mode's protocols at once, the first mapping kept. */
+  /** One round of asking: the mode's chains at once, the first mapping kept. */
   async #attempt(): Promise<void> {
     const round = this.#round;
     this.#pending = true;
-    const protocols: PortMappingProtocol[] = this.#mode === 'auto' ? ['nat-pmp', 'upnp'] : [this.#mode as PortMappingProtocol];
     const errors: string[] = [];
     let won = false;
-    await Promise.all(
-      protocols.map(async (p) => {
-        const mapper = this.#o.factory(p);
-        try {
-          const lease = await mapper.map({ internalPort: this.#o.internalPort, lifetimeSec: this.#o.lifetimeSec, signal: timeoutSignal(ATTEMPT_TIMEOUT_MS) });
-          if (won || round !== this.#round) {
-            // A slower protocol also mapped, or we were stopped meanwhile: give it back, unless it is the very
-            // mapping the winner holds (one gateway speaking both protocols keeps one rule: miniupnpd does).
-            const w = this.#lease;
-            const same = round === this.#round && w !== undefined && w.externalAddress === lease.externalAddress && w.externalPort === lease.externalPort;
-            if (!same) await mapper.unmap(lease, timeoutSignal(UNMAP_TIMEOUT_MS)).catch(() => undefined);
-            await mapper.close().catch(() => undefined);
-            return;
+    /** Asks by p; true when the chain ends here (a mapping, or silence), false to ask by its next protocol. */
+    const ask = async (p: PortMappingProtocol): Promise<boolean> => {
+      const mapper = this.#o.factory(p);
+      const signal = timeoutSignal(ATTEMPT_TIMEOUT_MS);
+      try {
+        const lease = await mapper.map({ internalPort: this.#o.internalPort, lifetimeSec: this.#o.lifetimeSec, signal });
+        if (won || round !== this.#round) {
+          // A slower protocol also mapped, or we were stopped meanwhile: give it back, unless it is the very
+          // mapping the winner holds (one gateway speaking two protocols keeps one rule: miniupnpd does).
+          const w = this.#lease;
+          const same = round === this.#round && w !== undefined && w.externalAddress === lease.externalAddress && w.externalPort === lease.externalPort;
+          if (same) {
+            this.#o.log('info', { protocol: p, external: `${lease.externalAddress}:${lease.externalPort}` }, 'port mapping also granted by another protocol (one rule, deleted through both)');
+            this.#coHolders.push({ mapper, lease });
+            return true;
           }
-          won = true;
-          this.#mapper = mapper;
-          this.#granted(lease, true);
-        } catch (err) {
-          errors.push(`${p}: ${(err as Error).message}`);
+          await mapper.unmap(lease, timeoutSignal(UNMAP_TIMEOUT_MS)).catch(() => undefined);
           await mapper.close().catch(() => undefined);
+          return true;
         }
+        won = true;
+        this.#mapper = mapper;
+        this.#granted(lease, true);
+        return true;
+      } catch (err) {
+        errors.push(`${p}: ${(err as Error).message}`);
+        await mapper.close().catch(() => undefined);
+        return signal.aborted;
+      }
+    };
+    await Promise.all(
+      chains(this.#mode as Exclude<PortMappingMode, 'off'>).map(async (chain) => {
+        for (const p of chain) if ((await ask(p)) || round !== this.#round) return;
       }),
     );
     if (round !== this.#round) return;
@@ -218,6 +249,7 @@ export class PortMapping {
       this.#o.log('warn', { error: this.#error }, 'port mapping lost');
       this.#lease = undefined;
       this.#mapper = undefined;
+      for (const h of this.#coHolders.splice(0)) await h.mapper.close().catch(() => undefined);
       await mapper.close().catch(() => undefined);
       this.#o.onChange(undefined);
       this.#schedule(Math.max(0, left), () => void this.#attemptTracked());

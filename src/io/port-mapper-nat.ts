@@ -12,10 +12,10 @@
 // The library is imported only once a gateway answered port-mapper-probe.ts's one-datagram question (it costs
 // about 30 MiB resident and 100-200 ms to load): behind a NAT without NAT-PMP or UPnP it is never loaded.
 
-import { readFile } from 'node:fs/promises';
 import type { Gateway } from '@achingbrain/nat-port-mapper';
 import type { PortMapper, PortMappingLease, PortMappingProtocol, PortMapRequest } from './port-mapper.js';
-import { localAddressToward } from './local-address.js';
+import { defaultGateway4, localAddressToward } from './local-address.js';
+import { PcpMapper } from './port-mapper-pcp.js';
 import { natPmpAnswers, upnpIgdAnswers } from './port-mapper-probe.js';
 import { formatIpv4, parseIpv4 } from '../wire/ipv4.js';
 
@@ -32,19 +32,6 @@ const WAN_IP_CONNECTION_2 = 'urn:schemas-upnp-org:service:WANIPConnection:2';
 /** The library's UPnP gateway asks for at least this lease, seconds. */
 const UPNP_MIN_LEASE_SEC = 3600;
 const DESCRIPTION = 'teredo-client (RFC 4380 Teredo port)';
-
-/** The IPv4 default gateway from /proc/net/route (little-endian hex), or undefined without one. */
-export async function defaultGateway4(routes = '/proc/net/route'): Promise<string | undefined> {
-  const lines = (await readFile(routes, 'utf8')).split('\n').slice(1);
-  for (const line of lines) {
-    const f = line.trim().split(/\s+/);
-    // Iface Destination Gateway Flags ...; RTF_GATEWAY = 0x2.
-    if (f.length < 4 || f[1] !== '00000000' || (parseInt(f[3]!, 16) & 2) === 0) continue;
-    const g = parseInt(f[2]!, 16);
-    return [g & 0xff, (g >>> 8) & 0xff, (g >>> 16) & 0xff, g >>> 24].join('.');
-  }
-  return undefined;
-}
 
 /** Our address toward the gateway: the one the mapping forwards to (local-address.ts; NAT-PMP's port). */
 async function internalAddress(gateway: string): Promise<string> {
@@ -127,7 +114,7 @@ class UpnpMapper implements PortMapper {
   }
 }
 
-/** The library-backed PortMapperFactory. */
+/** The PortMapperFactory: the library for UPnP and NAT-PMP, our own PCP client (port-mapper-pcp.ts). */
 export function natPortMapper(protocol: PortMappingProtocol): PortMapper {
-  return protocol === 'nat-pmp' ? new NatPmpMapper() : new UpnpMapper();
+  return protocol === 'nat-pmp' ? new NatPmpMapper() : protocol === 'pcp' ? new PcpMapper() : new UpnpMapper();
 }

@@ -1,9 +1,10 @@
 // Port mapping on the NAT in front of this host: ask the home gateway to forward an outside UDP port to a local
-// one, through UPnP IGD (WANIPConnection AddPortMapping / DeletePortMapping) or NAT-PMP (RFC 6886 §3.3). This is
-// the interface the Teredo client's mapping manager uses (agents/teredo-client/port-mapping.ts); the
-// implementation over @achingbrain/nat-port-mapper is port-mapper-nat.ts, the unit tests' fake test/fakes/.
+// one, through UPnP IGD (WANIPConnection AddPortMapping / DeletePortMapping), NAT-PMP (RFC 6886 §3.3) or PCP
+// (RFC 6887 §11). This is the interface the Teredo client's mapping manager uses
+// (agents/teredo-client/port-mapping.ts); the implementations: over @achingbrain/nat-port-mapper
+// port-mapper-nat.ts (UPnP, NAT-PMP), our own port-mapper-pcp.ts (PCP); the unit tests' fake test/fakes/.
 
-export type PortMappingProtocol = 'upnp' | 'nat-pmp';
+export type PortMappingProtocol = 'upnp' | 'nat-pmp' | 'pcp';
 
 /** A mapping the gateway granted: outside externalAddress:externalPort (UDP) → internalAddress:internalPort. */
 export interface PortMappingLease {
@@ -28,7 +29,7 @@ export interface PortMapRequest {
 
 /**
  * One way of asking one gateway. `map` also renews (asking again for the same ports extends the lease: RFC 6886
- * §3.3, UPnP IGD AddPortMapping on an existing entry). Every method rejects with an Error whose message says
+ * §3.3, UPnP IGD AddPortMapping on an existing entry, RFC 6887 §11.2.1). Every method rejects with an Error whose message says
  * why (no gateway answered, the gateway refused, aborted); none throws synchronously.
  */
 export interface PortMapper {

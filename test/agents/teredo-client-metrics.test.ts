@@ -96,8 +96,9 @@ teredo_client_ports_predicted_total 2
 # TYPE teredo_client_random_ports_assigned_total counter
 teredo_client_random_ports_assigned_total 9
 # TYPE teredo_client_port_mapping gauge
-teredo_client_port_mapping{protocol="upnp"} 0
+teredo_client_port_mapping{protocol="pcp"} 0
 teredo_client_port_mapping{protocol="nat-pmp"} 1
+teredo_client_port_mapping{protocol="upnp"} 0
 # TYPE teredo_client_port_mapping_lifetime_seconds gauge
 teredo_client_port_mapping_lifetime_seconds 3541
 # TYPE teredo_client_port_mapping_renewals_total counter

@@ -1,5 +1,5 @@
 // The client's port mapping manager (agents/teredo-client/port-mapping.ts) over fake gateways: which protocol
-// wins in auto, the bounded wait at start, renewal halfway to expiry (RFC 6886 §3.3), loss of the lease, and
+// wins in auto (PCP and UPnP at once, NAT-PMP after PCP failed: RFC 6887 §9), the bounded wait at start, renewal halfway to expiry (RFC 6886 §3.3), loss of the lease, and
 // deletion on stop and on a reload to off. Timers are vitest's fake ones.
 
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -14,38 +14,58 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-function manager(mode: PortMappingMode, gws: { upnp?: FakeGateway; 'nat-pmp'?: FakeGateway }, lifetimeSec = 3600) {
+function manager(mode: PortMappingMode, gws: { upnp?: FakeGateway; 'nat-pmp'?: FakeGateway; pcp?: FakeGateway }, lifetimeSec = 3600) {
   const changes: (PortMappingLease | undefined)[] = [];
   const m = new PortMapping({ mode, internalPort: 40000, lifetimeSec, factory: fakePortMapper(gws), onChange: (l) => changes.push(l), log: () => undefined });
   return { m, changes };
 }
 
 describe('port mapping', () => {
-  it('auto: NAT-PMP and UPnP asked at once; the first grant is kept, a later one on another gateway deleted again', async () => {
+  it('auto: PCP and UPnP asked at once; the first grant is kept, a later one on another gateway deleted again; NAT-PMP not asked', async () => {
+    const pcp = fakeGateway('grant');
     const pmp = fakeGateway('grant');
     const upnp = fakeGateway('grant', '198.18.0.200');
-    const { m, changes } = manager('auto', { 'nat-pmp': pmp, upnp });
+    const { m, changes } = manager('auto', { pcp, 'nat-pmp': pmp, upnp });
     await m.start();
     await vi.advanceTimersByTimeAsync(0);
-    expect(pmp.maps.map((r) => r.internalPort)).toEqual([40000]);
+    expect(pcp.maps.map((r) => r.internalPort)).toEqual([40000]);
     expect(upnp.maps.map((r) => r.internalPort)).toEqual([40000]);
+    expect(pmp.maps).toEqual([]);
     const s = m.status();
-    expect(s).toMatchObject({ state: 'mapped', protocol: 'nat-pmp', externalAddress: '198.18.0.121', externalPort: 40000, lifetimeLeftSec: 3600 });
+    expect(s).toMatchObject({ state: 'mapped', protocol: 'pcp', externalAddress: '198.18.0.121', externalPort: 40000, lifetimeLeftSec: 3600 });
     expect(upnp.unmaps).toHaveLength(1);
     expect(upnp.open).toBe(0);
-    expect(changes.map((l) => l?.protocol)).toEqual(['nat-pmp']);
+    expect(changes.map((l) => l?.protocol)).toEqual(['pcp']);
+  });
+
+  it('auto: a gateway that refuses PCP (a NAT-PMP-only server: UNSUPP_VERSION) is asked by NAT-PMP next', async () => {
+    const pmp = fakeGateway('grant');
+    const { m } = manager('auto', { pcp: fakeGateway('refuse'), 'nat-pmp': pmp, upnp: fakeGateway('refuse') });
+    await m.start();
+    expect(pmp.maps).toHaveLength(1);
+    expect(m.status()).toMatchObject({ state: 'mapped', protocol: 'nat-pmp' });
+  });
+
+  it('auto: a silent PCP server is not asked by NAT-PMP again (the same port 5351): one attempt of 2 s', async () => {
+    const pmp = fakeGateway('grant');
+    const { m } = manager('auto', { pcp: fakeGateway('silent'), 'nat-pmp': pmp, upnp: fakeGateway('refuse') });
+    void m.start();
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(pmp.maps).toEqual([]);
+    expect(m.status()).toMatchObject({ state: 'none' });
+    expect(m.status().error).toContain('pcp: timed out');
   });
 
   it('a NAT without either service: pending while the attempt runs, then status says none and why', async () => {
-    const { m, changes } = manager('auto', { 'nat-pmp': fakeGateway('silent'), upnp: fakeGateway('refuse') });
+    const { m, changes } = manager('auto', { pcp: fakeGateway('silent'), upnp: fakeGateway('refuse') });
     void m.start();
     await vi.advanceTimersByTimeAsync(300);
     expect(m.status().state).toBe('pending');
-    // The silent NAT-PMP attempt gives up after its 2 s timeout.
+    // The silent PCP attempt gives up after its 2 s timeout.
     await vi.advanceTimersByTimeAsync(2000);
     const s = m.status();
     expect(s.state).toBe('none');
-    expect(s.error).toContain('nat-pmp: timed out');
+    expect(s.error).toContain('pcp: timed out');
     expect(s.error).toContain('upnp: Not Authorized/Refused');
     expect(changes).toEqual([]);
   });
@@ -74,15 +94,18 @@ describe('port mapping', () => {
     expect(changes).toHaveLength(2);
   });
 
-  it('auto: one gateway granting the same port by both protocols keeps it (one rule; deleting either would drop it)', async () => {
-    const pmp = fakeGateway('grant');
+  it('auto: one gateway granting the same port by two protocols keeps it (one rule); stop deletes it through both', async () => {
+    const pcp = fakeGateway('grant');
     const upnp = fakeGateway('grant');
-    const { m } = manager('auto', { 'nat-pmp': pmp, upnp });
+    const { m } = manager('auto', { pcp, upnp });
     await m.start();
     await vi.advanceTimersByTimeAsync(0);
-    expect(m.status()).toMatchObject({ state: 'mapped', protocol: 'nat-pmp' });
-    expect([pmp.unmaps, upnp.unmaps]).toEqual([[], []]);
-    expect(upnp.open).toBe(0);
+    expect(m.status()).toMatchObject({ state: 'mapped', protocol: 'pcp' });
+    expect([pcp.unmaps, upnp.unmaps]).toEqual([[], []]);
+    // The later protocol owns the rule now (miniupnpd refuses PCP's delete then): deleted through each holder.
+    await m.stop();
+    expect([pcp.unmaps.map((l) => l.protocol), upnp.unmaps.map((l) => l.protocol)]).toEqual([['pcp'], ['upnp']]);
+    expect([pcp.open, upnp.open]).toEqual([0, 0]);
   });
 
   it('stop during an attempt waits for it and deletes a grant that comes meanwhile', async () => {
@@ -108,7 +131,7 @@ describe('port mapping', () => {
 
   it('a reload to off deletes the mapping and reports it gone; back to auto maps again', async () => {
     const pmp = fakeGateway('grant');
-    const { m, changes } = manager('auto', { 'nat-pmp': pmp });
+    const { m, changes } = manager('nat-pmp', { 'nat-pmp': pmp });
     await m.start();
     await m.setMode('off');
     expect(pmp.unmaps).toHaveLength(1);

@@ -1,12 +1,16 @@
 // teredo-client behind the zoo's nat-upnp (lab/upnp-nat.ts): a port-restricted NAT whose router runs Debian's
-// miniupnpd with UPnP IGD and NAT-PMP, in a zoo lab of its own with our server and relay. With --port-mapping
+// miniupnpd with UPnP IGD, NAT-PMP and PCP, in a zoo lab of its own with our server and relay. With --port-mapping
 // the client maps its Teredo port, the server's cone test reaches it through the mapping (RFC 4380 §5.2.1: cone),
 // host6 and the client ping each other, and once the client stops (SIGTERM) miniupnpd's rule is gone. With
 // --port-mapping off the same NAT is what it is: restricted. The mapping is read from miniupnpd's nftables
 // chain (what the NAT does), not only from the client's status. Behind nat-upnps (symmetric, miniupnpd too) the
 // port is mapped but our outbound flows still get drawn ports: symmetric, and reachable through the relay.
+// The PCP client (src/io/port-mapper-pcp.ts) is also run on its own against miniupnpd: renewal, deletion, nonces.
 
 import type { ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { pathToFileURL } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Lab } from '../../lab/lab.js';
 import { distFile } from '../../lab/paths.js';
@@ -14,6 +18,7 @@ import { ADDR } from '../../lab/topology.js';
 import { pingCount, waitForClient } from './teredo-client-watch.js';
 
 const MAIN = distFile('agents/teredo-client/main.js');
+const PCP_MAPPER = pathToFileURL(distFile('src/io/port-mapper-pcp.js')).href;
 /** nat-upnp's outside address and its client's LAN address (site 21 of lab/topology.ts), written out here. */
 const NAT_OUTSIDE = '198.18.0.121';
 const CLIENT_LAN = '192.168.21.2';
@@ -63,15 +68,16 @@ async function natRedirects(): Promise<string[]> {
 
 const pings = (node: string, dst: string): Promise<number> => pingCount(zoo, node, dst, 5, 0.5, 3);
 
-describe('teredo-client behind a NAT with UPnP IGD and NAT-PMP (nat-upnp)', () => {
-  for (const mode of ['auto', 'upnp'] as const) {
+describe('teredo-client behind a NAT with UPnP IGD, NAT-PMP and PCP (nat-upnp)', () => {
+  for (const mode of ['auto', 'pcp', 'nat-pmp', 'upnp'] as const) {
     it(`--port-mapping ${mode}: maps its port, qualifies as cone through it, pings host6 both ways; SIGTERM deletes the mapping`, async () => {
       const c = startClient(mode);
       const s = await waitForClient(zoo, 'cli-upnp', 'qualified with a port mapping', (x) => x.state === 'qualified' && x.portMapping?.state === 'mapped');
       const port = s.clientPort!;
       expect(s.portMapping).toMatchObject({ mode, state: 'mapped', externalAddress: NAT_OUTSIDE, externalPort: port, internalPort: port, error: null });
-      // auto asks NAT-PMP and UPnP at once and keeps the first (NAT-PMP's single datagram usually wins).
-      expect(mode === 'auto' ? ['nat-pmp', 'upnp'] : ['upnp']).toContain(s.portMapping!.protocol);
+      // auto asks PCP and UPnP at once and keeps the first (PCP's single datagram usually wins); miniupnpd
+      // speaks PCP, so NAT-PMP is not asked.
+      expect(mode === 'auto' ? ['pcp', 'upnp'] : [mode]).toContain(s.portMapping!.protocol);
       expect(s.portMapping!.lifetimeLeftSec).toBeGreaterThan(0);
       // What the NAT does: miniupnpd's rule, and exactly one (auto deleted the slower protocol's again).
       expect((await natRedirects()).filter((r) => r.endsWith(`${CLIENT_LAN}:${port}`))).toEqual([`${port} -> ${CLIENT_LAN}:${port}`]);
@@ -98,6 +104,34 @@ describe('teredo-client behind a NAT with UPnP IGD and NAT-PMP (nat-upnp)', () =
     expect(await pings('host6', s.address!)).toBeGreaterThanOrEqual(4);
     expect(await pings('cli-upnps', ADDR.host6)).toBeGreaterThanOrEqual(4);
     expect(await stopClient(c)).toBe(0);
+  });
+
+  it('PCP against miniupnpd (RFC 6887): a renewal with the same nonce keeps the one rule, a delete with another nonce leaves it, ours deletes it', async () => {
+    // One PcpMapper in cli-upnp: map, renew, a second mapper (another nonce) tries the delete; then on "delete" the
+    // first one deletes.
+    const script = `
+      const { PcpMapper } = await import(${JSON.stringify(PCP_MAPPER)});
+      const req = { internalPort: 40123, lifetimeSec: 600 };
+      const m = new PcpMapper();
+      const first = await m.map({ ...req, signal: AbortSignal.timeout(2000) });
+      const renewed = await m.map({ ...req, signal: AbortSignal.timeout(2000) });
+      const otherDelete = await new PcpMapper().unmap(first, AbortSignal.timeout(2000)).then(() => 'deleted', (e) => e.message);
+      console.log(JSON.stringify({ first, renewed, otherDelete }));
+      process.stdin.once('data', async () => { await m.unmap(renewed, AbortSignal.timeout(2000)); console.log('deleted'); process.exit(0); });`;
+    const c = zoo.spawn('cli-upnp', [process.execPath, '--input-type=module', '-e', script], { stdio: ['pipe', 'pipe', 'inherit'] });
+    child = c;
+    const lines = createInterface({ input: c.stdout! })[Symbol.asyncIterator]();
+    const r = JSON.parse((await lines.next()).value as string);
+    const lease = { protocol: 'pcp', externalAddress: NAT_OUTSIDE, externalPort: 40123, internalAddress: CLIENT_LAN, internalPort: 40123, lifetimeSec: 600 };
+    expect([r.first, r.renewed]).toEqual([lease, lease]);
+    // §15 / miniupnpd's nonce check: another nonce does not delete the rule (2.3.1 answers SUCCESS all the same).
+    expect(typeof r.otherDelete).toBe('string');
+    expect((await natRedirects()).filter((x) => x.endsWith(`${CLIENT_LAN}:40123`))).toEqual([`40123 -> ${CLIENT_LAN}:40123`]);
+    c.stdin!.write('delete\n');
+    expect((await lines.next()).value).toBe('deleted');
+    await once(c, 'exit');
+    child = undefined;
+    expect((await natRedirects()).filter((x) => x.endsWith(`${CLIENT_LAN}:40123`))).toEqual([]);
   });
 
   it('--port-mapping off: nothing mapped, and the client reports the NAT as it is (restricted)', async () => {

@@ -1,11 +1,11 @@
-// The library-backed port mapper's own parts (src/io/port-mapper-nat.ts) that need no gateway: the IPv4 default
-// gateway read from a /proc/net/route table (gateway in the kernel's little-endian hex, RTF_GATEWAY = 0x2).
+// The IPv4 default gateway NAT-PMP and PCP ask (defaultGateway4, src/io/local-address.ts), read from a
+// /proc/net/route table (gateway in the kernel's little-endian hex, RTF_GATEWAY = 0x2).
 
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { defaultGateway4 } from '../../src/io/port-mapper-nat.js';
+import { defaultGateway4 } from '../../src/io/local-address.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pm-route-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
