@@ -121,8 +121,7 @@ export class RaSender implements TimedEngine<RaSink> {
   #initialLeft = 0;
   #finalLeft = 0;
   #lastMulticastAt: Millis | undefined;
-  /** The unicast answers' token bucket (maxUnicastPerSec per second, as many saved up). */
-  #unicastBucket: RateBuckets;
+  #unicastBucket: RateBuckets; // the unicast answers' (maxUnicastPerSec)
   /** The RAs for the current content, built lazily; rebuilt each second while a deprecated prefix counts down. */
   #messages: Uint8Array[] | undefined;
   #messagesSecond = -1;
@@ -398,7 +397,4 @@ export class RaSender implements TimedEngine<RaSink> {
 }
 
 /** One bucket of maxUnicastPerSec answers per second, a second's worth saved up. */
-function unicastBucket(config: RaSenderConfig): RateBuckets {
-  const rate = config.schedule.maxUnicastPerSec;
-  return new RateBuckets(1, rate, rate);
-}
+const unicastBucket = (c: RaSenderConfig): RateBuckets => new RateBuckets(1, c.schedule.maxUnicastPerSec, c.schedule.maxUnicastPerSec);

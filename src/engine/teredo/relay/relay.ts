@@ -79,10 +79,7 @@ export class TeredoRelay implements TimedEngine<RelaySink> {
   #sink: RelaySink | undefined;
   #flushSlot = 0;
   #now: Millis = 0;
-  /**
-   * The slot the last input relayed through, when a next packet with the same shared fields (see datagrams()
-   * and packets()) would pass every check the same way; -1 otherwise. Read only by the batch loops.
-   */
+  /** The slot the last input relayed through if a like next packet passes the same way (datagrams()); else -1. */
   #passed = -1;
 
   /** Throws RangeError naming the parameter for bounds the agent's config validation already refuses. */
@@ -232,11 +229,9 @@ export class TeredoRelay implements TimedEngine<RelaySink> {
   }
 
   /**
-   * §5.4.2 for a batch of datagrams (one recvmmsg). A UDP_GRO superframe arrives as consecutive datagrams of one
-   * UDP source; a datagram with the UDP source and the IPv6 source and destination of the previous one, which
-   * went to the native side from a trusted peer not in the embedded class, passes the peer checks as that one
-   * did (same peer, same mapping, same destination, same `now`, nothing changed in between): only its own
-   * framing (checkTeredoPayload) and bubble-ness are checked. Any datagram that differs goes through datagram().
+   * §5.4.2 for a batch (one recvmmsg; a UDP_GRO superframe is a run of one UDP source). A datagram with the UDP
+   * source and IPv6 source and destination of the previous one, which went native from a trusted non-embedded
+   * peer, passes the peer checks as that one did: only its framing and bubble-ness are checked; others: datagram().
    */
   datagrams(batch: DatagramBatch, now: Millis, sink: RelaySink): void {
     const data = batch.data;
@@ -264,10 +259,9 @@ export class TeredoRelay implements TimedEngine<RelaySink> {
   }
 
   /**
-   * §5.4.1 for a batch of packets from the TUN device (a TSO/USO superframe arrives cut into consecutive
-   * segments to one destination). A packet with the IPv6 source and destination of the previous one, which
-   * went to a trusted, valid peer, goes to that peer after its own framing checks (version, payload length);
-   * any packet that differs goes through tun().
+   * §5.4.1 for a batch from the TUN device (a TSO/USO superframe: consecutive segments to one destination). A
+   * packet with the addresses of the previous one, which went to a trusted, valid peer, goes there after its own
+   * framing checks (version, payload length); any packet that differs goes through tun().
    */
   packets(batch: PacketBatch, now: Millis, sink: RelaySink): void {
     const data = batch.data;
