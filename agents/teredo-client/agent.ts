@@ -1,11 +1,11 @@
 // teredo-client declared for the agent host (src/runtime/host.ts): the sans-I/O TeredoClient engine
 // (src/engine/teredo/client/client.ts) fed by the client's Teredo port, a probe port, and the Teredo TUN interface.
 //
-//   UDP port batch ──► engine.datagram ──────┬─► sink.sendUdp / sendProbe ─► UDP ports
+//   UDP port batch ──► engine.datagrams ─────┬─► sink.sendUdp / sendProbe ─► UDP ports
 //   probe port batch ► engine.probeDatagram ─┤   (the probe port: the cone RS only; client/client.ts)
 //   pool port batch ─► engine.poolDatagram ──┤─► sink.sendUdpFrom (RFC 6081 §5.4: a port per peer, client-pps.ts)
 //   discovery port ──► engine.discoveryDatagram (224.0.0.253:3544, RFC 4380 §5.2.8; --local-discovery on)
-//   TUN batch ───────► engine.tunPacket ─────┼─► sink.writeTun ─► TUN device
+//   TUN batch ───────► engine.packets ───────┼─► sink.writeTun ─► TUN device
 //   timer ───────────► handleTimeout ────────┼─► sink.addressChanged ─► interface.ts (address, routes)
 //                                            └─► sink.stateChanged ───► log line + hook.ts
 //
@@ -181,11 +181,12 @@ export async function setupClient(host: Host<ClientAgentConfig>, seams: ClientSe
       },
     }),
     [
-      { from: udp, datagram: (d, o, l, a, p, now, s) => engine.datagram(d, o, l, a, p, now, s) },
+      // Whole batches: the engine checks what consecutive packets of a superframe share once (client.ts).
+      { from: udp, datagrams: (b, now, s) => engine.datagrams(b, now, s) },
       { from: probe, datagram: (d, o, l, a, p, now, s) => engine.probeDatagram(d, o, l, a, p, now, s) },
       ...pool.map((from, i) => ({ from, datagram: (d: Uint8Array, o: number, l: number, a: number, p: number, now: number, s: ClientSink) => engine.poolDatagram(i, d, o, l, a, p, now, s) })),
       ...(discovery === undefined ? [] : [{ from: discovery, datagram: engine.discoveryDatagram.bind(engine) }]),
-      { from: tun, packet: (d, o, l, now, s) => engine.tunPacket(d, o, l, now, s) },
+      { from: tun, packets: (b, now, s) => engine.packets(b, now, s) },
     ],
   );
   driver.batch((_: undefined, now, s) => engine.start(now, s), undefined);

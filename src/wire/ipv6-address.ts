@@ -68,6 +68,14 @@ export function ipv6Equal(a: Uint8Array, b: Uint8Array, aOffset = 0, bOffset = 0
   return true;
 }
 
+/**
+ * The IPv6 source and destination (32 bytes) of the header whose source is at data[a] equal those of the one whose
+ * source is at data[b]: what the segments of a superframe share (the engines' batch inputs).
+ */
+export function ipv6AddressesEqual(data: Uint8Array, a: number, b: number): boolean {
+  return ipv6Equal(data, data, a, b) && ipv6Equal(data, data, a + 16, b + 16);
+}
+
 /** fe80::/10 (RFC 4291 §2.5.6), for the address at `offset`. */
 export function isLinkLocal6(a: Uint8Array, offset = 0): boolean {
   return a[offset] === 0xfe && (a[offset + 1]! & 0xc0) === 0x80;

@@ -14,6 +14,14 @@ export const IPV6_HEADER_LEN = 40;
 /** Largest payload the 16-bit Payload Length field can describe (no jumbograms). */
 export const IPV6_MAX_PAYLOAD_LEN = 0xffff;
 
+/**
+ * data[offset .. offset + length) holds an IPv6 header (version 6) and the payload its Payload Length says; bytes
+ * after it are allowed (RFC 6081 trailers, as above). No allocation: data path.
+ */
+export function ipv6HeaderFits(data: Uint8Array, offset: number, length: number): boolean {
+  return length >= IPV6_HEADER_LEN && data[offset]! >>> 4 === 6 && IPV6_HEADER_LEN + ((data[offset + 4]! << 8) | data[offset + 5]!) <= length;
+}
+
 /** Byte offsets of the fixed header fields (RFC 8200 §3 diagram). */
 export const IPV6_FIELD = {
   VERSION_CLASS_FLOW: 0, // 4 bits version, 8 bits traffic class, 20 bits flow label

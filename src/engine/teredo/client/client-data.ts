@@ -1,8 +1,7 @@
 // The qualified client's data path (RFC 4380 §5.2.3 reception, §5.2.4 transmission, §5.2.6 bubbles, §5.2.9 the
 // direct IPv6 connectivity test), over the shared peer table (../peers/peer-table.ts: bounded, LRU, FIFO queues,
-// bubble pacing). This file decides what a datagram proves and what the host's packets need; the bubbles and
-// connectivity tests that reach a peer are client-reach.ts's. Nothing is allocated per packet: packets are lent
-// views, bubbles and pings are built in scratch buffers, queued packets are copied into the table's pool.
+// bubble pacing). This file decides what a datagram proves and what the host's packets need; client-reach.ts
+// reaches peers. Nothing is allocated per packet: bubbles are built in scratch buffers, queues copied in the pool.
 //
 // Transmission of an IPv6 packet read from the TUN device, by destination:
 //   trusted peer heard from < 30 s ago ─► straight to its mapping (§5.2.4 case 1)
@@ -25,25 +24,20 @@
 //   Echo Reply carrying the peer's test nonce ───► the peer is trusted at the UDP source (the relay), queue sent
 //                                                  (case 2); the reply itself is ours, not the host's
 //   Teredo source embedding the UDP source ──────► trusted, queue sent, accepted unless a bubble (case 3, §5.7 too)
-//   Teredo source from another mapping ──────────► dropped; an Echo Request with a nonce goes through the
-//                                                  peer's server; its reply from that mapping proves it (a
-//                                                  peer behind a symmetric NAT: beyond Miredo, see below);
-//                                                  nothing goes out if its server or mapping is not global
-//   native source from an unknown relay ─────────► held (client-held.ts: 2 per peer, 16 in all), and a
-//                                                  connectivity test toward that source starts; delivered only
-//                                                  if the reply makes the relay it came through trusted,
-//                                                  dropped otherwise (case 6: accepting it untested is
-//                                                  CVE-2006-6266; holding it is Miredo's way); also for a known
-//                                                  peer (its relay changed), one test at a time
+//   Teredo source from another mapping ──────────► dropped; an Echo Request with a nonce through the peer's server:
+//                                                  its reply from that mapping proves it (a symmetric NAT, beyond
+//                                                  Miredo); nothing goes out if its server or mapping is not global
+//   native source from an unknown relay ─────────► held (client-held.ts: 2 per peer, 16 in all) while a test of
+//                                                  the source runs; delivered only if its reply trusts that relay
+//                                                  (case 6; untested: CVE-2006-6266); a known peer's new relay too
 //   anything else ───────────────────────────────► dropped, counted
 //   (a peer not yet in the table enters only within client-admission.ts's bounds for peers that sent first:
 //   never by eviction, 128 at most, 16 per second after a burst of 32; refused datagrams are dropped whole)
 //
-// A peer that never answers: its queued packets are dropped, each reported to the local stack by an ICMPv6
-// Destination Unreachable (../unreachable.ts).
+// A peer that never answers: each queued packet is dropped, reported by an ICMPv6 Unreachable (../unreachable.ts).
 
 import { isGlobalEndpoint4 } from '../../../wire/ipv4.js';
-import { IPV6_FIELD, IPV6_HEADER_LEN } from '../../../wire/ipv6.js';
+import { IPV6_FIELD, ipv6HeaderFits } from '../../../wire/ipv6.js';
 import { ipv6Equal, isGlobalUnicast6, isLinkLocal6, isMulticast6 } from '../../../wire/ipv6-address.js';
 import {
   TEREDO_FLAG_CONE,
@@ -103,6 +97,8 @@ export class ClientDataPath {
   #toAddr = 0;
   #toPort = 0;
   #refused = 0;
+  /** The peer the last trusted send (tunPacket) or case 1 (datagram) went to (TeredoClient's batch inputs reset it). */
+  passed = -1;
 
   constructor(random: Random) {
     this.local = new LocalDiscovery(CLIENT_MAX_PEERS, random);
@@ -142,7 +138,7 @@ export class ClientDataPath {
 
   tunPacket(data: Uint8Array, offset: number, length: number, now: Millis, ctx: DataContext, sink: ClientSink): void {
     this.#sink = sink;
-    if (length < IPV6_HEADER_LEN || data[offset]! >>> 4 !== 6 || IPV6_HEADER_LEN + ((data[offset + 4]! << 8) | data[offset + 5]!) > length) return sink.drop(DROP['tun-malformed']);
+    if (!ipv6HeaderFits(data, offset, length)) return sink.drop(DROP['tun-malformed']);
     const dst = offset + IPV6_FIELD.DST;
     if (!ipv6Equal(data, ctx.address, offset + IPV6_FIELD.SRC, 0)) return sink.drop(DROP['tun-source-not-ours']);
     if (!isGlobalUnicast6(data, dst)) return sink.drop(DROP['tun-destination-not-global']);
@@ -158,6 +154,7 @@ export class ClientDataPath {
     }
     if (slot >= 0 && this.peers.trusted(slot) && this.peers.valid(slot, now)) {
       this.peers.transmitted(slot, now);
+      this.passed = slot;
       return this.pool.via(slot, sink).sendUdp(data, offset, length, this.peers.mappedAddr(slot), this.peers.mappedPort(slot));
     }
     // (Not toward a local peer: its public mapping may not hairpin; it is bubbled at its LAN address below.)
@@ -206,7 +203,10 @@ export class ClientDataPath {
         this.#reach.sendBubble(ctx.address, this.#peerAddr, addr, port, sink);
       }
       if (this.peers.queues.length(slot) > 0 || this.#reach.pending(slot)) this.#trust(slot, addr, port, now, sink);
-      else this.peers.received(slot, now);
+      else {
+        this.peers.received(slot, now);
+        this.passed = slot;
+      }
       return this.#deliver(view, sink);
     }
     if (slot >= 0 && this.#reach.isTestReply(view, slot)) {

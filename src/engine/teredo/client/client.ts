@@ -9,6 +9,9 @@ import type { Millis, Random, TimedEngine } from '../../types.js';
 import { encodeTeredoAddress, teredoServerAt } from '../../../wire/teredo-address.js';
 import { TEREDO_PORT } from '../../../wire/teredo-constants.js';
 import { TeredoPacketView, checkTeredoPayload } from '../../../wire/teredo-view.js';
+import { IPV6_FIELD, ipv6HeaderFits } from '../../../wire/ipv6.js';
+import { ipv6AddressesEqual } from '../../../wire/ipv6-address.js';
+import type { DatagramBatch, PacketBatch } from '../../../wire/packet-batch.js';
 import { ClientDataPath, CLIENT_MAX_PEERS, type DataContext } from './client-data.js';
 import { isRouterAdvert } from './client-ra.js';
 import type { ServerPair } from './client-ra.js';
@@ -102,8 +105,7 @@ export class TeredoClient implements TimedEngine<ClientSink> {
     const view = this.#view;
     if (checkTeredoPayload(view, data, offset, length) < 0) return sink.drop(DROP.malformed);
     this.#unansweredSince = NaN;
-    const server = this.server;
-    const fromServer = port === TEREDO_PORT && (addr === server.primary || addr === server.secondary);
+    const fromServer = this.#fromServer(addr, port);
     if (fromServer) this.#proc.heard(now);
     else this.#proc.peerHeard();
     if (isRouterAdvert(view)) return this.#proc.routerAdvert(view, addr, port, false, now, sink);
@@ -143,15 +145,88 @@ export class TeredoClient implements TimedEngine<ClientSink> {
     this.#proc.routerAdvert(view, addr, port, true, now, sink);
   }
 
+  /**
+   * The main socket's datagrams of one wake-up (recvmmsg; a UDP_GRO superframe is a run of one UDP source). A
+   * datagram with the UDP source and IPv6 source and destination of the previous one, which case 1 (§5.2.3: a
+   * trusted peer from its mapping, nothing queued or pending) delivered to the TUN, is delivered after its own
+   * framing (checkTeredoPayload) and bubble and RA checks only; any other (the server's too) through datagram().
+   */
+  datagrams(batch: DatagramBatch, now: Millis, sink: ClientSink): void {
+    const data = batch.data;
+    const view = this.#view;
+    let slot = -1;
+    let addr = 0;
+    let port = 0;
+    let at = 0;
+    for (let i = 0; i < batch.count; i++) {
+      const offset = batch.offset(i);
+      const length = batch.length(i);
+      const fromAddr = batch.sourceAddr(i);
+      const fromPort = batch.sourcePort(i);
+      if (slot >= 0 && fromAddr === addr && fromPort === port && checkTeredoPayload(view, data, offset, length) >= 0 && !view.isBubble && !isRouterAdvert(view) && ipv6AddressesEqual(data, view.srcOffset, at)) {
+        sink.writeTun(data, view.ipv6Offset, view.ipv6Length);
+        continue;
+      }
+      this.#data.passed = -1;
+      this.datagram(data, offset, length, fromAddr, fromPort, now, sink);
+      // (Case 1 ran after the framing checks: the view is this datagram's.)
+      slot = view.isBubble || this.#fromServer(fromAddr, fromPort) ? -1 : this.#data.passed;
+      addr = fromAddr;
+      port = fromPort;
+      at = view.srcOffset;
+    }
+  }
+
   /** One IPv6 packet read from the TUN device, data[offset .. offset + length) (lent). */
   tunPacket(data: Uint8Array, offset: number, length: number, now: Millis, sink: ClientSink): void {
     if (this.state !== 'qualified') return sink.drop(DROP['not-qualified']);
+    this.#sending(now, sink);
+    this.#data.tunPacket(data, offset, length, now, this.#ctx, sink);
+  }
+
+  /**
+   * The TUN device's packets of one wake-up (a TSO/USO superframe: consecutive segments to one destination). A
+   * packet with the IPv6 source and destination of the previous one, which went to a trusted, valid peer (§5.2.4
+   * case 1), goes to that peer after its own framing checks (version, payload length); any other as tunPacket().
+   */
+  packets(batch: PacketBatch, now: Millis, sink: ClientSink): void {
+    if (this.state !== 'qualified') {
+      for (let i = 0; i < batch.count; i++) sink.drop(DROP['not-qualified']);
+      return;
+    }
+    // One `now` for the whole batch: the tracking would do for every packet what it does for the first.
+    this.#sending(now, sink);
+    const data = batch.data;
+    const d = this.#data;
+    let slot = -1;
+    let at = 0;
+    for (let i = 0; i < batch.count; i++) {
+      const offset = batch.offset(i);
+      const length = batch.length(i);
+      if (slot >= 0 && ipv6HeaderFits(data, offset, length) && ipv6AddressesEqual(data, offset + IPV6_FIELD.SRC, at)) {
+        d.pool.via(slot, sink).sendUdp(data, offset, length, d.peers.mappedAddr(slot), d.peers.mappedPort(slot));
+        continue;
+      }
+      d.passed = -1;
+      d.tunPacket(data, offset, length, now, this.#ctx, sink);
+      slot = d.passed;
+      at = offset + IPV6_FIELD.SRC;
+    }
+  }
+
+  /** Packets go out at `now`: a run of them unanswered for UNANSWERED_MS makes the mapping suspect. */
+  #sending(now: Millis, sink: ClientSink): void {
     const since = this.#unansweredSince;
     // NaN (the first packet since the last one in) or a pause: a new run starts here.
     if (since !== since || now - this.#lastSentAt > UNANSWERED_GAP_MS) this.#unansweredSince = now;
     else if (now - since >= UNANSWERED_MS) this.#proc.suspectMapping(now, UNANSWERED_MS, sink);
     this.#lastSentAt = now;
-    this.#data.tunPacket(data, offset, length, now, this.#ctx, sink);
+  }
+
+  /** addr:port is the server's (either address, port 3544). */
+  #fromServer(addr: number, port: number): boolean {
+    const server = this.server;
+    return port === TEREDO_PORT && (addr === server.primary || addr === server.secondary);
   }
 
   /** Peers in the table (for status). */

@@ -30,7 +30,7 @@
 //     other packets ─► writeTun unless the destination is not native (multicast, link-local, Teredo).
 
 import { isGlobalEndpoint4 } from '../../../wire/ipv4.js';
-import { ipv6Equal, isGlobalUnicast6, isLinkLocal6, isMulticast6, isUnspecified6 } from '../../../wire/ipv6-address.js';
+import { ipv6AddressesEqual, isGlobalUnicast6, isLinkLocal6, isMulticast6, isUnspecified6 } from '../../../wire/ipv6-address.js';
 import { IPV6_FIELD, IPV6_HEADER_LEN } from '../../../wire/ipv6.js';
 import { isTeredo, teredoEmbeds, teredoFlagsAt, teredoMappedAddrAt, teredoMappedPortAt, teredoMappingIsGlobal, teredoServerAt, teredoServerIsGlobal, TEREDO_FLAG_CONE } from '../../../wire/teredo-address.js';
 import { TEREDO_PORT } from '../../../wire/teredo-constants.js';
@@ -245,7 +245,7 @@ export class TeredoRelay implements TimedEngine<RelaySink> {
       const length = batch.length(i);
       const fromAddr = batch.sourceAddr(i);
       const fromPort = batch.sourcePort(i);
-      if (slot >= 0 && fromAddr === addr && fromPort === port && checkTeredoPayload(view, data, offset, length) >= 0 && !view.isBubble && sameAddresses(data, view.srcOffset, at)) {
+      if (slot >= 0 && fromAddr === addr && fromPort === port && checkTeredoPayload(view, data, offset, length) >= 0 && !view.isBubble && ipv6AddressesEqual(data, view.srcOffset, at)) {
         this.#toNative(data, sink);
         continue;
       }
@@ -270,7 +270,7 @@ export class TeredoRelay implements TimedEngine<RelaySink> {
     for (let i = 0; i < batch.count; i++) {
       const offset = batch.offset(i);
       const length = batch.length(i);
-      if (slot >= 0 && ipv6Framed(data, offset, length) && sameAddresses(data, offset + IPV6_FIELD.SRC, at)) {
+      if (slot >= 0 && ipv6Framed(data, offset, length) && ipv6AddressesEqual(data, offset + IPV6_FIELD.SRC, at)) {
         this.#send(slot, data, offset, length, now, sink);
         continue;
       }
@@ -392,9 +392,4 @@ export class TeredoRelay implements TimedEngine<RelaySink> {
 /** An IPv6 packet of exactly `length` bytes: version 6, a whole header, the payload length it says. */
 function ipv6Framed(data: Uint8Array, offset: number, length: number): boolean {
   return length >= IPV6_HEADER_LEN && data[offset]! >>> 4 === 6 && IPV6_HEADER_LEN + ((data[offset + IPV6_FIELD.PAYLOAD_LENGTH]! << 8) | data[offset + IPV6_FIELD.PAYLOAD_LENGTH + 1]!) === length;
-}
-
-/** The IPv6 source and destination (32 bytes) at data[a] equal those at data[b]: the fields segments share. */
-function sameAddresses(data: Uint8Array, a: number, b: number): boolean {
-  return ipv6Equal(data, data, a, b) && ipv6Equal(data, data, a + 16, b + 16);
 }
