@@ -1,6 +1,6 @@
 // Micro-benchmark of the Teredo relay engine's per-packet paths (src/engine/teredo/relay/relay.ts) behind the Driver,
-// with no kernel, socket or addon: CPU ns per packet and V8 heap bytes allocated per packet. Printed, never
-// asserted.
+// and of the client engine's (src/engine/teredo/client/client.ts), with no kernel, socket or addon: CPU ns per
+// packet and V8 heap bytes allocated per packet. Printed, never asserted.
 //
 //   npm run build && node bench/teredo-relay/engine-path.mjs [--packets 200000]
 //
@@ -10,6 +10,9 @@
 // per packet (the agent before issue 18), and "batch", the engine's datagrams() / packets() the agent now uses,
 // where the 64 packets of one peer are one superframe's segments whose shared fields are checked once. Allocation: the script re-runs itself with --expose-gc and a
 // 64 MiB young generation; gc(), v8 used_heap_size before and after a window of 12,800 packets.
+// Client paths (`client ...`): a client qualified in the tests' in-memory world (dist/test, no NAT) that trusts a
+// peer at its mapping; udp = the peer's packet to the TUN (§5.2.3 case 1), tun = the host's packet to the peer
+// (§5.2.4), junk = not Teredo; per packet (datagram / tunPacket) and through datagrams() / packets().
 
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -36,6 +39,7 @@ const { encodeTeredoAddress } = await import(dist('src/wire/teredo-address.js'))
 const { parseIpv6 } = await import(dist('src/wire/ipv6-address.js'));
 const { encodeIcmpv6Packet, echoMessage } = await import(dist('src/wire/icmpv6.js'));
 const { ReceiveBatch } = await import(dist('src/io/batch.js'));
+const { qualifiedTarget } = await import(dist('test/engine/teredo-client-fixtures.js'));
 
 const i = process.argv.indexOf('--packets');
 const PACKETS = i > 0 ? Number(process.argv[i + 1]) : 200_000;
@@ -53,13 +57,13 @@ const driver = new Driver({ engine, logger: createLogger({ agent: 'bench', level
 driver.start();
 
 /** 64 copies of `packet` from CLIENT in the ports' own batch type (typed arrays behind the accessors). */
-function batchOf(packet) {
+function batchOf(packet, from = CLIENT) {
   const data = new Uint8Array(packet.length * 64);
   const batch = new ReceiveBatch(64);
   batch.reset(data);
   for (let k = 0; k < 64; k++) {
     data.set(packet, k * packet.length);
-    batch.push(k * packet.length, packet.length, CLIENT.addr, CLIENT.port);
+    batch.push(k * packet.length, packet.length, from.addr, from.port);
   }
   return batch;
 }
@@ -77,19 +81,44 @@ const udpBatch = (b, now, sink) => engine.datagrams(b, now, sink);
 const tunBatch = (b, now, sink) => engine.packets(b, now, sink);
 // Native side answered: the client leaves the embedded class, whose datagrams each cost a token.
 driver.batch(tunStep, batchOf(echo(host6, client6)));
+
+// The client: qualified, trusting PEER (its address embeds PEER: §5.2.3 case 3 on its first datagram).
+const { w, c, me } = qualifiedTarget('none');
+const client = c.engine;
+const PEER = { addr: 0xc612001e, port: 40000 };
+const peer6 = encodeTeredoAddress({ server: SERVER, mappedAddr: PEER.addr, mappedPort: PEER.port });
+const clientSink = (drop) => ({ drop, sendUdp: (d, o, l) => void (bytes += l), sendUdpFrom: () => undefined, sendProbe: () => undefined, writeTun: (d, o, l) => void (bytes += l), addressChanged: () => undefined, stateChanged: () => undefined });
+const clientDriver = new Driver({ engine: client, logger: createLogger({ agent: 'bench', level: 'info', destination: { write: () => true } }), clock: { now: () => w.clock.now() }, timers, sink: clientSink });
+clientDriver.start();
+const clientUdp = (b, now, sink) => {
+  for (let k = 0; k < b.count; k++) client.datagram(b.data, b.offset(k), b.length(k), b.sourceAddr(k), b.sourcePort(k), now, sink);
+};
+const clientTun = (b, now, sink) => {
+  for (let k = 0; k < b.count; k++) client.tunPacket(b.data, b.offset(k), b.length(k), now, sink);
+};
+const clientUdpBatch = (b, now, sink) => client.datagrams(b, now, sink);
+const clientTunBatch = (b, now, sink) => client.packets(b, now, sink);
+clientDriver.batch(clientUdp, batchOf(echo(peer6, me), PEER));
+
 const paths = [
-  ['udp', udpStep, batchOf(echo(client6, host6))],
-  ['udp batch', udpBatch, batchOf(echo(client6, host6))],
-  ['tun', tunStep, batchOf(echo(host6, client6))],
-  ['tun batch', tunBatch, batchOf(echo(host6, client6))],
-  ['spoofed', udpStep, batchOf(spoofed)],
-  ['spoofed batch', udpBatch, batchOf(spoofed)],
-  ['junk', udpStep, batchOf(new Uint8Array(60).fill(0x45))],
-  ['junk batch', udpBatch, batchOf(new Uint8Array(60).fill(0x45))],
+  ['udp', driver, udpStep, batchOf(echo(client6, host6))],
+  ['udp batch', driver, udpBatch, batchOf(echo(client6, host6))],
+  ['tun', driver, tunStep, batchOf(echo(host6, client6))],
+  ['tun batch', driver, tunBatch, batchOf(echo(host6, client6))],
+  ['spoofed', driver, udpStep, batchOf(spoofed)],
+  ['spoofed batch', driver, udpBatch, batchOf(spoofed)],
+  ['junk', driver, udpStep, batchOf(new Uint8Array(60).fill(0x45))],
+  ['junk batch', driver, udpBatch, batchOf(new Uint8Array(60).fill(0x45))],
+  ['client udp', clientDriver, clientUdp, batchOf(echo(peer6, me), PEER)],
+  ['client udp batch', clientDriver, clientUdpBatch, batchOf(echo(peer6, me), PEER)],
+  ['client tun', clientDriver, clientTun, batchOf(echo(me, peer6))],
+  ['client tun batch', clientDriver, clientTunBatch, batchOf(echo(me, peer6))],
+  ['client junk', clientDriver, clientUdp, batchOf(new Uint8Array(60).fill(0x45), PEER)],
+  ['client junk batch', clientDriver, clientUdpBatch, batchOf(new Uint8Array(60).fill(0x45), PEER)],
 ];
-console.log(`teredo-relay engine paths, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-console.log('path           CPU ns/packet (best of 5)  heap bytes/packet');
-for (const [name, step, batch] of paths) {
+console.log(`teredo-relay and teredo-client engine paths, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+console.log('path                 CPU ns/packet (best of 5)  heap bytes/packet');
+for (const [name, driver, step, batch] of paths) {
   const run = (n) => {
     for (let k = 0; k < n / 64; k++) driver.batch(step, batch);
   };
@@ -106,5 +135,5 @@ for (const [name, step, batch] of paths) {
   const h0 = v8.getHeapStatistics().used_heap_size;
   run(12_800);
   const alloc = (v8.getHeapStatistics().used_heap_size - h0) / 12_800;
-  console.log(`${name.padEnd(14)} ${best.toFixed(0).padStart(24)}  ${alloc.toFixed(1).padStart(17)}`);
+  console.log(`${name.padEnd(20)} ${best.toFixed(0).padStart(24)}  ${alloc.toFixed(1).padStart(17)}`);
 }
