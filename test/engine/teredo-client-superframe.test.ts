@@ -6,8 +6,8 @@ import { describe, expect, it } from 'vitest';
 import type { TeredoClient } from '../../src/engine/teredo/client/client.js';
 import { CLIENT_DROP_REASONS, type ClientSink } from '../../src/engine/teredo/client/client-types.js';
 import type { Millis } from '../../src/engine/types.js';
-import { ReceiveBatch } from '../../src/io/batch.js';
 import type { Endpoint4 } from '../../src/wire/endpoint.js';
+import { lendBatch } from '../fakes/lend-batch.js';
 import { echoMessage, encodeIcmpv6Packet } from '../../src/wire/icmpv6.js';
 import { parseIpv4 } from '../../src/wire/ipv4.js';
 import { encodeIpv6, NEXT_HEADER } from '../../src/wire/ipv6.js';
@@ -71,22 +71,6 @@ function misframed(p: Uint8Array): Uint8Array {
   const q = p.slice();
   q[5] = q[5]! + 1;
   return q;
-}
-
-/** `packets` back to back in one buffer, as a poller lends a batch; overwritten once the engine returns. */
-function lendBatch(packets: readonly Uint8Array[], from: readonly Endpoint4[], call: (b: ReceiveBatch) => void): void {
-  const total = packets.reduce((n, p) => n + p.length, 0);
-  const data = new Uint8Array(total + 3).fill(0xee);
-  const batch = new ReceiveBatch(packets.length);
-  batch.reset(data);
-  let at = 3;
-  packets.forEach((p, i) => {
-    data.set(p, at);
-    batch.push(at, p.length, from[i]!.addr, from[i]!.port);
-    at += p.length;
-  });
-  call(batch);
-  data.fill(0xdd);
 }
 
 const udpSuperframe = (c: TeredoClient, sink: Recorder, segments: readonly Uint8Array[], now: Millis, from: readonly Endpoint4[] = segments.map(() => PEER)): void =>

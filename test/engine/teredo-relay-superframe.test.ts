@@ -4,30 +4,14 @@
 import { describe, expect, it } from 'vitest';
 import type { TeredoRelay } from '../../src/engine/teredo/relay/relay.js';
 import type { Millis } from '../../src/engine/types.js';
-import { ReceiveBatch } from '../../src/io/batch.js';
 import type { Endpoint4 } from '../../src/wire/endpoint.js';
+import { lendBatch } from '../fakes/lend-batch.js';
 import { parseIpv6 } from '../../src/wire/ipv6-address.js';
 import { bubble, CLIENT, echo, fromTun, fromUdp, HOST6, OTHER, Recorder, relay, T0, teredoAddr } from './teredo-relay-fixtures.js';
 
 const CLIENT6 = teredoAddr(CLIENT);
 const OTHER6 = teredoAddr(OTHER);
 const kinds = (sink: Recorder): string[] => sink.take().map((e) => (e.kind === 'drop' ? e.reason : e.kind));
-
-/** `packets` back to back in one buffer, as a poller lends a batch; overwritten once the engine returns. */
-function lendBatch(packets: readonly Uint8Array[], from: readonly Endpoint4[], call: (b: ReceiveBatch) => void): void {
-  const total = packets.reduce((n, p) => n + p.length, 0);
-  const data = new Uint8Array(total + 5).fill(0xee);
-  const batch = new ReceiveBatch(packets.length);
-  batch.reset(data);
-  let at = 5;
-  packets.forEach((p, i) => {
-    data.set(p, at);
-    batch.push(at, p.length, from[i]!.addr, from[i]!.port);
-    at += p.length;
-  });
-  call(batch);
-  data.fill(0xdd);
-}
 
 function udpSuperframe(r: TeredoRelay, sink: Recorder, segments: readonly Uint8Array[], now: Millis, from: readonly Endpoint4[] = segments.map(() => CLIENT)): void {
   lendBatch(segments, from, (b) => r.datagrams(b, now, sink));
