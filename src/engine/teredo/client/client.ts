@@ -12,6 +12,7 @@ import { TeredoPacketView, checkTeredoPayload } from '../../../wire/teredo-view.
 import { IPV6_FIELD, ipv6HeaderFits } from '../../../wire/ipv6.js';
 import { ipv6AddressesEqual } from '../../../wire/ipv6-address.js';
 import type { DatagramBatch, PacketBatch } from '../../../wire/packet-batch.js';
+import { runSuperframes, type SuperframeSteps } from '../superframe.js';
 import { ClientDataPath, CLIENT_MAX_PEERS, type DataContext } from './client-data.js';
 import { isRouterAdvert } from './client-ra.js';
 import type { ServerPair } from './client-ra.js';
@@ -45,6 +46,8 @@ export class TeredoClient implements TimedEngine<ClientSink> {
   /** When the current run of packets sent since a datagram last came in began; NaN: no such run. */
   #unansweredSince = NaN;
   #lastSentAt = 0;
+  /** Where the IPv6 source of the datagram that began the current run of a batch is (datagrams()). */
+  #runAt = 0;
   readonly #data: ClientDataPath;
   /** What the data path reads; rewritten on every address change, never per packet. */
   #ctx: DataContext = { address: new Uint8Array(16), server: 0, cone: false };
@@ -152,30 +155,26 @@ export class TeredoClient implements TimedEngine<ClientSink> {
    * framing (checkTeredoPayload) and bubble and RA checks only; any other (the server's too) through datagram().
    */
   datagrams(batch: DatagramBatch, now: Millis, sink: ClientSink): void {
-    const data = batch.data;
-    const view = this.#view;
-    let slot = -1;
-    let addr = 0;
-    let port = 0;
-    let at = 0;
-    for (let i = 0; i < batch.count; i++) {
-      const offset = batch.offset(i);
-      const length = batch.length(i);
-      const fromAddr = batch.sourceAddr(i);
-      const fromPort = batch.sourcePort(i);
-      if (slot >= 0 && fromAddr === addr && fromPort === port && checkTeredoPayload(view, data, offset, length) >= 0 && !view.isBubble && !isRouterAdvert(view) && ipv6AddressesEqual(data, view.srcOffset, at)) {
-        sink.writeTun(data, view.ipv6Offset, view.ipv6Length);
-        continue;
-      }
-      this.#data.passed = -1;
-      this.datagram(data, offset, length, fromAddr, fromPort, now, sink);
-      // (Case 1 ran after the framing checks: the view is this datagram's.)
-      slot = view.isBubble || this.#fromServer(fromAddr, fromPort) ? -1 : this.#data.passed;
-      addr = fromAddr;
-      port = fromPort;
-      at = view.srcOffset;
-    }
+    runSuperframes(this.#datagramRuns, batch, now, sink);
   }
+
+  readonly #datagramRuns: SuperframeSteps<DatagramBatch, ClientSink> = {
+    again: (b, i, _slot, _now, sink) => {
+      const view = this.#view;
+      if (b.sourceAddr(i) !== b.sourceAddr(i - 1) || b.sourcePort(i) !== b.sourcePort(i - 1) || checkTeredoPayload(view, b.data, b.offset(i), b.length(i)) < 0) return false;
+      if (view.isBubble || isRouterAdvert(view) || !ipv6AddressesEqual(b.data, view.srcOffset, this.#runAt)) return false;
+      sink.writeTun(b.data, view.ipv6Offset, view.ipv6Length);
+      return true;
+    },
+    first: (b, i, now, sink) => {
+      const view = this.#view;
+      this.#data.passed = -1;
+      this.datagram(b.data, b.offset(i), b.length(i), b.sourceAddr(i), b.sourcePort(i), now, sink);
+      // (Case 1 runs after the framing checks: the view is this datagram's.)
+      this.#runAt = view.srcOffset;
+      return view.isBubble || this.#fromServer(b.sourceAddr(i), b.sourcePort(i)) ? -1 : this.#data.passed;
+    },
+  };
 
   /** One IPv6 packet read from the TUN device, data[offset .. offset + length) (lent). */
   tunPacket(data: Uint8Array, offset: number, length: number, now: Millis, sink: ClientSink): void {
@@ -196,23 +195,23 @@ export class TeredoClient implements TimedEngine<ClientSink> {
     }
     // One `now` for the whole batch: the tracking would do for every packet what it does for the first.
     this.#sending(now, sink);
-    const data = batch.data;
-    const d = this.#data;
-    let slot = -1;
-    let at = 0;
-    for (let i = 0; i < batch.count; i++) {
-      const offset = batch.offset(i);
-      const length = batch.length(i);
-      if (slot >= 0 && ipv6HeaderFits(data, offset, length) && ipv6AddressesEqual(data, offset + IPV6_FIELD.SRC, at)) {
-        d.pool.via(slot, sink).sendUdp(data, offset, length, d.peers.mappedAddr(slot), d.peers.mappedPort(slot));
-        continue;
-      }
-      d.passed = -1;
-      d.tunPacket(data, offset, length, now, this.#ctx, sink);
-      slot = d.passed;
-      at = offset + IPV6_FIELD.SRC;
-    }
+    runSuperframes(this.#packetRuns, batch, now, sink);
   }
+
+  readonly #packetRuns: SuperframeSteps<PacketBatch, ClientSink> = {
+    again: (b, i, slot, _now, sink) => {
+      const offset = b.offset(i);
+      if (!ipv6HeaderFits(b.data, offset, b.length(i)) || !ipv6AddressesEqual(b.data, offset + IPV6_FIELD.SRC, b.offset(i - 1) + IPV6_FIELD.SRC)) return false;
+      const peers = this.#data.peers;
+      this.#data.pool.via(slot, sink).sendUdp(b.data, offset, b.length(i), peers.mappedAddr(slot), peers.mappedPort(slot));
+      return true;
+    },
+    first: (b, i, now, sink) => {
+      this.#data.passed = -1;
+      this.#data.tunPacket(b.data, b.offset(i), b.length(i), now, this.#ctx, sink);
+      return this.#data.passed;
+    },
+  };
 
   /** Packets go out at `now`: a run of them unanswered for UNANSWERED_MS makes the mapping suspect. */
   #sending(now: Millis, sink: ClientSink): void {
