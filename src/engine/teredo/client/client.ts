@@ -12,7 +12,6 @@ import { TeredoPacketView, checkTeredoPayload } from '../../../wire/teredo-view.
 import { IPV6_FIELD, ipv6HeaderFits } from '../../../wire/ipv6.js';
 import { ipv6AddressesEqual } from '../../../wire/ipv6-address.js';
 import type { DatagramBatch, PacketBatch } from '../../../wire/packet-batch.js';
-import { runSuperframes, type SuperframeSteps } from '../superframe.js';
 import { ClientDataPath, CLIENT_MAX_PEERS, type DataContext } from './client-data.js';
 import { isRouterAdvert } from './client-ra.js';
 import type { ServerPair } from './client-ra.js';
@@ -155,26 +154,28 @@ export class TeredoClient implements TimedEngine<ClientSink> {
    * framing (checkTeredoPayload) and bubble and RA checks only; any other (the server's too) through datagram().
    */
   datagrams(batch: DatagramBatch, now: Millis, sink: ClientSink): void {
-    runSuperframes(this.#datagramRuns, batch, now, sink);
+    let slot = -1;
+    for (let i = 0; i < batch.count; i++) if (slot < 0 || !this.#datagramAgain(batch, i, sink)) slot = this.#datagramFirst(batch, i, now, sink);
   }
 
-  readonly #datagramRuns: SuperframeSteps<DatagramBatch, ClientSink> = {
-    again: (b, i, _slot, _now, sink) => {
-      const view = this.#view;
-      if (b.sourceAddr(i) !== b.sourceAddr(i - 1) || b.sourcePort(i) !== b.sourcePort(i - 1) || checkTeredoPayload(view, b.data, b.offset(i), b.length(i)) < 0) return false;
-      if (view.isBubble || isRouterAdvert(view) || !ipv6AddressesEqual(b.data, view.srcOffset, this.#runAt)) return false;
-      sink.writeTun(b.data, view.ipv6Offset, view.ipv6Length);
-      return true;
-    },
-    first: (b, i, now, sink) => {
-      const view = this.#view;
-      this.#data.passed = -1;
-      this.datagram(b.data, b.offset(i), b.length(i), b.sourceAddr(i), b.sourcePort(i), now, sink);
-      // (Case 1 runs after the framing checks: the view is this datagram's.)
-      this.#runAt = view.srcOffset;
-      return view.isBubble || this.#fromServer(b.sourceAddr(i), b.sourcePort(i)) ? -1 : this.#data.passed;
-    },
-  };
+  /** Datagram i after i - 1 (which passed every check, or this one): true if like it and handled as it was. */
+  #datagramAgain(b: DatagramBatch, i: number, sink: ClientSink): boolean {
+    const view = this.#view;
+    if (b.sourceAddr(i) !== b.sourceAddr(i - 1) || b.sourcePort(i) !== b.sourcePort(i - 1) || checkTeredoPayload(view, b.data, b.offset(i), b.length(i)) < 0) return false;
+    if (view.isBubble || isRouterAdvert(view) || !ipv6AddressesEqual(b.data, view.srcOffset, this.#runAt)) return false;
+    sink.writeTun(b.data, view.ipv6Offset, view.ipv6Length);
+    return true;
+  }
+
+  /** Datagram i through every check: the slot a like next one may pass as, -1 for none. */
+  #datagramFirst(b: DatagramBatch, i: number, now: Millis, sink: ClientSink): number {
+    const view = this.#view;
+    this.#data.passed = -1;
+    this.datagram(b.data, b.offset(i), b.length(i), b.sourceAddr(i), b.sourcePort(i), now, sink);
+    // (Case 1 runs after the framing checks: the view is this datagram's.)
+    this.#runAt = view.srcOffset;
+    return view.isBubble || this.#fromServer(b.sourceAddr(i), b.sourcePort(i)) ? -1 : this.#data.passed;
+  }
 
   /** One IPv6 packet read from the TUN device, data[offset .. offset + length) (lent). */
   tunPacket(data: Uint8Array, offset: number, length: number, now: Millis, sink: ClientSink): void {
@@ -195,23 +196,25 @@ export class TeredoClient implements TimedEngine<ClientSink> {
     }
     // One `now` for the whole batch: the tracking would do for every packet what it does for the first.
     this.#sending(now, sink);
-    runSuperframes(this.#packetRuns, batch, now, sink);
+    let slot = -1;
+    for (let i = 0; i < batch.count; i++) if (slot < 0 || !this.#packetAgain(batch, i, slot, sink)) slot = this.#packetFirst(batch, i, now, sink);
   }
 
-  readonly #packetRuns: SuperframeSteps<PacketBatch, ClientSink> = {
-    again: (b, i, slot, _now, sink) => {
-      const offset = b.offset(i);
-      if (!ipv6HeaderFits(b.data, offset, b.length(i)) || !ipv6AddressesEqual(b.data, offset + IPV6_FIELD.SRC, b.offset(i - 1) + IPV6_FIELD.SRC)) return false;
-      const peers = this.#data.peers;
-      this.#data.pool.via(slot, sink).sendUdp(b.data, offset, b.length(i), peers.mappedAddr(slot), peers.mappedPort(slot));
-      return true;
-    },
-    first: (b, i, now, sink) => {
-      this.#data.passed = -1;
-      this.#data.tunPacket(b.data, b.offset(i), b.length(i), now, this.#ctx, sink);
-      return this.#data.passed;
-    },
-  };
+  /** Packet i after i - 1 (which passed every check as `slot`, or this one): true if like it and sent as it was. */
+  #packetAgain(b: PacketBatch, i: number, slot: number, sink: ClientSink): boolean {
+    const offset = b.offset(i);
+    if (!ipv6HeaderFits(b.data, offset, b.length(i)) || !ipv6AddressesEqual(b.data, offset + IPV6_FIELD.SRC, b.offset(i - 1) + IPV6_FIELD.SRC)) return false;
+    const peers = this.#data.peers;
+    this.#data.pool.via(slot, sink).sendUdp(b.data, offset, b.length(i), peers.mappedAddr(slot), peers.mappedPort(slot));
+    return true;
+  }
+
+  /** Packet i through every check: the slot a like next one may pass as, -1 for none. */
+  #packetFirst(b: PacketBatch, i: number, now: Millis, sink: ClientSink): number {
+    this.#data.passed = -1;
+    this.#data.tunPacket(b.data, b.offset(i), b.length(i), now, this.#ctx, sink);
+    return this.#data.passed;
+  }
 
   /** Packets go out at `now`: a run of them unanswered for UNANSWERED_MS makes the mapping suspect. */
   #sending(now: Millis, sink: ClientSink): void {

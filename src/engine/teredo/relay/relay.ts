@@ -42,7 +42,6 @@ import { bubbleRetryAt } from '../peers/bubble-pacing.js';
 import { PEER_EMBEDDED, PEER_PENDING, PEER_PROVEN } from '../peers/peer-classes.js';
 import { PeerTable, type PeerRemoval } from '../peers/peer-table.js';
 import type { UnreachableErrors } from '../unreachable.js';
-import { runSuperframes, type SuperframeSteps } from '../superframe.js';
 import type { RateBuckets } from '../../rate-bucket.js';
 import { word } from '../peers/address-index.js';
 import { icmpFor, newPeersBuckets, PREFIX_BUCKETS, resolveConfig, unansweredBucket, type RelayConfig } from './relay-config.js';
@@ -82,8 +81,6 @@ export class TeredoRelay implements TimedEngine<RelaySink> {
   #now: Millis = 0;
   /** The slot the last input relayed through if a like next packet passes the same way (datagrams()); else -1. */
   #passed = -1;
-  /** Where the IPv6 source of the datagram that began the current run of a batch is (datagrams()). */
-  #runAt = 0;
 
   /** Throws RangeError naming the parameter for bounds the agent's config validation already refuses. */
   constructor(params: TeredoRelayParams) {
@@ -237,7 +234,28 @@ export class TeredoRelay implements TimedEngine<RelaySink> {
    * peer, passes the peer checks as that one did: only its framing and bubble-ness are checked; others: datagram().
    */
   datagrams(batch: DatagramBatch, now: Millis, sink: RelaySink): void {
-    runSuperframes(this.#datagramRuns, batch, now, sink);
+    const data = batch.data;
+    const view = this.#view;
+    let slot = -1;
+    let addr = 0;
+    let port = 0;
+    let at = 0;
+    for (let i = 0; i < batch.count; i++) {
+      const offset = batch.offset(i);
+      const length = batch.length(i);
+      const fromAddr = batch.sourceAddr(i);
+      const fromPort = batch.sourcePort(i);
+      if (slot >= 0 && fromAddr === addr && fromPort === port && checkTeredoPayload(view, data, offset, length) >= 0 && !view.isBubble && ipv6AddressesEqual(data, view.srcOffset, at)) {
+        this.#toNative(data, sink);
+        continue;
+      }
+      this.#passed = -1;
+      this.datagram(data, offset, length, fromAddr, fromPort, now, sink);
+      slot = this.#passed;
+      addr = fromAddr;
+      port = fromPort;
+      at = view.srcOffset;
+    }
   }
 
   /**
@@ -246,37 +264,22 @@ export class TeredoRelay implements TimedEngine<RelaySink> {
    * framing checks (version, payload length); any packet that differs goes through tun().
    */
   packets(batch: PacketBatch, now: Millis, sink: RelaySink): void {
-    runSuperframes(this.#packetRuns, batch, now, sink);
+    const data = batch.data;
+    let slot = -1;
+    let at = 0;
+    for (let i = 0; i < batch.count; i++) {
+      const offset = batch.offset(i);
+      const length = batch.length(i);
+      if (slot >= 0 && ipv6Framed(data, offset, length) && ipv6AddressesEqual(data, offset + IPV6_FIELD.SRC, at)) {
+        this.#send(slot, data, offset, length, now, sink);
+        continue;
+      }
+      this.#passed = -1;
+      this.tun(data, offset, length, now, sink);
+      slot = this.#passed;
+      at = offset + IPV6_FIELD.SRC;
+    }
   }
-
-  readonly #datagramRuns: SuperframeSteps<DatagramBatch, RelaySink> = {
-    again: (b, i, _slot, _now, sink) => {
-      const view = this.#view;
-      if (b.sourceAddr(i) !== b.sourceAddr(i - 1) || b.sourcePort(i) !== b.sourcePort(i - 1) || checkTeredoPayload(view, b.data, b.offset(i), b.length(i)) < 0 || view.isBubble || !ipv6AddressesEqual(b.data, view.srcOffset, this.#runAt)) return false;
-      this.#toNative(b.data, sink);
-      return true;
-    },
-    first: (b, i, now, sink) => {
-      this.#passed = -1;
-      this.datagram(b.data, b.offset(i), b.length(i), b.sourceAddr(i), b.sourcePort(i), now, sink);
-      this.#runAt = this.#view.srcOffset;
-      return this.#passed;
-    },
-  };
-
-  readonly #packetRuns: SuperframeSteps<PacketBatch, RelaySink> = {
-    again: (b, i, slot, now, sink) => {
-      const offset = b.offset(i);
-      if (!ipv6Framed(b.data, offset, b.length(i)) || !ipv6AddressesEqual(b.data, offset + IPV6_FIELD.SRC, b.offset(i - 1) + IPV6_FIELD.SRC)) return false;
-      this.#send(slot, b.data, offset, b.length(i), now, sink);
-      return true;
-    },
-    first: (b, i, now, sink) => {
-      this.#passed = -1;
-      this.tun(b.data, b.offset(i), b.length(i), now, sink);
-      return this.#passed;
-    },
-  };
 
   /** Peer expiry (30 s idle) and bubble retries (2 s). Harmless when nothing is due. */
   handleTimeout(now: Millis, sink: RelaySink): void {
