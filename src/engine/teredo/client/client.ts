@@ -174,7 +174,8 @@ export class TeredoClient implements TimedEngine<ClientSink> {
     this.datagram(b.data, b.offset(i), b.length(i), b.sourceAddr(i), b.sourcePort(i), now, sink);
     // (Case 1 runs after the framing checks: the view is this datagram's.)
     this.#runAt = view.srcOffset;
-    return view.isBubble || this.#fromServer(b.sourceAddr(i), b.sourcePort(i)) ? -1 : this.#data.passed;
+    const slot = this.#data.passed;
+    return slot < 0 || view.isBubble || this.#fromServer(b.sourceAddr(i), b.sourcePort(i)) ? -1 : slot;
   }
 
   /** One IPv6 packet read from the TUN device, data[offset .. offset + length) (lent). */
