@@ -38,6 +38,9 @@ import type { PortMapperFactory } from '../../src/io/port-mapper.js';
 import { natPortMapper } from '../../src/io/port-mapper-nat.js';
 
 
+/** The longest the start waits for PCP / NAT-PMP's answer before qualifying, ms (a gateway that drops port 5351). */
+export const PORT_MAPPING_WAIT_MS = 300;
+
 /** Resolves a server name to its IPv4 addresses (uint32, in the resolver's order); the client test swaps it for a table. */
 export type ServerResolver = (name: string) => Promise<number[]>;
 
@@ -129,9 +132,11 @@ export async function setupClient(host: Host<ClientAgentConfig>, seams: ClientSe
     },
     log: (level, fields, message) => logger[level](fields, message),
   });
-  // Qualification does not wait for the mapping: a NAT without NAT-PMP or UPnP would cost the wait at every start.
-  // A mapping that comes (behind a NAT that offers one: within about 0.1-1 s) makes the client qualify again.
+  // Qualification waits for PCP / NAT-PMP's answer (a round trip to the gateway, or its ICMP refusal at once
+  // behind a NAT without them), at most PORT_MAPPING_WAIT_MS; not for UPnP's search, which only a silence ends.
+  // A mapping that comes later (UPnP) makes the client qualify again.
   void portMapping.start();
+  await Promise.race([portMapping.firstChainDone, new Promise((r) => setTimeout(r, PORT_MAPPING_WAIT_MS).unref())]);
   const engine = new TeredoClient(engineParams(discoveryOff(c), servers, ports), host.random);
   const tun = host.tun('tun', { name: c.interface, mtu: TEREDO_LINK_MTU });
   removeStaleAddresses(tun, host.facts);

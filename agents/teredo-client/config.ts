@@ -15,10 +15,10 @@
 //   backoffMax       30 s between qualification attempts at most (Miredo: 100 s; Windows: until restarted)
 //   localDiscovery   on: RFC 4380 §5.2.8 multicast bubbles on the LAN (Windows does it; Miredo 1.3 only when
 //                    configured: its LocalDiscovery directive maps here)
-//   portMapping      auto: ask the NAT for a mapping of the Teredo port by PCP and UPnP IGD at once, NAT-PMP where PCP is
-//                    not spoken (port-mapping.ts),
+//   portMapping      auto: ask the NAT for a mapping of the Teredo port by PCP, NAT-PMP where PCP is not spoken, then
+//                    UPnP IGD (port-mapping.ts),
 //                    as Windows' Teredo client does by UPnP: a restricted NAT then qualifies as cone and peers behind
-//                    any NAT reach us; qualification does not wait for it (a mapping that comes qualifies again). off: never
+//                    any NAT reach us; qualification waits for PCP / NAT-PMP's answer only (<= 300 ms; a later mapping qualifies again). off: never
 //   portMappingLifetime  3600 s asked for (RFC 6886 §3.3 recommends 7200 s; UPnP IGDs here get at least 3600 s; a PCP
 //                    server may grant less, RFC 6887 §15)
 //   hairpinning      on: RFC 6081 §5.6 (Windows does it; Miredo does not: it ignores the trailer)
@@ -84,7 +84,7 @@ export const clientSpec: ConfigSpec<ClientAgentConfig> = {
     hook: { live: true, type: 'string', description: 'program run on every state change, with STATE, OLD_STATE, IFACE, ADDRESS, OLD_ADDRESS, MTU, NAT in its environment (like Miredo\'s client hook)' },
     statsInterval: STATS_INTERVAL_FIELD,
     localDiscovery: { type: 'enum', values: ['on', 'off'], default: 'on', description: 'local client discovery (RFC 4380 §5.2.8): multicast bubbles to 224.0.0.253:3544 find Teredo clients on the LAN, reached directly (two clients behind a NAT that does not hairpin); needs a restart' },
-    portMapping: { live: true, type: 'enum', values: PORT_MAPPING_MODES, default: 'auto', description: 'map the Teredo UDP port on the NAT: auto (PCP and UPnP IGD at once, NAT-PMP where PCP is not spoken), pcp, nat-pmp, upnp, or off; a mapped port makes a NAT that keeps ports a cone for Teredo; deleted on stop' },
+    portMapping: { live: true, type: 'enum', values: PORT_MAPPING_MODES, default: 'auto', description: 'map the Teredo UDP port on the NAT: auto (PCP, NAT-PMP where PCP is not spoken, then UPnP IGD), pcp, nat-pmp, upnp, or off; a mapped port makes a NAT that keeps ports a cone for Teredo; deleted on stop' },
     portMappingLifetime: { type: 'integer', min: 120, max: 86_400, default: 3600, description: 'seconds of port mapping lifetime asked for; renewed halfway (RFC 6886 §3.3, RFC 6887 §11.2.1); needs a restart' },
     hairpinning: { live: true, type: 'enum', values: ['on', 'off'], default: 'on', description: 'RFC 6081 hairpinning extension: bubbles to Teredo clients behind our own NAT carry our local address (Alternate Address trailer), and theirs are tried, so two clients behind a NAT that does not hairpin reach each other without local discovery' },
     portPreserving: { live: true, type: 'enum', values: ['on', 'off'], default: 'on', description: 'RFC 6081 port-preserving symmetric NAT extension: behind a symmetric NAT that keeps a new socket\'s port, each Teredo peer is bubbled from a socket of its own (a pool of 8) whose port it is told in a Random Port trailer, so peers behind port-restricted NATs are reached' },

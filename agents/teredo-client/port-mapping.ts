@@ -4,13 +4,12 @@
 // port too, so the server's cone test (RFC 4380 §5.2.1) reaches us through it: a restricted NAT becomes a cone
 // one for Teredo, and peers behind any NAT can reach us (RFC 6081 §4.3's aim; docs/teredo-client.md).
 //
-//   auto      PCP and UPnP IGD asked at once, NAT-PMP after PCP failed other than by silence (RFC 6887 §9: PCP and
-//             NAT-PMP share the server port 5351; a NAT-PMP-only server answers PCP with UNSUPP_VERSION, a
-//             silent one would not answer NAT-PMP either). The first mapping wins; a later one is deleted again
-//             unless it is the same outside port: one gateway answering two protocols (miniupnpd) holds one rule
-//             for both, which the later protocol may have rewritten as its own (miniupnpd then ignores PCP's
-//             delete: it checks the nonce in the rule's description), so the later one is kept as a co-holder
-//             and the rule is deleted through each holder
+//   auto      PCP first, NAT-PMP after PCP failed other than by silence (RFC 6887 §9: PCP and NAT-PMP share the
+//             server port 5351; a NAT-PMP-only server answers PCP with UNSUPP_VERSION, a silent one would not
+//             answer NAT-PMP either), UPnP IGD only when neither mapped. One protocol at a time: a gateway that
+//             speaks several (miniupnpd) rewrites its rule when a second one asks for the same port, and traffic
+//             through it was lost meanwhile (the netns test lost 2-3 of 5 pings in 1 run of 3 when both were
+//             asked at once); the mapping's arrival does not hold up qualification anyway (agent.ts)
 //   pcp / nat-pmp / upnp   only that protocol
 //   off       nothing asked (and a mapping made before a reload to off is deleted)
 //
@@ -24,15 +23,12 @@ import type { PortMapper, PortMapperFactory, PortMappingLease, PortMappingProtoc
 export type PortMappingMode = 'auto' | PortMappingProtocol | 'off';
 export const PORT_MAPPING_MODES: readonly PortMappingMode[] = ['auto', 'pcp', 'nat-pmp', 'upnp', 'off'];
 
-/** Each chain asks its protocols one after the other (the next after a failure that was not a timeout); chains run at once. */
+/**
+ * The chains asked in turn until one maps; each asks its protocols one after the other, the next only after a
+ * failure that was not a timeout.
+ */
 function chains(mode: Exclude<PortMappingMode, 'off'>): PortMappingProtocol[][] {
   return mode === 'auto' ? [['pcp', 'nat-pmp'], ['upnp']] : [[mode]];
-}
-
-/** A mapper and the mapping it holds. */
-interface Holder {
-  readonly mapper: PortMapper;
-  readonly lease: PortMappingLease;
 }
 
 /** How long one protocol's attempt (discovery and mapping) may take, ms. */
@@ -81,8 +77,6 @@ export class PortMapping {
   readonly #o: PortMappingOptions;
   #lease: PortMappingLease | undefined;
   #mapper: PortMapper | undefined;
-  /** Other protocols that answered with the same mapping (auto; at most two): deleted through too. */
-  #coHolders: Holder[] = [];
   #expiresAt = 0;
   #timer: NodeJS.Timeout | undefined;
   #pending = false;
@@ -103,6 +97,13 @@ export class PortMapping {
   }
 
   /** Starts the first attempt; the promise settles when it ended (onChange tells of a mapping as it comes). */
+  /**
+   * Settles when the first chain ended (auto: PCP and NAT-PMP, one round trip to the gateway or its ICMP refusal
+   * on a LAN; UPnP's search comes after it), or with the attempt: what the start may wait for.
+   */
+  firstChainDone: Promise<void> = Promise.resolve();
+  #firstChainEnded: () => void = () => undefined;
+
   start(): Promise<void> {
     return this.#mode === 'off' ? Promise.resolve() : this.#attemptTracked();
   }
@@ -142,24 +143,22 @@ export class PortMapping {
     clearTimeout(this.#timer);
     this.#pending = false;
     // A mapper is held only with its lease (#granted), so both are set or neither.
-    const { lease, mapper, coHolders } = { lease: this.#lease, mapper: this.#mapper, coHolders: this.#coHolders };
+    const { lease, mapper } = { lease: this.#lease, mapper: this.#mapper };
     this.#lease = undefined;
     this.#mapper = undefined;
-    this.#coHolders = [];
     if (lease === undefined || mapper === undefined) return;
     this.#o.onChange(undefined);
-    // Through every holder (one of them owns the rule as the gateway sees it now); deleted if one succeeded.
-    const holders = [{ mapper, lease }, ...coHolders];
-    const errors: string[] = [];
-    for (const h of holders) {
-      await h.mapper.unmap(h.lease, timeoutSignal(UNMAP_TIMEOUT_MS)).catch((err: Error) => void errors.push(`${h.lease.protocol}: ${err.message}`));
-      await h.mapper.close().catch(() => undefined);
+    try {
+      await mapper.unmap(lease, timeoutSignal(UNMAP_TIMEOUT_MS));
+      this.#o.log('info', { protocol: lease.protocol, external: `${lease.externalAddress}:${lease.externalPort}` }, 'port mapping deleted');
+    } catch (err) {
+      this.#o.log('warn', { protocol: lease.protocol, error: (err as Error).message }, 'port mapping not deleted (the gateway forgets it when its lifetime ends)');
     }
-    if (errors.length < holders.length) this.#o.log('info', { protocol: lease.protocol, external: `${lease.externalAddress}:${lease.externalPort}` }, 'port mapping deleted');
-    else this.#o.log('warn', { protocol: lease.protocol, error: errors.join('; ') }, 'port mapping not deleted (the gateway forgets it when its lifetime ends)');
+    await mapper.close().catch(() => undefined);
   }
 
   #attemptTracked(): Promise<void> {
+    this.firstChainDone = new Promise((resolve) => (this.#firstChainEnded = resolve));
     const p = this.#attempt().finally(() => {
       if (this.#inflight === p) this.#inflight = undefined;
     });
@@ -167,7 +166,7 @@ export class PortMapping {
     return p;
   }
 
-  /** One round of asking: the mode's chains at once, the first mapping kept. */
+  /** One round of asking: the mode's chains in turn until one maps. */
   async #attempt(): Promise<void> {
     const round = this.#round;
     this.#pending = true;
@@ -179,16 +178,8 @@ export class PortMapping {
       const signal = timeoutSignal(ATTEMPT_TIMEOUT_MS);
       try {
         const lease = await mapper.map({ internalPort: this.#o.internalPort, lifetimeSec: this.#o.lifetimeSec, signal });
-        if (won || round !== this.#round) {
-          // A slower protocol also mapped, or we were stopped meanwhile: give it back, unless it is the very
-          // mapping the winner holds (one gateway speaking two protocols keeps one rule: miniupnpd does).
-          const w = this.#lease;
-          const same = round === this.#round && w !== undefined && w.externalAddress === lease.externalAddress && w.externalPort === lease.externalPort;
-          if (same) {
-            this.#o.log('info', { protocol: p, external: `${lease.externalAddress}:${lease.externalPort}` }, 'port mapping also granted by another protocol (one rule, deleted through both)');
-            this.#coHolders.push({ mapper, lease });
-            return true;
-          }
+        if (round !== this.#round) {
+          // Stopped (or the mode changed) meanwhile: give it back.
           await mapper.unmap(lease, timeoutSignal(UNMAP_TIMEOUT_MS)).catch(() => undefined);
           await mapper.close().catch(() => undefined);
           return true;
@@ -203,11 +194,12 @@ export class PortMapping {
         return signal.aborted;
       }
     };
-    await Promise.all(
-      chains(this.#mode as Exclude<PortMappingMode, 'off'>).map(async (chain) => {
-        for (const p of chain) if ((await ask(p)) || round !== this.#round) return;
-      }),
-    );
+    for (const chain of chains(this.#mode as Exclude<PortMappingMode, 'off'>)) {
+      for (const p of chain) if ((await ask(p)) || round !== this.#round) break;
+      this.#firstChainEnded();
+      if (won || round !== this.#round) break;
+    }
+    this.#firstChainEnded();
     if (round !== this.#round) return;
     this.#pending = false;
     if (!won) {
@@ -249,7 +241,6 @@ export class PortMapping {
       this.#o.log('warn', { error: this.#error }, 'port mapping lost');
       this.#lease = undefined;
       this.#mapper = undefined;
-      for (const h of this.#coHolders.splice(0)) await h.mapper.close().catch(() => undefined);
       await mapper.close().catch(() => undefined);
       this.#o.onChange(undefined);
       this.#schedule(Math.max(0, left), () => void this.#attemptTracked());

@@ -1,5 +1,5 @@
 // The client's port mapping manager (agents/teredo-client/port-mapping.ts) over fake gateways: which protocol
-// wins in auto (PCP and UPnP at once, NAT-PMP after PCP failed: RFC 6887 §9), the bounded wait at start, renewal halfway to expiry (RFC 6886 §3.3), loss of the lease, and
+// wins in auto (PCP, NAT-PMP after PCP failed: RFC 6887 §9, then UPnP), the attempt while qualification goes on, renewal halfway to expiry (RFC 6886 §3.3), loss of the lease, and
 // deletion on stop and on a reload to off. Timers are vitest's fake ones.
 
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -21,7 +21,7 @@ function manager(mode: PortMappingMode, gws: { upnp?: FakeGateway; 'nat-pmp'?: F
 }
 
 describe('port mapping', () => {
-  it('auto: PCP and UPnP asked at once; the first grant is kept, a later one on another gateway deleted again; NAT-PMP not asked', async () => {
+  it('auto: PCP first; UPnP and NAT-PMP are not asked once PCP mapped', async () => {
     const pcp = fakeGateway('grant');
     const pmp = fakeGateway('grant');
     const upnp = fakeGateway('grant', '198.18.0.200');
@@ -29,12 +29,8 @@ describe('port mapping', () => {
     await m.start();
     await vi.advanceTimersByTimeAsync(0);
     expect(pcp.maps.map((r) => r.internalPort)).toEqual([40000]);
-    expect(upnp.maps.map((r) => r.internalPort)).toEqual([40000]);
-    expect(pmp.maps).toEqual([]);
-    const s = m.status();
-    expect(s).toMatchObject({ state: 'mapped', protocol: 'pcp', externalAddress: '198.18.0.121', externalPort: 40000, lifetimeLeftSec: 3600 });
-    expect(upnp.unmaps).toHaveLength(1);
-    expect(upnp.open).toBe(0);
+    expect([upnp.maps, pmp.maps]).toEqual([[], []]);
+    expect(m.status()).toMatchObject({ state: 'mapped', protocol: 'pcp', externalAddress: '198.18.0.121', externalPort: 40000, lifetimeLeftSec: 3600 });
     expect(changes.map((l) => l?.protocol)).toEqual(['pcp']);
   });
 
@@ -94,18 +90,17 @@ describe('port mapping', () => {
     expect(changes).toHaveLength(2);
   });
 
-  it('auto: one gateway granting the same port by two protocols keeps it (one rule); stop deletes it through both', async () => {
-    const pcp = fakeGateway('grant');
+  it('auto: UPnP only after PCP and NAT-PMP made no mapping; stop deletes through the protocol that mapped', async () => {
+    const pcp = fakeGateway('refuse');
+    const pmp = fakeGateway('refuse');
     const upnp = fakeGateway('grant');
-    const { m } = manager('auto', { pcp, upnp });
+    const { m } = manager('auto', { pcp, 'nat-pmp': pmp, upnp });
     await m.start();
-    await vi.advanceTimersByTimeAsync(0);
-    expect(m.status()).toMatchObject({ state: 'mapped', protocol: 'pcp' });
-    expect([pcp.unmaps, upnp.unmaps]).toEqual([[], []]);
-    // The later protocol owns the rule now (miniupnpd refuses PCP's delete then): deleted through each holder.
+    expect([pcp.maps.length, pmp.maps.length, upnp.maps.length]).toEqual([1, 1, 1]);
+    expect(m.status()).toMatchObject({ state: 'mapped', protocol: 'upnp' });
     await m.stop();
-    expect([pcp.unmaps.map((l) => l.protocol), upnp.unmaps.map((l) => l.protocol)]).toEqual([['pcp'], ['upnp']]);
-    expect([pcp.open, upnp.open]).toEqual([0, 0]);
+    expect([pcp.unmaps, pmp.unmaps, upnp.unmaps.map((l) => l.protocol)]).toEqual([[], [], ['upnp']]);
+    expect(upnp.open).toBe(0);
   });
 
   it('stop during an attempt waits for it and deletes a grant that comes meanwhile', async () => {
