@@ -119,8 +119,10 @@ export async function setupClient(host: Host<ClientAgentConfig>, seams: ClientSe
   // the first server (found once, at start).
   const localAddress = bind !== 0 ? bind : await localAddressToward(servers[0]!, TEREDO_PORT);
   const ports = { localPort: udp.local.port, probeLocalPort: probe.local.port, localAddress, portPreservingPorts: pool.map((p) => p.local.port) };
-  // Qualify again when a mapping comes or goes (it changes what the server's cone test sees); not while stopping.
+  // Qualify again when a mapping comes or goes (it changes what the server's cone test sees, and behind a
+  // symmetric NAT the address embeds it: RFC 6081 §5.3, client.ts); not while stopping.
   let stopping = false;
+  let current = c;
   let requalify = (): void => undefined;
   const portMapping = new PortMapping({
     mode: c.portMapping,
@@ -137,7 +139,13 @@ export async function setupClient(host: Host<ClientAgentConfig>, seams: ClientSe
   // A mapping that comes later (UPnP) makes the client qualify again.
   void portMapping.start();
   await Promise.race([portMapping.firstChainDone, new Promise((r) => setTimeout(r, PORT_MAPPING_WAIT_MS).unref())]);
-  const engine = new TeredoClient(engineParams(discoveryOff(c), servers, ports), host.random);
+  // The engine's parameters for configuration `x`: with the gateway's mapping of the Teredo port, if any.
+  const params = (x: ClientAgentConfig, resolved: readonly number[]) => {
+    const l = portMapping.lease;
+    return engineParams(discoveryOff(x), resolved, ports, l === undefined ? undefined : { addr: parseIpv4(l.externalAddress), port: l.externalPort });
+  };
+  let resolvedNow = servers;
+  const engine = new TeredoClient(params(c, servers), host.random);
   const tun = host.tun('tun', { name: c.interface, mtu: TEREDO_LINK_MTU });
   removeStaleAddresses(tun, host.facts);
   const iface = new TeredoInterface(tun, c.defaultRoute, logger, host.facts);
@@ -198,6 +206,7 @@ export async function setupClient(host: Host<ClientAgentConfig>, seams: ClientSe
   requalify = () => {
     logger.info({ portMapping: portMapping.status().state }, 'port mapping changed: qualifying again');
     driver.batch((_: undefined, now, s) => {
+      engine.reconfigure(params(current, resolvedNow), now, s);
       engine.stop(now, s);
       engine.start(now, s);
     }, undefined);
@@ -209,7 +218,9 @@ export async function setupClient(host: Host<ClientAgentConfig>, seams: ClientSe
       const resolved = await resolveServers(next, resolve);
       hook.setCommand(next.hook);
       iface.setMode(next.defaultRoute);
-      driver.batch((_: undefined, now, s) => engine.reconfigure(engineParams(discoveryOff(next), resolved, ports), now, s), undefined);
+      current = next;
+      resolvedNow = resolved;
+      driver.batch((_: undefined, now, s) => engine.reconfigure(params(next, resolved), now, s), undefined);
       await portMapping.setMode(next.portMapping);
     },
     stop: async () => {

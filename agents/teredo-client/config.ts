@@ -31,7 +31,7 @@
 import type { DatagramImplementation } from '../../src/io/datagram-port.js';
 import type { ConfigSpec } from '../../src/runtime/config.js';
 import { STATS_INTERVAL_FIELD, type CommonConfig } from '../../src/runtime/host.js';
-import { CLIENT_DEFAULTS, type TeredoClientParams } from '../../src/engine/teredo/client/client-types.js';
+import { CLIENT_DEFAULTS, type PortMappingEndpoint, type TeredoClientParams } from '../../src/engine/teredo/client/client-types.js';
 import { parseIpv4 } from '../../src/wire/ipv4.js';
 import { PORT_MAPPING_MODES, type PortMappingMode } from './port-mapping.js';
 
@@ -117,10 +117,11 @@ export interface LocalPorts {
 
 /**
  * The engine's parameters, given the servers' resolved IPv4 addresses in order (uint32 or int32; at least one):
- * the first with `secondaryServer`, the others as fallbacks.
+ * the first with `secondaryServer`, the others as fallbacks; `portMapping`: the gateway's mapping of the Teredo port (RFC 6081 §5.3).
  */
-export function engineParams(c: ClientAgentConfig, servers: readonly number[], ports: LocalPorts): TeredoClientParams {
+export function engineParams(c: ClientAgentConfig, servers: readonly number[], ports: LocalPorts, portMapping?: PortMappingEndpoint): TeredoClientParams {
   return {
+    ...(portMapping !== undefined ? { portMapping } : {}),
     primary: servers[0]!,
     ...(c.secondaryServer !== undefined ? { secondary: parseIpv4(c.secondaryServer) } : {}),
     fallbacks: servers.slice(1).map((primary) => ({ primary })),

@@ -13,6 +13,11 @@ export interface ClientStatusJson {
   readonly address: string | null;
   readonly mappedAddress: string | null;
   readonly mappedPort: number | null;
+  /**
+   * Where the mapping the address embeds comes from: `server` (the origin indication of its RA, RFC 4380 §5.2.1),
+   * `gateway` (the gateway's port mapping, behind a symmetric NAT: RFC 6081 §5.3); null without an address.
+   */
+  readonly mappedBy: 'server' | 'gateway' | null;
   /** The NAT's mapping behaviour (RFC 4787 §4.1) beside the RFC 4380 type; null = not observed. */
   readonly mapping: { readonly [K in keyof MappingBehaviour]: Exclude<MappingBehaviour[K], undefined> | null };
   /** The first server as configured (a name or an address); `servers` has them all. */
@@ -59,8 +64,10 @@ export interface StatusInputs {
  * Paths that cannot work behind each NAT type (RFC 4380 §5.2.1, RFC 6081 §3), for people reading status; behind a
  * symmetric NAT, by its mapping behaviour (`pool`: sockets of the RFC 6081 §5.4 extension, 0 when it is off).
  */
-export function limitationsFor(nat: NatType, state: ClientState, mapping?: MappingBehaviour, pool = 0): string[] {
+export function limitationsFor(nat: NatType, state: ClientState, mapping?: MappingBehaviour, pool = 0, byGateway = false): string[] {
   if (state !== 'qualified') return ['no Teredo connectivity until qualified'];
+  // The address at the gateway's mapping (RFC 6081 §5.3, client-gateway.ts): only the flow to our server was opened there.
+  if (byGateway) return ["Teredo peers using another server than ours are reached once they send first (our bubbles to their server may leave from a port the NAT draws, not the gateway's mapping)"];
   switch (nat) {
     case 'symmetric':
       return [
@@ -95,6 +102,7 @@ export function clientStatus(i: StatusInputs): ClientStatusJson {
     address: s.address ? formatIpv6(s.address) : null,
     mappedAddress: s.mappedAddr !== undefined ? formatIpv4(s.mappedAddr) : null,
     mappedPort: s.mappedPort ?? null,
+    mappedBy: s.address === undefined ? null : s.mappedByGateway ? 'gateway' : 'server',
     server: i.serverNames[0] ?? '',
     serverAddress: formatIpv4(s.primary),
     secondaryServerAddress: formatIpv4(s.secondary),
@@ -114,7 +122,7 @@ export function clientStatus(i: StatusInputs): ClientStatusJson {
     errorCode: s.errorCode ?? null,
     error: s.error ?? null,
     retryInSec: s.retryInMs === undefined ? null : Math.round(s.retryInMs / 100) / 10,
-    limitations: limitationsFor(s.nat, s.state, s.mapping, i.portPreservingPool),
+    limitations: limitationsFor(s.nat, s.state, s.mapping, i.portPreservingPool, s.mappedByGateway),
     counters: s.counters,
   };
 }

@@ -36,7 +36,7 @@ export function formatClientStatus(s: RunningStatus<ClientStatus>): string[] {
     ['Client Type', 'teredo client'],
     ['NAT', s.nat === 'unknown' ? '(unknown)' : String(s.nat)],
     ['Local Mapping', s.localMapping ?? '?'],
-    ['External NAT Mapping', s.externalNatMapping ?? '-'],
+    ['External NAT Mapping', `${s.externalNatMapping ?? '-'}${s.mappedBy === 'gateway' ? " (the gateway's port mapping, RFC 6081 §5.3)" : ''}`],
     ['Teredo Address', s.address ?? '-'],
     ['Interface', `${s.interface ?? '?'}, MTU ${s.mtu ?? '?'}${s.defaultRoute ? ', default route' : ''}`],
   ];

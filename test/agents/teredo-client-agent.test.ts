@@ -234,13 +234,16 @@ describe('running', () => {
     answerRestricted({ main, probe });
     expect((agent.status() as ClientStatus).state).toBe('qualified');
     main.sent.splice(0);
+    probe.sent.splice(0);
     gw.release();
     await new Promise((resolve) => setImmediate(resolve));
     const s = agent.status() as ClientStatus;
     expect(s.portMapping).toMatchObject({ state: 'mapped', protocol: 'nat-pmp', externalAddress: '198.18.0.121', externalPort: 40000, internalPort: 40000, lifetimeLeftSec: 3600 });
-    // Qualifying again: the address gone, the cone RS out again (now the server's cone RA could get in).
+    // Qualifying again, the mapping opened toward the server first (RFC 6081 §5.3, client-gateway.ts): the address
+    // gone, the probe port's RSs out, nothing from the Teredo port yet.
     expect(s.state).not.toBe('qualified');
-    expect(main.sent.some((x) => isConeRs(x.bytes))).toBe(true);
+    expect(main.sent).toEqual([]);
+    expect(probe.sent).toHaveLength(2);
     const text = formatClientStatus({ agent: 'teredo-client', instance: null, pid: 1, uptimeSec: 1, reloads: 0, lifecycle: 'running', ...agent.status() }).join('\n');
     expect(text).toMatch(/^Port Mapping +: nat-pmp 198\.18\.0\.121:40000 -> port 40000, 3600 s left$/m);
     await agent.stop();

@@ -17,6 +17,7 @@ const QUALIFIED: RunningStatus<ClientStatus> = {
   address: '2001:0:c612:a:0:f227:39ed:fff4',
   mappedAddress: '198.18.16.11',
   mappedPort: 3115,
+  mappedBy: 'server',
   server: 'teredo.example.net',
   serverAddress: '198.18.0.10',
   secondaryServerAddress: '198.18.0.11',

@@ -33,6 +33,12 @@
 // the filtering, from the sender's mapping: see hairpinTarget); short timeouts through conntrackTimeoutMs and
 // conntrackStreamTimeoutMs; `reboot()` (flows and bindings forgotten, the sequential counter goes on, so
 // sequential mappings come back on new ports); `blockUdp()` (everything dropped); `lossPercent` (seeded).
+// `forward(outsidePort, inside)`: a port forward, or a gateway's port mapping (miniupnpd's DNAT rule): a packet to
+// that port with no flow goes to `inside` and starts a flow, whatever the filtering. It does not make the inside
+// endpoint's own flows leave from that port (a symmetric NAT still draws theirs). As in Linux, a forwarded packet
+// whose flow would have the reply tuple of one the inside endpoint already has toward that remote (a clash) is
+// let in with another source port (drawn); replies to that port are not translated back (a simplification: the
+// engines drop such packets before answering them).
 
 import { seededRandom, type Millis, type Random } from '../../src/engine/types.js';
 import { CONE_BINDING_TIMEOUT_S } from '../../lab/nat.js';
@@ -81,6 +87,12 @@ export interface NatOptions {
   readonly lossPercent?: number;
 }
 
+/** Where an inbound packet goes: the inside endpoint, and the source port it arrives from (rewritten on a clash). */
+export interface Inbound {
+  readonly inside: Endpoint4;
+  readonly sourcePort: number;
+}
+
 /** Why a NAT refused a packet. */
 export type NatDrop = 'nat-filtered' | 'nat-blocked' | 'nat-table-full' | 'nat-udp-blocked' | 'nat-lost';
 
@@ -88,6 +100,8 @@ interface Flow {
   readonly inside: Endpoint4;
   readonly remote: Endpoint4;
   readonly outsidePort: number;
+  /** The remote port as the inside endpoint sees it (remote.port, or another after a clash). */
+  readonly seenPort: number;
   readonly created: Millis;
   expires: Millis;
   sawOut: boolean;
@@ -116,6 +130,8 @@ export class NatModel {
   /** Cone bindings by mapped port (full cone), remote address + mapped port (address-restricted), or remote address + inside host (filterPerHost). */
   readonly #bindings = new Map<string, Binding>();
   readonly #blocked = new Set<number>();
+  /** Port forwards / gateway port mappings: outside port -> inside endpoint. */
+  readonly #forwards = new Map<number, Endpoint4>();
   readonly #ports: NatOptions['ports'];
   readonly #loss: number;
   readonly hairpin: boolean;
@@ -149,7 +165,7 @@ export class NatModel {
     let flow = this.#byInside.get(flowKey);
     if (!flow) {
       if (this.#byInside.size + this.#bindings.size >= this.#limit) return 'nat-table-full';
-      flow = { inside, remote, outsidePort: this.#choosePort(inside), created: now, expires: 0, sawOut: false, sawIn: false };
+      flow = { inside, remote, outsidePort: this.#choosePort(inside), seenPort: remote.port, created: now, expires: 0, sawOut: false, sawIn: false };
       this.#byInside.set(flowKey, flow);
       this.#byOutside.set(`${flow.outsidePort}<${key(remote.addr, remote.port)}`, flow);
     }
@@ -160,8 +176,8 @@ export class NatModel {
     return flow.outsidePort;
   }
 
-  /** `remote` sends to the outside address's `outsidePort`: the inside endpoint it reaches, or why not. */
-  inbound(now: Millis, remote: Endpoint4, outsidePort: number): Endpoint4 | NatDrop {
+  /** `remote` sends to the outside address's `outsidePort`: where it arrives, or why not. */
+  inbound(now: Millis, remote: Endpoint4, outsidePort: number): Inbound | NatDrop {
     if (this.#blocked.has(remote.addr)) return 'nat-blocked';
     if (this.#udpBlocked) return 'nat-udp-blocked';
     if (this.#lost()) return 'nat-lost';
@@ -169,21 +185,34 @@ export class NatModel {
     const remoteKey = key(remote.addr, remote.port);
     let flow = this.#byOutside.get(`${outsidePort}<${remoteKey}`);
     if (!flow) {
-      // Per host, the packet goes to whoever holds the port, if that host has sent to the remote address.
-      const owner = this.#perHost ? this.#holder(outsidePort) : undefined;
-      const bindingKey = this.#bindingKey(remote.addr, outsidePort, owner?.addr);
-      const binding = bindingKey === undefined ? undefined : this.#bindings.get(bindingKey);
-      if (!binding) return 'nat-filtered';
+      const inside = this.#forwards.get(outsidePort) ?? this.#boundInside(remote, outsidePort);
+      if (inside === undefined) return 'nat-filtered';
       if (this.#byInside.size + this.#bindings.size >= this.#limit) return 'nat-table-full';
-      // The DNAT rule: the packet goes in and conntrack starts a flow for it.
-      const inside = owner ?? binding.inside;
-      flow = { inside, remote, outsidePort, created: now, expires: 0, sawOut: false, sawIn: false };
-      this.#byInside.set(`${key(inside.addr, inside.port)}>${remoteKey}`, flow);
+      // The DNAT rule: the packet goes in and conntrack starts a flow for it (on a clash, from another port).
+      let seenPort = remote.port;
+      while (this.#byInside.has(`${key(inside.addr, inside.port)}>${key(remote.addr, seenPort)}`)) seenPort = 1024 + this.#random.int(65536 - 1024);
+      flow = { inside, remote, outsidePort, seenPort, created: now, expires: 0, sawOut: false, sawIn: false };
+      this.#byInside.set(`${key(inside.addr, inside.port)}>${key(remote.addr, seenPort)}`, flow);
       this.#byOutside.set(`${outsidePort}<${remoteKey}`, flow);
     }
     flow.sawIn = true;
     this.#refresh(flow, now);
-    return flow.inside;
+    return { inside: flow.inside, sourcePort: flow.seenPort };
+  }
+
+  /** The inside endpoint a cone binding lets `remote` in to at `outsidePort`, if any. */
+  #boundInside(remote: Endpoint4, outsidePort: number): Endpoint4 | undefined {
+    // Per host, the packet goes to whoever holds the port, if that host has sent to the remote address.
+    const owner = this.#perHost ? this.#holder(outsidePort) : undefined;
+    const bindingKey = this.#bindingKey(remote.addr, outsidePort, owner?.addr);
+    const binding = bindingKey === undefined ? undefined : this.#bindings.get(bindingKey);
+    return binding === undefined ? undefined : (owner ?? binding.inside);
+  }
+
+  /** A port forward (or a gateway's port mapping) of `outsidePort` to `inside`; undefined removes it. */
+  forward(outsidePort: number, inside: Endpoint4 | undefined): void {
+    if (inside === undefined) this.#forwards.delete(outsidePort);
+    else this.#forwards.set(outsidePort, inside);
   }
 
   /** `conntrack -F`: every flow is forgotten. The cone bindings (an nftables set) survive, as in the lab. */

@@ -293,12 +293,13 @@ export class VirtualInternet {
         return this.#push(stop.nat.latencyMs, CORE, d);
       }
       case 'nat-out': {
-        const inside = stop.nat.model.inbound(now, { addr: d.srcAddr, port: d.srcPort }, d.dstPort);
-        if (typeof inside !== 'object') return this.#drop(inside, d);
-        const host = stop.nat.hosts.get(inside.addr);
+        const r = stop.nat.model.inbound(now, { addr: d.srcAddr, port: d.srcPort }, d.dstPort);
+        if (typeof r !== 'object') return this.#drop(r, d);
+        const host = stop.nat.hosts.get(r.inside.addr);
         if (host === undefined) return this.#drop('no-route', d);
-        d.dstAddr = inside.addr;
-        d.dstPort = inside.port;
+        d.dstAddr = r.inside.addr;
+        d.dstPort = r.inside.port;
+        d.srcPort = r.sourcePort;
         return this.#push(host.latencyMs, { at: 'port', host }, d);
       }
       case 'port': {

@@ -5,7 +5,8 @@
 //
 // Transmission of an IPv6 packet read from the TUN device, by destination:
 //   trusted peer heard from < 30 s ago ─► straight to its mapping (§5.2.4 case 1)
-//   Teredo, cone bit ──────────────────► straight to the embedded mapping (case 4)
+//   Teredo, cone bit ──────────────────► straight to the embedded mapping (case 4); not when our address embeds
+//                                        the gateway's mapping (RFC 6081 §5.3): the peer's bubble there first
 //   Teredo, no cone bit ───────────────► queue; direct bubble to the embedded mapping + indirect bubble through
 //                                        the peer's server (case 5); retried every 2 s within §5.2.6's pacing
 //   native IPv6 ───────────────────────► queue; ICMPv6 Echo Request with a random 8-byte nonce through our
@@ -39,16 +40,8 @@
 import { isGlobalEndpoint4 } from '../../../wire/ipv4.js';
 import { IPV6_FIELD, ipv6HeaderFits } from '../../../wire/ipv6.js';
 import { ipv6Equal, isGlobalUnicast6, isLinkLocal6, isMulticast6 } from '../../../wire/ipv6-address.js';
-import {
-  TEREDO_FLAG_CONE,
-  isTeredo,
-  teredoEmbeds,
-  teredoFlagsAt,
-  teredoMappedAddrAt,
-  teredoMappedPortAt,
-  teredoMappingIsGlobal,
-  teredoServerIsGlobal,
-} from '../../../wire/teredo-address.js';
+import { TEREDO_FLAG_CONE, isTeredo, teredoEmbeds, teredoFlagsAt, teredoMappedAddrAt, teredoMappedPortAt } from '../../../wire/teredo-address.js';
+import { teredoMappingIsGlobal, teredoServerIsGlobal } from '../../../wire/teredo-address.js';
 import type { TeredoPacketView } from '../../../wire/teredo-view.js';
 import type { Millis, Random } from '../../types.js';
 import { PEER_EMBEDDED, PEER_PENDING } from '../peers/peer-classes.js';
@@ -68,11 +61,12 @@ import { DROP, type ClientSink } from './client-types.js';
 export const CLIENT_MAX_PEERS = 1024;
 /** Bytes of queued packets for all peers together (each peer: 2 full packets at most). */
 export const CLIENT_MAX_QUEUED_BYTES = 256 * 1024;
-/** What the data path needs of the client: its address (16 bytes), its server, and whether it is behind a cone NAT. */
+/** The client's address (16 bytes), server, cone NAT or not, address at the gateway's mapping or not (client-gateway.ts). */
 export interface DataContext {
   readonly address: Uint8Array;
   readonly server: number;
   readonly cone: boolean;
+  readonly gateway: boolean;
 }
 
 export class ClientDataPath {
@@ -158,7 +152,7 @@ export class ClientDataPath {
       return this.pool.via(slot, sink).sendUdp(data, offset, length, this.peers.mappedAddr(slot), this.peers.mappedPort(slot));
     }
     // (Not toward a local peer: its public mapping may not hairpin; it is bubbled at its LAN address below.)
-    if (teredo && (slot < 0 || !this.local.isLocal(slot)) && (teredoFlagsAt(data, dst) & TEREDO_FLAG_CONE) !== 0) return sink.sendUdp(data, offset, length, teredoMappedAddrAt(data, dst), teredoMappedPortAt(data, dst));
+    if (teredo && !ctx.gateway && (slot < 0 || !this.local.isLocal(slot)) && (teredoFlagsAt(data, dst) & TEREDO_FLAG_CONE) !== 0) return sink.sendUdp(data, offset, length, teredoMappedAddrAt(data, dst), teredoMappedPortAt(data, dst));
     if (slot < 0) slot = this.peers.insert(data, dst, now, PEER_PENDING);
     else this.peers.used(slot, now);
     if (!this.peers.queues.enqueue(slot, data, offset, length)) sink.drop(DROP['queue-full']);

@@ -1,26 +1,9 @@
-// The client's exchanges with its Teredo server (RFC 4380 §5.2.1 qualification, §5.2.5 maintenance), with
-// failover between servers, on one TimerTable: which Router Solicitation goes out when, and what each Router
-// Advertisement means. Apart from client.ts, which routes datagrams and owns the address and the data path:
-// this file decides when the client has a mapping (and which), and tells its owner.
-//
-// Qualification, fast mode (default). RFC 4380 runs a cone phase (up to N x T = 12 s) before the non-cone
-// phase, so Windows needs 12 s or more behind every non-cone NAT. We send at once:
-//   - the cone RS from the Teredo port to the primary: answered from the server's other address, which only a
-//     NAT that filters nothing on that port lets in (a cone NAT, or a port forward to the Teredo port);
-//   - the non-cone RS from the Teredo port to the primary: any NAT lets its RA in; it gives the mapping the
-//     address embeds and measures the round trip;
-//   - a non-cone RS from the probe port (a second local port) to the primary: the first half of the mapping test.
-// Once the non-cone RA is in, the cone RA (sent by the server at the same moment) gets a window of
-// max(coneWindowMinMs, 2 x RTT): in time = cone NAT. Otherwise the cone RS is retired (its nonce forgotten)
-// BEFORE the secondary address is contacted, so that a cone RA let in later by a NAT that opened to the
-// secondary for the whole host proves nothing. Then one non-cone RS from the probe port to the secondary: the
-// same mapping as the probe port's toward the primary = restricted, a different one = symmetric.
-// Why the mapping test runs on the probe port and the cone test on the Teredo port: a port forward covers only
-// the Teredo port (a cone probe from elsewhere calls a forwarded port restricted), and a refused cone RA leaves a
-// conntrack entry (secondary:3544 -> the public port) in a Linux NAT, so an RS from that same port to the
-// secondary gets another public port and a restricted NAT looks symmetric; the probe port never saw that RA.
-// Strict mode keeps the RFC's sequence and timing (cone phase, then non-cone, then the secondary). After N x T
-// without an answer in a phase (or to the maintenance RS) the server counts as lost: on to the next at once.
+// The client's exchanges with its Teredo server (RFC 4380 §5.2.1 qualification, §5.2.5 maintenance), with failover
+// between servers, on one TimerTable: which Router Solicitation goes out when, what each Router Advertisement means.
+// Apart from client.ts (it routes datagrams, owns the address and the data path): this file decides when the client
+// has a mapping (and which), and tells its owner. Fast mode's RSs and why: client-qualification.ts. Strict mode keeps
+// the RFC's sequence and timing (cone phase, non-cone, then the secondary). N x T without an answer in a phase (or to
+// the maintenance RS): the server counts as lost, on to the next. A gateway's mapping is opened first (client-gateway.ts).
 
 import { TimerTable } from '../../timer-table.js';
 import type { Millis, Random } from '../../types.js';
@@ -31,10 +14,11 @@ import type { RsKind, ServerPair } from './client-ra.js';
 import { Qualification, type Mapped } from './client-qualification.js';
 import { ServerChoice } from './client-servers.js';
 import { EarlyRefresh } from './client-early-refresh.js';
+import { GatewayOpening } from './client-gateway.js';
 import { DROP, jitteredInterval } from './client-types.js';
 import type { ClientConfig, ClientSink, ClientSnapshot, ClientState, NatType, OfflineCode } from './client-types.js';
 
-type ProcedureTimer = 'probe' | 'cone-window' | 'refresh' | 'backoff' | 'preferred';
+type ProcedureTimer = 'probe' | 'cone-window' | 'refresh' | 'backoff' | 'preferred' | 'gateway';
 
 /** What the procedure tells the client it runs for (client.ts). */
 export interface ProcedureOwner {
@@ -47,7 +31,7 @@ export interface ProcedureOwner {
 }
 
 /** The snapshot fields the procedure knows (client.ts adds the address and the data path's). */
-export type ProcedureSnapshot = Omit<ClientSnapshot, 'address' | 'mappedAddr' | 'mappedPort'>;
+export type ProcedureSnapshot = Omit<ClientSnapshot, 'address' | 'mappedAddr' | 'mappedPort' | 'mappedByGateway'>;
 
 export class ServerProcedure {
   #cfg: ClientConfig;
@@ -62,13 +46,14 @@ export class ServerProcedure {
   #running = false;
   /** RSs sent in the current phase (or for the current refresh). */
   #attempts = 0;
-  /** Strict mode: the cone phase is over, the primary gets non-cone RSs. */
-  #coneGivenUp = false;
+  #coneGivenUp = false; // strict mode: the cone phase is over, the primary gets non-cone RSs
   #qualifyStartedAt: Millis = 0;
   #lastServerRx: Millis | undefined;
   /** The "last heard" the armed refresh check was planned from. */
   #refreshBase: Millis = 0;
   readonly #early = new EarlyRefresh();
+  /** RFC 6081 §5.3: the gateway's mapping opened toward the server before qualification (client-gateway.ts). */
+  readonly gateway = new GatewayOpening();
   #rttMs: number | undefined;
   #qualificationMs: number | undefined;
   #errorCode: OfflineCode | undefined;
@@ -141,6 +126,9 @@ export class ServerProcedure {
         case 'preferred':
           this.#askPreferred(now, sink);
           break;
+        case 'gateway':
+          this.gatewayDone(false, now, sink);
+          break;
       }
     }
   }
@@ -151,14 +139,13 @@ export class ServerProcedure {
 
   snapshot(now: Millis): ProcedureSnapshot {
     const backoff = this.#timers.deadline('backoff');
-    const server = this.server;
     const notQualified = this.#state !== 'qualified';
     return {
       state: this.#state,
       nat: this.q.nat,
-      mapping: this.q.mapping(this.#cfg.localPort, this.#cfg.probeLocalPort),
-      primary: server.primary,
-      secondary: server.secondary,
+      mapping: this.q.mapping(this.#cfg.localPort, this.#cfg.probeLocalPort, this.gateway.arrived),
+      primary: this.server.primary,
+      secondary: this.server.secondary,
       serverIndex: this.servers.index,
       servers: this.servers.list(),
       refreshIntervalMs: this.#cfg.refreshIntervalMs,
@@ -168,7 +155,7 @@ export class ServerProcedure {
       errorCode: notQualified ? this.#errorCode : undefined,
       error: notQualified ? this.#error : undefined,
       retryInMs: backoff === undefined ? undefined : Math.max(0, backoff - now),
-      counters: { ...this.#counters, serverSwitches: this.servers.switches },
+      counters: { ...this.#counters, serverSwitches: this.servers.switches, gatewayOpened: this.gateway.opened, gatewayFailed: this.gateway.failed },
     };
   }
 
@@ -182,16 +169,21 @@ export class ServerProcedure {
     this.#coneGivenUp = false;
     this.#qualifyStartedAt = now;
     this.#setState('probe-primary', sink);
+    this.gateway.begin(this.#cfg.portMapping);
     this.#sendPrimaryProbes(now, sink);
   }
 
   #sendPrimaryProbes(now: Millis, sink: ClientSink): void {
+    // RFC 6081 §5.3 (client-gateway.ts): the probe port's RS alone until the gateway's mapping is opened (or not).
+    if (this.gateway.phase === 'probe' && this.#attempts > 0) this.gateway.finish(false);
+    const opening = this.gateway.phase === 'probe';
     this.#attempts++;
     const strict = this.#cfg.qualification === 'strict';
     const q = this.q;
-    if (!this.#coneGivenUp && !q.coneSeen) this.#sendRs(RS_CONE, now, sink);
-    if (!strict || this.#coneGivenUp || q.coneSeen) this.#sendRs(RS_PRIMARY, now, sink);
-    if (!strict && q.probeMapped[0] === undefined) this.#sendRs(RS_MAP_PRIMARY, now, sink);
+    if (!opening && !this.#coneGivenUp && !q.coneSeen) this.#sendRs(RS_CONE, now, sink);
+    if (!opening && (!strict || this.#coneGivenUp || q.coneSeen)) this.#sendRs(RS_PRIMARY, now, sink);
+    if ((!strict || opening) && q.probeMapped[0] === undefined) this.#sendRs(RS_MAP_PRIMARY, now, sink);
+    if (opening) this.#sendRs(RS_MAP_SECONDARY, now, sink); // the NAT's own mapping test (Qualification.mapping)
     this.#timers.set('probe', now + this.#cfg.probeTimeoutMs);
   }
 
@@ -264,10 +256,23 @@ export class ServerProcedure {
         return this.#timers.set('cone-window', now + Math.min(this.#cfg.probeTimeoutMs, Math.max(this.#cfg.coneWindowMinMs, 2 * this.#rttMs!)));
       default: {
         q.probeMapped[kind === RS_MAP_PRIMARY ? 0 : 1] = mapped;
+        if (kind === RS_MAP_PRIMARY && this.gateway.phase === 'probe') {
+          this.#timers.delete('probe');
+          return this.#timers.set('gateway', this.gateway.open(this.server.primary, mapped, this.#cfg, now - this.#probes.sentAt(kind), now, sink));
+        }
         const nat = this.#state === 'probe-secondary' ? q.mappingVerdict() : undefined;
         if (nat !== undefined) this.#qualified(nat, q.mainMapped!, now, sink);
       }
     }
+  }
+
+  /** RFC 6081 §5.3 step 3 (client-gateway.ts), on a bubble from the server (`arrived`; false if none was awaited) or at the window's end. */
+  gatewayDone(arrived: boolean, now: Millis, sink: ClientSink): boolean {
+    if (!this.gateway.finish(arrived)) return false;
+    this.#timers.delete('gateway');
+    this.#attempts = 0;
+    this.#sendPrimaryProbes(now, sink);
+    return true;
   }
 
   #enterSecondary(now: Millis, sink: ClientSink): void {
@@ -290,8 +295,7 @@ export class ServerProcedure {
 
   #qualified(nat: NatType, mapped: Mapped, now: Millis, sink: ClientSink): void {
     this.#timers.clear();
-    // A cone qualification can beat the probe port's first RA: it stays welcome (for the mapping report),
-    // rather than counted as a refused late answer.
+    // A cone qualification can beat the probe port's first RA: still welcome (for the mapping report), not refused.
     const mapPrimaryPending = this.#probes.isLive(RS_MAP_PRIMARY);
     this.#probes.retireAll();
     if (mapPrimaryPending) this.#probes.keep(RS_MAP_PRIMARY);
@@ -327,12 +331,10 @@ export class ServerProcedure {
     this.#counters.offline++;
     this.#owner.dropAddress(sink);
     this.#setState('offline', sink);
-    const wait = this.servers.backoffMs(this.#cfg);
-    if (this.#running) this.#timers.set('backoff', now + wait);
+    if (this.#running) this.#timers.set('backoff', now + this.servers.backoffMs(this.#cfg));
   }
 
-  // ---- back to the first server ----
-
+  /** While on a fallback: is the first server back? (its answer: qualification with it again) */
   #askPreferred(now: Millis, sink: ClientSink): void {
     if (this.#state !== 'qualified' || this.servers.index === 0) return;
     this.#sendRs(RS_PREFERRED, now, sink);
@@ -367,8 +369,7 @@ export class ServerProcedure {
 
   #refreshDue(now: Millis, sink: ClientSink): void {
     if (this.#state !== 'qualified') return;
-    // Heard from the server since this check was planned (an indirect bubble, a maintenance RA): the NAT
-    // mapping toward it is fresh, so no RS is needed yet (§5.2.5).
+    // Heard from the server since this check was planned (an indirect bubble, an RA): the NAT mapping is fresh (§5.2.5).
     if (this.#lastServerRx !== undefined && this.#lastServerRx > this.#refreshBase) return this.#scheduleRefresh(now);
     this.#attempts = 0;
     this.#sendRefresh(now, sink);
@@ -376,9 +377,8 @@ export class ServerProcedure {
 
   #sendRefresh(now: Millis, sink: ClientSink): void {
     this.#attempts++;
-    // Always the non-cone RS from the main socket: it keeps the mapping that the address embeds alive. RFC 4380
-    // §5.2.5 repeats the cone bit, which only re-tests the NAT type; RFC 5991 tells peers not to rely on it,
-    // and Miredo's client likewise refreshes without it.
+    // Always the non-cone RS from the main socket: it keeps the mapping the address embeds alive. RFC 4380 §5.2.5
+    // repeats the cone bit, which only re-tests the NAT type (RFC 5991: not to be relied on; Miredo omits it too).
     this.#sendRs(RS_PRIMARY, now, sink);
     this.#timers.set('probe', now + this.#cfg.probeTimeoutMs);
   }

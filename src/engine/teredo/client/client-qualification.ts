@@ -1,6 +1,23 @@
 // What one qualification (RFC 4380 §5.2.1) has learnt so far, and what it concludes from it: the RFC 4380 NAT
 // type, the NAT's mapping behaviour (RFC 4787 §4.1), and, when no RA was accepted, why in words a person can act
-// on. Kept apart from client.ts, which decides when to send what; this file only reads the answers.
+// on. Kept apart from client-procedure.ts, which decides when to send what; this file only reads the answers.
+//
+// Qualification, fast mode (default). RFC 4380 runs a cone phase (up to N x T = 12 s) before the non-cone
+// phase, so Windows needs 12 s or more behind every non-cone NAT. We send at once:
+//   - the cone RS from the Teredo port to the primary: answered from the server's other address, which only a
+//     NAT that filters nothing on that port lets in (a cone NAT, or a port forward to the Teredo port);
+//   - the non-cone RS from the Teredo port to the primary: any NAT lets its RA in; it gives the mapping the
+//     address embeds and measures the round trip;
+//   - a non-cone RS from the probe port (a second local port) to the primary: the first half of the mapping test.
+// Once the non-cone RA is in, the cone RA (sent by the server at the same moment) gets a window of
+// max(coneWindowMinMs, 2 x RTT): in time = cone NAT. Otherwise the cone RS is retired (its nonce forgotten)
+// BEFORE the secondary address is contacted, so that a cone RA let in later by a NAT that opened to the
+// secondary for the whole host proves nothing. Then one non-cone RS from the probe port to the secondary: the
+// same mapping as the probe port's toward the primary = restricted, a different one = symmetric.
+// Why the mapping test runs on the probe port and the cone test on the Teredo port: a port forward covers only
+// the Teredo port (a cone probe from elsewhere calls a forwarded port restricted), and a refused cone RA leaves a
+// conntrack entry (secondary:3544 -> the public port) in a Linux NAT, so an RS from that same port to the
+// secondary gets another public port and a restricted NAT looks symmetric; the probe port never saw that RA.
 
 import { formatIpv4 } from '../../../wire/ipv4.js';
 import type { ServerPair } from './client-ra.js';
@@ -53,12 +70,15 @@ export class Qualification {
     return a.addr === b.addr && a.port === b.port ? 'restricted' : 'symmetric';
   }
 
-  /** The mapping behaviour seen; local ports of 0 mean unknown (port preservation then undefined). */
-  mapping(localPort: number, probeLocalPort: number): MappingBehaviour {
+  /**
+   * The mapping behaviour seen; local ports of 0 mean unknown (port preservation then undefined). `gateway`: the
+   * Teredo port went through the gateway's port mapping (client-gateway.ts), so only the probe port shows the NAT.
+   */
+  mapping(localPort: number, probeLocalPort: number, gateway = false): MappingBehaviour {
     const [a, b] = this.probeMapped;
-    const endpointIndependent = this.coneSeen && this.nat === 'cone' ? true : a !== undefined && b !== undefined ? a.addr === b.addr && a.port === b.port : undefined;
+    const endpointIndependent = this.coneSeen && this.nat === 'cone' && !gateway ? true : a !== undefined && b !== undefined ? a.addr === b.addr && a.port === b.port : undefined;
     let portPreserving: boolean | undefined;
-    if (this.mainMapped !== undefined && localPort !== 0) portPreserving = this.mainMapped.port === localPort;
+    if (this.mainMapped !== undefined && localPort !== 0 && !gateway) portPreserving = this.mainMapped.port === localPort;
     else if (a !== undefined && probeLocalPort !== 0) portPreserving = a.port === probeLocalPort;
     let portDelta: number | undefined;
     let allocation: MappingBehaviour['allocation'];

@@ -115,10 +115,25 @@ export interface TeredoClientParams {
    * default none: the extension is never used.
    */
   readonly portPreservingPorts?: readonly number[];
+  /**
+   * The gateway's mapping of the Teredo port (UPnP IGD, NAT-PMP or PCP; agents/teredo-client/port-mapping.ts):
+   * its external IPv4 (int32) and port. Behind a symmetric NAT whose public address it is, the Teredo address
+   * embeds it, with the cone bit (RFC 6081 §5.3, client.ts). Default none.
+   */
+  readonly portMapping?: PortMappingEndpoint;
+}
+
+/** An external IPv4 address (int32) and port. */
+export interface PortMappingEndpoint {
+  readonly addr: number;
+  readonly port: number;
 }
 
 /** The parameters with defaults applied. */
-export type ClientConfig = Required<Omit<TeredoClientParams, 'fallbacks'>> & { readonly fallbacks: readonly ServerPair[] };
+export type ClientConfig = Required<Omit<TeredoClientParams, 'fallbacks' | 'portMapping'>> & {
+  readonly fallbacks: readonly ServerPair[];
+  readonly portMapping: PortMappingEndpoint | undefined;
+};
 
 export const CLIENT_DEFAULTS = {
   probeTimeoutMs: 4000,
@@ -159,6 +174,7 @@ export function resolveClientConfig(p: TeredoClientParams): ClientConfig {
     serverLoadReduction: p.serverLoadReduction ?? CLIENT_DEFAULTS.serverLoadReduction,
     portPreserving: p.portPreserving ?? CLIENT_DEFAULTS.portPreserving,
     portPreservingPorts: p.portPreservingPorts ?? [],
+    portMapping: p.portMapping === undefined ? undefined : { addr: p.portMapping.addr | 0, port: p.portMapping.port },
   };
   const pairs = [{ primary: p.primary, secondary: p.secondary }, ...(p.fallbacks ?? [])];
   for (const pair of pairs) {
@@ -263,6 +279,8 @@ export interface ClientSnapshot {
   readonly address: Uint8Array | undefined;
   readonly mappedAddr: number | undefined;
   readonly mappedPort: number | undefined;
+  /** The address embeds the gateway's port mapping (RFC 6081 §5.3), not the mapping the server saw. */
+  readonly mappedByGateway: boolean;
   readonly refreshIntervalMs: number;
   /** Time the last qualification took, from its first RS to the address, ms. */
   readonly qualificationMs: number | undefined;

@@ -49,7 +49,7 @@ export class TeredoClient implements TimedEngine<ClientSink> {
   #runAt = 0;
   readonly #data: ClientDataPath;
   /** What the data path reads; rewritten on every address change, never per packet. */
-  #ctx: DataContext = { address: new Uint8Array(16), server: 0, cone: false };
+  #ctx: DataContext = { address: new Uint8Array(16), server: 0, cone: false, gateway: false };
 
   constructor(params: TeredoClientParams, random: Random) {
     this.#cfg = resolveClientConfig(params);
@@ -111,7 +111,7 @@ export class TeredoClient implements TimedEngine<ClientSink> {
     if (fromServer) this.#proc.heard(now);
     else this.#proc.peerHeard();
     if (isRouterAdvert(view)) return this.#proc.routerAdvert(view, addr, port, false, now, sink);
-    if (this.state !== 'qualified') return sink.drop(DROP['not-qualified']);
+    if (this.state !== 'qualified') return fromServer && view.isBubble && this.#proc.gatewayDone(true, now, sink) ? undefined : sink.drop(DROP['not-qualified']);
     this.#data.datagram(view, addr, port, fromServer, now, this.#ctx, sink);
   }
 
@@ -257,6 +257,7 @@ export class TeredoClient implements TimedEngine<ClientSink> {
       address: this.#address?.slice(),
       mappedAddr: has ? this.#mappedAddr : undefined,
       mappedPort: has ? this.#mappedPort : undefined,
+      mappedByGateway: has && this.#byGateway(),
       counters: { ...s.counters, addressChanges: this.#addressChanges, unreachableSent: d.unreachableErrors.sent, unreachableLimited: d.unreachableErrors.limited, discoverySent: d.local.sent, localPeersFound: d.local.found, portsPredicted: d.predict.made, randomPortsAssigned: d.pool.assigned, hairpinBubbles: d.hairpin.tried, ...d.load.counters },
     };
   }
@@ -304,9 +305,15 @@ export class TeredoClient implements TimedEngine<ClientSink> {
     this.#data.reset(sink);
     if (address !== undefined) {
       this.#addressChanges++;
-      this.#ctx = { address, server: this.server.primary, cone: this.nat === 'cone' };
+      this.#ctx = { address, server: this.server.primary, cone: this.nat === 'cone', gateway: this.#byGateway() };
     }
     sink.addressChanged(previous, address);
+  }
+
+  /** The address embeds the gateway's mapping of the Teredo port (RFC 6081 §5.3, client-gateway.ts). */
+  #byGateway(): boolean {
+    const pm = this.#cfg.portMapping;
+    return pm !== undefined && pm.addr === this.#mappedAddr && pm.port === this.#mappedPort;
   }
 
   /**
@@ -317,7 +324,7 @@ export class TeredoClient implements TimedEngine<ClientSink> {
    */
   #configurePrediction(): void {
     const q = this.#proc.q;
-    const m = q.mapping(this.#cfg.localPort, this.#cfg.probeLocalPort);
+    const m = q.mapping(this.#cfg.localPort, this.#cfg.probeLocalPort, this.#proc.gateway.arrived);
     const last = q.probeMapped[1];
     const step = m.allocation === 'sequential' ? m.portDelta! : m.portPreserving === true ? 1 : 0;
     this.#data.pool.setNat(m.endpointIndependent === false && m.portPreserving === true);
