@@ -4,7 +4,9 @@
 // host6 and the client ping each other, and once the client stops (SIGTERM) miniupnpd's rule is gone. With
 // --port-mapping off the same NAT is what it is: restricted. The mapping is read from miniupnpd's nftables
 // chain (what the NAT does), not only from the client's status. Behind nat-upnps (symmetric, miniupnpd too) the
-// port is mapped but our outbound flows still get drawn ports: symmetric, and reachable through the relay.
+// port is mapped but our outbound flows still get drawn ports: the client opens the mapping toward its server
+// first (RFC 6081 §5.3, client-gateway.ts) and qualifies as cone at it, so a peer behind a port-restricted NAT
+// (cli-prc) and the client ping each other both ways; with --port-mapping off they cannot (0 both ways).
 // The PCP client (src/io/port-mapper-pcp.ts) is also run on its own against miniupnpd: renewal, deletion, nonces.
 
 import type { ChildProcess } from 'node:child_process';
@@ -27,6 +29,8 @@ const NAT_UPNPS_OUTSIDE = '198.18.0.122';
 
 let zoo: Lab;
 let child: ChildProcess | undefined;
+/** Clients started beside `child` (the peer in cli-prc). */
+const others: ChildProcess[] = [];
 
 beforeAll(async () => {
   zoo = await Lab.up({ zoo: true, ownerPid: process.pid, install: false });
@@ -39,6 +43,7 @@ beforeAll(async () => {
 afterEach(() => {
   child?.kill('SIGKILL');
   child = undefined;
+  for (const c of others.splice(0)) c.kill('SIGKILL');
 });
 
 afterAll(async () => {
@@ -68,6 +73,12 @@ async function natRedirects(): Promise<string[]> {
 
 const pings = (node: string, dst: string): Promise<number> => pingCount(zoo, node, dst, 5, 0.5, 3);
 
+/** Our client in cli-prc (behind the lab's port-restricted NAT), qualified: its Teredo address. */
+async function startPeer(): Promise<string> {
+  others.push(zoo.spawn('cli-prc', [process.execPath, MAIN, '--server', ADDR.server, '--interface', zoo.state().plan.tunName, '--port-mapping', 'off'], { stdio: 'ignore' }));
+  return (await waitForClient(zoo, 'cli-prc', 'qualified', (x) => x.state === 'qualified')).address!;
+}
+
 describe('teredo-client behind a NAT with UPnP IGD, NAT-PMP and PCP (nat-upnp)', () => {
   for (const mode of ['auto', 'pcp', 'nat-pmp', 'upnp'] as const) {
     it(`--port-mapping ${mode}: maps its port, qualifies as cone through it, pings host6 both ways; SIGTERM deletes the mapping`, async () => {
@@ -91,17 +102,32 @@ describe('teredo-client behind a NAT with UPnP IGD, NAT-PMP and PCP (nat-upnp)',
     });
   }
 
-  it('behind the symmetric nat-upnps: the port mapped, the NAT reported symmetric (our outbound port is not the mapped one), host6 both ways', async () => {
+  it('behind the symmetric nat-upnps (RFC 6081 §5.3): the mapping opened toward the server, cone at it; a port-restricted peer and host6 both ways', async () => {
     const c = startClient('auto', 'cli-upnps');
     const s = await waitForClient(zoo, 'cli-upnps', 'qualified with a port mapping', (x) => x.state === 'qualified' && x.portMapping?.state === 'mapped');
     expect(s.portMapping).toMatchObject({ state: 'mapped', externalAddress: NAT_UPNPS_OUTSIDE, externalPort: s.clientPort });
-    expect(s.nat).toBe('symmetric');
-    // The address keeps the origin indication's mapping (docs/teredo-client.md, RFC 6081 §4.3): the port the NAT
-    // chose toward the server, which the server and relays reach; not the mapped one.
-    expect(s.mappedAddress).toBe(NAT_UPNPS_OUTSIDE);
-    expect(s.mappedPort).not.toBe(s.clientPort);
+    // The Teredo port's flow to the server went through the mapping: the server's cone RA got in there too.
+    expect([s.nat, s.mappedBy, s.mappedAddress, s.mappedPort]).toEqual(['cone', 'gateway', NAT_UPNPS_OUTSIDE, s.clientPort]);
+    expect(s.counters).toMatchObject({ gatewayOpened: 1, gatewayFailed: 0 });
+    // The NAT itself, from the probe port: still symmetric (endpoint-dependent, drawn ports).
+    expect(s.mapping).toMatchObject({ endpointIndependent: false, allocation: 'random' });
+    const peer = await startPeer();
+    expect(await pings('cli-prc', s.address!)).toBeGreaterThanOrEqual(4);
+    expect(await pings('cli-upnps', peer)).toBeGreaterThanOrEqual(4);
     expect(await pings('host6', s.address!)).toBeGreaterThanOrEqual(4);
     expect(await pings('cli-upnps', ADDR.host6)).toBeGreaterThanOrEqual(4);
+    expect(await stopClient(c)).toBe(0);
+  });
+
+  it('behind nat-upnps with --port-mapping off (RFC 4380): symmetric at a drawn port; the port-restricted peer is out of reach both ways, host6 is not', async () => {
+    const c = startClient('off', 'cli-upnps');
+    const s = await waitForClient(zoo, 'cli-upnps', 'qualified', (x) => x.state === 'qualified');
+    expect([s.nat, s.mappedBy]).toEqual(['symmetric', 'server']);
+    expect(s.mappedPort).not.toBe(s.clientPort);
+    const peer = await startPeer();
+    expect(await pings('cli-prc', s.address!)).toBe(0);
+    expect(await pings('cli-upnps', peer)).toBe(0);
+    expect(await pings('host6', s.address!)).toBeGreaterThanOrEqual(4);
     expect(await stopClient(c)).toBe(0);
   });
 
