@@ -9,7 +9,7 @@
 
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { LabError } from './errors.js';
 import { ensureHost } from './host.js';
 import { installedTool } from './occupant-kit.js';
@@ -209,12 +209,26 @@ export class Lab {
     }
   }
 
+  /**
+   * Restarts a daemon of the network (#startDaemons) as its service manager would: stopped by PID (SIGTERM, then
+   * SIGKILL), `whileDown` run, started again with the same argv (its log goes on) and waited for until its port
+   * listens. natAction's restart-upnp uses it.
+   */
+  async restartDaemon(name: string, whileDown: () => Promise<void>): Promise<void> {
+    const rec = (this.state().daemons ?? []).find((d) => d.name === name);
+    if (rec?.argv === undefined || rec.udpPort === undefined) throw new LabError('LAB_BAD_ARGUMENT', `no daemon ${name} to restart`);
+    await stopGroup(rec.proc);
+    await this.mutate((s) => ({ ...s, daemons: (s.daemons ?? []).filter((d) => d.name !== name) }));
+    await whileDown();
+    await this.#startDaemon(name, rec.node, rec.argv, dirname(rec.logFile), rec.udpPort);
+  }
+
   async #startDaemon(name: string, node: string, argv: readonly string[], dir: string, udpPort: number): Promise<void> {
     const logFile = join(dir, `${name}.log`);
     const child = spawnDetached(inNs(this.ns(node), argv), { logFile });
     const proc = child.pid !== undefined ? procId(child.pid) : undefined;
     if (!proc) throw new LabError('LAB_COMMAND_FAILED', `could not start ${name} in ${node}`);
-    await this.mutate((s) => ({ ...s, daemons: [...(s.daemons ?? []), { name, node, proc, logFile }] }));
+    await this.mutate((s) => ({ ...s, daemons: [...(s.daemons ?? []), { name, node, proc, logFile, argv, udpPort }] }));
     const listening = async (): Promise<true | undefined> => {
       if (!isAlive(proc)) throw new LabError('LAB_COMMAND_FAILED', `${name} in ${node} exited: ${readFileSync(logFile, 'utf8').slice(-2000)}`);
       const r = await this.exec(node, ['ss', '-Hlun', `sport = :${udpPort}`]);

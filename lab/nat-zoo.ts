@@ -1,5 +1,5 @@
 // The NAT zoo's behaviours (ZOO_SITES in topology.ts) as nftables rules added to a NAT's ruleset (nat.ts), and
-// the actions that change a running zoo NAT (reboot, block UDP, open UDP):
+// the actions that change a running zoo NAT (reboot, block UDP, open UDP, restart miniupnpd):
 //
 //   port-forward     a port-restricted NAT with UDP forwardPort → the first client (what people set up for
 //                    Teredo and consoles): unsolicited UDP to that port gets in from anyone.
@@ -18,7 +18,9 @@
 //   udp-block        a `blocked` set of protocols dropped in forwarding; `block-udp` / `open-udp` fill it.
 //   upnp             miniupnpd's chains (lab/upnp-nat.ts, which starts it) on a port-restricted (nat-upnp) or
 //                    symmetric (nat-upnps) NAT: here the STUN server's answers to miniupnpd get past the drop of
-//                    new UDP to the router, and the router's own packets are not translated.
+//                    new UDP to the router, and the router's own packets are not translated. `restart-upnp`
+//                    restarts miniupnpd as Debian's service does (its ExecStopPost nft_removeall.sh and
+//                    ExecStartPre nft_init.sh leave its chains empty), so every port mapping is lost.
 //   lossy            nothing here: lab/delay-line.ts routes every packet through a delay line (a TUN device
 //                    and a process, for want of tc netem) that drops LOSS_PERCENT at random and holds the
 //                    rest DELAY_MS, each direction.
@@ -31,7 +33,7 @@ import { NAT_TABLE } from './nat.js';
 import type { Lab } from './lab.js';
 import { LabError } from './errors.js';
 import type { NatSite } from './topology.js';
-import { stunAnswersRule } from './upnp-nat.js';
+import { UPNP_CHAINS, UPNP_TABLE, stunAnswersRule } from './upnp-nat.js';
 
 /** Sequential allocation: ports SEQ_BASE .. SEQ_BASE + SEQ_WINDOW - 1, then around again. */
 export const SEQ_BASE = 20000;
@@ -101,21 +103,35 @@ export function zooSysctls(site: NatSite): Record<string, string> {
   return { 'net.netfilter.nf_conntrack_udp_timeout': t, 'net.netfilter.nf_conntrack_udp_timeout_stream': t };
 }
 
-export type NatAction = 'reboot' | 'block-udp' | 'open-udp';
-export const NAT_ACTIONS: readonly NatAction[] = ['reboot', 'block-udp', 'open-udp'];
+export type NatAction = 'reboot' | 'block-udp' | 'open-udp' | 'restart-upnp';
+export const NAT_ACTIONS: readonly NatAction[] = ['reboot', 'block-udp', 'open-udp', 'restart-upnp'];
 
 /** Which zoo behaviour each action needs. */
-const ACTION_NEEDS: Readonly<Record<NatAction, NatSite['zoo']>> = { reboot: 'reboot', 'block-udp': 'udp-block', 'open-udp': 'udp-block' };
+const ACTION_NEEDS: Readonly<Record<NatAction, NatSite['zoo']>> = { reboot: 'reboot', 'block-udp': 'udp-block', 'open-udp': 'udp-block', 'restart-upnp': 'upnp' };
+
+/**
+ * Restarts a upnp NAT's miniupnpd (lab.restartDaemon): stopped by PID, its chains flushed as Debian's service
+ * does between stop and start, `whileDown` run (a test looks at the empty chains there), started again; resolves
+ * once it serves NAT-PMP/PCP again (it has sent its ANNOUNCE by then, RFC 6887 §14.1.3).
+ */
+export async function restartUpnp(lab: Lab, nat: string, whileDown: () => Promise<void> = async () => undefined): Promise<void> {
+  await lab.restartDaemon(`miniupnpd-${nat}`, async () => {
+    for (const chain of UPNP_CHAINS) await lab.execOk(nat, ['nft', 'flush', 'chain', 'inet', UPNP_TABLE, chain]);
+    await whileDown();
+  });
+}
 
 /**
  * Changes a running zoo NAT: `reboot` forgets every mapping (conntrack and the eim map; the sequential counter
- * goes on, so mappings return on new ports), `block-udp` drops all forwarded UDP, `open-udp` lets it pass again.
+ * goes on, so mappings return on new ports), `block-udp` drops all forwarded UDP, `open-udp` lets it pass again,
+ * `restart-upnp` restarts miniupnpd with its mappings gone (restartUpnp).
  */
 export async function natAction(lab: Lab, nat: string, action: NatAction): Promise<void> {
   const site = lab.node(nat).nat;
   if (!site || site.nat !== nat || site.zoo !== ACTION_NEEDS[action]) {
     throw new LabError('LAB_BAD_ARGUMENT', `${action} needs a ${ACTION_NEEDS[action]} NAT (zoo); ${nat} is not one`);
   }
+  if (action === 'restart-upnp') return restartUpnp(lab, nat);
   if (action === 'reboot') {
     await lab.execOk(nat, ['nft', 'flush', 'map', 'ip', NAT_TABLE, 'eim']);
     // conntrack -F exits 0 with "0 flow entries" too.

@@ -53,6 +53,9 @@ export interface DaemonRecord {
   readonly node: string;
   readonly proc: ProcId;
   readonly logFile: string;
+  /** How it was started and the UDP port it listens on once ready: what Lab.restartDaemon needs (not the delay lines). */
+  readonly argv?: readonly string[];
+  readonly udpPort?: number;
 }
 
 export function labDir(id: string): string {

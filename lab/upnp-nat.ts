@@ -33,6 +33,9 @@ export function stunAnswersRule(outsideIf: string): string {
   return `iifname "${outsideIf}" ip saddr { ${ADDR.server}, ${ADDR.server2} } udp sport { ${STUN_PORT}, ${STUN_ALT_PORT} } accept`;
 }
 
+/** The chains miniupnpd fills (forward filter, prerouting DNAT, postrouting SNAT), the ones its service flushes. */
+export const UPNP_CHAINS: readonly string[] = ['miniupnpd', 'prerouting_miniupnpd', 'postrouting_miniupnpd'];
+
 /** The nftables table with the chains miniupnpd adds its rules to (what Debian's nft_init.sh would create). */
 export function upnpTables(): string {
   return [

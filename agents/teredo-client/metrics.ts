@@ -89,6 +89,12 @@ export const teredoClientMetrics: readonly MetricSpec<ClientStatus>[] = [
     read: (s) => optional(s.portMapping?.lifetimeLeftSec),
   },
   { name: 'teredo_client_port_mapping_renewals_total', type: 'counter', help: 'Port mapping renewals the NAT granted (RFC 6886 §3.3 halfway renewal).', read: (s) => optional(s.portMapping?.renewals) },
+  {
+    name: 'teredo_client_port_mapping_recreations_total',
+    type: 'counter',
+    help: 'Port mappings made again at once after the NAT lost them (PCP: its epoch showed a restart, RFC 6887 §8.5, §14.1.3 ANNOUNCE).',
+    read: (s) => optional(s.portMapping?.recreations),
+  },
   counter('teredo_client_load_reduction_solicitations_sent_total', 'loadSolicitations', 'Direct bubbles with a Neighbor Discovery Option solicitation sent to trusted peers not heard for 30 s, instead of indirect bubbles through their server (RFC 6081 server load reduction extension).'),
   counter('teredo_client_load_reduction_advertisements_sent_total', 'loadAdvertisements', 'Direct bubbles with a Neighbor Discovery Option advertisement sent in answer to solicitations from peers (RFC 6081 server load reduction extension).'),
   counter('teredo_client_load_reduction_refreshes_total', 'loadRefreshes', 'Paths to trusted peers refreshed by their advertisement, without their server (RFC 6081 server load reduction extension).'),

@@ -16,7 +16,9 @@
 // Timing: each attempt gives up after ATTEMPT_TIMEOUT_MS; a NAT without either service is asked again every
 // RETRY_NONE_MS. A lease is renewed halfway to its expiry (RFC 6886 §3.3), a failed renewal retried every
 // RETRY_RENEW_MS while the lease lasts; a lost lease (expired, or the gateway refused) is reported through
-// onChange, as is a new one, so the agent can qualify again (agent.ts).
+// onChange, as is a new one, so the agent can qualify again (agent.ts). A PCP gateway that shows it lost its
+// state (RFC 6887 §8.5 epoch, §14.1.3 ANNOUNCE: the mapper's watchRestart) has its mapping made again at once,
+// counted as a re-creation (the lease stays the same one: no onChange unless the port changed).
 
 import type { PortMapper, PortMapperFactory, PortMappingLease, PortMappingProtocol } from '../../src/io/port-mapper.js';
 
@@ -51,6 +53,8 @@ export interface PortMappingStatus {
   /** Seconds until the gateway forgets the mapping unless renewed. */
   readonly lifetimeLeftSec: number | null;
   readonly renewals: number;
+  /** Mappings made again after the gateway lost them (PCP: RFC 6887 §8.5, §14.1.3). */
+  readonly recreations: number;
   /** Why there is no mapping (or why the last renewal failed). */
   readonly error: string | null;
 }
@@ -81,6 +85,7 @@ export class PortMapping {
   #timer: NodeJS.Timeout | undefined;
   #pending = false;
   #renewals = 0;
+  #recreations = 0;
   #error: string | null = null;
   /** Bumped by stop and mode changes: answers of an older round are given back. */
   #round = 0;
@@ -134,6 +139,7 @@ export class PortMapping {
       internalPort: this.#o.internalPort,
       lifetimeLeftSec: l === undefined ? null : Math.max(0, Math.round((this.#expiresAt - now) / 1000)),
       renewals: this.#renewals,
+      recreations: this.#recreations,
       error: this.#error,
     };
   }
@@ -187,6 +193,7 @@ export class PortMapping {
         won = true;
         this.#mapper = mapper;
         this.#granted(lease, true);
+        this.#watchRestart(mapper);
         return true;
       } catch (err) {
         errors.push(`${p}: ${(err as Error).message}`);
@@ -220,15 +227,27 @@ export class PortMapping {
     if (changed) this.#o.onChange(lease);
   }
 
-  async #renew(): Promise<void> {
+  /** The gateway's restarts (PCP) make the mapping again; a mapper that cannot listen for them is logged. */
+  #watchRestart(mapper: PortMapper): void {
+    const onRestart = (): void => {
+      if (this.#mapper !== mapper) return;
+      this.#o.log('info', { protocol: mapper.protocol }, 'the gateway lost its port mappings (RFC 6887 §8.5 epoch): mapping again');
+      void this.#renew(true);
+    };
+    mapper.watchRestart?.(onRestart).catch((err: Error) => this.#o.log('warn', { protocol: mapper.protocol, error: err.message }, 'gateway restarts seen in answers only'));
+  }
+
+  /** Renews the lease: halfway to expiry, or at once after the gateway lost it (`recreate`). */
+  async #renew(recreate = false): Promise<void> {
     const round = this.#round;
     const mapper = this.#mapper;
     if (mapper === undefined) return;
     try {
       const lease = await mapper.map({ internalPort: this.#o.internalPort, lifetimeSec: this.#o.lifetimeSec, signal: timeoutSignal(ATTEMPT_TIMEOUT_MS) });
       if (round !== this.#round) return;
-      this.#renewals++;
-      this.#granted(lease, false);
+      if (recreate) this.#recreations++;
+      else this.#renewals++;
+      this.#granted(lease, recreate);
     } catch (err) {
       if (round !== this.#round) return;
       this.#error = `renewal failed: ${(err as Error).message}`;

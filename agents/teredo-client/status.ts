@@ -59,7 +59,7 @@ function portMappingText(p: PortMappingStatus): string {
   if (p.state === 'off') return 'off';
   if (p.state === 'pending') return `asking (${p.mode})`;
   if (p.state === 'none') return `none (${p.error ?? 'no gateway answered'})`;
-  return `${p.protocol} ${p.externalAddress}:${p.externalPort} -> port ${p.internalPort}, ${p.lifetimeLeftSec} s left${p.renewals > 0 ? `, renewed ${p.renewals}x` : ''}`;
+  return `${p.protocol} ${p.externalAddress}:${p.externalPort} -> port ${p.internalPort}, ${p.lifetimeLeftSec} s left${p.renewals > 0 ? `, renewed ${p.renewals}x` : ''}${p.recreations > 0 ? `, re-created ${p.recreations}x after gateway restarts` : ''}`;
 }
 
 /** "endpoint-independent, port-preserving" and the like (RFC 4787 terms); '' when nothing was observed. */

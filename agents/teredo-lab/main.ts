@@ -4,7 +4,7 @@
 //
 //   teredo-lab up [--zoo [nat-pf,nat-nhp,...]] [--server miredo] [--relay miredo] [--clients miredo] [--ra-sender radvd] [--preferred]
 //   teredo-lab status | down [--all] | list | exec <node> -- <cmd...> | start <role> <impl> | stop <role>
-//   teredo-lab nat <nat-node> reboot|block-udp|open-udp        (zoo NATs)
+//   teredo-lab nat <nat-node> reboot|block-udp|open-udp|restart-upnp   (zoo NATs)
 //   teredo-lab bench [--stack miredo/miredo/ours] [--seconds 5]
 //   teredo-lab matrix [--stack ours --stack miredo] [--case <name>]
 //

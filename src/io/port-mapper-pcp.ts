@@ -14,17 +14,30 @@
 //
 // Version negotiation (§9): miniupnpd and other NAT-PMP servers share port 5351. A NAT-PMP-only server answers
 // version 0 with UNSUPP_VERSION: "PCP not supported"; the caller asks by NAT-PMP then (port-mapping.ts).
-// Not done: ANNOUNCE (§14.1) and epoch checks (§8.5) to notice a server that lost its state: the halfway
-// renewal restores the mapping then anyway.
+//
+// A server that lost its state (restarted, rebooted) lost our mapping too. §8.5: the Epoch Time of each answer
+// is checked against the previous one (wire/pcp-epoch.ts); §14.1.3: such a server sends unsolicited ANNOUNCE
+// responses to 224.0.0.1 port 5350 (miniupnpd 2.3.1: one, from its LAN address port 5351, epoch 0, at start),
+// which watchRestart listens for and checks the same way. A failed check calls the caller's watcher, which maps
+// again (the same nonce and suggested port: §11.2.1): at once after an answer, after a random delay of up to
+// 5 s after an ANNOUNCE (§14.1.3, so the hosts of a LAN do not all ask at the same moment), and at most once per
+// 5 s (an ANNOUNCE is easily forged on the LAN: only ones from the server's address and port count, and they
+// make us send nothing but our own MAP to the server). Unicast ANNOUNCEs reach us on port 5350 only: each
+// exchange's socket is closed after its answer.
 
 import { randomBytes } from 'node:crypto';
-import { createSocket } from 'node:dgram';
+import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { performance } from 'node:perf_hooks';
 import type { PortMapper, PortMappingLease, PortMapRequest } from './port-mapper.js';
 import { defaultGateway4 } from './local-address.js';
 import { formatIpv4, parseIpv4 } from '../wire/ipv4.js';
 import { WireError } from '../wire/errors.js';
+import { PcpEpoch } from '../wire/pcp-epoch.js';
 import {
+  PCP_ANNOUNCE_GROUP,
+  PCP_CLIENT_PORT,
   PCP_NONCE_LENGTH,
+  PCP_OPCODE_ANNOUNCE,
   PCP_OPCODE_MAP,
   PCP_PROTOCOL_UDP,
   PCP_SERVER_PORT,
@@ -40,6 +53,10 @@ import {
 /** §8.1.1: initial and maximum retransmission time, ms. */
 export const PCP_IRT_MS = 3000;
 export const PCP_MRT_MS = 1_024_000;
+/** §14.1.3: the longest random delay before mapping again after an ANNOUNCE that tells of lost state, ms. */
+export const PCP_ANNOUNCE_DELAY_MAX_MS = 5000;
+/** Mapping again after lost state at most once per this, ms (forged ANNOUNCEs cost one MAP per 5 s at most). */
+export const PCP_RESTART_HOLDOFF_MS = 5000;
 
 /**
  * §8.1.1: the wait before the next transmission, ms. `previousMs` 0 for the first; `rand` in [0, 1) (drawn
@@ -57,6 +74,22 @@ export interface PcpMapperOptions {
   readonly port?: number;
   /** §8.1.1 IRT, ms (tests shorten it). */
   readonly irtMs?: number;
+  /** The port watchRestart listens on for ANNOUNCEs; default PCP_CLIENT_PORT (tests use another). */
+  readonly announcePort?: number;
+  /** Monotonic clock for §8.5's client time, ms; default performance.now (tests move it). */
+  readonly now?: () => number;
+  /** Uniform in [0, 1) for §14.1.3's delay; default Math.random. */
+  readonly random?: () => number;
+}
+
+/** A PCP response, or undefined for a datagram that does not decode as one. */
+function decodeOrIgnore(msg: Uint8Array): PcpResponse | undefined {
+  try {
+    return decodePcpResponse(msg);
+  } catch (err) {
+    if (err instanceof WireError) return undefined;
+    throw err;
+  }
 }
 
 /** A matching SUCCESS answer: the granted lifetime (seconds) and MAP fields. */
@@ -70,9 +103,21 @@ export class PcpMapper implements PortMapper {
   /** What the server granted last (renewals suggest it, §11.2.1). */
   #granted: PcpMapResult | undefined;
   #server: string | undefined;
+  /** Our address toward the server (the request's client address); the ANNOUNCE group is joined on it. */
+  #clientAddress = '';
+  /** §8.5: the server's epoch as the last answer or ANNOUNCE gave it. */
+  readonly #epoch = new PcpEpoch();
+  #onRestart: (() => void) | undefined;
+  /** The client port's socket (watchRestart), while open. */
+  #announceSocket: Socket | undefined;
+  #restartTimer: NodeJS.Timeout | undefined;
+  #lastRestartMs = -Infinity;
+  #closed = false;
+  readonly #now: () => number;
 
   constructor(o: PcpMapperOptions = {}) {
     this.#o = o;
+    this.#now = o.now ?? (() => performance.now());
   }
 
   async map(req: PortMapRequest): Promise<PortMappingLease> {
@@ -85,6 +130,7 @@ export class PcpMapper implements PortMapper {
     if (map.externalAddress === undefined) throw new Error('PCP: the server granted a mapping without an IPv4 external address');
     if (lifetimeSec === 0) throw new Error('PCP: the server granted a lifetime of 0');
     this.#granted = map;
+    this.#clientAddress = clientAddress;
     return { protocol: 'pcp', externalAddress: formatIpv4(map.externalAddress), externalPort: map.externalPort, internalAddress: clientAddress, internalPort: map.internalPort, lifetimeSec };
   }
 
@@ -95,8 +141,65 @@ export class PcpMapper implements PortMapper {
     this.#granted = undefined;
   }
 
+  /**
+   * Calls `onRestart` when the server showed that it lost its state (§8.5's epoch test failed on an answer or on
+   * an unsolicited ANNOUNCE, §14.1.3); the caller maps again. Call after the first map. Opens the client port
+   * (PCP_CLIENT_PORT, address reuse: other PCP clients on the host hear the group too) and joins 224.0.0.1 on our
+   * address toward the server; rejects when the port cannot be bound (answers are still checked then).
+   */
+  watchRestart(onRestart: () => void): Promise<void> {
+    this.#onRestart = onRestart;
+    const port = this.#o.announcePort ?? PCP_CLIENT_PORT;
+    return new Promise((resolve, reject) => {
+      const socket = createSocket({ type: 'udp4', reuseAddr: true });
+      socket.once('error', (err) => {
+        socket.close();
+        if (this.#announceSocket === socket) this.#announceSocket = undefined;
+        reject(new Error(`PCP: cannot listen for ANNOUNCE on port ${port}: ${err.message}`));
+      });
+      socket.on('message', (msg, from) => this.#announce(msg, from));
+      socket.bind(port, () => {
+        if (this.#closed) return void (socket.close(), resolve());
+        this.#announceSocket = socket;
+        try {
+          socket.addMembership(PCP_ANNOUNCE_GROUP, this.#clientAddress);
+        } catch {
+          // Heard all the same on Linux: every multicast interface is in 224.0.0.1, and a socket hears the groups
+          // the host is in (IP_MULTICAST_ALL, on by default).
+        }
+        resolve();
+      });
+    });
+  }
+
   async close(): Promise<void> {
-    // Each exchange closes its own socket.
+    // Each exchange closes its own socket; the client port's is ours.
+    this.#closed = true;
+    this.#onRestart = undefined;
+    clearTimeout(this.#restartTimer);
+    this.#announceSocket?.close();
+    this.#announceSocket = undefined;
+  }
+
+  /** §14.1.3: an unsolicited ANNOUNCE, taken only from the server's address and port. */
+  #announce(msg: Uint8Array, from: RemoteInfo): void {
+    if (from.address !== this.#server || from.port !== (this.#o.port ?? PCP_SERVER_PORT)) return;
+    const r = decodeOrIgnore(msg);
+    if (r?.kind !== 'pcp' || r.version !== PCP_VERSION || r.opcode !== PCP_OPCODE_ANNOUNCE || r.resultCode !== PCP_SUCCESS) return;
+    this.#checkEpoch(r.epochSec, (this.#o.random ?? Math.random)() * PCP_ANNOUNCE_DELAY_MAX_MS);
+  }
+
+  /** §8.5: records the server's epoch; when it failed the test, calls the watcher after `delayMs` (rate-limited). */
+  #checkEpoch(epochSec: number, delayMs: number): void {
+    const now = this.#now();
+    if (this.#epoch.observe(epochSec, now) || this.#onRestart === undefined || this.#restartTimer !== undefined) return;
+    const waitMs = Math.max(delayMs, this.#lastRestartMs + PCP_RESTART_HOLDOFF_MS - now);
+    this.#restartTimer = setTimeout(() => {
+      this.#restartTimer = undefined;
+      this.#lastRestartMs = this.#now();
+      this.#onRestart?.();
+    }, waitMs);
+    this.#restartTimer.unref();
   }
 
   /** One request/answer, retransmitted until the answer or the signal. Resolves on SUCCESS; rejects with why not. */
@@ -144,13 +247,8 @@ export class PcpMapper implements PortMapper {
 
   /** The answer for our request, a reason it failed (string), or undefined for a datagram to ignore. */
   #judge(msg: Uint8Array, internalPort: number): Answer | string | undefined {
-    let r: PcpResponse;
-    try {
-      r = decodePcpResponse(msg);
-    } catch (err) {
-      if (err instanceof WireError) return undefined;
-      throw err;
-    }
+    const r = decodeOrIgnore(msg);
+    if (r === undefined) return undefined;
     // §9: a NAT-PMP server (version 0) or one of another PCP version.
     if (r.kind === 'nat-pmp') return 'PCP not supported (the server speaks NAT-PMP only: RFC 6887 §9)';
     if (r.version !== PCP_VERSION) return `PCP not supported (the server speaks version ${r.version}, we ${PCP_VERSION})`;
@@ -158,6 +256,7 @@ export class PcpMapper implements PortMapper {
     if (r.map === undefined) return r.resultCode === PCP_SUCCESS ? undefined : `${pcpResultName(r.resultCode)} (RFC 6887 §7.4)`;
     const m = r.map;
     if (m.protocol !== PCP_PROTOCOL_UDP || m.internalPort !== internalPort || !m.nonce.every((x, i) => x === this.#nonce[i])) return undefined;
+    this.#checkEpoch(r.epochSec, 0);
     if (r.resultCode !== PCP_SUCCESS) return `${pcpResultName(r.resultCode)} (RFC 6887 §7.4)`;
     return { lifetimeSec: r.lifetimeSec, map: m };
   }

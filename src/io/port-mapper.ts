@@ -37,6 +37,12 @@ export interface PortMapper {
   map(req: PortMapRequest): Promise<PortMappingLease>;
   /** Deletes the mapping `lease` describes. */
   unmap(lease: PortMappingLease, signal: AbortSignal): Promise<void>;
+  /**
+   * PCP only (RFC 6887 §8.5, §14.1.3): after the first map, calls `onRestart` whenever the gateway shows that it
+   * lost its state, and with it the mapping; the caller maps again. Rejects when the gateway's announcements
+   * cannot be listened for (its answers still tell then). Absent where the protocol has no such signal.
+   */
+  watchRestart?(onRestart: () => void): Promise<void>;
   /** Frees sockets; the mapper is not used afterwards. */
   close(): Promise<void>;
 }

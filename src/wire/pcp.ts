@@ -1,6 +1,7 @@
 // Port Control Protocol (RFC 6887), the part a client needs to map one port: the MAP request (§7.1 common
 // request header + §11.1 MAP opcode), and the response (§7.2 common response header + §11.1 MAP opcode), with the
-// result codes of §7.4. IPv4 only as this project uses it: every address field holds an IPv4-mapped IPv6 address
+// result codes of §7.4, and the ANNOUNCE opcode's response (§14.1: the common header alone), which a server
+// also sends unsolicited after it lost its state (§14.1.3). IPv4 only as this project uses it: every address field holds an IPv4-mapped IPv6 address
 // (::ffff:a.b.c.d, §5). Options (§7.3) are neither sent nor read (a response's options are skipped).
 //
 // Version negotiation (§9): PCP shares the server port 5351 with NAT-PMP (RFC 6886), whose messages begin with
@@ -11,9 +12,14 @@ import { WireError, wireAssert } from './errors.js';
 
 /** §19.1: the PCP server's UDP port (NAT-PMP's too). */
 export const PCP_SERVER_PORT = 5351;
+/** §19.1: the PCP client port, where unsolicited ANNOUNCE responses are sent (§14.1.3). */
+export const PCP_CLIENT_PORT = 5350;
+/** §14.1.3: the IPv4 group unsolicited ANNOUNCE responses go to (all hosts, RFC 1112). */
+export const PCP_ANNOUNCE_GROUP = '224.0.0.1';
 /** §9: the version this client speaks. */
 export const PCP_VERSION = 2;
-/** §19.2: opcode MAP. */
+/** §19.2: opcodes ANNOUNCE and MAP. */
+export const PCP_OPCODE_ANNOUNCE = 0;
 export const PCP_OPCODE_MAP = 1;
 /** §7.2: the R bit of the second byte: 1 in a response. */
 const PCP_R_BIT = 0x80;
@@ -85,7 +91,7 @@ export type PcpResponse =
       readonly resultCode: number;
       /** §7.2: on SUCCESS the mapping's lifetime; on an error how long the error lasts. Seconds. */
       readonly lifetimeSec: number;
-      /** §8.5: the server's epoch, seconds. */
+      /** §8.5: the server's Epoch Time, seconds since it last lost its state. */
       readonly epochSec: number;
       /** The MAP fields, for opcode MAP when the response is long enough to hold them (an error may not be). */
       readonly map: PcpMapResult | undefined;

@@ -42,7 +42,7 @@ const QUALIFIED: RunningStatus<ClientStatus> = {
   peers: { count: 3, trusted: 2, max: 1024 },
   drops: {},
   hook: { command: '/usr/local/sbin/teredo-up', runs: 2, failures: 1 },
-  portMapping: { mode: 'auto', state: 'mapped', protocol: 'nat-pmp', externalAddress: '198.18.16.11', externalPort: 40000, internalPort: 40000, lifetimeLeftSec: 3541, renewals: 3, error: null },
+  portMapping: { mode: 'auto', state: 'mapped', protocol: 'nat-pmp', externalAddress: '198.18.16.11', externalPort: 40000, internalPort: 40000, lifetimeLeftSec: 3541, renewals: 3, recreations: 2, error: null },
 };
 
 describe('teredo-client metrics', () => {
@@ -104,6 +104,8 @@ teredo_client_port_mapping{protocol="upnp"} 0
 teredo_client_port_mapping_lifetime_seconds 3541
 # TYPE teredo_client_port_mapping_renewals_total counter
 teredo_client_port_mapping_renewals_total 3
+# TYPE teredo_client_port_mapping_recreations_total counter
+teredo_client_port_mapping_recreations_total 2
 # TYPE teredo_client_load_reduction_solicitations_sent_total counter
 teredo_client_load_reduction_solicitations_sent_total 5
 # TYPE teredo_client_load_reduction_advertisements_sent_total counter
@@ -126,7 +128,7 @@ teredo_client_hook_failures_total 1`);
       qualificationMs: null,
       rttMs: null,
       hook: null,
-      portMapping: { mode: 'auto', state: 'none', protocol: null, externalAddress: null, externalPort: null, internalPort: 40000, lifetimeLeftSec: null, renewals: 0, error: 'no port mapping' },
+      portMapping: { mode: 'auto', state: 'none', protocol: null, externalAddress: null, externalPort: null, internalPort: 40000, lifetimeLeftSec: null, renewals: 0, recreations: 0, error: 'no port mapping' },
     };
     const lines = (await exposition(teredoClientMetrics, probing)).split('\n');
     expect(lines).toContain('teredo_client_state{state="probe-secondary"} 1');

@@ -1,6 +1,7 @@
 // The client's port mapping manager (agents/teredo-client/port-mapping.ts) over fake gateways: which protocol
 // wins in auto (PCP, NAT-PMP after PCP failed: RFC 6887 §9, then UPnP), the attempt while qualification goes on, renewal halfway to expiry (RFC 6886 §3.3), loss of the lease, and
-// deletion on stop and on a reload to off. Timers are vitest's fake ones.
+// deletion on stop and on a reload to off; a gateway that lost its state (RFC 6887 §8.5, §14.1.3) has the mapping
+// made again at once. Timers are vitest's fake ones.
 
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { PortMapping, type PortMappingMode } from '../../agents/teredo-client/port-mapping.js';
@@ -88,6 +89,30 @@ describe('port mapping', () => {
     expect(m.status().state).not.toBe('mapped');
     expect(changes.at(-1)).toBeUndefined();
     expect(changes).toHaveLength(2);
+  });
+
+  it('a gateway that lost its state (the mapper tells: RFC 6887 §14.1.3 ANNOUNCE) gets the same map again at once, counted apart from renewals', async () => {
+    const pcp = fakeGateway('grant');
+    const { m, changes } = manager('pcp', { pcp }, 600);
+    await m.start();
+    await vi.advanceTimersByTimeAsync(100_000);
+    pcp.restart();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(pcp.maps.map((r) => [r.internalPort, r.lifetimeSec])).toEqual([
+      [40000, 600],
+      [40000, 600],
+    ]);
+    expect(m.status()).toMatchObject({ state: 'mapped', renewals: 0, recreations: 1, lifetimeLeftSec: 600 });
+    // The same lease: nothing to qualify again for.
+    expect(changes).toHaveLength(1);
+    // The halfway renewal counts from the new grant (300 s after it, not after the first).
+    await vi.advanceTimersByTimeAsync(299_000);
+    expect(pcp.maps).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(m.status()).toMatchObject({ renewals: 1, recreations: 1 });
+    // A mapper closed (stop) is no longer listened to.
+    await m.stop();
+    expect(pcp.watchers.size).toBe(0);
   });
 
   it('auto: UPnP only after PCP and NAT-PMP made no mapping; stop deletes through the protocol that mapped', async () => {

@@ -1,6 +1,7 @@
 // A PortMapper (src/io/port-mapper.ts) for unit tests: a gateway per protocol that grants, refuses, never
 // answers (until the request's signal aborts), or holds its grant until the test releases it; it records every
-// map and unmap. Nothing leaves the process.
+// map and unmap, and can tell the mappers watching it that it lost its state (as PCP's ANNOUNCE does). Nothing
+// leaves the process.
 
 import type { PortMapper, PortMapperFactory, PortMappingLease, PortMappingProtocol, PortMapRequest } from '../../src/io/port-mapper.js';
 
@@ -18,10 +19,15 @@ export interface FakeGateway {
   readonly held: (() => void)[];
   /** 'hold': grants every map request waiting so far. */
   release(): void;
+  /** The watchRestart callbacks of the open mappers. */
+  readonly watchers: Set<() => void>;
+  /** Tells every watching mapper's caller that the gateway lost its state (RFC 6887 §14.1.3 ANNOUNCE). */
+  restart(): void;
 }
 
 export function fakeGateway(behaviour: FakeGatewayBehaviour, externalAddress = '198.18.0.121'): FakeGateway {
   const held: (() => void)[] = [];
+  const watchers = new Set<() => void>();
   return {
     behaviour,
     externalAddress,
@@ -30,6 +36,8 @@ export function fakeGateway(behaviour: FakeGatewayBehaviour, externalAddress = '
     open: 0,
     held,
     release: () => held.splice(0).forEach((f) => f()),
+    watchers,
+    restart: () => watchers.forEach((f) => f()),
   };
 }
 
@@ -38,6 +46,8 @@ function whenAborted(signal: AbortSignal): Promise<never> {
 }
 
 class FakePortMapper implements PortMapper {
+  #watcher: (() => void) | undefined;
+
   constructor(
     readonly protocol: PortMappingProtocol,
     readonly gw: FakeGateway,
@@ -57,8 +67,14 @@ class FakePortMapper implements PortMapper {
     this.gw.unmaps.push(lease);
   }
 
+  async watchRestart(onRestart: () => void): Promise<void> {
+    this.#watcher = onRestart;
+    this.gw.watchers.add(onRestart);
+  }
+
   async close(): Promise<void> {
     this.gw.open--;
+    if (this.#watcher) this.gw.watchers.delete(this.#watcher);
   }
 }
 

@@ -2,10 +2,12 @@
 // request it sends (RFC 6887 §7.1, §11.1), renewal with the same nonce suggesting the granted port (§11.2.1),
 // deletion by lifetime 0 (§15), version negotiation with a NAT-PMP-only server (§9), error result codes (§7.4),
 // retransmission (§8.1.1), datagrams that do not match ignored (§11.3), no server, and the abort. The §8.1.1
-// timing itself is pinned as numbers.
+// timing itself is pinned as numbers. A server that lost its state: its answer's epoch (§8.5) or its unsolicited
+// ANNOUNCE (§14.1.3, sent here by unicast to the client port the test picks) calls the watcher, after the
+// random delay, at most once per 5 s; ANNOUNCEs from anyone but the server are ignored.
 
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { PcpMapper, pcpRetransmissionMs } from '../../src/io/port-mapper-pcp.js';
 import { fromHex } from '../../src/wire/bytes.js';
 
@@ -13,6 +15,8 @@ import { fromHex } from '../../src/wire/bytes.js';
 interface FakeServer {
   readonly port: number;
   readonly requests: Uint8Array[];
+  /** Sends from the server's socket (its address and port) to 127.0.0.1:port. */
+  send(b: Uint8Array, port: number): Promise<void>;
   close(): void;
 }
 let servers: Socket[] = [];
@@ -31,18 +35,47 @@ async function fakeServer(answer: (req: Uint8Array, n: number) => Uint8Array[]):
     for (const a of answer(req, requests.length - 1)) s.send(a, from.port, from.address);
   });
   await new Promise<void>((resolve) => s.bind(0, '127.0.0.1', resolve));
-  return { port: s.address().port, requests, close: () => s.close() };
+  return { port: s.address().port, requests, send: (b, port) => sendFrom(s, b, port), close: () => s.close() };
+}
+
+function sendFrom(s: Socket, b: Uint8Array, port: number): Promise<void> {
+  return new Promise((resolve, reject) => s.send(b, port, '127.0.0.1', (err) => (err ? reject(err) : resolve())));
+}
+
+/**
+ * Lets the event loop go round a few times: datagrams already queued on loopback sockets are handled (each round
+ * polls), and a timer of 0 ms set meanwhile has run.
+ */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
+  await new Promise((resolve) => setTimeout(resolve, 0));
+}
+
+/** A UDP port free right now (bound, read, closed): the client port the mapper listens on. */
+async function freePort(): Promise<number> {
+  const s = createSocket('udp4');
+  await new Promise<void>((resolve) => s.bind(0, '127.0.0.1', resolve));
+  const port = s.address().port;
+  await new Promise<void>((resolve) => s.close(resolve));
+  return port;
+}
+
+/** An ANNOUNCE response (Figure 3 alone, opcode 0) with this Epoch Time. */
+function announce(epochSec: number): Uint8Array {
+  const b = fromHex('02 80 0000 00000000 00000000 00000000 00000000 00000000');
+  new DataView(b.buffer).setUint32(8, epochSec);
+  return b;
 }
 
 /** A MAP response (Figure 3 + Figure 10) for `req`: its nonce, protocol and internal port copied. */
-function response(req: Uint8Array, o: { result?: number; lifetime?: number; port?: number; addr?: string } = {}): Uint8Array {
+function response(req: Uint8Array, o: { result?: number; lifetime?: number; port?: number; addr?: string; epoch?: number } = {}): Uint8Array {
   const b = new Uint8Array(60);
   const v = new DataView(b.buffer);
   b[0] = 2;
   b[1] = 0x81;
   b[3] = o.result ?? 0;
   v.setUint32(4, o.lifetime ?? 1800);
-  v.setUint32(8, 42);
+  v.setUint32(8, o.epoch ?? 42);
   b.set(req.subarray(24, 44), 24); // nonce, protocol, reserved, internal port (+ suggested port, overwritten)
   v.setUint16(42, o.port ?? 40001);
   b.set(fromHex(o.addr ?? '00000000 00000000 0000ffff c6120079'), 44);
@@ -119,6 +152,71 @@ describe('PcpMapper', () => {
     const p = new PcpMapper({ server: '127.0.0.1', port: srv.port, irtMs: 20 }).map(req(3600, c.signal));
     setTimeout(() => c.abort(new Error('timed out after 2000 ms')), 100);
     await expect(p).rejects.toThrow(/no answer from 127.0.0.1 \(timed out after 2000 ms\)/);
+  });
+});
+
+describe('a server that lost its state (§8.5, §14.1.3)', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('an ANNOUNCE from the server whose epoch went back calls the watcher; forged and in-step ones do not', async () => {
+    const srv = await fakeServer((r) => [response(r, { epoch: 1000 })]);
+    const announcePort = await freePort();
+    let clock = 0;
+    const m = new PcpMapper({ server: '127.0.0.1', port: srv.port, announcePort, now: () => clock, random: () => 0 });
+    await m.map(req());
+    let restarts = 0;
+    let restarted = (): void => undefined;
+    await m.watchRestart(() => {
+      restarts++;
+      restarted();
+    });
+    // From another port of the server's address, and from the server's port on another address (anyone on the
+    // LAN): ignored, though their epochs say restart.
+    for (const [address, port] of [['127.0.0.1', 0], ['127.0.0.2', srv.port]] as const) {
+      const forger = createSocket('udp4');
+      servers.push(forger);
+      await new Promise<void>((resolve) => forger.bind(port, address, resolve));
+      await sendFrom(forger, announce(0), announcePort);
+    }
+    // From the server, 10 s on and 10 s further in its epoch: in step, nothing lost.
+    clock = 10_000;
+    await srv.send(announce(1010), announcePort);
+    await settle();
+    expect(restarts).toBe(0);
+    // The server restarted: epoch 3 where 1010 + 20 was due.
+    clock = 30_000;
+    const called = new Promise<void>((resolve) => (restarted = resolve));
+    await srv.send(announce(3), announcePort);
+    await called;
+    expect(restarts).toBe(1);
+    await m.close();
+  });
+
+  it("a renewal's answer with an epoch gone back calls the watcher at once; again within 5 s waits for the 5 s", async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const epochs = [1000, 1010, 5, 0];
+    const srv = await fakeServer((r, n) => [response(r, { epoch: epochs[n] })]);
+    let clock = 0;
+    const m = new PcpMapper({ server: '127.0.0.1', port: srv.port, announcePort: await freePort(), now: () => clock });
+    await m.map(req());
+    let restarts = 0;
+    await m.watchRestart(() => void restarts++);
+    clock = 10_000;
+    await m.map(req());
+    clock = 20_000;
+    await m.map(req());
+    await vi.advanceTimersByTimeAsync(0);
+    expect(restarts).toBe(1);
+    // Lost again 1 s later (epoch 0 where 6 was due): not before 5 s after the last call.
+    clock = 21_000;
+    await m.map(req());
+    await vi.advanceTimersByTimeAsync(3999);
+    expect(restarts).toBe(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(restarts).toBe(2);
+    await m.close();
   });
 });
 

@@ -8,6 +8,8 @@
 // first (RFC 6081 §5.3, client-gateway.ts) and qualifies as cone at it, so a peer behind a port-restricted NAT
 // (cli-prc) and the client ping each other both ways; with --port-mapping off they cannot (0 both ways).
 // The PCP client (src/io/port-mapper-pcp.ts) is also run on its own against miniupnpd: renewal, deletion, nonces.
+// And miniupnpd is restarted under a mapped client, its rules gone (as Debian's service restart leaves them):
+// its ANNOUNCE (RFC 6887 §14.1.3), whose epoch fails the client's §8.5 test, makes the client map again at once.
 
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -15,6 +17,7 @@ import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Lab } from '../../lab/lab.js';
+import { restartUpnp } from '../../lab/nat-zoo.js';
 import { distFile } from '../../lab/paths.js';
 import { ADDR } from '../../lab/topology.js';
 import { pingCount, waitForClient } from './teredo-client-watch.js';
@@ -157,6 +160,25 @@ describe('teredo-client behind a NAT with UPnP IGD, NAT-PMP and PCP (nat-upnp)',
     await once(c, 'exit');
     child = undefined;
     expect((await natRedirects()).filter((x) => x.endsWith(`${CLIENT_LAN}:40123`))).toEqual([]);
+  });
+
+  it('PCP: miniupnpd restarts with its rules gone; its ANNOUNCE fails the epoch test (RFC 6887 §8.5, §14.1.3) and the client maps again at once', async () => {
+    startClient('pcp');
+    const s = await waitForClient(zoo, 'cli-upnp', 'qualified with a port mapping', (x) => x.state === 'qualified' && x.portMapping?.state === 'mapped');
+    const port = s.clientPort!;
+    const ours = async (): Promise<string[]> => (await natRedirects()).filter((r) => r.endsWith(`${CLIENT_LAN}:${port}`));
+    expect(await ours()).toEqual([`${port} -> ${CLIENT_LAN}:${port}`]);
+    expect(s.portMapping).toMatchObject({ protocol: 'pcp', renewals: 0, recreations: 0 });
+    // §8.5 tells a restart only from an epoch that went back further than its slack (2 s, and 1 s of reordering):
+    // the answer must be some seconds old. (A lab just built has a miniupnpd of epoch 0 or 1 at the first map,
+    // whose ANNOUNCE 1 s later says epoch 0 again: seen, and valid by the RFC's test.)
+    await waitForClient(zoo, 'cli-upnp', 'mapped 4 s ago', (x) => (x.portMapping?.lifetimeLeftSec ?? Infinity) <= s.portMapping!.lifetimeLeftSec! - 4);
+    // Stopped, its chains flushed (the rule is gone while it is down), started again.
+    await restartUpnp(zoo, 'nat-upnp', async () => expect(await ours()).toEqual([]));
+    // Its renewal comes only halfway through the lifetime (1800 s of 3600): the mapping back now is the ANNOUNCE's doing.
+    const after = await waitForClient(zoo, 'cli-upnp', 'mapped again', (x) => x.portMapping?.recreations === 1);
+    expect(after.portMapping).toMatchObject({ state: 'mapped', protocol: 'pcp', externalAddress: NAT_OUTSIDE, externalPort: port, renewals: 0, recreations: 1 });
+    expect(await ours()).toEqual([`${port} -> ${CLIENT_LAN}:${port}`]);
   });
 
   it('--port-mapping off: nothing mapped, and the client reports the NAT as it is (restricted)', async () => {

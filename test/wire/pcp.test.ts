@@ -1,11 +1,12 @@
 // PCP (RFC 6887) MAP request and response against golden bytes written out from the RFC's figures: Figure 2
 // (common request header), Figure 3 (common response header), Figure 9 (MAP opcode request), Figure 10 (MAP
-// opcode response); result codes of §7.4; a NAT-PMP server's UNSUPP_VERSION answer (RFC 6886 §3.5, RFC 6887 §9).
+// opcode response); result codes of §7.4; a NAT-PMP server's UNSUPP_VERSION answer (RFC 6886 §3.5, RFC 6887 §9);
+// the ANNOUNCE response (§14.1: Figure 3 alone, opcode 0), unsolicited after a restart (§14.1.3).
 
 import { describe, expect, it } from 'vitest';
 import { fromHex } from '../../src/wire/bytes.js';
 import { parseIpv4 } from '../../src/wire/ipv4.js';
-import { decodePcpResponse, encodePcpMapRequest, pcpResultName } from '../../src/wire/pcp.js';
+import { PCP_ANNOUNCE_GROUP, PCP_CLIENT_PORT, decodePcpResponse, encodePcpMapRequest, pcpResultName } from '../../src/wire/pcp.js';
 
 const NONCE = fromHex('0102030405060708090a0b0c');
 
@@ -98,6 +99,15 @@ describe('PCP response (RFC 6887 §7.2, §11.1)', () => {
     expect(code(big)).toBe('WIRE_BAD_LENGTH');
     expect(code(MAP_REQUEST)).toBe('WIRE_UNEXPECTED_TYPE');
     expect(code('00 81')).toBe('WIRE_TRUNCATED');
+  });
+
+  it('decodes an ANNOUNCE response (Figure 3, opcode 0, no opcode fields): the Epoch Time is what it carries', () => {
+    // Version 2, R=1 opcode 0, reserved, result 0 (SUCCESS); lifetime 0; epoch 42; 96 bits reserved.
+    expect(decodePcpResponse(fromHex('02 80 00 00 00000000 0000002a 00000000 00000000 00000000'))).toEqual({ kind: 'pcp', version: 2, opcode: 0, resultCode: 0, lifetimeSec: 0, epochSec: 42, map: undefined });
+    // miniupnpd 2.3.1's at its start, as captured in the lab (192.168.21.1:5351 -> 224.0.0.1:5350): epoch 0.
+    expect(decodePcpResponse(fromHex('02 80 00 00 00000000 00000000 00000000 00000000 00000000'))).toMatchObject({ opcode: 0, epochSec: 0 });
+    // §14.1.3 / §19.1: sent to the all-hosts group at the client port.
+    expect([PCP_ANNOUNCE_GROUP, PCP_CLIENT_PORT]).toEqual(['224.0.0.1', 5350]);
   });
 
   it('names the §7.4 result codes', () => {
