@@ -88,15 +88,16 @@ export async function withHost6(ctx: CaseContext, node: string): Promise<CaseRes
 
 /**
  * One client behind a NAT running miniupnpd: host6 both ways, plus the ports miniupnpd forwards to the client
- * (read from the NAT, whichever stack asked). `coneWhenMapped`: a mapping must make a reported type cone.
+ * (read from the NAT, whichever stack asked); a stack that got a mapping must report cone (RFC 6081 §5.3 on a
+ * symmetric NAT).
  */
-async function withPortMapping(ctx: CaseContext, nat: string, node: string, coneWhenMapped: boolean): Promise<CaseResult> {
+async function withPortMapping(ctx: CaseContext, nat: string, node: string): Promise<CaseResult> {
   const r = await withHost6(ctx, node);
   const lan = ctx.lab.node(nat).nat!.clientAddr.replaceAll('.', '\\.');
   const rules = (await ctx.lab.execOk(nat, ['nft', 'list', 'chain', 'inet', UPNP_TABLE, 'prerouting_miniupnpd'])).stdout;
   const mapped = [...rules.matchAll(new RegExp(`dport (\\d+) dnat ip to ${lan}:\\d+`, 'g'))].map((m) => m[1]!);
   const detail = `${mapped.length > 0 ? `mapped port ${mapped.join(', ')}` : 'no port mapped'}; ${r.detail}`;
-  if (coneWhenMapped && mapped.length > 0 && r.nat !== undefined && r.nat !== 'cone') return { ...r, ok: false, detail: `reported ${r.nat} through a mapping; ${detail}` };
+  if (mapped.length > 0 && r.nat !== undefined && r.nat !== 'cone') return { ...r, ok: false, detail: `reported ${r.nat} through a mapping; ${detail}` };
   return { ...r, detail };
 }
 
@@ -179,13 +180,14 @@ export const MATRIX_CASES: readonly MatrixCase[] = [
   {
     name: 'UPnP / NAT-PMP',
     summary: 'nat-upnp: port-restricted with miniupnpd (UPnP IGD, NAT-PMP, PCP); host6 both ways, and a stack that maps its port reports cone',
-    run: (c) => withPortMapping(c, 'nat-upnp', 'cli-upnp', true),
+    run: (c) => withPortMapping(c, 'nat-upnp', 'cli-upnp'),
   },
   {
     name: 'UPnP, symmetric',
-    summary: 'nat-upnps: symmetric with miniupnpd; host6 both ways (a mapping does not make it a cone: outbound ports are still drawn)',
-    run: (c) => withPortMapping(c, 'nat-upnps', 'cli-upnps', false),
+    summary: 'nat-upnps: symmetric with miniupnpd; host6 both ways, and a stack that maps its port and opens it toward its server (RFC 6081 §5.3) reports cone',
+    run: (c) => withPortMapping(c, 'nat-upnps', 'cli-upnps'),
   },
+  { name: 'UPnP symmetric ↔ prc', summary: 'nat-upnps (symmetric with miniupnpd) to a peer behind nat-prc (port-restricted)', run: (c) => peers(c, 'cli-upnps', 'cli-prc') },
 ];
 
 export interface MatrixRow {

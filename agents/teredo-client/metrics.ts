@@ -75,6 +75,8 @@ export const teredoClientMetrics: readonly MetricSpec<ClientStatus>[] = [
   counter('teredo_client_hairpin_bubbles_sent_total', 'hairpinBubbles', 'Bubbles sent to the local addresses a Teredo client behind our own NAT announced (RFC 6081 hairpinning extension, Alternate Address trailer).'),
   counter('teredo_client_ports_predicted_total', 'portsPredicted', 'NAT ports predicted for flows toward peers behind a sequential or port-preserving symmetric NAT (RFC 6081 Random Port trailer).'),
   counter('teredo_client_random_ports_assigned_total', 'randomPortsAssigned', 'Pool sockets handed to Teredo peers behind a port-preserving symmetric NAT, their port named in a Random Port trailer (RFC 6081 §5.4 port-preserving symmetric NAT extension).'),
+  counter('teredo_client_gateway_mappings_opened_total', 'gatewayOpened', 'Qualifications that opened the gateway\'s port mapping toward the server first, so the address embeds it (RFC 6081 §5.3 UPnP-enabled symmetric NAT extension).'),
+  counter('teredo_client_gateway_mappings_unopened_total', 'gatewayFailed', 'Qualifications whose bubble through the server to the gateway\'s port mapping never came back: qualified without it.'),
   {
     name: 'teredo_client_port_mapping',
     type: 'gauge',

@@ -38,7 +38,7 @@ const QUALIFIED: RunningStatus<ClientStatus> = {
   error: null,
   retryInSec: null,
   limitations: [],
-  counters: { rsSent: 6, raAccepted: 5, qualifications: 1, addressChanges: 1, offline: 0, serverSwitches: 1, unreachableSent: 2, unreachableLimited: 1, discoverySent: 3, localPeersFound: 1, portsPredicted: 2, randomPortsAssigned: 9, hairpinBubbles: 4, loadSolicitations: 5, loadAdvertisements: 6, loadRefreshes: 7, loadFallbacks: 8 },
+  counters: { rsSent: 6, raAccepted: 5, qualifications: 1, addressChanges: 1, offline: 0, serverSwitches: 1, unreachableSent: 2, unreachableLimited: 1, discoverySent: 3, localPeersFound: 1, portsPredicted: 2, randomPortsAssigned: 9, gatewayOpened: 1, gatewayFailed: 2, hairpinBubbles: 4, loadSolicitations: 5, loadAdvertisements: 6, loadRefreshes: 7, loadFallbacks: 8 },
   peers: { count: 3, trusted: 2, max: 1024 },
   drops: {},
   hook: { command: '/usr/local/sbin/teredo-up', runs: 2, failures: 1 },
@@ -96,6 +96,10 @@ teredo_client_hairpin_bubbles_sent_total 4
 teredo_client_ports_predicted_total 2
 # TYPE teredo_client_random_ports_assigned_total counter
 teredo_client_random_ports_assigned_total 9
+# TYPE teredo_client_gateway_mappings_opened_total counter
+teredo_client_gateway_mappings_opened_total 1
+# TYPE teredo_client_gateway_mappings_unopened_total counter
+teredo_client_gateway_mappings_unopened_total 2
 # TYPE teredo_client_port_mapping gauge
 teredo_client_port_mapping{protocol="pcp"} 0
 teredo_client_port_mapping{protocol="nat-pmp"} 1
