@@ -134,7 +134,8 @@ describe('no UDP to non-global addresses (RFC 4380 §5.2.4)', () => {
     const rogue2 = parseIpv4('198.18.0.31');
     w.inet.spoof(echo(teredo(rogue2, ROGUE, 3545), me, 128), { addr: ROGUE, port: 3333 }, to);
     w.inet.runUntilIdle();
-    expect(w.sent(c, mark).map((s) => [formatIpv4(s.addr), s.port])).toEqual([['198.18.0.31', TEREDO]]);
+    // The proof through the peer's server: an Echo Request, and RFC 6081 §5.2's bubble with a Nonce trailer.
+    expect(w.sent(c, mark).map((s) => [formatIpv4(s.addr), s.port])).toEqual([['198.18.0.31', TEREDO], ['198.18.0.31', TEREDO]]);
     expect(c.drops).toEqual(['unknown-peer']);
   });
 });

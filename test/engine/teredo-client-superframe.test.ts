@@ -113,8 +113,9 @@ describe('§5.2.3 for a UDP_GRO superframe (datagrams())', () => {
     const { c, me, now, sink } = trusting();
     const p = echo(PEER6, me, 1);
     udpSuperframe(c, sink, [p, p, p], now + 1, [PEER, OTHER_PORT, PEER]);
-    // The middle one: a Teredo source from another mapping, asked for proof through its server (§5.2.3).
-    expect(sink.kinds()).toEqual(['tun', 'unknown-peer', 'udp', 'tun']);
+    // The middle one: a Teredo source from another mapping, asked for proof through its server (§5.2.3): an Echo
+    // Request, and RFC 6081 §5.2's indirect bubble with a Nonce trailer.
+    expect(sink.kinds()).toEqual(['tun', 'unknown-peer', 'udp', 'udp', 'tun']);
   });
 });
 

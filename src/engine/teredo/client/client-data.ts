@@ -225,6 +225,8 @@ export class ClientDataPath {
       // Anyone can forge the address: the proof goes only to a global server for a global mapping (§5.2.4).
       if (!teredoServerIsGlobal(data, src)) return sink.drop(DROP['peer-server-not-global']);
       if (!teredoMappingIsGlobal(data, src)) return sink.drop(DROP['peer-mapping-not-global']);
+      // RFC 6081 §5.2: the proof by a peer with the extension (client-reach.ts isNonceEcho), as case 2.
+      if (slot >= 0 && this.#reach.isNonceEcho(view, slot, this.#trailers)) return this.#trust(slot, addr, port, now, sink);
       if (slot < 0 && (slot = this.#admit(data, src, now)) < 0) return sink.drop(this.#refused);
       sink.drop(DROP['unknown-peer']);
       // One proof at a time; a peer we are bubbling (it answered from another mapping) is asked for it now.
@@ -364,7 +366,7 @@ export class ClientDataPath {
     if (paced && sameNat) {
       this.hairpin.sendBubble(ctx.address, peer, addr, port, sink);
       if (slot >= 0 && !this.local.isLocal(slot)) this.hairpin.bubbleAlternates(slot, ctx.address, peer, sink);
-    } else if (paced) this.#reach.sendBubble(ctx.address, peer, addr, port, sink);
+    } else if (paced) this.#reach.sendBubble(ctx.address, peer, addr, port, sink, this.#trailers.hasNonce ? this.#trailers.nonce : 0); // (RFC 6081 §5.2: its Nonce echoed)
     // The origin told the port its flow toward us leaves from (client-predict.ts): our bubble there opens our NAT
     // to it; sent even within the pacing (our own bubbles to the peer may just have left), still a fixed few per
     // relayed datagram: that port and the next ones (RANDOM_PORT_WINDOW: another flow through the peer's NAT may

@@ -14,7 +14,9 @@
 //                  answer: given up (§5.2.6)
 //   native peer, or a Teredo peer asked to prove a mapping its address does not embed ─► an Echo Request with a
 //                  random 8-byte nonce, through our server (native, §5.2.9) or through the peer's own server
-//                  (which delivers only to the mapping its address embeds); MAX_PINGS in all
+//                  (which delivers only to the mapping its address embeds; with it an indirect bubble carrying
+//                  the nonce's low half in a Nonce trailer, RFC 6081 §5.2, which such a peer echoes in a direct
+//                  bubble from where its packets come from: isNonceEcho); MAX_PINGS in all
 // Bounds: one byte of state each per peer table slot, one timer per slot.
 
 import { ICMPV6_TYPE, fillIcmpv6PacketChecksum } from '../../../wire/icmpv6.js';
@@ -22,6 +24,7 @@ import { IPV6_FIELD, IPV6_HEADER_LEN, NEXT_HEADER } from '../../../wire/ipv6.js'
 import { TEREDO_CLIENT_LINK_LOCAL, isTeredo, teredoMappedAddrAt, teredoMappedPortAt, teredoServerAt } from '../../../wire/teredo-address.js';
 import { TEREDO_PORT } from '../../../wire/teredo-constants.js';
 import { TEREDO_BUBBLE_LEN, writeBubbleHeader, type TeredoPacketView } from '../../../wire/teredo-view.js';
+import { readTrailers, writeNonceTrailer, type TeredoTrailers } from '../../../wire/teredo-trailers.js';
 import { NDISC_HOP_LIMIT } from '../../../wire/ndisc.js';
 import { TimerTable } from '../../timer-table.js';
 import type { Millis, Random } from '../../types.js';
@@ -50,6 +53,8 @@ const PING_HOP_LIMIT = 128;
 /** Echo Request: IPv6 header + type, code, checksum, identifier, sequence + the 8-byte nonce. */
 const PING_LEN = IPV6_HEADER_LEN + 8 + 8;
 const ECHO_NONCE_AT = IPV6_HEADER_LEN + 8;
+/** RFC 6081 §4.2: a Nonce trailer is type, length and 4 bytes. */
+const NONCE_TRAILER_LEN = 6;
 
 export class PeerReach {
   readonly #peers: PeerTable;
@@ -65,7 +70,7 @@ export class PeerReach {
   readonly #pings: Uint8Array;
   /** 1 while a Teredo peer is being asked for proof of a mapping its address does not embed (client-data.ts). */
   readonly #proving: Uint8Array;
-  readonly #bubble = new Uint8Array(TEREDO_BUBBLE_LEN);
+  readonly #bubble = new Uint8Array(TEREDO_BUBBLE_LEN + NONCE_TRAILER_LEN);
   readonly #ping = new Uint8Array(PING_LEN);
   readonly #peerAddr = new Uint8Array(16);
   readonly #unreachable = new UnreachableErrors({ source: TEREDO_CLIENT_LINK_LOCAL, hopLimit: NDISC_HOP_LIMIT, perWindow: 1, windowMs: UNREACHABLE_INTERVAL_MS });
@@ -176,6 +181,7 @@ export class PeerReach {
       // A native peer is tested through our server (§5.2.9); a Teredo peer asked for proof, through its own
       // server, which delivers only to the mapping its address embeds.
       this.#sendPing(slot, this.#proving[slot] === 1 ? teredoServerAt(peer, 0) : ctx.server, ctx, sink);
+      if (this.#proving[slot] === 1) this.sendBubble(ctx.address, peer, teredoServerAt(peer, 0), TEREDO_PORT, sink, p.nonceLow(slot));
       p.transmitted(slot, now);
     }
     this.#retries.set(slot, now + RETRY_INTERVAL_MS);
@@ -185,6 +191,17 @@ export class PeerReach {
   isTestReply(view: TeredoPacketView, slot: number): boolean {
     const at = view.payloadOffset;
     return view.nextHeader === NEXT_HEADER.ICMPV6 && view.payloadLength >= 16 && view.data[at] === ICMPV6_TYPE.ECHO_REPLY && this.#peers.nonceMatches(slot, view.data, at + 8);
+  }
+
+  /**
+   * RFC 6081 §5.2: a direct bubble echoing, in its Nonce trailer (`trailers`: a reused view, overwritten), the nonce
+   * our indirect bubble through the peer's own server carried: the peer in `slot` got it at the mapping its address
+   * embeds, and answers from where its packets come from.
+   */
+  isNonceEcho(view: TeredoPacketView, slot: number, trailers: TeredoTrailers): boolean {
+    if (!view.isBubble || this.#proving[slot] !== 1) return false;
+    readTrailers(trailers, view.data, view.ipv6Offset + view.ipv6Length, view.end);
+    return trailers.hasNonce && trailers.nonce !== 0 && trailers.nonce === this.#peers.nonceLow(slot);
   }
 
   /**
@@ -206,12 +223,12 @@ export class PeerReach {
   // not let in; untrusted, it is bubbled anew when the host next sends to it.
   readonly #untrust = (slot: number): void => this.#peers.setTrusted(slot, false, this.#now);
 
-  /** A bubble (§5.2.6) from `src` to `dst` (16 bytes each) sent to addr:port. */
-  sendBubble(src: Uint8Array, dst: Uint8Array, addr: number, port: number, sink: ClientSink): void {
+  /** A bubble (§5.2.6) from `src` to `dst` (16 bytes each) sent to addr:port; with an RFC 6081 Nonce trailer unless `nonce` is 0. */
+  sendBubble(src: Uint8Array, dst: Uint8Array, addr: number, port: number, sink: ClientSink, nonce = 0): void {
     const b = this.#bubble;
     b.set(src, IPV6_FIELD.SRC);
     b.set(dst, IPV6_FIELD.DST);
-    sink.sendUdp(b, 0, TEREDO_BUBBLE_LEN, addr, port);
+    sink.sendUdp(b, 0, nonce === 0 ? TEREDO_BUBBLE_LEN : writeNonceTrailer(b, TEREDO_BUBBLE_LEN, nonce), addr, port);
   }
 
   /** Destination Unreachable errors written to the local stack, and those the rate limit held back. */

@@ -338,6 +338,11 @@ export class PeerTable {
     return (this.#nonce[2 * slot]! | this.#nonce[2 * slot + 1]!) !== 0;
   }
 
+  /** The stored nonce's low 32 bits (an RFC 6081 Nonce trailer's value: never 0 once a nonce was set). */
+  nonceLow(slot: number): number {
+    return this.#nonce[2 * slot + 1]!;
+  }
+
   /** Writes the peer's 8-byte nonce into out[offset] (big-endian halves). */
   writeNonce(slot: number, out: Uint8Array, offset: number): void {
     writeWord(out, offset, this.#nonce[2 * slot]!);
