@@ -30,7 +30,7 @@ const tentative: Record<string, string> = {};
 
 beforeAll(async () => {
   zoo = await Lab.up({ zoo: ['nat-upnp'], ownerPid: process.pid, install: false });
-  for (const n of PATH_NODES) tentative[n] = (await zoo.execOk(n, ['ip', '-6', 'addr', 'show', 'tentative'])).stdout.trim();
+  await Promise.all(PATH_NODES.map(async (n) => (tentative[n] = (await zoo.execOk(n, ['ip', '-6', 'addr', 'show', 'tentative'])).stdout.trim())));
   await zoo.startOccupants([
     { role: 'server', impl: 'ours' },
     { role: 'relay', impl: 'ours' },
