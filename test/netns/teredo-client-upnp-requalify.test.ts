@@ -39,14 +39,9 @@ beforeAll(async () => {
   await zoo.execOk('nat-upnp', ['nft', 'insert', 'rule', 'ip', 'tl_nat', 'input', 'iifname', zoo.iface('nat-upnp', 'lan'), 'udp', 'dport', String(PCP_PORT), 'reject']);
 }, 60_000);
 
-afterEach(() => {
-  child?.kill('SIGKILL');
-  child = undefined;
-});
-
-afterAll(async () => {
-  await zoo?.down();
-});
+// Each round's client goes with its round (a new one per round), the lab with the file.
+afterEach(() => void child?.kill('SIGKILL'));
+afterAll(() => zoo?.down());
 
 describe('teredo-client behind a UPnP-only gateway (nat-upnp, NAT-PMP/PCP refused)', () => {
   it('the lab hands out its nodes with every IPv6 address usable (none tentative: DAD off)', () => {
