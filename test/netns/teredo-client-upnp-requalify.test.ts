@@ -8,6 +8,7 @@
 // client's RFC 4380 §5.2.9 test toward host6 until DAD ended, losing 2-3 of 5 pings (lab/netns.ts turns DAD off).
 
 import type { ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Lab } from '../../lab/lab.js';
 import { distFile } from '../../lab/paths.js';
@@ -39,8 +40,16 @@ beforeAll(async () => {
   await zoo.execOk('nat-upnp', ['nft', 'insert', 'rule', 'ip', 'tl_nat', 'input', 'iifname', zoo.iface('nat-upnp', 'lan'), 'udp', 'dport', String(PCP_PORT), 'reject']);
 }, 60_000);
 
-// Each round's client goes with its round (a new one per round), the lab with the file.
-afterEach(() => void child?.kill('SIGKILL'));
+// Each round's client goes with its round, and is gone before the next one starts (it holds the namespace's
+// control socket until it has exited); the lab goes with the file.
+afterEach(async () => {
+  const c = child;
+  child = undefined;
+  if (c === undefined || c.exitCode !== null || c.signalCode !== null) return;
+  const exited = once(c, 'exit');
+  c.kill('SIGKILL');
+  await exited;
+});
 afterAll(() => zoo?.down());
 
 describe('teredo-client behind a UPnP-only gateway (nat-upnp, NAT-PMP/PCP refused)', () => {
