@@ -1,5 +1,5 @@
 // Turns a LabPlan into kernel state and back, with as few processes as possible:
-//   1. one `ip -batch` creates every namespace,
+//   1. one `ip -batch` creates every namespace and turns DAD off in it (namespaceScript),
 //   2. one `ip -batch` creates every veth pair with both ends already in their namespaces (nothing ever
 //      appears in the host's namespace),
 //   3. one `ip -n <ns> -batch` per namespace, all in parallel, sets up bridges, addresses and routes,
@@ -19,8 +19,20 @@ export function namespaces(plan: LabPlan): string[] {
   return Object.values(plan.nodes).map((n) => n.ns);
 }
 
+/**
+ * `ip -batch` lines that create namespace `ns` with DAD off for the interfaces made in it later (their IPv6
+ * settings copy the namespace's `default` when created). The kernel's own link-local addresses would otherwise
+ * stay tentative for 1-2 s after `link up`, and a tentative link-local is no source for Neighbor Solicitations:
+ * a node that forwards to a neighbour it has not resolved yet (the server writing a client's RFC 4380 §5.2.9
+ * test to host6) holds the packet until DAD ends. A lab's first test lost pings to that (2-3 of 5,
+ * test/netns/teredo-client-upnp-requalify.test.ts). Every address in the lab is unique by construction.
+ */
+function namespaceScript(ns: string): string[] {
+  return [`netns add ${ns}`, `netns exec ${ns} sysctl -q -w net.ipv6.conf.default.accept_dad=0`];
+}
+
 export async function buildNetwork(plan: LabPlan): Promise<void> {
-  await ipBatch(namespaces(plan).map((ns) => `netns add ${ns}`));
+  await ipBatch(namespaces(plan).flatMap(namespaceScript));
   const ns = (node: string): string => plan.nodes[node]!.ns;
   await ipBatch(plan.links.map((l) => `link add ${l.a.iface} netns ${ns(l.a.node)} type veth peer name ${l.b.iface} netns ${ns(l.b.node)}`));
   const nodes = Object.values(plan.nodes);
@@ -43,7 +55,8 @@ export function nodeScript(n: NodePlan): string[] {
     return lines;
   }
   for (const i of n.ifaces) {
-    // nodad: static addresses are usable at once (DAD would hold them tentative for a second).
+    // nodad: static addresses are usable at once (DAD would hold them tentative for a second); the kernel's
+    // link-local ones are, by the namespace's accept_dad (namespaceScript).
     for (const a of i.addrs) lines.push(`addr add ${a} dev ${i.name}${a.includes(':') ? ' nodad' : ''}`);
     lines.push(`link set ${i.name} up`);
   }

@@ -7,9 +7,8 @@
 //   auto      PCP first, NAT-PMP after PCP failed other than by silence (RFC 6887 §9: PCP and NAT-PMP share the
 //             server port 5351; a NAT-PMP-only server answers PCP with UNSUPP_VERSION, a silent one would not
 //             answer NAT-PMP either), UPnP IGD only when neither mapped. One protocol at a time: a gateway that
-//             speaks several (miniupnpd) rewrites its rule when a second one asks for the same port, and traffic
-//             through it was lost meanwhile (the netns test lost 2-3 of 5 pings in 1 run of 3 when both were
-//             asked at once); the mapping's arrival does not hold up qualification anyway (agent.ts)
+//             speaks several (miniupnpd) grants a second one the same rule, which is then held (and must be
+//             deleted) through both; the start waits for the first chain only, <= PORT_MAPPING_WAIT_MS (agent.ts)
 //   pcp / nat-pmp / upnp   only that protocol
 //   off       nothing asked (and a mapping made before a reload to off is deleted)
 //

@@ -282,7 +282,7 @@ describe('ra-sender only', () => {
     } finally {
       await lab.exec('ra', ['ip', 'link', 'del', late]);
     }
-    // lan6 down: the kernel removes the link-local address, so the agent stops; up again: DAD, then RAs, and
+    // lan6 down: the kernel removes the link-local address, so the agent stops; up again (no DAD in the lab), RAs, and
     // h6a (reset) autoconfigures again.
     await lab.execOk('ra', ['ip', 'link', 'set', raIf(), 'down']);
     await until('lan6 not advertising', async () => ((await state(raIf())).state !== 'advertising' ? true : undefined));
