@@ -1,4 +1,5 @@
-// RFC 6081 §5.2 (Symmetric NAT Support) with the Nonce trailer of §4.2, on the in-memory network with the real
+// The client's nonces. RFC 4380 §5.2.9: one nonce for a round of connectivity tests, so a late reply to an earlier
+// test of the round still proves the relay. RFC 6081 §5.2 (Symmetric NAT Support) with the Nonce trailer of §4.2, on the in-memory network with the real
 // server engine between our client and a scripted peer. Proving side: a Teredo peer whose packets come from
 // another mapping than its address embeds gets, through its own server, an Echo Request (our mechanism) and an
 // indirect bubble with a Nonce trailer; a direct bubble from the other mapping echoing that nonce makes the
@@ -6,12 +7,13 @@
 // with a direct bubble carrying the same trailer.
 
 import { describe, expect, it } from 'vitest';
-import { echoMessage, encodeIcmpv6Packet } from '../../src/wire/icmpv6.js';
+import { decodeEcho, decodeIcmpv6Packet, echoMessage, encodeIcmpv6Packet } from '../../src/wire/icmpv6.js';
 import { encodeIpv6, NEXT_HEADER } from '../../src/wire/ipv6.js';
 import { encodeTeredoAddress } from '../../src/wire/teredo-address.js';
 import { decodeTeredoPayload } from '../../src/wire/teredo-packet.js';
 import type { VirtualDatagramPort } from '../fakes/teredo-net-port.js';
-import { PRIMARY, ROGUE, TeredoWorld } from './teredo-client-fixtures.js';
+import { echoReply } from '../fakes/teredo-net-native.js';
+import { HOST6, PRIMARY, ROGUE, TeredoWorld } from './teredo-client-fixtures.js';
 
 const TEREDO = 3544;
 /** The scripted peer: a client of PRIMARY whose address embeds ROGUE:40000, its packets coming from ROGUE:41000. */
@@ -48,6 +50,22 @@ function setup() {
   const s = c.engine.snapshot(w.clock.now());
   return { w, c, me, embedded, real, addr: s.mappedAddr!, port: s.mappedPort!, atEmbedded: collect(embedded) };
 }
+
+describe('RFC 4380 §5.2.9: the connectivity test nonce', () => {
+  it('a reply to the first test that comes after the second was sent still trusts the relay; the queued packet goes', () => {
+    const { w, c, me } = setup();
+    w.relay();
+    const host6 = w.nativeHost(HOST6);
+    host6.respond = undefined; // silent at first, as a server waiting on its neighbour discovery
+    const userPing = encodeIcmpv6Packet({ src: me, dst: HOST6, hopLimit: 64 }, echoMessage(128, { id: 1, seq: 1, data: new Uint8Array(56) }));
+    c.stack.send(userPing);
+    w.runUntil(w.clock.now() + 2500);
+    expect(host6.received).toHaveLength(2); // two tests of the round, 2 s apart
+    host6.send(echoReply(host6.received[0]!)!);
+    w.inet.runUntilIdle();
+    expect(host6.received.map((p) => decodeEcho(decodeIcmpv6Packet(p).message).data.length)).toEqual([8, 8, 56]);
+  });
+});
 
 describe('RFC 6081 §5.2: the Nonce trailer', () => {
   it('proving a peer from another mapping: an indirect bubble with a Nonce trailer through its server; the echo from that mapping trusts it', () => {

@@ -243,6 +243,7 @@ export class PeerReach {
     this.#now = now;
     this.#onGiveUp(slot, sink);
     this.#peers.queues.drain(slot, this.#reportUnreachable);
+    this.#peers.setNonce(slot, 0, 0);
     this.#pings[slot] = 0;
     this.#proving[slot] = 0;
   }
@@ -258,11 +259,16 @@ export class PeerReach {
     } else if (n < 0) this.#unreachableLimited++;
   };
 
-  /** §5.2.9: an Echo Request from our address to the peer with a fresh nonce, sent to `server`:3544. */
+  /** §5.2.9: an Echo Request from our address to the peer with the round's nonce, sent to `server`:3544. */
   #sendPing(slot: number, server: number, ctx: DataContext, sink: ClientSink): void {
-    const hi = this.#random.int(0x100000000) >>> 0;
-    const lo = (this.#random.int(0x100000000) | 1) >>> 0; // never all zero (zero means "no nonce")
-    this.#peers.setNonce(slot, hi, lo);
+    // One nonce per round of tests (cleared when the peer is trusted or given up): a reply to an earlier test of
+    // the round still counts when it comes late (a server's first forward may wait 1-2 s for its neighbour
+    // discovery; the relay keeps its bubbles' nonce the same way).
+    if (!this.#peers.hasNonce(slot)) {
+      const hi = this.#random.int(0x100000000) >>> 0;
+      const lo = (this.#random.int(0x100000000) | 1) >>> 0; // never all zero (zero means "no nonce")
+      this.#peers.setNonce(slot, hi, lo);
+    }
     const ping = this.#ping;
     ping.set(ctx.address, IPV6_FIELD.SRC);
     this.#peers.copyAddress(slot, ping, IPV6_FIELD.DST);
