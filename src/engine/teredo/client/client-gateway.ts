@@ -35,7 +35,7 @@ export type GatewayPhase = 'off' | 'probe' | 'bubble' | 'done';
 
 export class GatewayOpening {
   #phase: GatewayPhase = 'off';
-  /** Bubbles that came back through the gateway's mapping (status counter). */
+  /** Openings whose bubble came back through the gateway's mapping (status counter). */
   opened = 0;
   /** Openings given up (no bubble within the window): the mapping let nothing in from the server. */
   failed = 0;
