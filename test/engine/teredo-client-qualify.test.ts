@@ -179,6 +179,21 @@ describe('retries, offline and backoff', () => {
     }
   });
 
+  it('a lost RS to the secondary is sent again after 4 round trips (at least 250 ms), not after T: restricted in under half a second', () => {
+    const w = new TeredoWorld();
+    const c = w.client('port-restricted', {}, { start: false });
+    const nat = w.natOf(c);
+    nat.block(SECONDARY); // the first RS to the secondary is lost on the way (creating no state)
+    c.start();
+    w.runUntil(150); // the primary answered (10 ms round trip), the cone window ended, that RS went out
+    nat.unblock(SECONDARY);
+    const took = w.runUntilQualified(c);
+    expect(c.engine.nat).toBe('restricted');
+    expect(w.sent(c).filter((s) => s.addr === SECONDARY)).toHaveLength(2);
+    // From 150 ms: the 250 ms wait (4 x 10 ms is less) and a round trip, far from T.
+    expect(took).toBeLessThan(500);
+  });
+
   it('refuseSymmetric: behind a symmetric NAT the client stays offline and says why', () => {
     const w = new TeredoWorld();
     const c = w.client('symmetric', { refuseSymmetric: true });

@@ -11,7 +11,7 @@ import { TEREDO_PORT } from '../../../wire/teredo-constants.js';
 import type { TeredoPacketView } from '../../../wire/teredo-view.js';
 import { RS_CONE, RS_MAP_PRIMARY, RS_MAP_SECONDARY, RS_PREFERRED, RS_PRIMARY, RsProbes, checkRa, fromProbePort, rsDestination } from './client-ra.js';
 import type { RsKind, ServerPair } from './client-ra.js';
-import { Qualification, type Mapped } from './client-qualification.js';
+import { Qualification, mappingTestWaitMs, type Mapped } from './client-qualification.js';
 import { ServerChoice } from './client-servers.js';
 import { EarlyRefresh } from './client-early-refresh.js';
 import { GatewayOpening } from './client-gateway.js';
@@ -290,7 +290,7 @@ export class ServerProcedure {
     this.#attempts++;
     if (this.q.probeMapped[0] === undefined) this.#sendRs(RS_MAP_PRIMARY, now, sink);
     this.#sendRs(RS_MAP_SECONDARY, now, sink);
-    this.#timers.set('probe', now + this.#cfg.probeTimeoutMs);
+    this.#timers.set('probe', now + mappingTestWaitMs(this.#cfg, this.#rttMs));
   }
 
   #qualified(nat: NatType, mapped: Mapped, now: Millis, sink: ClientSink): void {

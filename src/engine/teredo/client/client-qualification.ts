@@ -21,7 +21,20 @@
 
 import { formatIpv4 } from '../../../wire/ipv4.js';
 import type { ServerPair } from './client-ra.js';
-import { CLIENT_DROP_REASONS, SEQUENTIAL_PORT_DELTA_MAX, type MappingBehaviour, type NatType, type OfflineCode } from './client-types.js';
+import { CLIENT_DROP_REASONS, SEQUENTIAL_PORT_DELTA_MAX, type ClientConfig, type MappingBehaviour, type NatType, type OfflineCode } from './client-types.js';
+
+/** The least a mapping-test RS waits for its RA in fast mode, ms (a round trip on a LAN is far less). */
+export const MAPPING_TEST_WAIT_MIN_MS = 250;
+
+/**
+ * How long the mapping test's RSs (to the secondary address) wait for their RA, ms. Fast mode, once the primary
+ * answered (`rttMs` known): 4 round trips, at least MAPPING_TEST_WAIT_MIN_MS, at most T, so a lost datagram costs
+ * a few round trips rather than T. Strict mode, or no round trip known: T (RFC 4380 §5.2.1's pace).
+ */
+export function mappingTestWaitMs(cfg: ClientConfig, rttMs: number | undefined): number {
+  if (cfg.qualification === 'strict' || rttMs === undefined) return cfg.probeTimeoutMs;
+  return Math.min(cfg.probeTimeoutMs, Math.max(MAPPING_TEST_WAIT_MIN_MS, 4 * rttMs));
+}
 
 /** A NAT mapping as an RA's origin indication gives it: int32 IPv4 address and port. */
 export interface Mapped {
