@@ -7,7 +7,7 @@
 //
 // So the mapping is opened toward the server before the Teredo port sends it anything:
 //   1. the probe port's RS to the primary (RS_MAP_PRIMARY; the mapping test's first half) gives the probe
-//      port's mapping Q (its RS to the secondary goes too: the NAT's own mapping behaviour, for status);
+//      port's mapping Q;
 //   2. from the probe port, a bubble from the Teredo address embedding Q to the one embedding the gateway's
 //      mapping G goes through the server (RFC 4380 §5.3.1: a Teredo destination of its own prefix: forwarded to
 //      G, from port 3544). The NAT lets it in by the gateway's rule: the flow server:3544 <-> G now exists in
@@ -15,7 +15,9 @@
 //   3. once it arrives on the Teredo port (or after a window of max(coneWindowMinMs, 2 x the round trip) without
 //      it: the mapping does not work, qualification goes on as without one), the usual qualification runs. The
 //      Teredo port's RSs now leave through the flow of step 2, from G: the server sees G, and its cone test
-//      reaches G by the gateway's rule: the client qualifies as cone, at G.
+//      reaches G by the gateway's rule: the client qualifies as cone, at G. The probe port's RS to the secondary
+//      goes with them (the NAT's own mapping behaviour, for status); not before the opening worked, since toward a
+//      NAT filtering per host it could let in a cone RA that proves nothing.
 // The address then embeds G, and peers reach it there (their packets open their own NAT toward G, and our
 // answers leave through it). Our first packet to a destination that has not sent to G still gets a drawn port
 // from such a NAT; the data path therefore begins every flow with the peer's bubble toward G (client-data.ts,

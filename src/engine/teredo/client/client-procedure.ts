@@ -183,7 +183,8 @@ export class ServerProcedure {
     if (!opening && !this.#coneGivenUp && !q.coneSeen) this.#sendRs(RS_CONE, now, sink);
     if (!opening && (!strict || this.#coneGivenUp || q.coneSeen)) this.#sendRs(RS_PRIMARY, now, sink);
     if ((!strict || opening) && q.probeMapped[0] === undefined) this.#sendRs(RS_MAP_PRIMARY, now, sink);
-    if (opening) this.#sendRs(RS_MAP_SECONDARY, now, sink); // the NAT's own mapping test (Qualification.mapping)
+    // After an opening: the NAT's own mapping test too (Qualification.mapping; the cone RA gets in by the rule anyway).
+    if (this.gateway.arrived && q.probeMapped[1] === undefined) this.#sendRs(RS_MAP_SECONDARY, now, sink);
     this.#timers.set('probe', now + this.#cfg.probeTimeoutMs);
   }
 
@@ -237,8 +238,8 @@ export class ServerProcedure {
     const q = this.q;
     if (this.#state === 'qualified') {
       if (kind === RS_PRIMARY) return this.#refreshAnswered(mapped, now, sink);
-      // The probe port's RS sent with the cone RSs, answered after a cone qualification: only for the report.
-      if (kind === RS_MAP_PRIMARY) q.probeMapped[0] = mapped;
+      // The probe port's RSs sent with the cone RSs, answered after a cone qualification: only for the report.
+      if (kind === RS_MAP_PRIMARY || kind === RS_MAP_SECONDARY) q.probeMapped[kind === RS_MAP_PRIMARY ? 0 : 1] = mapped;
       return;
     }
     switch (kind) {
@@ -295,17 +296,16 @@ export class ServerProcedure {
 
   #qualified(nat: NatType, mapped: Mapped, now: Millis, sink: ClientSink): void {
     this.#timers.clear();
-    // A cone qualification can beat the probe port's first RA: still welcome (for the mapping report), not refused.
-    const mapPrimaryPending = this.#probes.isLive(RS_MAP_PRIMARY);
+    // A cone qualification can beat the probe port's RAs: still welcome (for the mapping report), not refused.
+    const pending = ([RS_MAP_PRIMARY, RS_MAP_SECONDARY] as const).filter((k) => this.#probes.isLive(k));
     this.#probes.retireAll();
-    if (mapPrimaryPending) this.#probes.keep(RS_MAP_PRIMARY);
+    for (const k of pending) this.#probes.keep(k);
     this.q.nat = nat;
     if (nat === 'symmetric' && this.#cfg.refuseSymmetric) {
       return this.#goOffline(now, sink, 'symmetric-refused', 'behind a symmetric NAT, and refuseSymmetric is set (strict RFC 4380 §5.2.1)');
     }
     this.servers.qualified();
-    this.#errorCode = undefined;
-    this.#error = undefined;
+    this.#errorCode = this.#error = undefined;
     this.#qualificationMs = Math.round(now - this.#qualifyStartedAt);
     this.#counters.qualifications++;
     this.#owner.useMapping(mapped, true, sink);
