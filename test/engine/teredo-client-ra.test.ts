@@ -1,5 +1,5 @@
 // RA acceptance (RFC 4380 §5.2.1, §5.2.2): each refusal is counted under its own reason and changes nothing;
-// the RA that follows the rules is taken. The client is on the in-memory network (on a public address, links
+// the RA that follows the rules is taken; and an RS answered on one port speeds the other port's retries. The client is on the in-memory network (on a public address, links
 // without latency) and its server is down; the RAs, crafted with the wire codecs, reach it over the network
 // from whatever source each case needs (VirtualInternet.spoof: a datagram with any source on the core).
 
@@ -151,5 +151,16 @@ describe('RA acceptance', () => {
     net.inject(ra(primary), 0xc6120066, 40000);
     expect(net.client.tun.written).toHaveLength(0);
     expect(net.client.drops).toEqual(['ra-source-not-server']);
+  });
+});
+
+describe('retransmission once the server is heard', () => {
+  it('the probe port answered and the Teredo port not: its RSs go again after 4 round trips (at least 250 ms), not after T', () => {
+    const { net, mapPrimary } = waiting();
+    net.w.runUntil(20);
+    net.injectProbe(raPayload(mapPrimary, MAPPED), PRIMARY, 3544);
+    net.w.runUntil(270);
+    // The cone and non-cone RSs of 0, and again at 20 + 250 (4 x 20 ms is less than the floor).
+    expect(net.w.sent(net.client).filter((s) => s.local === CLIENT_PORT).map((s) => s.at)).toEqual([0, 0, 270, 270]);
   });
 });

@@ -217,9 +217,7 @@ export class ServerProcedure {
       case 'qualified':
         if (more) return this.#sendRefresh(now, sink);
         return this.#serverFailed(now, sink, 'server-lost', 'the server stopped answering the maintenance RSs (RFC 4380 §5.2.5)');
-      case 'offline':
-        return;
-    }
+    } // (offline: no probe timer runs)
   }
 
   /** An RA (checked Teredo encapsulation in `view`) from addr:port; `probeSocket`: it came to the probe port. */
@@ -257,6 +255,8 @@ export class ServerProcedure {
         return this.#timers.set('cone-window', now + Math.min(this.#cfg.probeTimeoutMs, Math.max(this.#cfg.coneWindowMinMs, 2 * this.#rttMs!)));
       default: {
         q.probeMapped[kind === RS_MAP_PRIMARY ? 0 : 1] = mapped;
+        const due = this.#state === 'probe-primary' && q.mainMapped === undefined ? this.#timers.deadline('probe') : undefined; // (the Teredo port's RSs unanswered:
+        if (due !== undefined) this.#timers.set('probe', Math.min(due, now + mappingTestWaitMs(this.#cfg, now - this.#probes.sentAt(kind)))); // resent after a few round trips)
         if (kind === RS_MAP_PRIMARY && this.gateway.phase === 'probe') {
           this.#timers.delete('probe');
           return this.#timers.set('gateway', this.gateway.open(this.server.primary, mapped, this.#cfg, now - this.#probes.sentAt(kind), now, sink));
