@@ -100,6 +100,14 @@ describe('RFC 6081 §5.3: a gateway port mapping behind a symmetric NAT', () => 
     expect(decodeTeredoAddress(s.address!).mappedPort).not.toBe(GATEWAY_PORT);
   });
 
+  it('a mapping at a non-global address (the home router behind a carrier NAT, 100.64.0.0/10): no opening, as without it', () => {
+    const { w, sym } = world({ params: { portMapping: { addr: (100 << 24) | (64 << 16) | 7, port: GATEWAY_PORT } } });
+    w.runUntilQualified(sym);
+    const s = sym.engine.snapshot(w.clock.now());
+    expect([s.nat, s.mappedByGateway]).toEqual(['symmetric', false]);
+    expect(s.counters).toMatchObject({ gatewayOpened: 0, gatewayFailed: 0 });
+  });
+
   it('a mapping that comes after the first qualification: the old flow to the server clashes with the opening (Linux conntrack), so the client stays symmetric', () => {
     const { w, sym } = world({ told: false });
     w.runUntilQualified(sym);
