@@ -16,7 +16,7 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { TeredoClient } from '../../src/engine/teredo/client/client.js';
-import type { ClientSink, ClientState } from '../../src/engine/teredo/client/client-types.js';
+import type { ClientSink, ClientState, PortMappingEndpoint } from '../../src/engine/teredo/client/client-types.js';
 import type { AgentDefinition } from '../../src/runtime/cli.js';
 import { AgentError } from '../../src/runtime/errors.js';
 import type { Host } from '../../src/runtime/host.js';
@@ -122,7 +122,6 @@ export async function setupClient(host: Host<ClientAgentConfig>, seams: ClientSe
   // Qualify again when a mapping comes or goes (it changes what the server's cone test sees, and behind a
   // symmetric NAT the address embeds it: RFC 6081 §5.3, client.ts); not while stopping.
   let stopping = false;
-  let current = c;
   let requalify = (): void => undefined;
   const portMapping = new PortMapping({
     mode: c.portMapping,
@@ -139,12 +138,12 @@ export async function setupClient(host: Host<ClientAgentConfig>, seams: ClientSe
   // A mapping that comes later (UPnP) makes the client qualify again.
   void portMapping.start();
   await Promise.race([portMapping.firstChainDone, new Promise((r) => setTimeout(r, PORT_MAPPING_WAIT_MS).unref())]);
-  // The engine's parameters for configuration `x`: with the gateway's mapping of the Teredo port, if any.
-  const params = (x: ClientAgentConfig, resolved: readonly number[]) => {
+  // The gateway's mapping of the Teredo port, as the engine takes it (RFC 6081 §5.3).
+  const gatewayMapping = (): PortMappingEndpoint | undefined => {
     const l = portMapping.lease;
-    return engineParams(discoveryOff(x), resolved, ports, l === undefined ? undefined : { addr: parseIpv4(l.externalAddress), port: l.externalPort });
+    return l === undefined ? undefined : { addr: parseIpv4(l.externalAddress), port: l.externalPort };
   };
-  let resolvedNow = servers;
+  const params = (x: ClientAgentConfig, resolved: readonly number[]) => engineParams(discoveryOff(x), resolved, ports, gatewayMapping());
   const engine = new TeredoClient(params(c, servers), host.random);
   const tun = host.tun('tun', { name: c.interface, mtu: TEREDO_LINK_MTU });
   removeStaleAddresses(tun, host.facts);
@@ -206,7 +205,7 @@ export async function setupClient(host: Host<ClientAgentConfig>, seams: ClientSe
   requalify = () => {
     logger.info({ portMapping: portMapping.status().state }, 'port mapping changed: qualifying again');
     driver.batch((_: undefined, now, s) => {
-      engine.reconfigure(params(current, resolvedNow), now, s);
+      engine.setPortMapping(gatewayMapping());
       engine.stop(now, s);
       engine.start(now, s);
     }, undefined);
@@ -218,8 +217,6 @@ export async function setupClient(host: Host<ClientAgentConfig>, seams: ClientSe
       const resolved = await resolveServers(next, resolve);
       hook.setCommand(next.hook);
       iface.setMode(next.defaultRoute);
-      current = next;
-      resolvedNow = resolved;
       driver.batch((_: undefined, now, s) => engine.reconfigure(params(next, resolved), now, s), undefined);
       await portMapping.setMode(next.portMapping);
     },

@@ -2,7 +2,9 @@
 // Teredo UDP port to us (src/io/port-mapper.ts), renews it, and deletes it on stop and when turned off. With the
 // outside port equal to the local one, a NAT that keeps source ports sends our Teredo traffic from the mapped
 // port too, so the server's cone test (RFC 4380 §5.2.1) reaches us through it: a restricted NAT becomes a cone
-// one for Teredo, and peers behind any NAT can reach us (RFC 6081 §4.3's aim; docs/teredo-client.md).
+// one for Teredo, and peers behind any NAT can reach us. Behind a NAT that draws a port for every flow anyway
+// (symmetric), the engine opens the mapping toward its server before qualifying (RFC 6081 §5.3,
+// src/engine/teredo/client/client-gateway.ts), given the lease through the engine's setPortMapping (agent.ts).
 //
 //   auto      PCP first, NAT-PMP after PCP failed other than by silence (RFC 6887 §9: PCP and NAT-PMP share the
 //             server port 5351; a NAT-PMP-only server answers PCP with UNSUPP_VERSION, a silent one would not

@@ -32,7 +32,7 @@ import type { PortMapper, PortMappingLease, PortMapRequest } from './port-mapper
 import { defaultGateway4 } from './local-address.js';
 import { formatIpv4, parseIpv4 } from '../wire/ipv4.js';
 import { WireError } from '../wire/errors.js';
-import { PcpEpoch } from '../wire/pcp-epoch.js';
+import { pcpEpochValid } from '../wire/pcp-epoch.js';
 import {
   PCP_ANNOUNCE_GROUP,
   PCP_CLIENT_PORT,
@@ -80,6 +80,26 @@ export interface PcpMapperOptions {
   readonly now?: () => number;
   /** Uniform in [0, 1) for §14.1.3's delay; default Math.random. */
   readonly random?: () => number;
+}
+
+/** One server's epoch as the client saw it last (§8.5: prev_server_time, prev_client_time). */
+export class PcpEpoch {
+  #serverSec = 0;
+  #clientMs = 0;
+  #seen = false;
+
+  /**
+   * Takes a response's Epoch Time (seconds) that came at `nowMs` (the caller's monotonic clock) and records it.
+   * True when it passes §8.5's test against the previous one (the first one always does); false: the server
+   * lost its state.
+   */
+  observe(serverSec: number, nowMs: number): boolean {
+    const valid = !this.#seen || pcpEpochValid(this.#serverSec, serverSec, Math.trunc(Math.max(0, nowMs - this.#clientMs) / 1000));
+    this.#serverSec = serverSec;
+    this.#clientMs = nowMs;
+    this.#seen = true;
+    return valid;
+  }
 }
 
 /** A PCP response, or undefined for a datagram that does not decode as one. */

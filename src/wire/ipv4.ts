@@ -76,6 +76,11 @@ export function isGlobalUnicast4(v: number): boolean {
   return true;
 }
 
+/** RFC 6598's shared address space, 100.64.0.0/10 (`addr` int32): an address behind a carrier's NAT. Allocation-free. */
+export function isSharedAddressSpace4(addr: number): boolean {
+  return (addr & 0xffc00000) === 0x64400000;
+}
+
 /**
  * Any unicast IPv4 address (the relaxed test of --allow-non-global in labs). Refused: 0.0.0.0/8 ("this
  * network"), 127.0.0.0/8 (loopback), 224.0.0.0/4 (multicast), 240.0.0.0/4 (reserved) and the limited broadcast.

@@ -3,7 +3,7 @@
 // response and its own clock at that moment; a new response whose epoch does not follow the client's elapsed time
 // (gone back more than 1 s, or run faster or slower than the client's clock beyond the RFC's slack) tells that
 // the server lost its state, and with it the client's mappings, which the client then renews at once (§8.5,
-// §11.2.1). Sans I/O: the caller passes its monotonic clock (ms) in.
+// §11.2.1). The test alone, pure; the client's record of the previous response is src/io/port-mapper-pcp.ts's.
 //
 // The RFC's arithmetic is on whole seconds with integer division; client_delta here is the client's elapsed
 // time in whole seconds (truncated), which the test's slack of 2 s covers. The 32-bit epoch's wrap (after 136
@@ -20,24 +20,4 @@ export function pcpEpochValid(prevServerSec: number, currServerSec: number, clie
   const serverDelta = currServerSec - prevServerSec;
   // The 2 allows for both clocks' 1 s resolution, the sixteenth for clocks up to 6.25 % apart.
   return !(clientDeltaSec + 2 < serverDelta - Math.trunc(serverDelta / 16) || serverDelta + 2 < clientDeltaSec - Math.trunc(clientDeltaSec / 16));
-}
-
-/** One server's epoch as the client saw it last (§8.5: prev_server_time, prev_client_time). */
-export class PcpEpoch {
-  #serverSec = 0;
-  #clientMs = 0;
-  #seen = false;
-
-  /**
-   * Takes a response's Epoch Time (seconds) that came at `nowMs` (the caller's monotonic clock) and records it.
-   * True when it passes §8.5's test against the previous one (the first one always does); false: the server
-   * lost its state.
-   */
-  observe(serverSec: number, nowMs: number): boolean {
-    const valid = !this.#seen || pcpEpochValid(this.#serverSec, serverSec, Math.trunc(Math.max(0, nowMs - this.#clientMs) / 1000));
-    this.#serverSec = serverSec;
-    this.#clientMs = nowMs;
-    this.#seen = true;
-    return valid;
-  }
 }

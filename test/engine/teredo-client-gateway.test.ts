@@ -113,7 +113,7 @@ describe('RFC 6081 §5.3: a gateway port mapping behind a symmetric NAT', () => 
     w.runUntilQualified(sym);
     // What the agent does when a mapping comes: new parameters, then qualification again.
     sym.control((e, now, sink) => {
-      e.reconfigure({ primary: PRIMARY, localPort: 40000, probeLocalPort: 40001, portMapping: { addr: NAT_PUBLIC, port: GATEWAY_PORT } }, now, sink);
+      e.setPortMapping({ addr: NAT_PUBLIC, port: GATEWAY_PORT });
       e.stop(now, sink);
       e.start(now, sink);
     });

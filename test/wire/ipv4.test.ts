@@ -4,7 +4,7 @@
 
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { formatIpv4, ipv4FromBytes, ipv4ToBytes, isGlobalEndpoint4, isGlobalUnicast4, isIpv4Number, parseIpv4 } from '../../src/wire/ipv4.js';
+import { formatIpv4, ipv4FromBytes, ipv4ToBytes, isGlobalEndpoint4, isGlobalUnicast4, isIpv4Number, isSharedAddressSpace4, parseIpv4 } from '../../src/wire/ipv4.js';
 import { WireError } from '../../src/wire/errors.js';
 import { hex } from '../../src/wire/bytes.js';
 
@@ -130,6 +130,13 @@ describe('isGlobalUnicast4 (RFC 4380 §5.2.4)', () => {
     // RFC 4380 predates RFC 6598 (shared address space 100.64/10); Miredo's v4global.c accepts it too. Refusing
     // CGN space would break clients behind carrier NAT whose server sees the 100.64/10 address.
     for (const a of ['100.64.0.0', '100.127.255.255']) expect(isGlobalUnicast4(parseIpv4(a)), a).toBe(true);
+  });
+});
+
+describe('isSharedAddressSpace4 (RFC 6598: 100.64.0.0/10)', () => {
+  it('holds inside the /10 only', () => {
+    for (const a of ['100.64.0.0', '100.64.0.7', '100.127.255.255']) expect(isSharedAddressSpace4(parseIpv4(a))).toBe(true);
+    for (const a of ['100.63.255.255', '100.128.0.0', '198.18.0.122', '10.64.0.1']) expect(isSharedAddressSpace4(parseIpv4(a))).toBe(false);
   });
 });
 

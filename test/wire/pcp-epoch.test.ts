@@ -3,7 +3,8 @@
 // a sixteenth (integer arithmetic on whole seconds). And the record of the previous response (PcpEpoch).
 
 import { describe, expect, it } from 'vitest';
-import { PcpEpoch, pcpEpochValid } from '../../src/wire/pcp-epoch.js';
+import { pcpEpochValid } from '../../src/wire/pcp-epoch.js';
+import { PcpEpoch } from '../../src/io/port-mapper-pcp.js';
 
 describe('§8.5 epoch validity', () => {
   it('time going backwards: 1 s is reordering, 2 s is a restart', () => {

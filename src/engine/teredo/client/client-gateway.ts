@@ -24,7 +24,7 @@
 // DataContext.gateway).
 // Cost: one round trip before the usual qualification, only with a gateway mapping.
 
-import { isGlobalEndpoint4 } from '../../../wire/ipv4.js';
+import { isGlobalEndpoint4, isSharedAddressSpace4 } from '../../../wire/ipv4.js';
 import { encodeTeredoAddress } from '../../../wire/teredo-address.js';
 import { IPV6_FIELD } from '../../../wire/ipv6.js';
 import { TEREDO_BUBBLE_LEN, writeBubbleHeader } from '../../../wire/teredo-view.js';
@@ -32,9 +32,6 @@ import { TEREDO_PORT } from '../../../wire/teredo-constants.js';
 import type { Millis } from '../../types.js';
 import type { Mapped } from './client-qualification.js';
 import type { ClientConfig, ClientSink, PortMappingEndpoint } from './client-types.js';
-
-/** RFC 6598's shared address space, 100.64.0.0/10 (int32 `addr`): a gateway there is behind a carrier's NAT. */
-const isSharedAddressSpace = (addr: number): boolean => (addr & 0xffc00000) === 0x64400000;
 
 /** Where the opening stands in the current qualification. */
 export type GatewayPhase = 'off' | 'probe' | 'bubble' | 'done';
@@ -63,7 +60,7 @@ export class GatewayOpening {
    * reaches it there.
    */
   begin(gateway: PortMappingEndpoint | undefined): void {
-    const reachable = gateway !== undefined && isGlobalEndpoint4(gateway.addr, gateway.port) && !isSharedAddressSpace(gateway.addr);
+    const reachable = gateway !== undefined && isGlobalEndpoint4(gateway.addr, gateway.port) && !isSharedAddressSpace4(gateway.addr);
     this.#phase = reachable ? 'probe' : 'off';
     this.arrived = false;
   }

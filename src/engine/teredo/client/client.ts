@@ -18,7 +18,7 @@ import type { ServerPair } from './client-ra.js';
 import type { Mapped } from './client-qualification.js';
 import { ServerProcedure, type ProcedureOwner } from './client-procedure.js';
 import { CLIENT_DROP_REASONS, DROP, resolveClientConfig } from './client-types.js';
-import type { ClientConfig, ClientSink, ClientSnapshot, ClientState, NatType, TeredoClientParams } from './client-types.js';
+import type { ClientConfig, ClientSink, ClientSnapshot, ClientState, NatType, PortMappingEndpoint, TeredoClientParams } from './client-types.js';
 
 /** The 12 random flag bits of RFC 5991 take values 0..4095. */
 const RANDOM_BITS_RANGE = 0x1000;
@@ -100,6 +100,15 @@ export class TeredoClient implements TimedEngine<ClientSink> {
       this.stop(now, sink);
       this.start(now, sink);
     }
+  }
+
+  /**
+   * The gateway's mapping of the Teredo port came, changed or went (agents/teredo-client/port-mapping.ts): used from
+   * the next qualification, which the caller starts (RFC 6081 §5.3, client-gateway.ts).
+   */
+  setPortMapping(portMapping: PortMappingEndpoint | undefined): void {
+    this.#cfg = { ...this.#cfg, portMapping };
+    this.#proc.reconfigure(this.#cfg);
   }
 
   /** One UDP datagram received on the client's socket, data[offset .. offset + length) (lent). */
